@@ -1,0 +1,183 @@
+//! People: roles, login identifiers and the password policy.
+
+use std::fmt;
+use std::str::FromStr;
+
+/// A person's role in the portal. Designations (clerk, file handler, system administrator) are
+/// facts with a period and live elsewhere; the role decides what the person may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Role {
+    Staff,
+    ProtectionOfficer,
+    ChiefOfficer,
+    AuditOfficer,
+    PortalAdmin,
+}
+
+impl Role {
+    pub const ALL: [Role; 5] = [
+        Role::Staff,
+        Role::ProtectionOfficer,
+        Role::ChiefOfficer,
+        Role::AuditOfficer,
+        Role::PortalAdmin,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Staff => "staff",
+            Role::ProtectionOfficer => "protection_officer",
+            Role::ChiefOfficer => "chief_officer",
+            Role::AuditOfficer => "audit_officer",
+            Role::PortalAdmin => "portal_admin",
+        }
+    }
+
+    /// The Japanese name shown in the UI.
+    pub fn label_ja(self) -> &'static str {
+        match self {
+            Role::Staff => "職員",
+            Role::ProtectionOfficer => "保護責任者",
+            Role::ChiefOfficer => "総括責任者",
+            Role::AuditOfficer => "監査責任者",
+            Role::PortalAdmin => "ポータル管理者",
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error(
+    "unknown role '{0}': use one of staff, protection_officer, chief_officer, audit_officer, portal_admin"
+)]
+pub struct UnknownRole(pub String);
+
+impl FromStr for Role {
+    type Err = UnknownRole;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Role::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s)
+            .ok_or_else(|| UnknownRole(s.to_string()))
+    }
+}
+
+/// A sign-in identifier (職員番号 or a name such as `chief`): 1–64 characters of ASCII letters,
+/// digits, `.`, `_` and `-`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoginId(String);
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum InvalidLoginId {
+    #[error("login ID is empty")]
+    Empty,
+    #[error("login ID '{0}' is longer than 64 characters")]
+    TooLong(String),
+    #[error("login ID '{0}' may contain only ASCII letters, digits, '.', '_' and '-'")]
+    BadCharacter(String),
+}
+
+impl LoginId {
+    pub fn parse(s: &str) -> Result<Self, InvalidLoginId> {
+        let s = s.trim();
+        if s.is_empty() {
+            return Err(InvalidLoginId::Empty);
+        }
+        if s.len() > 64 {
+            return Err(InvalidLoginId::TooLong(s.to_string()));
+        }
+        if !s
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+        {
+            return Err(InvalidLoginId::BadCharacter(s.to_string()));
+        }
+        Ok(LoginId(s.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Why a new password is refused; the message is shown to the person choosing it.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum WeakPassword {
+    #[error("パスワードは10文字以上にしてください。 (at least 10 characters)")]
+    TooShort,
+    #[error("パスワードは128文字以内にしてください。 (at most 128 characters)")]
+    TooLong,
+    #[error("ログインIDと同じパスワードは使えません。 (must differ from the login ID)")]
+    SameAsLogin,
+    #[error(
+        "現在のパスワードと同じパスワードは使えません。 (must differ from the current password)"
+    )]
+    Unchanged,
+}
+
+/// The password policy: long enough to resist guessing (the material's パスワード推測攻撃),
+/// not the login ID. Length over composition rules, as current guidance recommends.
+pub fn check_new_password(login: &str, new: &str) -> Result<(), WeakPassword> {
+    let len = new.chars().count();
+    if len < 10 {
+        return Err(WeakPassword::TooShort);
+    }
+    if len > 128 {
+        return Err(WeakPassword::TooLong);
+    }
+    if new.eq_ignore_ascii_case(login) {
+        return Err(WeakPassword::SameAsLogin);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_round_trip_through_their_identifiers() {
+        for role in Role::ALL {
+            assert_eq!(role.as_str().parse::<Role>(), Ok(role));
+        }
+        assert!("admin".parse::<Role>().is_err());
+    }
+
+    #[test]
+    fn login_ids_are_plain_ascii() {
+        assert_eq!(
+            LoginId::parse(" staff01 ").map(|l| l.0),
+            Ok("staff01".into())
+        );
+        assert_eq!(LoginId::parse(""), Err(InvalidLoginId::Empty));
+        assert!(matches!(
+            LoginId::parse("山田"),
+            Err(InvalidLoginId::BadCharacter(_))
+        ));
+        assert!(matches!(
+            LoginId::parse(&"a".repeat(65)),
+            Err(InvalidLoginId::TooLong(_))
+        ));
+    }
+
+    #[test]
+    fn passwords_must_be_long_and_not_the_login() {
+        assert_eq!(
+            check_new_password("staff01", "short"),
+            Err(WeakPassword::TooShort)
+        );
+        assert_eq!(
+            check_new_password("staff01xyz", "STAFF01XYZ"),
+            Err(WeakPassword::SameAsLogin)
+        );
+        assert_eq!(
+            check_new_password("staff01", "correct horse battery"),
+            Ok(())
+        );
+    }
+}

@@ -1,0 +1,97 @@
+//! Institutions (機関) and their divisions (課室).
+
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+#[derive(Debug, Clone)]
+pub struct Institution {
+    pub id: Uuid,
+    pub code: String,
+    pub name: String,
+}
+
+pub async fn create(conn: &mut PgConnection, code: &str, name: &str) -> Result<Uuid, sqlx::Error> {
+    sqlx::query_scalar!(
+        "insert into institutions (code, name) values ($1, $2) returning id",
+        code,
+        name
+    )
+    .fetch_one(conn)
+    .await
+}
+
+pub async fn find_by_code(
+    conn: &mut PgConnection,
+    code: &str,
+) -> Result<Option<Institution>, sqlx::Error> {
+    sqlx::query_as!(
+        Institution,
+        "select id, code, name from institutions where code = $1",
+        code
+    )
+    .fetch_optional(conn)
+    .await
+}
+
+pub async fn list(conn: &mut PgConnection) -> Result<Vec<Institution>, sqlx::Error> {
+    sqlx::query_as!(
+        Institution,
+        "select id, code, name from institutions order by code"
+    )
+    .fetch_all(conn)
+    .await
+}
+
+#[derive(Debug, Clone)]
+pub struct Division {
+    pub id: Uuid,
+    pub code: String,
+    pub name: String,
+    pub parent_id: Option<Uuid>,
+}
+
+pub async fn create_division(
+    conn: &mut PgConnection,
+    institution_id: Uuid,
+    code: &str,
+    name: &str,
+    parent_id: Option<Uuid>,
+) -> Result<Uuid, sqlx::Error> {
+    sqlx::query_scalar!(
+        "insert into divisions (institution_id, code, name, parent_id) values ($1, $2, $3, $4) returning id",
+        institution_id,
+        code,
+        name,
+        parent_id
+    )
+    .fetch_one(conn)
+    .await
+}
+
+pub async fn find_division(
+    conn: &mut PgConnection,
+    institution_id: Uuid,
+    code: &str,
+) -> Result<Option<Division>, sqlx::Error> {
+    sqlx::query_as!(
+        Division,
+        "select id, code, name, parent_id from divisions where institution_id = $1 and code = $2",
+        institution_id,
+        code
+    )
+    .fetch_optional(conn)
+    .await
+}
+
+pub async fn divisions(
+    conn: &mut PgConnection,
+    institution_id: Uuid,
+) -> Result<Vec<Division>, sqlx::Error> {
+    sqlx::query_as!(
+        Division,
+        "select id, code, name, parent_id from divisions where institution_id = $1 order by code",
+        institution_id
+    )
+    .fetch_all(conn)
+    .await
+}

@@ -1,0 +1,39 @@
+//! PostgreSQL access for Kenshu. One module per aggregate; every query that reads tenant data
+//! takes the institution id. Functions take `&mut PgConnection` so that a caller can compose
+//! several in one transaction.
+
+pub mod content;
+pub mod embedded;
+pub mod institutions;
+pub mod password;
+pub mod progress;
+pub mod sessions;
+pub mod users;
+
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+pub use sqlx::{PgConnection, PgPool, Postgres, Transaction};
+
+/// The migrations in `migrations/`, embedded in the binary.
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations");
+
+/// Opens a pool of at most `max` connections.
+pub async fn connect(options: PgConnectOptions, max: u32) -> Result<PgPool, sqlx::Error> {
+    PgPoolOptions::new()
+        .max_connections(max)
+        .min_connections(1)
+        .acquire_timeout(Duration::from_secs(10))
+        .connect_with(options)
+        .await
+}
+
+pub async fn migrate(pool: &PgPool) -> Result<(), sqlx::migrate::MigrateError> {
+    MIGRATOR.run(pool).await
+}
+
+/// Whether a database error is a unique violation of the named constraint.
+pub fn is_unique_violation(err: &sqlx::Error, constraint: &str) -> bool {
+    err.as_database_error()
+        .is_some_and(|e| e.is_unique_violation() && e.constraint() == Some(constraint))
+}

@@ -1,0 +1,399 @@
+//! A person's progress: sections read, test attempts and answers, completions.
+
+use kenshu_core::FiscalYear;
+use kenshu_core::assignment::course_complete;
+use kenshu_core::content::CoursePackage;
+use sqlx::PgConnection;
+use sqlx::types::Json;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+/// Who and when: the key of every progress query.
+#[derive(Debug, Clone, Copy)]
+pub struct Learner {
+    pub institution_id: Uuid,
+    pub user_id: Uuid,
+    pub fiscal_year: FiscalYear,
+}
+
+#[derive(Debug, Clone)]
+pub struct Completion {
+    pub completed_at: OffsetDateTime,
+    pub method: String,
+    pub score: Option<i32>,
+    pub total: Option<i32>,
+    pub content_version_id: Uuid,
+    pub version: i32,
+}
+
+/// One line of "My training".
+#[derive(Debug, Clone)]
+pub struct CourseSummary {
+    pub code: String,
+    pub title: String,
+    pub version_id: Uuid,
+    pub sections_read: i64,
+    pub attempts: i64,
+    pub completion: Option<Completion>,
+}
+
+/// The summary of the given courses for a learner's fiscal year, in one query.
+pub async fn summaries(
+    conn: &mut PgConnection,
+    who: Learner,
+    codes: &[&str],
+) -> Result<Vec<CourseSummary>, sqlx::Error> {
+    let codes: Vec<String> = codes.iter().map(|c| c.to_string()).collect();
+    let rows = sqlx::query!(
+        r#"select c.code, c.title, c.current_version_id as "version_id!",
+                  (select count(*) from section_reads r
+                    where r.institution_id = $1 and r.user_id = $2 and r.fiscal_year = $3 and r.course_code = c.code) as "reads!",
+                  (select count(*) from test_attempts a
+                    where a.institution_id = $1 and a.user_id = $2 and a.fiscal_year = $3 and a.course_code = c.code) as "attempts!",
+                  cp.completed_at as "completed_at?", cp.method as "method?", cp.score, cp.total,
+                  cp.content_version_id as "cp_version_id?", v.version as "cp_version?"
+           from courses c
+           left join completions cp on cp.institution_id = $1 and cp.user_id = $2 and cp.fiscal_year = $3 and cp.course_code = c.code
+           left join content_versions v on v.id = cp.content_version_id
+           where c.current_version_id is not null and c.code = any($4)
+           order by c.position"#,
+        who.institution_id,
+        who.user_id,
+        who.fiscal_year.0,
+        &codes
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| CourseSummary {
+            code: r.code,
+            title: r.title,
+            version_id: r.version_id,
+            sections_read: r.reads,
+            attempts: r.attempts,
+            completion: match (r.completed_at, r.method, r.cp_version_id) {
+                (Some(completed_at), Some(method), Some(content_version_id)) => Some(Completion {
+                    completed_at,
+                    method,
+                    score: r.score,
+                    total: r.total,
+                    content_version_id,
+                    version: r.cp_version.unwrap_or(0),
+                }),
+                _ => None,
+            },
+        })
+        .collect())
+}
+
+/// Where a learner stands in one course: the data of a course or section page, in one query.
+#[derive(Debug, Clone)]
+pub struct CourseProgress {
+    pub version_id: Uuid,
+    pub read_slugs: Vec<String>,
+    pub test_passed: bool,
+    pub completed_at: Option<OffsetDateTime>,
+}
+
+pub async fn course_progress(
+    conn: &mut PgConnection,
+    who: Learner,
+    code: &str,
+) -> Result<Option<CourseProgress>, sqlx::Error> {
+    sqlx::query_as!(
+        CourseProgress,
+        r#"select c.current_version_id as "version_id!",
+                  array(select r.section_slug from section_reads r
+                        where r.institution_id = $1 and r.user_id = $2 and r.fiscal_year = $3 and r.course_code = c.code) as "read_slugs!",
+                  exists(select 1 from test_attempts a
+                         where a.institution_id = $1 and a.user_id = $2 and a.fiscal_year = $3 and a.course_code = c.code
+                           and a.passed) as "test_passed!",
+                  cp.completed_at as "completed_at?"
+           from courses c
+           left join completions cp on cp.institution_id = $1 and cp.user_id = $2 and cp.fiscal_year = $3 and cp.course_code = c.code
+           where c.code = $4 and c.current_version_id is not null"#,
+        who.institution_id,
+        who.user_id,
+        who.fiscal_year.0,
+        code
+    )
+    .fetch_optional(conn)
+    .await
+}
+
+pub async fn mark_read(
+    conn: &mut PgConnection,
+    who: Learner,
+    code: &str,
+    slug: &str,
+    version_id: Uuid,
+) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "insert into section_reads (institution_id, user_id, fiscal_year, course_code, section_slug, content_version_id)
+         values ($1, $2, $3, $4, $5, $6) on conflict do nothing",
+        who.institution_id,
+        who.user_id,
+        who.fiscal_year.0,
+        code,
+        slug,
+        version_id
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// One attempt at a test, with its answers (question number, answer ○ = true, correct).
+#[derive(Debug, Clone)]
+pub struct Attempt {
+    pub id: Uuid,
+    pub content_version_id: Uuid,
+    pub started_at: OffsetDateTime,
+    pub submitted_at: Option<OffsetDateTime>,
+    pub score: Option<i32>,
+    pub total: i32,
+    pub pass_mark: i32,
+    pub passed: Option<bool>,
+    pub answers: Vec<(i32, bool, bool)>,
+}
+
+/// Every attempt a learner made at a course's test in the fiscal year, oldest first.
+pub async fn attempts(
+    conn: &mut PgConnection,
+    who: Learner,
+    code: &str,
+) -> Result<Vec<Attempt>, sqlx::Error> {
+    let rows = sqlx::query!(
+        r#"select a.id, a.content_version_id, a.started_at, a.submitted_at, a.score, a.total, a.pass_mark, a.passed,
+                  coalesce((select json_agg(json_build_array(t.question_number, t.answer, t.correct) order by t.question_number)
+                            from test_answers t where t.institution_id = a.institution_id and t.attempt_id = a.id),
+                           '[]'::json) as "answers!: Json<Vec<(i32, bool, bool)>>"
+           from test_attempts a
+           where a.institution_id = $1 and a.user_id = $2 and a.fiscal_year = $3 and a.course_code = $4
+           order by a.started_at, a.id"#,
+        who.institution_id,
+        who.user_id,
+        who.fiscal_year.0,
+        code
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| Attempt {
+            id: r.id,
+            content_version_id: r.content_version_id,
+            started_at: r.started_at,
+            submitted_at: r.submitted_at,
+            score: r.score,
+            total: r.total,
+            pass_mark: r.pass_mark,
+            passed: r.passed,
+            answers: r.answers.0,
+        })
+        .collect())
+}
+
+/// One attempt by id, only if it is the learner's own.
+pub async fn attempt(
+    conn: &mut PgConnection,
+    who: Learner,
+    code: &str,
+    id: Uuid,
+) -> Result<Option<Attempt>, sqlx::Error> {
+    Ok(attempts(conn, who, code)
+        .await?
+        .into_iter()
+        .find(|a| a.id == id))
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct NewAttempt<'a> {
+    pub id: Uuid,
+    pub code: &'a str,
+    pub version_id: Uuid,
+    pub total: i32,
+    pub pass_mark: i32,
+}
+
+/// Starts an attempt; starting the same attempt id again does nothing. Returns whether the
+/// attempt is the learner's (false if the id belongs to someone else).
+pub async fn start_attempt(
+    conn: &mut PgConnection,
+    who: Learner,
+    a: NewAttempt<'_>,
+) -> Result<bool, sqlx::Error> {
+    sqlx::query!(
+        "insert into test_attempts (institution_id, id, user_id, course_code, content_version_id, fiscal_year, total, pass_mark)
+         values ($1, $2, $3, $4, $5, $6, $7, $8) on conflict do nothing",
+        who.institution_id,
+        a.id,
+        who.user_id,
+        a.code,
+        a.version_id,
+        who.fiscal_year.0,
+        a.total,
+        a.pass_mark
+    )
+    .execute(&mut *conn)
+    .await?;
+    let owner = sqlx::query_scalar!(
+        "select user_id from test_attempts where institution_id = $1 and id = $2",
+        who.institution_id,
+        a.id
+    )
+    .fetch_one(conn)
+    .await?;
+    Ok(owner == who.user_id)
+}
+
+/// Records an answer to an open attempt of the learner's. The first answer to a question
+/// counts: once the explanation has been shown, answering again changes nothing.
+pub async fn record_answer(
+    conn: &mut PgConnection,
+    who: Learner,
+    attempt_id: Uuid,
+    question: i32,
+    answer: bool,
+    correct: bool,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query!(
+        "insert into test_answers (institution_id, attempt_id, question_number, answer, correct)
+         select a.institution_id, a.id, $4, $5, $6 from test_attempts a
+         where a.institution_id = $1 and a.id = $2 and a.user_id = $3 and a.submitted_at is null
+         on conflict do nothing",
+        who.institution_id,
+        attempt_id,
+        who.user_id,
+        question,
+        answer,
+        correct
+    )
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Closes an attempt with its score. Does nothing to an attempt already closed.
+pub async fn finish_attempt(
+    conn: &mut PgConnection,
+    who: Learner,
+    attempt_id: Uuid,
+    score: i32,
+    passed: bool,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query!(
+        "update test_attempts set submitted_at = now(), score = $4, passed = $5
+         where institution_id = $1 and id = $2 and user_id = $3 and submitted_at is null",
+        who.institution_id,
+        attempt_id,
+        who.user_id,
+        score,
+        passed
+    )
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Records the answers of an attempt in one statement.
+pub async fn insert_answers(
+    conn: &mut PgConnection,
+    who: Learner,
+    attempt_id: Uuid,
+    answers: &[(i32, bool, bool)],
+) -> Result<(), sqlx::Error> {
+    let numbers: Vec<i32> = answers.iter().map(|a| a.0).collect();
+    let marks: Vec<bool> = answers.iter().map(|a| a.1).collect();
+    let correct: Vec<bool> = answers.iter().map(|a| a.2).collect();
+    sqlx::query!(
+        "insert into test_answers (institution_id, attempt_id, question_number, answer, correct)
+         select $1, $2, n, m, c from unnest($3::int[], $4::bool[], $5::bool[]) as t(n, m, c)
+         on conflict do nothing",
+        who.institution_id,
+        attempt_id,
+        &numbers,
+        &marks,
+        &correct
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Records a course as completed, unless it already is for the fiscal year.
+pub async fn complete(
+    conn: &mut PgConnection,
+    who: Learner,
+    code: &str,
+    version_id: Uuid,
+    score: Option<(i32, i32)>,
+    attempt_id: Option<Uuid>,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query!(
+        "insert into completions (institution_id, user_id, course_code, fiscal_year, content_version_id, method, score, total, attempt_id)
+         values ($1, $2, $3, $4, $5, 'e_learning', $6, $7, $8) on conflict do nothing",
+        who.institution_id,
+        who.user_id,
+        code,
+        who.fiscal_year.0,
+        version_id,
+        score.map(|s| s.0),
+        score.map(|s| s.1),
+        attempt_id
+    )
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Completes the course if every section of the current version has been read and its test,
+/// if any, passed; records the first passing attempt's score. Returns whether it completed now.
+pub async fn settle_course(
+    conn: &mut PgConnection,
+    who: Learner,
+    package: &CoursePackage,
+    version_id: Uuid,
+) -> Result<bool, sqlx::Error> {
+    let Some(progress) = course_progress(&mut *conn, who, &package.code).await? else {
+        return Ok(false);
+    };
+    if progress.completed_at.is_some() {
+        return Ok(false);
+    }
+    let read = package
+        .sections
+        .iter()
+        .filter(|s| progress.read_slugs.contains(&s.slug))
+        .count();
+    if !course_complete(
+        package.sections.len(),
+        read,
+        package.test.is_some(),
+        progress.test_passed,
+    ) {
+        return Ok(false);
+    }
+    let first_pass = if package.test.is_some() {
+        attempts(&mut *conn, who, &package.code)
+            .await?
+            .into_iter()
+            .filter(|a| a.passed == Some(true))
+            .min_by_key(|a| a.submitted_at)
+    } else {
+        None
+    };
+    let score = first_pass
+        .as_ref()
+        .and_then(|a| a.score.map(|s| (s, a.total)));
+    complete(
+        conn,
+        who,
+        &package.code,
+        version_id,
+        score,
+        first_pass.map(|a| a.id),
+    )
+    .await
+}

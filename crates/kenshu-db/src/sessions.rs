@@ -1,0 +1,97 @@
+//! Sessions, stored in PostgreSQL by the SHA-256 of their token.
+
+use sqlx::PgConnection;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+/// The signed-in person behind a session, with what every page needs, read in one query.
+#[derive(Debug, Clone)]
+pub struct SessionUser {
+    pub institution_id: Uuid,
+    pub institution_code: String,
+    pub institution_name: String,
+    pub user_id: Uuid,
+    pub login_id: String,
+    pub name: String,
+    pub role: String,
+    pub division_id: Uuid,
+    pub division_name: String,
+    pub must_change_password: bool,
+    pub csrf_token: String,
+}
+
+pub async fn create(
+    conn: &mut PgConnection,
+    token_hash: &[u8],
+    institution_id: Uuid,
+    user_id: Uuid,
+    csrf_token: &str,
+    expires_at: OffsetDateTime,
+) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "insert into sessions (token_hash, institution_id, user_id, csrf_token, expires_at) values ($1, $2, $3, $4, $5)",
+        token_hash,
+        institution_id,
+        user_id,
+        csrf_token,
+        expires_at
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The live session for a token hash; expired sessions and deactivated accounts give none.
+pub async fn load(
+    conn: &mut PgConnection,
+    token_hash: &[u8],
+) -> Result<Option<SessionUser>, sqlx::Error> {
+    sqlx::query_as!(
+        SessionUser,
+        "select s.institution_id, i.code as institution_code, i.name as institution_name,
+                u.id as user_id, u.login_id, u.name, u.role, u.division_id, d.name as division_name,
+                u.must_change_password, s.csrf_token
+         from sessions s
+         join users u on u.institution_id = s.institution_id and u.id = s.user_id
+         join institutions i on i.id = s.institution_id
+         join divisions d on d.institution_id = u.institution_id and d.id = u.division_id
+         where s.token_hash = $1 and s.expires_at > now() and u.active",
+        token_hash
+    )
+    .fetch_optional(conn)
+    .await
+}
+
+pub async fn delete(conn: &mut PgConnection, token_hash: &[u8]) -> Result<(), sqlx::Error> {
+    sqlx::query!("delete from sessions where token_hash = $1", token_hash)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Ends every other session of a person, as after a password change.
+pub async fn delete_others(
+    conn: &mut PgConnection,
+    institution_id: Uuid,
+    user_id: Uuid,
+    keep: &[u8],
+) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "delete from sessions where institution_id = $1 and user_id = $2 and token_hash <> $3",
+        institution_id,
+        user_id,
+        keep
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn purge_expired(conn: &mut PgConnection) -> Result<u64, sqlx::Error> {
+    Ok(
+        sqlx::query!("delete from sessions where expires_at <= now()")
+            .execute(conn)
+            .await?
+            .rows_affected(),
+    )
+}

@@ -1,0 +1,442 @@
+//! Taking tests: chapter tests (章末テスト) answered one question at a time with the answer
+//! and explanation after each, and the final test (まとめテスト) answered whole and submitted.
+//! Attempt ids are chosen when the form is shown, so a double click or a retry records once.
+
+use std::sync::Arc;
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use kenshu_core::content::{CoursePackage, Question, Test, TestKind};
+use kenshu_core::grading::{Mark, grade};
+use kenshu_db::progress::{self, Attempt, Learner, NewAttempt};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use crate::i18n::{Catalogue, JA};
+use crate::page::{Chrome, jtime, render};
+use crate::policy::Action;
+use crate::session::CurrentUser;
+use crate::staff::{course_for, learner};
+use crate::{AppError, AppState};
+
+/// A question as shown after it was answered.
+pub struct Feedback {
+    pub given: &'static str,
+    pub answer: &'static str,
+    pub correct: bool,
+}
+
+pub struct QuestionView {
+    pub q: Question,
+    pub feedback: Option<Feedback>,
+}
+
+fn views(test: &Test, answers: &[(i32, bool, bool)]) -> Vec<QuestionView> {
+    test.questions
+        .iter()
+        .map(|q| QuestionView {
+            feedback: answers
+                .iter()
+                .find(|a| a.0 as u32 == q.number)
+                .map(|a| Feedback {
+                    given: Mark::from_bool(a.1).symbol(),
+                    answer: q.answer.symbol(),
+                    correct: a.2,
+                }),
+            q: q.clone(),
+        })
+        .collect()
+}
+
+pub struct AttemptRow {
+    pub id: Uuid,
+    pub when: String,
+    pub score: String,
+    pub passed: bool,
+}
+
+fn history(attempts: &[Attempt]) -> Vec<AttemptRow> {
+    attempts
+        .iter()
+        .filter_map(|a| {
+            Some(AttemptRow {
+                id: a.id,
+                when: jtime(a.submitted_at?),
+                score: format!("{} / {}", a.score?, a.total),
+                passed: a.passed == Some(true),
+            })
+        })
+        .collect()
+}
+
+#[derive(Template)]
+#[template(path = "staff/chapter_test.html")]
+struct ChapterTestPage {
+    chrome: Chrome,
+    t: &'static Catalogue,
+    course: Arc<CoursePackage>,
+    test: Test,
+    /// The attempt being answered, if one is open.
+    open: Option<Uuid>,
+    questions: Vec<QuestionView>,
+    /// The number of the question to answer next.
+    current: Option<u32>,
+    /// Score of the attempt shown, once it is finished.
+    result: Option<(i32, i32, bool)>,
+    new_attempt: Uuid,
+    history: Vec<AttemptRow>,
+    ever_passed: bool,
+}
+
+#[derive(Template)]
+#[template(path = "staff/final_test.html")]
+struct FinalTestPage {
+    chrome: Chrome,
+    t: &'static Catalogue,
+    course: Arc<CoursePackage>,
+    test: Test,
+    attempt: Uuid,
+    chosen: Vec<(u32, String)>,
+    error: Option<String>,
+    history: Vec<AttemptRow>,
+    ever_passed: bool,
+}
+
+impl ChapterTestPage {
+    fn is_current(&self, number: &u32) -> bool {
+        self.current == Some(*number)
+    }
+}
+
+impl FinalTestPage {
+    fn chose(&self, number: &u32, value: &str) -> bool {
+        self.chosen.iter().any(|(n, v)| n == number && v == value)
+    }
+}
+
+pub async fn test_page(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(code): Path<String>,
+) -> Result<Response, AppError> {
+    user.require(Action::TakeTraining)?;
+    let who = learner(&user, crate::page::fiscal_year(None));
+    let mut conn = state.pool.acquire().await?;
+    let (package, current) = course_for(&state, &mut conn, &user, who, &code).await?;
+    let test = package.test.clone().ok_or(AppError::NotFound)?;
+    let attempts = progress::attempts(&mut conn, who, &code).await?;
+    let ever_passed = attempts.iter().any(|a| a.passed == Some(true));
+    let chrome = Chrome::for_user(&user, test.title.clone());
+    if test.kind == TestKind::Final {
+        return render(&FinalTestPage {
+            chrome,
+            t: &JA,
+            history: history(&attempts),
+            ever_passed,
+            course: package,
+            test,
+            attempt: Uuid::new_v4(),
+            chosen: Vec::new(),
+            error: None,
+        });
+    }
+    let open = attempts
+        .iter()
+        .rev()
+        .find(|a| a.submitted_at.is_none() && a.content_version_id == current.version_id);
+    let shown = open.or_else(|| attempts.iter().rev().find(|a| a.submitted_at.is_some()));
+    let (questions, current_q, result) = match shown {
+        Some(a) => {
+            let questions = views(&test, &a.answers);
+            let current_q = if a.submitted_at.is_none() {
+                questions
+                    .iter()
+                    .find(|v| v.feedback.is_none())
+                    .map(|v| v.q.number)
+            } else {
+                None
+            };
+            let result = a.score.map(|s| (s, a.total, a.passed == Some(true)));
+            (questions, current_q, result)
+        }
+        None => (Vec::new(), None, None),
+    };
+    render(&ChapterTestPage {
+        chrome,
+        t: &JA,
+        open: open.map(|a| a.id),
+        questions,
+        current: current_q,
+        result,
+        new_attempt: Uuid::new_v4(),
+        history: history(&attempts),
+        ever_passed,
+        course: package,
+        test,
+    })
+}
+
+#[derive(Deserialize)]
+pub struct StartForm {
+    attempt: Uuid,
+}
+
+/// Starts a chapter-test attempt (again, for a retake).
+pub async fn start(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(code): Path<String>,
+    Form(form): Form<StartForm>,
+) -> Result<Response, AppError> {
+    user.require(Action::TakeTraining)?;
+    let who = learner(&user, crate::page::fiscal_year(None));
+    let mut tx = state.pool.begin().await?;
+    let (package, current) = course_for(&state, &mut tx, &user, who, &code).await?;
+    let test = package
+        .test
+        .as_ref()
+        .filter(|t| t.kind == TestKind::Chapter)
+        .ok_or(AppError::NotFound)?;
+    let new = NewAttempt {
+        id: form.attempt,
+        code: &code,
+        version_id: current.version_id,
+        total: test.questions.len() as i32,
+        pass_mark: test.pass_mark as i32,
+    };
+    if !progress::start_attempt(&mut tx, who, new).await? {
+        return Err(AppError::BadRequest(JA.attempt_conflict.into()));
+    }
+    tx.commit().await?;
+    Ok(Redirect::to(&format!("/courses/{code}/test")).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct AnswerForm {
+    attempt: Uuid,
+    question: u32,
+    answer: String,
+}
+
+/// Records one chapter-test answer; the last answer closes and scores the attempt.
+pub async fn answer(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(code): Path<String>,
+    Form(form): Form<AnswerForm>,
+) -> Result<Response, AppError> {
+    user.require(Action::TakeTraining)?;
+    let mark = Mark::parse_form(&form.answer)
+        .ok_or_else(|| AppError::BadRequest(JA.answer_missing.into()))?;
+    let who = learner(&user, crate::page::fiscal_year(None));
+    let mut tx = state.pool.begin().await?;
+    let (package, current) = course_for(&state, &mut tx, &user, who, &code).await?;
+    let attempt = progress::attempt(&mut tx, who, &code, form.attempt)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let version = state
+        .catalog
+        .package(&mut tx, attempt.content_version_id)
+        .await?;
+    let test = version.test.as_ref().ok_or(AppError::NotFound)?;
+    let question = test
+        .questions
+        .iter()
+        .find(|q| q.number == form.question)
+        .ok_or_else(|| AppError::BadRequest(JA.answer_missing.into()))?;
+    let correct = question.answer == mark;
+    if progress::record_answer(
+        &mut tx,
+        who,
+        attempt.id,
+        form.question as i32,
+        mark.as_bool(),
+        correct,
+    )
+    .await?
+    {
+        let mut answers: Vec<(u32, Mark)> = attempt
+            .answers
+            .iter()
+            .map(|a| (a.0 as u32, Mark::from_bool(a.1)))
+            .collect();
+        answers.push((form.question, mark));
+        if answers.len() == test.questions.len() {
+            let score = grade(&version.answer_key(), &answers, test.pass_mark);
+            progress::finish_attempt(
+                &mut tx,
+                who,
+                attempt.id,
+                score.correct as i32,
+                score.passed(),
+            )
+            .await?;
+            progress::settle_course(&mut tx, who, &package, current.version_id).await?;
+        }
+    }
+    tx.commit().await?;
+    Ok(Redirect::to(&format!("/courses/{code}/test#q{}", form.question)).into_response())
+}
+
+/// Submits the final test whole. Every question must be answered.
+pub async fn submit(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(code): Path<String>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
+    user.require(Action::TakeTraining)?;
+    let who = learner(&user, crate::page::fiscal_year(None));
+    let attempt_id = fields
+        .iter()
+        .find(|(k, _)| k == "attempt")
+        .and_then(|(_, v)| Uuid::parse_str(v).ok())
+        .ok_or_else(|| AppError::BadRequest(JA.attempt_missing.into()))?;
+    let mut tx = state.pool.begin().await?;
+    let (package, current) = course_for(&state, &mut tx, &user, who, &code).await?;
+    let test = package
+        .test
+        .clone()
+        .filter(|t| t.kind == TestKind::Final)
+        .ok_or(AppError::NotFound)?;
+    let chosen: Vec<(u32, Mark)> = test
+        .questions
+        .iter()
+        .filter_map(|q| {
+            let v = fields
+                .iter()
+                .find(|(k, _)| *k == format!("q{}", q.number))?;
+            Some((q.number, Mark::parse_form(&v.1)?))
+        })
+        .collect();
+    if chosen.len() < test.questions.len() {
+        let missing: Vec<String> = test
+            .questions
+            .iter()
+            .filter(|q| !chosen.iter().any(|c| c.0 == q.number))
+            .map(|q| format!("{}{}", JA.question_prefix, q.number))
+            .collect();
+        let attempts = progress::attempts(&mut tx, who, &code).await?;
+        let page = FinalTestPage {
+            chrome: Chrome::for_user(&user, test.title.clone()),
+            t: &JA,
+            history: history(&attempts),
+            ever_passed: attempts.iter().any(|a| a.passed == Some(true)),
+            course: package.clone(),
+            test,
+            attempt: attempt_id,
+            chosen: chosen
+                .iter()
+                .map(|(n, m)| (*n, m.form_value().to_string()))
+                .collect(),
+            error: Some(format!("{}{}", JA.unanswered, missing.join("、"))),
+        };
+        let mut res = render(&page)?;
+        *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+        return Ok(res);
+    }
+    let score = grade(&package.answer_key(), &chosen, test.pass_mark);
+    let new = NewAttempt {
+        id: attempt_id,
+        code: &code,
+        version_id: current.version_id,
+        total: test.questions.len() as i32,
+        pass_mark: test.pass_mark as i32,
+    };
+    if !progress::start_attempt(&mut tx, who, new).await? {
+        return Err(AppError::BadRequest(JA.attempt_conflict.into()));
+    }
+    // Only the first of several identical submissions closes the attempt; the others find it
+    // closed and change nothing.
+    if progress::finish_attempt(
+        &mut tx,
+        who,
+        attempt_id,
+        score.correct as i32,
+        score.passed(),
+    )
+    .await?
+    {
+        let key = package.answer_key();
+        let rows: Vec<(i32, bool, bool)> = chosen
+            .iter()
+            .map(|(n, m)| {
+                (
+                    *n as i32,
+                    m.as_bool(),
+                    key.iter().any(|k| k.0 == *n && k.1 == *m),
+                )
+            })
+            .collect();
+        progress::insert_answers(&mut tx, who, attempt_id, &rows).await?;
+        if score.passed() {
+            progress::complete(
+                &mut tx,
+                who,
+                &code,
+                current.version_id,
+                Some((score.correct as i32, score.total as i32)),
+                Some(attempt_id),
+            )
+            .await?;
+        }
+    }
+    tx.commit().await?;
+    Ok(Redirect::to(&format!("/courses/{code}/attempts/{attempt_id}")).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "staff/attempt.html")]
+struct AttemptPage {
+    chrome: Chrome,
+    t: &'static Catalogue,
+    course: Arc<CoursePackage>,
+    test: Test,
+    questions: Vec<QuestionView>,
+    score: i32,
+    total: i32,
+    pass_mark: i32,
+    passed: bool,
+    when: String,
+    completed: bool,
+}
+
+/// The result of one submitted attempt: each answer, the correct answer, the explanation and
+/// where in the material it is taught.
+pub async fn attempt_result(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((code, id)): Path<(String, Uuid)>,
+) -> Result<Response, AppError> {
+    user.require(Action::TakeTraining)?;
+    let who: Learner = learner(&user, crate::page::fiscal_year(None));
+    let mut conn = state.pool.acquire().await?;
+    let (_, current) = course_for(&state, &mut conn, &user, who, &code).await?;
+    let attempt = progress::attempt(&mut conn, who, &code, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let (Some(score), Some(submitted)) = (attempt.score, attempt.submitted_at) else {
+        return Ok(Redirect::to(&format!("/courses/{code}/test")).into_response());
+    };
+    let package = state
+        .catalog
+        .package(&mut conn, attempt.content_version_id)
+        .await?;
+    let test = package.test.clone().ok_or(AppError::NotFound)?;
+    render(&AttemptPage {
+        chrome: Chrome::for_user(&user, test.title.clone()),
+        t: &JA,
+        questions: views(&test, &attempt.answers),
+        score,
+        total: attempt.total,
+        pass_mark: attempt.pass_mark,
+        passed: attempt.passed == Some(true),
+        when: jtime(submitted),
+        completed: current.completed_at.is_some(),
+        course: package,
+        test,
+    })
+}

@@ -1,0 +1,76 @@
+//! The HTTP interface and pages of Kenshu. `app(state)` is the whole portal as a router;
+//! `serve(listener, state, shutdown)` runs it, so tests start the real server on port 0.
+
+mod admin;
+mod assets;
+mod auth;
+mod error;
+mod exam;
+mod health;
+pub mod i18n;
+mod page;
+pub mod policy;
+mod routes;
+mod security;
+mod session;
+mod staff;
+
+use std::future::Future;
+use std::sync::Arc;
+
+use kenshu_db::PgPool;
+use kenshu_db::content::Catalog;
+use tokio::net::TcpListener;
+
+pub use error::AppError;
+pub use routes::app;
+
+/// Settings of the web layer. `Debug` is derived: nothing here is secret.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Mark cookies `Secure`. Set when the portal is served over https (directly or behind a
+    /// TLS-terminating proxy); requests that arrive with `X-Forwarded-Proto: https` get
+    /// Secure cookies regardless.
+    pub secure_cookies: bool,
+    /// How long a session lasts after sign-in.
+    pub session_hours: i64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            secure_cookies: false,
+            session_hours: 10,
+        }
+    }
+}
+
+/// Everything a handler needs, cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub pool: PgPool,
+    pub catalog: Arc<Catalog>,
+    pub settings: Arc<Settings>,
+}
+
+impl AppState {
+    pub fn new(pool: PgPool, settings: Settings) -> Self {
+        AppState {
+            pool,
+            catalog: Arc::new(Catalog::new()),
+            settings: Arc::new(settings),
+        }
+    }
+}
+
+/// Serves the portal on `listener` until `shutdown` resolves, then finishes the requests in
+/// flight.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}

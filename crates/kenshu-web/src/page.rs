@@ -1,0 +1,94 @@
+//! What every page shares: the layout's data and rendering.
+
+use askama::Template;
+use axum::http::header;
+use axum::response::{Html, IntoResponse, Response};
+use kenshu_core::FiscalYear;
+use time::OffsetDateTime;
+
+use crate::AppError;
+use crate::i18n::{Catalogue, JA};
+use crate::policy::Action;
+use crate::session::CurrentUser;
+
+/// The data of `base.html`: who is signed in, the CSRF token for forms, the navigation.
+pub struct Chrome {
+    pub t: &'static Catalogue,
+    pub title: String,
+    pub signed_in: bool,
+    pub user_name: String,
+    pub institution: String,
+    pub role_label: &'static str,
+    pub csrf: String,
+    pub admin: bool,
+}
+
+impl Chrome {
+    pub fn for_user(user: &CurrentUser, title: impl Into<String>) -> Self {
+        Chrome {
+            t: &JA,
+            title: title.into(),
+            signed_in: true,
+            user_name: user.session.name.clone(),
+            institution: user.session.institution_name.clone(),
+            role_label: user.role.label_ja(),
+            csrf: user.session.csrf_token.clone(),
+            admin: user.may(Action::ManageContent),
+        }
+    }
+
+    pub fn anonymous(title: impl Into<String>, csrf: String) -> Self {
+        Chrome {
+            t: &JA,
+            title: title.into(),
+            signed_in: false,
+            user_name: String::new(),
+            institution: String::new(),
+            role_label: "",
+            csrf,
+            admin: false,
+        }
+    }
+}
+
+pub fn render(page: &impl Template) -> Result<Response, AppError> {
+    Ok(Html(page.render()?).into_response())
+}
+
+pub fn render_with_cookie(
+    page: &impl Template,
+    cookie: Option<String>,
+) -> Result<Response, AppError> {
+    let mut res = render(page)?;
+    if let Some(c) = cookie
+        && let Ok(v) = c.parse()
+    {
+        res.headers_mut().append(header::SET_COOKIE, v);
+    }
+    Ok(res)
+}
+
+/// The fiscal year a request is about: `?fy=2025`, or the current one in Japan.
+pub fn fiscal_year(param: Option<&str>) -> FiscalYear {
+    param
+        .and_then(FiscalYear::parse)
+        .unwrap_or_else(|| FiscalYear::of(kenshu_core::japan_today()))
+}
+
+/// `令和7年4月1日` for a timestamp, in Japan time.
+pub fn jdate(at: OffsetDateTime) -> String {
+    kenshu_core::fiscal_year::japanese_date(at.to_offset(kenshu_core::fiscal_year::JST).date())
+}
+
+/// `2025-04-01 09:30` in Japan time.
+pub fn jtime(at: OffsetDateTime) -> String {
+    let at = at.to_offset(kenshu_core::fiscal_year::JST);
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02}",
+        at.year(),
+        u8::from(at.month()),
+        at.day(),
+        at.hour(),
+        at.minute()
+    )
+}

@@ -1,0 +1,55 @@
+//! Authorization, decided in one place. Handlers ask `user.require(Action::…)`; they never
+//! compare roles themselves.
+
+use kenshu_core::people::Role;
+
+use crate::AppError;
+use crate::session::CurrentUser;
+
+/// What a signed-in person may want to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// Take one's own training and see one's own records and certificates.
+    TakeTraining,
+    /// See and manage course content versions.
+    ManageContent,
+}
+
+/// The policy: may a person with this role perform this action?
+pub fn allows(role: Role, action: Action) -> bool {
+    match action {
+        Action::TakeTraining => true,
+        Action::ManageContent => role == Role::PortalAdmin,
+    }
+}
+
+impl CurrentUser {
+    pub fn require(&self, action: Action) -> Result<(), AppError> {
+        if allows(self.role, action) {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden)
+        }
+    }
+
+    pub fn may(&self, action: Action) -> bool {
+        allows(self.role, action)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_portal_admins_manage_content() {
+        for role in Role::ALL {
+            assert!(allows(role, Action::TakeTraining));
+            assert_eq!(
+                allows(role, Action::ManageContent),
+                role == Role::PortalAdmin,
+                "{role}"
+            );
+        }
+    }
+}

@@ -1,0 +1,50 @@
+//! Every URL of the portal, in one list.
+
+use axum::Router;
+use axum::middleware;
+use axum::routing::{get, post};
+use tower_http::compression::CompressionLayer;
+
+use crate::{AppState, admin, assets, auth, exam, health, security, session, staff};
+
+pub fn app(state: AppState) -> Router {
+    let pages = Router::new()
+        .route("/", get(staff::home))
+        .route("/login", get(auth::login_form).post(auth::login))
+        .route("/logout", post(auth::logout))
+        .route(
+            "/password",
+            get(auth::password_form).post(auth::change_password),
+        )
+        .route("/my", get(staff::my_training))
+        .route("/courses/{code}", get(staff::course))
+        .route("/courses/{code}/sections/{slug}", get(staff::section))
+        .route(
+            "/courses/{code}/sections/{slug}/read",
+            post(staff::mark_read),
+        )
+        .route("/courses/{code}/test", get(exam::test_page))
+        .route("/courses/{code}/test/start", post(exam::start))
+        .route("/courses/{code}/test/answer", post(exam::answer))
+        .route("/courses/{code}/test/submit", post(exam::submit))
+        .route("/courses/{code}/attempts/{id}", get(exam::attempt_result))
+        .route("/certificates/{code}", get(staff::certificate))
+        .route("/admin/content", get(admin::content))
+        .fallback(not_found)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            session::layer,
+        ));
+    Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route("/static/{name}", get(assets::asset))
+        .merge(pages)
+        .layer(CompressionLayer::new())
+        .layer(middleware::from_fn(security::headers))
+        .with_state(state)
+}
+
+async fn not_found() -> crate::AppError {
+    crate::AppError::NotFound
+}

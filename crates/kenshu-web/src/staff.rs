@@ -1,0 +1,337 @@
+//! A person's own training: "My training", course and section pages, certificates.
+
+use std::sync::Arc;
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use kenshu_core::FiscalYear;
+use kenshu_core::assignment::{Status, interim_courses, status};
+use kenshu_core::content::CoursePackage;
+use kenshu_db::PgConnection;
+use kenshu_db::progress::{self, CourseProgress, Learner};
+use serde::Deserialize;
+
+use crate::i18n::{Catalogue, JA};
+use crate::page::{Chrome, fiscal_year, jdate, render};
+use crate::policy::Action;
+use crate::session::CurrentUser;
+use crate::{AppError, AppState};
+
+#[derive(Deserialize, Default)]
+pub struct FyQuery {
+    fy: Option<String>,
+    password: Option<String>,
+}
+
+pub fn learner(user: &CurrentUser, fy: FiscalYear) -> Learner {
+    Learner {
+        institution_id: user.session.institution_id,
+        user_id: user.session.user_id,
+        fiscal_year: fy,
+    }
+}
+
+/// The course codes assigned to the person. Training plans (issue 3) will replace the interim
+/// rule; every page asks here, so that is the one place to change.
+pub fn assigned(user: &CurrentUser) -> Vec<&'static str> {
+    interim_courses(user.role)
+}
+
+/// The current package of an assigned course with the learner's progress: 404 for a course
+/// that does not exist or is not the person's.
+pub async fn course_for(
+    state: &AppState,
+    conn: &mut PgConnection,
+    user: &CurrentUser,
+    who: Learner,
+    code: &str,
+) -> Result<(Arc<CoursePackage>, CourseProgress), AppError> {
+    if !assigned(user).contains(&code) {
+        return Err(AppError::NotFound);
+    }
+    let progress = progress::course_progress(&mut *conn, who, code)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let package = state.catalog.package(conn, progress.version_id).await?;
+    Ok((package, progress))
+}
+
+pub struct CourseRow {
+    pub code: String,
+    pub title: String,
+    pub status: Status,
+    pub status_label: &'static str,
+    pub sections: usize,
+    pub sections_read: i64,
+    pub completed_on: Option<String>,
+    pub score: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "staff/my_training.html")]
+struct MyTrainingPage {
+    chrome: Chrome,
+    t: &'static Catalogue,
+    fiscal_year: String,
+    rows: Vec<CourseRow>,
+    done: usize,
+    password_changed: bool,
+}
+
+pub fn status_label(s: Status) -> &'static str {
+    match s {
+        Status::NotStarted => JA.status_not_started,
+        Status::InProgress => JA.status_in_progress,
+        Status::Completed => JA.status_completed,
+    }
+}
+
+pub async fn home(viewer: axum::Extension<crate::session::Viewer>) -> Redirect {
+    Redirect::to(if viewer.0.0.is_some() {
+        "/my"
+    } else {
+        "/login"
+    })
+}
+
+pub async fn my_training(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(q): Query<FyQuery>,
+) -> Result<Response, AppError> {
+    user.require(Action::TakeTraining)?;
+    let fy = fiscal_year(q.fy.as_deref());
+    let mut conn = state.pool.acquire().await?;
+    let summaries = progress::summaries(&mut conn, learner(&user, fy), &assigned(&user)).await?;
+    let mut rows = Vec::with_capacity(summaries.len());
+    for s in summaries {
+        let package = state.catalog.package(&mut conn, s.version_id).await?;
+        let st = status(
+            s.completion.is_some(),
+            s.sections_read > 0 || s.attempts > 0,
+        );
+        rows.push(CourseRow {
+            status: st,
+            status_label: status_label(st),
+            sections: package.sections.len(),
+            sections_read: s.sections_read.min(package.sections.len() as i64),
+            completed_on: s.completion.as_ref().map(|c| jdate(c.completed_at)),
+            score: s
+                .completion
+                .as_ref()
+                .and_then(|c| Some(format!("{} / {}", c.score?, c.total?))),
+            code: s.code,
+            title: s.title,
+        });
+    }
+    let done = rows
+        .iter()
+        .filter(|r| r.status == Status::Completed)
+        .count();
+    render(&MyTrainingPage {
+        chrome: Chrome::for_user(&user, JA.my_training),
+        t: &JA,
+        fiscal_year: fy.to_string(),
+        rows,
+        done,
+        password_changed: q.password.as_deref() == Some("changed"),
+    })
+}
+
+pub struct SectionLink {
+    pub slug: String,
+    pub title: String,
+    pub read: bool,
+}
+
+#[derive(Template)]
+#[template(path = "staff/course.html")]
+struct CoursePage {
+    chrome: Chrome,
+    t: &'static Catalogue,
+    course: Arc<CoursePackage>,
+    sections: Vec<SectionLink>,
+    read_count: usize,
+    test_passed: bool,
+    completed_on: Option<String>,
+    resume: Option<String>,
+    missing_prerequisites: Vec<String>,
+}
+
+pub async fn course(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(code): Path<String>,
+) -> Result<Response, AppError> {
+    user.require(Action::TakeTraining)?;
+    let who = learner(&user, fiscal_year(None));
+    let mut conn = state.pool.acquire().await?;
+    let (package, progress) = course_for(&state, &mut conn, &user, who, &code).await?;
+    let sections: Vec<SectionLink> = package
+        .sections
+        .iter()
+        .map(|s| SectionLink {
+            slug: s.slug.clone(),
+            title: s.title.clone(),
+            read: progress.read_slugs.contains(&s.slug),
+        })
+        .collect();
+    let read_count = sections.iter().filter(|s| s.read).count();
+    let resume = match sections.iter().find(|s| !s.read) {
+        Some(s) if progress.completed_at.is_none() => {
+            Some(format!("/courses/{}/sections/{}", package.code, s.slug))
+        }
+        None if progress.completed_at.is_none() && package.test.is_some() => {
+            Some(format!("/courses/{}/test", package.code))
+        }
+        _ => None,
+    };
+    let requires: Vec<&str> = package.requires.iter().map(String::as_str).collect();
+    let missing_prerequisites = if requires.is_empty() {
+        Vec::new()
+    } else {
+        progress::summaries(&mut conn, who, &requires)
+            .await?
+            .into_iter()
+            .filter(|s| s.completion.is_none())
+            .map(|s| s.title)
+            .collect()
+    };
+    render(&CoursePage {
+        chrome: Chrome::for_user(&user, package.title.clone()),
+        t: &JA,
+        sections,
+        read_count,
+        test_passed: progress.test_passed,
+        completed_on: progress.completed_at.map(jdate),
+        resume,
+        missing_prerequisites,
+        course: package,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "staff/section.html")]
+struct SectionPage {
+    chrome: Chrome,
+    t: &'static Catalogue,
+    course: Arc<CoursePackage>,
+    index: usize,
+    total: usize,
+    read: bool,
+    prev: Option<String>,
+    next: Option<String>,
+}
+
+impl SectionPage {
+    fn section(&self) -> &kenshu_core::content::Section {
+        &self.course.sections[self.index]
+    }
+}
+
+pub async fn section(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((code, slug)): Path<(String, String)>,
+) -> Result<Response, AppError> {
+    user.require(Action::TakeTraining)?;
+    let who = learner(&user, fiscal_year(None));
+    let mut conn = state.pool.acquire().await?;
+    let (package, progress) = course_for(&state, &mut conn, &user, who, &code).await?;
+    let (index, s) = package.section(&slug).ok_or(AppError::NotFound)?;
+    let link = |i: usize| {
+        format!(
+            "/courses/{}/sections/{}",
+            package.code, package.sections[i].slug
+        )
+    };
+    let page = SectionPage {
+        chrome: Chrome::for_user(&user, s.title.clone()),
+        t: &JA,
+        index,
+        total: package.sections.len(),
+        read: progress.read_slugs.contains(&s.slug),
+        prev: index.checked_sub(1).map(link),
+        next: (index + 1 < package.sections.len()).then(|| link(index + 1)),
+        course: package.clone(),
+    };
+    render(&page)
+}
+
+/// Marks a section read and moves on: to the next section, then the test, then the course page.
+pub async fn mark_read(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((code, slug)): Path<(String, String)>,
+) -> Result<Response, AppError> {
+    user.require(Action::TakeTraining)?;
+    let who = learner(&user, fiscal_year(None));
+    let mut tx = state.pool.begin().await?;
+    let (package, progress) = course_for(&state, &mut tx, &user, who, &code).await?;
+    let (index, _) = package.section(&slug).ok_or(AppError::NotFound)?;
+    progress::mark_read(&mut tx, who, &code, &slug, progress.version_id).await?;
+    progress::settle_course(&mut tx, who, &package, progress.version_id).await?;
+    tx.commit().await?;
+    let target = match package.sections.get(index + 1) {
+        Some(next) => format!("/courses/{code}/sections/{}", next.slug),
+        None if package.test.is_some() => format!("/courses/{code}/test"),
+        None => format!("/courses/{code}"),
+    };
+    Ok(Redirect::to(&target).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "staff/certificate.html")]
+struct CertificatePage {
+    chrome: Chrome,
+    t: &'static Catalogue,
+    name: String,
+    institution: String,
+    division: String,
+    course_title: String,
+    fiscal_year: String,
+    completed_on: String,
+    score: Option<String>,
+    version: i32,
+    number: String,
+}
+
+pub async fn certificate(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(code): Path<String>,
+    Query(q): Query<FyQuery>,
+) -> Result<Response, AppError> {
+    user.require(Action::TakeTraining)?;
+    let fy = fiscal_year(q.fy.as_deref());
+    let mut conn = state.pool.acquire().await?;
+    let summary = progress::summaries(&mut conn, learner(&user, fy), &[code.as_str()])
+        .await?
+        .into_iter()
+        .next()
+        .ok_or(AppError::NotFound)?;
+    let completion = summary.completion.ok_or(AppError::NotFound)?;
+    let s = &user.session;
+    render(&CertificatePage {
+        chrome: Chrome::for_user(&user, JA.certificate),
+        t: &JA,
+        name: s.name.clone(),
+        institution: s.institution_name.clone(),
+        division: s.division_name.clone(),
+        course_title: summary.title,
+        fiscal_year: fy.to_string(),
+        completed_on: jdate(completion.completed_at),
+        score: completion
+            .score
+            .zip(completion.total)
+            .map(|(a, b)| format!("{a} / {b}")),
+        version: completion.version,
+        number: format!(
+            "{}-{}-{}",
+            s.institution_code.to_uppercase(),
+            fy.0,
+            &s.user_id.simple().to_string()[..8].to_uppercase()
+        ),
+    })
+}

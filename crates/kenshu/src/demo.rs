@@ -1,0 +1,104 @@
+//! The demo institution: デモ市, three divisions, about 30 staff, one protection officer per
+//! division, a chief officer, an audit officer and a portal admin, all with the password
+//! `kenshu-demo`.
+
+use std::net::SocketAddr;
+use std::path::Path;
+
+use anyhow::{Context, bail};
+use kenshu_core::people::Role;
+use kenshu_db::PgPool;
+
+pub const DEMO_CODE: &str = "demo";
+pub const DEMO_PASSWORD: &str = "kenshu-demo";
+
+const DIVISIONS: [(&str, &str); 3] = [
+    ("shimin", "市民課"),
+    ("zeimu", "税務課"),
+    ("fukushi", "福祉課"),
+];
+
+const FAMILY: [&str; 10] = [
+    "佐藤", "鈴木", "高橋", "田中", "伊藤", "渡辺", "山本", "中村", "小林", "加藤",
+];
+const GIVEN: [&str; 10] = [
+    "一郎", "花子", "健太", "由美", "翔", "美咲", "大輔", "陽子", "拓也", "真理",
+];
+
+pub async fn prepare(pool: &PgPool, content: &Path, bind: SocketAddr) -> anyhow::Result<()> {
+    crate::admin::load_content(pool, content)
+        .await
+        .with_context(|| format!("loading course content from {}", content.display()))?;
+    let mut conn = pool.acquire().await?;
+    let institutions = kenshu_db::institutions::list(&mut conn).await?;
+    if institutions.iter().any(|i| i.code != DEMO_CODE) {
+        bail!(
+            "this database holds other institutions ({}); the demo runs only on a database of its own (unset DATABASE_URL or use another --data-dir)",
+            institutions
+                .iter()
+                .map(|i| i.code.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    if institutions.is_empty() {
+        create(pool).await?;
+        println!("created the demo institution デモ市 (code: {DEMO_CODE})");
+    }
+    println!();
+    println!("Kenshu demo: http://{bind}/");
+    println!("Sign in with any of these (password: {DEMO_PASSWORD}):");
+    println!("  admin              ポータル管理者 (portal admin)");
+    println!("  chief              総括責任者 (chief officer)");
+    println!("  auditor            監査責任者 (audit officer)");
+    println!("  officer1..officer3 保護責任者 (protection officers of 市民課, 税務課, 福祉課)");
+    println!("  staff01..staff30   職員 (staff)");
+    println!();
+    Ok(())
+}
+
+async fn create(pool: &PgPool) -> anyhow::Result<()> {
+    // One hash for every demo account: the password is public anyway, and hashing 36 times
+    // with argon2 would slow the first start for nothing.
+    let hash = tokio::task::spawn_blocking(|| kenshu_db::password::hash(DEMO_PASSWORD)).await??;
+    let mut tx = pool.begin().await?;
+    let inst = kenshu_db::institutions::create(&mut tx, DEMO_CODE, "デモ市").await?;
+    let mut divisions = Vec::new();
+    for (code, name) in DIVISIONS {
+        divisions
+            .push(kenshu_db::institutions::create_division(&mut tx, inst, code, name, None).await?);
+    }
+    let mut accounts: Vec<(String, String, usize, Role)> = vec![
+        ("admin".into(), "管理 太郎".into(), 0, Role::PortalAdmin),
+        ("chief".into(), "総括 正義".into(), 0, Role::ChiefOfficer),
+        ("auditor".into(), "監査 誠".into(), 0, Role::AuditOfficer),
+    ];
+    for (i, (_, name)) in DIVISIONS.iter().enumerate() {
+        accounts.push((
+            format!("officer{}", i + 1),
+            format!("{} 課長（{name}）", FAMILY[i + 5]),
+            i,
+            Role::ProtectionOfficer,
+        ));
+    }
+    for n in 1..=30usize {
+        let name = format!("{} {}", FAMILY[(n * 7) % 10], GIVEN[n % 10]);
+        accounts.push((format!("staff{n:02}"), name, (n - 1) % 3, Role::Staff));
+    }
+    for (login, name, division, role) in &accounts {
+        let email = format!("{login}@demo.example.jp");
+        let user = kenshu_db::users::NewUser {
+            institution_id: inst,
+            login_id: login,
+            email: Some(&email),
+            name,
+            division_id: divisions[*division],
+            role: *role,
+            password_hash: &hash,
+            must_change_password: false,
+        };
+        kenshu_db::users::create(&mut tx, &user).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,242 @@
+//! `kenshu`: the portal's one binary. `main` parses the command line and calls into the
+//! libraries; each command lives in its own module.
+
+mod admin;
+mod database;
+mod demo;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "kenshu",
+    version,
+    about = "Kenshu: My Number and cybersecurity training portal"
+)]
+struct Cli {
+    /// Where the embedded default database lives when DATABASE_URL is not set.
+    #[arg(long, env = "KENSHU_DATA_DIR", default_value = "var", global = true)]
+    data_dir: PathBuf,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the portal.
+    Serve(ServeArgs),
+    /// Apply database migrations.
+    Migrate,
+    /// Set up the demo institution (デモ市) with content and accounts, then serve.
+    Demo {
+        #[command(flatten)]
+        serve: ServeArgs,
+        /// Course packages to load.
+        #[arg(long, env = "KENSHU_CONTENT_DIR", default_value = "content")]
+        content: PathBuf,
+    },
+    /// Course content.
+    #[command(subcommand)]
+    Content(ContentCommand),
+    /// Institutions (機関).
+    #[command(subcommand)]
+    Institution(InstitutionCommand),
+    /// Divisions (課室).
+    #[command(subcommand)]
+    Division(DivisionCommand),
+    /// Accounts.
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+#[derive(clap::Args, Clone)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "KENSHU_BIND", default_value = "127.0.0.1:8080")]
+    bind: SocketAddr,
+    /// Mark cookies Secure (set when the portal is reached over https).
+    #[arg(long, env = "KENSHU_SECURE_COOKIES")]
+    secure_cookies: bool,
+    /// Database connections per instance.
+    #[arg(long, env = "KENSHU_DB_POOL", default_value_t = 24)]
+    db_pool: u32,
+}
+
+#[derive(Subcommand)]
+enum ContentCommand {
+    /// Load the course packages in DIR; unchanged packages are left as they are.
+    Load { dir: PathBuf },
+}
+
+#[derive(Subcommand)]
+enum InstitutionCommand {
+    /// Add an institution: CODE (a-z, 0-9, '-', '_') and its NAME.
+    Add { code: String, name: String },
+}
+
+#[derive(Subcommand)]
+enum DivisionCommand {
+    /// Add a division to an institution.
+    Add {
+        #[arg(long)]
+        institution: String,
+        code: String,
+        name: String,
+        #[arg(long)]
+        parent: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Add an account. The initial password is read from standard input and must be changed at
+    /// first sign-in.
+    Add {
+        #[arg(long)]
+        institution: String,
+        #[arg(long)]
+        login: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        division: String,
+        #[arg(long)]
+        role: String,
+        #[arg(long)]
+        email: Option<String>,
+        /// Read the initial password from standard input (required: never on the command line).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("KENSHU_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    // The embedded cluster is started on this (the main) thread, which lives as long as the
+    // process: PostgreSQL's parent-death signal is tied to the thread that started it.
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Serve(args) => {
+            let db = database::open(&cli.data_dir, args.db_pool).await?;
+            database::migrate(&db).await?;
+            serve(db, &args).await
+        }
+        Command::Migrate => {
+            let db = database::open(&cli.data_dir, 2).await?;
+            database::migrate(&db).await?;
+            println!("migrations applied");
+            Ok(())
+        }
+        Command::Demo {
+            serve: args,
+            content,
+        } => {
+            let db = database::open(&cli.data_dir, args.db_pool).await?;
+            database::migrate(&db).await?;
+            demo::prepare(&db.pool, &content, args.bind).await?;
+            serve(db, &args).await
+        }
+        Command::Content(ContentCommand::Load { dir }) => {
+            let db = database::open(&cli.data_dir, 2).await?;
+            database::migrate(&db).await?;
+            admin::load_content(&db.pool, &dir).await
+        }
+        Command::Institution(InstitutionCommand::Add { code, name }) => {
+            let db = database::open(&cli.data_dir, 2).await?;
+            database::migrate(&db).await?;
+            admin::add_institution(&db.pool, &code, &name).await
+        }
+        Command::Division(DivisionCommand::Add {
+            institution,
+            code,
+            name,
+            parent,
+        }) => {
+            let db = database::open(&cli.data_dir, 2).await?;
+            database::migrate(&db).await?;
+            admin::add_division(&db.pool, &institution, &code, &name, parent.as_deref()).await
+        }
+        Command::User(UserCommand::Add {
+            institution,
+            login,
+            name,
+            division,
+            role,
+            email,
+            password_stdin: _,
+        }) => {
+            let db = database::open(&cli.data_dir, 2).await?;
+            database::migrate(&db).await?;
+            let password = admin::read_password_stdin()?;
+            let new = admin::NewAccount {
+                institution,
+                login,
+                name,
+                division,
+                role,
+                email,
+                password,
+            };
+            admin::add_user(&db.pool, new).await
+        }
+    }
+}
+
+async fn serve(db: database::Database, args: &ServeArgs) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(args.bind)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", args.bind))?;
+    let settings = kenshu_web::Settings {
+        secure_cookies: args.secure_cookies,
+        ..Default::default()
+    };
+    let state = kenshu_web::AppState::new(db.pool.clone(), settings);
+    tracing::info!(address = %listener.local_addr()?, "serving");
+    kenshu_web::serve(listener, state, shutdown_signal()).await?;
+    tracing::info!("stopped serving; closing the database");
+    db.close().await;
+    Ok(())
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        Ok(s) => s,
+        Err(_) => {
+            let _ = ctrl_c.await;
+            return;
+        }
+    };
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term.recv() => {},
+    }
+}

@@ -1,1 +1,228 @@
-//! Test support
+//! Test support: a real PostgreSQL for every test, and the real portal on port 0.
+//!
+//! Tests use `DATABASE_URL` when it is set (a server on which the role may CREATE DATABASE);
+//! otherwise the first test of a test binary starts a private throwaway cluster from the
+//! PostgreSQL binaries on the machine. Either way each test gets a database of its own,
+//! copied from a template that already holds the migrations and the course content.
+
+pub mod http;
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::sync::OnceLock;
+
+use kenshu_core::people::Role;
+use kenshu_db::PgPool;
+use sqlx::postgres::PgConnectOptions;
+use tokio::sync::OnceCell;
+use uuid::Uuid;
+
+pub use http::{Browser, TestApp, csrf_of};
+
+/// The repository root (where `content/` and `Cargo.toml` are).
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Connection options of the server the tests use, and whether it is a private one.
+fn server() -> &'static PgConnectOptions {
+    static SERVER: OnceLock<PgConnectOptions> = OnceLock::new();
+    SERVER.get_or_init(|| match std::env::var("DATABASE_URL") {
+        Ok(url) if !url.is_empty() => PgConnectOptions::from_str(&url).expect("DATABASE_URL is not a PostgreSQL URL"),
+        _ => private_cluster(),
+    })
+}
+
+/// Starts a private cluster in a thread that lives as long as the test process, so that the
+/// kernel stops PostgreSQL when the process ends (parent-death signal).
+fn private_cluster() -> PgConnectOptions {
+    clean_stale_clusters();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::Builder::new()
+        .name("kenshu-test-postgres".into())
+        .spawn(move || {
+            let dir = std::env::temp_dir().join(format!("kenshu-test-{}", std::process::id()));
+            let _ = std::fs::remove_dir_all(&dir);
+            match kenshu_db::embedded::EmbeddedCluster::start(&dir) {
+                Ok(cluster) => {
+                    let _ = tx.send(Ok(cluster.connect_options("postgres")));
+                    // Keep the cluster (and this thread) alive until the process exits.
+                    let _keep = cluster;
+                    loop {
+                        std::thread::park();
+                    }
+                }
+                Err(e) => {
+                    let _ = tx.send(Err(e.to_string()));
+                }
+            }
+        })
+        .expect("spawn the PostgreSQL thread");
+    match rx.recv().expect("PostgreSQL thread ended") {
+        Ok(options) => options,
+        Err(e) => panic!("cannot start a private PostgreSQL cluster for the tests: {e}"),
+    }
+}
+
+/// Removes the folders of private clusters whose test process has ended.
+fn clean_stale_clusters() {
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else { return };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().to_string();
+        let Some(pid) = name.strip_prefix("kenshu-test-").and_then(|p| p.parse::<u32>().ok()) else { continue };
+        if !Path::new(&format!("/proc/{pid}")).exists() {
+            let _ = std::fs::remove_dir_all(e.path());
+        }
+    }
+}
+
+/// A database of its own for one test. Dropping it drops the database.
+pub struct TestDb {
+    pub pool: PgPool,
+    pub name: String,
+}
+
+impl TestDb {
+    pub fn options(&self) -> PgConnectOptions {
+        server().clone().database(&self.name)
+    }
+
+    /// A URL for child processes (the `kenshu` binary) to reach this database.
+    pub fn url(&self) -> String {
+        let o = self.options();
+        let host = o.get_socket().map(|s| s.display().to_string()).unwrap_or_else(|| o.get_host().to_string());
+        if host.starts_with('/') {
+            format!("postgres://{}@localhost:{}/{}?host={}", o.get_username(), o.get_port(), self.name, host)
+        } else {
+            format!("postgres://{}@{}:{}/{}", o.get_username(), host, o.get_port(), self.name)
+        }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let name = self.name.clone();
+        let pool = self.pool.clone();
+        // Drop runs outside async context; a short-lived runtime on its own thread does it.
+        let _ = std::thread::spawn(move || {
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
+            rt.block_on(async move {
+                pool.close().await;
+                if let Ok(admin) = kenshu_db::connect(server().clone().database("postgres"), 1).await {
+                    let _ = sqlx::query(sqlx::AssertSqlSafe(format!("drop database if exists \"{name}\" with (force)")))
+                        .execute(&admin)
+                        .await;
+                    admin.close().await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+async fn template() -> &'static str {
+    static TEMPLATE: OnceCell<String> = OnceCell::const_new();
+    TEMPLATE
+        .get_or_init(|| async {
+            let name = format!("kenshu_tmpl_{}", Uuid::new_v4().simple());
+            let admin = kenshu_db::connect(server().clone().database("postgres"), 1).await.expect("connect");
+            sqlx::query(sqlx::AssertSqlSafe(format!("create database \"{name}\""))).execute(&admin).await.expect("create template");
+            let pool = kenshu_db::connect(server().clone().database(&name), 2).await.expect("connect template");
+            kenshu_db::migrate(&pool).await.expect("migrate template");
+            kenshu_db::content::load_dir(&pool, &repo_root().join("content")).await.expect("load content");
+            pool.close().await;
+            admin.close().await;
+            name
+        })
+        .await
+}
+
+/// A fresh database with the migrations and the repository's course content.
+pub async fn test_db() -> TestDb {
+    let template = template().await;
+    let name = format!("kenshu_t_{}", Uuid::new_v4().simple());
+    let admin = kenshu_db::connect(server().clone().database("postgres"), 1).await.expect("connect");
+    sqlx::query(sqlx::AssertSqlSafe(format!("create database \"{name}\" template \"{template}\"")))
+        .execute(&admin)
+        .await
+        .expect("create test database");
+    admin.close().await;
+    let pool = kenshu_db::connect(server().clone().database(&name), 8).await.expect("connect test database");
+    TestDb { pool, name }
+}
+
+/// An empty database with no migrations applied, for the CLI tests that migrate themselves.
+pub async fn empty_db() -> TestDb {
+    let name = format!("kenshu_e_{}", Uuid::new_v4().simple());
+    let admin = kenshu_db::connect(server().clone().database("postgres"), 1).await.expect("connect");
+    sqlx::query(sqlx::AssertSqlSafe(format!("create database \"{name}\""))).execute(&admin).await.expect("create");
+    admin.close().await;
+    let pool = kenshu_db::connect(server().clone().database(&name), 2).await.expect("connect");
+    TestDb { pool, name }
+}
+
+/// Institution `test` (テスト市) with divisions `a` (A課) and `b` (B課), created on demand.
+pub async fn institution(pool: &PgPool) -> (Uuid, Uuid, Uuid) {
+    let mut conn = pool.acquire().await.expect("conn");
+    if let Some(i) = kenshu_db::institutions::find_by_code(&mut conn, "test").await.expect("query") {
+        let a = kenshu_db::institutions::find_division(&mut conn, i.id, "a").await.expect("q").expect("a").id;
+        let b = kenshu_db::institutions::find_division(&mut conn, i.id, "b").await.expect("q").expect("b").id;
+        return (i.id, a, b);
+    }
+    let i = kenshu_db::institutions::create(&mut conn, "test", "テスト市").await.expect("institution");
+    let a = kenshu_db::institutions::create_division(&mut conn, i, "a", "A課", None).await.expect("a");
+    let b = kenshu_db::institutions::create_division(&mut conn, i, "b", "B課", None).await.expect("b");
+    (i, a, b)
+}
+
+/// A cheap password hash, computed once: argon2 in debug builds is slow.
+pub fn hash_of(password: &str) -> String {
+    static CACHE: OnceLock<std::sync::Mutex<std::collections::HashMap<String, String>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    let mut map = cache.lock().expect("lock");
+    map.entry(password.to_string())
+        .or_insert_with(|| kenshu_db::password::hash(password).expect("hash"))
+        .clone()
+}
+
+pub const PASSWORD: &str = "correct horse battery";
+
+/// Creates an account in division A of the test institution with the password [`PASSWORD`].
+pub async fn user(pool: &PgPool, login: &str, role: Role) -> Uuid {
+    user_in(pool, login, role, false, false).await
+}
+
+pub async fn user_in(pool: &PgPool, login: &str, role: Role, division_b: bool, must_change: bool) -> Uuid {
+    let (inst, a, b) = institution(pool).await;
+    let mut conn = pool.acquire().await.expect("conn");
+    let hash = hash_of(PASSWORD);
+    let email = format!("{login}@test.example.jp");
+    kenshu_db::users::create(
+        &mut conn,
+        &kenshu_db::users::NewUser {
+            institution_id: inst,
+            login_id: login,
+            email: Some(&email),
+            name: &format!("試験 {login}"),
+            division_id: if division_b { b } else { a },
+            role,
+            password_hash: &hash,
+            must_change_password: must_change,
+        },
+    )
+    .await
+    .expect("create user")
+}
+
+/// The `kenshu` binary built by cargo for this test run.
+pub fn kenshu_bin() -> PathBuf {
+    let exe = std::env::current_exe().expect("current exe");
+    let dir = exe.parent().and_then(|d| d.parent()).expect("target dir");
+    let bin = dir.join("kenshu");
+    assert!(
+        bin.is_file(),
+        "{} is missing: run the tests with `cargo test --workspace` so that cargo builds the binary",
+        bin.display()
+    );
+    bin
+}

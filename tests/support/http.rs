@@ -1,0 +1,163 @@
+//! The real portal on port 0, and a cookie-keeping client to drive it.
+
+use std::net::SocketAddr;
+
+use kenshu_db::PgPool;
+use reqwest::StatusCode;
+use tokio::sync::oneshot;
+
+use crate::TestDb;
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub db: TestDb,
+    stop: Option<oneshot::Sender<()>>,
+}
+
+impl TestApp {
+    /// Starts the portal on a fresh database with the course content loaded.
+    pub async fn spawn() -> TestApp {
+        Self::spawn_on(crate::test_db().await).await
+    }
+
+    pub async fn spawn_on(db: TestDb) -> TestApp {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let state = kenshu_web::AppState::new(db.pool.clone(), kenshu_web::Settings::default());
+        let (stop, stopped) = oneshot::channel::<()>();
+        tokio::spawn(async move {
+            let _ = kenshu_web::serve(listener, state, async {
+                let _ = stopped.await;
+            })
+            .await;
+        });
+        TestApp { addr, db, stop: Some(stop) }
+    }
+
+    pub fn pool(&self) -> &PgPool {
+        &self.db.pool
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    /// A new client with its own cookie jar, not signed in.
+    pub fn browser(&self) -> Browser {
+        Browser {
+            base: format!("http://{}", self.addr),
+            client: reqwest::Client::builder()
+                .cookie_store(true)
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("client"),
+            csrf: None,
+        }
+    }
+
+    /// A client signed in as `login` with [`crate::PASSWORD`].
+    pub async fn signed_in(&self, login: &str) -> Browser {
+        let mut b = self.browser();
+        let res = b.sign_in(login, crate::PASSWORD).await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER, "sign-in of {login} failed: {}", res.body);
+        b
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// A response, read whole.
+#[derive(Debug)]
+pub struct Page {
+    pub status: StatusCode,
+    pub location: Option<String>,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: String,
+}
+
+/// The CSRF token in a page's first form.
+pub fn csrf_of(html: &str) -> Option<String> {
+    let start = html.find("name=\"csrf\" value=\"")? + "name=\"csrf\" value=\"".len();
+    let end = html[start..].find('"')? + start;
+    Some(html[start..end].to_string())
+}
+
+pub struct Browser {
+    pub base: String,
+    pub client: reqwest::Client,
+    /// The session's CSRF token, learned from the last page that had a form.
+    pub csrf: Option<String>,
+}
+
+impl Browser {
+    async fn read(&mut self, res: reqwest::Response) -> Page {
+        let status = res.status();
+        let headers = res.headers().clone();
+        let location = headers.get("location").and_then(|v| v.to_str().ok()).map(str::to_string);
+        let body = res.text().await.expect("body");
+        if let Some(t) = csrf_of(&body) {
+            self.csrf = Some(t);
+        }
+        Page { status, location, headers, body }
+    }
+
+    pub async fn get(&mut self, path: &str) -> Page {
+        let res = self.client.get(format!("{}{}", self.base, path)).send().await.expect("GET");
+        self.read(res).await
+    }
+
+    /// Posts a form with the session's CSRF token added.
+    pub async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
+        let csrf = self.csrf.clone().unwrap_or_default();
+        let mut all: Vec<(&str, &str)> = vec![("csrf", csrf.as_str())];
+        all.extend_from_slice(fields);
+        self.post_raw(path, &all).await
+    }
+
+    /// Posts exactly these fields (no CSRF token unless given).
+    pub async fn post_raw(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
+        let body = serde_urlencoded_pairs(fields);
+        let res = self
+            .client
+            .post(format!("{}{}", self.base, path))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .await
+            .expect("POST");
+        self.read(res).await
+    }
+
+    pub async fn sign_in(&mut self, login: &str, password: &str) -> Page {
+        self.get("/login").await;
+        let page = self.post("/login", &[("login", login), ("password", password), ("next", "/my")]).await;
+        if page.status == StatusCode::SEE_OTHER {
+            // Learn the session's token from a page.
+            self.get("/my").await;
+        }
+        page
+    }
+}
+
+fn serde_urlencoded_pairs(fields: &[(&str, &str)]) -> String {
+    fields
+        .iter()
+        .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+fn enc(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}

@@ -21,7 +21,9 @@ impl TestApp {
     }
 
     pub async fn spawn_on(db: TestDb) -> TestApp {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
         let addr = listener.local_addr().expect("addr");
         let state = kenshu_web::AppState::new(db.pool.clone(), kenshu_web::Settings::default());
         let (stop, stopped) = oneshot::channel::<()>();
@@ -31,7 +33,11 @@ impl TestApp {
             })
             .await;
         });
-        TestApp { addr, db, stop: Some(stop) }
+        TestApp {
+            addr,
+            db,
+            stop: Some(stop),
+        }
     }
 
     pub fn pool(&self) -> &PgPool {
@@ -59,7 +65,12 @@ impl TestApp {
     pub async fn signed_in(&self, login: &str) -> Browser {
         let mut b = self.browser();
         let res = b.sign_in(login, crate::PASSWORD).await;
-        assert_eq!(res.status, StatusCode::SEE_OTHER, "sign-in of {login} failed: {}", res.body);
+        assert_eq!(
+            res.status,
+            StatusCode::SEE_OTHER,
+            "sign-in of {login} failed: {}",
+            res.body
+        );
         b
     }
 }
@@ -99,16 +110,29 @@ impl Browser {
     async fn read(&mut self, res: reqwest::Response) -> Page {
         let status = res.status();
         let headers = res.headers().clone();
-        let location = headers.get("location").and_then(|v| v.to_str().ok()).map(str::to_string);
+        let location = headers
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
         let body = res.text().await.expect("body");
         if let Some(t) = csrf_of(&body) {
             self.csrf = Some(t);
         }
-        Page { status, location, headers, body }
+        Page {
+            status,
+            location,
+            headers,
+            body,
+        }
     }
 
     pub async fn get(&mut self, path: &str) -> Page {
-        let res = self.client.get(format!("{}{}", self.base, path)).send().await.expect("GET");
+        let res = self
+            .client
+            .get(format!("{}{}", self.base, path))
+            .send()
+            .await
+            .expect("GET");
         self.read(res).await
     }
 
@@ -136,7 +160,12 @@ impl Browser {
 
     pub async fn sign_in(&mut self, login: &str, password: &str) -> Page {
         self.get("/login").await;
-        let page = self.post("/login", &[("login", login), ("password", password), ("next", "/my")]).await;
+        let page = self
+            .post(
+                "/login",
+                &[("login", login), ("password", password), ("next", "/my")],
+            )
+            .await;
         if page.status == StatusCode::SEE_OTHER {
             // Learn the session's token from a page.
             self.get("/my").await;
@@ -156,7 +185,9 @@ fn serde_urlencoded_pairs(fields: &[(&str, &str)]) -> String {
 fn enc(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
             _ => format!("%{b:02X}"),
         })
         .collect()

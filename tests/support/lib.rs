@@ -28,7 +28,9 @@ pub fn repo_root() -> PathBuf {
 fn server() -> &'static PgConnectOptions {
     static SERVER: OnceLock<PgConnectOptions> = OnceLock::new();
     SERVER.get_or_init(|| match std::env::var("DATABASE_URL") {
-        Ok(url) if !url.is_empty() => PgConnectOptions::from_str(&url).expect("DATABASE_URL is not a PostgreSQL URL"),
+        Ok(url) if !url.is_empty() => {
+            PgConnectOptions::from_str(&url).expect("DATABASE_URL is not a PostgreSQL URL")
+        }
         _ => private_cluster(),
     })
 }
@@ -66,10 +68,17 @@ fn private_cluster() -> PgConnectOptions {
 
 /// Removes the folders of private clusters whose test process has ended.
 fn clean_stale_clusters() {
-    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else { return };
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
+        return;
+    };
     for e in entries.flatten() {
         let name = e.file_name().to_string_lossy().to_string();
-        let Some(pid) = name.strip_prefix("kenshu-test-").and_then(|p| p.parse::<u32>().ok()) else { continue };
+        let Some(pid) = name
+            .strip_prefix("kenshu-test-")
+            .and_then(|p| p.parse::<u32>().ok())
+        else {
+            continue;
+        };
         if !Path::new(&format!("/proc/{pid}")).exists() {
             let _ = std::fs::remove_dir_all(e.path());
         }
@@ -90,11 +99,26 @@ impl TestDb {
     /// A URL for child processes (the `kenshu` binary) to reach this database.
     pub fn url(&self) -> String {
         let o = self.options();
-        let host = o.get_socket().map(|s| s.display().to_string()).unwrap_or_else(|| o.get_host().to_string());
+        let host = o
+            .get_socket()
+            .map(|s| s.display().to_string())
+            .unwrap_or_else(|| o.get_host().to_string());
         if host.starts_with('/') {
-            format!("postgres://{}@localhost:{}/{}?host={}", o.get_username(), o.get_port(), self.name, host)
+            format!(
+                "postgres://{}@localhost:{}/{}?host={}",
+                o.get_username(),
+                o.get_port(),
+                self.name,
+                host
+            )
         } else {
-            format!("postgres://{}@{}:{}/{}", o.get_username(), host, o.get_port(), self.name)
+            format!(
+                "postgres://{}@{}:{}/{}",
+                o.get_username(),
+                host,
+                o.get_port(),
+                self.name
+            )
         }
     }
 }
@@ -102,16 +126,24 @@ impl TestDb {
 impl Drop for TestDb {
     fn drop(&mut self) {
         let name = self.name.clone();
-        let pool = self.pool.clone();
-        // Drop runs outside async context; a short-lived runtime on its own thread does it.
+        // Drop may run on the test's runtime thread, which must not wait on its own pool: a
+        // short-lived runtime on another thread drops the database, forcing connections off.
         let _ = std::thread::spawn(move || {
-            let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return;
+            };
             rt.block_on(async move {
-                pool.close().await;
-                if let Ok(admin) = kenshu_db::connect(server().clone().database("postgres"), 1).await {
-                    let _ = sqlx::query(sqlx::AssertSqlSafe(format!("drop database if exists \"{name}\" with (force)")))
-                        .execute(&admin)
-                        .await;
+                if let Ok(admin) =
+                    kenshu_db::connect(server().clone().database("postgres"), 1).await
+                {
+                    let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                        "drop database if exists \"{name}\" with (force)"
+                    )))
+                    .execute(&admin)
+                    .await;
                     admin.close().await;
                 }
             });
@@ -125,11 +157,20 @@ async fn template() -> &'static str {
     TEMPLATE
         .get_or_init(|| async {
             let name = format!("kenshu_tmpl_{}", Uuid::new_v4().simple());
-            let admin = kenshu_db::connect(server().clone().database("postgres"), 1).await.expect("connect");
-            sqlx::query(sqlx::AssertSqlSafe(format!("create database \"{name}\""))).execute(&admin).await.expect("create template");
-            let pool = kenshu_db::connect(server().clone().database(&name), 2).await.expect("connect template");
+            let admin = kenshu_db::connect(server().clone().database("postgres"), 1)
+                .await
+                .expect("connect");
+            sqlx::query(sqlx::AssertSqlSafe(format!("create database \"{name}\"")))
+                .execute(&admin)
+                .await
+                .expect("create template");
+            let pool = kenshu_db::connect(server().clone().database(&name), 2)
+                .await
+                .expect("connect template");
             kenshu_db::migrate(&pool).await.expect("migrate template");
-            kenshu_db::content::load_dir(&pool, &repo_root().join("content")).await.expect("load content");
+            kenshu_db::content::load_dir(&pool, &repo_root().join("content"))
+                .await
+                .expect("load content");
             pool.close().await;
             admin.close().await;
             name
@@ -141,43 +182,74 @@ async fn template() -> &'static str {
 pub async fn test_db() -> TestDb {
     let template = template().await;
     let name = format!("kenshu_t_{}", Uuid::new_v4().simple());
-    let admin = kenshu_db::connect(server().clone().database("postgres"), 1).await.expect("connect");
-    sqlx::query(sqlx::AssertSqlSafe(format!("create database \"{name}\" template \"{template}\"")))
-        .execute(&admin)
+    let admin = kenshu_db::connect(server().clone().database("postgres"), 1)
         .await
-        .expect("create test database");
+        .expect("connect");
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "create database \"{name}\" template \"{template}\""
+    )))
+    .execute(&admin)
+    .await
+    .expect("create test database");
     admin.close().await;
-    let pool = kenshu_db::connect(server().clone().database(&name), 8).await.expect("connect test database");
+    let pool = kenshu_db::connect(server().clone().database(&name), 8)
+        .await
+        .expect("connect test database");
     TestDb { pool, name }
 }
 
 /// An empty database with no migrations applied, for the CLI tests that migrate themselves.
 pub async fn empty_db() -> TestDb {
     let name = format!("kenshu_e_{}", Uuid::new_v4().simple());
-    let admin = kenshu_db::connect(server().clone().database("postgres"), 1).await.expect("connect");
-    sqlx::query(sqlx::AssertSqlSafe(format!("create database \"{name}\""))).execute(&admin).await.expect("create");
+    let admin = kenshu_db::connect(server().clone().database("postgres"), 1)
+        .await
+        .expect("connect");
+    sqlx::query(sqlx::AssertSqlSafe(format!("create database \"{name}\"")))
+        .execute(&admin)
+        .await
+        .expect("create");
     admin.close().await;
-    let pool = kenshu_db::connect(server().clone().database(&name), 2).await.expect("connect");
+    let pool = kenshu_db::connect(server().clone().database(&name), 2)
+        .await
+        .expect("connect");
     TestDb { pool, name }
 }
 
 /// Institution `test` (テスト市) with divisions `a` (A課) and `b` (B課), created on demand.
 pub async fn institution(pool: &PgPool) -> (Uuid, Uuid, Uuid) {
     let mut conn = pool.acquire().await.expect("conn");
-    if let Some(i) = kenshu_db::institutions::find_by_code(&mut conn, "test").await.expect("query") {
-        let a = kenshu_db::institutions::find_division(&mut conn, i.id, "a").await.expect("q").expect("a").id;
-        let b = kenshu_db::institutions::find_division(&mut conn, i.id, "b").await.expect("q").expect("b").id;
+    if let Some(i) = kenshu_db::institutions::find_by_code(&mut conn, "test")
+        .await
+        .expect("query")
+    {
+        let a = kenshu_db::institutions::find_division(&mut conn, i.id, "a")
+            .await
+            .expect("q")
+            .expect("a")
+            .id;
+        let b = kenshu_db::institutions::find_division(&mut conn, i.id, "b")
+            .await
+            .expect("q")
+            .expect("b")
+            .id;
         return (i.id, a, b);
     }
-    let i = kenshu_db::institutions::create(&mut conn, "test", "テスト市").await.expect("institution");
-    let a = kenshu_db::institutions::create_division(&mut conn, i, "a", "A課", None).await.expect("a");
-    let b = kenshu_db::institutions::create_division(&mut conn, i, "b", "B課", None).await.expect("b");
+    let i = kenshu_db::institutions::create(&mut conn, "test", "テスト市")
+        .await
+        .expect("institution");
+    let a = kenshu_db::institutions::create_division(&mut conn, i, "a", "A課", None)
+        .await
+        .expect("a");
+    let b = kenshu_db::institutions::create_division(&mut conn, i, "b", "B課", None)
+        .await
+        .expect("b");
     (i, a, b)
 }
 
 /// A cheap password hash, computed once: argon2 in debug builds is slow.
 pub fn hash_of(password: &str) -> String {
-    static CACHE: OnceLock<std::sync::Mutex<std::collections::HashMap<String, String>>> = OnceLock::new();
+    static CACHE: OnceLock<std::sync::Mutex<std::collections::HashMap<String, String>>> =
+        OnceLock::new();
     let cache = CACHE.get_or_init(Default::default);
     let mut map = cache.lock().expect("lock");
     map.entry(password.to_string())
@@ -192,7 +264,13 @@ pub async fn user(pool: &PgPool, login: &str, role: Role) -> Uuid {
     user_in(pool, login, role, false, false).await
 }
 
-pub async fn user_in(pool: &PgPool, login: &str, role: Role, division_b: bool, must_change: bool) -> Uuid {
+pub async fn user_in(
+    pool: &PgPool,
+    login: &str,
+    role: Role,
+    division_b: bool,
+    must_change: bool,
+) -> Uuid {
     let (inst, a, b) = institution(pool).await;
     let mut conn = pool.acquire().await.expect("conn");
     let hash = hash_of(PASSWORD);

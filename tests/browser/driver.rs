@@ -488,7 +488,12 @@ pub fn axe_source() -> Option<String> {
         });
     match std::fs::read_to_string(&path) {
         Ok(src) => Some(src),
-        Err(_) => {
+        Err(e) => {
+            assert!(
+                !is_ci(),
+                "the accessibility test needs axe-core on CI (.ci/run installs it): {}: {e}",
+                path.display()
+            );
             loud(&[
                 &format!("SKIPPED the axe-core check: {} is missing.", path.display()),
                 "Install it with `npm install --prefix \"${TMPDIR:-/tmp}/kenshu-axe\" axe-core`",

@@ -50,15 +50,7 @@ impl TestApp {
 
     /// A new client with its own cookie jar, not signed in.
     pub fn browser(&self) -> Browser {
-        Browser {
-            base: format!("http://{}", self.addr),
-            client: reqwest::Client::builder()
-                .cookie_store(true)
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .expect("client"),
-            csrf: None,
-        }
+        Browser::new(&format!("http://{}", self.addr))
     }
 
     /// A client signed in as `login` with [`crate::PASSWORD`].
@@ -107,6 +99,19 @@ pub struct Browser {
 }
 
 impl Browser {
+    /// A client with its own cookie jar for a portal at `base` (`http://127.0.0.1:PORT`).
+    pub fn new(base: &str) -> Browser {
+        Browser {
+            base: base.to_string(),
+            client: reqwest::Client::builder()
+                .cookie_store(true)
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("client"),
+            csrf: None,
+        }
+    }
+
     async fn read(&mut self, res: reqwest::Response) -> Page {
         let status = res.status();
         let headers = res.headers().clone();

@@ -34,6 +34,23 @@ pub fn verify_dummy(password: &str) {
     }
 }
 
+/// Each argon2 computation takes 19 MiB; a burst of sign-ins would otherwise take memory in
+/// proportion to the burst. Two at a time keeps both cores busy and memory bounded.
+static HASHING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
+
+/// Runs a hashing job on the blocking pool, at most two at a time.
+pub async fn run_limited<T: Send + 'static>(
+    job: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, HashError> {
+    let _permit = HASHING
+        .acquire()
+        .await
+        .map_err(|e| HashError(e.to_string()))?;
+    tokio::task::spawn_blocking(job)
+        .await
+        .map_err(|e| HashError(e.to_string()))
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -140,7 +140,7 @@ pub async fn login(
         kenshu_db::users::credentials(&mut conn, institution.id, form.login.trim()).await?;
     let password = form.password.clone();
     let hash = credentials.as_ref().map(|c| c.password_hash.clone());
-    let verified = tokio::task::spawn_blocking(move || match hash {
+    let verified = kenshu_db::password::run_limited(move || match hash {
         Some(h) => kenshu_db::password::verify(&h, &password),
         None => {
             kenshu_db::password::verify_dummy(&password);
@@ -273,7 +273,7 @@ pub async fn change_password(
     )
     .await?;
     let (current, new) = (form.current.clone(), form.new.clone());
-    let hashed = tokio::task::spawn_blocking(move || {
+    let hashed = kenshu_db::password::run_limited(move || {
         if kenshu_db::password::verify(&stored, &current) {
             kenshu_db::password::hash(&new).map(Some)
         } else {

@@ -26,9 +26,6 @@ const GIVEN: [&str; 10] = [
 ];
 
 pub async fn prepare(pool: &PgPool, content: &Path, bind: SocketAddr) -> anyhow::Result<()> {
-    crate::admin::load_content(pool, content)
-        .await
-        .with_context(|| format!("loading course content from {}", content.display()))?;
     let mut conn = pool.acquire().await?;
     let institutions = kenshu_db::institutions::list(&mut conn).await?;
     if institutions.iter().any(|i| i.code != DEMO_CODE) {
@@ -41,6 +38,9 @@ pub async fn prepare(pool: &PgPool, content: &Path, bind: SocketAddr) -> anyhow:
                 .join(", ")
         );
     }
+    crate::admin::load_content(pool, content)
+        .await
+        .with_context(|| format!("loading course content from {}", content.display()))?;
     if institutions.is_empty() {
         create(pool).await?;
         println!("created the demo institution デモ市 (code: {DEMO_CODE})");

@@ -1,0 +1,76 @@
+//! The authorization matrix: every role against every page, answered by the one policy.
+
+use kenshu_core::people::Role;
+use kenshu_tests::{TestApp, user};
+use reqwest::StatusCode;
+
+/// (path, who may open it). Everyone else signed in gets 403 or, for a course that is not
+/// theirs, 404; strangers are sent to sign-in.
+fn expected(path: &str, role: Role) -> StatusCode {
+    match path {
+        "/admin/content" if role != Role::PortalAdmin => StatusCode::FORBIDDEN,
+        "/courses/protection-officer" if role != Role::ProtectionOfficer => StatusCode::NOT_FOUND,
+        _ => StatusCode::OK,
+    }
+}
+
+const PAGES: [&str; 7] = [
+    "/my",
+    "/password",
+    "/courses/clerk",
+    "/courses/clerk/sections/system-overview",
+    "/courses/final-test/test",
+    "/courses/protection-officer",
+    "/admin/content",
+];
+
+#[tokio::test]
+async fn every_role_gets_exactly_the_pages_the_policy_allows() {
+    let app = TestApp::spawn().await;
+    for role in Role::ALL {
+        user(app.pool(), role.as_str(), role).await;
+    }
+    for role in Role::ALL {
+        let mut b = app.signed_in(role.as_str()).await;
+        for path in PAGES {
+            let page = b.get(path).await;
+            let want = expected(path, role);
+            assert_eq!(page.status, want, "{role} GET {path}");
+            if want == StatusCode::FORBIDDEN {
+                assert!(
+                    page.body.contains("権限がありません"),
+                    "{role} {path}: {}",
+                    page.body
+                );
+                assert!(
+                    !page.body.contains("SHA-256") && !page.body.contains("clerk"),
+                    "403 leaks nothing"
+                );
+            }
+        }
+    }
+    let mut stranger = app.browser();
+    for path in PAGES {
+        let page = stranger.get(path).await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER, "stranger GET {path}");
+        assert!(
+            page.location
+                .as_deref()
+                .is_some_and(|l| l.starts_with("/login")),
+            "{path}"
+        );
+    }
+}
+
+#[test]
+fn the_policy_table_itself_matches_the_design() {
+    use kenshu_web::policy::{Action, allows};
+    for role in Role::ALL {
+        assert!(allows(role, Action::TakeTraining), "{role} takes training");
+        assert_eq!(
+            allows(role, Action::ManageContent),
+            role == Role::PortalAdmin,
+            "{role}"
+        );
+    }
+}

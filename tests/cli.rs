@@ -1,0 +1,502 @@
+//! The `kenshu` binary: administration commands, content loading, the demo and the embedded
+//! default database.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use kenshu_tests::{empty_db, kenshu_bin, repo_root};
+
+fn kenshu(db_url: &str, args: &[&str], stdin: Option<&str>) -> Output {
+    let mut cmd = Command::new(kenshu_bin());
+    cmd.args(args)
+        .env("DATABASE_URL", db_url)
+        .env("KENSHU_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("run kenshu");
+    if let Some(mut input) = child.stdin.take() {
+        let _ = input.write_all(stdin.unwrap_or_default().as_bytes());
+    }
+    child.wait_with_output().expect("wait for kenshu")
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+#[tokio::test]
+async fn institutions_divisions_and_users_are_added_from_the_command_line() {
+    let db = empty_db().await;
+    let url = db.url();
+    let ok = |o: Output| {
+        assert!(o.status.success(), "{}", text(&o));
+        text(&o)
+    };
+    ok(kenshu(
+        &url,
+        &["institution", "add", "yokohama", "横浜市"],
+        None,
+    ));
+    ok(kenshu(
+        &url,
+        &[
+            "division",
+            "add",
+            "--institution",
+            "yokohama",
+            "kikaku",
+            "企画部",
+        ],
+        None,
+    ));
+    ok(kenshu(
+        &url,
+        &[
+            "division",
+            "add",
+            "--institution",
+            "yokohama",
+            "kikaku-1",
+            "企画課",
+            "--parent",
+            "kikaku",
+        ],
+        None,
+    ));
+    let out = ok(kenshu(
+        &url,
+        &[
+            "user",
+            "add",
+            "--institution",
+            "yokohama",
+            "--login",
+            "10001",
+            "--name",
+            "横浜 花子",
+            "--division",
+            "kikaku-1",
+            "--role",
+            "protection_officer",
+            "--password-stdin",
+        ],
+        Some("an initial password\n"),
+    ));
+    assert!(out.contains("10001"), "{out}");
+    let (role, must_change, hash): (String, bool, String) = sqlx::query_as(
+        "select role, must_change_password, password_hash from users where login_id = '10001'",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    assert_eq!(role, "protection_officer");
+    assert!(
+        must_change,
+        "an initial password must be changed at first sign-in"
+    );
+    assert!(hash.starts_with("$argon2id$"));
+    let parent: Option<String> = sqlx::query_scalar(
+        "select p.code from divisions d join divisions p on p.id = d.parent_id where d.code = 'kikaku-1'",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    assert_eq!(parent.as_deref(), Some("kikaku"));
+}
+
+#[tokio::test]
+async fn bad_input_exits_non_zero_with_a_one_line_message() {
+    let db = empty_db().await;
+    let url = db.url();
+    assert!(
+        kenshu(&url, &["institution", "add", "demo2", "デモ"], None)
+            .status
+            .success()
+    );
+    assert!(
+        kenshu(
+            &url,
+            &["division", "add", "--institution", "demo2", "a", "A課"],
+            None
+        )
+        .status
+        .success()
+    );
+    let user = |role: &str, login: &str, password: &str, division: &str| {
+        kenshu(
+            &url,
+            &[
+                "user",
+                "add",
+                "--institution",
+                "demo2",
+                "--login",
+                login,
+                "--name",
+                "名前",
+                "--division",
+                division,
+                "--role",
+                role,
+                "--password-stdin",
+            ],
+            Some(password),
+        )
+    };
+    let cases: Vec<(Output, &str)> = vec![
+        (
+            kenshu(&url, &["institution", "add", "Bad Code", "x"], None),
+            "must be 1-32 characters",
+        ),
+        (
+            kenshu(&url, &["institution", "add", "demo2", "again"], None),
+            "already exists",
+        ),
+        (
+            kenshu(
+                &url,
+                &["division", "add", "--institution", "nowhere", "a", "A"],
+                None,
+            ),
+            "no institution with code 'nowhere'",
+        ),
+        (
+            kenshu(
+                &url,
+                &[
+                    "division",
+                    "add",
+                    "--institution",
+                    "demo2",
+                    "b",
+                    "B",
+                    "--parent",
+                    "zz",
+                ],
+                None,
+            ),
+            "no division with code 'zz'",
+        ),
+        (
+            user("admin", "u1", "long enough password", "a"),
+            "unknown role 'admin'",
+        ),
+        (user("staff", "u1", "short", "a"), "at least 10 characters"),
+        (
+            user("staff", "u1", "long enough password", "zz"),
+            "no division with code 'zz'",
+        ),
+        (
+            user("staff", "山田", "long enough password", "a"),
+            "may contain only",
+        ),
+        (
+            kenshu(
+                &url,
+                &[
+                    "division",
+                    "add",
+                    "--institution",
+                    "demo2",
+                    "c",
+                    "123456789018",
+                ],
+                None,
+            ),
+            "My Number",
+        ),
+    ];
+    for (out, expected) in cases {
+        let msg = text(&out);
+        assert!(!out.status.success(), "should fail: {msg}");
+        assert!(msg.contains(expected), "expected «{expected}» in «{msg}»");
+        assert_eq!(
+            String::from_utf8_lossy(&out.stderr).trim().lines().count(),
+            1,
+            "one line: {msg}"
+        );
+    }
+    assert!(
+        user("staff", "u1", "long enough password", "a")
+            .status
+            .success()
+    );
+    let dup = user("staff", "u1", "long enough password", "a");
+    assert!(!dup.status.success() && text(&dup).contains("already exists"));
+    let users: i64 = sqlx::query_scalar("select count(*) from users")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!(users, 1);
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap().flatten() {
+        let target = to.join(e.file_name());
+        if e.path().is_dir() {
+            copy_dir(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), target).unwrap();
+        }
+    }
+}
+
+#[tokio::test]
+async fn loading_unchanged_content_is_a_no_op_and_changed_content_becomes_a_new_version() {
+    let db = empty_db().await;
+    let url = db.url();
+    let dir = std::env::temp_dir().join(format!("kenshu-content-{}", uuid::Uuid::new_v4()));
+    copy_dir(&repo_root().join("content"), &dir);
+    let dir_s = dir.to_string_lossy().to_string();
+    let first = kenshu(&url, &["content", "load", &dir_s], None);
+    assert!(first.status.success(), "{}", text(&first));
+    assert!(text(&first).contains("clerk: loaded as v1"));
+    let again = kenshu(&url, &["content", "load", &dir_s], None);
+    assert!(
+        text(&again).contains("content unchanged: nothing to do"),
+        "{}",
+        text(&again)
+    );
+
+    let section = dir.join("cybersecurity/sections/01-introduction.md");
+    let mut s = std::fs::read_to_string(&section).unwrap();
+    s.push_str("\n追記: 改訂版の注記。\n");
+    std::fs::write(&section, s).unwrap();
+    let changed = kenshu(&url, &["content", "load", &dir_s], None);
+    let out = text(&changed);
+    assert!(
+        out.contains("cybersecurity: loaded as v2") && out.contains("clerk: unchanged (v1)"),
+        "{out}"
+    );
+    let versions: i64 = sqlx::query_scalar(
+        "select count(*) from content_versions where course_code = 'cybersecurity'",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    assert_eq!(versions, 2);
+
+    // A broken package loads nothing at all, and says which file and what to fix.
+    let toml = dir.join("clerk/course.toml");
+    let broken = std::fs::read_to_string(&toml)
+        .unwrap()
+        .replace("pass_mark = 3", "pass_mark = 9");
+    std::fs::write(&toml, broken).unwrap();
+    std::fs::write(&section, "all new text\n").unwrap();
+    let bad = kenshu(&url, &["content", "load", &dir_s], None);
+    assert!(!bad.status.success());
+    assert!(
+        text(&bad).contains("clerk/course.toml") && text(&bad).contains("pass_mark 9"),
+        "{}",
+        text(&bad)
+    );
+    let versions: i64 = sqlx::query_scalar("select count(*) from content_versions")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!(versions, 5, "nothing written by the failed load");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+async fn wait_ready(base: &str, child: &mut std::process::Child) {
+    let started = Instant::now();
+    loop {
+        if let Ok(r) = reqwest::get(format!("{base}/readyz")).await
+            && r.status() == 200
+        {
+            return;
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("kenshu exited early with {status}");
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "kenshu did not become ready"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+fn terminate(child: &mut std::process::Child) -> std::process::ExitStatus {
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    let started = Instant::now();
+    loop {
+        if let Ok(Some(status)) = child.try_wait() {
+            return status;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "kenshu did not stop on SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// `kenshu demo` without DATABASE_URL: makes its own cluster, sets up デモ市, serves, and stops
+/// the cluster cleanly on SIGTERM. Running it again reuses the data.
+#[tokio::test]
+async fn the_demo_runs_on_the_embedded_database_and_stops_it_cleanly() {
+    let data = std::env::temp_dir().join(format!("kenshu-demo-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&data);
+    for round in 0..2 {
+        let port = free_port();
+        let mut child = Command::new(kenshu_bin())
+            .args(["demo", "--bind", &format!("127.0.0.1:{port}"), "--data-dir"])
+            .arg(&data)
+            .arg("--content")
+            .arg(repo_root().join("content"))
+            .env_remove("DATABASE_URL")
+            .env("KENSHU_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start kenshu demo");
+        let base = format!("http://127.0.0.1:{port}");
+        wait_ready(&base, &mut child).await;
+        assert!(
+            data.join("pg/postmaster.pid").exists(),
+            "the cluster runs under the data directory"
+        );
+
+        for login in ["staff01", "officer3", "chief", "admin"] {
+            let mut b = kenshu_tests::Browser::new(&base);
+            let res = b.sign_in(login, "kenshu-demo").await;
+            assert_eq!(
+                res.status, 303,
+                "round {round}: demo sign-in {login}: {}",
+                res.body
+            );
+        }
+        let mut b = kenshu_tests::Browser::new(&base);
+        b.sign_in("staff30", "kenshu-demo").await;
+        let my = b.get("/my").await;
+        assert!(
+            my.body.contains("デモ市") && my.body.contains("まとめテスト"),
+            "{}",
+            my.body
+        );
+
+        let status = terminate(&mut child);
+        assert!(status.success(), "exit status {status}");
+        let out = child
+            .wait_with_output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).to_string())
+            .unwrap_or_default();
+        if round == 0 {
+            assert!(out.contains("created the demo institution"), "{out}");
+        } else {
+            assert!(
+                !out.contains("created the demo institution"),
+                "second start reuses the data: {out}"
+            );
+        }
+        assert!(
+            out.contains("staff01..staff30") && out.contains("kenshu-demo"),
+            "{out}"
+        );
+        assert!(
+            !data.join("pg/postmaster.pid").exists(),
+            "PostgreSQL stopped cleanly with the portal"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&data);
+}
+
+#[tokio::test]
+async fn the_demo_refuses_a_database_that_holds_other_institutions() {
+    let db = empty_db().await;
+    let url = db.url();
+    assert!(
+        kenshu(&url, &["institution", "add", "real-city", "本番市"], None)
+            .status
+            .success()
+    );
+    let content = repo_root().join("content");
+    let out = kenshu(
+        &url,
+        &[
+            "demo",
+            "--bind",
+            "127.0.0.1:0",
+            "--content",
+            &content.to_string_lossy(),
+        ],
+        None,
+    );
+    assert!(!out.status.success());
+    assert!(
+        text(&out).contains("other institutions (real-city)"),
+        "{}",
+        text(&out)
+    );
+    let n: i64 = sqlx::query_scalar("select count(*) from institutions")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!(n, 1);
+    let courses: i64 = sqlx::query_scalar("select count(*) from courses")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!(courses, 0, "the refusal comes before anything is written");
+}
+
+#[tokio::test]
+async fn serve_without_database_url_starts_serves_and_stops_its_own_cluster() {
+    let data = std::env::temp_dir().join(format!("kenshu-serve-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&data);
+    let port = free_port();
+    let mut child = Command::new(kenshu_bin())
+        .args([
+            "serve",
+            "--bind",
+            &format!("127.0.0.1:{port}"),
+            "--data-dir",
+        ])
+        .arg(&data)
+        .env_remove("DATABASE_URL")
+        .env("KENSHU_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start kenshu serve");
+    let base = format!("http://127.0.0.1:{port}");
+    wait_ready(&base, &mut child).await;
+    assert_eq!(
+        reqwest::get(format!("{base}/healthz"))
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    let pid_file =
+        std::fs::read_to_string(data.join("pg/postmaster.pid")).expect("cluster running");
+    let pg_pid = pid_file.lines().next().unwrap().trim().to_string();
+    let status = terminate(&mut child);
+    assert!(status.success(), "{status}");
+    assert!(!data.join("pg/postmaster.pid").exists());
+    assert!(
+        !Path::new(&format!("/proc/{pg_pid}")).exists(),
+        "postgres process {pg_pid} is gone"
+    );
+    let _ = std::fs::remove_dir_all(&data);
+}

@@ -25,6 +25,11 @@ pub enum EmbeddedError {
          Run kenshu as an ordinary user, create the `postgres` user (installing the postgresql package does), or set DATABASE_URL."
     )]
     RootWithoutPostgresUser,
+    #[error(
+        "PostgreSQL runs as the `postgres` user, which cannot enter {0} (its permissions shut others out). \
+         Choose a --data-dir it can reach (for example under /var/lib or /srv), or set DATABASE_URL."
+    )]
+    Unreachable(PathBuf),
     #[error("embedded PostgreSQL: {context}: {source}")]
     Io { context: String, source: io::Error },
     #[error("embedded PostgreSQL: `{command}` failed: {output}")]
@@ -105,6 +110,9 @@ impl EmbeddedCluster {
         let dir = dir
             .canonicalize()
             .map_err(io_err(format!("resolving {}", dir.display())))?;
+        if owner.is_some() {
+            reachable_by_others(&dir)?;
+        }
         let data_dir = dir.join("pg");
         let log = dir.join("postgresql.log");
         if let Some(running) = Self::attach(&data_dir) {
@@ -279,6 +287,21 @@ impl Drop for EmbeddedCluster {
     fn drop(&mut self) {
         self.stop();
     }
+}
+
+/// When root hands the cluster to the `postgres` user, that user must be able to pass through
+/// every folder above the data directory.
+fn reachable_by_others(dir: &Path) -> Result<(), EmbeddedError> {
+    for ancestor in dir.ancestors() {
+        let mode = std::fs::metadata(ancestor)
+            .map_err(io_err(format!("reading {}", ancestor.display())))?
+            .permissions()
+            .mode();
+        if mode & 0o001 == 0 {
+            return Err(EmbeddedError::Unreachable(ancestor.to_path_buf()));
+        }
+    }
+    Ok(())
 }
 
 fn as_owner(cmd: &mut Command, owner: Option<(u32, u32)>) -> &mut Command {

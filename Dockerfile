@@ -13,5 +13,4 @@ COPY content /app/content
 USER kenshu
 ENV KENSHU_BIND=0.0.0.0:8080
 EXPOSE 8080
-HEALTHCHECK CMD ["/bin/sh", "-c", "exec 3<>/dev/tcp/127.0.0.1/8080"]
 CMD ["/bin/sh", "-c", "kenshu migrate && kenshu content load /app/content && exec kenshu serve"]

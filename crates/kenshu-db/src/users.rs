@@ -154,3 +154,13 @@ pub async fn clear_failures(
     .await?;
     Ok(())
 }
+
+/// Forgets failed sign-ins older than a day: the lock-out looks back 15 minutes only.
+pub async fn purge_old_failures(conn: &mut PgConnection) -> Result<u64, sqlx::Error> {
+    Ok(
+        sqlx::query!("delete from sign_in_failures where failed_at < now() - interval '1 day'")
+            .execute(conn)
+            .await?
+            .rows_affected(),
+    )
+}

@@ -1,0 +1,176 @@
+//! The database layer on its own: content versions, sessions, progress rules.
+
+use kenshu_core::FiscalYear;
+use kenshu_core::content::parse_package;
+use kenshu_core::people::Role;
+use kenshu_db::content::LoadOutcome;
+use kenshu_db::progress::{self, Learner};
+use kenshu_tests::{institution, test_db, user};
+use time::{Duration, OffsetDateTime};
+
+#[tokio::test]
+async fn a_package_loads_once_per_change_and_the_cache_serves_each_version() {
+    let db = test_db().await;
+    let mut conn = db.pool.acquire().await.unwrap();
+    let toml = |title: &str| {
+        format!(
+            "code = \"mini\"\ntitle = \"{title}\"\ntitle_en = \"Mini\"\ndescription = \"d\"\nposition = 9\n\
+             [[sections]]\nslug = \"a\"\ntitle = \"A\"\nfile = \"a.md\"\n"
+        )
+    };
+    let read = |_: &str| Ok("本文".to_string());
+    let v1 = parse_package("mini", &toml("小研修"), read).unwrap();
+    let first = kenshu_db::content::load(&mut conn, &v1).await.unwrap();
+    assert!(matches!(first, LoadOutcome::NewVersion { version: 1, .. }));
+    assert_eq!(
+        kenshu_db::content::load(&mut conn, &v1).await.unwrap(),
+        LoadOutcome::Unchanged { version: 1 }
+    );
+    let v2 = parse_package("mini", &toml("小研修（改訂）"), read).unwrap();
+    let LoadOutcome::NewVersion { version: 2, id } =
+        kenshu_db::content::load(&mut conn, &v2).await.unwrap()
+    else {
+        panic!("a changed package is a new version");
+    };
+    assert_eq!(
+        kenshu_db::content::current_version(&mut conn, "mini")
+            .await
+            .unwrap(),
+        Some(id)
+    );
+    let catalog = kenshu_db::content::Catalog::new();
+    let LoadOutcome::NewVersion { id: first_id, .. } = first else {
+        unreachable!()
+    };
+    assert_eq!(
+        catalog.package(&mut conn, first_id).await.unwrap().title,
+        "小研修"
+    );
+    assert_eq!(
+        catalog.package(&mut conn, id).await.unwrap().title,
+        "小研修（改訂）"
+    );
+}
+
+#[tokio::test]
+async fn an_expired_session_signs_nobody_in_and_is_purged() {
+    let db = test_db().await;
+    let (inst, _, _) = institution(&db.pool).await;
+    let uid = user(&db.pool, "staff1", Role::Staff).await;
+    let mut conn = db.pool.acquire().await.unwrap();
+    let now = OffsetDateTime::now_utc();
+    kenshu_db::sessions::create(
+        &mut conn,
+        b"live",
+        inst,
+        uid,
+        "t1",
+        now + Duration::hours(1),
+    )
+    .await
+    .unwrap();
+    kenshu_db::sessions::create(
+        &mut conn,
+        b"old",
+        inst,
+        uid,
+        "t2",
+        now - Duration::minutes(1),
+    )
+    .await
+    .unwrap();
+    let live = kenshu_db::sessions::load(&mut conn, b"live")
+        .await
+        .unwrap()
+        .expect("live session");
+    assert_eq!(
+        (
+            live.login_id.as_str(),
+            live.role.as_str(),
+            live.division_name.as_str()
+        ),
+        ("staff1", "staff", "A課")
+    );
+    assert!(
+        kenshu_db::sessions::load(&mut conn, b"old")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(
+        kenshu_db::sessions::purge_expired(&mut conn).await.unwrap(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn progress_belongs_to_a_fiscal_year_and_completion_needs_every_section() {
+    let db = test_db().await;
+    let (inst, _, _) = institution(&db.pool).await;
+    let uid = user(&db.pool, "staff1", Role::Staff).await;
+    let mut conn = db.pool.acquire().await.unwrap();
+    let this_year = Learner {
+        institution_id: inst,
+        user_id: uid,
+        fiscal_year: FiscalYear(2025),
+    };
+    let next_year = Learner {
+        fiscal_year: FiscalYear(2026),
+        ..this_year
+    };
+    let version = kenshu_db::content::current_version(&mut conn, "protection-officer")
+        .await
+        .unwrap()
+        .unwrap();
+    let catalog = kenshu_db::content::Catalog::new();
+    let package = catalog.package(&mut conn, version).await.unwrap();
+    assert_eq!(package.sections.len(), 2);
+
+    progress::mark_read(
+        &mut conn,
+        this_year,
+        "protection-officer",
+        &package.sections[0].slug,
+        version,
+    )
+    .await
+    .unwrap();
+    assert!(
+        !progress::settle_course(&mut conn, this_year, &package, version)
+            .await
+            .unwrap()
+    );
+    progress::mark_read(
+        &mut conn,
+        this_year,
+        "protection-officer",
+        &package.sections[1].slug,
+        version,
+    )
+    .await
+    .unwrap();
+    assert!(
+        progress::settle_course(&mut conn, this_year, &package, version)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !progress::settle_course(&mut conn, this_year, &package, version)
+            .await
+            .unwrap(),
+        "completes once"
+    );
+
+    let now = progress::summaries(&mut conn, this_year, &["protection-officer"])
+        .await
+        .unwrap();
+    assert!(now[0].completion.is_some());
+    let later = progress::summaries(&mut conn, next_year, &["protection-officer"])
+        .await
+        .unwrap();
+    assert!(
+        later[0].completion.is_none(),
+        "the next fiscal year starts afresh"
+    );
+    assert_eq!(later[0].sections_read, 0);
+}

@@ -152,18 +152,28 @@ impl Drop for TestDb {
     }
 }
 
+/// Creates a database on the test server, as a copy of `template` when given.
+async fn create_database(name: &str, template: Option<&str>) {
+    let admin = kenshu_db::connect(server().clone().database("postgres"), 1)
+        .await
+        .expect("connect to the test server");
+    let sql = match template {
+        Some(t) => format!("create database \"{name}\" template \"{t}\""),
+        None => format!("create database \"{name}\""),
+    };
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .execute(&admin)
+        .await
+        .unwrap_or_else(|e| panic!("create database {name}: {e}"));
+    admin.close().await;
+}
+
 async fn template() -> &'static str {
     static TEMPLATE: OnceCell<String> = OnceCell::const_new();
     TEMPLATE
         .get_or_init(|| async {
             let name = format!("kenshu_tmpl_{}", Uuid::new_v4().simple());
-            let admin = kenshu_db::connect(server().clone().database("postgres"), 1)
-                .await
-                .expect("connect");
-            sqlx::query(sqlx::AssertSqlSafe(format!("create database \"{name}\"")))
-                .execute(&admin)
-                .await
-                .expect("create template");
+            create_database(&name, None).await;
             let pool = kenshu_db::connect(server().clone().database(&name), 2)
                 .await
                 .expect("connect template");
@@ -172,47 +182,30 @@ async fn template() -> &'static str {
                 .await
                 .expect("load content");
             pool.close().await;
-            admin.close().await;
             name
         })
         .await
 }
 
-/// A fresh database with the migrations and the repository's course content.
-pub async fn test_db() -> TestDb {
-    let template = template().await;
-    let name = format!("kenshu_t_{}", Uuid::new_v4().simple());
-    let admin = kenshu_db::connect(server().clone().database("postgres"), 1)
-        .await
-        .expect("connect");
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "create database \"{name}\" template \"{template}\""
-    )))
-    .execute(&admin)
-    .await
-    .expect("create test database");
-    admin.close().await;
-    let pool = kenshu_db::connect(server().clone().database(&name), 8)
+async fn open(name: String, connections: u32) -> TestDb {
+    let pool = kenshu_db::connect(server().clone().database(&name), connections)
         .await
         .expect("connect test database");
     TestDb { pool, name }
 }
 
+/// A fresh database with the migrations and the repository's course content.
+pub async fn test_db() -> TestDb {
+    let name = format!("kenshu_t_{}", Uuid::new_v4().simple());
+    create_database(&name, Some(template().await)).await;
+    open(name, 8).await
+}
+
 /// An empty database with no migrations applied, for the CLI tests that migrate themselves.
 pub async fn empty_db() -> TestDb {
     let name = format!("kenshu_e_{}", Uuid::new_v4().simple());
-    let admin = kenshu_db::connect(server().clone().database("postgres"), 1)
-        .await
-        .expect("connect");
-    sqlx::query(sqlx::AssertSqlSafe(format!("create database \"{name}\"")))
-        .execute(&admin)
-        .await
-        .expect("create");
-    admin.close().await;
-    let pool = kenshu_db::connect(server().clone().database(&name), 2)
-        .await
-        .expect("connect");
-    TestDb { pool, name }
+    create_database(&name, None).await;
+    open(name, 2).await
 }
 
 /// Institution `test` (テスト市) with divisions `a` (A課) and `b` (B課), created on demand.

@@ -224,9 +224,9 @@ pub async fn start_attempt(
     who: Learner,
     a: NewAttempt<'_>,
 ) -> Result<bool, sqlx::Error> {
-    sqlx::query!(
+    let inserted = sqlx::query_scalar!(
         "insert into test_attempts (institution_id, id, user_id, course_code, content_version_id, fiscal_year, total, pass_mark)
-         values ($1, $2, $3, $4, $5, $6, $7, $8) on conflict do nothing",
+         values ($1, $2, $3, $4, $5, $6, $7, $8) on conflict do nothing returning user_id",
         who.institution_id,
         a.id,
         who.user_id,
@@ -236,8 +236,12 @@ pub async fn start_attempt(
         a.total,
         a.pass_mark
     )
-    .execute(&mut *conn)
+    .fetch_optional(&mut *conn)
     .await?;
+    if inserted.is_some() {
+        return Ok(true);
+    }
+    // The id exists already: a retry of the learner's own submission, or someone else's id.
     let owner = sqlx::query_scalar!(
         "select user_id from test_attempts where institution_id = $1 and id = $2",
         who.institution_id,

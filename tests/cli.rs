@@ -1,35 +1,11 @@
 //! The `kenshu` binary: administration commands, content loading, the demo and the embedded
 //! default database.
 
-use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use kenshu_tests::{empty_db, kenshu_bin, repo_root};
-
-fn kenshu(db_url: &str, args: &[&str], stdin: Option<&str>) -> Output {
-    let mut cmd = Command::new(kenshu_bin());
-    cmd.args(args)
-        .env("DATABASE_URL", db_url)
-        .env("KENSHU_LOG", "warn")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = cmd.spawn().expect("run kenshu");
-    if let Some(mut input) = child.stdin.take() {
-        let _ = input.write_all(stdin.unwrap_or_default().as_bytes());
-    }
-    child.wait_with_output().expect("wait for kenshu")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
+use kenshu_tests::{empty_db, kenshu, kenshu_bin, repo_root, text};
 
 #[tokio::test]
 async fn institutions_divisions_and_users_are_added_from_the_command_line() {

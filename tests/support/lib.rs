@@ -297,3 +297,31 @@ pub fn kenshu_bin() -> PathBuf {
     );
     bin
 }
+
+/// Runs `kenshu ARGS` against the database at `db_url`, feeding `stdin`.
+pub fn kenshu(db_url: &str, args: &[&str], stdin: Option<&str>) -> std::process::Output {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(kenshu_bin())
+        .args(args)
+        .env("DATABASE_URL", db_url)
+        .env("KENSHU_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run kenshu");
+    if let Some(mut input) = child.stdin.take() {
+        let _ = input.write_all(stdin.unwrap_or_default().as_bytes());
+    }
+    child.wait_with_output().expect("wait for kenshu")
+}
+
+/// Standard output and error of a command, as text.
+pub fn text(o: &std::process::Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}

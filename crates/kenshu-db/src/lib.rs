@@ -7,6 +7,7 @@ pub mod embedded;
 pub mod institutions;
 pub mod password;
 pub mod progress;
+pub mod roster;
 pub mod sessions;
 pub mod users;
 

@@ -21,8 +21,9 @@ pub const LOGIN_TAKEN: &str = "users_institution_id_login_id_key";
 /// The constraint a duplicate e-mail address violates.
 pub const EMAIL_TAKEN: &str = "users_email_key";
 
+/// Creates an account placed in its division from today (Japan time).
 pub async fn create(conn: &mut PgConnection, u: &NewUser<'_>) -> Result<Uuid, sqlx::Error> {
-    sqlx::query_scalar!(
+    let id = sqlx::query_scalar!(
         "insert into users (institution_id, login_id, email, name, division_id, role, password_hash, must_change_password)
          values ($1, $2, $3, $4, $5, $6, $7, $8) returning id",
         u.institution_id,
@@ -34,15 +35,26 @@ pub async fn create(conn: &mut PgConnection, u: &NewUser<'_>) -> Result<Uuid, sq
         u.password_hash,
         u.must_change_password
     )
-    .fetch_one(conn)
-    .await
+    .fetch_one(&mut *conn)
+    .await?;
+    sqlx::query!(
+        "insert into placements (institution_id, user_id, valid_from, division_id)
+         values ($1, $2, (now() at time zone 'Asia/Tokyo')::date, $3)",
+        u.institution_id,
+        id,
+        u.division_id
+    )
+    .execute(conn)
+    .await?;
+    Ok(id)
 }
 
 /// What sign-in needs to know about an account.
 #[derive(Debug, Clone)]
 pub struct Credentials {
     pub id: Uuid,
-    pub password_hash: String,
+    /// None until the person has set a password (accounts imported from the roster).
+    pub password_hash: Option<String>,
     pub active: bool,
 }
 
@@ -68,7 +80,7 @@ pub async fn password_hash(
     conn: &mut PgConnection,
     institution_id: Uuid,
     user_id: Uuid,
-) -> Result<String, sqlx::Error> {
+) -> Result<Option<String>, sqlx::Error> {
     sqlx::query_scalar!(
         "select password_hash from users where institution_id = $1 and id = $2",
         institution_id,

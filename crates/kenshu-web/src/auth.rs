@@ -139,7 +139,7 @@ pub async fn login(
     let credentials =
         kenshu_db::users::credentials(&mut conn, institution.id, form.login.trim()).await?;
     let password = form.password.clone();
-    let hash = credentials.as_ref().map(|c| c.password_hash.clone());
+    let hash = credentials.as_ref().and_then(|c| c.password_hash.clone());
     let verified = kenshu_db::password::run_limited(move || match hash {
         Some(h) => kenshu_db::password::verify(&h, &password),
         None => {
@@ -274,7 +274,7 @@ pub async fn change_password(
     .await?;
     let (current, new) = (form.current.clone(), form.new.clone());
     let hashed = kenshu_db::password::run_limited(move || {
-        if kenshu_db::password::verify(&stored, &current) {
+        if stored.is_some_and(|stored| kenshu_db::password::verify(&stored, &current)) {
             kenshu_db::password::hash(&new).map(Some)
         } else {
             Ok(None)

@@ -4,6 +4,7 @@
 mod admin;
 mod database;
 mod demo;
+mod roster;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -51,6 +52,53 @@ enum Command {
     /// Accounts.
     #[command(subcommand)]
     User(UserCommand),
+    /// Import from HR files.
+    #[command(subcommand)]
+    Import(ImportCommand),
+    /// Generate test data.
+    #[command(subcommand)]
+    Gen(GenCommand),
+}
+
+#[derive(Subcommand)]
+enum ImportCommand {
+    /// Import the roster CSV (UTF-8 or Shift_JIS): new staff, transfers, leavers, changes.
+    /// All or nothing; the last line reads `new=N transfers=N leavers=N changed=N errors=N`.
+    Staff {
+        file: PathBuf,
+        #[arg(long)]
+        institution: String,
+        /// Show what would change and write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// The file lists everyone: people missing from it have left.
+        #[arg(long)]
+        complete: bool,
+        /// The date transfers and leavings take effect when a row gives none (default: today).
+        #[arg(long, value_parser = parse_date)]
+        effective: Option<time::Date>,
+    },
+}
+
+#[derive(Subcommand)]
+enum GenCommand {
+    /// Write a realistic roster CSV to standard output.
+    Roster {
+        #[arg(long)]
+        staff: usize,
+        #[arg(long)]
+        divisions: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Percent of people changed against the same seed without it (transfers, renames, leavers).
+        #[arg(long, default_value_t = 0)]
+        changed_percent: usize,
+    },
+}
+
+fn parse_date(s: &str) -> Result<time::Date, String> {
+    kenshu_core::roster::parse_date(s)
+        .ok_or_else(|| format!("'{s}' is not a date; write 2025-04-01"))
 }
 
 #[derive(clap::Args, Clone)]
@@ -141,6 +189,7 @@ fn main() -> ExitCode {
     };
     match runtime.block_on(run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.is::<roster::Refused>() => ExitCode::FAILURE,
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::FAILURE
@@ -150,6 +199,39 @@ fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
+        Command::Gen(GenCommand::Roster {
+            staff,
+            divisions,
+            seed,
+            changed_percent,
+        }) => {
+            roster::gen_roster(
+                &mut std::io::stdout().lock(),
+                staff,
+                divisions,
+                seed,
+                changed_percent,
+            )?;
+            Ok(())
+        }
+        Command::Import(ImportCommand::Staff {
+            file,
+            institution,
+            dry_run,
+            complete,
+            effective,
+        }) => {
+            let db = database::open(&cli.data_dir, 4).await?;
+            database::migrate(&db).await?;
+            let args = roster::ImportArgs {
+                file: &file,
+                institution: &institution,
+                dry_run,
+                complete,
+                effective,
+            };
+            roster::import_staff(&db.pool, args).await
+        }
         Command::Serve(args) => {
             let db = database::open(&cli.data_dir, args.db_pool).await?;
             database::migrate(&db).await?;

@@ -6,9 +6,10 @@
 mod parse;
 mod plan;
 
-pub use parse::{Decoded, FileError, decode, parse};
+pub use parse::{Decoded, FileError, decode, parse, parse_date};
 pub use plan::{
-    DivisionChange, ExistingDivision, ExistingPerson, FieldChange, ImportPlan, Leaver, Transfer, plan,
+    DivisionChange, ExistingDivision, ExistingPerson, FieldChange, ImportPlan, Leaver, Transfer,
+    plan,
 };
 
 use time::Date;
@@ -77,22 +78,57 @@ pub struct RowError {
 
 impl std::fmt::Display for RowError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "line {}, column {}: {}", self.line, self.column, self.message)
+        write!(
+            f,
+            "line {}, column {}: {}",
+            self.line, self.column, self.message
+        )
     }
 }
 
 /// The columns, with the header names accepted for each (Japanese as HR exports them, and
 /// English). The first name is the one `gen roster` writes.
 pub const COLUMNS: [(&str, &[&str]); 11] = [
-    ("employee_number", &["職員番号", "職員コード", "社員番号", "employee_number", "employee_no"]),
+    (
+        "employee_number",
+        &[
+            "職員番号",
+            "職員コード",
+            "社員番号",
+            "employee_number",
+            "employee_no",
+        ],
+    ),
     ("name", &["氏名", "名前", "name"]),
-    ("kana", &["氏名カナ", "カナ氏名", "フリガナ", "ふりがな", "カナ", "kana"]),
+    (
+        "kana",
+        &[
+            "氏名カナ",
+            "カナ氏名",
+            "フリガナ",
+            "ふりがな",
+            "カナ",
+            "kana",
+        ],
+    ),
     ("email", &["メールアドレス", "メール", "email", "e-mail"]),
-    ("division_code", &["所属コード", "課コード", "division_code"]),
+    (
+        "division_code",
+        &["所属コード", "課コード", "division_code"],
+    ),
     ("division_name", &["所属名", "課名", "division_name"]),
-    ("parent_division_code", &["上位所属コード", "親所属コード", "parent_division_code"]),
-    ("employment_type", &["雇用形態", "任用形態", "employment_type"]),
-    ("hire_date", &["採用日", "採用年月日", "hire_date", "hired_on"]),
+    (
+        "parent_division_code",
+        &["上位所属コード", "親所属コード", "parent_division_code"],
+    ),
+    (
+        "employment_type",
+        &["雇用形態", "任用形態", "employment_type"],
+    ),
+    (
+        "hire_date",
+        &["採用日", "採用年月日", "hire_date", "hired_on"],
+    ),
     ("status", &["在職状況", "状態", "status"]),
     ("effective_date", &["異動日", "発令日", "effective_date"]),
 ];

@@ -28,28 +28,37 @@ pub enum FileError {
     #[error("the header has no column for {column}; name it one of: {accepted}")]
     MissingColumn { column: String, accepted: String },
     #[error("the header names column {column} twice (\"{first}\" and \"{second}\"); keep one")]
-    DuplicateColumn { column: String, first: String, second: String },
+    DuplicateColumn {
+        column: String,
+        first: String,
+        second: String,
+    },
     #[error("line {line}: the CSV cannot be read: {message}")]
     Csv { line: usize, message: String },
 }
 
 /// Detects the encoding: UTF-8 with or without a byte-order mark, else Shift_JIS as Excel on
 /// Japanese Windows writes it (CP932, which the WHATWG Shift_JIS decoder implements).
-pub fn decode(bytes: &[u8]) -> Result<Decoded, FileError> {
-    let body = bytes.strip_prefix(b"\xEF\xBB\xBF");
-    if let Some(rest) = body {
-        return std::str::from_utf8(rest)
-            .map(|t| Decoded { text: t.to_string(), encoding: "UTF-8 (BOM)" })
-            .map_err(|_| FileError::Encoding);
+/// UTF-8 input is taken over without a copy.
+pub fn decode(mut bytes: Vec<u8>) -> Result<Decoded, FileError> {
+    let mut encoding = "UTF-8";
+    if bytes.starts_with(b"\xEF\xBB\xBF") {
+        bytes.drain(..3);
+        encoding = "UTF-8 (BOM)";
     }
-    if let Ok(t) = std::str::from_utf8(bytes) {
-        return Ok(Decoded { text: t.to_string(), encoding: "UTF-8" });
-    }
-    let (text, had_errors) = SHIFT_JIS.decode_without_bom_handling(bytes);
+    let bytes = match String::from_utf8(bytes) {
+        Ok(text) => return Ok(Decoded { text, encoding }),
+        Err(_) if encoding != "UTF-8" => return Err(FileError::Encoding),
+        Err(e) => e.into_bytes(),
+    };
+    let (text, had_errors) = SHIFT_JIS.decode_without_bom_handling(&bytes);
     if had_errors {
         return Err(FileError::Encoding);
     }
-    Ok(Decoded { text: text.into_owned(), encoding: "Shift_JIS (CP932)" })
+    Ok(Decoded {
+        text: text.into_owned(),
+        encoding: "Shift_JIS (CP932)",
+    })
 }
 
 fn normalise_header(h: &str) -> String {
@@ -61,7 +70,10 @@ fn columns(header: &csv::StringRecord) -> Result<HashMap<&'static str, usize>, F
     let mut found: HashMap<&'static str, usize> = HashMap::new();
     for (i, h) in header.iter().enumerate() {
         let h = normalise_header(h);
-        if let Some((key, _)) = COLUMNS.iter().find(|(_, names)| names.iter().any(|n| n.to_lowercase() == h)) {
+        if let Some((key, _)) = COLUMNS
+            .iter()
+            .find(|(_, names)| names.iter().any(|n| n.to_lowercase() == h))
+        {
             if let Some(&first) = found.get(key) {
                 return Err(FileError::DuplicateColumn {
                     column: key.to_string(),
@@ -77,9 +89,18 @@ fn columns(header: &csv::StringRecord) -> Result<HashMap<&'static str, usize>, F
             let accepted = COLUMNS
                 .iter()
                 .find(|(k, _)| *k == required)
-                .map(|(_, names)| names.iter().map(|n| format!("\"{n}\"")).collect::<Vec<_>>().join(", "))
+                .map(|(_, names)| {
+                    names
+                        .iter()
+                        .map(|n| format!("\"{n}\""))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                })
                 .unwrap_or_default();
-            return Err(FileError::MissingColumn { column: required.to_string(), accepted });
+            return Err(FileError::MissingColumn {
+                column: required.to_string(),
+                accepted,
+            });
         }
     }
     Ok(found)
@@ -115,15 +136,27 @@ struct Cells<'a> {
 
 impl Cells<'_> {
     fn get(&self, key: &str) -> &str {
-        self.cols.get(key).and_then(|&i| self.record.get(i)).map(str::trim).unwrap_or("")
+        self.cols
+            .get(key)
+            .and_then(|&i| self.record.get(i))
+            .map(str::trim)
+            .unwrap_or("")
     }
 
     fn header(&self, key: &str) -> String {
-        COLUMNS.iter().find(|(k, _)| *k == key).map(|(_, n)| n[0].to_string()).unwrap_or_else(|| key.to_string())
+        COLUMNS
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, n)| n[0].to_string())
+            .unwrap_or_else(|| key.to_string())
     }
 
     fn fail(&mut self, key: &str, message: String) {
-        self.errors.push(RowError { line: self.line, column: self.header(key), message });
+        self.errors.push(RowError {
+            line: self.line,
+            column: self.header(key),
+            message,
+        });
     }
 
     /// A free-text cell: optional or required, at most `max` characters, never a My Number.
@@ -156,14 +189,26 @@ impl Cells<'_> {
         }
         let d = parse_date(&v);
         if d.is_none() {
-            self.fail(key, format!("\"{v}\" is not a date; write it as 2025-04-01 (or 2025/4/1)"));
+            self.fail(
+                key,
+                format!("\"{v}\" is not a date; write it as 2025-04-01 (or 2025/4/1)"),
+            );
         }
         d
     }
 }
 
-fn row(record: &csv::StringRecord, cols: &HashMap<&'static str, usize>, line: usize) -> Result<RosterRow, Vec<RowError>> {
-    let mut c = Cells { record, cols, line, errors: Vec::new() };
+fn row(
+    record: &csv::StringRecord,
+    cols: &HashMap<&'static str, usize>,
+    line: usize,
+) -> Result<RosterRow, Vec<RowError>> {
+    let mut c = Cells {
+        record,
+        cols,
+        line,
+        errors: Vec::new(),
+    };
     let employee_number = c.text("employee_number", true, 64);
     if let Some(n) = &employee_number
         && let Err(e) = LoginId::parse(n)
@@ -176,12 +221,17 @@ fn row(record: &csv::StringRecord, cols: &HashMap<&'static str, usize>, line: us
     if let Some(e) = &email
         && (!e.contains('@') || e.contains(char::is_whitespace))
     {
-        c.fail("email", format!("\"{e}\" is not an e-mail address; correct it or leave the cell empty"));
+        c.fail(
+            "email",
+            format!("\"{e}\" is not an e-mail address; correct it or leave the cell empty"),
+        );
     }
     let division_code = c.text("division_code", true, 64);
     let division_name = c.text("division_name", true, 200);
     let parent_code = c.text("parent_division_code", false, 64);
-    let employment_type = c.text("employment_type", false, 50).unwrap_or_else(|| "常勤".to_string());
+    let employment_type = c
+        .text("employment_type", false, 50)
+        .unwrap_or_else(|| "常勤".to_string());
     let hired_on = c.date("hire_date");
     let effective = c.date("effective_date");
     let status_cell = c.get("status").to_string();
@@ -190,23 +240,34 @@ fn row(record: &csv::StringRecord, cols: &HashMap<&'static str, usize>, line: us
         PersonStatus::Active
     });
     if parent_code.is_some() && parent_code == division_code {
-        c.fail("parent_division_code", "names the division itself; give the code of the division above it".into());
+        c.fail(
+            "parent_division_code",
+            "names the division itself; give the code of the division above it".into(),
+        );
     }
-    match (employee_number, name, division_code, division_name, c.errors.is_empty()) {
-        (Some(employee_number), Some(name), Some(division_code), Some(division_name), true) => Ok(RosterRow {
-            line,
-            employee_number,
-            name,
-            kana,
-            email,
-            division_code,
-            division_name,
-            parent_code,
-            employment_type,
-            hired_on,
-            status,
-            effective,
-        }),
+    match (
+        employee_number,
+        name,
+        division_code,
+        division_name,
+        c.errors.is_empty(),
+    ) {
+        (Some(employee_number), Some(name), Some(division_code), Some(division_name), true) => {
+            Ok(RosterRow {
+                line,
+                employee_number,
+                name,
+                kana,
+                email,
+                division_code,
+                division_name,
+                parent_code,
+                employment_type,
+                hired_on,
+                status,
+                effective,
+            })
+        }
         _ => Err(c.errors),
     }
 }
@@ -215,8 +276,16 @@ fn row(record: &csv::StringRecord, cols: &HashMap<&'static str, usize>, line: us
 /// row problems are all collected, with cross-row checks: an employee number twice, one
 /// division code with two names or two parents.
 pub fn parse(text: &str) -> Result<(Vec<RosterRow>, Vec<RowError>), FileError> {
-    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(text.as_bytes());
-    let header = reader.headers().map_err(|e| FileError::Csv { line: 1, message: e.to_string() })?.clone();
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let header = reader
+        .headers()
+        .map_err(|e| FileError::Csv {
+            line: 1,
+            message: e.to_string(),
+        })?
+        .clone();
     if header.iter().all(|h| h.trim().is_empty()) {
         return Err(FileError::Empty);
     }
@@ -232,10 +301,16 @@ pub fn parse(text: &str) -> Result<(Vec<RosterRow>, Vec<RowError>), FileError> {
             Ok(true) => {}
             Err(e) => {
                 let line = e.position().map(|p| p.line() as usize).unwrap_or(0);
-                return Err(FileError::Csv { line, message: e.to_string() });
+                return Err(FileError::Csv {
+                    line,
+                    message: e.to_string(),
+                });
             }
         }
-        let line = record.position().map(|p| p.line() as usize).unwrap_or(rows.len() + 2);
+        let line = record
+            .position()
+            .map(|p| p.line() as usize)
+            .unwrap_or(rows.len() + 2);
         if record.iter().all(|c| c.trim().is_empty()) {
             continue;
         }
@@ -268,7 +343,9 @@ pub fn parse(text: &str) -> Result<(Vec<RosterRow>, Vec<RowError>), FileError> {
                         });
                         ok = false;
                     }
-                    Some((_, parent, first)) if r.parent_code.is_some() && *parent != r.parent_code => {
+                    Some((_, parent, first))
+                        if r.parent_code.is_some() && *parent != r.parent_code =>
+                    {
                         errors.push(RowError {
                             line,
                             column: "上位所属コード".into(),
@@ -283,7 +360,10 @@ pub fn parse(text: &str) -> Result<(Vec<RosterRow>, Vec<RowError>), FileError> {
                     }
                     Some(_) => {}
                     None => {
-                        seen_divisions.insert(r.division_code.clone(), (r.division_name.clone(), r.parent_code.clone(), line));
+                        seen_divisions.insert(
+                            r.division_code.clone(),
+                            (r.division_name.clone(), r.parent_code.clone(), line),
+                        );
                     }
                 }
                 if ok {
@@ -305,11 +385,17 @@ mod tests {
 
     #[test]
     fn shift_jis_bytes_from_excel_are_detected_and_decoded() {
-        let text = format!("{HEADER}1001,髙橋 一郎,タカハシ イチロウ,,shimin,市民課,,常勤,2020/4/1,在職\n");
+        let text = format!(
+            "{HEADER}1001,髙橋 一郎,タカハシ イチロウ,,shimin,市民課,,常勤,2020/4/1,在職\n"
+        );
         let (bytes, _, _) = SHIFT_JIS.encode(&text);
-        let d = decode(&bytes).unwrap();
+        let d = decode(bytes.to_vec()).unwrap();
         assert_eq!(d.encoding, "Shift_JIS (CP932)");
-        assert!(d.text.contains("髙橋"), "CP932 extension characters survive: {}", d.text);
+        assert!(
+            d.text.contains("髙橋"),
+            "CP932 extension characters survive: {}",
+            d.text
+        );
         let (rows, errors) = parse(&d.text).unwrap();
         assert!(errors.is_empty(), "{errors:?}");
         assert_eq!(rows[0].name, "髙橋 一郎");
@@ -319,24 +405,30 @@ mod tests {
     #[test]
     fn utf8_with_and_without_bom_is_detected() {
         let text = format!("{HEADER}1001,佐藤 花子,,,a,A課,,,,\n");
-        assert_eq!(decode(text.as_bytes()).unwrap().encoding, "UTF-8");
+        assert_eq!(decode(text.as_bytes().to_vec()).unwrap().encoding, "UTF-8");
         let mut bom = b"\xEF\xBB\xBF".to_vec();
         bom.extend_from_slice(text.as_bytes());
-        let d = decode(&bom).unwrap();
+        let d = decode(bom).unwrap();
         assert_eq!(d.encoding, "UTF-8 (BOM)");
         assert_eq!(parse(&d.text).unwrap().0.len(), 1);
     }
 
     #[test]
     fn bytes_in_no_known_encoding_are_refused() {
-        assert_eq!(decode(&[0x82, 0xa0, 0xff, 0xfe, 0x80]).unwrap_err(), FileError::Encoding);
+        assert_eq!(
+            decode(vec![0x82, 0xa0, 0xff, 0xfe, 0x80]).unwrap_err(),
+            FileError::Encoding
+        );
     }
 
     #[test]
     fn a_missing_column_names_the_accepted_headers() {
         let e = parse("職員番号,氏名,所属名\n1,a,b\n").unwrap_err();
         let msg = e.to_string();
-        assert!(msg.contains("division_code") && msg.contains("\"所属コード\""), "{msg}");
+        assert!(
+            msg.contains("division_code") && msg.contains("\"所属コード\""),
+            "{msg}"
+        );
     }
 
     #[test]
@@ -364,7 +456,9 @@ mod tests {
         assert_eq!(rows.len(), 1, "{rows:?}");
         let says = |line: usize, column: &str, needle: &str| {
             assert!(
-                errors.iter().any(|e| e.line == line && e.column == column && e.message.contains(needle)),
+                errors
+                    .iter()
+                    .any(|e| e.line == line && e.column == column && e.message.contains(needle)),
                 "no error on line {line}, {column} containing «{needle}»: {errors:#?}"
             );
         };

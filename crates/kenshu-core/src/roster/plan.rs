@@ -149,7 +149,11 @@ pub fn plan<'a>(
                     p.changed_divisions.push(DivisionChange {
                         code: r.division_code.clone(),
                         name: r.division_name.clone(),
-                        parent_code: if parent_moved { r.parent_code.clone() } else { d.parent_code.clone() },
+                        parent_code: if parent_moved {
+                            r.parent_code.clone()
+                        } else {
+                            d.parent_code.clone()
+                        },
                         old_name: Some(d.name.clone()),
                         old_parent_code: d.parent_code.clone(),
                     });
@@ -157,6 +161,7 @@ pub fn plan<'a>(
             }
         }
     }
+    check_emails(rows, people, &mut p.errors);
     let mut in_file: HashSet<&str> = HashSet::with_capacity(rows.len());
     for r in rows {
         in_file.insert(r.employee_number.as_str());
@@ -167,14 +172,23 @@ pub fn plan<'a>(
         let mut changed = false;
         let mut change = |field: &'static str, old: String, new: String| {
             if old != new {
-                p.changes.push(FieldChange { employee_number: r.employee_number.clone(), field, old, new });
+                p.changes.push(FieldChange {
+                    employee_number: r.employee_number.clone(),
+                    field,
+                    old,
+                    new,
+                });
                 changed = true;
             }
         };
         change("name", old.name.clone(), r.name.clone());
         change("kana", opt(&old.kana), opt(&r.kana));
         change("email", opt(&old.email), opt(&r.email));
-        change("employment_type", old.employment_type.clone(), r.employment_type.clone());
+        change(
+            "employment_type",
+            old.employment_type.clone(),
+            r.employment_type.clone(),
+        );
         if r.hired_on.is_some() {
             let show = |d: Option<Date>| d.map(|d| d.to_string()).unwrap_or_default();
             change("hire_date", show(old.hired_on), show(r.hired_on));
@@ -187,7 +201,11 @@ pub fn plan<'a>(
                 on: r.effective.unwrap_or(today),
             });
         } else {
-            change("status", old.status.as_str().to_string(), r.status.as_str().to_string());
+            change(
+                "status",
+                old.status.as_str().to_string(),
+                r.status.as_str().to_string(),
+            );
         }
         if changed {
             p.changed_people.push(r);
@@ -201,14 +219,19 @@ pub fn plan<'a>(
                 effective: r.effective.unwrap_or(today),
             });
         }
-        if !changed && old.division_code == r.division_code && !(r.status == PersonStatus::Left && old.status != PersonStatus::Left) {
+        if !changed
+            && old.division_code == r.division_code
+            && !(r.status == PersonStatus::Left && old.status != PersonStatus::Left)
+        {
             p.unchanged += 1;
         }
     }
     if complete {
         let mut missing: Vec<&ExistingPerson> = people
             .values()
-            .filter(|x| x.status != PersonStatus::Left && !in_file.contains(x.employee_number.as_str()))
+            .filter(|x| {
+                x.status != PersonStatus::Left && !in_file.contains(x.employee_number.as_str())
+            })
             .collect();
         missing.sort_by(|a, b| a.employee_number.cmp(&b.employee_number));
         p.leavers.extend(missing.into_iter().map(|x| Leaver {
@@ -221,6 +244,44 @@ pub fn plan<'a>(
     p
 }
 
+/// An e-mail address signs a person in, so it belongs to one person only.
+fn check_emails(
+    rows: &[RosterRow],
+    people: &HashMap<String, ExistingPerson>,
+    errors: &mut Vec<RowError>,
+) {
+    let mut owners: HashMap<String, (&str, Option<usize>)> = people
+        .values()
+        .filter_map(|x| {
+            Some((
+                x.email.as_ref()?.to_lowercase(),
+                (x.employee_number.as_str(), None),
+            ))
+        })
+        .collect();
+    let in_file: HashSet<&str> = rows.iter().map(|r| r.employee_number.as_str()).collect();
+    // People in the file who change their address give up the old one.
+    owners.retain(|_, (n, _)| !in_file.contains(n));
+    for r in rows {
+        let Some(email) = r.email.as_ref().map(|e| e.to_lowercase()) else {
+            continue;
+        };
+        match owners.get(&email) {
+            Some((n, line)) if *n != r.employee_number => errors.push(RowError {
+                line: r.line,
+                column: "メールアドレス".into(),
+                message: match line {
+                    Some(l) => format!("{email} is also given on line {l}; each person needs their own address"),
+                    None => format!("{email} already belongs to employee {n} in the portal; each person needs their own address"),
+                },
+            }),
+            _ => {
+                owners.insert(email, (r.employee_number.as_str(), Some(r.line)));
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -228,7 +289,10 @@ mod tests {
     use time::macros::date;
 
     fn rows(csv: &str) -> Vec<RosterRow> {
-        let (rows, errors) = parse(&format!("職員番号,氏名,メールアドレス,所属コード,所属名,上位所属コード,異動日,在職状況\n{csv}")).unwrap();
+        let (rows, errors) = parse(&format!(
+            "職員番号,氏名,メールアドレス,所属コード,所属名,上位所属コード,異動日,在職状況\n{csv}"
+        ))
+        .unwrap();
         assert!(errors.is_empty(), "{errors:?}");
         rows
     }
@@ -249,15 +313,33 @@ mod tests {
     fn divisions() -> HashMap<String, ExistingDivision> {
         ["a", "b"]
             .iter()
-            .map(|c| (c.to_string(), ExistingDivision { code: c.to_string(), name: format!("{}課", c.to_uppercase()), parent_code: None }))
+            .map(|c| {
+                (
+                    c.to_string(),
+                    ExistingDivision {
+                        code: c.to_string(),
+                        name: format!("{}課", c.to_uppercase()),
+                        parent_code: None,
+                    },
+                )
+            })
             .collect()
     }
 
     #[test]
     fn an_empty_portal_gets_everyone_and_every_division_new() {
         let r = rows("1,佐藤,,a,A課,,,\n2,鈴木,,c,C係,a,,\n");
-        let p = plan(&r, &HashMap::new(), &HashMap::new(), false, date!(2025 - 04 - 01));
-        assert_eq!(p.summary(), "new=2 transfers=0 leavers=0 changed=0 errors=0");
+        let p = plan(
+            &r,
+            &HashMap::new(),
+            &HashMap::new(),
+            false,
+            date!(2025 - 04 - 01),
+        );
+        assert_eq!(
+            p.summary(),
+            "new=2 transfers=0 leavers=0 changed=0 errors=0"
+        );
         assert_eq!(p.new_divisions.len(), 2);
         assert_eq!(p.new_divisions[1].parent_code.as_deref(), Some("a"));
     }
@@ -280,31 +362,78 @@ mod tests {
             ("3".to_string(), person("3", "高橋", "b")),
         ]);
         let p = plan(&r, &people, &divisions(), true, date!(2025 - 03 - 20));
-        assert_eq!(p.summary(), "new=0 transfers=1 leavers=2 changed=1 errors=0");
+        assert_eq!(
+            p.summary(),
+            "new=0 transfers=1 leavers=2 changed=1 errors=0"
+        );
         assert_eq!(
             p.transfers[0],
-            Transfer { employee_number: "1".into(), name: "佐藤 花子".into(), from: "a".into(), to: "b".into(), effective: date!(2025 - 04 - 01) }
+            Transfer {
+                employee_number: "1".into(),
+                name: "佐藤 花子".into(),
+                from: "a".into(),
+                to: "b".into(),
+                effective: date!(2025 - 04 - 01)
+            }
         );
-        assert_eq!(p.changes.iter().map(|c| c.field).collect::<Vec<_>>(), ["name", "email"]);
-        let leavers: Vec<&str> = p.leavers.iter().map(|l| l.employee_number.as_str()).collect();
+        assert_eq!(
+            p.changes.iter().map(|c| c.field).collect::<Vec<_>>(),
+            ["name", "email"]
+        );
+        let leavers: Vec<&str> = p
+            .leavers
+            .iter()
+            .map(|l| l.employee_number.as_str())
+            .collect();
         assert_eq!(leavers, ["2", "3"]);
+    }
+
+    #[test]
+    fn an_email_address_belongs_to_one_person() {
+        let r = rows(
+            "1,佐藤,x@example.jp,a,A課,,,\n2,鈴木,X@example.jp,a,A課,,,\n4,伊藤,taken@example.jp,a,A課,,,\n",
+        );
+        let mut other = person("3", "高橋", "b");
+        other.email = Some("taken@example.jp".into());
+        let people = HashMap::from([("3".to_string(), other)]);
+        let p = plan(&r, &people, &divisions(), false, date!(2025 - 04 - 01));
+        let lines: Vec<usize> = p.errors.iter().map(|e| e.line).collect();
+        assert_eq!(lines, [3, 4], "{:?}", p.errors);
+        assert!(p.errors[1].message.contains("employee 3"));
     }
 
     #[test]
     fn people_missing_from_a_partial_file_have_not_left() {
         let r = rows("1,佐藤,,a,A課,,,\n");
-        let people = HashMap::from([("1".to_string(), person("1", "佐藤", "a")), ("3".to_string(), person("3", "高橋", "b"))]);
-        assert!(plan(&r, &people, &divisions(), false, date!(2025 - 04 - 01)).leavers.is_empty());
+        let people = HashMap::from([
+            ("1".to_string(), person("1", "佐藤", "a")),
+            ("3".to_string(), person("3", "高橋", "b")),
+        ]);
+        assert!(
+            plan(&r, &people, &divisions(), false, date!(2025 - 04 - 01))
+                .leavers
+                .is_empty()
+        );
     }
 
     #[test]
     fn renamed_divisions_and_unknown_parents_are_reported() {
         let r = rows("1,佐藤,,a,総務課,,,\n2,鈴木,,d,D係,zz,,\n");
-        let p = plan(&r, &HashMap::new(), &divisions(), false, date!(2025 - 04 - 01));
+        let p = plan(
+            &r,
+            &HashMap::new(),
+            &divisions(),
+            false,
+            date!(2025 - 04 - 01),
+        );
         assert_eq!(p.changed_divisions[0].old_name.as_deref(), Some("A課"));
         assert_eq!(p.changed_divisions[0].name, "総務課");
         assert_eq!(p.errors.len(), 1);
-        assert!(p.errors[0].message.contains("parent division zz"), "{:?}", p.errors);
+        assert!(
+            p.errors[0].message.contains("parent division zz"),
+            "{:?}",
+            p.errors
+        );
         assert_eq!(p.errors[0].line, 3);
     }
 }

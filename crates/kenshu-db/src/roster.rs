@@ -1,0 +1,346 @@
+//! Applying a roster import: the portal's current roster as the planner needs it, and the
+//! plan written in one transaction with a handful of set-based statements, whatever the size.
+
+use std::collections::HashMap;
+
+use kenshu_core::roster::{ExistingDivision, ExistingPerson, ImportPlan, PersonStatus};
+use sqlx::PgConnection;
+use time::Date;
+use uuid::Uuid;
+
+/// Everyone the institution has, keyed by employee number (login ID), and its divisions by code.
+pub async fn snapshot(
+    conn: &mut PgConnection,
+    institution_id: Uuid,
+) -> Result<
+    (
+        HashMap<String, ExistingPerson>,
+        HashMap<String, ExistingDivision>,
+    ),
+    sqlx::Error,
+> {
+    let people = sqlx::query!(
+        r#"select u.login_id, u.name, u.kana, u.email, d.code as division_code, u.employment_type, u.hired_on, u.status
+           from users u join divisions d on d.institution_id = u.institution_id and d.id = u.division_id
+           where u.institution_id = $1"#,
+        institution_id
+    )
+    .fetch_all(&mut *conn)
+    .await?
+    .into_iter()
+    .map(|r| {
+        let status = PersonStatus::parse(&r.status).unwrap_or(PersonStatus::Active);
+        (
+            r.login_id.clone(),
+            ExistingPerson {
+                employee_number: r.login_id,
+                name: r.name,
+                kana: r.kana,
+                email: r.email,
+                division_code: r.division_code,
+                employment_type: r.employment_type,
+                hired_on: r.hired_on,
+                status,
+            },
+        )
+    })
+    .collect();
+    let divisions = sqlx::query!(
+        r#"select d.code, d.name, p.code as "parent_code?" from divisions d
+           left join divisions p on p.institution_id = d.institution_id and p.id = d.parent_id
+           where d.institution_id = $1"#,
+        institution_id
+    )
+    .fetch_all(&mut *conn)
+    .await?
+    .into_iter()
+    .map(|r| {
+        (
+            r.code.clone(),
+            ExistingDivision {
+                code: r.code,
+                name: r.name,
+                parent_code: r.parent_code,
+            },
+        )
+    })
+    .collect();
+    Ok((people, divisions))
+}
+
+/// Writes a plan (which must have no errors). Run it inside a transaction: the import is all
+/// or nothing. `today` is the start of new people's placement when the file gives no hire date.
+pub async fn apply(
+    conn: &mut PgConnection,
+    institution_id: Uuid,
+    plan: &ImportPlan<'_>,
+    today: Date,
+) -> Result<(), sqlx::Error> {
+    apply_divisions(conn, institution_id, plan).await?;
+    insert_people(conn, institution_id, plan, today).await?;
+    update_people(conn, institution_id, plan).await?;
+    transfer(conn, institution_id, plan).await?;
+    leave(conn, institution_id, plan).await?;
+    Ok(())
+}
+
+async fn apply_divisions(
+    conn: &mut PgConnection,
+    inst: Uuid,
+    plan: &ImportPlan<'_>,
+) -> Result<(), sqlx::Error> {
+    let codes: Vec<String> = plan.new_divisions.iter().map(|d| d.code.clone()).collect();
+    let names: Vec<String> = plan.new_divisions.iter().map(|d| d.name.clone()).collect();
+    sqlx::query!(
+        "insert into divisions (institution_id, code, name) select $1, c, n from unnest($2::text[], $3::text[]) as t(c, n)",
+        inst,
+        &codes,
+        &names
+    )
+    .execute(&mut *conn)
+    .await?;
+    // Parents are set once every division exists, so a parent may come later in the file.
+    let all = plan.new_divisions.iter().chain(&plan.changed_divisions);
+    let (mut codes, mut names, mut parents) = (Vec::new(), Vec::new(), Vec::new());
+    for d in all {
+        codes.push(d.code.clone());
+        names.push(d.name.clone());
+        parents.push(d.parent_code.clone().unwrap_or_default());
+    }
+    sqlx::query!(
+        "update divisions d set name = t.n, parent_id = p.id
+         from unnest($2::text[], $3::text[], $4::text[]) as t(c, n, pc)
+         left join divisions p on p.institution_id = $1 and p.code = t.pc
+         where d.institution_id = $1 and d.code = t.c",
+        inst,
+        &codes,
+        &names,
+        &parents
+    )
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+async fn insert_people(
+    conn: &mut PgConnection,
+    inst: Uuid,
+    plan: &ImportPlan<'_>,
+    today: Date,
+) -> Result<(), sqlx::Error> {
+    let n = plan.new_people.len();
+    let (mut logins, mut names, mut kanas, mut emails, mut divisions) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
+    let (mut types, mut hired, mut statuses, mut starts) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
+    for r in &plan.new_people {
+        logins.push(r.employee_number.clone());
+        names.push(r.name.clone());
+        kanas.push(r.kana.clone());
+        emails.push(r.email.clone());
+        divisions.push(r.division_code.clone());
+        types.push(r.employment_type.clone());
+        hired.push(r.hired_on);
+        statuses.push(r.status.as_str().to_string());
+        starts.push(
+            r.hired_on
+                .filter(|h| *h <= today)
+                .or(r.effective)
+                .unwrap_or(today),
+        );
+    }
+    sqlx::query!(
+        "insert into users (institution_id, login_id, name, kana, email, division_id, role, password_hash,
+                            must_change_password, active, employment_type, hired_on, status, left_on)
+         select $1, t.l, t.n, t.k, t.e, d.id, 'staff', null, true, t.s <> 'left', t.ty, t.h, t.s,
+                case when t.s = 'left' then t.st end
+         from unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::date[], $9::text[], $10::date[])
+              as t(l, n, k, e, dc, ty, h, s, st)
+         join divisions d on d.institution_id = $1 and d.code = t.dc",
+        inst,
+        &logins,
+        &names,
+        &kanas as &[Option<String>],
+        &emails as &[Option<String>],
+        &divisions,
+        &types,
+        &hired as &[Option<Date>],
+        &statuses,
+        &starts
+    )
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query!(
+        "insert into placements (institution_id, user_id, valid_from, division_id)
+         select u.institution_id, u.id, t.st, u.division_id
+         from unnest($2::text[], $3::date[]) as t(l, st)
+         join users u on u.institution_id = $1 and u.login_id = t.l",
+        inst,
+        &logins,
+        &starts
+    )
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+async fn update_people(
+    conn: &mut PgConnection,
+    inst: Uuid,
+    plan: &ImportPlan<'_>,
+) -> Result<(), sqlx::Error> {
+    let rows = plan
+        .changed_people
+        .iter()
+        .filter(|r| r.status != PersonStatus::Left);
+    let (mut logins, mut names, mut kanas, mut emails, mut types, mut hired, mut statuses) = (
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+    );
+    for r in rows.chain(
+        plan.changed_people
+            .iter()
+            .filter(|r| r.status == PersonStatus::Left),
+    ) {
+        logins.push(r.employee_number.clone());
+        names.push(r.name.clone());
+        kanas.push(r.kana.clone());
+        emails.push(r.email.clone());
+        types.push(r.employment_type.clone());
+        hired.push(r.hired_on);
+        statuses.push(r.status.as_str().to_string());
+    }
+    // Statuses other than 'left' are written here; leaving is done by `leave`, with its date.
+    sqlx::query!(
+        "update users u set name = t.n, kana = t.k, email = t.e, employment_type = t.ty,
+                hired_on = coalesce(t.h, u.hired_on),
+                status = case when t.s = 'left' then u.status else t.s end,
+                active = case when t.s = 'left' then u.active else true end,
+                left_on = case when t.s = 'left' then u.left_on else null end
+         from unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::date[], $8::text[])
+              as t(l, n, k, e, ty, h, s)
+         where u.institution_id = $1 and u.login_id = t.l",
+        inst,
+        &logins,
+        &names,
+        &kanas as &[Option<String>],
+        &emails as &[Option<String>],
+        &types,
+        &hired as &[Option<Date>],
+        &statuses
+    )
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+async fn transfer(
+    conn: &mut PgConnection,
+    inst: Uuid,
+    plan: &ImportPlan<'_>,
+) -> Result<(), sqlx::Error> {
+    let logins: Vec<String> = plan
+        .transfers
+        .iter()
+        .map(|t| t.employee_number.clone())
+        .collect();
+    let to: Vec<String> = plan.transfers.iter().map(|t| t.to.clone()).collect();
+    let on: Vec<Date> = plan.transfers.iter().map(|t| t.effective).collect();
+    // Close the current placement the day before; a placement that starts on the same day is
+    // replaced instead.
+    sqlx::query!(
+        "update placements p set valid_to = t.d - 1
+         from unnest($2::text[], $3::date[]) as t(l, d)
+         join users u on u.institution_id = $1 and u.login_id = t.l
+         where p.institution_id = $1 and p.user_id = u.id and p.valid_to is null and p.valid_from < t.d",
+        inst,
+        &logins,
+        &on
+    )
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query!(
+        "insert into placements (institution_id, user_id, valid_from, division_id)
+         select $1, u.id, t.d, d.id
+         from unnest($2::text[], $3::text[], $4::date[]) as t(l, dc, d)
+         join users u on u.institution_id = $1 and u.login_id = t.l
+         join divisions d on d.institution_id = $1 and d.code = t.dc
+         on conflict (institution_id, user_id, valid_from) do update set division_id = excluded.division_id, valid_to = null",
+        inst,
+        &logins,
+        &to,
+        &on
+    )
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query!(
+        "update users u set division_id = d.id
+         from unnest($2::text[], $3::text[]) as t(l, dc)
+         join divisions d on d.institution_id = $1 and d.code = t.dc
+         where u.institution_id = $1 and u.login_id = t.l",
+        inst,
+        &logins,
+        &to
+    )
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+async fn leave(
+    conn: &mut PgConnection,
+    inst: Uuid,
+    plan: &ImportPlan<'_>,
+) -> Result<(), sqlx::Error> {
+    let logins: Vec<String> = plan
+        .leavers
+        .iter()
+        .map(|l| l.employee_number.clone())
+        .collect();
+    let on: Vec<Date> = plan.leavers.iter().map(|l| l.on).collect();
+    sqlx::query!(
+        "update users u set status = 'left', active = false, left_on = t.d
+         from unnest($2::text[], $3::date[]) as t(l, d)
+         where u.institution_id = $1 and u.login_id = t.l",
+        inst,
+        &logins,
+        &on
+    )
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query!(
+        "update placements p set valid_to = greatest(p.valid_from, t.d)
+         from unnest($2::text[], $3::date[]) as t(l, d)
+         join users u on u.institution_id = $1 and u.login_id = t.l
+         where p.institution_id = $1 and p.user_id = u.id and p.valid_to is null",
+        inst,
+        &logins,
+        &on
+    )
+    .execute(&mut *conn)
+    .await?;
+    // Whoever leaves is signed out everywhere.
+    sqlx::query!(
+        "delete from sessions s using users u
+         where u.institution_id = $1 and u.login_id = any($2) and s.institution_id = u.institution_id and s.user_id = u.id",
+        inst,
+        &logins
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}

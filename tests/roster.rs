@@ -1,0 +1,232 @@
+//! `kenshu import staff`: the roster import, all or nothing, from UTF-8 or Shift_JIS files.
+
+use std::path::PathBuf;
+
+use kenshu_tests::{TestDb, empty_db, kenshu, text};
+
+const HEADER: &str = "職員番号,氏名,氏名カナ,メールアドレス,所属コード,所属名,上位所属コード,雇用形態,採用日,在職状況,異動日\n";
+
+fn file(content: &[u8]) -> PathBuf {
+    let p = std::env::temp_dir().join(format!("kenshu-roster-{}.csv", uuid::Uuid::new_v4()));
+    std::fs::write(&p, content).unwrap();
+    p
+}
+
+async fn city() -> (TestDb, String) {
+    let db = empty_db().await;
+    let url = db.url();
+    let out = kenshu(&url, &["institution", "add", "city", "テスト市"], None);
+    assert!(out.status.success(), "{}", text(&out));
+    (db, url)
+}
+
+fn import(url: &str, path: &PathBuf, extra: &[&str]) -> (bool, String) {
+    let p = path.to_string_lossy().to_string();
+    let mut args = vec!["import", "staff", p.as_str(), "--institution", "city"];
+    args.extend_from_slice(extra);
+    let out = kenshu(url, &args, None);
+    (out.status.success(), text(&out))
+}
+
+/// The summary line, which must be the last line of standard output.
+fn last_line(out: &str) -> &str {
+    out.lines()
+        .rev()
+        .find(|l| l.starts_with("new="))
+        .unwrap_or("")
+}
+
+async fn count(db: &TestDb, sql: &str) -> i64 {
+    sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_string()))
+        .fetch_one(&db.pool)
+        .await
+        .unwrap()
+}
+
+const YEAR1: &str = "1001,髙橋 一郎,タカハシ イチロウ,ichiro@city.example.jp,shimin,市民課,shiminbu,常勤,2010-04-01,在職,\n\
+                     1002,佐藤 花子,サトウ ハナコ,,zeimu,税務課,soumubu,会計年度任用,2024-04-01,在職,\n\
+                     1003,鈴木 健太,スズキ ケンタ,,shimin,市民課,shiminbu,常勤,2015-04-01,在職,\n\
+                     9001,市民 部長,,,shiminbu,市民部,,常勤,1990-04-01,在職,\n\
+                     9002,総務 部長,,,soumubu,総務部,,常勤,1990-04-01,在職,\n";
+
+#[tokio::test]
+async fn a_shift_jis_roster_from_excel_imports_people_and_the_division_tree() {
+    let (db, url) = city().await;
+    let source = format!("{HEADER}{YEAR1}");
+    let (bytes, _, _) = encoding_rs::SHIFT_JIS.encode(&source);
+    let path = file(&bytes);
+    let (ok, out) = import(&url, &path, &["--dry-run"]);
+    assert!(ok, "{out}");
+    assert!(out.contains("Shift_JIS"), "{out}");
+    assert!(
+        out.contains("+ shimin 市民課 (under shiminbu)")
+            && out.contains("+ 1001 髙橋 一郎 (shimin)"),
+        "{out}"
+    );
+    assert!(out.contains("dry run: nothing was written"));
+    assert_eq!(
+        last_line(&out),
+        "new=5 transfers=0 leavers=0 changed=0 errors=0"
+    );
+    assert_eq!(
+        count(&db, "select count(*) from users").await,
+        0,
+        "a dry run writes nothing"
+    );
+
+    let (ok, out) = import(&url, &path, &[]);
+    assert!(ok, "{out}");
+    assert_eq!(
+        last_line(&out),
+        "new=5 transfers=0 leavers=0 changed=0 errors=0"
+    );
+    let (name, kind, division, parent): (String, String, String, String) = sqlx::query_as(
+        "select u.name, u.employment_type, d.name, p.name from users u
+         join divisions d on d.id = u.division_id join divisions p on p.id = d.parent_id where u.login_id = '1002'",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        (
+            name.as_str(),
+            kind.as_str(),
+            division.as_str(),
+            parent.as_str()
+        ),
+        ("佐藤 花子", "会計年度任用", "税務課", "総務部")
+    );
+    assert_eq!(
+        count(
+            &db,
+            "select count(*) from users where password_hash is null"
+        )
+        .await,
+        5,
+        "no password comes from a CSV"
+    );
+    assert_eq!(count(&db, "select count(*) from placements").await, 5);
+
+    // The same file again changes nothing.
+    let (ok, out) = import(&url, &path, &["--complete"]);
+    assert!(ok && out.contains("nothing to do"), "{out}");
+    assert_eq!(
+        last_line(&out),
+        "new=0 transfers=0 leavers=0 changed=0 errors=0"
+    );
+}
+
+#[tokio::test]
+async fn bad_rows_are_all_reported_and_nothing_is_written() {
+    let (db, url) = city().await;
+    let rows = "1001,髙橋 一郎,,,shimin,市民課,,,,,\n\
+                1001,佐藤 花子,,,shimin,市民課,,,,,\n\
+                1003,鈴木 健太,,,shimin,市民窓口課,,,,,\n\
+                1004,田中 由美,,,zeimu,税務課,,,2024-13-01,,\n\
+                1005,伊藤 翔,,123456789018@city.example.jp,zeimu,税務課,,,,,\n";
+    let path = file(format!("{HEADER}{rows}").as_bytes());
+    let (ok, out) = import(&url, &path, &[]);
+    assert!(!ok, "errors make the command fail: {out}");
+    for needle in [
+        "line 3, column 職員番号: employee number 1001 is already on line 2",
+        "line 4, column 所属名: division shimin is named \"市民窓口課\" here but \"市民課\" on line 2",
+        "line 5, column 採用日: \"2024-13-01\" is not a date",
+        "line 6, column メールアドレス: contains what looks like a My Number",
+    ] {
+        assert!(out.contains(needle), "missing «{needle}» in:\n{out}");
+    }
+    assert!(out.contains("nothing was written"));
+    assert_eq!(
+        last_line(&out),
+        "new=1 transfers=0 leavers=0 changed=0 errors=4"
+    );
+    assert_eq!(count(&db, "select count(*) from users").await, 0);
+    assert_eq!(count(&db, "select count(*) from divisions").await, 0);
+
+    let missing = file("職員番号,氏名,所属名\n1,a,b\n".as_bytes());
+    let (ok, out) = import(&url, &missing, &[]);
+    assert!(!ok && out.contains("no column for division_code"), "{out}");
+    assert_eq!(
+        last_line(&out),
+        "new=0 transfers=0 leavers=0 changed=0 errors=1"
+    );
+}
+
+#[tokio::test]
+async fn a_transfer_on_1_april_moves_the_person_and_keeps_the_history() {
+    let (db, url) = city().await;
+    let first = file(format!("{HEADER}{YEAR1}").as_bytes());
+    assert!(import(&url, &first, &[]).0);
+    let year2 = YEAR1
+        .replace(
+            "ichiro@city.example.jp,shimin,市民課,shiminbu",
+            "ichiro@city.example.jp,zeimu,税務課,soumubu",
+        )
+        .replace("2010-04-01,在職,\n1002", "2010-04-01,在職,2026-04-01\n1002")
+        .replace(
+            "1002,佐藤 花子,サトウ ハナコ,,",
+            "1002,佐藤 花子,サトウ ハナコ,hanako@city.example.jp,",
+        )
+        .replace(
+            "1003,鈴木 健太,スズキ ケンタ,,shimin,市民課,shiminbu,常勤,2015-04-01,在職,\n",
+            "",
+        );
+    let second = file(format!("{HEADER}{year2}").as_bytes());
+    let (ok, out) = import(&url, &second, &["--complete", "--dry-run"]);
+    assert!(ok, "{out}");
+    assert!(
+        out.contains("→ 1001 髙橋 一郎: shimin → zeimu from 2026-04-01"),
+        "{out}"
+    );
+    assert!(out.contains("- 1003 鈴木 健太 (shimin)"), "{out}");
+    assert!(
+        out.contains("~ 1002 email: \"\" → \"hanako@city.example.jp\""),
+        "{out}"
+    );
+    assert_eq!(
+        last_line(&out),
+        "new=0 transfers=1 leavers=1 changed=1 errors=0"
+    );
+
+    let (ok, out) = import(&url, &second, &["--complete", "--effective", "2026-03-31"]);
+    assert!(ok, "{out}");
+    let history: Vec<(String, String, Option<String>)> = sqlx::query_as(
+        "select d.code, p.valid_from::text, p.valid_to::text from placements p
+         join users u on u.id = p.user_id join divisions d on d.id = p.division_id
+         where u.login_id = '1001' order by p.valid_from",
+    )
+    .fetch_all(&db.pool)
+    .await
+    .unwrap();
+    assert_eq!(history.len(), 2, "{history:?}");
+    assert_eq!(history[0].0, "shimin");
+    assert_eq!(
+        history[0].2.as_deref(),
+        Some("2026-03-31"),
+        "the old placement ends the day before"
+    );
+    assert_eq!(
+        (
+            history[1].0.as_str(),
+            history[1].1.as_str(),
+            history[1].2.as_deref()
+        ),
+        ("zeimu", "2026-04-01", None)
+    );
+
+    let (status, active, left_on): (String, bool, Option<String>) =
+        sqlx::query_as("select status, active, left_on::text from users where login_id = '1003'")
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        (status.as_str(), active, left_on.as_deref()),
+        ("left", false, Some("2026-03-31")),
+        "a leaver is kept, disabled"
+    );
+    assert_eq!(
+        count(&db, "select count(*) from users").await,
+        5,
+        "nobody is deleted"
+    );
+}

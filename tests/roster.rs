@@ -230,3 +230,99 @@ async fn a_transfer_on_1_april_moves_the_person_and_keeps_the_history() {
         "nobody is deleted"
     );
 }
+
+#[tokio::test]
+async fn new_accounts_set_their_own_password_through_a_one_time_link() {
+    let (db, url) = city().await;
+    let roster = file(format!("{HEADER}{YEAR1}").as_bytes());
+    let links = std::env::temp_dir().join(format!("kenshu-links-{}.csv", uuid::Uuid::new_v4()));
+    let l = links.to_string_lossy().to_string();
+    let (ok, out) = import(
+        &url,
+        &roster,
+        &[
+            "--links",
+            &l,
+            "--public-url",
+            "https://kenshu.city.example.jp/",
+        ],
+    );
+    assert!(ok, "{out}");
+    assert!(out.contains("5 sign-in link(s) written"), "{out}");
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        std::fs::metadata(&links).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    let csv = std::fs::read_to_string(&links).unwrap();
+    let line = csv
+        .lines()
+        .find(|l| l.starts_with("1001,"))
+        .expect("a link for 1001");
+    let token = line.rsplit("/welcome/").next().unwrap().to_string();
+    assert!(
+        line.contains("https://kenshu.city.example.jp/welcome/"),
+        "{line}"
+    );
+    assert_eq!(count(&db, "select count(*) from sign_in_links").await, 5);
+
+    let app = kenshu_tests::TestApp::spawn_on(db).await;
+    let mut b = app.browser();
+    assert_eq!(
+        b.sign_in("1001", "anything at all").await.status,
+        200,
+        "no password yet, no sign-in"
+    );
+    let form = b.get(&format!("/welcome/{token}")).await;
+    assert!(
+        form.body.contains("髙橋 一郎") && form.body.contains("パスワードの設定"),
+        "{}",
+        form.body
+    );
+    let short = b
+        .post(
+            &format!("/welcome/{token}"),
+            &[("new", "short"), ("confirm", "short")],
+        )
+        .await;
+    assert!(short.body.contains("10文字以上"));
+    let done = b
+        .post(
+            &format!("/welcome/{token}"),
+            &[
+                ("new", "my own long secret"),
+                ("confirm", "my own long secret"),
+            ],
+        )
+        .await;
+    assert_eq!(done.location.as_deref(), Some("/login?welcome=1"));
+    let again = b.get(&format!("/welcome/{token}")).await;
+    assert_eq!(again.status, 400, "a link works once");
+    assert!(again.body.contains("使用済み"));
+    let mut c = app.browser();
+    assert_eq!(c.sign_in("1001", "my own long secret").await.status, 303);
+    assert_eq!(
+        c.get("/my").await.status,
+        200,
+        "the chosen password needs no further change"
+    );
+
+    // A forgotten password: the command line issues a fresh link, and the old one is void.
+    let out = kenshu(
+        &url,
+        &["user", "link", "--institution", "city", "--login", "1002"],
+        None,
+    );
+    assert!(
+        out.status.success() && text(&out).contains("/welcome/"),
+        "{}",
+        text(&out)
+    );
+    let unknown = kenshu(
+        &url,
+        &["user", "link", "--institution", "city", "--login", "nobody"],
+        None,
+    );
+    assert!(!unknown.status.success() && text(&unknown).contains("no active account"));
+    let _ = std::fs::remove_file(&links);
+}

@@ -9,6 +9,7 @@ pub mod password;
 pub mod progress;
 pub mod roster;
 pub mod sessions;
+pub mod token;
 pub mod users;
 
 use std::time::Duration;

@@ -176,3 +176,76 @@ pub async fn purge_old_failures(conn: &mut PgConnection) -> Result<u64, sqlx::Er
             .rows_affected(),
     )
 }
+
+/// Issues one-time sign-in links for the given login IDs: returns (login ID, name, e-mail,
+/// raw token) for each; only the hash of the token is stored. Earlier unused links of the same
+/// people stop working.
+pub async fn issue_links(
+    conn: &mut PgConnection,
+    institution_id: Uuid,
+    logins: &[String],
+    valid_days: i32,
+    token: impl Fn() -> (String, Vec<u8>),
+) -> Result<Vec<(String, String, Option<String>, String)>, sqlx::Error> {
+    let people = sqlx::query!(
+        "select id, login_id, name, email from users where institution_id = $1 and login_id = any($2) and active order by login_id",
+        institution_id,
+        logins
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let ids: Vec<Uuid> = people.iter().map(|p| p.id).collect();
+    sqlx::query!(
+        "update sign_in_links set expires_at = now() where institution_id = $1 and user_id = any($2) and used_at is null and expires_at > now()",
+        institution_id,
+        &ids
+    )
+    .execute(&mut *conn)
+    .await?;
+    let mut hashes = Vec::with_capacity(people.len());
+    let mut out = Vec::with_capacity(people.len());
+    for p in people {
+        let (raw, hash) = token();
+        hashes.push(hash);
+        out.push((p.login_id, p.name, p.email, raw));
+    }
+    sqlx::query!(
+        "insert into sign_in_links (token_hash, institution_id, user_id, expires_at)
+         select h, $1, u, now() + make_interval(days => $4) from unnest($2::bytea[], $3::uuid[]) as t(h, u)",
+        institution_id,
+        &hashes,
+        &ids,
+        valid_days
+    )
+    .execute(conn)
+    .await?;
+    Ok(out)
+}
+
+/// The person a live link belongs to: (institution, user, login ID, name).
+pub async fn link_owner(
+    conn: &mut PgConnection,
+    token_hash: &[u8],
+) -> Result<Option<(Uuid, Uuid, String, String)>, sqlx::Error> {
+    Ok(sqlx::query!(
+        "select l.institution_id, l.user_id, u.login_id, u.name from sign_in_links l
+         join users u on u.institution_id = l.institution_id and u.id = l.user_id
+         where l.token_hash = $1 and l.used_at is null and l.expires_at > now() and u.active",
+        token_hash
+    )
+    .fetch_optional(conn)
+    .await?
+    .map(|r| (r.institution_id, r.user_id, r.login_id, r.name)))
+}
+
+/// Uses up a link; false when it was used or expired meanwhile (a second click).
+pub async fn use_link(conn: &mut PgConnection, token_hash: &[u8]) -> Result<bool, sqlx::Error> {
+    Ok(sqlx::query!(
+        "update sign_in_links set used_at = now() where token_hash = $1 and used_at is null and expires_at > now()",
+        token_hash
+    )
+    .execute(conn)
+    .await?
+    .rows_affected()
+        == 1)
+}

@@ -28,11 +28,13 @@ struct LoginPage {
     login: String,
     next: String,
     error: Option<String>,
+    welcome: bool,
 }
 
 #[derive(Deserialize)]
 pub struct NextQuery {
     next: Option<String>,
+    welcome: Option<String>,
 }
 
 fn safe_next(next: Option<&str>) -> String {
@@ -82,6 +84,7 @@ pub async fn login_form(
         login: String::new(),
         next: safe_next(q.next.as_deref()),
         error: None,
+        welcome: q.welcome.is_some(),
     };
     render_with_cookie(&page, cookie)
 }
@@ -110,6 +113,7 @@ pub async fn login(
         login: form.login.clone(),
         next: safe_next(form.next.as_deref()),
         error: Some(msg),
+        welcome: false,
     };
     let mut conn = state.pool.acquire().await?;
     let institution = if form.institution.trim().is_empty() && !ask_institution {
@@ -303,4 +307,107 @@ pub async fn change_password(
     .await?;
     tx.commit().await?;
     Ok(Redirect::to("/my?password=changed").into_response())
+}
+
+/// The pre-session CSRF token from its cookie, or a new one with the cookie that sets it.
+fn pre_session_token(state: &AppState, headers: &HeaderMap) -> (String, Option<String>) {
+    match session::cookie(headers, PRE_SESSION_COOKIE) {
+        Some(t) if t.len() == 64 => (t.to_string(), None),
+        _ => {
+            let t = session::new_token();
+            let c = session::set_cookie(
+                PRE_SESSION_COOKIE,
+                &t,
+                3600 * 12,
+                session::is_secure(state, headers),
+                "Strict",
+            );
+            (t, Some(c))
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "auth/welcome.html")]
+struct WelcomePage {
+    chrome: Chrome,
+    t: &'static Catalogue,
+    name: String,
+    login: String,
+    token: String,
+    error: Option<String>,
+}
+
+/// A one-time sign-in link: the person chooses their password.
+pub async fn welcome_form(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    axum::extract::Path(token): axum::extract::Path<String>,
+) -> Result<Response, AppError> {
+    let mut conn = state.pool.acquire().await?;
+    let owner = kenshu_db::users::link_owner(&mut conn, &session::token_hash(&token)).await?;
+    let Some((_, _, login, name)) = owner else {
+        return Err(AppError::BadRequest(JA.link_invalid.into()));
+    };
+    let (csrf, cookie) = pre_session_token(&state, &headers);
+    let page = WelcomePage {
+        chrome: Chrome::anonymous(JA.welcome_title, csrf),
+        t: &JA,
+        name,
+        login,
+        token,
+        error: None,
+    };
+    render_with_cookie(&page, cookie)
+}
+
+#[derive(Deserialize)]
+pub struct WelcomeForm {
+    new: String,
+    confirm: String,
+    csrf: String,
+}
+
+pub async fn welcome(
+    State(state): State<AppState>,
+    axum::extract::Path(token): axum::extract::Path<String>,
+    Form(form): Form<WelcomeForm>,
+) -> Result<Response, AppError> {
+    let hash = session::token_hash(&token);
+    let mut tx = state.pool.begin().await?;
+    let Some((institution_id, user_id, login, name)) =
+        kenshu_db::users::link_owner(&mut tx, &hash).await?
+    else {
+        return Err(AppError::BadRequest(JA.link_invalid.into()));
+    };
+    let problem = if form.new != form.confirm {
+        Some(JA.password_mismatch.to_string())
+    } else {
+        check_new_password(&login, &form.new)
+            .err()
+            .map(|e| e.to_string())
+    };
+    if let Some(error) = problem {
+        let chrome = Chrome::anonymous(JA.welcome_title, form.csrf.clone());
+        return render(&WelcomePage {
+            chrome,
+            t: &JA,
+            name,
+            login,
+            token,
+            error: Some(error),
+        });
+    }
+    let new = form.new.clone();
+    let hashed = kenshu_db::password::run_limited(move || kenshu_db::password::hash(&new))
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))?
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    if !kenshu_db::users::use_link(&mut tx, &hash).await? {
+        return Err(AppError::BadRequest(JA.link_invalid.into()));
+    }
+    kenshu_db::users::set_password(&mut tx, institution_id, user_id, &hashed).await?;
+    tx.commit().await?;
+    tracing::info!(user = %user_id, "password set through a sign-in link");
+    Ok(Redirect::to("/login?welcome=1").into_response())
 }

@@ -4,6 +4,11 @@
 /// One language's strings.
 #[derive(Debug)]
 pub struct Catalogue {
+    pub login_id: &'static str,
+    pub link_invalid: &'static str,
+    pub welcome_done: &'static str,
+    pub welcome_lead: &'static str,
+    pub welcome_title: &'static str,
     pub app_name: &'static str,
     pub skip_to_content: &'static str,
     pub nav_label: &'static str,
@@ -108,6 +113,11 @@ pub struct Catalogue {
 
 /// The Japanese catalogue.
 pub static JA: Catalogue = Catalogue {
+    login_id: "ログインID（職員番号）",
+    link_invalid: "このリンクは使用済みか、有効期限が切れています。所属の保護責任者またはポータル管理者に新しいリンクを依頼してください。",
+    welcome_done: "パスワードを設定しました。ログインIDと新しいパスワードでログインしてください。",
+    welcome_lead: "研修ポータルへようこそ。このリンクは一度だけ使えます。ご自身のパスワードを設定してください。",
+    welcome_title: "パスワードの設定",
     app_name: "Kenshu 研修ポータル",
     skip_to_content: "本文へ移動",
     nav_label: "メインメニュー",

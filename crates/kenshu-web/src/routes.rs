@@ -16,6 +16,10 @@ pub fn app(state: AppState) -> Router {
             "/password",
             get(auth::password_form).post(auth::change_password),
         )
+        .route(
+            "/welcome/{token}",
+            get(auth::welcome_form).post(auth::welcome),
+        )
         .route("/my", get(staff::my_training))
         .route("/courses/{code}", get(staff::course))
         .route("/courses/{code}/sections/{slug}", get(staff::section))

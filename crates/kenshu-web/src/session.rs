@@ -12,7 +12,6 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use kenshu_core::people::Role;
 use kenshu_db::sessions::SessionUser;
-use sha2::{Digest, Sha256};
 
 use crate::{AppError, AppState};
 
@@ -37,13 +36,7 @@ pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
         .map(|(_, v)| v)
 }
 
-pub fn token_hash(token: &str) -> Vec<u8> {
-    Sha256::digest(token.as_bytes()).to_vec()
-}
-
-pub fn new_token() -> String {
-    hex::encode(rand::random::<[u8; 32]>())
-}
+pub use kenshu_db::token::{hash as token_hash, new as new_token};
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0

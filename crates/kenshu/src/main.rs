@@ -77,6 +77,16 @@ enum ImportCommand {
         /// The date transfers and leavings take effect when a row gives none (default: today).
         #[arg(long, value_parser = parse_date)]
         effective: Option<time::Date>,
+        /// Write one-time sign-in links for the new accounts to this CSV file (mode 600).
+        #[arg(long)]
+        links: Option<PathBuf>,
+        /// The portal's address as staff reach it, for the links.
+        #[arg(
+            long,
+            env = "KENSHU_PUBLIC_URL",
+            default_value = "http://127.0.0.1:8080"
+        )]
+        public_url: String,
     },
 }
 
@@ -160,6 +170,19 @@ enum UserCommand {
         #[arg(long, required = true)]
         password_stdin: bool,
     },
+    /// Print a one-time link with which the person sets their own password (valid 14 days).
+    Link {
+        #[arg(long)]
+        institution: String,
+        #[arg(long)]
+        login: String,
+        #[arg(
+            long,
+            env = "KENSHU_PUBLIC_URL",
+            default_value = "http://127.0.0.1:8080"
+        )]
+        public_url: String,
+    },
 }
 
 fn main() -> ExitCode {
@@ -220,10 +243,17 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             dry_run,
             complete,
             effective,
+            links,
+            public_url,
         }) => {
             let db = database::open(&cli.data_dir, 4).await?;
             database::migrate(&db).await?;
+            let links = links.as_deref().map(|path| roster::Links {
+                path,
+                public_url: &public_url,
+            });
             let args = roster::ImportArgs {
+                links,
                 file: &file,
                 institution: &institution,
                 dry_run,
@@ -271,6 +301,15 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let db = database::open(&cli.data_dir, 2).await?;
             database::migrate(&db).await?;
             admin::add_division(&db.pool, &institution, &code, &name, parent.as_deref()).await
+        }
+        Command::User(UserCommand::Link {
+            institution,
+            login,
+            public_url,
+        }) => {
+            let db = database::open(&cli.data_dir, 2).await?;
+            database::migrate(&db).await?;
+            roster::print_link(&db.pool, &institution, &login, &public_url).await
         }
         Command::User(UserCommand::Add {
             institution,

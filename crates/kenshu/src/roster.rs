@@ -38,7 +38,16 @@ fn print_errors(out: &mut impl Write, errors: &[RowError]) -> std::io::Result<()
     list(out, "errors", errors, |e| e.to_string())
 }
 
+/// Where to write sign-in links for new accounts.
+pub struct Links<'a> {
+    pub path: &'a Path,
+    pub public_url: &'a str,
+}
+
+pub const LINK_DAYS: i32 = 14;
+
 pub struct ImportArgs<'a> {
+    pub links: Option<Links<'a>>,
     pub file: &'a Path,
     pub institution: &'a str,
     pub dry_run: bool,
@@ -101,17 +110,105 @@ pub async fn import_staff(pool: &PgPool, args: ImportArgs<'_>) -> anyhow::Result
         writeln!(out, "the portal already matches the file: nothing to do")?;
     } else {
         kenshu_db::roster::apply(&mut tx, institution.id, &plan, today).await?;
+        let written = match &args.links {
+            Some(links) => {
+                let logins: Vec<String> = plan
+                    .new_people
+                    .iter()
+                    .map(|r| r.employee_number.clone())
+                    .collect();
+                let issued = kenshu_db::users::issue_links(
+                    &mut tx,
+                    institution.id,
+                    &logins,
+                    LINK_DAYS,
+                    kenshu_db::token::pair,
+                )
+                .await?;
+                write_links(links, &issued)?;
+                Some(issued.len())
+            }
+            None => None,
+        };
         tx.commit().await?;
         writeln!(out, "applied in one transaction")?;
-        if !plan.new_people.is_empty() {
+        if let (Some(n), Some(links)) = (written, &args.links) {
             writeln!(
                 out,
-                "{} new account(s) have no password yet: each person sets one with a sign-in link from their protection officer or the portal admin",
+                "{n} sign-in link(s) written to {} (valid {LINK_DAYS} days)",
+                links.path.display()
+            )?;
+        } else if !plan.new_people.is_empty() {
+            writeln!(
+                out,
+                "{} new account(s) have no password yet: give each a sign-in link (`kenshu user link`, or import with --links FILE)",
                 plan.new_people.len()
             )?;
         }
     }
     writeln!(out, "{}", plan.summary())?;
+    Ok(())
+}
+
+fn link_url(public_url: &str, token: &str) -> String {
+    format!("{}/welcome/{token}", public_url.trim_end_matches('/'))
+}
+
+/// Writes the links as CSV (UTF-8 with BOM, for Excel) readable by the owner only.
+fn write_links(
+    links: &Links<'_>,
+    issued: &[(String, String, Option<String>, String)],
+) -> anyhow::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(links.path)
+        .with_context(|| format!("cannot write {}", links.path.display()))?;
+    let mut w = std::io::BufWriter::new(file);
+    w.write_all(b"\xEF\xBB\xBF")?;
+    writeln!(w, "職員番号,氏名,メールアドレス,パスワード設定用URL")?;
+    for (login, name, email, token) in issued {
+        writeln!(
+            w,
+            "{login},{name},{},{}",
+            email.clone().unwrap_or_default(),
+            link_url(links.public_url, token)
+        )?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
+/// `kenshu user link`: a fresh one-time link for one person (a newcomer, or a forgotten password).
+pub async fn print_link(
+    pool: &PgPool,
+    institution: &str,
+    login: &str,
+    public_url: &str,
+) -> anyhow::Result<()> {
+    let mut tx = pool.begin().await?;
+    let inst = kenshu_db::institutions::find_by_code(&mut tx, institution)
+        .await?
+        .with_context(|| format!("no institution with code '{institution}'"))?;
+    let issued = kenshu_db::users::issue_links(
+        &mut tx,
+        inst.id,
+        &[login.to_string()],
+        LINK_DAYS,
+        kenshu_db::token::pair,
+    )
+    .await?;
+    let Some((_, name, _, token)) = issued.first() else {
+        anyhow::bail!("no active account with login '{login}' in '{institution}'");
+    };
+    tx.commit().await?;
+    println!(
+        "{name}: {} (valid {LINK_DAYS} days, once)",
+        link_url(public_url, token)
+    );
     Ok(())
 }
 

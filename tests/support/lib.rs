@@ -236,6 +236,11 @@ pub async fn institution(pool: &PgPool) -> (Uuid, Uuid, Uuid) {
     let b = kenshu_db::institutions::create_division(&mut conn, i, "b", "B課", None)
         .await
         .expect("b");
+    // The standard plan, approved, for the current fiscal year: what most tests take for granted.
+    let fy = kenshu_core::FiscalYear::of(kenshu_core::japan_today());
+    kenshu_db::plans::create_standard(&mut conn, i, fy, true, None)
+        .await
+        .expect("standard plan");
     (i, a, b)
 }
 

@@ -1,23 +1,19 @@
-//! Who must take which course, and the status of each assignment.
+//! The status of one person's assignment.
 
-use crate::people::Role;
+use time::Date;
 
-/// Until training plans exist, every active person takes the clerk course, the cybersecurity
-/// course and the final test; protection officers also take the protection-officer course.
-pub fn interim_courses(role: Role) -> Vec<&'static str> {
-    let mut courses = vec!["clerk", "cybersecurity", "final-test"];
-    if role == Role::ProtectionOfficer {
-        courses.insert(1, "protection-officer");
-    }
-    courses
-}
-
-/// Status of one person's assignment for a fiscal year.
+/// Status of an assignment for a fiscal year.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {
     NotStarted,
     InProgress,
     Completed,
+    /// Completed by attending an in-person session (集合研修).
+    CompletedInPerson,
+    /// Past the deadline and not completed.
+    Overdue,
+    /// Need not take it this year (reason and who decided are recorded).
+    Exempt,
 }
 
 impl Status {
@@ -26,7 +22,17 @@ impl Status {
             Status::NotStarted => "not_started",
             Status::InProgress => "in_progress",
             Status::Completed => "completed",
+            Status::CompletedInPerson => "completed_in_person",
+            Status::Overdue => "overdue",
+            Status::Exempt => "exempt",
         }
+    }
+
+    pub fn is_done(self) -> bool {
+        matches!(
+            self,
+            Status::Completed | Status::CompletedInPerson | Status::Exempt
+        )
     }
 }
 
@@ -41,29 +47,32 @@ pub fn course_complete(
     sections_read >= sections_total && (!has_test || test_passed)
 }
 
-pub fn status(completed: bool, any_activity: bool) -> Status {
-    match (completed, any_activity) {
-        (true, _) => Status::Completed,
-        (false, true) => Status::InProgress,
-        (false, false) => Status::NotStarted,
+/// The facts of one assignment that decide its status.
+#[derive(Debug, Clone, Copy)]
+pub struct Progress<'a> {
+    /// The completion's method (`e_learning` or `in_person`), if completed.
+    pub completed: Option<&'a str>,
+    pub exempt: bool,
+    pub any_activity: bool,
+    pub deadline: Option<Date>,
+}
+
+/// A completion wins over everything; then an exemption; then the deadline.
+pub fn status(p: Progress<'_>, today: Date) -> Status {
+    match p.completed {
+        Some("in_person") => Status::CompletedInPerson,
+        Some(_) => Status::Completed,
+        None if p.exempt => Status::Exempt,
+        None if p.deadline.is_some_and(|d| today > d) => Status::Overdue,
+        None if p.any_activity => Status::InProgress,
+        None => Status::NotStarted,
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn protection_officers_also_take_their_own_course() {
-        assert_eq!(
-            interim_courses(Role::Staff),
-            ["clerk", "cybersecurity", "final-test"]
-        );
-        assert_eq!(
-            interim_courses(Role::ProtectionOfficer),
-            ["clerk", "protection-officer", "cybersecurity", "final-test"]
-        );
-    }
+    use time::macros::date;
 
     #[test]
     fn a_course_needs_every_section_and_a_pass() {
@@ -78,9 +87,35 @@ mod tests {
     }
 
     #[test]
-    fn status_follows_activity() {
-        assert_eq!(status(false, false), Status::NotStarted);
-        assert_eq!(status(false, true), Status::InProgress);
-        assert_eq!(status(true, true), Status::Completed);
+    fn status_follows_completion_exemption_deadline_and_activity() {
+        let today = date!(2025 - 12 - 01);
+        let p = |completed, exempt, any_activity, deadline| Progress {
+            completed,
+            exempt,
+            any_activity,
+            deadline,
+        };
+        let due = Some(date!(2025 - 12 - 31));
+        let past = Some(date!(2025 - 11 - 30));
+        assert_eq!(
+            status(p(None, false, false, due), today),
+            Status::NotStarted
+        );
+        assert_eq!(status(p(None, false, true, due), today), Status::InProgress);
+        assert_eq!(status(p(None, false, true, past), today), Status::Overdue);
+        assert_eq!(status(p(None, true, false, past), today), Status::Exempt);
+        assert_eq!(
+            status(p(Some("e_learning"), false, true, past), today),
+            Status::Completed
+        );
+        assert_eq!(
+            status(p(Some("in_person"), false, false, due), today),
+            Status::CompletedInPerson
+        );
+        assert_eq!(
+            status(p(None, false, false, Some(today)), today),
+            Status::NotStarted,
+            "due today is not overdue"
+        );
     }
 }

@@ -7,6 +7,7 @@ pub mod fiscal_year;
 pub mod grading;
 pub mod my_number;
 pub mod people;
+pub mod plan;
 pub mod roster;
 
 pub use fiscal_year::{FiscalYear, japan_today};

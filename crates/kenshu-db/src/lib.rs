@@ -3,9 +3,11 @@
 //! several in one transaction.
 
 pub mod content;
+pub mod designations;
 pub mod embedded;
 pub mod institutions;
 pub mod password;
+pub mod plans;
 pub mod progress;
 pub mod roster;
 pub mod sessions;

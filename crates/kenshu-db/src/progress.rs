@@ -34,6 +34,7 @@ pub struct CourseSummary {
     pub version_id: Uuid,
     pub sections_read: i64,
     pub attempts: i64,
+    pub exempt: bool,
     pub completion: Option<Completion>,
 }
 
@@ -50,6 +51,8 @@ pub async fn summaries(
                     where r.institution_id = $1 and r.user_id = $2 and r.fiscal_year = $3 and r.course_code = c.code) as "reads!",
                   (select count(*) from test_attempts a
                     where a.institution_id = $1 and a.user_id = $2 and a.fiscal_year = $3 and a.course_code = c.code) as "attempts!",
+                  exists(select 1 from exemptions e
+                    where e.institution_id = $1 and e.user_id = $2 and e.fiscal_year = $3 and e.course_code = c.code) as "exempt!",
                   cp.completed_at as "completed_at?", cp.method as "method?", cp.score, cp.total,
                   cp.content_version_id as "cp_version_id?", v.version as "cp_version?"
            from courses c
@@ -72,6 +75,7 @@ pub async fn summaries(
             version_id: r.version_id,
             sections_read: r.reads,
             attempts: r.attempts,
+            exempt: r.exempt,
             completion: match (r.completed_at, r.method, r.cp_version_id) {
                 (Some(completed_at), Some(method), Some(content_version_id)) => Some(Completion {
                     completed_at,

@@ -125,7 +125,7 @@ pub async fn test_page(
     user.require(Action::TakeTraining)?;
     let who = learner(&user, crate::page::fiscal_year(None));
     let mut conn = state.pool.acquire().await?;
-    let (package, current) = course_for(&state, &mut conn, &user, who, &code).await?;
+    let (package, current) = course_for(&state, &mut conn, who, &code).await?;
     let test = package.test.clone().ok_or(AppError::NotFound)?;
     let attempts = progress::attempts(&mut conn, who, &code).await?;
     let ever_passed = attempts.iter().any(|a| a.passed == Some(true));
@@ -194,7 +194,7 @@ pub async fn start(
     user.require(Action::TakeTraining)?;
     let who = learner(&user, crate::page::fiscal_year(None));
     let mut tx = state.pool.begin().await?;
-    let (package, current) = course_for(&state, &mut tx, &user, who, &code).await?;
+    let (package, current) = course_for(&state, &mut tx, who, &code).await?;
     let test = package
         .test
         .as_ref()
@@ -233,7 +233,7 @@ pub async fn answer(
         .ok_or_else(|| AppError::BadRequest(JA.answer_missing.into()))?;
     let who = learner(&user, crate::page::fiscal_year(None));
     let mut tx = state.pool.begin().await?;
-    let (package, current) = course_for(&state, &mut tx, &user, who, &code).await?;
+    let (package, current) = course_for(&state, &mut tx, who, &code).await?;
     let attempt = progress::attempt(&mut tx, who, &code, form.attempt)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -296,7 +296,7 @@ pub async fn submit(
         .and_then(|(_, v)| Uuid::parse_str(v).ok())
         .ok_or_else(|| AppError::BadRequest(JA.attempt_missing.into()))?;
     let mut tx = state.pool.begin().await?;
-    let (package, current) = course_for(&state, &mut tx, &user, who, &code).await?;
+    let (package, current) = course_for(&state, &mut tx, who, &code).await?;
     let test = package
         .test
         .clone()
@@ -414,7 +414,7 @@ pub async fn attempt_result(
     user.require(Action::TakeTraining)?;
     let who: Learner = learner(&user, crate::page::fiscal_year(None));
     let mut conn = state.pool.acquire().await?;
-    let (_, current) = course_for(&state, &mut conn, &user, who, &code).await?;
+    let (_, current) = course_for(&state, &mut conn, who, &code).await?;
     let attempt = progress::attempt(&mut conn, who, &code, id)
         .await?
         .ok_or(AppError::NotFound)?;

@@ -4,6 +4,12 @@
 /// One language's strings.
 #[derive(Debug)]
 pub struct Catalogue {
+    pub no_plan: &'static str,
+    pub individual: &'static str,
+    pub deadline: &'static str,
+    pub status_completed_in_person: &'static str,
+    pub status_exempt: &'static str,
+    pub status_overdue: &'static str,
     pub login_id: &'static str,
     pub link_invalid: &'static str,
     pub welcome_done: &'static str,
@@ -113,6 +119,12 @@ pub struct Catalogue {
 
 /// The Japanese catalogue.
 pub static JA: Catalogue = Catalogue {
+    no_plan: "今年度の研修計画はまだ承認されていません。承認されると、受講が必要な研修がここに表示されます。",
+    individual: "個別研修",
+    deadline: "受講期限",
+    status_completed_in_person: "修了（集合研修）",
+    status_exempt: "免除",
+    status_overdue: "期限超過",
     login_id: "ログインID（職員番号）",
     link_invalid: "このリンクは使用済みか、有効期限が切れています。所属の保護責任者またはポータル管理者に新しいリンクを依頼してください。",
     welcome_done: "パスワードを設定しました。ログインIDと新しいパスワードでログインしてください。",

@@ -6,8 +6,9 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use kenshu_core::FiscalYear;
-use kenshu_core::assignment::{Status, interim_courses, status};
+use kenshu_core::assignment::{Progress, Status, status};
 use kenshu_core::content::CoursePackage;
+use kenshu_core::plan::Assignment;
 use kenshu_db::PgConnection;
 use kenshu_db::progress::{self, CourseProgress, Learner};
 use serde::Deserialize;
@@ -32,24 +33,36 @@ pub fn learner(user: &CurrentUser, fy: FiscalYear) -> Learner {
     }
 }
 
-/// The course codes assigned to the person. Training plans (issue 3) will replace the interim
-/// rule; every page asks here, so that is the one place to change.
-pub fn assigned(user: &CurrentUser) -> Vec<&'static str> {
-    interim_courses(user.role)
+/// What the approved plan assigns the person for a fiscal year, as of today (or the year's
+/// last day, for a past year). No approved plan, no assignments.
+pub async fn assignments(
+    conn: &mut PgConnection,
+    user: &CurrentUser,
+    fy: FiscalYear,
+) -> Result<(bool, Vec<Assignment>), AppError> {
+    let on = kenshu_core::japan_today().clamp(fy.start(), fy.end());
+    let s = &user.session;
+    let plan = kenshu_db::plans::plan(&mut *conn, s.institution_id, fy).await?;
+    let Some(plan) = plan.filter(|p| p.plan.approved) else {
+        return Ok((false, Vec::new()));
+    };
+    let facts = kenshu_db::plans::facts(conn, s.institution_id, s.user_id, on).await?;
+    Ok((
+        true,
+        facts
+            .map(|f| kenshu_core::plan::assignments(&plan.plan, &f, on))
+            .unwrap_or_default(),
+    ))
 }
 
-/// The current package of an assigned course with the learner's progress: 404 for a course
-/// that does not exist or is not the person's.
+/// The current package of a course with the learner's progress; 404 for an unknown course.
+/// Every signed-in person may read any course (self-study); the plan decides what is required.
 pub async fn course_for(
     state: &AppState,
     conn: &mut PgConnection,
-    user: &CurrentUser,
     who: Learner,
     code: &str,
 ) -> Result<(Arc<CoursePackage>, CourseProgress), AppError> {
-    if !assigned(user).contains(&code) {
-        return Err(AppError::NotFound);
-    }
     let progress = progress::course_progress(&mut *conn, who, code)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -58,6 +71,8 @@ pub async fn course_for(
 }
 
 pub struct CourseRow {
+    pub deadline: String,
+    pub individual: bool,
     pub code: String,
     pub title: String,
     pub status: Status,
@@ -77,6 +92,7 @@ struct MyTrainingPage {
     rows: Vec<CourseRow>,
     done: usize,
     password_changed: bool,
+    has_plan: bool,
 }
 
 pub fn status_label(s: Status) -> &'static str {
@@ -84,6 +100,9 @@ pub fn status_label(s: Status) -> &'static str {
         Status::NotStarted => JA.status_not_started,
         Status::InProgress => JA.status_in_progress,
         Status::Completed => JA.status_completed,
+        Status::CompletedInPerson => JA.status_completed_in_person,
+        Status::Overdue => JA.status_overdue,
+        Status::Exempt => JA.status_exempt,
     }
 }
 
@@ -103,15 +122,28 @@ pub async fn my_training(
     user.require(Action::TakeTraining)?;
     let fy = fiscal_year(q.fy.as_deref());
     let mut conn = state.pool.acquire().await?;
-    let summaries = progress::summaries(&mut conn, learner(&user, fy), &assigned(&user)).await?;
+    let (has_plan, assigned) = assignments(&mut conn, &user, fy).await?;
+    let codes: Vec<&str> = assigned.iter().map(|a| a.code.as_str()).collect();
+    let summaries = progress::summaries(&mut conn, learner(&user, fy), &codes).await?;
+    let today = kenshu_core::japan_today();
     let mut rows = Vec::with_capacity(summaries.len());
     for s in summaries {
         let package = state.catalog.package(&mut conn, s.version_id).await?;
+        let a = assigned.iter().find(|a| a.code == s.code);
         let st = status(
-            s.completion.is_some(),
-            s.sections_read > 0 || s.attempts > 0,
+            Progress {
+                completed: s.completion.as_ref().map(|c| c.method.as_str()),
+                exempt: s.exempt,
+                any_activity: s.sections_read > 0 || s.attempts > 0,
+                deadline: a.map(|a| a.deadline),
+            },
+            today,
         );
         rows.push(CourseRow {
+            deadline: a
+                .map(|a| kenshu_core::fiscal_year::japanese_date(a.deadline))
+                .unwrap_or_default(),
+            individual: a.is_some_and(|a| a.individual),
             status: st,
             status_label: status_label(st),
             sections: package.sections.len(),
@@ -125,16 +157,14 @@ pub async fn my_training(
             title: s.title,
         });
     }
-    let done = rows
-        .iter()
-        .filter(|r| r.status == Status::Completed)
-        .count();
+    let done = rows.iter().filter(|r| r.status.is_done()).count();
     render(&MyTrainingPage {
         chrome: Chrome::for_user(&user, JA.my_training),
         t: &JA,
         fiscal_year: fy.to_string(),
         rows,
         done,
+        has_plan,
         password_changed: q.password.as_deref() == Some("changed"),
     })
 }
@@ -167,7 +197,7 @@ pub async fn course(
     user.require(Action::TakeTraining)?;
     let who = learner(&user, fiscal_year(None));
     let mut conn = state.pool.acquire().await?;
-    let (package, progress) = course_for(&state, &mut conn, &user, who, &code).await?;
+    let (package, progress) = course_for(&state, &mut conn, who, &code).await?;
     let sections: Vec<SectionLink> = package
         .sections
         .iter()
@@ -238,7 +268,7 @@ pub async fn section(
     user.require(Action::TakeTraining)?;
     let who = learner(&user, fiscal_year(None));
     let mut conn = state.pool.acquire().await?;
-    let (package, progress) = course_for(&state, &mut conn, &user, who, &code).await?;
+    let (package, progress) = course_for(&state, &mut conn, who, &code).await?;
     let (index, s) = package.section(&slug).ok_or(AppError::NotFound)?;
     let link = |i: usize| {
         format!(
@@ -268,7 +298,7 @@ pub async fn mark_read(
     user.require(Action::TakeTraining)?;
     let who = learner(&user, fiscal_year(None));
     let mut tx = state.pool.begin().await?;
-    let (package, progress) = course_for(&state, &mut tx, &user, who, &code).await?;
+    let (package, progress) = course_for(&state, &mut tx, who, &code).await?;
     let (index, _) = package.section(&slug).ok_or(AppError::NotFound)?;
     progress::mark_read(&mut tx, who, &code, &slug, progress.version_id).await?;
     progress::settle_course(&mut tx, who, &package, progress.version_id).await?;

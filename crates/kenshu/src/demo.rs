@@ -85,6 +85,7 @@ async fn create(pool: &PgPool) -> anyhow::Result<()> {
         let name = format!("{} {}", FAMILY[(n * 7) % 10], GIVEN[n % 10]);
         accounts.push((format!("staff{n:02}"), name, (n - 1) % 3, Role::Staff));
     }
+    let mut chief = None;
     for (login, name, division, role) in &accounts {
         let email = format!("{login}@demo.example.jp");
         let user = kenshu_db::users::NewUser {
@@ -97,8 +98,13 @@ async fn create(pool: &PgPool) -> anyhow::Result<()> {
             password_hash: &hash,
             must_change_password: false,
         };
-        kenshu_db::users::create(&mut tx, &user).await?;
+        let id = kenshu_db::users::create(&mut tx, &user).await?;
+        if *role == Role::ChiefOfficer {
+            chief = Some(id);
+        }
     }
+    let fy = kenshu_core::FiscalYear::of(kenshu_core::japan_today());
+    kenshu_db::plans::create_standard(&mut tx, inst, fy, true, chief).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -1,0 +1,88 @@
+//! Designations (指定) with their periods.
+
+use kenshu_core::plan::DesignationKind;
+use sqlx::PgConnection;
+use time::Date;
+use uuid::Uuid;
+
+#[derive(Debug, Clone)]
+pub struct NewDesignation<'a> {
+    pub user_id: Uuid,
+    pub kind: DesignationKind,
+    pub division_id: Option<Uuid>,
+    pub valid_from: Date,
+    pub valid_to: Option<Date>,
+    pub note: Option<&'a str>,
+    pub created_by: Option<Uuid>,
+}
+
+pub async fn add(
+    conn: &mut PgConnection,
+    institution_id: Uuid,
+    d: &NewDesignation<'_>,
+) -> Result<Uuid, sqlx::Error> {
+    sqlx::query_scalar!(
+        "insert into designations (institution_id, user_id, kind, division_id, valid_from, valid_to, note, created_by)
+         values ($1, $2, $3, $4, $5, $6, $7, $8) returning id",
+        institution_id,
+        d.user_id,
+        d.kind.as_str(),
+        d.division_id,
+        d.valid_from,
+        d.valid_to,
+        d.note,
+        d.created_by
+    )
+    .fetch_one(conn)
+    .await
+}
+
+/// Ends a designation on `on` (inclusive); its history stays.
+pub async fn end(
+    conn: &mut PgConnection,
+    institution_id: Uuid,
+    id: Uuid,
+    on: Date,
+    by: Option<Uuid>,
+) -> Result<bool, sqlx::Error> {
+    Ok(sqlx::query!(
+        "update designations set valid_to = greatest(valid_from, $3), ended_by = $4, ended_at = now()
+         where institution_id = $1 and id = $2 and (valid_to is null or valid_to > $3)",
+        institution_id,
+        id,
+        on,
+        by
+    )
+    .execute(conn)
+    .await?
+    .rows_affected()
+        == 1)
+}
+
+#[derive(Debug, Clone)]
+pub struct DesignationRow {
+    pub id: Uuid,
+    pub kind: String,
+    pub division: Option<String>,
+    pub valid_from: Date,
+    pub valid_to: Option<Date>,
+    pub note: Option<String>,
+}
+
+/// A person's designations, newest first.
+pub async fn for_person(
+    conn: &mut PgConnection,
+    institution_id: Uuid,
+    user_id: Uuid,
+) -> Result<Vec<DesignationRow>, sqlx::Error> {
+    sqlx::query_as!(
+        DesignationRow,
+        r#"select d.id, d.kind, v.name as "division?", d.valid_from, d.valid_to, d.note
+           from designations d left join divisions v on v.institution_id = d.institution_id and v.id = d.division_id
+           where d.institution_id = $1 and d.user_id = $2 order by d.valid_from desc"#,
+        institution_id,
+        user_id
+    )
+    .fetch_all(conn)
+    .await
+}

@@ -1,0 +1,232 @@
+//! Training plans and the facts about people that assignments follow from.
+
+use kenshu_core::FiscalYear;
+use kenshu_core::people::Role;
+use kenshu_core::plan::{DesignationKind, Held, PersonFacts, Plan, PlanCourse, Target};
+use sqlx::PgConnection;
+use sqlx::types::Json;
+use time::{Date, OffsetDateTime};
+use uuid::Uuid;
+
+#[derive(Debug, Clone, serde::Deserialize)]
+struct CourseJson {
+    code: String,
+    audience: Vec<String>,
+    starts_on: String,
+    deadline: String,
+    retake_until: Option<String>,
+}
+
+/// Dates arrive from json_build_object as `YYYY-MM-DD`.
+fn day(s: &str) -> Date {
+    kenshu_core::roster::parse_date(s).unwrap_or(Date::MIN)
+}
+
+/// A plan as stored, with who approved it.
+#[derive(Debug, Clone)]
+pub struct PlanRecord {
+    pub id: Uuid,
+    pub plan: Plan,
+    pub purpose: String,
+    pub method: String,
+    pub approved_by: Option<String>,
+    pub approved_at: Option<OffsetDateTime>,
+}
+
+/// The institution's plan for a fiscal year, approved or not.
+pub async fn plan(
+    conn: &mut PgConnection,
+    institution_id: Uuid,
+    fy: FiscalYear,
+) -> Result<Option<PlanRecord>, sqlx::Error> {
+    let row = sqlx::query!(
+        r#"select p.id, p.status, p.purpose, p.method, p.newcomer_days, u.name as "approved_by?", p.approved_at,
+                  coalesce((select json_agg(json_build_object('code', c.course_code, 'audience', c.audience,
+                                 'starts_on', c.starts_on, 'deadline', c.deadline, 'retake_until', c.retake_until)
+                                 order by co.position)
+                            from plan_courses c join courses co on co.code = c.course_code
+                            where c.institution_id = p.institution_id and c.plan_id = p.id), '[]'::json)
+                     as "courses!: Json<Vec<CourseJson>>"
+           from training_plans p
+           left join users u on u.institution_id = p.institution_id and u.id = p.approved_by
+           where p.institution_id = $1 and p.fiscal_year = $2"#,
+        institution_id,
+        fy.0
+    )
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.map(|r| PlanRecord {
+        id: r.id,
+        plan: Plan {
+            fiscal_year: fy,
+            approved: r.status == "approved",
+            newcomer_days: i64::from(r.newcomer_days),
+            courses: r
+                .courses
+                .0
+                .into_iter()
+                .map(|c| PlanCourse {
+                    audience: c.audience.iter().filter_map(|a| Target::parse(a)).collect(),
+                    starts_on: day(&c.starts_on),
+                    deadline: day(&c.deadline),
+                    retake_until: c.retake_until.as_deref().map(day),
+                    code: c.code,
+                })
+                .collect(),
+        },
+        purpose: r.purpose,
+        method: r.method,
+        approved_by: r.approved_by,
+        approved_at: r.approved_at,
+    }))
+}
+
+/// Creates a draft plan (none may exist for the year yet).
+pub async fn create_draft(
+    conn: &mut PgConnection,
+    institution_id: Uuid,
+    fy: FiscalYear,
+    purpose: &str,
+    method: &str,
+    newcomer_days: i32,
+    created_by: Option<Uuid>,
+) -> Result<Uuid, sqlx::Error> {
+    sqlx::query_scalar!(
+        "insert into training_plans (institution_id, fiscal_year, purpose, method, newcomer_days, created_by)
+         values ($1, $2, $3, $4, $5, $6) returning id",
+        institution_id,
+        fy.0,
+        purpose,
+        method,
+        newcomer_days,
+        created_by
+    )
+    .fetch_one(conn)
+    .await
+}
+
+/// Replaces the courses of a draft plan.
+pub async fn set_courses(
+    conn: &mut PgConnection,
+    institution_id: Uuid,
+    plan_id: Uuid,
+    courses: &[PlanCourse],
+) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "delete from plan_courses where institution_id = $1 and plan_id = $2",
+        institution_id,
+        plan_id
+    )
+    .execute(&mut *conn)
+    .await?;
+    for c in courses {
+        let audience: Vec<String> = c.audience.iter().map(|t| t.as_str().to_string()).collect();
+        sqlx::query!(
+            "insert into plan_courses (institution_id, plan_id, course_code, audience, starts_on, deadline, retake_until)
+             values ($1, $2, $3, $4, $5, $6, $7)",
+            institution_id,
+            plan_id,
+            c.code,
+            &audience,
+            c.starts_on,
+            c.deadline,
+            c.retake_until
+        )
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Approves a draft; true if it was a draft.
+pub async fn approve(
+    conn: &mut PgConnection,
+    institution_id: Uuid,
+    plan_id: Uuid,
+    by: Option<Uuid>,
+) -> Result<bool, sqlx::Error> {
+    Ok(sqlx::query!(
+        "update training_plans set status = 'approved', approved_by = $3, approved_at = now()
+         where institution_id = $1 and id = $2 and status = 'draft'",
+        institution_id,
+        plan_id,
+        by
+    )
+    .execute(conn)
+    .await?
+    .rows_affected()
+        == 1)
+}
+
+/// Creates the standard plan for a year (see `kenshu_core::plan::standard_courses`), approved
+/// at once when `approve_now`.
+pub async fn create_standard(
+    conn: &mut PgConnection,
+    institution_id: Uuid,
+    fy: FiscalYear,
+    approve_now: bool,
+    by: Option<Uuid>,
+) -> Result<Uuid, sqlx::Error> {
+    let id = create_draft(
+        conn,
+        institution_id,
+        fy,
+        "特定個人情報等の適正な取扱いを確保するため、番号法第29条の2及び同法施行令第32条並びにガイドライン別添1 2 D bに基づき、研修を実施する。",
+        "eラーニング（研修ポータル）による受講を基本とし、必要に応じて集合研修を実施する。未受講者には再受講の機会を付与する。",
+        30,
+        by,
+    )
+    .await?;
+    set_courses(
+        conn,
+        institution_id,
+        id,
+        &kenshu_core::plan::standard_courses(fy),
+    )
+    .await?;
+    if approve_now {
+        approve(conn, institution_id, id, by).await?;
+    }
+    Ok(id)
+}
+
+/// Everything the assignment rule needs about one person as of `on`, in one query.
+pub async fn facts(
+    conn: &mut PgConnection,
+    institution_id: Uuid,
+    user_id: Uuid,
+    on: Date,
+) -> Result<Option<PersonFacts>, sqlx::Error> {
+    let row = sqlx::query!(
+        r#"select u.role, u.left_on, u.hired_on,
+                  (select max(p.valid_from) from placements p
+                    where p.institution_id = u.institution_id and p.user_id = u.id and p.valid_from <= $3) as arrived_on,
+                  (u.created_at at time zone 'Asia/Tokyo')::date as "created_on!",
+                  coalesce((select json_agg(json_build_array(d.kind, d.valid_from, d.valid_to))
+                            from designations d where d.institution_id = u.institution_id and d.user_id = u.id), '[]'::json)
+                     as "designations!: Json<Vec<(String, String, Option<String>)>>"
+           from users u where u.institution_id = $1 and u.id = $2"#,
+        institution_id,
+        user_id,
+        on
+    )
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.map(|r| PersonFacts {
+        role: r.role.parse().unwrap_or(Role::Staff),
+        arrived_on: r.arrived_on.or(r.hired_on).unwrap_or(r.created_on),
+        left_on: r.left_on,
+        designations: r
+            .designations
+            .0
+            .into_iter()
+            .filter_map(|(kind, from, to)| {
+                Some(Held {
+                    kind: DesignationKind::parse(&kind)?,
+                    from: day(&from),
+                    to: to.as_deref().map(day),
+                })
+            })
+            .collect(),
+    }))
+}

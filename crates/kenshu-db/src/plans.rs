@@ -230,3 +230,60 @@ pub async fn facts(
             .collect(),
     }))
 }
+
+/// Drafts this year's plan as a copy of last year's, every date moved on by a year. None when
+/// there is no plan for the previous year.
+pub async fn copy_previous(
+    conn: &mut PgConnection,
+    institution_id: Uuid,
+    fy: FiscalYear,
+    by: Option<Uuid>,
+) -> Result<Option<Uuid>, sqlx::Error> {
+    let id = sqlx::query_scalar!(
+        "insert into training_plans (institution_id, fiscal_year, purpose, method, newcomer_days, created_by)
+         select institution_id, $2, purpose, method, newcomer_days, $3 from training_plans
+         where institution_id = $1 and fiscal_year = $2 - 1
+         returning id",
+        institution_id,
+        fy.0,
+        by
+    )
+    .fetch_optional(&mut *conn)
+    .await?;
+    if let Some(id) = id {
+        sqlx::query!(
+            "insert into plan_courses (institution_id, plan_id, course_code, audience, starts_on, deadline, retake_until)
+             select c.institution_id, $3, c.course_code, c.audience,
+                    (c.starts_on + interval '1 year')::date, (c.deadline + interval '1 year')::date,
+                    (c.retake_until + interval '1 year')::date
+             from plan_courses c join training_plans p on p.institution_id = c.institution_id and p.id = c.plan_id
+             where p.institution_id = $1 and p.fiscal_year = $2 - 1",
+            institution_id,
+            fy.0,
+            id
+        )
+        .execute(conn)
+        .await?;
+    }
+    Ok(id)
+}
+
+/// The officers a plan document names: the chief officer and each division's protection officer.
+pub async fn officers(
+    conn: &mut PgConnection,
+    institution_id: Uuid,
+) -> Result<Vec<(String, String, String)>, sqlx::Error> {
+    let rows = sqlx::query!(
+        r#"select u.role, u.name, d.name as division from users u
+           join divisions d on d.institution_id = u.institution_id and d.id = u.division_id
+           where u.institution_id = $1 and u.active and u.role in ('chief_officer', 'protection_officer', 'audit_officer')
+           order by case u.role when 'chief_officer' then 0 when 'audit_officer' then 1 else 2 end, d.code"#,
+        institution_id
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.role, r.name, r.division))
+        .collect())
+}

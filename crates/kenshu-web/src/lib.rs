@@ -9,6 +9,7 @@ mod exam;
 mod health;
 pub mod i18n;
 mod page;
+mod plan;
 pub mod policy;
 mod routes;
 mod security;

@@ -21,6 +21,7 @@ pub struct Chrome {
     pub role_label: &'static str,
     pub csrf: String,
     pub admin: bool,
+    pub plans: bool,
 }
 
 impl Chrome {
@@ -34,6 +35,7 @@ impl Chrome {
             role_label: user.role.label_ja(),
             csrf: user.session.csrf_token.clone(),
             admin: user.may(Action::ManageContent),
+            plans: user.may(Action::ViewPlan),
         }
     }
 
@@ -47,6 +49,7 @@ impl Chrome {
             role_label: "",
             csrf,
             admin: false,
+            plans: false,
         }
     }
 }

@@ -13,6 +13,12 @@ pub enum Action {
     TakeTraining,
     /// See and manage course content versions.
     ManageContent,
+    /// Read the institution's training plan and its printed document.
+    ViewPlan,
+    /// Draft a plan (create, copy from last year).
+    DraftPlan,
+    /// Approve a plan, which puts it in force.
+    ApprovePlan,
 }
 
 /// The policy: may a person with this role perform this action?
@@ -20,6 +26,9 @@ pub fn allows(role: Role, action: Action) -> bool {
     match action {
         Action::TakeTraining => true,
         Action::ManageContent => role == Role::PortalAdmin,
+        Action::ViewPlan => role != Role::Staff,
+        Action::DraftPlan => matches!(role, Role::ChiefOfficer | Role::PortalAdmin),
+        Action::ApprovePlan => role == Role::ChiefOfficer,
     }
 }
 
@@ -40,6 +49,27 @@ impl CurrentUser {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_the_chief_officer_approves_a_plan() {
+        for role in Role::ALL {
+            assert_eq!(
+                allows(role, Action::ApprovePlan),
+                role == Role::ChiefOfficer,
+                "{role}"
+            );
+            assert_eq!(
+                allows(role, Action::ViewPlan),
+                role != Role::Staff,
+                "{role}"
+            );
+            assert_eq!(
+                allows(role, Action::DraftPlan),
+                matches!(role, Role::ChiefOfficer | Role::PortalAdmin),
+                "{role}"
+            );
+        }
+    }
 
     #[test]
     fn only_portal_admins_manage_content() {

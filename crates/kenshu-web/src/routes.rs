@@ -5,7 +5,7 @@ use axum::middleware;
 use axum::routing::{get, post};
 use tower_http::compression::CompressionLayer;
 
-use crate::{AppState, admin, assets, auth, exam, health, security, session, staff};
+use crate::{AppState, admin, assets, auth, exam, health, plan, security, session, staff};
 
 pub fn app(state: AppState) -> Router {
     let pages = Router::new()
@@ -34,6 +34,9 @@ pub fn app(state: AppState) -> Router {
         .route("/courses/{code}/attempts/{id}", get(exam::attempt_result))
         .route("/certificates/{code}", get(staff::certificate))
         .route("/admin/content", get(admin::content))
+        .route("/plans", get(plan::index).post(plan::create))
+        .route("/plans/{fy}/approve", post(plan::approve))
+        .route("/plans/{fy}/document", get(plan::document))
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(
             state.clone(),

@@ -1,0 +1,259 @@
+//! Who must take what: assignments follow the approved plan and each person's designations and
+//! placements on the day.
+
+use kenshu_core::FiscalYear;
+use kenshu_core::people::Role;
+use kenshu_core::plan::{DesignationKind, PlanCourse, Target, assignments};
+use kenshu_db::designations::NewDesignation;
+use kenshu_tests::{TestApp, test_db, user};
+use time::macros::date;
+use uuid::Uuid;
+
+#[tokio::test]
+async fn a_plan_that_is_not_approved_assigns_nothing() {
+    let app = TestApp::spawn().await;
+    user(app.pool(), "staff1", Role::Staff).await;
+    sqlx::query(
+        "update training_plans set status = 'draft', approved_by = null, approved_at = null",
+    )
+    .execute(app.pool())
+    .await
+    .unwrap();
+    let mut b = app.signed_in("staff1").await;
+    let my = b.get("/my").await;
+    assert!(my.body.contains("id=\"no-plan\""), "{}", my.body);
+    assert!(!my.body.contains("事務取扱担当者研修"));
+}
+
+#[tokio::test]
+async fn a_newcomer_who_arrives_after_the_period_started_is_flagged_with_their_own_deadline() {
+    let app = TestApp::spawn().await;
+    user(app.pool(), "newcomer", Role::Staff).await;
+    let fy = FiscalYear::of(kenshu_core::japan_today());
+    // Move the plan's period so that it started before the person arrived (today).
+    sqlx::query("update plan_courses set starts_on = $1, deadline = $2, retake_until = $3")
+        .bind(fy.start())
+        .bind(fy.start())
+        .bind(fy.end())
+        .execute(app.pool())
+        .await
+        .unwrap();
+    let mut b = app.signed_in("newcomer").await;
+    let my = b.get("/my").await;
+    if kenshu_core::japan_today() > fy.start() {
+        assert!(my.body.contains("個別研修"), "{}", my.body);
+        let own = kenshu_core::japan_today() + time::Duration::days(30);
+        assert!(
+            my.body
+                .contains(&kenshu_core::fiscal_year::japanese_date(own)),
+            "deadline 30 days after arrival"
+        );
+        assert!(
+            !my.body.contains("期限超過"),
+            "a newcomer is not overdue on arrival"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_transfer_on_1_april_changes_assignments_from_that_day_and_keeps_completions() {
+    let db = test_db().await;
+    let (inst, _, b_div) = kenshu_tests::institution(&db.pool).await;
+    let uid = user(&db.pool, "mover", Role::Staff).await;
+    let mut conn = db.pool.acquire().await.unwrap();
+    let fy = FiscalYear(2025);
+    let plan_id = kenshu_db::plans::create_draft(&mut conn, inst, fy, "目的", "方法", 30, None)
+        .await
+        .unwrap();
+    let clerk_only = vec![PlanCourse {
+        code: "clerk".into(),
+        audience: vec![Target::Designated(DesignationKind::Clerk)],
+        starts_on: date!(2025 - 04 - 01),
+        deadline: date!(2025 - 12 - 31),
+        retake_until: Some(date!(2026 - 03 - 31)),
+    }];
+    kenshu_db::plans::set_courses(&mut conn, inst, plan_id, &clerk_only)
+        .await
+        .unwrap();
+    // The person was placed long ago; on 1 April they move to division B, where they are a clerk.
+    sqlx::query("update placements set valid_from = '2020-04-01', valid_to = '2025-03-31' where user_id = $1")
+        .bind(uid)
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+    sqlx::query("insert into placements (institution_id, user_id, valid_from, division_id) values ($1, $2, '2025-04-01', $3)")
+        .bind(inst)
+        .bind(uid)
+        .bind(b_div)
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+    kenshu_db::designations::add(
+        &mut conn,
+        inst,
+        &NewDesignation {
+            user_id: uid,
+            kind: DesignationKind::Clerk,
+            division_id: Some(b_div),
+            valid_from: date!(2025 - 04 - 01),
+            valid_to: None,
+            note: None,
+            created_by: None,
+        },
+    )
+    .await
+    .unwrap();
+    let plan = kenshu_db::plans::plan(&mut conn, inst, fy)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!plan.plan.approved);
+    let pool = db.pool.clone();
+    let on = |d| {
+        let pool = pool.clone();
+        async move {
+            let mut conn = pool.acquire().await.unwrap();
+            let facts = kenshu_db::plans::facts(&mut conn, inst, uid, d)
+                .await
+                .unwrap()
+                .unwrap();
+            let plan = kenshu_db::plans::plan(&mut conn, inst, fy)
+                .await
+                .unwrap()
+                .unwrap();
+            assignments(&plan.plan, &facts, d)
+        }
+    };
+    assert!(
+        on(date!(2025 - 04 - 01)).await.is_empty(),
+        "a draft assigns nothing"
+    );
+    kenshu_db::plans::approve(&mut conn, inst, plan_id, Some(Uuid::new_v4()))
+        .await
+        .unwrap();
+    assert!(
+        on(date!(2025 - 03 - 31)).await.is_empty(),
+        "not a clerk before the transfer"
+    );
+    let after = on(date!(2025 - 04 - 01)).await;
+    assert_eq!(after.len(), 1);
+    assert!(
+        !after[0].individual,
+        "designated on the first day of the period"
+    );
+    assert_eq!(after[0].deadline, date!(2025 - 12 - 31));
+
+    // A completion made before a later transfer stays.
+    let who = kenshu_db::progress::Learner {
+        institution_id: inst,
+        user_id: uid,
+        fiscal_year: fy,
+    };
+    let version = kenshu_db::content::current_version(&mut conn, "clerk")
+        .await
+        .unwrap()
+        .unwrap();
+    kenshu_db::progress::complete(&mut conn, who, "clerk", version, Some((4, 4)), None)
+        .await
+        .unwrap();
+    sqlx::query(
+        "update users set division_id = (select id from divisions where code = 'a') where id = $1",
+    )
+    .bind(uid)
+    .execute(&mut *conn)
+    .await
+    .unwrap();
+    let done = kenshu_db::progress::summaries(&mut conn, who, &["clerk"])
+        .await
+        .unwrap();
+    assert!(done[0].completion.is_some());
+}
+
+#[tokio::test]
+async fn the_chief_officer_approves_a_drafted_plan_and_prints_the_plan_document() {
+    let app = TestApp::spawn().await;
+    user(app.pool(), "chief", Role::ChiefOfficer).await;
+    user(app.pool(), "admin", Role::PortalAdmin).await;
+    user(app.pool(), "officer", Role::ProtectionOfficer).await;
+    let next = (FiscalYear::of(kenshu_core::japan_today()).0 + 1).to_string();
+
+    let mut admin = app.signed_in("admin").await;
+    let page = admin.get(&format!("/plans?fy={next}")).await;
+    assert!(page.body.contains("まだありません"), "{}", page.body);
+    let copied = admin
+        .post("/plans", &[("fy", &next), ("from", "previous")])
+        .await;
+    assert_eq!(copied.status, 303);
+    let page = admin.get(&format!("/plans?fy={next}")).await;
+    assert!(
+        page.body.contains("起案中"),
+        "copied from this year's plan: {}",
+        page.body
+    );
+    let dates: Vec<(String, String)> = sqlx::query_as(
+        "select c.starts_on::text, c.deadline::text from plan_courses c join training_plans p on p.id = c.plan_id
+         where p.fiscal_year = $1 and c.course_code = 'clerk'",
+    )
+    .bind(next.parse::<i32>().unwrap())
+    .fetch_all(app.pool())
+    .await
+    .unwrap();
+    assert_eq!(
+        dates,
+        vec![(format!("{next}-04-01"), format!("{next}-12-31"))],
+        "dates move on a year"
+    );
+    assert!(
+        !page.body.contains("この計画を承認する"),
+        "an admin drafts but does not approve"
+    );
+    assert_eq!(
+        admin
+            .post(&format!("/plans/{next}/approve"), &[])
+            .await
+            .status,
+        403
+    );
+
+    let mut chief = app.signed_in("chief").await;
+    let page = chief.get(&format!("/plans?fy={next}")).await;
+    assert!(page.body.contains("この計画を承認する"));
+    assert_eq!(
+        chief
+            .post(&format!("/plans/{next}/approve"), &[])
+            .await
+            .status,
+        303
+    );
+    let page = chief.get(&format!("/plans?fy={next}")).await;
+    assert!(
+        page.body.contains("承認済み") && page.body.contains("試験 chief"),
+        "{}",
+        page.body
+    );
+
+    let doc = chief.get(&format!("/plans/{next}/document")).await;
+    assert_eq!(doc.status, 200);
+    for needle in [
+        "研修計画書",
+        "番号法第29条の2",
+        "事務取扱担当者研修",
+        "全職員",
+        "保護責任者",
+        "試験 officer",
+        "総括責任者",
+        "再受講期限",
+    ] {
+        assert!(
+            doc.body.contains(needle),
+            "{needle} missing from the plan document"
+        );
+    }
+    let again = admin
+        .post("/plans", &[("fy", &next), ("from", "standard")])
+        .await;
+    assert_eq!(
+        again.location,
+        Some(format!("/plans?fy={next}&error=exists"))
+    );
+}

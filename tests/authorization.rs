@@ -11,11 +11,13 @@ fn expected(path: &str, role: Role) -> StatusCode {
     match path {
         "/admin/content" if role != Role::PortalAdmin => StatusCode::FORBIDDEN,
         "/plans" | "/plans/FY/document" if role == Role::Staff => StatusCode::FORBIDDEN,
+        "/designations" if !matches!(role, Role::ChiefOfficer | Role::ProtectionOfficer) => StatusCode::FORBIDDEN,
         _ => StatusCode::OK,
     }
 }
 
-const PAGES: [&str; 9] = [
+const PAGES: [&str; 10] = [
+    "/designations",
     "/plans",
     "/plans/FY/document",
     "/my",

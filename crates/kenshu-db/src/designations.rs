@@ -86,3 +86,80 @@ pub async fn for_person(
     .fetch_all(conn)
     .await
 }
+
+/// A person of a division with their designations (all periods, newest first).
+#[derive(Debug, Clone)]
+pub struct PersonDesignations {
+    pub user_id: Uuid,
+    pub login_id: String,
+    pub name: String,
+    pub designations: Vec<DesignationRow>,
+}
+
+#[derive(Debug, Clone, serde::Deserialize)]
+struct RowJson {
+    id: Uuid,
+    kind: String,
+    valid_from: String,
+    valid_to: Option<String>,
+    note: Option<String>,
+}
+
+/// The active people of a division and their designations, in one query.
+pub async fn for_division(
+    conn: &mut PgConnection,
+    institution_id: Uuid,
+    division_id: Uuid,
+) -> Result<Vec<PersonDesignations>, sqlx::Error> {
+    let rows = sqlx::query!(
+        r#"select u.id, u.login_id, u.name,
+                  coalesce((select json_agg(json_build_object('id', d.id, 'kind', d.kind, 'valid_from', d.valid_from,
+                                 'valid_to', d.valid_to, 'note', d.note) order by d.valid_from desc)
+                            from designations d where d.institution_id = u.institution_id and d.user_id = u.id), '[]'::json)
+                     as "designations!: sqlx::types::Json<Vec<RowJson>>"
+           from users u where u.institution_id = $1 and u.division_id = $2 and u.status <> 'left'
+           order by u.login_id"#,
+        institution_id,
+        division_id
+    )
+    .fetch_all(conn)
+    .await?;
+    let day = |s: &str| kenshu_core::roster::parse_date(s).unwrap_or(Date::MIN);
+    Ok(rows
+        .into_iter()
+        .map(|r| PersonDesignations {
+            user_id: r.id,
+            login_id: r.login_id,
+            name: r.name,
+            designations: r
+                .designations
+                .0
+                .into_iter()
+                .map(|d| DesignationRow {
+                    id: d.id,
+                    kind: d.kind,
+                    division: None,
+                    valid_from: day(&d.valid_from),
+                    valid_to: d.valid_to.as_deref().map(day),
+                    note: d.note,
+                })
+                .collect(),
+        })
+        .collect())
+}
+
+/// The division a designation's holder belongs to now, for the authorization check.
+pub async fn holder_division(
+    conn: &mut PgConnection,
+    institution_id: Uuid,
+    id: Uuid,
+) -> Result<Option<Uuid>, sqlx::Error> {
+    sqlx::query_scalar!(
+        "select u.division_id from designations d join users u on u.institution_id = d.institution_id and u.id = d.user_id
+         where d.institution_id = $1 and d.id = $2",
+        institution_id,
+        id
+    )
+    .fetch_optional(conn)
+    .await
+}

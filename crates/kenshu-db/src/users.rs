@@ -249,3 +249,19 @@ pub async fn use_link(conn: &mut PgConnection, token_hash: &[u8]) -> Result<bool
     .rows_affected()
         == 1)
 }
+
+/// An account found by login ID, with its current division.
+pub async fn by_login(
+    conn: &mut PgConnection,
+    institution_id: Uuid,
+    login_id: &str,
+) -> Result<Option<(Uuid, Uuid, String)>, sqlx::Error> {
+    Ok(sqlx::query!(
+        "select id, division_id, name from users where institution_id = $1 and login_id = $2",
+        institution_id,
+        login_id
+    )
+    .fetch_optional(conn)
+    .await?
+    .map(|r| (r.id, r.division_id, r.name)))
+}

@@ -4,6 +4,7 @@
 mod admin;
 mod assets;
 mod auth;
+mod designation;
 mod error;
 mod exam;
 mod health;

@@ -22,6 +22,7 @@ pub struct Chrome {
     pub csrf: String,
     pub admin: bool,
     pub plans: bool,
+    pub designations: bool,
 }
 
 impl Chrome {
@@ -36,6 +37,7 @@ impl Chrome {
             csrf: user.session.csrf_token.clone(),
             admin: user.may(Action::ManageContent),
             plans: user.may(Action::ViewPlan),
+            designations: user.may(Action::ManageDesignations),
         }
     }
 
@@ -50,6 +52,7 @@ impl Chrome {
             csrf,
             admin: false,
             plans: false,
+            designations: false,
         }
     }
 }

@@ -19,6 +19,35 @@ pub enum Action {
     DraftPlan,
     /// Approve a plan, which puts it in force.
     ApprovePlan,
+    /// Designate people of a division (and end designations).
+    ManageDesignations,
+}
+
+/// Which divisions a person's division-level powers reach.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    All,
+    Divisions(Vec<uuid::Uuid>),
+    Nothing,
+}
+
+impl Scope {
+    pub fn covers(&self, division: uuid::Uuid) -> bool {
+        match self {
+            Scope::All => true,
+            Scope::Divisions(ds) => ds.contains(&division),
+            Scope::Nothing => false,
+        }
+    }
+}
+
+/// The chief officer reaches every division; a protection officer their own; others none.
+pub fn scope(role: Role, own_division: uuid::Uuid) -> Scope {
+    match role {
+        Role::ChiefOfficer => Scope::All,
+        Role::ProtectionOfficer => Scope::Divisions(vec![own_division]),
+        _ => Scope::Nothing,
+    }
 }
 
 /// The policy: may a person with this role perform this action?
@@ -29,6 +58,7 @@ pub fn allows(role: Role, action: Action) -> bool {
         Action::ViewPlan => role != Role::Staff,
         Action::DraftPlan => matches!(role, Role::ChiefOfficer | Role::PortalAdmin),
         Action::ApprovePlan => role == Role::ChiefOfficer,
+        Action::ManageDesignations => matches!(role, Role::ChiefOfficer | Role::ProtectionOfficer),
     }
 }
 
@@ -43,6 +73,21 @@ impl CurrentUser {
 
     pub fn may(&self, action: Action) -> bool {
         allows(self.role, action)
+    }
+
+    /// The divisions this person's division-level powers reach.
+    pub fn scope(&self) -> Scope {
+        scope(self.role, self.session.division_id)
+    }
+
+    /// 403 unless the person may act on this division.
+    pub fn require_division(&self, action: Action, division: uuid::Uuid) -> Result<(), AppError> {
+        self.require(action)?;
+        if self.scope().covers(division) {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden)
+        }
     }
 }
 

@@ -5,7 +5,9 @@ use axum::middleware;
 use axum::routing::{get, post};
 use tower_http::compression::CompressionLayer;
 
-use crate::{AppState, admin, assets, auth, exam, health, plan, security, session, staff};
+use crate::{
+    AppState, admin, assets, auth, designation, exam, health, plan, security, session, staff,
+};
 
 pub fn app(state: AppState) -> Router {
     let pages = Router::new()
@@ -35,6 +37,11 @@ pub fn app(state: AppState) -> Router {
         .route("/certificates/{code}", get(staff::certificate))
         .route("/admin/content", get(admin::content))
         .route("/plans", get(plan::index).post(plan::create))
+        .route(
+            "/designations",
+            get(designation::index).post(designation::add),
+        )
+        .route("/designations/{id}/end", post(designation::end))
         .route("/plans/{fy}/approve", post(plan::approve))
         .route("/plans/{fy}/document", get(plan::document))
         .fallback(not_found)

@@ -1,0 +1,228 @@
+//! Designations (指定), managed by protection officers for their divisions and by the chief
+//! officer for all: who is a clerk, a file handler, a system administrator — and since when.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use kenshu_core::fiscal_year::japanese_date;
+use kenshu_core::my_number::contains_my_number;
+use kenshu_core::plan::DesignationKind;
+use kenshu_core::roster::parse_date;
+use kenshu_db::designations::NewDesignation;
+use kenshu_db::institutions::Division;
+use serde::Deserialize;
+use uuid::Uuid;
+
+use crate::i18n::{Catalogue, JA};
+use crate::page::{Chrome, render};
+use crate::policy::{Action, Scope};
+use crate::session::CurrentUser;
+use crate::{AppError, AppState};
+
+pub struct Line {
+    pub id: Uuid,
+    pub kind: &'static str,
+    pub period: String,
+    pub active: bool,
+    pub note: String,
+}
+
+pub struct Person {
+    pub login: String,
+    pub name: String,
+    pub lines: Vec<Line>,
+}
+
+#[derive(Template)]
+#[template(path = "designation/index.html")]
+struct DesignationPage {
+    chrome: Chrome,
+    t: &'static Catalogue,
+    divisions: Vec<Division>,
+    division: Division,
+    people: Vec<Person>,
+    kinds: Vec<(&'static str, &'static str)>,
+    today: String,
+}
+
+#[derive(Deserialize)]
+pub struct DivisionQuery {
+    division: Option<String>,
+}
+
+pub async fn index(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(q): Query<DivisionQuery>,
+) -> Result<Response, AppError> {
+    user.require(Action::ManageDesignations)?;
+    let inst = user.session.institution_id;
+    let mut conn = state.pool.acquire().await?;
+    let scope = user.scope();
+    let divisions: Vec<Division> = kenshu_db::institutions::divisions(&mut conn, inst)
+        .await?
+        .into_iter()
+        .filter(|d| scope.covers(d.id))
+        .collect();
+    let division = match q.division {
+        Some(code) => divisions
+            .iter()
+            .find(|d| d.code == code)
+            .cloned()
+            .ok_or(AppError::Forbidden)?,
+        None => divisions
+            .iter()
+            .find(|d| d.id == user.session.division_id)
+            .or(divisions.first())
+            .cloned()
+            .ok_or(AppError::Forbidden)?,
+    };
+    let today = kenshu_core::japan_today();
+    let people = kenshu_db::designations::for_division(&mut conn, inst, division.id)
+        .await?
+        .into_iter()
+        .map(|p| Person {
+            login: p.login_id,
+            name: p.name,
+            lines: p
+                .designations
+                .into_iter()
+                .map(|d| Line {
+                    id: d.id,
+                    kind: DesignationKind::parse(&d.kind)
+                        .map(DesignationKind::label_ja)
+                        .unwrap_or(""),
+                    period: format!(
+                        "{} 〜 {}",
+                        japanese_date(d.valid_from),
+                        d.valid_to.map(japanese_date).unwrap_or_default()
+                    ),
+                    active: d.valid_from <= today && d.valid_to.is_none_or(|t| today <= t),
+                    note: d.note.unwrap_or_default(),
+                })
+                .collect(),
+        })
+        .collect();
+    render(&DesignationPage {
+        chrome: Chrome::for_user(&user, JA.designations_title),
+        t: &JA,
+        divisions: if scope == Scope::All {
+            divisions
+        } else {
+            Vec::new()
+        },
+        division,
+        people,
+        kinds: DesignationKind::ALL
+            .iter()
+            .filter(|k| {
+                matches!(
+                    k,
+                    DesignationKind::Clerk
+                        | DesignationKind::FileHandler
+                        | DesignationKind::SystemAdmin
+                )
+            })
+            .map(|k| (k.as_str(), k.label_ja()))
+            .collect(),
+        today: today.to_string(),
+    })
+}
+
+#[derive(Deserialize)]
+pub struct AddForm {
+    login: String,
+    kind: String,
+    from: String,
+    #[serde(default)]
+    to: String,
+    #[serde(default)]
+    note: String,
+}
+
+fn bad(field: &str, fix: &str) -> AppError {
+    AppError::BadRequest(format!("{field}: {fix}"))
+}
+
+pub async fn add(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Form(f): Form<AddForm>,
+) -> Result<Response, AppError> {
+    user.require(Action::ManageDesignations)?;
+    let inst = user.session.institution_id;
+    let kind = DesignationKind::parse(&f.kind)
+        .ok_or_else(|| bad(JA.designation_kind, JA.designation_kind_fix))?;
+    let from = parse_date(&f.from).ok_or_else(|| bad(JA.designation_from, JA.date_fix))?;
+    let to = match f.to.trim() {
+        "" => None,
+        s => Some(parse_date(s).ok_or_else(|| bad(JA.designation_to, JA.date_fix))?),
+    };
+    if to.is_some_and(|t| t < from) {
+        return Err(bad(JA.designation_to, JA.designation_to_fix));
+    }
+    let note = f.note.trim();
+    if contains_my_number(note) {
+        return Err(bad(JA.designation_note, JA.my_number_refused));
+    }
+    let mut tx = state.pool.begin().await?;
+    let (user_id, division, _) = kenshu_db::users::by_login(&mut tx, inst, f.login.trim())
+        .await?
+        .ok_or_else(|| bad(JA.login_id, JA.person_unknown))?;
+    // The person's division decides who may designate them.
+    user.require_division(Action::ManageDesignations, division)?;
+    let new = NewDesignation {
+        user_id,
+        kind,
+        division_id: Some(division),
+        valid_from: from,
+        valid_to: to,
+        note: (!note.is_empty()).then_some(note),
+        created_by: Some(user.session.user_id),
+    };
+    kenshu_db::designations::add(&mut tx, inst, &new).await?;
+    tx.commit().await?;
+    tracing::info!(designated = %user_id, kind = kind.as_str(), "designation added");
+    back(&state, inst, division).await
+}
+
+#[derive(Deserialize)]
+pub struct EndForm {
+    on: String,
+}
+
+pub async fn end(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<Uuid>,
+    Form(f): Form<EndForm>,
+) -> Result<Response, AppError> {
+    user.require(Action::ManageDesignations)?;
+    let inst = user.session.institution_id;
+    let on = parse_date(&f.on).ok_or_else(|| bad(JA.designation_to, JA.date_fix))?;
+    let mut tx = state.pool.begin().await?;
+    let division = kenshu_db::designations::holder_division(&mut tx, inst, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    user.require_division(Action::ManageDesignations, division)?;
+    kenshu_db::designations::end(&mut tx, inst, id, on, Some(user.session.user_id)).await?;
+    tx.commit().await?;
+    tracing::info!(designation = %id, "designation ended");
+    back(&state, inst, division).await
+}
+
+async fn back(state: &AppState, inst: Uuid, division: Uuid) -> Result<Response, AppError> {
+    let mut conn = state.pool.acquire().await?;
+    let code = kenshu_db::institutions::divisions(&mut conn, inst)
+        .await?
+        .into_iter()
+        .find(|d| d.id == division)
+        .map(|d| d.code)
+        .unwrap_or_default();
+    Ok(Redirect::to(&format!(
+        "/designations?division={}",
+        crate::error::url_escape(&code)
+    ))
+    .into_response())
+}

@@ -1,0 +1,178 @@
+//! Designations managed by protection officers (their division) and the chief officer (all).
+
+use kenshu_core::people::Role;
+use kenshu_tests::{TestApp, user, user_in};
+
+async fn count(app: &TestApp) -> i64 {
+    sqlx::query_scalar("select count(*) from designations")
+        .fetch_one(app.pool())
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_protection_officer_designates_people_of_their_division_only() {
+    let app = TestApp::spawn().await;
+    user(app.pool(), "officer-a", Role::ProtectionOfficer).await;
+    user(app.pool(), "clerk-a", Role::Staff).await;
+    user_in(app.pool(), "clerk-b", Role::Staff, true, false).await;
+    let mut o = app.signed_in("officer-a").await;
+    let page = o.get("/designations").await;
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body.contains("試験 clerk-a") && !page.body.contains("試験 clerk-b"),
+        "{}",
+        page.body
+    );
+
+    let helper = o
+        .post(
+            "/designations",
+            &[
+                ("login", "clerk-a"),
+                ("kind", "clerk"),
+                ("from", "2026-01-05"),
+                ("to", "2026-01-31"),
+                ("note", "繁忙期の応援"),
+            ],
+        )
+        .await;
+    assert_eq!(helper.status, 303, "{}", helper.body);
+    let page = o.get("/designations?division=a").await;
+    assert!(
+        page.body
+            .contains("事務取扱担当者（令和8年1月5日 〜 令和8年1月31日）"),
+        "{}",
+        page.body
+    );
+
+    // Another division's people are out of reach, and nothing leaks.
+    let other = o
+        .post(
+            "/designations",
+            &[
+                ("login", "clerk-b"),
+                ("kind", "clerk"),
+                ("from", "2026-01-05"),
+            ],
+        )
+        .await;
+    assert_eq!(other.status, 403);
+    assert!(!other.body.contains("clerk-b"));
+    assert_eq!(o.get("/designations?division=b").await.status, 403);
+    assert_eq!(count(&app).await, 1);
+
+    let mut chief = {
+        user(app.pool(), "chief", Role::ChiefOfficer).await;
+        app.signed_in("chief").await
+    };
+    let page = chief.get("/designations?division=b").await;
+    assert!(page.body.contains("試験 clerk-b"));
+    assert_eq!(
+        chief
+            .post(
+                "/designations",
+                &[
+                    ("login", "clerk-b"),
+                    ("kind", "file_handler"),
+                    ("from", "2025-04-01")
+                ]
+            )
+            .await
+            .status,
+        303
+    );
+    assert_eq!(count(&app).await, 2);
+
+    user(app.pool(), "staff", Role::Staff).await;
+    let mut s = app.signed_in("staff").await;
+    assert_eq!(s.get("/designations").await.status, 403);
+    assert_eq!(
+        s.post(
+            "/designations",
+            &[
+                ("login", "clerk-a"),
+                ("kind", "clerk"),
+                ("from", "2025-04-01")
+            ]
+        )
+        .await
+        .status,
+        403
+    );
+}
+
+#[tokio::test]
+async fn bad_designations_are_refused_with_the_field_and_the_fix() {
+    let app = TestApp::spawn().await;
+    user(app.pool(), "officer-a", Role::ProtectionOfficer).await;
+    user(app.pool(), "clerk-a", Role::Staff).await;
+    let mut o = app.signed_in("officer-a").await;
+    o.get("/designations").await;
+    let cases = [
+        (vec![("kind", "clerk"), ("from", "2025-13-01")], "開始日"),
+        (
+            vec![
+                ("kind", "clerk"),
+                ("from", "2025-05-01"),
+                ("to", "2025-04-01"),
+            ],
+            "終了日は開始日以降",
+        ),
+        (vec![("kind", "課長"), ("from", "2025-05-01")], "指定の種類"),
+        (
+            vec![
+                ("kind", "clerk"),
+                ("from", "2025-05-01"),
+                ("note", "番号 1234 5678 9018"),
+            ],
+            "マイナンバー",
+        ),
+    ];
+    for (fields, needle) in cases {
+        let mut all = vec![("login", "clerk-a")];
+        all.extend(fields);
+        let res = o.post("/designations", &all).await;
+        assert_eq!(res.status, 400, "{needle}");
+        assert!(res.body.contains(needle), "«{needle}» in {}", res.body);
+    }
+    assert_eq!(count(&app).await, 0);
+}
+
+#[tokio::test]
+async fn ending_a_designation_keeps_its_history() {
+    let app = TestApp::spawn().await;
+    user(app.pool(), "officer-a", Role::ProtectionOfficer).await;
+    user(app.pool(), "clerk-a", Role::Staff).await;
+    let mut o = app.signed_in("officer-a").await;
+    o.get("/designations").await;
+    o.post(
+        "/designations",
+        &[
+            ("login", "clerk-a"),
+            ("kind", "clerk"),
+            ("from", "2025-04-01"),
+        ],
+    )
+    .await;
+    let id: uuid::Uuid = sqlx::query_scalar("select id from designations")
+        .fetch_one(app.pool())
+        .await
+        .unwrap();
+    let res = o
+        .post(&format!("/designations/{id}/end"), &[("on", "2025-09-30")])
+        .await;
+    assert_eq!(res.status, 303);
+    let (to, by): (String, Option<uuid::Uuid>) =
+        sqlx::query_as("select valid_to::text, ended_by from designations")
+            .fetch_one(app.pool())
+            .await
+            .unwrap();
+    assert_eq!(to, "2025-09-30");
+    assert!(by.is_some(), "who ended it is recorded");
+    let page = o.get("/designations").await;
+    assert!(
+        page.body.contains("令和7年4月1日 〜 令和7年9月30日"),
+        "the ended period stays visible"
+    );
+}

@@ -11,7 +11,9 @@ fn expected(path: &str, role: Role) -> StatusCode {
     match path {
         "/admin/content" if role != Role::PortalAdmin => StatusCode::FORBIDDEN,
         "/plans" | "/plans/FY/document" if role == Role::Staff => StatusCode::FORBIDDEN,
-        "/designations" if !matches!(role, Role::ChiefOfficer | Role::ProtectionOfficer) => StatusCode::FORBIDDEN,
+        "/designations" if !matches!(role, Role::ChiefOfficer | Role::ProtectionOfficer) => {
+            StatusCode::FORBIDDEN
+        }
         _ => StatusCode::OK,
     }
 }

@@ -344,3 +344,157 @@ async fn leave(
     .await?;
     Ok(())
 }
+
+/// One list of the import report: what it is, how many, and the first lines.
+#[derive(Debug, Clone)]
+pub struct ReportSection {
+    /// `new_divisions`, `changed_divisions`, `new_staff`, `transfers`, `leavers`, `changed`, `errors`.
+    pub key: &'static str,
+    pub title_en: &'static str,
+    pub total: usize,
+    pub lines: Vec<String>,
+}
+
+/// What an import found and did, for the command line and the web page alike.
+#[derive(Debug, Clone, Default)]
+pub struct ImportReport {
+    pub encoding: &'static str,
+    pub rows: usize,
+    /// A problem with the whole file (encoding, header): nothing else was looked at.
+    pub file_error: Option<String>,
+    pub sections: Vec<ReportSection>,
+    pub errors: usize,
+    pub noop: bool,
+    pub applied: bool,
+    /// Login IDs of the accounts the import created.
+    pub new_logins: Vec<String>,
+    /// `new=N transfers=N leavers=N changed=N errors=N`.
+    pub summary: String,
+}
+
+/// Lines shown per list; the totals are always exact.
+pub const SHOWN: usize = 50;
+
+fn section<T>(
+    key: &'static str,
+    title_en: &'static str,
+    items: &[T],
+    line: impl Fn(&T) -> String,
+) -> ReportSection {
+    ReportSection {
+        key,
+        title_en,
+        total: items.len(),
+        lines: items.iter().take(SHOWN).map(line).collect(),
+    }
+}
+
+fn describe(p: &ImportPlan<'_>) -> Vec<ReportSection> {
+    let parent = |c: &Option<String>| {
+        c.as_ref()
+            .map(|c| format!(" (under {c})"))
+            .unwrap_or_default()
+    };
+    vec![
+        section("new_divisions", "new divisions", &p.new_divisions, |d| {
+            format!("+ {} {}{}", d.code, d.name, parent(&d.parent_code))
+        }),
+        section(
+            "changed_divisions",
+            "renamed or moved divisions",
+            &p.changed_divisions,
+            |d| {
+                format!(
+                    "~ {}: {} → {}{}",
+                    d.code,
+                    d.old_name.clone().unwrap_or_default(),
+                    d.name,
+                    parent(&d.parent_code)
+                )
+            },
+        ),
+        section("new_staff", "new staff", &p.new_people, |r| {
+            format!("+ {} {} ({})", r.employee_number, r.name, r.division_code)
+        }),
+        section("transfers", "transfers", &p.transfers, |t| {
+            format!(
+                "→ {} {}: {} → {} from {}",
+                t.employee_number, t.name, t.from, t.to, t.effective
+            )
+        }),
+        section("leavers", "leavers", &p.leavers, |l| {
+            format!(
+                "- {} {} ({}) on {}",
+                l.employee_number, l.name, l.division_code, l.on
+            )
+        }),
+        section("changed", "changed", &p.changes, |c| {
+            format!(
+                "~ {} {}: \"{}\" → \"{}\"",
+                c.employee_number, c.field, c.old, c.new
+            )
+        }),
+        section("errors", "errors", &p.errors, |e| e.to_string()),
+    ]
+    .into_iter()
+    .filter(|s| s.total > 0)
+    .collect()
+}
+
+/// Decodes, checks and plans a roster file against the institution and, when `apply` and the
+/// file has no errors, writes it. Runs inside the caller's transaction, which it locks against
+/// concurrent imports of the same institution; the caller commits.
+pub async fn import(
+    conn: &mut PgConnection,
+    institution_id: Uuid,
+    bytes: Vec<u8>,
+    complete: bool,
+    today: Date,
+    apply_it: bool,
+) -> Result<ImportReport, sqlx::Error> {
+    use kenshu_core::roster;
+    let parsed = roster::decode(bytes).and_then(|d| Ok((d.encoding, roster::parse(&d.text)?)));
+    let (encoding, (rows, mut errors)) = match parsed {
+        Ok(p) => p,
+        Err(e) => {
+            return Ok(ImportReport {
+                file_error: Some(e.to_string()),
+                errors: 1,
+                summary: "new=0 transfers=0 leavers=0 changed=0 errors=1".into(),
+                ..Default::default()
+            });
+        }
+    };
+    sqlx::query!(
+        "select pg_advisory_xact_lock(hashtext($1))",
+        format!("roster:{institution_id}")
+    )
+    .execute(&mut *conn)
+    .await?;
+    let (people, divisions) = snapshot(&mut *conn, institution_id).await?;
+    let mut plan = roster::plan(&rows, &people, &divisions, complete, today);
+    errors.append(&mut plan.errors);
+    errors.sort_by_key(|e| e.line);
+    plan.errors = errors;
+    let mut report = ImportReport {
+        encoding,
+        rows: rows.len() + plan.errors.len(),
+        file_error: None,
+        sections: describe(&plan),
+        errors: plan.errors.len(),
+        noop: plan.is_noop(),
+        applied: false,
+        new_logins: Vec::new(),
+        summary: plan.summary(),
+    };
+    if apply_it && plan.errors.is_empty() && !plan.is_noop() {
+        apply(conn, institution_id, &plan, today).await?;
+        report.applied = true;
+        report.new_logins = plan
+            .new_people
+            .iter()
+            .map(|r| r.employee_number.clone())
+            .collect();
+    }
+    Ok(report)
+}

@@ -4,7 +4,6 @@ use std::io::Write;
 use std::path::Path;
 
 use anyhow::Context;
-use kenshu_core::roster::{self, ImportPlan, RowError};
 use kenshu_db::PgPool;
 use time::Date;
 
@@ -12,31 +11,6 @@ use time::Date;
 #[derive(Debug, thiserror::Error)]
 #[error("the import found errors and changed nothing")]
 pub struct Refused;
-
-const SHOWN: usize = 50;
-
-fn list<T>(
-    out: &mut impl Write,
-    title: &str,
-    items: &[T],
-    line: impl Fn(&T) -> String,
-) -> std::io::Result<()> {
-    if items.is_empty() {
-        return Ok(());
-    }
-    writeln!(out, "{title} ({}):", items.len())?;
-    for item in items.iter().take(SHOWN) {
-        writeln!(out, "  {}", line(item))?;
-    }
-    if items.len() > SHOWN {
-        writeln!(out, "  … and {} more", items.len() - SHOWN)?;
-    }
-    Ok(())
-}
-
-fn print_errors(out: &mut impl Write, errors: &[RowError]) -> std::io::Result<()> {
-    list(out, "errors", errors, |e| e.to_string())
-}
 
 /// Where to write sign-in links for new accounts.
 pub struct Links<'a> {
@@ -60,21 +34,6 @@ pub async fn import_staff(pool: &PgPool, args: ImportArgs<'_>) -> anyhow::Result
     let mut out = std::io::stdout().lock();
     let bytes =
         std::fs::read(args.file).with_context(|| format!("cannot read {}", args.file.display()))?;
-    let parsed = roster::decode(bytes).and_then(|d| Ok((d.encoding, roster::parse(&d.text)?)));
-    let (encoding, (rows, mut errors)) = match parsed {
-        Ok(p) => p,
-        Err(e) => {
-            writeln!(out, "{}: {e}", args.file.display())?;
-            writeln!(out, "new=0 transfers=0 leavers=0 changed=0 errors=1")?;
-            return Err(Refused.into());
-        }
-    };
-    writeln!(
-        out,
-        "{}: {encoding}, {} rows read",
-        args.file.display(),
-        rows.len() + errors.len()
-    )?;
     let today = args.effective.unwrap_or_else(kenshu_core::japan_today);
     let mut tx = pool.begin().await?;
     let institution = kenshu_db::institutions::find_by_code(&mut tx, args.institution)
@@ -85,42 +44,55 @@ pub async fn import_staff(pool: &PgPool, args: ImportArgs<'_>) -> anyhow::Result
                 args.institution
             )
         })?;
-    // Serialise imports of one institution: the plan is made against what the database holds.
-    sqlx::query("select pg_advisory_xact_lock(hashtext($1))")
-        .bind(format!("roster:{}", institution.id))
-        .execute(&mut *tx)
-        .await?;
-    let (people, divisions) = kenshu_db::roster::snapshot(&mut tx, institution.id).await?;
-    let mut plan = roster::plan(&rows, &people, &divisions, args.complete, today);
-    errors.append(&mut plan.errors);
-    errors.sort_by_key(|e| e.line);
-    plan.errors = errors;
-    describe(&mut out, &plan)?;
-    if !plan.errors.is_empty() {
+    let report = kenshu_db::roster::import(
+        &mut tx,
+        institution.id,
+        bytes,
+        args.complete,
+        today,
+        !args.dry_run,
+    )
+    .await?;
+    if let Some(e) = &report.file_error {
+        writeln!(out, "{}: {e}", args.file.display())?;
+        writeln!(out, "{}", report.summary)?;
+        return Err(Refused.into());
+    }
+    writeln!(
+        out,
+        "{}: {}, {} rows read",
+        args.file.display(),
+        report.encoding,
+        report.rows
+    )?;
+    for s in &report.sections {
+        writeln!(out, "{} ({}):", s.title_en, s.total)?;
+        for line in &s.lines {
+            writeln!(out, "  {line}")?;
+        }
+        if s.total > s.lines.len() {
+            writeln!(out, "  … and {} more", s.total - s.lines.len())?;
+        }
+    }
+    if report.errors > 0 {
         writeln!(
             out,
             "nothing was written: fix the rows above and import again"
         )?;
-        writeln!(out, "{}", plan.summary())?;
+        writeln!(out, "{}", report.summary)?;
         return Err(Refused.into());
     }
     if args.dry_run {
         writeln!(out, "dry run: nothing was written")?;
-    } else if plan.is_noop() {
+    } else if report.noop {
         writeln!(out, "the portal already matches the file: nothing to do")?;
     } else {
-        kenshu_db::roster::apply(&mut tx, institution.id, &plan, today).await?;
         let written = match &args.links {
-            Some(links) => {
-                let logins: Vec<String> = plan
-                    .new_people
-                    .iter()
-                    .map(|r| r.employee_number.clone())
-                    .collect();
+            Some(links) if !report.new_logins.is_empty() => {
                 let issued = kenshu_db::users::issue_links(
                     &mut tx,
                     institution.id,
-                    &logins,
+                    &report.new_logins,
                     LINK_DAYS,
                     kenshu_db::token::pair,
                 )
@@ -128,7 +100,7 @@ pub async fn import_staff(pool: &PgPool, args: ImportArgs<'_>) -> anyhow::Result
                 write_links(links, &issued)?;
                 Some(issued.len())
             }
-            None => None,
+            _ => None,
         };
         tx.commit().await?;
         writeln!(out, "applied in one transaction")?;
@@ -138,15 +110,15 @@ pub async fn import_staff(pool: &PgPool, args: ImportArgs<'_>) -> anyhow::Result
                 "{n} sign-in link(s) written to {} (valid {LINK_DAYS} days)",
                 links.path.display()
             )?;
-        } else if !plan.new_people.is_empty() {
+        } else if !report.new_logins.is_empty() {
             writeln!(
                 out,
                 "{} new account(s) have no password yet: give each a sign-in link (`kenshu user link`, or import with --links FILE)",
-                plan.new_people.len()
+                report.new_logins.len()
             )?;
         }
     }
-    writeln!(out, "{}", plan.summary())?;
+    writeln!(out, "{}", report.summary)?;
     Ok(())
 }
 
@@ -210,53 +182,6 @@ pub async fn print_link(
         link_url(public_url, token)
     );
     Ok(())
-}
-
-fn describe(out: &mut impl Write, p: &ImportPlan<'_>) -> std::io::Result<()> {
-    let parent = |c: &Option<String>| {
-        c.as_ref()
-            .map(|c| format!(" (under {c})"))
-            .unwrap_or_default()
-    };
-    list(out, "new divisions", &p.new_divisions, |d| {
-        format!("+ {} {}{}", d.code, d.name, parent(&d.parent_code))
-    })?;
-    list(
-        out,
-        "renamed or moved divisions",
-        &p.changed_divisions,
-        |d| {
-            format!(
-                "~ {}: {} → {}{}",
-                d.code,
-                d.old_name.clone().unwrap_or_default(),
-                d.name,
-                parent(&d.parent_code)
-            )
-        },
-    )?;
-    list(out, "new staff", &p.new_people, |r| {
-        format!("+ {} {} ({})", r.employee_number, r.name, r.division_code)
-    })?;
-    list(out, "transfers", &p.transfers, |t| {
-        format!(
-            "→ {} {}: {} → {} from {}",
-            t.employee_number, t.name, t.from, t.to, t.effective
-        )
-    })?;
-    list(out, "leavers", &p.leavers, |l| {
-        format!(
-            "- {} {} ({}) on {}",
-            l.employee_number, l.name, l.division_code, l.on
-        )
-    })?;
-    list(out, "changed", &p.changes, |c| {
-        format!(
-            "~ {} {}: \"{}\" → \"{}\"",
-            c.employee_number, c.field, c.old, c.new
-        )
-    })?;
-    print_errors(out, &p.errors)
 }
 
 /// A small deterministic generator (SplitMix64), so that `--seed` gives the same file on every
@@ -427,6 +352,7 @@ pub fn gen_roster(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use kenshu_core::roster;
 
     #[test]
     fn a_generated_roster_parses_without_errors_and_is_repeatable() {

@@ -11,6 +11,9 @@ fn expected(path: &str, role: Role) -> StatusCode {
     match path {
         "/admin/content" if role != Role::PortalAdmin => StatusCode::FORBIDDEN,
         "/plans" | "/plans/FY/document" if role == Role::Staff => StatusCode::FORBIDDEN,
+        "/roster" if !matches!(role, Role::ChiefOfficer | Role::PortalAdmin) => {
+            StatusCode::FORBIDDEN
+        }
         "/designations" if !matches!(role, Role::ChiefOfficer | Role::ProtectionOfficer) => {
             StatusCode::FORBIDDEN
         }
@@ -18,7 +21,8 @@ fn expected(path: &str, role: Role) -> StatusCode {
     }
 }
 
-const PAGES: [&str; 10] = [
+const PAGES: [&str; 11] = [
+    "/roster",
     "/designations",
     "/plans",
     "/plans/FY/document",

@@ -12,6 +12,7 @@ pub mod i18n;
 mod page;
 mod plan;
 pub mod policy;
+mod roster;
 mod routes;
 mod security;
 mod session;

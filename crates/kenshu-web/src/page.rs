@@ -23,6 +23,7 @@ pub struct Chrome {
     pub admin: bool,
     pub plans: bool,
     pub designations: bool,
+    pub roster: bool,
 }
 
 impl Chrome {
@@ -38,6 +39,7 @@ impl Chrome {
             admin: user.may(Action::ManageContent),
             plans: user.may(Action::ViewPlan),
             designations: user.may(Action::ManageDesignations),
+            roster: user.may(Action::ImportRoster),
         }
     }
 
@@ -53,6 +55,7 @@ impl Chrome {
             admin: false,
             plans: false,
             designations: false,
+            roster: false,
         }
     }
 }

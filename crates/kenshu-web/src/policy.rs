@@ -21,6 +21,8 @@ pub enum Action {
     ApprovePlan,
     /// Designate people of a division (and end designations).
     ManageDesignations,
+    /// Import the roster from HR's CSV.
+    ImportRoster,
 }
 
 /// Which divisions a person's division-level powers reach.
@@ -59,6 +61,7 @@ pub fn allows(role: Role, action: Action) -> bool {
         Action::DraftPlan => matches!(role, Role::ChiefOfficer | Role::PortalAdmin),
         Action::ApprovePlan => role == Role::ChiefOfficer,
         Action::ManageDesignations => matches!(role, Role::ChiefOfficer | Role::ProtectionOfficer),
+        Action::ImportRoster => matches!(role, Role::ChiefOfficer | Role::PortalAdmin),
     }
 }
 

@@ -6,7 +6,8 @@ use axum::routing::{get, post};
 use tower_http::compression::CompressionLayer;
 
 use crate::{
-    AppState, admin, assets, auth, designation, exam, health, plan, security, session, staff,
+    AppState, admin, assets, auth, designation, exam, health, plan, roster, security, session,
+    staff,
 };
 
 pub fn app(state: AppState) -> Router {
@@ -42,6 +43,12 @@ pub fn app(state: AppState) -> Router {
             get(designation::index).post(designation::add),
         )
         .route("/designations/{id}/end", post(designation::end))
+        .route("/roster", get(roster::index))
+        .route(
+            "/roster/preview",
+            post(roster::preview).layer(roster::body_limit()),
+        )
+        .route("/roster/apply", post(roster::apply))
         .route("/plans/{fy}/approve", post(plan::approve))
         .route("/plans/{fy}/document", get(plan::document))
         .fallback(not_found)

@@ -76,6 +76,29 @@ async fn check_csrf(req: Request, viewer: Option<&SessionUser>) -> Result<Reques
             .unwrap_or_default()
             .to_string(),
     };
+    // File uploads are not buffered here: their form carries the token in the URL.
+    let multipart = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"));
+    if multipart {
+        let given = req.uri().query().and_then(|q| {
+            serde_urlencoded::from_str::<Vec<(String, String)>>(q)
+                .ok()?
+                .into_iter()
+                .find(|(k, _)| k == "csrf")
+                .map(|(_, v)| v)
+        });
+        return match given {
+            Some(g)
+                if !expected.is_empty() && constant_time_eq(g.as_bytes(), expected.as_bytes()) =>
+            {
+                Ok(req)
+            }
+            _ => Err(AppError::Csrf),
+        };
+    }
     let (parts, body) = req.into_parts();
     let bytes = to_bytes(body, MAX_FORM_BYTES).await.map_err(|_| {
         AppError::BadRequest("送信されたデータが大きすぎます。 (request too large)".into())

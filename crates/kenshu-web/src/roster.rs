@@ -1,0 +1,167 @@
+//! Roster import in the browser (portal admin, chief officer): upload, see the dry run, apply
+//! exactly what was previewed.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{DefaultBodyLimit, Multipart, State};
+use axum::response::Response;
+use kenshu_db::roster::ImportReport;
+use serde::Deserialize;
+use uuid::Uuid;
+
+use crate::i18n::{Catalogue, JA};
+use crate::page::{Chrome, render};
+use crate::policy::Action;
+use crate::session::CurrentUser;
+use crate::{AppError, AppState};
+
+/// Largest roster accepted: 100,000 staff take about 12 MB.
+pub const MAX_UPLOAD: usize = 64 * 1024 * 1024;
+
+pub fn body_limit() -> DefaultBodyLimit {
+    DefaultBodyLimit::max(MAX_UPLOAD)
+}
+
+/// A report section with its Japanese title.
+pub struct Section {
+    pub key: &'static str,
+    pub title: &'static str,
+    pub total: usize,
+    pub lines: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "roster/index.html")]
+struct RosterPage {
+    chrome: Chrome,
+    t: &'static Catalogue,
+    report: Option<ImportReport>,
+    sections: Vec<Section>,
+    file_name: String,
+    upload: Option<Uuid>,
+}
+
+fn title(key: &str) -> &'static str {
+    match key {
+        "new_divisions" => JA.roster_new_divisions,
+        "changed_divisions" => JA.roster_changed_divisions,
+        "new_staff" => JA.roster_new_staff,
+        "transfers" => JA.roster_transfers,
+        "leavers" => JA.roster_leavers,
+        "changed" => JA.roster_changed,
+        _ => JA.roster_errors,
+    }
+}
+
+fn page(
+    user: &CurrentUser,
+    report: Option<ImportReport>,
+    file_name: String,
+    upload: Option<Uuid>,
+) -> Result<Response, AppError> {
+    let sections = report
+        .iter()
+        .flat_map(|r| &r.sections)
+        .map(|s| Section {
+            key: s.key,
+            title: title(s.key),
+            total: s.total,
+            lines: s.lines.clone(),
+        })
+        .collect();
+    render(&RosterPage {
+        chrome: Chrome::for_user(user, JA.roster_title),
+        t: &JA,
+        report,
+        sections,
+        file_name,
+        upload,
+    })
+}
+
+pub async fn index(user: CurrentUser) -> Result<Response, AppError> {
+    user.require(Action::ImportRoster)?;
+    page(&user, None, String::new(), None)
+}
+
+/// Stores the upload and shows its dry run.
+pub async fn preview(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    mut form: Multipart,
+) -> Result<Response, AppError> {
+    user.require(Action::ImportRoster)?;
+    let (mut file, mut name, mut complete) = (None, String::new(), false);
+    while let Some(field) = form
+        .next_field()
+        .await
+        .map_err(|e| AppError::BadRequest(format!("{}: {e}", JA.roster_file)))?
+    {
+        match field.name() {
+            Some("file") => {
+                name = field.file_name().unwrap_or("roster.csv").to_string();
+                file = Some(
+                    field
+                        .bytes()
+                        .await
+                        .map_err(|e| AppError::BadRequest(format!("{}: {e}", JA.roster_file)))?,
+                );
+            }
+            Some("complete") => complete = true,
+            _ => {}
+        }
+    }
+    let Some(file) = file.filter(|f| !f.is_empty()) else {
+        return Err(AppError::BadRequest(JA.roster_no_file.into()));
+    };
+    let inst = user.session.institution_id;
+    let mut tx = state.pool.begin().await?;
+    let id = kenshu_db::roster::stage(&mut tx, inst, &name, &file, complete, user.session.user_id)
+        .await?;
+    let report = kenshu_db::roster::import(
+        &mut tx,
+        inst,
+        file.to_vec(),
+        complete,
+        kenshu_core::japan_today(),
+        false,
+    )
+    .await?;
+    tx.commit().await?;
+    let applicable = report.errors == 0 && !report.noop;
+    page(&user, Some(report), name, applicable.then_some(id))
+}
+
+#[derive(Deserialize)]
+pub struct ApplyForm {
+    upload: Uuid,
+}
+
+/// Applies a previewed upload, all or nothing.
+pub async fn apply(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Form(f): Form<ApplyForm>,
+) -> Result<Response, AppError> {
+    user.require(Action::ImportRoster)?;
+    let inst = user.session.institution_id;
+    let mut tx = state.pool.begin().await?;
+    let (name, content, complete) = kenshu_db::roster::staged(&mut tx, inst, f.upload)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let report = kenshu_db::roster::import(
+        &mut tx,
+        inst,
+        content,
+        complete,
+        kenshu_core::japan_today(),
+        true,
+    )
+    .await?;
+    if report.applied {
+        kenshu_db::roster::mark_applied(&mut tx, inst, f.upload).await?;
+        tx.commit().await?;
+        tracing::info!(summary = %report.summary, "roster imported");
+    }
+    page(&user, Some(report), name, None)
+}

@@ -3,6 +3,7 @@
 
 pub mod assignment;
 pub mod content;
+pub mod designation_csv;
 pub mod fiscal_year;
 pub mod grading;
 pub mod my_number;

@@ -163,3 +163,52 @@ pub async fn holder_division(
     .fetch_optional(conn)
     .await
 }
+
+/// Imports designations from parsed CSV rows: every person must exist; a row identical to a
+/// stored designation (same person, kind and start) is left as it is. Returns (added,
+/// unchanged, errors); with errors the caller must not commit.
+pub async fn import(
+    conn: &mut PgConnection,
+    institution_id: Uuid,
+    rows: &[kenshu_core::designation_csv::DesignationRow],
+    by: Option<Uuid>,
+) -> Result<(usize, usize, Vec<kenshu_core::roster::RowError>), sqlx::Error> {
+    let (mut added, mut unchanged, mut errors) = (0, 0, Vec::new());
+    for r in rows {
+        let Some((user_id, division, _)) =
+            crate::users::by_login(&mut *conn, institution_id, &r.employee_number).await?
+        else {
+            errors.push(kenshu_core::roster::RowError {
+                line: r.line,
+                column: "職員番号".into(),
+                message: format!("no person with employee number {} in the portal; import the roster first or correct it", r.employee_number),
+            });
+            continue;
+        };
+        let exists = sqlx::query_scalar!(
+            r#"select exists(select 1 from designations where institution_id = $1 and user_id = $2 and kind = $3 and valid_from = $4) as "e!""#,
+            institution_id,
+            user_id,
+            r.kind.as_str(),
+            r.from
+        )
+        .fetch_one(&mut *conn)
+        .await?;
+        if exists {
+            unchanged += 1;
+            continue;
+        }
+        let new = NewDesignation {
+            user_id,
+            kind: r.kind,
+            division_id: Some(division),
+            valid_from: r.from,
+            valid_to: r.to,
+            note: r.note.as_deref(),
+            created_by: by,
+        };
+        add(&mut *conn, institution_id, &new).await?;
+        added += 1;
+    }
+    Ok((added, unchanged, errors))
+}

@@ -88,6 +88,14 @@ enum ImportCommand {
         )]
         public_url: String,
     },
+    /// Import designations (職員番号, 指定, 開始日, 終了日, 備考); all or nothing.
+    Designations {
+        file: PathBuf,
+        #[arg(long)]
+        institution: String,
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -222,6 +230,15 @@ fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
+        Command::Import(ImportCommand::Designations {
+            file,
+            institution,
+            dry_run,
+        }) => {
+            let db = database::open(&cli.data_dir, 2).await?;
+            database::migrate(&db).await?;
+            roster::import_designations(&db.pool, &file, &institution, dry_run).await
+        }
         Command::Gen(GenCommand::Roster {
             staff,
             divisions,

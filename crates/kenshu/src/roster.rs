@@ -122,6 +122,55 @@ pub async fn import_staff(pool: &PgPool, args: ImportArgs<'_>) -> anyhow::Result
     Ok(())
 }
 
+/// `kenshu import designations`: prints every bad row; the last line reads
+/// `new=N unchanged=N errors=N`.
+pub async fn import_designations(
+    pool: &PgPool,
+    file: &Path,
+    institution: &str,
+    dry_run: bool,
+) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let parsed = kenshu_core::roster::decode(bytes)
+        .and_then(|d| kenshu_core::designation_csv::parse(&d.text));
+    let (rows, mut errors) = match parsed {
+        Ok(p) => p,
+        Err(e) => {
+            writeln!(out, "{}: {e}", file.display())?;
+            writeln!(out, "new=0 unchanged=0 errors=1")?;
+            return Err(Refused.into());
+        }
+    };
+    let mut tx = pool.begin().await?;
+    let inst = kenshu_db::institutions::find_by_code(&mut tx, institution)
+        .await?
+        .with_context(|| format!("no institution with code '{institution}'"))?;
+    let (added, unchanged, mut missing) =
+        kenshu_db::designations::import(&mut tx, inst.id, &rows, None).await?;
+    errors.append(&mut missing);
+    errors.sort_by_key(|e| e.line);
+    for e in &errors {
+        writeln!(out, "{e}")?;
+    }
+    let summary = format!("new={added} unchanged={unchanged} errors={}", errors.len());
+    if !errors.is_empty() {
+        writeln!(
+            out,
+            "nothing was written: fix the rows above and import again"
+        )?;
+        writeln!(out, "{summary}")?;
+        return Err(Refused.into());
+    }
+    if dry_run {
+        writeln!(out, "dry run: nothing was written")?;
+    } else {
+        tx.commit().await?;
+    }
+    writeln!(out, "{summary}")?;
+    Ok(())
+}
+
 fn link_url(public_url: &str, token: &str) -> String {
     format!("{}/welcome/{token}", public_url.trim_end_matches('/'))
 }

@@ -29,6 +29,11 @@ async fn a_plan_that_is_not_approved_assigns_nothing() {
 async fn a_newcomer_who_arrives_after_the_period_started_is_flagged_with_their_own_deadline() {
     let app = TestApp::spawn().await;
     user(app.pool(), "newcomer", Role::Staff).await;
+    sqlx::query("update users set hired_on = $1 where login_id = 'newcomer'")
+        .bind(kenshu_core::japan_today())
+        .execute(app.pool())
+        .await
+        .unwrap();
     let fy = FiscalYear::of(kenshu_core::japan_today());
     // Move the plan's period so that it started before the person arrived (today).
     sqlx::query("update plan_courses set starts_on = $1, deadline = $2, retake_until = $3")

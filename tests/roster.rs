@@ -334,24 +334,46 @@ async fn designations_import_from_csv_all_or_nothing_and_again_changes_nothing()
     let run = |csv: &str, extra: &[&str]| {
         let path = file(csv.as_bytes());
         let p = path.to_string_lossy().to_string();
-        let mut args = vec!["import", "designations", p.as_str(), "--institution", "city"];
+        let mut args = vec![
+            "import",
+            "designations",
+            p.as_str(),
+            "--institution",
+            "city",
+        ];
         args.extend_from_slice(extra);
         let out = kenshu(&url, &args, None);
         (out.status.success(), text(&out))
     };
     let bad = "職員番号,指定,開始日,終了日,備考\n1001,事務取扱担当者,2025-04-01,,\n9999,事務取扱担当者,2025-04-01,,\n";
     let (ok, out) = run(bad, &[]);
-    assert!(!ok && out.contains("line 3, column 職員番号: no person with employee number 9999"), "{out}");
-    assert!(out.trim_end().ends_with("new=1 unchanged=0 errors=1"), "{out}");
-    assert_eq!(count(&db, "select count(*) from designations").await, 0, "nothing written");
+    assert!(
+        !ok && out.contains("line 3, column 職員番号: no person with employee number 9999"),
+        "{out}"
+    );
+    assert!(
+        out.trim_end().ends_with("new=1 unchanged=0 errors=1"),
+        "{out}"
+    );
+    assert_eq!(
+        count(&db, "select count(*) from designations").await,
+        0,
+        "nothing written"
+    );
 
     let good = "職員番号,指定,開始日,終了日,備考\n1001,事務取扱担当者,2025-04-01,,\n1002,事務取扱担当者,2026-01-05,2026-01-31,繁忙期の応援\n1003,特定個人情報ファイル取扱者,2025-04-01,,\n";
     let (ok, out) = run(good, &["--dry-run"]);
     assert!(ok && out.contains("dry run"), "{out}");
     assert_eq!(count(&db, "select count(*) from designations").await, 0);
     let (ok, out) = run(good, &[]);
-    assert!(ok && out.trim_end().ends_with("new=3 unchanged=0 errors=0"), "{out}");
+    assert!(
+        ok && out.trim_end().ends_with("new=3 unchanged=0 errors=0"),
+        "{out}"
+    );
     let (ok, out) = run(good, &[]);
-    assert!(ok && out.trim_end().ends_with("new=0 unchanged=3 errors=0"), "{out}");
+    assert!(
+        ok && out.trim_end().ends_with("new=0 unchanged=3 errors=0"),
+        "{out}"
+    );
     assert_eq!(count(&db, "select count(*) from designations").await, 3);
 }

@@ -200,8 +200,9 @@ pub async fn facts(
     let row = sqlx::query!(
         r#"select u.role, u.left_on, u.hired_on,
                   (select max(p.valid_from) from placements p
-                    where p.institution_id = u.institution_id and p.user_id = u.id and p.valid_from <= $3) as arrived_on,
-                  (u.created_at at time zone 'Asia/Tokyo')::date as "created_on!",
+                    where p.institution_id = u.institution_id and p.user_id = u.id and p.valid_from <= $3
+                      and exists (select 1 from placements q where q.institution_id = p.institution_id
+                                  and q.user_id = p.user_id and q.valid_from < p.valid_from)) as transferred_on,
                   coalesce((select json_agg(json_build_array(d.kind, d.valid_from, d.valid_to))
                             from designations d where d.institution_id = u.institution_id and d.user_id = u.id), '[]'::json)
                      as "designations!: Json<Vec<(String, String, Option<String>)>>"
@@ -214,7 +215,10 @@ pub async fn facts(
     .await?;
     Ok(row.map(|r| PersonFacts {
         role: r.role.parse().unwrap_or(Role::Staff),
-        arrived_on: r.arrived_on.or(r.hired_on).unwrap_or(r.created_on),
+        // Arrival is the hire date or the start of a later placement (a transfer in). An
+        // account's creation date says nothing: people loaded without a hire date are not
+        // newcomers.
+        arrived_on: r.hired_on.max(r.transferred_on).unwrap_or(Date::MIN),
         left_on: r.left_on,
         designations: r
             .designations

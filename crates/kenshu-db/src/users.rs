@@ -265,3 +265,117 @@ pub async fn by_login(
     .await?
     .map(|r| (r.id, r.division_id, r.name)))
 }
+
+/// Moves a person to another division from `on`: the current placement ends the day before.
+pub async fn transfer(
+    conn: &mut PgConnection,
+    institution_id: Uuid,
+    user_id: Uuid,
+    division_id: Uuid,
+    on: time::Date,
+) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "update placements set valid_to = $3 - 1
+         where institution_id = $1 and user_id = $2 and valid_to is null and valid_from < $3",
+        institution_id,
+        user_id,
+        on
+    )
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query!(
+        "insert into placements (institution_id, user_id, valid_from, division_id) values ($1, $2, $3, $4)
+         on conflict (institution_id, user_id, valid_from) do update set division_id = excluded.division_id, valid_to = null",
+        institution_id,
+        user_id,
+        on,
+        division_id
+    )
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query!(
+        "update users set division_id = $3 where institution_id = $1 and id = $2",
+        institution_id,
+        user_id,
+        division_id
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Records that a person left on `on`: disabled, never deleted.
+pub async fn leave(
+    conn: &mut PgConnection,
+    institution_id: Uuid,
+    user_id: Uuid,
+    on: time::Date,
+) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "update users set status = 'left', active = false, left_on = $3 where institution_id = $1 and id = $2",
+        institution_id,
+        user_id,
+        on
+    )
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query!(
+        "update placements set valid_to = greatest(valid_from, $3) where institution_id = $1 and user_id = $2 and valid_to is null",
+        institution_id,
+        user_id,
+        on
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Sets where a person arrived from (hire date and first placement), for people created
+/// with a history, such as the demo's.
+pub async fn set_arrival(
+    conn: &mut PgConnection,
+    institution_id: Uuid,
+    user_id: Uuid,
+    on: time::Date,
+) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "update users set hired_on = $3 where institution_id = $1 and id = $2",
+        institution_id,
+        user_id,
+        on
+    )
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query!(
+        "update placements set valid_from = $3 where institution_id = $1 and user_id = $2 and valid_to is null",
+        institution_id,
+        user_id,
+        on
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Dates everyone's hire and first placement back to `on` (for seeded institutions).
+pub async fn backdate_all(
+    conn: &mut PgConnection,
+    institution_id: Uuid,
+    on: time::Date,
+) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "update users set hired_on = $2 where institution_id = $1",
+        institution_id,
+        on
+    )
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query!(
+        "update placements set valid_from = $2 where institution_id = $1",
+        institution_id,
+        on
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}

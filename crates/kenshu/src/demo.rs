@@ -86,6 +86,7 @@ async fn create(pool: &PgPool) -> anyhow::Result<()> {
         accounts.push((format!("staff{n:02}"), name, (n - 1) % 3, Role::Staff));
     }
     let mut chief = None;
+    let mut ids = std::collections::HashMap::new();
     for (login, name, division, role) in &accounts {
         let email = format!("{login}@demo.example.jp");
         let user = kenshu_db::users::NewUser {
@@ -99,12 +100,154 @@ async fn create(pool: &PgPool) -> anyhow::Result<()> {
             must_change_password: false,
         };
         let id = kenshu_db::users::create(&mut tx, &user).await?;
+        ids.insert(login.clone(), id);
         if *role == Role::ChiefOfficer {
             chief = Some(id);
         }
     }
     let fy = kenshu_core::FiscalYear::of(kenshu_core::japan_today());
     kenshu_db::plans::create_standard(&mut tx, inst, fy, true, chief).await?;
+    history(&mut tx, inst, fy, &divisions, &ids, &hash).await?;
     tx.commit().await?;
+    Ok(())
+}
+
+/// A realistic year so far: some have finished, some are part-way, some are late; a newcomer
+/// arrived last week, one person moved division in October, one left.
+async fn history(
+    tx: &mut kenshu_db::PgConnection,
+    inst: uuid::Uuid,
+    fy: kenshu_core::FiscalYear,
+    divisions: &[uuid::Uuid],
+    ids: &std::collections::HashMap<String, uuid::Uuid>,
+    hash: &str,
+) -> anyhow::Result<()> {
+    use kenshu_core::plan::DesignationKind;
+    use kenshu_db::designations::NewDesignation;
+    use kenshu_db::progress::{Learner, complete, mark_read};
+    use time::Duration;
+    let today = kenshu_core::japan_today();
+    let id = |login: &str| ids.get(login).copied().context("demo account missing");
+    // Half a year in, the clerk course was due at the end of September: those who have not
+    // finished it are overdue.
+    let september = time::Date::from_calendar_date(fy.0, time::Month::September, 30)?;
+    if today > september {
+        sqlx::query("update plan_courses set deadline = $2 where institution_id = $1 and course_code = 'clerk'")
+            .bind(inst)
+            .bind(september)
+            .execute(&mut *tx)
+            .await?;
+    }
+    kenshu_db::users::backdate_all(
+        tx,
+        inst,
+        time::Date::from_calendar_date(2015, time::Month::April, 1)?,
+    )
+    .await?;
+    let mut versions = std::collections::HashMap::new();
+    for code in ["clerk", "cybersecurity", "final-test"] {
+        let v = kenshu_db::content::current_version(tx, code)
+            .await?
+            .context("course content missing")?;
+        versions.insert(code, v);
+    }
+    for n in 1..=30usize {
+        let login = format!("staff{n:02}");
+        let who = Learner {
+            institution_id: inst,
+            user_id: id(&login)?,
+            fiscal_year: fy,
+        };
+        if n <= 9 {
+            kenshu_db::designations::add(
+                tx,
+                inst,
+                &NewDesignation {
+                    user_id: who.user_id,
+                    kind: if n % 3 == 0 {
+                        DesignationKind::FileHandler
+                    } else {
+                        DesignationKind::Clerk
+                    },
+                    division_id: Some(divisions[(n - 1) % 3]),
+                    valid_from: fy.start(),
+                    valid_to: None,
+                    note: None,
+                    created_by: None,
+                },
+            )
+            .await?;
+        }
+        match n {
+            1..=10 => {
+                complete(tx, who, "clerk", versions["clerk"], Some((4, 4)), None).await?;
+                complete(
+                    tx,
+                    who,
+                    "cybersecurity",
+                    versions["cybersecurity"],
+                    Some((3, 3)),
+                    None,
+                )
+                .await?;
+                complete(
+                    tx,
+                    who,
+                    "final-test",
+                    versions["final-test"],
+                    Some((9 + (n % 2) as i32, 10)),
+                    None,
+                )
+                .await?;
+            }
+            11..=18 => {
+                for slug in ["system-overview", "safety-measures-1"] {
+                    mark_read(tx, who, "clerk", slug, versions["clerk"]).await?;
+                }
+                if n <= 14 {
+                    complete(
+                        tx,
+                        who,
+                        "cybersecurity",
+                        versions["cybersecurity"],
+                        Some((2, 3)),
+                        None,
+                    )
+                    .await?;
+                }
+            }
+            _ => {}
+        }
+    }
+    kenshu_db::users::set_arrival(tx, inst, id("staff25")?, today - Duration::days(7)).await?;
+    let october = time::Date::from_calendar_date(fy.0, time::Month::October, 1)?;
+    if today >= october {
+        kenshu_db::users::transfer(tx, inst, id("staff26")?, divisions[1], october).await?;
+    }
+    // Someone who left in October stays in every report.
+    let leaver = kenshu_db::users::NewUser {
+        institution_id: inst,
+        login_id: "staff31",
+        email: None,
+        name: "退職 太郎",
+        division_id: divisions[2],
+        role: Role::Staff,
+        password_hash: hash,
+        must_change_password: false,
+    };
+    let gone = kenshu_db::users::create(tx, &leaver).await?;
+    let who = Learner {
+        institution_id: inst,
+        user_id: gone,
+        fiscal_year: fy,
+    };
+    complete(tx, who, "clerk", versions["clerk"], Some((3, 4)), None).await?;
+    kenshu_db::users::leave(
+        tx,
+        inst,
+        gone,
+        (october - Duration::days(1)).max(fy.start()),
+    )
+    .await?;
     Ok(())
 }

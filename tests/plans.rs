@@ -262,3 +262,57 @@ async fn the_chief_officer_approves_a_drafted_plan_and_prints_the_plan_document(
         Some(format!("/plans?fy={next}&error=exists"))
     );
 }
+
+#[tokio::test]
+async fn a_draft_plan_is_tailored_course_by_course_and_locked_once_approved() {
+    let app = TestApp::spawn().await;
+    user(app.pool(), "chief", Role::ChiefOfficer).await;
+    let next = FiscalYear::of(kenshu_core::japan_today()).0 + 1;
+    let fy = next.to_string();
+    let mut c = app.signed_in("chief").await;
+    c.get(&format!("/plans?fy={fy}")).await;
+    c.post("/plans", &[("fy", &fy), ("from", "standard")]).await;
+    let page = c.get(&format!("/plans?fy={fy}")).await;
+    assert!(page.body.contains("id=\"edit-clerk\""), "{}", page.body);
+
+    let clerk = format!("/plans/{fy}/courses/clerk");
+    let none = c.post(&clerk, &[("starts_on", &format!("{next}-04-01")), ("deadline", &format!("{next}-09-30"))]).await;
+    assert_eq!(none.status, 400);
+    assert!(none.body.contains("対象者を1つ以上"));
+    let backwards = c
+        .post(&clerk, &[("audience", "clerk"), ("starts_on", &format!("{next}-10-01")), ("deadline", &format!("{next}-09-30"))])
+        .await;
+    assert!(backwards.body.contains("期限は開始日以降"));
+    let ok = c
+        .post(
+            &clerk,
+            &[
+                ("audience", "clerk"),
+                ("audience", "file_handler"),
+                ("starts_on", &format!("{next}-04-01")),
+                ("deadline", &format!("{next}-09-30")),
+                ("retake_until", &format!("{}-01-31", next + 1)),
+            ],
+        )
+        .await;
+    assert_eq!(ok.status, 303);
+    c.post(&format!("/plans/{fy}/courses/protection-officer/remove"), &[]).await;
+    c.post(&format!("/plans/{fy}/details"), &[("purpose", "目的を改めた"), ("method", "集合研修も行う"), ("newcomer_days", "45")]).await;
+
+    let mut conn = app.pool().acquire().await.unwrap();
+    let (inst,): (uuid::Uuid,) = sqlx::query_as("select id from institutions").fetch_one(&mut *conn).await.unwrap();
+    let plan = kenshu_db::plans::plan(&mut conn, inst, FiscalYear(next)).await.unwrap().unwrap();
+    let codes: Vec<&str> = plan.plan.courses.iter().map(|c| c.code.as_str()).collect();
+    assert_eq!(codes, ["clerk", "cybersecurity", "final-test"]);
+    assert_eq!(
+        plan.plan.courses[0].audience,
+        vec![Target::Designated(DesignationKind::Clerk), Target::Designated(DesignationKind::FileHandler)]
+    );
+    assert_eq!(plan.plan.courses[0].deadline.to_string(), format!("{next}-09-30"));
+    assert_eq!((plan.purpose.as_str(), plan.plan.newcomer_days), ("目的を改めた", 45));
+
+    c.post(&format!("/plans/{fy}/approve"), &[]).await;
+    let locked = c.post(&format!("/plans/{fy}/courses/protection-officer/remove"), &[]).await;
+    assert_eq!(locked.status, 400);
+    assert!(locked.body.contains("承認済みの計画は変更できません"));
+}

@@ -291,3 +291,77 @@ pub async fn officers(
         .map(|r| (r.role, r.name, r.division))
         .collect())
 }
+
+/// Adds or replaces one course of a draft plan; false when the plan is not a draft.
+pub async fn put_course(
+    conn: &mut PgConnection,
+    institution_id: Uuid,
+    plan_id: Uuid,
+    c: &PlanCourse,
+) -> Result<bool, sqlx::Error> {
+    let audience: Vec<String> = c.audience.iter().map(|t| t.as_str().to_string()).collect();
+    Ok(sqlx::query!(
+        "insert into plan_courses (institution_id, plan_id, course_code, audience, starts_on, deadline, retake_until)
+         select $1, $2, $3, $4, $5, $6, $7 from training_plans
+         where institution_id = $1 and id = $2 and status = 'draft'
+         on conflict (institution_id, plan_id, course_code) do update
+         set audience = excluded.audience, starts_on = excluded.starts_on, deadline = excluded.deadline,
+             retake_until = excluded.retake_until",
+        institution_id,
+        plan_id,
+        c.code,
+        &audience,
+        c.starts_on,
+        c.deadline,
+        c.retake_until
+    )
+    .execute(conn)
+    .await?
+    .rows_affected()
+        == 1)
+}
+
+/// Removes a course from a draft plan.
+pub async fn remove_course(
+    conn: &mut PgConnection,
+    institution_id: Uuid,
+    plan_id: Uuid,
+    code: &str,
+) -> Result<bool, sqlx::Error> {
+    Ok(sqlx::query!(
+        "delete from plan_courses c using training_plans p
+         where c.institution_id = $1 and c.plan_id = $2 and c.course_code = $3
+           and p.institution_id = c.institution_id and p.id = c.plan_id and p.status = 'draft'",
+        institution_id,
+        plan_id,
+        code
+    )
+    .execute(conn)
+    .await?
+    .rows_affected()
+        == 1)
+}
+
+/// Sets the purpose, method and newcomer days of a draft plan.
+pub async fn put_details(
+    conn: &mut PgConnection,
+    institution_id: Uuid,
+    plan_id: Uuid,
+    purpose: &str,
+    method: &str,
+    newcomer_days: i32,
+) -> Result<bool, sqlx::Error> {
+    Ok(sqlx::query!(
+        "update training_plans set purpose = $3, method = $4, newcomer_days = $5
+         where institution_id = $1 and id = $2 and status = 'draft'",
+        institution_id,
+        plan_id,
+        purpose,
+        method,
+        newcomer_days
+    )
+    .execute(conn)
+    .await?
+    .rows_affected()
+        == 1)
+}

@@ -4,6 +4,15 @@
 /// One language's strings.
 #[derive(Debug)]
 pub struct Catalogue {
+    pub plan_starts_on: &'static str,
+    pub plan_add_course: &'static str,
+    pub plan_remove: &'static str,
+    pub plan_save: &'static str,
+    pub plan_edit: &'static str,
+    pub plan_newcomer_fix: &'static str,
+    pub plan_dates_fix: &'static str,
+    pub plan_audience_fix: &'static str,
+    pub plan_locked: &'static str,
     pub roster_columns: &'static str,
     pub roster_preview: &'static str,
     pub roster_complete: &'static str,
@@ -181,6 +190,15 @@ pub struct Catalogue {
 
 /// The Japanese catalogue.
 pub static JA: Catalogue = Catalogue {
+    plan_starts_on: "開始日",
+    plan_add_course: "研修を追加する",
+    plan_remove: "計画から外す",
+    plan_save: "保存",
+    plan_edit: "計画を編集する（起案中）",
+    plan_newcomer_fix: "個別研修の日数は1〜365の数で入力してください。",
+    plan_dates_fix: "期限は開始日以降、再受講期限は期限以降にしてください。",
+    plan_audience_fix: "対象者を1つ以上選んでください。",
+    plan_locked: "承認済みの計画は変更できません。",
     roster_columns: "列: 職員番号, 氏名, 氏名カナ, メールアドレス, 所属コード, 所属名, 上位所属コード, 雇用形態, 採用日, 在職状況, 異動日（必須は職員番号・氏名・所属コード・所属名）。パスワードはCSVに含めません。",
     roster_preview: "取込内容を確認する",
     roster_complete: "このファイルは全職員を含む（載っていない職員は退職として扱う）",

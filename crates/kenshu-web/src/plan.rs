@@ -8,6 +8,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use kenshu_core::FiscalYear;
 use kenshu_core::fiscal_year::japanese_date;
 use kenshu_core::people::Role;
+use kenshu_core::plan::{DesignationKind, Target};
+use kenshu_core::roster::parse_date;
 use kenshu_db::plans::PlanRecord;
 use serde::Deserialize;
 
@@ -73,6 +75,8 @@ struct PlanPage {
     fy_label: String,
     plan: Option<PlanRecord>,
     lines: Vec<CourseLine>,
+    edit: Vec<EditLine>,
+    addable: Vec<(String, String)>,
     approved_at: String,
     may_draft: bool,
     may_approve: bool,
@@ -92,7 +96,26 @@ pub async fn index(
         Some(p) => lines(&state, &mut conn, p).await?,
         None => Vec::new(),
     };
+    let may_draft = user.may(Action::DraftPlan);
+    let (edit, addable) = match &plan {
+        Some(p) if may_draft && !p.plan.approved => {
+            let mut addable = Vec::new();
+            for v in kenshu_db::content::versions(&mut conn)
+                .await?
+                .into_iter()
+                .filter(|v| v.current)
+            {
+                if !p.plan.courses.iter().any(|c| c.code == v.course_code) {
+                    addable.push((v.course_code, v.title));
+                }
+            }
+            (edit_lines(p, &lines), addable)
+        }
+        _ => (Vec::new(), Vec::new()),
+    };
     render(&PlanPage {
+        edit,
+        addable,
         chrome: Chrome::for_user(&user, JA.plan_title),
         t: &JA,
         fy,
@@ -104,7 +127,7 @@ pub async fn index(
             .unwrap_or_default(),
         plan,
         lines,
-        may_draft: user.may(Action::DraftPlan),
+        may_draft,
         may_approve: user.may(Action::ApprovePlan),
         error: match q.error.as_deref() {
             Some("no-previous") => Some(JA.plan_no_previous),
@@ -224,4 +247,161 @@ pub async fn document(
         lines,
         officers,
     })
+}
+
+/// One course line of a draft plan, as its edit form shows it.
+pub struct EditLine {
+    pub code: String,
+    pub title: String,
+    pub audience: Vec<(&'static str, &'static str, bool)>,
+    pub starts_on: String,
+    pub deadline: String,
+    pub retake_until: String,
+}
+
+pub fn edit_lines(plan: &PlanRecord, lines: &[CourseLine]) -> Vec<EditLine> {
+    plan.plan
+        .courses
+        .iter()
+        .zip(lines)
+        .map(|(c, l)| EditLine {
+            code: c.code.clone(),
+            title: l.title.clone(),
+            audience: std::iter::once(Target::Everyone)
+                .chain(DesignationKind::ALL.into_iter().map(Target::Designated))
+                .map(|t| (t.as_str(), t.label_ja(), c.audience.contains(&t)))
+                .collect(),
+            starts_on: c.starts_on.to_string(),
+            deadline: c.deadline.to_string(),
+            retake_until: c.retake_until.map(|d| d.to_string()).unwrap_or_default(),
+        })
+        .collect()
+}
+
+async fn draft_of(
+    state: &AppState,
+    user: &CurrentUser,
+    fy: i32,
+) -> Result<
+    (
+        kenshu_db::Transaction<'static, kenshu_db::Postgres>,
+        PlanRecord,
+    ),
+    AppError,
+> {
+    user.require(Action::DraftPlan)?;
+    let mut tx = state.pool.begin().await?;
+    let plan = kenshu_db::plans::plan(&mut tx, user.session.institution_id, FiscalYear(fy))
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if plan.plan.approved {
+        return Err(AppError::BadRequest(JA.plan_locked.into()));
+    }
+    Ok((tx, plan))
+}
+
+/// Saves one course of a draft: audience, period, deadline, re-attendance window.
+pub async fn put_course(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((fy, code)): Path<(i32, String)>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
+    let (mut tx, plan) = draft_of(&state, &user, fy).await?;
+    let get = |k: &str| {
+        fields
+            .iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.trim())
+            .unwrap_or("")
+    };
+    let audience: Vec<Target> = fields
+        .iter()
+        .filter(|(k, _)| k == "audience")
+        .filter_map(|(_, v)| Target::parse(v))
+        .collect();
+    if audience.is_empty() {
+        return Err(AppError::BadRequest(JA.plan_audience_fix.into()));
+    }
+    let date = |k: &str, label: &str| {
+        parse_date(get(k)).ok_or_else(|| AppError::BadRequest(format!("{label}: {}", JA.date_fix)))
+    };
+    let starts_on = date("starts_on", JA.plan_period)?;
+    let deadline = date("deadline", JA.deadline)?;
+    let retake_until = match get("retake_until") {
+        "" => None,
+        _ => Some(date("retake_until", JA.plan_retake)?),
+    };
+    if deadline < starts_on || retake_until.is_some_and(|r| r < deadline) {
+        return Err(AppError::BadRequest(JA.plan_dates_fix.into()));
+    }
+    if kenshu_db::content::current_version(&mut tx, &code)
+        .await?
+        .is_none()
+    {
+        return Err(AppError::NotFound);
+    }
+    let course = kenshu_core::plan::PlanCourse {
+        code,
+        audience,
+        starts_on,
+        deadline,
+        retake_until,
+    };
+    kenshu_db::plans::put_course(&mut tx, user.session.institution_id, plan.id, &course).await?;
+    tx.commit().await?;
+    Ok(Redirect::to(&format!("/plans?fy={fy}")).into_response())
+}
+
+pub async fn remove_course(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((fy, code)): Path<(i32, String)>,
+) -> Result<Response, AppError> {
+    let (mut tx, plan) = draft_of(&state, &user, fy).await?;
+    kenshu_db::plans::remove_course(&mut tx, user.session.institution_id, plan.id, &code).await?;
+    tx.commit().await?;
+    Ok(Redirect::to(&format!("/plans?fy={fy}")).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct DetailsForm {
+    purpose: String,
+    method: String,
+    newcomer_days: String,
+}
+
+pub async fn put_details(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(fy): Path<i32>,
+    Form(f): Form<DetailsForm>,
+) -> Result<Response, AppError> {
+    let (mut tx, plan) = draft_of(&state, &user, fy).await?;
+    let days: i32 = f
+        .newcomer_days
+        .trim()
+        .parse()
+        .ok()
+        .filter(|d| (1..=365).contains(d))
+        .ok_or_else(|| AppError::BadRequest(JA.plan_newcomer_fix.into()))?;
+    for (label, text) in [(JA.plan_purpose, &f.purpose), (JA.plan_method, &f.method)] {
+        if kenshu_core::my_number::contains_my_number(text) {
+            return Err(AppError::BadRequest(format!(
+                "{label}: {}",
+                JA.my_number_refused
+            )));
+        }
+    }
+    kenshu_db::plans::put_details(
+        &mut tx,
+        user.session.institution_id,
+        plan.id,
+        f.purpose.trim(),
+        f.method.trim(),
+        days,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Redirect::to(&format!("/plans?fy={fy}")).into_response())
 }

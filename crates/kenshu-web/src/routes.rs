@@ -50,6 +50,12 @@ pub fn app(state: AppState) -> Router {
         )
         .route("/roster/apply", post(roster::apply))
         .route("/plans/{fy}/approve", post(plan::approve))
+        .route("/plans/{fy}/details", post(plan::put_details))
+        .route("/plans/{fy}/courses/{code}", post(plan::put_course))
+        .route(
+            "/plans/{fy}/courses/{code}/remove",
+            post(plan::remove_course),
+        )
         .route("/plans/{fy}/document", get(plan::document))
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(

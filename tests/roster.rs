@@ -20,7 +20,7 @@ async fn city() -> (TestDb, String) {
     (db, url)
 }
 
-fn import(url: &str, path: &PathBuf, extra: &[&str]) -> (bool, String) {
+fn import(url: &str, path: &std::path::Path, extra: &[&str]) -> (bool, String) {
     let p = path.to_string_lossy().to_string();
     let mut args = vec!["import", "staff", p.as_str(), "--institution", "city"];
     args.extend_from_slice(extra);

@@ -276,11 +276,26 @@ async fn a_draft_plan_is_tailored_course_by_course_and_locked_once_approved() {
     assert!(page.body.contains("id=\"edit-clerk\""), "{}", page.body);
 
     let clerk = format!("/plans/{fy}/courses/clerk");
-    let none = c.post(&clerk, &[("starts_on", &format!("{next}-04-01")), ("deadline", &format!("{next}-09-30"))]).await;
+    let none = c
+        .post(
+            &clerk,
+            &[
+                ("starts_on", &format!("{next}-04-01")),
+                ("deadline", &format!("{next}-09-30")),
+            ],
+        )
+        .await;
     assert_eq!(none.status, 400);
     assert!(none.body.contains("対象者を1つ以上"));
     let backwards = c
-        .post(&clerk, &[("audience", "clerk"), ("starts_on", &format!("{next}-10-01")), ("deadline", &format!("{next}-09-30"))])
+        .post(
+            &clerk,
+            &[
+                ("audience", "clerk"),
+                ("starts_on", &format!("{next}-10-01")),
+                ("deadline", &format!("{next}-09-30")),
+            ],
+        )
         .await;
     assert!(backwards.body.contains("期限は開始日以降"));
     let ok = c
@@ -296,23 +311,55 @@ async fn a_draft_plan_is_tailored_course_by_course_and_locked_once_approved() {
         )
         .await;
     assert_eq!(ok.status, 303);
-    c.post(&format!("/plans/{fy}/courses/protection-officer/remove"), &[]).await;
-    c.post(&format!("/plans/{fy}/details"), &[("purpose", "目的を改めた"), ("method", "集合研修も行う"), ("newcomer_days", "45")]).await;
+    c.post(
+        &format!("/plans/{fy}/courses/protection-officer/remove"),
+        &[],
+    )
+    .await;
+    c.post(
+        &format!("/plans/{fy}/details"),
+        &[
+            ("purpose", "目的を改めた"),
+            ("method", "集合研修も行う"),
+            ("newcomer_days", "45"),
+        ],
+    )
+    .await;
 
     let mut conn = app.pool().acquire().await.unwrap();
-    let (inst,): (uuid::Uuid,) = sqlx::query_as("select id from institutions").fetch_one(&mut *conn).await.unwrap();
-    let plan = kenshu_db::plans::plan(&mut conn, inst, FiscalYear(next)).await.unwrap().unwrap();
+    let (inst,): (uuid::Uuid,) = sqlx::query_as("select id from institutions")
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
+    let plan = kenshu_db::plans::plan(&mut conn, inst, FiscalYear(next))
+        .await
+        .unwrap()
+        .unwrap();
     let codes: Vec<&str> = plan.plan.courses.iter().map(|c| c.code.as_str()).collect();
     assert_eq!(codes, ["clerk", "cybersecurity", "final-test"]);
     assert_eq!(
         plan.plan.courses[0].audience,
-        vec![Target::Designated(DesignationKind::Clerk), Target::Designated(DesignationKind::FileHandler)]
+        vec![
+            Target::Designated(DesignationKind::Clerk),
+            Target::Designated(DesignationKind::FileHandler)
+        ]
     );
-    assert_eq!(plan.plan.courses[0].deadline.to_string(), format!("{next}-09-30"));
-    assert_eq!((plan.purpose.as_str(), plan.plan.newcomer_days), ("目的を改めた", 45));
+    assert_eq!(
+        plan.plan.courses[0].deadline.to_string(),
+        format!("{next}-09-30")
+    );
+    assert_eq!(
+        (plan.purpose.as_str(), plan.plan.newcomer_days),
+        ("目的を改めた", 45)
+    );
 
     c.post(&format!("/plans/{fy}/approve"), &[]).await;
-    let locked = c.post(&format!("/plans/{fy}/courses/protection-officer/remove"), &[]).await;
+    let locked = c
+        .post(
+            &format!("/plans/{fy}/courses/protection-officer/remove"),
+            &[],
+        )
+        .await;
     assert_eq!(locked.status, 400);
     assert!(locked.body.contains("承認済みの計画は変更できません"));
 }

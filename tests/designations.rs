@@ -176,3 +176,74 @@ async fn ending_a_designation_keeps_its_history() {
         "the ended period stays visible"
     );
 }
+
+#[tokio::test]
+async fn an_officer_exempts_a_person_of_their_division_with_a_reason_and_the_person_sees_it() {
+    let app = TestApp::spawn().await;
+    user(app.pool(), "officer-a", Role::ProtectionOfficer).await;
+    user(app.pool(), "clerk-a", Role::Staff).await;
+    user_in(app.pool(), "clerk-b", Role::Staff, true, false).await;
+    let mut o = app.signed_in("officer-a").await;
+    let page = o.get("/people/clerk-a").await;
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body.contains("row-clerk") && page.body.contains("未受講"),
+        "{}",
+        page.body
+    );
+
+    let empty = o
+        .post(
+            "/people/clerk-a/exemptions",
+            &[("course", "cybersecurity"), ("reason", " ")],
+        )
+        .await;
+    assert_eq!(empty.status, 400);
+    let mynumber = o
+        .post(
+            "/people/clerk-a/exemptions",
+            &[("course", "cybersecurity"), ("reason", "123456789018")],
+        )
+        .await;
+    assert!(mynumber.body.contains("マイナンバー"));
+    let ok = o
+        .post(
+            "/people/clerk-a/exemptions",
+            &[("course", "cybersecurity"), ("reason", "長期療養のため")],
+        )
+        .await;
+    assert_eq!(ok.status, 303);
+    let page = o.get("/people/clerk-a").await;
+    assert!(
+        page.body.contains("長期療養のため") && page.body.contains("試験 officer-a"),
+        "who decided is shown"
+    );
+    assert!(page.body.contains("badge exempt"));
+
+    let mut p = app.signed_in("clerk-a").await;
+    let my = p.get("/my").await;
+    assert!(my.body.contains("免除"), "{}", my.body);
+
+    assert_eq!(
+        o.get("/people/clerk-b").await.status,
+        403,
+        "another division"
+    );
+    assert_eq!(
+        o.get("/people/nobody").await.status,
+        403,
+        "unknown looks the same as elsewhere"
+    );
+    let other = o
+        .post(
+            "/people/clerk-b/exemptions",
+            &[("course", "clerk"), ("reason", "x")],
+        )
+        .await;
+    assert_eq!(other.status, 403);
+    let n: i64 = sqlx::query_scalar("select count(*) from exemptions")
+        .fetch_one(app.pool())
+        .await
+        .unwrap();
+    assert_eq!(n, 1);
+}

@@ -4,6 +4,11 @@
 /// One language's strings.
 #[derive(Debug)]
 pub struct Catalogue {
+    pub exempt_course_fix: &'static str,
+    pub exempt_reason_fix: &'static str,
+    pub exempt_record: &'static str,
+    pub exempt_reason: &'static str,
+    pub exemptions: &'static str,
     pub plan_starts_on: &'static str,
     pub plan_add_course: &'static str,
     pub plan_remove: &'static str,
@@ -190,6 +195,11 @@ pub struct Catalogue {
 
 /// The Japanese catalogue.
 pub static JA: Catalogue = Catalogue {
+    exempt_course_fix: "この職員に今年度割り当てられている研修を選んでください。",
+    exempt_reason_fix: "免除の理由を500文字以内で入力してください。",
+    exempt_record: "免除を記録する",
+    exempt_reason: "免除の理由",
+    exemptions: "免除",
     plan_starts_on: "開始日",
     plan_add_course: "研修を追加する",
     plan_remove: "計画から外す",

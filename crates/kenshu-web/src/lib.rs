@@ -10,6 +10,7 @@ mod exam;
 mod health;
 pub mod i18n;
 mod page;
+mod person;
 mod plan;
 pub mod policy;
 mod roster;

@@ -40,13 +40,22 @@ pub async fn assignments(
     user: &CurrentUser,
     fy: FiscalYear,
 ) -> Result<(bool, Vec<Assignment>), AppError> {
+    assignments_of(conn, user.session.institution_id, user.session.user_id, fy).await
+}
+
+/// The same for anyone of the institution (an officer looking at a person).
+pub async fn assignments_of(
+    conn: &mut PgConnection,
+    institution_id: uuid::Uuid,
+    user_id: uuid::Uuid,
+    fy: FiscalYear,
+) -> Result<(bool, Vec<Assignment>), AppError> {
     let on = kenshu_core::japan_today().clamp(fy.start(), fy.end());
-    let s = &user.session;
-    let plan = kenshu_db::plans::plan(&mut *conn, s.institution_id, fy).await?;
+    let plan = kenshu_db::plans::plan(&mut *conn, institution_id, fy).await?;
     let Some(plan) = plan.filter(|p| p.plan.approved) else {
         return Ok((false, Vec::new()));
     };
-    let facts = kenshu_db::plans::facts(conn, s.institution_id, s.user_id, on).await?;
+    let facts = kenshu_db::plans::facts(conn, institution_id, user_id, on).await?;
     Ok((
         true,
         facts

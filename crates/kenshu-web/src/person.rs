@@ -1,0 +1,178 @@
+//! One person as their protection officer (or the chief officer) sees them: designations,
+//! assignments and statuses for the year, and exemptions with their reason and who decided.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use kenshu_core::assignment::{Progress, status};
+use kenshu_core::fiscal_year::japanese_date;
+use kenshu_core::my_number::contains_my_number;
+use kenshu_core::plan::DesignationKind;
+use kenshu_db::progress::{self, Learner};
+use serde::Deserialize;
+
+use crate::i18n::{Catalogue, JA};
+use crate::page::{Chrome, fiscal_year, jdate, render};
+use crate::policy::Action;
+use crate::session::CurrentUser;
+use crate::staff::{assignments_of, status_label};
+use crate::{AppError, AppState};
+
+pub struct Row {
+    pub code: String,
+    pub title: String,
+    pub status_key: &'static str,
+    pub status: &'static str,
+    pub deadline: String,
+    pub individual: bool,
+    pub done: bool,
+}
+
+#[derive(Template)]
+#[template(path = "person/show.html")]
+struct PersonPage {
+    chrome: Chrome,
+    t: &'static Catalogue,
+    login: String,
+    name: String,
+    fy_label: String,
+    rows: Vec<Row>,
+    designations: Vec<(&'static str, String)>,
+    exemptions: Vec<(String, String, String, String)>,
+}
+
+/// The person and their current division, 403 when outside the viewer's divisions.
+async fn person(
+    conn: &mut kenshu_db::PgConnection,
+    user: &CurrentUser,
+    login: &str,
+) -> Result<(uuid::Uuid, String), AppError> {
+    user.require(Action::ManageDesignations)?;
+    // Unknown people answer 403 like people elsewhere: nothing tells them apart.
+    let (id, division, name) = kenshu_db::users::by_login(conn, user.session.institution_id, login)
+        .await?
+        .ok_or(AppError::Forbidden)?;
+    user.require_division(Action::ManageDesignations, division)?;
+    Ok((id, name))
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(login): Path<String>,
+) -> Result<Response, AppError> {
+    let mut conn = state.pool.acquire().await?;
+    let (id, name) = person(&mut conn, &user, &login).await?;
+    let inst = user.session.institution_id;
+    let fy = fiscal_year(None);
+    let (_, assigned) = assignments_of(&mut conn, inst, id, fy).await?;
+    let codes: Vec<&str> = assigned.iter().map(|a| a.code.as_str()).collect();
+    let who = Learner {
+        institution_id: inst,
+        user_id: id,
+        fiscal_year: fy,
+    };
+    let today = kenshu_core::japan_today();
+    let rows = progress::summaries(&mut conn, who, &codes)
+        .await?
+        .into_iter()
+        .map(|s| {
+            let a = assigned.iter().find(|a| a.code == s.code);
+            let st = status(
+                Progress {
+                    completed: s.completion.as_ref().map(|c| c.method.as_str()),
+                    exempt: s.exempt,
+                    any_activity: s.sections_read > 0 || s.attempts > 0,
+                    deadline: a.map(|a| a.deadline),
+                },
+                today,
+            );
+            Row {
+                code: s.code,
+                title: s.title,
+                status_key: st.as_str(),
+                status: status_label(st),
+                deadline: a.map(|a| japanese_date(a.deadline)).unwrap_or_default(),
+                individual: a.is_some_and(|a| a.individual),
+                done: st.is_done(),
+            }
+        })
+        .collect();
+    let designations = kenshu_db::designations::for_person(&mut conn, inst, id)
+        .await?
+        .into_iter()
+        .map(|d| {
+            (
+                DesignationKind::parse(&d.kind)
+                    .map(DesignationKind::label_ja)
+                    .unwrap_or(""),
+                format!(
+                    "{} 〜 {}",
+                    japanese_date(d.valid_from),
+                    d.valid_to.map(japanese_date).unwrap_or_default()
+                ),
+            )
+        })
+        .collect();
+    let exemptions = kenshu_db::plans::exemptions(&mut conn, inst, id, fy)
+        .await?
+        .into_iter()
+        .map(|(c, reason, by, at)| (c, reason, by, jdate(at)))
+        .collect();
+    render(&PersonPage {
+        chrome: Chrome::for_user(&user, name.clone()),
+        t: &JA,
+        login,
+        name,
+        fy_label: fy.to_string(),
+        rows,
+        designations,
+        exemptions,
+    })
+}
+
+#[derive(Deserialize)]
+pub struct ExemptForm {
+    course: String,
+    reason: String,
+}
+
+/// Exempts a person from a course this year; the reason is required, and who decided is kept.
+pub async fn exempt(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(login): Path<String>,
+    Form(f): Form<ExemptForm>,
+) -> Result<Response, AppError> {
+    let mut tx = state.pool.begin().await?;
+    let (id, _) = person(&mut tx, &user, &login).await?;
+    let reason = f.reason.trim();
+    if reason.is_empty() || reason.chars().count() > 500 {
+        return Err(AppError::BadRequest(JA.exempt_reason_fix.into()));
+    }
+    if contains_my_number(reason) {
+        return Err(AppError::BadRequest(format!(
+            "{}: {}",
+            JA.exempt_reason, JA.my_number_refused
+        )));
+    }
+    let fy = fiscal_year(None);
+    let (_, assigned) = assignments_of(&mut tx, user.session.institution_id, id, fy).await?;
+    if !assigned.iter().any(|a| a.code == f.course) {
+        return Err(AppError::BadRequest(JA.exempt_course_fix.into()));
+    }
+    kenshu_db::plans::exempt(
+        &mut tx,
+        user.session.institution_id,
+        id,
+        &f.course,
+        fy,
+        reason,
+        user.session.user_id,
+    )
+    .await?;
+    tx.commit().await?;
+    tracing::info!(person = %id, course = %f.course, "exemption recorded");
+    Ok(Redirect::to(&format!("/people/{}", crate::error::url_escape(&login))).into_response())
+}

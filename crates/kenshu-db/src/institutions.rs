@@ -95,3 +95,32 @@ pub async fn divisions(
     .fetch_all(conn)
     .await
 }
+
+/// Divisions with how many active people each has, parents before children, for the tree.
+pub async fn tree(
+    conn: &mut PgConnection,
+    institution_id: Uuid,
+) -> Result<Vec<(Division, i64)>, sqlx::Error> {
+    let rows = sqlx::query!(
+        r#"select d.id, d.code, d.name, d.parent_id,
+                  (select count(*) from users u where u.institution_id = d.institution_id and u.division_id = d.id and u.status <> 'left') as "people!"
+           from divisions d where d.institution_id = $1 order by d.code"#,
+        institution_id
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            (
+                Division {
+                    id: r.id,
+                    code: r.code,
+                    name: r.name,
+                    parent_id: r.parent_id,
+                },
+                r.people,
+            )
+        })
+        .collect())
+}

@@ -4,6 +4,7 @@
 /// One language's strings.
 #[derive(Debug)]
 pub struct Catalogue {
+    pub roster_tree: &'static str,
     pub exempt_course_fix: &'static str,
     pub exempt_reason_fix: &'static str,
     pub exempt_record: &'static str,
@@ -195,6 +196,7 @@ pub struct Catalogue {
 
 /// The Japanese catalogue.
 pub static JA: Catalogue = Catalogue {
+    roster_tree: "組織（所属と在籍者数）",
     exempt_course_fix: "この職員に今年度割り当てられている研修を選んでください。",
     exempt_reason_fix: "免除の理由を500文字以内で入力してください。",
     exempt_record: "免除を記録する",

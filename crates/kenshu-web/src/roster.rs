@@ -39,6 +39,40 @@ struct RosterPage {
     sections: Vec<Section>,
     file_name: String,
     upload: Option<Uuid>,
+    tree: Vec<TreeLine>,
+}
+
+/// A division in the organisation tree, indented by depth.
+pub struct TreeLine {
+    pub depth: usize,
+    pub code: String,
+    pub name: String,
+    pub people: i64,
+}
+
+/// Orders divisions parent-first, depth-first (部 → 課 → 係).
+fn tree_lines(all: Vec<(kenshu_db::institutions::Division, i64)>) -> Vec<TreeLine> {
+    fn walk(
+        all: &[(kenshu_db::institutions::Division, i64)],
+        parent: Option<Uuid>,
+        depth: usize,
+        out: &mut Vec<TreeLine>,
+    ) {
+        for (d, n) in all.iter().filter(|(d, _)| d.parent_id == parent) {
+            out.push(TreeLine {
+                depth,
+                code: d.code.clone(),
+                name: d.name.clone(),
+                people: *n,
+            });
+            if depth < 16 {
+                walk(all, Some(d.id), depth + 1, out);
+            }
+        }
+    }
+    let mut out = Vec::with_capacity(all.len());
+    walk(&all, None, 0, &mut out);
+    out
 }
 
 fn title(key: &str) -> &'static str {
@@ -53,12 +87,16 @@ fn title(key: &str) -> &'static str {
     }
 }
 
-fn page(
+async fn page(
+    state: &AppState,
     user: &CurrentUser,
     report: Option<ImportReport>,
     file_name: String,
     upload: Option<Uuid>,
 ) -> Result<Response, AppError> {
+    let mut conn = state.pool.acquire().await?;
+    let tree =
+        tree_lines(kenshu_db::institutions::tree(&mut conn, user.session.institution_id).await?);
     let sections = report
         .iter()
         .flat_map(|r| &r.sections)
@@ -76,12 +114,13 @@ fn page(
         sections,
         file_name,
         upload,
+        tree,
     })
 }
 
-pub async fn index(user: CurrentUser) -> Result<Response, AppError> {
+pub async fn index(State(state): State<AppState>, user: CurrentUser) -> Result<Response, AppError> {
     user.require(Action::ImportRoster)?;
-    page(&user, None, String::new(), None)
+    page(&state, &user, None, String::new(), None).await
 }
 
 /// Stores the upload and shows its dry run.
@@ -129,7 +168,7 @@ pub async fn preview(
     .await?;
     tx.commit().await?;
     let applicable = report.errors == 0 && !report.noop;
-    page(&user, Some(report), name, applicable.then_some(id))
+    page(&state, &user, Some(report), name, applicable.then_some(id)).await
 }
 
 #[derive(Deserialize)]
@@ -163,5 +202,5 @@ pub async fn apply(
         tx.commit().await?;
         tracing::info!(summary = %report.summary, "roster imported");
     }
-    page(&user, Some(report), name, None)
+    page(&state, &user, Some(report), name, None).await
 }

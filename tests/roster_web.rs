@@ -63,7 +63,11 @@ async fn an_upload_shows_its_dry_run_and_applies_only_when_asked() {
     );
     assert_eq!(users(&app).await, before + 2);
     let tree = b.get("/roster").await;
-    assert!(tree.body.contains("id=\"tree\"") && tree.body.contains("<code>c</code> C課"), "{}", tree.body);
+    assert!(
+        tree.body.contains("id=\"tree\"") && tree.body.contains("<code>c</code> C課"),
+        "{}",
+        tree.body
+    );
     // Applying the same upload again finds nothing to do.
     let again = b.post("/roster/apply", &[("upload", &upload_id)]).await;
     assert!(

@@ -18,7 +18,7 @@ use uuid::Uuid;
 use crate::i18n::{Catalogue, JA};
 use crate::page::{Chrome, jtime, render};
 use crate::policy::Action;
-use crate::session::CurrentUser;
+use crate::session::{Conn, CurrentUser};
 use crate::staff::{course_for, learner};
 use crate::{AppError, AppState};
 
@@ -286,6 +286,7 @@ pub async fn submit(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(code): Path<String>,
+    Conn(mut conn): Conn,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
     user.require(Action::TakeTraining)?;
@@ -295,7 +296,7 @@ pub async fn submit(
         .find(|(k, _)| k == "attempt")
         .and_then(|(_, v)| Uuid::parse_str(v).ok())
         .ok_or_else(|| AppError::BadRequest(JA.attempt_missing.into()))?;
-    let mut tx = state.pool.begin().await?;
+    let mut tx = sqlx::Connection::begin(&mut *conn).await?;
     let (package, current) = course_for(&state, &mut tx, who, &code).await?;
     let test = package
         .test

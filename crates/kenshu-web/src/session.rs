@@ -12,6 +12,8 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use kenshu_core::people::Role;
 use kenshu_db::sessions::SessionUser;
+use sqlx::Postgres;
+use sqlx::pool::PoolConnection;
 
 use crate::{AppError, AppState};
 
@@ -44,16 +46,19 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 
 /// Loads the session and checks CSRF on every request that is not GET or HEAD.
 pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let mut held = None;
     let viewer = match cookie(req.headers(), SESSION_COOKIE) {
         Some(token) if !token.is_empty() => {
             let mut conn = match state.pool.acquire().await {
                 Ok(c) => c,
                 Err(e) => return AppError::from(e).into_response(),
             };
-            match kenshu_db::sessions::load(&mut conn, &token_hash(token)).await {
+            let loaded = match kenshu_db::sessions::load(&mut conn, &token_hash(token)).await {
                 Ok(s) => s.map(Arc::new),
                 Err(e) => return AppError::from(e).into_response(),
-            }
+            };
+            held = Some(conn);
+            loaded
         }
         _ => None,
     };
@@ -66,7 +71,35 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
         }
     };
     req.extensions_mut().insert(Viewer(viewer));
+    // The handler may take over this connection (the `Conn` extractor): one checkout per
+    // request instead of two, since every checkout costs a round trip when it is returned.
+    req.extensions_mut()
+        .insert(HeldConn(Arc::new(std::sync::Mutex::new(held))));
     next.run(req).await
+}
+
+#[derive(Clone)]
+struct HeldConn(Arc<std::sync::Mutex<Option<PoolConnection<Postgres>>>>);
+
+/// A database connection for the handler: the one the session check used, or a new one.
+pub struct Conn(pub PoolConnection<Postgres>);
+
+impl FromRequestParts<AppState> for Conn {
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let held = parts
+            .extensions
+            .get::<HeldConn>()
+            .and_then(|h| h.0.lock().ok().and_then(|mut slot| slot.take()));
+        match held {
+            Some(conn) => Ok(Conn(conn)),
+            None => Ok(Conn(state.pool.acquire().await?)),
+        }
+    }
 }
 
 async fn check_csrf(req: Request, viewer: Option<&SessionUser>) -> Result<Request, AppError> {

@@ -16,7 +16,7 @@ use serde::Deserialize;
 use crate::i18n::{Catalogue, JA};
 use crate::page::{Chrome, fiscal_year, jdate, render};
 use crate::policy::Action;
-use crate::session::CurrentUser;
+use crate::session::{Conn, CurrentUser};
 use crate::{AppError, AppState};
 
 #[derive(Deserialize, Default)]
@@ -273,10 +273,10 @@ pub async fn section(
     State(state): State<AppState>,
     user: CurrentUser,
     Path((code, slug)): Path<(String, String)>,
+    Conn(mut conn): Conn,
 ) -> Result<Response, AppError> {
     user.require(Action::TakeTraining)?;
     let who = learner(&user, fiscal_year(None));
-    let mut conn = state.pool.acquire().await?;
     let (package, progress) = course_for(&state, &mut conn, who, &code).await?;
     let (index, s) = package.section(&slug).ok_or(AppError::NotFound)?;
     let link = |i: usize| {

@@ -260,6 +260,18 @@ async fn transfer(
         .collect();
     let to: Vec<String> = plan.transfers.iter().map(|t| t.to.clone()).collect();
     let on: Vec<Date> = plan.transfers.iter().map(|t| t.effective).collect();
+    transfer_people(conn, inst, &logins, &to, &on).await
+}
+
+/// Moves people (by login ID) to divisions (by code) from the given days: each current
+/// placement ends the day before, so the history stays.
+pub async fn transfer_people(
+    conn: &mut PgConnection,
+    inst: Uuid,
+    logins: &[String],
+    to: &[String],
+    on: &[Date],
+) -> Result<(), sqlx::Error> {
     // Close the current placement the day before; a placement that starts on the same day is
     // replaced instead.
     sqlx::query!(
@@ -268,8 +280,8 @@ async fn transfer(
          join users u on u.institution_id = $1 and u.login_id = t.l
          where p.institution_id = $1 and p.user_id = u.id and p.valid_to is null and p.valid_from < t.d",
         inst,
-        &logins,
-        &on
+        logins,
+        on
     )
     .execute(&mut *conn)
     .await?;
@@ -281,9 +293,9 @@ async fn transfer(
          join divisions d on d.institution_id = $1 and d.code = t.dc
          on conflict (institution_id, user_id, valid_from) do update set division_id = excluded.division_id, valid_to = null",
         inst,
-        &logins,
-        &to,
-        &on
+        logins,
+        to,
+        on
     )
     .execute(&mut *conn)
     .await?;
@@ -293,8 +305,8 @@ async fn transfer(
          join divisions d on d.institution_id = $1 and d.code = t.dc
          where u.institution_id = $1 and u.login_id = t.l",
         inst,
-        &logins,
-        &to
+        logins,
+        to
     )
     .execute(&mut *conn)
     .await?;
@@ -312,13 +324,24 @@ async fn leave(
         .map(|l| l.employee_number.clone())
         .collect();
     let on: Vec<Date> = plan.leavers.iter().map(|l| l.on).collect();
+    leave_people(conn, inst, &logins, &on).await
+}
+
+/// Records that people (by login ID) left on the given days: disabled and signed out, never
+/// deleted; their placement ends that day.
+pub async fn leave_people(
+    conn: &mut PgConnection,
+    inst: Uuid,
+    logins: &[String],
+    on: &[Date],
+) -> Result<(), sqlx::Error> {
     sqlx::query!(
         "update users u set status = 'left', active = false, left_on = t.d
          from unnest($2::text[], $3::date[]) as t(l, d)
          where u.institution_id = $1 and u.login_id = t.l",
         inst,
-        &logins,
-        &on
+        logins,
+        on
     )
     .execute(&mut *conn)
     .await?;
@@ -328,8 +351,8 @@ async fn leave(
          join users u on u.institution_id = $1 and u.login_id = t.l
          where p.institution_id = $1 and p.user_id = u.id and p.valid_to is null",
         inst,
-        &logins,
-        &on
+        logins,
+        on
     )
     .execute(&mut *conn)
     .await?;
@@ -338,7 +361,7 @@ async fn leave(
         "delete from sessions s using users u
          where u.institution_id = $1 and u.login_id = any($2) and s.institution_id = u.institution_id and s.user_id = u.id",
         inst,
-        &logins
+        logins
     )
     .execute(conn)
     .await?;

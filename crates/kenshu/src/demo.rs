@@ -222,7 +222,15 @@ async fn history(
     kenshu_db::users::set_arrival(tx, inst, id("staff25")?, today - Duration::days(7)).await?;
     let october = time::Date::from_calendar_date(fy.0, time::Month::October, 1)?;
     if today >= october {
-        kenshu_db::users::transfer(tx, inst, id("staff26")?, divisions[1], october).await?;
+        let who = ["staff26".to_string()];
+        kenshu_db::roster::transfer_people(
+            tx,
+            inst,
+            &who,
+            &[DIVISIONS[1].0.to_string()],
+            &[october],
+        )
+        .await?;
     }
     // Someone who left in October stays in every report.
     let leaver = kenshu_db::users::NewUser {
@@ -242,12 +250,7 @@ async fn history(
         fiscal_year: fy,
     };
     complete(tx, who, "clerk", versions["clerk"], Some((3, 4)), None).await?;
-    kenshu_db::users::leave(
-        tx,
-        inst,
-        gone,
-        (october - Duration::days(1)).max(fy.start()),
-    )
-    .await?;
+    let left = (october - Duration::days(1)).max(fy.start());
+    kenshu_db::roster::leave_people(tx, inst, &["staff31".to_string()], &[left]).await?;
     Ok(())
 }

@@ -198,10 +198,6 @@ async fn update_people(
     inst: Uuid,
     plan: &ImportPlan<'_>,
 ) -> Result<(), sqlx::Error> {
-    let rows = plan
-        .changed_people
-        .iter()
-        .filter(|r| r.status != PersonStatus::Left);
     let (mut logins, mut names, mut kanas, mut emails, mut types, mut hired, mut statuses) = (
         Vec::new(),
         Vec::new(),
@@ -211,11 +207,7 @@ async fn update_people(
         Vec::new(),
         Vec::new(),
     );
-    for r in rows.chain(
-        plan.changed_people
-            .iter()
-            .filter(|r| r.status == PersonStatus::Left),
-    ) {
+    for r in &plan.changed_people {
         logins.push(r.employee_number.clone());
         names.push(r.name.clone());
         kanas.push(r.kana.clone());

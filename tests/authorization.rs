@@ -14,6 +14,14 @@ fn expected(path: &str, role: Role) -> StatusCode {
         "/roster" if !matches!(role, Role::ChiefOfficer | Role::PortalAdmin) => {
             StatusCode::FORBIDDEN
         }
+        "/officer"
+            if !matches!(
+                role,
+                Role::ChiefOfficer | Role::ProtectionOfficer | Role::AuditOfficer
+            ) =>
+        {
+            StatusCode::FORBIDDEN
+        }
         "/designations" if !matches!(role, Role::ChiefOfficer | Role::ProtectionOfficer) => {
             StatusCode::FORBIDDEN
         }
@@ -21,7 +29,8 @@ fn expected(path: &str, role: Role) -> StatusCode {
     }
 }
 
-const PAGES: [&str; 11] = [
+const PAGES: [&str; 12] = [
+    "/officer",
     "/roster",
     "/designations",
     "/plans",

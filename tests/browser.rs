@@ -16,6 +16,7 @@
 
 mod browser {
     pub mod driver;
+    mod management;
 }
 
 use std::time::Instant;
@@ -51,9 +52,14 @@ fn wrong(m: Mark) -> Mark {
 
 /// Signs in through the login form and waits for "My training".
 async fn sign_in(b: &Session, app: &TestApp, login: &str) {
+    sign_in_with(b, app, login, kenshu_tests::PASSWORD).await;
+}
+
+/// Signs in with `password` through the login form and waits for "My training".
+async fn sign_in_with(b: &Session, app: &TestApp, login: &str, password: &str) {
     b.goto(&app.url("/login")).await;
     b.type_into("#login", login).await;
-    b.type_into("#password", kenshu_tests::PASSWORD).await;
+    b.type_into("#password", password).await;
     b.click("form[action='/login'] button[type=submit]").await;
     b.wait_for("ul.cards").await;
     let url = b.current_url().await;

@@ -345,6 +345,60 @@ impl Session {
             .unwrap_or_else(|e| panic!("{}: run script {script:?}: {e}", self.test))
     }
 
+    /// Runs `script` with `args` (as `arguments[0]`, …).
+    pub async fn execute_with(&self, script: &str, args: Vec<Value>) -> Value {
+        self.client
+            .execute(script, args)
+            .await
+            .unwrap_or_else(|e| panic!("{}: run script {script:?}: {e}", self.test))
+    }
+
+    /// Sets a form control's value as a person's editing would (with `input` and `change`
+    /// events): typing into `<input type=date>` depends on the browser's locale.
+    pub async fn set_value(&self, css: &str, value: &str) {
+        self.wait_for(css).await;
+        let now = self
+            .execute_with(
+                "const el = document.querySelector(arguments[0]);
+                 el.value = arguments[1];
+                 el.dispatchEvent(new Event('input', { bubbles: true }));
+                 el.dispatchEvent(new Event('change', { bubbles: true }));
+                 return el.value;",
+                vec![json!(css), json!(value)],
+            )
+            .await;
+        assert_eq!(
+            now.as_str(),
+            Some(value),
+            "{}: `{css}` did not take the value {value:?}",
+            self.test
+        );
+    }
+
+    /// The current value of the form control matching `css`.
+    pub async fn value(&self, css: &str) -> String {
+        self.wait_for(css).await;
+        self.execute_with(
+            "return document.querySelector(arguments[0]).value;",
+            vec![json!(css)],
+        )
+        .await
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+    }
+
+    /// Clicks `css` (a submit button, a link) and waits until the next page has loaded and
+    /// shows `ready`: the old page is marked first, so its own `ready` does not count.
+    pub async fn click_to_next_page(&self, css: &str, ready: &str) -> Element {
+        self.wait_for(css).await;
+        self.execute("document.documentElement.dataset.stale = '1'; return null;")
+            .await;
+        self.click(css).await;
+        self.wait_for(&format!("html:not([data-stale]) {ready}"))
+            .await
+    }
+
     /// Runs a Chrome DevTools Protocol command through chromedriver (`goog/cdp/execute`).
     pub async fn cdp(&self, cmd: &str, params: Value) -> Value {
         let id = self

@@ -3,7 +3,7 @@
 use time::Date;
 
 /// Status of an assignment for a fiscal year.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Status {
     NotStarted,
     InProgress,

@@ -415,3 +415,53 @@ pub async fn exemptions(
     .map(|r| (r.course_code, r.reason, r.decided_by, r.decided_at))
     .collect())
 }
+
+/// The assignment facts of every active person of a division, in one query:
+/// (user id, login ID, name, facts).
+pub async fn facts_for_division(
+    conn: &mut PgConnection,
+    institution_id: Uuid,
+    division_id: Uuid,
+    on: Date,
+) -> Result<Vec<(Uuid, String, String, PersonFacts)>, sqlx::Error> {
+    let rows = sqlx::query!(
+        r#"select u.id, u.login_id, u.name, u.role, u.left_on, u.hired_on,
+                  (select max(p.valid_from) from placements p
+                    where p.institution_id = u.institution_id and p.user_id = u.id and p.valid_from <= $3
+                      and exists (select 1 from placements q where q.institution_id = p.institution_id
+                                  and q.user_id = p.user_id and q.valid_from < p.valid_from)) as transferred_on,
+                  coalesce((select json_agg(json_build_array(d.kind, d.valid_from, d.valid_to))
+                            from designations d where d.institution_id = u.institution_id and d.user_id = u.id), '[]'::json)
+                     as "designations!: Json<Vec<(String, String, Option<String>)>>"
+           from users u where u.institution_id = $1 and u.division_id = $2 and u.status <> 'left'
+           order by u.login_id"#,
+        institution_id,
+        division_id,
+        on
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let facts = PersonFacts {
+                role: r.role.parse().unwrap_or(Role::Staff),
+                arrived_on: r.hired_on.max(r.transferred_on).unwrap_or(Date::MIN),
+                left_on: r.left_on,
+                designations: r
+                    .designations
+                    .0
+                    .into_iter()
+                    .filter_map(|(kind, from, to)| {
+                        Some(Held {
+                            kind: DesignationKind::parse(&kind)?,
+                            from: day(&from),
+                            to: to.as_deref().map(day),
+                        })
+                    })
+                    .collect(),
+            };
+            (r.id, r.login_id, r.name, facts)
+        })
+        .collect())
+}

@@ -405,3 +405,57 @@ pub async fn settle_course(
     )
     .await
 }
+
+/// Per person and course of a division for a fiscal year: how far each has got.
+#[derive(Debug, Clone)]
+pub struct DivisionProgress {
+    pub user_id: Uuid,
+    pub course_code: String,
+    pub completed: Option<String>,
+    pub exempt: bool,
+    pub activity: bool,
+    pub last_activity: Option<OffsetDateTime>,
+}
+
+/// Everything the dashboard needs about progress in a division, in one query.
+pub async fn division_progress(
+    conn: &mut PgConnection,
+    institution_id: Uuid,
+    division_id: Uuid,
+    fy: FiscalYear,
+) -> Result<Vec<DivisionProgress>, sqlx::Error> {
+    sqlx::query_as!(
+        DivisionProgress,
+        r#"with people as (
+               select id from users where institution_id = $1 and division_id = $2 and status <> 'left'
+           ), acts as (
+               select r.user_id, r.course_code, max(r.read_at) as at from section_reads r
+               where r.institution_id = $1 and r.fiscal_year = $3 and r.user_id in (select id from people)
+               group by 1, 2
+               union all
+               select a.user_id, a.course_code, max(coalesce(a.submitted_at, a.started_at)) from test_attempts a
+               where a.institution_id = $1 and a.fiscal_year = $3 and a.user_id in (select id from people)
+               group by 1, 2
+           ), keys as (
+               select user_id, course_code from acts
+               union select c.user_id, c.course_code from completions c
+                 where c.institution_id = $1 and c.fiscal_year = $3 and c.user_id in (select id from people)
+               union select e.user_id, e.course_code from exemptions e
+                 where e.institution_id = $1 and e.fiscal_year = $3 and e.user_id in (select id from people)
+           )
+           select k.user_id as "user_id!", k.course_code as "course_code!",
+                  c.method as "completed?",
+                  exists(select 1 from exemptions e where e.institution_id = $1 and e.fiscal_year = $3
+                         and e.user_id = k.user_id and e.course_code = k.course_code) as "exempt!",
+                  exists(select 1 from acts a where a.user_id = k.user_id and a.course_code = k.course_code) as "activity!",
+                  (select max(a.at) from acts a where a.user_id = k.user_id and a.course_code = k.course_code) as "last_activity?"
+           from keys k
+           left join completions c on c.institution_id = $1 and c.fiscal_year = $3
+                and c.user_id = k.user_id and c.course_code = k.course_code"#,
+        institution_id,
+        division_id,
+        fy.0
+    )
+    .fetch_all(conn)
+    .await
+}

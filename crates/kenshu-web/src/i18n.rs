@@ -4,6 +4,14 @@
 /// One language's strings.
 #[derive(Debug)]
 pub struct Catalogue {
+    pub dashboard_nobody: &'static str,
+    pub dashboard_last_activity: &'static str,
+    pub dashboard_all: &'static str,
+    pub dashboard_newcomers: &'static str,
+    pub dashboard_untrained: &'static str,
+    pub dashboard_filter: &'static str,
+    pub dashboard_people: &'static str,
+    pub dashboard_title: &'static str,
     pub roster_tree: &'static str,
     pub exempt_course_fix: &'static str,
     pub exempt_reason_fix: &'static str,
@@ -196,6 +204,14 @@ pub struct Catalogue {
 
 /// The Japanese catalogue.
 pub static JA: Catalogue = Catalogue {
+    dashboard_nobody: "該当する職員はいません。",
+    dashboard_last_activity: "最終受講日時",
+    dashboard_all: "すべて",
+    dashboard_newcomers: "個別研修の対象者",
+    dashboard_untrained: "未受講者（未修了）",
+    dashboard_filter: "絞り込み",
+    dashboard_people: "在籍者数",
+    dashboard_title: "受講状況",
     roster_tree: "組織（所属と在籍者数）",
     exempt_course_fix: "この職員に今年度割り当てられている研修を選んでください。",
     exempt_reason_fix: "免除の理由を500文字以内で入力してください。",

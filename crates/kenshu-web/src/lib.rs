@@ -9,6 +9,7 @@ mod error;
 mod exam;
 mod health;
 pub mod i18n;
+mod officer;
 mod page;
 mod person;
 mod plan;

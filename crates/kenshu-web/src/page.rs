@@ -24,6 +24,7 @@ pub struct Chrome {
     pub plans: bool,
     pub designations: bool,
     pub roster: bool,
+    pub dashboard: bool,
 }
 
 impl Chrome {
@@ -40,6 +41,7 @@ impl Chrome {
             plans: user.may(Action::ViewPlan),
             designations: user.may(Action::ManageDesignations),
             roster: user.may(Action::ImportRoster),
+            dashboard: user.may(Action::ViewDashboard),
         }
     }
 
@@ -56,6 +58,7 @@ impl Chrome {
             plans: false,
             designations: false,
             roster: false,
+            dashboard: false,
         }
     }
 }

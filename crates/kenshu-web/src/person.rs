@@ -40,6 +40,7 @@ struct PersonPage {
     rows: Vec<Row>,
     designations: Vec<(&'static str, String)>,
     exemptions: Vec<(String, String, String, String)>,
+    may_exempt: bool,
 }
 
 /// The person and their current division, 403 when outside the viewer's divisions.
@@ -47,13 +48,14 @@ async fn person(
     conn: &mut kenshu_db::PgConnection,
     user: &CurrentUser,
     login: &str,
+    action: Action,
 ) -> Result<(uuid::Uuid, String), AppError> {
-    user.require(Action::ManageDesignations)?;
+    user.require(action)?;
     // Unknown people answer 403 like people elsewhere: nothing tells them apart.
     let (id, division, name) = kenshu_db::users::by_login(conn, user.session.institution_id, login)
         .await?
         .ok_or(AppError::Forbidden)?;
-    user.require_division(Action::ManageDesignations, division)?;
+    user.require_division(action, division)?;
     Ok((id, name))
 }
 
@@ -63,7 +65,7 @@ pub async fn show(
     Path(login): Path<String>,
 ) -> Result<Response, AppError> {
     let mut conn = state.pool.acquire().await?;
-    let (id, name) = person(&mut conn, &user, &login).await?;
+    let (id, name) = person(&mut conn, &user, &login, Action::ViewDashboard).await?;
     let inst = user.session.institution_id;
     let fy = fiscal_year(None);
     let (_, assigned) = assignments_of(&mut conn, inst, id, fy).await?;
@@ -129,6 +131,7 @@ pub async fn show(
         rows,
         designations,
         exemptions,
+        may_exempt: user.may(Action::ManageDesignations),
     })
 }
 
@@ -146,7 +149,7 @@ pub async fn exempt(
     Form(f): Form<ExemptForm>,
 ) -> Result<Response, AppError> {
     let mut tx = state.pool.begin().await?;
-    let (id, _) = person(&mut tx, &user, &login).await?;
+    let (id, _) = person(&mut tx, &user, &login, Action::ManageDesignations).await?;
     let reason = f.reason.trim();
     if reason.is_empty() || reason.chars().count() > 500 {
         return Err(AppError::BadRequest(JA.exempt_reason_fix.into()));

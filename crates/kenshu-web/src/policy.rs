@@ -23,6 +23,8 @@ pub enum Action {
     ManageDesignations,
     /// Import the roster from HR's CSV.
     ImportRoster,
+    /// See who is trained and who is not, and one person's record, within one's scope.
+    ViewDashboard,
 }
 
 /// Which divisions a person's division-level powers reach.
@@ -43,10 +45,11 @@ impl Scope {
     }
 }
 
-/// The chief officer reaches every division; a protection officer their own; others none.
+/// The chief officer (and, read-only, the audit officer) reaches every division; a protection
+/// officer their own; others none. What may be done there is still the action's to say.
 pub fn scope(role: Role, own_division: uuid::Uuid) -> Scope {
     match role {
-        Role::ChiefOfficer => Scope::All,
+        Role::ChiefOfficer | Role::AuditOfficer => Scope::All,
         Role::ProtectionOfficer => Scope::Divisions(vec![own_division]),
         _ => Scope::Nothing,
     }
@@ -62,6 +65,10 @@ pub fn allows(role: Role, action: Action) -> bool {
         Action::ApprovePlan => role == Role::ChiefOfficer,
         Action::ManageDesignations => matches!(role, Role::ChiefOfficer | Role::ProtectionOfficer),
         Action::ImportRoster => matches!(role, Role::ChiefOfficer | Role::PortalAdmin),
+        Action::ViewDashboard => matches!(
+            role,
+            Role::ChiefOfficer | Role::ProtectionOfficer | Role::AuditOfficer
+        ),
     }
 }
 

@@ -6,8 +6,8 @@ use axum::routing::{get, post};
 use tower_http::compression::CompressionLayer;
 
 use crate::{
-    AppState, admin, assets, auth, designation, exam, health, person, plan, roster, security,
-    session, staff,
+    AppState, admin, assets, auth, designation, exam, health, officer, person, plan, roster,
+    security, session, staff,
 };
 
 pub fn app(state: AppState) -> Router {
@@ -43,6 +43,7 @@ pub fn app(state: AppState) -> Router {
             get(designation::index).post(designation::add),
         )
         .route("/designations/{id}/end", post(designation::end))
+        .route("/officer", get(officer::dashboard))
         .route("/people/{login}", get(person::show))
         .route("/people/{login}/exemptions", post(person::exempt))
         .route("/roster", get(roster::index))

@@ -1,0 +1,205 @@
+//! The protection officer's dashboard (the chief officer's for any division): counts by status
+//! for the fiscal year, and who is still untrained, with deadlines and last activity.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::extract::Query;
+use axum::response::Response;
+use kenshu_core::assignment::{Progress, Status, status};
+use kenshu_core::fiscal_year::japanese_date;
+use kenshu_core::plan::{Held, assignments};
+use kenshu_db::institutions::Division;
+use serde::Deserialize;
+
+use crate::AppError;
+use crate::i18n::{Catalogue, JA};
+use crate::page::{Chrome, fiscal_year, jtime, render};
+use crate::policy::{Action, Scope};
+use crate::session::{Conn, CurrentUser};
+use crate::staff::status_label;
+
+#[derive(Deserialize, Default)]
+pub struct DashboardQuery {
+    division: Option<String>,
+    show: Option<String>,
+    sort: Option<String>,
+    fy: Option<String>,
+}
+
+pub struct Line {
+    pub login: String,
+    pub name: String,
+    pub designations: String,
+    pub course: String,
+    pub status_key: &'static str,
+    pub status: &'static str,
+    pub deadline: String,
+    deadline_sort: time::Date,
+    pub individual: bool,
+    pub last_activity: String,
+}
+
+pub struct Count {
+    pub key: &'static str,
+    pub label: &'static str,
+    pub n: usize,
+}
+
+#[derive(Template)]
+#[template(path = "officer/dashboard.html")]
+struct DashboardPage {
+    chrome: Chrome,
+    t: &'static Catalogue,
+    fy_label: String,
+    divisions: Vec<Division>,
+    division: Division,
+    counts: Vec<Count>,
+    people: usize,
+    lines: Vec<Line>,
+    show: String,
+    sort: String,
+}
+
+const ORDER: [Status; 6] = [
+    Status::Overdue,
+    Status::NotStarted,
+    Status::InProgress,
+    Status::Completed,
+    Status::CompletedInPerson,
+    Status::Exempt,
+];
+
+fn designation_labels(held: &[Held], on: time::Date) -> String {
+    held.iter()
+        .filter(|h| h.on(on))
+        .map(|h| h.kind.label_ja())
+        .collect::<Vec<_>>()
+        .join("、")
+}
+
+pub async fn dashboard(
+    user: CurrentUser,
+    Query(q): Query<DashboardQuery>,
+    Conn(mut conn): Conn,
+) -> Result<Response, AppError> {
+    user.require(Action::ViewDashboard)?;
+    let inst = user.session.institution_id;
+    let scope = user.scope();
+    let divisions: Vec<Division> = kenshu_db::institutions::divisions(&mut conn, inst)
+        .await?
+        .into_iter()
+        .filter(|d| scope.covers(d.id))
+        .collect();
+    let division = match &q.division {
+        Some(code) => divisions
+            .iter()
+            .find(|d| &d.code == code)
+            .cloned()
+            .ok_or(AppError::Forbidden)?,
+        None => divisions
+            .iter()
+            .find(|d| d.id == user.session.division_id)
+            .or(divisions.first())
+            .cloned()
+            .ok_or(AppError::Forbidden)?,
+    };
+    let fy = fiscal_year(q.fy.as_deref());
+    let today = kenshu_core::japan_today();
+    let on = today.clamp(fy.start(), fy.end());
+    let plan = kenshu_db::plans::plan(&mut conn, inst, fy)
+        .await?
+        .filter(|p| p.plan.approved);
+    let people = kenshu_db::plans::facts_for_division(&mut conn, inst, division.id, on).await?;
+    let progress = kenshu_db::progress::division_progress(&mut conn, inst, division.id, fy).await?;
+    let by_key: HashMap<(uuid::Uuid, &str), &kenshu_db::progress::DivisionProgress> = progress
+        .iter()
+        .map(|p| ((p.user_id, p.course_code.as_str()), p))
+        .collect();
+    let titles: HashMap<String, String> = kenshu_db::content::versions(&mut conn)
+        .await?
+        .into_iter()
+        .filter(|v| v.current)
+        .map(|v| (v.course_code, v.title))
+        .collect();
+    let mut tally: HashMap<Status, usize> = HashMap::new();
+    let mut lines = Vec::new();
+    let show = q.show.clone().unwrap_or_else(|| "untrained".into());
+    for (id, login, name, facts) in &people {
+        let Some(plan) = &plan else { break };
+        for a in assignments(&plan.plan, facts, on) {
+            let p = by_key.get(&(*id, a.code.as_str()));
+            let st = status(
+                Progress {
+                    completed: p.and_then(|p| p.completed.as_deref()),
+                    exempt: p.is_some_and(|p| p.exempt),
+                    any_activity: p.is_some_and(|p| p.activity),
+                    deadline: Some(a.deadline),
+                },
+                today,
+            );
+            *tally.entry(st).or_default() += 1;
+            let wanted = match show.as_str() {
+                "all" => true,
+                "untrained" => !st.is_done(),
+                "newcomers" => a.individual && !st.is_done(),
+                key => st.as_str() == key,
+            };
+            if wanted {
+                lines.push(Line {
+                    login: login.clone(),
+                    name: name.clone(),
+                    designations: designation_labels(&facts.designations, on),
+                    course: titles
+                        .get(&a.code)
+                        .cloned()
+                        .unwrap_or_else(|| a.code.clone()),
+                    status_key: st.as_str(),
+                    status: status_label(st),
+                    deadline: japanese_date(a.deadline),
+                    deadline_sort: a.deadline,
+                    individual: a.individual,
+                    last_activity: p
+                        .and_then(|p| p.last_activity)
+                        .map(jtime)
+                        .unwrap_or_default(),
+                });
+            }
+        }
+    }
+    let sort = q.sort.clone().unwrap_or_else(|| "deadline".into());
+    match sort.as_str() {
+        "name" => lines.sort_by(|a, b| a.login.cmp(&b.login).then(a.course.cmp(&b.course))),
+        "status" => lines.sort_by_key(|l| {
+            (
+                ORDER.iter().position(|s| s.as_str() == l.status_key),
+                l.deadline_sort,
+            )
+        }),
+        _ => lines.sort_by_key(|l| (l.deadline_sort, l.login.clone())),
+    }
+    let counts = ORDER
+        .iter()
+        .map(|s| Count {
+            key: s.as_str(),
+            label: status_label(*s),
+            n: tally.get(s).copied().unwrap_or(0),
+        })
+        .collect();
+    render(&DashboardPage {
+        chrome: Chrome::for_user(&user, JA.dashboard_title),
+        t: &JA,
+        fy_label: fy.to_string(),
+        divisions: if scope == Scope::All {
+            divisions
+        } else {
+            Vec::new()
+        },
+        division,
+        counts,
+        people: people.len(),
+        lines,
+        show,
+        sort,
+    })
+}

@@ -12,6 +12,9 @@
 //! `axe.min.js` (`KENSHU_AXE_JS`, or `$TMPDIR/kenshu-axe/node_modules/axe-core/axe.min.js`
 //! after `npm install --prefix "${TMPDIR:-/tmp}/kenshu-axe" axe-core`); otherwise it is skipped.
 //!
+//! The officers' pages (training plan, designations, person page, roster import, the
+//! one-time password link) have their own tests in `browser/management.rs`.
+//!
 //! Run: `cargo test --test browser -- --nocapture`
 
 mod browser {

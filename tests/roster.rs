@@ -377,3 +377,28 @@ async fn designations_import_from_csv_all_or_nothing_and_again_changes_nothing()
     );
     assert_eq!(count(&db, "select count(*) from designations").await, 3);
 }
+
+#[tokio::test]
+async fn a_file_without_the_optional_columns_keeps_what_the_portal_knows() {
+    let (db, url) = city().await;
+    assert!(import(&url, &file(format!("{HEADER}{YEAR1}").as_bytes()), &[]).0);
+    let bare = "職員番号,氏名,所属コード,所属名\n1001,髙橋 一朗,shimin,市民課\n1002,佐藤 花子,zeimu,税務課\n";
+    let (ok, out) = import(&url, &file(bare.as_bytes()), &[]);
+    assert!(ok, "{out}");
+    assert_eq!(last_line(&out), "new=0 transfers=0 leavers=0 changed=1 errors=0", "only the renamed person: {out}");
+    let (name, email, kana, kind): (String, Option<String>, Option<String>, String) = sqlx::query_as(
+        "select name, email, kana, employment_type from users where login_id = '1001'",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    assert_eq!(name, "髙橋 一朗");
+    assert_eq!(email.as_deref(), Some("ichiro@city.example.jp"));
+    assert_eq!(kana.as_deref(), Some("タカハシ イチロウ"));
+    assert_eq!(kind, "常勤");
+    let kind2: String = sqlx::query_scalar("select employment_type from users where login_id = '1002'")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!(kind2, "会計年度任用", "not reset to the default");
+}

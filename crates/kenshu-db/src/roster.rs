@@ -198,33 +198,36 @@ async fn update_people(
     inst: Uuid,
     plan: &ImportPlan<'_>,
 ) -> Result<(), sqlx::Error> {
-    let (mut logins, mut names, mut kanas, mut emails, mut types, mut hired, mut statuses) = (
-        Vec::new(),
-        Vec::new(),
-        Vec::new(),
-        Vec::new(),
-        Vec::new(),
-        Vec::new(),
-        Vec::new(),
-    );
-    for r in &plan.changed_people {
-        logins.push(r.employee_number.clone());
-        names.push(r.name.clone());
-        kanas.push(r.kana.clone());
-        emails.push(r.email.clone());
-        types.push(r.employment_type.clone());
-        hired.push(r.hired_on);
-        statuses.push(r.status.as_str().to_string());
-    }
+    let rows = &plan.changed_people;
+    let logins: Vec<String> = rows.iter().map(|r| r.employee_number.clone()).collect();
+    let names: Vec<String> = rows.iter().map(|r| r.name.clone()).collect();
+    let kanas: Vec<Option<String>> = rows.iter().map(|r| r.kana.clone()).collect();
+    let emails: Vec<Option<String>> = rows.iter().map(|r| r.email.clone()).collect();
+    let types: Vec<String> = rows.iter().map(|r| r.employment_type.clone()).collect();
+    let hired: Vec<Option<Date>> = rows.iter().map(|r| r.hired_on).collect();
+    let statuses: Vec<String> = rows.iter().map(|r| r.status.as_str().to_string()).collect();
+    let has: Vec<i32> = rows
+        .iter()
+        .map(|r| {
+            i32::from(r.present.kana)
+                | i32::from(r.present.email) << 1
+                | i32::from(r.present.employment_type) << 2
+                | i32::from(r.present.status) << 3
+        })
+        .collect();
     // Statuses other than 'left' are written here; leaving is done by `leave`, with its date.
+    // A column the file does not have (its bit unset in `hs`) keeps the stored value.
     sqlx::query!(
-        "update users u set name = t.n, kana = t.k, email = t.e, employment_type = t.ty,
+        "update users u set name = t.n,
+                kana = case when t.hs & 1 <> 0 then t.k else u.kana end,
+                email = case when t.hs & 2 <> 0 then t.e else u.email end,
+                employment_type = case when t.hs & 4 <> 0 then t.ty else u.employment_type end,
                 hired_on = coalesce(t.h, u.hired_on),
-                status = case when t.s = 'left' then u.status else t.s end,
-                active = case when t.s = 'left' then u.active else true end,
-                left_on = case when t.s = 'left' then u.left_on else null end
-         from unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::date[], $8::text[])
-              as t(l, n, k, e, ty, h, s)
+                status = case when t.hs & 8 = 0 or t.s = 'left' then u.status else t.s end,
+                active = case when t.hs & 8 = 0 or t.s = 'left' then u.active else true end,
+                left_on = case when t.hs & 8 = 0 or t.s = 'left' then u.left_on else null end
+         from unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::date[], $8::text[], $9::int[])
+              as t(l, n, k, e, ty, h, s, hs)
          where u.institution_id = $1 and u.login_id = t.l",
         inst,
         &logins,
@@ -233,7 +236,8 @@ async fn update_people(
         &emails as &[Option<String>],
         &types,
         &hired as &[Option<Date>],
-        &statuses
+        &statuses,
+        &has
     )
     .execute(&mut *conn)
     .await?;

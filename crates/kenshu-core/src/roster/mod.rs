@@ -66,6 +66,17 @@ pub struct RosterRow {
     pub status: PersonStatus,
     /// The day a transfer takes effect (異動日); the import's date when absent.
     pub effective: Option<Date>,
+    /// Which optional columns the file has: a column the file lacks changes nothing.
+    pub present: Present,
+}
+
+/// The optional columns a roster file has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Present {
+    pub kana: bool,
+    pub email: bool,
+    pub employment_type: bool,
+    pub status: bool,
 }
 
 /// A problem with one row, said so that the person fixing the file knows where and how.

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use encoding_rs::SHIFT_JIS;
 use time::{Date, Month};
 
-use super::{COLUMNS, PersonStatus, REQUIRED, RosterRow, RowError};
+use super::{COLUMNS, PersonStatus, Present, REQUIRED, RosterRow, RowError};
 use crate::my_number::contains_my_number;
 use crate::people::LoginId;
 
@@ -266,6 +266,12 @@ fn row(
                 hired_on,
                 status,
                 effective,
+                present: Present {
+                    kana: cols.contains_key("kana"),
+                    email: cols.contains_key("email"),
+                    employment_type: cols.contains_key("employment_type"),
+                    status: cols.contains_key("status"),
+                },
             })
         }
         _ => Err(c.errors),

@@ -182,13 +182,20 @@ pub fn plan<'a>(
             }
         };
         change("name", old.name.clone(), r.name.clone());
-        change("kana", opt(&old.kana), opt(&r.kana));
-        change("email", opt(&old.email), opt(&r.email));
-        change(
-            "employment_type",
-            old.employment_type.clone(),
-            r.employment_type.clone(),
-        );
+        // Columns the file does not have change nothing.
+        if r.present.kana {
+            change("kana", opt(&old.kana), opt(&r.kana));
+        }
+        if r.present.email {
+            change("email", opt(&old.email), opt(&r.email));
+        }
+        if r.present.employment_type {
+            change(
+                "employment_type",
+                old.employment_type.clone(),
+                r.employment_type.clone(),
+            );
+        }
         if r.hired_on.is_some() {
             let show = |d: Option<Date>| d.map(|d| d.to_string()).unwrap_or_default();
             change("hire_date", show(old.hired_on), show(r.hired_on));
@@ -200,7 +207,7 @@ pub fn plan<'a>(
                 division_code: old.division_code.clone(),
                 on: r.effective.unwrap_or(today),
             });
-        } else {
+        } else if r.present.status {
             change(
                 "status",
                 old.status.as_str().to_string(),
@@ -400,6 +407,20 @@ mod tests {
         let lines: Vec<usize> = p.errors.iter().map(|e| e.line).collect();
         assert_eq!(lines, [3, 4], "{:?}", p.errors);
         assert!(p.errors[1].message.contains("employee 3"));
+    }
+
+    #[test]
+    fn columns_the_file_lacks_change_nothing() {
+        let (r, errors) = parse("職員番号,氏名,所属コード,所属名\n1,佐藤,a,A課\n").unwrap();
+        assert!(errors.is_empty());
+        let mut old = person("1", "佐藤", "a");
+        old.email = Some("sato@example.jp".into());
+        old.kana = Some("サトウ".into());
+        old.employment_type = "会計年度任用".into();
+        old.status = PersonStatus::OnLeave;
+        let people = HashMap::from([("1".to_string(), old)]);
+        let p = plan(&r, &people, &divisions(), false, date!(2025 - 04 - 01));
+        assert!(p.is_noop(), "{:?}", p.changes);
     }
 
     #[test]

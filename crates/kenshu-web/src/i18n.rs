@@ -4,6 +4,7 @@
 /// One language's strings.
 #[derive(Debug)]
 pub struct Catalogue {
+    pub person_training: &'static str,
     pub dashboard_nobody: &'static str,
     pub dashboard_last_activity: &'static str,
     pub dashboard_all: &'static str,
@@ -204,6 +205,7 @@ pub struct Catalogue {
 
 /// The Japanese catalogue.
 pub static JA: Catalogue = Catalogue {
+    person_training: "研修の受講状況",
     dashboard_nobody: "該当する職員はいません。",
     dashboard_last_activity: "最終受講日時",
     dashboard_all: "すべて",

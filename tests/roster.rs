@@ -59,8 +59,8 @@ async fn a_shift_jis_roster_from_excel_imports_people_and_the_division_tree() {
     assert!(ok, "{out}");
     assert!(out.contains("Shift_JIS"), "{out}");
     assert!(
-        out.contains("+ shimin 市民課 (under shiminbu)")
-            && out.contains("+ 1001 髙橋 一郎 (shimin)"),
+        out.contains("+ shimin 市民課（上位: shiminbu）")
+            && out.contains("+ 1001 髙橋 一郎（shimin）"),
         "{out}"
     );
     assert!(out.contains("dry run: nothing was written"));
@@ -175,12 +175,12 @@ async fn a_transfer_on_1_april_moves_the_person_and_keeps_the_history() {
     let (ok, out) = import(&url, &second, &["--complete", "--dry-run"]);
     assert!(ok, "{out}");
     assert!(
-        out.contains("→ 1001 髙橋 一郎: shimin → zeimu from 2026-04-01"),
+        out.contains("→ 1001 髙橋 一郎: shimin → zeimu（令和8年4月1日付）"),
         "{out}"
     );
-    assert!(out.contains("- 1003 鈴木 健太 (shimin)"), "{out}");
+    assert!(out.contains("- 1003 鈴木 健太（shimin）"), "{out}");
     assert!(
-        out.contains("~ 1002 email: \"\" → \"hanako@city.example.jp\""),
+        out.contains("~ 1002 メールアドレス: 「」→「hanako@city.example.jp」"),
         "{out}"
     );
     assert_eq!(
@@ -385,20 +385,26 @@ async fn a_file_without_the_optional_columns_keeps_what_the_portal_knows() {
     let bare = "職員番号,氏名,所属コード,所属名\n1001,髙橋 一朗,shimin,市民課\n1002,佐藤 花子,zeimu,税務課\n";
     let (ok, out) = import(&url, &file(bare.as_bytes()), &[]);
     assert!(ok, "{out}");
-    assert_eq!(last_line(&out), "new=0 transfers=0 leavers=0 changed=1 errors=0", "only the renamed person: {out}");
-    let (name, email, kana, kind): (String, Option<String>, Option<String>, String) = sqlx::query_as(
-        "select name, email, kana, employment_type from users where login_id = '1001'",
-    )
-    .fetch_one(&db.pool)
-    .await
-    .unwrap();
+    assert_eq!(
+        last_line(&out),
+        "new=0 transfers=0 leavers=0 changed=1 errors=0",
+        "only the renamed person: {out}"
+    );
+    let (name, email, kana, kind): (String, Option<String>, Option<String>, String) =
+        sqlx::query_as(
+            "select name, email, kana, employment_type from users where login_id = '1001'",
+        )
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
     assert_eq!(name, "髙橋 一朗");
     assert_eq!(email.as_deref(), Some("ichiro@city.example.jp"));
     assert_eq!(kana.as_deref(), Some("タカハシ イチロウ"));
     assert_eq!(kind, "常勤");
-    let kind2: String = sqlx::query_scalar("select employment_type from users where login_id = '1002'")
-        .fetch_one(&db.pool)
-        .await
-        .unwrap();
+    let kind2: String =
+        sqlx::query_scalar("select employment_type from users where login_id = '1002'")
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
     assert_eq!(kind2, "会計年度任用", "not reset to the default");
 }

@@ -42,7 +42,7 @@ async fn an_upload_shows_its_dry_run_and_applies_only_when_asked() {
     let (status, body) = upload(&mut b, CSV, None, false).await;
     assert_eq!(status, 200, "{body}");
     assert!(
-        body.contains("+ 5002 新人 花子 (c)") && body.contains("+ c C課"),
+        body.contains("+ 5002 新人 花子（c）") && body.contains("+ c C課"),
         "{body}"
     );
     assert!(body.contains("new=2 transfers=0 leavers=0 changed=0 errors=0"));

@@ -408,11 +408,26 @@ fn section<T>(
     }
 }
 
+/// The report's lines, in Japanese (dates in the Japanese calendar), for the command line and
+/// the web page alike.
 fn describe(p: &ImportPlan<'_>) -> Vec<ReportSection> {
+    use kenshu_core::fiscal_year::japanese_date as jd;
     let parent = |c: &Option<String>| {
         c.as_ref()
-            .map(|c| format!(" (under {c})"))
+            .map(|c| format!("（上位: {c}）"))
             .unwrap_or_default()
+    };
+    let field = |f: &str| {
+        match f {
+            "name" => "氏名",
+            "kana" => "氏名カナ",
+            "email" => "メールアドレス",
+            "employment_type" => "雇用形態",
+            "hire_date" => "採用日",
+            "status" => "在職状況",
+            other => other,
+        }
+        .to_string()
     };
     vec![
         section("new_divisions", "new divisions", &p.new_divisions, |d| {
@@ -433,24 +448,34 @@ fn describe(p: &ImportPlan<'_>) -> Vec<ReportSection> {
             },
         ),
         section("new_staff", "new staff", &p.new_people, |r| {
-            format!("+ {} {} ({})", r.employee_number, r.name, r.division_code)
+            format!("+ {} {}（{}）", r.employee_number, r.name, r.division_code)
         }),
         section("transfers", "transfers", &p.transfers, |t| {
             format!(
-                "→ {} {}: {} → {} from {}",
-                t.employee_number, t.name, t.from, t.to, t.effective
+                "→ {} {}: {} → {}（{}付）",
+                t.employee_number,
+                t.name,
+                t.from,
+                t.to,
+                jd(t.effective)
             )
         }),
         section("leavers", "leavers", &p.leavers, |l| {
             format!(
-                "- {} {} ({}) on {}",
-                l.employee_number, l.name, l.division_code, l.on
+                "- {} {}（{}）{}付で退職",
+                l.employee_number,
+                l.name,
+                l.division_code,
+                jd(l.on)
             )
         }),
         section("changed", "changed", &p.changes, |c| {
             format!(
-                "~ {} {}: \"{}\" → \"{}\"",
-                c.employee_number, c.field, c.old, c.new
+                "~ {} {}: 「{}」→「{}」",
+                c.employee_number,
+                field(c.field),
+                c.old,
+                c.new
             )
         }),
         section("errors", "errors", &p.errors, |e| e.to_string()),

@@ -77,3 +77,68 @@ async fn an_officer_sees_the_untrained_of_their_division_and_nothing_of_another(
         403
     );
 }
+
+#[tokio::test]
+async fn follow_ups_are_recorded_refuse_a_my_number_and_show_on_the_dashboard() {
+    let app = TestApp::spawn().await;
+    user(app.pool(), "officer-a", Role::ProtectionOfficer).await;
+    user(app.pool(), "late-a", Role::Staff).await;
+    user_in(app.pool(), "other-b", Role::Staff, true, false).await;
+    let mut o = app.signed_in("officer-a").await;
+    o.get("/people/late-a").await;
+    let refused = o
+        .post(
+            "/people/late-a/follow-ups",
+            &[
+                ("on", "2026-10-01"),
+                ("method", "phone"),
+                ("note", "本人番号 1234-5678-9018 を確認"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, 400);
+    assert!(refused.body.contains("マイナンバー"), "{}", refused.body);
+    let bad_method = o
+        .post(
+            "/people/late-a/follow-ups",
+            &[("on", "2026-10-01"), ("method", "fax")],
+        )
+        .await;
+    assert!(bad_method.body.contains("口頭・電話・メール・文書"));
+    let ok = o
+        .post(
+            "/people/late-a/follow-ups",
+            &[
+                ("on", "2026-10-01"),
+                ("method", "phone"),
+                ("note", "今月中の受講を依頼"),
+            ],
+        )
+        .await;
+    assert_eq!(ok.status, 303);
+    let page = o.get("/people/late-a").await;
+    assert!(
+        page.body.contains("今月中の受講を依頼")
+            && page.body.contains("電話")
+            && page.body.contains("令和8年10月1日")
+    );
+    let dash = o.get("/officer").await;
+    assert!(
+        dash.body.contains("令和8年10月1日"),
+        "the last follow-up shows on the dashboard"
+    );
+    assert_eq!(
+        o.post(
+            "/people/other-b/follow-ups",
+            &[("on", "2026-10-01"), ("method", "oral")]
+        )
+        .await
+        .status,
+        403
+    );
+    let n: i64 = sqlx::query_scalar("select count(*) from follow_ups")
+        .fetch_one(app.pool())
+        .await
+        .unwrap();
+    assert_eq!(n, 1);
+}

@@ -5,6 +5,7 @@
 pub mod content;
 pub mod designations;
 pub mod embedded;
+pub mod follow_ups;
 pub mod institutions;
 pub mod password;
 pub mod plans;

@@ -4,6 +4,16 @@
 /// One language's strings.
 #[derive(Debug)]
 pub struct Catalogue {
+    pub dashboard_last_follow_up: &'static str,
+    pub follow_up_note_fix: &'static str,
+    pub follow_up_method_fix: &'static str,
+    pub follow_up_hint: &'static str,
+    pub follow_up_record: &'static str,
+    pub follow_up_by: &'static str,
+    pub follow_up_note: &'static str,
+    pub follow_up_method: &'static str,
+    pub follow_up_date: &'static str,
+    pub follow_ups: &'static str,
     pub person_training: &'static str,
     pub dashboard_nobody: &'static str,
     pub dashboard_last_activity: &'static str,
@@ -205,6 +215,16 @@ pub struct Catalogue {
 
 /// The Japanese catalogue.
 pub static JA: Catalogue = Catalogue {
+    dashboard_last_follow_up: "最終対応日",
+    follow_up_note_fix: "内容は2000文字以内にしてください。",
+    follow_up_method_fix: "方法は口頭・電話・メール・文書から選んでください。",
+    follow_up_hint: "マイナンバーなど特定個人情報は書かないでください。",
+    follow_up_record: "対応を記録する",
+    follow_up_by: "記録者",
+    follow_up_note: "内容",
+    follow_up_method: "方法",
+    follow_up_date: "対応日",
+    follow_ups: "対応記録",
     person_training: "研修の受講状況",
     dashboard_nobody: "該当する職員はいません。",
     dashboard_last_activity: "最終受講日時",

@@ -38,6 +38,7 @@ pub struct Line {
     deadline_sort: time::Date,
     pub individual: bool,
     pub last_activity: String,
+    pub last_follow_up: String,
 }
 
 pub struct Count {
@@ -112,6 +113,11 @@ pub async fn dashboard(
         .filter(|p| p.plan.approved);
     let people = kenshu_db::plans::facts_for_division(&mut conn, inst, division.id, on).await?;
     let progress = kenshu_db::progress::division_progress(&mut conn, inst, division.id, fy).await?;
+    let followed: HashMap<uuid::Uuid, time::Date> =
+        kenshu_db::follow_ups::latest_in_division(&mut conn, inst, division.id)
+            .await?
+            .into_iter()
+            .collect();
     let by_key: HashMap<(uuid::Uuid, &str), &kenshu_db::progress::DivisionProgress> = progress
         .iter()
         .map(|p| ((p.user_id, p.course_code.as_str()), p))
@@ -162,6 +168,10 @@ pub async fn dashboard(
                     last_activity: p
                         .and_then(|p| p.last_activity)
                         .map(jtime)
+                        .unwrap_or_default(),
+                    last_follow_up: followed
+                        .get(id)
+                        .map(|d| japanese_date(*d))
                         .unwrap_or_default(),
                 });
             }

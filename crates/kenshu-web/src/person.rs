@@ -41,6 +41,25 @@ struct PersonPage {
     designations: Vec<(&'static str, String)>,
     exemptions: Vec<(String, String, String, String)>,
     may_exempt: bool,
+    follow_ups: Vec<(String, &'static str, String, String)>,
+    methods: [(&'static str, &'static str); 4],
+    today: String,
+}
+
+/// Follow-up methods: identifier and Japanese name (口頭, 電話, メール, 文書).
+pub const METHODS: [(&str, &str); 4] = [
+    ("oral", "口頭"),
+    ("phone", "電話"),
+    ("email", "メール"),
+    ("document", "文書"),
+];
+
+fn method_label(m: &str) -> &'static str {
+    METHODS
+        .iter()
+        .find(|(k, _)| *k == m)
+        .map(|(_, l)| *l)
+        .unwrap_or("")
 }
 
 /// The person and their current division, 403 when outside the viewer's divisions.
@@ -122,6 +141,18 @@ pub async fn show(
         .into_iter()
         .map(|(c, reason, by, at)| (c, reason, by, jdate(at)))
         .collect();
+    let follow_ups = kenshu_db::follow_ups::for_person(&mut conn, inst, id)
+        .await?
+        .into_iter()
+        .map(|f| {
+            (
+                japanese_date(f.happened_on),
+                method_label(&f.method),
+                f.note,
+                f.recorded_by,
+            )
+        })
+        .collect();
     render(&PersonPage {
         chrome: Chrome::for_user(&user, name.clone()),
         t: &JA,
@@ -132,6 +163,9 @@ pub async fn show(
         designations,
         exemptions,
         may_exempt: user.may(Action::ManageDesignations),
+        follow_ups,
+        methods: METHODS,
+        today: kenshu_core::japan_today().to_string(),
     })
 }
 
@@ -177,5 +211,51 @@ pub async fn exempt(
     .await?;
     tx.commit().await?;
     tracing::info!(person = %id, course = %f.course, "exemption recorded");
+    Ok(Redirect::to(&format!("/people/{}", crate::error::url_escape(&login))).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct FollowUpForm {
+    on: String,
+    method: String,
+    #[serde(default)]
+    note: String,
+}
+
+/// Records a follow-up (対応記録). The note never holds a My Number.
+pub async fn follow_up(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(login): Path<String>,
+    Form(f): Form<FollowUpForm>,
+) -> Result<Response, AppError> {
+    let mut tx = state.pool.begin().await?;
+    let (id, _) = person(&mut tx, &user, &login, Action::ManageDesignations).await?;
+    let on = kenshu_core::roster::parse_date(&f.on)
+        .ok_or_else(|| AppError::BadRequest(format!("{}: {}", JA.follow_up_date, JA.date_fix)))?;
+    if !METHODS.iter().any(|(k, _)| *k == f.method) {
+        return Err(AppError::BadRequest(JA.follow_up_method_fix.into()));
+    }
+    let note = f.note.trim();
+    if note.chars().count() > 2000 {
+        return Err(AppError::BadRequest(JA.follow_up_note_fix.into()));
+    }
+    if contains_my_number(note) {
+        return Err(AppError::BadRequest(format!(
+            "{}: {}",
+            JA.follow_up_note, JA.my_number_refused
+        )));
+    }
+    kenshu_db::follow_ups::add(
+        &mut tx,
+        user.session.institution_id,
+        id,
+        on,
+        &f.method,
+        note,
+        user.session.user_id,
+    )
+    .await?;
+    tx.commit().await?;
     Ok(Redirect::to(&format!("/people/{}", crate::error::url_escape(&login))).into_response())
 }

@@ -46,6 +46,7 @@ pub fn app(state: AppState) -> Router {
         .route("/officer", get(officer::dashboard))
         .route("/people/{login}", get(person::show))
         .route("/people/{login}/exemptions", post(person::exempt))
+        .route("/people/{login}/follow-ups", post(person::follow_up))
         .route("/roster", get(roster::index))
         .route(
             "/roster/preview",

@@ -142,3 +142,80 @@ async fn follow_ups_are_recorded_refuse_a_my_number_and_show_on_the_dashboard() 
         .unwrap();
     assert_eq!(n, 1);
 }
+
+#[tokio::test]
+async fn re_attendance_gives_the_overdue_a_new_deadline_one_by_one_or_as_a_group() {
+    let app = TestApp::spawn().await;
+    user(app.pool(), "officer-a", Role::ProtectionOfficer).await;
+    user(app.pool(), "late-1", Role::Staff).await;
+    user(app.pool(), "late-2", Role::Staff).await;
+    user_in(app.pool(), "other-b", Role::Staff, true, false).await;
+    let today = kenshu_core::japan_today();
+    sqlx::query("update plan_courses set deadline = $1 where course_code = 'clerk'")
+        .bind(today - time::Duration::days(1))
+        .execute(app.pool())
+        .await
+        .unwrap();
+    let later = (today + time::Duration::days(20)).to_string();
+    let mut o = app.signed_in("officer-a").await;
+    let page = o.get("/officer?show=overdue").await;
+    assert!(
+        page.body.contains("試験 late-1") && page.body.contains("試験 late-2"),
+        "{}",
+        page.body
+    );
+
+    let past = o
+        .post(
+            "/officer/retakes",
+            &[("pick", "late-1|clerk"), ("deadline", "2020-01-01")],
+        )
+        .await;
+    assert!(past.body.contains("今日以降"), "{}", past.body);
+    let none = o
+        .post("/officer/retakes", &[("deadline", later.as_str())])
+        .await;
+    assert!(none.body.contains("1人以上"));
+    let theirs = o
+        .post(
+            "/officer/retakes",
+            &[("pick", "other-b|clerk"), ("deadline", later.as_str())],
+        )
+        .await;
+    assert_eq!(theirs.status, 403);
+    let group = o
+        .post(
+            "/officer/retakes",
+            &[
+                ("pick", "late-1|clerk"),
+                ("pick", "late-2|clerk"),
+                ("deadline", later.as_str()),
+            ],
+        )
+        .await;
+    assert_eq!(group.status, 303);
+    let page = o.get("/officer?show=overdue").await;
+    assert!(
+        !page.body.contains("試験 late-1") && !page.body.contains("試験 late-2"),
+        "no longer overdue after the new deadline: {}",
+        page.body
+    );
+    let all = o.get("/officer?show=all").await;
+    assert!(all.body.contains("（再受講期限）"));
+
+    let mut s = app.signed_in("late-1").await;
+    let my = s.get("/my").await;
+    assert!(
+        my.body.contains("再受講期限") && !my.body.contains("期限超過"),
+        "{}",
+        my.body
+    );
+    let n: i64 = sqlx::query_scalar("select count(*) from retakes")
+        .fetch_one(app.pool())
+        .await
+        .unwrap();
+    assert_eq!(
+        n, 2,
+        "the original deadline stays in the plan; the new one is kept apart"
+    );
+}

@@ -73,3 +73,74 @@ pub async fn latest_in_division(
     .map(|r| (r.user_id, r.on))
     .collect())
 }
+
+/// Gives people a new deadline for a course this year (再受講の機会); a later grant replaces an
+/// earlier one. `people` are (user id, course code).
+pub async fn grant_retakes(
+    conn: &mut PgConnection,
+    institution_id: Uuid,
+    people: &[(Uuid, String)],
+    fiscal_year: i32,
+    deadline: Date,
+    by: Uuid,
+) -> Result<u64, sqlx::Error> {
+    let ids: Vec<Uuid> = people.iter().map(|p| p.0).collect();
+    let codes: Vec<String> = people.iter().map(|p| p.1.clone()).collect();
+    Ok(sqlx::query!(
+        "insert into retakes (institution_id, user_id, course_code, fiscal_year, deadline, granted_by)
+         select $1, u, c, $4, $5, $6 from unnest($2::uuid[], $3::text[]) as t(u, c)
+         on conflict (institution_id, user_id, fiscal_year, course_code)
+         do update set deadline = excluded.deadline, granted_by = excluded.granted_by, granted_at = now()",
+        institution_id,
+        &ids,
+        &codes,
+        fiscal_year,
+        deadline,
+        by
+    )
+    .execute(conn)
+    .await?
+    .rows_affected())
+}
+
+/// Re-attendance deadlines of a person for a year: (course, deadline).
+pub async fn retakes(
+    conn: &mut PgConnection,
+    institution_id: Uuid,
+    user_id: Uuid,
+    fiscal_year: i32,
+) -> Result<Vec<(String, Date)>, sqlx::Error> {
+    Ok(sqlx::query!(
+        "select course_code, deadline from retakes where institution_id = $1 and user_id = $2 and fiscal_year = $3",
+        institution_id,
+        user_id,
+        fiscal_year
+    )
+    .fetch_all(conn)
+    .await?
+    .into_iter()
+    .map(|r| (r.course_code, r.deadline))
+    .collect())
+}
+
+/// Re-attendance deadlines in a division for a year: (user, course, deadline).
+pub async fn retakes_in_division(
+    conn: &mut PgConnection,
+    institution_id: Uuid,
+    division_id: Uuid,
+    fiscal_year: i32,
+) -> Result<Vec<(Uuid, String, Date)>, sqlx::Error> {
+    Ok(sqlx::query!(
+        "select r.user_id, r.course_code, r.deadline from retakes r
+         join users u on u.institution_id = r.institution_id and u.id = r.user_id
+         where r.institution_id = $1 and u.division_id = $2 and r.fiscal_year = $3",
+        institution_id,
+        division_id,
+        fiscal_year
+    )
+    .fetch_all(conn)
+    .await?
+    .into_iter()
+    .map(|r| (r.user_id, r.course_code, r.deadline))
+    .collect())
+}

@@ -4,6 +4,10 @@
 /// One language's strings.
 #[derive(Debug)]
 pub struct Catalogue {
+    pub retake_pick: &'static str,
+    pub retake_none: &'static str,
+    pub retake_past: &'static str,
+    pub retake_grant: &'static str,
     pub dashboard_last_follow_up: &'static str,
     pub follow_up_note_fix: &'static str,
     pub follow_up_method_fix: &'static str,
@@ -215,6 +219,10 @@ pub struct Catalogue {
 
 /// The Japanese catalogue.
 pub static JA: Catalogue = Catalogue {
+    retake_pick: "選択",
+    retake_none: "再受講の対象を1人以上選んでください。",
+    retake_past: "再受講期限は今日以降の日付にしてください。",
+    retake_grant: "再受講の機会を与える",
     dashboard_last_follow_up: "最終対応日",
     follow_up_note_fix: "内容は2000文字以内にしてください。",
     follow_up_method_fix: "方法は口頭・電話・メール・文書から選んでください。",

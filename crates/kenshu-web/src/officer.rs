@@ -28,6 +28,8 @@ pub struct DashboardQuery {
 }
 
 pub struct Line {
+    pub retake: bool,
+    pub code: String,
     pub login: String,
     pub name: String,
     pub designations: String,
@@ -113,6 +115,12 @@ pub async fn dashboard(
         .filter(|p| p.plan.approved);
     let people = kenshu_db::plans::facts_for_division(&mut conn, inst, division.id, on).await?;
     let progress = kenshu_db::progress::division_progress(&mut conn, inst, division.id, fy).await?;
+    let retakes: HashMap<(uuid::Uuid, String), time::Date> =
+        kenshu_db::follow_ups::retakes_in_division(&mut conn, inst, division.id, fy.0)
+            .await?
+            .into_iter()
+            .map(|(u, c, d)| ((u, c), d))
+            .collect();
     let followed: HashMap<uuid::Uuid, time::Date> =
         kenshu_db::follow_ups::latest_in_division(&mut conn, inst, division.id)
             .await?
@@ -135,12 +143,14 @@ pub async fn dashboard(
         let Some(plan) = &plan else { break };
         for a in assignments(&plan.plan, facts, on) {
             let p = by_key.get(&(*id, a.code.as_str()));
+            let retake = retakes.get(&(*id, a.code.clone())).copied();
+            let deadline = retake.unwrap_or(a.deadline);
             let st = status(
                 Progress {
                     completed: p.and_then(|p| p.completed.as_deref()),
                     exempt: p.is_some_and(|p| p.exempt),
                     any_activity: p.is_some_and(|p| p.activity),
-                    deadline: Some(a.deadline),
+                    deadline: Some(deadline),
                 },
                 today,
             );
@@ -162,8 +172,10 @@ pub async fn dashboard(
                         .unwrap_or_else(|| a.code.clone()),
                     status_key: st.as_str(),
                     status: status_label(st),
-                    deadline: japanese_date(a.deadline),
-                    deadline_sort: a.deadline,
+                    deadline: japanese_date(deadline),
+                    deadline_sort: deadline,
+                    retake: retake.is_some(),
+                    code: a.code.clone(),
                     individual: a.individual,
                     last_activity: p
                         .and_then(|p| p.last_activity)
@@ -212,4 +224,63 @@ pub async fn dashboard(
         show,
         sort,
     })
+}
+
+/// Gives everyone selected on the dashboard a new deadline (再受講の機会).
+pub async fn retakes(
+    user: CurrentUser,
+    Conn(mut conn): Conn,
+    axum::Form(fields): axum::Form<Vec<(String, String)>>,
+) -> Result<axum::response::Response, AppError> {
+    use axum::response::IntoResponse;
+    user.require(Action::ManageDesignations)?;
+    let deadline = crate::person::retake_deadline(
+        fields
+            .iter()
+            .find(|(k, _)| k == "deadline")
+            .map(|(_, v)| v.as_str())
+            .unwrap_or(""),
+    )?;
+    let inst = user.session.institution_id;
+    let fy = fiscal_year(None);
+    let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+    let mut people = Vec::new();
+    let mut division_code = String::new();
+    for (_, pick) in fields.iter().filter(|(k, _)| k == "pick") {
+        let Some((login, code)) = pick.split_once('|') else {
+            continue;
+        };
+        let (id, division, _) = kenshu_db::users::by_login(&mut tx, inst, login)
+            .await?
+            .ok_or(AppError::Forbidden)?;
+        user.require_division(Action::ManageDesignations, division)?;
+        if division_code.is_empty() {
+            division_code = kenshu_db::institutions::divisions(&mut tx, inst)
+                .await?
+                .into_iter()
+                .find(|d| d.id == division)
+                .map(|d| d.code)
+                .unwrap_or_default();
+        }
+        people.push((id, code.to_string()));
+    }
+    if people.is_empty() {
+        return Err(AppError::BadRequest(JA.retake_none.into()));
+    }
+    kenshu_db::follow_ups::grant_retakes(
+        &mut tx,
+        inst,
+        &people,
+        fy.0,
+        deadline,
+        user.session.user_id,
+    )
+    .await?;
+    tx.commit().await?;
+    tracing::info!(people = people.len(), "re-attendance granted");
+    Ok(axum::response::Redirect::to(&format!(
+        "/officer?division={}",
+        crate::error::url_escape(&division_code)
+    ))
+    .into_response())
 }

@@ -20,6 +20,7 @@ use crate::staff::{assignments_of, status_label};
 use crate::{AppError, AppState};
 
 pub struct Row {
+    pub retake: bool,
     pub code: String,
     pub title: String,
     pub status_key: &'static str,
@@ -95,17 +96,20 @@ pub async fn show(
         fiscal_year: fy,
     };
     let today = kenshu_core::japan_today();
+    let retakes = kenshu_db::follow_ups::retakes(&mut conn, inst, id, fy.0).await?;
     let rows = progress::summaries(&mut conn, who, &codes)
         .await?
         .into_iter()
         .map(|s| {
             let a = assigned.iter().find(|a| a.code == s.code);
+            let retake = retakes.iter().find(|r| r.0 == s.code).map(|r| r.1);
+            let deadline = retake.or(a.map(|a| a.deadline));
             let st = status(
                 Progress {
                     completed: s.completion.as_ref().map(|c| c.method.as_str()),
                     exempt: s.exempt,
                     any_activity: s.sections_read > 0 || s.attempts > 0,
-                    deadline: a.map(|a| a.deadline),
+                    deadline,
                 },
                 today,
             );
@@ -114,7 +118,8 @@ pub async fn show(
                 title: s.title,
                 status_key: st.as_str(),
                 status: status_label(st),
-                deadline: a.map(|a| japanese_date(a.deadline)).unwrap_or_default(),
+                deadline: deadline.map(japanese_date).unwrap_or_default(),
+                retake: retake.is_some(),
                 individual: a.is_some_and(|a| a.individual),
                 done: st.is_done(),
             }
@@ -258,4 +263,50 @@ pub async fn follow_up(
     .await?;
     tx.commit().await?;
     Ok(Redirect::to(&format!("/people/{}", crate::error::url_escape(&login))).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct RetakeForm {
+    course: String,
+    deadline: String,
+}
+
+/// Gives one person a new deadline for a course (再受講の機会).
+pub async fn retake(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(login): Path<String>,
+    Form(f): Form<RetakeForm>,
+) -> Result<Response, AppError> {
+    let mut tx = state.pool.begin().await?;
+    let (id, _) = person(&mut tx, &user, &login, Action::ManageDesignations).await?;
+    let deadline = retake_deadline(&f.deadline)?;
+    let fy = fiscal_year(None);
+    let (_, assigned) = assignments_of(&mut tx, user.session.institution_id, id, fy).await?;
+    if !assigned.iter().any(|a| a.code == f.course) {
+        return Err(AppError::BadRequest(JA.exempt_course_fix.into()));
+    }
+    kenshu_db::follow_ups::grant_retakes(
+        &mut tx,
+        user.session.institution_id,
+        &[(id, f.course)],
+        fy.0,
+        deadline,
+        user.session.user_id,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Redirect::to(&format!("/people/{}", crate::error::url_escape(&login))).into_response())
+}
+
+/// A re-attendance deadline: a date from today on.
+pub fn retake_deadline(s: &str) -> Result<time::Date, AppError> {
+    match kenshu_core::roster::parse_date(s) {
+        Some(d) if d >= kenshu_core::japan_today() => Ok(d),
+        Some(_) => Err(AppError::BadRequest(JA.retake_past.into())),
+        None => Err(AppError::BadRequest(format!(
+            "{}: {}",
+            JA.plan_retake, JA.date_fix
+        ))),
+    }
 }

@@ -47,6 +47,8 @@ pub fn app(state: AppState) -> Router {
         .route("/people/{login}", get(person::show))
         .route("/people/{login}/exemptions", post(person::exempt))
         .route("/people/{login}/follow-ups", post(person::follow_up))
+        .route("/people/{login}/retakes", post(person::retake))
+        .route("/officer/retakes", post(officer::retakes))
         .route("/roster", get(roster::index))
         .route(
             "/roster/preview",

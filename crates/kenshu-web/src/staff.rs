@@ -81,6 +81,7 @@ pub async fn course_for(
 
 pub struct CourseRow {
     pub deadline: String,
+    pub retake: bool,
     pub individual: bool,
     pub code: String,
     pub title: String,
@@ -134,24 +135,34 @@ pub async fn my_training(
     let (has_plan, assigned) = assignments(&mut conn, &user, fy).await?;
     let codes: Vec<&str> = assigned.iter().map(|a| a.code.as_str()).collect();
     let summaries = progress::summaries(&mut conn, learner(&user, fy), &codes).await?;
+    let retakes = kenshu_db::follow_ups::retakes(
+        &mut conn,
+        user.session.institution_id,
+        user.session.user_id,
+        fy.0,
+    )
+    .await?;
     let today = kenshu_core::japan_today();
     let mut rows = Vec::with_capacity(summaries.len());
     for s in summaries {
         let package = state.catalog.package(&mut conn, s.version_id).await?;
         let a = assigned.iter().find(|a| a.code == s.code);
+        let retake = retakes.iter().find(|r| r.0 == s.code).map(|r| r.1);
+        let deadline = retake.or(a.map(|a| a.deadline));
         let st = status(
             Progress {
                 completed: s.completion.as_ref().map(|c| c.method.as_str()),
                 exempt: s.exempt,
                 any_activity: s.sections_read > 0 || s.attempts > 0,
-                deadline: a.map(|a| a.deadline),
+                deadline,
             },
             today,
         );
         rows.push(CourseRow {
-            deadline: a
-                .map(|a| kenshu_core::fiscal_year::japanese_date(a.deadline))
+            deadline: deadline
+                .map(kenshu_core::fiscal_year::japanese_date)
                 .unwrap_or_default(),
+            retake: retake.is_some(),
             individual: a.is_some_and(|a| a.individual),
             status: st,
             status_label: status_label(st),

@@ -219,3 +219,32 @@ async fn re_attendance_gives_the_overdue_a_new_deadline_one_by_one_or_as_a_group
         "the original deadline stays in the plan; the new one is kept apart"
     );
 }
+
+#[tokio::test]
+async fn the_person_page_shows_every_attempt_with_its_score() {
+    let app = TestApp::spawn().await;
+    user(app.pool(), "officer-a", Role::ProtectionOfficer).await;
+    user(app.pool(), "taker", Role::Staff).await;
+    let mut s = app.signed_in("taker").await;
+    s.get("/courses/final-test/test").await;
+    let id = uuid::Uuid::new_v4().to_string();
+    let mut fields = vec![("attempt", id.as_str())];
+    let names: Vec<String> = (1..=10).map(|n| format!("q{n}")).collect();
+    for n in &names {
+        fields.push((n.as_str(), "o"));
+    }
+    assert_eq!(
+        s.post("/courses/final-test/test/submit", &fields)
+            .await
+            .status,
+        303
+    );
+    let mut o = app.signed_in("officer-a").await;
+    let page = o.get("/people/taker").await;
+    assert!(page.body.contains("id=\"attempts\""), "{}", page.body);
+    assert!(
+        page.body.contains("4 / 10") && page.body.contains("不合格"),
+        "all ○ scores 4 of 10: {}",
+        page.body
+    );
+}

@@ -459,3 +459,25 @@ pub async fn division_progress(
     .fetch_all(conn)
     .await
 }
+
+/// Every submitted attempt of a person in a fiscal year, newest first:
+/// (course title, submitted at, score, total, passed).
+pub async fn attempt_history(
+    conn: &mut PgConnection,
+    who: Learner,
+) -> Result<Vec<(String, OffsetDateTime, i32, i32, bool)>, sqlx::Error> {
+    Ok(sqlx::query!(
+        r#"select c.title, a.submitted_at as "submitted_at!", a.score as "score!", a.total, a.passed as "passed!"
+           from test_attempts a join courses c on c.code = a.course_code
+           where a.institution_id = $1 and a.user_id = $2 and a.fiscal_year = $3 and a.submitted_at is not null
+           order by a.submitted_at desc"#,
+        who.institution_id,
+        who.user_id,
+        who.fiscal_year.0
+    )
+    .fetch_all(conn)
+    .await?
+    .into_iter()
+    .map(|r| (r.title, r.submitted_at, r.score, r.total, r.passed))
+    .collect())
+}

@@ -43,6 +43,7 @@ struct PersonPage {
     exemptions: Vec<(String, String, String, String)>,
     may_exempt: bool,
     follow_ups: Vec<(String, &'static str, String, String)>,
+    attempts: Vec<(String, String, String, bool)>,
     methods: [(&'static str, &'static str); 4],
     today: String,
 }
@@ -146,6 +147,18 @@ pub async fn show(
         .into_iter()
         .map(|(c, reason, by, at)| (c, reason, by, jdate(at)))
         .collect();
+    let attempts = progress::attempt_history(&mut conn, who)
+        .await?
+        .into_iter()
+        .map(|(title, at, score, total, passed)| {
+            (
+                title,
+                crate::page::jtime(at),
+                format!("{score} / {total}"),
+                passed,
+            )
+        })
+        .collect();
     let follow_ups = kenshu_db::follow_ups::for_person(&mut conn, inst, id)
         .await?
         .into_iter()
@@ -169,6 +182,7 @@ pub async fn show(
         exemptions,
         may_exempt: user.may(Action::ManageDesignations),
         follow_ups,
+        attempts,
         methods: METHODS,
         today: kenshu_core::japan_today().to_string(),
     })

@@ -190,6 +190,33 @@ pub async fn create_standard(
     Ok(id)
 }
 
+/// Builds the facts from what the queries below read. Arrival is the hire date or the start of
+/// a later placement (a transfer in). An account's creation date says nothing: people loaded
+/// without a hire date are not newcomers.
+fn person_facts(
+    role: &str,
+    hired_on: Option<Date>,
+    transferred_on: Option<Date>,
+    left_on: Option<Date>,
+    designations: Vec<(String, String, Option<String>)>,
+) -> PersonFacts {
+    PersonFacts {
+        role: role.parse().unwrap_or(Role::Staff),
+        arrived_on: hired_on.max(transferred_on).unwrap_or(Date::MIN),
+        left_on,
+        designations: designations
+            .into_iter()
+            .filter_map(|(kind, from, to)| {
+                Some(Held {
+                    kind: DesignationKind::parse(&kind)?,
+                    from: day(&from),
+                    to: to.as_deref().map(day),
+                })
+            })
+            .collect(),
+    }
+}
+
 /// Everything the assignment rule needs about one person as of `on`, in one query.
 pub async fn facts(
     conn: &mut PgConnection,
@@ -213,25 +240,14 @@ pub async fn facts(
     )
     .fetch_optional(conn)
     .await?;
-    Ok(row.map(|r| PersonFacts {
-        role: r.role.parse().unwrap_or(Role::Staff),
-        // Arrival is the hire date or the start of a later placement (a transfer in). An
-        // account's creation date says nothing: people loaded without a hire date are not
-        // newcomers.
-        arrived_on: r.hired_on.max(r.transferred_on).unwrap_or(Date::MIN),
-        left_on: r.left_on,
-        designations: r
-            .designations
-            .0
-            .into_iter()
-            .filter_map(|(kind, from, to)| {
-                Some(Held {
-                    kind: DesignationKind::parse(&kind)?,
-                    from: day(&from),
-                    to: to.as_deref().map(day),
-                })
-            })
-            .collect(),
+    Ok(row.map(|r| {
+        person_facts(
+            &r.role,
+            r.hired_on,
+            r.transferred_on,
+            r.left_on,
+            r.designations.0,
+        )
     }))
 }
 
@@ -444,23 +460,13 @@ pub async fn facts_for_division(
     Ok(rows
         .into_iter()
         .map(|r| {
-            let facts = PersonFacts {
-                role: r.role.parse().unwrap_or(Role::Staff),
-                arrived_on: r.hired_on.max(r.transferred_on).unwrap_or(Date::MIN),
-                left_on: r.left_on,
-                designations: r
-                    .designations
-                    .0
-                    .into_iter()
-                    .filter_map(|(kind, from, to)| {
-                        Some(Held {
-                            kind: DesignationKind::parse(&kind)?,
-                            from: day(&from),
-                            to: to.as_deref().map(day),
-                        })
-                    })
-                    .collect(),
-            };
+            let facts = person_facts(
+                &r.role,
+                r.hired_on,
+                r.transferred_on,
+                r.left_on,
+                r.designations.0,
+            );
             (r.id, r.login_id, r.name, facts)
         })
         .collect())

@@ -62,20 +62,7 @@ pub async fn login_form(
     if viewer.0.0.is_some() {
         return Ok(Redirect::to(&safe_next(q.next.as_deref())).into_response());
     }
-    let (token, cookie) = match session::cookie(&headers, PRE_SESSION_COOKIE) {
-        Some(t) if t.len() == 64 => (t.to_string(), None),
-        _ => {
-            let t = session::new_token();
-            let c = session::set_cookie(
-                PRE_SESSION_COOKIE,
-                &t,
-                3600 * 12,
-                session::is_secure(&state, &headers),
-                "Strict",
-            );
-            (t, Some(c))
-        }
-    };
+    let (token, cookie) = pre_session_token(&state, &headers);
     let page = LoginPage {
         chrome: Chrome::anonymous(JA.sign_in, token),
         t: &JA,

@@ -60,24 +60,9 @@ pub async fn index(
     let inst = user.session.institution_id;
     let mut conn = state.pool.acquire().await?;
     let scope = user.scope();
-    let divisions: Vec<Division> = kenshu_db::institutions::divisions(&mut conn, inst)
-        .await?
-        .into_iter()
-        .filter(|d| scope.covers(d.id))
-        .collect();
-    let division = match q.division {
-        Some(code) => divisions
-            .iter()
-            .find(|d| d.code == code)
-            .cloned()
-            .ok_or(AppError::Forbidden)?,
-        None => divisions
-            .iter()
-            .find(|d| d.id == user.session.division_id)
-            .or(divisions.first())
-            .cloned()
-            .ok_or(AppError::Forbidden)?,
-    };
+    let (divisions, division) = user
+        .scoped_divisions(&mut conn, q.division.as_deref())
+        .await?;
     let today = kenshu_core::japan_today();
     let people = kenshu_db::designations::for_division(&mut conn, inst, division.id)
         .await?

@@ -89,24 +89,9 @@ pub async fn dashboard(
     user.require(Action::ViewDashboard)?;
     let inst = user.session.institution_id;
     let scope = user.scope();
-    let divisions: Vec<Division> = kenshu_db::institutions::divisions(&mut conn, inst)
-        .await?
-        .into_iter()
-        .filter(|d| scope.covers(d.id))
-        .collect();
-    let division = match &q.division {
-        Some(code) => divisions
-            .iter()
-            .find(|d| &d.code == code)
-            .cloned()
-            .ok_or(AppError::Forbidden)?,
-        None => divisions
-            .iter()
-            .find(|d| d.id == user.session.division_id)
-            .or(divisions.first())
-            .cloned()
-            .ok_or(AppError::Forbidden)?,
-    };
+    let (divisions, division) = user
+        .scoped_divisions(&mut conn, q.division.as_deref())
+        .await?;
     let fy = fiscal_year(q.fy.as_deref());
     let today = kenshu_core::japan_today();
     let on = today.clamp(fy.start(), fy.end());

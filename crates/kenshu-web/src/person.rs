@@ -5,7 +5,6 @@ use askama::Template;
 use axum::Form;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use kenshu_core::assignment::{Progress, status};
 use kenshu_core::fiscal_year::japanese_date;
 use kenshu_core::my_number::contains_my_number;
 use kenshu_core::plan::DesignationKind;
@@ -16,7 +15,7 @@ use crate::i18n::{Catalogue, JA};
 use crate::page::{Chrome, fiscal_year, jdate, render};
 use crate::policy::Action;
 use crate::session::CurrentUser;
-use crate::staff::{assignments_of, status_label};
+use crate::staff::{assignment_status, assignments_of, status_label};
 use crate::{AppError, AppState};
 
 pub struct Row {
@@ -103,24 +102,14 @@ pub async fn show(
         .into_iter()
         .map(|s| {
             let a = assigned.iter().find(|a| a.code == s.code);
-            let retake = retakes.iter().find(|r| r.0 == s.code).map(|r| r.1);
-            let deadline = retake.or(a.map(|a| a.deadline));
-            let st = status(
-                Progress {
-                    completed: s.completion.as_ref().map(|c| c.method.as_str()),
-                    exempt: s.exempt,
-                    any_activity: s.sections_read > 0 || s.attempts > 0,
-                    deadline,
-                },
-                today,
-            );
+            let (st, deadline, retake) = assignment_status(&s, a, &retakes, today);
             Row {
                 code: s.code,
                 title: s.title,
                 status_key: st.as_str(),
                 status: status_label(st),
                 deadline: deadline.map(japanese_date).unwrap_or_default(),
-                retake: retake.is_some(),
+                retake,
                 individual: a.is_some_and(|a| a.individual),
                 done: st.is_done(),
             }

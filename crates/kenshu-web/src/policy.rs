@@ -73,6 +73,38 @@ pub fn allows(role: Role, action: Action) -> bool {
 }
 
 impl CurrentUser {
+    /// The divisions within this person's scope, and the one asked for by code (or their own,
+    /// or the first): 403 when the code is outside the scope.
+    pub async fn scoped_divisions(
+        &self,
+        conn: &mut kenshu_db::PgConnection,
+        requested: Option<&str>,
+    ) -> Result<
+        (
+            Vec<kenshu_db::institutions::Division>,
+            kenshu_db::institutions::Division,
+        ),
+        AppError,
+    > {
+        let scope = self.scope();
+        let divisions: Vec<_> =
+            kenshu_db::institutions::divisions(conn, self.session.institution_id)
+                .await?
+                .into_iter()
+                .filter(|d| scope.covers(d.id))
+                .collect();
+        let division = match requested {
+            Some(code) => divisions.iter().find(|d| d.code == code),
+            None => divisions
+                .iter()
+                .find(|d| d.id == self.session.division_id)
+                .or(divisions.first()),
+        }
+        .cloned()
+        .ok_or(AppError::Forbidden)?;
+        Ok((divisions, division))
+    }
+
     pub fn require(&self, action: Action) -> Result<(), AppError> {
         if allows(self.role, action) {
             Ok(())

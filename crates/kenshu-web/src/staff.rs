@@ -79,6 +79,28 @@ pub async fn course_for(
     Ok((package, progress))
 }
 
+/// The status of one assignment, and the deadline in force: a re-attendance deadline
+/// replaces the plan's. Shared by "My training" and the officers' person page.
+pub fn assignment_status(
+    s: &progress::CourseSummary,
+    a: Option<&Assignment>,
+    retakes: &[(String, time::Date)],
+    today: time::Date,
+) -> (Status, Option<time::Date>, bool) {
+    let retake = retakes.iter().find(|r| r.0 == s.code).map(|r| r.1);
+    let deadline = retake.or(a.map(|a| a.deadline));
+    let st = status(
+        Progress {
+            completed: s.completion.as_ref().map(|c| c.method.as_str()),
+            exempt: s.exempt,
+            any_activity: s.sections_read > 0 || s.attempts > 0,
+            deadline,
+        },
+        today,
+    );
+    (st, deadline, retake.is_some())
+}
+
 pub struct CourseRow {
     pub deadline: String,
     pub retake: bool,
@@ -147,22 +169,12 @@ pub async fn my_training(
     for s in summaries {
         let package = state.catalog.package(&mut conn, s.version_id).await?;
         let a = assigned.iter().find(|a| a.code == s.code);
-        let retake = retakes.iter().find(|r| r.0 == s.code).map(|r| r.1);
-        let deadline = retake.or(a.map(|a| a.deadline));
-        let st = status(
-            Progress {
-                completed: s.completion.as_ref().map(|c| c.method.as_str()),
-                exempt: s.exempt,
-                any_activity: s.sections_read > 0 || s.attempts > 0,
-                deadline,
-            },
-            today,
-        );
+        let (st, deadline, retake) = assignment_status(&s, a, &retakes, today);
         rows.push(CourseRow {
             deadline: deadline
                 .map(kenshu_core::fiscal_year::japanese_date)
                 .unwrap_or_default(),
-            retake: retake.is_some(),
+            retake,
             individual: a.is_some_and(|a| a.individual),
             status: st,
             status_label: status_label(st),

@@ -9,7 +9,7 @@ use reqwest::StatusCode;
 /// required of whom.
 fn expected(path: &str, role: Role) -> StatusCode {
     match path {
-        "/admin/content" if role != Role::PortalAdmin => StatusCode::FORBIDDEN,
+        "/admin/content" | "/admin/mail" if role != Role::PortalAdmin => StatusCode::FORBIDDEN,
         "/plans" | "/plans/FY/document" if role == Role::Staff => StatusCode::FORBIDDEN,
         "/roster" if !matches!(role, Role::ChiefOfficer | Role::PortalAdmin) => {
             StatusCode::FORBIDDEN
@@ -29,7 +29,7 @@ fn expected(path: &str, role: Role) -> StatusCode {
     }
 }
 
-const PAGES: [&str; 12] = [
+const PAGES: [&str; 13] = [
     "/officer",
     "/roster",
     "/designations",
@@ -42,6 +42,7 @@ const PAGES: [&str; 12] = [
     "/courses/final-test/test",
     "/courses/protection-officer",
     "/admin/content",
+    "/admin/mail",
 ];
 
 #[tokio::test]

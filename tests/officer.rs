@@ -248,3 +248,47 @@ async fn the_person_page_shows_every_attempt_with_its_score() {
         page.body
     );
 }
+
+#[tokio::test]
+async fn an_officer_designated_for_a_second_division_reaches_it_until_the_designation_ends() {
+    let app = TestApp::spawn().await;
+    user(app.pool(), "officer-a", Role::ProtectionOfficer).await;
+    user_in(app.pool(), "staff-b", Role::Staff, true, false).await;
+    let mut o = app.signed_in("officer-a").await;
+    assert_eq!(o.get("/officer?division=b").await.status, 403);
+    let page = o.get("/officer").await;
+    assert!(
+        !page.body.contains("<select id=\"division\""),
+        "one division: no picker"
+    );
+
+    sqlx::query(
+        "insert into designations (institution_id, user_id, kind, division_id, valid_from)
+         select u.institution_id, u.id, 'protection_officer', d.id, $1
+         from users u join divisions d on d.institution_id = u.institution_id and d.code = 'b'
+         where u.login_id = 'officer-a'",
+    )
+    .bind(kenshu_core::japan_today() - time::Duration::days(10))
+    .execute(app.pool())
+    .await
+    .unwrap();
+    let page = o.get("/officer?division=b").await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("試験 staff-b"), "{}", page.body);
+    assert!(
+        page.body.contains("<select id=\"division\""),
+        "a picker between the two divisions"
+    );
+    assert_eq!(o.get("/people/staff-b").await.status, 200);
+    assert_eq!(o.get("/designations?division=b").await.status, 200);
+
+    sqlx::query("update designations set valid_to = $1 where kind = 'protection_officer'")
+        .bind(kenshu_core::japan_today() - time::Duration::days(1))
+        .execute(app.pool())
+        .await
+        .unwrap();
+    let gone = o.get("/officer?division=b").await;
+    assert_eq!(gone.status, 403);
+    assert!(!gone.body.contains("staff-b"));
+    assert_eq!(o.get("/people/staff-b").await.status, 403);
+}

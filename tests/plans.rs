@@ -316,12 +316,33 @@ async fn a_draft_plan_is_tailored_course_by_course_and_locked_once_approved() {
         &[],
     )
     .await;
+    let bad_schedule = c
+        .post(
+            &format!("/plans/{fy}/details"),
+            &[
+                ("purpose", "目的"),
+                ("method", "方法"),
+                ("newcomer_days", "45"),
+                ("reminder_days_before", "14,0"),
+                ("reminder_overdue_every", "7"),
+            ],
+        )
+        .await;
+    assert_eq!(bad_schedule.status, 400);
+    assert!(
+        bad_schedule.body.contains("督促メールを送る日")
+            && bad_schedule.body.contains("1〜120の数"),
+        "{}",
+        bad_schedule.body
+    );
     c.post(
         &format!("/plans/{fy}/details"),
         &[
             ("purpose", "目的を改めた"),
             ("method", "集合研修も行う"),
             ("newcomer_days", "45"),
+            ("reminder_days_before", "2、10"),
+            ("reminder_overdue_every", "0"),
         ],
     )
     .await;
@@ -337,6 +358,14 @@ async fn a_draft_plan_is_tailored_course_by_course_and_locked_once_approved() {
         .unwrap();
     let codes: Vec<&str> = plan.plan.courses.iter().map(|c| c.code.as_str()).collect();
     assert_eq!(codes, ["clerk", "cybersecurity", "final-test"]);
+    assert_eq!(
+        plan.reminders,
+        kenshu_core::reminder::Schedule {
+            before: vec![10, 2],
+            overdue_every: 0
+        },
+        "the reminder schedule is the plan's"
+    );
     assert_eq!(
         plan.plan.courses[0].audience,
         vec![

@@ -9,6 +9,7 @@ pub mod grading;
 pub mod my_number;
 pub mod people;
 pub mod plan;
+pub mod reminder;
 pub mod roster;
 
 pub use fiscal_year::{FiscalYear, japan_today};

@@ -10,6 +10,7 @@ pub mod institutions;
 pub mod password;
 pub mod plans;
 pub mod progress;
+pub mod reminders;
 pub mod roster;
 pub mod sessions;
 pub mod token;

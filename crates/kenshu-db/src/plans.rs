@@ -31,6 +31,8 @@ pub struct PlanRecord {
     pub method: String,
     pub approved_by: Option<String>,
     pub approved_at: Option<OffsetDateTime>,
+    /// When reminders go out automatically.
+    pub reminders: kenshu_core::reminder::Schedule,
 }
 
 /// The institution's plan for a fiscal year, approved or not.
@@ -41,6 +43,7 @@ pub async fn plan(
 ) -> Result<Option<PlanRecord>, sqlx::Error> {
     let row = sqlx::query!(
         r#"select p.id, p.status, p.purpose, p.method, p.newcomer_days, u.name as "approved_by?", p.approved_at,
+                  p.reminder_days_before, p.reminder_overdue_every,
                   coalesce((select json_agg(json_build_object('code', c.course_code, 'audience', c.audience,
                                  'starts_on', c.starts_on, 'deadline', c.deadline, 'retake_until', c.retake_until)
                                  order by co.position)
@@ -78,6 +81,10 @@ pub async fn plan(
         method: r.method,
         approved_by: r.approved_by,
         approved_at: r.approved_at,
+        reminders: kenshu_core::reminder::Schedule {
+            before: r.reminder_days_before.into_iter().map(i64::from).collect(),
+            overdue_every: i64::from(r.reminder_overdue_every),
+        },
     }))
 }
 
@@ -260,8 +267,10 @@ pub async fn copy_previous(
     by: Option<Uuid>,
 ) -> Result<Option<Uuid>, sqlx::Error> {
     let id = sqlx::query_scalar!(
-        "insert into training_plans (institution_id, fiscal_year, purpose, method, newcomer_days, created_by)
-         select institution_id, $2, purpose, method, newcomer_days, $3 from training_plans
+        "insert into training_plans (institution_id, fiscal_year, purpose, method, newcomer_days,
+                                     reminder_days_before, reminder_overdue_every, created_by)
+         select institution_id, $2, purpose, method, newcomer_days,
+                reminder_days_before, reminder_overdue_every, $3 from training_plans
          where institution_id = $1 and fiscal_year = $2 - 1
          returning id",
         institution_id,
@@ -358,23 +367,33 @@ pub async fn remove_course(
         == 1)
 }
 
-/// Sets the purpose, method and newcomer days of a draft plan.
+/// The details of a draft plan besides its courses.
+pub struct Details<'a> {
+    pub purpose: &'a str,
+    pub method: &'a str,
+    pub newcomer_days: i32,
+    pub reminder_days_before: &'a [i32],
+    pub reminder_overdue_every: i32,
+}
+
+/// Sets the purpose, method, newcomer days and reminder schedule of a draft plan.
 pub async fn put_details(
     conn: &mut PgConnection,
     institution_id: Uuid,
     plan_id: Uuid,
-    purpose: &str,
-    method: &str,
-    newcomer_days: i32,
+    d: &Details<'_>,
 ) -> Result<bool, sqlx::Error> {
     Ok(sqlx::query!(
-        "update training_plans set purpose = $3, method = $4, newcomer_days = $5
+        "update training_plans set purpose = $3, method = $4, newcomer_days = $5,
+                reminder_days_before = $6, reminder_overdue_every = $7
          where institution_id = $1 and id = $2 and status = 'draft'",
         institution_id,
         plan_id,
-        purpose,
-        method,
-        newcomer_days
+        d.purpose,
+        d.method,
+        d.newcomer_days,
+        d.reminder_days_before,
+        d.reminder_overdue_every
     )
     .execute(conn)
     .await?

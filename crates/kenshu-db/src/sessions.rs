@@ -18,6 +18,8 @@ pub struct SessionUser {
     pub division_name: String,
     pub must_change_password: bool,
     pub csrf_token: String,
+    /// Divisions besides their own for which they hold a protection-officer designation today.
+    pub officer_divisions: Vec<Uuid>,
 }
 
 pub async fn create(
@@ -48,14 +50,20 @@ pub async fn load(
 ) -> Result<Option<SessionUser>, sqlx::Error> {
     sqlx::query_as!(
         SessionUser,
-        "select s.institution_id, i.code as institution_code, i.name as institution_name,
+        r#"select s.institution_id, i.code as institution_code, i.name as institution_name,
                 u.id as user_id, u.login_id, u.name, u.role, u.division_id, d.name as division_name,
-                u.must_change_password, s.csrf_token
+                u.must_change_password, s.csrf_token,
+                array(select g.division_id from designations g
+                      where g.institution_id = u.institution_id and g.user_id = u.id
+                        and g.kind = 'protection_officer' and g.division_id is not null
+                        and g.valid_from <= (now() at time zone 'Asia/Tokyo')::date
+                        and (g.valid_to is null or g.valid_to >= (now() at time zone 'Asia/Tokyo')::date))
+                  as "officer_divisions!"
          from sessions s
          join users u on u.institution_id = s.institution_id and u.id = s.user_id
          join institutions i on i.id = s.institution_id
          join divisions d on d.institution_id = u.institution_id and d.id = u.division_id
-         where s.token_hash = $1 and s.expires_at > now() and u.active",
+         where s.token_hash = $1 and s.expires_at > now() and u.active"#,
         token_hash
     )
     .fetch_optional(conn)

@@ -1,4 +1,5 @@
-//! Portal administration: course content versions.
+//! Portal administration: course content versions, and the mail the portal sent (or, without
+//! an SMTP server, wrote to the log).
 
 use askama::Template;
 use axum::extract::State;
@@ -48,6 +49,61 @@ pub async fn content(
     render(&ContentPage {
         chrome: Chrome::for_user(&user, JA.admin_content),
         t: &JA,
+        rows,
+    })
+}
+
+pub struct MailRow {
+    pub created_at: String,
+    pub to: String,
+    pub subject: String,
+    pub body: String,
+    pub state: &'static str,
+    pub state_key: &'static str,
+    pub attempts: i32,
+    pub error: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin/mail.html")]
+struct MailPage {
+    chrome: Chrome,
+    t: &'static Catalogue,
+    transport: &'static str,
+    rows: Vec<MailRow>,
+}
+
+/// The institution's latest 200 mails with what became of them.
+pub async fn mail(State(state): State<AppState>, user: CurrentUser) -> Result<Response, AppError> {
+    user.require(Action::ManageContent)?;
+    let mut conn = state.pool.acquire().await?;
+    let rows = kenshu_db::reminders::outbox(&mut conn, user.session.institution_id, 200)
+        .await?
+        .into_iter()
+        .map(|m| {
+            let (state_key, label) = match (m.sent_via.as_deref(), m.gave_up_at, m.attempts) {
+                (Some("smtp"), _, _) => ("sent", JA.mail_sent),
+                (Some(_), _, _) => ("logged", JA.mail_logged),
+                (None, Some(_), _) => ("gave-up", JA.mail_gave_up),
+                (None, None, 0) => ("waiting", JA.mail_waiting),
+                (None, None, _) => ("retrying", JA.mail_retrying),
+            };
+            MailRow {
+                created_at: jtime(m.created_at),
+                to: m.to_address,
+                subject: m.subject,
+                body: m.body,
+                state: label,
+                state_key,
+                attempts: m.attempts,
+                error: m.last_error.unwrap_or_default(),
+            }
+        })
+        .collect();
+    render(&MailPage {
+        chrome: Chrome::for_user(&user, JA.admin_mail),
+        t: &JA,
+        transport: state.settings.mail_transport,
         rows,
     })
 }

@@ -16,7 +16,7 @@ use uuid::Uuid;
 
 use crate::i18n::{Catalogue, JA};
 use crate::page::{Chrome, render};
-use crate::policy::{Action, Scope};
+use crate::policy::Action;
 use crate::session::CurrentUser;
 use crate::{AppError, AppState};
 
@@ -59,7 +59,6 @@ pub async fn index(
     user.require(Action::ManageDesignations)?;
     let inst = user.session.institution_id;
     let mut conn = state.pool.acquire().await?;
-    let scope = user.scope();
     let (divisions, division) = user
         .scoped_divisions(&mut conn, q.division.as_deref())
         .await?;
@@ -92,7 +91,8 @@ pub async fn index(
     render(&DesignationPage {
         chrome: Chrome::for_user(&user, JA.designations_title),
         t: &JA,
-        divisions: if scope == Scope::All {
+        // The division picker only when there is more than one to pick from.
+        divisions: if divisions.len() > 1 {
             divisions
         } else {
             Vec::new()

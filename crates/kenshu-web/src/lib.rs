@@ -9,16 +9,19 @@ mod error;
 mod exam;
 mod health;
 pub mod i18n;
+pub mod mail;
 mod officer;
 mod page;
 mod person;
 mod plan;
 pub mod policy;
+pub mod reminders;
 mod roster;
 mod routes;
 mod security;
 mod session;
 mod staff;
+pub mod standing;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -39,6 +42,10 @@ pub struct Settings {
     pub secure_cookies: bool,
     /// How long a session lasts after sign-in.
     pub session_hours: i64,
+    /// The portal's address as people reach it, for links in mail.
+    pub public_url: String,
+    /// How mail leaves the portal, as the admin's mail page says it.
+    pub mail_transport: &'static str,
 }
 
 impl Default for Settings {
@@ -46,6 +53,8 @@ impl Default for Settings {
         Settings {
             secure_cookies: false,
             session_hours: 10,
+            public_url: "http://127.0.0.1:8080".into(),
+            mail_transport: "log",
         }
     }
 }

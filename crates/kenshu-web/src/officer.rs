@@ -6,16 +6,16 @@ use std::collections::HashMap;
 use askama::Template;
 use axum::extract::Query;
 use axum::response::Response;
-use kenshu_core::assignment::{Progress, Status, status};
+use kenshu_core::assignment::Status;
 use kenshu_core::fiscal_year::japanese_date;
-use kenshu_core::plan::{Held, assignments};
+use kenshu_core::plan::Held;
 use kenshu_db::institutions::Division;
 use serde::Deserialize;
 
 use crate::AppError;
 use crate::i18n::{Catalogue, JA};
 use crate::page::{Chrome, fiscal_year, jtime, render};
-use crate::policy::{Action, Scope};
+use crate::policy::Action;
 use crate::session::{Conn, CurrentUser};
 use crate::staff::status_label;
 
@@ -25,6 +25,8 @@ pub struct DashboardQuery {
     show: Option<String>,
     sort: Option<String>,
     fy: Option<String>,
+    /// How many were just reminded, to say so.
+    reminded: Option<usize>,
 }
 
 pub struct Line {
@@ -41,6 +43,7 @@ pub struct Line {
     pub individual: bool,
     pub last_activity: String,
     pub last_follow_up: String,
+    pub last_reminder: String,
 }
 
 pub struct Count {
@@ -62,6 +65,7 @@ struct DashboardPage {
     lines: Vec<Line>,
     show: String,
     sort: String,
+    reminded: Option<usize>,
 }
 
 const ORDER: [Status; 6] = [
@@ -88,33 +92,22 @@ pub async fn dashboard(
 ) -> Result<Response, AppError> {
     user.require(Action::ViewDashboard)?;
     let inst = user.session.institution_id;
-    let scope = user.scope();
     let (divisions, division) = user
         .scoped_divisions(&mut conn, q.division.as_deref())
         .await?;
     let fy = fiscal_year(q.fy.as_deref());
     let today = kenshu_core::japan_today();
-    let on = today.clamp(fy.start(), fy.end());
-    let plan = kenshu_db::plans::plan(&mut conn, inst, fy)
-        .await?
-        .filter(|p| p.plan.approved);
-    let people = kenshu_db::plans::facts_for_division(&mut conn, inst, division.id, on).await?;
-    let progress = kenshu_db::progress::division_progress(&mut conn, inst, division.id, fy).await?;
-    let retakes: HashMap<(uuid::Uuid, String), time::Date> =
-        kenshu_db::follow_ups::retakes_in_division(&mut conn, inst, division.id, fy.0)
-            .await?
-            .into_iter()
-            .map(|(u, c, d)| ((u, c), d))
-            .collect();
+    let standing = crate::standing::division(&mut conn, inst, division.id, fy, today).await?;
     let followed: HashMap<uuid::Uuid, time::Date> =
         kenshu_db::follow_ups::latest_in_division(&mut conn, inst, division.id)
             .await?
             .into_iter()
             .collect();
-    let by_key: HashMap<(uuid::Uuid, &str), &kenshu_db::progress::DivisionProgress> = progress
-        .iter()
-        .map(|p| ((p.user_id, p.course_code.as_str()), p))
-        .collect();
+    let reminded: HashMap<uuid::Uuid, time::OffsetDateTime> =
+        kenshu_db::reminders::latest_in_division(&mut conn, inst, division.id)
+            .await?
+            .into_iter()
+            .collect();
     let titles: HashMap<String, String> = kenshu_db::content::versions(&mut conn)
         .await?
         .into_iter()
@@ -124,54 +117,43 @@ pub async fn dashboard(
     let mut tally: HashMap<Status, usize> = HashMap::new();
     let mut lines = Vec::new();
     let show = q.show.clone().unwrap_or_else(|| "untrained".into());
-    for (id, login, name, facts) in &people {
-        let Some(plan) = &plan else { break };
-        for a in assignments(&plan.plan, facts, on) {
-            let p = by_key.get(&(*id, a.code.as_str()));
-            let retake = retakes.get(&(*id, a.code.clone())).copied();
-            let deadline = retake.unwrap_or(a.deadline);
-            let st = status(
-                Progress {
-                    completed: p.and_then(|p| p.completed.as_deref()),
-                    exempt: p.is_some_and(|p| p.exempt),
-                    any_activity: p.is_some_and(|p| p.activity),
-                    deadline: Some(deadline),
-                },
-                today,
-            );
-            *tally.entry(st).or_default() += 1;
-            let wanted = match show.as_str() {
-                "all" => true,
-                "untrained" => !st.is_done(),
-                "newcomers" => a.individual && !st.is_done(),
-                key => st.as_str() == key,
-            };
-            if wanted {
-                lines.push(Line {
-                    login: login.clone(),
-                    name: name.clone(),
-                    designations: designation_labels(&facts.designations, on),
-                    course: titles
-                        .get(&a.code)
-                        .cloned()
-                        .unwrap_or_else(|| a.code.clone()),
-                    status_key: st.as_str(),
-                    status: status_label(st),
-                    deadline: japanese_date(deadline),
-                    deadline_sort: deadline,
-                    retake: retake.is_some(),
-                    code: a.code.clone(),
-                    individual: a.individual,
-                    last_activity: p
-                        .and_then(|p| p.last_activity)
-                        .map(jtime)
-                        .unwrap_or_default(),
-                    last_follow_up: followed
-                        .get(id)
-                        .map(|d| japanese_date(*d))
-                        .unwrap_or_default(),
-                });
-            }
+    for l in &standing.lines {
+        let st = l.status;
+        let a = &l.assignment;
+        let person = &standing.people[l.person];
+        *tally.entry(st).or_default() += 1;
+        let wanted = match show.as_str() {
+            "all" => true,
+            "untrained" => !st.is_done(),
+            "newcomers" => a.individual && !st.is_done(),
+            key => st.as_str() == key,
+        };
+        if wanted {
+            lines.push(Line {
+                login: person.login.clone(),
+                name: person.name.clone(),
+                designations: designation_labels(&person.facts.designations, standing.on),
+                course: titles
+                    .get(&a.code)
+                    .cloned()
+                    .unwrap_or_else(|| a.code.clone()),
+                status_key: st.as_str(),
+                status: status_label(st),
+                deadline: japanese_date(l.deadline),
+                deadline_sort: l.deadline,
+                retake: l.retake,
+                code: a.code.clone(),
+                individual: a.individual,
+                last_activity: l.last_activity.map(jtime).unwrap_or_default(),
+                last_reminder: reminded
+                    .get(&person.id)
+                    .map(|t| crate::page::jdate(*t))
+                    .unwrap_or_default(),
+                last_follow_up: followed
+                    .get(&person.id)
+                    .map(|d| japanese_date(*d))
+                    .unwrap_or_default(),
+            });
         }
     }
     let sort = q.sort.clone().unwrap_or_else(|| "deadline".into());
@@ -197,17 +179,19 @@ pub async fn dashboard(
         chrome: Chrome::for_user(&user, JA.dashboard_title),
         t: &JA,
         fy_label: fy.to_string(),
-        divisions: if scope == Scope::All {
+        // The division picker only when there is more than one to pick from.
+        divisions: if divisions.len() > 1 {
             divisions
         } else {
             Vec::new()
         },
         division,
         counts,
-        people: people.len(),
+        people: standing.people.len(),
         lines,
         show,
         sort,
+        reminded: q.reminded,
     })
 }
 

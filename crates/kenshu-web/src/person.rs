@@ -45,6 +45,8 @@ struct PersonPage {
     attempts: Vec<(String, String, String, bool)>,
     methods: [(&'static str, &'static str); 4],
     today: String,
+    reminders: Vec<crate::reminders::ReminderRow>,
+    any_untrained: bool,
 }
 
 /// Follow-up methods: identifier and Japanese name (口頭, 電話, メール, 文書).
@@ -97,7 +99,7 @@ pub async fn show(
     };
     let today = kenshu_core::japan_today();
     let retakes = kenshu_db::follow_ups::retakes(&mut conn, inst, id, fy.0).await?;
-    let rows = progress::summaries(&mut conn, who, &codes)
+    let rows: Vec<Row> = progress::summaries(&mut conn, who, &codes)
         .await?
         .into_iter()
         .map(|s| {
@@ -160,7 +162,11 @@ pub async fn show(
             )
         })
         .collect();
+    let reminders = crate::reminders::rows(&mut conn, inst, id, false).await?;
+    let any_untrained = rows.iter().any(|r| !r.done);
     render(&PersonPage {
+        reminders,
+        any_untrained,
         chrome: Chrome::for_user(&user, name.clone()),
         t: &JA,
         login,

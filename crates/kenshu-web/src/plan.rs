@@ -9,6 +9,7 @@ use kenshu_core::FiscalYear;
 use kenshu_core::fiscal_year::japanese_date;
 use kenshu_core::people::Role;
 use kenshu_core::plan::{DesignationKind, Target};
+use kenshu_core::reminder::Schedule;
 use kenshu_core::roster::parse_date;
 use kenshu_db::plans::PlanRecord;
 use serde::Deserialize;
@@ -369,6 +370,9 @@ pub struct DetailsForm {
     purpose: String,
     method: String,
     newcomer_days: String,
+    /// Absent (an older form): the schedule stays as it is.
+    reminder_days_before: Option<String>,
+    reminder_overdue_every: Option<String>,
 }
 
 pub async fn put_details(
@@ -393,13 +397,44 @@ pub async fn put_details(
             )));
         }
     }
+    let before_text = f
+        .reminder_days_before
+        .unwrap_or_else(|| plan.reminders.before_text());
+    let every_text = f
+        .reminder_overdue_every
+        .unwrap_or_else(|| plan.reminders.overdue_every.to_string());
+    let before: Vec<i32> = Schedule::parse_before(&before_text)
+        .ok_or_else(|| {
+            AppError::BadRequest(format!(
+                "{}: {}",
+                JA.plan_reminder_before, JA.plan_reminder_before_fix
+            ))
+        })?
+        .into_iter()
+        .filter_map(|d| i32::try_from(d).ok())
+        .collect();
+    let every: i32 = every_text
+        .trim()
+        .parse()
+        .ok()
+        .filter(|d| (0..=90).contains(d))
+        .ok_or_else(|| {
+            AppError::BadRequest(format!(
+                "{}: {}",
+                JA.plan_reminder_every, JA.plan_reminder_every_fix
+            ))
+        })?;
     kenshu_db::plans::put_details(
         &mut tx,
         user.session.institution_id,
         plan.id,
-        f.purpose.trim(),
-        f.method.trim(),
-        days,
+        &kenshu_db::plans::Details {
+            purpose: f.purpose.trim(),
+            method: f.method.trim(),
+            newcomer_days: days,
+            reminder_days_before: &before,
+            reminder_overdue_every: every,
+        },
     )
     .await?;
     tx.commit().await?;

@@ -46,11 +46,16 @@ impl Scope {
 }
 
 /// The chief officer (and, read-only, the audit officer) reaches every division; a protection
-/// officer their own; others none. What may be done there is still the action's to say.
-pub fn scope(role: Role, own_division: uuid::Uuid) -> Scope {
+/// officer their own and every division they are designated protection officer of today;
+/// others none. What may be done there is still the action's to say.
+pub fn scope(role: Role, own_division: uuid::Uuid, designated: &[uuid::Uuid]) -> Scope {
     match role {
         Role::ChiefOfficer | Role::AuditOfficer => Scope::All,
-        Role::ProtectionOfficer => Scope::Divisions(vec![own_division]),
+        Role::ProtectionOfficer => {
+            let mut ds = vec![own_division];
+            ds.extend(designated.iter().filter(|d| **d != own_division));
+            Scope::Divisions(ds)
+        }
         _ => Scope::Nothing,
     }
 }
@@ -119,7 +124,11 @@ impl CurrentUser {
 
     /// The divisions this person's division-level powers reach.
     pub fn scope(&self) -> Scope {
-        scope(self.role, self.session.division_id)
+        scope(
+            self.role,
+            self.session.division_id,
+            &self.session.officer_divisions,
+        )
     }
 
     /// 403 unless the person may act on this division.
@@ -156,6 +165,18 @@ mod tests {
                 "{role}"
             );
         }
+    }
+
+    #[test]
+    fn a_protection_officer_reaches_their_own_and_their_designated_divisions() {
+        let own = uuid::Uuid::from_u128(1);
+        let other = uuid::Uuid::from_u128(2);
+        let third = uuid::Uuid::from_u128(3);
+        let s = scope(Role::ProtectionOfficer, own, &[other, own]);
+        assert_eq!(s, Scope::Divisions(vec![own, other]));
+        assert!(s.covers(own) && s.covers(other) && !s.covers(third));
+        assert_eq!(scope(Role::Staff, own, &[other]), Scope::Nothing);
+        assert_eq!(scope(Role::ChiefOfficer, own, &[]), Scope::All);
     }
 
     #[test]

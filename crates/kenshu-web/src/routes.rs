@@ -6,8 +6,8 @@ use axum::routing::{get, post};
 use tower_http::compression::CompressionLayer;
 
 use crate::{
-    AppState, admin, assets, auth, designation, exam, health, officer, person, plan, roster,
-    security, session, staff,
+    AppState, admin, assets, auth, designation, exam, health, officer, person, plan, reminders,
+    roster, security, session, staff,
 };
 
 pub fn app(state: AppState) -> Router {
@@ -49,6 +49,10 @@ pub fn app(state: AppState) -> Router {
         .route("/people/{login}/follow-ups", post(person::follow_up))
         .route("/people/{login}/retakes", post(person::retake))
         .route("/officer/retakes", post(officer::retakes))
+        .route("/officer/reminders", post(reminders::group))
+        .route("/people/{login}/reminders", post(reminders::person))
+        .route("/my/reminders/seen", post(reminders::seen))
+        .route("/admin/mail", get(admin::mail))
         .route("/roster", get(roster::index))
         .route(
             "/roster/preview",

@@ -125,6 +125,8 @@ struct MyTrainingPage {
     done: usize,
     password_changed: bool,
     has_plan: bool,
+    /// Reminders the person has not acknowledged yet (督促のお知らせ).
+    notices: Vec<crate::reminders::ReminderRow>,
 }
 
 pub fn status_label(s: Status) -> &'static str {
@@ -190,7 +192,15 @@ pub async fn my_training(
         });
     }
     let done = rows.iter().filter(|r| r.status.is_done()).count();
+    let notices = crate::reminders::rows(
+        &mut conn,
+        user.session.institution_id,
+        user.session.user_id,
+        true,
+    )
+    .await?;
     render(&MyTrainingPage {
+        notices,
         chrome: Chrome::for_user(&user, JA.my_training),
         t: &JA,
         fiscal_year: fy.to_string(),

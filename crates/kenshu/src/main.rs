@@ -130,6 +130,12 @@ pub struct ServeArgs {
     /// Database connections per instance.
     #[arg(long, env = "KENSHU_DB_POOL", default_value_t = 24)]
     db_pool: u32,
+    /// The portal's address as people reach it, for links in mail.
+    #[arg(long, env = "KENSHU_PUBLIC_URL")]
+    public_url: Option<String>,
+    /// Minutes between runs of the plans' reminder schedules.
+    #[arg(long, env = "KENSHU_REMINDER_MINUTES", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=1440))]
+    reminder_minutes: u64,
 }
 
 #[derive(Subcommand)]
@@ -358,10 +364,25 @@ async fn serve(db: database::Database, args: &ServeArgs) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(args.bind)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", args.bind))?;
+    // Mail goes out by SMTP when KENSHU_SMTP_URL is set, else to the log.
+    let mailer = kenshu_web::mail::Mailer::from_env().map_err(|e| anyhow::anyhow!(e))?;
+    let public_url = args
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{}", args.bind));
     let settings = kenshu_web::Settings {
         secure_cookies: args.secure_cookies,
+        public_url: public_url.clone(),
+        mail_transport: mailer.describe(),
         ..Default::default()
     };
+    tracing::info!(mail = mailer.describe(), "mail transport");
+    kenshu_web::reminders::spawn_workers(
+        db.pool.clone(),
+        std::sync::Arc::new(mailer),
+        public_url,
+        std::time::Duration::from_secs(args.reminder_minutes * 60),
+    );
     let state = kenshu_web::AppState::new(db.pool.clone(), settings);
     tracing::info!(address = %listener.local_addr()?, "serving");
     kenshu_web::serve(listener, state, shutdown_signal()).await?;

@@ -1,0 +1,210 @@
+//! Reminders (督促): when the plan's schedule asks for one, and what the mail says.
+
+use time::{Date, Duration};
+
+use crate::fiscal_year::japanese_date;
+
+/// When reminders go out for a course: some days before its deadline, then every so many days
+/// while it is overdue (0: not after the deadline).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Schedule {
+    /// Days before the deadline, largest first.
+    pub before: Vec<i64>,
+    pub overdue_every: i64,
+}
+
+impl Default for Schedule {
+    fn default() -> Self {
+        Schedule {
+            before: vec![14, 3],
+            overdue_every: 7,
+        }
+    }
+}
+
+pub const MAX_STEPS_BEFORE: usize = 5;
+pub const MAX_DAYS_BEFORE: i64 = 120;
+pub const MAX_OVERDUE_EVERY: i64 = 90;
+
+impl Schedule {
+    /// Parses "14,3" (also with Japanese commas or spaces; empty: none before the deadline).
+    pub fn parse_before(text: &str) -> Option<Vec<i64>> {
+        let mut days = Vec::new();
+        for part in text
+            .split([',', '、', '，', ' ', '　'])
+            .filter(|p| !p.trim().is_empty())
+        {
+            let d: i64 = part.trim().parse().ok()?;
+            if !(1..=MAX_DAYS_BEFORE).contains(&d) {
+                return None;
+            }
+            days.push(d);
+        }
+        days.sort_unstable_by(|a, b| b.cmp(a));
+        days.dedup();
+        (days.len() <= MAX_STEPS_BEFORE).then_some(days)
+    }
+
+    pub fn before_text(&self) -> String {
+        self.before
+            .iter()
+            .map(|d| d.to_string())
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+
+    /// The reminder step due on `today` for a course due on `deadline`, as a key that names
+    /// the deadline, so a step is taken once per deadline and a new (re-attendance) deadline
+    /// starts afresh. Before the deadline it is the nearest step already reached, so a missed
+    /// day is caught up once rather than every step at once.
+    pub fn step(&self, deadline: Date, today: Date) -> Option<String> {
+        if today <= deadline {
+            let d = self
+                .before
+                .iter()
+                .copied()
+                .filter(|d| deadline - Duration::days(*d) <= today)
+                .min()?;
+            Some(format!("{deadline}:before:{d}"))
+        } else if self.overdue_every > 0 {
+            let n = ((today - deadline).whole_days() - 1) / self.overdue_every;
+            Some(format!("{deadline}:overdue:{n}"))
+        } else {
+            None
+        }
+    }
+}
+
+/// One course a reminder names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Due {
+    pub title: String,
+    pub deadline: Date,
+}
+
+/// The subject and body of a reminder mail, in Japanese.
+pub fn compose(
+    name: &str,
+    institution: &str,
+    courses: &[Due],
+    today: Date,
+    message: &str,
+    portal_url: &str,
+) -> (String, String) {
+    let overdue = courses.iter().any(|c| c.deadline < today);
+    let subject = if overdue {
+        "【督促】受講期限を過ぎた研修があります".to_string()
+    } else {
+        "【お知らせ】受講期限が近い研修があります".to_string()
+    };
+    let mut body = format!(
+        "{name} 様\n\n{institution}の研修ポータルから、まだ修了していない研修についてお知らせします。\n\n"
+    );
+    for c in courses {
+        let late = if c.deadline < today {
+            "（期限を過ぎています）"
+        } else {
+            ""
+        };
+        body.push_str(&format!(
+            "・{}　受講期限: {}{late}\n",
+            c.title,
+            japanese_date(c.deadline)
+        ));
+    }
+    if !message.trim().is_empty() {
+        body.push_str(&format!("\n保護責任者からの連絡:\n{}\n", message.trim()));
+    }
+    body.push_str(&format!(
+        "\n研修ポータル: {}/my\n\nこのメールは送信専用です。ご不明な点は所属の保護責任者にお尋ねください。\n",
+        portal_url.trim_end_matches('/')
+    ));
+    (subject, body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::date;
+
+    #[test]
+    fn the_default_schedule_reminds_14_and_3_days_before_then_weekly() {
+        let s = Schedule::default();
+        let deadline = date!(2026 - 12 - 18);
+        let step = |d: Date| s.step(deadline, d);
+        assert_eq!(step(date!(2026 - 12 - 03)), None);
+        assert_eq!(
+            step(date!(2026 - 12 - 04)).as_deref(),
+            Some("2026-12-18:before:14")
+        );
+        assert_eq!(
+            step(date!(2026 - 12 - 14)).as_deref(),
+            Some("2026-12-18:before:14")
+        );
+        assert_eq!(
+            step(date!(2026 - 12 - 15)).as_deref(),
+            Some("2026-12-18:before:3")
+        );
+        assert_eq!(
+            step(deadline).as_deref(),
+            Some("2026-12-18:before:3"),
+            "the deadline day is still before"
+        );
+        assert_eq!(
+            step(date!(2026 - 12 - 19)).as_deref(),
+            Some("2026-12-18:overdue:0")
+        );
+        assert_eq!(
+            step(date!(2026 - 12 - 25)).as_deref(),
+            Some("2026-12-18:overdue:0")
+        );
+        assert_eq!(
+            step(date!(2026 - 12 - 26)).as_deref(),
+            Some("2026-12-18:overdue:1")
+        );
+        let none_after = Schedule {
+            before: vec![7],
+            overdue_every: 0,
+        };
+        assert_eq!(none_after.step(deadline, date!(2026 - 12 - 30)), None);
+    }
+
+    #[test]
+    fn the_schedule_text_is_checked() {
+        assert_eq!(Schedule::parse_before("3, 14"), Some(vec![14, 3]));
+        assert_eq!(Schedule::parse_before("14、3、3"), Some(vec![14, 3]));
+        assert_eq!(Schedule::parse_before(""), Some(vec![]));
+        assert_eq!(Schedule::parse_before("0"), None);
+        assert_eq!(Schedule::parse_before("x"), None);
+        assert_eq!(Schedule::parse_before("1,2,3,4,5,6"), None);
+    }
+
+    #[test]
+    fn the_mail_names_each_course_and_says_when_it_is_late() {
+        let (subject, body) = compose(
+            "山田 太郎",
+            "デモ市",
+            &[
+                Due {
+                    title: "事務取扱担当者研修".into(),
+                    deadline: date!(2026 - 11 - 20),
+                },
+                Due {
+                    title: "サイバーセキュリティ研修".into(),
+                    deadline: date!(2026 - 12 - 18),
+                },
+            ],
+            date!(2026 - 11 - 26),
+            "今週中にお願いします。",
+            "https://kenshu.example.jp/",
+        );
+        assert!(subject.contains("督促"));
+        assert!(body.starts_with("山田 太郎 様"));
+        assert!(
+            body.contains("・事務取扱担当者研修　受講期限: 令和8年11月20日（期限を過ぎています）")
+        );
+        assert!(body.contains("・サイバーセキュリティ研修　受講期限: 令和8年12月18日\n"));
+        assert!(body.contains("保護責任者からの連絡:\n今週中にお願いします。"));
+        assert!(body.contains("https://kenshu.example.jp/my"));
+    }
+}

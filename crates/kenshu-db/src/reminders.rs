@@ -1,0 +1,310 @@
+//! 督促: reminders, the schedule's steps, and the mail outbox.
+
+use sqlx::PgConnection;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+/// A mail to queue with a reminder.
+pub struct Mail<'a> {
+    pub to: &'a str,
+    pub subject: &'a str,
+    pub body: &'a str,
+}
+
+pub struct NewReminder<'a> {
+    pub id: Uuid,
+    pub user_id: Uuid,
+    pub fiscal_year: i32,
+    pub courses: &'a [String],
+    pub message: &'a str,
+    /// None: sent by the plan's schedule.
+    pub sent_by: Option<Uuid>,
+    /// None: the person has no mail address; the notice at sign-in still reaches them.
+    pub mail: Option<Mail<'a>>,
+}
+
+/// Records a reminder and queues its mail, in the caller's transaction.
+pub async fn record(
+    conn: &mut PgConnection,
+    institution_id: Uuid,
+    r: &NewReminder<'_>,
+) -> Result<(), sqlx::Error> {
+    let mail_id = match &r.mail {
+        Some(m) => Some(
+            sqlx::query_scalar!(
+                "insert into mail_outbox (institution_id, to_address, subject, body)
+                 values ($1, $2, $3, $4) returning id",
+                institution_id,
+                m.to,
+                m.subject,
+                m.body
+            )
+            .fetch_one(&mut *conn)
+            .await?,
+        ),
+        None => None,
+    };
+    sqlx::query!(
+        "insert into reminders (institution_id, id, user_id, fiscal_year, courses, message, sent_by, mail_id)
+         values ($1, $2, $3, $4, $5, $6, $7, $8)",
+        institution_id,
+        r.id,
+        r.user_id,
+        r.fiscal_year,
+        r.courses,
+        r.message,
+        r.sent_by,
+        mail_id
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Takes the schedule's steps (course, step) for a person under `reminder_id`; returns the
+/// courses whose step was not taken before. A step another instance is taking at the same
+/// moment waits for it and then counts as taken.
+pub async fn take_steps(
+    conn: &mut PgConnection,
+    institution_id: Uuid,
+    user_id: Uuid,
+    fiscal_year: i32,
+    steps: &[(String, String)],
+    reminder_id: Uuid,
+) -> Result<Vec<String>, sqlx::Error> {
+    let (codes, keys): (Vec<String>, Vec<String>) = steps.iter().cloned().unzip();
+    sqlx::query_scalar!(
+        "insert into reminder_steps (institution_id, user_id, fiscal_year, course_code, step, reminder_id)
+         select $1, $2, $3, s.code, s.step, $6 from unnest($4::text[], $5::text[]) as s(code, step)
+         on conflict do nothing
+         returning course_code",
+        institution_id,
+        user_id,
+        fiscal_year,
+        &codes,
+        &keys,
+        reminder_id
+    )
+    .fetch_all(conn)
+    .await
+}
+
+/// Mail addresses and names of people, for composing reminders.
+pub async fn contacts(
+    conn: &mut PgConnection,
+    institution_id: Uuid,
+    user_ids: &[Uuid],
+) -> Result<Vec<(Uuid, String, Option<String>)>, sqlx::Error> {
+    Ok(sqlx::query!(
+        "select id, name, email from users where institution_id = $1 and id = any($2)",
+        institution_id,
+        user_ids
+    )
+    .fetch_all(conn)
+    .await?
+    .into_iter()
+    .map(|r| (r.id, r.name, r.email))
+    .collect())
+}
+
+/// What became of a reminder's mail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MailState {
+    NoAddress,
+    Waiting,
+    Retrying,
+    Sent,
+    Logged,
+    GaveUp,
+}
+
+fn mail_state(mail: bool, sent_via: Option<&str>, attempts: i32, gave_up: bool) -> MailState {
+    match (mail, sent_via) {
+        (false, _) => MailState::NoAddress,
+        (true, Some("smtp")) => MailState::Sent,
+        (true, Some(_)) => MailState::Logged,
+        (true, None) if gave_up => MailState::GaveUp,
+        (true, None) if attempts > 0 => MailState::Retrying,
+        (true, None) => MailState::Waiting,
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Reminder {
+    pub id: Uuid,
+    pub created_at: OffsetDateTime,
+    pub courses: Vec<String>,
+    pub message: String,
+    /// None: the plan's schedule.
+    pub sent_by: Option<String>,
+    pub mail: MailState,
+    pub seen: bool,
+}
+
+/// A person's reminders, newest first; with `unseen_only`, those they have not acknowledged.
+pub async fn for_person(
+    conn: &mut PgConnection,
+    institution_id: Uuid,
+    user_id: Uuid,
+    unseen_only: bool,
+) -> Result<Vec<Reminder>, sqlx::Error> {
+    Ok(sqlx::query!(
+        r#"select r.id, r.created_at, r.courses, r.message, s.name as "sent_by?", r.seen_at,
+                  r.mail_id is not null as "mail!", m.sent_via, coalesce(m.attempts, 0) as "attempts!",
+                  m.gave_up_at is not null as "gave_up!"
+           from reminders r
+           left join users s on s.institution_id = r.institution_id and s.id = r.sent_by
+           left join mail_outbox m on m.id = r.mail_id
+           where r.institution_id = $1 and r.user_id = $2 and ($3 = false or r.seen_at is null)
+           order by r.created_at desc"#,
+        institution_id,
+        user_id,
+        unseen_only
+    )
+    .fetch_all(conn)
+    .await?
+    .into_iter()
+    .map(|r| Reminder {
+        id: r.id,
+        created_at: r.created_at,
+        courses: r.courses,
+        message: r.message,
+        sent_by: r.sent_by,
+        mail: mail_state(r.mail, r.sent_via.as_deref(), r.attempts, r.gave_up),
+        seen: r.seen_at.is_some(),
+    })
+    .collect())
+}
+
+/// The person has read the notices shown at sign-in.
+pub async fn mark_seen(
+    conn: &mut PgConnection,
+    institution_id: Uuid,
+    user_id: Uuid,
+) -> Result<u64, sqlx::Error> {
+    Ok(sqlx::query!(
+        "update reminders set seen_at = now() where institution_id = $1 and user_id = $2 and seen_at is null",
+        institution_id,
+        user_id
+    )
+    .execute(conn)
+    .await?
+    .rows_affected())
+}
+
+/// The latest reminder of each person of a division.
+pub async fn latest_in_division(
+    conn: &mut PgConnection,
+    institution_id: Uuid,
+    division_id: Uuid,
+) -> Result<Vec<(Uuid, OffsetDateTime)>, sqlx::Error> {
+    Ok(sqlx::query!(
+        r#"select r.user_id, max(r.created_at) as "at!" from reminders r
+           join users u on u.institution_id = r.institution_id and u.id = r.user_id
+           where r.institution_id = $1 and u.division_id = $2
+           group by r.user_id"#,
+        institution_id,
+        division_id
+    )
+    .fetch_all(conn)
+    .await?
+    .into_iter()
+    .map(|r| (r.user_id, r.at))
+    .collect())
+}
+
+/// A mail being sent.
+#[derive(Debug, Clone)]
+pub struct OutboxMail {
+    pub id: Uuid,
+    pub to_address: String,
+    pub subject: String,
+    pub body: String,
+    pub attempts: i32,
+}
+
+/// Locks up to `limit` mails that are due, skipping those another worker holds. The locks
+/// last until the caller's transaction ends.
+pub async fn claim_due(
+    conn: &mut PgConnection,
+    limit: i64,
+) -> Result<Vec<OutboxMail>, sqlx::Error> {
+    sqlx::query_as!(
+        OutboxMail,
+        "select id, to_address, subject, body, attempts from mail_outbox
+         where sent_at is null and gave_up_at is null and next_attempt_at <= now()
+         order by next_attempt_at
+         limit $1
+         for update skip locked",
+        limit
+    )
+    .fetch_all(conn)
+    .await
+}
+
+pub async fn mark_sent(conn: &mut PgConnection, id: Uuid, via: &str) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "update mail_outbox set sent_at = now(), sent_via = $2, attempts = attempts + 1, last_error = null
+         where id = $1",
+        id,
+        via
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Records a failed attempt: try again after `retry_in`, or give up.
+pub async fn mark_failed(
+    conn: &mut PgConnection,
+    id: Uuid,
+    error: &str,
+    retry_in: time::Duration,
+    give_up: bool,
+) -> Result<(), sqlx::Error> {
+    let next = OffsetDateTime::now_utc() + retry_in;
+    sqlx::query!(
+        "update mail_outbox set attempts = attempts + 1, last_error = $2, next_attempt_at = $3,
+                gave_up_at = case when $4 then now() end
+         where id = $1",
+        id,
+        error,
+        next,
+        give_up
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+#[derive(Debug, Clone)]
+pub struct OutboxEntry {
+    pub created_at: OffsetDateTime,
+    pub to_address: String,
+    pub subject: String,
+    pub body: String,
+    pub attempts: i32,
+    pub last_error: Option<String>,
+    pub next_attempt_at: OffsetDateTime,
+    pub sent_at: Option<OffsetDateTime>,
+    pub sent_via: Option<String>,
+    pub gave_up_at: Option<OffsetDateTime>,
+}
+
+/// An institution's latest mail, newest first, for the portal admin.
+pub async fn outbox(
+    conn: &mut PgConnection,
+    institution_id: Uuid,
+    limit: i64,
+) -> Result<Vec<OutboxEntry>, sqlx::Error> {
+    sqlx::query_as!(
+        OutboxEntry,
+        "select created_at, to_address, subject, body, attempts, last_error, next_attempt_at,
+                sent_at, sent_via, gave_up_at
+         from mail_outbox where institution_id = $1 order by created_at desc limit $2",
+        institution_id,
+        limit
+    )
+    .fetch_all(conn)
+    .await
+}

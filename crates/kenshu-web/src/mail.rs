@@ -1,0 +1,160 @@
+//! Mail: the transport (SMTP through lettre, or the log when no SMTP server is set) and the
+//! worker that empties the outbox.
+//!
+//! Every instance of the portal runs the worker. It locks the mails it sends with
+//! `FOR UPDATE SKIP LOCKED`, inside one transaction per batch, so two instances never send
+//! the same mail; a mail whose sending fails stays in the outbox with its error and is tried
+//! again later, with a growing pause, until it is given up after `GIVE_UP_AFTER` attempts.
+//! Delivery is at least once: a crash after the SMTP server accepted a mail and before the
+//! transaction commits sends it again.
+
+use std::time::Duration;
+
+use kenshu_db::PgPool;
+use kenshu_db::reminders::{self, OutboxMail};
+use lettre::message::Mailbox;
+use lettre::message::header::ContentType;
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+
+/// Mails taken per batch (and per transaction).
+const BATCH: i64 = 20;
+/// Attempts before a mail is given up (about a day of retries with the pauses below).
+pub const GIVE_UP_AFTER: i32 = 30;
+
+enum Transport {
+    Log,
+    Smtp {
+        smtp: Box<AsyncSmtpTransport<Tokio1Executor>>,
+        from: Mailbox,
+    },
+}
+
+pub struct Mailer {
+    transport: Transport,
+}
+
+impl std::fmt::Debug for Mailer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.describe())
+    }
+}
+
+impl Mailer {
+    /// No SMTP server: mail is written to the log (and stays readable on the admin's page).
+    pub fn log() -> Self {
+        Mailer {
+            transport: Transport::Log,
+        }
+    }
+
+    /// SMTP by URL, as lettre reads it: `smtp://host:25`, `smtp://user:pass@host:587?tls=required`
+    /// (STARTTLS) or `smtps://user:pass@host:465`.
+    pub fn smtp(url: &str, from: &str) -> Result<Self, String> {
+        let from: Mailbox = from
+            .parse()
+            .map_err(|e| format!("KENSHU_MAIL_FROM {from:?} is not a mail address: {e}"))?;
+        let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
+            .map_err(|e| format!("KENSHU_SMTP_URL is not an SMTP URL: {e}"))?
+            .timeout(Some(Duration::from_secs(20)))
+            .build();
+        Ok(Mailer {
+            transport: Transport::Smtp {
+                smtp: Box::new(transport),
+                from,
+            },
+        })
+    }
+
+    /// From the environment: `KENSHU_SMTP_URL` and `KENSHU_MAIL_FROM`; the log without them.
+    pub fn from_env() -> Result<Self, String> {
+        match std::env::var("KENSHU_SMTP_URL") {
+            Ok(url) if !url.trim().is_empty() => {
+                let from = std::env::var("KENSHU_MAIL_FROM").map_err(|_| {
+                    "KENSHU_SMTP_URL is set: set KENSHU_MAIL_FROM (the sender's address) too"
+                        .to_string()
+                })?;
+                Mailer::smtp(url.trim(), from.trim())
+            }
+            _ => Ok(Mailer::log()),
+        }
+    }
+
+    pub fn describe(&self) -> &'static str {
+        match self.transport {
+            Transport::Log => "log (no KENSHU_SMTP_URL)",
+            Transport::Smtp { .. } => "smtp",
+        }
+    }
+
+    /// Sends one mail; `Err((message, permanent))` when it could not be.
+    async fn send(&self, m: &OutboxMail) -> Result<&'static str, (String, bool)> {
+        match &self.transport {
+            Transport::Log => {
+                tracing::info!(to = %m.to_address, subject = %m.subject, body = %m.body, "mail (no SMTP server set: logged)");
+                Ok("log")
+            }
+            Transport::Smtp { smtp, from } => {
+                let to: Mailbox = m
+                    .to_address
+                    .parse()
+                    .map_err(|e| (format!("bad address {:?}: {e}", m.to_address), true))?;
+                let message = Message::builder()
+                    .from(from.clone())
+                    .to(to)
+                    .subject(m.subject.clone())
+                    .header(ContentType::TEXT_PLAIN)
+                    .body(m.body.clone())
+                    .map_err(|e| (e.to_string(), true))?;
+                match smtp.send(message).await {
+                    Ok(_) => Ok("smtp"),
+                    Err(e) => Err((e.to_string(), e.is_permanent())),
+                }
+            }
+        }
+    }
+}
+
+/// The pause before attempt `n + 1`: 1, 2, 4 … minutes, at most an hour.
+pub fn retry_pause(attempts_so_far: i32) -> time::Duration {
+    let minutes = 1i64 << attempts_so_far.clamp(0, 6);
+    time::Duration::minutes(minutes.min(60))
+}
+
+/// What one pass of the worker did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Delivery {
+    pub sent: usize,
+    pub failed: usize,
+}
+
+/// Sends the mails that are due, a batch per transaction, until none are left.
+pub async fn deliver_due(pool: &PgPool, mailer: &Mailer) -> Result<Delivery, sqlx::Error> {
+    let mut done = Delivery::default();
+    loop {
+        let mut tx = pool.begin().await?;
+        let batch = reminders::claim_due(&mut tx, BATCH).await?;
+        if batch.is_empty() {
+            return Ok(done);
+        }
+        for m in &batch {
+            match mailer.send(m).await {
+                Ok(via) => {
+                    reminders::mark_sent(&mut tx, m.id, via).await?;
+                    done.sent += 1;
+                }
+                Err((error, permanent)) => {
+                    let give_up = permanent || m.attempts + 1 >= GIVE_UP_AFTER;
+                    tracing::warn!(mail = %m.id, attempts = m.attempts + 1, give_up, %error, "mail not sent");
+                    reminders::mark_failed(&mut tx, m.id, &error, retry_pause(m.attempts), give_up)
+                        .await?;
+                    done.failed += 1;
+                }
+            }
+        }
+        tx.commit().await?;
+        if done.failed > 0 || batch.len() < BATCH as usize {
+            // A failing server is not hammered: the rest waits for the next pass.
+            return Ok(done);
+        }
+    }
+}

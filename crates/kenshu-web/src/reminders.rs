@@ -1,0 +1,412 @@
+//! 督促: reminders sent by an officer to one person or to everyone selected, and by the plan's
+//! schedule; each is recorded, queued as mail (when the person has an address) and shown to
+//! the person at their next sign-in until they acknowledge it.
+
+use std::collections::HashMap;
+
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use kenshu_core::FiscalYear;
+use kenshu_core::my_number::contains_my_number;
+use kenshu_core::reminder::{Due, compose};
+use kenshu_db::PgConnection;
+use kenshu_db::reminders::{Mail, NewReminder};
+use time::Date;
+use uuid::Uuid;
+
+use crate::i18n::JA;
+use crate::policy::Action;
+use crate::session::{Conn, CurrentUser};
+use crate::standing::Standing;
+use crate::{AppError, AppState};
+
+/// One person to remind, of courses they have not finished.
+struct Pending {
+    user_id: Uuid,
+    courses: Vec<(String, Date)>,
+}
+
+async fn titles(conn: &mut PgConnection) -> Result<HashMap<String, String>, sqlx::Error> {
+    Ok(kenshu_db::content::versions(conn)
+        .await?
+        .into_iter()
+        .filter(|v| v.current)
+        .map(|v| (v.course_code, v.title))
+        .collect())
+}
+
+/// Records the reminders and queues their mail, in the caller's transaction.
+#[allow(clippy::too_many_arguments)]
+async fn send(
+    conn: &mut PgConnection,
+    institution_id: Uuid,
+    institution_name: &str,
+    fy: FiscalYear,
+    today: Date,
+    pending: &[Pending],
+    message: &str,
+    sent_by: Option<Uuid>,
+    ids: Option<&[Uuid]>,
+    portal_url: &str,
+) -> Result<(), sqlx::Error> {
+    let titles = titles(conn).await?;
+    let people: Vec<Uuid> = pending.iter().map(|p| p.user_id).collect();
+    let contacts: HashMap<Uuid, (String, Option<String>)> =
+        kenshu_db::reminders::contacts(conn, institution_id, &people)
+            .await?
+            .into_iter()
+            .map(|(id, name, email)| (id, (name, email)))
+            .collect();
+    for (i, p) in pending.iter().enumerate() {
+        let Some((name, email)) = contacts.get(&p.user_id) else {
+            continue;
+        };
+        let due: Vec<Due> = p
+            .courses
+            .iter()
+            .map(|(code, deadline)| Due {
+                title: titles.get(code).cloned().unwrap_or_else(|| code.clone()),
+                deadline: *deadline,
+            })
+            .collect();
+        let (subject, body) = compose(name, institution_name, &due, today, message, portal_url);
+        let codes: Vec<String> = p.courses.iter().map(|(c, _)| c.clone()).collect();
+        kenshu_db::reminders::record(
+            conn,
+            institution_id,
+            &NewReminder {
+                id: ids
+                    .and_then(|ids| ids.get(i).copied())
+                    .unwrap_or_else(Uuid::new_v4),
+                user_id: p.user_id,
+                fiscal_year: fy.0,
+                courses: &codes,
+                message,
+                sent_by,
+                mail: email.as_deref().map(|to| Mail {
+                    to,
+                    subject: &subject,
+                    body: &body,
+                }),
+            },
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// The unfinished courses of the people in `standing`, optionally only the ones picked.
+fn pending(standing: &Standing, wanted: impl Fn(Uuid, &str) -> bool) -> Vec<Pending> {
+    let mut out: Vec<Pending> = Vec::new();
+    for l in standing.lines.iter().filter(|l| !l.status.is_done()) {
+        let id = standing.people[l.person].id;
+        if !wanted(id, &l.assignment.code) {
+            continue;
+        }
+        match out.iter_mut().find(|p| p.user_id == id) {
+            Some(p) => p.courses.push((l.assignment.code.clone(), l.deadline)),
+            None => out.push(Pending {
+                user_id: id,
+                courses: vec![(l.assignment.code.clone(), l.deadline)],
+            }),
+        }
+    }
+    out
+}
+
+fn checked_message(text: &str) -> Result<String, AppError> {
+    let message = text.trim();
+    if message.chars().count() > 1000 {
+        return Err(AppError::BadRequest(format!(
+            "{}: {}",
+            JA.reminder_message, JA.reminder_message_fix
+        )));
+    }
+    if contains_my_number(message) {
+        return Err(AppError::BadRequest(format!(
+            "{}: {}",
+            JA.reminder_message, JA.my_number_refused
+        )));
+    }
+    Ok(message.to_string())
+}
+
+/// Sends reminders to the picked people (`login|course` pairs, or a bare login for all their
+/// unfinished courses), each within the sender's divisions. Returns how many were sent.
+async fn remind(
+    state: &AppState,
+    user: &CurrentUser,
+    conn: &mut PgConnection,
+    picks: &[(String, Option<String>)],
+    message: &str,
+) -> Result<usize, AppError> {
+    let inst = user.session.institution_id;
+    let fy = crate::page::fiscal_year(None);
+    let today = kenshu_core::japan_today();
+    let mut tx = sqlx::Connection::begin(conn).await?;
+    let mut by_division: HashMap<Uuid, Vec<(Uuid, Option<String>)>> = HashMap::new();
+    for (login, code) in picks {
+        let (id, division, _) = kenshu_db::users::by_login(&mut tx, inst, login)
+            .await?
+            .ok_or(AppError::Forbidden)?;
+        user.require_division(Action::ManageDesignations, division)?;
+        by_division
+            .entry(division)
+            .or_default()
+            .push((id, code.clone()));
+    }
+    let mut all = Vec::new();
+    for (division, picked) in &by_division {
+        let standing = crate::standing::division(&mut tx, inst, *division, fy, today).await?;
+        all.extend(pending(&standing, |id, code| {
+            picked
+                .iter()
+                .any(|(p, c)| *p == id && c.as_deref().is_none_or(|c| c == code))
+        }));
+    }
+    if all.is_empty() {
+        return Err(AppError::BadRequest(JA.reminder_nobody.into()));
+    }
+    send(
+        &mut tx,
+        inst,
+        &user.session.institution_name,
+        fy,
+        today,
+        &all,
+        message,
+        Some(user.session.user_id),
+        None,
+        &state.settings.public_url,
+    )
+    .await?;
+    tx.commit().await?;
+    tracing::info!(people = all.len(), "reminders sent");
+    Ok(all.len())
+}
+
+#[derive(serde::Deserialize)]
+pub struct PersonForm {
+    #[serde(default)]
+    message: String,
+}
+
+/// 督促: one person, all their unfinished courses.
+pub async fn person(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(login): Path<String>,
+    Conn(mut conn): Conn,
+    Form(f): Form<PersonForm>,
+) -> Result<Response, AppError> {
+    user.require(Action::ManageDesignations)?;
+    let message = checked_message(&f.message)?;
+    remind(&state, &user, &mut conn, &[(login.clone(), None)], &message).await?;
+    Ok(Redirect::to(&format!(
+        "/people/{}?reminded=1#reminders",
+        crate::error::url_escape(&login)
+    ))
+    .into_response())
+}
+
+/// 督促: everyone selected on the dashboard.
+pub async fn group(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Conn(mut conn): Conn,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
+    user.require(Action::ManageDesignations)?;
+    let field = |name: &str| {
+        fields
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or("")
+    };
+    let message = checked_message(field("message"))?;
+    let picks: Vec<(String, Option<String>)> = fields
+        .iter()
+        .filter(|(k, _)| k == "pick")
+        .map(|(_, v)| match v.split_once('|') {
+            Some((login, code)) => (login.to_string(), Some(code.to_string())),
+            None => (v.clone(), None),
+        })
+        .collect();
+    if picks.is_empty() {
+        return Err(AppError::BadRequest(JA.reminder_nobody.into()));
+    }
+    let n = remind(&state, &user, &mut conn, &picks, &message).await?;
+    let division = field("division");
+    Ok(Redirect::to(&format!(
+        "/officer?division={}&reminded={n}",
+        crate::error::url_escape(division)
+    ))
+    .into_response())
+}
+
+/// The person has read the reminders shown to them.
+pub async fn seen(user: CurrentUser, Conn(mut conn): Conn) -> Result<Response, AppError> {
+    user.require(Action::TakeTraining)?;
+    kenshu_db::reminders::mark_seen(&mut conn, user.session.institution_id, user.session.user_id)
+        .await?;
+    Ok(Redirect::to("/my").into_response())
+}
+
+/// Runs the plans' reminder schedules for `today`: for every person with an unfinished
+/// course whose schedule step is due and not yet taken, one reminder naming those courses.
+/// Safe to run on several instances at once; returns how many reminders were sent.
+pub async fn run_schedule(
+    pool: &kenshu_db::PgPool,
+    today: Date,
+    portal_url: &str,
+) -> Result<usize, sqlx::Error> {
+    let mut conn = pool.acquire().await?;
+    let fy = FiscalYear::of(today);
+    let mut sent = 0;
+    for inst in kenshu_db::institutions::list(&mut conn).await? {
+        let Some(plan) = kenshu_db::plans::plan(&mut conn, inst.id, fy)
+            .await?
+            .filter(|p| p.plan.approved)
+        else {
+            continue;
+        };
+        for division in kenshu_db::institutions::divisions(&mut conn, inst.id).await? {
+            let standing =
+                crate::standing::division(&mut conn, inst.id, division.id, fy, today).await?;
+            for p in pending(&standing, |_, _| true) {
+                let steps: Vec<(String, String)> = p
+                    .courses
+                    .iter()
+                    .filter_map(|(code, deadline)| {
+                        plan.reminders
+                            .step(*deadline, today)
+                            .map(|s| (code.clone(), s))
+                    })
+                    .collect();
+                if steps.is_empty() {
+                    continue;
+                }
+                let id = Uuid::new_v4();
+                let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+                let taken =
+                    kenshu_db::reminders::take_steps(&mut tx, inst.id, p.user_id, fy.0, &steps, id)
+                        .await?;
+                if taken.is_empty() {
+                    continue;
+                }
+                let courses = p
+                    .courses
+                    .iter()
+                    .filter(|(c, _)| taken.contains(c))
+                    .cloned()
+                    .collect();
+                let one = [Pending {
+                    user_id: p.user_id,
+                    courses,
+                }];
+                send(
+                    &mut tx,
+                    inst.id,
+                    &inst.name,
+                    fy,
+                    today,
+                    &one,
+                    "",
+                    None,
+                    Some(&[id]),
+                    portal_url,
+                )
+                .await?;
+                tx.commit().await?;
+                sent += 1;
+            }
+        }
+    }
+    if sent > 0 {
+        tracing::info!(sent, "scheduled reminders sent");
+    }
+    Ok(sent)
+}
+
+/// The background tasks of an instance: the mail worker every few seconds and the reminder
+/// schedule every `schedule_every`. They end with the process.
+pub fn spawn_workers(
+    pool: kenshu_db::PgPool,
+    mailer: std::sync::Arc<crate::mail::Mailer>,
+    portal_url: String,
+    schedule_every: std::time::Duration,
+) {
+    let mail_pool = pool.clone();
+    tokio::spawn(async move {
+        loop {
+            if let Err(e) = crate::mail::deliver_due(&mail_pool, &mailer).await {
+                tracing::warn!(error = %e, "mail worker");
+            }
+            tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+        }
+    });
+    tokio::spawn(async move {
+        loop {
+            if let Err(e) = run_schedule(&pool, kenshu_core::japan_today(), &portal_url).await {
+                tracing::warn!(error = %e, "reminder schedule");
+            }
+            tokio::time::sleep(schedule_every).await;
+        }
+    });
+}
+
+/// A reminder as pages show it.
+pub struct ReminderRow {
+    pub at: String,
+    pub courses: String,
+    pub message: String,
+    pub by: String,
+    pub mail: &'static str,
+    pub seen: bool,
+}
+
+fn mail_label(state: kenshu_db::reminders::MailState) -> &'static str {
+    use kenshu_db::reminders::MailState;
+    match state {
+        MailState::NoAddress => JA.mail_no_address,
+        MailState::Waiting => JA.mail_waiting,
+        MailState::Retrying => JA.mail_retrying,
+        MailState::Sent => JA.mail_sent,
+        MailState::Logged => JA.mail_logged,
+        MailState::GaveUp => JA.mail_gave_up,
+    }
+}
+
+/// A person's reminders, newest first (with `unseen_only`, the ones to show them).
+pub async fn rows(
+    conn: &mut PgConnection,
+    institution_id: Uuid,
+    user_id: Uuid,
+    unseen_only: bool,
+) -> Result<Vec<ReminderRow>, sqlx::Error> {
+    let list = kenshu_db::reminders::for_person(conn, institution_id, user_id, unseen_only).await?;
+    if list.is_empty() {
+        return Ok(Vec::new());
+    }
+    let titles = titles(conn).await?;
+    Ok(list
+        .into_iter()
+        .map(|r| ReminderRow {
+            at: crate::page::jtime(r.created_at),
+            courses: r
+                .courses
+                .iter()
+                .map(|c| titles.get(c).cloned().unwrap_or_else(|| c.clone()))
+                .collect::<Vec<_>>()
+                .join("、"),
+            message: r.message,
+            by: r
+                .sent_by
+                .unwrap_or_else(|| JA.reminder_by_schedule.to_string()),
+            mail: mail_label(r.mail),
+            seen: r.seen,
+        })
+        .collect())
+}

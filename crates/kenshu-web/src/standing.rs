@@ -1,0 +1,109 @@
+//! Where everyone of a division stands this fiscal year: each course the approved plan assigns
+//! them, its deadline (a re-attendance deadline replaces the plan's) and status. The dashboard
+//! shows it and the reminder schedule acts on it, so both read the same answer.
+
+use std::collections::HashMap;
+
+use kenshu_core::FiscalYear;
+use kenshu_core::assignment::{Progress, Status, status};
+use kenshu_core::plan::{Assignment, PersonFacts, assignments};
+use kenshu_db::PgConnection;
+use time::{Date, OffsetDateTime};
+use uuid::Uuid;
+
+pub struct Person {
+    pub id: Uuid,
+    pub login: String,
+    pub name: String,
+    pub facts: PersonFacts,
+}
+
+/// One course one person must take.
+pub struct Line {
+    /// Index into `Standing::people`.
+    pub person: usize,
+    pub assignment: Assignment,
+    pub status: Status,
+    /// The deadline that applies: the re-attendance one when granted, else the plan's.
+    pub deadline: Date,
+    pub retake: bool,
+    pub last_activity: Option<OffsetDateTime>,
+}
+
+pub struct Standing {
+    pub people: Vec<Person>,
+    pub lines: Vec<Line>,
+    /// The date designations and arrivals are judged on: today, within the fiscal year.
+    pub on: Date,
+}
+
+/// Where the active people of one division stand in `fy`, judged on `today`. Without an
+/// approved plan nobody is assigned anything.
+pub async fn division(
+    conn: &mut PgConnection,
+    institution_id: Uuid,
+    division_id: Uuid,
+    fy: FiscalYear,
+    today: Date,
+) -> Result<Standing, sqlx::Error> {
+    let on = today.clamp(fy.start(), fy.end());
+    let plan = kenshu_db::plans::plan(conn, institution_id, fy)
+        .await?
+        .filter(|p| p.plan.approved);
+    let people: Vec<Person> =
+        kenshu_db::plans::facts_for_division(conn, institution_id, division_id, on)
+            .await?
+            .into_iter()
+            .map(|(id, login, name, facts)| Person {
+                id,
+                login,
+                name,
+                facts,
+            })
+            .collect();
+    let Some(plan) = plan else {
+        return Ok(Standing {
+            people,
+            lines: Vec::new(),
+            on,
+        });
+    };
+    let progress =
+        kenshu_db::progress::division_progress(conn, institution_id, division_id, fy).await?;
+    let by_key: HashMap<(Uuid, &str), &kenshu_db::progress::DivisionProgress> = progress
+        .iter()
+        .map(|p| ((p.user_id, p.course_code.as_str()), p))
+        .collect();
+    let retakes: HashMap<(Uuid, String), Date> =
+        kenshu_db::follow_ups::retakes_in_division(conn, institution_id, division_id, fy.0)
+            .await?
+            .into_iter()
+            .map(|(u, c, d)| ((u, c), d))
+            .collect();
+    let mut lines = Vec::new();
+    for (i, person) in people.iter().enumerate() {
+        for a in assignments(&plan.plan, &person.facts, on) {
+            let p = by_key.get(&(person.id, a.code.as_str()));
+            let retake = retakes.get(&(person.id, a.code.clone())).copied();
+            let deadline = retake.unwrap_or(a.deadline);
+            let st = status(
+                Progress {
+                    completed: p.and_then(|p| p.completed.as_deref()),
+                    exempt: p.is_some_and(|p| p.exempt),
+                    any_activity: p.is_some_and(|p| p.activity),
+                    deadline: Some(deadline),
+                },
+                today,
+            );
+            lines.push(Line {
+                person: i,
+                status: st,
+                deadline,
+                retake: retake.is_some(),
+                last_activity: p.and_then(|p| p.last_activity),
+                assignment: a,
+            });
+        }
+    }
+    Ok(Standing { people, lines, on })
+}

@@ -1,0 +1,332 @@
+//! 督促: reminders by mail through the outbox and as a notice at the next sign-in, sent by an
+//! officer or by the plan's schedule, each recorded; the outbox survives a failing mail
+//! server and sends each mail once.
+
+use kenshu_core::japan_today;
+use kenshu_core::people::Role;
+use kenshu_tests::smtp::TestSmtp;
+use kenshu_tests::{TestApp, user, user_in};
+use kenshu_web::mail::{Delivery, Mailer, deliver_due};
+use kenshu_web::reminders::run_schedule;
+use time::Duration;
+
+async fn count(app: &TestApp, sql: &'static str) -> i64 {
+    sqlx::query_scalar(sql).fetch_one(app.pool()).await.unwrap()
+}
+
+#[tokio::test]
+async fn an_officer_reminds_a_person_by_mail_and_at_their_next_sign_in() {
+    let app = TestApp::spawn().await;
+    user(app.pool(), "officer-a", Role::ProtectionOfficer).await;
+    user(app.pool(), "late-a", Role::Staff).await;
+    user_in(app.pool(), "other-b", Role::Staff, true, false).await;
+    let mut o = app.signed_in("officer-a").await;
+    o.get("/people/late-a").await;
+
+    let refused = o
+        .post(
+            "/people/late-a/reminders",
+            &[("message", "番号 1234-5678-9018 の件")],
+        )
+        .await;
+    assert_eq!(refused.status, 400);
+    assert!(
+        refused.body.contains("督促の連絡文") && refused.body.contains("マイナンバー"),
+        "{}",
+        refused.body
+    );
+    let elsewhere = o.post("/people/other-b/reminders", &[]).await;
+    assert_eq!(elsewhere.status, 403);
+    assert!(!elsewhere.body.contains("other-b"));
+    assert_eq!(count(&app, "select count(*) from reminders").await, 0);
+
+    let sent = o
+        .post(
+            "/people/late-a/reminders",
+            &[("message", "今週中に受講してください。")],
+        )
+        .await;
+    assert_eq!(sent.status, 303, "{}", sent.body);
+    let page = o.get("/people/late-a").await;
+    assert!(
+        page.body.contains("今週中に受講してください。") && page.body.contains("送信待ち"),
+        "{}",
+        page.body
+    );
+    let dash = o.get("/officer").await;
+    assert!(
+        dash.body.contains("最終督促"),
+        "the dashboard has a last-reminder column"
+    );
+
+    let smtp = TestSmtp::start().await;
+    let mailer = Mailer::smtp(&smtp.url(), "kenshu@city.example.jp").unwrap();
+    let done = deliver_due(app.pool(), &mailer).await.unwrap();
+    assert_eq!(done, Delivery { sent: 1, failed: 0 });
+    let mail = smtp.received();
+    assert_eq!(mail.len(), 1);
+    assert_eq!(mail[0].to, ["late-a@test.example.jp"]);
+    assert!(mail[0].from.contains("kenshu@city.example.jp"));
+    assert!(
+        mail[0].data.to_lowercase().contains("subject: =?utf-8?"),
+        "a Japanese subject, encoded: {}",
+        mail[0].data
+    );
+    assert!(o.get("/people/late-a").await.body.contains("送信済み"));
+
+    // The person sees it at their next sign-in until they acknowledge it.
+    let mut me = app.signed_in("late-a").await;
+    let my = me.get("/my").await;
+    assert!(
+        my.body.contains("研修についてのお知らせ")
+            && my.body.contains("今週中に受講してください。")
+            && my.body.contains("事務取扱担当者研修")
+            && my.body.contains("試験 officer-a"),
+        "{}",
+        my.body
+    );
+    assert_eq!(me.post("/my/reminders/seen", &[]).await.status, 303);
+    assert!(!me.get("/my").await.body.contains("研修についてのお知らせ"));
+    let history = o.get("/people/late-a").await;
+    assert!(history.body.contains("<td>✔</td>"), "seen by the person");
+}
+
+#[tokio::test]
+async fn everyone_selected_on_the_dashboard_is_reminded_and_a_staff_member_cannot() {
+    let app = TestApp::spawn().await;
+    user(app.pool(), "officer-a", Role::ProtectionOfficer).await;
+    user(app.pool(), "late-a", Role::Staff).await;
+    user(app.pool(), "late-a2", Role::Staff).await;
+    user_in(app.pool(), "other-b", Role::Staff, true, false).await;
+    let mut o = app.signed_in("officer-a").await;
+    let dash = o.get("/officer").await;
+    assert!(dash.body.contains("選んだ人に督促する"));
+    let sent = o
+        .post(
+            "/officer/reminders",
+            &[
+                ("pick", "late-a|clerk"),
+                ("pick", "late-a|cybersecurity"),
+                ("pick", "late-a2|clerk"),
+                ("message", ""),
+                ("division", "a"),
+            ],
+        )
+        .await;
+    assert_eq!(sent.status, 303);
+    assert_eq!(
+        sent.location.as_deref(),
+        Some("/officer?division=a&reminded=2")
+    );
+    assert!(
+        o.get("/officer?division=a&reminded=2")
+            .await
+            .body
+            .contains("督促を送りました。（2人）")
+    );
+    let courses: Vec<Vec<String>> = sqlx::query_scalar(
+        "select r.courses from reminders r join users u on u.id = r.user_id order by u.login_id",
+    )
+    .fetch_all(app.pool())
+    .await
+    .unwrap();
+    assert_eq!(
+        courses,
+        [
+            vec!["clerk".to_string(), "cybersecurity".into()],
+            vec!["clerk".into()]
+        ]
+    );
+    assert_eq!(count(&app, "select count(*) from mail_outbox").await, 2);
+
+    // Another division's person in the selection refuses the whole request.
+    let mixed = o
+        .post(
+            "/officer/reminders",
+            &[("pick", "late-a|clerk"), ("pick", "other-b|clerk")],
+        )
+        .await;
+    assert_eq!(mixed.status, 403);
+    assert_eq!(count(&app, "select count(*) from reminders").await, 2);
+
+    let mut s = app.signed_in("late-a").await;
+    s.get("/my").await;
+    assert_eq!(
+        s.post("/officer/reminders", &[("pick", "late-a2|clerk")])
+            .await
+            .status,
+        403
+    );
+    assert_eq!(count(&app, "select count(*) from reminders").await, 2);
+}
+
+#[tokio::test]
+async fn the_outbox_survives_a_failing_mail_server_and_then_delivers_each_mail_once() {
+    let app = TestApp::spawn().await;
+    user(app.pool(), "officer-a", Role::ProtectionOfficer).await;
+    user(app.pool(), "admin", Role::PortalAdmin).await;
+    for login in ["late-1", "late-2", "late-3"] {
+        user(app.pool(), login, Role::Staff).await;
+    }
+    let mut o = app.signed_in("officer-a").await;
+    o.get("/officer").await;
+    let sent = o
+        .post(
+            "/officer/reminders",
+            &[
+                ("pick", "late-1"),
+                ("pick", "late-2"),
+                ("pick", "late-3"),
+                ("division", "a"),
+            ],
+        )
+        .await;
+    assert_eq!(sent.status, 303, "{}", sent.body);
+
+    let smtp = TestSmtp::start().await;
+    smtp.set_failing(true);
+    let mailer = Mailer::smtp(&smtp.url(), "kenshu@city.example.jp").unwrap();
+    let first = deliver_due(app.pool(), &mailer).await.unwrap();
+    assert_eq!(first, Delivery { sent: 0, failed: 3 });
+    assert!(smtp.received().is_empty());
+    let mut admin = app.signed_in("admin").await;
+    let page = admin.get("/admin/mail").await;
+    assert!(
+        page.body.contains("再送待ち") && page.body.contains("temporarily unavailable"),
+        "{}",
+        page.body
+    );
+
+    // The server is back, but the pause before the next attempt has not passed.
+    smtp.set_failing(false);
+    let early = deliver_due(app.pool(), &mailer).await.unwrap();
+    assert_eq!(early, Delivery::default());
+    sqlx::query("update mail_outbox set next_attempt_at = now()")
+        .execute(app.pool())
+        .await
+        .unwrap();
+
+    // Two portal instances work the outbox at once: each mail goes out once.
+    let other = Mailer::smtp(&smtp.url(), "kenshu@city.example.jp").unwrap();
+    let (a, b) = tokio::join!(
+        deliver_due(app.pool(), &mailer),
+        deliver_due(app.pool(), &other)
+    );
+    assert_eq!(a.unwrap().sent + b.unwrap().sent, 3);
+    let again = deliver_due(app.pool(), &mailer).await.unwrap();
+    assert_eq!(again, Delivery::default());
+    let mut to: Vec<String> = smtp.received().into_iter().flat_map(|m| m.to).collect();
+    to.sort();
+    assert_eq!(
+        to,
+        [
+            "late-1@test.example.jp",
+            "late-2@test.example.jp",
+            "late-3@test.example.jp"
+        ]
+    );
+    let page = admin.get("/admin/mail").await;
+    assert_eq!(page.body.matches("送信済み").count(), 3, "{}", page.body);
+    assert_eq!(
+        count(&app, "select count(*) from mail_outbox where attempts = 2").await,
+        3,
+        "one failed attempt and one delivery each"
+    );
+}
+
+#[tokio::test]
+async fn without_an_smtp_server_mail_is_logged_and_readable_by_the_portal_admin() {
+    let app = TestApp::spawn().await;
+    user(app.pool(), "officer-a", Role::ProtectionOfficer).await;
+    user(app.pool(), "admin", Role::PortalAdmin).await;
+    user(app.pool(), "late-a", Role::Staff).await;
+    let mut o = app.signed_in("officer-a").await;
+    o.get("/people/late-a").await;
+    o.post("/people/late-a/reminders", &[("message", "確認願います")])
+        .await;
+    let done = deliver_due(app.pool(), &Mailer::log()).await.unwrap();
+    assert_eq!(done.sent, 1);
+    let mut admin = app.signed_in("admin").await;
+    let page = admin.get("/admin/mail").await;
+    assert!(
+        page.body.contains("late-a@test.example.jp")
+            && page.body.contains("ログに記録")
+            && page.body.contains("確認願います")
+            && page.body.contains("試験 late-a 様"),
+        "{}",
+        page.body
+    );
+    assert_eq!(o.get("/admin/mail").await.status, 403);
+}
+
+#[tokio::test]
+async fn the_plan_schedule_reminds_14_and_3_days_before_then_weekly_once_each() {
+    let app = TestApp::spawn().await;
+    user(app.pool(), "late-a", Role::Staff).await;
+    user(app.pool(), "done-a", Role::Staff).await;
+    let today = japan_today();
+    let fy = kenshu_core::FiscalYear::of(today);
+    sqlx::query("update plan_courses set starts_on = $1, deadline = $2, retake_until = null")
+        .bind(fy.start())
+        .bind(today + Duration::days(40))
+        .execute(app.pool())
+        .await
+        .unwrap();
+    sqlx::query("update plan_courses set deadline = $1 where course_code = 'clerk'")
+        .bind(today + Duration::days(3))
+        .execute(app.pool())
+        .await
+        .unwrap();
+    sqlx::query(
+        "insert into completions (institution_id, user_id, course_code, fiscal_year, content_version_id, method)
+         select u.institution_id, u.id, c.code, $1, c.current_version_id, 'e_learning'
+         from users u cross join courses c where u.login_id = 'done-a' and c.code = 'clerk'",
+    )
+    .bind(fy.0)
+    .execute(app.pool())
+    .await
+    .unwrap();
+    let url = "https://kenshu.example.jp";
+    let run = |days: i64| run_schedule(app.pool(), today + Duration::days(days), url);
+
+    assert_eq!(run(-12).await.unwrap(), 0, "15 days before: nothing yet");
+    assert_eq!(run(-11).await.unwrap(), 1, "14 days before");
+    assert_eq!(run(-11).await.unwrap(), 0, "once per step");
+    assert_eq!(run(-5).await.unwrap(), 0);
+    assert_eq!(run(0).await.unwrap(), 1, "3 days before");
+    assert_eq!(run(3).await.unwrap(), 0, "the deadline day");
+    // Two instances run the schedule at once: one reminder.
+    let (a, b) = tokio::join!(run(4), run(4));
+    assert_eq!(a.unwrap() + b.unwrap(), 1, "the day after the deadline");
+    assert_eq!(run(10).await.unwrap(), 0);
+    assert_eq!(run(11).await.unwrap(), 1, "a week later");
+
+    let rows: Vec<(String, Vec<String>, Option<uuid::Uuid>)> = sqlx::query_as(
+        "select u.login_id, r.courses, r.sent_by from reminders r join users u on u.id = r.user_id order by r.created_at",
+    )
+    .fetch_all(app.pool())
+    .await
+    .unwrap();
+    assert_eq!(rows.len(), 4);
+    assert!(
+        rows.iter()
+            .all(|(login, courses, by)| login == "late-a" && courses == &["clerk"] && by.is_none()),
+        "only the untrained, only the course due, by the schedule: {rows:?}"
+    );
+    let subjects: Vec<String> =
+        sqlx::query_scalar("select subject from mail_outbox order by created_at")
+            .fetch_all(app.pool())
+            .await
+            .unwrap();
+    assert_eq!(subjects.len(), 4);
+    assert!(subjects[1].contains("期限が近い") && subjects[3].contains("督促"));
+    let body: String =
+        sqlx::query_scalar("select body from mail_outbox order by created_at desc limit 1")
+            .fetch_one(app.pool())
+            .await
+            .unwrap();
+    assert!(
+        body.contains("https://kenshu.example.jp/my") && body.contains("期限を過ぎています"),
+        "{body}"
+    );
+}

@@ -250,9 +250,11 @@ async fn the_person_page_shows_every_attempt_with_its_score() {
 }
 
 #[tokio::test]
-async fn an_officer_designated_for_a_second_division_reaches_it_until_the_designation_ends() {
+async fn an_officer_the_chief_makes_responsible_for_a_second_division_reaches_it_until_it_ends() {
     let app = TestApp::spawn().await;
+    user(app.pool(), "chief", Role::ChiefOfficer).await;
     user(app.pool(), "officer-a", Role::ProtectionOfficer).await;
+    user(app.pool(), "staff-a", Role::Staff).await;
     user_in(app.pool(), "staff-b", Role::Staff, true, false).await;
     let mut o = app.signed_in("officer-a").await;
     assert_eq!(o.get("/officer?division=b").await.status, 403);
@@ -261,17 +263,50 @@ async fn an_officer_designated_for_a_second_division_reaches_it_until_the_design
         !page.body.contains("<select id=\"division\""),
         "one division: no picker"
     );
+    let today = kenshu_core::japan_today();
+    assert_eq!(
+        o.post(
+            "/designations/officers",
+            &[
+                ("division", "b"),
+                ("login", "officer-a"),
+                ("from", &today.to_string())
+            ]
+        )
+        .await
+        .status,
+        403,
+        "only the chief officer assigns officers"
+    );
 
-    sqlx::query(
-        "insert into designations (institution_id, user_id, kind, division_id, valid_from)
-         select u.institution_id, u.id, 'protection_officer', d.id, $1
-         from users u join divisions d on d.institution_id = u.institution_id and d.code = 'b'
-         where u.login_id = 'officer-a'",
-    )
-    .bind(kenshu_core::japan_today() - time::Duration::days(10))
-    .execute(app.pool())
-    .await
-    .unwrap();
+    let mut c = app.signed_in("chief").await;
+    let page = c.get("/designations?division=b").await;
+    assert!(page.body.contains("兼務の保護責任者") && page.body.contains("試験 officer-a（"));
+    let staff = c
+        .post(
+            "/designations/officers",
+            &[
+                ("division", "b"),
+                ("login", "staff-a"),
+                ("from", &today.to_string()),
+            ],
+        )
+        .await;
+    assert_eq!(staff.status, 400);
+    assert!(
+        staff
+            .body
+            .contains("他の課室の保護責任者から選んでください")
+    );
+    let from = (today - time::Duration::days(10)).to_string();
+    let ok = c
+        .post(
+            "/designations/officers",
+            &[("division", "b"), ("login", "officer-a"), ("from", &from)],
+        )
+        .await;
+    assert_eq!(ok.status, 303, "{}", ok.body);
+
     let page = o.get("/officer?division=b").await;
     assert_eq!(page.status, 200);
     assert!(page.body.contains("試験 staff-b"), "{}", page.body);
@@ -282,11 +317,30 @@ async fn an_officer_designated_for_a_second_division_reaches_it_until_the_design
     assert_eq!(o.get("/people/staff-b").await.status, 200);
     assert_eq!(o.get("/designations?division=b").await.status, 200);
 
-    sqlx::query("update designations set valid_to = $1 where kind = 'protection_officer'")
-        .bind(kenshu_core::japan_today() - time::Duration::days(1))
-        .execute(app.pool())
-        .await
-        .unwrap();
+    let id: uuid::Uuid =
+        sqlx::query_scalar("select id from designations where kind = 'protection_officer'")
+            .fetch_one(app.pool())
+            .await
+            .unwrap();
+    let yesterday = (today - time::Duration::days(1)).to_string();
+    assert_eq!(
+        o.post(&format!("/designations/{id}/end"), &[("on", &yesterday)])
+            .await
+            .status,
+        403,
+        "the officer cannot end (or extend) their own officer designation"
+    );
+    let page = c.get("/designations?division=b").await;
+    assert!(
+        page.body.contains(&format!("/designations/{id}/end")),
+        "the chief sees the assignment with a way to end it"
+    );
+    assert_eq!(
+        c.post(&format!("/designations/{id}/end"), &[("on", &yesterday)])
+            .await
+            .status,
+        303
+    );
     let gone = o.get("/officer?division=b").await;
     assert_eq!(gone.status, 403);
     assert!(!gone.body.contains("staff-b"));

@@ -148,20 +148,80 @@ pub async fn for_division(
         .collect())
 }
 
-/// The division a designation's holder belongs to now, for the authorization check.
+/// The division a designation's holder belongs to now and the designation's kind, for the
+/// authorization check.
 pub async fn holder_division(
     conn: &mut PgConnection,
     institution_id: Uuid,
     id: Uuid,
-) -> Result<Option<Uuid>, sqlx::Error> {
-    sqlx::query_scalar!(
-        "select u.division_id from designations d join users u on u.institution_id = d.institution_id and u.id = d.user_id
+) -> Result<Option<(Uuid, String)>, sqlx::Error> {
+    Ok(sqlx::query!(
+        "select u.division_id, d.kind from designations d join users u on u.institution_id = d.institution_id and u.id = d.user_id
          where d.institution_id = $1 and d.id = $2",
         institution_id,
         id
     )
     .fetch_optional(conn)
+    .await?
+    .map(|r| (r.division_id, r.kind)))
+}
+
+/// A protection officer of another division who is also responsible for this one (兼務).
+#[derive(Debug, Clone)]
+pub struct VisitingOfficer {
+    pub id: Uuid,
+    pub login_id: String,
+    pub name: String,
+    pub home_division: String,
+    pub valid_from: Date,
+    pub valid_to: Option<Date>,
+}
+
+/// The protection-officer designations for a division held by people of other divisions,
+/// current or future.
+pub async fn visiting_officers(
+    conn: &mut PgConnection,
+    institution_id: Uuid,
+    division_id: Uuid,
+    today: Date,
+) -> Result<Vec<VisitingOfficer>, sqlx::Error> {
+    sqlx::query_as!(
+        VisitingOfficer,
+        "select d.id, u.login_id, u.name, h.name as home_division, d.valid_from, d.valid_to
+         from designations d
+         join users u on u.institution_id = d.institution_id and u.id = d.user_id
+         join divisions h on h.institution_id = u.institution_id and h.id = u.division_id
+         where d.institution_id = $1 and d.division_id = $2 and d.kind = 'protection_officer'
+           and u.division_id <> $2 and (d.valid_to is null or d.valid_to >= $3)
+         order by u.login_id",
+        institution_id,
+        division_id,
+        today
+    )
+    .fetch_all(conn)
     .await
+}
+
+/// Protection officers (by role) outside a division: (login, name, their division).
+pub async fn officers_outside(
+    conn: &mut PgConnection,
+    institution_id: Uuid,
+    division_id: Uuid,
+) -> Result<Vec<(String, String, String)>, sqlx::Error> {
+    Ok(sqlx::query!(
+        "select u.login_id, u.name, h.name as division from users u
+         join divisions h on h.institution_id = u.institution_id and h.id = u.division_id
+         where u.institution_id = $1 and u.division_id <> $2 and u.role = 'protection_officer'
+           and u.status <> 'left' and u.active
+         order by h.code, u.login_id",
+        institution_id,
+        division_id
+    )
+    .fetch_all(conn)
+    .await?
+    .into_iter()
+    .map(|r| (r.login_id, r.name, r.division))
+    .collect())
 }
 
 /// Imports designations from parsed CSV rows: every person must exist; a row identical to a

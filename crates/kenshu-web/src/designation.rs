@@ -44,6 +44,11 @@ struct DesignationPage {
     people: Vec<Person>,
     kinds: Vec<(&'static str, &'static str)>,
     today: String,
+    /// For the chief officer: protection officers of other divisions responsible for this one
+    /// (id, login, name, home division, period), and who could be.
+    visiting: Vec<(Uuid, String, String, String, String)>,
+    candidates: Vec<(String, String, String)>,
+    may_assign: bool,
 }
 
 #[derive(Deserialize)]
@@ -88,7 +93,35 @@ pub async fn index(
                 .collect(),
         })
         .collect();
+    let may_assign = user.may(Action::AssignOfficers);
+    let (visiting, candidates) = if may_assign {
+        (
+            kenshu_db::designations::visiting_officers(&mut conn, inst, division.id, today)
+                .await?
+                .into_iter()
+                .map(|v| {
+                    (
+                        v.id,
+                        v.login_id,
+                        v.name,
+                        v.home_division,
+                        format!(
+                            "{} 〜 {}",
+                            japanese_date(v.valid_from),
+                            v.valid_to.map(japanese_date).unwrap_or_default()
+                        ),
+                    )
+                })
+                .collect(),
+            kenshu_db::designations::officers_outside(&mut conn, inst, division.id).await?,
+        )
+    } else {
+        (Vec::new(), Vec::new())
+    };
     render(&DesignationPage {
+        visiting,
+        candidates,
+        may_assign,
         chrome: Chrome::for_user(&user, JA.designations_title),
         t: &JA,
         // The division picker only when there is more than one to pick from.
@@ -139,6 +172,9 @@ pub async fn add(
     let inst = user.session.institution_id;
     let kind = DesignationKind::parse(&f.kind)
         .ok_or_else(|| bad(JA.designation_kind, JA.designation_kind_fix))?;
+    if is_officer(kind) {
+        user.require(Action::AssignOfficers)?;
+    }
     let from = parse_date(&f.from).ok_or_else(|| bad(JA.designation_from, JA.date_fix))?;
     let to = match f.to.trim() {
         "" => None,
@@ -187,14 +223,88 @@ pub async fn end(
     let inst = user.session.institution_id;
     let on = parse_date(&f.on).ok_or_else(|| bad(JA.designation_to, JA.date_fix))?;
     let mut tx = state.pool.begin().await?;
-    let division = kenshu_db::designations::holder_division(&mut tx, inst, id)
+    let (division, kind) = kenshu_db::designations::holder_division(&mut tx, inst, id)
         .await?
         .ok_or(AppError::NotFound)?;
     user.require_division(Action::ManageDesignations, division)?;
+    if DesignationKind::parse(&kind).is_some_and(is_officer) {
+        user.require(Action::AssignOfficers)?;
+    }
     kenshu_db::designations::end(&mut tx, inst, id, on, Some(user.session.user_id)).await?;
     tx.commit().await?;
     tracing::info!(designation = %id, "designation ended");
     back(&state, inst, division).await
+}
+
+/// Officer designations are the chief officer's to make and end.
+fn is_officer(kind: DesignationKind) -> bool {
+    matches!(
+        kind,
+        DesignationKind::ProtectionOfficer
+            | DesignationKind::ChiefOfficer
+            | DesignationKind::AuditOfficer
+    )
+}
+
+#[derive(Deserialize)]
+pub struct OfficerForm {
+    division: String,
+    login: String,
+    from: String,
+    #[serde(default)]
+    to: String,
+}
+
+/// 兼務: makes a protection officer of another division responsible for this one too, from a
+/// date (and until one). Their dashboard then reaches it.
+pub async fn assign_officer(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Form(f): Form<OfficerForm>,
+) -> Result<Response, AppError> {
+    user.require(Action::AssignOfficers)?;
+    let inst = user.session.institution_id;
+    let from = parse_date(&f.from).ok_or_else(|| bad(JA.designation_from, JA.date_fix))?;
+    let to = match f.to.trim() {
+        "" => None,
+        s => Some(parse_date(s).ok_or_else(|| bad(JA.designation_to, JA.date_fix))?),
+    };
+    if to.is_some_and(|t| t < from) {
+        return Err(bad(JA.designation_to, JA.designation_to_fix));
+    }
+    let mut tx = state.pool.begin().await?;
+    let division = kenshu_db::institutions::divisions(&mut tx, inst)
+        .await?
+        .into_iter()
+        .find(|d| d.code == f.division)
+        .ok_or_else(|| bad(JA.division, JA.division_unknown))?;
+    let candidates = kenshu_db::designations::officers_outside(&mut tx, inst, division.id).await?;
+    if !candidates
+        .iter()
+        .any(|(login, _, _)| *login == f.login.trim())
+    {
+        return Err(bad(JA.login_id, JA.officer_not_candidate));
+    }
+    let (user_id, _, _) = kenshu_db::users::by_login(&mut tx, inst, f.login.trim())
+        .await?
+        .ok_or_else(|| bad(JA.login_id, JA.person_unknown))?;
+    kenshu_db::designations::add(
+        &mut tx,
+        inst,
+        &NewDesignation {
+            user_id,
+            kind: DesignationKind::ProtectionOfficer,
+            division_id: Some(division.id),
+            valid_from: from,
+            valid_to: to,
+            note: None,
+            created_by: Some(user.session.user_id),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    tracing::info!(officer = %user_id, division = %division.code, "protection officer assigned to another division");
+    back(&state, inst, division.id).await
 }
 
 async fn back(state: &AppState, inst: Uuid, division: Uuid) -> Result<Response, AppError> {

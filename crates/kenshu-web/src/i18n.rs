@@ -4,6 +4,14 @@
 /// One language's strings.
 #[derive(Debug)]
 pub struct Catalogue {
+    pub division_unknown: &'static str,
+    pub designation_period: &'static str,
+    pub visiting_title: &'static str,
+    pub visiting_lead: &'static str,
+    pub visiting_home: &'static str,
+    pub visiting_officer: &'static str,
+    pub visiting_assign: &'static str,
+    pub officer_not_candidate: &'static str,
     pub people_unit: &'static str,
     pub mail_created: &'static str,
     pub reminder_message: &'static str,
@@ -257,6 +265,14 @@ pub struct Catalogue {
 
 /// The Japanese catalogue.
 pub static JA: Catalogue = Catalogue {
+    division_unknown: "その課室は見つかりません。課室を選び直してください。",
+    designation_period: "期間",
+    visiting_title: "兼務の保護責任者",
+    visiting_lead: "他の課室の保護責任者に、この課室も担当させます。担当の期間中、その保護責任者のダッシュボードからこの課室の職員を確認し、督促や対応記録ができます。",
+    visiting_home: "所属",
+    visiting_officer: "担当させる保護責任者",
+    visiting_assign: "この課室の担当にする",
+    officer_not_candidate: "他の課室の保護責任者から選んでください。",
     people_unit: "人",
     mail_created: "作成日時",
     reminder_message: "督促の連絡文",

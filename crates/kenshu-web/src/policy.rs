@@ -23,6 +23,9 @@ pub enum Action {
     ManageDesignations,
     /// Import the roster from HR's CSV.
     ImportRoster,
+    /// Designate officers (protection, chief, audit), including a protection officer of one
+    /// division for another (兼務).
+    AssignOfficers,
     /// See who is trained and who is not, and one person's record, within one's scope.
     ViewDashboard,
 }
@@ -70,6 +73,7 @@ pub fn allows(role: Role, action: Action) -> bool {
         Action::ApprovePlan => role == Role::ChiefOfficer,
         Action::ManageDesignations => matches!(role, Role::ChiefOfficer | Role::ProtectionOfficer),
         Action::ImportRoster => matches!(role, Role::ChiefOfficer | Role::PortalAdmin),
+        Action::AssignOfficers => role == Role::ChiefOfficer,
         Action::ViewDashboard => matches!(
             role,
             Role::ChiefOfficer | Role::ProtectionOfficer | Role::AuditOfficer
@@ -151,6 +155,11 @@ mod tests {
         for role in Role::ALL {
             assert_eq!(
                 allows(role, Action::ApprovePlan),
+                role == Role::ChiefOfficer,
+                "{role}"
+            );
+            assert_eq!(
+                allows(role, Action::AssignOfficers),
                 role == Role::ChiefOfficer,
                 "{role}"
             );

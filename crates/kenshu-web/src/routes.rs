@@ -43,6 +43,7 @@ pub fn app(state: AppState) -> Router {
             get(designation::index).post(designation::add),
         )
         .route("/designations/{id}/end", post(designation::end))
+        .route("/designations/officers", post(designation::assign_officer))
         .route("/officer", get(officer::dashboard))
         .route("/people/{login}", get(person::show))
         .route("/people/{login}/exemptions", post(person::exempt))

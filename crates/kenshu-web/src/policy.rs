@@ -25,6 +25,9 @@ pub enum Action {
     ImportRoster,
     /// See who is trained and who is not, and one person's record, within one's scope.
     ViewDashboard,
+    /// Schedule in-person sessions (集合研修), nominate people and record attendance, within
+    /// one's scope; institution-wide sessions are the chief officer's.
+    ManageSessions,
 }
 
 /// Which divisions a person's division-level powers reach.
@@ -69,6 +72,7 @@ pub fn allows(role: Role, action: Action) -> bool {
             role,
             Role::ChiefOfficer | Role::ProtectionOfficer | Role::AuditOfficer
         ),
+        Action::ManageSessions => matches!(role, Role::ChiefOfficer | Role::ProtectionOfficer),
     }
 }
 
@@ -122,6 +126,17 @@ impl CurrentUser {
         scope(self.role, self.session.division_id)
     }
 
+    /// 403 unless the person may manage an in-person session for this division; a session for
+    /// the whole institution (`None`) needs a scope over every division.
+    pub fn require_session(&self, division: Option<uuid::Uuid>) -> Result<(), AppError> {
+        self.require(Action::ManageSessions)?;
+        match (division, self.scope()) {
+            (_, Scope::All) => Ok(()),
+            (Some(d), scope) if scope.covers(d) => Ok(()),
+            _ => Err(AppError::Forbidden),
+        }
+    }
+
     /// 403 unless the person may act on this division.
     pub fn require_division(&self, action: Action, division: uuid::Uuid) -> Result<(), AppError> {
         self.require(action)?;
@@ -153,6 +168,17 @@ mod tests {
             assert_eq!(
                 allows(role, Action::DraftPlan),
                 matches!(role, Role::ChiefOfficer | Role::PortalAdmin),
+                "{role}"
+            );
+        }
+    }
+
+    #[test]
+    fn officers_manage_sessions_and_only_the_chief_institution_wide_ones() {
+        for role in Role::ALL {
+            assert_eq!(
+                allows(role, Action::ManageSessions),
+                matches!(role, Role::ChiefOfficer | Role::ProtectionOfficer),
                 "{role}"
             );
         }

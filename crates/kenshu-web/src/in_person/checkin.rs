@@ -95,7 +95,14 @@ pub fn qr_svg(text: &str) -> Result<String, AppError> {
         .min_dimensions(320, 320)
         .build();
     Ok(match svg.find("<svg") {
-        Some(i) => svg[i..].replacen("<svg ", "<svg role=\"img\" class=\"qr\" ", 1),
+        Some(i) => svg[i..].replacen(
+            "<svg ",
+            &format!(
+                "<svg role=\"img\" class=\"qr\" aria-label=\"{}\" ",
+                JA.ip_qr_show
+            ),
+            1,
+        ),
         None => svg,
     })
 }
@@ -291,6 +298,9 @@ pub async fn qr(
         .await?
         .ok_or(AppError::NotFound)?;
     user.require_session(session.division_id)?;
+    if session.cancelled {
+        return Err(AppError::BadRequest(JA.ip_closed.into()));
+    }
     let key = secret(&mut conn).await?;
     let exp = OffsetDateTime::now_utc().unix_timestamp() + VALIDITY_SECS;
     let url = format!("{}{}", origin(&state, &headers), link(&key, id, exp));

@@ -25,12 +25,17 @@ fn expected(path: &str, role: Role) -> StatusCode {
         "/designations" if !matches!(role, Role::ChiefOfficer | Role::ProtectionOfficer) => {
             StatusCode::FORBIDDEN
         }
+        "/officer/sessions" if !matches!(role, Role::ChiefOfficer | Role::ProtectionOfficer) => {
+            StatusCode::FORBIDDEN
+        }
         _ => StatusCode::OK,
     }
 }
 
-const PAGES: [&str; 13] = [
+const PAGES: [&str; 15] = [
     "/officer",
+    "/officer/sessions",
+    "/sessions",
     "/roster",
     "/designations",
     "/plans",

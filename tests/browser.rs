@@ -19,6 +19,7 @@
 
 mod browser {
     pub mod driver;
+    mod in_person;
     mod management;
 }
 

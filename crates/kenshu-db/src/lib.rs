@@ -6,6 +6,7 @@ pub mod content;
 pub mod designations;
 pub mod embedded;
 pub mod follow_ups;
+pub mod in_person;
 pub mod institutions;
 pub mod password;
 pub mod plans;

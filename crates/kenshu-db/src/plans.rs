@@ -281,10 +281,11 @@ pub async fn copy_previous(
     .await?;
     if let Some(id) = id {
         sqlx::query!(
-            "insert into plan_courses (institution_id, plan_id, course_code, audience, starts_on, deadline, retake_until)
+            "insert into plan_courses (institution_id, plan_id, course_code, audience, starts_on, deadline, retake_until,
+                                       in_person_test_required)
              select c.institution_id, $3, c.course_code, c.audience,
                     (c.starts_on + interval '1 year')::date, (c.deadline + interval '1 year')::date,
-                    (c.retake_until + interval '1 year')::date
+                    (c.retake_until + interval '1 year')::date, c.in_person_test_required
              from plan_courses c join training_plans p on p.institution_id = c.institution_id and p.id = c.plan_id
              where p.institution_id = $1 and p.fiscal_year = $2 - 1",
             institution_id,

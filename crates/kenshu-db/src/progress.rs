@@ -98,6 +98,8 @@ pub struct CourseProgress {
     pub read_slugs: Vec<String>,
     pub test_passed: bool,
     pub completed_at: Option<OffsetDateTime>,
+    /// Attendance at an in-person session of the course this year was recorded.
+    pub attended: bool,
 }
 
 pub async fn course_progress(
@@ -113,7 +115,11 @@ pub async fn course_progress(
                   exists(select 1 from test_attempts a
                          where a.institution_id = $1 and a.user_id = $2 and a.fiscal_year = $3 and a.course_code = c.code
                            and a.passed) as "test_passed!",
-                  cp.completed_at as "completed_at?"
+                  cp.completed_at as "completed_at?",
+                  exists(select 1 from in_person_participants p
+                         join in_person_sessions s on s.institution_id = p.institution_id and s.id = p.session_id
+                         where p.institution_id = $1 and p.user_id = $2 and s.fiscal_year = $3 and s.course_code = c.code
+                           and p.attended_at is not null) as "attended!"
            from courses c
            left join completions cp on cp.institution_id = $1 and cp.user_id = $2 and cp.fiscal_year = $3 and cp.course_code = c.code
            where c.code = $4 and c.current_version_id is not null"#,
@@ -330,7 +336,9 @@ pub async fn insert_answers(
     Ok(())
 }
 
-/// Records a course as completed, unless it already is for the fiscal year.
+/// Records a course as completed, unless it already is for the fiscal year. The method is
+/// `in_person` when the person attended an in-person session of the course that year (the
+/// plan asked for the test on top of attendance), else `e_learning`.
 pub async fn complete(
     conn: &mut PgConnection,
     who: Learner,
@@ -341,7 +349,13 @@ pub async fn complete(
 ) -> Result<bool, sqlx::Error> {
     let done = sqlx::query!(
         "insert into completions (institution_id, user_id, course_code, fiscal_year, content_version_id, method, score, total, attempt_id)
-         values ($1, $2, $3, $4, $5, 'e_learning', $6, $7, $8) on conflict do nothing",
+         values ($1, $2, $3, $4, $5,
+                 case when exists(select 1 from in_person_participants p
+                                  join in_person_sessions s on s.institution_id = p.institution_id and s.id = p.session_id
+                                  where p.institution_id = $1 and p.user_id = $2 and s.course_code = $3
+                                    and s.fiscal_year = $4 and p.attended_at is not null)
+                      then 'in_person' else 'e_learning' end,
+                 $6, $7, $8) on conflict do nothing",
         who.institution_id,
         who.user_id,
         code,
@@ -357,7 +371,9 @@ pub async fn complete(
 }
 
 /// Completes the course if every section of the current version has been read and its test,
-/// if any, passed; records the first passing attempt's score. Returns whether it completed now.
+/// if any, passed — or if the person attended an in-person session of it and passed its test
+/// (attendance stands in for reading); records the first passing attempt's score. Returns
+/// whether it completed now.
 pub async fn settle_course(
     conn: &mut PgConnection,
     who: Learner,
@@ -375,12 +391,15 @@ pub async fn settle_course(
         .iter()
         .filter(|s| progress.read_slugs.contains(&s.slug))
         .count();
-    if !course_complete(
-        package.sections.len(),
-        read,
-        package.test.is_some(),
-        progress.test_passed,
-    ) {
+    let by_attendance = progress.attended && (package.test.is_none() || progress.test_passed);
+    if !by_attendance
+        && !course_complete(
+            package.sections.len(),
+            read,
+            package.test.is_some(),
+            progress.test_passed,
+        )
+    {
         return Ok(false);
     }
     let first_pass = if package.test.is_some() {

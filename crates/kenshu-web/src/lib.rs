@@ -9,6 +9,7 @@ mod error;
 mod exam;
 mod health;
 pub mod i18n;
+mod in_person;
 pub mod mail;
 mod officer;
 mod page;
@@ -31,6 +32,8 @@ use kenshu_db::content::Catalog;
 use tokio::net::TcpListener;
 
 pub use error::AppError;
+/// Signs a check-in link (集合研修の QR コード); public for the black-box tests.
+pub use in_person::checkin::sign as sign_checkin;
 pub use routes::app;
 
 /// Settings of the web layer. `Debug` is derived: nothing here is secret.

@@ -25,6 +25,9 @@ pub struct Chrome {
     pub designations: bool,
     pub roster: bool,
     pub dashboard: bool,
+    /// In-person sessions (集合研修): the officers' pages and staff sign-up.
+    pub in_person_manage: bool,
+    pub in_person_signup: bool,
 }
 
 impl Chrome {
@@ -42,6 +45,8 @@ impl Chrome {
             designations: user.may(Action::ManageDesignations),
             roster: user.may(Action::ImportRoster),
             dashboard: user.may(Action::ViewDashboard),
+            in_person_manage: user.may(Action::ManageSessions),
+            in_person_signup: user.may(Action::TakeTraining),
         }
     }
 
@@ -59,6 +64,8 @@ impl Chrome {
             designations: false,
             roster: false,
             dashboard: false,
+            in_person_manage: false,
+            in_person_signup: false,
         }
     }
 }

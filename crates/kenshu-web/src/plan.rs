@@ -82,6 +82,14 @@ struct PlanPage {
     may_draft: bool,
     may_approve: bool,
     error: Option<&'static str>,
+    /// Courses whose in-person sessions also need the test passed (集合研修), by code and title.
+    in_person_test: Vec<(String, String)>,
+}
+
+impl PlanPage {
+    fn in_person_test_required(&self, code: &str) -> bool {
+        self.in_person_test.iter().any(|c| c.0 == code)
+    }
 }
 
 pub async fn index(
@@ -114,7 +122,26 @@ pub async fn index(
         }
         _ => (Vec::new(), Vec::new()),
     };
+    let in_person_test = match &plan {
+        Some(p) => {
+            let codes = kenshu_db::in_person::test_required_courses(
+                &mut conn,
+                user.session.institution_id,
+                p.id,
+            )
+            .await?;
+            p.plan
+                .courses
+                .iter()
+                .zip(&lines)
+                .filter(|(c, _)| codes.contains(&c.code))
+                .map(|(c, l)| (c.code.clone(), l.title.clone()))
+                .collect()
+        }
+        None => Vec::new(),
+    };
     render(&PlanPage {
+        in_person_test,
         edit,
         addable,
         chrome: Chrome::for_user(&user, JA.plan_title),
@@ -350,6 +377,14 @@ pub async fn put_course(
         retake_until,
     };
     kenshu_db::plans::put_course(&mut tx, user.session.institution_id, plan.id, &course).await?;
+    kenshu_db::in_person::set_test_required(
+        &mut tx,
+        user.session.institution_id,
+        plan.id,
+        &course.code,
+        get("in_person_test") == "on",
+    )
+    .await?;
     tx.commit().await?;
     Ok(Redirect::to(&format!("/plans?fy={fy}")).into_response())
 }

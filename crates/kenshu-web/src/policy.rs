@@ -28,6 +28,9 @@ pub enum Action {
     AssignOfficers,
     /// See who is trained and who is not, and one person's record, within one's scope.
     ViewDashboard,
+    /// Schedule in-person sessions (集合研修), nominate people and record attendance, within
+    /// one's scope; institution-wide sessions are the chief officer's.
+    ManageSessions,
 }
 
 /// Which divisions a person's division-level powers reach.
@@ -78,6 +81,7 @@ pub fn allows(role: Role, action: Action) -> bool {
             role,
             Role::ChiefOfficer | Role::ProtectionOfficer | Role::AuditOfficer
         ),
+        Action::ManageSessions => matches!(role, Role::ChiefOfficer | Role::ProtectionOfficer),
     }
 }
 
@@ -135,6 +139,17 @@ impl CurrentUser {
         )
     }
 
+    /// 403 unless the person may manage an in-person session for this division; a session for
+    /// the whole institution (`None`) needs a scope over every division.
+    pub fn require_session(&self, division: Option<uuid::Uuid>) -> Result<(), AppError> {
+        self.require(Action::ManageSessions)?;
+        match (division, self.scope()) {
+            (_, Scope::All) => Ok(()),
+            (Some(d), scope) if scope.covers(d) => Ok(()),
+            _ => Err(AppError::Forbidden),
+        }
+    }
+
     /// 403 unless the person may act on this division.
     pub fn require_division(&self, action: Action, division: uuid::Uuid) -> Result<(), AppError> {
         self.require(action)?;
@@ -186,6 +201,17 @@ mod tests {
         assert!(s.covers(own) && s.covers(other) && !s.covers(third));
         assert_eq!(scope(Role::Staff, own, &[other]), Scope::Nothing);
         assert_eq!(scope(Role::ChiefOfficer, own, &[]), Scope::All);
+    }
+
+    #[test]
+    fn officers_manage_sessions_and_only_the_chief_institution_wide_ones() {
+        for role in Role::ALL {
+            assert_eq!(
+                allows(role, Action::ManageSessions),
+                matches!(role, Role::ChiefOfficer | Role::ProtectionOfficer),
+                "{role}"
+            );
+        }
     }
 
     #[test]

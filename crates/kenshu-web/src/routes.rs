@@ -6,8 +6,8 @@ use axum::routing::{get, post};
 use tower_http::compression::CompressionLayer;
 
 use crate::{
-    AppState, admin, assets, auth, designation, exam, health, officer, person, plan, reminders,
-    roster, security, session, staff,
+    AppState, admin, assets, auth, designation, exam, health, in_person, officer, person, plan,
+    reminders, roster, security, session, staff,
 };
 
 pub fn app(state: AppState) -> Router {
@@ -68,6 +68,26 @@ pub fn app(state: AppState) -> Router {
             post(plan::remove_course),
         )
         .route("/plans/{fy}/document", get(plan::document))
+        // In-person sessions (集合研修)
+        .route(
+            "/officer/sessions",
+            get(in_person::index).post(in_person::create),
+        )
+        .route("/officer/sessions/{id}", get(in_person::show))
+        .route("/officer/sessions/{id}/nominate", post(in_person::nominate))
+        .route(
+            "/officer/sessions/{id}/attendance",
+            post(in_person::attendance),
+        )
+        .route("/officer/sessions/{id}/cancel", post(in_person::cancel))
+        .route("/officer/sessions/{id}/qr", get(in_person::checkin::qr))
+        .route("/sessions", get(in_person::staff::index))
+        .route("/sessions/{id}/signup", post(in_person::staff::sign_up))
+        .route("/sessions/{id}/cancel", post(in_person::staff::withdraw))
+        .route(
+            "/checkin/{id}",
+            get(in_person::checkin::form).post(in_person::checkin::confirm),
+        )
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(
             state.clone(),

@@ -1,0 +1,463 @@
+//! In-person sessions (集合研修): officers schedule sessions for their divisions (the chief
+//! officer also for the whole institution), nominate people, and record attendance on a
+//! checklist or with a QR code the attendees scan (`checkin`); staff sign up (`staff`).
+//!
+//! Attendance completes the course for the person (method `in_person`), unless the plan asks
+//! for the course's test on top of attendance: then the course completes when they pass it.
+
+pub mod checkin;
+pub mod staff;
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use kenshu_core::FiscalYear;
+use kenshu_db::PgConnection;
+use kenshu_db::in_person::{Added, Session};
+use kenshu_db::progress::{self, Learner};
+use time::{Date, OffsetDateTime, PrimitiveDateTime, Time};
+use uuid::Uuid;
+
+use crate::i18n::{Catalogue, JA};
+use crate::page::{Chrome, jtime, render};
+use crate::policy::{Action, Scope};
+use crate::session::{Conn, CurrentUser};
+use crate::{AppError, AppState};
+
+/// A session as pages show it.
+pub struct SessionView {
+    pub id: Uuid,
+    pub course_code: String,
+    pub course: String,
+    pub when: String,
+    pub place: String,
+    pub capacity: i32,
+    pub signed_up: i64,
+    pub attended: i64,
+    pub seats_left: i64,
+    pub division: String,
+    pub cancelled: bool,
+}
+
+impl SessionView {
+    pub fn of(s: &Session) -> Self {
+        let end = s.ends_at.to_offset(kenshu_core::fiscal_year::JST);
+        SessionView {
+            id: s.id,
+            course_code: s.course_code.clone(),
+            course: s.course_title.clone(),
+            when: format!(
+                "{}〜{:02}:{:02}",
+                jtime(s.starts_at),
+                end.hour(),
+                end.minute()
+            ),
+            place: s.place.clone(),
+            capacity: s.capacity,
+            signed_up: s.signed_up,
+            attended: s.attended,
+            seats_left: (i64::from(s.capacity) - s.signed_up).max(0),
+            division: s
+                .division_name
+                .clone()
+                .unwrap_or_else(|| JA.ip_whole_institution.to_string()),
+            cancelled: s.cancelled,
+        }
+    }
+}
+
+/// Records a participant's attendance and, where attendance completes the course, the
+/// completion, in the caller's transaction. Returns whether attendance was recorded now.
+pub async fn record_and_settle(
+    state: &AppState,
+    conn: &mut PgConnection,
+    session: &Session,
+    institution_id: Uuid,
+    user_id: Uuid,
+    recorded_by: Uuid,
+    via: &str,
+) -> Result<bool, AppError> {
+    let now = kenshu_db::in_person::record_attendance(
+        conn,
+        institution_id,
+        session.id,
+        user_id,
+        recorded_by,
+        via,
+    )
+    .await?;
+    if !now {
+        return Ok(false);
+    }
+    let who = Learner {
+        institution_id,
+        user_id,
+        fiscal_year: FiscalYear(session.fiscal_year),
+    };
+    let Some(p) = progress::course_progress(&mut *conn, who, &session.course_code).await? else {
+        return Ok(true);
+    };
+    let package = state.catalog.package(&mut *conn, p.version_id).await?;
+    if package.test.is_some()
+        && kenshu_db::in_person::test_required(
+            &mut *conn,
+            institution_id,
+            session.fiscal_year,
+            &session.course_code,
+        )
+        .await?
+    {
+        // Completes now only if the test was passed already; otherwise on passing it.
+        progress::settle_course(conn, who, &package, p.version_id).await?;
+    } else {
+        kenshu_db::in_person::complete(conn, who, &session.course_code).await?;
+    }
+    Ok(true)
+}
+
+/// The session, if it is the officer's to manage: 404 outside the institution, 403 outside
+/// their scope.
+async fn managed(
+    conn: &mut PgConnection,
+    user: &CurrentUser,
+    id: Uuid,
+) -> Result<Session, AppError> {
+    user.require(Action::ManageSessions)?;
+    let session = kenshu_db::in_person::get(conn, user.session.institution_id, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    user.require_session(session.division_id)?;
+    Ok(session)
+}
+
+#[derive(Template)]
+#[template(path = "in_person/index.html")]
+struct IndexPage {
+    chrome: Chrome,
+    t: &'static Catalogue,
+    sessions: Vec<SessionView>,
+    courses: Vec<(String, String)>,
+    divisions: Vec<(String, String)>,
+    whole_institution: bool,
+    today: String,
+}
+
+/// Sessions within the officer's scope, and the form to schedule one.
+pub async fn index(user: CurrentUser, Conn(mut conn): Conn) -> Result<Response, AppError> {
+    user.require(Action::ManageSessions)?;
+    let inst = user.session.institution_id;
+    let scope = user.scope();
+    let (divisions, _) = user.scoped_divisions(&mut conn, None).await?;
+    let sessions = match &scope {
+        Scope::All => kenshu_db::in_person::list(&mut conn, inst, None).await?,
+        _ => {
+            let ids: Vec<Uuid> = divisions.iter().map(|d| d.id).collect();
+            kenshu_db::in_person::list(&mut conn, inst, Some(&ids)).await?
+        }
+    };
+    let fy = FiscalYear::of(kenshu_core::japan_today());
+    let plan = kenshu_db::plans::plan(&mut conn, inst, fy).await?;
+    let titles: std::collections::HashMap<String, String> = kenshu_db::content::versions(&mut conn)
+        .await?
+        .into_iter()
+        .filter(|v| v.current)
+        .map(|v| (v.course_code, v.title))
+        .collect();
+    let courses = plan
+        .map(|p| p.plan.courses)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|c| {
+            let title = titles
+                .get(&c.code)
+                .cloned()
+                .unwrap_or_else(|| c.code.clone());
+            (c.code, title)
+        })
+        .collect();
+    render(&IndexPage {
+        chrome: Chrome::for_user(&user, JA.ip_title),
+        t: &JA,
+        sessions: sessions.iter().map(SessionView::of).collect(),
+        courses,
+        divisions: divisions.into_iter().map(|d| (d.code, d.name)).collect(),
+        whole_institution: scope == Scope::All,
+        today: kenshu_core::japan_today().to_string(),
+    })
+}
+
+#[derive(serde::Deserialize)]
+pub struct ScheduleForm {
+    course: String,
+    date: String,
+    starts: String,
+    ends: String,
+    place: String,
+    capacity: String,
+    division: String,
+}
+
+fn clock(s: &str) -> Option<Time> {
+    let (h, m) = s.trim().split_once(':')?;
+    Time::from_hms(h.parse().ok()?, m.get(..2)?.parse().ok()?, 0).ok()
+}
+
+fn at(date: Date, t: Time) -> OffsetDateTime {
+    PrimitiveDateTime::new(date, t).assume_offset(kenshu_core::fiscal_year::JST)
+}
+
+/// Schedules a session. Every field is checked and a mistake named with its fix.
+pub async fn create(
+    user: CurrentUser,
+    Conn(mut conn): Conn,
+    Form(f): Form<ScheduleForm>,
+) -> Result<Response, AppError> {
+    user.require(Action::ManageSessions)?;
+    let inst = user.session.institution_id;
+    let bad = |m: &str| AppError::BadRequest(m.to_string());
+    let division_id = match f.division.trim() {
+        "" => None,
+        code => Some(
+            kenshu_db::institutions::find_division(&mut conn, inst, code)
+                .await?
+                .ok_or_else(|| bad(JA.ip_fix_division))?
+                .id,
+        ),
+    };
+    user.require_session(division_id)?;
+    if kenshu_db::content::current_version(&mut conn, f.course.trim())
+        .await?
+        .is_none()
+    {
+        return Err(bad(JA.ip_fix_course));
+    }
+    let date = kenshu_core::roster::parse_date(&f.date).ok_or_else(|| bad(JA.ip_fix_date))?;
+    let (starts, ends) = match (clock(&f.starts), clock(&f.ends)) {
+        (Some(s), Some(e)) if e > s => (at(date, s), at(date, e)),
+        _ => return Err(bad(JA.ip_fix_time)),
+    };
+    let place = f.place.trim();
+    if place.is_empty() || place.chars().count() > 200 {
+        return Err(bad(JA.ip_fix_place));
+    }
+    if kenshu_core::my_number::contains_my_number(place) {
+        return Err(AppError::BadRequest(format!(
+            "{}: {}",
+            JA.ip_place, JA.my_number_refused
+        )));
+    }
+    let capacity: i32 = f
+        .capacity
+        .trim()
+        .parse()
+        .ok()
+        .filter(|c| (1..=10000).contains(c))
+        .ok_or_else(|| bad(JA.ip_fix_capacity))?;
+    let id = kenshu_db::in_person::create(
+        &mut conn,
+        &kenshu_db::in_person::NewSession {
+            institution_id: inst,
+            course_code: f.course.trim(),
+            fiscal_year: FiscalYear::of(date),
+            starts_at: starts,
+            ends_at: ends,
+            place,
+            capacity,
+            division_id,
+            created_by: user.session.user_id,
+        },
+    )
+    .await?;
+    tracing::info!(session = %id, "in-person session scheduled");
+    Ok(Redirect::to(&format!("/officer/sessions/{id}")).into_response())
+}
+
+pub struct ParticipantRow {
+    pub user_id: Uuid,
+    pub login: String,
+    pub name: String,
+    pub division: String,
+    pub nominated: bool,
+    pub attended: Option<String>,
+    pub via: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "in_person/show.html")]
+struct ShowPage {
+    chrome: Chrome,
+    t: &'static Catalogue,
+    session: SessionView,
+    participants: Vec<ParticipantRow>,
+    candidates: Vec<(String, String)>,
+    test_required: bool,
+    notice: Option<String>,
+}
+
+async fn show_page(
+    conn: &mut PgConnection,
+    user: &CurrentUser,
+    session: &Session,
+    notice: Option<String>,
+) -> Result<Response, AppError> {
+    let inst = user.session.institution_id;
+    let participants = kenshu_db::in_person::participants(&mut *conn, inst, session.id)
+        .await?
+        .into_iter()
+        .map(|p| ParticipantRow {
+            user_id: p.user_id,
+            login: p.login_id,
+            name: p.name,
+            division: p.division_name,
+            nominated: p.nominated,
+            attended: p.attended_at.map(jtime),
+            via: match p.attendance_via.as_deref() {
+                Some("qr") => JA.ip_via_qr,
+                Some(_) => JA.ip_via_checklist,
+                None => "",
+            },
+        })
+        .collect();
+    let candidates = match session.division_id {
+        Some(d) if !session.cancelled => {
+            kenshu_db::in_person::candidates(&mut *conn, inst, session.id, d).await?
+        }
+        _ => Vec::new(),
+    };
+    let test_required =
+        kenshu_db::in_person::test_required(conn, inst, session.fiscal_year, &session.course_code)
+            .await?;
+    render(&ShowPage {
+        chrome: Chrome::for_user(user, session.course_title.clone()),
+        t: &JA,
+        session: SessionView::of(session),
+        participants,
+        candidates,
+        test_required,
+        notice,
+    })
+}
+
+/// One session: its people, the attendance checklist, nominations.
+pub async fn show(
+    user: CurrentUser,
+    Path(id): Path<Uuid>,
+    Conn(mut conn): Conn,
+) -> Result<Response, AppError> {
+    let session = managed(&mut conn, &user, id).await?;
+    show_page(&mut conn, &user, &session, None).await
+}
+
+/// Nominates people (ticked, or typed as login IDs) of the session's division — anyone of
+/// the institution for an institution-wide session — within its capacity.
+pub async fn nominate(
+    user: CurrentUser,
+    Path(id): Path<Uuid>,
+    Conn(mut conn): Conn,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
+    let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+    let session = managed(&mut tx, &user, id).await?;
+    if session.cancelled {
+        return Err(AppError::BadRequest(JA.ip_closed.into()));
+    }
+    let inst = user.session.institution_id;
+    let logins: Vec<String> = fields
+        .iter()
+        .filter(|(k, _)| k == "pick" || k == "logins")
+        .flat_map(|(_, v)| {
+            v.split(|c: char| c.is_whitespace() || c == ',' || c == '、')
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    if logins.is_empty() {
+        return Err(AppError::BadRequest(JA.ip_nominate_none.into()));
+    }
+    let (mut unknown, mut full) = (Vec::new(), Vec::new());
+    for login in &logins {
+        let person = kenshu_db::users::by_login(&mut tx, inst, login).await?;
+        let Some((person, _, _)) = person.filter(|p| session.division_id.is_none_or(|d| d == p.1))
+        else {
+            unknown.push(login.clone());
+            continue;
+        };
+        if kenshu_db::in_person::add(&mut tx, inst, id, person, Some(user.session.user_id)).await?
+            == Added::Full
+        {
+            full.push(login.clone());
+        }
+    }
+    tx.commit().await?;
+    if unknown.is_empty() && full.is_empty() {
+        return Ok(Redirect::to(&format!("/officer/sessions/{id}")).into_response());
+    }
+    let mut notice = Vec::new();
+    if !full.is_empty() {
+        notice.push(format!("{}{}", JA.ip_nominate_full, full.join("、")));
+    }
+    if !unknown.is_empty() {
+        notice.push(format!("{}{}", JA.ip_nominate_unknown, unknown.join("、")));
+    }
+    let session = managed(&mut conn, &user, id).await?;
+    let mut res = show_page(&mut conn, &user, &session, Some(notice.join(" "))).await?;
+    *res.status_mut() = if full.is_empty() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::CONFLICT
+    };
+    Ok(res)
+}
+
+/// The checklist: records attendance of every ticked participant and settles their course.
+pub async fn attendance(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<Uuid>,
+    Conn(mut conn): Conn,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
+    let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+    let session = managed(&mut tx, &user, id).await?;
+    if session.cancelled {
+        return Err(AppError::BadRequest(JA.ip_closed.into()));
+    }
+    let inst = user.session.institution_id;
+    let mut n = 0;
+    for (_, v) in fields.iter().filter(|(k, _)| k == "present") {
+        let Ok(person) = Uuid::parse_str(v) else {
+            continue;
+        };
+        // Only participants of this session are updated; any other id changes nothing.
+        if record_and_settle(
+            &state,
+            &mut tx,
+            &session,
+            inst,
+            person,
+            user.session.user_id,
+            "checklist",
+        )
+        .await?
+        {
+            n += 1;
+        }
+    }
+    tx.commit().await?;
+    tracing::info!(session = %id, recorded = n, "attendance recorded on the checklist");
+    Ok(Redirect::to(&format!("/officer/sessions/{id}")).into_response())
+}
+
+/// Cancels a session; its people and any attendance already recorded stay on record.
+pub async fn cancel(
+    user: CurrentUser,
+    Path(id): Path<Uuid>,
+    Conn(mut conn): Conn,
+) -> Result<Response, AppError> {
+    let session = managed(&mut conn, &user, id).await?;
+    kenshu_db::in_person::cancel(&mut conn, user.session.institution_id, session.id).await?;
+    Ok(Redirect::to(&format!("/officer/sessions/{id}")).into_response())
+}

@@ -1,0 +1,358 @@
+//! QR check-in: the officer shows a QR code in the room; it encodes
+//! `/checkin/{session}?exp=UNIX&sig=HEX`, where `sig` is HMAC-SHA256 over the session id and
+//! the expiry with a secret of the installation (kept in the database, so every portal
+//! instance signs and checks alike). A code is valid for [`VALIDITY_SECS`]; the QR page
+//! reloads itself well before that, so a photo of an old code sent to someone outside the room
+//! soon stops working. The attendee opens the link on their phone, signs in if needed (the
+//! link survives the sign-in redirect), confirms with one button, and is marked present.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use hmac::{KeyInit, Mac};
+use serde::Deserialize;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::i18n::{Catalogue, JA};
+use crate::page::{Chrome, jtime, render};
+use crate::policy::Action;
+use crate::session::{Conn, CurrentUser};
+use crate::{AppError, AppState};
+
+use super::{SessionView, record_and_settle};
+
+/// How long one QR code is accepted.
+pub const VALIDITY_SECS: i64 = 600;
+/// How often the officer's QR page reloads to show a fresh code.
+pub const REFRESH_SECS: i64 = 300;
+const SECRET_NAME: &str = "checkin_hmac";
+
+type HmacSha256 = hmac::Hmac<sha2_hmac::Sha256>;
+
+/// The signature of a check-in link, as lowercase hex.
+pub fn sign(secret: &[u8], session: Uuid, exp: i64) -> String {
+    let Ok(mut mac) = HmacSha256::new_from_slice(secret) else {
+        // HMAC takes keys of any length; this branch is unreachable.
+        return String::new();
+    };
+    mac.update(format!("checkin:{session}:{exp}").as_bytes());
+    hex::encode(mac.finalize().into_bytes())
+}
+
+/// Whether `sig` is the signature of (session, exp), compared in constant time.
+fn signature_ok(secret: &[u8], session: Uuid, exp: i64, sig: &str) -> bool {
+    let Ok(given) = hex::decode(sig) else {
+        return false;
+    };
+    let Ok(mut mac) = HmacSha256::new_from_slice(secret) else {
+        return false;
+    };
+    mac.update(format!("checkin:{session}:{exp}").as_bytes());
+    mac.verify_slice(&given).is_ok()
+}
+
+/// The installation's signing key, made on first use.
+pub async fn secret(conn: &mut kenshu_db::PgConnection) -> Result<Vec<u8>, AppError> {
+    let fresh: [u8; 32] = rand::random();
+    Ok(kenshu_db::in_person::secret(conn, SECRET_NAME, &fresh).await?)
+}
+
+/// The path a QR code encodes, valid until `exp`.
+pub fn link(secret: &[u8], session: Uuid, exp: i64) -> String {
+    format!(
+        "/checkin/{session}?exp={exp}&sig={}",
+        sign(secret, session, exp)
+    )
+}
+
+/// `http(s)://host` of the request, for the absolute URL in the QR code.
+pub fn origin(state: &AppState, headers: &HeaderMap) -> String {
+    let scheme = if crate::session::is_secure(state, headers) {
+        "https"
+    } else {
+        "http"
+    };
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .filter(|h| {
+            h.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
+        })
+        .unwrap_or("localhost");
+    format!("{scheme}://{host}")
+}
+
+/// The QR code of `text` as an inline SVG element (no XML prolog), scaled by CSS.
+pub fn qr_svg(text: &str) -> Result<String, AppError> {
+    let code = qrcode::QrCode::with_error_correction_level(text, qrcode::EcLevel::M)
+        .map_err(|e| AppError::Internal(format!("qr code: {e}")))?;
+    let svg = code
+        .render::<qrcode::render::svg::Color>()
+        .min_dimensions(320, 320)
+        .build();
+    Ok(match svg.find("<svg") {
+        Some(i) => svg[i..].replacen(
+            "<svg ",
+            &format!(
+                "<svg role=\"img\" class=\"qr\" aria-label=\"{}\" ",
+                JA.ip_qr_show
+            ),
+            1,
+        ),
+        None => svg,
+    })
+}
+
+#[derive(Deserialize)]
+pub struct Signed {
+    exp: Option<String>,
+    sig: Option<String>,
+}
+
+/// Why a check-in was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Refusal {
+    Invalid,
+    Expired,
+}
+
+/// Checks the link's signature, then its expiry.
+async fn verify(
+    conn: &mut kenshu_db::PgConnection,
+    session: Uuid,
+    q: &Signed,
+) -> Result<Result<(), Refusal>, AppError> {
+    let (Some(exp), Some(sig)) = (
+        q.exp.as_deref().and_then(|e| e.parse::<i64>().ok()),
+        q.sig.as_deref(),
+    ) else {
+        return Ok(Err(Refusal::Invalid));
+    };
+    let key = secret(conn).await?;
+    if !signature_ok(&key, session, exp, sig) {
+        return Ok(Err(Refusal::Invalid));
+    }
+    if OffsetDateTime::now_utc().unix_timestamp() > exp {
+        return Ok(Err(Refusal::Expired));
+    }
+    Ok(Ok(()))
+}
+
+#[derive(Template)]
+#[template(path = "in_person/checkin.html")]
+struct CheckinPage {
+    chrome: Chrome,
+    t: &'static Catalogue,
+    session: Option<SessionView>,
+    exp: String,
+    sig: String,
+    message: &'static str,
+    refused: bool,
+    done: bool,
+}
+
+fn refused(
+    user: &CurrentUser,
+    status: StatusCode,
+    message: &'static str,
+) -> Result<Response, AppError> {
+    let mut res = render(&CheckinPage {
+        chrome: Chrome::for_user(user, JA.ip_refused_title),
+        t: &JA,
+        session: None,
+        exp: String::new(),
+        sig: String::new(),
+        message,
+        refused: true,
+        done: false,
+    })?;
+    *res.status_mut() = status;
+    Ok(res)
+}
+
+fn refusal(user: &CurrentUser, r: Refusal) -> Result<Response, AppError> {
+    match r {
+        Refusal::Invalid => refused(user, StatusCode::FORBIDDEN, JA.ip_checkin_invalid),
+        Refusal::Expired => refused(user, StatusCode::GONE, JA.ip_checkin_expired),
+    }
+}
+
+/// The session behind a check-in link, if the person may attend it: in their institution,
+/// not cancelled, and for their division or the whole institution.
+async fn attendable(
+    conn: &mut kenshu_db::PgConnection,
+    user: &CurrentUser,
+    id: Uuid,
+) -> Result<Result<kenshu_db::in_person::Session, &'static str>, AppError> {
+    let session = kenshu_db::in_person::get(conn, user.session.institution_id, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if session.cancelled {
+        return Ok(Err(JA.ip_closed));
+    }
+    if session
+        .division_id
+        .is_some_and(|d| d != user.session.division_id)
+    {
+        return Ok(Err(JA.ip_checkin_not_for_you));
+    }
+    Ok(Ok(session))
+}
+
+/// The page the QR code opens: what the session is, and one button to confirm.
+pub async fn form(
+    user: CurrentUser,
+    Path(id): Path<Uuid>,
+    Query(q): Query<Signed>,
+    Conn(mut conn): Conn,
+) -> Result<Response, AppError> {
+    user.require(Action::TakeTraining)?;
+    if let Err(r) = verify(&mut conn, id, &q).await? {
+        return refusal(&user, r);
+    }
+    let session = match attendable(&mut conn, &user, id).await? {
+        Ok(s) => s,
+        Err(msg) => return refused(&user, StatusCode::FORBIDDEN, msg),
+    };
+    render(&CheckinPage {
+        chrome: Chrome::for_user(&user, JA.ip_checkin_title),
+        t: &JA,
+        session: Some(SessionView::of(&session)),
+        exp: q.exp.clone().unwrap_or_default(),
+        sig: q.sig.clone().unwrap_or_default(),
+        message: JA.ip_checkin_lead,
+        refused: false,
+        done: false,
+    })
+}
+
+/// Records the attendance. A person not yet in the session is signed up on the spot (a
+/// walk-in) while there is a seat; the expiry is checked again, so a form left open past it
+/// records nothing.
+pub async fn confirm(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<Uuid>,
+    Conn(mut conn): Conn,
+    Form(q): Form<Signed>,
+) -> Result<Response, AppError> {
+    user.require(Action::TakeTraining)?;
+    let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+    if let Err(r) = verify(&mut tx, id, &q).await? {
+        return refusal(&user, r);
+    }
+    let session = match attendable(&mut tx, &user, id).await? {
+        Ok(s) => s,
+        Err(msg) => return refused(&user, StatusCode::FORBIDDEN, msg),
+    };
+    let inst = user.session.institution_id;
+    let me = user.session.user_id;
+    if kenshu_db::in_person::add(&mut tx, inst, id, me, None).await?
+        == kenshu_db::in_person::Added::Full
+    {
+        return refused(&user, StatusCode::CONFLICT, JA.ip_full);
+    }
+    let now = record_and_settle(&state, &mut tx, &session, inst, me, me, "qr").await?;
+    tx.commit().await?;
+    tracing::info!(session = %id, "attendance recorded by QR");
+    render(&CheckinPage {
+        chrome: Chrome::for_user(&user, JA.ip_checkin_title),
+        t: &JA,
+        session: Some(SessionView::of(&session)),
+        exp: String::new(),
+        sig: String::new(),
+        message: if now {
+            JA.ip_checkin_done
+        } else {
+            JA.ip_checkin_already
+        },
+        refused: false,
+        done: true,
+    })
+}
+
+/// The QR code to show in the room, fresh for [`VALIDITY_SECS`].
+#[derive(Template)]
+#[template(path = "in_person/qr.html")]
+struct QrPage {
+    chrome: Chrome,
+    t: &'static Catalogue,
+    session: SessionView,
+    svg: String,
+    url: String,
+    valid_until: String,
+}
+
+pub async fn qr(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<Uuid>,
+    headers: HeaderMap,
+    Conn(mut conn): Conn,
+) -> Result<Response, AppError> {
+    let session = kenshu_db::in_person::get(&mut conn, user.session.institution_id, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    user.require_session(session.division_id)?;
+    if session.cancelled {
+        return Err(AppError::BadRequest(JA.ip_closed.into()));
+    }
+    let key = secret(&mut conn).await?;
+    let exp = OffsetDateTime::now_utc().unix_timestamp() + VALIDITY_SECS;
+    let url = format!("{}{}", origin(&state, &headers), link(&key, id, exp));
+    let mut res = render(&QrPage {
+        chrome: Chrome::for_user(&user, JA.ip_qr_show),
+        t: &JA,
+        session: SessionView::of(&session),
+        svg: qr_svg(&url)?,
+        valid_until: OffsetDateTime::from_unix_timestamp(exp)
+            .map(jtime)
+            .unwrap_or_default(),
+        url,
+    })?;
+    res.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
+    // Reload for a fresh code well before this one expires (works without JavaScript).
+    if let Ok(v) = header::HeaderValue::from_str(&REFRESH_SECS.to_string()) {
+        res.headers_mut().insert("refresh", v);
+    }
+    Ok(res.into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_signature_holds_only_for_its_session_and_expiry() {
+        let key = [7u8; 32];
+        let s = Uuid::new_v4();
+        let sig = sign(&key, s, 1_900_000_000);
+        assert_eq!(sig.len(), 64);
+        assert!(signature_ok(&key, s, 1_900_000_000, &sig));
+        assert!(
+            !signature_ok(&key, s, 1_900_000_001, &sig),
+            "another expiry"
+        );
+        assert!(!signature_ok(&key, Uuid::new_v4(), 1_900_000_000, &sig));
+        assert!(
+            !signature_ok(&[8u8; 32], s, 1_900_000_000, &sig),
+            "another key"
+        );
+        assert!(!signature_ok(&key, s, 1_900_000_000, "zz"));
+        assert!(!signature_ok(&key, s, 1_900_000_000, &sig[..62]));
+    }
+
+    #[test]
+    fn the_qr_code_is_an_inline_svg() {
+        let svg = qr_svg("https://kenshu.example.lg.jp/checkin/x?exp=1&sig=ab").unwrap();
+        assert!(svg.starts_with("<svg role=\"img\" class=\"qr\" "), "{svg}");
+        assert!(!svg.contains("<?xml"));
+    }
+}

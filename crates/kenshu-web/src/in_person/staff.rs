@@ -1,0 +1,158 @@
+//! Staff and in-person sessions: the sessions open to them for the courses the plan assigns
+//! them, sign-up and cancel within capacity, and the sessions they are in.
+
+use askama::Template;
+use axum::extract::Path;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use uuid::Uuid;
+
+use crate::AppError;
+use crate::i18n::{Catalogue, JA};
+use crate::page::{Chrome, fiscal_year, render};
+use crate::policy::Action;
+use crate::session::{Conn, CurrentUser};
+
+use super::SessionView;
+
+pub struct OfferRow {
+    pub s: SessionView,
+    /// 出席済み, 修了, or awaiting the test; empty when not attended.
+    pub state: &'static str,
+    pub attended: bool,
+}
+
+#[derive(Template)]
+#[template(path = "in_person/signup.html")]
+struct SignupPage {
+    chrome: Chrome,
+    t: &'static Catalogue,
+    mine: Vec<OfferRow>,
+    open: Vec<OfferRow>,
+    notice: Option<&'static str>,
+}
+
+async fn page(
+    conn: &mut kenshu_db::PgConnection,
+    user: &CurrentUser,
+    notice: Option<&'static str>,
+) -> Result<Response, AppError> {
+    let fy = fiscal_year(None);
+    let (_, assigned) = crate::staff::assignments(&mut *conn, user, fy).await?;
+    let codes: Vec<String> = assigned.into_iter().map(|a| a.code).collect();
+    let inst = user.session.institution_id;
+    let offers = kenshu_db::in_person::offers(
+        &mut *conn,
+        inst,
+        user.session.user_id,
+        user.session.division_id,
+        &codes,
+    )
+    .await?;
+    let (mut mine, mut open) = (Vec::new(), Vec::new());
+    for o in offers {
+        let attended = o.attended_at.is_some();
+        let state = match (attended, o.completed) {
+            (false, _) => "",
+            (true, true) => JA.ip_completed,
+            (true, false) => {
+                if kenshu_db::in_person::test_required(
+                    &mut *conn,
+                    inst,
+                    o.session.fiscal_year,
+                    &o.session.course_code,
+                )
+                .await?
+                {
+                    JA.ip_awaiting_test
+                } else {
+                    JA.ip_attended_label
+                }
+            }
+        };
+        let row = OfferRow {
+            s: SessionView::of(&o.session),
+            state,
+            attended,
+        };
+        if o.joined {
+            mine.push(row)
+        } else {
+            open.push(row)
+        }
+    }
+    render(&SignupPage {
+        chrome: Chrome::for_user(user, JA.ip_nav_signup),
+        t: &JA,
+        mine,
+        open,
+        notice,
+    })
+}
+
+/// The sessions a person may sign up for, and the ones they are in.
+pub async fn index(user: CurrentUser, Conn(mut conn): Conn) -> Result<Response, AppError> {
+    user.require(Action::TakeTraining)?;
+    page(&mut conn, &user, None).await
+}
+
+/// The session, if the person may join it: of their institution, for their division or the
+/// whole institution. Anything else is "not found", so nothing about other divisions leaks.
+async fn joinable(
+    conn: &mut kenshu_db::PgConnection,
+    user: &CurrentUser,
+    id: Uuid,
+) -> Result<kenshu_db::in_person::Session, AppError> {
+    kenshu_db::in_person::get(conn, user.session.institution_id, id)
+        .await?
+        .filter(|s| s.division_id.is_none_or(|d| d == user.session.division_id))
+        .ok_or(AppError::NotFound)
+}
+
+/// Signs the person up; a full or cancelled session says so and records nothing.
+pub async fn sign_up(
+    user: CurrentUser,
+    Path(id): Path<Uuid>,
+    Conn(mut conn): Conn,
+) -> Result<Response, AppError> {
+    user.require(Action::TakeTraining)?;
+    let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+    joinable(&mut tx, &user, id).await?;
+    let added = kenshu_db::in_person::add(
+        &mut tx,
+        user.session.institution_id,
+        id,
+        user.session.user_id,
+        None,
+    )
+    .await?;
+    tx.commit().await?;
+    let (status, notice) = match added {
+        kenshu_db::in_person::Added::Added | kenshu_db::in_person::Added::AlreadyIn => {
+            return Ok(Redirect::to("/sessions").into_response());
+        }
+        kenshu_db::in_person::Added::Full => (StatusCode::CONFLICT, JA.ip_full),
+        kenshu_db::in_person::Added::Closed => (StatusCode::CONFLICT, JA.ip_closed),
+    };
+    let mut res = page(&mut conn, &user, Some(notice)).await?;
+    *res.status_mut() = status;
+    Ok(res)
+}
+
+/// Withdraws the person's sign-up (not once attendance is recorded).
+pub async fn withdraw(
+    user: CurrentUser,
+    Path(id): Path<Uuid>,
+    Conn(mut conn): Conn,
+) -> Result<Response, AppError> {
+    user.require(Action::TakeTraining)?;
+    joinable(&mut conn, &user, id).await?;
+    kenshu_db::in_person::remove(
+        &mut conn,
+        user.session.institution_id,
+        id,
+        user.session.user_id,
+    )
+    .await?;
+    Ok(Redirect::to("/sessions").into_response())
+}

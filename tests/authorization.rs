@@ -22,6 +22,9 @@ fn expected(path: &str, role: Role) -> StatusCode {
         {
             StatusCode::FORBIDDEN
         }
+        "/audit" if !matches!(role, Role::ChiefOfficer | Role::AuditOfficer) => {
+            StatusCode::FORBIDDEN
+        }
         "/designations" if !matches!(role, Role::ChiefOfficer | Role::ProtectionOfficer) => {
             StatusCode::FORBIDDEN
         }
@@ -32,7 +35,7 @@ fn expected(path: &str, role: Role) -> StatusCode {
     }
 }
 
-const PAGES: [&str; 15] = [
+const PAGES: [&str; 16] = [
     "/officer",
     "/officer/sessions",
     "/sessions",
@@ -48,6 +51,7 @@ const PAGES: [&str; 15] = [
     "/courses/protection-officer",
     "/admin/content",
     "/admin/mail",
+    "/audit",
 ];
 
 #[tokio::test]

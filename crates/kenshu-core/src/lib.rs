@@ -2,6 +2,7 @@
 //! so every rule here is tested in microseconds.
 
 pub mod assignment;
+pub mod audit;
 pub mod content;
 pub mod designation_csv;
 pub mod fiscal_year;

@@ -2,6 +2,7 @@
 //! takes the institution id. Functions take `&mut PgConnection` so that a caller can compose
 //! several in one transaction.
 
+pub mod audit;
 pub mod content;
 pub mod designations;
 pub mod embedded;

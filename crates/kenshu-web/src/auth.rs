@@ -152,6 +152,19 @@ pub async fn login(
             )
             .await?;
             tracing::info!(institution = %institution.code, failures, "sign-in failed");
+            let attempted: String = login_key.chars().take(100).collect();
+            kenshu_db::audit::append(
+                &mut conn,
+                institution.id,
+                &kenshu_db::audit::NewEntry {
+                    actor_id: None,
+                    actor: &attempted,
+                    action: "sign_in_failed",
+                    subject: "",
+                    detail: &format!("failures in {LOCKOUT_WINDOW_MINUTES} min: {failures}"),
+                },
+            )
+            .await?;
             let msg = if failures >= LOCKOUT_FAILURES {
                 JA.sign_in_locked
             } else {
@@ -173,6 +186,19 @@ pub async fn login(
     )
     .await?;
     tracing::info!(institution = %institution.code, user = %user.id, "signed in");
+    let login: String = login_key.chars().take(100).collect();
+    kenshu_db::audit::append(
+        &mut conn,
+        institution.id,
+        &kenshu_db::audit::NewEntry {
+            actor_id: Some(user.id),
+            actor: &login,
+            action: "sign_in",
+            subject: "",
+            detail: "",
+        },
+    )
+    .await?;
     let secure = session::is_secure(&state, &headers);
     let mut res = Redirect::to(&safe_next(form.next.as_deref())).into_response();
     let cookies = [
@@ -194,6 +220,7 @@ pub async fn logout(
 ) -> Result<Response, AppError> {
     let mut conn = state.pool.acquire().await?;
     kenshu_db::sessions::delete(&mut conn, &user.token_hash).await?;
+    crate::audit::record(&mut conn, &user, "sign_out", "", "").await?;
     let mut res = Redirect::to("/login").into_response();
     if let Ok(v) = session::set_cookie(
         SESSION_COOKIE,

@@ -203,6 +203,18 @@ pub async fn add(
         created_by: Some(user.session.user_id),
     };
     kenshu_db::designations::add(&mut tx, inst, &new).await?;
+    crate::audit::record(
+        &mut tx,
+        &user,
+        "designation_added",
+        f.login.trim(),
+        &format!(
+            "{} {from}〜{}",
+            kind.as_str(),
+            to.map(|t| t.to_string()).unwrap_or_default()
+        ),
+    )
+    .await?;
     tx.commit().await?;
     tracing::info!(designated = %user_id, kind = kind.as_str(), "designation added");
     back(&state, inst, division).await
@@ -231,6 +243,14 @@ pub async fn end(
         user.require(Action::AssignOfficers)?;
     }
     kenshu_db::designations::end(&mut tx, inst, id, on, Some(user.session.user_id)).await?;
+    crate::audit::record(
+        &mut tx,
+        &user,
+        "designation_ended",
+        &id.to_string(),
+        &format!("{kind} until {on}"),
+    )
+    .await?;
     tx.commit().await?;
     tracing::info!(designation = %id, "designation ended");
     back(&state, inst, division).await
@@ -300,6 +320,14 @@ pub async fn assign_officer(
             note: None,
             created_by: Some(user.session.user_id),
         },
+    )
+    .await?;
+    crate::audit::record(
+        &mut tx,
+        &user,
+        "officer_assigned",
+        f.login.trim(),
+        &format!("division {} from {from}", division.code),
     )
     .await?;
     tx.commit().await?;

@@ -3,6 +3,7 @@
 
 mod admin;
 mod assets;
+pub mod audit;
 mod auth;
 mod designation;
 mod error;

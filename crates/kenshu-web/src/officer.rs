@@ -245,6 +245,14 @@ pub async fn retakes(
         user.session.user_id,
     )
     .await?;
+    crate::audit::record(
+        &mut tx,
+        &user,
+        "retake_granted",
+        &division_code,
+        &format!("{} people, {deadline}", people.len()),
+    )
+    .await?;
     tx.commit().await?;
     tracing::info!(people = people.len(), "re-attendance granted");
     Ok(axum::response::Redirect::to(&format!(

@@ -28,6 +28,8 @@ pub struct Chrome {
     /// In-person sessions (集合研修): the officers' pages and staff sign-up.
     pub in_person_manage: bool,
     pub in_person_signup: bool,
+    /// The audit log (監査ログ).
+    pub audit: bool,
 }
 
 impl Chrome {
@@ -47,6 +49,7 @@ impl Chrome {
             dashboard: user.may(Action::ViewDashboard),
             in_person_manage: user.may(Action::ManageSessions),
             in_person_signup: user.may(Action::TakeTraining),
+            audit: user.may(Action::ViewAudit),
         }
     }
 
@@ -66,6 +69,7 @@ impl Chrome {
             dashboard: false,
             in_person_manage: false,
             in_person_signup: false,
+            audit: false,
         }
     }
 }

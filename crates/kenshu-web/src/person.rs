@@ -88,6 +88,9 @@ pub async fn show(
 ) -> Result<Response, AppError> {
     let mut conn = state.pool.acquire().await?;
     let (id, name) = person(&mut conn, &user, &login, Action::ViewDashboard).await?;
+    if id != user.session.user_id {
+        crate::audit::record(&mut conn, &user, "person_viewed", &login, "").await?;
+    }
     let inst = user.session.institution_id;
     let fy = fiscal_year(None);
     let (_, assigned) = assignments_of(&mut conn, inst, id, fy).await?;
@@ -223,6 +226,7 @@ pub async fn exempt(
         user.session.user_id,
     )
     .await?;
+    crate::audit::record(&mut tx, &user, "exemption_recorded", &login, &f.course).await?;
     tx.commit().await?;
     tracing::info!(person = %id, course = %f.course, "exemption recorded");
     Ok(Redirect::to(&format!("/people/{}", crate::error::url_escape(&login))).into_response())
@@ -298,10 +302,18 @@ pub async fn retake(
     kenshu_db::follow_ups::grant_retakes(
         &mut tx,
         user.session.institution_id,
-        &[(id, f.course)],
+        &[(id, f.course.clone())],
         fy.0,
         deadline,
         user.session.user_id,
+    )
+    .await?;
+    crate::audit::record(
+        &mut tx,
+        &user,
+        "retake_granted",
+        &login,
+        &format!("{} {deadline}", f.course),
     )
     .await?;
     tx.commit().await?;

@@ -200,6 +200,14 @@ pub async fn create(
             kenshu_db::plans::create_standard(&mut tx, inst, fy, false, me).await?;
         }
     }
+    crate::audit::record(
+        &mut tx,
+        &user,
+        "plan_created",
+        &fy.0.to_string(),
+        &form.from,
+    )
+    .await?;
     tx.commit().await?;
     tracing::info!(fiscal_year = fy.0, "training plan drafted");
     Ok(Redirect::to(&format!("/plans?fy={}", fy.0)).into_response())
@@ -218,6 +226,7 @@ pub async fn approve(
         .await?
         .ok_or(AppError::NotFound)?;
     kenshu_db::plans::approve(&mut tx, inst, plan.id, Some(user.session.user_id)).await?;
+    crate::audit::record(&mut tx, &user, "plan_approved", &fy.to_string(), "").await?;
     tx.commit().await?;
     tracing::info!(fiscal_year = fy, "training plan approved");
     Ok(Redirect::to(&format!("/plans?fy={fy}")).into_response())
@@ -385,6 +394,14 @@ pub async fn put_course(
         get("in_person_test") == "on",
     )
     .await?;
+    crate::audit::record(
+        &mut tx,
+        &user,
+        "plan_changed",
+        &fy.to_string(),
+        &format!("course {}", course.code),
+    )
+    .await?;
     tx.commit().await?;
     Ok(Redirect::to(&format!("/plans?fy={fy}")).into_response())
 }
@@ -396,6 +413,14 @@ pub async fn remove_course(
 ) -> Result<Response, AppError> {
     let (mut tx, plan) = draft_of(&state, &user, fy).await?;
     kenshu_db::plans::remove_course(&mut tx, user.session.institution_id, plan.id, &code).await?;
+    crate::audit::record(
+        &mut tx,
+        &user,
+        "plan_changed",
+        &fy.to_string(),
+        &format!("removed {code}"),
+    )
+    .await?;
     tx.commit().await?;
     Ok(Redirect::to(&format!("/plans?fy={fy}")).into_response())
 }
@@ -472,6 +497,7 @@ pub async fn put_details(
         },
     )
     .await?;
+    crate::audit::record(&mut tx, &user, "plan_changed", &fy.to_string(), "details").await?;
     tx.commit().await?;
     Ok(Redirect::to(&format!("/plans?fy={fy}")).into_response())
 }

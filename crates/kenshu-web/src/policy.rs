@@ -26,6 +26,8 @@ pub enum Action {
     /// Designate officers (protection, chief, audit), including a protection officer of one
     /// division for another (兼務).
     AssignOfficers,
+    /// Read the audit log and check its chain.
+    ViewAudit,
     /// See who is trained and who is not, and one person's record, within one's scope.
     ViewDashboard,
     /// Schedule in-person sessions (集合研修), nominate people and record attendance, within
@@ -77,6 +79,7 @@ pub fn allows(role: Role, action: Action) -> bool {
         Action::ManageDesignations => matches!(role, Role::ChiefOfficer | Role::ProtectionOfficer),
         Action::ImportRoster => matches!(role, Role::ChiefOfficer | Role::PortalAdmin),
         Action::AssignOfficers => role == Role::ChiefOfficer,
+        Action::ViewAudit => matches!(role, Role::ChiefOfficer | Role::AuditOfficer),
         Action::ViewDashboard => matches!(
             role,
             Role::ChiefOfficer | Role::ProtectionOfficer | Role::AuditOfficer

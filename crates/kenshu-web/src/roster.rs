@@ -199,6 +199,7 @@ pub async fn apply(
     .await?;
     if report.applied {
         kenshu_db::roster::mark_applied(&mut tx, inst, f.upload).await?;
+        crate::audit::record(&mut tx, &user, "roster_imported", &name, &report.summary).await?;
         tx.commit().await?;
         tracing::info!(summary = %report.summary, "roster imported");
     }

@@ -6,8 +6,8 @@ use axum::routing::{get, post};
 use tower_http::compression::CompressionLayer;
 
 use crate::{
-    AppState, admin, assets, auth, designation, exam, health, in_person, officer, person, plan,
-    reminders, roster, security, session, staff,
+    AppState, admin, assets, audit, auth, designation, exam, health, in_person, officer, person,
+    plan, reminders, roster, security, session, staff,
 };
 
 pub fn app(state: AppState) -> Router {
@@ -54,6 +54,7 @@ pub fn app(state: AppState) -> Router {
         .route("/people/{login}/reminders", post(reminders::person))
         .route("/my/reminders/seen", post(reminders::seen))
         .route("/admin/mail", get(admin::mail))
+        .route("/audit", get(audit::index))
         .route("/roster", get(roster::index))
         .route(
             "/roster/preview",

@@ -26,7 +26,54 @@ pub async fn load_content(pool: &PgPool, dir: &Path) -> anyhow::Result<()> {
         println!("content unchanged: nothing to do");
     } else {
         println!("{changed} course(s) loaded as new versions");
+        // Content is shared: every institution's log says it changed.
+        let loaded: Vec<String> = outcomes
+            .iter()
+            .filter_map(|(code, o)| match o {
+                LoadOutcome::NewVersion { version, .. } => Some(format!("{code} v{version}")),
+                LoadOutcome::Unchanged { .. } => None,
+            })
+            .collect();
+        let mut conn = pool.acquire().await?;
+        for inst in kenshu_db::institutions::list(&mut conn).await? {
+            audit(
+                &mut conn,
+                inst.id,
+                "content_loaded",
+                &dir.display().to_string(),
+                &loaded.join(", "),
+            )
+            .await?;
+        }
     }
+    Ok(())
+}
+
+/// Records what a command did in the institution's audit log; the actor is `cli:` and the
+/// operating-system user.
+pub async fn audit(
+    conn: &mut kenshu_db::PgConnection,
+    institution_id: uuid::Uuid,
+    action: &str,
+    subject: &str,
+    detail: &str,
+) -> anyhow::Result<()> {
+    let actor = format!(
+        "cli:{}",
+        std::env::var("USER").unwrap_or_else(|_| "unknown".into())
+    );
+    kenshu_db::audit::append(
+        conn,
+        institution_id,
+        &kenshu_db::audit::NewEntry {
+            actor_id: None,
+            actor: &actor,
+            action,
+            subject,
+            detail,
+        },
+    )
+    .await?;
     Ok(())
 }
 
@@ -194,5 +241,20 @@ pub async fn add_user(pool: &PgPool, a: NewAccount) -> anyhow::Result<()> {
             )
         }
         Err(e) => Err(e.into()),
+    }
+}
+
+/// `kenshu audit verify`: the chain intact (and how long), or the first broken entry.
+pub async fn verify_audit(pool: &PgPool, institution: &str) -> anyhow::Result<()> {
+    let mut conn = pool.acquire().await?;
+    let inst = kenshu_db::institutions::find_by_code(&mut conn, institution)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no institution with code '{institution}'"))?;
+    match kenshu_db::audit::verify(&mut conn, inst.id).await? {
+        Ok(n) => {
+            println!("audit log of {institution}: {n} entries, chain intact");
+            Ok(())
+        }
+        Err(broken) => bail!("audit log of {institution} is broken: {broken}"),
     }
 }

@@ -58,6 +58,18 @@ enum Command {
     /// Generate test data.
     #[command(subcommand)]
     Gen(GenCommand),
+    /// The audit log (監査ログ).
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Check the institution's audit log chain; exits non-zero naming the first broken entry.
+    Verify {
+        #[arg(long)]
+        institution: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -304,6 +316,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             database::migrate(&db).await?;
             demo::prepare(&db.pool, &content, args.bind).await?;
             serve(db, &args).await
+        }
+        Command::Audit(AuditCommand::Verify { institution }) => {
+            let db = database::open(&cli.data_dir, 2).await?;
+            database::migrate(&db).await?;
+            admin::verify_audit(&db.pool, &institution).await
         }
         Command::Content(ContentCommand::Load { dir }) => {
             let db = database::open(&cli.data_dir, 2).await?;

@@ -102,6 +102,14 @@ pub async fn import_staff(pool: &PgPool, args: ImportArgs<'_>) -> anyhow::Result
             }
             _ => None,
         };
+        crate::admin::audit(
+            &mut tx,
+            institution.id,
+            "roster_imported",
+            &args.file.display().to_string(),
+            &report.summary,
+        )
+        .await?;
         tx.commit().await?;
         writeln!(out, "applied in one transaction")?;
         if let (Some(n), Some(links)) = (written, &args.links) {
@@ -165,6 +173,7 @@ pub async fn import_designations(
     if dry_run {
         writeln!(out, "dry run: nothing was written")?;
     } else {
+        crate::admin::audit(&mut tx, inst.id, "designations_imported", "", &summary).await?;
         tx.commit().await?;
     }
     writeln!(out, "{summary}")?;

@@ -1,0 +1,159 @@
+//! The audit log (監査ログ): appended in the caller's transaction, read with filters, and
+//! verified against its hash chain.
+
+use kenshu_core::audit::{Broken, Entry, GENESIS, Verifier, entry_hash};
+use sqlx::{Connection, PgConnection};
+use time::{Date, OffsetDateTime};
+use uuid::Uuid;
+
+/// Who did what to whom. `actor` is a login ID (or `cli:` and the OS user for commands).
+pub struct NewEntry<'a> {
+    pub actor_id: Option<Uuid>,
+    pub actor: &'a str,
+    pub action: &'a str,
+    pub subject: &'a str,
+    pub detail: &'a str,
+}
+
+/// Appends an entry to the institution's chain. Appends to one institution's log are
+/// serialized by a transaction-level advisory lock, held until the caller's transaction ends.
+pub async fn append(
+    conn: &mut PgConnection,
+    institution_id: Uuid,
+    e: &NewEntry<'_>,
+) -> Result<i64, sqlx::Error> {
+    let mut tx = conn.begin().await?;
+    sqlx::query!(
+        "select pg_advisory_xact_lock(hashtextextended('kenshu-audit:' || $1::text, 0))",
+        institution_id.to_string()
+    )
+    .execute(&mut *tx)
+    .await?;
+    let head = sqlx::query!(
+        "select seq, hash from audit_log where institution_id = $1 order by seq desc limit 1",
+        institution_id
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    let (seq, prev) = match head {
+        Some(h) => (h.seq + 1, h.hash),
+        None => (1, GENESIS.to_vec()),
+    };
+    let micros = (OffsetDateTime::now_utc().unix_timestamp_nanos() / 1000) as i64;
+    let at = OffsetDateTime::from_unix_timestamp_nanos(i128::from(micros) * 1000)
+        .unwrap_or(OffsetDateTime::UNIX_EPOCH);
+    let hash = entry_hash(&prev, seq, micros, e.actor, e.action, e.subject, e.detail);
+    sqlx::query!(
+        "insert into audit_log (institution_id, seq, at, actor_id, actor, action, subject, detail, prev_hash, hash)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        institution_id,
+        seq,
+        at,
+        e.actor_id,
+        e.actor,
+        e.action,
+        e.subject,
+        e.detail,
+        prev,
+        hash.as_slice()
+    )
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(seq)
+}
+
+#[derive(Debug, Clone)]
+pub struct Row {
+    pub seq: i64,
+    pub at: OffsetDateTime,
+    pub actor: String,
+    pub action: String,
+    pub subject: String,
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub action: Option<String>,
+    pub actor: Option<String>,
+    pub subject: Option<String>,
+    pub from: Option<Date>,
+    pub to: Option<Date>,
+    /// Entries before this sequence number (the next page).
+    pub before: Option<i64>,
+}
+
+/// Entries matching the filter, newest first (dates are Japan's).
+pub async fn list(
+    conn: &mut PgConnection,
+    institution_id: Uuid,
+    f: &Filter,
+    limit: i64,
+) -> Result<Vec<Row>, sqlx::Error> {
+    sqlx::query_as!(
+        Row,
+        "select seq, at, actor, action, subject, detail from audit_log
+         where institution_id = $1
+           and ($2::text is null or action = $2)
+           and ($3::text is null or actor = $3)
+           and ($4::text is null or subject = $4)
+           and ($5::date is null or at >= ($5::date::timestamp at time zone 'Asia/Tokyo'))
+           and ($6::date is null or at < (($6::date + 1)::timestamp at time zone 'Asia/Tokyo'))
+           and ($7::bigint is null or seq < $7)
+         order by seq desc
+         limit $8",
+        institution_id,
+        f.action,
+        f.actor,
+        f.subject,
+        f.from,
+        f.to,
+        f.before,
+        limit
+    )
+    .fetch_all(conn)
+    .await
+}
+
+/// Verifies the institution's whole chain, a page at a time: the number of entries, or the
+/// first entry where it breaks.
+pub async fn verify(
+    conn: &mut PgConnection,
+    institution_id: Uuid,
+) -> Result<Result<i64, Broken>, sqlx::Error> {
+    const PAGE: i64 = 10_000;
+    let mut v = Verifier::default();
+    let mut after = 0i64;
+    loop {
+        let rows = sqlx::query!(
+            "select seq, at, actor, action, subject, detail, prev_hash, hash from audit_log
+             where institution_id = $1 and seq > $2 order by seq limit $3",
+            institution_id,
+            after,
+            PAGE
+        )
+        .fetch_all(&mut *conn)
+        .await?;
+        let n = rows.len();
+        for r in rows {
+            after = r.seq;
+            let e = Entry {
+                seq: r.seq,
+                at_micros: (r.at.unix_timestamp_nanos() / 1000) as i64,
+                actor: r.actor,
+                action: r.action,
+                subject: r.subject,
+                detail: r.detail,
+                prev_hash: r.prev_hash,
+                hash: r.hash,
+            };
+            if let Err(broken) = v.check(&e) {
+                return Ok(Err(broken));
+            }
+        }
+        if (n as i64) < PAGE {
+            return Ok(Ok(v.count()));
+        }
+    }
+}

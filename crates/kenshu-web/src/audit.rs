@@ -1,0 +1,222 @@
+//! The audit log from the web: one call to record what a signed-in person did, and the viewer
+//! with filters and the chain check for the chief and audit officers.
+
+use askama::Template;
+use axum::extract::Query;
+use axum::response::Response;
+use kenshu_db::PgConnection;
+use kenshu_db::audit::{Filter, NewEntry};
+use serde::Deserialize;
+
+use crate::AppError;
+use crate::i18n::{Catalogue, JA};
+use crate::page::{Chrome, jtime, render};
+use crate::policy::Action;
+use crate::session::{Conn, CurrentUser};
+
+/// What the log records, with its Japanese name (the identifiers are stored).
+pub const ACTIONS: [(&str, &str); 16] = [
+    ("sign_in", "サインイン"),
+    ("sign_in_failed", "サインイン失敗"),
+    ("sign_out", "サインアウト"),
+    ("person_viewed", "他の職員の記録の閲覧"),
+    ("exported", "出力"),
+    ("designation_added", "指定の追加"),
+    ("designation_ended", "指定の終了"),
+    ("officer_assigned", "兼務の保護責任者の指定"),
+    ("plan_created", "研修計画の作成"),
+    ("plan_changed", "研修計画の変更"),
+    ("plan_approved", "研修計画の承認"),
+    ("roster_imported", "職員名簿の取込"),
+    ("designations_imported", "指定の取込"),
+    ("content_loaded", "教材の読込"),
+    ("exemption_recorded", "免除の記録"),
+    ("retake_granted", "再受講の機会の付与"),
+];
+
+pub fn action_label(action: &str) -> &str {
+    ACTIONS
+        .iter()
+        .find(|(k, _)| *k == action)
+        .map(|(_, l)| *l)
+        .unwrap_or(action)
+}
+
+/// Records what the signed-in person did, in the caller's transaction (or on its own).
+pub async fn record(
+    conn: &mut PgConnection,
+    user: &CurrentUser,
+    action: &str,
+    subject: &str,
+    detail: &str,
+) -> Result<(), sqlx::Error> {
+    kenshu_db::audit::append(
+        conn,
+        user.session.institution_id,
+        &NewEntry {
+            actor_id: Some(user.session.user_id),
+            actor: &user.session.login_id,
+            action,
+            subject,
+            detail,
+        },
+    )
+    .await
+    .map(|_| ())
+}
+
+#[derive(Deserialize, Default)]
+pub struct AuditQuery {
+    action: Option<String>,
+    actor: Option<String>,
+    subject: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    before: Option<i64>,
+    verify: Option<String>,
+}
+
+pub struct Line {
+    pub seq: i64,
+    pub at: String,
+    pub actor: String,
+    pub action: String,
+    pub subject: String,
+    pub detail: String,
+}
+
+#[derive(Template)]
+#[template(path = "audit/index.html")]
+struct AuditPage {
+    chrome: Chrome,
+    t: &'static Catalogue,
+    actions: &'static [(&'static str, &'static str)],
+    action: String,
+    actor: String,
+    subject: String,
+    from: String,
+    to: String,
+    lines: Vec<Line>,
+    next: Option<String>,
+    /// The chain check's result when asked: (intact, message).
+    verified: Option<(bool, String)>,
+}
+
+const PAGE: i64 = 100;
+
+fn some(s: &Option<String>) -> Option<String> {
+    s.as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(String::from)
+}
+
+pub async fn index(
+    user: CurrentUser,
+    Query(q): Query<AuditQuery>,
+    Conn(mut conn): Conn,
+) -> Result<Response, AppError> {
+    user.require(Action::ViewAudit)?;
+    let inst = user.session.institution_id;
+    let date = |s: &Option<String>, label: &str| -> Result<Option<time::Date>, AppError> {
+        match some(s) {
+            None => Ok(None),
+            Some(d) => kenshu_core::roster::parse_date(&d)
+                .map(Some)
+                .ok_or_else(|| AppError::BadRequest(format!("{label}: {}", JA.date_fix))),
+        }
+    };
+    let filter = Filter {
+        action: some(&q.action),
+        actor: some(&q.actor),
+        subject: some(&q.subject),
+        from: date(&q.from, JA.audit_from)?,
+        to: date(&q.to, JA.audit_to)?,
+        before: q.before,
+    };
+    let rows = kenshu_db::audit::list(&mut conn, inst, &filter, PAGE).await?;
+    let next = (rows.len() as i64 == PAGE)
+        .then(|| rows.last().map(|r| r.seq))
+        .flatten()
+        .map(|seq| {
+            let mut params: Vec<(&str, String)> = Vec::new();
+            for (k, v) in [
+                ("action", &filter.action),
+                ("actor", &filter.actor),
+                ("subject", &filter.subject),
+            ] {
+                if let Some(v) = v {
+                    params.push((k, v.clone()));
+                }
+            }
+            for (k, v) in [("from", &filter.from), ("to", &filter.to)] {
+                if let Some(v) = v {
+                    params.push((k, v.to_string()));
+                }
+            }
+            params.push(("before", seq.to_string()));
+            format!(
+                "/audit?{}",
+                serde_urlencoded::to_string(&params).unwrap_or_default()
+            )
+        });
+    let verified = match q.verify.as_deref() {
+        Some(_) => Some(match kenshu_db::audit::verify(&mut conn, inst).await? {
+            Ok(n) => (
+                true,
+                format!("{}（{n}{}）", JA.audit_intact, JA.audit_entries),
+            ),
+            Err(broken) => (
+                false,
+                format!("{}: {}", JA.audit_broken, broken_ja(&broken)),
+            ),
+        }),
+        None => None,
+    };
+    let lines = rows
+        .into_iter()
+        .map(|r| Line {
+            seq: r.seq,
+            at: jtime(r.at),
+            actor: r.actor,
+            action: action_label(&r.action).to_string(),
+            subject: r.subject,
+            detail: r.detail,
+        })
+        .collect();
+    render(&AuditPage {
+        chrome: Chrome::for_user(&user, JA.audit_title),
+        t: &JA,
+        actions: &ACTIONS,
+        action: filter.action.unwrap_or_default(),
+        actor: filter.actor.unwrap_or_default(),
+        subject: filter.subject.unwrap_or_default(),
+        from: filter.from.map(|d| d.to_string()).unwrap_or_default(),
+        to: filter.to.map(|d| d.to_string()).unwrap_or_default(),
+        lines,
+        next,
+        verified,
+    })
+}
+
+/// The chain check's finding, in Japanese.
+pub fn broken_ja(b: &kenshu_core::audit::Broken) -> String {
+    use kenshu_core::audit::BrokenReason;
+    match b.reason {
+        BrokenReason::Altered => format!(
+            "第{}項が改ざんされています（内容がハッシュと一致しません）。",
+            b.seq
+        ),
+        BrokenReason::ChainMismatch => format!(
+            "第{}項が直前の第{}項とつながりません（第{}項が改ざんまたは差し替えられています）。",
+            b.seq,
+            b.seq - 1,
+            b.seq - 1
+        ),
+        BrokenReason::Missing { expected } => format!(
+            "第{}項から第{}項までが削除されています。",
+            expected,
+            b.seq - 1
+        ),
+    }
+}

@@ -1,0 +1,145 @@
+//! The audit log (監査ログ): what is recorded, who may read it, that nobody changes it, and
+//! that `kenshu audit verify` and the page name an altered and a deleted entry.
+
+use kenshu_core::people::Role;
+use kenshu_tests::{TestApp, kenshu, text, user};
+
+async fn tamper(app: &TestApp, sql: &'static str) {
+    // A database superuser working around the triggers, as an intruder with full access would.
+    let mut c = app.pool().acquire().await.unwrap();
+    sqlx::query("set session_replication_role = replica")
+        .execute(&mut *c)
+        .await
+        .unwrap();
+    sqlx::query(sql).execute(&mut *c).await.unwrap();
+    sqlx::query("reset session_replication_role")
+        .execute(&mut *c)
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn sign_ins_views_and_changes_are_logged_and_only_the_chief_and_audit_officers_read_them() {
+    let app = TestApp::spawn().await;
+    user(app.pool(), "chief", Role::ChiefOfficer).await;
+    user(app.pool(), "auditor", Role::AuditOfficer).await;
+    user(app.pool(), "officer-a", Role::ProtectionOfficer).await;
+    user(app.pool(), "late-a", Role::Staff).await;
+
+    let mut intruder = app.browser();
+    let failed = intruder.sign_in("late-a", "wrong password").await;
+    assert_eq!(failed.status, 200);
+    let mut o = app.signed_in("officer-a").await;
+    assert_eq!(o.get("/people/late-a").await.status, 200);
+    let today = kenshu_core::japan_today().to_string();
+    o.get("/designations").await;
+    let added = o
+        .post(
+            "/designations",
+            &[("login", "late-a"), ("kind", "clerk"), ("from", &today)],
+        )
+        .await;
+    assert_eq!(added.status, 303);
+
+    let mut a = app.signed_in("auditor").await;
+    let page = a.get("/audit").await;
+    assert_eq!(page.status, 200);
+    for expected in [
+        "<td>サインイン失敗</td>",
+        "<td>他の職員の記録の閲覧</td>",
+        "<td>指定の追加</td>",
+        "<td>officer-a</td>",
+    ] {
+        assert!(page.body.contains(expected), "{expected}: {}", page.body);
+    }
+    let views = a.get("/audit?action=person_viewed").await;
+    assert_eq!(
+        views.body.matches("<td>他の職員の記録の閲覧</td>").count(),
+        1
+    );
+    assert!(views.body.contains("<td>late-a</td>"));
+    assert!(!views.body.contains("<td>サインイン失敗</td>"));
+    let by_actor = a.get("/audit?actor=late-a").await;
+    assert!(
+        by_actor.body.contains("<td>サインイン失敗</td>")
+            && !by_actor.body.contains("<td>指定の追加</td>"),
+        "{}",
+        by_actor.body
+    );
+    let bad_date = a.get("/audit?from=yesterday").await;
+    assert_eq!(bad_date.status, 400);
+    assert!(bad_date.body.contains("開始日"));
+
+    let mut c = app.signed_in("chief").await;
+    assert_eq!(c.get("/audit").await.status, 200);
+    for login in ["officer-a", "late-a"] {
+        let mut b = app.signed_in(login).await;
+        let denied = b.get("/audit").await;
+        assert_eq!(denied.status, 403, "{login}");
+        assert!(!denied.body.contains("<td>"));
+    }
+}
+
+#[tokio::test]
+async fn the_log_refuses_changes_and_verify_names_an_altered_then_a_deleted_entry() {
+    let app = TestApp::spawn().await;
+    user(app.pool(), "chief", Role::ChiefOfficer).await;
+    for _ in 0..3 {
+        app.signed_in("chief").await;
+    }
+    let url = app.db.url();
+    let ok = kenshu(&url, &["audit", "verify", "--institution", "test"], None);
+    assert!(ok.status.success(), "{}", text(&ok));
+    assert!(
+        text(&ok).contains("3 entries, chain intact"),
+        "{}",
+        text(&ok)
+    );
+
+    for sql in [
+        "update audit_log set detail = 'x' where seq = 2",
+        "delete from audit_log where seq = 2",
+        "truncate audit_log",
+    ] {
+        let refused = sqlx::query(sql).execute(app.pool()).await;
+        let message = refused.expect_err(sql).to_string();
+        assert!(message.contains("append-only"), "{sql}: {message}");
+    }
+
+    tamper(
+        &app,
+        "update audit_log set actor = 'someone-else' where seq = 2",
+    )
+    .await;
+    let altered = kenshu(&url, &["audit", "verify", "--institution", "test"], None);
+    assert!(!altered.status.success());
+    assert!(
+        text(&altered).contains("entry 2 was altered"),
+        "{}",
+        text(&altered)
+    );
+    let mut c = app.signed_in("chief").await;
+    let page = c.get("/audit?verify=1").await;
+    assert!(
+        page.body.contains("改ざんが見つかりました")
+            && page.body.contains("第2項が改ざんされています"),
+        "{}",
+        page.body
+    );
+
+    tamper(&app, "update audit_log set actor = 'chief' where seq = 2").await;
+    tamper(&app, "delete from audit_log where seq = 3").await;
+    let deleted = kenshu(&url, &["audit", "verify", "--institution", "test"], None);
+    assert!(!deleted.status.success());
+    assert!(
+        text(&deleted).contains("entry 3 is missing: deleted"),
+        "{}",
+        text(&deleted)
+    );
+    let page = c.get("/audit?verify=1").await;
+    assert!(
+        page.body.contains("第3項から第3項までが削除されています"),
+        "{}",
+        page.body
+    );
+}

@@ -10,6 +10,7 @@ mod exam;
 mod health;
 pub mod i18n;
 mod officer;
+mod overview;
 mod page;
 mod person;
 mod plan;

@@ -25,6 +25,9 @@ pub enum Action {
     ImportRoster,
     /// See who is trained and who is not, and one person's record, within one's scope.
     ViewDashboard,
+    /// See every division's figures side by side for a fiscal year (the institution overview).
+    /// Protection officers are refused: their dashboard covers their own divisions.
+    ViewOverview,
 }
 
 /// Which divisions a person's division-level powers reach.
@@ -69,6 +72,7 @@ pub fn allows(role: Role, action: Action) -> bool {
             role,
             Role::ChiefOfficer | Role::ProtectionOfficer | Role::AuditOfficer
         ),
+        Action::ViewOverview => matches!(role, Role::ChiefOfficer | Role::AuditOfficer),
     }
 }
 
@@ -165,6 +169,17 @@ mod tests {
             assert_eq!(
                 allows(role, Action::ManageContent),
                 role == Role::PortalAdmin,
+                "{role}"
+            );
+        }
+    }
+
+    #[test]
+    fn only_the_chief_and_audit_officers_see_the_institution_overview() {
+        for role in Role::ALL {
+            assert_eq!(
+                allows(role, Action::ViewOverview),
+                matches!(role, Role::ChiefOfficer | Role::AuditOfficer),
                 "{role}"
             );
         }

@@ -6,8 +6,8 @@ use axum::routing::{get, post};
 use tower_http::compression::CompressionLayer;
 
 use crate::{
-    AppState, admin, assets, auth, designation, exam, health, officer, person, plan, roster,
-    security, session, staff,
+    AppState, admin, assets, auth, designation, exam, health, officer, overview, person, plan,
+    roster, security, session, staff,
 };
 
 pub fn app(state: AppState) -> Router {
@@ -44,6 +44,7 @@ pub fn app(state: AppState) -> Router {
         )
         .route("/designations/{id}/end", post(designation::end))
         .route("/officer", get(officer::dashboard))
+        .route("/overview", get(overview::index))
         .route("/people/{login}", get(person::show))
         .route("/people/{login}/exemptions", post(person::exempt))
         .route("/people/{login}/follow-ups", post(person::follow_up))

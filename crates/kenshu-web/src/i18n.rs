@@ -233,6 +233,8 @@ pub struct Catalogue {
     pub overview_month_completed: &'static str,
     pub overview_cumulative: &'static str,
     pub overview_share: &'static str,
+    pub overview_counted_at: &'static str,
+    pub overview_counted_note: &'static str,
 }
 
 /// The Japanese catalogue.
@@ -466,4 +468,6 @@ pub static JA: Catalogue = Catalogue {
     overview_month_completed: "その月の修了",
     overview_cumulative: "累計",
     overview_share: "受講割当に対する割合",
+    overview_counted_at: "集計時刻",
+    overview_counted_note: "集計は30秒ごとに更新されます。課室の受講状況は常に最新です",
 };

@@ -353,3 +353,24 @@ async fn the_overview_query_agrees_with_the_assignment_rule_person_by_person() {
     }
     assert!(checked > 5000, "enough people compared: {checked}");
 }
+
+#[tokio::test]
+async fn only_the_chief_and_audit_officers_open_the_overview() {
+    let app = TestApp::spawn().await;
+    for role in Role::ALL {
+        user(app.pool(), role.as_str(), role).await;
+    }
+    for role in Role::ALL {
+        let mut b = app.signed_in(role.as_str()).await;
+        let page = b.get("/overview").await;
+        let allowed = matches!(role, Role::ChiefOfficer | Role::AuditOfficer);
+        assert_eq!(page.status, if allowed { 200 } else { 403 }, "{role}");
+        assert_eq!(
+            page.body.contains("id=\"divisions\""),
+            allowed,
+            "{role} sees the table only if allowed"
+        );
+    }
+    let stranger = app.browser().get("/overview").await;
+    assert_eq!(stranger.status, 303, "strangers are sent to sign in");
+}

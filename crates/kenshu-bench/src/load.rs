@@ -22,12 +22,15 @@ pub const ANSWERS: &str = "q1=x&q2=o&q3=o&q4=x&q5=x&q6=o&q7=x&q8=x&q9=x&q10=o";
 pub enum Kind {
     SectionPage,
     FinalSubmit,
+    /// A page read with GET, as the signed-in account (`kenshu-bench dashboard`).
+    Get(&'static str),
 }
 
 /// One request of the given kind as `session`; whether it succeeded.
 pub async fn request(conn: &mut Conn, kind: Kind, session: &Session) -> anyhow::Result<Outcome> {
     let res = match kind {
         Kind::SectionPage => conn.get(SECTION_PATH, Some(&session.cookie)).await?,
+        Kind::Get(path) => conn.get(path, Some(&session.cookie)).await?,
         Kind::FinalSubmit => {
             let body = format!("csrf={}&attempt={}&{ANSWERS}", session.csrf, Uuid::new_v4());
             conn.send(Method::POST, SUBMIT_PATH, Some(&session.cookie), Some(body))
@@ -35,7 +38,7 @@ pub async fn request(conn: &mut Conn, kind: Kind, session: &Session) -> anyhow::
         }
     };
     let ok = match kind {
-        Kind::SectionPage => res.status == StatusCode::OK && !res.body.is_empty(),
+        Kind::SectionPage | Kind::Get(_) => res.status == StatusCode::OK && !res.body.is_empty(),
         Kind::FinalSubmit => res.status == StatusCode::SEE_OTHER,
     };
     Ok(if ok {

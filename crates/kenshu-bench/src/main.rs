@@ -6,6 +6,7 @@
 
 mod client;
 mod cpu;
+mod dashboard;
 mod db;
 mod load;
 mod probe;
@@ -29,6 +30,8 @@ use crate::server::ServerProcess;
     about = "Load benchmark of the kenshu release binary"
 )]
 pub struct Args {
+    #[command(subcommand)]
+    pub command: Option<Command>,
     /// Keep-alive HTTP/1.1 connections of the load phases.
     #[arg(long, default_value_t = 64)]
     pub connections: usize,
@@ -57,6 +60,13 @@ pub struct Args {
     /// Extra environment for the server, e.g. `--server-env MALLOC_ARENA_MAX=2` (repeatable).
     #[arg(long, value_name = "KEY=VALUE", value_parser = parse_env)]
     pub server_env: Vec<(String, String)>,
+}
+
+#[derive(clap::Subcommand, Clone)]
+pub enum Command {
+    /// The officer dashboard of a 500-staff division and the chief officer's institution
+    /// overview, against a generated institution of 100,000 staff (`dashboard.sh`).
+    Dashboard(dashboard::DashboardArgs),
 }
 
 fn parse_env(s: &str) -> Result<(String, String), String> {
@@ -150,7 +160,10 @@ fn setup_and_run(args: &Args, work: &Path) -> anyhow::Result<()> {
             work,
             postgres_pid,
         };
-        let result = run(args, &parts).await;
+        let result = match &args.command {
+            Some(Command::Dashboard(d)) => dashboard::run(args, d, &parts).await,
+            None => run(args, &parts).await,
+        };
         let finished = db::finish(&server, bench).await;
         result.and(finished)
     });

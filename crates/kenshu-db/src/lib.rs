@@ -9,6 +9,7 @@ pub mod embedded;
 pub mod follow_ups;
 pub mod in_person;
 pub mod institutions;
+pub mod overview;
 pub mod password;
 pub mod plans;
 pub mod progress;
@@ -35,7 +36,8 @@ pub async fn connect(options: PgConnectOptions, max: u32) -> Result<PgPool, sqlx
         // surfaces as an error on its first query instead, and the pool replaces it.
         .test_before_acquire(false)
         .acquire_timeout(Duration::from_secs(10))
-        .connect_with(options)
+        // JIT compiling costs a report query (the institution overview) more than it saves.
+        .connect_with(options.options([("jit", "off")]))
         .await
 }
 

@@ -448,29 +448,35 @@ pub async fn division_progress(
         r#"with people as (
                select id from users where institution_id = $1 and division_id = $2 and status <> 'left'
            ), acts as (
-               select r.user_id, r.course_code, max(r.read_at) as at from section_reads r
-               where r.institution_id = $1 and r.fiscal_year = $3 and r.user_id in (select id from people)
-               group by 1, 2
-               union all
-               select a.user_id, a.course_code, max(coalesce(a.submitted_at, a.started_at)) from test_attempts a
-               where a.institution_id = $1 and a.fiscal_year = $3 and a.user_id in (select id from people)
-               group by 1, 2
+               select x.user_id, x.course_code, max(x.at) as at from (
+                   select r.user_id, r.course_code, r.read_at as at from section_reads r
+                   where r.institution_id = $1 and r.fiscal_year = $3 and r.user_id in (select id from people)
+                   union all
+                   select a.user_id, a.course_code, coalesce(a.submitted_at, a.started_at) from test_attempts a
+                   where a.institution_id = $1 and a.fiscal_year = $3 and a.user_id in (select id from people)
+               ) x group by 1, 2
+           ), done as (
+               select c.user_id, c.course_code, c.method from completions c
+               where c.institution_id = $1 and c.fiscal_year = $3 and c.user_id in (select id from people)
+           ), exempt as (
+               select e.user_id, e.course_code from exemptions e
+               where e.institution_id = $1 and e.fiscal_year = $3 and e.user_id in (select id from people)
            ), keys as (
                select user_id, course_code from acts
-               union select c.user_id, c.course_code from completions c
-                 where c.institution_id = $1 and c.fiscal_year = $3 and c.user_id in (select id from people)
-               union select e.user_id, e.course_code from exemptions e
-                 where e.institution_id = $1 and e.fiscal_year = $3 and e.user_id in (select id from people)
+               union select user_id, course_code from done
+               union select user_id, course_code from exempt
            )
+           -- Joins of the small per-division sets only: joining the completions table itself
+           -- let the planner scan all of it (the whole institution's) for a 500-staff division.
            select k.user_id as "user_id!", k.course_code as "course_code!",
-                  c.method as "completed?",
-                  exists(select 1 from exemptions e where e.institution_id = $1 and e.fiscal_year = $3
-                         and e.user_id = k.user_id and e.course_code = k.course_code) as "exempt!",
-                  exists(select 1 from acts a where a.user_id = k.user_id and a.course_code = k.course_code) as "activity!",
-                  (select max(a.at) from acts a where a.user_id = k.user_id and a.course_code = k.course_code) as "last_activity?"
+                  d.method as "completed?",
+                  e.user_id is not null as "exempt!",
+                  a.user_id is not null as "activity!",
+                  a.at as "last_activity?"
            from keys k
-           left join completions c on c.institution_id = $1 and c.fiscal_year = $3
-                and c.user_id = k.user_id and c.course_code = k.course_code"#,
+           left join acts a on a.user_id = k.user_id and a.course_code = k.course_code
+           left join done d on d.user_id = k.user_id and d.course_code = k.course_code
+           left join exempt e on e.user_id = k.user_id and e.course_code = k.course_code"#,
         institution_id,
         division_id,
         fy.0

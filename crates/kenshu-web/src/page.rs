@@ -30,6 +30,7 @@ pub struct Chrome {
     pub in_person_signup: bool,
     /// The audit log (監査ログ).
     pub audit: bool,
+    pub overview: bool,
 }
 
 impl Chrome {
@@ -50,6 +51,7 @@ impl Chrome {
             in_person_manage: user.may(Action::ManageSessions),
             in_person_signup: user.may(Action::TakeTraining),
             audit: user.may(Action::ViewAudit),
+            overview: user.may(Action::ViewOverview),
         }
     }
 
@@ -70,6 +72,7 @@ impl Chrome {
             in_person_manage: false,
             in_person_signup: false,
             audit: false,
+            overview: false,
         }
     }
 }

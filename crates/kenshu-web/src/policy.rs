@@ -33,6 +33,9 @@ pub enum Action {
     /// Schedule in-person sessions (集合研修), nominate people and record attendance, within
     /// one's scope; institution-wide sessions are the chief officer's.
     ManageSessions,
+    /// See every division's figures side by side for a fiscal year (the institution overview).
+    /// Protection officers are refused: their dashboard covers their own divisions.
+    ViewOverview,
 }
 
 /// Which divisions a person's division-level powers reach.
@@ -85,6 +88,7 @@ pub fn allows(role: Role, action: Action) -> bool {
             Role::ChiefOfficer | Role::ProtectionOfficer | Role::AuditOfficer
         ),
         Action::ManageSessions => matches!(role, Role::ChiefOfficer | Role::ProtectionOfficer),
+        Action::ViewOverview => matches!(role, Role::ChiefOfficer | Role::AuditOfficer),
     }
 }
 
@@ -224,6 +228,17 @@ mod tests {
             assert_eq!(
                 allows(role, Action::ManageContent),
                 role == Role::PortalAdmin,
+                "{role}"
+            );
+        }
+    }
+
+    #[test]
+    fn only_the_chief_and_audit_officers_see_the_institution_overview() {
+        for role in Role::ALL {
+            assert_eq!(
+                allows(role, Action::ViewOverview),
+                matches!(role, Role::ChiefOfficer | Role::AuditOfficer),
                 "{role}"
             );
         }

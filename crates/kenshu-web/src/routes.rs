@@ -6,8 +6,8 @@ use axum::routing::{get, post};
 use tower_http::compression::CompressionLayer;
 
 use crate::{
-    AppState, admin, assets, audit, auth, designation, exam, health, in_person, officer, person,
-    plan, reminders, roster, security, session, staff,
+    AppState, admin, assets, audit, auth, designation, exam, health, in_person, officer, overview,
+    person, plan, reminders, roster, security, session, staff,
 };
 
 pub fn app(state: AppState) -> Router {
@@ -45,6 +45,7 @@ pub fn app(state: AppState) -> Router {
         .route("/designations/{id}/end", post(designation::end))
         .route("/designations/officers", post(designation::assign_officer))
         .route("/officer", get(officer::dashboard))
+        .route("/overview", get(overview::index))
         .route("/people/{login}", get(person::show))
         .route("/people/{login}/exemptions", post(person::exempt))
         .route("/people/{login}/follow-ups", post(person::follow_up))

@@ -1,0 +1,198 @@
+//! `kenshu-bench dashboard`: the officers' pages against a generated institution of 100,000
+//! staff in 200 divisions (`sql/institution.sql`): one division's dashboard as its protection
+//! officer (target p99 < 20 ms) and the institution overview as the chief officer (< 200 ms).
+
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use kenshu_core::FiscalYear;
+
+use crate::load::{self, Kind};
+use crate::report::line;
+use crate::server::ServerProcess;
+use crate::{Args, Parts, client, cpu, db};
+
+pub const OFFICER_PATH: &str = "/officer?division=d001";
+pub const OVERVIEW_PATH: &str = "/overview";
+
+#[derive(clap::Args, Clone)]
+pub struct DashboardArgs {
+    /// Staff of the generated institution.
+    #[arg(long, default_value_t = 100_000)]
+    pub staff: u32,
+    /// Divisions; division d001 gets staff / divisions people.
+    #[arg(long, default_value_t = 200)]
+    pub divisions: u32,
+    /// Length of each load phase, seconds.
+    #[arg(long, default_value_t = 10)]
+    pub seconds: u64,
+    /// Connections of the second (concurrent) phase of each page.
+    #[arg(long, default_value_t = 4)]
+    pub connections: usize,
+}
+
+pub async fn run(args: &Args, d: &DashboardArgs, parts: &Parts<'_>) -> anyhow::Result<()> {
+    let bench = parts.bench;
+    let started = Instant::now();
+    let (chief, officer) = generate(bench, d).await?;
+    eprintln!(
+        "generated {} staff in {} divisions in {:.1} s",
+        d.staff,
+        d.divisions,
+        started.elapsed().as_secs_f64()
+    );
+    let counts = count_times(bench, 5).await?;
+    let kenshu = ServerProcess::start(
+        parts.bin,
+        &bench.url,
+        args.db_pool,
+        &args.server_env,
+        parts.work.join("server.log"),
+        parts.repo_root,
+    )
+    .await?;
+    let logins = [chief, officer];
+    let sessions = client::sign_in_all(kenshu.addr, &logins, db::PASSWORD, 1).await?;
+    let (chief, officer) = (&sessions[0..1], &sessions[1..2]);
+    let mut conn = client::Conn::open(kenshu.addr).await?;
+    let t0 = Instant::now();
+    let first = conn.get(OVERVIEW_PATH, Some(&chief[0].cookie)).await?;
+    let first_ms = t0.elapsed().as_secs_f64() * 1000.0;
+    anyhow::ensure!(
+        first.status == hyper::StatusCode::OK,
+        "GET {OVERVIEW_PATH} answered {}",
+        first.status
+    );
+    let seconds = Duration::from_secs(d.seconds);
+    let mut results = Vec::new();
+    for (name, path, who, target_ms) in [
+        ("officer dashboard, 500 staff", OFFICER_PATH, officer, 20.0),
+        ("institution overview", OVERVIEW_PATH, chief, 200.0),
+    ] {
+        let kind = Kind::Get(path);
+        load::run(
+            kenshu.addr,
+            kind,
+            1,
+            Duration::from_secs(1),
+            who,
+            kenshu.pid,
+        )
+        .await?;
+        for connections in [1, d.connections] {
+            let start = cpu::snapshot(kenshu.pid, parts.postgres_pid);
+            let r = load::run(kenshu.addr, kind, connections, seconds, who, kenshu.pid).await?;
+            let usage = cpu::usage(&start, &cpu::snapshot(kenshu.pid, parts.postgres_pid));
+            let label = format!("{name} GET {path}");
+            eprintln!("{}\n  {usage}", line(&label, &r));
+            results.push((label, r, target_ms));
+        }
+    }
+    for l in kenshu.log_problems(5) {
+        eprintln!("server log: {l}");
+    }
+    println!();
+    println!(
+        "dashboard benchmark: {} staff, {} divisions, {} s per phase",
+        d.staff, d.divisions, d.seconds
+    );
+    println!(
+        "  overview count (the SQL, uncached), {} runs: min {:.0} ms, median {:.0} ms, max {:.0} ms",
+        counts.len(),
+        counts[0],
+        counts[counts.len() / 2],
+        counts[counts.len() - 1]
+    );
+    println!("  first GET {OVERVIEW_PATH} (counts, then keeps the figures 30 s): {first_ms:.0} ms");
+    for (label, r, target_ms) in &results {
+        let met = r.quantile_ms(0.99) < *target_ms && r.errors() == 0;
+        println!(
+            "  {label}, {} connection(s): p50 {:.1} ms, p99 {:.1} ms, {:.0} req/s (target p99 < {target_ms} ms){}",
+            r.connections,
+            r.quantile_ms(0.50),
+            r.quantile_ms(0.99),
+            r.rate(),
+            if met { "" } else { "  MISSED" }
+        );
+    }
+    Ok(())
+}
+
+/// How long the overview's count takes, milliseconds, sorted.
+async fn count_times(bench: &db::BenchDb, runs: usize) -> anyhow::Result<Vec<f64>> {
+    let today = kenshu_core::japan_today();
+    let fy = FiscalYear::of(today);
+    let mut conn = bench.pool.acquire().await?;
+    let inst: uuid::Uuid = sqlx::query_scalar("select id from institutions where code = 'bench'")
+        .fetch_one(&mut *conn)
+        .await?;
+    let mut times = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        let t0 = Instant::now();
+        kenshu_db::overview::overview(&mut conn, inst, fy, today, today).await?;
+        times.push(t0.elapsed().as_secs_f64() * 1000.0);
+    }
+    times.sort_by(f64::total_cmp);
+    Ok(times)
+}
+
+/// Generates the institution and gives the chief officer and the protection officer of d001
+/// the bench password. Returns their login IDs.
+async fn generate(bench: &db::BenchDb, d: &DashboardArgs) -> anyhow::Result<(String, String)> {
+    let today = kenshu_core::japan_today();
+    let fy = FiscalYear::of(today);
+    let mut conn = bench.pool.acquire().await?;
+    kenshu_db::institutions::create(&mut conn, "bench", "ベンチ市")
+        .await
+        .context("creating the institution")?;
+    sqlx::query(
+        "select set_config('bench.staff', $1, false), set_config('bench.divisions', $2, false),
+                set_config('bench.fy', $3, false), set_config('bench.today', $4, false)",
+    )
+    .bind(d.staff.to_string())
+    .bind(d.divisions.to_string())
+    .bind(fy.0.to_string())
+    .bind(today.to_string())
+    .execute(&mut *conn)
+    .await?;
+    sqlx::raw_sql(include_str!("../sql/institution.sql"))
+        .execute(&mut *conn)
+        .await
+        .context("generating the institution")?;
+    sqlx::raw_sql("vacuum analyze")
+        .execute(&mut *conn)
+        .await
+        .context("vacuum analyze")?;
+    let hash = tokio::task::spawn_blocking(|| kenshu_db::password::hash(db::PASSWORD))
+        .await
+        .context("hashing task")?
+        .map_err(|e| anyhow::anyhow!("hashing the bench password: {e}"))?;
+    let logins: Vec<(String, String)> = sqlx::query_as(
+        "update users u set password_hash = $1 from divisions d
+         where d.institution_id = u.institution_id and d.id = u.division_id
+           and (u.role = 'chief_officer' or (u.role = 'protection_officer' and d.code = 'd001'))
+         returning u.role, u.login_id",
+    )
+    .bind(&hash)
+    .fetch_all(&mut *conn)
+    .await?;
+    let find = |role: &str| {
+        logins
+            .iter()
+            .find(|(r, _)| r == role)
+            .map(|(_, l)| l.clone())
+            .with_context(|| format!("no {role} generated"))
+    };
+    let counts: (i64, i64, i64) = sqlx::query_as(
+        "select (select count(*) from users u join divisions d on d.id = u.division_id
+                  where d.code = 'd001' and u.status <> 'left'),
+                (select count(*) from completions), (select count(*) from designations)",
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    eprintln!(
+        "d001 has {} current staff; {} completions, {} designations in all",
+        counts.0, counts.1, counts.2
+    );
+    Ok((find("chief_officer")?, find("protection_officer")?))
+}

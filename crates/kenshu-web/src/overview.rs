@@ -1,0 +1,365 @@
+//! The chief officer's (and the audit officer's) overview of the institution for a fiscal
+//! year: per division the targets and where they stand, the protection officers, a link down
+//! to the division's dashboard, and a chart of completions over the year drawn on the server.
+//!
+//! Counting 100,000 people's assignments takes PostgreSQL longer than a page may (see the
+//! README's benchmarks), so each app instance keeps the last figures of an institution's year:
+//! figures younger than [`FRESH`] are served as they are; older ones (up to [`KEPT`]) are
+//! served at once while a background task recounts; past that, or on a new day, the request
+//! counts itself. The page says when the figures were counted.
+
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, Mutex};
+use std::time::{Duration, Instant};
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::response::Response;
+use kenshu_core::FiscalYear;
+use kenshu_db::PgConnection;
+use kenshu_db::overview::{Overview, Tally};
+use serde::Deserialize;
+use time::{Date, OffsetDateTime};
+use uuid::Uuid;
+
+use crate::i18n::{Catalogue, JA};
+use crate::page::{Chrome, fiscal_year, jtime, render};
+use crate::policy::Action;
+use crate::session::{Conn, CurrentUser};
+use crate::{AppError, AppState};
+
+#[derive(Deserialize, Default)]
+pub struct OverviewQuery {
+    fy: Option<String>,
+}
+
+/// One line of the table: a division, or the institution's total.
+pub struct Line {
+    pub code: String,
+    pub name: String,
+    pub officers: String,
+    pub t: Tally,
+    pub rate: String,
+}
+
+/// One month of the chart and of its table.
+pub struct Month {
+    pub label: String,
+    pub n: i64,
+    pub cumulative: i64,
+    pub share: String,
+    pub x: i64,
+    pub y: i64,
+}
+
+/// The chart's geometry, computed here so that the template only places elements.
+pub struct Chart {
+    pub width: i64,
+    pub height: i64,
+    pub left: i64,
+    pub right: i64,
+    pub top: i64,
+    pub bottom: i64,
+    pub points: String,
+    pub ticks: Vec<(i64, String)>,
+    pub total_y: i64,
+    pub desc: String,
+}
+
+#[derive(Template)]
+#[template(path = "overview/index.html")]
+struct OverviewPage {
+    chrome: Chrome,
+    t: &'static Catalogue,
+    fy: FiscalYear,
+    fy_label: String,
+    years: Vec<(i32, String)>,
+    planned: bool,
+    lines: Vec<Line>,
+    total: Line,
+    months: Vec<Month>,
+    chart: Chart,
+    counted_at: String,
+}
+
+/// Figures younger than this are served without recounting.
+const FRESH: Duration = Duration::from_secs(30);
+/// Figures older than this are never served.
+const KEPT: Duration = Duration::from_secs(600);
+
+/// What one count of an institution's year found.
+struct Figures {
+    overview: Overview,
+    officers: Vec<(Uuid, String)>,
+    today: Date,
+    counted_at: OffsetDateTime,
+    counted: Instant,
+}
+
+#[derive(Default)]
+struct Slot {
+    figures: Option<Arc<Figures>>,
+    recounting: bool,
+}
+
+static FIGURES: LazyLock<Mutex<HashMap<(Uuid, i32), Slot>>> = LazyLock::new(Default::default);
+
+async fn count(
+    conn: &mut PgConnection,
+    inst: Uuid,
+    fy: FiscalYear,
+    today: Date,
+) -> Result<Figures, sqlx::Error> {
+    let on = today.clamp(fy.start(), fy.end());
+    Ok(Figures {
+        overview: kenshu_db::overview::overview(conn, inst, fy, on, today).await?,
+        officers: kenshu_db::overview::protection_officers(conn, inst, on).await?,
+        today,
+        counted_at: OffsetDateTime::now_utc(),
+        counted: Instant::now(),
+    })
+}
+
+fn store(key: (Uuid, i32), figures: Option<Arc<Figures>>) {
+    if let Ok(mut cache) = FIGURES.lock() {
+        let slot = cache.entry(key).or_default();
+        slot.recounting = false;
+        if figures.is_some() {
+            slot.figures = figures;
+        }
+    }
+}
+
+/// The figures to show now, if the cache has usable ones; starts a recount when they are no
+/// longer fresh (one at a time per institution and year).
+fn cached(state: &AppState, key: (Uuid, i32), fy: FiscalYear, today: Date) -> Option<Arc<Figures>> {
+    let mut cache = FIGURES.lock().ok()?;
+    let slot = cache.entry(key).or_default();
+    let figures = slot
+        .figures
+        .clone()
+        .filter(|f| f.today == today && f.counted.elapsed() < KEPT)?;
+    if figures.counted.elapsed() >= FRESH && !slot.recounting {
+        slot.recounting = true;
+        let pool = state.pool.clone();
+        tokio::spawn(async move {
+            let counted = async {
+                let mut conn = pool.acquire().await?;
+                count(&mut conn, key.0, fy, today).await
+            }
+            .await;
+            match counted {
+                Ok(f) => store(key, Some(Arc::new(f))),
+                Err(e) => {
+                    tracing::warn!(error = %e, "recounting the institution overview failed");
+                    store(key, None);
+                }
+            }
+        });
+    }
+    Some(figures)
+}
+
+/// 修了率: completed (online or in person) over the assignments that are not exempt.
+fn rate(t: &Tally) -> String {
+    let base = t.assignments - t.exempt;
+    if base <= 0 {
+        return "—".into();
+    }
+    let per_mille = (t.completed + t.in_person) * 1000 / base;
+    format!("{}.{}%", per_mille / 10, per_mille % 10)
+}
+
+pub async fn index(
+    user: CurrentUser,
+    State(state): State<AppState>,
+    Query(q): Query<OverviewQuery>,
+    Conn(mut conn): Conn,
+) -> Result<Response, AppError> {
+    user.require(Action::ViewOverview)?;
+    let inst = user.session.institution_id;
+    let fy = fiscal_year(q.fy.as_deref());
+    let today = kenshu_core::japan_today();
+    let divisions = kenshu_db::institutions::divisions(&mut conn, inst).await?;
+    let key = (inst, fy.0);
+    let figures = match cached(&state, key, fy, today) {
+        Some(f) => f,
+        None => {
+            let f = Arc::new(count(&mut conn, inst, fy, today).await?);
+            store(key, Some(f.clone()));
+            f
+        }
+    };
+    let mut officers: HashMap<Uuid, Vec<String>> = HashMap::new();
+    for (division, name) in &figures.officers {
+        officers.entry(*division).or_default().push(name.clone());
+    }
+    let tallies: HashMap<Uuid, Tally> = figures.overview.divisions.iter().copied().collect();
+    let mut sum = Tally::default();
+    let lines: Vec<Line> = divisions
+        .into_iter()
+        .map(|d| {
+            let t = tallies.get(&d.id).copied().unwrap_or_default();
+            sum.add(&t);
+            Line {
+                officers: officers.remove(&d.id).unwrap_or_default().join("、"),
+                rate: rate(&t),
+                code: d.code,
+                name: d.name,
+                t,
+            }
+        })
+        .collect();
+    let (months, chart) = chart(fy, today, &figures.overview.by_month, sum.assignments);
+    let current = FiscalYear::of(today).0;
+    let years = (current - 4..=current + 1)
+        .rev()
+        .chain((fy.0 < current - 4 || fy.0 > current + 1).then_some(fy.0))
+        .map(|y| (y, FiscalYear(y).to_string()))
+        .collect();
+    render(&OverviewPage {
+        chrome: Chrome::for_user(&user, JA.overview_title),
+        t: &JA,
+        fy,
+        fy_label: fy.to_string(),
+        years,
+        planned: sum.assignments > 0,
+        lines,
+        total: Line {
+            code: String::new(),
+            name: JA.overview_total.into(),
+            officers: String::new(),
+            rate: rate(&sum),
+            t: sum,
+        },
+        months,
+        chart,
+        counted_at: jtime(figures.counted_at),
+    })
+}
+
+const MONTHS: [u8; 12] = [4, 5, 6, 7, 8, 9, 10, 11, 12, 1, 2, 3];
+
+/// Cumulative completions month by month (April to March) against all assignments; months
+/// still to come in the current year are left out of the line and the table.
+fn chart(
+    fy: FiscalYear,
+    today: time::Date,
+    by_month: &[i64; 12],
+    total: i64,
+) -> (Vec<Month>, Chart) {
+    let (width, height, left, right, top, bottom) = (640, 260, 56, 16, 16, 40);
+    let plot_w = width - left - right;
+    let plot_h = height - top - bottom;
+    let elapsed = if today < fy.start() {
+        0
+    } else if today > fy.end() {
+        12
+    } else {
+        (i64::from(today.year()) * 12 + i64::from(u8::from(today.month())))
+            - (i64::from(fy.0) * 12 + 4)
+            + 1
+    };
+    let top_value = total.max(by_month.iter().sum::<i64>()).max(1);
+    let y_of = |v: i64| top + plot_h - v * plot_h / top_value;
+    let x_of = |i: i64| left + plot_w * (2 * i + 1) / 24;
+    let mut cumulative = 0;
+    let months: Vec<Month> = by_month
+        .iter()
+        .zip(MONTHS)
+        .enumerate()
+        .take(usize::try_from(elapsed).unwrap_or(0))
+        .map(|(i, (&n, m))| {
+            cumulative += n;
+            let i = i64::try_from(i).unwrap_or(0);
+            Month {
+                label: format!("{m}月"),
+                n,
+                cumulative,
+                share: if total > 0 {
+                    format!("{}%", cumulative * 100 / total)
+                } else {
+                    "—".into()
+                },
+                x: x_of(i),
+                y: y_of(cumulative),
+            }
+        })
+        .collect();
+    let points = months
+        .iter()
+        .map(|m| format!("{},{}", m.x, m.y))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let ticks = MONTHS
+        .iter()
+        .enumerate()
+        .map(|(i, m)| (x_of(i64::try_from(i).unwrap_or(0)), format!("{m}月")))
+        .collect();
+    let desc = format!(
+        "{}の修了数の累計: {}。受講割当の総数は{}件。",
+        fy,
+        if months.is_empty() {
+            "まだありません".to_string()
+        } else {
+            months
+                .iter()
+                .map(|m| format!("{} {}件", m.label, m.cumulative))
+                .collect::<Vec<_>>()
+                .join("、")
+        },
+        total
+    );
+    let chart = Chart {
+        width,
+        height,
+        left,
+        right: width - right,
+        top,
+        bottom: height - bottom,
+        points,
+        ticks,
+        total_y: y_of(total),
+        desc,
+    };
+    (months, chart)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::date;
+
+    #[test]
+    fn the_rate_leaves_exemptions_out_and_shows_a_dash_for_nobody() {
+        let t = Tally {
+            people: 3,
+            assignments: 9,
+            completed: 5,
+            in_person: 1,
+            exempt: 1,
+            overdue: 1,
+        };
+        assert_eq!(rate(&t), "75.0%");
+        assert_eq!(rate(&Tally::default()), "—");
+    }
+
+    #[test]
+    fn the_chart_stops_at_the_current_month_and_accumulates() {
+        let mut by_month = [0; 12];
+        by_month[0] = 2;
+        by_month[2] = 3;
+        let (months, chart) = chart(FiscalYear(2026), date!(2026 - 06 - 15), &by_month, 10);
+        assert_eq!(months.len(), 3, "April to June");
+        assert_eq!(months[2].cumulative, 5);
+        assert_eq!(months[2].share, "50%");
+        assert_eq!(chart.points.split(' ').count(), 3);
+        assert!(chart.desc.contains("6月 5件") && chart.desc.contains("10件"));
+        let (all, _) = chart_of_past_year(&by_month);
+        assert_eq!(all.len(), 12);
+    }
+
+    fn chart_of_past_year(by_month: &[i64; 12]) -> (Vec<Month>, Chart) {
+        chart(FiscalYear(2024), date!(2026 - 06 - 15), by_month, 10)
+    }
+}

@@ -1,0 +1,376 @@
+//! The chief officer's institution overview: counts per division, the protection officers,
+//! the drill-down, the chart; refused to everyone else; and the set-based SQL behind it agrees
+//! with the assignment rule in Rust, person by person.
+
+use std::collections::HashMap;
+
+use kenshu_core::FiscalYear;
+use kenshu_core::assignment::{Progress, Status, status};
+use kenshu_core::people::Role;
+use kenshu_db::overview::Tally;
+use kenshu_tests::{TestApp, test_db, user, user_in};
+use time::{Date, Duration};
+use uuid::Uuid;
+
+fn today() -> Date {
+    kenshu_core::japan_today()
+}
+
+fn fy() -> FiscalYear {
+    FiscalYear::of(today())
+}
+
+/// The cells of one row of the overview table, by class.
+fn cell(body: &str, row_id: &str, class: &str) -> String {
+    let row_start = body
+        .find(&format!("id=\"{row_id}\""))
+        .unwrap_or_else(|| panic!("no row {row_id}: {body}"));
+    let row = &body[row_start..];
+    let row = &row[..row.find("</tr>").unwrap_or(row.len())];
+    let marker = format!("class=\"{class}\">");
+    let start = row
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no {class} in {row}"))
+        + marker.len();
+    row[start..start + row[start..].find('<').unwrap_or(0)].to_string()
+}
+
+async fn exec(pool: &kenshu_db::PgPool, sql: &str) {
+    sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
+        .execute(pool)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+}
+
+#[tokio::test]
+async fn the_chief_sees_each_divisions_counts_its_officer_and_a_link_down() {
+    let app = TestApp::spawn().await;
+    let pool = app.pool();
+    user(pool, "chief", Role::ChiefOfficer).await;
+    user(pool, "officer-a", Role::ProtectionOfficer).await;
+    for login in [
+        "done-a", "hall-a", "exempt-a", "late-a", "fresh-a", "gone-a",
+    ] {
+        user(pool, login, Role::Staff).await;
+    }
+    user_in(pool, "other-b", Role::Staff, true, false).await;
+    user_in(pool, "deputy-b", Role::Staff, true, false).await;
+    // One course only, due yesterday: whoever has not finished it is overdue, unless given a
+    // new deadline (fresh-a). The chief (division a) is a target too.
+    let yesterday = today() - Duration::days(1);
+    exec(
+        pool,
+        "delete from plan_courses where course_code <> 'clerk'",
+    )
+    .await;
+    exec(
+        pool,
+        &format!("update plan_courses set starts_on = '{yesterday}', deadline = '{yesterday}'"),
+    )
+    .await;
+    let fy = fy().0;
+    exec(
+        pool,
+        &format!(
+            "insert into completions (institution_id, user_id, course_code, fiscal_year, content_version_id, method)
+             select u.institution_id, u.id, 'clerk', {fy}, c.current_version_id,
+                    case u.login_id when 'hall-a' then 'in_person' else 'e_learning' end
+             from users u cross join courses c where u.login_id in ('done-a', 'hall-a') and c.code = 'clerk'"
+        ),
+    )
+    .await;
+    exec(
+        pool,
+        &format!(
+            "insert into exemptions (institution_id, user_id, course_code, fiscal_year, reason, decided_by)
+             select u.institution_id, u.id, 'clerk', {fy}, '長期療養', u.id from users u where u.login_id = 'exempt-a'"
+        ),
+    )
+    .await;
+    exec(
+        pool,
+        &format!(
+            "insert into retakes (institution_id, user_id, course_code, fiscal_year, deadline, granted_by)
+             select u.institution_id, u.id, 'clerk', {fy}, '{}', u.id from users u where u.login_id = 'fresh-a'",
+            today() + Duration::days(30)
+        ),
+    )
+    .await;
+    exec(
+        pool,
+        &format!(
+            "update users set status = 'left', left_on = '{yesterday}' where login_id = 'gone-a'"
+        ),
+    )
+    .await;
+    exec(
+        pool,
+        "insert into designations (institution_id, user_id, kind, division_id, valid_from)
+         select u.institution_id, u.id, 'protection_officer', u.division_id, '2020-04-01'
+         from users u where u.login_id = 'deputy-b'",
+    )
+    .await;
+
+    let mut chief = app.signed_in("chief").await;
+    let page = chief.get("/overview").await;
+    assert_eq!(page.status, 200);
+    let body = &page.body;
+    // Division a: the chief, the officer, done, hall, exempt, late and fresh; gone-a has left.
+    assert_eq!(cell(body, "division-a", "people"), "7", "{body}");
+    assert_eq!(cell(body, "division-a", "assignments"), "7");
+    assert_eq!(cell(body, "division-a", "completed"), "1");
+    assert_eq!(cell(body, "division-a", "in-person"), "1");
+    assert_eq!(cell(body, "division-a", "exempt"), "1");
+    assert_eq!(
+        cell(body, "division-a", "overdue"),
+        "3",
+        "chief, officer-a, late-a"
+    );
+    assert_eq!(cell(body, "division-a", "pending"), "1", "fresh-a");
+    assert_eq!(cell(body, "division-a", "rate"), "33.3%");
+    assert_eq!(cell(body, "division-a", "officers"), "試験 officer-a");
+    assert_eq!(
+        cell(body, "division-b", "officers"),
+        "試験 deputy-b",
+        "a protection officer by designation"
+    );
+    assert_eq!(cell(body, "division-b", "overdue"), "2");
+    assert_eq!(cell(body, "total", "people"), "9");
+    assert_eq!(cell(body, "total", "overdue"), "5");
+    assert!(
+        body.contains(&format!("href=\"/officer?division=a&amp;fy={fy}\"")),
+        "drill-down to the division's dashboard"
+    );
+    assert!(body.contains("<svg") && body.contains("role=\"img\""));
+    assert!(body.contains("<title id=\"chart-title\">修了数の累計の推移"));
+    assert!(
+        body.contains("<td>2</td><td>2</td>"),
+        "this month's two completions in the table under the chart: {body}"
+    );
+    assert!(body.contains("href=\"/overview\""), "in the navigation");
+    let drill = chief.get(&format!("/officer?division=a&fy={fy}")).await;
+    assert_eq!(drill.status, 200);
+    assert!(drill.body.contains("試験 late-a"));
+
+    let last_year = chief.get(&format!("/overview?fy={}", fy - 1)).await;
+    assert_eq!(last_year.status, 200);
+    assert!(
+        last_year.body.contains("id=\"no-plan\""),
+        "no plan that year"
+    );
+
+    user(pool, "auditor", Role::AuditOfficer).await;
+    assert_eq!(
+        app.signed_in("auditor").await.get("/overview").await.status,
+        200
+    );
+    for login in ["officer-a", "late-a"] {
+        let mut b = app.signed_in(login).await;
+        let refused = b.get("/overview").await;
+        assert_eq!(refused.status, 403, "{login}");
+        assert!(
+            !refused.body.contains("試験 done-a") && !refused.body.contains("deputy-b"),
+            "no names in the refusal"
+        );
+        assert!(!b.get("/my").await.body.contains("href=\"/overview\""));
+    }
+}
+
+/// What the dashboard's rule says, person by person, for one division.
+async fn rust_tallies(
+    conn: &mut kenshu_db::PgConnection,
+    inst: Uuid,
+    division: Uuid,
+    fy: FiscalYear,
+    on: Date,
+    today: Date,
+) -> HashMap<Uuid, Tally> {
+    let plan = kenshu_db::plans::plan(conn, inst, fy)
+        .await
+        .unwrap()
+        .expect("plan")
+        .plan;
+    let people = kenshu_db::plans::facts_for_division(conn, inst, division, on)
+        .await
+        .unwrap();
+    let progress = kenshu_db::progress::division_progress(conn, inst, division, fy)
+        .await
+        .unwrap();
+    let retakes: HashMap<(Uuid, String), Date> =
+        kenshu_db::follow_ups::retakes_in_division(conn, inst, division, fy.0)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|(u, c, d)| ((u, c), d))
+            .collect();
+    let mut out = HashMap::new();
+    for (id, _, _, facts) in &people {
+        let mut t = Tally::default();
+        for a in kenshu_core::plan::assignments(&plan, facts, on) {
+            let p = progress
+                .iter()
+                .find(|p| p.user_id == *id && p.course_code == a.code);
+            let deadline = retakes
+                .get(&(*id, a.code.clone()))
+                .copied()
+                .unwrap_or(a.deadline);
+            t.assignments += 1;
+            match status(
+                Progress {
+                    completed: p.and_then(|p| p.completed.as_deref()),
+                    exempt: p.is_some_and(|p| p.exempt),
+                    any_activity: p.is_some_and(|p| p.activity),
+                    deadline: Some(deadline),
+                },
+                today,
+            ) {
+                Status::Completed => t.completed += 1,
+                Status::CompletedInPerson => t.in_person += 1,
+                Status::Exempt => t.exempt += 1,
+                Status::Overdue => t.overdue += 1,
+                Status::NotStarted | Status::InProgress => {}
+            }
+        }
+        if t.assignments > 0 {
+            t.people = 1;
+            out.insert(*id, t);
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn the_overview_query_agrees_with_the_assignment_rule_person_by_person() {
+    let db = test_db().await;
+    let pool = &db.pool;
+    let mut conn = pool.acquire().await.unwrap();
+    let inst = kenshu_db::institutions::create(&mut conn, "bench", "ベンチ市")
+        .await
+        .unwrap();
+    let fy = fy();
+    // The benchmark's generator: designations (some for a month only), newcomers, transfers,
+    // leavers, officers, completions online and in person, exemptions and retakes.
+    sqlx::query(
+        "select set_config('bench.staff', '1500', false), set_config('bench.divisions', '6', false),
+                set_config('bench.fy', $1, false), set_config('bench.today', $2, false)",
+    )
+    .bind(fy.0.to_string())
+    .bind(fy.end().to_string())
+    .execute(&mut *conn)
+    .await
+    .unwrap();
+    sqlx::raw_sql(include_str!("../crates/kenshu-bench/sql/institution.sql"))
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+    // Vary the audiences, so that designations, roles and a late start all count.
+    exec(
+        pool,
+        &format!(
+            "update plan_courses set audience = case course_code
+                 when 'clerk' then '{{clerk,file_handler}}'::text[]
+                 when 'protection-officer' then '{{protection_officer,chief_officer,audit_officer}}'
+                 when 'final-test' then '{{system_admin,all}}'
+                 else audience end,
+                 starts_on = case course_code when 'final-test' then '{}'::date else starts_on end",
+            fy.start() + Duration::days(100)
+        ),
+    )
+    .await;
+    // Edge cases the generator leaves out: a leaving date passed without the status, an
+    // officer designation that has ended, a transfer still to come.
+    exec(
+        pool,
+        &format!(
+            "update users set left_on = '{}' where substr(login_id, 2)::int % 97 = 5",
+            fy.start() + Duration::days(120)
+        ),
+    )
+    .await;
+    exec(
+        pool,
+        &format!(
+            "insert into designations (institution_id, user_id, kind, valid_from, valid_to)
+             select institution_id, id, 'protection_officer', '{}', '{}' from users
+             where substr(login_id, 2)::int % 89 = 3",
+            fy.start() + Duration::days(30),
+            fy.start() + Duration::days(90)
+        ),
+    )
+    .await;
+    exec(
+        pool,
+        &format!(
+            "insert into placements (institution_id, user_id, valid_from, division_id)
+             select institution_id, id, '{}', division_id from users where substr(login_id, 2)::int % 83 = 2
+             on conflict do nothing",
+            fy.start() + Duration::days(250)
+        ),
+    )
+    .await;
+    let divisions = kenshu_db::institutions::divisions(&mut conn, inst)
+        .await
+        .unwrap();
+    assert_eq!(divisions.len(), 6);
+    let mut checked = 0;
+    for days in [10, 45, 140, 200, 300, 364] {
+        let on = fy.start() + Duration::days(days);
+        let sql: HashMap<Uuid, Tally> = kenshu_db::overview::by_person(&mut conn, inst, fy, on, on)
+            .await
+            .unwrap()
+            .into_iter()
+            .collect();
+        let overview = kenshu_db::overview::overview(&mut conn, inst, fy, on, on)
+            .await
+            .unwrap();
+        let mut rust_all = HashMap::new();
+        for d in &divisions {
+            let rust = rust_tallies(&mut conn, inst, d.id, fy, on, on).await;
+            let mut sum = Tally::default();
+            for t in rust.values() {
+                sum.add(t);
+            }
+            let from_sql = overview
+                .divisions
+                .iter()
+                .find(|(id, _)| *id == d.id)
+                .map(|(_, t)| *t)
+                .unwrap_or_default();
+            assert_eq!(from_sql, sum, "division {} on {on}", d.code);
+            rust_all.extend(rust);
+        }
+        for (id, t) in &rust_all {
+            assert_eq!(sql.get(id), Some(t), "person {id} on {on}");
+        }
+        assert_eq!(sql.len(), rust_all.len(), "the same people on {on}");
+        let done: i64 = rust_all.values().map(|t| t.completed + t.in_person).sum();
+        assert_eq!(
+            overview.by_month.iter().sum::<i64>(),
+            done,
+            "the chart adds up"
+        );
+        checked += rust_all.len();
+    }
+    assert!(checked > 5000, "enough people compared: {checked}");
+}
+
+#[tokio::test]
+async fn only_the_chief_and_audit_officers_open_the_overview() {
+    let app = TestApp::spawn().await;
+    for role in Role::ALL {
+        user(app.pool(), role.as_str(), role).await;
+    }
+    for role in Role::ALL {
+        let mut b = app.signed_in(role.as_str()).await;
+        let page = b.get("/overview").await;
+        let allowed = matches!(role, Role::ChiefOfficer | Role::AuditOfficer);
+        assert_eq!(page.status, if allowed { 200 } else { 403 }, "{role}");
+        assert_eq!(
+            page.body.contains("id=\"divisions\""),
+            allowed,
+            "{role} sees the table only if allowed"
+        );
+    }
+    let stranger = app.browser().get("/overview").await;
+    assert_eq!(stranger.status, 303, "strangers are sent to sign in");
+}

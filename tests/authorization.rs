@@ -107,3 +107,100 @@ fn the_policy_table_itself_matches_the_design() {
         );
     }
 }
+
+/// Every route that names a division, a person or a designation: a protection officer of
+/// division A gets 403 for B's, the answer names nobody of B, and nothing is written.
+#[tokio::test]
+async fn an_officer_of_division_a_reaches_nothing_of_division_b_on_any_route() {
+    use kenshu_tests::user_in;
+    let app = TestApp::spawn().await;
+    user(app.pool(), "officer-a", Role::ProtectionOfficer).await;
+    user(app.pool(), "staff-a", Role::Staff).await;
+    user_in(app.pool(), "staff-b", Role::Staff, true, false).await;
+    let today = kenshu_core::japan_today().to_string();
+    let designation: uuid::Uuid = sqlx::query_scalar(
+        "insert into designations (institution_id, user_id, kind, division_id, valid_from)
+         select institution_id, id, 'clerk', division_id, $1 from users where login_id = 'staff-b'
+         returning id",
+    )
+    .bind(kenshu_core::japan_today())
+    .fetch_one(app.pool())
+    .await
+    .unwrap();
+    let tables = [
+        "designations",
+        "exemptions",
+        "follow_ups",
+        "retakes",
+        "reminders",
+        "mail_outbox",
+    ];
+    let counts = |pool: sqlx::PgPool| async move {
+        let mut n = Vec::new();
+        for t in tables {
+            let c: i64 =
+                sqlx::query_scalar(sqlx::AssertSqlSafe(format!("select count(*) from {t}")))
+                    .fetch_one(&pool)
+                    .await
+                    .unwrap();
+            n.push(c);
+        }
+        n
+    };
+    let before = counts(app.pool().clone()).await;
+
+    let mut o = app.signed_in("officer-a").await;
+    let gets = [
+        "/officer?division=b".to_string(),
+        "/officer?division=b&show=all".into(),
+        "/people/staff-b".into(),
+        "/designations?division=b".into(),
+    ];
+    for path in &gets {
+        let page = o.get(path).await;
+        assert_eq!(page.status, StatusCode::FORBIDDEN, "GET {path}");
+        assert!(!page.body.contains("staff-b"), "GET {path} leaks");
+    }
+    let end = format!("/designations/{designation}/end");
+    let posts: [(&str, Vec<(&str, &str)>); 9] = [
+        (
+            "/people/staff-b/exemptions",
+            vec![("course", "clerk"), ("reason", "育児休業")],
+        ),
+        (
+            "/people/staff-b/follow-ups",
+            vec![("on", &today), ("method", "oral")],
+        ),
+        (
+            "/people/staff-b/retakes",
+            vec![("course", "clerk"), ("deadline", "2099-01-01")],
+        ),
+        ("/people/staff-b/reminders", vec![]),
+        (
+            "/officer/retakes",
+            vec![("pick", "staff-b|clerk"), ("deadline", "2099-01-01")],
+        ),
+        ("/officer/reminders", vec![("pick", "staff-b|clerk")]),
+        (
+            "/designations",
+            vec![("login", "staff-b"), ("kind", "clerk"), ("from", &today)],
+        ),
+        (&end, vec![("on", &today)]),
+        (
+            "/designations/officers",
+            vec![("division", "b"), ("login", "officer-a"), ("from", &today)],
+        ),
+    ];
+    for (path, fields) in &posts {
+        let page = o.post(path, fields).await;
+        assert_eq!(page.status, StatusCode::FORBIDDEN, "POST {path}");
+        assert!(!page.body.contains("staff-b"), "POST {path} leaks");
+    }
+    assert_eq!(
+        counts(app.pool().clone()).await,
+        before,
+        "nothing written for B"
+    );
+    // The same officer does reach A.
+    assert_eq!(o.get("/people/staff-a").await.status, StatusCode::OK);
+}

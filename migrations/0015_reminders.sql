@@ -43,8 +43,8 @@ create table reminder_steps (
 -- instance; a row is locked (FOR UPDATE SKIP LOCKED) while it is being sent, so two
 -- instances never send the same mail, and a failure leaves it for a later retry.
 create table mail_outbox (
-    id uuid primary key default gen_random_uuid(),
     institution_id uuid not null references institutions (id),
+    id uuid not null default gen_random_uuid(),
     to_address text not null,
     subject text not null,
     body text not null,
@@ -54,7 +54,8 @@ create table mail_outbox (
     last_error text,
     sent_at timestamptz,
     sent_via text check (sent_via in ('smtp', 'log')),
-    gave_up_at timestamptz
+    gave_up_at timestamptz,
+    primary key (institution_id, id)
 );
 
 create index mail_outbox_due on mail_outbox (next_attempt_at) where sent_at is null and gave_up_at is null;

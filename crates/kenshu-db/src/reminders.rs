@@ -154,7 +154,7 @@ pub async fn for_person(
                   m.gave_up_at is not null as "gave_up!"
            from reminders r
            left join users s on s.institution_id = r.institution_id and s.id = r.sent_by
-           left join mail_outbox m on m.id = r.mail_id
+           left join mail_outbox m on m.institution_id = r.institution_id and m.id = r.mail_id
            where r.institution_id = $1 and r.user_id = $2 and ($3 = false or r.seen_at is null)
            order by r.created_at desc"#,
         institution_id,
@@ -216,6 +216,7 @@ pub async fn latest_in_division(
 /// A mail being sent.
 #[derive(Debug, Clone)]
 pub struct OutboxMail {
+    pub institution_id: Uuid,
     pub id: Uuid,
     pub to_address: String,
     pub subject: String,
@@ -231,7 +232,7 @@ pub async fn claim_due(
 ) -> Result<Vec<OutboxMail>, sqlx::Error> {
     sqlx::query_as!(
         OutboxMail,
-        "select id, to_address, subject, body, attempts from mail_outbox
+        "select institution_id, id, to_address, subject, body, attempts from mail_outbox
          where sent_at is null and gave_up_at is null and next_attempt_at <= now()
          order by next_attempt_at
          limit $1
@@ -242,11 +243,16 @@ pub async fn claim_due(
     .await
 }
 
-pub async fn mark_sent(conn: &mut PgConnection, id: Uuid, via: &str) -> Result<(), sqlx::Error> {
+pub async fn mark_sent(
+    conn: &mut PgConnection,
+    mail: &OutboxMail,
+    via: &str,
+) -> Result<(), sqlx::Error> {
     sqlx::query!(
-        "update mail_outbox set sent_at = now(), sent_via = $2, attempts = attempts + 1, last_error = null
-         where id = $1",
-        id,
+        "update mail_outbox set sent_at = now(), sent_via = $3, attempts = attempts + 1, last_error = null
+         where institution_id = $1 and id = $2",
+        mail.institution_id,
+        mail.id,
         via
     )
     .execute(conn)
@@ -257,17 +263,18 @@ pub async fn mark_sent(conn: &mut PgConnection, id: Uuid, via: &str) -> Result<(
 /// Records a failed attempt: try again after `retry_in`, or give up.
 pub async fn mark_failed(
     conn: &mut PgConnection,
-    id: Uuid,
+    mail: &OutboxMail,
     error: &str,
     retry_in: time::Duration,
     give_up: bool,
 ) -> Result<(), sqlx::Error> {
     let next = OffsetDateTime::now_utc() + retry_in;
     sqlx::query!(
-        "update mail_outbox set attempts = attempts + 1, last_error = $2, next_attempt_at = $3,
-                gave_up_at = case when $4 then now() end
-         where id = $1",
-        id,
+        "update mail_outbox set attempts = attempts + 1, last_error = $3, next_attempt_at = $4,
+                gave_up_at = case when $5 then now() end
+         where institution_id = $1 and id = $2",
+        mail.institution_id,
+        mail.id,
         error,
         next,
         give_up

@@ -139,13 +139,13 @@ pub async fn deliver_due(pool: &PgPool, mailer: &Mailer) -> Result<Delivery, sql
         for m in &batch {
             match mailer.send(m).await {
                 Ok(via) => {
-                    reminders::mark_sent(&mut tx, m.id, via).await?;
+                    reminders::mark_sent(&mut tx, m, via).await?;
                     done.sent += 1;
                 }
                 Err((error, permanent)) => {
                     let give_up = permanent || m.attempts + 1 >= GIVE_UP_AFTER;
                     tracing::warn!(mail = %m.id, attempts = m.attempts + 1, give_up, %error, "mail not sent");
-                    reminders::mark_failed(&mut tx, m.id, &error, retry_pause(m.attempts), give_up)
+                    reminders::mark_failed(&mut tx, m, &error, retry_pause(m.attempts), give_up)
                         .await?;
                     done.failed += 1;
                 }

@@ -163,6 +163,19 @@ fn bad(field: &str, fix: &str) -> AppError {
     AppError::BadRequest(format!("{field}: {fix}"))
 }
 
+/// A designation's period from the form: a start, and an end (blank: open) not before it.
+fn period(from: &str, to: &str) -> Result<(time::Date, Option<time::Date>), AppError> {
+    let from = parse_date(from).ok_or_else(|| bad(JA.designation_from, JA.date_fix))?;
+    let to = match to.trim() {
+        "" => None,
+        s => Some(parse_date(s).ok_or_else(|| bad(JA.designation_to, JA.date_fix))?),
+    };
+    if to.is_some_and(|t| t < from) {
+        return Err(bad(JA.designation_to, JA.designation_to_fix));
+    }
+    Ok((from, to))
+}
+
 pub async fn add(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -175,14 +188,7 @@ pub async fn add(
     if is_officer(kind) {
         user.require(Action::AssignOfficers)?;
     }
-    let from = parse_date(&f.from).ok_or_else(|| bad(JA.designation_from, JA.date_fix))?;
-    let to = match f.to.trim() {
-        "" => None,
-        s => Some(parse_date(s).ok_or_else(|| bad(JA.designation_to, JA.date_fix))?),
-    };
-    if to.is_some_and(|t| t < from) {
-        return Err(bad(JA.designation_to, JA.designation_to_fix));
-    }
+    let (from, to) = period(&f.from, &f.to)?;
     let note = f.note.trim();
     if contains_my_number(note) {
         return Err(bad(JA.designation_note, JA.my_number_refused));
@@ -284,14 +290,7 @@ pub async fn assign_officer(
 ) -> Result<Response, AppError> {
     user.require(Action::AssignOfficers)?;
     let inst = user.session.institution_id;
-    let from = parse_date(&f.from).ok_or_else(|| bad(JA.designation_from, JA.date_fix))?;
-    let to = match f.to.trim() {
-        "" => None,
-        s => Some(parse_date(s).ok_or_else(|| bad(JA.designation_to, JA.date_fix))?),
-    };
-    if to.is_some_and(|t| t < from) {
-        return Err(bad(JA.designation_to, JA.designation_to_fix));
-    }
+    let (from, to) = period(&f.from, &f.to)?;
     let mut tx = state.pool.begin().await?;
     let division = kenshu_db::institutions::divisions(&mut tx, inst)
         .await?

@@ -10,6 +10,7 @@ pub mod my_number;
 pub mod people;
 pub mod plan;
 pub mod reminder;
+pub mod report;
 pub mod roster;
 
 pub use fiscal_year::{FiscalYear, japan_today};

@@ -21,6 +21,7 @@ mod routes;
 mod security;
 mod session;
 mod staff;
+pub mod report;
 pub mod standing;
 
 use std::future::Future;

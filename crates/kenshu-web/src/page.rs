@@ -25,6 +25,7 @@ pub struct Chrome {
     pub designations: bool,
     pub roster: bool,
     pub dashboard: bool,
+    pub reports: bool,
 }
 
 impl Chrome {
@@ -42,6 +43,7 @@ impl Chrome {
             designations: user.may(Action::ManageDesignations),
             roster: user.may(Action::ImportRoster),
             dashboard: user.may(Action::ViewDashboard),
+            reports: user.may(Action::ExportReports),
         }
     }
 
@@ -59,6 +61,7 @@ impl Chrome {
             designations: false,
             roster: false,
             dashboard: false,
+            reports: false,
         }
     }
 }

@@ -28,6 +28,8 @@ pub enum Action {
     AssignOfficers,
     /// See who is trained and who is not, and one person's record, within one's scope.
     ViewDashboard,
+    /// Export the annual attendance report and attendance lists of the whole institution.
+    ExportReports,
 }
 
 /// Which divisions a person's division-level powers reach.
@@ -78,6 +80,8 @@ pub fn allows(role: Role, action: Action) -> bool {
             role,
             Role::ChiefOfficer | Role::ProtectionOfficer | Role::AuditOfficer
         ),
+        // The report covers every division: the chief and audit officers only.
+        Action::ExportReports => matches!(role, Role::ChiefOfficer | Role::AuditOfficer),
     }
 }
 

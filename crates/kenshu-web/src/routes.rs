@@ -7,7 +7,7 @@ use tower_http::compression::CompressionLayer;
 
 use crate::{
     AppState, admin, assets, auth, designation, exam, health, officer, person, plan, reminders,
-    roster, security, session, staff,
+    report, roster, security, session, staff,
 };
 
 pub fn app(state: AppState) -> Router {
@@ -68,6 +68,9 @@ pub fn app(state: AppState) -> Router {
             post(plan::remove_course),
         )
         .route("/plans/{fy}/document", get(plan::document))
+        .route("/reports", get(report::index))
+        .route("/reports/annual", get(report::annual_download))
+        .route("/reports/attendance", get(report::attendance_download))
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(
             state.clone(),

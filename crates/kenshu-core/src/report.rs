@@ -334,11 +334,11 @@ mod tests {
     #[test]
     fn a_late_completion_shows_the_retake_and_the_miss() {
         let r = row();
+        assert_eq!(r.retake_note(iso_date), "再受講期限 2026-01-31・期限後修了");
         assert_eq!(
-            r.retake_note(iso_date),
-            "再受講期限 2026-01-31・期限後修了"
+            r.retake_note(wareki),
+            "再受講期限 令和8年1月31日・期限後修了"
         );
-        assert_eq!(r.retake_note(wareki), "再受講期限 令和8年1月31日・期限後修了");
         let on_time = Row {
             completed_on: Some(date!(2025 - 12 - 31)),
             retake_deadline: None,
@@ -358,7 +358,10 @@ mod tests {
         let bytes = to_sjis("髙橋𠮷野🙂");
         let (back, _, bad) = encoding_rs::SHIFT_JIS.decode(&bytes);
         assert!(!bad);
-        assert_eq!(back, "髙橋〓野〓", "CP932 has 髙 (IBM extension) but not 𠮷");
+        assert_eq!(
+            back, "髙橋〓野〓",
+            "CP932 has 髙 (IBM extension) but not 𠮷"
+        );
     }
 
     #[test]
@@ -378,7 +381,10 @@ mod tests {
             ..row()
         }));
         let d = &s.divisions[0];
-        assert_eq!((d.targets, d.completed, d.in_person, d.overdue, d.exempt), (4, 2, 1, 1, 1));
+        assert_eq!(
+            (d.targets, d.completed, d.in_person, d.overdue, d.exempt),
+            (4, 2, 1, 1, 1)
+        );
         assert_eq!(d.rate(), "66.7%");
         assert_eq!(s.total().targets, 4);
     }

@@ -49,7 +49,10 @@ impl ReportPerson {
     }
 
     pub fn retake(&self, course: &str) -> Option<Date> {
-        self.retakes.iter().find(|r| r.0 == course).map(|r| day(&r.1))
+        self.retakes
+            .iter()
+            .find(|r| r.0 == course)
+            .map(|r| day(&r.1))
     }
 }
 

@@ -16,12 +16,12 @@ mod person;
 mod plan;
 pub mod policy;
 pub mod reminders;
+pub mod report;
 mod roster;
 mod routes;
 mod security;
 mod session;
 mod staff;
-pub mod report;
 pub mod standing;
 
 use std::future::Future;

@@ -263,7 +263,9 @@ impl<W: Write + Send> XlsxSink<W> {
         let mut book = rust_xlsxwriter::Workbook::new();
         let sheet = book.add_worksheet_with_constant_memory()?;
         sheet.set_name("受講状況")?;
-        let widths = [10.0, 18.0, 12.0, 16.0, 24.0, 30.0, 14.0, 12.0, 12.0, 8.0, 12.0, 30.0, 12.0];
+        let widths = [
+            10.0, 18.0, 12.0, 16.0, 24.0, 30.0, 14.0, 12.0, 12.0, 8.0, 12.0, 30.0, 12.0,
+        ];
         for (i, w) in widths.iter().enumerate() {
             sheet.set_column_width(i as u16, *w)?;
         }
@@ -300,7 +302,10 @@ impl<W: Write + Send> Sink for XlsxSink<W> {
         let bold = Self::header_format();
         let sheet = self.book.add_worksheet();
         sheet.set_name("課室別集計")?;
-        for (i, w) in [10.0, 18.0, 8.0, 8.0, 12.0, 10.0, 8.0, 10.0].iter().enumerate() {
+        for (i, w) in [10.0, 18.0, 8.0, 8.0, 12.0, 10.0, 8.0, 10.0]
+            .iter()
+            .enumerate()
+        {
             sheet.set_column_width(i as u16, *w)?;
         }
         for (i, h) in SUMMARY_HEADERS.iter().enumerate() {
@@ -437,11 +442,7 @@ impl<W: Write + Send> HtmlSink<W> {
         let mut out = BufWriter::with_capacity(1 << 16, out);
         out.write_all(html_head(title).as_bytes())?;
         out.write_all(seal_header(s, "研修受講状況報告書").as_bytes())?;
-        writeln!(
-            out,
-            "<p class=\"note\">{}</p>",
-            esc(JA.report_leaver_rule)
-        )?;
+        writeln!(out, "<p class=\"note\">{}</p>", esc(JA.report_leaver_rule))?;
         Ok(HtmlSink { out, open: false })
     }
 }
@@ -561,7 +562,13 @@ pub async fn attendance<W: Write + Send>(
     let on = s.today.clamp(s.fy.start(), s.fy.end());
     let mut out = BufWriter::with_capacity(1 << 16, out);
     let headers = [
-        "所属", "職員番号", "氏名", "出欠", "得点", "受講期限", "備考",
+        "所属",
+        "職員番号",
+        "氏名",
+        "出欠",
+        "得点",
+        "受講期限",
+        "備考",
     ];
     match format {
         ListFormat::Csv => {
@@ -778,7 +785,11 @@ pub async fn annual_download(
     let name = format!(
         "研修受講状況_{}{}.{}",
         fy.japanese(),
-        if format == Format::CsvSjis { "_SJIS" } else { "" },
+        if format == Format::CsvSjis {
+            "_SJIS"
+        } else {
+            ""
+        },
         format.extension()
     );
     let fallback = format!("kenshu-report-{}.{}", fy.0, format.extension());

@@ -100,8 +100,9 @@ enum ReportCommand {
 }
 
 fn parse_fy(s: &str) -> Result<kenshu_core::FiscalYear, String> {
-    kenshu_core::FiscalYear::parse(s)
-        .ok_or_else(|| format!("'{s}' is not a fiscal year; write the year it starts in, e.g. 2025"))
+    kenshu_core::FiscalYear::parse(s).ok_or_else(|| {
+        format!("'{s}' is not a fiscal year; write the year it starts in, e.g. 2025")
+    })
 }
 
 #[derive(Subcommand)]

@@ -9,9 +9,9 @@ use sqlx::PgPool;
 
 fn explain(e: ReportError, fy: FiscalYear) -> anyhow::Error {
     match e {
-        ReportError::NoPlan(_) => anyhow::anyhow!(
-            "no approved training plan for {fy}; approve the plan before exporting"
-        ),
+        ReportError::NoPlan(_) => {
+            anyhow::anyhow!("no approved training plan for {fy}; approve the plan before exporting")
+        }
         ReportError::UnknownCourse(c, _) => {
             anyhow::anyhow!("course '{c}' is not in the training plan for {fy}")
         }
@@ -32,8 +32,8 @@ fn part_file(out: &Path) -> anyhow::Result<(std::path::PathBuf, std::fs::File)> 
     let mut part = out.as_os_str().to_owned();
     part.push(".part");
     let part = std::path::PathBuf::from(part);
-    let file = std::fs::File::create(&part)
-        .with_context(|| format!("cannot write {}", part.display()))?;
+    let file =
+        std::fs::File::create(&part).with_context(|| format!("cannot write {}", part.display()))?;
     Ok((part, file))
 }
 
@@ -111,19 +111,17 @@ pub async fn attendance(pool: &PgPool, a: AttendanceArgs<'_>) -> anyhow::Result<
         today: kenshu_core::japan_today(),
     };
     let (part, file) = part_file(a.out)?;
-    let rows = match kenshu_web::report::attendance(
-        &mut conn, &subject, a.course, division, format, file,
-    )
-    .await
-    {
-        Ok(n) => n,
-        Err(e) => {
-            let _ = std::fs::remove_file(&part);
-            return Err(explain(e, a.fy));
-        }
-    };
-    std::fs::rename(&part, a.out)
-        .with_context(|| format!("cannot write {}", a.out.display()))?;
+    let rows =
+        match kenshu_web::report::attendance(&mut conn, &subject, a.course, division, format, file)
+            .await
+        {
+            Ok(n) => n,
+            Err(e) => {
+                let _ = std::fs::remove_file(&part);
+                return Err(explain(e, a.fy));
+            }
+        };
+    std::fs::rename(&part, a.out).with_context(|| format!("cannot write {}", a.out.display()))?;
     kenshu_web::report::exported(
         &mut conn,
         institution_id,

@@ -187,11 +187,9 @@ impl DivisionTotals {
     /// one decimal: `87.5%`; `-` when nobody had to.
     pub fn rate(&self) -> String {
         let due = self.targets - self.exempt;
-        if due == 0 {
-            "-".into()
-        } else {
-            let per_mille = (self.completed * 1000 + due / 2) / due;
-            format!("{}.{}%", per_mille / 10, per_mille % 10)
+        match (self.completed * 1000 + due / 2).checked_div(due) {
+            None => "-".into(),
+            Some(per_mille) => format!("{}.{}%", per_mille / 10, per_mille % 10),
         }
     }
 

@@ -13,7 +13,9 @@ use uuid::Uuid;
 use crate::plans::person_facts;
 
 /// (course, method, completed on, score, total) as the query reads it.
-type Done = (String, String, String, Option<i32>, Option<i32>);
+pub type Done = (String, String, String, Option<i32>, Option<i32>);
+/// A completion as the rows use it: (method, day, (score, total)).
+pub type Completed<'a> = (&'a str, Date, Option<(i32, i32)>);
 /// (kind, from, to)
 type Held3 = (String, String, Option<String>);
 
@@ -28,7 +30,7 @@ pub struct ReportPerson {
     pub left_on: Option<Date>,
     pub facts: PersonFacts,
     /// (course, method, completed on (Japan), score, total)
-    pub completions: Vec<(String, String, String, Option<i32>, Option<i32>)>,
+    pub completions: Vec<Done>,
     pub exempt: Vec<String>,
     /// (course, re-attendance deadline)
     pub retakes: Vec<(String, String)>,
@@ -41,7 +43,8 @@ fn day(s: &str) -> Date {
 }
 
 impl ReportPerson {
-    pub fn completion(&self, course: &str) -> Option<(&str, Date, Option<(i32, i32)>)> {
+    /// The completion of a course: (method, day, score and total).
+    pub fn completion(&self, course: &str) -> Option<Completed<'_>> {
         self.completions
             .iter()
             .find(|c| c.0 == course)

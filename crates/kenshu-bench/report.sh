@@ -20,7 +20,7 @@ cargo build --release -p kenshu >/dev/null
 BIN=target/release/kenshu
 
 psql -q "$ADMIN" -c "drop database if exists \"$DB\" with (force)" -c "create database \"$DB\""
-export DATABASE_URL=$URL KENSHU_LOG=warn
+export DATABASE_URL=$URL KENSHU_LOG=error
 $BIN migrate >/dev/null
 $BIN content load content >/dev/null
 $BIN institution add bench ベンチ市 >/dev/null

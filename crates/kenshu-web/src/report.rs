@@ -261,6 +261,8 @@ impl<W: Write + Send> XlsxSink<W> {
 
     fn new(out: W) -> Result<Self, ReportError> {
         let mut book = rust_xlsxwriter::Workbook::new();
+        // Fast deflate: the big sheet compresses at the end, in one go (level 1: a slightly larger file, much sooner).
+        book.set_zip_compression_level(1);
         let sheet = book.add_worksheet_with_constant_memory()?;
         sheet.set_name("受講状況")?;
         let widths = [

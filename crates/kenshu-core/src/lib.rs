@@ -11,6 +11,7 @@ pub mod my_number;
 pub mod people;
 pub mod plan;
 pub mod reminder;
+pub mod report;
 pub mod roster;
 
 pub use fiscal_year::{FiscalYear, japan_today};

@@ -14,6 +14,7 @@ pub mod password;
 pub mod plans;
 pub mod progress;
 pub mod reminders;
+pub mod report;
 pub mod roster;
 pub mod sessions;
 pub mod token;

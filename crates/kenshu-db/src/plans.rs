@@ -200,7 +200,7 @@ pub async fn create_standard(
 /// Builds the facts from what the queries below read. Arrival is the hire date or the start of
 /// a later placement (a transfer in). An account's creation date says nothing: people loaded
 /// without a hire date are not newcomers.
-fn person_facts(
+pub(crate) fn person_facts(
     role: &str,
     hired_on: Option<Date>,
     transferred_on: Option<Date>,

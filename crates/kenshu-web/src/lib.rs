@@ -19,6 +19,7 @@ mod person;
 mod plan;
 pub mod policy;
 pub mod reminders;
+pub mod report;
 mod roster;
 mod routes;
 mod security;

@@ -31,6 +31,7 @@ pub struct Chrome {
     /// The audit log (監査ログ).
     pub audit: bool,
     pub overview: bool,
+    pub reports: bool,
 }
 
 impl Chrome {
@@ -52,6 +53,7 @@ impl Chrome {
             in_person_signup: user.may(Action::TakeTraining),
             audit: user.may(Action::ViewAudit),
             overview: user.may(Action::ViewOverview),
+            reports: user.may(Action::ExportReports),
         }
     }
 
@@ -73,6 +75,7 @@ impl Chrome {
             in_person_signup: false,
             audit: false,
             overview: false,
+            reports: false,
         }
     }
 }

@@ -36,6 +36,8 @@ pub enum Action {
     /// See every division's figures side by side for a fiscal year (the institution overview).
     /// Protection officers are refused: their dashboard covers their own divisions.
     ViewOverview,
+    /// Export the annual attendance report and attendance lists of the whole institution.
+    ExportReports,
 }
 
 /// Which divisions a person's division-level powers reach.
@@ -89,6 +91,8 @@ pub fn allows(role: Role, action: Action) -> bool {
         ),
         Action::ManageSessions => matches!(role, Role::ChiefOfficer | Role::ProtectionOfficer),
         Action::ViewOverview => matches!(role, Role::ChiefOfficer | Role::AuditOfficer),
+        // The report covers every division: the chief and audit officers only.
+        Action::ExportReports => matches!(role, Role::ChiefOfficer | Role::AuditOfficer),
     }
 }
 

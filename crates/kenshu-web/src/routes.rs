@@ -7,7 +7,7 @@ use tower_http::compression::CompressionLayer;
 
 use crate::{
     AppState, admin, assets, audit, auth, designation, exam, health, in_person, officer, overview,
-    person, plan, reminders, roster, security, session, staff,
+    person, plan, reminders, report, roster, security, session, staff,
 };
 
 pub fn app(state: AppState) -> Router {
@@ -90,6 +90,9 @@ pub fn app(state: AppState) -> Router {
             "/checkin/{id}",
             get(in_person::checkin::form).post(in_person::checkin::confirm),
         )
+        .route("/reports", get(report::index))
+        .route("/reports/annual", get(report::annual_download))
+        .route("/reports/attendance", get(report::attendance_download))
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(
             state.clone(),

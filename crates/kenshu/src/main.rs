@@ -4,6 +4,7 @@
 mod admin;
 mod database;
 mod demo;
+mod report;
 mod roster;
 
 use std::net::SocketAddr;
@@ -61,6 +62,9 @@ enum Command {
     /// The audit log (監査ログ).
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Reports (研修受講状況報告書, 研修出欠リスト), written to a file.
+    #[command(subcommand)]
+    Report(ReportCommand),
 }
 
 #[derive(Subcommand)]
@@ -70,6 +74,47 @@ enum AuditCommand {
         #[arg(long)]
         institution: String,
     },
+}
+
+#[derive(Subcommand)]
+enum ReportCommand {
+    /// The annual attendance report: one row per person and course, and totals per division.
+    Annual {
+        #[arg(long)]
+        institution: String,
+        /// Fiscal year, by the calendar year it starts in (2025 = 令和7年度).
+        #[arg(long, value_parser = parse_fy)]
+        fy: kenshu_core::FiscalYear,
+        /// xlsx, csv (UTF-8 with BOM), csv-sjis (Shift_JIS/CP932) or html (A4, printable).
+        #[arg(long)]
+        format: String,
+        #[arg(short = 'o', long = "output")]
+        output: PathBuf,
+    },
+    /// The attendance list (研修出欠リスト) of one course, the untrained marked.
+    Attendance {
+        #[arg(long)]
+        institution: String,
+        #[arg(long, value_parser = parse_fy)]
+        fy: kenshu_core::FiscalYear,
+        /// Course code in the plan.
+        #[arg(long)]
+        course: String,
+        /// Only this division (code).
+        #[arg(long)]
+        division: Option<String>,
+        /// html or csv.
+        #[arg(long, default_value = "html")]
+        format: String,
+        #[arg(short = 'o', long = "output")]
+        output: PathBuf,
+    },
+}
+
+fn parse_fy(s: &str) -> Result<kenshu_core::FiscalYear, String> {
+    kenshu_core::FiscalYear::parse(s).ok_or_else(|| {
+        format!("'{s}' is not a fiscal year; write the year it starts in, e.g. 2025")
+    })
 }
 
 #[derive(Subcommand)]
@@ -296,6 +341,36 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 effective,
             };
             roster::import_staff(&db.pool, args).await
+        }
+        Command::Report(ReportCommand::Annual {
+            institution,
+            fy,
+            format,
+            output,
+        }) => {
+            let db = database::open(&cli.data_dir, 2).await?;
+            database::migrate(&db).await?;
+            report::annual(&db.pool, &institution, fy, &format, &output).await
+        }
+        Command::Report(ReportCommand::Attendance {
+            institution,
+            fy,
+            course,
+            division,
+            format,
+            output,
+        }) => {
+            let db = database::open(&cli.data_dir, 2).await?;
+            database::migrate(&db).await?;
+            let args = report::AttendanceArgs {
+                code: &institution,
+                fy,
+                course: &course,
+                division: division.as_deref(),
+                format: &format,
+                out: &output,
+            };
+            report::attendance(&db.pool, args).await
         }
         Command::Serve(args) => {
             let db = database::open(&cli.data_dir, args.db_pool).await?;

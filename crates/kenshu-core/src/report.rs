@@ -1,0 +1,389 @@
+//! The annual attendance report (研修受講状況報告書) and the attendance list (研修出欠リスト):
+//! the row model, the cells each format shows, per-division totals and the CSV encodings.
+//!
+//! Who is in the report: everyone on the roster at some day of the fiscal year (hired on or
+//! before its last day, and not left before its first). A person who left during the year
+//! keeps the courses they were assigned on the day they left, judged on that day: a leaver
+//! is never overdue for a deadline that fell after they had gone.
+
+use time::Date;
+
+use crate::assignment::Status;
+use crate::fiscal_year::japanese_date;
+
+/// How a course was completed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    ELearning,
+    InPerson,
+}
+
+impl Method {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "e_learning" => Some(Method::ELearning),
+            "in_person" => Some(Method::InPerson),
+            _ => None,
+        }
+    }
+
+    pub fn label_ja(self) -> &'static str {
+        match self {
+            Method::ELearning => "eラーニング",
+            Method::InPerson => "集合研修",
+        }
+    }
+}
+
+/// One person and one course they were assigned in the fiscal year.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Row {
+    pub division_code: String,
+    pub division_name: String,
+    pub employee_number: String,
+    pub name: String,
+    /// Designations held at some day of the fiscal year, in Japanese, joined with 、.
+    pub designations: String,
+    pub course_code: String,
+    pub course_title: String,
+    pub status: Status,
+    pub method: Option<Method>,
+    pub completed_on: Option<Date>,
+    pub score: Option<(i32, i32)>,
+    /// The plan's deadline (or the newcomer's individual one).
+    pub deadline: Date,
+    /// 再受講の機会: the new deadline, when one was granted.
+    pub retake_deadline: Option<Date>,
+    pub left_on: Option<Date>,
+}
+
+impl Row {
+    /// Completed after the original deadline (in a re-attendance window, or simply late).
+    pub fn late(&self) -> bool {
+        self.completed_on.is_some_and(|d| d > self.deadline)
+    }
+
+    /// The re-attendance cell: the new deadline and whether the completion came after the
+    /// original deadline, so the report shows both the miss and the later completion.
+    pub fn retake_note(&self, date: fn(Date) -> String) -> String {
+        let mut parts = Vec::new();
+        if let Some(d) = self.retake_deadline {
+            parts.push(format!("再受講期限 {}", date(d)));
+        }
+        if self.late() {
+            parts.push("期限後修了".to_string());
+        }
+        parts.join("・")
+    }
+
+    pub fn status_ja(&self) -> &'static str {
+        status_ja(self.status)
+    }
+
+    /// Every cell of the row as text, in `HEADERS` order; dates by `date`.
+    pub fn cells(&self, date: fn(Date) -> String) -> [String; 13] {
+        [
+            self.division_code.clone(),
+            self.division_name.clone(),
+            self.employee_number.clone(),
+            self.name.clone(),
+            self.designations.clone(),
+            self.course_title.clone(),
+            self.status_ja().to_string(),
+            self.method
+                .map(|m| m.label_ja().to_string())
+                .unwrap_or_default(),
+            self.completed_on.map(date).unwrap_or_default(),
+            self.score
+                .map(|(s, t)| format!("{s}/{t}"))
+                .unwrap_or_default(),
+            date(self.deadline),
+            self.retake_note(date),
+            self.left_on.map(date).unwrap_or_default(),
+        ]
+    }
+}
+
+/// The column headers of the report, one per `Row::cells` entry.
+pub const HEADERS: [&str; 13] = [
+    "所属コード",
+    "所属",
+    "職員番号",
+    "氏名",
+    "指定（年度内）",
+    "研修",
+    "受講状況",
+    "受講方法",
+    "修了日",
+    "得点",
+    "受講期限",
+    "再受講",
+    "退職日",
+];
+
+/// The summary sheet's headers.
+pub const SUMMARY_HEADERS: [&str; 8] = [
+    "所属コード",
+    "所属",
+    "対象",
+    "修了",
+    "うち集合研修",
+    "期限超過",
+    "免除",
+    "修了率",
+];
+
+pub fn status_ja(s: Status) -> &'static str {
+    match s {
+        Status::NotStarted => "未受講",
+        Status::InProgress => "受講中",
+        Status::Completed => "修了",
+        Status::CompletedInPerson => "修了（集合研修）",
+        Status::Overdue => "期限超過",
+        Status::Exempt => "免除",
+    }
+}
+
+/// Dates for the machine-readable formats (CSV, XLSX): `2025-10-01`.
+pub fn iso_date(d: Date) -> String {
+    format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
+}
+
+/// Dates for the printed report: `令和7年10月1日`.
+pub fn wareki(d: Date) -> String {
+    japanese_date(d)
+}
+
+/// Totals of one division.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DivisionTotals {
+    pub code: String,
+    pub name: String,
+    /// Rows (person × course) in the report.
+    pub targets: u64,
+    /// Completed, by either method.
+    pub completed: u64,
+    pub in_person: u64,
+    pub overdue: u64,
+    pub exempt: u64,
+}
+
+impl DivisionTotals {
+    pub fn add(&mut self, row: &Row) {
+        self.targets += 1;
+        match row.status {
+            Status::Completed => self.completed += 1,
+            Status::CompletedInPerson => {
+                self.completed += 1;
+                self.in_person += 1;
+            }
+            Status::Overdue => self.overdue += 1,
+            Status::Exempt => self.exempt += 1,
+            Status::NotStarted | Status::InProgress => {}
+        }
+    }
+
+    /// Completed of those who had to take the course (exempt ones left out), in percent with
+    /// one decimal: `87.5%`; `-` when nobody had to.
+    pub fn rate(&self) -> String {
+        let due = self.targets - self.exempt;
+        match (self.completed * 1000 + due / 2).checked_div(due) {
+            None => "-".into(),
+            Some(per_mille) => format!("{}.{}%", per_mille / 10, per_mille % 10),
+        }
+    }
+
+    pub fn cells(&self) -> [String; 8] {
+        [
+            self.code.clone(),
+            self.name.clone(),
+            self.targets.to_string(),
+            self.completed.to_string(),
+            self.in_person.to_string(),
+            self.overdue.to_string(),
+            self.exempt.to_string(),
+            self.rate(),
+        ]
+    }
+}
+
+/// Totals per division in report order (rows arrive grouped by division), and the whole.
+#[derive(Debug, Clone, Default)]
+pub struct Summary {
+    pub divisions: Vec<DivisionTotals>,
+}
+
+impl Summary {
+    /// Counts a row; true when it starts a new division.
+    pub fn add(&mut self, row: &Row) -> bool {
+        let new = self
+            .divisions
+            .last()
+            .is_none_or(|d| d.code != row.division_code);
+        if new {
+            self.divisions.push(DivisionTotals {
+                code: row.division_code.clone(),
+                name: row.division_name.clone(),
+                ..DivisionTotals::default()
+            });
+        }
+        if let Some(d) = self.divisions.last_mut() {
+            d.add(row);
+        }
+        new
+    }
+
+    pub fn total(&self) -> DivisionTotals {
+        let mut t = DivisionTotals {
+            code: String::new(),
+            name: "合計".into(),
+            ..DivisionTotals::default()
+        };
+        for d in &self.divisions {
+            t.targets += d.targets;
+            t.completed += d.completed;
+            t.in_person += d.in_person;
+            t.overdue += d.overdue;
+            t.exempt += d.exempt;
+        }
+        t
+    }
+}
+
+/// One CSV line (RFC 4180: quoted when needed, CRLF). Cells starting with `=`, `+`, `-` or `@`
+/// get a leading apostrophe so that Excel never runs them as formulas.
+pub fn csv_line<S: AsRef<str>>(cells: &[S]) -> String {
+    let mut out = String::new();
+    for (i, cell) in cells.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        let c = cell.as_ref();
+        let c = if c.starts_with(['=', '+', '-', '@']) {
+            format!("'{c}")
+        } else {
+            c.to_string()
+        };
+        if c.contains([',', '"', '\n', '\r']) {
+            out.push('"');
+            out.push_str(&c.replace('"', "\"\""));
+            out.push('"');
+        } else {
+            out.push_str(&c);
+        }
+    }
+    out.push_str("\r\n");
+    out
+}
+
+/// What stands in for a character Shift_JIS (CP932) cannot encode: 〓 (the geta mark, the
+/// customary sign for a missing character in Japanese print), e.g. for 𠮷 or an emoji.
+pub const SJIS_REPLACEMENT: char = '〓';
+
+/// Encodes text as Shift_JIS (Windows-31J / CP932), each character it cannot encode replaced
+/// with `SJIS_REPLACEMENT`.
+pub fn to_sjis(text: &str) -> Vec<u8> {
+    let (bytes, _, unmappable) = encoding_rs::SHIFT_JIS.encode(text);
+    if !unmappable {
+        return bytes.into_owned();
+    }
+    let mut out = Vec::with_capacity(text.len() * 2);
+    let mut buf = [0u8; 4];
+    for ch in text.chars() {
+        let s = ch.encode_utf8(&mut buf);
+        let (b, _, bad) = encoding_rs::SHIFT_JIS.encode(s);
+        if bad {
+            let (r, _, _) = encoding_rs::SHIFT_JIS.encode("〓");
+            out.extend_from_slice(&r);
+        } else {
+            out.extend_from_slice(&b);
+        }
+    }
+    out
+}
+
+/// The UTF-8 byte order mark Excel needs to read a CSV as UTF-8.
+pub const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::date;
+
+    fn row() -> Row {
+        Row {
+            division_code: "a".into(),
+            division_name: "市民課".into(),
+            employee_number: "0001".into(),
+            name: "山田 太郎".into(),
+            designations: "事務取扱担当者".into(),
+            course_code: "clerk".into(),
+            course_title: "事務取扱担当者研修".into(),
+            status: Status::Completed,
+            method: Some(Method::ELearning),
+            completed_on: Some(date!(2026 - 01 - 10)),
+            score: Some((9, 10)),
+            deadline: date!(2025 - 12 - 31),
+            retake_deadline: Some(date!(2026 - 01 - 31)),
+            left_on: None,
+        }
+    }
+
+    #[test]
+    fn a_late_completion_shows_the_retake_and_the_miss() {
+        let r = row();
+        assert_eq!(r.retake_note(iso_date), "再受講期限 2026-01-31・期限後修了");
+        assert_eq!(
+            r.retake_note(wareki),
+            "再受講期限 令和8年1月31日・期限後修了"
+        );
+        let on_time = Row {
+            completed_on: Some(date!(2025 - 12 - 31)),
+            retake_deadline: None,
+            ..row()
+        };
+        assert_eq!(on_time.retake_note(iso_date), "");
+    }
+
+    #[test]
+    fn csv_lines_quote_and_defuse_formulas() {
+        assert_eq!(csv_line(&["a", "b,c", "d\"e"]), "a,\"b,c\",\"d\"\"e\"\r\n");
+        assert_eq!(csv_line(&["=1+1", "@x"]), "'=1+1,'@x\r\n");
+    }
+
+    #[test]
+    fn sjis_replaces_what_cp932_lacks() {
+        let bytes = to_sjis("髙橋𠮷野🙂");
+        let (back, _, bad) = encoding_rs::SHIFT_JIS.decode(&bytes);
+        assert!(!bad);
+        assert_eq!(
+            back, "髙橋〓野〓",
+            "CP932 has 髙 (IBM extension) but not 𠮷"
+        );
+    }
+
+    #[test]
+    fn totals_count_statuses_and_rate_leaves_out_the_exempt() {
+        let mut s = Summary::default();
+        assert!(s.add(&row()));
+        assert!(!s.add(&Row {
+            status: Status::CompletedInPerson,
+            ..row()
+        }));
+        assert!(!s.add(&Row {
+            status: Status::Exempt,
+            ..row()
+        }));
+        assert!(!s.add(&Row {
+            status: Status::Overdue,
+            ..row()
+        }));
+        let d = &s.divisions[0];
+        assert_eq!(
+            (d.targets, d.completed, d.in_person, d.overdue, d.exempt),
+            (4, 2, 1, 1, 1)
+        );
+        assert_eq!(d.rate(), "66.7%");
+        assert_eq!(s.total().targets, 4);
+    }
+}

@@ -1,0 +1,904 @@
+//! The annual attendance report (研修受講状況報告書) in XLSX, CSV (UTF-8 with BOM, or
+//! Shift_JIS) and printable HTML, and the per-course attendance list (研修出欠リスト). Both
+//! the `kenshu report` command and the `/reports` pages write through the functions here:
+//! people stream from the database one at a time and rows go straight to the writer, so memory
+//! stays flat however large the institution.
+
+use std::collections::HashMap;
+use std::io::{self, BufWriter, Write};
+
+use askama::Template;
+use axum::body::{Body, Bytes};
+use axum::extract::Query;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use futures_util::StreamExt;
+use kenshu_core::FiscalYear;
+use kenshu_core::assignment::{Progress, Status, status};
+use kenshu_core::plan::{Plan, assignments};
+use kenshu_core::report::{
+    BOM, HEADERS, Method, Row, SUMMARY_HEADERS, Summary, csv_line, iso_date, status_ja, to_sjis,
+    wareki,
+};
+use kenshu_db::PgConnection;
+use kenshu_db::report::ReportPerson;
+use serde::Deserialize;
+use time::Date;
+use uuid::Uuid;
+
+use crate::AppError;
+use crate::i18n::{Catalogue, JA};
+use crate::page::{Chrome, fiscal_year, render};
+use crate::policy::Action;
+use crate::session::{Conn, CurrentUser};
+
+/// The formats of the annual report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Xlsx,
+    Csv,
+    CsvSjis,
+    Html,
+}
+
+impl Format {
+    pub const ALL: [Format; 4] = [Format::Xlsx, Format::Csv, Format::CsvSjis, Format::Html];
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s.trim() {
+            "xlsx" => Some(Format::Xlsx),
+            "csv" => Some(Format::Csv),
+            "csv-sjis" => Some(Format::CsvSjis),
+            "html" => Some(Format::Html),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Xlsx => "xlsx",
+            Format::Csv => "csv",
+            Format::CsvSjis => "csv-sjis",
+            Format::Html => "html",
+        }
+    }
+
+    fn extension(self) -> &'static str {
+        match self {
+            Format::Xlsx => "xlsx",
+            Format::Csv | Format::CsvSjis => "csv",
+            Format::Html => "html",
+        }
+    }
+
+    fn content_type(self) -> &'static str {
+        match self {
+            Format::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            Format::Csv => "text/csv; charset=utf-8",
+            Format::CsvSjis => "text/csv; charset=Shift_JIS",
+            Format::Html => "text/html; charset=utf-8",
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    #[error("{0}の承認済みの研修計画がありません")]
+    NoPlan(FiscalYear),
+    #[error("研修 {0} は{1}の研修計画にありません")]
+    UnknownCourse(String, FiscalYear),
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("write: {0}")]
+    Io(#[from] io::Error),
+    #[error("xlsx: {0}")]
+    Xlsx(#[from] rust_xlsxwriter::XlsxError),
+}
+
+impl From<ReportError> for AppError {
+    fn from(e: ReportError) -> Self {
+        match e {
+            ReportError::NoPlan(_) => AppError::BadRequest(JA.report_no_plan.into()),
+            ReportError::UnknownCourse(..) => AppError::BadRequest(JA.report_bad_course.into()),
+            ReportError::Database(e) => AppError::Database(e),
+            other => AppError::Internal(other.to_string()),
+        }
+    }
+}
+
+/// What a report is about.
+pub struct Subject<'a> {
+    pub institution_id: Uuid,
+    pub institution_name: &'a str,
+    pub fy: FiscalYear,
+    /// Today in Japan: statuses are judged on it.
+    pub today: Date,
+}
+
+/// Every export, from the command line or the web, report or attendance list, passes here and
+/// is written to the audit log: who (a login, or `cli:` and the OS user), what, which year,
+/// which format, how many rows.
+pub async fn exported(
+    conn: &mut PgConnection,
+    institution_id: Uuid,
+    actor: Option<(Uuid, &str)>,
+    what: &str,
+    fy: i32,
+    format: &str,
+    rows: u64,
+) -> Result<(), sqlx::Error> {
+    let cli = format!(
+        "cli:{}",
+        std::env::var("USER").unwrap_or_else(|_| "unknown".into())
+    );
+    let (actor_id, actor) = match actor {
+        Some((id, login)) => (Some(id), login.to_string()),
+        None => (None, cli),
+    };
+    kenshu_db::audit::append(
+        conn,
+        institution_id,
+        &kenshu_db::audit::NewEntry {
+            actor_id,
+            actor: &actor,
+            action: "exported",
+            subject: what,
+            detail: &format!("{fy} {format} rows={rows}"),
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// The approved plan of the year, or the error the user sees.
+async fn approved_plan(conn: &mut PgConnection, s: &Subject<'_>) -> Result<Plan, ReportError> {
+    kenshu_db::plans::plan(conn, s.institution_id, s.fy)
+        .await?
+        .map(|p| p.plan)
+        .filter(|p| p.approved)
+        .ok_or(ReportError::NoPlan(s.fy))
+}
+
+/// The rows of one person: each course assigned to them, as of the report day, or for a
+/// leaver as of the day they left (and judged on that day).
+pub fn rows_of(
+    p: &ReportPerson,
+    plan: &Plan,
+    on: Date,
+    today: Date,
+    fy: FiscalYear,
+    titles: &HashMap<String, String>,
+) -> Vec<Row> {
+    let on = p.left_on.map_or(on, |l| on.min(l));
+    let today = p.left_on.map_or(today, |l| today.min(l));
+    let mut kinds: Vec<&'static str> = Vec::new();
+    for h in &p.facts.designations {
+        let overlaps = h.from <= fy.end() && h.to.is_none_or(|t| t >= fy.start());
+        if overlaps && !kinds.contains(&h.kind.label_ja()) {
+            kinds.push(h.kind.label_ja());
+        }
+    }
+    let designations = kinds.join("、");
+    assignments(plan, &p.facts, on)
+        .into_iter()
+        .map(|a| {
+            let done = p.completion(&a.code);
+            let retake = p.retake(&a.code);
+            let st = status(
+                Progress {
+                    completed: done.map(|d| d.0),
+                    exempt: p.exempt.contains(&a.code),
+                    any_activity: p.activity.contains(&a.code),
+                    deadline: Some(retake.unwrap_or(a.deadline)),
+                },
+                today,
+            );
+            Row {
+                division_code: p.division_code.clone(),
+                division_name: p.division_name.clone(),
+                employee_number: p.employee_number.clone(),
+                name: p.name.clone(),
+                designations: designations.clone(),
+                course_title: titles.get(&a.code).cloned().unwrap_or(a.code.clone()),
+                course_code: a.code,
+                status: st,
+                method: done.and_then(|d| Method::parse(d.0)),
+                completed_on: done.map(|d| d.1),
+                score: done.and_then(|d| d.2),
+                deadline: a.deadline,
+                retake_deadline: retake,
+                left_on: p.left_on,
+            }
+        })
+        .collect()
+}
+
+/// Something rows are written to, one at a time.
+trait Sink: Send {
+    fn row(&mut self, row: &Row, new_division: bool) -> Result<(), ReportError>;
+    fn finish(self: Box<Self>, summary: &Summary) -> Result<(), ReportError>;
+}
+
+/// Writes the annual report of `s.fy` to `out`; returns the number of rows.
+pub async fn annual<W: Write + Send + 'static>(
+    conn: &mut PgConnection,
+    s: &Subject<'_>,
+    format: Format,
+    out: W,
+) -> Result<u64, ReportError> {
+    let plan = approved_plan(conn, s).await?;
+    let titles = kenshu_db::report::course_titles(conn).await?;
+    let title = format!(
+        "{} {} {}",
+        s.institution_name,
+        s.fy.japanese(),
+        JA.report_annual
+    );
+    let mut sink: Box<dyn Sink> = match format {
+        Format::Xlsx => Box::new(XlsxSink::new(out)?),
+        Format::Csv => Box::new(CsvSink::new(out, false)?),
+        Format::CsvSjis => Box::new(CsvSink::new(out, true)?),
+        Format::Html => Box::new(HtmlSink::new(out, s, &title)?),
+    };
+    let on = s.today.clamp(s.fy.start(), s.fy.end());
+    let mut summary = Summary::default();
+    let mut n = 0u64;
+    let mut people = kenshu_db::report::people(conn, s.institution_id, s.fy, on, None);
+    while let Some(p) = people.next().await {
+        for row in rows_of(&p?, &plan, on, s.today, s.fy, &titles) {
+            let new = summary.add(&row);
+            sink.row(&row, new)?;
+            n += 1;
+        }
+    }
+    drop(people);
+    sink.finish(&summary)?;
+    Ok(n)
+}
+
+struct XlsxSink<W: Write + Send> {
+    out: Option<W>,
+    book: rust_xlsxwriter::Workbook,
+    next: u32,
+}
+
+impl<W: Write + Send> XlsxSink<W> {
+    fn header_format() -> rust_xlsxwriter::Format {
+        rust_xlsxwriter::Format::new()
+            .set_bold()
+            .set_background_color(rust_xlsxwriter::Color::RGB(0xDDEBF7))
+            .set_border(rust_xlsxwriter::FormatBorder::Thin)
+    }
+
+    fn new(out: W) -> Result<Self, ReportError> {
+        let mut book = rust_xlsxwriter::Workbook::new();
+        // Fast deflate: the big sheet compresses at the end, in one go (level 1: a slightly larger file, much sooner).
+        book.set_zip_compression_level(1);
+        let sheet = book.add_worksheet_with_constant_memory()?;
+        sheet.set_name("受講状況")?;
+        let widths = [
+            10.0, 18.0, 12.0, 16.0, 24.0, 30.0, 14.0, 12.0, 12.0, 8.0, 12.0, 30.0, 12.0,
+        ];
+        for (i, w) in widths.iter().enumerate() {
+            sheet.set_column_width(i as u16, *w)?;
+        }
+        let bold = Self::header_format();
+        for (i, h) in HEADERS.iter().enumerate() {
+            sheet.write_string_with_format(0, i as u16, *h, &bold)?;
+        }
+        sheet.set_freeze_panes(1, 0)?;
+        Ok(XlsxSink {
+            out: Some(out),
+            book,
+            next: 1,
+        })
+    }
+}
+
+impl<W: Write + Send> Sink for XlsxSink<W> {
+    fn row(&mut self, row: &Row, _new_division: bool) -> Result<(), ReportError> {
+        let sheet = self.book.worksheet_from_index(0)?;
+        for (i, c) in row.cells(iso_date).iter().enumerate() {
+            if !c.is_empty() {
+                sheet.write_string(self.next, i as u16, c)?;
+            }
+        }
+        self.next += 1;
+        Ok(())
+    }
+
+    fn finish(mut self: Box<Self>, summary: &Summary) -> Result<(), ReportError> {
+        let last = self.next.saturating_sub(1);
+        self.book
+            .worksheet_from_index(0)?
+            .autofilter(0, 0, last, HEADERS.len() as u16 - 1)?;
+        let bold = Self::header_format();
+        let sheet = self.book.add_worksheet();
+        sheet.set_name("課室別集計")?;
+        for (i, w) in [10.0, 18.0, 8.0, 8.0, 12.0, 10.0, 8.0, 10.0]
+            .iter()
+            .enumerate()
+        {
+            sheet.set_column_width(i as u16, *w)?;
+        }
+        for (i, h) in SUMMARY_HEADERS.iter().enumerate() {
+            sheet.write_string_with_format(0, i as u16, *h, &bold)?;
+        }
+        sheet.set_freeze_panes(1, 0)?;
+        let total = summary.total();
+        for (r, d) in summary.divisions.iter().chain([&total]).enumerate() {
+            let r = r as u32 + 1;
+            sheet.write_string(r, 0, &d.code)?;
+            sheet.write_string(r, 1, &d.name)?;
+            for (i, v) in [d.targets, d.completed, d.in_person, d.overdue, d.exempt]
+                .iter()
+                .enumerate()
+            {
+                sheet.write_number(r, i as u16 + 2, *v as f64)?;
+            }
+            sheet.write_string(r, 7, d.rate())?;
+        }
+        if let Some(out) = self.out.take() {
+            self.book.save_to_writer(out)?;
+        }
+        Ok(())
+    }
+}
+
+struct CsvSink<W: Write> {
+    out: BufWriter<W>,
+    sjis: bool,
+}
+
+impl<W: Write + Send> CsvSink<W> {
+    fn new(out: W, sjis: bool) -> Result<Self, ReportError> {
+        let mut s = CsvSink {
+            out: BufWriter::with_capacity(1 << 16, out),
+            sjis,
+        };
+        if !sjis {
+            s.out.write_all(BOM)?;
+        }
+        s.line(&HEADERS)?;
+        Ok(s)
+    }
+
+    fn line<S: AsRef<str>>(&mut self, cells: &[S]) -> io::Result<()> {
+        let line = csv_line(cells);
+        if self.sjis {
+            self.out.write_all(&to_sjis(&line))
+        } else {
+            self.out.write_all(line.as_bytes())
+        }
+    }
+}
+
+impl<W: Write + Send> Sink for CsvSink<W> {
+    fn row(&mut self, row: &Row, _new_division: bool) -> Result<(), ReportError> {
+        Ok(self.line(&row.cells(iso_date))?)
+    }
+
+    fn finish(mut self: Box<Self>, _summary: &Summary) -> Result<(), ReportError> {
+        self.out.flush()?;
+        Ok(())
+    }
+}
+
+/// Escapes text for HTML.
+pub fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A4 print styles of the printed documents; they are files of their own, so the styles are
+/// inside them.
+const PRINT_CSS: &str = "@page{size:A4 landscape;margin:12mm}\
+body{font-family:'Noto Sans CJK JP','Hiragino Kaku Gothic ProN','Yu Gothic',Meiryo,sans-serif;font-size:9pt;color:#000;margin:0 auto;max-width:270mm}\
+h1{font-size:16pt;text-align:center;margin:4mm 0}h2{font-size:11pt;margin:4mm 0 2mm}\
+.meta{display:flex;justify-content:space-between;align-items:flex-end;margin-bottom:4mm}\
+.seal{border:1px solid #000;width:30mm;text-align:center}.seal div{border-top:1px solid #000;height:22mm;line-height:22mm;color:#999}\
+table{border-collapse:collapse;width:100%}th,td{border:1px solid #000;padding:1mm 1.5mm;vertical-align:top}\
+thead th{background:#ddebf7}thead{display:table-header-group}tr{page-break-inside:avoid}\
+section.division{page-break-before:always}section.division.first{page-break-before:auto}\
+.untrained{font-weight:bold}.untrained::before{content:'■ '}.note{font-size:8pt}";
+
+fn html_head(title: &str) -> String {
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"ja\"><head><meta charset=\"utf-8\"><title>{}</title><style>{}</style></head><body>\n",
+        esc(title),
+        PRINT_CSS
+    )
+}
+
+fn seal_header(s: &Subject<'_>, heading: &str) -> String {
+    format!(
+        "<h1>{}</h1>\n<div class=\"meta\"><div><p>{}<br>{}（{}年度）</p><p>作成日 {}</p></div>\
+<div class=\"seal\" id=\"seal\"><span>総括責任者</span><div>印</div></div></div>\n",
+        esc(heading),
+        esc(s.institution_name),
+        s.fy.japanese(),
+        s.fy.0,
+        wareki(s.today),
+    )
+}
+
+struct HtmlSink<W: Write> {
+    out: BufWriter<W>,
+    open: bool,
+}
+
+const HTML_COLUMNS: [&str; 10] = [
+    "職員番号",
+    "氏名",
+    "指定（年度内）",
+    "研修",
+    "受講状況",
+    "受講方法",
+    "修了日",
+    "得点",
+    "受講期限",
+    "再受講・退職",
+];
+
+impl<W: Write + Send> HtmlSink<W> {
+    fn new(out: W, s: &Subject<'_>, title: &str) -> Result<Self, ReportError> {
+        let mut out = BufWriter::with_capacity(1 << 16, out);
+        out.write_all(html_head(title).as_bytes())?;
+        out.write_all(seal_header(s, "研修受講状況報告書").as_bytes())?;
+        writeln!(out, "<p class=\"note\">{}</p>", esc(JA.report_leaver_rule))?;
+        Ok(HtmlSink { out, open: false })
+    }
+}
+
+impl<W: Write + Send> Sink for HtmlSink<W> {
+    fn row(&mut self, row: &Row, new_division: bool) -> Result<(), ReportError> {
+        let o = &mut self.out;
+        if new_division {
+            let first = if self.open {
+                o.write_all(b"</tbody></table></section>\n")?;
+                ""
+            } else {
+                " first"
+            };
+            self.open = true;
+            write!(
+                o,
+                "<section class=\"division{first}\"><h2>{}（{}）</h2><table><thead><tr>",
+                esc(&row.division_name),
+                esc(&row.division_code)
+            )?;
+            for h in HTML_COLUMNS {
+                write!(o, "<th>{h}</th>")?;
+            }
+            o.write_all(b"</tr></thead><tbody>\n")?;
+        }
+        let c = row.cells(wareki);
+        let mut note = c[11].clone();
+        if let Some(l) = row.left_on {
+            if !note.is_empty() {
+                note.push('・');
+            }
+            note.push_str(&format!("退職 {}", wareki(l)));
+        }
+        let class = if row.status.is_done() {
+            ""
+        } else {
+            " class=\"untrained\""
+        };
+        writeln!(
+            o,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td{class}>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(&c[2]),
+            esc(&c[3]),
+            esc(&c[4]),
+            esc(&c[5]),
+            esc(&c[6]),
+            esc(&c[7]),
+            esc(&c[8]),
+            esc(&c[9]),
+            esc(&c[10]),
+            esc(&note)
+        )?;
+        Ok(())
+    }
+
+    fn finish(mut self: Box<Self>, summary: &Summary) -> Result<(), ReportError> {
+        let o = &mut self.out;
+        if self.open {
+            o.write_all(b"</tbody></table></section>\n")?;
+        }
+        o.write_all(b"<section class=\"division\" id=\"summary\"><h2>\xE8\xAA\xB2\xE5\xAE\xA4\xE5\x88\xA5\xE9\x9B\x86\xE8\xA8\x88</h2><table><thead><tr>")?;
+        for h in SUMMARY_HEADERS {
+            write!(o, "<th>{h}</th>")?;
+        }
+        o.write_all(b"</tr></thead><tbody>\n")?;
+        for d in summary.divisions.iter().chain([&summary.total()]) {
+            o.write_all(b"<tr>")?;
+            for c in d.cells() {
+                write!(o, "<td>{}</td>", esc(&c))?;
+            }
+            o.write_all(b"</tr>\n")?;
+        }
+        o.write_all(b"</tbody></table></section>\n</body></html>\n")?;
+        o.flush()?;
+        Ok(())
+    }
+}
+
+/// Formats of the attendance list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListFormat {
+    Html,
+    Csv,
+}
+
+/// The attendance cell: the completion with date and method, or 未受講 (with why).
+fn attendance_cell(row: &Row, date: fn(Date) -> String) -> String {
+    match row.status {
+        Status::Completed | Status::CompletedInPerson => format!(
+            "修了 {}（{}）",
+            row.completed_on.map(date).unwrap_or_default(),
+            row.method.map(|m| m.label_ja()).unwrap_or_default()
+        ),
+        Status::Exempt => "免除".into(),
+        Status::NotStarted => "未受講".into(),
+        s => format!("未受講（{}）", status_ja(s)),
+    }
+}
+
+/// Writes the attendance list (研修出欠リスト) of one course, optionally of one division;
+/// returns the number of people listed.
+pub async fn attendance<W: Write + Send>(
+    conn: &mut PgConnection,
+    s: &Subject<'_>,
+    course: &str,
+    division: Option<Uuid>,
+    format: ListFormat,
+    out: W,
+) -> Result<u64, ReportError> {
+    let plan = approved_plan(conn, s).await?;
+    if !plan.courses.iter().any(|c| c.code == course) {
+        return Err(ReportError::UnknownCourse(course.into(), s.fy));
+    }
+    let titles = kenshu_db::report::course_titles(conn).await?;
+    let title = titles.get(course).cloned().unwrap_or(course.into());
+    let on = s.today.clamp(s.fy.start(), s.fy.end());
+    let mut out = BufWriter::with_capacity(1 << 16, out);
+    let headers = [
+        "所属",
+        "職員番号",
+        "氏名",
+        "出欠",
+        "得点",
+        "受講期限",
+        "備考",
+    ];
+    match format {
+        ListFormat::Csv => {
+            out.write_all(BOM)?;
+            out.write_all(csv_line(&headers).as_bytes())?;
+        }
+        ListFormat::Html => {
+            let heading = format!("研修出欠リスト {title}");
+            out.write_all(html_head(&heading).as_bytes())?;
+            out.write_all(seal_header(s, &heading).as_bytes())?;
+            out.write_all(b"<table id=\"attendance\"><thead><tr>")?;
+            for h in headers {
+                write!(out, "<th>{h}</th>")?;
+            }
+            out.write_all(b"</tr></thead><tbody>\n")?;
+        }
+    }
+    let mut n = 0u64;
+    let mut untrained = 0u64;
+    let mut people = kenshu_db::report::people(conn, s.institution_id, s.fy, on, division);
+    while let Some(p) = people.next().await {
+        let p = p?;
+        for row in rows_of(&p, &plan, on, s.today, s.fy, &titles) {
+            if row.course_code != course {
+                continue;
+            }
+            n += 1;
+            let date = match format {
+                ListFormat::Csv => iso_date,
+                ListFormat::Html => wareki,
+            };
+            let mut note = row.retake_note(date);
+            if let Some(l) = row.left_on {
+                if !note.is_empty() {
+                    note.push('・');
+                }
+                note.push_str(&format!("退職 {}", date(l)));
+            }
+            let cells = [
+                row.division_name.clone(),
+                row.employee_number.clone(),
+                row.name.clone(),
+                attendance_cell(&row, date),
+                row.score
+                    .map(|(a, b)| format!("{a}/{b}"))
+                    .unwrap_or_default(),
+                date(row.deadline),
+                note,
+            ];
+            match format {
+                ListFormat::Csv => out.write_all(csv_line(&cells).as_bytes())?,
+                ListFormat::Html => {
+                    let class = if row.status.is_done() {
+                        ""
+                    } else {
+                        untrained += 1;
+                        " class=\"untrained\""
+                    };
+                    out.write_all(b"<tr>")?;
+                    for (i, c) in cells.iter().enumerate() {
+                        let class = if i == 3 { class } else { "" };
+                        write!(out, "<td{class}>{}</td>", esc(c))?;
+                    }
+                    out.write_all(b"</tr>\n")?;
+                }
+            }
+        }
+    }
+    drop(people);
+    if format == ListFormat::Html {
+        write!(
+            out,
+            "</tbody></table>\n<p>対象 {n}名　うち未受講 {untrained}名（■印）</p>\n</body></html>\n"
+        )?;
+    }
+    out.flush()?;
+    Ok(n)
+}
+
+// ---- web ----
+
+#[derive(Deserialize, Default)]
+pub struct ReportQuery {
+    fy: Option<String>,
+    format: Option<String>,
+    course: Option<String>,
+    division: Option<String>,
+}
+
+pub struct CourseChoice {
+    pub code: String,
+    pub title: String,
+}
+
+#[derive(Template)]
+#[template(path = "report/index.html")]
+struct IndexPage {
+    chrome: Chrome,
+    t: &'static Catalogue,
+    fy: i32,
+    fy_label: String,
+    formats: Vec<(&'static str, &'static str)>,
+    courses: Vec<CourseChoice>,
+    divisions: Vec<kenshu_db::institutions::Division>,
+    has_plan: bool,
+}
+
+pub async fn index(
+    user: CurrentUser,
+    Query(q): Query<ReportQuery>,
+    Conn(mut conn): Conn,
+) -> Result<Response, AppError> {
+    user.require(Action::ExportReports)?;
+    let inst = user.session.institution_id;
+    let fy = fiscal_year(q.fy.as_deref());
+    let plan = kenshu_db::plans::plan(&mut conn, inst, fy)
+        .await?
+        .filter(|p| p.plan.approved);
+    let titles = kenshu_db::report::course_titles(&mut conn).await?;
+    let courses = plan
+        .as_ref()
+        .map(|p| {
+            p.plan
+                .courses
+                .iter()
+                .map(|c| CourseChoice {
+                    title: titles.get(&c.code).cloned().unwrap_or(c.code.clone()),
+                    code: c.code.clone(),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let divisions = kenshu_db::institutions::divisions(&mut conn, inst).await?;
+    render(&IndexPage {
+        chrome: Chrome::for_user(&user, JA.report_title),
+        t: &JA,
+        fy: fy.0,
+        fy_label: fy.to_string(),
+        formats: vec![
+            ("xlsx", JA.report_xlsx),
+            ("csv", JA.report_csv),
+            ("csv-sjis", JA.report_csv_sjis),
+            ("html", JA.report_html),
+        ],
+        courses,
+        divisions,
+        has_plan: plan.is_some(),
+    })
+}
+
+/// `filename*=UTF-8''…` (RFC 5987) with an ASCII fallback.
+pub fn content_disposition(name: &str, ascii_fallback: &str) -> String {
+    let mut enc = String::new();
+    for b in name.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            enc.push(b as char);
+        } else {
+            enc.push_str(&format!("%{b:02X}"));
+        }
+    }
+    format!("attachment; filename=\"{ascii_fallback}\"; filename*=UTF-8''{enc}")
+}
+
+/// Writes through `write` into a temporary file, then streams the file back and removes it.
+async fn stream_file<F, Fut>(
+    write: F,
+    content_type: &'static str,
+    disposition: String,
+) -> Result<Response, AppError>
+where
+    F: FnOnce(std::fs::File) -> Fut,
+    Fut: std::future::Future<Output = Result<(), AppError>>,
+{
+    let path = std::env::temp_dir().join(format!("kenshu-export-{}", Uuid::new_v4()));
+    let file = std::fs::File::create(&path).map_err(|e| AppError::Internal(e.to_string()))?;
+    let written = write(file).await;
+    let opened = tokio::fs::File::open(&path).await;
+    // Unlinked at once: the open handle keeps the data readable until the stream ends.
+    let _ = std::fs::remove_file(&path);
+    written?;
+    let file = opened.map_err(|e| AppError::Internal(e.to_string()))?;
+    let stream = futures_util::stream::unfold(file, |mut f| async move {
+        use tokio::io::AsyncReadExt;
+        let mut buf = vec![0u8; 1 << 16];
+        match f.read(&mut buf).await {
+            Ok(0) => None,
+            Ok(n) => {
+                buf.truncate(n);
+                Some((Ok::<Bytes, io::Error>(Bytes::from(buf)), f))
+            }
+            Err(e) => Some((Err(e), f)),
+        }
+    });
+    Ok((
+        [
+            (header::CONTENT_TYPE, content_type.to_string()),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        Body::from_stream(stream),
+    )
+        .into_response())
+}
+
+pub async fn annual_download(
+    user: CurrentUser,
+    Query(q): Query<ReportQuery>,
+    Conn(mut conn): Conn,
+) -> Result<Response, AppError> {
+    user.require(Action::ExportReports)?;
+    let format = Format::parse(q.format.as_deref().unwrap_or("xlsx"))
+        .ok_or_else(|| AppError::BadRequest(JA.report_bad_format.into()))?;
+    let fy = fiscal_year(q.fy.as_deref());
+    let inst = user.session.institution_id;
+    let name = format!(
+        "研修受講状況_{}{}.{}",
+        fy.japanese(),
+        if format == Format::CsvSjis {
+            "_SJIS"
+        } else {
+            ""
+        },
+        format.extension()
+    );
+    let fallback = format!("kenshu-report-{}.{}", fy.0, format.extension());
+    let institution_name = user.session.institution_name.clone();
+    let actor = user.session.user_id;
+    let login = user.session.login_id.clone();
+    stream_file(
+        |file| async move {
+            let subject = Subject {
+                institution_id: inst,
+                institution_name: &institution_name,
+                fy,
+                today: kenshu_core::japan_today(),
+            };
+            let rows = annual(&mut conn, &subject, format, file).await?;
+            exported(
+                &mut conn,
+                inst,
+                Some((actor, login.as_str())),
+                "annual_report",
+                fy.0,
+                format.as_str(),
+                rows,
+            )
+            .await?;
+            Ok(())
+        },
+        format.content_type(),
+        content_disposition(&name, &fallback),
+    )
+    .await
+}
+
+pub async fn attendance_download(
+    user: CurrentUser,
+    Query(q): Query<ReportQuery>,
+    Conn(mut conn): Conn,
+) -> Result<Response, AppError> {
+    user.require(Action::ExportReports)?;
+    let format = match q.format.as_deref().unwrap_or("html") {
+        "html" => ListFormat::Html,
+        "csv" => ListFormat::Csv,
+        _ => return Err(AppError::BadRequest(JA.report_bad_format.into())),
+    };
+    let fy = fiscal_year(q.fy.as_deref());
+    let inst = user.session.institution_id;
+    let course = q.course.clone().unwrap_or_default();
+    let division = match q.division.as_deref().filter(|d| !d.is_empty()) {
+        Some(code) => Some(user.scoped_divisions(&mut conn, Some(code)).await?.1.id),
+        None => None,
+    };
+    let (ext, ctype) = match format {
+        ListFormat::Html => ("html", "text/html; charset=utf-8"),
+        ListFormat::Csv => ("csv", "text/csv; charset=utf-8"),
+    };
+    let name = format!("研修出欠リスト_{}_{}.{ext}", fy.japanese(), course);
+    let fallback = format!("kenshu-attendance-{}.{ext}", fy.0);
+    let institution_name = user.session.institution_name.clone();
+    let actor = user.session.user_id;
+    let login = user.session.login_id.clone();
+    stream_file(
+        |file| async move {
+            let subject = Subject {
+                institution_id: inst,
+                institution_name: &institution_name,
+                fy,
+                today: kenshu_core::japan_today(),
+            };
+            let rows = attendance(&mut conn, &subject, &course, division, format, file).await?;
+            exported(
+                &mut conn,
+                inst,
+                Some((actor, login.as_str())),
+                "attendance_list",
+                fy.0,
+                ext,
+                rows,
+            )
+            .await?;
+            Ok(())
+        },
+        ctype,
+        content_disposition(&name, &fallback),
+    )
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_names_are_rfc_5987() {
+        assert_eq!(
+            content_disposition("研修.xlsx", "r.xlsx"),
+            "attachment; filename=\"r.xlsx\"; filename*=UTF-8''%E7%A0%94%E4%BF%AE.xlsx"
+        );
+    }
+}

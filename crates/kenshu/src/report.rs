@@ -1,0 +1,137 @@
+//! `kenshu report`: the annual attendance report and the attendance list, written to a file.
+
+use std::path::Path;
+
+use anyhow::{Context, bail};
+use kenshu_core::FiscalYear;
+use kenshu_web::report::{Format, ListFormat, ReportError, Subject};
+use sqlx::PgPool;
+
+fn explain(e: ReportError, fy: FiscalYear) -> anyhow::Error {
+    match e {
+        ReportError::NoPlan(_) => {
+            anyhow::anyhow!("no approved training plan for {fy}; approve the plan before exporting")
+        }
+        ReportError::UnknownCourse(c, _) => {
+            anyhow::anyhow!("course '{c}' is not in the training plan for {fy}")
+        }
+        other => anyhow::anyhow!(other),
+    }
+}
+
+async fn institution(pool: &PgPool, code: &str) -> anyhow::Result<(uuid::Uuid, String)> {
+    let mut conn = pool.acquire().await?;
+    let inst = kenshu_db::institutions::find_by_code(&mut conn, code)
+        .await?
+        .with_context(|| format!("unknown institution '{code}'"))?;
+    Ok((inst.id, inst.name))
+}
+
+/// Writes to `FILE.part` and renames it on success, so a failed export leaves no half file.
+fn part_file(out: &Path) -> anyhow::Result<(std::path::PathBuf, std::fs::File)> {
+    let mut part = out.as_os_str().to_owned();
+    part.push(".part");
+    let part = std::path::PathBuf::from(part);
+    let file =
+        std::fs::File::create(&part).with_context(|| format!("cannot write {}", part.display()))?;
+    Ok((part, file))
+}
+
+pub async fn annual(
+    pool: &PgPool,
+    code: &str,
+    fy: FiscalYear,
+    format: &str,
+    out: &Path,
+) -> anyhow::Result<()> {
+    let Some(format) = Format::parse(format) else {
+        bail!("unknown format '{format}'; use xlsx, csv, csv-sjis or html");
+    };
+    let (institution_id, name) = institution(pool, code).await?;
+    let mut conn = pool.acquire().await?;
+    let subject = Subject {
+        institution_id,
+        institution_name: &name,
+        fy,
+        today: kenshu_core::japan_today(),
+    };
+    let (part, file) = part_file(out)?;
+    let rows = match kenshu_web::report::annual(&mut conn, &subject, format, file).await {
+        Ok(n) => n,
+        Err(e) => {
+            let _ = std::fs::remove_file(&part);
+            return Err(explain(e, fy));
+        }
+    };
+    std::fs::rename(&part, out).with_context(|| format!("cannot write {}", out.display()))?;
+    kenshu_web::report::exported(
+        &mut conn,
+        institution_id,
+        None,
+        "annual_report",
+        fy.0,
+        format.as_str(),
+        rows,
+    )
+    .await?;
+    println!("rows={rows} file={}", out.display());
+    Ok(())
+}
+
+pub struct AttendanceArgs<'a> {
+    pub code: &'a str,
+    pub fy: FiscalYear,
+    pub course: &'a str,
+    pub division: Option<&'a str>,
+    pub format: &'a str,
+    pub out: &'a Path,
+}
+
+pub async fn attendance(pool: &PgPool, a: AttendanceArgs<'_>) -> anyhow::Result<()> {
+    let format = match a.format {
+        "html" => ListFormat::Html,
+        "csv" => ListFormat::Csv,
+        other => bail!("unknown format '{other}'; use html or csv"),
+    };
+    let (institution_id, name) = institution(pool, a.code).await?;
+    let mut conn = pool.acquire().await?;
+    let division = match a.division {
+        Some(d) => Some(
+            kenshu_db::institutions::find_division(&mut conn, institution_id, d)
+                .await?
+                .with_context(|| format!("unknown division '{d}'"))?
+                .id,
+        ),
+        None => None,
+    };
+    let subject = Subject {
+        institution_id,
+        institution_name: &name,
+        fy: a.fy,
+        today: kenshu_core::japan_today(),
+    };
+    let (part, file) = part_file(a.out)?;
+    let rows =
+        match kenshu_web::report::attendance(&mut conn, &subject, a.course, division, format, file)
+            .await
+        {
+            Ok(n) => n,
+            Err(e) => {
+                let _ = std::fs::remove_file(&part);
+                return Err(explain(e, a.fy));
+            }
+        };
+    std::fs::rename(&part, a.out).with_context(|| format!("cannot write {}", a.out.display()))?;
+    kenshu_web::report::exported(
+        &mut conn,
+        institution_id,
+        None,
+        "attendance_list",
+        a.fy.0,
+        a.format,
+        rows,
+    )
+    .await?;
+    println!("rows={rows} file={}", a.out.display());
+    Ok(())
+}

@@ -398,3 +398,79 @@ async fn health_answers_while_running_and_readiness_follows_the_database() {
         503
     );
 }
+
+/// The per-course activity summary the dashboards read (course_activity) is kept on every read
+/// and attempt: after a realistic mix of reading, chapter test, final tests (one submitted
+/// twice) and a second person, it equals what the raw reads and attempts say.
+#[tokio::test]
+async fn the_activity_summary_matches_every_read_and_attempt() {
+    let app = TestApp::spawn().await;
+    user(app.pool(), "staff1", Role::Staff).await;
+    user(app.pool(), "staff2", Role::Staff).await;
+    let mut b = app.signed_in("staff1").await;
+    for slug in ["system-overview", "safety-measures-1"] {
+        b.post(&format!("/courses/clerk/sections/{slug}/read"), &[])
+            .await;
+    }
+    let attempt = Uuid::new_v4().to_string();
+    b.post("/courses/clerk/test/start", &[("attempt", &attempt)])
+        .await;
+    for (i, answer) in CLERK_KEY.iter().enumerate() {
+        let n = (i + 1).to_string();
+        b.post(
+            "/courses/clerk/test/answer",
+            &[("attempt", &attempt), ("question", &n), ("answer", answer)],
+        )
+        .await;
+    }
+    // Reading a section again is no new activity; a later section is.
+    b.post("/courses/clerk/sections/system-overview/read", &[])
+        .await;
+    b.post("/courses/clerk/sections/cases-1/read", &[]).await;
+    let first = Uuid::new_v4();
+    submit_final(&mut b, first, 7).await;
+    submit_final(&mut b, first, 7).await;
+    submit_final(&mut b, Uuid::new_v4(), 10).await;
+    let mut c = app.signed_in("staff2").await;
+    c.post("/courses/clerk/sections/system-overview/read", &[])
+        .await;
+    c.post(
+        "/courses/clerk/test/start",
+        &[("attempt", &Uuid::new_v4().to_string())],
+    )
+    .await;
+
+    let raw = "select institution_id, user_id, fiscal_year, course_code, min(first_at) as first_at, max(last_at) as last_at
+               from (select institution_id, user_id, fiscal_year, course_code, read_at as first_at, read_at as last_at
+                     from section_reads
+                     union all
+                     select institution_id, user_id, fiscal_year, course_code, started_at,
+                            coalesce(submitted_at, started_at)
+                     from test_attempts) x
+               group by 1, 2, 3, 4";
+    let summary = "select institution_id, user_id, fiscal_year, course_code, first_at, last_at from course_activity";
+    assert_eq!(
+        count(&app, &format!("select count(*) from ({summary}) s")).await,
+        3,
+        "staff1: clerk and final test; staff2: clerk"
+    );
+    assert_eq!(count(&app, "select count(*) from test_attempts").await, 4);
+    assert_eq!(
+        count(
+            &app,
+            &format!("select count(*) from (({raw}) except ({summary})) d")
+        )
+        .await,
+        0,
+        "every person's raw activity is in the summary"
+    );
+    assert_eq!(
+        count(
+            &app,
+            &format!("select count(*) from (({summary}) except ({raw})) d")
+        )
+        .await,
+        0,
+        "the summary says nothing the raw tables do not"
+    );
+}

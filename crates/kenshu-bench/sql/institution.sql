@@ -118,6 +118,17 @@ select w.institution_id, gen_random_uuid(), w.user_id, w.code, w.version, gp.fy,
 from gw w, gp
 where w.h between 3 and 71 and w.package -> 'test' <> 'null'::jsonb;
 
+-- The summary the portal keeps on each read and attempt (migration 0020).
+insert into course_activity (institution_id, user_id, fiscal_year, course_code, first_at, last_at)
+select institution_id, user_id, fiscal_year, course_code, min(first_at), max(last_at) from (
+    select institution_id, user_id, fiscal_year, course_code, read_at as first_at, read_at as last_at
+    from section_reads where institution_id = (select inst from gp)
+    union all
+    select institution_id, user_id, fiscal_year, course_code, started_at, coalesce(submitted_at, started_at)
+    from test_attempts where institution_id = (select inst from gp)
+) x
+group by institution_id, user_id, fiscal_year, course_code;
+
 insert into exemptions (institution_id, user_id, course_code, fiscal_year, reason, decided_by)
 select w.institution_id, w.user_id, w.code, gp.fy, '長期療養のため',
        (select id from users where institution_id = gp.inst and role = 'chief_officer' limit 1)

@@ -98,8 +98,11 @@ pub async fn by_person(
 type Row = (Option<Uuid>, Option<Uuid>, Option<i32>, Tally);
 
 /// One query for both: rows per division (or per person when `per_person`) and per month.
-/// Each assignment is one row of `assigned`; the first grouping counts them per person, the
-/// second per month of completion, and the outer one adds the people up per division.
+/// Each assignment is one row of `assigned`, grouped straight by division (by person only when
+/// `per_person`) and by month of completion; people with at least one assignment are counted
+/// from the people themselves (`heads`), not by grouping 300,000 assignments by person first.
+/// On the benchmark's 100,000 staff this takes about half the time of the former query, which
+/// grouped by person and joined exemptions and re-attendance separately (see README).
 async fn tallies(
     conn: &mut PgConnection,
     institution_id: Uuid,
@@ -116,66 +119,106 @@ async fn tallies(
         .await?;
     let rows = sqlx::query!(
         r#"with plan as (
-               select c.course_code, c.audience, c.starts_on, c.deadline, p.newcomer_days
+               select c.course_code, c.starts_on, c.deadline, p.newcomer_days,
+                      'all' = any(c.audience) as for_all, 'clerk' = any(c.audience) as for_clerk,
+                      'file_handler' = any(c.audience) as for_file_handler,
+                      'system_admin' = any(c.audience) as for_system_admin,
+                      'protection_officer' = any(c.audience) as for_protection_officer,
+                      'chief_officer' = any(c.audience) as for_chief_officer,
+                      'audit_officer' = any(c.audience) as for_audit_officer
                from training_plans p
                join plan_courses c on c.institution_id = p.institution_id and c.plan_id = p.id
                where p.institution_id = $1 and p.fiscal_year = $2 and p.status = 'approved'
-           ), moved as (
-               -- The latest placement started by $3 that is not the first: a transfer in.
-               select pl.user_id,
-                      case when max(pl.valid_from) filter (where pl.valid_from <= $3) > min(pl.valid_from)
-                           then max(pl.valid_from) filter (where pl.valid_from <= $3) end as transferred_on
-               from placements pl where pl.institution_id = $1
-               group by pl.user_id having count(*) > 1
+           ), audiences as (
+               -- Who the plan addresses at all: a person with none of these gets nothing.
+               select coalesce(bool_or(for_all), false) as for_all, coalesce(bool_or(for_clerk), false) as for_clerk,
+                      coalesce(bool_or(for_file_handler), false) as for_file_handler,
+                      coalesce(bool_or(for_system_admin), false) as for_system_admin,
+                      coalesce(bool_or(for_protection_officer), false) as for_protection_officer,
+                      coalesce(bool_or(for_chief_officer), false) as for_chief_officer,
+                      coalesce(bool_or(for_audit_officer), false) as for_audit_officer
+               from plan
+           ), bounds as (
+               -- The first moments of May to March of the fiscal year in Japan: a completion's
+               -- month (0 = April or before, 11 = March or after) is how many it has passed.
+               select array_agg(((make_date($2, 4, 1) + make_interval(months => m))::timestamp
+                                 at time zone 'Asia/Tokyo') order by m) as starts
+               from generate_series(1, 11) m
            ), held as (
-               select d.user_id,
-                      min(d.valid_from) filter (where d.kind = 'clerk') as clerk,
-                      min(d.valid_from) filter (where d.kind = 'file_handler') as file_handler,
-                      min(d.valid_from) filter (where d.kind = 'system_admin') as system_admin,
-                      min(d.valid_from) filter (where d.kind = 'protection_officer') as protection_officer,
-                      min(d.valid_from) filter (where d.kind = 'chief_officer') as chief_officer,
-                      min(d.valid_from) filter (where d.kind = 'audit_officer') as audit_officer
-               from designations d
-               where d.institution_id = $1 and d.valid_from <= $3 and (d.valid_to is null or $3 <= d.valid_to)
-               group by d.user_id
+               -- Per person, in one grouping: the day of the latest transfer in (a placement
+               -- started by $3 that is not the first; the window follows the primary key's
+               -- order) and the first day of each designation held on $3.
+               select f.user_id,
+                      max(f.since) filter (where f.kind = 'transfer') as transferred_on,
+                      min(f.since) filter (where f.kind = 'clerk') as clerk,
+                      min(f.since) filter (where f.kind = 'file_handler') as file_handler,
+                      min(f.since) filter (where f.kind = 'system_admin') as system_admin,
+                      min(f.since) filter (where f.kind = 'protection_officer') as protection_officer,
+                      min(f.since) filter (where f.kind = 'chief_officer') as chief_officer,
+                      min(f.since) filter (where f.kind = 'audit_officer') as audit_officer
+               from (select d.user_id, d.kind, d.valid_from as since from designations d
+                     where d.institution_id = $1 and d.valid_from <= $3 and (d.valid_to is null or $3 <= d.valid_to)
+                     union all
+                     select x.user_id, 'transfer', x.valid_from
+                     from (select pl.user_id, pl.valid_from,
+                                  lag(pl.valid_from) over (partition by pl.user_id order by pl.valid_from) as previous
+                           from placements pl where pl.institution_id = $1) x
+                     where x.previous is not null and x.valid_from <= $3) f
+               group by f.user_id
            ), people as (
-               select u.id, u.division_id, u.role, h.clerk, h.file_handler, h.system_admin,
-                      h.protection_officer, h.chief_officer, h.audit_officer,
-                      coalesce(greatest(u.hired_on, m.transferred_on), '-infinity'::date) as arrived
+               select u.id, u.division_id, h.clerk, h.file_handler, h.system_admin,
+                      least(h.protection_officer, case when u.role = 'protection_officer' then a.arrived end) as protection_officer,
+                      least(h.chief_officer, case when u.role = 'chief_officer' then a.arrived end) as chief_officer,
+                      least(h.audit_officer, case when u.role = 'audit_officer' then a.arrived end) as audit_officer,
+                      a.arrived
                from users u
-               left join moved m on m.user_id = u.id
                left join held h on h.user_id = u.id
+               cross join lateral (select coalesce(greatest(u.hired_on, h.transferred_on), '-infinity'::date) as arrived) a
                where u.institution_id = $1 and u.status <> 'left' and (u.left_on is null or u.left_on >= $3)
+           ), heads as (
+               -- People with at least one assignment, counted per person rather than by
+               -- grouping every assignment by person.
+               select case when $5 then p.id end as user_id, p.division_id, count(*) as people
+               from people p cross join audiences w
+               where w.for_all or (w.for_clerk and p.clerk is not null)
+                  or (w.for_file_handler and p.file_handler is not null)
+                  or (w.for_system_admin and p.system_admin is not null)
+                  or (w.for_protection_officer and p.protection_officer is not null)
+                  or (w.for_chief_officer and p.chief_officer is not null)
+                  or (w.for_audit_officer and p.audit_officer is not null)
+               group by 1, 2
            ), targeted as (
                -- The day each person became a target of each course; null: not a target.
                select p.id as user_id, p.division_id, c.course_code, c.starts_on, c.deadline, c.newcomer_days,
-                      least(case when 'all' = any(c.audience) then p.arrived end,
-                            case when 'clerk' = any(c.audience) then p.clerk end,
-                            case when 'file_handler' = any(c.audience) then p.file_handler end,
-                            case when 'system_admin' = any(c.audience) then p.system_admin end,
-                            case when 'protection_officer' = any(c.audience) then least(p.protection_officer,
-                                 case when p.role = 'protection_officer' then p.arrived end) end,
-                            case when 'chief_officer' = any(c.audience) then least(p.chief_officer,
-                                 case when p.role = 'chief_officer' then p.arrived end) end,
-                            case when 'audit_officer' = any(c.audience) then least(p.audit_officer,
-                                 case when p.role = 'audit_officer' then p.arrived end) end) as since
+                      least(case when c.for_all then p.arrived end,
+                            case when c.for_clerk then p.clerk end,
+                            case when c.for_file_handler then p.file_handler end,
+                            case when c.for_system_admin then p.system_admin end,
+                            case when c.for_protection_officer then p.protection_officer end,
+                            case when c.for_chief_officer then p.chief_officer end,
+                            case when c.for_audit_officer then p.audit_officer end) as since
                from people p cross join plan c
+           ), overrides as (
+               -- Exemptions and re-attendance deadlines, joined to the assignments at once.
+               select x.user_id, x.course_code, bool_or(x.exempt) as exempt, max(x.deadline) as deadline
+               from (select e.user_id, e.course_code, true as exempt, null::date as deadline from exemptions e
+                     where e.institution_id = $1 and e.fiscal_year = $2
+                     union all
+                     select r.user_id, r.course_code, false, r.deadline from retakes r
+                     where r.institution_id = $1 and r.fiscal_year = $2) x
+               group by x.user_id, x.course_code
            ), assigned as (
-               select t.user_id, t.division_id, cp.method, e.user_id is not null as exempt,
-                      coalesce(r.deadline, case when t.since > t.starts_on
+               select case when $5 then t.user_id end as user_id, t.division_id, cp.method,
+                      coalesce(o.exempt, false) as exempt,
+                      coalesce(o.deadline, case when t.since > t.starts_on
                                                 then greatest(t.deadline, t.since + t.newcomer_days)
                                                 else t.deadline end) as deadline,
-                      least(11, greatest(0,
-                          extract(year from cp.completed_at at time zone 'Asia/Tokyo')::int * 12
-                          + extract(month from cp.completed_at at time zone 'Asia/Tokyo')::int
-                          - ($2 * 12 + 4))) as month
+                      width_bucket(cp.completed_at, b.starts) as month
                from targeted t
+               cross join bounds b
                left join completions cp on cp.institution_id = $1 and cp.fiscal_year = $2
                     and cp.user_id = t.user_id and cp.course_code = t.course_code
-               left join exemptions e on e.institution_id = $1 and e.fiscal_year = $2
-                    and e.user_id = t.user_id and e.course_code = t.course_code
-               left join retakes r on r.institution_id = $1 and r.fiscal_year = $2
-                    and r.user_id = t.user_id and r.course_code = t.course_code
+               left join overrides o on o.user_id = t.user_id and o.course_code = t.course_code
                where t.since is not null
            ), grouped as (
                select a.user_id, a.division_id, a.month, count(*) as n,
@@ -186,12 +229,12 @@ async fn tallies(
                from assigned a
                group by grouping sets ((a.user_id, a.division_id), (a.month))
            )
-           select case when $5 then g.user_id end as "user_id?", g.division_id as "division_id?",
-                  g.month as "month?", count(g.user_id) as "people!", sum(g.n)::bigint as "assignments!",
-                  sum(g.completed)::bigint as "completed!", sum(g.in_person)::bigint as "in_person!",
-                  sum(g.exempt)::bigint as "exempt!", sum(g.overdue)::bigint as "overdue!"
+           select g.user_id as "user_id?", g.division_id as "division_id?", g.month as "month?",
+                  coalesce(h.people, 0) as "people!", g.n as "assignments!",
+                  g.completed as "completed!", g.in_person as "in_person!",
+                  g.exempt as "exempt!", g.overdue as "overdue!"
            from grouped g
-           group by 1, 2, 3"#,
+           left join heads h on h.division_id = g.division_id and h.user_id is not distinct from g.user_id"#,
         institution_id,
         fy.0,
         on,

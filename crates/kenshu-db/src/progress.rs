@@ -139,9 +139,18 @@ pub async fn mark_read(
     slug: &str,
     version_id: Uuid,
 ) -> Result<(), sqlx::Error> {
+    // The first read of a section is activity: course_activity is kept in the same statement.
     sqlx::query!(
-        "insert into section_reads (institution_id, user_id, fiscal_year, course_code, section_slug, content_version_id)
-         values ($1, $2, $3, $4, $5, $6) on conflict do nothing",
+        "with r as (
+             insert into section_reads (institution_id, user_id, fiscal_year, course_code, section_slug, content_version_id)
+             values ($1, $2, $3, $4, $5, $6) on conflict do nothing
+             returning institution_id, user_id, fiscal_year, course_code, read_at
+         )
+         insert into course_activity (institution_id, user_id, fiscal_year, course_code, first_at, last_at)
+         select institution_id, user_id, fiscal_year, course_code, read_at, read_at from r
+         on conflict (institution_id, user_id, fiscal_year, course_code) do update
+         set first_at = least(course_activity.first_at, excluded.first_at),
+             last_at = greatest(course_activity.last_at, excluded.last_at)",
         who.institution_id,
         who.user_id,
         who.fiscal_year.0,
@@ -234,9 +243,20 @@ pub async fn start_attempt(
     who: Learner,
     a: NewAttempt<'_>,
 ) -> Result<bool, sqlx::Error> {
+    // A new attempt is activity: course_activity is kept in the same statement.
     let inserted = sqlx::query_scalar!(
-        "insert into test_attempts (institution_id, id, user_id, course_code, content_version_id, fiscal_year, total, pass_mark)
-         values ($1, $2, $3, $4, $5, $6, $7, $8) on conflict do nothing returning user_id",
+        r#"with a as (
+               insert into test_attempts (institution_id, id, user_id, course_code, content_version_id, fiscal_year, total, pass_mark)
+               values ($1, $2, $3, $4, $5, $6, $7, $8) on conflict do nothing
+               returning institution_id, user_id, fiscal_year, course_code, started_at
+           ), s as (
+               insert into course_activity (institution_id, user_id, fiscal_year, course_code, first_at, last_at)
+               select institution_id, user_id, fiscal_year, course_code, started_at, started_at from a
+               on conflict (institution_id, user_id, fiscal_year, course_code) do update
+               set first_at = least(course_activity.first_at, excluded.first_at),
+                   last_at = greatest(course_activity.last_at, excluded.last_at)
+           )
+           select user_id as "user_id!" from a"#,
         who.institution_id,
         a.id,
         who.user_id,
@@ -297,9 +317,19 @@ pub async fn finish_attempt(
     score: i32,
     passed: bool,
 ) -> Result<bool, sqlx::Error> {
+    // The submission is the attempt's latest activity: course_activity is kept in the same
+    // statement (its row exists since the attempt started; one row per closed attempt).
     let done = sqlx::query!(
-        "update test_attempts set submitted_at = now(), score = $4, passed = $5
-         where institution_id = $1 and id = $2 and user_id = $3 and submitted_at is null",
+        "with a as (
+             update test_attempts set submitted_at = now(), score = $4, passed = $5
+             where institution_id = $1 and id = $2 and user_id = $3 and submitted_at is null
+             returning institution_id, user_id, fiscal_year, course_code, started_at, submitted_at
+         )
+         insert into course_activity (institution_id, user_id, fiscal_year, course_code, first_at, last_at)
+         select institution_id, user_id, fiscal_year, course_code, started_at, submitted_at from a
+         on conflict (institution_id, user_id, fiscal_year, course_code) do update
+         set first_at = least(course_activity.first_at, excluded.first_at),
+             last_at = greatest(course_activity.last_at, excluded.last_at)",
         who.institution_id,
         attempt_id,
         who.user_id,
@@ -448,13 +478,9 @@ pub async fn division_progress(
         r#"with people as (
                select id from users where institution_id = $1 and division_id = $2 and status <> 'left'
            ), acts as (
-               select x.user_id, x.course_code, max(x.at) as at from (
-                   select r.user_id, r.course_code, r.read_at as at from section_reads r
-                   where r.institution_id = $1 and r.fiscal_year = $3 and r.user_id in (select id from people)
-                   union all
-                   select a.user_id, a.course_code, coalesce(a.submitted_at, a.started_at) from test_attempts a
-                   where a.institution_id = $1 and a.fiscal_year = $3 and a.user_id in (select id from people)
-               ) x group by 1, 2
+               -- One row per (person, course), kept on every read and attempt.
+               select a.user_id, a.course_code, a.last_at as at from course_activity a
+               where a.institution_id = $1 and a.fiscal_year = $3 and a.user_id in (select id from people)
            ), done as (
                select c.user_id, c.course_code, c.method from completions c
                where c.institution_id = $1 and c.fiscal_year = $3 and c.user_id in (select id from people)

@@ -385,6 +385,12 @@ async fn axe_finds_no_serious_problems_on_the_officers_pages() {
     upload_roster(&b, &app, "axe-bad", BAD_ROSTER).await;
     b.wait_for("#report p.notice.error").await;
     axe.check("/roster/preview (chief officer, errors)").await;
+    axe.open(&app, "/officer", "#counts", "chief officer").await;
+    axe.open(&app, "/overview", "#divisions", "chief officer")
+        .await;
+    axe.open(&app, "/reports", "main h1", "chief officer").await;
+    axe.open(&app, "/audit?verify=1", "#verify-result", "chief officer")
+        .await;
 
     println!(
         "axe: {} officers' pages in {:.1} s",

@@ -43,6 +43,9 @@ impl ServerProcess {
             .arg(db_pool.to_string())
             .env("DATABASE_URL", database_url)
             .env("KENSHU_LOG", "warn")
+            // The reminder schedule's first run over generated data (tens of thousands of
+            // reminders due at once, then their mail) would overlap the measurement.
+            .env("KENSHU_REMINDER_MINUTES", "0")
             .env_remove("KENSHU_BIND")
             .env_remove("KENSHU_DB_POOL")
             .envs(extra_env.iter().map(|(k, v)| (k, v)))

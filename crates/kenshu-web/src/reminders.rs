@@ -330,13 +330,13 @@ pub async fn run_schedule(
     Ok(sent)
 }
 
-/// The background tasks of an instance: the mail worker every few seconds and the reminder
-/// schedule every `schedule_every`. They end with the process.
+/// The background tasks of an instance: the mail worker every few seconds and, unless
+/// `schedule_every` is None, the reminder schedule that often. They end with the process.
 pub fn spawn_workers(
     pool: kenshu_db::PgPool,
     mailer: std::sync::Arc<crate::mail::Mailer>,
     portal_url: String,
-    schedule_every: std::time::Duration,
+    schedule_every: Option<std::time::Duration>,
 ) {
     let mail_pool = pool.clone();
     tokio::spawn(async move {
@@ -347,6 +347,9 @@ pub fn spawn_workers(
             tokio::time::sleep(std::time::Duration::from_secs(5)).await;
         }
     });
+    let Some(schedule_every) = schedule_every else {
+        return;
+    };
     tokio::spawn(async move {
         loop {
             if let Err(e) = run_schedule(&pool, kenshu_core::japan_today(), &portal_url).await {

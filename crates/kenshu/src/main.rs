@@ -190,8 +190,9 @@ pub struct ServeArgs {
     /// The portal's address as people reach it, for links in mail.
     #[arg(long, env = "KENSHU_PUBLIC_URL")]
     public_url: Option<String>,
-    /// Minutes between runs of the plans' reminder schedules.
-    #[arg(long, env = "KENSHU_REMINDER_MINUTES", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=1440))]
+    /// Minutes between runs of the plans' reminder schedules (0: this instance does not run
+    /// them; mail is still sent).
+    #[arg(long, env = "KENSHU_REMINDER_MINUTES", default_value_t = 60, value_parser = clap::value_parser!(u64).range(0..=1440))]
     reminder_minutes: u64,
 }
 
@@ -473,7 +474,8 @@ async fn serve(db: database::Database, args: &ServeArgs) -> anyhow::Result<()> {
         db.pool.clone(),
         std::sync::Arc::new(mailer),
         public_url,
-        std::time::Duration::from_secs(args.reminder_minutes * 60),
+        (args.reminder_minutes > 0)
+            .then(|| std::time::Duration::from_secs(args.reminder_minutes * 60)),
     );
     let state = kenshu_web::AppState::new(db.pool.clone(), settings);
     tracing::info!(address = %listener.local_addr()?, "serving");

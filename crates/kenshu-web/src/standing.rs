@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use kenshu_core::FiscalYear;
-use kenshu_core::assignment::{Progress, Status, status};
+use kenshu_core::assignment::{Status, status};
 use kenshu_core::plan::{Assignment, PersonFacts, assignments};
 use kenshu_db::PgConnection;
 use time::{Date, OffsetDateTime};
@@ -37,8 +37,72 @@ pub struct Standing {
     pub on: Date,
 }
 
-/// Where the active people of one division stand in `fy`, judged on `today`. Without an
-/// approved plan nobody is assigned anything.
+/// What the standing is made of: the approved plan (if any) and the people, read on one
+/// connection; their progress and re-attendance deadlines, on another when there is one.
+pub struct Facts {
+    plan: Option<kenshu_db::plans::PlanRecord>,
+    people: Vec<Person>,
+}
+
+pub struct Progress {
+    progress: Vec<kenshu_db::progress::DivisionProgress>,
+    retakes: Vec<(Uuid, String, Date)>,
+}
+
+/// The date assignments are judged on: today, within the fiscal year.
+pub fn judged_on(fy: FiscalYear, today: Date) -> Date {
+    today.clamp(fy.start(), fy.end())
+}
+
+pub async fn facts(
+    conn: &mut PgConnection,
+    institution_id: Uuid,
+    division_id: Uuid,
+    fy: FiscalYear,
+    today: Date,
+) -> Result<Facts, sqlx::Error> {
+    let plan = kenshu_db::plans::plan(conn, institution_id, fy)
+        .await?
+        .filter(|p| p.plan.approved);
+    let people = kenshu_db::plans::facts_for_division(
+        conn,
+        institution_id,
+        division_id,
+        judged_on(fy, today),
+    )
+    .await?
+    .into_iter()
+    .map(|(id, login, name, facts)| Person {
+        id,
+        login,
+        name,
+        facts,
+    })
+    .collect();
+    Ok(Facts { plan, people })
+}
+
+pub async fn progress(
+    conn: &mut PgConnection,
+    institution_id: Uuid,
+    division_id: Uuid,
+    fy: FiscalYear,
+) -> Result<Progress, sqlx::Error> {
+    Ok(Progress {
+        progress: kenshu_db::progress::division_progress(conn, institution_id, division_id, fy)
+            .await?,
+        retakes: kenshu_db::follow_ups::retakes_in_division(
+            conn,
+            institution_id,
+            division_id,
+            fy.0,
+        )
+        .await?,
+    })
+}
+
+/// Where the active people of one division stand in `fy`, judged on `today`, on one
+/// connection. Without an approved plan nobody is assigned anything.
 pub async fn division(
     conn: &mut PgConnection,
     institution_id: Uuid,
@@ -46,48 +110,47 @@ pub async fn division(
     fy: FiscalYear,
     today: Date,
 ) -> Result<Standing, sqlx::Error> {
-    let on = today.clamp(fy.start(), fy.end());
-    let plan = kenshu_db::plans::plan(conn, institution_id, fy)
-        .await?
-        .filter(|p| p.plan.approved);
-    let people: Vec<Person> =
-        kenshu_db::plans::facts_for_division(conn, institution_id, division_id, on)
-            .await?
-            .into_iter()
-            .map(|(id, login, name, facts)| Person {
-                id,
-                login,
-                name,
-                facts,
-            })
-            .collect();
+    let f = facts(conn, institution_id, division_id, fy, today).await?;
+    let p = if f.plan.is_some() {
+        progress(conn, institution_id, division_id, fy).await?
+    } else {
+        Progress {
+            progress: Vec::new(),
+            retakes: Vec::new(),
+        }
+    };
+    Ok(assemble(f, p, fy, today))
+}
+
+/// The standing from its parts (read on one connection or two).
+pub fn assemble(f: Facts, p: Progress, fy: FiscalYear, today: Date) -> Standing {
+    let on = judged_on(fy, today);
+    let Facts { plan, people } = f;
     let Some(plan) = plan else {
-        return Ok(Standing {
+        return Standing {
             people,
             lines: Vec::new(),
             on,
-        });
+        };
     };
-    let progress =
-        kenshu_db::progress::division_progress(conn, institution_id, division_id, fy).await?;
-    let by_key: HashMap<(Uuid, &str), &kenshu_db::progress::DivisionProgress> = progress
+    let by_key: HashMap<(Uuid, &str), &kenshu_db::progress::DivisionProgress> = p
+        .progress
         .iter()
         .map(|p| ((p.user_id, p.course_code.as_str()), p))
         .collect();
-    let retakes: HashMap<(Uuid, String), Date> =
-        kenshu_db::follow_ups::retakes_in_division(conn, institution_id, division_id, fy.0)
-            .await?
-            .into_iter()
-            .map(|(u, c, d)| ((u, c), d))
-            .collect();
+    let retakes: HashMap<(Uuid, &str), Date> = p
+        .retakes
+        .iter()
+        .map(|(u, c, d)| ((*u, c.as_str()), *d))
+        .collect();
     let mut lines = Vec::new();
     for (i, person) in people.iter().enumerate() {
         for a in assignments(&plan.plan, &person.facts, on) {
             let p = by_key.get(&(person.id, a.code.as_str()));
-            let retake = retakes.get(&(person.id, a.code.clone())).copied();
+            let retake = retakes.get(&(person.id, a.code.as_str())).copied();
             let deadline = retake.unwrap_or(a.deadline);
             let st = status(
-                Progress {
+                kenshu_core::assignment::Progress {
                     completed: p.and_then(|p| p.completed.as_deref()),
                     exempt: p.is_some_and(|p| p.exempt),
                     any_activity: p.is_some_and(|p| p.activity),
@@ -105,5 +168,5 @@ pub async fn division(
             });
         }
     }
-    Ok(Standing { people, lines, on })
+    Standing { people, lines, on }
 }

@@ -346,3 +346,68 @@ async fn an_officer_the_chief_makes_responsible_for_a_second_division_reaches_it
     assert!(!gone.body.contains("staff-b"));
     assert_eq!(o.get("/people/staff-b").await.status, 403);
 }
+
+#[tokio::test]
+async fn after_a_transfer_the_new_division_sees_the_persons_completions_and_activity() {
+    let app = TestApp::spawn().await;
+    user(app.pool(), "chief", Role::ChiefOfficer).await;
+    user(app.pool(), "mover", Role::Staff).await;
+    let fy = kenshu_core::FiscalYear::of(kenshu_core::japan_today()).0;
+    sqlx::query(
+        "insert into completions (institution_id, user_id, course_code, fiscal_year, content_version_id, method)
+         select u.institution_id, u.id, c.code, $1, c.current_version_id, 'e_learning'
+         from users u cross join courses c where u.login_id = 'mover' and c.code = 'clerk'",
+    )
+    .bind(fy)
+    .execute(app.pool())
+    .await
+    .unwrap();
+    let mut m = app.signed_in("mover").await;
+    m.get("/courses/cybersecurity").await;
+    let first = m
+        .get("/courses/cybersecurity")
+        .await
+        .body
+        .split("/courses/cybersecurity/sections/")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .map(String::from)
+        .expect("a section link");
+    let read = m
+        .post(
+            &format!("/courses/cybersecurity/sections/{first}/read"),
+            &[],
+        )
+        .await;
+    assert!(
+        read.status.is_redirection() || read.status == 200,
+        "{}",
+        read.status
+    );
+
+    sqlx::query(
+        "update users set division_id = (select id from divisions where code = 'b') where login_id = 'mover'",
+    )
+    .execute(app.pool())
+    .await
+    .unwrap();
+    let mut c = app.signed_in("chief").await;
+    let b = c.get("/officer?division=b&show=all").await;
+    let rows: Vec<&str> = b
+        .body
+        .split("<tr>")
+        .filter(|r| r.contains("試験 mover"))
+        .collect();
+    assert!(
+        rows.iter()
+            .any(|r| r.contains("事務取扱担当者研修") && r.contains("修了")),
+        "the completion moved with the person: {rows:?}"
+    );
+    assert!(
+        rows.iter()
+            .any(|r| r.contains("サイバーセキュリティ研修") && r.contains("受講中")),
+        "so did the activity: {rows:?}"
+    );
+    let a = c.get("/officer?division=a&show=all").await;
+    assert!(!a.body.contains("試験 mover"));
+}

@@ -478,12 +478,15 @@ pub async fn division_progress(
         r#"with people as (
                select id from users where institution_id = $1 and division_id = $2 and status <> 'left'
            ), acts as (
-               -- One row per (person, course), kept on every read and attempt.
+               -- One row per (person, course), kept on every read and attempt; both tables
+               -- carry the person's current division (migration 0021), read as one range.
                select a.user_id, a.course_code, a.last_at as at from course_activity a
-               where a.institution_id = $1 and a.fiscal_year = $3 and a.user_id in (select id from people)
+               where a.institution_id = $1 and a.division_id = $2 and a.fiscal_year = $3
+                 and a.user_id in (select id from people)
            ), done as (
                select c.user_id, c.course_code, c.method from completions c
-               where c.institution_id = $1 and c.fiscal_year = $3 and c.user_id in (select id from people)
+               where c.institution_id = $1 and c.division_id = $2 and c.fiscal_year = $3
+                 and c.user_id in (select id from people)
            ), exempt as (
                select e.user_id, e.course_code from exemptions e
                where e.institution_id = $1 and e.fiscal_year = $3 and e.user_id in (select id from people)

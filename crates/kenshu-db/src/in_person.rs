@@ -64,6 +64,28 @@ pub async fn list(
     institution_id: Uuid,
     divisions: Option<&[Uuid]>,
 ) -> Result<Vec<Session>, sqlx::Error> {
+    sessions(conn, institution_id, None, divisions).await
+}
+
+/// One session of the institution.
+pub async fn get(
+    conn: &mut PgConnection,
+    institution_id: Uuid,
+    id: Uuid,
+) -> Result<Option<Session>, sqlx::Error> {
+    Ok(sessions(conn, institution_id, Some(id), None)
+        .await?
+        .into_iter()
+        .next())
+}
+
+/// The one query behind `list` and `get`.
+async fn sessions(
+    conn: &mut PgConnection,
+    institution_id: Uuid,
+    id: Option<Uuid>,
+    divisions: Option<&[Uuid]>,
+) -> Result<Vec<Session>, sqlx::Error> {
     let all = divisions.is_none();
     let divisions = divisions.unwrap_or_default();
     sqlx::query_as!(
@@ -76,37 +98,15 @@ pub async fn list(
            from in_person_sessions s
            join courses c on c.code = s.course_code
            left join divisions d on d.institution_id = s.institution_id and d.id = s.division_id
-           where s.institution_id = $1 and ($2 or s.division_id = any($3))
+           where s.institution_id = $1 and ($2::uuid is null or s.id = $2)
+             and ($3 or s.division_id = any($4))
            order by s.starts_at desc, s.id"#,
         institution_id,
+        id,
         all,
         divisions
     )
     .fetch_all(conn)
-    .await
-}
-
-/// One session of the institution.
-pub async fn get(
-    conn: &mut PgConnection,
-    institution_id: Uuid,
-    id: Uuid,
-) -> Result<Option<Session>, sqlx::Error> {
-    sqlx::query_as!(
-        Session,
-        r#"select s.id, s.course_code, c.title as course_title, s.fiscal_year, s.starts_at, s.ends_at, s.place,
-                  s.capacity, s.division_id, d.name as "division_name?", s.cancelled,
-                  (select count(*) from in_person_participants p where p.institution_id = s.institution_id and p.session_id = s.id) as "signed_up!",
-                  (select count(*) from in_person_participants p where p.institution_id = s.institution_id and p.session_id = s.id
-                      and p.attended_at is not null) as "attended!"
-           from in_person_sessions s
-           join courses c on c.code = s.course_code
-           left join divisions d on d.institution_id = s.institution_id and d.id = s.division_id
-           where s.institution_id = $1 and s.id = $2"#,
-        institution_id,
-        id
-    )
-    .fetch_optional(conn)
     .await
 }
 

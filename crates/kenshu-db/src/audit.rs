@@ -15,6 +15,14 @@ pub struct NewEntry<'a> {
     pub detail: &'a str,
 }
 
+/// The actor of what a command does: `cli:` and the operating-system user.
+pub fn command_line_actor() -> String {
+    format!(
+        "cli:{}",
+        std::env::var("USER").unwrap_or_else(|_| "unknown".into())
+    )
+}
+
 /// Appends an entry to the institution's chain. Appends to one institution's log are
 /// serialized by a transaction-level advisory lock, held until the caller's transaction ends.
 pub async fn append(

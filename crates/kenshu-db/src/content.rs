@@ -97,6 +97,18 @@ pub async fn versions(conn: &mut PgConnection) -> Result<Vec<VersionInfo>, sqlx:
     .await
 }
 
+/// Course titles (the current content version's), by code.
+pub async fn course_titles(
+    conn: &mut PgConnection,
+) -> Result<HashMap<String, String>, sqlx::Error> {
+    Ok(versions(conn)
+        .await?
+        .into_iter()
+        .filter(|v| v.current)
+        .map(|v| (v.course_code, v.title))
+        .collect())
+}
+
 pub async fn current_version(
     conn: &mut PgConnection,
     code: &str,

@@ -118,7 +118,22 @@ pub enum MailState {
     GaveUp,
 }
 
-fn mail_state(mail: bool, sent_via: Option<&str>, attempts: i32, gave_up: bool) -> MailState {
+impl MailState {
+    /// A stable name, for CSS classes.
+    pub fn key(self) -> &'static str {
+        match self {
+            MailState::NoAddress => "no-address",
+            MailState::Waiting => "waiting",
+            MailState::Retrying => "retrying",
+            MailState::Sent => "sent",
+            MailState::Logged => "logged",
+            MailState::GaveUp => "gave-up",
+        }
+    }
+}
+
+/// What became of a mail (`mail`: whether there was one), from its outbox row.
+pub fn mail_state(mail: bool, sent_via: Option<&str>, attempts: i32, gave_up: bool) -> MailState {
     match (mail, sent_via) {
         (false, _) => MailState::NoAddress,
         (true, Some("smtp")) => MailState::Sent,

@@ -146,15 +146,3 @@ pub fn people<'a>(
         })
     })
 }
-
-/// Course titles (the current content version's), by code.
-pub async fn course_titles(
-    conn: &mut PgConnection,
-) -> Result<std::collections::HashMap<String, String>, sqlx::Error> {
-    Ok(crate::content::versions(conn)
-        .await?
-        .into_iter()
-        .filter(|v| v.current)
-        .map(|v| (v.course_code, v.title))
-        .collect())
-}

@@ -81,20 +81,19 @@ pub async fn mail(State(state): State<AppState>, user: CurrentUser) -> Result<Re
         .await?
         .into_iter()
         .map(|m| {
-            let (state_key, label) = match (m.sent_via.as_deref(), m.gave_up_at, m.attempts) {
-                (Some("smtp"), _, _) => ("sent", JA.mail_sent),
-                (Some(_), _, _) => ("logged", JA.mail_logged),
-                (None, Some(_), _) => ("gave-up", JA.mail_gave_up),
-                (None, None, 0) => ("waiting", JA.mail_waiting),
-                (None, None, _) => ("retrying", JA.mail_retrying),
-            };
+            let outcome = kenshu_db::reminders::mail_state(
+                true,
+                m.sent_via.as_deref(),
+                m.attempts,
+                m.gave_up_at.is_some(),
+            );
             MailRow {
                 created_at: jtime(m.created_at),
                 to: m.to_address,
                 subject: m.subject,
                 body: m.body,
-                state: label,
-                state_key,
+                state: crate::reminders::mail_label(outcome),
+                state_key: outcome.key(),
                 attempts: m.attempts,
                 error: m.last_error.unwrap_or_default(),
             }

@@ -159,12 +159,7 @@ pub async fn index(user: CurrentUser, Conn(mut conn): Conn) -> Result<Response, 
     };
     let fy = FiscalYear::of(kenshu_core::japan_today());
     let plan = kenshu_db::plans::plan(&mut conn, inst, fy).await?;
-    let titles: std::collections::HashMap<String, String> = kenshu_db::content::versions(&mut conn)
-        .await?
-        .into_iter()
-        .filter(|v| v.current)
-        .map(|v| (v.course_code, v.title))
-        .collect();
+    let titles = kenshu_db::content::course_titles(&mut conn).await?;
     let courses = plan
         .map(|p| p.plan.courses)
         .unwrap_or_default()

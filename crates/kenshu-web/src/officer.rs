@@ -111,18 +111,13 @@ pub async fn dashboard(
         },
         async {
             let progress = crate::standing::progress(&mut other, inst, d, fy).await?;
-            let titles = kenshu_db::content::versions(&mut other).await?;
+            let titles = kenshu_db::content::course_titles(&mut other).await?;
             Ok::<_, sqlx::Error>((progress, titles))
         }
     )?;
     let standing = crate::standing::assemble(facts, progress, fy, today);
     let followed: HashMap<uuid::Uuid, time::Date> = followed.into_iter().collect();
     let reminded: HashMap<uuid::Uuid, time::OffsetDateTime> = reminded.into_iter().collect();
-    let titles: HashMap<String, String> = titles
-        .into_iter()
-        .filter(|v| v.current)
-        .map(|v| (v.course_code, v.title))
-        .collect();
     let mut tally: HashMap<Status, usize> = HashMap::new();
     let mut lines = Vec::new();
     let show = q.show.clone().unwrap_or_else(|| "untrained".into());

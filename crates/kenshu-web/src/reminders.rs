@@ -21,94 +21,106 @@ use crate::session::{Conn, CurrentUser};
 use crate::standing::Standing;
 use crate::{AppError, AppState};
 
-/// One person to remind, of courses they have not finished.
+/// One reminder to record: who, and which unfinished courses with their deadlines.
 struct Pending {
+    /// The reminder's id, known before it is recorded (the schedule's steps name it).
+    id: Uuid,
     user_id: Uuid,
     courses: Vec<(String, Date)>,
 }
 
-async fn titles(conn: &mut PgConnection) -> Result<HashMap<String, String>, sqlx::Error> {
-    Ok(kenshu_db::content::versions(conn)
-        .await?
-        .into_iter()
-        .filter(|v| v.current)
-        .map(|v| (v.course_code, v.title))
-        .collect())
-}
-
-/// Records the reminders and queues their mail, in the caller's transaction.
-#[allow(clippy::too_many_arguments)]
-async fn send(
-    conn: &mut PgConnection,
+/// Who sends reminders in one institution, and what every mail needs: read once per send or
+/// per schedule run, not per person.
+struct Sender<'a> {
     institution_id: Uuid,
-    institution_name: &str,
+    institution_name: &'a str,
     fy: FiscalYear,
     today: Date,
-    pending: &[Pending],
-    message: &str,
+    /// None: the plan's schedule.
     sent_by: Option<Uuid>,
-    ids: Option<&[Uuid]>,
-    portal_url: &str,
-) -> Result<(), sqlx::Error> {
-    let titles = titles(conn).await?;
-    let people: Vec<Uuid> = pending.iter().map(|p| p.user_id).collect();
-    let contacts: HashMap<Uuid, (String, Option<String>)> =
-        kenshu_db::reminders::contacts(conn, institution_id, &people)
-            .await?
-            .into_iter()
-            .map(|(id, name, email)| (id, (name, email)))
-            .collect();
-    for (i, p) in pending.iter().enumerate() {
-        let Some((name, email)) = contacts.get(&p.user_id) else {
-            continue;
-        };
-        let due: Vec<Due> = p
-            .courses
-            .iter()
-            .map(|(code, deadline)| Due {
-                title: titles.get(code).cloned().unwrap_or_else(|| code.clone()),
-                deadline: *deadline,
-            })
-            .collect();
-        let (subject, body) = compose(name, institution_name, &due, today, message, portal_url);
-        let codes: Vec<String> = p.courses.iter().map(|(c, _)| c.clone()).collect();
-        kenshu_db::reminders::record(
-            conn,
-            institution_id,
-            &NewReminder {
-                id: ids
-                    .and_then(|ids| ids.get(i).copied())
-                    .unwrap_or_else(Uuid::new_v4),
-                user_id: p.user_id,
-                fiscal_year: fy.0,
-                courses: &codes,
-                message,
-                sent_by,
-                mail: email.as_deref().map(|to| Mail {
-                    to,
-                    subject: &subject,
-                    body: &body,
-                }),
-            },
-        )
-        .await?;
-    }
-    Ok(())
+    portal_url: &'a str,
+    titles: HashMap<String, String>,
 }
 
-/// The unfinished courses of the people in `standing`, optionally only the ones picked.
+impl Sender<'_> {
+    /// Records the reminders and queues their mail, in the caller's transaction.
+    async fn send(
+        &self,
+        conn: &mut PgConnection,
+        pending: &[Pending],
+        message: &str,
+    ) -> Result<(), sqlx::Error> {
+        let people: Vec<Uuid> = pending.iter().map(|p| p.user_id).collect();
+        let contacts: HashMap<Uuid, (String, Option<String>)> =
+            kenshu_db::reminders::contacts(conn, self.institution_id, &people)
+                .await?
+                .into_iter()
+                .map(|(id, name, email)| (id, (name, email)))
+                .collect();
+        for p in pending {
+            let Some((name, email)) = contacts.get(&p.user_id) else {
+                continue;
+            };
+            let due: Vec<Due> = p
+                .courses
+                .iter()
+                .map(|(code, deadline)| Due {
+                    title: self
+                        .titles
+                        .get(code)
+                        .cloned()
+                        .unwrap_or_else(|| code.clone()),
+                    deadline: *deadline,
+                })
+                .collect();
+            let (subject, body) = compose(
+                name,
+                self.institution_name,
+                &due,
+                self.today,
+                message,
+                self.portal_url,
+            );
+            let codes: Vec<String> = p.courses.iter().map(|(c, _)| c.clone()).collect();
+            kenshu_db::reminders::record(
+                conn,
+                self.institution_id,
+                &NewReminder {
+                    id: p.id,
+                    user_id: p.user_id,
+                    fiscal_year: self.fy.0,
+                    courses: &codes,
+                    message,
+                    sent_by: self.sent_by,
+                    mail: email.as_deref().map(|to| Mail {
+                        to,
+                        subject: &subject,
+                        body: &body,
+                    }),
+                },
+            )
+            .await?;
+        }
+        Ok(())
+    }
+}
+
+/// The unfinished courses of the people in `standing`, optionally only the ones picked. The
+/// standing lists each person's lines together.
 fn pending(standing: &Standing, wanted: impl Fn(Uuid, &str) -> bool) -> Vec<Pending> {
     let mut out: Vec<Pending> = Vec::new();
     for l in standing.lines.iter().filter(|l| !l.status.is_done()) {
-        let id = standing.people[l.person].id;
-        if !wanted(id, &l.assignment.code) {
+        let user_id = standing.people[l.person].id;
+        if !wanted(user_id, &l.assignment.code) {
             continue;
         }
-        match out.iter_mut().find(|p| p.user_id == id) {
-            Some(p) => p.courses.push((l.assignment.code.clone(), l.deadline)),
+        let course = (l.assignment.code.clone(), l.deadline);
+        match out.last_mut().filter(|p| p.user_id == user_id) {
+            Some(p) => p.courses.push(course),
             None => out.push(Pending {
-                user_id: id,
-                courses: vec![(l.assignment.code.clone(), l.deadline)],
+                id: Uuid::new_v4(),
+                user_id,
+                courses: vec![course],
             }),
         }
     }
@@ -168,19 +180,16 @@ async fn remind(
     if all.is_empty() {
         return Err(AppError::BadRequest(JA.reminder_nobody.into()));
     }
-    send(
-        &mut tx,
-        inst,
-        &user.session.institution_name,
+    let sender = Sender {
+        institution_id: inst,
+        institution_name: &user.session.institution_name,
         fy,
         today,
-        &all,
-        message,
-        Some(user.session.user_id),
-        None,
-        &state.settings.public_url,
-    )
-    .await?;
+        sent_by: Some(user.session.user_id),
+        portal_url: &state.settings.public_url,
+        titles: kenshu_db::content::course_titles(&mut tx).await?,
+    };
+    sender.send(&mut tx, &all, message).await?;
     tx.commit().await?;
     tracing::info!(people = all.len(), "reminders sent");
     Ok(all.len())
@@ -272,6 +281,15 @@ pub async fn run_schedule(
         else {
             continue;
         };
+        let sender = Sender {
+            institution_id: inst.id,
+            institution_name: &inst.name,
+            fy,
+            today,
+            sent_by: None,
+            portal_url,
+            titles: kenshu_db::content::course_titles(&mut conn).await?,
+        };
         for division in kenshu_db::institutions::divisions(&mut conn, inst.id).await? {
             let standing =
                 crate::standing::division(&mut conn, inst.id, division.id, fy, today).await?;
@@ -288,37 +306,23 @@ pub async fn run_schedule(
                 if steps.is_empty() {
                     continue;
                 }
-                let id = Uuid::new_v4();
                 let mut tx = sqlx::Connection::begin(&mut *conn).await?;
-                let taken =
-                    kenshu_db::reminders::take_steps(&mut tx, inst.id, p.user_id, fy.0, &steps, id)
-                        .await?;
+                let taken = kenshu_db::reminders::take_steps(
+                    &mut tx, inst.id, p.user_id, fy.0, &steps, p.id,
+                )
+                .await?;
                 if taken.is_empty() {
                     continue;
                 }
-                let courses = p
-                    .courses
-                    .iter()
-                    .filter(|(c, _)| taken.contains(c))
-                    .cloned()
-                    .collect();
                 let one = [Pending {
-                    user_id: p.user_id,
-                    courses,
+                    courses: p
+                        .courses
+                        .into_iter()
+                        .filter(|(c, _)| taken.contains(c))
+                        .collect(),
+                    ..p
                 }];
-                send(
-                    &mut tx,
-                    inst.id,
-                    &inst.name,
-                    fy,
-                    today,
-                    &one,
-                    "",
-                    None,
-                    Some(&[id]),
-                    portal_url,
-                )
-                .await?;
+                sender.send(&mut tx, &one, "").await?;
                 tx.commit().await?;
                 sent += 1;
             }
@@ -370,7 +374,7 @@ pub struct ReminderRow {
     pub seen: bool,
 }
 
-fn mail_label(state: kenshu_db::reminders::MailState) -> &'static str {
+pub fn mail_label(state: kenshu_db::reminders::MailState) -> &'static str {
     use kenshu_db::reminders::MailState;
     match state {
         MailState::NoAddress => JA.mail_no_address,
@@ -393,7 +397,7 @@ pub async fn rows(
     if list.is_empty() {
         return Ok(Vec::new());
     }
-    let titles = titles(conn).await?;
+    let titles = kenshu_db::content::course_titles(conn).await?;
     Ok(list
         .into_iter()
         .map(|r| ReminderRow {

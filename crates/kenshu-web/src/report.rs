@@ -127,13 +127,9 @@ pub async fn exported(
     format: &str,
     rows: u64,
 ) -> Result<(), sqlx::Error> {
-    let cli = format!(
-        "cli:{}",
-        std::env::var("USER").unwrap_or_else(|_| "unknown".into())
-    );
     let (actor_id, actor) = match actor {
         Some((id, login)) => (Some(id), login.to_string()),
-        None => (None, cli),
+        None => (None, kenshu_db::audit::command_line_actor()),
     };
     kenshu_db::audit::append(
         conn,
@@ -227,7 +223,7 @@ pub async fn annual<W: Write + Send + 'static>(
     out: W,
 ) -> Result<u64, ReportError> {
     let plan = approved_plan(conn, s).await?;
-    let titles = kenshu_db::report::course_titles(conn).await?;
+    let titles = kenshu_db::content::course_titles(conn).await?;
     let title = format!(
         "{} {} {}",
         s.institution_name,
@@ -570,7 +566,7 @@ pub async fn attendance<W: Write + Send>(
     if !plan.courses.iter().any(|c| c.code == course) {
         return Err(ReportError::UnknownCourse(course.into(), s.fy));
     }
-    let titles = kenshu_db::report::course_titles(conn).await?;
+    let titles = kenshu_db::content::course_titles(conn).await?;
     let title = titles.get(course).cloned().unwrap_or(course.into());
     let on = s.today.clamp(s.fy.start(), s.fy.end());
     let mut out = BufWriter::with_capacity(1 << 16, out);
@@ -700,7 +696,7 @@ pub async fn index(
     let plan = kenshu_db::plans::plan(&mut conn, inst, fy)
         .await?
         .filter(|p| p.plan.approved);
-    let titles = kenshu_db::report::course_titles(&mut conn).await?;
+    let titles = kenshu_db::content::course_titles(&mut conn).await?;
     let courses = plan
         .as_ref()
         .map(|p| {

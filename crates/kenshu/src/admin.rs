@@ -58,10 +58,7 @@ pub async fn audit(
     subject: &str,
     detail: &str,
 ) -> anyhow::Result<()> {
-    let actor = format!(
-        "cli:{}",
-        std::env::var("USER").unwrap_or_else(|_| "unknown".into())
-    );
+    let actor = kenshu_db::audit::command_line_actor();
     kenshu_db::audit::append(
         conn,
         institution_id,

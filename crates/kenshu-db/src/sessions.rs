@@ -53,12 +53,15 @@ pub async fn load(
         r#"select s.institution_id, i.code as institution_code, i.name as institution_name,
                 u.id as user_id, u.login_id, u.name, u.role, u.division_id, d.name as division_name,
                 u.must_change_password, s.csrf_token,
-                array(select g.division_id from designations g
-                      where g.institution_id = u.institution_id and g.user_id = u.id
-                        and g.kind = 'protection_officer' and g.division_id is not null
-                        and g.valid_from <= (now() at time zone 'Asia/Tokyo')::date
-                        and (g.valid_to is null or g.valid_to >= (now() at time zone 'Asia/Tokyo')::date))
-                  as "officer_divisions!"
+                -- Only a protection officer's designations widen their reach: nobody else's
+                -- request looks them up.
+                case when u.role = 'protection_officer' then
+                  array(select g.division_id from designations g
+                        where g.institution_id = u.institution_id and g.user_id = u.id
+                          and g.kind = 'protection_officer' and g.division_id is not null
+                          and g.valid_from <= (now() at time zone 'Asia/Tokyo')::date
+                          and (g.valid_to is null or g.valid_to >= (now() at time zone 'Asia/Tokyo')::date))
+                else '{}' end as "officer_divisions!"
          from sessions s
          join users u on u.institution_id = s.institution_id and u.id = s.user_id
          join institutions i on i.id = s.institution_id

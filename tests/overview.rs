@@ -151,6 +151,28 @@ async fn the_chief_sees_each_divisions_counts_its_officer_and_a_link_down() {
     let drill = chief.get(&format!("/officer?division=a&fy={fy}")).await;
     assert_eq!(drill.status, 200);
     assert!(drill.body.contains("試験 late-a"));
+    // The figures follow every change at once, on any instance: late-a completes and is
+    // transferred to division b, and the next view counts both.
+    exec(
+        pool,
+        &format!(
+            "insert into completions (institution_id, user_id, course_code, fiscal_year, content_version_id, method)
+             select u.institution_id, u.id, 'clerk', {fy}, c.current_version_id, 'e_learning'
+             from users u cross join courses c where u.login_id = 'late-a' and c.code = 'clerk'"
+        ),
+    )
+    .await;
+    exec(
+        pool,
+        "update users u set division_id = d.id from divisions d
+         where d.institution_id = u.institution_id and d.code = 'b' and u.login_id = 'late-a'",
+    )
+    .await;
+    let again = chief.get("/overview").await.body;
+    assert_eq!(cell(&again, "division-a", "people"), "6", "{again}");
+    assert_eq!(cell(&again, "division-a", "overdue"), "2", "chief, officer-a");
+    assert_eq!(cell(&again, "division-b", "completed"), "1", "late-a, now in b");
+    assert_eq!(cell(&again, "total", "overdue"), "4");
 
     let last_year = chief.get(&format!("/overview?fy={}", fy - 1)).await;
     assert_eq!(last_year.status, 200);
@@ -320,6 +342,84 @@ async fn the_overview_query_agrees_with_the_assignment_rule_person_by_person() {
         &[10, 45, 140, 200, 300, 364],
     )
     .await;
+    // Changes through every table the rule reads: the kept counts follow each of them (the
+    // triggers mark the people; the refresh recounts only those).
+    let day = |n: i64| (fy.start() + Duration::days(n)).to_string();
+    for sql in [
+        // Completions: new (online and in person), withdrawn, changed.
+        "insert into completions (institution_id, user_id, course_code, fiscal_year, completed_at,
+                                  content_version_id, method)
+         select u.institution_id, u.id, c.code, $FY, $D200::date + interval '9 hours', c.current_version_id,
+                case when substr(u.login_id, 2)::int % 2 = 0 then 'in_person' else 'e_learning' end
+         from users u cross join courses c
+         where c.code = 'cybersecurity' and substr(u.login_id, 2)::int % 7 = 1
+         on conflict do nothing"
+            .to_string(),
+        "delete from completions where course_code = 'clerk' and substr(user_id::text, 1, 1) = 'a'".into(),
+        "update completions set method = 'in_person' where course_code = 'final-test'
+           and substr(user_id::text, 1, 1) = 'b'"
+            .into(),
+        // Exemptions granted and withdrawn; re-attendance granted and moved.
+        "insert into exemptions (institution_id, user_id, course_code, fiscal_year, reason, decided_by)
+         select u.institution_id, u.id, 'final-test', $FY, '休職', u.id from users u
+         where substr(u.login_id, 2)::int % 11 = 4 on conflict do nothing"
+            .into(),
+        "delete from exemptions where substr(user_id::text, 1, 1) = 'c'".into(),
+        "insert into retakes (institution_id, user_id, course_code, fiscal_year, deadline, granted_by)
+         select u.institution_id, u.id, 'final-test', $FY, $D330, u.id from users u
+         where substr(u.login_id, 2)::int % 13 = 6 on conflict do nothing"
+            .into(),
+        "update retakes set deadline = $D20 where substr(user_id::text, 1, 1) = 'd'".into(),
+        // Designations: new ones, one ended, one to come.
+        "insert into designations (institution_id, user_id, kind, valid_from)
+         select institution_id, id, 'system_admin', $D40 from users where substr(login_id, 2)::int % 17 = 8"
+            .into(),
+        "update designations set valid_to = $D100 where kind = 'clerk' and valid_to is null
+           and substr(user_id::text, 1, 1) = 'e'"
+            .into(),
+        "insert into designations (institution_id, user_id, kind, valid_from)
+         select institution_id, id, 'clerk', $D320 from users where substr(login_id, 2)::int % 19 = 9"
+            .into(),
+        // A transfer in autumn, people leaving, and newcomers with their first placement.
+        "with moved as (
+             update users u set division_id = (select d.id from divisions d where d.institution_id = u.institution_id
+                                                and d.id <> u.division_id order by d.code limit 1)
+             where substr(u.login_id, 2)::int % 23 = 10 returning u.institution_id, u.id, u.division_id
+         )
+         insert into placements (institution_id, user_id, valid_from, division_id)
+         select institution_id, id, $D210, division_id from moved on conflict do nothing"
+            .into(),
+        "update users set status = 'left', left_on = $D190 where substr(login_id, 2)::int % 29 = 12".into(),
+        "with hired as (
+             insert into users (institution_id, login_id, name, division_id, role, hired_on)
+             select u.institution_id, 'n' || u.login_id, '新規 ' || u.login_id, u.division_id, 'staff', $D250
+             from users u where substr(u.login_id, 2)::int % 31 = 13 returning institution_id, id, division_id, hired_on
+         )
+         insert into placements (institution_id, user_id, valid_from, division_id)
+         select institution_id, id, hired_on, division_id from hired"
+            .into(),
+    ] {
+        let sql = sql
+            .replace("$FY", &fy.0.to_string())
+            .replace("$D200", &format!("'{}'", day(200)))
+            .replace("$D330", &format!("'{}'::date", day(330)))
+            .replace("$D20", &format!("'{}'::date", day(20)))
+            .replace("$D40", &format!("'{}'::date", day(40)))
+            .replace("$D100", &format!("'{}'::date", day(100)))
+            .replace("$D320", &format!("'{}'::date", day(320)))
+            .replace("$D210", &format!("'{}'::date", day(210)))
+            .replace("$D190", &format!("'{}'::date", day(190)))
+            .replace("$D250", &format!("'{}'::date", day(250)));
+        exec(pool, &sql).await;
+        let refreshed = kenshu_db::overview::refresh(&mut conn, inst, fy, fy.end())
+            .await
+            .unwrap();
+        assert!(
+            !refreshed.whole && refreshed.people > 0 && refreshed.people < 1500,
+            "only the people touched are recounted: {refreshed:?} after {sql}"
+        );
+    }
+    checked += compare_on_days(&mut conn, inst, fy, &divisions, &[364, 300, 30, 364]).await;
     // Without a course for everybody, only designations and roles make someone a target: the
     // people counted per division must then leave the others out.
     exec(
@@ -338,6 +438,50 @@ async fn the_overview_query_agrees_with_the_assignment_rule_person_by_person() {
     assert!(!audiences.iter().any(|a| a == "all"), "{audiences:?}");
     checked += compare_on_days(&mut conn, inst, fy, &divisions, &[45, 200, 364]).await;
     assert!(checked > 5000, "enough people compared: {checked}");
+}
+
+#[tokio::test]
+async fn the_keeper_counts_the_current_year_before_the_first_view() {
+    let app = TestApp::spawn().await;
+    let pool = app.pool();
+    user(pool, "chief", Role::ChiefOfficer).await;
+    for login in ["s1", "s2", "s3"] {
+        user(pool, login, Role::Staff).await;
+    }
+    let (inst, _, _) = kenshu_tests::institution(pool).await;
+    let today = today();
+    let mut conn = pool.acquire().await.unwrap();
+    kenshu_web::overview::keep(pool).await.unwrap();
+    let after_keeper = kenshu_db::overview::refresh(&mut conn, inst, fy(), today)
+        .await
+        .unwrap();
+    assert_eq!(
+        after_keeper,
+        kenshu_db::overview::Refreshed {
+            whole: false,
+            people: 0
+        },
+        "the keeper counted everyone already"
+    );
+    // A change of the plan (a course's deadline) makes the next refresh count everyone again;
+    // the keeper does it.
+    let stale = async || -> bool {
+        sqlx::query_scalar("select stale from overview_state")
+            .fetch_one(pool)
+            .await
+            .unwrap()
+    };
+    assert!(!stale().await);
+    exec(
+        pool,
+        "update plan_courses set deadline = deadline + 1 where course_code = 'clerk'",
+    )
+    .await;
+    assert!(stale().await, "the plan's change marks the counts stale");
+    kenshu_web::overview::keep(pool).await.unwrap();
+    assert!(!stale().await, "the keeper recounted");
+    let page = app.signed_in("chief").await.get("/overview").await;
+    assert_eq!(cell(&page.body, "total", "people"), "4", "{}", page.body);
 }
 
 #[tokio::test]

@@ -177,10 +177,14 @@ pub async fn final_test_rows(db: &BenchDb) -> anyhow::Result<(i64, i64, i64, i64
 }
 
 /// Closes the pool and, on a shared server, drops the database (a private cluster is thrown
-/// away whole).
+/// away whole) unless KENSHU_BENCH_KEEP is set, to look into the data afterwards.
 pub async fn finish(server: &Server, db: BenchDb) -> anyhow::Result<()> {
     db.pool.close().await;
     if server.shared_url.is_none() {
+        return Ok(());
+    }
+    if std::env::var_os("KENSHU_BENCH_KEEP").is_some() {
+        eprintln!("kept database {}", db.name);
         return Ok(());
     }
     let admin = kenshu_db::connect(server.admin.clone(), 1).await?;

@@ -749,7 +749,7 @@ pub static JA: Catalogue = Catalogue {
     overview_cumulative: "累計",
     overview_share: "受講割当に対する割合",
     overview_counted_at: "集計時刻",
-    overview_counted_note: "集計は30秒ごとに更新されます。課室の受講状況は常に最新です",
+    overview_counted_note: "表示した時点の受講状況です",
     // Annual report
     report_nav: "報告書",
     report_title: "研修受講状況報告書・出欠リスト",

@@ -13,7 +13,7 @@ pub mod i18n;
 mod in_person;
 pub mod mail;
 mod officer;
-mod overview;
+pub mod overview;
 mod page;
 mod person;
 mod plan;

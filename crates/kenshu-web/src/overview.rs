@@ -2,31 +2,25 @@
 //! year: per division the targets and where they stand, the protection officers, a link down
 //! to the division's dashboard, and a chart of completions over the year drawn on the server.
 //!
-//! Counting 100,000 people's assignments takes PostgreSQL longer than a page may (see the
-//! README's benchmarks), so each app instance keeps the last figures of an institution's year:
-//! figures younger than [`FRESH`] are served as they are; older ones (up to [`KEPT`]) are
-//! served at once while a background task recounts; past that, or on a new day, the request
-//! counts itself. The page says when the figures were counted.
+//! The counts are kept in PostgreSQL and brought up to date on each request
+//! (`kenshu_db::overview::refresh`), so every instance shows the same, current figures.
 
 use std::collections::HashMap;
-use std::sync::{Arc, LazyLock, Mutex};
-use std::time::{Duration, Instant};
 
 use askama::Template;
-use axum::extract::{Query, State};
+use axum::extract::Query;
 use axum::response::Response;
 use kenshu_core::FiscalYear;
-use kenshu_db::PgConnection;
-use kenshu_db::overview::{Overview, Tally};
+use kenshu_db::overview::Tally;
 use serde::Deserialize;
-use time::{Date, OffsetDateTime};
+use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::i18n::{Catalogue, JA};
 use crate::page::{Chrome, fiscal_year, jtime, render};
 use crate::policy::Action;
 use crate::session::{Conn, CurrentUser};
-use crate::{AppError, AppState};
+use crate::AppError;
 
 #[derive(Deserialize, Default)]
 pub struct OverviewQuery {
@@ -82,82 +76,35 @@ struct OverviewPage {
     counted_at: String,
 }
 
-/// Figures younger than this are served without recounting.
-const FRESH: Duration = Duration::from_secs(30);
-/// Figures older than this are never served.
-const KEPT: Duration = Duration::from_secs(600);
-
-/// What one count of an institution's year found.
-struct Figures {
-    overview: Overview,
-    officers: Vec<(Uuid, String)>,
-    today: Date,
-    counted_at: OffsetDateTime,
-    counted: Instant,
+/// Keeps the current fiscal year's counts of every institution with an approved plan up to
+/// date every `every`, so that a request rarely has more than a few people to recount: the
+/// first count of a year (seconds for 100,000 staff), a recount after the plan changed, and the
+/// day's rollover happen here. Requests refresh anyway, so this only moves work off them.
+pub fn spawn_keeper(pool: kenshu_db::PgPool, every: std::time::Duration) {
+    tokio::spawn(async move {
+        loop {
+            if let Err(e) = keep(&pool).await {
+                tracing::warn!(error = %e, "keeping the overview counts");
+            }
+            tokio::time::sleep(every).await;
+        }
+    });
 }
 
-#[derive(Default)]
-struct Slot {
-    figures: Option<Arc<Figures>>,
-    recounting: bool,
-}
-
-static FIGURES: LazyLock<Mutex<HashMap<(Uuid, i32), Slot>>> = LazyLock::new(Default::default);
-
-async fn count(
-    conn: &mut PgConnection,
-    inst: Uuid,
-    fy: FiscalYear,
-    today: Date,
-) -> Result<Figures, sqlx::Error> {
-    let on = today.clamp(fy.start(), fy.end());
-    Ok(Figures {
-        overview: kenshu_db::overview::overview(conn, inst, fy, on, today).await?,
-        officers: kenshu_db::overview::protection_officers(conn, inst, on).await?,
-        today,
-        counted_at: OffsetDateTime::now_utc(),
-        counted: Instant::now(),
-    })
-}
-
-fn store(key: (Uuid, i32), figures: Option<Arc<Figures>>) {
-    if let Ok(mut cache) = FIGURES.lock() {
-        let slot = cache.entry(key).or_default();
-        slot.recounting = false;
-        if figures.is_some() {
-            slot.figures = figures;
+/// One round of the keeper.
+pub async fn keep(pool: &kenshu_db::PgPool) -> Result<(), sqlx::Error> {
+    let today = kenshu_core::japan_today();
+    let fy = FiscalYear::of(today);
+    let mut conn = pool.acquire().await?;
+    for inst in kenshu_db::overview::planned_institutions(&mut conn, fy).await? {
+        let started = std::time::Instant::now();
+        let r = kenshu_db::overview::refresh(&mut conn, inst, fy, today).await?;
+        if r.whole {
+            tracing::info!(institution = %inst, people = r.people, ms = started.elapsed().as_millis(),
+                "overview counted whole");
         }
     }
-}
-
-/// The figures to show now, if the cache has usable ones; starts a recount when they are no
-/// longer fresh (one at a time per institution and year).
-fn cached(state: &AppState, key: (Uuid, i32), fy: FiscalYear, today: Date) -> Option<Arc<Figures>> {
-    let mut cache = FIGURES.lock().ok()?;
-    let slot = cache.entry(key).or_default();
-    let figures = slot
-        .figures
-        .clone()
-        .filter(|f| f.today == today && f.counted.elapsed() < KEPT)?;
-    if figures.counted.elapsed() >= FRESH && !slot.recounting {
-        slot.recounting = true;
-        let pool = state.pool.clone();
-        tokio::spawn(async move {
-            let counted = async {
-                let mut conn = pool.acquire().await?;
-                count(&mut conn, key.0, fy, today).await
-            }
-            .await;
-            match counted {
-                Ok(f) => store(key, Some(Arc::new(f))),
-                Err(e) => {
-                    tracing::warn!(error = %e, "recounting the institution overview failed");
-                    store(key, None);
-                }
-            }
-        });
-    }
-    Some(figures)
+    Ok(())
 }
 
 /// 修了率: completed (online or in person) over the assignments that are not exempt.
@@ -172,7 +119,6 @@ fn rate(t: &Tally) -> String {
 
 pub async fn index(
     user: CurrentUser,
-    State(state): State<AppState>,
     Query(q): Query<OverviewQuery>,
     Conn(mut conn): Conn,
 ) -> Result<Response, AppError> {
@@ -181,20 +127,13 @@ pub async fn index(
     let fy = fiscal_year(q.fy.as_deref());
     let today = kenshu_core::japan_today();
     let divisions = kenshu_db::institutions::divisions(&mut conn, inst).await?;
-    let key = (inst, fy.0);
-    let figures = match cached(&state, key, fy, today) {
-        Some(f) => f,
-        None => {
-            let f = Arc::new(count(&mut conn, inst, fy, today).await?);
-            store(key, Some(f.clone()));
-            f
-        }
-    };
+    let on = today.clamp(fy.start(), fy.end());
+    let overview = kenshu_db::overview::overview(&mut conn, inst, fy, on, today).await?;
     let mut officers: HashMap<Uuid, Vec<String>> = HashMap::new();
-    for (division, name) in &figures.officers {
-        officers.entry(*division).or_default().push(name.clone());
+    for (division, name) in kenshu_db::overview::protection_officers(&mut conn, inst, on).await? {
+        officers.entry(division).or_default().push(name);
     }
-    let tallies: HashMap<Uuid, Tally> = figures.overview.divisions.iter().copied().collect();
+    let tallies: HashMap<Uuid, Tally> = overview.divisions.iter().copied().collect();
     let mut sum = Tally::default();
     let lines: Vec<Line> = divisions
         .into_iter()
@@ -210,7 +149,7 @@ pub async fn index(
             }
         })
         .collect();
-    let (months, chart) = chart(fy, today, &figures.overview.by_month, sum.assignments);
+    let (months, chart) = chart(fy, today, &overview.by_month, sum.assignments);
     let current = FiscalYear::of(today).0;
     let years = (current - 4..=current + 1)
         .rev()
@@ -234,7 +173,7 @@ pub async fn index(
         },
         months,
         chart,
-        counted_at: jtime(figures.counted_at),
+        counted_at: jtime(OffsetDateTime::now_utc()),
     })
 }
 

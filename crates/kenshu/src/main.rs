@@ -194,6 +194,10 @@ pub struct ServeArgs {
     /// them; mail is still sent).
     #[arg(long, env = "KENSHU_REMINDER_MINUTES", default_value_t = 60, value_parser = clap::value_parser!(u64).range(0..=1440))]
     reminder_minutes: u64,
+    /// Seconds between refreshes of the overview's kept counts by this instance (0: only
+    /// requests refresh them).
+    #[arg(long, env = "KENSHU_OVERVIEW_SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(0..=3600))]
+    overview_seconds: u64,
 }
 
 #[derive(Subcommand)]
@@ -477,6 +481,12 @@ async fn serve(db: database::Database, args: &ServeArgs) -> anyhow::Result<()> {
         (args.reminder_minutes > 0)
             .then(|| std::time::Duration::from_secs(args.reminder_minutes * 60)),
     );
+    if args.overview_seconds > 0 {
+        kenshu_web::overview::spawn_keeper(
+            db.pool.clone(),
+            std::time::Duration::from_secs(args.overview_seconds),
+        );
+    }
     let state = kenshu_web::AppState::new(db.pool.clone(), settings);
     tracing::info!(address = %listener.local_addr()?, "serving");
     kenshu_web::serve(listener, state, shutdown_signal()).await?;

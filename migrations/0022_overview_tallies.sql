@@ -202,3 +202,7 @@ begin
     end loop;
 end
 $$;
+
+-- The overview's protection officers, by role or by designation: a few hundred among 100,000.
+create index users_role on users (institution_id, role) where role <> 'staff';
+create index designations_kind on designations (institution_id, kind);

@@ -170,8 +170,16 @@ async fn the_chief_sees_each_divisions_counts_its_officer_and_a_link_down() {
     .await;
     let again = chief.get("/overview").await.body;
     assert_eq!(cell(&again, "division-a", "people"), "6", "{again}");
-    assert_eq!(cell(&again, "division-a", "overdue"), "2", "chief, officer-a");
-    assert_eq!(cell(&again, "division-b", "completed"), "1", "late-a, now in b");
+    assert_eq!(
+        cell(&again, "division-a", "overdue"),
+        "2",
+        "chief, officer-a"
+    );
+    assert_eq!(
+        cell(&again, "division-b", "completed"),
+        "1",
+        "late-a, now in b"
+    );
     assert_eq!(cell(&again, "total", "overdue"), "4");
 
     let last_year = chief.get(&format!("/overview?fy={}", fy - 1)).await;

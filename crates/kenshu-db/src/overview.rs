@@ -194,6 +194,22 @@ pub async fn refresh(
     fy: FiscalYear,
     on: Date,
 ) -> Result<Refreshed, sqlx::Error> {
+    // Most reads find nothing to do: they check without taking the lock, so that they do not
+    // queue behind each other. A write committed after this check is simply not seen yet.
+    let current = sqlx::query_scalar!(
+        r#"select s.as_of = $3 and not s.stale
+                  and not exists (select 1 from overview_dirty d
+                                  where d.institution_id = $1 and d.fiscal_year = $2) as "current!"
+           from overview_state s where s.institution_id = $1 and s.fiscal_year = $2"#,
+        institution_id,
+        fy.0,
+        on
+    )
+    .fetch_optional(&mut *conn)
+    .await?;
+    if current == Some(true) {
+        return Ok(Refreshed::default());
+    }
     let mut tx = conn.begin().await?;
     let state = match lock_state(&mut tx, institution_id, fy).await? {
         Some(s) => s,
@@ -243,7 +259,7 @@ pub async fn refresh(
         ] {
             table.execute(&mut *tx).await?;
         }
-sqlx::query_scalar!(
+        sqlx::query_scalar!(
             r#"select count(*) as "n!" from users where institution_id = $1"#,
             institution_id
         )
@@ -267,7 +283,14 @@ sqlx::query_scalar!(
         let dated = if state.as_of == on {
             0
         } else {
-            rollover(&mut tx, institution_id, fy, state.as_of.min(on), state.as_of.max(on)).await?
+            rollover(
+                &mut tx,
+                institution_id,
+                fy,
+                state.as_of.min(on),
+                state.as_of.max(on),
+            )
+            .await?
         };
         dirty + dated
     };

@@ -16,11 +16,11 @@ use serde::Deserialize;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use crate::AppError;
 use crate::i18n::{Catalogue, JA};
 use crate::page::{Chrome, fiscal_year, jtime, render};
 use crate::policy::Action;
 use crate::session::{Conn, CurrentUser};
-use crate::AppError;
 
 #[derive(Deserialize, Default)]
 pub struct OverviewQuery {

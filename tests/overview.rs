@@ -564,3 +564,107 @@ async fn compare_on_days(
     }
     checked
 }
+
+/// Completion of `course` by each of `logins`, as the e-learning records it.
+fn completions_sql(course: &str, logins: &str) -> String {
+    format!(
+        "insert into completions (institution_id, user_id, course_code, fiscal_year, content_version_id, method)
+         select u.institution_id, u.id, c.code, {}, c.current_version_id, 'e_learning'
+         from users u cross join courses c where u.login_id in ({logins}) and c.code = '{course}'",
+        fy().0
+    )
+}
+
+#[tokio::test]
+async fn a_write_in_flight_during_the_first_count_is_not_lost() {
+    let app = TestApp::spawn().await;
+    let pool = app.pool().clone();
+    user(&pool, "s1", Role::Staff).await;
+    let (inst, _, _) = kenshu_tests::institution(&pool).await;
+    let s1: Uuid = sqlx::query_scalar("select id from users where login_id = 's1'")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    // s1 completes while nothing is counted yet: the trigger finds no counts to mark.
+    let mut writer = pool.begin().await.unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(completions_sql("clerk", "'s1'")))
+        .execute(&mut *writer)
+        .await
+        .unwrap();
+    let counting = tokio::spawn({
+        let pool = pool.clone();
+        async move {
+            let mut conn = pool.acquire().await.unwrap();
+            kenshu_db::overview::refresh(&mut conn, inst, fy(), today())
+                .await
+                .unwrap()
+        }
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(
+        !counting.is_finished(),
+        "the first count waits for the writer in flight"
+    );
+    writer.commit().await.unwrap();
+    assert!(counting.await.unwrap().whole);
+    let mut conn = pool.acquire().await.unwrap();
+    let people = kenshu_db::overview::by_person(&mut conn, inst, fy(), today(), today())
+        .await
+        .unwrap();
+    let (_, t) = people.iter().find(|(id, _)| *id == s1).expect("s1 counted");
+    assert_eq!(t.completed, 1, "s1's completion is in the counts: {t:?}");
+}
+
+#[tokio::test]
+async fn refreshes_at_once_recount_each_change_once() {
+    let app = TestApp::spawn().await;
+    let pool = app.pool().clone();
+    let logins: Vec<String> = (1..=20).map(|n| format!("s{n}")).collect();
+    for login in &logins {
+        user(&pool, login, Role::Staff).await;
+    }
+    let (inst, _, _) = kenshu_tests::institution(&pool).await;
+    let mut conn = pool.acquire().await.unwrap();
+    kenshu_db::overview::refresh(&mut conn, inst, fy(), today())
+        .await
+        .unwrap();
+    let quoted = logins
+        .iter()
+        .map(|l| format!("'{l}'"))
+        .collect::<Vec<_>>()
+        .join(",");
+    exec(&pool, &completions_sql("clerk", &quoted)).await;
+    // Four instances refresh at once: each changed person is recounted by exactly one.
+    let refreshes = (0..4).map(|_| {
+        let pool = pool.clone();
+        tokio::spawn(async move {
+            let mut conn = pool.acquire().await.unwrap();
+            kenshu_db::overview::refresh(&mut conn, inst, fy(), today())
+                .await
+                .unwrap()
+        })
+    });
+    let mut recounted = 0;
+    for r in refreshes {
+        recounted += r.await.unwrap().people;
+    }
+    assert_eq!(recounted, 20);
+    let kept = kenshu_db::overview::overview(&mut conn, inst, fy(), today(), today())
+        .await
+        .unwrap();
+    // The same as counting everyone afresh.
+    exec(&pool, "update overview_state set stale = true").await;
+    let afresh = kenshu_db::overview::overview(&mut conn, inst, fy(), today(), today())
+        .await
+        .unwrap();
+    let total = |o: &kenshu_db::overview::Overview| {
+        let mut sum = Tally::default();
+        for (_, t) in &o.divisions {
+            sum.add(t);
+        }
+        sum
+    };
+    assert_eq!(total(&kept), total(&afresh));
+    assert_eq!(total(&kept).completed, 20);
+    assert_eq!(kept.by_month, afresh.by_month);
+}

@@ -188,6 +188,11 @@ async fn the_chief_sees_each_divisions_counts_its_officer_and_a_link_down() {
         last_year.body.contains("id=\"no-plan\""),
         "no plan that year"
     );
+    let kept_years: Vec<i32> = sqlx::query_scalar("select fiscal_year from overview_state")
+        .fetch_all(pool)
+        .await
+        .unwrap();
+    assert_eq!(kept_years, vec![fy], "nothing is kept for a year without a plan");
 
     user(pool, "auditor", Role::AuditOfficer).await;
     assert_eq!(

@@ -215,6 +215,21 @@ pub async fn refresh(
         Some(s) => s,
         None => {
             tx.rollback().await?;
+            // A year without an approved plan has nothing to count, and keeping its (empty)
+            // counts would have every write mark people dirty for it. Approving the plan
+            // leaves no state to mark stale: the next view counts the year whole.
+            let planned = sqlx::query_scalar!(
+                r#"select exists (select 1 from training_plans
+                                  where institution_id = $1 and fiscal_year = $2
+                                    and status = 'approved') as "planned!""#,
+                institution_id,
+                fy.0
+            )
+            .fetch_one(&mut *conn)
+            .await?;
+            if !planned {
+                return Ok(Refreshed::default());
+            }
             create_state(conn, institution_id, fy, on).await?;
             tx = conn.begin().await?;
             lock_state(&mut tx, institution_id, fy)

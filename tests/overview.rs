@@ -192,7 +192,11 @@ async fn the_chief_sees_each_divisions_counts_its_officer_and_a_link_down() {
         .fetch_all(pool)
         .await
         .unwrap();
-    assert_eq!(kept_years, vec![fy], "nothing is kept for a year without a plan");
+    assert_eq!(
+        kept_years,
+        vec![fy],
+        "nothing is kept for a year without a plan"
+    );
 
     user(pool, "auditor", Role::AuditOfficer).await;
     assert_eq!(

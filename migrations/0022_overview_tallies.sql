@@ -102,24 +102,6 @@ begin
 end
 $$;
 
-do $$
-declare
-    t text;
-begin
-    foreach t in array array['placements', 'designations', 'completions', 'exemptions', 'retakes'] loop
-        execute format('create trigger %I after insert on %I referencing new table as new_rows
-                        for each statement execute function overview_mark_people()',
-                       t || '_overview_insert', t);
-        execute format('create trigger %I after update on %I referencing new table as new_rows
-                        old table as old_rows for each statement execute function overview_mark_people()',
-                       t || '_overview_update', t);
-        execute format('create trigger %I after delete on %I referencing old table as old_rows
-                        for each statement execute function overview_mark_people()',
-                       t || '_overview_delete', t);
-    end loop;
-end
-$$;
-
 -- People: new ones, and changes of the facts the assignment rule reads.
 create function overview_mark_users() returns trigger language plpgsql as $$
 begin
@@ -185,20 +167,25 @@ begin
 end
 $$;
 
+-- The statement-level triggers of the tables above: one each for insert, update and delete,
+-- as a trigger with transition tables fires on one event only.
 do $$
 declare
-    t text;
-    f text;
+    pair text[];
 begin
-    foreach t in array array['training_plans', 'plan_courses'] loop
-        f := case t when 'training_plans' then 'overview_plans_changed' else 'overview_plan_courses_changed' end;
+    foreach pair slice 1 in array array[
+        ['placements', 'overview_mark_people'], ['designations', 'overview_mark_people'],
+        ['completions', 'overview_mark_people'], ['exemptions', 'overview_mark_people'],
+        ['retakes', 'overview_mark_people'], ['training_plans', 'overview_plans_changed'],
+        ['plan_courses', 'overview_plan_courses_changed']
+    ] loop
         execute format('create trigger %I after insert on %I referencing new table as new_rows
-                        for each statement execute function %I()', t || '_overview_insert', t, f);
+                        for each statement execute function %I()', pair[1] || '_overview_insert', pair[1], pair[2]);
         execute format('create trigger %I after update on %I referencing new table as new_rows
                         old table as old_rows for each statement execute function %I()',
-                       t || '_overview_update', t, f);
+                       pair[1] || '_overview_update', pair[1], pair[2]);
         execute format('create trigger %I after delete on %I referencing old table as old_rows
-                        for each statement execute function %I()', t || '_overview_delete', t, f);
+                        for each statement execute function %I()', pair[1] || '_overview_delete', pair[1], pair[2]);
     end loop;
 end
 $$;

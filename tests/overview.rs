@@ -534,13 +534,12 @@ async fn compare_on_days(
     let mut checked = 0;
     for &days in days {
         let on = fy.start() + Duration::days(days);
-        let sql: HashMap<Uuid, Tally> =
-            kenshu_db::overview::by_person(&mut *conn, inst, fy, on, on)
-                .await
-                .unwrap()
-                .into_iter()
-                .collect();
-        let overview = kenshu_db::overview::overview(&mut *conn, inst, fy, on, on)
+        let sql: HashMap<Uuid, Tally> = kenshu_db::overview::by_person(&mut *conn, inst, fy, on)
+            .await
+            .unwrap()
+            .into_iter()
+            .collect();
+        let overview = kenshu_db::overview::overview(&mut *conn, inst, fy, on)
             .await
             .unwrap();
         let mut rust_all = HashMap::new();
@@ -617,7 +616,7 @@ async fn a_write_in_flight_during_the_first_count_is_not_lost() {
     writer.commit().await.unwrap();
     assert!(counting.await.unwrap().whole);
     let mut conn = pool.acquire().await.unwrap();
-    let people = kenshu_db::overview::by_person(&mut conn, inst, fy(), today(), today())
+    let people = kenshu_db::overview::by_person(&mut conn, inst, fy(), today())
         .await
         .unwrap();
     let (_, t) = people.iter().find(|(id, _)| *id == s1).expect("s1 counted");
@@ -658,12 +657,12 @@ async fn refreshes_at_once_recount_each_change_once() {
         recounted += r.await.unwrap().people;
     }
     assert_eq!(recounted, 20);
-    let kept = kenshu_db::overview::overview(&mut conn, inst, fy(), today(), today())
+    let kept = kenshu_db::overview::overview(&mut conn, inst, fy(), today())
         .await
         .unwrap();
     // The same as counting everyone afresh.
     exec(&pool, "update overview_state set stale = true").await;
-    let afresh = kenshu_db::overview::overview(&mut conn, inst, fy(), today(), today())
+    let afresh = kenshu_db::overview::overview(&mut conn, inst, fy(), today())
         .await
         .unwrap();
     let total = |o: &kenshu_db::overview::Overview| {

@@ -149,7 +149,7 @@ async fn count_times(bench: &db::BenchDb) -> anyhow::Result<CountTimes> {
         .await?;
     let timed = async |conn: &mut sqlx::PgConnection| -> anyhow::Result<f64> {
         let t0 = Instant::now();
-        kenshu_db::overview::overview(conn, inst, fy, today, today).await?;
+        kenshu_db::overview::overview(conn, inst, fy, today).await?;
         Ok(t0.elapsed().as_secs_f64() * 1000.0)
     };
     let mut whole = Vec::new();

@@ -44,6 +44,12 @@ impl FiscalYear {
         Date::from_calendar_date(self.0 + 1, Month::March, 31).unwrap_or(Date::MAX)
     }
 
+    /// The date assignments are judged on for this year: `today`, within the year (its first
+    /// day for a year to come, its last for a past one).
+    pub fn judged_on(self, today: Date) -> Date {
+        today.clamp(self.start(), self.end())
+    }
+
     pub fn contains(self, date: Date) -> bool {
         FiscalYear::of(date) == self
     }
@@ -138,6 +144,14 @@ pub fn gregorian_date(date: Date) -> String {
 mod tests {
     use super::*;
     use time::macros::date;
+
+    #[test]
+    fn assignments_are_judged_on_a_day_within_the_year() {
+        let fy = FiscalYear(2025);
+        assert_eq!(fy.judged_on(date!(2025 - 11 - 26)), date!(2025 - 11 - 26));
+        assert_eq!(fy.judged_on(date!(2026 - 11 - 26)), date!(2026 - 03 - 31));
+        assert_eq!(fy.judged_on(date!(2024 - 11 - 26)), date!(2025 - 04 - 01));
+    }
 
     #[test]
     fn april_first_starts_a_new_fiscal_year() {

@@ -55,17 +55,16 @@ pub struct Overview {
     pub by_month: [i64; 12],
 }
 
-/// The institution's tallies by division for a fiscal year, as of `on` (the date the
-/// assignment facts are taken at: today within the fiscal year), with `today` deciding what is
-/// overdue. Refreshes the kept tallies first (see [`refresh`]), then reads them in one query.
+/// The institution's tallies by division for a fiscal year on `today`: the assignment facts
+/// are taken on the day [`FiscalYear::judged_on`] gives, and `today` decides what is overdue.
+/// Refreshes the kept tallies first (see [`refresh`]), then reads them in one query.
 pub async fn overview(
     conn: &mut PgConnection,
     institution_id: Uuid,
     fy: FiscalYear,
-    on: Date,
     today: Date,
 ) -> Result<Overview, sqlx::Error> {
-    refresh(conn, institution_id, fy, on).await?;
+    refresh(conn, institution_id, fy, today).await?;
     let rows = sqlx::query!(
         r#"with grouped as (
                select c.division_id, c.month, sum(c.n)::bigint as n,
@@ -123,10 +122,9 @@ pub async fn by_person(
     conn: &mut PgConnection,
     institution_id: Uuid,
     fy: FiscalYear,
-    on: Date,
     today: Date,
 ) -> Result<Vec<(Uuid, Tally)>, sqlx::Error> {
-    refresh(conn, institution_id, fy, on).await?;
+    refresh(conn, institution_id, fy, today).await?;
     Ok(sqlx::query!(
         r#"select a.user_id, count(*) as "assignments!",
                   count(*) filter (where a.outcome = 'e') as "completed!",
@@ -183,17 +181,19 @@ pub struct Refreshed {
     pub people: u64,
 }
 
-/// Brings the kept tallies of an institution's fiscal year up to date as of `on`: recounts
-/// the people marked dirty by the triggers of migration 0022 and the people whose dated facts
-/// (designations, transfers, leaving) took or lost effect between the day the tallies hold
-/// and `on`; everyone when the year has not been counted yet or its approved plan changed.
-/// Refreshes of one institution's year take turns on its state row; writers are not blocked.
+/// Brings the kept tallies of an institution's fiscal year up to date on `today` (as of the
+/// day [`FiscalYear::judged_on`] gives, `on`): recounts the people marked dirty by the
+/// triggers of migration 0022 and the people whose dated facts (designations, transfers,
+/// leaving) took or lost effect between the day the tallies hold and `on`; everyone when the
+/// year has not been counted yet or its approved plan changed. Refreshes of one institution's
+/// year take turns on its state row; writers are not blocked.
 pub async fn refresh(
     conn: &mut PgConnection,
     institution_id: Uuid,
     fy: FiscalYear,
-    on: Date,
+    today: Date,
 ) -> Result<Refreshed, sqlx::Error> {
+    let on = fy.judged_on(today);
     // Most reads find nothing to do: they check without taking the lock, so that they do not
     // queue behind each other. A write committed after this check is simply not seen yet.
     let current = sqlx::query_scalar!(
@@ -248,35 +248,20 @@ pub async fn refresh(
     .await?;
     let whole = state.stale;
     let people = if whole {
-        sqlx::query!(
-            "delete from overview_dirty where institution_id = $1 and fiscal_year = $2",
+        // Everything kept for the year goes, in one statement; the count is of everyone.
+        sqlx::query_scalar!(
+            r#"with dirty as (
+                   delete from overview_dirty where institution_id = $1 and fiscal_year = $2
+               ), assignments as (
+                   delete from overview_assignments where institution_id = $1 and fiscal_year = $2
+               ), counts as (
+                   delete from overview_counts where institution_id = $1 and fiscal_year = $2
+               ), heads as (
+                   delete from overview_heads where institution_id = $1 and fiscal_year = $2
+               )
+               select count(*) as "n!" from users where institution_id = $1"#,
             institution_id,
             fy.0
-        )
-        .execute(&mut *tx)
-        .await?;
-        for table in [
-            sqlx::query!(
-                "delete from overview_assignments where institution_id = $1 and fiscal_year = $2",
-                institution_id,
-                fy.0
-            ),
-            sqlx::query!(
-                "delete from overview_counts where institution_id = $1 and fiscal_year = $2",
-                institution_id,
-                fy.0
-            ),
-            sqlx::query!(
-                "delete from overview_heads where institution_id = $1 and fiscal_year = $2",
-                institution_id,
-                fy.0
-            ),
-        ] {
-            table.execute(&mut *tx).await?;
-        }
-        sqlx::query_scalar!(
-            r#"select count(*) as "n!" from users where institution_id = $1"#,
-            institution_id
         )
         .fetch_one(&mut *tx)
         .await?

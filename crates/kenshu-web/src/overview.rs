@@ -127,8 +127,8 @@ pub async fn index(
     let fy = fiscal_year(q.fy.as_deref());
     let today = kenshu_core::japan_today();
     let divisions = kenshu_db::institutions::divisions(&mut conn, inst).await?;
-    let on = today.clamp(fy.start(), fy.end());
-    let overview = kenshu_db::overview::overview(&mut conn, inst, fy, on, today).await?;
+    let on = fy.judged_on(today);
+    let overview = kenshu_db::overview::overview(&mut conn, inst, fy, today).await?;
     let mut officers: HashMap<Uuid, Vec<String>> = HashMap::new();
     for (division, name) in kenshu_db::overview::protection_officers(&mut conn, inst, on).await? {
         officers.entry(division).or_default().push(name);

@@ -236,7 +236,7 @@ pub async fn annual<W: Write + Send + 'static>(
         Format::CsvSjis => Box::new(CsvSink::new(out, true)?),
         Format::Html => Box::new(HtmlSink::new(out, s, &title)?),
     };
-    let on = s.today.clamp(s.fy.start(), s.fy.end());
+    let on = s.fy.judged_on(s.today);
     let mut summary = Summary::default();
     let mut n = 0u64;
     let mut people = kenshu_db::report::people(conn, s.institution_id, s.fy, on, None);
@@ -568,7 +568,7 @@ pub async fn attendance<W: Write + Send>(
     }
     let titles = kenshu_db::content::course_titles(conn).await?;
     let title = titles.get(course).cloned().unwrap_or(course.into());
-    let on = s.today.clamp(s.fy.start(), s.fy.end());
+    let on = s.fy.judged_on(s.today);
     let mut out = BufWriter::with_capacity(1 << 16, out);
     let headers = [
         "所属",

@@ -50,7 +50,7 @@ pub async fn assignments_of(
     user_id: uuid::Uuid,
     fy: FiscalYear,
 ) -> Result<(bool, Vec<Assignment>), AppError> {
-    let on = kenshu_core::japan_today().clamp(fy.start(), fy.end());
+    let on = fy.judged_on(kenshu_core::japan_today());
     let plan = kenshu_db::plans::plan(&mut *conn, institution_id, fy).await?;
     let Some(plan) = plan.filter(|p| p.plan.approved) else {
         return Ok((false, Vec::new()));

@@ -49,11 +49,6 @@ pub struct Progress {
     retakes: Vec<(Uuid, String, Date)>,
 }
 
-/// The date assignments are judged on: today, within the fiscal year.
-pub fn judged_on(fy: FiscalYear, today: Date) -> Date {
-    today.clamp(fy.start(), fy.end())
-}
-
 pub async fn facts(
     conn: &mut PgConnection,
     institution_id: Uuid,
@@ -68,7 +63,7 @@ pub async fn facts(
         conn,
         institution_id,
         division_id,
-        judged_on(fy, today),
+        fy.judged_on(today),
     )
     .await?
     .into_iter()
@@ -124,7 +119,7 @@ pub async fn division(
 
 /// The standing from its parts (read on one connection or two).
 pub fn assemble(f: Facts, p: Progress, fy: FiscalYear, today: Date) -> Standing {
-    let on = judged_on(fy, today);
+    let on = fy.judged_on(today);
     let Facts { plan, people } = f;
     let Some(plan) = plan else {
         return Standing {

@@ -17,6 +17,18 @@ pub enum Status {
 }
 
 impl Status {
+    /// The status as pages and reports name it (`未受講`, `修了（集合研修）`, …).
+    pub const fn label_ja(self) -> &'static str {
+        match self {
+            Status::NotStarted => "未受講",
+            Status::InProgress => "受講中",
+            Status::Completed => "修了",
+            Status::CompletedInPerson => "修了（集合研修）",
+            Status::Overdue => "期限超過",
+            Status::Exempt => "免除",
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Status::NotStarted => "not_started",

@@ -45,6 +45,14 @@ impl Schedule {
         (days.len() <= MAX_STEPS_BEFORE).then_some(days)
     }
 
+    /// Parses the days between reminders while overdue (0: none after the deadline).
+    pub fn parse_overdue_every(text: &str) -> Option<i64> {
+        text.trim()
+            .parse()
+            .ok()
+            .filter(|d| (0..=MAX_OVERDUE_EVERY).contains(d))
+    }
+
     pub fn before_text(&self) -> String {
         self.before
             .iter()
@@ -177,6 +185,10 @@ mod tests {
         assert_eq!(Schedule::parse_before("0"), None);
         assert_eq!(Schedule::parse_before("x"), None);
         assert_eq!(Schedule::parse_before("1,2,3,4,5,6"), None);
+        assert_eq!(Schedule::parse_overdue_every(" 7 "), Some(7));
+        assert_eq!(Schedule::parse_overdue_every("0"), Some(0));
+        assert_eq!(Schedule::parse_overdue_every("91"), None);
+        assert_eq!(Schedule::parse_overdue_every("-1"), None);
     }
 
     #[test]

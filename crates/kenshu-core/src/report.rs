@@ -76,8 +76,20 @@ impl Row {
         parts.join("・")
     }
 
+    /// The remarks of the lists: the re-attendance note and, for a leaver, the day they left.
+    pub fn note(&self, date: fn(Date) -> String) -> String {
+        let mut note = self.retake_note(date);
+        if let Some(l) = self.left_on {
+            if !note.is_empty() {
+                note.push('・');
+            }
+            note.push_str(&format!("退職 {}", date(l)));
+        }
+        note
+    }
+
     pub fn status_ja(&self) -> &'static str {
-        status_ja(self.status)
+        self.status.label_ja()
     }
 
     /// Every cell of the row as text, in `HEADERS` order; dates by `date`.
@@ -132,17 +144,6 @@ pub const SUMMARY_HEADERS: [&str; 8] = [
     "免除",
     "修了率",
 ];
-
-pub fn status_ja(s: Status) -> &'static str {
-    match s {
-        Status::NotStarted => "未受講",
-        Status::InProgress => "受講中",
-        Status::Completed => "修了",
-        Status::CompletedInPerson => "修了（集合研修）",
-        Status::Overdue => "期限超過",
-        Status::Exempt => "免除",
-    }
-}
 
 /// Dates for the machine-readable formats (CSV, XLSX): `2025-10-01`.
 pub fn iso_date(d: Date) -> String {
@@ -289,12 +290,14 @@ pub fn to_sjis(text: &str) -> Vec<u8> {
     }
     let mut out = Vec::with_capacity(text.len() * 2);
     let mut buf = [0u8; 4];
+    let mut geta = [0u8; 4];
+    let (replacement, _, _) =
+        encoding_rs::SHIFT_JIS.encode(SJIS_REPLACEMENT.encode_utf8(&mut geta));
     for ch in text.chars() {
         let s = ch.encode_utf8(&mut buf);
         let (b, _, bad) = encoding_rs::SHIFT_JIS.encode(s);
         if bad {
-            let (r, _, _) = encoding_rs::SHIFT_JIS.encode("〓");
-            out.extend_from_slice(&r);
+            out.extend_from_slice(&replacement);
         } else {
             out.extend_from_slice(&b);
         }

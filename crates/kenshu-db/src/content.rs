@@ -97,16 +97,18 @@ pub async fn versions(conn: &mut PgConnection) -> Result<Vec<VersionInfo>, sqlx:
     .await
 }
 
-/// Course titles (the current content version's), by code.
+/// Titles of the courses that have content, by code.
 pub async fn course_titles(
     conn: &mut PgConnection,
 ) -> Result<HashMap<String, String>, sqlx::Error> {
-    Ok(versions(conn)
-        .await?
-        .into_iter()
-        .filter(|v| v.current)
-        .map(|v| (v.course_code, v.title))
-        .collect())
+    Ok(
+        sqlx::query!("select code, title from courses where current_version_id is not null")
+            .fetch_all(conn)
+            .await?
+            .into_iter()
+            .map(|r| (r.code, r.title))
+            .collect(),
+    )
 }
 
 pub async fn current_version(

@@ -18,7 +18,7 @@ struct CourseJson {
 }
 
 /// Dates arrive from json_build_object as `YYYY-MM-DD`.
-fn day(s: &str) -> Date {
+pub(crate) fn day(s: &str) -> Date {
     kenshu_core::roster::parse_date(s).unwrap_or(Date::MIN)
 }
 

@@ -10,7 +10,7 @@ use sqlx::types::Json;
 use time::Date;
 use uuid::Uuid;
 
-use crate::plans::person_facts;
+use crate::plans::{day, person_facts};
 
 /// (course, method, completed on, score, total) as the query reads it.
 pub type Done = (String, String, String, Option<i32>, Option<i32>);
@@ -22,12 +22,10 @@ type Held3 = (String, String, Option<String>);
 /// One person of the report with their progress in the fiscal year.
 #[derive(Debug, Clone)]
 pub struct ReportPerson {
-    pub id: Uuid,
     pub employee_number: String,
     pub name: String,
     pub division_code: String,
     pub division_name: String,
-    pub left_on: Option<Date>,
     pub facts: PersonFacts,
     /// (course, method, completed on (Japan), score, total)
     pub completions: Vec<Done>,
@@ -36,10 +34,6 @@ pub struct ReportPerson {
     pub retakes: Vec<(String, String)>,
     /// Courses with any reading or test attempt.
     pub activity: Vec<String>,
-}
-
-fn day(s: &str) -> Date {
-    kenshu_core::roster::parse_date(s).unwrap_or(Date::MIN)
 }
 
 impl ReportPerson {
@@ -95,7 +89,7 @@ pub fn people<'a>(
                    select a.user_id, a.course_code from test_attempts a where a.institution_id = $1 and a.fiscal_year = $2
                ) x group by x.user_id
            )
-           select u.id, u.login_id, u.name, u.role, u.left_on, u.hired_on,
+           select u.login_id, u.name, u.role, u.left_on, u.hired_on,
                   d.code as division_code, d.name as division_name,
                   case when placed.last > placed.first then placed.last end as transferred_on,
                   coalesce(held.j, '[]'::json) as "designations!: Json<Vec<Held3>>",
@@ -133,12 +127,10 @@ pub fn people<'a>(
                 r.left_on,
                 r.designations.0,
             ),
-            id: r.id,
             employee_number: r.login_id,
             name: r.name,
             division_code: r.division_code,
             division_name: r.division_name,
-            left_on: r.left_on,
             completions: r.completions.0,
             exempt: r.exempt.0,
             retakes: r.retakes.0,

@@ -8,7 +8,7 @@ use axum::response::Response;
 use crate::i18n::{Catalogue, JA};
 use crate::page::{Chrome, jtime, render};
 use crate::policy::Action;
-use crate::session::CurrentUser;
+use crate::session::{Conn, CurrentUser};
 use crate::{AppError, AppState};
 
 pub struct VersionRow {
@@ -28,12 +28,8 @@ struct ContentPage {
     rows: Vec<VersionRow>,
 }
 
-pub async fn content(
-    State(state): State<AppState>,
-    user: CurrentUser,
-) -> Result<Response, AppError> {
+pub async fn content(user: CurrentUser, Conn(mut conn): Conn) -> Result<Response, AppError> {
     user.require(Action::ManageContent)?;
-    let mut conn = state.pool.acquire().await?;
     let rows = kenshu_db::content::versions(&mut conn)
         .await?
         .into_iter()
@@ -74,9 +70,12 @@ struct MailPage {
 }
 
 /// The institution's latest 200 mails with what became of them.
-pub async fn mail(State(state): State<AppState>, user: CurrentUser) -> Result<Response, AppError> {
+pub async fn mail(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Conn(mut conn): Conn,
+) -> Result<Response, AppError> {
     user.require(Action::ManageContent)?;
-    let mut conn = state.pool.acquire().await?;
     let rows = kenshu_db::reminders::outbox(&mut conn, user.session.institution_id, 200)
         .await?
         .into_iter()

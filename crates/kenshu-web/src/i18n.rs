@@ -1,6 +1,8 @@
 //! UI strings. Japanese first: every string the pages show is here, so that an English
 //! catalogue can follow as a second `Catalogue` value.
 
+use kenshu_core::assignment::Status;
+
 /// One language's strings.
 #[derive(Debug)]
 pub struct Catalogue {
@@ -554,9 +556,9 @@ pub static JA: Catalogue = Catalogue {
     no_plan: "今年度の研修計画はまだ承認されていません。承認されると、受講が必要な研修がここに表示されます。",
     individual: "個別研修",
     deadline: "受講期限",
-    status_completed_in_person: "修了（集合研修）",
-    status_exempt: "免除",
-    status_overdue: "期限超過",
+    status_completed_in_person: Status::CompletedInPerson.label_ja(),
+    status_exempt: Status::Exempt.label_ja(),
+    status_overdue: Status::Overdue.label_ja(),
     login_id: "ログインID（職員番号）",
     link_invalid: "このリンクは使用済みか、有効期限が切れています。所属の保護責任者またはポータル管理者に新しいリンクを依頼してください。",
     welcome_done: "パスワードを設定しました。ログインIDと新しいパスワードでログインしてください。",
@@ -589,9 +591,9 @@ pub static JA: Catalogue = Catalogue {
     my_training: "わたしの研修",
     my_training_lead: "今年度に受講が必要な研修です。各研修の資料を読み、テストに合格すると修了になります。最後にまとめテストを提出してください。",
     courses_completed: "研修を修了",
-    status_not_started: "未受講",
-    status_in_progress: "受講中",
-    status_completed: "修了",
+    status_not_started: Status::NotStarted.label_ja(),
+    status_in_progress: Status::InProgress.label_ja(),
+    status_completed: Status::Completed.label_ja(),
     sections_read: "読了",
     completed_on: "修了日",
     score: "得点",

@@ -473,11 +473,8 @@ pub async fn put_details(
         .into_iter()
         .filter_map(|d| i32::try_from(d).ok())
         .collect();
-    let every: i32 = every_text
-        .trim()
-        .parse()
-        .ok()
-        .filter(|d| (0..=90).contains(d))
+    let every: i32 = Schedule::parse_overdue_every(&every_text)
+        .and_then(|d| i32::try_from(d).ok())
         .ok_or_else(|| {
             AppError::BadRequest(format!(
                 "{}: {}",

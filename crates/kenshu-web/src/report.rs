@@ -17,8 +17,7 @@ use kenshu_core::FiscalYear;
 use kenshu_core::assignment::{Progress, Status, status};
 use kenshu_core::plan::{Plan, assignments};
 use kenshu_core::report::{
-    BOM, HEADERS, Method, Row, SUMMARY_HEADERS, Summary, csv_line, iso_date, status_ja, to_sjis,
-    wareki,
+    BOM, HEADERS, Method, Row, SUMMARY_HEADERS, Summary, csv_line, iso_date, to_sjis, wareki,
 };
 use kenshu_db::PgConnection;
 use kenshu_db::report::ReportPerson;
@@ -115,31 +114,31 @@ pub struct Subject<'a> {
     pub today: Date,
 }
 
-/// Every export, from the command line or the web, report or attendance list, passes here and
-/// is written to the audit log: who (a login, or `cli:` and the OS user), what, which year,
-/// which format, how many rows.
+/// What the audit log says of an export, from the command line or the web, report or
+/// attendance list: which year, which format, how many rows.
+fn export_detail(fy: FiscalYear, format: &str, rows: u64) -> String {
+    format!("{} {format} rows={rows}", fy.0)
+}
+
+/// Records an export made from the command line (the actor is `cli:` and the OS user); the
+/// web records its exports as the signed-in person (`crate::audit::record`).
 pub async fn exported(
     conn: &mut PgConnection,
     institution_id: Uuid,
-    actor: Option<(Uuid, &str)>,
     what: &str,
-    fy: i32,
+    fy: FiscalYear,
     format: &str,
     rows: u64,
 ) -> Result<(), sqlx::Error> {
-    let (actor_id, actor) = match actor {
-        Some((id, login)) => (Some(id), login.to_string()),
-        None => (None, kenshu_db::audit::command_line_actor()),
-    };
     kenshu_db::audit::append(
         conn,
         institution_id,
         &kenshu_db::audit::NewEntry {
-            actor_id,
-            actor: &actor,
+            actor_id: None,
+            actor: &kenshu_db::audit::command_line_actor(),
             action: "exported",
             subject: what,
-            detail: &format!("{fy} {format} rows={rows}"),
+            detail: &export_detail(fy, format, rows),
         },
     )
     .await?;
@@ -155,8 +154,8 @@ async fn approved_plan(conn: &mut PgConnection, s: &Subject<'_>) -> Result<Plan,
         .ok_or(ReportError::NoPlan(s.fy))
 }
 
-/// The rows of one person: each course assigned to them, as of the report day, or for a
-/// leaver as of the day they left (and judged on that day).
+/// The rows of one person: each course assigned to them (only `course` when given), as of
+/// the report day, or for a leaver as of the day they left (and judged on that day).
 pub fn rows_of(
     p: &ReportPerson,
     plan: &Plan,
@@ -164,9 +163,10 @@ pub fn rows_of(
     today: Date,
     fy: FiscalYear,
     titles: &HashMap<String, String>,
+    course: Option<&str>,
 ) -> Vec<Row> {
-    let on = p.left_on.map_or(on, |l| on.min(l));
-    let today = p.left_on.map_or(today, |l| today.min(l));
+    let on = p.facts.left_on.map_or(on, |l| on.min(l));
+    let today = p.facts.left_on.map_or(today, |l| today.min(l));
     let mut kinds: Vec<&'static str> = Vec::new();
     for h in &p.facts.designations {
         let overlaps = h.from <= fy.end() && h.to.is_none_or(|t| t >= fy.start());
@@ -177,6 +177,7 @@ pub fn rows_of(
     let designations = kinds.join("、");
     assignments(plan, &p.facts, on)
         .into_iter()
+        .filter(|a| course.is_none_or(|c| a.code == c))
         .map(|a| {
             let done = p.completion(&a.code);
             let retake = p.retake(&a.code);
@@ -195,7 +196,10 @@ pub fn rows_of(
                 employee_number: p.employee_number.clone(),
                 name: p.name.clone(),
                 designations: designations.clone(),
-                course_title: titles.get(&a.code).cloned().unwrap_or(a.code.clone()),
+                course_title: titles
+                    .get(&a.code)
+                    .cloned()
+                    .unwrap_or_else(|| a.code.clone()),
                 course_code: a.code,
                 status: st,
                 method: done.and_then(|d| Method::parse(d.0)),
@@ -203,7 +207,7 @@ pub fn rows_of(
                 score: done.and_then(|d| d.2),
                 deadline: a.deadline,
                 retake_deadline: retake,
-                left_on: p.left_on,
+                left_on: p.facts.left_on,
             }
         })
         .collect()
@@ -241,7 +245,7 @@ pub async fn annual<W: Write + Send + 'static>(
     let mut n = 0u64;
     let mut people = kenshu_db::report::people(conn, s.institution_id, s.fy, on, None);
     while let Some(p) = people.next().await {
-        for row in rows_of(&p?, &plan, on, s.today, s.fy, &titles) {
+        for row in rows_of(&p?, &plan, on, s.today, s.fy, &titles, None) {
             let new = summary.add(&row);
             sink.row(&row, new)?;
             n += 1;
@@ -310,7 +314,7 @@ impl<W: Write + Send> Sink for XlsxSink<W> {
             .autofilter(0, 0, last, HEADERS.len() as u16 - 1)?;
         let bold = Self::header_format();
         let sheet = self.book.add_worksheet();
-        sheet.set_name("課室別集計")?;
+        sheet.set_name(SUMMARY_SHEET)?;
         for (i, w) in [10.0, 18.0, 8.0, 8.0, 12.0, 10.0, 8.0, 10.0]
             .iter()
             .enumerate()
@@ -433,19 +437,22 @@ struct HtmlSink<W: Write> {
     open: bool,
 }
 
-const HTML_COLUMNS: [&str; 10] = [
-    "職員番号",
-    "氏名",
-    "指定（年度内）",
-    "研修",
-    "受講状況",
-    "受講方法",
-    "修了日",
-    "得点",
-    "受講期限",
-    "再受講・退職",
-];
+/// The title of the per-division summary, as a sheet and as a section.
+const SUMMARY_SHEET: &str = "課室別集計";
 
+/// The HTML report's columns: the report's, less the division (a heading) and with the
+/// re-attendance and leaving notes as one.
+fn html_columns() -> impl Iterator<Item = &'static str> {
+    HEADERS[2..11].iter().copied().chain(["再受講・退職"])
+}
+
+/// A table's header row, and the body opened after it.
+fn thead<'a>(o: &mut impl Write, headers: impl IntoIterator<Item = &'a str>) -> io::Result<()> {
+    for h in headers {
+        write!(o, "<th>{h}</th>")?;
+    }
+    o.write_all(b"</tr></thead><tbody>\n")
+}
 impl<W: Write + Send> HtmlSink<W> {
     fn new(out: W, s: &Subject<'_>, title: &str) -> Result<Self, ReportError> {
         let mut out = BufWriter::with_capacity(1 << 16, out);
@@ -473,38 +480,21 @@ impl<W: Write + Send> Sink for HtmlSink<W> {
                 esc(&row.division_name),
                 esc(&row.division_code)
             )?;
-            for h in HTML_COLUMNS {
-                write!(o, "<th>{h}</th>")?;
-            }
-            o.write_all(b"</tr></thead><tbody>\n")?;
+            thead(o, html_columns())?;
         }
         let c = row.cells(wareki);
-        let mut note = c[11].clone();
-        if let Some(l) = row.left_on {
-            if !note.is_empty() {
-                note.push('・');
-            }
-            note.push_str(&format!("退職 {}", wareki(l)));
-        }
-        let class = if row.status.is_done() {
+        let untrained = if row.status.is_done() {
             ""
         } else {
             " class=\"untrained\""
         };
-        writeln!(
-            o,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td{class}>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            esc(&c[2]),
-            esc(&c[3]),
-            esc(&c[4]),
-            esc(&c[5]),
-            esc(&c[6]),
-            esc(&c[7]),
-            esc(&c[8]),
-            esc(&c[9]),
-            esc(&c[10]),
-            esc(&note)
-        )?;
+        o.write_all(b"<tr>")?;
+        for (i, cell) in c[2..11].iter().chain([&row.note(wareki)]).enumerate() {
+            // The status column (受講状況) marks who has not finished.
+            let class = if i == 4 { untrained } else { "" };
+            write!(o, "<td{class}>{}</td>", esc(cell))?;
+        }
+        o.write_all(b"</tr>\n")?;
         Ok(())
     }
 
@@ -513,11 +503,11 @@ impl<W: Write + Send> Sink for HtmlSink<W> {
         if self.open {
             o.write_all(b"</tbody></table></section>\n")?;
         }
-        o.write_all(b"<section class=\"division\" id=\"summary\"><h2>\xE8\xAA\xB2\xE5\xAE\xA4\xE5\x88\xA5\xE9\x9B\x86\xE8\xA8\x88</h2><table><thead><tr>")?;
-        for h in SUMMARY_HEADERS {
-            write!(o, "<th>{h}</th>")?;
-        }
-        o.write_all(b"</tr></thead><tbody>\n")?;
+        write!(
+            o,
+            "<section class=\"division\" id=\"summary\"><h2>{SUMMARY_SHEET}</h2><table><thead><tr>"
+        )?;
+        thead(o, SUMMARY_HEADERS)?;
         for d in summary.divisions.iter().chain([&summary.total()]) {
             o.write_all(b"<tr>")?;
             for c in d.cells() {
@@ -538,6 +528,31 @@ pub enum ListFormat {
     Csv,
 }
 
+impl ListFormat {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "html" => Some(ListFormat::Html),
+            "csv" => Some(ListFormat::Csv),
+            _ => None,
+        }
+    }
+
+    /// The name, which is also the file extension.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ListFormat::Html => "html",
+            ListFormat::Csv => "csv",
+        }
+    }
+
+    pub fn content_type(self) -> &'static str {
+        match self {
+            ListFormat::Html => "text/html; charset=utf-8",
+            ListFormat::Csv => "text/csv; charset=utf-8",
+        }
+    }
+}
+
 /// The attendance cell: the completion with date and method, or 未受講 (with why).
 fn attendance_cell(row: &Row, date: fn(Date) -> String) -> String {
     match row.status {
@@ -548,7 +563,7 @@ fn attendance_cell(row: &Row, date: fn(Date) -> String) -> String {
         ),
         Status::Exempt => "免除".into(),
         Status::NotStarted => "未受講".into(),
-        s => format!("未受講（{}）", status_ja(s)),
+        s => format!("未受講（{}）", s.label_ja()),
     }
 }
 
@@ -589,33 +604,20 @@ pub async fn attendance<W: Write + Send>(
             out.write_all(html_head(&heading).as_bytes())?;
             out.write_all(seal_header(s, &heading).as_bytes())?;
             out.write_all(b"<table id=\"attendance\"><thead><tr>")?;
-            for h in headers {
-                write!(out, "<th>{h}</th>")?;
-            }
-            out.write_all(b"</tr></thead><tbody>\n")?;
+            thead(&mut out, headers)?;
         }
     }
+    let date = match format {
+        ListFormat::Csv => iso_date,
+        ListFormat::Html => wareki,
+    };
     let mut n = 0u64;
     let mut untrained = 0u64;
     let mut people = kenshu_db::report::people(conn, s.institution_id, s.fy, on, division);
     while let Some(p) = people.next().await {
         let p = p?;
-        for row in rows_of(&p, &plan, on, s.today, s.fy, &titles) {
-            if row.course_code != course {
-                continue;
-            }
+        for row in rows_of(&p, &plan, on, s.today, s.fy, &titles, Some(course)) {
             n += 1;
-            let date = match format {
-                ListFormat::Csv => iso_date,
-                ListFormat::Html => wareki,
-            };
-            let mut note = row.retake_note(date);
-            if let Some(l) = row.left_on {
-                if !note.is_empty() {
-                    note.push('・');
-                }
-                note.push_str(&format!("退職 {}", date(l)));
-            }
             let cells = [
                 row.division_name.clone(),
                 row.employee_number.clone(),
@@ -625,7 +627,7 @@ pub async fn attendance<W: Write + Send>(
                     .map(|(a, b)| format!("{a}/{b}"))
                     .unwrap_or_default(),
                 date(row.deadline),
-                note,
+                row.note(date),
             ];
             match format {
                 ListFormat::Csv => out.write_all(csv_line(&cells).as_bytes())?,
@@ -802,26 +804,22 @@ pub async fn annual_download(
         format.extension()
     );
     let fallback = format!("kenshu-report-{}.{}", fy.0, format.extension());
-    let institution_name = user.session.institution_name.clone();
-    let actor = user.session.user_id;
-    let login = user.session.login_id.clone();
+    let user = &user;
     stream_file(
         |file| async move {
             let subject = Subject {
                 institution_id: inst,
-                institution_name: &institution_name,
+                institution_name: &user.session.institution_name,
                 fy,
                 today: kenshu_core::japan_today(),
             };
             let rows = annual(&mut conn, &subject, format, file).await?;
-            exported(
+            crate::audit::record(
                 &mut conn,
-                inst,
-                Some((actor, login.as_str())),
+                user,
+                "exported",
                 "annual_report",
-                fy.0,
-                format.as_str(),
-                rows,
+                &export_detail(fy, format.as_str(), rows),
             )
             .await?;
             Ok(())
@@ -838,11 +836,8 @@ pub async fn attendance_download(
     Conn(mut conn): Conn,
 ) -> Result<Response, AppError> {
     user.require(Action::ExportReports)?;
-    let format = match q.format.as_deref().unwrap_or("html") {
-        "html" => ListFormat::Html,
-        "csv" => ListFormat::Csv,
-        _ => return Err(AppError::BadRequest(JA.report_bad_format.into())),
-    };
+    let format = ListFormat::parse(q.format.as_deref().unwrap_or("html"))
+        .ok_or_else(|| AppError::BadRequest(JA.report_bad_format.into()))?;
     let fy = fiscal_year(q.fy.as_deref());
     let inst = user.session.institution_id;
     let course = q.course.clone().unwrap_or_default();
@@ -850,37 +845,30 @@ pub async fn attendance_download(
         Some(code) => Some(user.scoped_divisions(&mut conn, Some(code)).await?.1.id),
         None => None,
     };
-    let (ext, ctype) = match format {
-        ListFormat::Html => ("html", "text/html; charset=utf-8"),
-        ListFormat::Csv => ("csv", "text/csv; charset=utf-8"),
-    };
+    let ext = format.as_str();
     let name = format!("研修出欠リスト_{}_{}.{ext}", fy.japanese(), course);
     let fallback = format!("kenshu-attendance-{}.{ext}", fy.0);
-    let institution_name = user.session.institution_name.clone();
-    let actor = user.session.user_id;
-    let login = user.session.login_id.clone();
+    let user = &user;
     stream_file(
         |file| async move {
             let subject = Subject {
                 institution_id: inst,
-                institution_name: &institution_name,
+                institution_name: &user.session.institution_name,
                 fy,
                 today: kenshu_core::japan_today(),
             };
             let rows = attendance(&mut conn, &subject, &course, division, format, file).await?;
-            exported(
+            crate::audit::record(
                 &mut conn,
-                inst,
-                Some((actor, login.as_str())),
+                user,
+                "exported",
                 "attendance_list",
-                fy.0,
-                ext,
-                rows,
+                &export_detail(fy, ext, rows),
             )
             .await?;
             Ok(())
         },
-        ctype,
+        format.content_type(),
         content_disposition(&name, &fallback),
     )
     .await

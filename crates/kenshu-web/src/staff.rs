@@ -130,14 +130,7 @@ struct MyTrainingPage {
 }
 
 pub fn status_label(s: Status) -> &'static str {
-    match s {
-        Status::NotStarted => JA.status_not_started,
-        Status::InProgress => JA.status_in_progress,
-        Status::Completed => JA.status_completed,
-        Status::CompletedInPerson => JA.status_completed_in_person,
-        Status::Overdue => JA.status_overdue,
-        Status::Exempt => JA.status_exempt,
-    }
+    s.label_ja()
 }
 
 pub async fn home(viewer: axum::Extension<crate::session::Viewer>) -> Redirect {

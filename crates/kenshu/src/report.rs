@@ -67,9 +67,8 @@ pub async fn annual(
     kenshu_web::report::exported(
         &mut conn,
         institution_id,
-        None,
         "annual_report",
-        fy.0,
+        fy,
         format.as_str(),
         rows,
     )
@@ -88,10 +87,8 @@ pub struct AttendanceArgs<'a> {
 }
 
 pub async fn attendance(pool: &PgPool, a: AttendanceArgs<'_>) -> anyhow::Result<()> {
-    let format = match a.format {
-        "html" => ListFormat::Html,
-        "csv" => ListFormat::Csv,
-        other => bail!("unknown format '{other}'; use html or csv"),
+    let Some(format) = ListFormat::parse(a.format) else {
+        bail!("unknown format '{}'; use html or csv", a.format);
     };
     let (institution_id, name) = institution(pool, a.code).await?;
     let mut conn = pool.acquire().await?;
@@ -125,9 +122,8 @@ pub async fn attendance(pool: &PgPool, a: AttendanceArgs<'_>) -> anyhow::Result<
     kenshu_web::report::exported(
         &mut conn,
         institution_id,
-        None,
         "attendance_list",
-        a.fy.0,
+        a.fy,
         a.format,
         rows,
     )

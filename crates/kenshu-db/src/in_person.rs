@@ -6,8 +6,6 @@ use sqlx::PgConnection;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::progress::Learner;
-
 /// A session as listed, with how many have signed up and attended.
 #[derive(Debug, Clone)]
 pub struct Session {
@@ -24,6 +22,8 @@ pub struct Session {
     pub cancelled: bool,
     pub signed_up: i64,
     pub attended: i64,
+    /// Whether the approved plan of the year asks for the course's test on top of attendance.
+    pub test_required: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -94,7 +94,11 @@ async fn sessions(
                   s.capacity, s.division_id, d.name as "division_name?", s.cancelled,
                   (select count(*) from in_person_participants p where p.institution_id = s.institution_id and p.session_id = s.id) as "signed_up!",
                   (select count(*) from in_person_participants p where p.institution_id = s.institution_id and p.session_id = s.id
-                      and p.attended_at is not null) as "attended!"
+                      and p.attended_at is not null) as "attended!",
+                  coalesce((select pc.in_person_test_required from plan_courses pc
+                            join training_plans tp on tp.institution_id = pc.institution_id and tp.id = pc.plan_id
+                            where pc.institution_id = s.institution_id and tp.fiscal_year = s.fiscal_year
+                              and tp.status = 'approved' and pc.course_code = s.course_code), false) as "test_required!"
            from in_person_sessions s
            join courses c on c.code = s.course_code
            left join divisions d on d.institution_id = s.institution_id and d.id = s.division_id
@@ -285,26 +289,6 @@ pub async fn record_attendance(
         == 1)
 }
 
-/// Whether the approved plan of the year asks for the course's test on top of attendance.
-pub async fn test_required(
-    conn: &mut PgConnection,
-    institution_id: Uuid,
-    fiscal_year: i32,
-    course_code: &str,
-) -> Result<bool, sqlx::Error> {
-    Ok(sqlx::query_scalar!(
-        "select c.in_person_test_required from plan_courses c
-         join training_plans p on p.institution_id = c.institution_id and p.id = c.plan_id
-         where c.institution_id = $1 and p.fiscal_year = $2 and p.status = 'approved' and c.course_code = $3",
-        institution_id,
-        fiscal_year,
-        course_code
-    )
-    .fetch_optional(conn)
-    .await?
-    .unwrap_or(false))
-}
-
 /// Sets whether a course of a draft plan asks for the test on top of attendance.
 pub async fn set_test_required(
     conn: &mut PgConnection,
@@ -366,6 +350,10 @@ pub async fn offers(
                   (select count(*) from in_person_participants p where p.institution_id = s.institution_id and p.session_id = s.id) as "signed_up!",
                   (select count(*) from in_person_participants p where p.institution_id = s.institution_id and p.session_id = s.id
                       and p.attended_at is not null) as "attended!",
+                  coalesce((select pc.in_person_test_required from plan_courses pc
+                            join training_plans tp on tp.institution_id = pc.institution_id and tp.id = pc.plan_id
+                            where pc.institution_id = s.institution_id and tp.fiscal_year = s.fiscal_year
+                              and tp.status = 'approved' and pc.course_code = s.course_code), false) as "test_required!",
                   me.user_id is not null as "joined!", me.attended_at as "my_attended_at?",
                   exists(select 1 from completions cp where cp.institution_id = s.institution_id and cp.user_id = $2
                          and cp.fiscal_year = s.fiscal_year and cp.course_code = s.course_code) as "completed!"
@@ -405,32 +393,10 @@ pub async fn offers(
                 cancelled: r.cancelled,
                 signed_up: r.signed_up,
                 attended: r.attended,
+                test_required: r.test_required,
             },
         })
         .collect())
-}
-
-/// Records a completion by attendance (method `in_person`) against the course's current
-/// content version, unless the course is already completed for the year.
-pub async fn complete(
-    conn: &mut PgConnection,
-    who: Learner,
-    code: &str,
-) -> Result<bool, sqlx::Error> {
-    Ok(sqlx::query!(
-        "insert into completions (institution_id, user_id, course_code, fiscal_year, content_version_id, method)
-         select $1, $2, c.code, $3, c.current_version_id, 'in_person' from courses c
-         where c.code = $4 and c.current_version_id is not null
-         on conflict do nothing",
-        who.institution_id,
-        who.user_id,
-        who.fiscal_year.0,
-        code
-    )
-    .execute(conn)
-    .await?
-    .rows_affected()
-        == 1)
 }
 
 /// The installation's secret of this name, made from `fresh` on first use. Every portal

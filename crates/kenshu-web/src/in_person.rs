@@ -96,24 +96,21 @@ pub async fn record_and_settle(
         user_id,
         fiscal_year: FiscalYear(session.fiscal_year),
     };
-    let Some(p) = progress::course_progress(&mut *conn, who, &session.course_code).await? else {
+    let Some(version_id) =
+        kenshu_db::content::current_version(&mut *conn, &session.course_code).await?
+    else {
         return Ok(true);
     };
-    let package = state.catalog.package(&mut *conn, p.version_id).await?;
-    if package.test.is_some()
-        && kenshu_db::in_person::test_required(
-            &mut *conn,
-            institution_id,
-            session.fiscal_year,
-            &session.course_code,
-        )
-        .await?
-    {
-        // Completes now only if the test was passed already; otherwise on passing it.
-        progress::settle_course(conn, who, &package, p.version_id).await?;
-    } else {
-        kenshu_db::in_person::complete(conn, who, &session.course_code).await?;
+    if session.test_required {
+        let package = state.catalog.package(&mut *conn, version_id).await?;
+        if package.test.is_some() {
+            // Completes now only if the test was passed already; otherwise on passing it.
+            progress::settle_course(conn, who, &package, version_id).await?;
+            return Ok(true);
+        }
     }
+    // Attendance was recorded above, so the completion's method is `in_person`.
+    progress::complete(conn, who, &session.course_code, version_id, None, None).await?;
     Ok(true)
 }
 
@@ -129,6 +126,19 @@ async fn managed(
         .await?
         .ok_or(AppError::NotFound)?;
     user.require_session(session.division_id)?;
+    Ok(session)
+}
+
+/// The same, refused with a message when the session has been cancelled: for changes.
+async fn managed_open(
+    conn: &mut PgConnection,
+    user: &CurrentUser,
+    id: Uuid,
+) -> Result<Session, AppError> {
+    let session = managed(conn, user, id).await?;
+    if session.cancelled {
+        return Err(AppError::BadRequest(JA.ip_closed.into()));
+    }
     Ok(session)
 }
 
@@ -321,16 +331,13 @@ async fn show_page(
         }
         _ => Vec::new(),
     };
-    let test_required =
-        kenshu_db::in_person::test_required(conn, inst, session.fiscal_year, &session.course_code)
-            .await?;
     render(&ShowPage {
         chrome: Chrome::for_user(user, session.course_title.clone()),
         t: &JA,
         session: SessionView::of(session),
         participants,
         candidates,
-        test_required,
+        test_required: session.test_required,
         notice,
     })
 }
@@ -354,10 +361,7 @@ pub async fn nominate(
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
     let mut tx = sqlx::Connection::begin(&mut *conn).await?;
-    let session = managed(&mut tx, &user, id).await?;
-    if session.cancelled {
-        return Err(AppError::BadRequest(JA.ip_closed.into()));
-    }
+    let session = managed_open(&mut tx, &user, id).await?;
     let inst = user.session.institution_id;
     let logins: Vec<String> = fields
         .iter()
@@ -416,10 +420,7 @@ pub async fn attendance(
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
     let mut tx = sqlx::Connection::begin(&mut *conn).await?;
-    let session = managed(&mut tx, &user, id).await?;
-    if session.cancelled {
-        return Err(AppError::BadRequest(JA.ip_closed.into()));
-    }
+    let session = managed_open(&mut tx, &user, id).await?;
     let inst = user.session.institution_id;
     let mut n = 0;
     for (_, v) in fields.iter().filter(|(k, _)| k == "present") {

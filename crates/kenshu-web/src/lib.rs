@@ -71,6 +71,8 @@ pub struct AppState {
     pub pool: PgPool,
     pub catalog: Arc<Catalog>,
     pub settings: Arc<Settings>,
+    /// The installation's check-in signing key, read (or made) once from the database.
+    pub checkin_key: Arc<tokio::sync::OnceCell<Vec<u8>>>,
 }
 
 impl AppState {
@@ -79,6 +81,7 @@ impl AppState {
             pool,
             catalog: Arc::new(Catalog::new()),
             settings: Arc::new(settings),
+            checkin_key: Arc::default(),
         }
     }
 }

@@ -32,32 +32,43 @@ const SECRET_NAME: &str = "checkin_hmac";
 
 type HmacSha256 = hmac::Hmac<sha2_hmac::Sha256>;
 
+/// The MAC of a check-in link for (session, exp).
+fn mac(secret: &[u8], session: Uuid, exp: i64) -> Option<HmacSha256> {
+    // HMAC takes keys of any length, so this is always Some.
+    let mut mac = HmacSha256::new_from_slice(secret).ok()?;
+    mac.update(format!("checkin:{session}:{exp}").as_bytes());
+    Some(mac)
+}
+
 /// The signature of a check-in link, as lowercase hex.
 pub fn sign(secret: &[u8], session: Uuid, exp: i64) -> String {
-    let Ok(mut mac) = HmacSha256::new_from_slice(secret) else {
-        // HMAC takes keys of any length; this branch is unreachable.
-        return String::new();
-    };
-    mac.update(format!("checkin:{session}:{exp}").as_bytes());
-    hex::encode(mac.finalize().into_bytes())
+    mac(secret, session, exp)
+        .map(|m| hex::encode(m.finalize().into_bytes()))
+        .unwrap_or_default()
 }
 
 /// Whether `sig` is the signature of (session, exp), compared in constant time.
 fn signature_ok(secret: &[u8], session: Uuid, exp: i64, sig: &str) -> bool {
-    let Ok(given) = hex::decode(sig) else {
+    let (Ok(given), Some(mac)) = (hex::decode(sig), mac(secret, session, exp)) else {
         return false;
     };
-    let Ok(mut mac) = HmacSha256::new_from_slice(secret) else {
-        return false;
-    };
-    mac.update(format!("checkin:{session}:{exp}").as_bytes());
     mac.verify_slice(&given).is_ok()
 }
 
-/// The installation's signing key, made on first use.
-pub async fn secret(conn: &mut kenshu_db::PgConnection) -> Result<Vec<u8>, AppError> {
-    let fresh: [u8; 32] = rand::random();
-    Ok(kenshu_db::in_person::secret(conn, SECRET_NAME, &fresh).await?)
+/// The installation's signing key: made on first use and shared by every instance through
+/// the database, read once per instance.
+pub async fn secret(
+    state: &AppState,
+    conn: &mut kenshu_db::PgConnection,
+) -> Result<Vec<u8>, AppError> {
+    let key = state
+        .checkin_key
+        .get_or_try_init(|| async {
+            let fresh: [u8; 32] = rand::random();
+            kenshu_db::in_person::secret(conn, SECRET_NAME, &fresh).await
+        })
+        .await?;
+    Ok(key.clone())
 }
 
 /// The path a QR code encodes, valid until `exp`.
@@ -122,6 +133,7 @@ enum Refusal {
 
 /// Checks the link's signature, then its expiry.
 async fn verify(
+    state: &AppState,
     conn: &mut kenshu_db::PgConnection,
     session: Uuid,
     q: &Signed,
@@ -132,7 +144,7 @@ async fn verify(
     ) else {
         return Ok(Err(Refusal::Invalid));
     };
-    let key = secret(conn).await?;
+    let key = secret(state, conn).await?;
     if !signature_ok(&key, session, exp, sig) {
         return Ok(Err(Refusal::Invalid));
     }
@@ -205,13 +217,14 @@ async fn attendable(
 
 /// The page the QR code opens: what the session is, and one button to confirm.
 pub async fn form(
+    State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<Uuid>,
     Query(q): Query<Signed>,
     Conn(mut conn): Conn,
 ) -> Result<Response, AppError> {
     user.require(Action::TakeTraining)?;
-    if let Err(r) = verify(&mut conn, id, &q).await? {
+    if let Err(r) = verify(&state, &mut conn, id, &q).await? {
         return refusal(&user, r);
     }
     let session = match attendable(&mut conn, &user, id).await? {
@@ -242,7 +255,7 @@ pub async fn confirm(
 ) -> Result<Response, AppError> {
     user.require(Action::TakeTraining)?;
     let mut tx = sqlx::Connection::begin(&mut *conn).await?;
-    if let Err(r) = verify(&mut tx, id, &q).await? {
+    if let Err(r) = verify(&state, &mut tx, id, &q).await? {
         return refusal(&user, r);
     }
     let session = match attendable(&mut tx, &user, id).await? {
@@ -301,7 +314,7 @@ pub async fn qr(
     if session.cancelled {
         return Err(AppError::BadRequest(JA.ip_closed.into()));
     }
-    let key = secret(&mut conn).await?;
+    let key = secret(&state, &mut conn).await?;
     let exp = OffsetDateTime::now_utc().unix_timestamp() + VALIDITY_SECS;
     let url = format!("{}{}", origin(&state, &headers), link(&key, id, exp));
     let mut res = render(&QrPage {

@@ -56,14 +56,7 @@ async fn page(
             (false, _) => "",
             (true, true) => JA.ip_completed,
             (true, false) => {
-                if kenshu_db::in_person::test_required(
-                    &mut *conn,
-                    inst,
-                    o.session.fiscal_year,
-                    &o.session.course_code,
-                )
-                .await?
-                {
+                if o.session.test_required {
                     JA.ip_awaiting_test
                 } else {
                     JA.ip_attended_label

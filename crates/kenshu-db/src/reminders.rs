@@ -89,6 +89,29 @@ pub async fn take_steps(
     .await
 }
 
+/// The schedule steps already taken in a division for the year: (person, course, step).
+/// The schedule skips these without a transaction; `take_steps` still guards the race.
+pub async fn steps_taken_in_division(
+    conn: &mut PgConnection,
+    institution_id: Uuid,
+    division_id: Uuid,
+    fiscal_year: i32,
+) -> Result<Vec<(Uuid, String, String)>, sqlx::Error> {
+    Ok(sqlx::query!(
+        "select s.user_id, s.course_code, s.step from reminder_steps s
+         join users u on u.institution_id = s.institution_id and u.id = s.user_id
+         where s.institution_id = $1 and u.division_id = $2 and s.fiscal_year = $3",
+        institution_id,
+        division_id,
+        fiscal_year
+    )
+    .fetch_all(conn)
+    .await?
+    .into_iter()
+    .map(|r| (r.user_id, r.course_code, r.step))
+    .collect())
+}
+
 /// Mail addresses and names of people, for composing reminders.
 pub async fn contacts(
     conn: &mut PgConnection,

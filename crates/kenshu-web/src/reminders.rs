@@ -2,7 +2,7 @@
 //! schedule; each is recorded, queued as mail (when the person has an address) and shown to
 //! the person at their next sign-in until they acknowledge it.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use axum::Form;
 use axum::extract::{Path, State};
@@ -39,7 +39,7 @@ struct Sender<'a> {
     /// None: the plan's schedule.
     sent_by: Option<Uuid>,
     portal_url: &'a str,
-    titles: HashMap<String, String>,
+    titles: &'a HashMap<String, String>,
 }
 
 impl Sender<'_> {
@@ -187,7 +187,7 @@ async fn remind(
         today,
         sent_by: Some(user.session.user_id),
         portal_url: &state.settings.public_url,
-        titles: kenshu_db::content::course_titles(&mut tx).await?,
+        titles: &kenshu_db::content::course_titles(&mut tx).await?,
     };
     sender.send(&mut tx, &all, message).await?;
     tx.commit().await?;
@@ -271,8 +271,21 @@ pub async fn run_schedule(
     today: Date,
     portal_url: &str,
 ) -> Result<usize, sqlx::Error> {
+    // One instance runs the schedule at a time: the others would only find every step taken.
+    // The lock is held by a transaction on a connection of its own, so it ends with the run
+    // whatever happens.
+    let mut guard = pool.begin().await?;
+    let running: bool = sqlx::query_scalar(
+        "select pg_try_advisory_xact_lock(hashtext('kenshu-reminder-schedule'))",
+    )
+    .fetch_one(&mut *guard)
+    .await?;
+    if !running {
+        return Ok(0);
+    }
     let mut conn = pool.acquire().await?;
     let fy = FiscalYear::of(today);
+    let titles = kenshu_db::content::course_titles(&mut conn).await?;
     let mut sent = 0;
     for inst in kenshu_db::institutions::list(&mut conn).await? {
         let Some(plan) = kenshu_db::plans::plan(&mut conn, inst.id, fy)
@@ -288,11 +301,21 @@ pub async fn run_schedule(
             today,
             sent_by: None,
             portal_url,
-            titles: kenshu_db::content::course_titles(&mut conn).await?,
+            titles: &titles,
         };
         for division in kenshu_db::institutions::divisions(&mut conn, inst.id).await? {
             let standing =
                 crate::standing::division(&mut conn, inst.id, division.id, fy, today).await?;
+            let taken_before: HashSet<(Uuid, String, String)> =
+                kenshu_db::reminders::steps_taken_in_division(
+                    &mut conn,
+                    inst.id,
+                    division.id,
+                    fy.0,
+                )
+                .await?
+                .into_iter()
+                .collect();
             for p in pending(&standing, |_, _| true) {
                 let steps: Vec<(String, String)> = p
                     .courses
@@ -301,6 +324,9 @@ pub async fn run_schedule(
                         plan.reminders
                             .step(*deadline, today)
                             .map(|s| (code.clone(), s))
+                    })
+                    .filter(|(code, step)| {
+                        !taken_before.contains(&(p.user_id, code.clone(), step.clone()))
                     })
                     .collect();
                 if steps.is_empty() {
@@ -328,6 +354,7 @@ pub async fn run_schedule(
             }
         }
     }
+    guard.commit().await?;
     if sent > 0 {
         tracing::info!(sent, "scheduled reminders sent");
     }

@@ -29,24 +29,15 @@ pub async fn record(
     institution_id: Uuid,
     r: &NewReminder<'_>,
 ) -> Result<(), sqlx::Error> {
-    let mail_id = match &r.mail {
-        Some(m) => Some(
-            sqlx::query_scalar!(
-                "insert into mail_outbox (institution_id, to_address, subject, body)
-                 values ($1, $2, $3, $4) returning id",
-                institution_id,
-                m.to,
-                m.subject,
-                m.body
-            )
-            .fetch_one(&mut *conn)
-            .await?,
-        ),
-        None => None,
-    };
+    // One statement: the mail (when there is an address) and the reminder pointing at it.
     sqlx::query!(
-        "insert into reminders (institution_id, id, user_id, fiscal_year, courses, message, sent_by, mail_id)
-         values ($1, $2, $3, $4, $5, $6, $7, $8)",
+        "with mail as (
+             insert into mail_outbox (institution_id, to_address, subject, body)
+             select $1, $8, $9, $10 where $8::text is not null
+             returning id
+         )
+         insert into reminders (institution_id, id, user_id, fiscal_year, courses, message, sent_by, mail_id)
+         values ($1, $2, $3, $4, $5, $6, $7, (select id from mail))",
         institution_id,
         r.id,
         r.user_id,
@@ -54,7 +45,9 @@ pub async fn record(
         r.courses,
         r.message,
         r.sent_by,
-        mail_id
+        r.mail.as_ref().map(|m| m.to),
+        r.mail.as_ref().map(|m| m.subject),
+        r.mail.as_ref().map(|m| m.body),
     )
     .execute(conn)
     .await?;
@@ -281,17 +274,24 @@ pub async fn claim_due(
     .await
 }
 
+/// Records mails as sent, each with the transport that took it, in one statement.
 pub async fn mark_sent(
     conn: &mut PgConnection,
-    mail: &OutboxMail,
-    via: &str,
+    sent: &[(&OutboxMail, &str)],
 ) -> Result<(), sqlx::Error> {
+    if sent.is_empty() {
+        return Ok(());
+    }
+    let institutions: Vec<Uuid> = sent.iter().map(|(m, _)| m.institution_id).collect();
+    let ids: Vec<Uuid> = sent.iter().map(|(m, _)| m.id).collect();
+    let vias: Vec<String> = sent.iter().map(|(_, via)| via.to_string()).collect();
     sqlx::query!(
-        "update mail_outbox set sent_at = now(), sent_via = $3, attempts = attempts + 1, last_error = null
-         where institution_id = $1 and id = $2",
-        mail.institution_id,
-        mail.id,
-        via
+        "update mail_outbox o set sent_at = now(), sent_via = s.via, attempts = o.attempts + 1, last_error = null
+         from unnest($1::uuid[], $2::uuid[], $3::text[]) as s(institution_id, id, via)
+         where o.institution_id = s.institution_id and o.id = s.id",
+        &institutions,
+        &ids,
+        &vias
     )
     .execute(conn)
     .await?;

@@ -136,10 +136,11 @@ pub async fn deliver_due(pool: &PgPool, mailer: &Mailer) -> Result<Delivery, sql
         if batch.is_empty() {
             return Ok(done);
         }
+        let mut sent = Vec::new();
         for m in &batch {
             match mailer.send(m).await {
                 Ok(via) => {
-                    reminders::mark_sent(&mut tx, m, via).await?;
+                    sent.push((m, via));
                     done.sent += 1;
                 }
                 Err((error, permanent)) => {
@@ -151,6 +152,7 @@ pub async fn deliver_due(pool: &PgPool, mailer: &Mailer) -> Result<Delivery, sql
                 }
             }
         }
+        reminders::mark_sent(&mut tx, &sent).await?;
         tx.commit().await?;
         if done.failed > 0 || batch.len() < BATCH as usize {
             // A failing server is not hammered: the rest waits for the next pass.

@@ -2,7 +2,7 @@
 //! verified against its hash chain.
 
 use kenshu_core::audit::{Broken, Entry, GENESIS, Verifier, entry_hash};
-use sqlx::{Connection, PgConnection};
+use sqlx::PgConnection;
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
@@ -23,25 +23,25 @@ pub fn command_line_actor() -> String {
     )
 }
 
-/// Appends an entry to the institution's chain. Appends to one institution's log are
-/// serialized by a transaction-level advisory lock, held until the caller's transaction ends.
+/// Appends an entry to the institution's chain, in the caller's transaction (which the type
+/// asks for: appends to one institution's log are serialized by a transaction-level advisory
+/// lock, held until that transaction ends).
 pub async fn append(
-    conn: &mut PgConnection,
+    tx: &mut sqlx::PgTransaction<'_>,
     institution_id: Uuid,
     e: &NewEntry<'_>,
 ) -> Result<i64, sqlx::Error> {
-    let mut tx = conn.begin().await?;
     sqlx::query!(
         "select pg_advisory_xact_lock(hashtextextended('kenshu-audit:' || $1::text, 0))",
         institution_id.to_string()
     )
-    .execute(&mut *tx)
+    .execute(&mut **tx)
     .await?;
     let head = sqlx::query!(
         "select seq, hash from audit_log where institution_id = $1 order by seq desc limit 1",
         institution_id
     )
-    .fetch_optional(&mut *tx)
+    .fetch_optional(&mut **tx)
     .await?;
     let (seq, prev) = match head {
         Some(h) => (h.seq + 1, h.hash),
@@ -65,9 +65,8 @@ pub async fn append(
         prev,
         hash.as_slice()
     )
-    .execute(&mut *tx)
+    .execute(&mut **tx)
     .await?;
-    tx.commit().await?;
     Ok(seq)
 }
 

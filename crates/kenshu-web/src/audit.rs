@@ -4,7 +4,6 @@
 use askama::Template;
 use axum::extract::Query;
 use axum::response::Response;
-use kenshu_db::PgConnection;
 use kenshu_db::audit::{Filter, NewEntry};
 use serde::Deserialize;
 
@@ -42,16 +41,16 @@ pub fn action_label(action: &str) -> &str {
         .unwrap_or(action)
 }
 
-/// Records what the signed-in person did, in the caller's transaction (or on its own).
+/// Records what the signed-in person did, in the caller's transaction.
 pub async fn record(
-    conn: &mut PgConnection,
+    tx: &mut sqlx::PgTransaction<'_>,
     user: &CurrentUser,
     action: &str,
     subject: &str,
     detail: &str,
 ) -> Result<(), sqlx::Error> {
     kenshu_db::audit::append(
-        conn,
+        tx,
         user.session.institution_id,
         &NewEntry {
             actor_id: Some(user.session.user_id),

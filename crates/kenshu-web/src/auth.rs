@@ -153,8 +153,9 @@ pub async fn login(
             .await?;
             tracing::info!(institution = %institution.code, failures, "sign-in failed");
             let attempted: String = login_key.chars().take(100).collect();
+            let mut tx = sqlx::Connection::begin(&mut *conn).await?;
             kenshu_db::audit::append(
-                &mut conn,
+                &mut tx,
                 institution.id,
                 &kenshu_db::audit::NewEntry {
                     actor_id: None,
@@ -165,6 +166,7 @@ pub async fn login(
                 },
             )
             .await?;
+            tx.commit().await?;
             let msg = if failures >= LOCKOUT_FAILURES {
                 JA.sign_in_locked
             } else {
@@ -187,8 +189,9 @@ pub async fn login(
     .await?;
     tracing::info!(institution = %institution.code, user = %user.id, "signed in");
     let login: String = login_key.chars().take(100).collect();
+    let mut tx = sqlx::Connection::begin(&mut *conn).await?;
     kenshu_db::audit::append(
-        &mut conn,
+        &mut tx,
         institution.id,
         &kenshu_db::audit::NewEntry {
             actor_id: Some(user.id),
@@ -199,6 +202,7 @@ pub async fn login(
         },
     )
     .await?;
+    tx.commit().await?;
     let secure = session::is_secure(&state, &headers);
     let mut res = Redirect::to(&safe_next(form.next.as_deref())).into_response();
     let cookies = [
@@ -219,8 +223,10 @@ pub async fn logout(
     user: CurrentUser,
 ) -> Result<Response, AppError> {
     let mut conn = state.pool.acquire().await?;
-    kenshu_db::sessions::delete(&mut conn, &user.token_hash).await?;
-    crate::audit::record(&mut conn, &user, "sign_out", "", "").await?;
+    let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+    kenshu_db::sessions::delete(&mut tx, &user.token_hash).await?;
+    crate::audit::record(&mut tx, &user, "sign_out", "", "").await?;
+    tx.commit().await?;
     let mut res = Redirect::to("/login").into_response();
     if let Ok(v) = session::set_cookie(
         SESSION_COOKIE,

@@ -89,7 +89,9 @@ pub async fn show(
     let mut conn = state.pool.acquire().await?;
     let (id, name) = person(&mut conn, &user, &login, Action::ViewDashboard).await?;
     if id != user.session.user_id {
-        crate::audit::record(&mut conn, &user, "person_viewed", &login, "").await?;
+        let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+        crate::audit::record(&mut tx, &user, "person_viewed", &login, "").await?;
+        tx.commit().await?;
     }
     let inst = user.session.institution_id;
     let fy = fiscal_year(None);

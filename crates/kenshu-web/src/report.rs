@@ -130,8 +130,9 @@ pub async fn exported(
     format: &str,
     rows: u64,
 ) -> Result<(), sqlx::Error> {
+    let mut tx = sqlx::Connection::begin(&mut *conn).await?;
     kenshu_db::audit::append(
-        conn,
+        &mut tx,
         institution_id,
         &kenshu_db::audit::NewEntry {
             actor_id: None,
@@ -142,7 +143,7 @@ pub async fn exported(
         },
     )
     .await?;
-    Ok(())
+    tx.commit().await
 }
 
 /// The approved plan of the year, or the error the user sees.
@@ -814,14 +815,16 @@ pub async fn annual_download(
                 today: kenshu_core::japan_today(),
             };
             let rows = annual(&mut conn, &subject, format, file).await?;
+            let mut tx = sqlx::Connection::begin(&mut *conn).await?;
             crate::audit::record(
-                &mut conn,
+                &mut tx,
                 user,
                 "exported",
                 "annual_report",
                 &export_detail(fy, format.as_str(), rows),
             )
             .await?;
+            tx.commit().await?;
             Ok(())
         },
         format.content_type(),
@@ -858,14 +861,16 @@ pub async fn attendance_download(
                 today: kenshu_core::japan_today(),
             };
             let rows = attendance(&mut conn, &subject, &course, division, format, file).await?;
+            let mut tx = sqlx::Connection::begin(&mut *conn).await?;
             crate::audit::record(
-                &mut conn,
+                &mut tx,
                 user,
                 "exported",
                 "attendance_list",
                 &export_detail(fy, ext, rows),
             )
             .await?;
+            tx.commit().await?;
             Ok(())
         },
         format.content_type(),

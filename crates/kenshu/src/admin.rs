@@ -34,10 +34,10 @@ pub async fn load_content(pool: &PgPool, dir: &Path) -> anyhow::Result<()> {
                 LoadOutcome::Unchanged { .. } => None,
             })
             .collect();
-        let mut conn = pool.acquire().await?;
-        for inst in kenshu_db::institutions::list(&mut conn).await? {
+        let mut tx = pool.begin().await?;
+        for inst in kenshu_db::institutions::list(&mut tx).await? {
             audit(
-                &mut conn,
+                &mut tx,
                 inst.id,
                 "content_loaded",
                 &dir.display().to_string(),
@@ -45,6 +45,7 @@ pub async fn load_content(pool: &PgPool, dir: &Path) -> anyhow::Result<()> {
             )
             .await?;
         }
+        tx.commit().await?;
     }
     Ok(())
 }
@@ -52,7 +53,7 @@ pub async fn load_content(pool: &PgPool, dir: &Path) -> anyhow::Result<()> {
 /// Records what a command did in the institution's audit log; the actor is `cli:` and the
 /// operating-system user.
 pub async fn audit(
-    conn: &mut kenshu_db::PgConnection,
+    tx: &mut sqlx::PgTransaction<'_>,
     institution_id: uuid::Uuid,
     action: &str,
     subject: &str,
@@ -60,7 +61,7 @@ pub async fn audit(
 ) -> anyhow::Result<()> {
     let actor = kenshu_db::audit::command_line_actor();
     kenshu_db::audit::append(
-        conn,
+        tx,
         institution_id,
         &kenshu_db::audit::NewEntry {
             actor_id: None,

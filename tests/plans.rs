@@ -158,7 +158,7 @@ async fn a_transfer_on_1_april_changes_assignments_from_that_day_and_keeps_compl
         .await
         .unwrap()
         .unwrap();
-    kenshu_db::progress::complete(&mut conn, who, "clerk", version, Some((4, 4)), None)
+    kenshu_db::progress::complete(&mut conn, who, "clerk", version, false, Some((4, 4)), None)
         .await
         .unwrap();
     sqlx::query(

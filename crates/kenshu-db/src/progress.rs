@@ -367,30 +367,26 @@ pub async fn insert_answers(
 }
 
 /// Records a course as completed, unless it already is for the fiscal year. The method is
-/// `in_person` when the person attended an in-person session of the course that year (the
-/// plan asked for the test on top of attendance), else `e_learning`.
+/// `in_person` when the person `attended` an in-person session of the course that year (the
+/// plan may ask for the test on top of attendance), else `e_learning`.
 pub async fn complete(
     conn: &mut PgConnection,
     who: Learner,
     code: &str,
     version_id: Uuid,
+    attended: bool,
     score: Option<(i32, i32)>,
     attempt_id: Option<Uuid>,
 ) -> Result<bool, sqlx::Error> {
     let done = sqlx::query!(
         "insert into completions (institution_id, user_id, course_code, fiscal_year, content_version_id, method, score, total, attempt_id)
-         values ($1, $2, $3, $4, $5,
-                 case when exists(select 1 from in_person_participants p
-                                  join in_person_sessions s on s.institution_id = p.institution_id and s.id = p.session_id
-                                  where p.institution_id = $1 and p.user_id = $2 and s.course_code = $3
-                                    and s.fiscal_year = $4 and p.attended_at is not null)
-                      then 'in_person' else 'e_learning' end,
-                 $6, $7, $8) on conflict do nothing",
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9) on conflict do nothing",
         who.institution_id,
         who.user_id,
         code,
         who.fiscal_year.0,
         version_id,
+        if attended { "in_person" } else { "e_learning" },
         score.map(|s| s.0),
         score.map(|s| s.1),
         attempt_id
@@ -416,20 +412,22 @@ pub async fn settle_course(
     if progress.completed_at.is_some() {
         return Ok(false);
     }
-    let read = package
-        .sections
-        .iter()
-        .filter(|s| progress.read_slugs.contains(&s.slug))
-        .count();
-    let by_attendance = progress.attended && (package.test.is_none() || progress.test_passed);
-    if !by_attendance
-        && !course_complete(
-            package.sections.len(),
-            read,
-            package.test.is_some(),
-            progress.test_passed,
-        )
-    {
+    // Attendance stands in for reading.
+    let read = if progress.attended {
+        package.sections.len()
+    } else {
+        package
+            .sections
+            .iter()
+            .filter(|s| progress.read_slugs.contains(&s.slug))
+            .count()
+    };
+    if !course_complete(
+        package.sections.len(),
+        read,
+        package.test.is_some(),
+        progress.test_passed,
+    ) {
         return Ok(false);
     }
     let first_pass = if package.test.is_some() {
@@ -449,6 +447,7 @@ pub async fn settle_course(
         who,
         &package.code,
         version_id,
+        progress.attended,
         score,
         first_pass.map(|a| a.id),
     )

@@ -379,6 +379,7 @@ pub async fn submit(
                 who,
                 &code,
                 current.version_id,
+                current.attended,
                 Some((score.correct as i32, score.total as i32)),
                 Some(attempt_id),
             )

@@ -109,8 +109,17 @@ pub async fn record_and_settle(
             return Ok(true);
         }
     }
-    // Attendance was recorded above, so the completion's method is `in_person`.
-    progress::complete(conn, who, &session.course_code, version_id, None, None).await?;
+    // Attended: the completion's method is `in_person`.
+    progress::complete(
+        conn,
+        who,
+        &session.course_code,
+        version_id,
+        true,
+        None,
+        None,
+    )
+    .await?;
     Ok(true)
 }
 

@@ -180,12 +180,22 @@ async fn history(
         }
         match n {
             1..=10 => {
-                complete(tx, who, "clerk", versions["clerk"], Some((4, 4)), None).await?;
+                complete(
+                    tx,
+                    who,
+                    "clerk",
+                    versions["clerk"],
+                    false,
+                    Some((4, 4)),
+                    None,
+                )
+                .await?;
                 complete(
                     tx,
                     who,
                     "cybersecurity",
                     versions["cybersecurity"],
+                    false,
                     Some((3, 3)),
                     None,
                 )
@@ -195,6 +205,7 @@ async fn history(
                     who,
                     "final-test",
                     versions["final-test"],
+                    false,
                     Some((9 + (n % 2) as i32, 10)),
                     None,
                 )
@@ -210,6 +221,7 @@ async fn history(
                         who,
                         "cybersecurity",
                         versions["cybersecurity"],
+                        false,
                         Some((2, 3)),
                         None,
                     )
@@ -249,7 +261,16 @@ async fn history(
         user_id: gone,
         fiscal_year: fy,
     };
-    complete(tx, who, "clerk", versions["clerk"], Some((3, 4)), None).await?;
+    complete(
+        tx,
+        who,
+        "clerk",
+        versions["clerk"],
+        false,
+        Some((3, 4)),
+        None,
+    )
+    .await?;
     let left = (october - Duration::days(1)).max(fy.start());
     kenshu_db::roster::leave_people(tx, inst, &["staff31".to_string()], &[left]).await?;
     Ok(())

@@ -64,6 +64,11 @@ impl DesignationKind {
             })
     }
 
+    /// Officer designations (protection, chief, audit), which the chief officer makes.
+    pub fn is_officer(self) -> bool {
+        self.role().is_some()
+    }
+
     /// The officer role that counts as this designation, for people whose account has it.
     fn role(self) -> Option<Role> {
         match self {

@@ -47,10 +47,18 @@ pub async fn append(
         Some(h) => (h.seq + 1, h.hash),
         None => (1, GENESIS.to_vec()),
     };
-    let micros = (OffsetDateTime::now_utc().unix_timestamp_nanos() / 1000) as i64;
-    let at = OffsetDateTime::from_unix_timestamp_nanos(i128::from(micros) * 1000)
-        .unwrap_or(OffsetDateTime::UNIX_EPOCH);
-    let hash = entry_hash(&prev, seq, micros, e.actor, e.action, e.subject, e.detail);
+    // PostgreSQL keeps microseconds: the hash covers the time as it will be read back.
+    let now = OffsetDateTime::now_utc();
+    let at = now - time::Duration::nanoseconds(i64::from(now.nanosecond() % 1000));
+    let hash = entry_hash(
+        &prev,
+        seq,
+        micros(at),
+        e.actor,
+        e.action,
+        e.subject,
+        e.detail,
+    );
     sqlx::query!(
         "insert into audit_log (institution_id, seq, at, actor_id, actor, action, subject, detail, prev_hash, hash)
          values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
@@ -68,6 +76,11 @@ pub async fn append(
     .execute(&mut **tx)
     .await?;
     Ok(seq)
+}
+
+/// A time as whole microseconds since the epoch, as the chain hashes it.
+fn micros(at: OffsetDateTime) -> i64 {
+    (at.unix_timestamp_nanos() / 1000) as i64
 }
 
 #[derive(Debug, Clone)]
@@ -147,7 +160,7 @@ pub async fn verify(
             after = r.seq;
             let e = Entry {
                 seq: r.seq,
-                at_micros: (r.at.unix_timestamp_nanos() / 1000) as i64,
+                at_micros: micros(r.at),
                 actor: r.actor,
                 action: r.action,
                 subject: r.subject,

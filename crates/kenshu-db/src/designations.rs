@@ -207,9 +207,9 @@ pub async fn officers_outside(
     conn: &mut PgConnection,
     institution_id: Uuid,
     division_id: Uuid,
-) -> Result<Vec<(String, String, String)>, sqlx::Error> {
+) -> Result<Vec<(String, String, String, Uuid)>, sqlx::Error> {
     Ok(sqlx::query!(
-        "select u.login_id, u.name, h.name as division from users u
+        "select u.login_id, u.name, h.name as division, u.id from users u
          join divisions h on h.institution_id = u.institution_id and h.id = u.division_id
          where u.institution_id = $1 and u.division_id <> $2 and u.role = 'protection_officer'
            and u.status <> 'left' and u.active
@@ -220,7 +220,7 @@ pub async fn officers_outside(
     .fetch_all(conn)
     .await?
     .into_iter()
-    .map(|r| (r.login_id, r.name, r.division))
+    .map(|r| (r.login_id, r.name, r.division, r.id))
     .collect())
 }
 

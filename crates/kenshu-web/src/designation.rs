@@ -47,7 +47,7 @@ struct DesignationPage {
     /// For the chief officer: protection officers of other divisions responsible for this one
     /// (id, login, name, home division, period), and who could be.
     visiting: Vec<(Uuid, String, String, String, String)>,
-    candidates: Vec<(String, String, String)>,
+    candidates: Vec<(String, String, String, Uuid)>,
     may_assign: bool,
 }
 
@@ -134,14 +134,7 @@ pub async fn index(
         people,
         kinds: DesignationKind::ALL
             .iter()
-            .filter(|k| {
-                matches!(
-                    k,
-                    DesignationKind::Clerk
-                        | DesignationKind::FileHandler
-                        | DesignationKind::SystemAdmin
-                )
-            })
+            .filter(|k| !k.is_officer())
             .map(|k| (k.as_str(), k.label_ja()))
             .collect(),
         today: today.to_string(),
@@ -185,7 +178,7 @@ pub async fn add(
     let inst = user.session.institution_id;
     let kind = DesignationKind::parse(&f.kind)
         .ok_or_else(|| bad(JA.designation_kind, JA.designation_kind_fix))?;
-    if is_officer(kind) {
+    if kind.is_officer() {
         user.require(Action::AssignOfficers)?;
     }
     let (from, to) = period(&f.from, &f.to)?;
@@ -245,7 +238,7 @@ pub async fn end(
         .await?
         .ok_or(AppError::NotFound)?;
     user.require_division(Action::ManageDesignations, division)?;
-    if DesignationKind::parse(&kind).is_some_and(is_officer) {
+    if DesignationKind::parse(&kind).is_some_and(DesignationKind::is_officer) {
         user.require(Action::AssignOfficers)?;
     }
     kenshu_db::designations::end(&mut tx, inst, id, on, Some(user.session.user_id)).await?;
@@ -260,16 +253,6 @@ pub async fn end(
     tx.commit().await?;
     tracing::info!(designation = %id, "designation ended");
     back(&state, inst, division).await
-}
-
-/// Officer designations are the chief officer's to make and end.
-fn is_officer(kind: DesignationKind) -> bool {
-    matches!(
-        kind,
-        DesignationKind::ProtectionOfficer
-            | DesignationKind::ChiefOfficer
-            | DesignationKind::AuditOfficer
-    )
 }
 
 #[derive(Deserialize)]
@@ -292,21 +275,15 @@ pub async fn assign_officer(
     let inst = user.session.institution_id;
     let (from, to) = period(&f.from, &f.to)?;
     let mut tx = state.pool.begin().await?;
-    let division = kenshu_db::institutions::divisions(&mut tx, inst)
+    let division = kenshu_db::institutions::find_division(&mut tx, inst, &f.division)
+        .await?
+        .ok_or_else(|| bad(JA.division, JA.division_unknown))?;
+    let user_id = kenshu_db::designations::officers_outside(&mut tx, inst, division.id)
         .await?
         .into_iter()
-        .find(|d| d.code == f.division)
-        .ok_or_else(|| bad(JA.division, JA.division_unknown))?;
-    let candidates = kenshu_db::designations::officers_outside(&mut tx, inst, division.id).await?;
-    if !candidates
-        .iter()
-        .any(|(login, _, _)| *login == f.login.trim())
-    {
-        return Err(bad(JA.login_id, JA.officer_not_candidate));
-    }
-    let (user_id, _, _) = kenshu_db::users::by_login(&mut tx, inst, f.login.trim())
-        .await?
-        .ok_or_else(|| bad(JA.login_id, JA.person_unknown))?;
+        .find(|(login, ..)| *login == f.login.trim())
+        .map(|(.., id)| id)
+        .ok_or_else(|| bad(JA.login_id, JA.officer_not_candidate))?;
     kenshu_db::designations::add(
         &mut tx,
         inst,
@@ -331,7 +308,7 @@ pub async fn assign_officer(
     .await?;
     tx.commit().await?;
     tracing::info!(officer = %user_id, division = %division.code, "protection officer assigned to another division");
-    back(&state, inst, division.id).await
+    Ok(to_division(&division.code))
 }
 
 async fn back(state: &AppState, inst: Uuid, division: Uuid) -> Result<Response, AppError> {
@@ -342,9 +319,14 @@ async fn back(state: &AppState, inst: Uuid, division: Uuid) -> Result<Response, 
         .find(|d| d.id == division)
         .map(|d| d.code)
         .unwrap_or_default();
-    Ok(Redirect::to(&format!(
+    Ok(to_division(&code))
+}
+
+/// Back to the designations page of a division.
+fn to_division(code: &str) -> Response {
+    Redirect::to(&format!(
         "/designations?division={}",
-        crate::error::url_escape(&code)
+        crate::error::url_escape(code)
     ))
-    .into_response())
+    .into_response()
 }

@@ -14,7 +14,7 @@ use serde::Deserialize;
 use crate::i18n::{Catalogue, JA};
 use crate::page::{Chrome, fiscal_year, jdate, render};
 use crate::policy::Action;
-use crate::session::CurrentUser;
+use crate::session::{Conn, CurrentUser};
 use crate::staff::{assignment_status, assignments_of, status_label};
 use crate::{AppError, AppState};
 
@@ -82,11 +82,10 @@ async fn person(
 }
 
 pub async fn show(
-    State(state): State<AppState>,
     user: CurrentUser,
     Path(login): Path<String>,
+    Conn(mut conn): Conn,
 ) -> Result<Response, AppError> {
-    let mut conn = state.pool.acquire().await?;
     let (id, name) = person(&mut conn, &user, &login, Action::ViewDashboard).await?;
     if id != user.session.user_id {
         let mut tx = sqlx::Connection::begin(&mut *conn).await?;

@@ -1,5 +1,7 @@
 //! Accounts.
 
+use std::collections::HashMap;
+
 use kenshu_core::people::Role;
 use sqlx::PgConnection;
 use uuid::Uuid;
@@ -264,6 +266,24 @@ pub async fn by_login(
     .fetch_optional(conn)
     .await?
     .map(|r| (r.id, r.division_id, r.name)))
+}
+
+/// People by login ID, in one query: login → (id, division).
+pub async fn by_logins(
+    conn: &mut PgConnection,
+    institution_id: Uuid,
+    logins: &[String],
+) -> Result<HashMap<String, (Uuid, Uuid)>, sqlx::Error> {
+    Ok(sqlx::query!(
+        "select login_id, id, division_id from users where institution_id = $1 and login_id = any($2)",
+        institution_id,
+        logins
+    )
+    .fetch_all(conn)
+    .await?
+    .into_iter()
+    .map(|r| (r.login_id, (r.id, r.division_id)))
+    .collect())
 }
 
 /// Sets where a person arrived from (hire date and first placement), for people created

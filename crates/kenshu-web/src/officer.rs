@@ -199,6 +199,37 @@ pub async fn dashboard(
     })
 }
 
+/// The dashboard's picks in a form: `login|course`, or a bare login for all their courses.
+pub(crate) fn picks(fields: &[(String, String)]) -> Vec<(String, Option<String>)> {
+    fields
+        .iter()
+        .filter(|(k, _)| k == "pick")
+        .map(|(_, v)| match v.split_once('|') {
+            Some((login, code)) => (login.to_string(), Some(code.to_string())),
+            None => (v.clone(), None),
+        })
+        .collect()
+}
+
+/// The picked people, read in one query: (person, division, course) in the order picked,
+/// each within the officer's divisions — 403 otherwise, as for a login that does not exist.
+pub(crate) async fn picked_people(
+    conn: &mut kenshu_db::PgConnection,
+    user: &CurrentUser,
+    picks: &[(String, Option<String>)],
+) -> Result<Vec<(uuid::Uuid, uuid::Uuid, Option<String>)>, AppError> {
+    let logins: Vec<String> = picks.iter().map(|(l, _)| l.clone()).collect();
+    let found = kenshu_db::users::by_logins(conn, user.session.institution_id, &logins).await?;
+    picks
+        .iter()
+        .map(|(login, code)| {
+            let (id, division) = *found.get(login).ok_or(AppError::Forbidden)?;
+            user.require_division(Action::ManageDesignations, division)?;
+            Ok((id, division, code.clone()))
+        })
+        .collect()
+}
+
 /// Gives everyone selected on the dashboard a new deadline (再受講の機会).
 pub async fn retakes(
     user: CurrentUser,
@@ -217,29 +248,25 @@ pub async fn retakes(
     let inst = user.session.institution_id;
     let fy = fiscal_year(None);
     let mut tx = sqlx::Connection::begin(&mut *conn).await?;
-    let mut people = Vec::new();
-    let mut division_code = String::new();
-    for (_, pick) in fields.iter().filter(|(k, _)| k == "pick") {
-        let Some((login, code)) = pick.split_once('|') else {
-            continue;
-        };
-        let (id, division, _) = kenshu_db::users::by_login(&mut tx, inst, login)
-            .await?
-            .ok_or(AppError::Forbidden)?;
-        user.require_division(Action::ManageDesignations, division)?;
-        if division_code.is_empty() {
-            division_code = kenshu_db::institutions::divisions(&mut tx, inst)
-                .await?
-                .into_iter()
-                .find(|d| d.id == division)
-                .map(|d| d.code)
-                .unwrap_or_default();
-        }
-        people.push((id, code.to_string()));
-    }
-    if people.is_empty() {
+    // Re-attendance is per course: bare logins are left out.
+    let with_course: Vec<(String, Option<String>)> = picks(&fields)
+        .into_iter()
+        .filter(|(_, c)| c.is_some())
+        .collect();
+    let picked = picked_people(&mut tx, &user, &with_course).await?;
+    let Some(&(_, first_division, _)) = picked.first() else {
         return Err(AppError::BadRequest(JA.retake_none.into()));
-    }
+    };
+    let division_code = kenshu_db::institutions::divisions(&mut tx, inst)
+        .await?
+        .into_iter()
+        .find(|d| d.id == first_division)
+        .map(|d| d.code)
+        .unwrap_or_default();
+    let people: Vec<(uuid::Uuid, String)> = picked
+        .into_iter()
+        .filter_map(|(id, _, code)| Some((id, code?)))
+        .collect();
     kenshu_db::follow_ups::grant_retakes(
         &mut tx,
         inst,

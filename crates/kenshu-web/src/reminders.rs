@@ -158,15 +158,8 @@ async fn remind(
     let today = kenshu_core::japan_today();
     let mut tx = sqlx::Connection::begin(conn).await?;
     let mut by_division: HashMap<Uuid, Vec<(Uuid, Option<String>)>> = HashMap::new();
-    for (login, code) in picks {
-        let (id, division, _) = kenshu_db::users::by_login(&mut tx, inst, login)
-            .await?
-            .ok_or(AppError::Forbidden)?;
-        user.require_division(Action::ManageDesignations, division)?;
-        by_division
-            .entry(division)
-            .or_default()
-            .push((id, code.clone()));
+    for (id, division, code) in crate::officer::picked_people(&mut tx, user, picks).await? {
+        by_division.entry(division).or_default().push((id, code));
     }
     let mut all = Vec::new();
     for (division, picked) in &by_division {
@@ -235,14 +228,7 @@ pub async fn group(
             .unwrap_or("")
     };
     let message = checked_message(field("message"))?;
-    let picks: Vec<(String, Option<String>)> = fields
-        .iter()
-        .filter(|(k, _)| k == "pick")
-        .map(|(_, v)| match v.split_once('|') {
-            Some((login, code)) => (login.to_string(), Some(code.to_string())),
-            None => (v.clone(), None),
-        })
-        .collect();
+    let picks = crate::officer::picks(&fields);
     if picks.is_empty() {
         return Err(AppError::BadRequest(JA.reminder_nobody.into()));
     }

@@ -151,7 +151,7 @@ async fn session_cookies_are_http_only_lax_and_secure_behind_https() {
         "plain http must not get Secure cookies: {cookie}"
     );
 
-    let client = reqwest::Client::builder()
+    let client = kenshu_tests::http::browser_like()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();

@@ -623,3 +623,50 @@ async fn the_chief_downloads_from_the_web_and_staff_get_403() {
         "web exports are in the audit log under who made them; refused ones are not"
     );
 }
+
+/// Browsers ask for compressed responses (`Accept-Encoding: gzip, deflate, br`). Every download
+/// must then arrive whole: the streamed body used to break under compression (curl exit 18).
+#[tokio::test]
+async fn every_download_arrives_whole_when_the_browser_asks_for_compression() {
+    let app = TestApp::spawn().await;
+    setup(&app).await;
+    let chief = app.signed_in("9001").await;
+    for (path, check) in [
+        ("/reports/annual?fy=2025&format=xlsx", "xlsx"),
+        ("/reports/annual?fy=2025&format=csv", "1005,試験 1005"),
+        ("/reports/annual?fy=2025&format=csv-sjis", "sjis"),
+        ("/reports/annual?fy=2025&format=html", "</html>"),
+        (
+            "/reports/attendance?fy=2025&course=clerk&format=html",
+            "</html>",
+        ),
+        (
+            "/reports/attendance?fy=2025&course=clerk&format=csv",
+            "未受講",
+        ),
+    ] {
+        let res = chief
+            .client
+            .get(app.url(path))
+            .header("accept-encoding", "gzip, deflate, br")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200, "{path}");
+        let body = res
+            .bytes()
+            .await
+            .unwrap_or_else(|e| panic!("{path}: the body broke off: {e}"));
+        match check {
+            "xlsx" => check_rows(&xlsx_sheet(&body, "受講状況"), "xlsx with gzip asked"),
+            "sjis" => {
+                let (text, _, bad) = encoding_rs::SHIFT_JIS.decode(&body);
+                assert!(!bad && text.contains("1005,試験 1005"), "{path}");
+            }
+            needle => {
+                let text = String::from_utf8(body.to_vec()).unwrap();
+                assert!(text.contains(needle), "{path}: {needle} missing");
+            }
+        }
+    }
+}

@@ -378,7 +378,7 @@ async fn health_answers_while_running_and_readiness_follows_the_database() {
     let addr = listener.local_addr().unwrap();
     let state = kenshu_web::AppState::new(dead, kenshu_web::Settings::default());
     tokio::spawn(kenshu_web::serve(listener, state, std::future::pending()));
-    let client = reqwest::Client::new();
+    let client = kenshu_tests::http::browser_like().build().unwrap();
     assert_eq!(
         client
             .get(format!("http://{addr}/healthz"))

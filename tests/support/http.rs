@@ -100,10 +100,12 @@ pub struct Browser {
 
 impl Browser {
     /// A client with its own cookie jar for a portal at `base` (`http://127.0.0.1:PORT`).
+    /// It talks like a browser: it asks for compressed responses (and decodes them) and for
+    /// Japanese, on every request.
     pub fn new(base: &str) -> Browser {
         Browser {
             base: base.to_string(),
-            client: reqwest::Client::builder()
+            client: browser_like()
                 .cookie_store(true)
                 .redirect(reqwest::redirect::Policy::none())
                 .build()
@@ -177,6 +179,28 @@ impl Browser {
         }
         page
     }
+}
+
+/// The headers every browser sends and that change what a server does: compression and
+/// language. reqwest decodes gzip, deflate and brotli bodies itself.
+pub fn browser_like() -> reqwest::ClientBuilder {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        reqwest::header::ACCEPT_LANGUAGE,
+        reqwest::header::HeaderValue::from_static("ja,en-US;q=0.9,en;q=0.8"),
+    );
+    headers.insert(
+        reqwest::header::ACCEPT,
+        reqwest::header::HeaderValue::from_static(
+            "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+        ),
+    );
+    reqwest::Client::builder()
+        .default_headers(headers)
+        .user_agent("Mozilla/5.0 (X11; Linux x86_64) kenshu-tests")
+        .gzip(true)
+        .deflate(true)
+        .brotli(true)
 }
 
 fn serde_urlencoded_pairs(fields: &[(&str, &str)]) -> String {

@@ -762,6 +762,8 @@ where
     let _ = std::fs::remove_file(&path);
     written?;
     let file = opened.map_err(|e| AppError::Internal(e.to_string()))?;
+    // Fused: the compression layer may poll the body once more after its end, and a bare
+    // `unfold` panics when polled after it finished (the download then broke in browsers).
     let stream = futures_util::stream::unfold(file, |mut f| async move {
         use tokio::io::AsyncReadExt;
         let mut buf = vec![0u8; 1 << 16];
@@ -773,7 +775,8 @@ where
             }
             Err(e) => Some((Err(e), f)),
         }
-    });
+    })
+    .fuse();
     Ok((
         [
             (header::CONTENT_TYPE, content_type.to_string()),

@@ -4,6 +4,7 @@ use axum::Router;
 use axum::middleware;
 use axum::routing::{get, post};
 use tower_http::compression::CompressionLayer;
+use tower_http::compression::predicate::{DefaultPredicate, NotForContentType, Predicate};
 
 use crate::{
     AppState, admin, assets, audit, auth, designation, exam, health, in_person, officer, overview,
@@ -103,9 +104,16 @@ pub fn app(state: AppState) -> Router {
         .route("/readyz", get(health::readyz))
         .route("/static/{name}", get(assets::asset))
         .merge(pages)
-        .layer(CompressionLayer::new())
+        .layer(CompressionLayer::new().compress_when(compressible()))
         .layer(middleware::from_fn(security::headers))
         .with_state(state)
+}
+
+/// What is worth compressing: not XLSX files, which are zip archives already.
+fn compressible() -> impl Predicate {
+    DefaultPredicate::new().and(NotForContentType::const_new(
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ))
 }
 
 async fn not_found() -> crate::AppError {

@@ -79,7 +79,37 @@ async fn an_expired_session_signs_nobody_in_and_is_purged() {
     )
     .await
     .unwrap();
-    let live = kenshu_db::sessions::load(&mut conn, b"live")
+    kenshu_db::sessions::create(
+        &mut conn,
+        b"idle",
+        inst,
+        uid,
+        "t3",
+        now + Duration::hours(1),
+    )
+    .await
+    .unwrap();
+    sqlx::query(
+        "update sessions set seen_at = now() - interval '31 minutes' where token_hash = 'idle'",
+    )
+    .execute(&mut *conn)
+    .await
+    .unwrap();
+    assert!(
+        kenshu_db::sessions::load(&mut conn, b"idle", 30)
+            .await
+            .unwrap()
+            .is_none(),
+        "a session idle for 31 minutes has ended under a 30-minute idle timeout"
+    );
+    assert!(
+        kenshu_db::sessions::load(&mut conn, b"idle", 60)
+            .await
+            .unwrap()
+            .is_some(),
+        "the idle timeout is a setting"
+    );
+    let live = kenshu_db::sessions::load(&mut conn, b"live", 30)
         .await
         .unwrap()
         .expect("live session");
@@ -92,14 +122,17 @@ async fn an_expired_session_signs_nobody_in_and_is_purged() {
         ("staff1", "staff", "A課")
     );
     assert!(
-        kenshu_db::sessions::load(&mut conn, b"old")
+        kenshu_db::sessions::load(&mut conn, b"old", 30)
             .await
             .unwrap()
             .is_none()
     );
     assert_eq!(
-        kenshu_db::sessions::purge_expired(&mut conn).await.unwrap(),
-        1
+        kenshu_db::sessions::purge_expired(&mut conn, 30)
+            .await
+            .unwrap(),
+        2,
+        "the expired and the idle session are purged"
     );
 }
 

@@ -40,6 +40,28 @@ impl TestApp {
         }
     }
 
+    /// Starts the portal on `db` with its own pool and settings, e.g. a pool of 4
+    /// connections to show that pages hold up at more requests than connections.
+    pub async fn spawn_with(db: TestDb, pool: PgPool, settings: kenshu_web::Settings) -> TestApp {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let state = kenshu_web::AppState::new(pool, settings);
+        let (stop, stopped) = oneshot::channel::<()>();
+        tokio::spawn(async move {
+            let _ = kenshu_web::serve(listener, state, async {
+                let _ = stopped.await;
+            })
+            .await;
+        });
+        TestApp {
+            addr,
+            db,
+            stop: Some(stop),
+        }
+    }
+
     pub fn pool(&self) -> &PgPool {
         &self.db.pool
     }

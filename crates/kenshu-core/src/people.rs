@@ -118,10 +118,28 @@ pub enum WeakPassword {
         "現在のパスワードと同じパスワードは使えません。 (must differ from the current password)"
     )]
     Unchanged,
+    #[error(
+        "推測されやすいパスワードです。よく使われるパスワード、単語や文字の繰り返し、キーボードの並び、ログインIDやポータルの名前を含むものは、攻撃者が最初に試します。関係のない単語を4つほどつなげるなど、長く推測されにくいものにしてください。 (too easy to guess: {0})"
+    )]
+    Guessable(&'static str),
 }
 
+/// Words that make a password guessable here, besides the person's login ID: the portal's own
+/// names and the demo's published password.
+const PORTAL_WORDS: &[&str] = &[
+    "kenshu",
+    "demo",
+    "kenshu-demo",
+    "portal",
+    "研修",
+    "ポータル",
+];
+
 /// The password policy: long enough to resist guessing (the material's パスワード推測攻撃),
-/// not the login ID. Length over composition rules, as current guidance recommends.
+/// not the login ID, and not guessable: a strength estimator (zxcvbn: common-password lists,
+/// dictionary words, repeats, sequences, keyboard patterns, the login ID and the portal's own
+/// words) must put it at 10^8 guesses or more. Length and unpredictability over composition
+/// rules, as current guidance (NIST SP 800-63B) recommends.
 pub fn check_new_password(login: &str, new: &str) -> Result<(), WeakPassword> {
     let len = new.chars().count();
     if len < 10 {
@@ -133,7 +151,35 @@ pub fn check_new_password(login: &str, new: &str) -> Result<(), WeakPassword> {
     if new.eq_ignore_ascii_case(login) {
         return Err(WeakPassword::SameAsLogin);
     }
+    let mut inputs = vec![login];
+    inputs.extend_from_slice(PORTAL_WORDS);
+    let estimate = zxcvbn::zxcvbn(new, &inputs);
+    if u8::from(estimate.score()) < 3 {
+        let why = match estimate.feedback().and_then(|f| f.warning()) {
+            Some(w) => warning_en(w),
+            None => "few guesses would find it",
+        };
+        return Err(WeakPassword::Guessable(why));
+    }
     Ok(())
+}
+
+fn warning_en(w: zxcvbn::feedback::Warning) -> &'static str {
+    use zxcvbn::feedback::Warning as W;
+    match w {
+        W::ThisIsATop10Password | W::ThisIsATop100Password | W::ThisIsACommonPassword => {
+            "a common password"
+        }
+        W::ThisIsSimilarToACommonlyUsedPassword => "similar to a common password",
+        W::RepeatsLikeAaaAreEasyToGuess | W::RepeatsLikeAbcAbcAreOnlySlightlyHarderToGuess => {
+            "repeated characters"
+        }
+        W::SequencesLikeAbcAreEasyToGuess => "a sequence",
+        W::StraightRowsOfKeysAreEasyToGuess | W::ShortKeyboardPatternsAreEasyToGuess => {
+            "a keyboard pattern"
+        }
+        _ => "easy to guess",
+    }
 }
 
 #[cfg(test)]
@@ -179,5 +225,21 @@ mod tests {
             check_new_password("staff01", "correct horse battery"),
             Ok(())
         );
+        for guessable in [
+            "aaaaaaaaaa",
+            "password12",
+            "kenshu-demo",
+            "1234567890",
+            "qwertyuiop",
+            "staff01staff01",
+        ] {
+            assert!(
+                matches!(
+                    check_new_password("staff01", guessable),
+                    Err(WeakPassword::Guessable(_))
+                ),
+                "{guessable} must be refused as guessable"
+            );
+        }
     }
 }

@@ -17,6 +17,7 @@ pub mod reminders;
 pub mod report;
 pub mod roster;
 pub mod sessions;
+pub mod throttle;
 pub mod token;
 pub mod users;
 

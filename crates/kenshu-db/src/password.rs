@@ -34,21 +34,44 @@ pub fn verify_dummy(password: &str) {
     }
 }
 
-/// Each argon2 computation takes 19 MiB; a burst of sign-ins would otherwise take memory in
-/// proportion to the burst. Two at a time keeps both cores busy and memory bounded.
-static HASHING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
+/// Each argon2 computation takes 19 MiB and a core for tens of milliseconds. One at a time
+/// (on a machine with more than two cores, all but one core) keeps a core free for people who
+/// are already signed in, whatever a flood of sign-ins does.
+static HASHING: std::sync::LazyLock<tokio::sync::Semaphore> = std::sync::LazyLock::new(|| {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    tokio::sync::Semaphore::new(cores.saturating_sub(1).clamp(1, 8))
+});
 
-/// Runs a hashing job on the blocking pool, at most two at a time.
+/// Jobs waiting for a turn; past [`MAX_WAITING`] a new one is refused at once instead of
+/// queueing behind a flood.
+static WAITING: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+pub const MAX_WAITING: usize = 32;
+
+/// Why a hashing job did not run.
+#[derive(Debug, thiserror::Error)]
+pub enum Refused {
+    #[error("too many password checks waiting")]
+    Busy,
+    #[error("{0}")]
+    Failed(#[from] HashError),
+}
+
+/// Runs a hashing job on the blocking pool, a bounded number at a time; refuses it at once
+/// when [`MAX_WAITING`] jobs already wait. Callers hold no database connection meanwhile.
 pub async fn run_limited<T: Send + 'static>(
     job: impl FnOnce() -> T + Send + 'static,
-) -> Result<T, HashError> {
-    let _permit = HASHING
-        .acquire()
+) -> Result<T, Refused> {
+    use std::sync::atomic::Ordering;
+    if WAITING.fetch_add(1, Ordering::AcqRel) >= MAX_WAITING {
+        WAITING.fetch_sub(1, Ordering::AcqRel);
+        return Err(Refused::Busy);
+    }
+    let permit = HASHING.acquire().await;
+    WAITING.fetch_sub(1, Ordering::AcqRel);
+    let _permit = permit.map_err(|e| HashError(e.to_string()))?;
+    Ok(tokio::task::spawn_blocking(job)
         .await
-        .map_err(|e| HashError(e.to_string()))?;
-    tokio::task::spawn_blocking(job)
-        .await
-        .map_err(|e| HashError(e.to_string()))
+        .map_err(|e| HashError(e.to_string()))?)
 }
 
 #[cfg(test)]

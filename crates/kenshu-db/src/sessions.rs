@@ -20,6 +20,8 @@ pub struct SessionUser {
     pub csrf_token: String,
     /// Divisions besides their own for which they hold a protection-officer designation today.
     pub officer_divisions: Vec<Uuid>,
+    /// The last request was more than a minute ago: [`touch`] the session.
+    pub stale: bool,
 }
 
 pub async fn create(
@@ -43,10 +45,12 @@ pub async fn create(
     Ok(())
 }
 
-/// The live session for a token hash; expired sessions and deactivated accounts give none.
+/// The live session for a token hash; expired sessions, sessions idle for longer than
+/// `idle_minutes` and deactivated accounts give none.
 pub async fn load(
     conn: &mut PgConnection,
     token_hash: &[u8],
+    idle_minutes: i32,
 ) -> Result<Option<SessionUser>, sqlx::Error> {
     sqlx::query_as!(
         SessionUser,
@@ -61,16 +65,46 @@ pub async fn load(
                           and g.kind = 'protection_officer' and g.division_id is not null
                           and g.valid_from <= (now() at time zone 'Asia/Tokyo')::date
                           and (g.valid_to is null or g.valid_to >= (now() at time zone 'Asia/Tokyo')::date))
-                else '{}' end as "officer_divisions!"
+                else '{}' end as "officer_divisions!",
+                s.seen_at < now() - interval '1 minute' as "stale!"
          from sessions s
          join users u on u.institution_id = s.institution_id and u.id = s.user_id
          join institutions i on i.id = s.institution_id
          join divisions d on d.institution_id = u.institution_id and d.id = u.division_id
-         where s.token_hash = $1 and s.expires_at > now() and u.active"#,
-        token_hash
+         where s.token_hash = $1 and s.expires_at > now() and u.active
+           and s.seen_at > now() - make_interval(mins => $2)"#,
+        token_hash,
+        idle_minutes
     )
     .fetch_optional(conn)
     .await
+}
+
+/// Marks a session as used now, for the idle timeout (at most once a minute: see `stale`).
+pub async fn touch(conn: &mut PgConnection, token_hash: &[u8]) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "update sessions set seen_at = now() where token_hash = $1",
+        token_hash
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Ends every session of a person, as when a password is set through a one-time link.
+pub async fn delete_all(
+    conn: &mut PgConnection,
+    institution_id: Uuid,
+    user_id: Uuid,
+) -> Result<u64, sqlx::Error> {
+    Ok(sqlx::query!(
+        "delete from sessions where institution_id = $1 and user_id = $2",
+        institution_id,
+        user_id
+    )
+    .execute(conn)
+    .await?
+    .rows_affected())
 }
 
 pub async fn delete(conn: &mut PgConnection, token_hash: &[u8]) -> Result<(), sqlx::Error> {
@@ -86,23 +120,25 @@ pub async fn delete_others(
     institution_id: Uuid,
     user_id: Uuid,
     keep: &[u8],
-) -> Result<(), sqlx::Error> {
-    sqlx::query!(
+) -> Result<u64, sqlx::Error> {
+    Ok(sqlx::query!(
         "delete from sessions where institution_id = $1 and user_id = $2 and token_hash <> $3",
         institution_id,
         user_id,
         keep
     )
     .execute(conn)
-    .await?;
-    Ok(())
+    .await?
+    .rows_affected())
 }
 
-pub async fn purge_expired(conn: &mut PgConnection) -> Result<u64, sqlx::Error> {
-    Ok(
-        sqlx::query!("delete from sessions where expires_at <= now()")
-            .execute(conn)
-            .await?
-            .rows_affected(),
+/// Removes sessions that have ended, by their end or by being idle for `idle_minutes`.
+pub async fn purge_expired(conn: &mut PgConnection, idle_minutes: i32) -> Result<u64, sqlx::Error> {
+    Ok(sqlx::query!(
+        "delete from sessions where expires_at <= now() or seen_at <= now() - make_interval(mins => $1)",
+        idle_minutes
     )
+    .execute(conn)
+    .await?
+    .rows_affected())
 }

@@ -120,56 +120,8 @@ pub async fn count(conn: &mut PgConnection, institution_id: Uuid) -> Result<i64,
     .unwrap_or(0))
 }
 
-/// Recent failed sign-ins for a login as typed, for the lock-out.
-pub async fn recent_failures(
-    conn: &mut PgConnection,
-    institution_id: Uuid,
-    login_key: &str,
-    window_minutes: i32,
-) -> Result<i64, sqlx::Error> {
-    Ok(sqlx::query_scalar!(
-        "select count(*) from sign_in_failures
-         where institution_id = $1 and login_key = $2 and failed_at > now() - make_interval(mins => $3)",
-        institution_id,
-        login_key,
-        window_minutes
-    )
-    .fetch_one(conn)
-    .await?
-    .unwrap_or(0))
-}
-
-pub async fn record_failure(
-    conn: &mut PgConnection,
-    institution_id: Uuid,
-    login_key: &str,
-) -> Result<(), sqlx::Error> {
-    sqlx::query!(
-        "insert into sign_in_failures (institution_id, login_key) values ($1, $2)",
-        institution_id,
-        login_key
-    )
-    .execute(conn)
-    .await?;
-    Ok(())
-}
-
-pub async fn clear_failures(
-    conn: &mut PgConnection,
-    institution_id: Uuid,
-    login_key: &str,
-) -> Result<(), sqlx::Error> {
-    sqlx::query!(
-        "delete from sign_in_failures where institution_id = $1 and login_key = $2",
-        institution_id,
-        login_key
-    )
-    .execute(conn)
-    .await?;
-    Ok(())
-}
-
-/// Forgets failed sign-ins older than a day: the lock-out looks back 15 minutes only.
+/// Forgets failed sign-ins older than a day (the table of the lock-out that migration 0040
+/// replaced by the throttle; kept so that old rows go).
 pub async fn purge_old_failures(conn: &mut PgConnection) -> Result<u64, sqlx::Error> {
     Ok(
         sqlx::query!("delete from sign_in_failures where failed_at < now() - interval '1 day'")

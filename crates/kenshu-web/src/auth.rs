@@ -2,21 +2,50 @@
 
 use askama::Template;
 use axum::Form;
+use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use kenshu_core::people::check_new_password;
+use kenshu_db::throttle::{Key, Rule};
 use serde::Deserialize;
 use time::{Duration, OffsetDateTime};
 
 use crate::i18n::{Catalogue, JA};
 use crate::page::{Chrome, render, render_with_cookie};
-use crate::session::{self, CurrentUser, PRE_SESSION_COOKIE, SESSION_COOKIE, Viewer};
+use crate::session::{self, Conn, CurrentUser, PRE_SESSION_COOKIE, SESSION_COOKIE, Viewer};
 use crate::{AppError, AppState};
 
-/// Failures within the window that lock an account.
-pub const LOCKOUT_FAILURES: i64 = 10;
-pub const LOCKOUT_WINDOW_MINUTES: i32 = 15;
+/// Throttling rules (README, Security). An account, from browsers it has not signed in with:
+/// five free failures, then 1, 2, 4 … seconds between attempts, at most 15 minutes.
+pub const ACCOUNT_RULE: Rule = Rule {
+    free: 5,
+    max_delay_secs: 900,
+};
+/// A browser the person signed in with before: its own count, so a stranger's failures on the
+/// account never hold the person up there.
+pub const DEVICE_RULE: Rule = Rule {
+    free: 10,
+    max_delay_secs: 900,
+};
+/// One client address across all accounts (password spraying). Generous: a whole office often
+/// shares one address behind its proxy, and a short delay is all it earns.
+pub const CLIENT_RULE: Rule = Rule {
+    free: 50,
+    max_delay_secs: 60,
+};
+/// The current password on the password page.
+pub const PASSWORD_RULE: Rule = Rule {
+    free: 5,
+    max_delay_secs: 900,
+};
+/// Longest accepted sign-in fields: an e-mail address is at most 254 characters.
+const MAX_LOGIN: usize = 254;
+const MAX_INSTITUTION: usize = 64;
+/// Longer than any password the policy accepts (128 characters of up to 4 bytes).
+const MAX_PASSWORD_BYTES: usize = 1024;
+/// Remembered browsers (device cookies) last as long as browsers keep a cookie: 400 days.
+const DEVICE_DAYS: i64 = 400;
 
 #[derive(Template)]
 #[template(path = "auth/login.html")]
@@ -39,16 +68,25 @@ pub struct NextQuery {
 
 fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") => {
-            n.to_string()
-        }
+        Some(n) if is_local_path(n) => n.to_string(),
         _ => "/my".to_string(),
     }
 }
 
-async fn many_institutions(state: &AppState) -> Result<bool, AppError> {
+/// Whether `next` is a plain absolute path on this portal: `/`, then no second `/` or `\`,
+/// and only visible ASCII without `\` (browsers drop tabs and newlines, so `/\t/evil.example`
+/// becomes `//evil.example`, another host). Anything else is not followed.
+pub fn is_local_path(next: &str) -> bool {
+    let b = next.as_bytes();
+    b.first() == Some(&b'/')
+        && !matches!(b.get(1), Some(b'/' | b'\\'))
+        && b.len() <= 2048
+        && b.iter().all(|&c| (0x21..=0x7e).contains(&c) && c != b'\\')
+}
+
+async fn many_institutions(conn: &mut sqlx::PgConnection) -> Result<bool, AppError> {
     let n: i64 = sqlx::query_scalar("select count(*) from institutions")
-        .fetch_one(&state.pool)
+        .fetch_one(conn)
         .await?;
     Ok(n != 1)
 }
@@ -58,6 +96,7 @@ pub async fn login_form(
     headers: HeaderMap,
     viewer: axum::Extension<Viewer>,
     Query(q): Query<NextQuery>,
+    Conn(mut conn): Conn,
 ) -> Result<Response, AppError> {
     if viewer.0.0.is_some() {
         return Ok(Redirect::to(&safe_next(q.next.as_deref())).into_response());
@@ -66,7 +105,7 @@ pub async fn login_form(
     let page = LoginPage {
         chrome: Chrome::anonymous(JA.sign_in, token),
         t: &JA,
-        ask_institution: many_institutions(&state).await?,
+        ask_institution: many_institutions(&mut conn).await?,
         institution: String::new(),
         login: String::new(),
         next: safe_next(q.next.as_deref()),
@@ -86,23 +125,40 @@ pub struct LoginForm {
     csrf: String,
 }
 
+/// Signs a person in. The attempt is taken from the throttle before the password is checked
+/// (atomically: parallel guesses cannot slip through), the password is checked without holding
+/// a database connection, and a held-back attempt is refused without checking it at all.
 pub async fn login(
     State(state): State<AppState>,
     headers: HeaderMap,
+    client: Client,
+    Conn(conn): Conn,
     Form(form): Form<LoginForm>,
 ) -> Result<Response, AppError> {
-    let ask_institution = many_institutions(&state).await?;
-    let fail = |msg: String| LoginPage {
-        chrome: Chrome::anonymous(JA.sign_in, form.csrf.clone()),
-        t: &JA,
-        ask_institution,
-        institution: form.institution.clone(),
-        login: form.login.clone(),
-        next: safe_next(form.next.as_deref()),
-        error: Some(msg),
-        welcome: false,
+    let mut conn = conn;
+    let ask_institution = many_institutions(&mut conn).await?;
+    let fail = |msg: String, status: StatusCode| {
+        let page = LoginPage {
+            chrome: Chrome::anonymous(JA.sign_in, form.csrf.clone()),
+            t: &JA,
+            ask_institution,
+            institution: bounded(&form.institution, MAX_INSTITUTION),
+            login: bounded(&form.login, MAX_LOGIN),
+            next: safe_next(form.next.as_deref()),
+            error: Some(msg),
+            welcome: false,
+        };
+        render(&page).map(|r| (status, r).into_response())
     };
-    let mut conn = state.pool.acquire().await?;
+    if form.login.chars().count() > MAX_LOGIN
+        || form.institution.chars().count() > MAX_INSTITUTION
+        || form.password.len() > MAX_PASSWORD_BYTES
+    {
+        return fail(
+            JA.sign_in_too_long.to_string(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        );
+    }
     let institution = if form.institution.trim().is_empty() && !ask_institution {
         kenshu_db::institutions::list(&mut conn)
             .await?
@@ -113,25 +169,53 @@ pub async fn login(
     };
     let login_key = form.login.trim().to_lowercase();
     let Some(institution) = institution else {
-        return render(&fail(JA.sign_in_failed.to_string()));
+        return fail(JA.sign_in_failed.to_string(), StatusCode::OK);
     };
-    if kenshu_db::users::recent_failures(
-        &mut conn,
-        institution.id,
-        &login_key,
-        LOCKOUT_WINDOW_MINUTES,
-    )
-    .await?
-        >= LOCKOUT_FAILURES
-    {
-        tracing::warn!(institution = %institution.code, "sign-in refused: account locked");
-        return render(&fail(JA.sign_in_locked.to_string()));
-    }
     let credentials =
         kenshu_db::users::credentials(&mut conn, institution.id, form.login.trim()).await?;
+    let device = session::read_cookie(&state, &headers, session::DEVICE_COOKIE)
+        .filter(|t| t.len() == 64)
+        .map(session::token_hash);
+    let trusted = match (&credentials, &device) {
+        (Some(c), Some(d)) => {
+            kenshu_db::throttle::is_trusted_device(&mut conn, institution.id, c.id, d).await?
+        }
+        _ => false,
+    };
+    // An account is one key whatever name it is signed in with (login ID or e-mail); a name
+    // nobody has is throttled the same way, so the replies tell nothing about who exists.
+    let account_key = match &credentials {
+        Some(c) => format!("u:{}", c.id),
+        None => format!(
+            "n:{}",
+            login_key.chars().take(MAX_LOGIN).collect::<String>()
+        ),
+    };
+    let keys = match (&device, trusted) {
+        (Some(d), true) => vec![Key {
+            key: format!("d:{}", hex::encode(&d[..16])),
+            rule: DEVICE_RULE,
+        }],
+        _ => vec![
+            Key {
+                key: account_key.clone(),
+                rule: ACCOUNT_RULE,
+            },
+            Key {
+                key: format!("c:{}", client.0),
+                rule: CLIENT_RULE,
+            },
+        ],
+    };
+    if let Some(wait) = kenshu_db::throttle::take(&mut conn, institution.id, &keys).await? {
+        tracing::warn!(institution = %institution.code, wait, "sign-in held back by the throttle");
+        return fail(JA.sign_in_wait(wait), StatusCode::TOO_MANY_REQUESTS);
+    }
+    // Nothing below waits on the database while the password is checked.
+    drop(conn);
     let password = form.password.clone();
     let hash = credentials.as_ref().and_then(|c| c.password_hash.clone());
-    let verified = kenshu_db::password::run_limited(move || match hash {
+    let verified = match kenshu_db::password::run_limited(move || match hash {
         Some(h) => kenshu_db::password::verify(&h, &password),
         None => {
             kenshu_db::password::verify_dummy(&password);
@@ -139,18 +223,17 @@ pub async fn login(
         }
     })
     .await
-    .map_err(|e| AppError::Internal(e.to_string()))?;
+    {
+        Ok(v) => v,
+        Err(kenshu_db::password::Refused::Busy) => return Err(AppError::Busy),
+        Err(e) => return Err(AppError::Internal(e.to_string())),
+    };
+    let Conn(mut conn) = Conn::after_body(&state).await?;
     let user = match credentials {
         Some(c) if verified && c.active => c,
         _ => {
-            kenshu_db::users::record_failure(&mut conn, institution.id, &login_key).await?;
-            let failures = kenshu_db::users::recent_failures(
-                &mut conn,
-                institution.id,
-                &login_key,
-                LOCKOUT_WINDOW_MINUTES,
-            )
-            .await?;
+            let failures =
+                kenshu_db::throttle::failures(&mut conn, institution.id, &keys[0].key).await?;
             tracing::info!(institution = %institution.code, failures, "sign-in failed");
             let attempted: String = login_key.chars().take(100).collect();
             let mut tx = sqlx::Connection::begin(&mut *conn).await?;
@@ -162,24 +245,33 @@ pub async fn login(
                     actor: &attempted,
                     action: "sign_in_failed",
                     subject: "",
-                    detail: &format!("failures in {LOCKOUT_WINDOW_MINUTES} min: {failures}"),
+                    detail: &format!("failures in a row: {failures}"),
                 },
             )
             .await?;
             tx.commit().await?;
-            let msg = if failures >= LOCKOUT_FAILURES {
-                JA.sign_in_locked
-            } else {
-                JA.sign_in_failed
-            };
-            return render(&fail(msg.to_string()));
+            return fail(JA.sign_in_failed.to_string(), StatusCode::OK);
         }
     };
-    kenshu_db::users::clear_failures(&mut conn, institution.id, &login_key).await?;
     let token = session::new_token();
+    let device_token = match session::read_cookie(&state, &headers, session::DEVICE_COOKIE) {
+        Some(t) if t.len() == 64 && t.bytes().all(|b| b.is_ascii_hexdigit()) => t.to_string(),
+        _ => session::new_token(),
+    };
     let hours = state.settings.session_hours;
+    let login: String = login_key.chars().take(100).collect();
+    let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+    let cleared = [account_key, keys[0].key.clone()];
+    kenshu_db::throttle::clear(&mut tx, institution.id, &cleared).await?;
+    kenshu_db::throttle::trust_device(
+        &mut tx,
+        institution.id,
+        user.id,
+        &session::token_hash(&device_token),
+    )
+    .await?;
     kenshu_db::sessions::create(
-        &mut conn,
+        &mut tx,
         &session::token_hash(&token),
         institution.id,
         user.id,
@@ -187,9 +279,6 @@ pub async fn login(
         OffsetDateTime::now_utc() + Duration::hours(hours),
     )
     .await?;
-    tracing::info!(institution = %institution.code, user = %user.id, "signed in");
-    let login: String = login_key.chars().take(100).collect();
-    let mut tx = sqlx::Connection::begin(&mut *conn).await?;
     kenshu_db::audit::append(
         &mut tx,
         institution.id,
@@ -203,11 +292,19 @@ pub async fn login(
     )
     .await?;
     tx.commit().await?;
+    tracing::info!(institution = %institution.code, user = %user.id, "signed in");
     let secure = session::is_secure(&state, &headers);
     let mut res = Redirect::to(&safe_next(form.next.as_deref())).into_response();
     let cookies = [
         session::set_cookie(SESSION_COOKIE, &token, hours * 3600, secure, "Lax"),
         session::set_cookie(PRE_SESSION_COOKIE, "", 0, secure, "Strict"),
+        session::set_cookie(
+            session::DEVICE_COOKIE,
+            &device_token,
+            DEVICE_DAYS * 86400,
+            secure,
+            "Strict",
+        ),
     ];
     for c in cookies {
         if let Ok(v) = c.parse() {
@@ -217,12 +314,54 @@ pub async fn login(
     Ok(res)
 }
 
+/// At most `max` characters of a field, to show back in the form.
+fn bounded(s: &str, max: usize) -> String {
+    s.chars().take(max).collect()
+}
+
+/// Who is asking, for the per-client throttle: the peer's address, or with a trusted proxy in
+/// front (`--trust-proxy`) the address it appended to `X-Forwarded-For`.
+pub struct Client(pub String);
+
+impl FromRequestParts<AppState> for Client {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let forwarded = state
+            .settings
+            .trust_proxy
+            .then(|| {
+                parts
+                    .headers
+                    .get_all("x-forwarded-for")
+                    .iter()
+                    .filter_map(|v| v.to_str().ok())
+                    .flat_map(|v| v.split(','))
+                    .map(str::trim)
+                    .rfind(|v| !v.is_empty())
+                    .and_then(|v| v.parse::<std::net::IpAddr>().ok())
+            })
+            .flatten();
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0.ip());
+        Ok(Client(forwarded.or(peer).map_or_else(
+            || "unknown".to_string(),
+            |ip| ip.to_string(),
+        )))
+    }
+}
+
 pub async fn logout(
     State(state): State<AppState>,
     headers: HeaderMap,
     user: CurrentUser,
+    Conn(mut conn): Conn,
 ) -> Result<Response, AppError> {
-    let mut conn = state.pool.acquire().await?;
     let mut tx = sqlx::Connection::begin(&mut *conn).await?;
     kenshu_db::sessions::delete(&mut tx, &user.token_hash).await?;
     crate::audit::record(&mut tx, &user, "sign_out", "", "").await?;
@@ -267,35 +406,56 @@ pub struct PasswordForm {
     confirm: String,
 }
 
+/// Changes one's own password. The current password is checked like a sign-in (throttled,
+/// without holding a connection while hashing); the change ends every other session and is
+/// written to the audit log.
 pub async fn change_password(
     State(state): State<AppState>,
     user: CurrentUser,
+    Conn(conn): Conn,
     Form(form): Form<PasswordForm>,
 ) -> Result<Response, AppError> {
-    let fail = |msg: String| {
+    let mut conn = conn;
+    let fail = |msg: String, status: StatusCode| {
         render(&PasswordPage {
             chrome: Chrome::for_user(&user, JA.password_title),
             t: &JA,
             forced: user.session.must_change_password,
             error: Some(msg),
         })
+        .map(|r| (status, r).into_response())
     };
+    let refused = StatusCode::UNPROCESSABLE_ENTITY;
+    if form.current.len() > MAX_PASSWORD_BYTES || form.new.len() > MAX_PASSWORD_BYTES {
+        return fail(
+            kenshu_core::people::WeakPassword::TooLong.to_string(),
+            refused,
+        );
+    }
     if form.new != form.confirm {
-        return fail(JA.password_mismatch.to_string());
+        return fail(JA.password_mismatch.to_string(), refused);
     }
     if form.new == form.current {
-        return fail(kenshu_core::people::WeakPassword::Unchanged.to_string());
+        return fail(
+            kenshu_core::people::WeakPassword::Unchanged.to_string(),
+            refused,
+        );
     }
     if let Err(weak) = check_new_password(&user.session.login_id, &form.new) {
-        return fail(weak.to_string());
+        return fail(weak.to_string(), refused);
     }
-    let mut conn = state.pool.acquire().await?;
-    let stored = kenshu_db::users::password_hash(
-        &mut conn,
-        user.session.institution_id,
-        user.session.user_id,
-    )
-    .await?;
+    let inst = user.session.institution_id;
+    let key = Key {
+        key: format!("p:{}", user.session.user_id),
+        rule: PASSWORD_RULE,
+    };
+    if let Some(wait) =
+        kenshu_db::throttle::take(&mut conn, inst, std::slice::from_ref(&key)).await?
+    {
+        return fail(JA.sign_in_wait(wait), StatusCode::TOO_MANY_REQUESTS);
+    }
+    let stored = kenshu_db::users::password_hash(&mut conn, inst, user.session.user_id).await?;
+    drop(conn);
     let (current, new) = (form.current.clone(), form.new.clone());
     let hashed = kenshu_db::password::run_limited(move || {
         if stored.is_some_and(|stored| kenshu_db::password::verify(&stored, &current)) {
@@ -305,24 +465,34 @@ pub async fn change_password(
         }
     })
     .await
-    .map_err(|e| AppError::Internal(e.to_string()))?
+    .map_err(AppError::from)?
     .map_err(|e| AppError::Internal(e.to_string()))?;
+    let Conn(mut conn) = Conn::after_body(&state).await?;
     let Some(hashed) = hashed else {
-        return fail(JA.password_current_wrong.to_string());
+        let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+        crate::audit::record(
+            &mut tx,
+            &user,
+            "password_change_failed",
+            "",
+            "current password wrong",
+        )
+        .await?;
+        tx.commit().await?;
+        return fail(JA.password_current_wrong.to_string(), refused);
     };
-    let mut tx = state.pool.begin().await?;
-    kenshu_db::users::set_password(
+    let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+    kenshu_db::users::set_password(&mut tx, inst, user.session.user_id, &hashed).await?;
+    let ended =
+        kenshu_db::sessions::delete_others(&mut tx, inst, user.session.user_id, &user.token_hash)
+            .await?;
+    kenshu_db::throttle::clear(&mut tx, inst, &[key.key]).await?;
+    crate::audit::record(
         &mut tx,
-        user.session.institution_id,
-        user.session.user_id,
-        &hashed,
-    )
-    .await?;
-    kenshu_db::sessions::delete_others(
-        &mut tx,
-        user.session.institution_id,
-        user.session.user_id,
-        &user.token_hash,
+        &user,
+        "password_changed",
+        "",
+        &format!("other sessions ended: {ended}"),
     )
     .await?;
     tx.commit().await?;
@@ -331,7 +501,7 @@ pub async fn change_password(
 
 /// The pre-session CSRF token from its cookie, or a new one with the cookie that sets it.
 fn pre_session_token(state: &AppState, headers: &HeaderMap) -> (String, Option<String>) {
-    match session::cookie(headers, PRE_SESSION_COOKIE) {
+    match session::read_cookie(state, headers, PRE_SESSION_COOKIE) {
         Some(t) if t.len() == 64 => (t.to_string(), None),
         _ => {
             let t = session::new_token();
@@ -363,8 +533,8 @@ pub async fn welcome_form(
     State(state): State<AppState>,
     headers: HeaderMap,
     axum::extract::Path(token): axum::extract::Path<String>,
+    Conn(mut conn): Conn,
 ) -> Result<Response, AppError> {
-    let mut conn = state.pool.acquire().await?;
     let owner = kenshu_db::users::link_owner(&mut conn, &session::token_hash(&token)).await?;
     let Some((_, _, login, name)) = owner else {
         return Err(AppError::BadRequest(JA.link_invalid.into()));
@@ -388,19 +558,25 @@ pub struct WelcomeForm {
     csrf: String,
 }
 
+/// Sets a password through a one-time link (first sign-in, or recovery): the link is used
+/// up, every session of the person ends and their remembered browsers are forgotten, so a
+/// recovery shuts out whoever held the account; written to the audit log.
 pub async fn welcome(
     State(state): State<AppState>,
     axum::extract::Path(token): axum::extract::Path<String>,
+    Conn(conn): Conn,
     Form(form): Form<WelcomeForm>,
 ) -> Result<Response, AppError> {
+    let mut conn = conn;
     let hash = session::token_hash(&token);
-    let mut tx = state.pool.begin().await?;
     let Some((institution_id, user_id, login, name)) =
-        kenshu_db::users::link_owner(&mut tx, &hash).await?
+        kenshu_db::users::link_owner(&mut conn, &hash).await?
     else {
         return Err(AppError::BadRequest(JA.link_invalid.into()));
     };
-    let problem = if form.new != form.confirm {
+    let problem = if form.new.len() > MAX_PASSWORD_BYTES {
+        Some(kenshu_core::people::WeakPassword::TooLong.to_string())
+    } else if form.new != form.confirm {
         Some(JA.password_mismatch.to_string())
     } else {
         check_new_password(&login, &form.new)
@@ -416,17 +592,36 @@ pub async fn welcome(
             login,
             token,
             error: Some(error),
-        });
+        })
+        .map(|r| (StatusCode::UNPROCESSABLE_ENTITY, r).into_response());
     }
+    drop(conn);
     let new = form.new.clone();
     let hashed = kenshu_db::password::run_limited(move || kenshu_db::password::hash(&new))
         .await
-        .map_err(|e| AppError::Internal(e.to_string()))?
+        .map_err(AppError::from)?
         .map_err(|e| AppError::Internal(e.to_string()))?;
+    let Conn(mut conn) = Conn::after_body(&state).await?;
+    let mut tx = sqlx::Connection::begin(&mut *conn).await?;
     if !kenshu_db::users::use_link(&mut tx, &hash).await? {
         return Err(AppError::BadRequest(JA.link_invalid.into()));
     }
     kenshu_db::users::set_password(&mut tx, institution_id, user_id, &hashed).await?;
+    let ended = kenshu_db::sessions::delete_all(&mut tx, institution_id, user_id).await?;
+    kenshu_db::throttle::forget_devices(&mut tx, institution_id, user_id).await?;
+    kenshu_db::throttle::clear(&mut tx, institution_id, &[format!("u:{user_id}")]).await?;
+    kenshu_db::audit::append(
+        &mut tx,
+        institution_id,
+        &kenshu_db::audit::NewEntry {
+            actor_id: Some(user_id),
+            actor: &login,
+            action: "password_set_by_link",
+            subject: "",
+            detail: &format!("sessions ended: {ended}"),
+        },
+    )
+    .await?;
     tx.commit().await?;
     tracing::info!(user = %user_id, "password set through a sign-in link");
     Ok(Redirect::to("/login?welcome=1").into_response())

@@ -3,7 +3,7 @@
 
 use askama::Template;
 use axum::Form;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query};
 use axum::response::{IntoResponse, Redirect, Response};
 use kenshu_core::fiscal_year::japanese_date;
 use kenshu_core::my_number::contains_my_number;
@@ -14,11 +14,11 @@ use kenshu_db::institutions::Division;
 use serde::Deserialize;
 use uuid::Uuid;
 
+use crate::AppError;
 use crate::i18n::{Catalogue, JA};
 use crate::page::{Chrome, render};
 use crate::policy::Action;
-use crate::session::CurrentUser;
-use crate::{AppError, AppState};
+use crate::session::{Conn, CurrentUser};
 
 pub struct Line {
     pub id: Uuid,
@@ -57,13 +57,12 @@ pub struct DivisionQuery {
 }
 
 pub async fn index(
-    State(state): State<AppState>,
     user: CurrentUser,
+    Conn(mut conn): Conn,
     Query(q): Query<DivisionQuery>,
 ) -> Result<Response, AppError> {
     user.require(Action::ManageDesignations)?;
     let inst = user.session.institution_id;
-    let mut conn = state.pool.acquire().await?;
     let (divisions, division) = user
         .scoped_divisions(&mut conn, q.division.as_deref())
         .await?;
@@ -170,8 +169,8 @@ fn period(from: &str, to: &str) -> Result<(time::Date, Option<time::Date>), AppE
 }
 
 pub async fn add(
-    State(state): State<AppState>,
     user: CurrentUser,
+    Conn(mut conn): Conn,
     Form(f): Form<AddForm>,
 ) -> Result<Response, AppError> {
     user.require(Action::ManageDesignations)?;
@@ -186,7 +185,7 @@ pub async fn add(
     if contains_my_number(note) {
         return Err(bad(JA.designation_note, JA.my_number_refused));
     }
-    let mut tx = state.pool.begin().await?;
+    let mut tx = sqlx::Connection::begin(&mut *conn).await?;
     let (user_id, division, _) = kenshu_db::users::by_login(&mut tx, inst, f.login.trim())
         .await?
         .ok_or_else(|| bad(JA.login_id, JA.person_unknown))?;
@@ -216,7 +215,7 @@ pub async fn add(
     .await?;
     tx.commit().await?;
     tracing::info!(designated = %user_id, kind = kind.as_str(), "designation added");
-    back(&state, inst, division).await
+    back(&mut conn, inst, division).await
 }
 
 #[derive(Deserialize)]
@@ -225,15 +224,15 @@ pub struct EndForm {
 }
 
 pub async fn end(
-    State(state): State<AppState>,
     user: CurrentUser,
+    Conn(mut conn): Conn,
     Path(id): Path<Uuid>,
     Form(f): Form<EndForm>,
 ) -> Result<Response, AppError> {
     user.require(Action::ManageDesignations)?;
     let inst = user.session.institution_id;
     let on = parse_date(&f.on).ok_or_else(|| bad(JA.designation_to, JA.date_fix))?;
-    let mut tx = state.pool.begin().await?;
+    let mut tx = sqlx::Connection::begin(&mut *conn).await?;
     let (division, kind) = kenshu_db::designations::holder_division(&mut tx, inst, id)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -252,7 +251,7 @@ pub async fn end(
     .await?;
     tx.commit().await?;
     tracing::info!(designation = %id, "designation ended");
-    back(&state, inst, division).await
+    back(&mut conn, inst, division).await
 }
 
 #[derive(Deserialize)]
@@ -267,14 +266,14 @@ pub struct OfficerForm {
 /// 兼務: makes a protection officer of another division responsible for this one too, from a
 /// date (and until one). Their dashboard then reaches it.
 pub async fn assign_officer(
-    State(state): State<AppState>,
     user: CurrentUser,
+    Conn(mut conn): Conn,
     Form(f): Form<OfficerForm>,
 ) -> Result<Response, AppError> {
     user.require(Action::AssignOfficers)?;
     let inst = user.session.institution_id;
     let (from, to) = period(&f.from, &f.to)?;
-    let mut tx = state.pool.begin().await?;
+    let mut tx = sqlx::Connection::begin(&mut *conn).await?;
     let division = kenshu_db::institutions::find_division(&mut tx, inst, &f.division)
         .await?
         .ok_or_else(|| bad(JA.division, JA.division_unknown))?;
@@ -311,9 +310,12 @@ pub async fn assign_officer(
     Ok(to_division(&division.code))
 }
 
-async fn back(state: &AppState, inst: Uuid, division: Uuid) -> Result<Response, AppError> {
-    let mut conn = state.pool.acquire().await?;
-    let code = kenshu_db::institutions::divisions(&mut conn, inst)
+async fn back(
+    conn: &mut sqlx::PgConnection,
+    inst: Uuid,
+    division: Uuid,
+) -> Result<Response, AppError> {
+    let code = kenshu_db::institutions::divisions(conn, inst)
         .await?
         .into_iter()
         .find(|d| d.id == division)

@@ -27,6 +27,18 @@ pub enum AppError {
     Template(#[from] askama::Error),
     #[error("internal: {0}")]
     Internal(String),
+    /// Too many password checks are waiting: refused at once rather than queued.
+    #[error("busy")]
+    Busy,
+}
+
+impl From<kenshu_db::password::Refused> for AppError {
+    fn from(e: kenshu_db::password::Refused) -> Self {
+        match e {
+            kenshu_db::password::Refused::Busy => AppError::Busy,
+            kenshu_db::password::Refused::Failed(e) => AppError::Internal(e.to_string()),
+        }
+    }
 }
 
 #[derive(Template)]
@@ -43,7 +55,7 @@ impl IntoResponse for AppError {
         let t = &JA;
         let (status, heading, message): (StatusCode, &str, String) = match &self {
             AppError::SignInRequired { next } => {
-                let target = if next.starts_with('/') && !next.starts_with("//") {
+                let target = if crate::auth::is_local_path(next) {
                     format!("/login?next={}", url_escape(next))
                 } else {
                     "/login".to_string()
@@ -71,6 +83,19 @@ impl IntoResponse for AppError {
                 t.err_bad_request_title,
                 msg.clone(),
             ),
+            AppError::Busy => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                t.err_busy_title,
+                t.err_busy.to_string(),
+            ),
+            AppError::Database(e) if unavailable(e) => {
+                tracing::error!(error = %self, "database unavailable");
+                (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    t.err_unavailable_title,
+                    t.err_unavailable.to_string(),
+                )
+            }
             AppError::Database(_) | AppError::Template(_) | AppError::Internal(_) => {
                 tracing::error!(error = %self, "request failed");
                 (
@@ -86,7 +111,7 @@ impl IntoResponse for AppError {
             heading,
             message: &message,
         };
-        match page.render() {
+        let mut res = match page.render() {
             Ok(html) => (
                 status,
                 [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
@@ -94,7 +119,74 @@ impl IntoResponse for AppError {
             )
                 .into_response(),
             Err(_) => (status, message).into_response(),
+        };
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            res.headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from_static("5"));
         }
+        res
+    }
+}
+
+/// Every error a person can meet is a Japanese page of the portal: the framework's own
+/// rejections (a malformed id in the URL, a form that does not parse, a wrong method, a body
+/// too large) come as English plain text, and are replaced here by the error page for their
+/// status. The English detail goes to the debug log only.
+pub async fn japanese_rejections(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let res = next.run(req).await;
+    let status = res.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return res;
+    }
+    let plain = match res.headers().get(header::CONTENT_TYPE) {
+        None => true,
+        Some(v) => v.to_str().is_ok_and(|v| v.starts_with("text/plain")),
+    };
+    if !plain {
+        return res;
+    }
+    tracing::debug!(
+        status = status.as_u16(),
+        "framework rejection shown as a page"
+    );
+    let t = &JA;
+    let (heading, message) = match status {
+        StatusCode::NOT_FOUND => (t.err_not_found_title, t.err_not_found),
+        StatusCode::FORBIDDEN => (t.err_forbidden_title, t.err_forbidden),
+        StatusCode::PAYLOAD_TOO_LARGE => (t.err_bad_request_title, t.err_too_large),
+        s if s.is_server_error() => (t.err_internal_title, t.err_internal),
+        _ => (t.err_bad_request_title, t.err_rejected),
+    };
+    let page = ErrorPage {
+        t,
+        status: status.as_u16(),
+        heading,
+        message,
+    };
+    match page.render() {
+        Ok(html) => (
+            status,
+            [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+            html,
+        )
+            .into_response(),
+        Err(_) => res,
+    }
+}
+
+/// Whether a database error means the database cannot be reached now (down, restarting, or
+/// every connection busy), rather than a fault in the request.
+fn unavailable(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => true,
+        sqlx::Error::Database(d) => d.code().is_some_and(|c| {
+            // 57P01 admin_shutdown, 57P02 crash_shutdown, 57P03 cannot_connect_now, 08*: connection
+            c.starts_with("08") || c == "57P01" || c == "57P02" || c == "57P03"
+        }),
+        _ => false,
     }
 }
 

@@ -120,11 +120,11 @@ impl FinalTestPage {
 pub async fn test_page(
     State(state): State<AppState>,
     user: CurrentUser,
+    Conn(mut conn): Conn,
     Path(code): Path<String>,
 ) -> Result<Response, AppError> {
     user.require(Action::TakeTraining)?;
     let who = learner(&user, crate::page::fiscal_year(None));
-    let mut conn = state.pool.acquire().await?;
     let (package, current) = course_for(&state, &mut conn, who, &code).await?;
     let test = package.test.clone().ok_or(AppError::NotFound)?;
     let attempts = progress::attempts(&mut conn, who, &code).await?;
@@ -188,12 +188,13 @@ pub struct StartForm {
 pub async fn start(
     State(state): State<AppState>,
     user: CurrentUser,
+    Conn(mut conn): Conn,
     Path(code): Path<String>,
     Form(form): Form<StartForm>,
 ) -> Result<Response, AppError> {
     user.require(Action::TakeTraining)?;
     let who = learner(&user, crate::page::fiscal_year(None));
-    let mut tx = state.pool.begin().await?;
+    let mut tx = sqlx::Connection::begin(&mut *conn).await?;
     let (package, current) = course_for(&state, &mut tx, who, &code).await?;
     let test = package
         .test
@@ -225,6 +226,7 @@ pub struct AnswerForm {
 pub async fn answer(
     State(state): State<AppState>,
     user: CurrentUser,
+    Conn(mut conn): Conn,
     Path(code): Path<String>,
     Form(form): Form<AnswerForm>,
 ) -> Result<Response, AppError> {
@@ -232,7 +234,7 @@ pub async fn answer(
     let mark = Mark::parse_form(&form.answer)
         .ok_or_else(|| AppError::BadRequest(JA.answer_missing.into()))?;
     let who = learner(&user, crate::page::fiscal_year(None));
-    let mut tx = state.pool.begin().await?;
+    let mut tx = sqlx::Connection::begin(&mut *conn).await?;
     let (package, current) = course_for(&state, &mut tx, who, &code).await?;
     let attempt = progress::attempt(&mut tx, who, &code, form.attempt)
         .await?
@@ -411,11 +413,11 @@ struct AttemptPage {
 pub async fn attempt_result(
     State(state): State<AppState>,
     user: CurrentUser,
+    Conn(mut conn): Conn,
     Path((code, id)): Path<(String, Uuid)>,
 ) -> Result<Response, AppError> {
     user.require(Action::TakeTraining)?;
     let who: Learner = learner(&user, crate::page::fiscal_year(None));
-    let mut conn = state.pool.acquire().await?;
     let (_, current) = course_for(&state, &mut conn, who, &code).await?;
     let attempt = progress::attempt(&mut conn, who, &code, id)
         .await?

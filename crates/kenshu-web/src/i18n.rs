@@ -279,6 +279,13 @@ pub struct Catalogue {
     pub err_bad_request_title: &'static str,
     pub err_internal_title: &'static str,
     pub err_internal: &'static str,
+    pub err_busy_title: &'static str,
+    pub err_busy: &'static str,
+    pub err_unavailable_title: &'static str,
+    pub err_unavailable: &'static str,
+    pub sign_in_too_long: &'static str,
+    pub err_too_large: &'static str,
+    pub err_rejected: &'static str,
     // In-person sessions (集合研修)
     pub ip_nav_manage: &'static str,
     pub ip_nav_signup: &'static str,
@@ -662,6 +669,13 @@ pub static JA: Catalogue = Catalogue {
     err_csrf_title: "送信を受け付けられませんでした",
     err_csrf: "フォームの有効期限が切れたか、不正な送信です。ページを再読み込みしてから、もう一度送信してください。",
     err_bad_request_title: "入力内容を確認してください",
+    err_too_large: "送信されたデータが大きすぎます。ファイルの大きさを確かめてください（名簿は24MBまで）。 (request too large)",
+    err_rejected: "URL またはフォームの内容が正しくありません。リンクをたどり直すか、前のページに戻って入力し直してください。 (the request could not be understood)",
+    err_busy_title: "混み合っています",
+    err_busy: "ただいまサインインが大変混み合っています。数秒待ってから、もう一度お試しください。 (busy: try again in a few seconds)",
+    err_unavailable_title: "一時的に利用できません",
+    err_unavailable: "データベースに接続できないため、一時的にご利用いただけません。入力した内容が保存されたかどうかは、復旧後にもう一度ページを開いて確かめてください。しばらくしてからもう一度お試しください。 (temporarily unavailable)",
+    sign_in_too_long: "ログインID、機関コードまたはパスワードが長すぎます。ログインIDは254文字以内です。入力内容を確かめてください。 (a field is too long)",
     err_internal_title: "エラーが発生しました",
     err_internal: "申し訳ありません。処理中にエラーが発生しました。しばらくしてからもう一度お試しください。解決しない場合はポータル管理者に連絡してください。",
     // In-person sessions (集合研修)
@@ -773,3 +787,17 @@ pub static JA: Catalogue = Catalogue {
     report_bad_course: "研修: この年度の研修計画にない研修です。一覧から選んでください。",
     report_leaver_rule: "年度内に一日でも在籍した職員（年度途中の退職者を含む）が対象です。退職者は退職日時点の受講対象・状況で記載します。",
 };
+
+impl Catalogue {
+    /// A sign-in (or password check) held back by the throttle: how long to wait, in words.
+    pub fn sign_in_wait(&self, secs: i64) -> String {
+        let wait = if secs < 60 {
+            format!("{secs}秒")
+        } else {
+            format!("{}分", (secs + 59) / 60)
+        };
+        format!(
+            "ログインの失敗が続いたため、このアカウントへの試行を一時的に制限しています。{wait}ほど待ってから、もう一度お試しください。いつも使っているブラウザーからはこの制限を受けずにログインできます。パスワードを忘れた場合は、保護責任者またはポータル管理者にログイン用リンクの発行を依頼してください。 (too many failed attempts: wait {secs} s)"
+        )
+    }
+}

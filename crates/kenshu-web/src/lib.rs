@@ -9,6 +9,7 @@ mod designation;
 mod error;
 mod exam;
 mod health;
+pub mod housekeeping;
 pub mod i18n;
 mod in_person;
 pub mod mail;
@@ -46,8 +47,13 @@ pub struct Settings {
     /// TLS-terminating proxy); requests that arrive with `X-Forwarded-Proto: https` get
     /// Secure cookies regardless.
     pub secure_cookies: bool,
-    /// How long a session lasts after sign-in.
+    /// How long a session lasts after sign-in, at most.
     pub session_hours: i64,
+    /// A session ends after this many minutes without a request.
+    pub idle_minutes: i32,
+    /// A reverse proxy in front appends the client's address to `X-Forwarded-For`: use it for
+    /// the per-client sign-in throttle. Only when every request comes through that proxy.
+    pub trust_proxy: bool,
     /// The portal's address as people reach it, for links in mail.
     pub public_url: String,
     /// How mail leaves the portal, as the admin's mail page says it.
@@ -59,6 +65,8 @@ impl Default for Settings {
         Settings {
             secure_cookies: false,
             session_hours: 10,
+            idle_minutes: 30,
+            trust_proxy: false,
             public_url: "http://127.0.0.1:8080".into(),
             mail_transport: "log",
         }
@@ -86,14 +94,72 @@ impl AppState {
     }
 }
 
+/// How long a client may take to send a request's headers. Connections that trickle headers
+/// (or sit idle between requests) are closed after it, so they cannot pile up.
+pub const HEADER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+/// How long requests in flight may take to finish after shutdown begins.
+const DRAIN: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// Serves the portal on `listener` until `shutdown` resolves, then finishes the requests in
-/// flight.
+/// flight (at most 30 seconds). Each request knows the peer's address (`ConnectInfo`), and a
+/// client must send its headers within [`HEADER_TIMEOUT`].
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app(state))
-        .with_graceful_shutdown(shutdown)
+    use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+    use hyper_util::server::conn::auto::Builder;
+    use hyper_util::service::TowerToHyperService;
+
+    let app = app(state);
+    let mut builder = Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(HEADER_TIMEOUT);
+    builder.http2().timer(TokioTimer::new());
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    tokio::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(pair) => pair,
+                Err(e) => {
+                    // Out of file descriptors and the like: wait a moment rather than spin.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let svc = tower::ServiceBuilder::new()
+            .map_request(
+                move |mut req: axum::extract::Request<hyper::body::Incoming>| {
+                    req.extensions_mut()
+                        .insert(axum::extract::ConnectInfo(peer));
+                    req
+                },
+            )
+            .service(app.clone());
+        let conn = builder
+            .serve_connection_with_upgrades(TokioIo::new(stream), TowerToHyperService::new(svc))
+            .into_owned();
+        let conn = graceful.watch(conn);
+        tokio::spawn(async move {
+            if let Err(e) = conn.await {
+                tracing::debug!(error = %e, "connection ended with an error");
+            }
+        });
+    }
+    drop(listener);
+    if tokio::time::timeout(DRAIN, graceful.shutdown())
         .await
+        .is_err()
+    {
+        tracing::warn!("requests still in flight after {DRAIN:?}: stopping anyway");
+    }
+    Ok(())
 }

@@ -98,23 +98,26 @@ pub async fn dashboard(
         .await?;
     let fy = fiscal_year(q.fy.as_deref());
     let today = kenshu_core::japan_today();
-    // Two connections, each with half of the page's queries, so that the slowest two
-    // (people's facts and their progress) run at the same time.
-    let mut other = state.pool.acquire().await?;
     let d = division.id;
-    let ((facts, followed, reminded), (progress, titles)) = tokio::try_join!(
-        async {
-            let facts = crate::standing::facts(&mut conn, inst, d, fy, today).await?;
-            let followed = kenshu_db::follow_ups::latest_in_division(&mut conn, inst, d).await?;
-            let reminded = kenshu_db::reminders::latest_in_division(&mut conn, inst, d).await?;
-            Ok::<_, sqlx::Error>((facts, followed, reminded))
-        },
-        async {
-            let progress = crate::standing::progress(&mut other, inst, d, fy).await?;
-            let titles = kenshu_db::content::course_titles(&mut other).await?;
-            Ok::<_, sqlx::Error>((progress, titles))
-        }
-    )?;
+    let first = async |conn: &mut sqlx::PgConnection| {
+        let facts = crate::standing::facts(conn, inst, d, fy, today).await?;
+        let followed = kenshu_db::follow_ups::latest_in_division(conn, inst, d).await?;
+        let reminded = kenshu_db::reminders::latest_in_division(conn, inst, d).await?;
+        Ok::<_, sqlx::Error>((facts, followed, reminded))
+    };
+    let second = async |conn: &mut sqlx::PgConnection| {
+        let progress = crate::standing::progress(conn, inst, d, fy).await?;
+        let titles = kenshu_db::content::course_titles(conn).await?;
+        Ok::<_, sqlx::Error>((progress, titles))
+    };
+    // With a free second connection, the slowest two queries (people's facts and their
+    // progress) run at the same time; without one, one after the other on this request's
+    // connection. Never waiting for a second connection while holding one is what keeps a
+    // busy morning from deadlocking the pool.
+    let ((facts, followed, reminded), (progress, titles)) = match Conn::spare(&state) {
+        Some(Conn(mut other)) => tokio::try_join!(first(&mut conn), second(&mut other))?,
+        None => (first(&mut conn).await?, second(&mut conn).await?),
+    };
     let standing = crate::standing::assemble(facts, progress, fy, today);
     let followed: HashMap<uuid::Uuid, time::Date> = followed.into_iter().collect();
     let reminded: HashMap<uuid::Uuid, time::OffsetDateTime> = reminded.into_iter().collect();

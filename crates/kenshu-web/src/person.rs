@@ -3,7 +3,7 @@
 
 use askama::Template;
 use axum::Form;
-use axum::extract::{Path, State};
+use axum::extract::Path;
 use axum::response::{IntoResponse, Redirect, Response};
 use kenshu_core::fiscal_year::japanese_date;
 use kenshu_core::my_number::contains_my_number;
@@ -11,12 +11,12 @@ use kenshu_core::plan::DesignationKind;
 use kenshu_db::progress::{self, Learner};
 use serde::Deserialize;
 
+use crate::AppError;
 use crate::i18n::{Catalogue, JA};
 use crate::page::{Chrome, fiscal_year, jdate, render};
 use crate::policy::Action;
 use crate::session::{Conn, CurrentUser};
 use crate::staff::{assignment_status, assignments_of, status_label};
-use crate::{AppError, AppState};
 
 pub struct Row {
     pub retake: bool,
@@ -195,12 +195,12 @@ pub struct ExemptForm {
 
 /// Exempts a person from a course this year; the reason is required, and who decided is kept.
 pub async fn exempt(
-    State(state): State<AppState>,
     user: CurrentUser,
+    Conn(mut conn): Conn,
     Path(login): Path<String>,
     Form(f): Form<ExemptForm>,
 ) -> Result<Response, AppError> {
-    let mut tx = state.pool.begin().await?;
+    let mut tx = sqlx::Connection::begin(&mut *conn).await?;
     let (id, _) = person(&mut tx, &user, &login, Action::ManageDesignations).await?;
     let reason = f.reason.trim();
     if reason.is_empty() || reason.chars().count() > 500 {
@@ -243,12 +243,12 @@ pub struct FollowUpForm {
 
 /// Records a follow-up (対応記録). The note never holds a My Number.
 pub async fn follow_up(
-    State(state): State<AppState>,
     user: CurrentUser,
+    Conn(mut conn): Conn,
     Path(login): Path<String>,
     Form(f): Form<FollowUpForm>,
 ) -> Result<Response, AppError> {
-    let mut tx = state.pool.begin().await?;
+    let mut tx = sqlx::Connection::begin(&mut *conn).await?;
     let (id, _) = person(&mut tx, &user, &login, Action::ManageDesignations).await?;
     let on = kenshu_core::roster::parse_date(&f.on)
         .ok_or_else(|| AppError::BadRequest(format!("{}: {}", JA.follow_up_date, JA.date_fix)))?;
@@ -287,12 +287,12 @@ pub struct RetakeForm {
 
 /// Gives one person a new deadline for a course (再受講の機会).
 pub async fn retake(
-    State(state): State<AppState>,
     user: CurrentUser,
+    Conn(mut conn): Conn,
     Path(login): Path<String>,
     Form(f): Form<RetakeForm>,
 ) -> Result<Response, AppError> {
-    let mut tx = state.pool.begin().await?;
+    let mut tx = sqlx::Connection::begin(&mut *conn).await?;
     let (id, _) = person(&mut tx, &user, &login, Action::ManageDesignations).await?;
     let deadline = retake_deadline(&f.deadline)?;
     let fy = fiscal_year(None);

@@ -17,7 +17,7 @@ use serde::Deserialize;
 use crate::i18n::{Catalogue, JA};
 use crate::page::{Chrome, fiscal_year, jdate, render};
 use crate::policy::Action;
-use crate::session::CurrentUser;
+use crate::session::{Conn, CurrentUser};
 use crate::{AppError, AppState};
 
 /// One course line of a plan, as shown.
@@ -95,11 +95,11 @@ impl PlanPage {
 pub async fn index(
     State(state): State<AppState>,
     user: CurrentUser,
+    Conn(mut conn): Conn,
     Query(q): Query<FyQuery>,
 ) -> Result<Response, AppError> {
     user.require(Action::ViewPlan)?;
     let fy = fiscal_year(q.fy.as_deref());
-    let mut conn = state.pool.acquire().await?;
     let plan = kenshu_db::plans::plan(&mut conn, user.session.institution_id, fy).await?;
     let lines = match &plan {
         Some(p) => lines(&state, &mut conn, p).await?,
@@ -173,15 +173,15 @@ pub struct CreateForm {
 
 /// Drafts a plan: the standard one, or a copy of last year's.
 pub async fn create(
-    State(state): State<AppState>,
     user: CurrentUser,
+    Conn(mut conn): Conn,
     Form(form): Form<CreateForm>,
 ) -> Result<Response, AppError> {
     user.require(Action::DraftPlan)?;
     let fy = FiscalYear(form.fy);
     let inst = user.session.institution_id;
     let me = Some(user.session.user_id);
-    let mut tx = state.pool.begin().await?;
+    let mut tx = sqlx::Connection::begin(&mut *conn).await?;
     if kenshu_db::plans::plan(&mut tx, inst, fy).await?.is_some() {
         return Ok(Redirect::to(&format!("/plans?fy={}&error=exists", fy.0)).into_response());
     }
@@ -215,12 +215,12 @@ pub async fn create(
 
 /// The chief officer approves the draft; from then on it assigns courses.
 pub async fn approve(
-    State(state): State<AppState>,
     user: CurrentUser,
+    Conn(mut conn): Conn,
     Path(fy): Path<i32>,
 ) -> Result<Response, AppError> {
     user.require(Action::ApprovePlan)?;
-    let mut tx = state.pool.begin().await?;
+    let mut tx = sqlx::Connection::begin(&mut *conn).await?;
     let inst = user.session.institution_id;
     let plan = kenshu_db::plans::plan(&mut tx, inst, FiscalYear(fy))
         .await?
@@ -255,11 +255,11 @@ struct DocumentPage {
 pub async fn document(
     State(state): State<AppState>,
     user: CurrentUser,
+    Conn(mut conn): Conn,
     Path(fy): Path<i32>,
 ) -> Result<Response, AppError> {
     user.require(Action::ViewPlan)?;
     let fy = FiscalYear(fy);
-    let mut conn = state.pool.acquire().await?;
     let inst = user.session.institution_id;
     let plan = kenshu_db::plans::plan(&mut conn, inst, fy)
         .await?
@@ -315,19 +315,13 @@ pub fn edit_lines(plan: &PlanRecord, lines: &[CourseLine]) -> Vec<EditLine> {
         .collect()
 }
 
-async fn draft_of(
-    state: &AppState,
+async fn draft_of<'c>(
+    conn: &'c mut sqlx::PgConnection,
     user: &CurrentUser,
     fy: i32,
-) -> Result<
-    (
-        kenshu_db::Transaction<'static, kenshu_db::Postgres>,
-        PlanRecord,
-    ),
-    AppError,
-> {
+) -> Result<(kenshu_db::Transaction<'c, kenshu_db::Postgres>, PlanRecord), AppError> {
     user.require(Action::DraftPlan)?;
-    let mut tx = state.pool.begin().await?;
+    let mut tx = sqlx::Connection::begin(conn).await?;
     let plan = kenshu_db::plans::plan(&mut tx, user.session.institution_id, FiscalYear(fy))
         .await?
         .ok_or(AppError::NotFound)?;
@@ -339,12 +333,12 @@ async fn draft_of(
 
 /// Saves one course of a draft: audience, period, deadline, re-attendance window.
 pub async fn put_course(
-    State(state): State<AppState>,
     user: CurrentUser,
+    Conn(mut conn): Conn,
     Path((fy, code)): Path<(i32, String)>,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
-    let (mut tx, plan) = draft_of(&state, &user, fy).await?;
+    let (mut tx, plan) = draft_of(&mut conn, &user, fy).await?;
     let get = |k: &str| {
         fields
             .iter()
@@ -407,11 +401,11 @@ pub async fn put_course(
 }
 
 pub async fn remove_course(
-    State(state): State<AppState>,
     user: CurrentUser,
+    Conn(mut conn): Conn,
     Path((fy, code)): Path<(i32, String)>,
 ) -> Result<Response, AppError> {
-    let (mut tx, plan) = draft_of(&state, &user, fy).await?;
+    let (mut tx, plan) = draft_of(&mut conn, &user, fy).await?;
     kenshu_db::plans::remove_course(&mut tx, user.session.institution_id, plan.id, &code).await?;
     crate::audit::record(
         &mut tx,
@@ -425,6 +419,9 @@ pub async fn remove_course(
     Ok(Redirect::to(&format!("/plans?fy={fy}")).into_response())
 }
 
+/// The longest purpose or method text of a plan: a printed page holds about this much.
+const MAX_PLAN_TEXT: usize = 2000;
+
 #[derive(Deserialize)]
 pub struct DetailsForm {
     purpose: String,
@@ -436,12 +433,12 @@ pub struct DetailsForm {
 }
 
 pub async fn put_details(
-    State(state): State<AppState>,
     user: CurrentUser,
+    Conn(mut conn): Conn,
     Path(fy): Path<i32>,
     Form(f): Form<DetailsForm>,
 ) -> Result<Response, AppError> {
-    let (mut tx, plan) = draft_of(&state, &user, fy).await?;
+    let (mut tx, plan) = draft_of(&mut conn, &user, fy).await?;
     let days: i32 = f
         .newcomer_days
         .trim()
@@ -450,6 +447,12 @@ pub async fn put_details(
         .filter(|d| (1..=365).contains(d))
         .ok_or_else(|| AppError::BadRequest(JA.plan_newcomer_fix.into()))?;
     for (label, text) in [(JA.plan_purpose, &f.purpose), (JA.plan_method, &f.method)] {
+        if text.chars().count() > MAX_PLAN_TEXT {
+            return Err(AppError::BadRequest(format!(
+                "{label}: {MAX_PLAN_TEXT}文字以内にしてください（いまは{}文字です）。 (at most {MAX_PLAN_TEXT} characters)",
+                text.chars().count()
+            )));
+        }
         if kenshu_core::my_number::contains_my_number(text) {
             return Err(AppError::BadRequest(format!(
                 "{label}: {}",

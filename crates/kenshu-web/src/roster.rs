@@ -12,11 +12,12 @@ use uuid::Uuid;
 use crate::i18n::{Catalogue, JA};
 use crate::page::{Chrome, render};
 use crate::policy::Action;
-use crate::session::CurrentUser;
+use crate::session::{Conn, CurrentUser};
 use crate::{AppError, AppState};
 
-/// Largest roster accepted: 100,000 staff take about 12 MB.
-pub const MAX_UPLOAD: usize = 64 * 1024 * 1024;
+/// Largest roster accepted: 100,000 staff take about 12 MB. The upload is held in memory while
+/// it is checked, so this also bounds what one upload costs the server.
+pub const MAX_UPLOAD: usize = 24 * 1024 * 1024;
 
 pub fn body_limit() -> DefaultBodyLimit {
     DefaultBodyLimit::max(MAX_UPLOAD)
@@ -88,15 +89,13 @@ fn title(key: &str) -> &'static str {
 }
 
 async fn page(
-    state: &AppState,
+    conn: &mut sqlx::PgConnection,
     user: &CurrentUser,
     report: Option<ImportReport>,
     file_name: String,
     upload: Option<Uuid>,
 ) -> Result<Response, AppError> {
-    let mut conn = state.pool.acquire().await?;
-    let tree =
-        tree_lines(kenshu_db::institutions::tree(&mut conn, user.session.institution_id).await?);
+    let tree = tree_lines(kenshu_db::institutions::tree(conn, user.session.institution_id).await?);
     let sections = report
         .iter()
         .flat_map(|r| &r.sections)
@@ -118,9 +117,9 @@ async fn page(
     })
 }
 
-pub async fn index(State(state): State<AppState>, user: CurrentUser) -> Result<Response, AppError> {
+pub async fn index(user: CurrentUser, Conn(mut conn): Conn) -> Result<Response, AppError> {
     user.require(Action::ImportRoster)?;
-    page(&state, &user, None, String::new(), None).await
+    page(&mut conn, &user, None, String::new(), None).await
 }
 
 /// Stores the upload and shows its dry run.
@@ -154,21 +153,35 @@ pub async fn preview(
         return Err(AppError::BadRequest(JA.roster_no_file.into()));
     };
     let inst = user.session.institution_id;
-    let mut tx = state.pool.begin().await?;
+    // The upload has been read: only now take a connection.
+    let Conn(mut conn) = Conn::after_body(&state).await?;
+    let mut tx = sqlx::Connection::begin(&mut *conn).await?;
     let id = kenshu_db::roster::stage(&mut tx, inst, &name, &file, complete, user.session.user_id)
         .await?;
     let report = kenshu_db::roster::import(
         &mut tx,
         inst,
-        file.to_vec(),
+        Vec::from(file),
         complete,
         kenshu_core::japan_today(),
         false,
     )
     .await?;
-    tx.commit().await?;
+    // Only an upload that can be applied is kept; a refused one is not stored at all.
     let applicable = report.errors == 0 && !report.noop;
-    page(&state, &user, Some(report), name, applicable.then_some(id)).await
+    if applicable {
+        tx.commit().await?;
+    } else {
+        tx.rollback().await?;
+    }
+    page(
+        &mut conn,
+        &user,
+        Some(report),
+        name,
+        applicable.then_some(id),
+    )
+    .await
 }
 
 #[derive(Deserialize)]
@@ -178,13 +191,13 @@ pub struct ApplyForm {
 
 /// Applies a previewed upload, all or nothing.
 pub async fn apply(
-    State(state): State<AppState>,
     user: CurrentUser,
+    Conn(mut conn): Conn,
     Form(f): Form<ApplyForm>,
 ) -> Result<Response, AppError> {
     user.require(Action::ImportRoster)?;
     let inst = user.session.institution_id;
-    let mut tx = state.pool.begin().await?;
+    let mut tx = sqlx::Connection::begin(&mut *conn).await?;
     let (name, content, complete) = kenshu_db::roster::staged(&mut tx, inst, f.upload)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -202,6 +215,8 @@ pub async fn apply(
         crate::audit::record(&mut tx, &user, "roster_imported", &name, &report.summary).await?;
         tx.commit().await?;
         tracing::info!(summary = %report.summary, "roster imported");
+    } else {
+        tx.rollback().await?;
     }
-    page(&state, &user, Some(report), name, None).await
+    page(&mut conn, &user, Some(report), name, None).await
 }

@@ -104,8 +104,12 @@ pub fn app(state: AppState) -> Router {
         .route("/readyz", get(health::readyz))
         .route("/static/{name}", get(assets::asset))
         .merge(pages)
+        .layer(middleware::from_fn(crate::error::japanese_rejections))
         .layer(CompressionLayer::new().compress_when(compressible()))
-        .layer(middleware::from_fn(security::headers))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            security::headers,
+        ))
         .with_state(state)
 }
 

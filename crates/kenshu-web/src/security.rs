@@ -1,13 +1,16 @@
 //! Security headers on every response. Everything is served by the portal itself (it runs in
 //! closed networks such as LGWAN), so the content security policy allows only 'self'.
 
-use axum::extract::Request;
+use axum::extract::{Request, State};
 use axum::http::{HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::Response;
 
-pub async fn headers(req: Request, next: Next) -> Response {
+use crate::AppState;
+
+pub async fn headers(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let is_static = req.uri().path().starts_with("/static/");
+    let tls = crate::session::is_secure(&state, req.headers());
     let mut res = next.run(req).await;
     let h = res.headers_mut();
     h.insert(
@@ -34,6 +37,13 @@ pub async fn headers(req: Request, next: Next) -> Response {
         "permissions-policy",
         HeaderValue::from_static("camera=(), microphone=(), geolocation=()"),
     );
+    if tls {
+        // Served over TLS: browsers must never fall back to plain http for this host.
+        h.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000"),
+        );
+    }
     if !is_static && !h.contains_key(header::CACHE_CONTROL) {
         // Pages show personal records: never keep them in a shared or back-button cache.
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use axum::body::{Body, to_bytes};
+use axum::body::{Body, Bytes, to_bytes};
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, header};
@@ -18,6 +18,11 @@ use sqlx::pool::PoolConnection;
 use crate::{AppError, AppState};
 
 pub const SESSION_COOKIE: &str = "kenshu_session";
+/// A browser the person has signed in with (sign-in throttling: README, Security).
+pub const DEVICE_COOKIE: &str = "kenshu_device";
+/// Over TLS every cookie name takes this prefix: the browser then accepts the cookie only with
+/// `Secure`, `Path=/` and no `Domain`, so no other host or plain-http page can plant it.
+const HOST_PREFIX: &str = "__Host-";
 /// Before sign-in there is no session to hold the CSRF token, so the sign-in form's token is
 /// kept in this cookie and compared with the form (double submit).
 pub const PRE_SESSION_COOKIE: &str = "kenshu_csrf";
@@ -38,39 +43,87 @@ pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
         .map(|(_, v)| v)
 }
 
+/// A cookie of the portal by its base name: `__Host-NAME` when served over TLS, `NAME` on plain
+/// http. Over TLS the unprefixed name is ignored.
+pub fn read_cookie<'a>(state: &AppState, headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    if is_secure(state, headers) {
+        cookie(headers, &format!("{HOST_PREFIX}{name}"))
+    } else {
+        cookie(headers, name)
+    }
+}
+
+/// The session token's hash, for handlers that end the session.
+#[derive(Clone)]
+struct TokenHash(Vec<u8>);
+
 pub use kenshu_db::token::{hash as token_hash, new as new_token};
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
+/// How long a client may take to send a form's body. A slow body holds no database
+/// connection (the body is read before the session is loaded), only this request's task.
+const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// Loads the session and checks CSRF on every request that is not GET or HEAD.
+///
+/// No request holds a pooled connection while it waits for something else: a form's body is
+/// read before the session is loaded, and the connection that loaded the session is handed to
+/// the handler (the `Conn` extractor) only when nothing is left to read. A file upload's body
+/// is read by its handler, so its session is loaded on a connection that is returned at once.
+/// Handlers take at most one connection at a time (`Conn`); a second one only if it is free
+/// (`Conn::spare`), never by waiting for it.
 pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let multipart = is_multipart(req.headers());
+    let reads_body = !matches!(*req.method(), Method::GET | Method::HEAD);
+    let (req, form) = if reads_body && !multipart {
+        match buffer_body(req).await {
+            Ok(pair) => pair,
+            Err(e) => return e.into_response(),
+        }
+    } else {
+        (req, None)
+    };
     let mut held = None;
-    let viewer = match cookie(req.headers(), SESSION_COOKIE) {
-        Some(token) if !token.is_empty() => {
+    let token = read_cookie(&state, req.headers(), SESSION_COOKIE)
+        .filter(|t| !t.is_empty())
+        .map(token_hash);
+    let viewer = match &token {
+        Some(hash) => {
             let mut conn = match state.pool.acquire().await {
                 Ok(c) => c,
                 Err(e) => return AppError::from(e).into_response(),
             };
-            let loaded = match kenshu_db::sessions::load(&mut conn, &token_hash(token)).await {
+            let idle = state.settings.idle_minutes;
+            let loaded = match kenshu_db::sessions::load(&mut conn, hash, idle).await {
                 Ok(s) => s.map(Arc::new),
                 Err(e) => return AppError::from(e).into_response(),
             };
-            held = Some(conn);
+            if loaded.as_ref().is_some_and(|s| s.stale)
+                && let Err(e) = kenshu_db::sessions::touch(&mut conn, hash).await
+            {
+                return AppError::from(e).into_response();
+            }
+            if !multipart {
+                held = Some(conn);
+            }
             loaded
         }
-        _ => None,
+        None => None,
     };
-    let mut req = if matches!(*req.method(), Method::GET | Method::HEAD) {
-        req
-    } else {
-        match check_csrf(req, viewer.as_deref()).await {
+    let mut req = if reads_body {
+        match check_csrf(&state, req, form, viewer.as_deref()) {
             Ok(req) => req,
             Err(e) => return e.into_response(),
         }
+    } else {
+        req
     };
     req.extensions_mut().insert(Viewer(viewer));
+    req.extensions_mut()
+        .insert(TokenHash(token.unwrap_or_default()));
     // The handler may take over this connection (the `Conn` extractor): one checkout per
     // request instead of two, since every checkout costs a round trip when it is returned.
     req.extensions_mut()
@@ -78,11 +131,54 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
     next.run(req).await
 }
 
+fn is_multipart(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"))
+}
+
+/// Reads a form's body whole (bounded in size and time) and puts it back into the request.
+async fn buffer_body(req: Request) -> Result<(Request, Option<Bytes>), AppError> {
+    let (parts, body) = req.into_parts();
+    let bytes = match tokio::time::timeout(BODY_TIMEOUT, to_bytes(body, MAX_FORM_BYTES)).await {
+        Ok(Ok(bytes)) => bytes,
+        Ok(Err(_)) => {
+            return Err(AppError::BadRequest(
+                "送信されたデータが大きすぎます。 (request too large)".into(),
+            ));
+        }
+        Err(_) => {
+            return Err(AppError::BadRequest(
+                "送信に時間がかかりすぎたため中断しました。もう一度送信してください。 (request body timed out)".into(),
+            ));
+        }
+    };
+    Ok((
+        Request::from_parts(parts, Body::from(bytes.clone())),
+        Some(bytes),
+    ))
+}
+
 #[derive(Clone)]
 struct HeldConn(Arc<std::sync::Mutex<Option<PoolConnection<Postgres>>>>);
 
 /// A database connection for the handler: the one the session check used, or a new one.
+/// A request holds at most one; see [`layer`].
 pub struct Conn(pub PoolConnection<Postgres>);
+
+impl Conn {
+    /// A connection for a handler that has read its own body (a file upload) and holds none.
+    pub async fn after_body(state: &AppState) -> Result<Conn, AppError> {
+        Ok(Conn(state.pool.acquire().await?))
+    }
+
+    /// A second connection if one is free right now, to run independent queries side by
+    /// side; never waits, so requests cannot deadlock on the pool.
+    pub fn spare(state: &AppState) -> Option<Conn> {
+        state.pool.try_acquire().map(Conn)
+    }
+}
 
 impl FromRequestParts<AppState> for Conn {
     type Rejection = AppError;
@@ -102,57 +198,36 @@ impl FromRequestParts<AppState> for Conn {
     }
 }
 
-async fn check_csrf(req: Request, viewer: Option<&SessionUser>) -> Result<Request, AppError> {
+fn check_csrf(
+    state: &AppState,
+    req: Request,
+    form: Option<Bytes>,
+    viewer: Option<&SessionUser>,
+) -> Result<Request, AppError> {
     let expected = match viewer {
         Some(s) => s.csrf_token.clone(),
-        None => cookie(req.headers(), PRE_SESSION_COOKIE)
+        None => read_cookie(state, req.headers(), PRE_SESSION_COOKIE)
             .unwrap_or_default()
             .to_string(),
     };
-    // File uploads are not buffered here: their form carries the token in the URL.
-    let multipart = req
+    let from_header = req
         .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("multipart/form-data"));
-    if multipart {
-        let given = req.uri().query().and_then(|q| {
-            serde_urlencoded::from_str::<Vec<(String, String)>>(q)
-                .ok()?
-                .into_iter()
-                .find(|(k, _)| k == "csrf")
-                .map(|(_, v)| v)
-        });
-        return match given {
-            Some(g)
-                if !expected.is_empty() && constant_time_eq(g.as_bytes(), expected.as_bytes()) =>
-            {
-                Ok(req)
-            }
-            _ => Err(AppError::Csrf),
-        };
-    }
-    let (parts, body) = req.into_parts();
-    let bytes = to_bytes(body, MAX_FORM_BYTES).await.map_err(|_| {
-        AppError::BadRequest("送信されたデータが大きすぎます。 (request too large)".into())
-    })?;
-    let from_header = parts
-        .headers
         .get("x-csrf-token")
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
+    // File uploads are not buffered: their form carries the token in the URL.
     let given = from_header.or_else(|| {
-        serde_urlencoded::from_bytes::<Vec<(String, String)>>(&bytes)
-            .ok()?
-            .into_iter()
-            .find(|(k, _)| k == "csrf")
-            .map(|(_, v)| v)
+        let pairs = match &form {
+            Some(bytes) => serde_urlencoded::from_bytes::<Vec<(String, String)>>(bytes).ok()?,
+            None => serde_urlencoded::from_str::<Vec<(String, String)>>(req.uri().query()?).ok()?,
+        };
+        pairs.into_iter().find(|(k, _)| k == "csrf").map(|(_, v)| v)
     });
     match given {
         Some(given)
             if !expected.is_empty() && constant_time_eq(given.as_bytes(), expected.as_bytes()) =>
         {
-            Ok(Request::from_parts(parts, Body::from(bytes)))
+            Ok(req)
         }
         _ => Err(AppError::Csrf),
     }
@@ -180,15 +255,18 @@ impl<S: Send + Sync> FromRequestParts<S> for CurrentUser {
         let Some(Viewer(Some(session))) = parts.extensions.get::<Viewer>().cloned() else {
             return Err(AppError::SignInRequired { next });
         };
-        if session.must_change_password && parts.uri.path() != "/password" {
+        // Someone who must choose a new password may still do that, or sign out.
+        if session.must_change_password && !matches!(parts.uri.path(), "/password" | "/logout") {
             return Err(AppError::MustChangePassword);
         }
         let role: Role = session
             .role
             .parse()
             .map_err(|e| AppError::Internal(format!("{e}")))?;
-        let token_hash = cookie(&parts.headers, SESSION_COOKIE)
-            .map(token_hash)
+        let token_hash = parts
+            .extensions
+            .get::<TokenHash>()
+            .map(|t| t.0.clone())
             .unwrap_or_default();
         Ok(CurrentUser {
             session,
@@ -198,7 +276,8 @@ impl<S: Send + Sync> FromRequestParts<S> for CurrentUser {
     }
 }
 
-/// A `Set-Cookie` value. `Secure` when the settings say so or the request came over https.
+/// A `Set-Cookie` value. Over TLS (`secure`: the settings say so or the request came over
+/// https) the name takes the `__Host-` prefix and the cookie is `Secure`.
 pub fn set_cookie(
     name: &str,
     value: &str,
@@ -206,8 +285,10 @@ pub fn set_cookie(
     secure: bool,
     same_site: &str,
 ) -> String {
-    let mut c =
-        format!("{name}={value}; Path=/; HttpOnly; SameSite={same_site}; Max-Age={max_age_secs}");
+    let prefix = if secure { HOST_PREFIX } else { "" };
+    let mut c = format!(
+        "{prefix}{name}={value}; Path=/; HttpOnly; SameSite={same_site}; Max-Age={max_age_secs}"
+    );
     if secure {
         c.push_str("; Secure");
     }

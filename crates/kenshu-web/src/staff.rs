@@ -144,11 +144,11 @@ pub async fn home(viewer: axum::Extension<crate::session::Viewer>) -> Redirect {
 pub async fn my_training(
     State(state): State<AppState>,
     user: CurrentUser,
+    Conn(mut conn): Conn,
     Query(q): Query<FyQuery>,
 ) -> Result<Response, AppError> {
     user.require(Action::TakeTraining)?;
     let fy = fiscal_year(q.fy.as_deref());
-    let mut conn = state.pool.acquire().await?;
     let (has_plan, assigned) = assignments(&mut conn, &user, fy).await?;
     let codes: Vec<&str> = assigned.iter().map(|a| a.code.as_str()).collect();
     let summaries = progress::summaries(&mut conn, learner(&user, fy), &codes).await?;
@@ -227,11 +227,11 @@ struct CoursePage {
 pub async fn course(
     State(state): State<AppState>,
     user: CurrentUser,
+    Conn(mut conn): Conn,
     Path(code): Path<String>,
 ) -> Result<Response, AppError> {
     user.require(Action::TakeTraining)?;
     let who = learner(&user, fiscal_year(None));
-    let mut conn = state.pool.acquire().await?;
     let (package, progress) = course_for(&state, &mut conn, who, &code).await?;
     let sections: Vec<SectionLink> = package
         .sections
@@ -328,11 +328,12 @@ pub async fn section(
 pub async fn mark_read(
     State(state): State<AppState>,
     user: CurrentUser,
+    Conn(mut conn): Conn,
     Path((code, slug)): Path<(String, String)>,
 ) -> Result<Response, AppError> {
     user.require(Action::TakeTraining)?;
     let who = learner(&user, fiscal_year(None));
-    let mut tx = state.pool.begin().await?;
+    let mut tx = sqlx::Connection::begin(&mut *conn).await?;
     let (package, progress) = course_for(&state, &mut tx, who, &code).await?;
     let (index, _) = package.section(&slug).ok_or(AppError::NotFound)?;
     progress::mark_read(&mut tx, who, &code, &slug, progress.version_id).await?;
@@ -363,14 +364,13 @@ struct CertificatePage {
 }
 
 pub async fn certificate(
-    State(state): State<AppState>,
     user: CurrentUser,
+    Conn(mut conn): Conn,
     Path(code): Path<String>,
     Query(q): Query<FyQuery>,
 ) -> Result<Response, AppError> {
     user.require(Action::TakeTraining)?;
     let fy = fiscal_year(q.fy.as_deref());
-    let mut conn = state.pool.acquire().await?;
     let summary = progress::summaries(&mut conn, learner(&user, fy), &[code.as_str()])
         .await?
         .into_iter()

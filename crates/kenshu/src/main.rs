@@ -187,6 +187,16 @@ pub struct ServeArgs {
     /// Database connections per instance.
     #[arg(long, env = "KENSHU_DB_POOL", default_value_t = 24)]
     db_pool: u32,
+    /// Minutes without a request after which a session ends.
+    #[arg(long, env = "KENSHU_IDLE_MINUTES", default_value_t = 30, value_parser = clap::value_parser!(i32).range(1..=1440))]
+    idle_minutes: i32,
+    /// Hours a session lasts at most after sign-in.
+    #[arg(long, env = "KENSHU_SESSION_HOURS", default_value_t = 10, value_parser = clap::value_parser!(i64).range(1..=24))]
+    session_hours: i64,
+    /// Every request comes through a reverse proxy that appends the client's address to
+    /// X-Forwarded-For: throttle sign-ins per that address instead of the proxy's.
+    #[arg(long, env = "KENSHU_TRUST_PROXY")]
+    trust_proxy: bool,
     /// The portal's address as people reach it, for links in mail.
     #[arg(long, env = "KENSHU_PUBLIC_URL")]
     public_url: Option<String>,
@@ -471,8 +481,11 @@ async fn serve(db: database::Database, args: &ServeArgs) -> anyhow::Result<()> {
         secure_cookies: args.secure_cookies,
         public_url: public_url.clone(),
         mail_transport: mailer.describe(),
-        ..Default::default()
+        idle_minutes: args.idle_minutes,
+        session_hours: args.session_hours,
+        trust_proxy: args.trust_proxy,
     };
+    kenshu_web::housekeeping::spawn(db.pool.clone(), args.idle_minutes);
     tracing::info!(mail = mailer.describe(), "mail transport");
     kenshu_web::reminders::spawn_workers(
         db.pool.clone(),

@@ -1,0 +1,123 @@
+//! A busy morning: every GET page of every role, with twice as many simultaneous requests as
+//! the pool has connections (4). No request may hold one connection while it waits for
+//! another, so none may fail or wait out the pool's acquire timeout.
+
+use std::time::{Duration, Instant};
+
+use kenshu_core::people::Role;
+use kenshu_tests::{TestApp, user};
+
+const POOL: u32 = 4;
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// Every page a person opens, with the roles that open it.
+fn pages(fy: &str, attempt: Option<&str>) -> Vec<(String, &'static [Role])> {
+    use Role::*;
+    const ALL: &[Role] = &[
+        Staff,
+        ProtectionOfficer,
+        ChiefOfficer,
+        AuditOfficer,
+        PortalAdmin,
+    ];
+    const OFFICERS: &[Role] = &[ProtectionOfficer, ChiefOfficer, AuditOfficer];
+    const MANAGERS: &[Role] = &[ProtectionOfficer, ChiefOfficer];
+    const CHIEFS: &[Role] = &[ChiefOfficer, AuditOfficer];
+    let mut v: Vec<(String, &'static [Role])> = vec![
+        ("/".into(), ALL),
+        ("/my".into(), ALL),
+        ("/password".into(), ALL),
+        ("/sessions".into(), ALL),
+        ("/courses/clerk".into(), ALL),
+        ("/courses/clerk/sections/system-overview".into(), ALL),
+        ("/courses/clerk/test".into(), ALL),
+        ("/courses/final-test/test".into(), ALL),
+        ("/certificates/clerk".into(), ALL),
+        ("/officer".into(), OFFICERS),
+        ("/officer?division=a&show=all".into(), OFFICERS),
+        ("/people/staff".into(), OFFICERS),
+        ("/designations".into(), MANAGERS),
+        ("/officer/sessions".into(), MANAGERS),
+        (
+            "/plans".into(),
+            &[ProtectionOfficer, ChiefOfficer, AuditOfficer, PortalAdmin],
+        ),
+        (
+            format!("/plans/{fy}/document"),
+            &[ChiefOfficer, PortalAdmin],
+        ),
+        ("/overview".into(), CHIEFS),
+        ("/audit".into(), CHIEFS),
+        ("/reports".into(), CHIEFS),
+        (format!("/reports/annual?fy={fy}&format=csv"), CHIEFS),
+        (
+            format!("/reports/attendance?fy={fy}&course=clerk&format=html"),
+            CHIEFS,
+        ),
+        ("/roster".into(), &[ChiefOfficer, PortalAdmin]),
+        ("/admin/content".into(), &[PortalAdmin]),
+        ("/admin/mail".into(), &[PortalAdmin]),
+    ];
+    if let Some(id) = attempt {
+        v.push((format!("/courses/final-test/attempts/{id}"), &[Staff]));
+    }
+    v
+}
+
+#[tokio::test]
+async fn every_page_of_every_role_answers_at_twice_the_pool_size() {
+    let db = kenshu_tests::test_db().await;
+    let pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(POOL)
+        .acquire_timeout(ACQUIRE_TIMEOUT)
+        .test_before_acquire(false)
+        .connect_with(db.options())
+        .await
+        .unwrap();
+    let app = TestApp::spawn_with(db, pool, kenshu_web::Settings::default()).await;
+    for role in Role::ALL {
+        user(app.pool(), role.as_str(), role).await;
+    }
+    let fy = kenshu_core::FiscalYear::of(kenshu_core::japan_today())
+        .0
+        .to_string();
+    let attempt: Option<String> = None;
+
+    let mut failures = Vec::new();
+    for role in Role::ALL {
+        let signed_in = app.signed_in(role.as_str()).await;
+        for (path, roles) in pages(&fy, attempt.as_deref()) {
+            if !roles.contains(&role) {
+                continue;
+            }
+            let mut tasks = Vec::new();
+            for _ in 0..(2 * POOL) {
+                let client = signed_in.client.clone();
+                let url = app.url(&path);
+                tasks.push(tokio::spawn(async move {
+                    let t = Instant::now();
+                    let res = client.get(url).send().await;
+                    let status = match res {
+                        Ok(r) => {
+                            let s = r.status();
+                            // Read the whole body: a download must arrive whole too.
+                            match r.bytes().await {
+                                Ok(_) => s.as_u16(),
+                                Err(_) => 599,
+                            }
+                        }
+                        Err(_) => 599,
+                    };
+                    (status, t.elapsed())
+                }));
+            }
+            for t in tasks {
+                let (status, took) = t.await.unwrap();
+                if status >= 500 || took >= ACQUIRE_TIMEOUT {
+                    failures.push(format!("{role} GET {path}: {status} in {took:?}"));
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

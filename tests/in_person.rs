@@ -1,5 +1,12 @@
 //! In-person sessions (集合研修): scheduling, nominating, sign-up within capacity, attendance on
-//! the checklist and by QR code, and what attendance does to the person's course.
+//! the checklist and by QR code, and what attendance does to the person's course. Attendance
+//! only while the session happens is in `in_person/window.rs`, officers' corrections of it in
+//! `in_person/corrections.rs`.
+
+mod in_person {
+    mod corrections;
+    mod window;
+}
 
 use kenshu_core::people::Role;
 use kenshu_tests::{Browser, PASSWORD, TestApp, user, user_in};
@@ -24,6 +31,20 @@ fn today() -> String {
 
 /// Schedules a session of `course` for today, all day, and returns its id.
 async fn schedule(b: &mut Browser, course: &str, division: &str, place: &str, cap: &str) -> Uuid {
+    let (date, place) = (today(), place.to_string());
+    schedule_at(b, course, division, &date, ("00:00", "23:59"), &place, cap).await
+}
+
+/// Schedules a session of `course` on `date` from `times.0` to `times.1` (Japan).
+async fn schedule_at(
+    b: &mut Browser,
+    course: &str,
+    division: &str,
+    date: &str,
+    times: (&str, &str),
+    place: &str,
+    cap: &str,
+) -> Uuid {
     b.get("/officer/sessions").await;
     let page = b
         .post(
@@ -31,9 +52,9 @@ async fn schedule(b: &mut Browser, course: &str, division: &str, place: &str, ca
             &[
                 ("course", course),
                 ("division", division),
-                ("date", &today()),
-                ("starts", "00:00"),
-                ("ends", "23:59"),
+                ("date", date),
+                ("starts", times.0),
+                ("ends", times.1),
                 ("place", place),
                 ("capacity", cap),
             ],

@@ -444,6 +444,13 @@ impl Session {
         *self.viewport.lock().expect("viewport") = Some((width, height, true));
     }
 
+    /// Back to the real window's viewport (1280 px wide) after [`Session::phone`].
+    pub async fn desktop(&self) {
+        self.cdp("Emulation.clearDeviceMetricsOverride", json!({}))
+            .await;
+        *self.viewport.lock().expect("viewport") = None;
+    }
+
     /// Saves a PNG of the whole page (the viewport is stretched to the page's height for the
     /// shot) as `target/screenshots/<name>.png`.
     pub async fn save_full_page_screenshot(&self, name: &str) {

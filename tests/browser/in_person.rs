@@ -66,11 +66,7 @@ async fn in_person_pages_are_accessible_and_fit_a_phone() {
                 }
                 b.save_full_page_screenshot(&format!("in-person-{shot}-phone"))
                     .await;
-                b.cdp(
-                    "Emulation.clearDeviceMetricsOverride",
-                    serde_json::json!({}),
-                )
-                .await;
+                b.desktop().await;
             } else {
                 if let Some(axe) = &axe {
                     for v in b.axe(axe).await {
@@ -108,5 +104,152 @@ async fn in_person_pages_are_accessible_and_fit_a_phone() {
     let done = b.text("#checkin-message").await;
     b.close().await;
     assert_eq!(done, "出席を記録しました。");
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// Screenshots of the page as it is now at 1280 px and at 375 px, named
+/// `attendance-<name>-1280` and `-375`; axe-core (when installed) at 1280, sideways scrolling
+/// at 375. Problems are collected, not asserted at once, so every shot is taken.
+async fn snap(b: &Session, axe: &Option<String>, name: &str, problems: &mut Vec<String>) {
+    if let Some(axe) = axe {
+        for v in b.axe(axe).await {
+            println!("axe {name}: {v}");
+            if v.starts_with("[critical]") || v.starts_with("[serious]") {
+                problems.push(format!("{name}: {v}"));
+            }
+        }
+    }
+    b.save_full_page_screenshot(&format!("attendance-{name}-1280"))
+        .await;
+    b.phone(375, 812).await;
+    if let Some(o) = phone_overflow(b).await {
+        problems.push(format!("{name} at 375 px: {o}"));
+    }
+    b.save_full_page_screenshot(&format!("attendance-{name}-375"))
+        .await;
+    b.desktop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn attendance_is_taken_only_while_the_session_happens_and_officers_correct_it() {
+    let Some(b) = Session::launch(
+        "attendance_is_taken_only_while_the_session_happens_and_officers_correct_it",
+    )
+    .await
+    else {
+        return;
+    };
+    let axe = axe_source();
+    let app = TestApp::spawn().await;
+    user(app.pool(), "officer-a", Role::ProtectionOfficer).await;
+    user(app.pool(), "s1", Role::Staff).await;
+    let today = session(&app).await;
+    let day = kenshu_core::japan_today() + time::Duration::days(10);
+    let mut o = app.signed_in("officer-a").await;
+    o.get("/officer/sessions").await;
+    let ahead = o
+        .post(
+            "/officer/sessions",
+            &[
+                ("course", "clerk"),
+                ("division", "a"),
+                ("date", &day.to_string()),
+                ("starts", "10:00"),
+                ("ends", "12:00"),
+                ("place", "本庁舎 3階 研修室"),
+                ("capacity", "30"),
+            ],
+        )
+        .await
+        .location
+        .and_then(|l| l.strip_prefix("/officer/sessions/").map(str::to_string))
+        .expect("session scheduled");
+    o.post(
+        &format!("/officer/sessions/{ahead}/nominate"),
+        &[("logins", "s1")],
+    )
+    .await;
+
+    let mut problems = Vec::new();
+    sign_in(&b, &app, "officer-a").await;
+    // Ten days ahead: no QR code yet, and the checklist waits for the start.
+    b.goto(&app.url(&format!("/officer/sessions/{ahead}/qr")))
+        .await;
+    let waiting = b.text("#qr-waiting").await;
+    snap(&b, &axe, "qr-not-yet", &mut problems).await;
+    b.goto(&app.url(&format!("/officer/sessions/{ahead}")))
+        .await;
+    let not_yet = b.text("#checklist-not-yet").await;
+    snap(&b, &axe, "checklist-not-yet", &mut problems).await;
+
+    // Today: the checklist records s1, then the officer withdraws it with a reason.
+    b.goto(&app.url(&format!("/officer/sessions/{today}")))
+        .await;
+    b.click("#present-s1").await;
+    b.click("form[action$='/attendance'] button[type=submit]")
+        .await;
+    b.wait_for("#p-s1 .badge.completed").await;
+    snap(&b, &axe, "recorded", &mut problems).await;
+    b.type_into("#correct-reason", "本人確認 1234 5678 9018")
+        .await;
+    b.click("#correct button[type=submit]").await;
+    let refused = b.wait_for("#notice").await.text().await.expect("notice");
+    snap(&b, &axe, "reason-refused", &mut problems).await;
+    b.type_into(
+        "#correct-reason",
+        "開催前にQRコードを読み取っていたため（本人は欠席）",
+    )
+    .await;
+    b.click("#correct button[type=submit]").await;
+    let history = b
+        .wait_for("#corrections")
+        .await
+        .text()
+        .await
+        .expect("history");
+    snap(&b, &axe, "withdrawn", &mut problems).await;
+    b.goto(&app.url("/my")).await;
+    b.click("header.site form[action='/logout'] button").await;
+    b.wait_for("#login").await;
+
+    // s1 opens a correctly signed link for the session ten days ahead, then after it.
+    let key = {
+        let mut conn = app.pool().acquire().await.expect("conn");
+        kenshu_db::in_person::secret(&mut conn, "checkin_hmac", &[7u8; 32])
+            .await
+            .expect("key")
+    };
+    let id = uuid::Uuid::parse_str(&ahead).expect("id");
+    let exp = time::OffsetDateTime::now_utc().unix_timestamp() + 600;
+    let link = format!(
+        "/checkin/{ahead}?exp={exp}&sig={}",
+        kenshu_web::sign_checkin(&key, id, exp)
+    );
+    sign_in(&b, &app, "s1").await;
+    b.goto(&app.url(&link)).await;
+    let early = b.text("#checkin-message").await;
+    snap(&b, &axe, "checkin-not-yet", &mut problems).await;
+    sqlx::query(
+        "update in_person_sessions set starts_at = now() - interval '3 hours',
+         ends_at = now() - interval '61 minutes' where id = $1",
+    )
+    .bind(id)
+    .execute(app.pool())
+    .await
+    .expect("move the session");
+    b.goto(&app.url(&link)).await;
+    let late = b.text("#checkin-message").await;
+    snap(&b, &axe, "checkin-closed", &mut problems).await;
+    b.close().await;
+
+    assert!(waiting.contains("QRコードは受付開始"), "{waiting}");
+    assert!(not_yet.contains("開始時刻より前のため"), "{not_yet}");
+    assert!(refused.contains("マイナンバー"), "{refused}");
+    assert!(
+        history.contains("出席取消") && history.contains("本人は欠席"),
+        "{history}"
+    );
+    assert!(early.contains("まだ受け付けていません"), "{early}");
+    assert!(late.contains("受付は終了しました"), "{late}");
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }

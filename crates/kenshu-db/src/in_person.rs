@@ -1,6 +1,8 @@
 //! In-person sessions (集合研修): sessions, the people in them, their attendance, and the
 //! installation secret that signs the check-in QR codes.
 
+pub mod corrections;
+
 use kenshu_core::FiscalYear;
 use sqlx::PgConnection;
 use time::OffsetDateTime;
@@ -242,8 +244,8 @@ pub async fn add(
     Ok(Added::Added)
 }
 
-/// Takes a person out of a session, unless their attendance is recorded. Returns whether they
-/// were taken out.
+/// Takes a person out of a session, unless their attendance is recorded or was corrected (the
+/// correction's history needs them in it). Returns whether they were taken out.
 pub async fn remove(
     conn: &mut PgConnection,
     institution_id: Uuid,
@@ -252,7 +254,9 @@ pub async fn remove(
 ) -> Result<bool, sqlx::Error> {
     Ok(sqlx::query!(
         "delete from in_person_participants
-         where institution_id = $1 and session_id = $2 and user_id = $3 and attended_at is null",
+         where institution_id = $1 and session_id = $2 and user_id = $3 and attended_at is null
+           and not exists (select 1 from in_person_corrections c
+                           where c.institution_id = $1 and c.session_id = $2 and c.user_id = $3)",
         institution_id,
         session_id,
         user_id

@@ -14,7 +14,7 @@ use crate::policy::Action;
 use crate::session::{Conn, CurrentUser};
 
 /// What the log records, with its Japanese name (the identifiers are stored).
-pub const ACTIONS: [(&str, &str); 16] = [
+pub const ACTIONS: [(&str, &str); 17] = [
     ("sign_in", "サインイン"),
     ("sign_in_failed", "サインイン失敗"),
     ("sign_out", "サインアウト"),
@@ -31,6 +31,7 @@ pub const ACTIONS: [(&str, &str); 16] = [
     ("content_loaded", "教材の読込"),
     ("exemption_recorded", "免除の記録"),
     ("retake_granted", "再受講の機会の付与"),
+    ("attendance_corrected", "出欠の訂正"),
 ];
 
 pub fn action_label(action: &str) -> &str {

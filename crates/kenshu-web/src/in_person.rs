@@ -1,12 +1,21 @@
 //! In-person sessions (集合研修): officers schedule sessions for their divisions (the chief
 //! officer also for the whole institution), nominate people, and record attendance on a
 //! checklist or with a QR code the attendees scan (`checkin`); staff sign up (`staff`).
+//! Attendance is taken only while the session happens: the checklist from its start, the QR
+//! code in a window around it (`kenshu_core::in_person`). An attendance recorded wrongly is
+//! withdrawn with a reason (`correction`).
 //!
 //! Attendance completes the course for the person (method `in_person`), unless the plan asks
 //! for the course's test on top of attendance: then the course completes when they pass it.
 
 pub mod checkin;
+pub mod correction;
+pub mod detail;
+pub mod qr;
 pub mod staff;
+
+pub use detail::show;
+use detail::show_page;
 
 use askama::Template;
 use axum::Form;
@@ -14,6 +23,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use kenshu_core::FiscalYear;
+use kenshu_core::in_person::checklist_open;
 use kenshu_db::PgConnection;
 use kenshu_db::in_person::{Added, Session};
 use kenshu_db::progress::{self, Learner};
@@ -130,11 +140,21 @@ async fn managed(
     user: &CurrentUser,
     id: Uuid,
 ) -> Result<Session, AppError> {
-    user.require(Action::ManageSessions)?;
+    managed_for(conn, user, id, Action::ManageSessions).await
+}
+
+/// The session, if the officer may do `action` to it (the policy decides, by its division).
+async fn managed_for(
+    conn: &mut PgConnection,
+    user: &CurrentUser,
+    id: Uuid,
+    action: Action,
+) -> Result<Session, AppError> {
+    user.require(action)?;
     let session = kenshu_db::in_person::get(conn, user.session.institution_id, id)
         .await?
         .ok_or(AppError::NotFound)?;
-    user.require_session(session.division_id)?;
+    user.require_session_for(action, session.division_id)?;
     Ok(session)
 }
 
@@ -288,79 +308,6 @@ pub async fn create(
     Ok(Redirect::to(&format!("/officer/sessions/{id}")).into_response())
 }
 
-pub struct ParticipantRow {
-    pub user_id: Uuid,
-    pub login: String,
-    pub name: String,
-    pub division: String,
-    pub nominated: bool,
-    pub attended: Option<String>,
-    pub via: &'static str,
-}
-
-#[derive(Template)]
-#[template(path = "in_person/show.html")]
-struct ShowPage {
-    chrome: Chrome,
-    t: &'static Catalogue,
-    session: SessionView,
-    participants: Vec<ParticipantRow>,
-    candidates: Vec<(String, String)>,
-    test_required: bool,
-    notice: Option<String>,
-}
-
-async fn show_page(
-    conn: &mut PgConnection,
-    user: &CurrentUser,
-    session: &Session,
-    notice: Option<String>,
-) -> Result<Response, AppError> {
-    let inst = user.session.institution_id;
-    let participants = kenshu_db::in_person::participants(&mut *conn, inst, session.id)
-        .await?
-        .into_iter()
-        .map(|p| ParticipantRow {
-            user_id: p.user_id,
-            login: p.login_id,
-            name: p.name,
-            division: p.division_name,
-            nominated: p.nominated,
-            attended: p.attended_at.map(jtime),
-            via: match p.attendance_via.as_deref() {
-                Some("qr") => JA.ip_via_qr,
-                Some(_) => JA.ip_via_checklist,
-                None => "",
-            },
-        })
-        .collect();
-    let candidates = match session.division_id {
-        Some(d) if !session.cancelled => {
-            kenshu_db::in_person::candidates(&mut *conn, inst, session.id, d).await?
-        }
-        _ => Vec::new(),
-    };
-    render(&ShowPage {
-        chrome: Chrome::for_user(user, session.course_title.clone()),
-        t: &JA,
-        session: SessionView::of(session),
-        participants,
-        candidates,
-        test_required: session.test_required,
-        notice,
-    })
-}
-
-/// One session: its people, the attendance checklist, nominations.
-pub async fn show(
-    user: CurrentUser,
-    Path(id): Path<Uuid>,
-    Conn(mut conn): Conn,
-) -> Result<Response, AppError> {
-    let session = managed(&mut conn, &user, id).await?;
-    show_page(&mut conn, &user, &session, None).await
-}
-
 /// Nominates people (ticked, or typed as login IDs) of the session's division — anyone of
 /// the institution for an institution-wide session — within its capacity.
 pub async fn nominate(
@@ -421,6 +368,7 @@ pub async fn nominate(
 }
 
 /// The checklist: records attendance of every ticked participant and settles their course.
+/// Not before the session's start (409, and nothing recorded); after its end it still records.
 pub async fn attendance(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -430,6 +378,18 @@ pub async fn attendance(
 ) -> Result<Response, AppError> {
     let mut tx = sqlx::Connection::begin(&mut *conn).await?;
     let session = managed_open(&mut tx, &user, id).await?;
+    if !checklist_open(session.starts_at, OffsetDateTime::now_utc()) {
+        drop(tx);
+        let notice = format!(
+            "{} {}: {}",
+            JA.ip_checklist_not_yet,
+            JA.ip_starts,
+            jtime(session.starts_at)
+        );
+        let mut res = show_page(&mut conn, &user, &session, Some(notice)).await?;
+        *res.status_mut() = StatusCode::CONFLICT;
+        return Ok(res);
+    }
     let inst = user.session.institution_id;
     let mut n = 0;
     for (_, v) in fields.iter().filter(|(k, _)| k == "present") {

@@ -33,6 +33,9 @@ pub enum Action {
     /// Schedule in-person sessions (集合研修), nominate people and record attendance, within
     /// one's scope; institution-wide sessions are the chief officer's.
     ManageSessions,
+    /// Withdraw a recorded attendance at an in-person session, with a reason (出欠の訂正),
+    /// within one's scope; the audit officer only reads.
+    CorrectAttendance,
     /// See every division's figures side by side for a fiscal year (the institution overview).
     /// Protection officers are refused: their dashboard covers their own divisions.
     ViewOverview,
@@ -89,7 +92,9 @@ pub fn allows(role: Role, action: Action) -> bool {
             role,
             Role::ChiefOfficer | Role::ProtectionOfficer | Role::AuditOfficer
         ),
-        Action::ManageSessions => matches!(role, Role::ChiefOfficer | Role::ProtectionOfficer),
+        Action::ManageSessions | Action::CorrectAttendance => {
+            matches!(role, Role::ChiefOfficer | Role::ProtectionOfficer)
+        }
         Action::ViewOverview => matches!(role, Role::ChiefOfficer | Role::AuditOfficer),
         // The report covers every division: the chief and audit officers only.
         Action::ExportReports => matches!(role, Role::ChiefOfficer | Role::AuditOfficer),
@@ -153,7 +158,17 @@ impl CurrentUser {
     /// 403 unless the person may manage an in-person session for this division; a session for
     /// the whole institution (`None`) needs a scope over every division.
     pub fn require_session(&self, division: Option<uuid::Uuid>) -> Result<(), AppError> {
-        self.require(Action::ManageSessions)?;
+        self.require_session_for(Action::ManageSessions, division)
+    }
+
+    /// 403 unless the person may do `action` to an in-person session for this division; a
+    /// session for the whole institution (`None`) needs a scope over every division.
+    pub fn require_session_for(
+        &self,
+        action: Action,
+        division: Option<uuid::Uuid>,
+    ) -> Result<(), AppError> {
+        self.require(action)?;
         match (division, self.scope()) {
             (_, Scope::All) => Ok(()),
             (Some(d), scope) if scope.covers(d) => Ok(()),
@@ -219,6 +234,17 @@ mod tests {
         for role in Role::ALL {
             assert_eq!(
                 allows(role, Action::ManageSessions),
+                matches!(role, Role::ChiefOfficer | Role::ProtectionOfficer),
+                "{role}"
+            );
+        }
+    }
+
+    #[test]
+    fn officers_correct_attendance_and_the_audit_officer_only_reads() {
+        for role in Role::ALL {
+            assert_eq!(
+                allows(role, Action::CorrectAttendance),
                 matches!(role, Role::ChiefOfficer | Role::ProtectionOfficer),
                 "{role}"
             );

@@ -568,6 +568,51 @@ fn attendance_cell(row: &Row, date: fn(Date) -> String) -> String {
     }
 }
 
+/// Withdrawn attendances at the course's sessions of the year, by employee number: the
+/// session's day (Japan) and the reason, for the remarks.
+async fn withdrawals(
+    conn: &mut PgConnection,
+    s: &Subject<'_>,
+    course: &str,
+) -> Result<HashMap<String, Vec<(Date, String)>>, ReportError> {
+    let mut by_person: HashMap<String, Vec<(Date, String)>> = HashMap::new();
+    for w in kenshu_db::in_person::corrections::withdrawals_of_course(
+        conn,
+        s.institution_id,
+        s.fy,
+        course,
+    )
+    .await?
+    {
+        let day = w
+            .session_starts_at
+            .to_offset(kenshu_core::fiscal_year::JST)
+            .date();
+        by_person
+            .entry(w.login_id)
+            .or_default()
+            .push((day, w.reason));
+    }
+    Ok(by_person)
+}
+
+/// The remarks of a row, followed by its withdrawn attendances (出席取消 day 理由: …).
+fn note_with(
+    row: &Row,
+    withdrawn: Option<&Vec<(Date, String)>>,
+    date: fn(Date) -> String,
+) -> String {
+    let mut notes = vec![row.note(date)];
+    notes.extend(
+        withdrawn
+            .into_iter()
+            .flatten()
+            .map(|(day, reason)| kenshu_core::in_person::withdrawal_note(*day, reason, date)),
+    );
+    notes.retain(|n| !n.is_empty());
+    notes.join("・")
+}
+
 /// Writes the attendance list (研修出欠リスト) of one course, optionally of one division;
 /// returns the number of people listed.
 pub async fn attendance<W: Write + Send>(
@@ -584,6 +629,7 @@ pub async fn attendance<W: Write + Send>(
     }
     let titles = kenshu_db::content::course_titles(conn).await?;
     let title = titles.get(course).cloned().unwrap_or(course.into());
+    let withdrawn = withdrawals(conn, s, course).await?;
     let on = s.fy.judged_on(s.today);
     let mut out = BufWriter::with_capacity(1 << 16, out);
     let headers = [
@@ -628,7 +674,7 @@ pub async fn attendance<W: Write + Send>(
                     .map(|(a, b)| format!("{a}/{b}"))
                     .unwrap_or_default(),
                 date(row.deadline),
-                row.note(date),
+                note_with(&row, withdrawn.get(&row.employee_number), date),
             ];
             match format {
                 ListFormat::Csv => out.write_all(csv_line(&cells).as_bytes())?,

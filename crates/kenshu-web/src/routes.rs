@@ -82,8 +82,12 @@ pub fn app(state: AppState) -> Router {
             "/officer/sessions/{id}/attendance",
             post(in_person::attendance),
         )
+        .route(
+            "/officer/sessions/{id}/corrections",
+            post(in_person::correction::withdraw),
+        )
         .route("/officer/sessions/{id}/cancel", post(in_person::cancel))
-        .route("/officer/sessions/{id}/qr", get(in_person::checkin::qr))
+        .route("/officer/sessions/{id}/qr", get(in_person::qr::qr))
         .route("/sessions", get(in_person::staff::index))
         .route("/sessions/{id}/signup", post(in_person::staff::sign_up))
         .route("/sessions/{id}/cancel", post(in_person::staff::withdraw))

@@ -5,13 +5,19 @@
 //! reloads itself well before that, so a photo of an old code sent to someone outside the room
 //! soon stops working. The attendee opens the link on their phone, signs in if needed (the
 //! link survives the sign-in redirect), confirms with one button, and is marked present.
+//!
+//! Check-in is accepted only in the session's window (`kenshu_core::in_person`): from 30
+//! minutes before the start to 60 minutes after the end. Outside it the link, however freshly
+//! signed, shows when check-in opens or that it has closed, and records nothing; the QR page
+//! shows no code before the window opens.
 
 use askama::Template;
 use axum::Form;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use hmac::{KeyInit, Mac};
+use kenshu_core::in_person::{Window, checkin_window};
 use serde::Deserialize;
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -26,8 +32,6 @@ use super::{SessionView, record_and_settle};
 
 /// How long one QR code is accepted.
 pub const VALIDITY_SECS: i64 = 600;
-/// How often the officer's QR page reloads to show a fresh code.
-pub const REFRESH_SECS: i64 = 300;
 const SECRET_NAME: &str = "checkin_hmac";
 
 type HmacSha256 = hmac::Hmac<sha2_hmac::Sha256>;
@@ -79,45 +83,6 @@ pub fn link(secret: &[u8], session: Uuid, exp: i64) -> String {
     )
 }
 
-/// `http(s)://host` of the request, for the absolute URL in the QR code.
-pub fn origin(state: &AppState, headers: &HeaderMap) -> String {
-    let scheme = if crate::session::is_secure(state, headers) {
-        "https"
-    } else {
-        "http"
-    };
-    let host = headers
-        .get(header::HOST)
-        .and_then(|v| v.to_str().ok())
-        .filter(|h| {
-            h.chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
-        })
-        .unwrap_or("localhost");
-    format!("{scheme}://{host}")
-}
-
-/// The QR code of `text` as an inline SVG element (no XML prolog), scaled by CSS.
-pub fn qr_svg(text: &str) -> Result<String, AppError> {
-    let code = qrcode::QrCode::with_error_correction_level(text, qrcode::EcLevel::M)
-        .map_err(|e| AppError::Internal(format!("qr code: {e}")))?;
-    let svg = code
-        .render::<qrcode::render::svg::Color>()
-        .min_dimensions(320, 320)
-        .build();
-    Ok(match svg.find("<svg") {
-        Some(i) => svg[i..].replacen(
-            "<svg ",
-            &format!(
-                "<svg role=\"img\" class=\"qr\" aria-label=\"{}\" ",
-                JA.ip_qr_show
-            ),
-            1,
-        ),
-        None => svg,
-    })
-}
-
 #[derive(Deserialize)]
 pub struct Signed {
     exp: Option<String>,
@@ -163,6 +128,8 @@ struct CheckinPage {
     exp: String,
     sig: String,
     message: &'static str,
+    /// When check-in opens or closed, as "label: time", for a refusal outside the window.
+    when: Option<String>,
     refused: bool,
     done: bool,
 }
@@ -179,11 +146,52 @@ fn refused(
         exp: String::new(),
         sig: String::new(),
         message,
+        when: None,
         refused: true,
         done: false,
     })?;
     *res.status_mut() = status;
     Ok(res)
+}
+
+/// The session's check-in window at this moment; outside it, the refusal to show: 409 before
+/// it opens (try again later), 410 once it has closed (as for an expired code).
+fn outside_window(
+    user: &CurrentUser,
+    session: &kenshu_db::in_person::Session,
+) -> Result<Option<Response>, AppError> {
+    let (status, message, label, at) = match checkin_window(
+        session.starts_at,
+        session.ends_at,
+        OffsetDateTime::now_utc(),
+    ) {
+        Window::Open => return Ok(None),
+        Window::NotYet(at) => (
+            StatusCode::CONFLICT,
+            JA.ip_checkin_not_yet,
+            JA.ip_checkin_opens_at,
+            at,
+        ),
+        Window::Closed(at) => (
+            StatusCode::GONE,
+            JA.ip_checkin_closed,
+            JA.ip_checkin_closed_at,
+            at,
+        ),
+    };
+    let mut res = render(&CheckinPage {
+        chrome: Chrome::for_user(user, JA.ip_refused_title),
+        t: &JA,
+        session: Some(SessionView::of(session)),
+        exp: String::new(),
+        sig: String::new(),
+        message,
+        when: Some(format!("{label}: {}", jtime(at))),
+        refused: true,
+        done: false,
+    })?;
+    *res.status_mut() = status;
+    Ok(Some(res))
 }
 
 fn refusal(user: &CurrentUser, r: Refusal) -> Result<Response, AppError> {
@@ -231,6 +239,9 @@ pub async fn form(
         Ok(s) => s,
         Err(msg) => return refused(&user, StatusCode::FORBIDDEN, msg),
     };
+    if let Some(res) = outside_window(&user, &session)? {
+        return Ok(res);
+    }
     render(&CheckinPage {
         chrome: Chrome::for_user(&user, JA.ip_checkin_title),
         t: &JA,
@@ -238,14 +249,15 @@ pub async fn form(
         exp: q.exp.clone().unwrap_or_default(),
         sig: q.sig.clone().unwrap_or_default(),
         message: JA.ip_checkin_lead,
+        when: None,
         refused: false,
         done: false,
     })
 }
 
 /// Records the attendance. A person not yet in the session is signed up on the spot (a
-/// walk-in) while there is a seat; the expiry is checked again, so a form left open past it
-/// records nothing.
+/// walk-in) while there is a seat; the expiry and the window are checked again, so a form left
+/// open past either records nothing.
 pub async fn confirm(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -262,6 +274,9 @@ pub async fn confirm(
         Ok(s) => s,
         Err(msg) => return refused(&user, StatusCode::FORBIDDEN, msg),
     };
+    if let Some(res) = outside_window(&user, &session)? {
+        return Ok(res);
+    }
     let inst = user.session.institution_id;
     let me = user.session.user_id;
     if kenshu_db::in_person::add(&mut tx, inst, id, me, None).await?
@@ -283,59 +298,10 @@ pub async fn confirm(
         } else {
             JA.ip_checkin_already
         },
+        when: None,
         refused: false,
         done: true,
     })
-}
-
-/// The QR code to show in the room, fresh for [`VALIDITY_SECS`].
-#[derive(Template)]
-#[template(path = "in_person/qr.html")]
-struct QrPage {
-    chrome: Chrome,
-    t: &'static Catalogue,
-    session: SessionView,
-    svg: String,
-    url: String,
-    valid_until: String,
-}
-
-pub async fn qr(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    Path(id): Path<Uuid>,
-    headers: HeaderMap,
-    Conn(mut conn): Conn,
-) -> Result<Response, AppError> {
-    let session = kenshu_db::in_person::get(&mut conn, user.session.institution_id, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    user.require_session(session.division_id)?;
-    if session.cancelled {
-        return Err(AppError::BadRequest(JA.ip_closed.into()));
-    }
-    let key = secret(&state, &mut conn).await?;
-    let exp = OffsetDateTime::now_utc().unix_timestamp() + VALIDITY_SECS;
-    let url = format!("{}{}", origin(&state, &headers), link(&key, id, exp));
-    let mut res = render(&QrPage {
-        chrome: Chrome::for_user(&user, JA.ip_qr_show),
-        t: &JA,
-        session: SessionView::of(&session),
-        svg: qr_svg(&url)?,
-        valid_until: OffsetDateTime::from_unix_timestamp(exp)
-            .map(jtime)
-            .unwrap_or_default(),
-        url,
-    })?;
-    res.headers_mut().insert(
-        header::CACHE_CONTROL,
-        header::HeaderValue::from_static("no-store"),
-    );
-    // Reload for a fresh code well before this one expires (works without JavaScript).
-    if let Ok(v) = header::HeaderValue::from_str(&REFRESH_SECS.to_string()) {
-        res.headers_mut().insert("refresh", v);
-    }
-    Ok(res.into_response())
 }
 
 #[cfg(test)]
@@ -360,12 +326,5 @@ mod tests {
         );
         assert!(!signature_ok(&key, s, 1_900_000_000, "zz"));
         assert!(!signature_ok(&key, s, 1_900_000_000, &sig[..62]));
-    }
-
-    #[test]
-    fn the_qr_code_is_an_inline_svg() {
-        let svg = qr_svg("https://kenshu.example.lg.jp/checkin/x?exp=1&sig=ab").unwrap();
-        assert!(svg.starts_with("<svg role=\"img\" class=\"qr\" "), "{svg}");
-        assert!(!svg.contains("<?xml"));
     }
 }

@@ -1,0 +1,218 @@
+//! Corrections of attendance (出欠の訂正): an officer who manages a session withdraws an
+//! attendance recorded wrongly (a check-in before the session, someone who was not there)
+//! with a reason. The completion that attendance made (修了（集合研修）) is withdrawn with it;
+//! a completion made otherwise stays, and one the person has earned online is recorded as
+//! such. The correction is kept with what was there before, written to the audit log, listed
+//! on the session page and shown in the attendance list's remarks.
+//!
+//! Marking someone present after the fact needs no correction: the checklist records
+//! attendance at any time after the start.
+
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use kenshu_core::FiscalYear;
+use kenshu_core::in_person::{ReasonError, parse_reason};
+use kenshu_db::PgConnection;
+use kenshu_db::in_person::Session;
+use kenshu_db::in_person::corrections::{self, Correction, NewCorrection, Withdrawn};
+use kenshu_db::progress::{self, Learner};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use crate::i18n::JA;
+use crate::page::jtime;
+use crate::policy::Action;
+use crate::session::{Conn, CurrentUser};
+use crate::{AppError, AppState};
+
+use super::detail::{show_page, via_label};
+use super::managed_for;
+
+/// One line of a session's correction history.
+pub struct CorrectionRow {
+    pub at: String,
+    pub login: String,
+    pub name: String,
+    /// Before → after, e.g. "出席（2026-12-10 09:58 QRコード）→ 出席取消・修了（集合研修）も取消".
+    pub change: String,
+    pub reason: String,
+    pub by: String,
+}
+
+impl CorrectionRow {
+    pub fn of(c: &Correction) -> Self {
+        let before = match (c.attended_before, c.previous_attended_at) {
+            (true, Some(at)) => format!(
+                "{}（{} {}）",
+                JA.ip_attended,
+                jtime(at),
+                via_label(c.previous_via.as_deref())
+            ),
+            (true, None) => JA.ip_attended.to_string(),
+            (false, _) => "—".to_string(),
+        };
+        let mut after = if c.attended_after {
+            JA.ip_attended.to_string()
+        } else {
+            JA.ip_withdrawn.to_string()
+        };
+        if c.withdrawn_completion {
+            after.push('・');
+            after.push_str(JA.ip_completion_withdrawn);
+        }
+        CorrectionRow {
+            at: jtime(c.corrected_at),
+            login: c.login_id.clone(),
+            name: c.name.clone(),
+            change: format!("{before} → {after}"),
+            reason: c.reason.clone(),
+            by: c.corrected_by.clone(),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct CorrectionForm {
+    #[serde(default)]
+    person: String,
+    #[serde(default)]
+    reason: String,
+}
+
+/// The session page again with what to fix; nothing was written.
+async fn refuse(
+    conn: &mut PgConnection,
+    user: &CurrentUser,
+    session: &Session,
+    status: StatusCode,
+    notice: String,
+) -> Result<Response, AppError> {
+    let mut res = show_page(conn, user, session, Some(notice)).await?;
+    *res.status_mut() = status;
+    Ok(res)
+}
+
+/// Withdraws a participant's recorded attendance, with a reason. Allowed on a cancelled
+/// session too: a wrong record there must be mendable as well.
+pub async fn withdraw(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<Uuid>,
+    Conn(mut conn): Conn,
+    Form(f): Form<CorrectionForm>,
+) -> Result<Response, AppError> {
+    let session = managed_for(&mut conn, &user, id, Action::CorrectAttendance).await?;
+    let reason = match parse_reason(&f.reason) {
+        Ok(r) => r,
+        Err(e) => {
+            let notice = match e {
+                ReasonError::Empty | ReasonError::TooLong => JA.ip_correct_reason_fix.to_string(),
+                ReasonError::MyNumber => {
+                    format!("{}: {}", JA.ip_correct_reason, JA.my_number_refused)
+                }
+            };
+            let status = StatusCode::UNPROCESSABLE_ENTITY;
+            return refuse(&mut conn, &user, &session, status, notice).await;
+        }
+    };
+    let not_attended = JA.ip_correct_not_attended.to_string();
+    let Ok(person) = Uuid::parse_str(f.person.trim()) else {
+        return refuse(
+            &mut conn,
+            &user,
+            &session,
+            StatusCode::CONFLICT,
+            not_attended,
+        )
+        .await;
+    };
+    let inst = user.session.institution_id;
+    let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+    let Some(previous) =
+        corrections::withdraw_attendance(&mut tx, inst, session.id, person).await?
+    else {
+        drop(tx);
+        return refuse(
+            &mut conn,
+            &user,
+            &session,
+            StatusCode::CONFLICT,
+            not_attended,
+        )
+        .await;
+    };
+    let who = Learner {
+        institution_id: inst,
+        user_id: person,
+        fiscal_year: FiscalYear(session.fiscal_year),
+    };
+    let withdrawn_completion =
+        corrections::withdraw_in_person_completion(&mut tx, who, &session.course_code).await?;
+    if withdrawn_completion.is_some() {
+        resettle(&state, &mut tx, who, &session.course_code).await?;
+    }
+    corrections::record(
+        &mut tx,
+        &NewCorrection {
+            institution_id: inst,
+            session_id: session.id,
+            user_id: person,
+            previous: &previous,
+            withdrawn_completion,
+            reason,
+            corrected_by: user.session.user_id,
+        },
+    )
+    .await?;
+    let detail = audit_detail(&session, &previous, withdrawn_completion.is_some(), reason);
+    crate::audit::record(
+        &mut tx,
+        &user,
+        "attendance_corrected",
+        &previous.login_id,
+        &detail,
+    )
+    .await?;
+    tx.commit().await?;
+    tracing::info!(session = %id, completion_withdrawn = withdrawn_completion.is_some(),
+        "attendance withdrawn");
+    Ok(Redirect::to(&format!("/officer/sessions/{id}#corrections")).into_response())
+}
+
+/// After an in-person completion is withdrawn, completes the course again if the person has
+/// met the online requirement (every section read, the test passed) — then as e-learning.
+async fn resettle(
+    state: &AppState,
+    conn: &mut PgConnection,
+    who: Learner,
+    code: &str,
+) -> Result<(), AppError> {
+    if let Some(version_id) = kenshu_db::content::current_version(&mut *conn, code).await? {
+        let package = state.catalog.package(&mut *conn, version_id).await?;
+        progress::settle_course(conn, who, &package, version_id).await?;
+    }
+    Ok(())
+}
+
+/// The audit entry's detail: which session, what was there, what was withdrawn, and why.
+fn audit_detail(session: &Session, previous: &Withdrawn, completion: bool, reason: &str) -> String {
+    format!(
+        "集合研修 {} {} {}: {}（{} {}）→ {}{}; {}: {}",
+        session.id,
+        session.course_code,
+        jtime(session.starts_at),
+        JA.ip_attended,
+        jtime(previous.attended_at),
+        via_label(Some(&previous.via)),
+        JA.ip_withdrawn,
+        if completion {
+            format!("・{}", JA.ip_completion_withdrawn)
+        } else {
+            String::new()
+        },
+        JA.ip_correct_reason,
+        reason
+    )
+}

@@ -34,15 +34,18 @@ pub async fn take(
     for k in keys {
         let taken = sqlx::query_scalar!(
             "insert into sign_in_throttle as t (institution_id, key, failures, last_at, next_at)
-             values ($1, $2, 1, now(), now() + sign_in_delay(1, $3, $4))
+             values ($1, $2, 1, clock_timestamp(), clock_timestamp() + sign_in_delay(1, $3, $4))
              on conflict (institution_id, key) do update
-               set failures = case when t.last_at < now() - interval '1 day' then 1
+               set failures = case when t.last_at < clock_timestamp() - interval '1 day' then 1
                                    else t.failures + 1 end,
-                   last_at = now(),
-                   next_at = now() + sign_in_delay(
-                       case when t.last_at < now() - interval '1 day' then 1
+                   last_at = clock_timestamp(),
+                   next_at = clock_timestamp() + sign_in_delay(
+                       case when t.last_at < clock_timestamp() - interval '1 day' then 1
                             else t.failures + 1 end, $3, $4)
-               where t.next_at <= now() or t.last_at < now() - interval '1 day'
+               -- clock_timestamp(), not now(): a transaction that waited for this row must
+               -- compare with the time it gets it, not the time it began.
+               where t.next_at <= clock_timestamp()
+                  or t.last_at < clock_timestamp() - interval '1 day'
              returning failures",
             institution_id,
             k.key,
@@ -53,7 +56,7 @@ pub async fn take(
         .await?;
         if taken.is_none() {
             let wait = sqlx::query_scalar!(
-                r#"select greatest(1, ceil(extract(epoch from next_at - now())))::bigint as "wait!"
+                r#"select greatest(1, ceil(extract(epoch from next_at - clock_timestamp())))::bigint as "wait!"
                    from sign_in_throttle where institution_id = $1 and key = $2"#,
                 institution_id,
                 k.key
@@ -76,6 +79,24 @@ pub async fn clear(
 ) -> Result<(), sqlx::Error> {
     sqlx::query!(
         "delete from sign_in_throttle where institution_id = $1 and key = any($2)",
+        institution_id,
+        keys
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Takes back the attempt counted on these keys (a successful sign-in from a shared client
+/// address is no failure of that address).
+pub async fn refund(
+    conn: &mut PgConnection,
+    institution_id: Uuid,
+    keys: &[String],
+) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "update sign_in_throttle set failures = greatest(0, failures - 1)
+         where institution_id = $1 and key = any($2)",
         institution_id,
         keys
     )

@@ -263,6 +263,8 @@ pub async fn login(
     let mut tx = sqlx::Connection::begin(&mut *conn).await?;
     let cleared = [account_key, keys[0].key.clone()];
     kenshu_db::throttle::clear(&mut tx, institution.id, &cleared).await?;
+    let refunded: Vec<String> = keys.iter().skip(1).map(|k| k.key.clone()).collect();
+    kenshu_db::throttle::refund(&mut tx, institution.id, &refunded).await?;
     kenshu_db::throttle::trust_device(
         &mut tx,
         institution.id,

@@ -30,6 +30,9 @@ pub enum AppError {
     /// Too many password checks are waiting: refused at once rather than queued.
     #[error("busy")]
     Busy,
+    /// The database does not answer (the probe says so): refused at once.
+    #[error("database unavailable")]
+    Unavailable,
 }
 
 impl From<kenshu_db::password::Refused> for AppError {
@@ -87,6 +90,11 @@ impl IntoResponse for AppError {
                 StatusCode::SERVICE_UNAVAILABLE,
                 t.err_busy_title,
                 t.err_busy.to_string(),
+            ),
+            AppError::Unavailable => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                t.err_unavailable_title,
+                t.err_unavailable.to_string(),
             ),
             AppError::Database(e) if unavailable(e) => {
                 tracing::error!(error = %self, "database unavailable");

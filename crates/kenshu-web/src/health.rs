@@ -12,6 +12,9 @@ pub async fn healthz() -> &'static str {
 
 /// 200 when the database answers, 503 when it does not.
 pub async fn readyz(State(state): State<AppState>) -> (StatusCode, &'static str) {
+    if state.db_health.is_down() {
+        return (StatusCode::SERVICE_UNAVAILABLE, "database unavailable");
+    }
     let check = tokio::time::timeout(
         std::time::Duration::from_secs(2),
         sqlx::query_scalar::<_, i32>("select 1").fetch_one(&state.pool),

@@ -5,6 +5,7 @@ mod admin;
 mod assets;
 pub mod audit;
 mod auth;
+pub mod db_health;
 mod designation;
 mod error;
 mod exam;
@@ -81,6 +82,8 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     /// The installation's check-in signing key, read (or made) once from the database.
     pub checkin_key: Arc<tokio::sync::OnceCell<Vec<u8>>>,
+    /// Whether the database answers, as the probe last found (started by `serve`).
+    pub db_health: Arc<db_health::DbHealth>,
 }
 
 impl AppState {
@@ -90,6 +93,7 @@ impl AppState {
             catalog: Arc::new(Catalog::new()),
             settings: Arc::new(settings),
             checkin_key: Arc::default(),
+            db_health: Arc::default(),
         }
     }
 }
@@ -112,6 +116,7 @@ pub async fn serve(
     use hyper_util::server::conn::auto::Builder;
     use hyper_util::service::TowerToHyperService;
 
+    db_health::spawn_probe(&state.db_health, (*state.pool.connect_options()).clone());
     let app = app(state);
     let mut builder = Builder::new(TokioExecutor::new());
     builder

@@ -76,6 +76,9 @@ const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 /// Handlers take at most one connection at a time (`Conn`); a second one only if it is free
 /// (`Conn::spare`), never by waiting for it.
 pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    if state.db_health.is_down() {
+        return AppError::Unavailable.into_response();
+    }
     let multipart = is_multipart(req.headers());
     let reads_body = !matches!(*req.method(), Method::GET | Method::HEAD);
     let (req, form) = if reads_body && !multipart {

@@ -73,10 +73,25 @@ impl Conn {
         cookie: Option<&str>,
         form: Option<String>,
     ) -> anyhow::Result<Reply> {
+        self.send_with(method, path, cookie, form, &[]).await
+    }
+
+    /// [`Conn::send`] with extra headers (e.g. `X-Forwarded-For`).
+    pub async fn send_with(
+        &mut self,
+        method: Method,
+        path: &str,
+        cookie: Option<&str>,
+        form: Option<String>,
+        headers: &[(&'static str, String)],
+    ) -> anyhow::Result<Reply> {
         let mut req = Request::builder()
             .method(method)
             .uri(path)
             .header(header::HOST, self.host.clone());
+        for (k, v) in headers {
+            req = req.header(*k, v.as_str());
+        }
         if let Some(c) = cookie {
             req = req.header(header::COOKIE, c);
         }

@@ -8,6 +8,7 @@ mod client;
 mod cpu;
 mod dashboard;
 mod db;
+mod field;
 mod load;
 mod probe;
 mod report;
@@ -67,6 +68,10 @@ pub enum Command {
     /// The officer dashboard of a 500-staff division and the chief officer's institution
     /// overview, against a generated institution of 100,000 staff (`dashboard.sh`).
     Dashboard(dashboard::DashboardArgs),
+    /// A busy morning and a hostile client: 32 officers' dashboards and 100 overviews at once,
+    /// a flood of wrong sign-ins from one address and from many, signed-in pages and people
+    /// signing in meanwhile (`field.sh`).
+    Field(field::FieldArgs),
 }
 
 fn parse_env(s: &str) -> Result<(String, String), String> {
@@ -162,6 +167,7 @@ fn setup_and_run(args: &Args, work: &Path) -> anyhow::Result<()> {
         };
         let result = match &args.command {
             Some(Command::Dashboard(d)) => dashboard::run(args, d, &parts).await,
+            Some(Command::Field(f)) => field::run(args, f, &parts).await,
             None => run(args, &parts).await,
         };
         let finished = db::finish(&server, bench).await;

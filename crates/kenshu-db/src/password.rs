@@ -41,11 +41,24 @@ static HASHING: std::sync::LazyLock<tokio::sync::Semaphore> = std::sync::LazyLoc
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     tokio::sync::Semaphore::new(cores.saturating_sub(1).clamp(1, 8))
 });
+/// A line of its own, one at a time, for people signing in on a browser they have used
+/// before: a flood of strangers' attempts never queues in front of them.
+static TRUSTED: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(1);
 
-/// Jobs waiting for a turn; past [`MAX_WAITING`] a new one is refused at once instead of
-/// queueing behind a flood.
+/// Jobs waiting for a turn in each line; past [`MAX_WAITING`] a new one is refused at once
+/// instead of queueing behind a flood.
 static WAITING: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+static WAITING_TRUSTED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 pub const MAX_WAITING: usize = 32;
+
+/// Which line a hashing job waits in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Line {
+    /// Everyone else: new browsers, unknown names, password changes.
+    General,
+    /// A sign-in from a browser the person signed in with before.
+    Trusted,
+}
 
 /// Why a hashing job did not run.
 #[derive(Debug, thiserror::Error)]
@@ -61,13 +74,25 @@ pub enum Refused {
 pub async fn run_limited<T: Send + 'static>(
     job: impl FnOnce() -> T + Send + 'static,
 ) -> Result<T, Refused> {
+    run_in(Line::General, job).await
+}
+
+/// [`run_limited`] in the given line.
+pub async fn run_in<T: Send + 'static>(
+    line: Line,
+    job: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, Refused> {
     use std::sync::atomic::Ordering;
-    if WAITING.fetch_add(1, Ordering::AcqRel) >= MAX_WAITING {
-        WAITING.fetch_sub(1, Ordering::AcqRel);
+    let (semaphore, waiting) = match line {
+        Line::General => (&*HASHING, &WAITING),
+        Line::Trusted => (&TRUSTED, &WAITING_TRUSTED),
+    };
+    if waiting.fetch_add(1, Ordering::AcqRel) >= MAX_WAITING {
+        waiting.fetch_sub(1, Ordering::AcqRel);
         return Err(Refused::Busy);
     }
-    let permit = HASHING.acquire().await;
-    WAITING.fetch_sub(1, Ordering::AcqRel);
+    let permit = semaphore.acquire().await;
+    waiting.fetch_sub(1, Ordering::AcqRel);
     let _permit = permit.map_err(|e| HashError(e.to_string()))?;
     Ok(tokio::task::spawn_blocking(job)
         .await

@@ -215,7 +215,12 @@ pub async fn login(
     drop(conn);
     let password = form.password.clone();
     let hash = credentials.as_ref().and_then(|c| c.password_hash.clone());
-    let verified = match kenshu_db::password::run_limited(move || match hash {
+    let line = if trusted {
+        kenshu_db::password::Line::Trusted
+    } else {
+        kenshu_db::password::Line::General
+    };
+    let verified = match kenshu_db::password::run_in(line, move || match hash {
         Some(h) => kenshu_db::password::verify(&h, &password),
         None => {
             kenshu_db::password::verify_dummy(&password);

@@ -30,6 +30,9 @@ pub enum AppError {
     /// Too many password checks are waiting: refused at once rather than queued.
     #[error("busy")]
     Busy,
+    /// An upload over its limit.
+    #[error("too large")]
+    TooLarge,
     /// The database does not answer (the probe says so): refused at once.
     #[error("database unavailable")]
     Unavailable,
@@ -90,6 +93,11 @@ impl IntoResponse for AppError {
                 StatusCode::SERVICE_UNAVAILABLE,
                 t.err_busy_title,
                 t.err_busy.to_string(),
+            ),
+            AppError::TooLarge => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                t.err_bad_request_title,
+                t.err_too_large.to_string(),
             ),
             AppError::Unavailable => (
                 StatusCode::SERVICE_UNAVAILABLE,

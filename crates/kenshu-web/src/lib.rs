@@ -55,6 +55,8 @@ pub struct Settings {
     /// A reverse proxy in front appends the client's address to `X-Forwarded-For`: use it for
     /// the per-client sign-in throttle. Only when every request comes through that proxy.
     pub trust_proxy: bool,
+    /// How long a client may take to send a request's headers ([`HEADER_TIMEOUT`]).
+    pub header_timeout: std::time::Duration,
     /// The portal's address as people reach it, for links in mail.
     pub public_url: String,
     /// How mail leaves the portal, as the admin's mail page says it.
@@ -68,6 +70,7 @@ impl Default for Settings {
             session_hours: 10,
             idle_minutes: 30,
             trust_proxy: false,
+            header_timeout: HEADER_TIMEOUT,
             public_url: "http://127.0.0.1:8080".into(),
             mail_transport: "log",
         }
@@ -106,7 +109,7 @@ const DRAIN: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// Serves the portal on `listener` until `shutdown` resolves, then finishes the requests in
 /// flight (at most 30 seconds). Each request knows the peer's address (`ConnectInfo`), and a
-/// client must send its headers within [`HEADER_TIMEOUT`].
+/// client must send its headers within the settings' `header_timeout`.
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
@@ -117,12 +120,13 @@ pub async fn serve(
     use hyper_util::service::TowerToHyperService;
 
     db_health::spawn_probe(&state.db_health, (*state.pool.connect_options()).clone());
+    let header_timeout = state.settings.header_timeout;
     let app = app(state);
     let mut builder = Builder::new(TokioExecutor::new());
     builder
         .http1()
         .timer(TokioTimer::new())
-        .header_read_timeout(HEADER_TIMEOUT);
+        .header_read_timeout(header_timeout);
     builder.http2().timer(TokioTimer::new());
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     tokio::pin!(shutdown);

@@ -164,3 +164,63 @@ pub async fn deliver_due(pool: &PgPool, mailer: &Mailer) -> Result<Delivery, sql
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+    use std::sync::{Arc, Mutex};
+
+    use super::*;
+
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Captured {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            if let Ok(mut v) = self.0.lock() {
+                v.extend_from_slice(buf);
+            }
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// A message with line breaks cannot forge log lines, and names and bodies stay out of
+    /// the INFO log.
+    #[test]
+    fn a_logged_mail_cannot_forge_log_lines_and_keeps_its_content_out_of_info() {
+        let mail = OutboxMail {
+            institution_id: uuid::Uuid::nil(),
+            id: uuid::Uuid::nil(),
+            to_address: "yamada@city.example.jp".into(),
+            subject: "受講のお願い".into(),
+            body: "山田 様\n2026-11-29T00:00:00Z  INFO kenshu: admin signed in\n".into(),
+            attempts: 0,
+        };
+        for (level, content_shown) in [(tracing::Level::INFO, false), (tracing::Level::DEBUG, true)]
+        {
+            let out = Captured::default();
+            let writer = out.clone();
+            let subscriber = tracing_subscriber::fmt()
+                .with_max_level(level)
+                .with_ansi(false)
+                .with_writer(move || writer.clone())
+                .finish();
+            tracing::subscriber::with_default(subscriber, || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .build()
+                    .expect("runtime");
+                assert!(rt.block_on(Mailer::log().send(&mail)).is_ok());
+            });
+            let text = String::from_utf8(out.0.lock().expect("lock").clone()).expect("utf-8");
+            assert!(
+                !text.lines().any(|l| l.starts_with("2026-11-29T00:00:00Z")),
+                "a forged line: {text}"
+            );
+            assert_eq!(text.contains("山田"), content_shown, "{level}: {text}");
+            assert_eq!(text.contains("yamada@"), content_shown, "{level}: {text}");
+        }
+    }
+}

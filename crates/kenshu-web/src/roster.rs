@@ -130,20 +130,19 @@ pub async fn preview(
 ) -> Result<Response, AppError> {
     user.require(Action::ImportRoster)?;
     let (mut file, mut name, mut complete) = (None, String::new(), false);
-    while let Some(field) = form
-        .next_field()
-        .await
-        .map_err(|e| AppError::BadRequest(format!("{}: {e}", JA.roster_file)))?
-    {
+    let refused = |e: axum::extract::multipart::MultipartError| {
+        if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+            AppError::TooLarge
+        } else {
+            tracing::debug!(error = %e, "roster upload unreadable");
+            AppError::BadRequest(format!("{}: {}", JA.roster_file, JA.err_rejected))
+        }
+    };
+    while let Some(field) = form.next_field().await.map_err(refused)? {
         match field.name() {
             Some("file") => {
                 name = field.file_name().unwrap_or("roster.csv").to_string();
-                file = Some(
-                    field
-                        .bytes()
-                        .await
-                        .map_err(|e| AppError::BadRequest(format!("{}: {e}", JA.roster_file)))?,
-                );
+                file = Some(field.bytes().await.map_err(refused)?);
             }
             Some("complete") => complete = true,
             _ => {}

@@ -484,6 +484,7 @@ async fn serve(db: database::Database, args: &ServeArgs) -> anyhow::Result<()> {
         idle_minutes: args.idle_minutes,
         session_hours: args.session_hours,
         trust_proxy: args.trust_proxy,
+        ..Default::default()
     };
     kenshu_web::housekeeping::spawn(db.pool.clone(), args.idle_minutes);
     tracing::info!(mail = mailer.describe(), "mail transport");

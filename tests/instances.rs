@@ -1,0 +1,129 @@
+//! Two portal instances on one database, under page load, both running the reminder schedule
+//! and the mail worker: each reminder is made once and each mail reaches the server once.
+
+use std::time::Duration;
+
+use kenshu_core::japan_today;
+use kenshu_core::people::Role;
+use kenshu_tests::smtp::TestSmtp;
+use kenshu_tests::{Browser, TestApp, user};
+use kenshu_web::mail::Mailer;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_instances_under_load_send_each_reminder_and_each_mail_once() {
+    let app = TestApp::spawn().await;
+    let staff: Vec<String> = (1..=12).map(|i| format!("late{i:02}")).collect();
+    for s in &staff {
+        user(app.pool(), s, Role::Staff).await;
+    }
+    user(app.pool(), "officer-a", Role::ProtectionOfficer).await;
+    let today = japan_today();
+    let fy = kenshu_core::FiscalYear::of(today);
+    sqlx::query("update plan_courses set starts_on = $1, deadline = $2, retake_until = null")
+        .bind(fy.start())
+        .bind(today - time::Duration::days(1))
+        .execute(app.pool())
+        .await
+        .unwrap();
+
+    // The second instance: its own pool and state on the same database.
+    let second = kenshu_db::connect(app.db.options(), 8).await.unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let second_base = format!("http://{}", listener.local_addr().unwrap());
+    let state = kenshu_web::AppState::new(second.clone(), kenshu_web::Settings::default());
+    tokio::spawn(kenshu_web::serve(listener, state, std::future::pending()));
+
+    let smtp = TestSmtp::start().await;
+    for pool in [app.pool().clone(), second.clone()] {
+        let mailer = Mailer::smtp(&smtp.url(), "kenshu@city.example.jp").unwrap();
+        kenshu_web::reminders::spawn_workers(
+            pool,
+            std::sync::Arc::new(mailer),
+            "https://kenshu.example.jp".into(),
+            Some(Duration::from_secs(3600)),
+        );
+    }
+    // Page load on both instances, and the officer reminding people on both at once.
+    let mut load = Vec::new();
+    for (i, s) in staff.iter().enumerate() {
+        let base = if i % 2 == 0 {
+            app.url("")
+        } else {
+            second_base.clone()
+        };
+        let login = s.clone();
+        load.push(tokio::spawn(async move {
+            let mut b = Browser::new(&base);
+            assert_eq!(b.sign_in(&login, kenshu_tests::PASSWORD).await.status, 303);
+            for _ in 0..10 {
+                assert_eq!(b.get("/my").await.status, 200);
+            }
+        }));
+    }
+    let mut one = app.signed_in("officer-a").await;
+    let mut two = Browser::new(&second_base);
+    assert_eq!(
+        two.sign_in("officer-a", kenshu_tests::PASSWORD)
+            .await
+            .status,
+        303
+    );
+    one.get("/officer").await;
+    two.get("/officer").await;
+    let (a, b) = tokio::join!(
+        one.post(
+            "/officer/reminders",
+            &[("pick", "late01"), ("pick", "late02"), ("division", "a")]
+        ),
+        two.post(
+            "/officer/reminders",
+            &[("pick", "late03"), ("pick", "late04"), ("division", "a")]
+        )
+    );
+    assert_eq!((a.status.as_u16(), b.status.as_u16()), (303, 303));
+    for l in load {
+        l.await.unwrap();
+    }
+
+    // Wait until the outbox is empty (the workers look every 5 s).
+    let mut pending = i64::MAX;
+    for _ in 0..60 {
+        pending = sqlx::query_scalar("select count(*) from mail_outbox where sent_at is null")
+            .fetch_one(app.pool())
+            .await
+            .unwrap();
+        if pending == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    assert_eq!(pending, 0, "every mail was sent");
+    let reminders: i64 = sqlx::query_scalar("select count(*) from reminders")
+        .fetch_one(app.pool())
+        .await
+        .unwrap();
+    let scheduled: i64 = sqlx::query_scalar("select count(*) from reminders where sent_by is null")
+        .fetch_one(app.pool())
+        .await
+        .unwrap();
+    assert_eq!(
+        scheduled,
+        staff.len() as i64 + 1,
+        "the schedule reminded each overdue person once, though both instances ran it"
+    );
+    assert_eq!(reminders, scheduled + 4, "and the officer's four reminders");
+    let received = smtp.received();
+    assert_eq!(
+        received.len() as i64,
+        reminders,
+        "each reminder's mail reached the server once"
+    );
+    let mut to: Vec<String> = received.iter().flat_map(|m| m.to.clone()).collect();
+    to.sort();
+    to.dedup();
+    assert_eq!(
+        to.len(),
+        staff.len() + 1,
+        "everyone overdue got mail, the officer's picks among them"
+    );
+}

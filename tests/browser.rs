@@ -13,13 +13,15 @@
 //! after `npm install --prefix "${TMPDIR:-/tmp}/kenshu-axe" axe-core`); otherwise it is skipped.
 //!
 //! The officers' pages (training plan, designations, person page, roster import, the
-//! one-time password link) have their own tests in `browser/management.rs`. The browser
-//! speaks Japanese (`--lang=ja`).
+//! one-time password link) have their own tests in `browser/management.rs`, the in-person
+//! sessions in `browser/in_person.rs`, and the report downloads (saved by Chromium and read
+//! back) in `browser/downloads.rs`. The browser speaks Japanese (`--lang=ja`).
 //!
 //! Run: `cargo test --test browser -- --nocapture`
 
 mod browser {
     pub mod checks;
+    mod downloads;
     pub mod driver;
     mod in_person;
     mod management;

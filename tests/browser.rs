@@ -14,8 +14,9 @@
 //!
 //! The officers' pages (training plan, designations, person page, roster import, the
 //! one-time password link) have their own tests in `browser/management.rs`, the in-person
-//! sessions in `browser/in_person.rs`, and the report downloads (saved by Chromium and read
-//! back) in `browser/downloads.rs`. The browser speaks Japanese (`--lang=ja`).
+//! sessions in `browser/in_person.rs`, the report downloads (saved by Chromium and read back)
+//! in `browser/downloads.rs`, and the pages that refuse (throttled sign-in, guessable password,
+//! error pages) in `browser/refusals.rs`. The browser speaks Japanese (`--lang=ja`).
 //!
 //! Run: `cargo test --test browser -- --nocapture`
 
@@ -25,6 +26,7 @@ mod browser {
     pub mod driver;
     mod in_person;
     mod management;
+    mod refusals;
 }
 
 use std::time::Instant;

@@ -3,6 +3,11 @@ document.addEventListener("submit", (event) => {
   // A second click while the first submission is in flight sends nothing more. The server
   // records once anyway; this only spares the person a confusing second page load.
   const form = event.target;
+  // Not GET forms: they change nothing, and one answered with a download (the attendance
+  // list) leaves the page as it was, so the next choice must go through too.
+  if (form.method !== "post") {
+    return;
+  }
   if (form.dataset.submitted) {
     event.preventDefault();
     return;

@@ -13,19 +13,26 @@
 //! after `npm install --prefix "${TMPDIR:-/tmp}/kenshu-axe" axe-core`); otherwise it is skipped.
 //!
 //! The officers' pages (training plan, designations, person page, roster import, the
-//! one-time password link) have their own tests in `browser/management.rs`.
+//! one-time password link) have their own tests in `browser/management.rs`, the in-person
+//! sessions in `browser/in_person.rs`, the report downloads (saved by Chromium and read back)
+//! in `browser/downloads.rs`, and the pages that refuse (throttled sign-in, guessable password,
+//! error pages) in `browser/refusals.rs`. The browser speaks Japanese (`--lang=ja`).
 //!
 //! Run: `cargo test --test browser -- --nocapture`
 
 mod browser {
+    pub mod checks;
+    mod downloads;
     pub mod driver;
     mod in_person;
     mod management;
+    mod refusals;
 }
 
 use std::time::Instant;
 
-use browser::driver::{Session, phone_overflow};
+use browser::checks::phone_overflow;
+use browser::driver::Session;
 use kenshu_core::content::{CoursePackage, Question, parse_package};
 use kenshu_core::grading::Mark;
 use kenshu_core::people::Role;
@@ -521,7 +528,7 @@ async fn section_page_at_desktop_width_reads_and_moves_on() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn axe_finds_no_serious_accessibility_problems() {
-    let Some(axe) = browser::driver::axe_source() else {
+    let Some(axe) = browser::checks::axe_source() else {
         return;
     };
     let Some(b) = Session::launch("axe_finds_no_serious_accessibility_problems").await else {

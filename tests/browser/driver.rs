@@ -20,12 +20,12 @@ const WAIT: Duration = Duration::from_secs(15);
 /// Screenshots are taken no taller than this (Chromium's texture limit is 16384).
 const MAX_SHOT_HEIGHT: u64 = 12_000;
 
-fn is_ci() -> bool {
+pub fn is_ci() -> bool {
     std::env::var("CI").is_ok_and(|v| v.eq_ignore_ascii_case("true") || v == "1")
 }
 
 /// A message that shows even though the test harness captures `println!` output.
-fn loud(lines: &[&str]) {
+pub fn loud(lines: &[&str]) {
     let bar = "!".repeat(78);
     let mut err = std::io::stderr().lock();
     let _ = writeln!(err, "\n{bar}");
@@ -145,10 +145,20 @@ fn start_driver(chromedriver: &Path, test: &str) -> (Driver, u16) {
     }
 }
 
+/// What a test asks of its browser beyond the defaults.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Options {
+    /// Keep Chromium's network events (`Network.*`, with the headers sent and received) for
+    /// [`Session::network_log`].
+    pub network_log: bool,
+}
+
 /// One browser for one test.
 pub struct Session {
     client: Client,
     test: String,
+    /// Where Chromium saves downloads, without asking (inside the profile folder).
+    downloads: PathBuf,
     /// chromedriver's address, for the Chrome DevTools commands WebDriver lacks.
     driver_url: String,
     http: reqwest::Client,
@@ -162,6 +172,11 @@ impl Session {
     /// Starts chromedriver and a headless Chromium with a fresh profile. `None` (after a loud
     /// message) when they are not installed, unless `CI=true`: then the test fails.
     pub async fn launch(test: &str) -> Option<Session> {
+        Self::launch_with(test, Options::default()).await
+    }
+
+    /// [`Session::launch`] with `options`.
+    pub async fn launch_with(test: &str, options: Options) -> Option<Session> {
         let tools = find_tool("CHROMEDRIVER", &["chromedriver"]).and_then(|d| {
             find_tool(
                 "CHROMIUM",
@@ -188,9 +203,19 @@ impl Session {
         };
         let (driver, port) = start_driver(&chromedriver, test);
         let profile = driver.dir.join("profile");
-        let caps = json!({
+        let downloads = driver.dir.join("downloads");
+        std::fs::create_dir_all(&downloads)
+            .unwrap_or_else(|e| panic!("create {}: {e}", downloads.display()));
+        let mut caps = json!({
             "browserName": "chrome",
             "goog:chromeOptions": {
+                "prefs": {
+                    "download.default_directory": downloads.display().to_string(),
+                    "download.prompt_for_download": false,
+                    "download.directory_upgrade": true,
+                    // A browser in a Japanese office asks for Japanese.
+                    "intl.accept_languages": "ja,en-US;q=0.8,en;q=0.7",
+                },
                 "binary": chromium.display().to_string(),
                 "args": [
                     "--headless=new",
@@ -202,12 +227,18 @@ impl Session {
                     "--disable-sync",
                     "--no-first-run",
                     "--hide-scrollbars",
+                    "--lang=ja",
                     "--window-size=1280,800",
                     format!("--user-data-dir={}", profile.display()),
                     "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1",
                 ],
             },
         });
+        if options.network_log {
+            caps["goog:loggingPrefs"] = json!({ "performance": "ALL" });
+            caps["goog:chromeOptions"]["perfLoggingPrefs"] =
+                json!({ "enableNetwork": true, "enablePage": false });
+        }
         let Value::Object(caps) = caps else {
             unreachable!("a JSON object")
         };
@@ -223,6 +254,7 @@ impl Session {
         Some(Session {
             client,
             test: test.to_string(),
+            downloads,
             driver_url: format!("http://127.0.0.1:{port}"),
             http: reqwest::Client::new(),
             viewport: Mutex::new(None),
@@ -399,8 +431,19 @@ impl Session {
             .await
     }
 
-    /// Runs a Chrome DevTools Protocol command through chromedriver (`goog/cdp/execute`).
-    pub async fn cdp(&self, cmd: &str, params: Value) -> Value {
+    /// The emulated screen's width while [`Session::phone`] is in force.
+    pub fn screen_width(&self) -> Option<u64> {
+        self.viewport.lock().expect("viewport").map(|(w, _, _)| w)
+    }
+
+    /// The folder Chromium saves downloads in (fresh for each session).
+    pub fn downloads(&self) -> &Path {
+        &self.downloads
+    }
+
+    /// Sends `body` to chromedriver's `/session/{id}/{path}`, for commands WebDriver lacks;
+    /// the answer's `value`.
+    async fn driver_command(&self, path: &str, body: Value) -> Value {
         let id = self
             .client
             .session_id()
@@ -408,25 +451,51 @@ impl Session {
             .ok()
             .flatten()
             .unwrap_or_else(|| panic!("{}: no WebDriver session id", self.test));
-        let body = json!({ "cmd": cmd, "params": params }).to_string();
         let res = self
             .http
-            .post(format!("{}/session/{id}/goog/cdp/execute", self.driver_url))
+            .post(format!("{}/session/{id}/{path}", self.driver_url))
             .header("content-type", "application/json")
-            .body(body)
+            .body(body.to_string())
             .send()
             .await
-            .unwrap_or_else(|e| panic!("{}: CDP {cmd}: {e}", self.test));
+            .unwrap_or_else(|e| panic!("{}: {path}: {e}", self.test));
         let status = res.status();
         let text = res.text().await.unwrap_or_default();
         assert!(
             status.is_success(),
-            "{}: CDP {cmd} failed ({status}): {text}",
+            "{}: {path} failed ({status}): {text}",
             self.test
         );
         serde_json::from_str::<Value>(&text)
             .map(|v| v["value"].clone())
             .unwrap_or(Value::Null)
+    }
+
+    /// Runs a Chrome DevTools Protocol command through chromedriver (`goog/cdp/execute`).
+    pub async fn cdp(&self, cmd: &str, params: Value) -> Value {
+        self.driver_command("goog/cdp/execute", json!({ "cmd": cmd, "params": params }))
+            .await
+    }
+
+    /// The network events since the last call (each `{"method": …, "params": …}`), when the
+    /// session was launched with [`Options::network_log`].
+    pub async fn network_log(&self) -> Vec<Value> {
+        let entries = self
+            .driver_command("se/log", json!({ "type": "performance" }))
+            .await;
+        entries
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e["message"].as_str())
+            .filter_map(|m| serde_json::from_str::<Value>(m).ok())
+            .map(|m| m["message"].clone())
+            .filter(|m| {
+                m["method"]
+                    .as_str()
+                    .is_some_and(|n| n.starts_with("Network."))
+            })
+            .collect()
     }
 
     async fn emulate(&self, width: u64, height: u64, mobile: bool) {
@@ -505,62 +574,5 @@ impl Session {
                     .collect()
             })
             .unwrap_or_default()
-    }
-}
-
-/// `None` when the page does not scroll sideways; otherwise the widths and the elements that
-/// stick out (outside any scrolling box of their own).
-pub async fn phone_overflow(b: &Session) -> Option<String> {
-    let v = b
-        .execute(
-            r#"const w = window.innerWidth, sw = document.documentElement.scrollWidth;
-               if (sw <= w) return null;
-               const clipped = el => {
-                 for (let p = el.parentElement; p && p !== document.body; p = p.parentElement) {
-                   const o = getComputedStyle(p).overflowX;
-                   if (o === 'auto' || o === 'scroll' || o === 'hidden' || o === 'clip') return true;
-                 }
-                 return false;
-               };
-               const name = el => el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') +
-                 (el.className && typeof el.className === 'string' ? '.' + el.className.trim().split(/\s+/).join('.') : '');
-               const wide = [];
-               for (const el of document.querySelectorAll('body *')) {
-                 const r = el.getBoundingClientRect();
-                 if (r.right > w + 0.5 && !clipped(el)) {
-                   wide.push(`${name(el)} (right edge ${Math.round(r.right)} px: ${(el.textContent || '').trim().slice(0, 40)})`);
-                 }
-               }
-               return `document.documentElement.scrollWidth ${sw} > window.innerWidth ${w}; sticking out: ` +
-                 wide.slice(0, 8).join('; ');"#,
-        )
-        .await;
-    v.as_str().map(str::to_string)
-}
-
-/// axe-core's `axe.min.js`, when installed (the accessibility test is optional): the file
-/// named by `KENSHU_AXE_JS`, or `$TMPDIR/kenshu-axe/node_modules/axe-core/axe.min.js`.
-pub fn axe_source() -> Option<String> {
-    let path = std::env::var_os("KENSHU_AXE_JS")
-        .filter(|p| !p.is_empty())
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            std::env::temp_dir().join("kenshu-axe/node_modules/axe-core/axe.min.js")
-        });
-    match std::fs::read_to_string(&path) {
-        Ok(src) => Some(src),
-        Err(e) => {
-            assert!(
-                !is_ci(),
-                "the accessibility test needs axe-core on CI (.ci/run installs it): {}: {e}",
-                path.display()
-            );
-            loud(&[
-                &format!("SKIPPED the axe-core check: {} is missing.", path.display()),
-                "Install it with `npm install --prefix \"${TMPDIR:-/tmp}/kenshu-axe\" axe-core`",
-                "(outside the repository) or point KENSHU_AXE_JS at axe.min.js.",
-            ]);
-            None
-        }
     }
 }

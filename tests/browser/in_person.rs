@@ -5,7 +5,8 @@
 use kenshu_core::people::Role;
 use kenshu_tests::{TestApp, user};
 
-use super::driver::{Session, axe_source, phone_overflow};
+use super::checks::{axe_source, phone_overflow, snap};
+use super::driver::Session;
 use crate::sign_in;
 
 /// Schedules a session of the cybersecurity course for today in A課 with s1 nominated, over
@@ -107,29 +108,6 @@ async fn in_person_pages_are_accessible_and_fit_a_phone() {
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 
-/// Screenshots of the page as it is now at 1280 px and at 375 px, named
-/// `attendance-<name>-1280` and `-375`; axe-core (when installed) at 1280, sideways scrolling
-/// at 375. Problems are collected, not asserted at once, so every shot is taken.
-async fn snap(b: &Session, axe: &Option<String>, name: &str, problems: &mut Vec<String>) {
-    if let Some(axe) = axe {
-        for v in b.axe(axe).await {
-            println!("axe {name}: {v}");
-            if v.starts_with("[critical]") || v.starts_with("[serious]") {
-                problems.push(format!("{name}: {v}"));
-            }
-        }
-    }
-    b.save_full_page_screenshot(&format!("attendance-{name}-1280"))
-        .await;
-    b.phone(375, 812).await;
-    if let Some(o) = phone_overflow(b).await {
-        problems.push(format!("{name} at 375 px: {o}"));
-    }
-    b.save_full_page_screenshot(&format!("attendance-{name}-375"))
-        .await;
-    b.desktop().await;
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn attendance_is_taken_only_while_the_session_happens_and_officers_correct_it() {
     let Some(b) = Session::launch(
@@ -176,11 +154,11 @@ async fn attendance_is_taken_only_while_the_session_happens_and_officers_correct
     b.goto(&app.url(&format!("/officer/sessions/{ahead}/qr")))
         .await;
     let waiting = b.text("#qr-waiting").await;
-    snap(&b, &axe, "qr-not-yet", &mut problems).await;
+    snap(&b, &axe, "attendance-qr-not-yet", &mut problems).await;
     b.goto(&app.url(&format!("/officer/sessions/{ahead}")))
         .await;
     let not_yet = b.text("#checklist-not-yet").await;
-    snap(&b, &axe, "checklist-not-yet", &mut problems).await;
+    snap(&b, &axe, "attendance-checklist-not-yet", &mut problems).await;
 
     // Today: the checklist records s1, then the officer withdraws it with a reason.
     b.goto(&app.url(&format!("/officer/sessions/{today}")))
@@ -189,12 +167,12 @@ async fn attendance_is_taken_only_while_the_session_happens_and_officers_correct
     b.click("form[action$='/attendance'] button[type=submit]")
         .await;
     b.wait_for("#p-s1 .badge.completed").await;
-    snap(&b, &axe, "recorded", &mut problems).await;
+    snap(&b, &axe, "attendance-recorded", &mut problems).await;
     b.type_into("#correct-reason", "本人確認 1234 5678 9018")
         .await;
     b.click("#correct button[type=submit]").await;
     let refused = b.wait_for("#notice").await.text().await.expect("notice");
-    snap(&b, &axe, "reason-refused", &mut problems).await;
+    snap(&b, &axe, "attendance-reason-refused", &mut problems).await;
     b.type_into(
         "#correct-reason",
         "開催前にQRコードを読み取っていたため（本人は欠席）",
@@ -207,7 +185,7 @@ async fn attendance_is_taken_only_while_the_session_happens_and_officers_correct
         .text()
         .await
         .expect("history");
-    snap(&b, &axe, "withdrawn", &mut problems).await;
+    snap(&b, &axe, "attendance-withdrawn", &mut problems).await;
     b.goto(&app.url("/my")).await;
     b.click("header.site form[action='/logout'] button").await;
     b.wait_for("#login").await;
@@ -228,7 +206,7 @@ async fn attendance_is_taken_only_while_the_session_happens_and_officers_correct
     sign_in(&b, &app, "s1").await;
     b.goto(&app.url(&link)).await;
     let early = b.text("#checkin-message").await;
-    snap(&b, &axe, "checkin-not-yet", &mut problems).await;
+    snap(&b, &axe, "attendance-checkin-not-yet", &mut problems).await;
     sqlx::query(
         "update in_person_sessions set starts_at = now() - interval '3 hours',
          ends_at = now() - interval '61 minutes' where id = $1",
@@ -239,7 +217,7 @@ async fn attendance_is_taken_only_while_the_session_happens_and_officers_correct
     .expect("move the session");
     b.goto(&app.url(&link)).await;
     let late = b.text("#checkin-message").await;
-    snap(&b, &axe, "checkin-closed", &mut problems).await;
+    snap(&b, &axe, "attendance-checkin-closed", &mut problems).await;
     b.close().await;
 
     assert!(waiting.contains("QRコードは受付開始"), "{waiting}");

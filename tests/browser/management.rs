@@ -14,7 +14,8 @@ use kenshu_tests::{TestApp, user, user_in};
 use serde_json::json;
 use time::{Date, Duration, Month};
 
-use super::driver::{Session, axe_source, phone_overflow};
+use super::checks::{axe_source, phone_overflow};
+use super::driver::Session;
 use crate::{sign_in, sign_in_with};
 
 /// A roster from HR: one new person in A課, one in a new division, staff1 moved to B課.

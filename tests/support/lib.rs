@@ -6,6 +6,7 @@
 //! copied from a template that already holds the migrations and the course content.
 
 pub mod http;
+pub mod reports;
 pub mod smtp;
 
 use std::path::{Path, PathBuf};

@@ -1,0 +1,93 @@
+//! What the browser tests check on any page: sideways scrolling on a phone, axe-core's
+//! accessibility rules, and the pair of screenshots at 1280 and 375 px.
+
+use std::path::PathBuf;
+
+use serde_json::json;
+
+use super::driver::{Session, is_ci, loud};
+
+/// Screenshots of the page as it is now at 1280 px and at 375 px, named `<name>-1280` and
+/// `<name>-375`; axe-core (when installed) at 1280, sideways scrolling at 375. Problems are
+/// collected, not asserted at once, so every shot is taken.
+pub async fn snap(b: &Session, axe: &Option<String>, name: &str, problems: &mut Vec<String>) {
+    if let Some(axe) = axe {
+        for v in b.axe(axe).await {
+            println!("axe {name}: {v}");
+            if v.starts_with("[critical]") || v.starts_with("[serious]") {
+                problems.push(format!("{name}: {v}"));
+            }
+        }
+    }
+    b.save_full_page_screenshot(&format!("{name}-1280")).await;
+    b.phone(375, 812).await;
+    if let Some(o) = phone_overflow(b).await {
+        problems.push(format!("{name} at 375 px: {o}"));
+    }
+    b.save_full_page_screenshot(&format!("{name}-375")).await;
+    b.desktop().await;
+}
+
+/// `None` when the page does not scroll sideways; otherwise the widths and the elements that
+/// stick out (outside any scrolling box of their own).
+pub async fn phone_overflow(b: &Session) -> Option<String> {
+    // An emulated phone widens `innerWidth` to fit a page that is too wide (and shows it
+    // shrunk), so the screen's own width is the measure.
+    let screen = b.screen_width();
+    let v = b
+        .execute_with(
+            r#"const w = Math.min(window.innerWidth, arguments[0] || Infinity),
+                     sw = document.documentElement.scrollWidth;
+               if (sw <= w) return null;
+               const clipped = el => {
+                 for (let p = el.parentElement; p && p !== document.body; p = p.parentElement) {
+                   const o = getComputedStyle(p).overflowX;
+                   if (o === 'auto' || o === 'scroll' || o === 'hidden' || o === 'clip') return true;
+                 }
+                 return false;
+               };
+               const name = el => el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') +
+                 (el.className && typeof el.className === 'string' ? '.' + el.className.trim().split(/\s+/).join('.') : '');
+               const wide = [];
+               for (const el of document.querySelectorAll('body *')) {
+                 const r = el.getBoundingClientRect();
+                 // The box itself, or its text spilling out of it.
+                 const spill = getComputedStyle(el).overflowX === 'visible' ? el.scrollWidth - el.clientWidth : 0;
+                 if (Math.max(r.right, r.left + el.clientWidth + spill) > w + 0.5 && !clipped(el)) {
+                   wide.push(`${name(el)} (right edge ${Math.round(r.right)} px: ${(el.textContent || '').trim().slice(0, 40)})`);
+                 }
+               }
+               return `document.documentElement.scrollWidth ${sw} > the screen's ${w} px; sticking out: ` +
+                 wide.slice(0, 8).join('; ');"#,
+            vec![json!(screen)],
+        )
+        .await;
+    v.as_str().map(str::to_string)
+}
+
+/// axe-core's `axe.min.js`, when installed (the accessibility test is optional): the file
+/// named by `KENSHU_AXE_JS`, or `$TMPDIR/kenshu-axe/node_modules/axe-core/axe.min.js`.
+pub fn axe_source() -> Option<String> {
+    let path = std::env::var_os("KENSHU_AXE_JS")
+        .filter(|p| !p.is_empty())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            std::env::temp_dir().join("kenshu-axe/node_modules/axe-core/axe.min.js")
+        });
+    match std::fs::read_to_string(&path) {
+        Ok(src) => Some(src),
+        Err(e) => {
+            assert!(
+                !is_ci(),
+                "the accessibility test needs axe-core on CI (.ci/run installs it): {}: {e}",
+                path.display()
+            );
+            loud(&[
+                &format!("SKIPPED the axe-core check: {} is missing.", path.display()),
+                "Install it with `npm install --prefix \"${TMPDIR:-/tmp}/kenshu-axe\" axe-core`",
+                "(outside the repository) or point KENSHU_AXE_JS at axe.min.js.",
+            ]);
+            None
+        }
+    }
+}

@@ -11,6 +11,7 @@ use crate::TestDb;
 pub struct TestApp {
     pub addr: SocketAddr,
     pub db: TestDb,
+    serving: PgPool,
     stop: Option<oneshot::Sender<()>>,
 }
 
@@ -20,12 +21,29 @@ impl TestApp {
         Self::spawn_on(crate::test_db().await).await
     }
 
+    /// Starts the portal on `db`, serving as the application role (granted its privileges
+    /// here, whoever migrated the database), with the tests' audit key and checkpoints in the
+    /// database's data directory.
     pub async fn spawn_on(db: TestDb) -> TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
         let addr = listener.local_addr().expect("addr");
-        let state = kenshu_web::AppState::new(db.pool.clone(), kenshu_web::Settings::default());
+        let role = crate::app_role().await;
+        let mut conn = db.pool.acquire().await.expect("conn");
+        kenshu_db::roles::grant_app(&mut conn, role)
+            .await
+            .expect("grant the application role");
+        drop(conn);
+        let serving = kenshu_db::connect(db.app_options(), 8)
+            .await
+            .expect("connect as the application role");
+        let settings = kenshu_web::Settings {
+            audit_key: crate::audit_key(),
+            checkpoint_dir: Some(db.data_dir().join(kenshu_db::audit_anchor::CHECKPOINT_DIR)),
+            ..kenshu_web::Settings::default()
+        };
+        let state = kenshu_web::AppState::new(serving.clone(), settings);
         let (stop, stopped) = oneshot::channel::<()>();
         tokio::spawn(async move {
             let _ = kenshu_web::serve(listener, state, async {
@@ -36,12 +54,19 @@ impl TestApp {
         TestApp {
             addr,
             db,
+            serving,
             stop: Some(stop),
         }
     }
 
+    /// The test's own connections (a superuser's), for setting up and inspecting data.
     pub fn pool(&self) -> &PgPool {
         &self.db.pool
+    }
+
+    /// The connections the portal serves through (the application role).
+    pub fn serving_pool(&self) -> &PgPool {
+        &self.serving
     }
 
     pub fn url(&self, path: &str) -> String {

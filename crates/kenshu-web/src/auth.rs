@@ -156,6 +156,7 @@ pub async fn login(
             let mut tx = sqlx::Connection::begin(&mut *conn).await?;
             kenshu_db::audit::append(
                 &mut tx,
+                &state.settings.audit_key,
                 institution.id,
                 &kenshu_db::audit::NewEntry {
                     actor_id: None,
@@ -192,6 +193,7 @@ pub async fn login(
     let mut tx = sqlx::Connection::begin(&mut *conn).await?;
     kenshu_db::audit::append(
         &mut tx,
+        &state.settings.audit_key,
         institution.id,
         &kenshu_db::audit::NewEntry {
             actor_id: Some(user.id),

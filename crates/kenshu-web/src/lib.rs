@@ -108,3 +108,20 @@ pub async fn serve(
         .with_graceful_shutdown(shutdown)
         .await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_settings_debug_hides_the_audit_key() {
+        let key = AuditKey::from_bytes([0xab; 32]);
+        let settings = Settings {
+            audit_key: key.clone(),
+            ..Default::default()
+        };
+        let shown = format!("{settings:?}");
+        assert!(!shown.contains("abab"), "{shown}");
+        assert!(shown.contains(&key.fingerprint()), "{shown}");
+    }
+}

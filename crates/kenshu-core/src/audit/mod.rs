@@ -83,8 +83,11 @@ impl AuditKey {
     }
 
     fn mac(&self) -> HmacSha256 {
-        // HMAC takes a key of any length; 32 bytes always fit.
-        <HmacSha256 as KeyInit>::new_from_slice(&self.0).unwrap_or_else(|_| unreachable!())
+        // HMAC pads a key shorter than the hash's 64-byte block with zeros; padding it here
+        // gives the same MAC through the constructor that cannot fail.
+        let mut block = [0u8; 64];
+        block[..32].copy_from_slice(&self.0);
+        <HmacSha256 as KeyInit>::new(&block.into())
     }
 }
 

@@ -273,3 +273,15 @@ fn checkpoint_lines_read_back_and_a_report_line_serves_as_one() {
     );
     assert_eq!(Checkpoint::parse_all(&text, "test"), vec![cp]);
 }
+
+#[test]
+fn the_mac_is_the_standard_hmac_sha256_under_the_32_byte_key() {
+    let mut ours = key().mac();
+    ours.update(b"kenshu");
+    let mut standard = <HmacSha256 as KeyInit>::new_from_slice(&[42; 32]).unwrap();
+    standard.update(b"kenshu");
+    assert_eq!(
+        ours.finalize().into_bytes(),
+        standard.finalize().into_bytes()
+    );
+}

@@ -118,8 +118,8 @@ async fn prepare_embedded(cluster: &EmbeddedCluster) -> anyhow::Result<()> {
 
 /// Applies the migrations as the owner and grants the application role its privileges. With
 /// only `DATABASE_URL`, its role migrates when it may (it owns the schema's tables, or is a
-/// superuser); otherwise the database must already be up to date.
-pub async fn migrate(db: &Database) -> anyhow::Result<()> {
+/// superuser); otherwise the database must already be up to date. Whether migrations ran.
+pub async fn migrate(db: &Database) -> anyhow::Result<bool> {
     let app = db.app_role.as_deref();
     if let Some(owner) = &db.owner {
         let pool = kenshu_db::connect(owner.clone(), 1)
@@ -127,14 +127,15 @@ pub async fn migrate(db: &Database) -> anyhow::Result<()> {
             .context("cannot connect as the owner role (KENSHU_MIGRATE_URL)")?;
         let done = kenshu_db::roles::migrate(&pool, app).await;
         pool.close().await;
-        return done.context("applying migrations");
+        return done.context("applying migrations").map(|()| true);
     }
     let mut conn = db.pool.acquire().await?;
     if kenshu_db::roles::may_migrate(&mut conn).await? {
         drop(conn);
         return kenshu_db::roles::migrate(&db.pool, app)
             .await
-            .context("applying migrations");
+            .context("applying migrations")
+            .map(|()| true);
     }
     let pending = kenshu_db::roles::pending(&mut conn)
         .await
@@ -146,7 +147,7 @@ pub async fn migrate(db: &Database) -> anyhow::Result<()> {
             list.join(", ")
         );
     }
-    Ok(())
+    Ok(false)
 }
 
 impl Database {

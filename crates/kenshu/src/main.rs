@@ -449,8 +449,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Migrate => {
             let db = database::open(&target, 2).await?;
-            database::migrate(&db).await?;
-            println!("migrations applied");
+            if database::migrate(&db).await? {
+                println!("migrations applied");
+            } else {
+                println!("the database is up to date (this role does not migrate)");
+            }
             Ok(())
         }
         Command::Demo {

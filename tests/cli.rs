@@ -3,8 +3,8 @@
 
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
 
+use kenshu_tests::process::{free_port, terminate, wait_ready};
 use kenshu_tests::{empty_db, kenshu, kenshu_bin, repo_root, text};
 
 #[tokio::test]
@@ -282,51 +282,6 @@ async fn loading_unchanged_content_is_a_no_op_and_changed_content_becomes_a_new_
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-async fn wait_ready(base: &str, child: &mut std::process::Child) {
-    let started = Instant::now();
-    loop {
-        if let Ok(r) = reqwest::get(format!("{base}/readyz")).await
-            && r.status() == 200
-        {
-            return;
-        }
-        if let Ok(Some(status)) = child.try_wait() {
-            panic!("kenshu exited early with {status}");
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "kenshu did not become ready"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-fn terminate(child: &mut std::process::Child) -> std::process::ExitStatus {
-    Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .expect("kill");
-    let started = Instant::now();
-    loop {
-        if let Ok(Some(status)) = child.try_wait() {
-            return status;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "kenshu did not stop on SIGTERM"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
 /// `kenshu demo` without DATABASE_URL: makes its own cluster, sets up デモ市, serves, and stops
 /// the cluster cleanly on SIGTERM. Running it again reuses the data.
 #[tokio::test]
@@ -394,6 +349,9 @@ async fn the_demo_runs_on_the_embedded_database_and_stops_it_cleanly() {
             "PostgreSQL stopped cleanly with the portal"
         );
     }
+    use std::os::unix::fs::PermissionsExt;
+    let key = std::fs::metadata(data.join("audit.key")).expect("the demo made an audit key");
+    assert_eq!(key.permissions().mode() & 0o777, 0o600);
     let _ = std::fs::remove_dir_all(&data);
 }
 
@@ -413,6 +371,7 @@ async fn the_demo_refuses_a_database_that_holds_other_institutions() {
             "demo",
             "--bind",
             "127.0.0.1:0",
+            "--allow-superuser",
             "--content",
             &content.to_string_lossy(),
         ],

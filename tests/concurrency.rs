@@ -67,13 +67,7 @@ fn pages(fy: &str, attempt: Option<&str>) -> Vec<(String, &'static [Role])> {
 #[tokio::test]
 async fn every_page_of_every_role_answers_at_twice_the_pool_size() {
     let db = kenshu_tests::test_db().await;
-    let pool = sqlx::postgres::PgPoolOptions::new()
-        .max_connections(POOL)
-        .acquire_timeout(ACQUIRE_TIMEOUT)
-        .test_before_acquire(false)
-        .connect_with(db.options())
-        .await
-        .unwrap();
+    let pool = db.app_pool(POOL, ACQUIRE_TIMEOUT).await;
     let app = TestApp::spawn_with(db, pool, kenshu_web::Settings::default()).await;
     for role in Role::ALL {
         user(app.pool(), role.as_str(), role).await;

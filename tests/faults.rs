@@ -288,10 +288,11 @@ async fn a_database_cut_off_by_the_network_gets_a_503_page_within_a_second() {
     user(&db.pool, "staff1", Role::Staff).await;
     let partition = Partition::start(db.options()).await;
     // Over TCP through the relay (options with a socket would prefer the socket).
+    kenshu_tests::app_role().await;
     let through = sqlx::postgres::PgConnectOptions::new()
         .host("127.0.0.1")
         .port(partition.addr.port())
-        .username(db.options().get_username())
+        .username(kenshu_tests::APP_ROLE)
         .database(&db.name);
     let pool = kenshu_db::connect(through, 4).await.unwrap();
     let app = kenshu_tests::TestApp::spawn_with(db, pool, kenshu_web::Settings::default()).await;

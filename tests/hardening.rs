@@ -93,7 +93,7 @@ async fn over_tls_cookies_are_host_only_and_browsers_are_told_to_stay_on_https()
 #[tokio::test]
 async fn a_client_that_trickles_its_headers_is_cut_off() {
     let db = kenshu_tests::test_db().await;
-    let pool = db.pool.clone();
+    let pool = db.app_pool(8, Duration::from_secs(10)).await;
     let settings = kenshu_web::Settings {
         header_timeout: Duration::from_secs(1),
         ..Default::default()

@@ -27,14 +27,19 @@ async fn two_instances_under_load_send_each_reminder_and_each_mail_once() {
         .unwrap();
 
     // The second instance: its own pool and state on the same database.
-    let second = kenshu_db::connect(app.db.options(), 8).await.unwrap();
+    let second = app.db.app_pool(8, Duration::from_secs(10)).await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let second_base = format!("http://{}", listener.local_addr().unwrap());
-    let state = kenshu_web::AppState::new(second.clone(), kenshu_web::Settings::default());
+    let settings = kenshu_web::Settings {
+        audit_key: kenshu_tests::audit_key(),
+        ..Default::default()
+    };
+    let state = kenshu_web::AppState::new(second.clone(), settings);
     tokio::spawn(kenshu_web::serve(listener, state, std::future::pending()));
 
     let smtp = TestSmtp::start().await;
-    for pool in [app.pool().clone(), second.clone()] {
+    let first = app.db.app_pool(4, Duration::from_secs(10)).await;
+    for pool in [first, second.clone()] {
         let mailer = Mailer::smtp(&smtp.url(), "kenshu@city.example.jp").unwrap();
         kenshu_web::reminders::spawn_workers(
             pool,

@@ -313,7 +313,14 @@ async fn the_annual_report_reads_back_in_every_format_with_the_october_leaver() 
     let csv = export(&url, "csv", &dir);
     assert!(csv.starts_with(b"\xEF\xBB\xBF"), "Excel needs the BOM");
     let rows = parse_csv(std::str::from_utf8(&csv[3..]).unwrap());
-    check_rows(&rows, "csv");
+    let (head, rows) = rows.split_last().unwrap();
+    check_rows(rows, "csv");
+    assert_eq!(
+        (head[0].as_str(), head.len()),
+        ("# 監査ログ 最終記録", HEADER.len()),
+        "the audit log's head closes the CSV as a full-width row marked as a comment"
+    );
+    assert!(head[1].starts_with("No."), "{head:?}");
     assert!(String::from_utf8_lossy(&csv).contains("\r\n"));
 
     // Shift_JIS CSV: 𠮷 is not in CP932 and becomes 〓.
@@ -321,6 +328,7 @@ async fn the_annual_report_reads_back_in_every_format_with_the_october_leaver() 
     let (decoded, _, bad) = encoding_rs::SHIFT_JIS.decode(&sjis);
     assert!(!bad, "valid Shift_JIS");
     let rows = parse_csv(&decoded);
+    assert_eq!(rows.last().unwrap()[0], "# 監査ログ 最終記録");
     let want: Vec<Vec<String>> = expected_a()
         .into_iter()
         .map(|r| r.into_iter().map(|c| c.replace('𠮷', "〓")).collect())
@@ -332,7 +340,10 @@ async fn the_annual_report_reads_back_in_every_format_with_the_october_leaver() 
     // XLSX: the rows, and the totals per division.
     let xlsx = export(&url, "xlsx", &dir);
     check_rows(&xlsx_sheet(&xlsx, "受講状況"), "xlsx");
-    let summary = xlsx_sheet(&xlsx, "課室別集計");
+    let mut summary = xlsx_sheet(&xlsx, "課室別集計");
+    let head = summary.pop().unwrap();
+    assert!(head[0].starts_with("監査ログ 最終記録 No."), "{head:?}");
+    summary.retain(|r| r.iter().any(|c| !c.is_empty()));
     assert_eq!(
         summary,
         vec![
@@ -364,6 +375,35 @@ async fn the_annual_report_reads_back_in_every_format_with_the_october_leaver() 
     assert!(html.contains("id=\"seal\"") && html.contains("総括責任者") && html.contains(">印<"));
     assert!(html.contains("@page{size:A4"));
     assert!(html.contains("再受講期限 令和8年2月28日・期限後修了"));
+
+    // Every format prints the audit log's head as the export began (the export's own entry
+    // follows it), and the export leaves a checkpoint of the head after it.
+    let (seq, hash): (i64, Vec<u8>) =
+        sqlx::query_as("select seq, hash from audit_log order by seq desc limit 1")
+            .fetch_one(app.pool())
+            .await
+            .unwrap();
+    let printed: Vec<u8> = sqlx::query_scalar("select hash from audit_log where seq = $1")
+        .bind(seq - 1)
+        .fetch_one(app.pool())
+        .await
+        .unwrap();
+    let want = format!(
+        "<p class=\"note\" id=\"audit-head\">監査ログ 最終記録 No.{} ハッシュ {}</p>",
+        seq - 1,
+        hex(&printed)
+    );
+    assert!(html.contains(&want), "{want}");
+    let checkpoints = std::fs::read_to_string(app.db.data_dir().join("audit-checkpoints/test.log"))
+        .expect("the export wrote a checkpoint");
+    assert!(
+        checkpoints
+            .lines()
+            .last()
+            .unwrap()
+            .ends_with(&format!("institution=test seq={seq} hash={}", hex(&hash))),
+        "{checkpoints}"
+    );
 
     // Bad input: one line each.
     for (args, want) in [
@@ -579,4 +619,8 @@ async fn every_download_arrives_whole_when_the_browser_asks_for_compression() {
             }
         }
     }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

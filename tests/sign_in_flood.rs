@@ -10,12 +10,7 @@ use reqwest::StatusCode;
 #[tokio::test]
 async fn a_flood_of_sign_ins_does_not_stall_people_who_are_signed_in() {
     let db = kenshu_tests::test_db().await;
-    let pool = sqlx::postgres::PgPoolOptions::new()
-        .max_connections(4)
-        .acquire_timeout(std::time::Duration::from_secs(3))
-        .connect_with(db.options())
-        .await
-        .unwrap();
+    let pool = db.app_pool(4, std::time::Duration::from_secs(3)).await;
     let settings = kenshu_web::Settings {
         trust_proxy: true,
         ..Default::default()

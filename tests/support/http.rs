@@ -11,6 +11,7 @@ use crate::TestDb;
 pub struct TestApp {
     pub addr: SocketAddr,
     pub db: TestDb,
+    serving: PgPool,
     stop: Option<oneshot::Sender<()>>,
 }
 
@@ -20,12 +21,42 @@ impl TestApp {
         Self::spawn_on(crate::test_db().await).await
     }
 
+    /// Starts the portal on `db`, serving as the application role (granted its privileges
+    /// here, whoever migrated the database), with the tests' audit key and checkpoints in the
+    /// database's data directory.
     pub async fn spawn_on(db: TestDb) -> TestApp {
+        crate::app_role().await;
+        let serving = kenshu_db::connect(db.app_options(), 8)
+            .await
+            .expect("connect as the application role");
+        Self::spawn_with(db, serving, kenshu_web::Settings::default()).await
+    }
+
+    /// Starts the portal on `db` serving through `serving` (a pool of the application role:
+    /// [`TestDb::app_options`]) with these settings, e.g. a pool of 4 connections to show that
+    /// pages hold up at more requests than connections. The audit key and checkpoint folder
+    /// are the tests' own.
+    pub async fn spawn_with(
+        db: TestDb,
+        serving: PgPool,
+        settings: kenshu_web::Settings,
+    ) -> TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
         let addr = listener.local_addr().expect("addr");
-        let state = kenshu_web::AppState::new(db.pool.clone(), kenshu_web::Settings::default());
+        let role = crate::app_role().await;
+        let mut conn = db.pool.acquire().await.expect("conn");
+        kenshu_db::roles::grant_app(&mut conn, role)
+            .await
+            .expect("grant the application role");
+        drop(conn);
+        let settings = kenshu_web::Settings {
+            audit_key: crate::audit_key(),
+            checkpoint_dir: Some(db.data_dir().join(kenshu_db::audit_anchor::CHECKPOINT_DIR)),
+            ..settings
+        };
+        let state = kenshu_web::AppState::new(serving.clone(), settings);
         let (stop, stopped) = oneshot::channel::<()>();
         tokio::spawn(async move {
             let _ = kenshu_web::serve(listener, state, async {
@@ -36,34 +67,19 @@ impl TestApp {
         TestApp {
             addr,
             db,
+            serving,
             stop: Some(stop),
         }
     }
 
-    /// Starts the portal on `db` with its own pool and settings, e.g. a pool of 4
-    /// connections to show that pages hold up at more requests than connections.
-    pub async fn spawn_with(db: TestDb, pool: PgPool, settings: kenshu_web::Settings) -> TestApp {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        let state = kenshu_web::AppState::new(pool, settings);
-        let (stop, stopped) = oneshot::channel::<()>();
-        tokio::spawn(async move {
-            let _ = kenshu_web::serve(listener, state, async {
-                let _ = stopped.await;
-            })
-            .await;
-        });
-        TestApp {
-            addr,
-            db,
-            stop: Some(stop),
-        }
-    }
-
+    /// The test's own connections (a superuser's), for setting up and inspecting data.
     pub fn pool(&self) -> &PgPool {
         &self.db.pool
+    }
+
+    /// The connections the portal serves through (the application role).
+    pub fn serving_pool(&self) -> &PgPool {
+        &self.serving
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -1,11 +1,14 @@
 //! Test support: a real PostgreSQL for every test, and the real portal on port 0.
 //!
-//! Tests use `DATABASE_URL` when it is set (a server on which the role may CREATE DATABASE);
-//! otherwise the first test of a test binary starts a private throwaway cluster from the
-//! PostgreSQL binaries on the machine. Either way each test gets a database of its own,
-//! copied from a template that already holds the migrations and the course content.
+//! Tests use `DATABASE_URL` when it is set (a server on which the role may CREATE DATABASE and
+//! CREATE ROLE); otherwise the first test of a test binary starts a private throwaway cluster
+//! from the PostgreSQL binaries on the machine. Either way each test gets a database of its
+//! own, copied from a template that already holds the migrations and the course content.
+//! Tests set up data through a superuser pool; the portal serves through the application
+//! role [`APP_ROLE`] with only the grants of migration 0023, as in production.
 
 pub mod http;
+pub mod process;
 pub mod reports;
 pub mod smtp;
 
@@ -20,6 +23,46 @@ use tokio::sync::OnceCell;
 use uuid::Uuid;
 
 pub use http::{Browser, TestApp, csrf_of};
+
+/// The role the portal serves as in the tests: no superuser, owns nothing.
+pub const APP_ROLE: &str = "kenshu_test_app";
+
+/// The audit key of the tests' portals and commands (given to `kenshu` as KENSHU_AUDIT_KEY).
+pub const AUDIT_KEY_HEX: &str = "6b656e7368752d746573742d61756469742d6b65792d3332627974657321212e";
+
+pub fn audit_key() -> kenshu_core::audit::AuditKey {
+    kenshu_core::audit::AuditKey::parse_hex(AUDIT_KEY_HEX).expect("test key")
+}
+
+/// Makes the application role on the test server, once per test process.
+pub async fn app_role() -> &'static str {
+    static MADE: OnceCell<()> = OnceCell::const_new();
+    MADE.get_or_init(|| async {
+        let admin = kenshu_db::connect(server().clone().database("postgres"), 1)
+            .await
+            .expect("connect to the test server");
+        let mut conn = admin.acquire().await.expect("conn");
+        kenshu_db::roles::ensure_login_role(&mut conn, APP_ROLE)
+            .await
+            .expect("create the application role (the test server's role needs CREATEROLE)");
+        drop(conn);
+        admin.close().await;
+    })
+    .await;
+    APP_ROLE
+}
+
+/// The data directory (`KENSHU_DATA_DIR`) of the commands run against a database: where the
+/// audit log's checkpoints of that database's institutions go.
+pub fn data_dir_of(database: &str) -> PathBuf {
+    std::env::temp_dir().join(format!("kenshu-data-{database}"))
+}
+
+/// The database name in a URL made by [`TestDb::url`].
+fn database_of(url: &str) -> &str {
+    let path = url.splitn(4, '/').nth(3).unwrap_or_default();
+    path.split('?').next().unwrap_or_default()
+}
 
 /// The repository root (where `content/` and `Cargo.toml` are).
 pub fn repo_root() -> PathBuf {
@@ -98,6 +141,29 @@ impl TestDb {
         server().clone().database(&self.name)
     }
 
+    /// Connection options as the application role (see [`app_role`]).
+    pub fn app_options(&self) -> PgConnectOptions {
+        self.options().username(APP_ROLE)
+    }
+
+    /// A pool of the application role with `max` connections and this acquire time-out, for
+    /// [`TestApp::spawn_with`].
+    pub async fn app_pool(&self, max: u32, acquire_timeout: std::time::Duration) -> PgPool {
+        app_role().await;
+        sqlx::postgres::PgPoolOptions::new()
+            .max_connections(max)
+            .acquire_timeout(acquire_timeout)
+            .test_before_acquire(false)
+            .connect_with(self.app_options())
+            .await
+            .expect("connect as the application role")
+    }
+
+    /// The data directory of commands run against this database (see [`data_dir_of`]).
+    pub fn data_dir(&self) -> PathBuf {
+        data_dir_of(&self.name)
+    }
+
     /// A URL for child processes (the `kenshu` binary) to reach this database.
     pub fn url(&self) -> String {
         let o = self.options();
@@ -127,6 +193,7 @@ impl TestDb {
 
 impl Drop for TestDb {
     fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(self.data_dir());
         let name = self.name.clone();
         // Drop may run on the test's runtime thread, which must not wait on its own pool: a
         // short-lived runtime on another thread drops the database, forcing connections off.
@@ -312,6 +379,8 @@ pub fn kenshu(db_url: &str, args: &[&str], stdin: Option<&str>) -> std::process:
     let mut child = Command::new(kenshu_bin())
         .args(args)
         .env("DATABASE_URL", db_url)
+        .env("KENSHU_DATA_DIR", data_dir_of(database_of(db_url)))
+        .env("KENSHU_AUDIT_KEY", AUDIT_KEY_HEX)
         .env("KENSHU_LOG", "warn")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

@@ -39,20 +39,28 @@ impl ServerProcess {
         let log_file =
             std::fs::File::create(&log).with_context(|| format!("creating {}", log.display()))?;
         let mut cmd = Command::new(bin);
-        cmd.args(["serve", "--bind", &addr.to_string(), "--db-pool"])
-            .arg(db_pool.to_string())
-            .env("DATABASE_URL", database_url)
-            .env("KENSHU_LOG", "warn")
-            // The reminder schedule's first run over generated data (tens of thousands of
-            // reminders due at once, then their mail) would overlap the measurement.
-            .env("KENSHU_REMINDER_MINUTES", "0")
-            .env_remove("KENSHU_BIND")
-            .env_remove("KENSHU_DB_POOL")
-            .envs(extra_env.iter().map(|(k, v)| (k, v)))
-            .current_dir(cwd)
-            .stdin(Stdio::null())
-            .stdout(log_file.try_clone()?)
-            .stderr(log_file);
+        // The bench's database URL is the server's superuser (it creates the bench database):
+        // told so, the portal serves with it anyway.
+        cmd.args([
+            "serve",
+            "--allow-superuser",
+            "--bind",
+            &addr.to_string(),
+            "--db-pool",
+        ])
+        .arg(db_pool.to_string())
+        .env("DATABASE_URL", database_url)
+        .env("KENSHU_LOG", "warn")
+        // The reminder schedule's first run over generated data (tens of thousands of
+        // reminders due at once, then their mail) would overlap the measurement.
+        .env("KENSHU_REMINDER_MINUTES", "0")
+        .env_remove("KENSHU_BIND")
+        .env_remove("KENSHU_DB_POOL")
+        .envs(extra_env.iter().map(|(k, v)| (k, v)))
+        .current_dir(cwd)
+        .stdin(Stdio::null())
+        .stdout(log_file.try_clone()?)
+        .stderr(log_file);
         // SAFETY: prctl is async-signal-safe; it asks the kernel to stop the server if the
         // bench (the thread that started it, the main thread) dies.
         unsafe {

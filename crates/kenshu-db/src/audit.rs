@@ -1,7 +1,9 @@
-//! The audit log (監査ログ): appended in the caller's transaction, read with filters, and
-//! verified against its hash chain.
+//! The audit log (監査ログ): appended in the caller's transaction under the installation's
+//! key, read with filters, and verified against its keyed hash chain and checkpoints.
 
-use kenshu_core::audit::{Broken, Entry, GENESIS, Verifier, entry_hash};
+use kenshu_core::audit::{
+    AuditKey, Checkpoint, Entry, Fields, GENESIS, Head, Scheme, Verdict, Verifier, entry_mac,
+};
 use sqlx::PgConnection;
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
@@ -23,11 +25,12 @@ pub fn command_line_actor() -> String {
     )
 }
 
-/// Appends an entry to the institution's chain, in the caller's transaction (which the type
-/// asks for: appends to one institution's log are serialized by a transaction-level advisory
-/// lock, held until that transaction ends).
+/// Appends an entry to the institution's chain, keyed with `key`, in the caller's transaction
+/// (which the type asks for: appends to one institution's log are serialized by a
+/// transaction-level advisory lock, held until that transaction ends).
 pub async fn append(
     tx: &mut sqlx::PgTransaction<'_>,
+    key: &AuditKey,
     institution_id: Uuid,
     e: &NewEntry<'_>,
 ) -> Result<i64, sqlx::Error> {
@@ -50,18 +53,22 @@ pub async fn append(
     // PostgreSQL keeps microseconds: the hash covers the time as it will be read back.
     let now = OffsetDateTime::now_utc();
     let at = now - time::Duration::nanoseconds(i64::from(now.nanosecond() % 1000));
-    let hash = entry_hash(
-        &prev,
-        seq,
-        micros(at),
-        e.actor,
-        e.action,
-        e.subject,
-        e.detail,
+    let hash = entry_mac(
+        key,
+        &Fields {
+            institution: institution_id,
+            prev: &prev,
+            seq,
+            at_micros: micros(at),
+            actor: e.actor,
+            action: e.action,
+            subject: e.subject,
+            detail: e.detail,
+        },
     );
     sqlx::query!(
-        "insert into audit_log (institution_id, seq, at, actor_id, actor, action, subject, detail, prev_hash, hash)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        "insert into audit_log (institution_id, seq, at, actor_id, actor, action, subject, detail, prev_hash, hash, scheme)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
         institution_id,
         seq,
         at,
@@ -71,7 +78,8 @@ pub async fn append(
         e.subject,
         e.detail,
         prev,
-        hash.as_slice()
+        hash.as_slice(),
+        Scheme::Keyed.id()
     )
     .execute(&mut **tx)
     .await?;
@@ -136,18 +144,73 @@ pub async fn list(
     .await
 }
 
-/// Verifies the institution's whole chain, a page at a time: the number of entries, or the
-/// first entry where it breaks.
-pub async fn verify(
+/// The institution's last entry, if any.
+pub async fn head(
     conn: &mut PgConnection,
     institution_id: Uuid,
-) -> Result<Result<i64, Broken>, sqlx::Error> {
+) -> Result<Option<Head>, sqlx::Error> {
+    Ok(sqlx::query!(
+        "select seq, hash from audit_log where institution_id = $1 order by seq desc limit 1",
+        institution_id
+    )
+    .fetch_optional(conn)
+    .await?
+    .map(|r| Head {
+        seq: r.seq,
+        hash: r.hash,
+    }))
+}
+
+/// The institution's last entry if its own hash verifies under `key` (a keyed entry) or it is
+/// an unkeyed one; `Err` with the entry's number when it does not verify.
+pub async fn verified_head(
+    conn: &mut PgConnection,
+    key: &AuditKey,
+    institution_id: Uuid,
+) -> Result<Result<Option<Head>, i64>, sqlx::Error> {
+    let row = sqlx::query!(
+        "select seq, at, actor, action, subject, detail, prev_hash, hash, scheme from audit_log
+         where institution_id = $1 order by seq desc limit 1",
+        institution_id
+    )
+    .fetch_optional(conn)
+    .await?;
+    let Some(r) = row else { return Ok(Ok(None)) };
+    let e = Entry {
+        seq: r.seq,
+        at_micros: micros(r.at),
+        actor: r.actor,
+        action: r.action,
+        subject: r.subject,
+        detail: r.detail,
+        prev_hash: r.prev_hash,
+        hash: r.hash,
+        scheme: r.scheme,
+    };
+    if kenshu_core::audit::own_hash_ok(key, institution_id, &e) {
+        Ok(Ok(Some(Head {
+            seq: e.seq,
+            hash: e.hash,
+        })))
+    } else {
+        Ok(Err(e.seq))
+    }
+}
+
+/// Verifies the institution's whole chain under `key` and against `checkpoints`, a page at a
+/// time.
+pub async fn verify(
+    conn: &mut PgConnection,
+    key: &AuditKey,
+    institution_id: Uuid,
+    checkpoints: &[Checkpoint],
+) -> Result<Verdict, sqlx::Error> {
     const PAGE: i64 = 10_000;
-    let mut v = Verifier::default();
+    let mut v = Verifier::new(key, institution_id, checkpoints);
     let mut after = 0i64;
     loop {
         let rows = sqlx::query!(
-            "select seq, at, actor, action, subject, detail, prev_hash, hash from audit_log
+            "select seq, at, actor, action, subject, detail, prev_hash, hash, scheme from audit_log
              where institution_id = $1 and seq > $2 order by seq limit $3",
             institution_id,
             after,
@@ -158,7 +221,7 @@ pub async fn verify(
         let n = rows.len();
         for r in rows {
             after = r.seq;
-            let e = Entry {
+            v.check(&Entry {
                 seq: r.seq,
                 at_micros: micros(r.at),
                 actor: r.actor,
@@ -167,13 +230,11 @@ pub async fn verify(
                 detail: r.detail,
                 prev_hash: r.prev_hash,
                 hash: r.hash,
-            };
-            if let Err(broken) = v.check(&e) {
-                return Ok(Err(broken));
-            }
+                scheme: r.scheme,
+            });
         }
         if (n as i64) < PAGE {
-            return Ok(Ok(v.count()));
+            return Ok(v.finish());
         }
     }
 }

@@ -3,6 +3,7 @@
 //! several in one transaction.
 
 pub mod audit;
+pub mod audit_anchor;
 pub mod content;
 pub mod designations;
 pub mod embedded;
@@ -15,6 +16,7 @@ pub mod plans;
 pub mod progress;
 pub mod reminders;
 pub mod report;
+pub mod roles;
 pub mod roster;
 pub mod sessions;
 pub mod throttle;

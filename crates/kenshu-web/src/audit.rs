@@ -2,16 +2,17 @@
 //! with filters and the chain check for the chief and audit officers.
 
 use askama::Template;
-use axum::extract::Query;
+use axum::extract::{Query, State};
 use axum::response::Response;
+use kenshu_core::audit::Verdict;
 use kenshu_db::audit::{Filter, NewEntry};
 use serde::Deserialize;
 
-use crate::AppError;
 use crate::i18n::{Catalogue, JA};
 use crate::page::{Chrome, jtime, render};
 use crate::policy::Action;
 use crate::session::{Conn, CurrentUser};
+use crate::{AppError, AppState};
 
 /// What the log records, with its Japanese name (the identifiers are stored).
 pub const ACTIONS: [(&str, &str); 17] = [
@@ -52,6 +53,7 @@ pub async fn record(
 ) -> Result<(), sqlx::Error> {
     kenshu_db::audit::append(
         tx,
+        &user.audit_key,
         user.session.institution_id,
         &NewEntry {
             actor_id: Some(user.session.user_id),
@@ -112,6 +114,7 @@ fn some(s: &Option<String>) -> Option<String> {
 }
 
 pub async fn index(
+    State(state): State<AppState>,
     user: CurrentUser,
     Query(q): Query<AuditQuery>,
     Conn(mut conn): Conn,
@@ -161,16 +164,7 @@ pub async fn index(
             )
         });
     let verified = match q.verify.as_deref() {
-        Some(_) => Some(match kenshu_db::audit::verify(&mut conn, inst).await? {
-            Ok(n) => (
-                true,
-                format!("{}（{n}{}）", JA.audit_intact, JA.audit_entries),
-            ),
-            Err(broken) => (
-                false,
-                format!("{}: {}", JA.audit_broken, broken_ja(&broken)),
-            ),
-        }),
+        Some(_) => Some(verify(&state, &user, &mut conn).await?),
         None => None,
     };
     let lines = rows
@@ -199,6 +193,42 @@ pub async fn index(
     })
 }
 
+/// The chain check under the installation's key and against the institution's checkpoints:
+/// (intact, message).
+async fn verify(
+    state: &AppState,
+    user: &CurrentUser,
+    conn: &mut kenshu_db::PgConnection,
+) -> Result<(bool, String), AppError> {
+    let code = &user.session.institution_code;
+    let checkpoints = match &state.settings.checkpoint_dir {
+        Some(dir) => {
+            let file = kenshu_db::audit_anchor::checkpoint_file(dir, code);
+            kenshu_db::audit_anchor::read_checkpoints(&file, code)
+                .await
+                .map_err(|e| AppError::Internal(format!("{}: {e}", file.display())))?
+        }
+        None => Vec::new(),
+    };
+    let verdict = kenshu_db::audit::verify(
+        conn,
+        &state.settings.audit_key,
+        user.session.institution_id,
+        &checkpoints,
+    )
+    .await?;
+    Ok(match verdict {
+        Verdict::Intact { entries, .. } => (
+            true,
+            format!("{}（{entries}{}）", JA.audit_intact, JA.audit_entries),
+        ),
+        Verdict::Broken(broken) => (
+            false,
+            format!("{}: {}", JA.audit_broken, broken_ja(&broken)),
+        ),
+    })
+}
+
 /// The chain check's finding, in Japanese.
 pub fn broken_ja(b: &kenshu_core::audit::Broken) -> String {
     use kenshu_core::audit::BrokenReason;
@@ -217,6 +247,26 @@ pub fn broken_ja(b: &kenshu_core::audit::Broken) -> String {
             "第{}項から第{}項までが削除されています。",
             expected,
             b.seq - 1
+        ),
+        BrokenReason::Downgraded => format!(
+            "第{}項が鍵なしで計算し直されています（鍵付きのハッシュであるべき項目です）。",
+            b.seq
+        ),
+        BrokenReason::Rewritten => format!(
+            "第{}項がチェックポイントの記録と一致しません（チェックポイントの後に書き換えられています）。",
+            b.seq
+        ),
+        BrokenReason::Truncated { checkpoint } => format!(
+            "記録が第{}項で終わっていますが、チェックポイントには第{checkpoint}項まであります（末尾が削除されています）。",
+            b.seq - 1
+        ),
+        BrokenReason::WrongKey => {
+            "鍵付きの項目がこの鍵では一つも確認できません。記録を書いたときの鍵を使ってください（鍵の誤り）。"
+                .to_string()
+        }
+        BrokenReason::Unanchored { to } => format!(
+            "第{}項から第{to}項までは鍵のない項目で、後に続く鍵付きの項目もチェックポイントもないため、確認できません。",
+            b.seq
         ),
     }
 }

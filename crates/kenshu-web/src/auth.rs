@@ -244,6 +244,7 @@ pub async fn login(
             let mut tx = sqlx::Connection::begin(&mut *conn).await?;
             kenshu_db::audit::append(
                 &mut tx,
+                &state.settings.audit_key,
                 institution.id,
                 &kenshu_db::audit::NewEntry {
                     actor_id: None,
@@ -288,6 +289,7 @@ pub async fn login(
     .await?;
     kenshu_db::audit::append(
         &mut tx,
+        &state.settings.audit_key,
         institution.id,
         &kenshu_db::audit::NewEntry {
             actor_id: Some(user.id),
@@ -619,6 +621,7 @@ pub async fn welcome(
     kenshu_db::throttle::clear(&mut tx, institution_id, &[format!("u:{user_id}")]).await?;
     kenshu_db::audit::append(
         &mut tx,
+        &state.settings.audit_key,
         institution_id,
         &kenshu_db::audit::NewEntry {
             actor_id: Some(user_id),

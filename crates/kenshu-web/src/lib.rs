@@ -30,8 +30,10 @@ mod staff;
 pub mod standing;
 
 use std::future::Future;
+use std::path::PathBuf;
 use std::sync::Arc;
 
+use kenshu_core::audit::AuditKey;
 use kenshu_db::PgPool;
 use kenshu_db::content::Catalog;
 use tokio::net::TcpListener;
@@ -41,7 +43,8 @@ pub use error::AppError;
 pub use in_person::checkin::sign as sign_checkin;
 pub use routes::app;
 
-/// Settings of the web layer. `Debug` is derived: nothing here is secret.
+/// Settings of the web layer. `Debug` is derived: the only secret, the audit key, shows as
+/// its fingerprint.
 #[derive(Debug, Clone)]
 pub struct Settings {
     /// Mark cookies `Secure`. Set when the portal is served over https (directly or behind a
@@ -61,6 +64,11 @@ pub struct Settings {
     pub public_url: String,
     /// How mail leaves the portal, as the admin's mail page says it.
     pub mail_transport: &'static str,
+    /// The key the audit log's entries are keyed with (kept outside the database).
+    pub audit_key: AuditKey,
+    /// Where checkpoints of the audit log's head are written (on each annual-report export)
+    /// and read (by the chain check); none: not written, not read.
+    pub checkpoint_dir: Option<PathBuf>,
 }
 
 impl Default for Settings {
@@ -73,6 +81,9 @@ impl Default for Settings {
             header_timeout: HEADER_TIMEOUT,
             public_url: "http://127.0.0.1:8080".into(),
             mail_transport: "log",
+            // A random key: the binary always gives the installation's; tests set their own.
+            audit_key: AuditKey::from_bytes(rand::random()),
+            checkpoint_dir: None,
         }
     }
 }
@@ -171,4 +182,21 @@ pub async fn serve(
         tracing::warn!("requests still in flight after {DRAIN:?}: stopping anyway");
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_settings_debug_hides_the_audit_key() {
+        let key = AuditKey::from_bytes([0xab; 32]);
+        let settings = Settings {
+            audit_key: key.clone(),
+            ..Default::default()
+        };
+        let shown = format!("{settings:?}");
+        assert!(!shown.contains("abab"), "{shown}");
+        assert!(shown.contains(&key.fingerprint()), "{shown}");
+    }
 }

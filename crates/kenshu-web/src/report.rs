@@ -9,12 +9,13 @@ use std::io::{self, BufWriter, Write};
 
 use askama::Template;
 use axum::body::{Body, Bytes};
-use axum::extract::Query;
+use axum::extract::{Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt;
 use kenshu_core::FiscalYear;
 use kenshu_core::assignment::{Progress, Status, status};
+use kenshu_core::audit::{AuditKey, Head};
 use kenshu_core::plan::{Plan, assignments};
 use kenshu_core::report::{
     BOM, HEADERS, Method, Row, SUMMARY_HEADERS, Summary, csv_line, iso_date, to_sjis, wareki,
@@ -25,11 +26,11 @@ use serde::Deserialize;
 use time::Date;
 use uuid::Uuid;
 
-use crate::AppError;
 use crate::i18n::{Catalogue, JA};
 use crate::page::{Chrome, fiscal_year, render};
 use crate::policy::Action;
 use crate::session::{Conn, CurrentUser};
+use crate::{AppError, AppState};
 
 /// The formats of the annual report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -124,6 +125,7 @@ fn export_detail(fy: FiscalYear, format: &str, rows: u64) -> String {
 /// web records its exports as the signed-in person (`crate::audit::record`).
 pub async fn exported(
     conn: &mut PgConnection,
+    key: &AuditKey,
     institution_id: Uuid,
     what: &str,
     fy: FiscalYear,
@@ -133,6 +135,7 @@ pub async fn exported(
     let mut tx = sqlx::Connection::begin(&mut *conn).await?;
     kenshu_db::audit::append(
         &mut tx,
+        key,
         institution_id,
         &kenshu_db::audit::NewEntry {
             actor_id: None,
@@ -217,7 +220,20 @@ pub fn rows_of(
 /// Something rows are written to, one at a time.
 trait Sink: Send {
     fn row(&mut self, row: &Row, new_division: bool) -> Result<(), ReportError>;
-    fn finish(self: Box<Self>, summary: &Summary) -> Result<(), ReportError>;
+    /// Writes the summary and the audit log's head as it was when the report began.
+    fn finish(self: Box<Self>, summary: &Summary, head: Option<&Head>) -> Result<(), ReportError>;
+}
+
+/// The CSV's last row: the audit log's head, as long as the other rows, its first cell
+/// starting with `#` so that a reader can skip it as a comment.
+fn head_cells(head: Option<&Head>) -> Vec<String> {
+    let mut cells = vec![
+        "# 監査ログ 最終記録".to_string(),
+        format!("No.{}", head.map_or(0, |h| h.seq)),
+        head.map(|h| hex::encode(&h.hash)).unwrap_or_default(),
+    ];
+    cells.resize(HEADERS.len(), String::new());
+    cells
 }
 
 /// Writes the annual report of `s.fy` to `out`; returns the number of rows.
@@ -228,6 +244,7 @@ pub async fn annual<W: Write + Send + 'static>(
     out: W,
 ) -> Result<u64, ReportError> {
     let plan = approved_plan(conn, s).await?;
+    let head = kenshu_db::audit::head(conn, s.institution_id).await?;
     let titles = kenshu_db::content::course_titles(conn).await?;
     let title = format!(
         "{} {} {}",
@@ -253,7 +270,7 @@ pub async fn annual<W: Write + Send + 'static>(
         }
     }
     drop(people);
-    sink.finish(&summary)?;
+    sink.finish(&summary, head.as_ref())?;
     Ok(n)
 }
 
@@ -308,7 +325,11 @@ impl<W: Write + Send> Sink for XlsxSink<W> {
         Ok(())
     }
 
-    fn finish(mut self: Box<Self>, summary: &Summary) -> Result<(), ReportError> {
+    fn finish(
+        mut self: Box<Self>,
+        summary: &Summary,
+        head: Option<&Head>,
+    ) -> Result<(), ReportError> {
         let last = self.next.saturating_sub(1);
         self.book
             .worksheet_from_index(0)?
@@ -339,6 +360,8 @@ impl<W: Write + Send> Sink for XlsxSink<W> {
             }
             sheet.write_string(r, 7, d.rate())?;
         }
+        let below = summary.divisions.len() as u32 + 3;
+        sheet.write_string(below, 0, Head::label_ja(head))?;
         if let Some(out) = self.out.take() {
             self.book.save_to_writer(out)?;
         }
@@ -379,7 +402,12 @@ impl<W: Write + Send> Sink for CsvSink<W> {
         Ok(self.line(&row.cells(iso_date))?)
     }
 
-    fn finish(mut self: Box<Self>, _summary: &Summary) -> Result<(), ReportError> {
+    fn finish(
+        mut self: Box<Self>,
+        _summary: &Summary,
+        head: Option<&Head>,
+    ) -> Result<(), ReportError> {
+        self.line(&head_cells(head))?;
         self.out.flush()?;
         Ok(())
     }
@@ -499,7 +527,11 @@ impl<W: Write + Send> Sink for HtmlSink<W> {
         Ok(())
     }
 
-    fn finish(mut self: Box<Self>, summary: &Summary) -> Result<(), ReportError> {
+    fn finish(
+        mut self: Box<Self>,
+        summary: &Summary,
+        head: Option<&Head>,
+    ) -> Result<(), ReportError> {
         let o = &mut self.out;
         if self.open {
             o.write_all(b"</tbody></table></section>\n")?;
@@ -516,7 +548,11 @@ impl<W: Write + Send> Sink for HtmlSink<W> {
             }
             o.write_all(b"</tr>\n")?;
         }
-        o.write_all(b"</tbody></table></section>\n</body></html>\n")?;
+        write!(
+            o,
+            "</tbody></table>\n<p class=\"note\" id=\"audit-head\">{}</p></section>\n</body></html>\n",
+            esc(&Head::label_ja(head))
+        )?;
         o.flush()?;
         Ok(())
     }
@@ -834,6 +870,7 @@ where
 }
 
 pub async fn annual_download(
+    State(state): State<AppState>,
     user: CurrentUser,
     Query(q): Query<ReportQuery>,
     Conn(mut conn): Conn,
@@ -874,6 +911,17 @@ pub async fn annual_download(
             )
             .await?;
             tx.commit().await?;
+            if let Some(dir) = &state.settings.checkpoint_dir {
+                let code = &user.session.institution_code;
+                let key = &state.settings.audit_key;
+                // The export is made; a checkpoint that cannot be written is the operator's
+                // to fix, not the downloader's.
+                if let Err(e) =
+                    kenshu_db::audit_anchor::write_checkpoint(&mut conn, key, inst, code, dir).await
+                {
+                    tracing::error!(institution = %code, "{e}");
+                }
+            }
             Ok(())
         },
         format.content_type(),

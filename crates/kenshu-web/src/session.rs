@@ -10,6 +10,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use kenshu_core::audit::AuditKey;
 use kenshu_core::people::Role;
 use kenshu_db::sessions::SessionUser;
 use sqlx::Postgres;
@@ -243,12 +244,17 @@ pub struct CurrentUser {
     pub session: Arc<SessionUser>,
     pub role: Role,
     pub token_hash: Vec<u8>,
+    /// The key what they do is recorded under in the audit log (`crate::audit::record`).
+    pub audit_key: AuditKey,
 }
 
-impl<S: Send + Sync> FromRequestParts<S> for CurrentUser {
+impl FromRequestParts<AppState> for CurrentUser {
     type Rejection = AppError;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let next = parts
             .uri
             .path_and_query()
@@ -275,6 +281,7 @@ impl<S: Send + Sync> FromRequestParts<S> for CurrentUser {
             session,
             role,
             token_hash,
+            audit_key: state.settings.audit_key.clone(),
         })
     }
 }

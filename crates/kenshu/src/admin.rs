@@ -5,12 +5,13 @@ use std::io::Read;
 use std::path::Path;
 
 use anyhow::{Context, bail};
+use kenshu_core::audit::AuditKey;
 use kenshu_core::my_number::contains_my_number;
 use kenshu_core::people::{LoginId, Role, check_new_password};
 use kenshu_db::PgPool;
 use kenshu_db::content::LoadOutcome;
 
-pub async fn load_content(pool: &PgPool, dir: &Path) -> anyhow::Result<()> {
+pub async fn load_content(pool: &PgPool, key: &AuditKey, dir: &Path) -> anyhow::Result<()> {
     let outcomes = kenshu_db::content::load_dir(pool, dir).await?;
     let mut changed = 0;
     for (code, outcome) in &outcomes {
@@ -38,6 +39,7 @@ pub async fn load_content(pool: &PgPool, dir: &Path) -> anyhow::Result<()> {
         for inst in kenshu_db::institutions::list(&mut tx).await? {
             audit(
                 &mut tx,
+                key,
                 inst.id,
                 "content_loaded",
                 &dir.display().to_string(),
@@ -54,6 +56,7 @@ pub async fn load_content(pool: &PgPool, dir: &Path) -> anyhow::Result<()> {
 /// operating-system user.
 pub async fn audit(
     tx: &mut sqlx::PgTransaction<'_>,
+    key: &AuditKey,
     institution_id: uuid::Uuid,
     action: &str,
     subject: &str,
@@ -62,6 +65,7 @@ pub async fn audit(
     let actor = kenshu_db::audit::command_line_actor();
     kenshu_db::audit::append(
         tx,
+        key,
         institution_id,
         &kenshu_db::audit::NewEntry {
             actor_id: None,
@@ -239,20 +243,5 @@ pub async fn add_user(pool: &PgPool, a: NewAccount) -> anyhow::Result<()> {
             )
         }
         Err(e) => Err(e.into()),
-    }
-}
-
-/// `kenshu audit verify`: the chain intact (and how long), or the first broken entry.
-pub async fn verify_audit(pool: &PgPool, institution: &str) -> anyhow::Result<()> {
-    let mut conn = pool.acquire().await?;
-    let inst = kenshu_db::institutions::find_by_code(&mut conn, institution)
-        .await?
-        .ok_or_else(|| anyhow::anyhow!("no institution with code '{institution}'"))?;
-    match kenshu_db::audit::verify(&mut conn, inst.id).await? {
-        Ok(n) => {
-            println!("audit log of {institution}: {n} entries, chain intact");
-            Ok(())
-        }
-        Err(broken) => bail!("audit log of {institution} is broken: {broken}"),
     }
 }

@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use std::path::Path;
 
 use anyhow::{Context, bail};
+use kenshu_core::audit::AuditKey;
 use kenshu_core::people::Role;
 use kenshu_db::PgPool;
 
@@ -25,7 +26,12 @@ const GIVEN: [&str; 10] = [
     "一郎", "花子", "健太", "由美", "翔", "美咲", "大輔", "陽子", "拓也", "真理",
 ];
 
-pub async fn prepare(pool: &PgPool, content: &Path, bind: SocketAddr) -> anyhow::Result<()> {
+pub async fn prepare(
+    pool: &PgPool,
+    key: &AuditKey,
+    content: &Path,
+    bind: SocketAddr,
+) -> anyhow::Result<()> {
     let mut conn = pool.acquire().await?;
     let institutions = kenshu_db::institutions::list(&mut conn).await?;
     if institutions.iter().any(|i| i.code != DEMO_CODE) {
@@ -38,7 +44,7 @@ pub async fn prepare(pool: &PgPool, content: &Path, bind: SocketAddr) -> anyhow:
                 .join(", ")
         );
     }
-    crate::admin::load_content(pool, content)
+    crate::admin::load_content(pool, key, content)
         .await
         .with_context(|| format!("loading course content from {}", content.display()))?;
     if institutions.is_empty() {

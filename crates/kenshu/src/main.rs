@@ -2,10 +2,12 @@
 //! libraries; each command lives in its own module.
 
 mod admin;
+mod audit;
 mod database;
 mod demo;
 mod report;
 mod roster;
+mod serve;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -23,6 +25,23 @@ struct Cli {
     /// Where the embedded default database lives when DATABASE_URL is not set.
     #[arg(long, env = "KENSHU_DATA_DIR", default_value = "var", global = true)]
     data_dir: PathBuf,
+    /// The owner role's URL, with which migrations run (an external database); DATABASE_URL is
+    /// then the role the portal works as.
+    #[arg(
+        long,
+        env = "KENSHU_MIGRATE_URL",
+        global = true,
+        hide_env_values = true
+    )]
+    migrate_url: Option<String>,
+    /// The role granted the portal's privileges after migrating (default: DATABASE_URL's role
+    /// when a migration URL is given).
+    #[arg(long, env = "KENSHU_APP_ROLE", global = true)]
+    app_role: Option<String>,
+    /// The audit log's key file (default: DATA_DIR/audit.key, made on first use); the key may
+    /// instead be given as 64 hex digits in KENSHU_AUDIT_KEY.
+    #[arg(long, env = "KENSHU_AUDIT_KEY_FILE", global = true)]
+    audit_key_file: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -69,10 +88,21 @@ enum Command {
 
 #[derive(Subcommand)]
 enum AuditCommand {
-    /// Check the institution's audit log chain; exits non-zero naming the first broken entry.
+    /// Check the institution's audit log under the key and against its checkpoints. Exit
+    /// codes: 3 an altered entry, 4 a deleted one, 5 truncated or rewritten since a checkpoint,
+    /// 6 a wrong or missing key, 7 unkeyed entries nothing vouches for.
     Verify {
         #[arg(long)]
         institution: String,
+        /// Checkpoints to check against (default: DATA_DIR/audit-checkpoints/CODE.log); a line
+        /// copied from an annual report serves too.
+        #[arg(long)]
+        checkpoint: Option<PathBuf>,
+    },
+    /// Write the head of the audit log (of one institution, or of all) to the checkpoint file.
+    Checkpoint {
+        #[arg(long)]
+        institution: Option<String>,
     },
 }
 
@@ -208,6 +238,13 @@ pub struct ServeArgs {
     /// requests refresh them).
     #[arg(long, env = "KENSHU_OVERVIEW_SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(0..=3600))]
     overview_seconds: u64,
+    /// Minutes between checkpoints of the audit log's head written by this instance (0: only at
+    /// exports and by `kenshu audit checkpoint`).
+    #[arg(long, env = "KENSHU_CHECKPOINT_MINUTES", default_value_t = 60, value_parser = clap::value_parser!(u64).range(0..=1440))]
+    checkpoint_minutes: u64,
+    /// Serve even as a superuser or a role that owns tables (a trial; the log warns loudly).
+    #[arg(long, env = "KENSHU_ALLOW_SUPERUSER")]
+    allow_superuser: bool,
 }
 
 #[derive(Subcommand)]
@@ -299,6 +336,10 @@ fn main() -> ExitCode {
     match runtime.block_on(run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if e.is::<roster::Refused>() => ExitCode::FAILURE,
+        Err(e) if e.is::<audit::Finding>() => {
+            eprintln!("error: {e}");
+            ExitCode::from(e.downcast_ref::<audit::Finding>().map_or(1, |f| f.code))
+        }
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::FAILURE
@@ -307,15 +348,23 @@ fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
+    let target = database::Target {
+        data_dir: &cli.data_dir,
+        migrate_url: cli.migrate_url.as_deref(),
+        app_role: cli.app_role.as_deref(),
+    };
+    // Commands that write to the audit log make the key on first use; verification never does.
+    let key_file = cli.audit_key_file.as_deref();
+    let key = |create| audit::key(key_file, &cli.data_dir, create);
     match cli.command {
         Command::Import(ImportCommand::Designations {
             file,
             institution,
             dry_run,
         }) => {
-            let db = database::open(&cli.data_dir, 2).await?;
+            let db = database::open(&target, 2).await?;
             database::migrate(&db).await?;
-            roster::import_designations(&db.pool, &file, &institution, dry_run).await
+            roster::import_designations(&db.pool, &key(true)?, &file, &institution, dry_run).await
         }
         Command::Gen(GenCommand::Roster {
             staff,
@@ -341,13 +390,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             links,
             public_url,
         }) => {
-            let db = database::open(&cli.data_dir, 4).await?;
+            let db = database::open(&target, 4).await?;
             database::migrate(&db).await?;
             let links = links.as_deref().map(|path| roster::Links {
                 path,
                 public_url: &public_url,
             });
             let args = roster::ImportArgs {
+                key: &key(true)?,
                 links,
                 file: &file,
                 institution: &institution,
@@ -363,9 +413,18 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             format,
             output,
         }) => {
-            let db = database::open(&cli.data_dir, 2).await?;
+            let db = database::open(&target, 2).await?;
             database::migrate(&db).await?;
-            report::annual(&db.pool, &institution, fy, &format, &output).await
+            let dir = audit::checkpoint_dir(&cli.data_dir);
+            let a = report::AnnualArgs {
+                code: &institution,
+                fy,
+                format: &format,
+                out: &output,
+                key: &key(true)?,
+                checkpoint_dir: &dir,
+            };
+            report::annual(&db.pool, a).await
         }
         Command::Report(ReportCommand::Attendance {
             institution,
@@ -375,7 +434,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             format,
             output,
         }) => {
-            let db = database::open(&cli.data_dir, 2).await?;
+            let db = database::open(&target, 2).await?;
             database::migrate(&db).await?;
             let args = report::AttendanceArgs {
                 code: &institution,
@@ -384,41 +443,75 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 division: division.as_deref(),
                 format: &format,
                 out: &output,
+                key: &key(true)?,
             };
             report::attendance(&db.pool, args).await
         }
         Command::Serve(args) => {
-            let db = database::open(&cli.data_dir, args.db_pool).await?;
+            let db = database::open(&target, args.db_pool).await?;
             database::migrate(&db).await?;
-            serve(db, &args).await
+            serve::check_role(&db, args.allow_superuser).await?;
+            let audit = serve::Audit {
+                key: key(true)?,
+                checkpoint_dir: audit::checkpoint_dir(&cli.data_dir),
+            };
+            serve::serve(db, &args, audit).await
         }
         Command::Migrate => {
-            let db = database::open(&cli.data_dir, 2).await?;
-            database::migrate(&db).await?;
-            println!("migrations applied");
+            let db = database::open(&target, 2).await?;
+            if database::migrate(&db).await? {
+                println!("migrations applied");
+            } else {
+                println!("the database is up to date (this role does not migrate)");
+            }
             Ok(())
         }
         Command::Demo {
             serve: args,
             content,
         } => {
-            let db = database::open(&cli.data_dir, args.db_pool).await?;
+            let db = database::open(&target, args.db_pool).await?;
             database::migrate(&db).await?;
-            demo::prepare(&db.pool, &content, args.bind).await?;
-            serve(db, &args).await
+            serve::check_role(&db, args.allow_superuser).await?;
+            let audit = serve::Audit {
+                key: key(true)?,
+                checkpoint_dir: audit::checkpoint_dir(&cli.data_dir),
+            };
+            demo::prepare(&db.pool, &audit.key, &content, args.bind).await?;
+            serve::serve(db, &args, audit).await
         }
-        Command::Audit(AuditCommand::Verify { institution }) => {
-            let db = database::open(&cli.data_dir, 2).await?;
+        Command::Audit(AuditCommand::Verify {
+            institution,
+            checkpoint,
+        }) => {
+            let db = database::open(&target, 2).await?;
             database::migrate(&db).await?;
-            admin::verify_audit(&db.pool, &institution).await
+            let args = audit::VerifyArgs {
+                institution: &institution,
+                checkpoint: checkpoint.as_deref(),
+                data_dir: &cli.data_dir,
+                key: key(false),
+            };
+            audit::verify(&db.pool, args).await
+        }
+        Command::Audit(AuditCommand::Checkpoint { institution }) => {
+            let db = database::open(&target, 2).await?;
+            database::migrate(&db).await?;
+            audit::checkpoint(
+                &db.pool,
+                &key(false)?,
+                institution.as_deref(),
+                &cli.data_dir,
+            )
+            .await
         }
         Command::Content(ContentCommand::Load { dir }) => {
-            let db = database::open(&cli.data_dir, 2).await?;
+            let db = database::open(&target, 2).await?;
             database::migrate(&db).await?;
-            admin::load_content(&db.pool, &dir).await
+            admin::load_content(&db.pool, &key(true)?, &dir).await
         }
         Command::Institution(InstitutionCommand::Add { code, name }) => {
-            let db = database::open(&cli.data_dir, 2).await?;
+            let db = database::open(&target, 2).await?;
             database::migrate(&db).await?;
             admin::add_institution(&db.pool, &code, &name).await
         }
@@ -428,7 +521,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             name,
             parent,
         }) => {
-            let db = database::open(&cli.data_dir, 2).await?;
+            let db = database::open(&target, 2).await?;
             database::migrate(&db).await?;
             admin::add_division(&db.pool, &institution, &code, &name, parent.as_deref()).await
         }
@@ -437,7 +530,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             login,
             public_url,
         }) => {
-            let db = database::open(&cli.data_dir, 2).await?;
+            let db = database::open(&target, 2).await?;
             database::migrate(&db).await?;
             roster::print_link(&db.pool, &institution, &login, &public_url).await
         }
@@ -450,7 +543,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             email,
             password_stdin: _,
         }) => {
-            let db = database::open(&cli.data_dir, 2).await?;
+            let db = database::open(&target, 2).await?;
             database::migrate(&db).await?;
             let password = admin::read_password_stdin()?;
             let new = admin::NewAccount {
@@ -464,63 +557,5 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             };
             admin::add_user(&db.pool, new).await
         }
-    }
-}
-
-async fn serve(db: database::Database, args: &ServeArgs) -> anyhow::Result<()> {
-    let listener = tokio::net::TcpListener::bind(args.bind)
-        .await
-        .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", args.bind))?;
-    // Mail goes out by SMTP when KENSHU_SMTP_URL is set, else to the log.
-    let mailer = kenshu_web::mail::Mailer::from_env().map_err(|e| anyhow::anyhow!(e))?;
-    let public_url = args
-        .public_url
-        .clone()
-        .unwrap_or_else(|| format!("http://{}", args.bind));
-    let settings = kenshu_web::Settings {
-        secure_cookies: args.secure_cookies,
-        public_url: public_url.clone(),
-        mail_transport: mailer.describe(),
-        idle_minutes: args.idle_minutes,
-        session_hours: args.session_hours,
-        trust_proxy: args.trust_proxy,
-        ..Default::default()
-    };
-    kenshu_web::housekeeping::spawn(db.pool.clone(), args.idle_minutes);
-    tracing::info!(mail = mailer.describe(), "mail transport");
-    kenshu_web::reminders::spawn_workers(
-        db.pool.clone(),
-        std::sync::Arc::new(mailer),
-        public_url,
-        (args.reminder_minutes > 0)
-            .then(|| std::time::Duration::from_secs(args.reminder_minutes * 60)),
-    );
-    if args.overview_seconds > 0 {
-        kenshu_web::overview::spawn_keeper(
-            db.pool.clone(),
-            std::time::Duration::from_secs(args.overview_seconds),
-        );
-    }
-    let state = kenshu_web::AppState::new(db.pool.clone(), settings);
-    tracing::info!(address = %listener.local_addr()?, "serving");
-    kenshu_web::serve(listener, state, shutdown_signal()).await?;
-    tracing::info!("stopped serving; closing the database");
-    db.close().await;
-    Ok(())
-}
-
-/// Resolves on Ctrl-C or SIGTERM.
-async fn shutdown_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
-    let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-        Ok(s) => s,
-        Err(_) => {
-            let _ = ctrl_c.await;
-            return;
-        }
-    };
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = term.recv() => {},
     }
 }

@@ -4,6 +4,7 @@ use std::path::Path;
 
 use anyhow::{Context, bail};
 use kenshu_core::FiscalYear;
+use kenshu_core::audit::AuditKey;
 use kenshu_web::report::{Format, ListFormat, ReportError, Subject};
 use sqlx::PgPool;
 
@@ -37,15 +38,26 @@ fn part_file(out: &Path) -> anyhow::Result<(std::path::PathBuf, std::fs::File)> 
     Ok((part, file))
 }
 
-pub async fn annual(
-    pool: &PgPool,
-    code: &str,
-    fy: FiscalYear,
-    format: &str,
-    out: &Path,
-) -> anyhow::Result<()> {
-    let Some(format) = Format::parse(format) else {
-        bail!("unknown format '{format}'; use xlsx, csv, csv-sjis or html");
+pub struct AnnualArgs<'a> {
+    pub code: &'a str,
+    pub fy: FiscalYear,
+    pub format: &'a str,
+    pub out: &'a Path,
+    /// The audit log's key, and where its checkpoints go: the export is recorded, then the
+    /// log's head is checkpointed.
+    pub key: &'a AuditKey,
+    pub checkpoint_dir: &'a Path,
+}
+
+pub async fn annual(pool: &PgPool, a: AnnualArgs<'_>) -> anyhow::Result<()> {
+    let AnnualArgs {
+        code, fy, out, key, ..
+    } = a;
+    let Some(format) = Format::parse(a.format) else {
+        bail!(
+            "unknown format '{}'; use xlsx, csv, csv-sjis or html",
+            a.format
+        );
     };
     let (institution_id, name) = institution(pool, code).await?;
     let mut conn = pool.acquire().await?;
@@ -66,6 +78,7 @@ pub async fn annual(
     std::fs::rename(&part, out).with_context(|| format!("cannot write {}", out.display()))?;
     kenshu_web::report::exported(
         &mut conn,
+        key,
         institution_id,
         "annual_report",
         fy,
@@ -74,6 +87,18 @@ pub async fn annual(
     )
     .await?;
     println!("rows={rows} file={}", out.display());
+    let written = kenshu_db::audit_anchor::write_checkpoint(
+        &mut conn,
+        key,
+        institution_id,
+        code,
+        a.checkpoint_dir,
+    )
+    .await
+    .context("the report is written, but the audit log's checkpoint is not")?;
+    if let Some(cp) = written {
+        print!("checkpoint: {}", cp.line());
+    }
     Ok(())
 }
 
@@ -84,6 +109,7 @@ pub struct AttendanceArgs<'a> {
     pub division: Option<&'a str>,
     pub format: &'a str,
     pub out: &'a Path,
+    pub key: &'a AuditKey,
 }
 
 pub async fn attendance(pool: &PgPool, a: AttendanceArgs<'_>) -> anyhow::Result<()> {
@@ -121,6 +147,7 @@ pub async fn attendance(pool: &PgPool, a: AttendanceArgs<'_>) -> anyhow::Result<
     std::fs::rename(&part, a.out).with_context(|| format!("cannot write {}", a.out.display()))?;
     kenshu_web::report::exported(
         &mut conn,
+        a.key,
         institution_id,
         "attendance_list",
         a.fy,

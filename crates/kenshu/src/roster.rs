@@ -4,6 +4,7 @@ use std::io::Write;
 use std::path::Path;
 
 use anyhow::Context;
+use kenshu_core::audit::AuditKey;
 use kenshu_db::PgPool;
 use time::Date;
 
@@ -21,6 +22,8 @@ pub struct Links<'a> {
 pub const LINK_DAYS: i32 = 14;
 
 pub struct ImportArgs<'a> {
+    /// The audit log's key.
+    pub key: &'a AuditKey,
     pub links: Option<Links<'a>>,
     pub file: &'a Path,
     pub institution: &'a str,
@@ -104,6 +107,7 @@ pub async fn import_staff(pool: &PgPool, args: ImportArgs<'_>) -> anyhow::Result
         };
         crate::admin::audit(
             &mut tx,
+            args.key,
             institution.id,
             "roster_imported",
             &args.file.display().to_string(),
@@ -134,6 +138,7 @@ pub async fn import_staff(pool: &PgPool, args: ImportArgs<'_>) -> anyhow::Result
 /// `new=N unchanged=N errors=N`.
 pub async fn import_designations(
     pool: &PgPool,
+    key: &AuditKey,
     file: &Path,
     institution: &str,
     dry_run: bool,
@@ -173,7 +178,7 @@ pub async fn import_designations(
     if dry_run {
         writeln!(out, "dry run: nothing was written")?;
     } else {
-        crate::admin::audit(&mut tx, inst.id, "designations_imported", "", &summary).await?;
+        crate::admin::audit(&mut tx, key, inst.id, "designations_imported", "", &summary).await?;
         tx.commit().await?;
     }
     writeln!(out, "{summary}")?;

@@ -392,3 +392,40 @@ async fn guessable_passwords_are_refused_with_the_reason_in_japanese() {
         );
     }
 }
+
+/// A flood from one address is held back in memory, before any database work: the database
+/// throttle sees no more than the address's burst.
+#[tokio::test]
+async fn a_flood_from_one_address_is_held_back_before_the_database() {
+    let app = TestApp::spawn().await;
+    user(app.pool(), "staff1", Role::Staff).await;
+    let mut b = app.browser();
+    b.get("/login").await;
+    let mut held = 0;
+    for i in 0..100 {
+        let page = b
+            .post(
+                "/login",
+                &[
+                    ("login", &format!("nobody{i}")),
+                    ("password", "wrong password!"),
+                ],
+            )
+            .await;
+        if page.body.contains("試行が多すぎます") {
+            assert_eq!(page.status, StatusCode::TOO_MANY_REQUESTS);
+            held += 1;
+        }
+    }
+    assert!(held >= 60, "only {held} of 100 held back");
+    let counted: i32 = sqlx::query_scalar(
+        "select coalesce(max(failures), 0) from sign_in_throttle where key like 'c:%'",
+    )
+    .fetch_one(app.pool())
+    .await
+    .unwrap();
+    assert!(
+        counted <= 40,
+        "the database counted {counted} attempts of the address"
+    );
+}

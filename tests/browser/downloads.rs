@@ -108,6 +108,18 @@ fn check_annual(rows: &[Vec<String>], what: &str, yoshida: &str) {
 }
 
 /// A CSV download: complete lines (CRLF after the last), the UTF-8 BOM when `bom`.
+/// The CSV's rows without its last one, which must be the audit log's head
+/// (`# 監査ログ 最終記録`, No.N, hash).
+fn without_audit_head(mut rows: Vec<Vec<String>>, what: &str) -> Vec<Vec<String>> {
+    let last = rows.pop();
+    assert!(
+        last.as_ref()
+            .is_some_and(|r| r[0] == "# 監査ログ 最終記録" && r[1].starts_with("No.")),
+        "{what}: the last row is the audit log's head: {last:?}"
+    );
+    rows
+}
+
 fn check_csv_bytes(bytes: &[u8], what: &str, bom: bool) {
     assert_eq!(
         bytes.starts_with(b"\xEF\xBB\xBF"),
@@ -140,9 +152,18 @@ async fn chief_officer_downloads_every_report_in_chromium_and_each_file_reads_ba
     check_annual(&xlsx_sheet(&xlsx, "受講状況"), "xlsx", "𠮷田 花子");
     let summary = xlsx_sheet(&xlsx, "課室別集計");
     assert_eq!(
-        summary.last().map(|r| r[..4].join(",")),
+        summary
+            .iter()
+            .find(|r| r.get(1).is_some_and(|c| c == "合計"))
+            .map(|r| r[..4].join(",")),
         Some(",合計,28,5".to_string()),
         "xlsx: the division totals end with the institution's, sheet {summary:?}"
+    );
+    assert!(
+        summary
+            .last()
+            .is_some_and(|r| r[0].starts_with("監査ログ 最終記録 No.")),
+        "xlsx: the audit log's head under the totals, sheet {summary:?}"
     );
 
     b.click("#annual-links a[href$='format=csv']").await;
@@ -150,7 +171,11 @@ async fn chief_officer_downloads_every_report_in_chromium_and_each_file_reads_ba
     check_csv_bytes(&csv, "csv", true);
     let text = std::str::from_utf8(&csv[3..])
         .unwrap_or_else(|e| panic!("csv: the UTF-8 CSV does not decode: {e}"));
-    check_annual(&parse_csv(text), "csv", "𠮷田 花子");
+    check_annual(
+        &without_audit_head(parse_csv(text), "csv"),
+        "csv",
+        "𠮷田 花子",
+    );
 
     b.click("#annual-links a[href$='format=csv-sjis']").await;
     let sjis = downloaded(&dir, &format!("研修受講状況_{year}_SJIS.csv")).await;
@@ -161,7 +186,11 @@ async fn chief_officer_downloads_every_report_in_chromium_and_each_file_reads_ba
         "csv-sjis: the file decodes as Shift_JIS without errors"
     );
     // 𠮷 is not in CP932: the Shift_JIS file shows 〓.
-    check_annual(&parse_csv(&text), "csv-sjis", "〓田 花子");
+    check_annual(
+        &without_audit_head(parse_csv(&text), "csv-sjis"),
+        "csv-sjis",
+        "〓田 花子",
+    );
 
     b.click("#annual-links a[href$='format=html']").await;
     let html = downloaded(&dir, &format!("研修受講状況_{year}.html")).await;

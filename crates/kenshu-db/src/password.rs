@@ -77,6 +77,16 @@ pub async fn run_limited<T: Send + 'static>(
     run_in(Line::General, job).await
 }
 
+/// Whether a line already has [`MAX_WAITING`] jobs waiting (a new one would be refused).
+pub fn is_full(line: Line) -> bool {
+    use std::sync::atomic::Ordering;
+    let waiting = match line {
+        Line::General => &WAITING,
+        Line::Trusted => &WAITING_TRUSTED,
+    };
+    waiting.load(Ordering::Acquire) >= MAX_WAITING
+}
+
 /// [`run_limited`] in the given line.
 pub async fn run_in<T: Send + 'static>(
     line: Line,

@@ -135,6 +135,16 @@ pub async fn login(
     Conn(conn): Conn,
     Form(form): Form<LoginForm>,
 ) -> Result<Response, AppError> {
+    // A flood's first lines, before any database work: an address sending attempts faster
+    // than anyone types, and a queue of password checks already full.
+    if !state.sign_in_gate.admit(&client.0) {
+        tracing::warn!(client = %client.0, "sign-in flood from one address held back");
+        return Err(AppError::TooManyAttempts);
+    }
+    let has_device = session::read_cookie(&state, &headers, session::DEVICE_COOKIE).is_some();
+    if !has_device && kenshu_db::password::is_full(kenshu_db::password::Line::General) {
+        return Err(AppError::Busy);
+    }
     let mut conn = conn;
     let ask_institution = many_institutions(&mut conn).await?;
     let fail = |msg: String, status: StatusCode| {

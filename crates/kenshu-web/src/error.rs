@@ -30,6 +30,9 @@ pub enum AppError {
     /// Too many password checks are waiting: refused at once rather than queued.
     #[error("busy")]
     Busy,
+    /// Sign-in attempts from one address faster than anyone types.
+    #[error("too many attempts")]
+    TooManyAttempts,
     /// An upload over its limit.
     #[error("too large")]
     TooLarge,
@@ -93,6 +96,11 @@ impl IntoResponse for AppError {
                 StatusCode::SERVICE_UNAVAILABLE,
                 t.err_busy_title,
                 t.err_busy.to_string(),
+            ),
+            AppError::TooManyAttempts => (
+                StatusCode::TOO_MANY_REQUESTS,
+                t.err_busy_title,
+                t.err_too_many.to_string(),
             ),
             AppError::TooLarge => (
                 StatusCode::PAYLOAD_TOO_LARGE,

@@ -285,6 +285,7 @@ pub struct Catalogue {
     pub err_unavailable: &'static str,
     pub sign_in_too_long: &'static str,
     pub err_too_large: &'static str,
+    pub err_too_many: &'static str,
     pub err_rejected: &'static str,
     // In-person sessions (集合研修)
     pub ip_nav_manage: &'static str,
@@ -690,6 +691,7 @@ pub static JA: Catalogue = Catalogue {
     err_csrf_title: "送信を受け付けられませんでした",
     err_csrf: "フォームの有効期限が切れたか、不正な送信です。ページを再読み込みしてから、もう一度送信してください。",
     err_bad_request_title: "入力内容を確認してください",
+    err_too_many: "この端末（ネットワーク）からのログインの試行が多すぎます。少し待ってから、もう一度お試しください。 (too many sign-in attempts from this address: wait a little)",
     err_too_large: "送信されたデータが大きすぎます。ファイルの大きさを確かめてください（名簿は24MBまで）。 (request too large)",
     err_rejected: "URL またはフォームの内容が正しくありません。リンクをたどり直すか、前のページに戻って入力し直してください。 (the request could not be understood)",
     err_busy_title: "混み合っています",

@@ -9,6 +9,7 @@ pub mod db_health;
 mod designation;
 mod error;
 mod exam;
+mod gate;
 mod health;
 pub mod housekeeping;
 pub mod i18n;
@@ -98,6 +99,8 @@ pub struct AppState {
     pub checkin_key: Arc<tokio::sync::OnceCell<Vec<u8>>>,
     /// Whether the database answers, as the probe last found (started by `serve`).
     pub db_health: Arc<db_health::DbHealth>,
+    /// Sign-in attempts per client address, in memory (a flood's first line).
+    pub sign_in_gate: Arc<gate::SignInGate>,
 }
 
 impl AppState {
@@ -108,6 +111,7 @@ impl AppState {
             settings: Arc::new(settings),
             checkin_key: Arc::default(),
             db_health: Arc::default(),
+            sign_in_gate: Arc::default(),
         }
     }
 }

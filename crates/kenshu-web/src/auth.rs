@@ -311,6 +311,7 @@ pub async fn login(
     )
     .await?;
     tx.commit().await?;
+    state.sign_in_gate.refund(&client.0);
     tracing::info!(institution = %institution.code, user = %user.id, "signed in");
     let secure = session::is_secure(&state, &headers);
     let mut res = Redirect::to(&safe_next(form.next.as_deref())).into_response();

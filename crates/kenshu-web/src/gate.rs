@@ -45,6 +45,18 @@ impl SignInGate {
     }
 }
 
+impl SignInGate {
+    /// Gives the token back: a successful sign-in is no part of a flood, so an office behind
+    /// one address can sign everyone in at once.
+    pub fn refund(&self, client: &str) {
+        if let Ok(mut buckets) = self.buckets.lock()
+            && let Some((tokens, _)) = buckets.get_mut(client)
+        {
+            *tokens = (*tokens + 1.0).min(BURST);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -56,5 +68,14 @@ mod tests {
         std::thread::sleep(std::time::Duration::from_millis(450));
         let later = (0..10).filter(|_| gate.admit("10.0.0.1")).count();
         assert!((2..=3).contains(&later), "{later}");
+    }
+
+    #[test]
+    fn successful_sign_ins_give_their_token_back() {
+        let gate = super::SignInGate::default();
+        for _ in 0..200 {
+            assert!(gate.admit("10.0.0.9"), "an office signing everyone in at once");
+            gate.refund("10.0.0.9");
+        }
     }
 }

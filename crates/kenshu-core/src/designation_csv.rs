@@ -4,7 +4,7 @@ use time::Date;
 
 use crate::my_number::contains_my_number;
 use crate::plan::DesignationKind;
-use crate::roster::{FileError, RowError, parse_date};
+use crate::roster::{FileError, RowError, parse_date, record_line, unify_line_ends};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DesignationRow {
@@ -26,6 +26,7 @@ const COLUMNS: [(&str, &[&str]); 5] = [
 
 /// Parses the file; every bad row is reported with its line, column and fix.
 pub fn parse(text: &str) -> Result<(Vec<DesignationRow>, Vec<RowError>), FileError> {
+    let text = unify_line_ends(text);
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
         .from_reader(text.as_bytes());
@@ -65,7 +66,10 @@ pub fn parse(text: &str) -> Result<(Vec<DesignationRow>, Vec<RowError>), FileErr
             line: 0,
             message: e.to_string(),
         })?;
-        let line = record.position().map(|p| p.line() as usize).unwrap_or(0);
+        let line = record
+            .position()
+            .map(|p| record_line(&text, p))
+            .unwrap_or(0);
         let cell = |i: usize| {
             cols[i]
                 .and_then(|c| record.get(c))
@@ -169,6 +173,36 @@ mod tests {
                 .collect::<Vec<_>>(),
             [(3, "指定"), (4, "終了日")]
         );
+    }
+
+    /// Found by fuzzing (fuzz/seeds/designations_csv/shift_jis-crlf.csv): with Excel's CRLF
+    /// line ends every row was reported one line too early; with CR alone, all on line 1,
+    /// and one bad row then hid every good row after it. A row after a blank line was
+    /// reported on the blank line.
+    #[test]
+    fn crlf_and_cr_line_ends_give_the_lines_an_editor_shows() {
+        for end in ["\r\n", "\r", "\n"] {
+            let text = format!(
+                "職員番号,指定,開始日,終了日,備考{end}\
+                 1001,事務取扱担当者,2026-01-05,,{end}\
+                 1002,課長,2025-04-01,,{end}\
+                 {end}\
+                 1003,情報システム管理者,2025-04-01,,\"二行の{end}備考\"{end}\
+                 1004,clerk,2025-04-01,,{end}"
+            );
+            let (rows, errors) = parse(&text).unwrap();
+            let lines: Vec<_> = rows.iter().map(|r| r.line).collect();
+            assert_eq!(lines, [2, 5, 7], "line end {end:?}: {errors:?}");
+            assert_eq!(rows[1].note.as_deref(), Some("二行の\n備考"));
+            assert_eq!(
+                errors
+                    .iter()
+                    .map(|e| (e.line, e.column.as_str()))
+                    .collect::<Vec<_>>(),
+                [(3, "指定")],
+                "line end {end:?}"
+            );
+        }
     }
 
     #[test]

@@ -7,6 +7,7 @@ mod parse;
 mod plan;
 
 pub use parse::{Decoded, FileError, decode, parse, parse_date};
+pub(crate) use parse::{record_line, unify_line_ends};
 pub use plan::{
     DivisionChange, ExistingDivision, ExistingPerson, FieldChange, ImportPlan, Leaver, Transfer,
     plan,

@@ -1,5 +1,6 @@
 //! Decoding and parsing a roster file.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use encoding_rs::SHIFT_JIS;
@@ -59,6 +60,28 @@ pub fn decode(mut bytes: Vec<u8>) -> Result<Decoded, FileError> {
         text: text.into_owned(),
         encoding: "Shift_JIS (CP932)",
     })
+}
+
+/// Line ends as an editor counts them: CRLF (Excel on Windows), CR alone (Excel for old Mac)
+/// and LF all become LF, also inside quoted cells. The CSV reader's line numbers are wrong
+/// otherwise: with CRLF each record starts on the line before its own, and a lone CR ends a
+/// record without counting a line.
+pub(crate) fn unify_line_ends(text: &str) -> Cow<'_, str> {
+    if text.contains('\r') {
+        Cow::Owned(text.replace("\r\n", "\n").replace('\r', "\n"))
+    } else {
+        Cow::Borrowed(text)
+    }
+}
+
+/// The line a record starts on, in text whose line ends are unified. The reader's position is
+/// where it began reading, before the blank lines it skipped: count those too.
+pub(crate) fn record_line(text: &str, position: &csv::Position) -> usize {
+    let blank = text
+        .as_bytes()
+        .get(position.byte() as usize..)
+        .map_or(0, |rest| rest.iter().take_while(|b| **b == b'\n').count());
+    position.line() as usize + blank
 }
 
 fn normalise_header(h: &str) -> String {
@@ -282,6 +305,7 @@ fn row(
 /// row problems are all collected, with cross-row checks: an employee number twice, one
 /// division code with two names or two parents.
 pub fn parse(text: &str) -> Result<(Vec<RosterRow>, Vec<RowError>), FileError> {
+    let text = unify_line_ends(text);
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
         .from_reader(text.as_bytes());
@@ -315,7 +339,7 @@ pub fn parse(text: &str) -> Result<(Vec<RosterRow>, Vec<RowError>), FileError> {
         }
         let line = record
             .position()
-            .map(|p| p.line() as usize)
+            .map(|p| record_line(&text, p))
             .unwrap_or(rows.len() + 2);
         if record.iter().all(|c| c.trim().is_empty()) {
             continue;
@@ -475,6 +499,33 @@ mod tests {
         says(7, "メールアドレス", "My Number");
         says(8, "在職状況", "use 在職, 休職 or 退職");
         assert_eq!(errors.len(), 6);
+    }
+
+    /// Found by fuzzing (fuzz/seeds/roster_csv/utf8-bom-crlf.csv): with Excel's CRLF line
+    /// ends every row was reported one line too early, and with old Mac CR line ends every
+    /// row was on line 1, so a clerk was sent to the wrong person's row. A row after a blank
+    /// line was reported on the blank line, whatever the line ends.
+    #[test]
+    fn crlf_and_cr_line_ends_give_the_lines_an_editor_shows() {
+        for end in ["\r\n", "\r", "\n"] {
+            let text = format!(
+                "職員番号,氏名,所属コード,所属名{end}\
+                 1001,佐藤 花子,a,A課{end}\
+                 {end}\
+                 1002,,a,A課{end}\
+                 1003,\"山本{end}大輔\",a,A課{end}\
+                 1004,鈴木 一郎,a,A課{end}"
+            );
+            let (rows, errors) = parse(&text).unwrap();
+            let lines: Vec<_> = rows.iter().map(|r| r.line).collect();
+            assert_eq!(lines, [2, 5, 7], "line end {end:?}");
+            assert_eq!(rows[1].name, "山本\n大輔", "line end {end:?}");
+            assert_eq!(
+                errors.iter().map(|e| e.line).collect::<Vec<_>>(),
+                [4],
+                "line end {end:?}: {errors:?}"
+            );
+        }
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Course packages: parsed from the files in `content/` (a `course.toml` and Markdown
 //! sections, documented in `content/README.md`) and rendered to HTML once, at load time.
 
-use pulldown_cmark::{Event, Options, Parser, html};
+use pulldown_cmark::{CowStr, Event, Options, Parser, Tag, html};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -261,12 +261,36 @@ pub fn parse_package(
     })
 }
 
-/// CommonMark with tables. Raw HTML in the source is shown as text, never passed through:
-/// content is data, and data does not get to run script in a clerk's browser.
+/// CommonMark with tables. Raw HTML in the source is shown as text, never passed through, and
+/// links and images may only point at http(s), mailto or the portal itself (`javascript:` and
+/// `data:` targets become `#`): content is data, and data does not get to run script in a
+/// clerk's browser.
 pub fn render_markdown(markdown: &str) -> String {
     let options = Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH;
     let parser = Parser::new_ext(markdown, options).map(|event| match event {
         Event::Html(raw) | Event::InlineHtml(raw) => Event::Text(raw),
+        Event::Start(Tag::Link {
+            link_type,
+            dest_url,
+            title,
+            id,
+        }) => Event::Start(Tag::Link {
+            link_type,
+            dest_url: safe_url(dest_url),
+            title,
+            id,
+        }),
+        Event::Start(Tag::Image {
+            link_type,
+            dest_url,
+            title,
+            id,
+        }) => Event::Start(Tag::Image {
+            link_type,
+            dest_url: safe_url(dest_url),
+            title,
+            id,
+        }),
         other => other,
     });
     let mut out = String::with_capacity(markdown.len() * 3 / 2);
@@ -274,9 +298,41 @@ pub fn render_markdown(markdown: &str) -> String {
     out
 }
 
+/// A link target that cannot run script: http(s), mailto, or one without a scheme (a path or
+/// a fragment of the portal); anything else becomes `#`.
+fn safe_url(url: CowStr<'_>) -> CowStr<'_> {
+    let lower = url.trim().to_ascii_lowercase();
+    let scheme = lower
+        .split_once(':')
+        .map(|(s, _)| s)
+        .filter(|s| !s.contains(['/', '?', '#']));
+    match scheme {
+        None | Some("http" | "https" | "mailto") => url,
+        Some(_) => CowStr::Borrowed("#"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn links_cannot_run_script() {
+        let html = render_markdown(
+            "[a](javascript:alert(1)) [b](JavaScript:x) [c](data:text/html,x) ![d](javascript:y) \
+             [e](https://www.ppc.go.jp/) [f](/courses/clerk) [g](#part) [h](mailto:a@b.jp)",
+        );
+        assert!(!html.to_ascii_lowercase().contains("javascript:"), "{html}");
+        assert!(!html.contains("data:"), "{html}");
+        for ok in [
+            "https://www.ppc.go.jp/",
+            "/courses/clerk",
+            "#part",
+            "mailto:a@b.jp",
+        ] {
+            assert!(html.contains(&format!("href=\"{ok}\"")), "{ok}: {html}");
+        }
+    }
 
     const TOML: &str = r#"
 code = "demo"

@@ -74,7 +74,10 @@ mod tests {
     fn successful_sign_ins_give_their_token_back() {
         let gate = super::SignInGate::default();
         for _ in 0..200 {
-            assert!(gate.admit("10.0.0.9"), "an office signing everyone in at once");
+            assert!(
+                gate.admit("10.0.0.9"),
+                "an office signing everyone in at once"
+            );
             gate.refund("10.0.0.9");
         }
     }

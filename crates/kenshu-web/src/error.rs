@@ -129,27 +129,33 @@ impl IntoResponse for AppError {
                 )
             }
         };
-        let page = ErrorPage {
-            t,
-            status: status.as_u16(),
-            heading,
-            message: &message,
-        };
-        let mut res = match page.render() {
-            Ok(html) => (
-                status,
-                [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
-                html,
-            )
-                .into_response(),
-            Err(_) => (status, message).into_response(),
-        };
-        if status == StatusCode::SERVICE_UNAVAILABLE {
-            res.headers_mut()
-                .insert(header::RETRY_AFTER, header::HeaderValue::from_static("5"));
-        }
-        res
+        error_page(status, heading, &message)
     }
+}
+
+/// The portal's error page for a status, with `Retry-After` on 503; plain text only if the
+/// page cannot be rendered.
+fn error_page(status: StatusCode, heading: &str, message: &str) -> Response {
+    let page = ErrorPage {
+        t: &JA,
+        status: status.as_u16(),
+        heading,
+        message,
+    };
+    let mut res = match page.render() {
+        Ok(html) => (
+            status,
+            [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+            html,
+        )
+            .into_response(),
+        Err(_) => (status, message.to_string()).into_response(),
+    };
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        res.headers_mut()
+            .insert(header::RETRY_AFTER, header::HeaderValue::from_static("5"));
+    }
+    res
 }
 
 /// Every error a person can meet is a Japanese page of the portal: the framework's own
@@ -184,21 +190,7 @@ pub async fn japanese_rejections(
         s if s.is_server_error() => (t.err_internal_title, t.err_internal),
         _ => (t.err_bad_request_title, t.err_rejected),
     };
-    let page = ErrorPage {
-        t,
-        status: status.as_u16(),
-        heading,
-        message,
-    };
-    match page.render() {
-        Ok(html) => (
-            status,
-            [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
-            html,
-        )
-            .into_response(),
-        Err(_) => res,
-    }
+    error_page(status, heading, message)
 }
 
 /// Whether a database error means the database cannot be reached now (down, restarting, or

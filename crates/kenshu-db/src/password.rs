@@ -1,6 +1,8 @@
 //! Password hashing with argon2id. Hashing is deliberately slow: call these from
 //! `spawn_blocking` on request paths.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier, phc::PasswordHash};
 
@@ -47,8 +49,8 @@ static TRUSTED: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(1);
 
 /// Jobs waiting for a turn in each line; past [`MAX_WAITING`] a new one is refused at once
 /// instead of queueing behind a flood.
-static WAITING: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-static WAITING_TRUSTED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+static WAITING: AtomicUsize = AtomicUsize::new(0);
+static WAITING_TRUSTED: AtomicUsize = AtomicUsize::new(0);
 pub const MAX_WAITING: usize = 32;
 
 /// Which line a hashing job waits in.
@@ -77,14 +79,17 @@ pub async fn run_limited<T: Send + 'static>(
     run_in(Line::General, job).await
 }
 
+/// A line's turns and the count of jobs waiting in it.
+fn line_of(line: Line) -> (&'static tokio::sync::Semaphore, &'static AtomicUsize) {
+    match line {
+        Line::General => (&HASHING, &WAITING),
+        Line::Trusted => (&TRUSTED, &WAITING_TRUSTED),
+    }
+}
+
 /// Whether a line already has [`MAX_WAITING`] jobs waiting (a new one would be refused).
 pub fn is_full(line: Line) -> bool {
-    use std::sync::atomic::Ordering;
-    let waiting = match line {
-        Line::General => &WAITING,
-        Line::Trusted => &WAITING_TRUSTED,
-    };
-    waiting.load(Ordering::Acquire) >= MAX_WAITING
+    line_of(line).1.load(Ordering::Acquire) >= MAX_WAITING
 }
 
 /// [`run_limited`] in the given line.
@@ -92,11 +97,7 @@ pub async fn run_in<T: Send + 'static>(
     line: Line,
     job: impl FnOnce() -> T + Send + 'static,
 ) -> Result<T, Refused> {
-    use std::sync::atomic::Ordering;
-    let (semaphore, waiting) = match line {
-        Line::General => (&*HASHING, &WAITING),
-        Line::Trusted => (&TRUSTED, &WAITING_TRUSTED),
-    };
+    let (semaphore, waiting) = line_of(line);
     if waiting.fetch_add(1, Ordering::AcqRel) >= MAX_WAITING {
         waiting.fetch_sub(1, Ordering::AcqRel);
         return Err(Refused::Busy);

@@ -23,14 +23,23 @@ pub struct Key {
     pub rule: Rule,
 }
 
-/// Takes one attempt on every key. `Ok(None)`: allowed, and counted; `Ok(Some(secs))`: held
-/// back for about that many seconds more, and nothing counted.
+/// What [`take`] decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Taken {
+    /// Allowed, and counted: the first key's failures in a row, this attempt included.
+    Allowed { failures: i32 },
+    /// Held back for about this many seconds more; nothing counted.
+    HeldBack { wait_secs: i64 },
+}
+
+/// Takes one attempt on every key, all or none.
 pub async fn take(
     conn: &mut PgConnection,
     institution_id: Uuid,
     keys: &[Key],
-) -> Result<Option<i64>, sqlx::Error> {
+) -> Result<Taken, sqlx::Error> {
     let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+    let mut first = None;
     for k in keys {
         let taken = sqlx::query_scalar!(
             "insert into sign_in_throttle as t (institution_id, key, failures, last_at, next_at)
@@ -64,11 +73,14 @@ pub async fn take(
             .fetch_one(&mut *tx)
             .await?;
             tx.rollback().await?;
-            return Ok(Some(wait));
+            return Ok(Taken::HeldBack { wait_secs: wait });
         }
+        first = first.or(taken);
     }
     tx.commit().await?;
-    Ok(None)
+    Ok(Taken::Allowed {
+        failures: first.unwrap_or(0),
+    })
 }
 
 /// Forgets the failures of these keys (after a successful sign-in).
@@ -103,23 +115,6 @@ pub async fn refund(
     .execute(conn)
     .await?;
     Ok(())
-}
-
-/// Failures counted on a key now (for tests and the audit detail).
-pub async fn failures(
-    conn: &mut PgConnection,
-    institution_id: Uuid,
-    key: &str,
-) -> Result<i32, sqlx::Error> {
-    Ok(sqlx::query_scalar!(
-        "select failures from sign_in_throttle
-         where institution_id = $1 and key = $2 and last_at > now() - interval '1 day'",
-        institution_id,
-        key
-    )
-    .fetch_optional(conn)
-    .await?
-    .unwrap_or(0))
 }
 
 /// Whether this browser's device token belongs to a browser the person signed in with.

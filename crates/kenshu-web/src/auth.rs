@@ -7,7 +7,7 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use kenshu_core::people::check_new_password;
-use kenshu_db::throttle::{Key, Rule};
+use kenshu_db::throttle::{Key, Rule, Taken};
 use serde::Deserialize;
 use time::{Duration, OffsetDateTime};
 
@@ -141,8 +141,11 @@ pub async fn login(
         tracing::warn!(client = %client.0, "sign-in flood from one address held back");
         return Err(AppError::TooManyAttempts);
     }
-    let has_device = session::read_cookie(&state, &headers, session::DEVICE_COOKIE).is_some();
-    if !has_device && kenshu_db::password::is_full(kenshu_db::password::Line::General) {
+    // The browser's device token, if it is one of ours (64 hex digits).
+    let device_token = session::read_cookie(&state, &headers, session::DEVICE_COOKIE)
+        .filter(|t| t.len() == 64 && t.bytes().all(|b| b.is_ascii_hexdigit()))
+        .map(str::to_string);
+    if device_token.is_none() && kenshu_db::password::is_full(kenshu_db::password::Line::General) {
         return Err(AppError::Busy);
     }
     let mut conn = conn;
@@ -183,9 +186,7 @@ pub async fn login(
     };
     let credentials =
         kenshu_db::users::credentials(&mut conn, institution.id, form.login.trim()).await?;
-    let device = session::read_cookie(&state, &headers, session::DEVICE_COOKIE)
-        .filter(|t| t.len() == 64)
-        .map(session::token_hash);
+    let device = device_token.as_deref().map(session::token_hash);
     let trusted = match (&credentials, &device) {
         (Some(c), Some(d)) => {
             kenshu_db::throttle::is_trusted_device(&mut conn, institution.id, c.id, d).await?
@@ -217,10 +218,13 @@ pub async fn login(
             },
         ],
     };
-    if let Some(wait) = kenshu_db::throttle::take(&mut conn, institution.id, &keys).await? {
-        tracing::warn!(institution = %institution.code, wait, "sign-in held back by the throttle");
-        return fail(JA.sign_in_wait(wait), StatusCode::TOO_MANY_REQUESTS);
-    }
+    let failures = match kenshu_db::throttle::take(&mut conn, institution.id, &keys).await? {
+        Taken::Allowed { failures } => failures,
+        Taken::HeldBack { wait_secs } => {
+            tracing::warn!(institution = %institution.code, wait_secs, "sign-in held back by the throttle");
+            return fail(JA.sign_in_wait(wait_secs), StatusCode::TOO_MANY_REQUESTS);
+        }
+    };
     // Nothing below waits on the database while the password is checked.
     drop(conn);
     let password = form.password.clone();
@@ -247,8 +251,6 @@ pub async fn login(
     let user = match credentials {
         Some(c) if verified && c.active => c,
         _ => {
-            let failures =
-                kenshu_db::throttle::failures(&mut conn, institution.id, &keys[0].key).await?;
             tracing::info!(institution = %institution.code, failures, "sign-in failed");
             let attempted: String = login_key.chars().take(100).collect();
             let mut tx = sqlx::Connection::begin(&mut *conn).await?;
@@ -270,10 +272,7 @@ pub async fn login(
         }
     };
     let token = session::new_token();
-    let device_token = match session::read_cookie(&state, &headers, session::DEVICE_COOKIE) {
-        Some(t) if t.len() == 64 && t.bytes().all(|b| b.is_ascii_hexdigit()) => t.to_string(),
-        _ => session::new_token(),
-    };
+    let device_token = device_token.unwrap_or_else(session::new_token);
     let hours = state.settings.session_hours;
     let login: String = login_key.chars().take(100).collect();
     let mut tx = sqlx::Connection::begin(&mut *conn).await?;
@@ -469,10 +468,10 @@ pub async fn change_password(
         key: format!("p:{}", user.session.user_id),
         rule: PASSWORD_RULE,
     };
-    if let Some(wait) =
+    if let Taken::HeldBack { wait_secs } =
         kenshu_db::throttle::take(&mut conn, inst, std::slice::from_ref(&key)).await?
     {
-        return fail(JA.sign_in_wait(wait), StatusCode::TOO_MANY_REQUESTS);
+        return fail(JA.sign_in_wait(wait_secs), StatusCode::TOO_MANY_REQUESTS);
     }
     let stored = kenshu_db::users::password_hash(&mut conn, inst, user.session.user_id).await?;
     drop(conn);

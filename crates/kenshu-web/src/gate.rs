@@ -43,9 +43,7 @@ impl SignInGate {
             false
         }
     }
-}
 
-impl SignInGate {
     /// Gives the token back: a successful sign-in is no part of a flood, so an office behind
     /// one address can sign everyone in at once.
     pub fn refund(&self, client: &str) {

@@ -35,10 +35,7 @@ pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations"
 pub async fn connect(options: PgConnectOptions, max: u32) -> Result<PgPool, sqlx::Error> {
     PgPoolOptions::new()
         .max_connections(max)
-        // A few connections stay open even when it is quiet: a page that can run two halves
-        // side by side does so only on a connection that is free right now (it never waits
-        // for one), so a pool shrunk to one connection would make it run them in sequence.
-        .min_connections(max.min(4))
+        .min_connections(1)
         // A ping on every checkout doubled the round trips of a page; a broken connection
         // surfaces as an error on its first query instead, and the pool replaces it.
         .test_before_acquire(false)

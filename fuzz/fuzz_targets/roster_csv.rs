@@ -60,7 +60,7 @@ fuzz_target!(|data: &[u8]| {
     let Ok(decoded) = roster::decode(data.to_vec()) else {
         return;
     };
-    let Ok((rows, errors)) = roster::parse(&decoded.text) else {
+    let Ok(roster::Parsed { rows, errors, .. }) = roster::parse(&decoded.text) else {
         return;
     };
     // Lines a record can start on: the header is line 1.

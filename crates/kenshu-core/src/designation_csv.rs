@@ -4,7 +4,7 @@ use time::Date;
 
 use crate::my_number::contains_my_number;
 use crate::plan::DesignationKind;
-use crate::roster::{FileError, RowError, parse_date, record_line, unify_line_ends};
+use crate::roster::{ErrorKind, FileError, RowError, parse_date, record_line, unify_line_ends};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DesignationRow {
@@ -83,6 +83,7 @@ pub fn parse(text: &str) -> Result<(Vec<DesignationRow>, Vec<RowError>), FileErr
             errors.push(RowError {
                 line,
                 column: column.into(),
+                kind: ErrorKind::Format,
                 message,
             })
         };

@@ -241,6 +241,7 @@ pub async fn import(
             errors.push(kenshu_core::roster::RowError {
                 line: r.line,
                 column: "職員番号".into(),
+                kind: kenshu_core::roster::ErrorKind::Reference,
                 message: format!("no person with employee number {} in the portal; import the roster first or correct it", r.employee_number),
             });
             continue;

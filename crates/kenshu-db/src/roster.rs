@@ -498,7 +498,7 @@ pub async fn import(
 ) -> Result<ImportReport, sqlx::Error> {
     use kenshu_core::roster;
     let parsed = roster::decode(bytes).and_then(|d| Ok((d.encoding, roster::parse(&d.text)?)));
-    let (encoding, (rows, mut errors)) = match parsed {
+    let (encoding, roster::Parsed { rows, mut errors, records, .. }) = match parsed {
         Ok(p) => p,
         Err(e) => {
             return Ok(ImportReport {
@@ -522,7 +522,7 @@ pub async fn import(
     plan.errors = errors;
     let mut report = ImportReport {
         encoding,
-        rows: rows.len() + plan.errors.len(),
+        rows: records,
         file_error: None,
         sections: describe(&plan),
         errors: plan.errors.len(),

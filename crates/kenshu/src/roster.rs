@@ -425,7 +425,7 @@ mod tests {
         gen_roster(&mut b, 500, 30, 7, 0).unwrap();
         assert_eq!(a, b, "the same seed gives the same file");
         let text = String::from_utf8(a).unwrap();
-        let (rows, errors) = roster::parse(&text).unwrap();
+        let roster::Parsed { rows, errors, .. } = roster::parse(&text).unwrap();
         assert!(errors.is_empty(), "{:?}", &errors[..errors.len().min(5)]);
         assert_eq!(rows.len(), 503);
         let plan = roster::plan(

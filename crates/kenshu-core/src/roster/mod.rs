@@ -7,6 +7,7 @@ mod parse;
 mod plan;
 
 pub use parse::{Decoded, FileError, decode, parse, parse_date};
+
 pub(crate) use parse::{record_line, unify_line_ends};
 pub use plan::{
     DivisionChange, ExistingDivision, ExistingPerson, FieldChange, ImportPlan, Leaver, Transfer,
@@ -80,22 +81,101 @@ pub struct Present {
     pub status: bool,
 }
 
+/// What kind of problem a row has: errors are counted by column and kind
+/// (「採用日の形式: 300件」), so that a file with one systematic mistake says so in one line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ErrorKind {
+    /// A required cell is empty.
+    Empty,
+    /// A cell that cannot be read as what it should be (a date, an e-mail address, a status).
+    Format,
+    /// A cell longer than allowed.
+    TooLong,
+    /// A cell that holds what looks like a My Number.
+    MyNumber,
+    /// A person (or e-mail address) twice.
+    Duplicate,
+    /// Rows that disagree (one division code with two names or two parents).
+    Conflict,
+    /// A number or code that equals another once leading zeros are ignored: a spreadsheet
+    /// dropped them.
+    LeadingZeros,
+    /// A reference to something neither in the file nor in the portal (a parent division).
+    Reference,
+    /// Characters that cannot be stored as they are (`?` from a failed conversion, 外字, a
+    /// newline in a name, non-ASCII in an e-mail address).
+    Characters,
+    /// A column the import does not use but that looks like one it does (a near-miss).
+    Column,
+    /// A change that would make most of the institution new or leaving, not confirmed.
+    MassChange,
+}
+
+impl ErrorKind {
+    /// The Japanese label used in counts: 「{列}の{label}」.
+    pub fn label_ja(self) -> &'static str {
+        match self {
+            ErrorKind::Empty => "空欄",
+            ErrorKind::Format => "形式",
+            ErrorKind::TooLong => "長さ",
+            ErrorKind::MyNumber => "マイナンバーらしき値",
+            ErrorKind::Duplicate => "重複",
+            ErrorKind::Conflict => "行どうしの食い違い",
+            ErrorKind::LeadingZeros => "先頭の0の欠落",
+            ErrorKind::Reference => "参照先なし",
+            ErrorKind::Characters => "文字",
+            ErrorKind::Column => "列名",
+            ErrorKind::MassChange => "大量の変更",
+        }
+    }
+}
+
 /// A problem with one row, said so that the person fixing the file knows where and how.
+/// Messages are in Japanese: the clerk reads them on the web page and the command line alike.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RowError {
+    /// Line in the file (the header is line 1; 0 for a problem with the whole file).
     pub line: usize,
     pub column: String,
+    pub kind: ErrorKind,
     pub message: String,
 }
 
 impl std::fmt::Display for RowError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "line {}, column {}: {}",
-            self.line, self.column, self.message
-        )
+        if self.line == 0 {
+            write!(f, "「{}」列: {}", self.column, self.message)
+        } else {
+            write!(f, "{}行目「{}」: {}", self.line, self.column, self.message)
+        }
     }
+}
+
+/// Errors counted by column and kind, most frequent first: (「採用日の形式」, 300).
+pub fn count_by_kind(errors: &[RowError]) -> Vec<(String, usize)> {
+    let mut counts: std::collections::HashMap<(&str, ErrorKind), usize> = Default::default();
+    for e in errors {
+        *counts.entry((e.column.as_str(), e.kind)).or_default() += 1;
+    }
+    let mut out: Vec<(String, usize)> = counts
+        .into_iter()
+        .map(|((column, kind), n)| (format!("{column}の{}", kind.label_ja()), n))
+        .collect();
+    out.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    out
+}
+
+/// A parsed roster: the valid rows, every problem, and what the parser made of the header.
+#[derive(Debug, Default)]
+pub struct Parsed {
+    pub rows: Vec<RosterRow>,
+    pub errors: Vec<RowError>,
+    /// Data records read (not counting the header and blank lines), valid or not.
+    pub records: usize,
+    /// Each header cell the import uses, with the column it was taken as: (「在職区分」, "status").
+    pub used: Vec<(String, &'static str)>,
+    /// Header cells the import does not use.
+    pub ignored: Vec<String>,
 }
 
 /// The columns, with the header names accepted for each (Japanese as HR exports them, and

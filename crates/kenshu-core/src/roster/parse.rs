@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use encoding_rs::SHIFT_JIS;
 use time::{Date, Month};
 
-use super::{COLUMNS, PersonStatus, Present, REQUIRED, RosterRow, RowError};
+use super::{COLUMNS, ErrorKind, Parsed, PersonStatus, Present, REQUIRED, RosterRow, RowError};
 use crate::my_number::contains_my_number;
 use crate::people::LoginId;
 
@@ -174,10 +174,11 @@ impl Cells<'_> {
             .unwrap_or_else(|| key.to_string())
     }
 
-    fn fail(&mut self, key: &str, message: String) {
+    fn fail(&mut self, key: &str, kind: ErrorKind, message: String) {
         self.errors.push(RowError {
             line: self.line,
             column: self.header(key),
+            kind,
             message,
         });
     }
@@ -187,17 +188,18 @@ impl Cells<'_> {
         let v = self.get(key).to_string();
         if v.is_empty() {
             if required {
-                self.fail(key, "is empty; every person needs a value here".into());
+                self.fail(key, ErrorKind::Empty, "is empty; every person needs a value here".into());
             }
             return None;
         }
         if v.chars().count() > max {
-            self.fail(key, format!("is longer than {max} characters; shorten it"));
+            self.fail(key, ErrorKind::TooLong, format!("is longer than {max} characters; shorten it"));
             return None;
         }
         if contains_my_number(&v) {
             self.fail(
                 key,
+                ErrorKind::MyNumber,
                 "contains what looks like a My Number (12 digits with a valid check digit); remove it: the portal never stores My Numbers".into(),
             );
             return None;
@@ -214,6 +216,7 @@ impl Cells<'_> {
         if d.is_none() {
             self.fail(
                 key,
+                ErrorKind::Format,
                 format!("\"{v}\" is not a date; write it as 2025-04-01 (or 2025/4/1)"),
             );
         }
@@ -236,7 +239,7 @@ fn row(
     if let Some(n) = &employee_number
         && let Err(e) = LoginId::parse(n)
     {
-        c.fail("employee_number", format!("{e}"));
+        c.fail("employee_number", ErrorKind::Format, format!("{e}"));
     }
     let name = c.text("name", true, 200);
     let kana = c.text("kana", false, 200);
@@ -246,6 +249,7 @@ fn row(
     {
         c.fail(
             "email",
+            ErrorKind::Format,
             format!("\"{e}\" is not an e-mail address; correct it or leave the cell empty"),
         );
     }
@@ -259,12 +263,13 @@ fn row(
     let effective = c.date("effective_date");
     let status_cell = c.get("status").to_string();
     let status = PersonStatus::parse(&status_cell).unwrap_or_else(|| {
-        c.fail("status", format!("\"{status_cell}\" is not a status; use 在職, 休職 or 退職 (or leave it empty for 在職)"));
+        c.fail("status", ErrorKind::Format, format!("\"{status_cell}\" is not a status; use 在職, 休職 or 退職 (or leave it empty for 在職)"));
         PersonStatus::Active
     });
     if parent_code.is_some() && parent_code == division_code {
         c.fail(
             "parent_division_code",
+            ErrorKind::Conflict,
             "names the division itself; give the code of the division above it".into(),
         );
     }
@@ -304,7 +309,7 @@ fn row(
 /// Parses a decoded roster. File-level problems (no header, a missing column) stop at once;
 /// row problems are all collected, with cross-row checks: an employee number twice, one
 /// division code with two names or two parents.
-pub fn parse(text: &str) -> Result<(Vec<RosterRow>, Vec<RowError>), FileError> {
+pub fn parse(text: &str) -> Result<Parsed, FileError> {
     let text = unify_line_ends(text);
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
@@ -325,6 +330,7 @@ pub fn parse(text: &str) -> Result<(Vec<RosterRow>, Vec<RowError>), FileError> {
     let mut seen_people: HashMap<String, usize> = HashMap::new();
     let mut seen_divisions: HashMap<String, (String, Option<String>, usize)> = HashMap::new();
     let mut record = csv::StringRecord::new();
+    let mut records = 0;
     loop {
         match reader.read_record(&mut record) {
             Ok(false) => break,
@@ -344,6 +350,7 @@ pub fn parse(text: &str) -> Result<(Vec<RosterRow>, Vec<RowError>), FileError> {
         if record.iter().all(|c| c.trim().is_empty()) {
             continue;
         }
+        records += 1;
         match row(&record, &cols, line) {
             Err(mut e) => errors.append(&mut e),
             Ok(r) => {
@@ -352,6 +359,7 @@ pub fn parse(text: &str) -> Result<(Vec<RosterRow>, Vec<RowError>), FileError> {
                     errors.push(RowError {
                         line,
                         column: "職員番号".into(),
+                        kind: ErrorKind::Duplicate,
                         message: format!(
                             "employee number {} is already on line {first}; each person appears once",
                             r.employee_number
@@ -366,6 +374,7 @@ pub fn parse(text: &str) -> Result<(Vec<RosterRow>, Vec<RowError>), FileError> {
                         errors.push(RowError {
                             line,
                             column: "所属名".into(),
+                            kind: ErrorKind::Conflict,
                             message: format!(
                                 "division {} is named \"{}\" here but \"{name}\" on line {first}; use one name per division code",
                                 r.division_code, r.division_name
@@ -379,6 +388,7 @@ pub fn parse(text: &str) -> Result<(Vec<RosterRow>, Vec<RowError>), FileError> {
                         errors.push(RowError {
                             line,
                             column: "上位所属コード".into(),
+                            kind: ErrorKind::Conflict,
                             message: format!(
                                 "division {} has parent {} here but {} on line {first}; give every row of a division the same parent",
                                 r.division_code,
@@ -403,7 +413,23 @@ pub fn parse(text: &str) -> Result<(Vec<RosterRow>, Vec<RowError>), FileError> {
         }
     }
     // A parent must be a division of the file (or of the portal: checked when planning).
-    Ok((rows, errors))
+    let used = cols
+        .iter()
+        .map(|(key, &i)| (header.get(i).unwrap_or_default().trim().to_string(), *key))
+        .collect();
+    let ignored = header
+        .iter()
+        .enumerate()
+        .filter(|(i, h)| !h.trim().is_empty() && !cols.values().any(|c| c == i))
+        .map(|(_, h)| h.trim().to_string())
+        .collect();
+    Ok(Parsed {
+        rows,
+        errors,
+        records,
+        used,
+        ignored,
+    })
 }
 
 #[cfg(test)]
@@ -426,7 +452,7 @@ mod tests {
             "CP932 extension characters survive: {}",
             d.text
         );
-        let (rows, errors) = parse(&d.text).unwrap();
+        let Parsed { rows, errors, .. } = parse(&d.text).unwrap();
         assert!(errors.is_empty(), "{errors:?}");
         assert_eq!(rows[0].name, "髙橋 一郎");
         assert_eq!(rows[0].hired_on, Some(date!(2020 - 04 - 01)));
@@ -440,7 +466,7 @@ mod tests {
         bom.extend_from_slice(text.as_bytes());
         let d = decode(bom).unwrap();
         assert_eq!(d.encoding, "UTF-8 (BOM)");
-        assert_eq!(parse(&d.text).unwrap().0.len(), 1);
+        assert_eq!(parse(&d.text).unwrap().rows.len(), 1);
     }
 
     #[test]
@@ -463,7 +489,7 @@ mod tests {
 
     #[test]
     fn english_headers_work_too() {
-        let (rows, errors) =
+        let Parsed { rows, errors, .. } =
             parse("employee_number,name,division_code,division_name\n77,Jane Doe,a,A課\n").unwrap();
         assert!(errors.is_empty());
         assert_eq!(rows[0].employment_type, "常勤");
@@ -482,7 +508,7 @@ mod tests {
              1005,伊藤 翔,,mail 123456789018@example.jp,a,A課,,,,\n\
              1006,渡辺 美咲,,,a,A課,,,,引退\n"
         );
-        let (rows, errors) = parse(&text).unwrap();
+        let Parsed { rows, errors, .. } = parse(&text).unwrap();
         assert_eq!(rows.len(), 1, "{rows:?}");
         let says = |line: usize, column: &str, needle: &str| {
             assert!(
@@ -516,7 +542,7 @@ mod tests {
                  1003,\"山本{end}大輔\",a,A課{end}\
                  1004,鈴木 一郎,a,A課{end}"
             );
-            let (rows, errors) = parse(&text).unwrap();
+            let Parsed { rows, errors, .. } = parse(&text).unwrap();
             let lines: Vec<_> = rows.iter().map(|r| r.line).collect();
             assert_eq!(lines, [2, 5, 7], "line end {end:?}");
             assert_eq!(rows[1].name, "山本\n大輔", "line end {end:?}");
@@ -531,7 +557,7 @@ mod tests {
     #[test]
     fn quoted_cells_with_commas_and_newlines_parse() {
         let text = "職員番号,氏名,所属コード,所属名\n2001,\"山本, 大輔\",b,\"B課\n(分室)\"\n";
-        let (rows, errors) = parse(text).unwrap();
+        let Parsed { rows, errors, .. } = parse(text).unwrap();
         assert!(errors.is_empty(), "{errors:?}");
         assert_eq!(rows[0].name, "山本, 大輔");
         assert_eq!(rows[0].line, 2);

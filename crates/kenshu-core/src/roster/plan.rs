@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 
 use time::Date;
 
-use super::{PersonStatus, RosterRow, RowError};
+use super::{ErrorKind, PersonStatus, RosterRow, RowError};
 
 /// A person as the portal has them now.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -129,6 +129,7 @@ pub fn plan<'a>(
             p.errors.push(RowError {
                 line: r.line,
                 column: "上位所属コード".into(),
+                kind: ErrorKind::Reference,
                 message: format!(
                     "parent division {parent} is neither in the file nor in the portal; add a row for it or correct the code"
                 ),
@@ -277,6 +278,7 @@ fn check_emails(
             Some((n, line)) if *n != r.employee_number => errors.push(RowError {
                 line: r.line,
                 column: "メールアドレス".into(),
+                kind: ErrorKind::Duplicate,
                 message: match line {
                     Some(l) => format!("{email} is also given on line {l}; each person needs their own address"),
                     None => format!("{email} already belongs to employee {n} in the portal; each person needs their own address"),
@@ -296,7 +298,7 @@ mod tests {
     use time::macros::date;
 
     fn rows(csv: &str) -> Vec<RosterRow> {
-        let (rows, errors) = parse(&format!(
+        let crate::roster::Parsed { rows, errors, .. } = parse(&format!(
             "職員番号,氏名,メールアドレス,所属コード,所属名,上位所属コード,異動日,在職状況\n{csv}"
         ))
         .unwrap();
@@ -411,7 +413,7 @@ mod tests {
 
     #[test]
     fn columns_the_file_lacks_change_nothing() {
-        let (r, errors) = parse("職員番号,氏名,所属コード,所属名\n1,佐藤,a,A課\n").unwrap();
+        let crate::roster::Parsed { rows: r, errors, .. } = parse("職員番号,氏名,所属コード,所属名\n1,佐藤,a,A課\n").unwrap();
         assert!(errors.is_empty());
         let mut old = person("1", "佐藤", "a");
         old.email = Some("sato@example.jp".into());

@@ -3,7 +3,9 @@
 
 use std::collections::HashMap;
 
-use kenshu_core::roster::{ExistingDivision, ExistingPerson, ImportPlan, PersonStatus};
+use kenshu_core::roster::{
+    ExistingDivision, ExistingPerson, ImportPlan, MassChange, PersonStatus, PlanOptions,
+};
 use sqlx::PgConnection;
 use time::Date;
 use uuid::Uuid;
@@ -20,8 +22,11 @@ pub async fn snapshot(
     sqlx::Error,
 > {
     let people = sqlx::query!(
-        r#"select u.login_id, u.name, u.kana, u.email, d.code as division_code, u.employment_type, u.hired_on, u.status
+        r#"select u.login_id, u.name, u.kana, u.email, d.code as division_code, u.employment_type, u.hired_on, u.status,
+                  u.left_on, pd.code as "pending_code?", s.due as "pending_due?"
            from users u join divisions d on d.institution_id = u.institution_id and d.id = u.division_id
+           left join roster_schedule s on s.institution_id = u.institution_id and s.user_id = u.id and s.kind = 'transfer'
+           left join divisions pd on pd.institution_id = s.institution_id and pd.id = s.division_id
            where u.institution_id = $1"#,
         institution_id
     )
@@ -41,6 +46,8 @@ pub async fn snapshot(
                 employment_type: r.employment_type,
                 hired_on: r.hired_on,
                 status,
+                pending: r.pending_code.zip(r.pending_due),
+                left_on: r.left_on,
             },
         )
     })
@@ -69,18 +76,18 @@ pub async fn snapshot(
 }
 
 /// Writes a plan (which must have no errors). Run it inside a transaction: the import is all
-/// or nothing. `today` is the start of new people's placement when the file gives no hire date.
+/// or nothing. `o.today` decides what happens now and what is scheduled for its day.
 pub async fn apply(
     conn: &mut PgConnection,
     institution_id: Uuid,
     plan: &ImportPlan<'_>,
-    today: Date,
+    o: &PlanOptions,
 ) -> Result<(), sqlx::Error> {
     apply_divisions(conn, institution_id, plan).await?;
-    insert_people(conn, institution_id, plan, today).await?;
+    insert_people(conn, institution_id, plan, o).await?;
     update_people(conn, institution_id, plan).await?;
-    transfer(conn, institution_id, plan).await?;
-    leave(conn, institution_id, plan).await?;
+    transfer(conn, institution_id, plan, o.today).await?;
+    leave(conn, institution_id, plan, o.today).await?;
     Ok(())
 }
 
@@ -122,11 +129,13 @@ async fn apply_divisions(
     Ok(())
 }
 
+/// New people, at work from their hire date (or the import's day); a new person whose row says
+/// 退職 is written as at work and then leaves on their last day, like anyone else.
 async fn insert_people(
     conn: &mut PgConnection,
     inst: Uuid,
     plan: &ImportPlan<'_>,
-    today: Date,
+    o: &PlanOptions,
 ) -> Result<(), sqlx::Error> {
     let n = plan.new_people.len();
     let (mut logins, mut names, mut kanas, mut emails, mut divisions) = (
@@ -142,7 +151,22 @@ async fn insert_people(
         Vec::with_capacity(n),
         Vec::with_capacity(n),
     );
+    let (mut gone, mut last_days) = (Vec::new(), Vec::new());
     for r in &plan.new_people {
+        let mut start = r
+            .hired_on
+            .filter(|h| *h <= o.today)
+            .or(r.effective)
+            .unwrap_or(o.default_on);
+        let status = if r.status == PersonStatus::Left {
+            let last = kenshu_core::roster::last_day(r, o.default_on);
+            start = start.min(last);
+            gone.push(r.employee_number.clone());
+            last_days.push(last);
+            PersonStatus::Active
+        } else {
+            r.status
+        };
         logins.push(r.employee_number.clone());
         names.push(r.name.clone());
         kanas.push(r.kana.clone());
@@ -150,21 +174,15 @@ async fn insert_people(
         divisions.push(r.division_code.clone());
         types.push(r.employment_type.clone());
         hired.push(r.hired_on);
-        statuses.push(r.status.as_str().to_string());
-        starts.push(
-            r.hired_on
-                .filter(|h| *h <= today)
-                .or(r.effective)
-                .unwrap_or(today),
-        );
+        statuses.push(status.as_str().to_string());
+        starts.push(start);
     }
     sqlx::query!(
         "insert into users (institution_id, login_id, name, kana, email, division_id, role, password_hash,
-                            must_change_password, active, employment_type, hired_on, status, left_on)
-         select $1, t.l, t.n, t.k, t.e, d.id, 'staff', null, true, t.s <> 'left', t.ty, t.h, t.s,
-                case when t.s = 'left' then t.st end
-         from unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::date[], $9::text[], $10::date[])
-              as t(l, n, k, e, dc, ty, h, s, st)
+                            must_change_password, active, employment_type, hired_on, status)
+         select $1, t.l, t.n, t.k, t.e, d.id, 'staff', null, true, true, t.ty, t.h, t.s
+         from unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::date[], $9::text[])
+              as t(l, n, k, e, dc, ty, h, s)
          join divisions d on d.institution_id = $1 and d.code = t.dc",
         inst,
         &logins,
@@ -175,7 +193,6 @@ async fn insert_people(
         &types,
         &hired as &[Option<Date>],
         &statuses,
-        &starts
     )
     .execute(&mut *conn)
     .await?;
@@ -190,7 +207,7 @@ async fn insert_people(
     )
     .execute(&mut *conn)
     .await?;
-    Ok(())
+    leave_people(conn, inst, &gone, &last_days, o.today).await
 }
 
 async fn update_people(
@@ -216,7 +233,8 @@ async fn update_people(
         })
         .collect();
     // Statuses other than 'left' are written here; leaving is done by `leave`, with its date.
-    // A column the file does not have (its bit unset in `hs`) keeps the stored value.
+    // A column the file does not have (its bit unset in `hs`) keeps the stored value. Someone
+    // who had left and is at work again (再任用) has no last day any more.
     sqlx::query!(
         "update users u set name = t.n,
                 kana = case when t.hs & 1 <> 0 then t.k else u.kana end,
@@ -225,7 +243,7 @@ async fn update_people(
                 hired_on = coalesce(t.h, u.hired_on),
                 status = case when t.hs & 8 = 0 or t.s = 'left' then u.status else t.s end,
                 active = case when t.hs & 8 = 0 or t.s = 'left' then u.active else true end,
-                left_on = case when t.hs & 8 = 0 or t.s = 'left' then u.left_on else null end
+                left_on = case when t.hs & 8 = 0 or t.s = 'left' or u.status <> 'left' then u.left_on else null end
          from unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::date[], $8::text[], $9::int[])
               as t(l, n, k, e, ty, h, s, hs)
          where u.institution_id = $1 and u.login_id = t.l",
@@ -248,6 +266,7 @@ async fn transfer(
     conn: &mut PgConnection,
     inst: Uuid,
     plan: &ImportPlan<'_>,
+    today: Date,
 ) -> Result<(), sqlx::Error> {
     let logins: Vec<String> = plan
         .transfers
@@ -256,25 +275,38 @@ async fn transfer(
         .collect();
     let to: Vec<String> = plan.transfers.iter().map(|t| t.to.clone()).collect();
     let on: Vec<Date> = plan.transfers.iter().map(|t| t.effective).collect();
-    transfer_people(conn, inst, &logins, &to, &on).await
+    transfer_people(conn, inst, &logins, &to, &on, today).await
 }
 
-/// Moves people (by login ID) to divisions (by code) from the given days: each current
-/// placement ends the day before, so the history stays.
+/// Moves people (by login ID) to divisions (by code) from the given days: each placement that
+/// reaches into the day ends the day before, so the history stays, and whatever was planned
+/// from a later day is replaced. A transfer dated after `today` is scheduled: the person's
+/// current division changes on its day (`take_effect`).
 pub async fn transfer_people(
     conn: &mut PgConnection,
     inst: Uuid,
     logins: &[String],
     to: &[String],
     on: &[Date],
+    today: Date,
 ) -> Result<(), sqlx::Error> {
-    // Close the current placement the day before; a placement that starts on the same day is
-    // replaced instead.
+    sqlx::query!(
+        "delete from placements p
+         using unnest($2::text[], $3::date[]) as t(l, d)
+         join users u on u.institution_id = $1 and u.login_id = t.l
+         where p.institution_id = $1 and p.user_id = u.id and p.valid_from > t.d",
+        inst,
+        logins,
+        on
+    )
+    .execute(&mut *conn)
+    .await?;
     sqlx::query!(
         "update placements p set valid_to = t.d - 1
          from unnest($2::text[], $3::date[]) as t(l, d)
          join users u on u.institution_id = $1 and u.login_id = t.l
-         where p.institution_id = $1 and p.user_id = u.id and p.valid_to is null and p.valid_from < t.d",
+         where p.institution_id = $1 and p.user_id = u.id and p.valid_from < t.d
+           and (p.valid_to is null or p.valid_to >= t.d)",
         inst,
         logins,
         on
@@ -295,14 +327,30 @@ pub async fn transfer_people(
     )
     .execute(&mut *conn)
     .await?;
+    // Now: the current division, and no transfer left pending. Later: the schedule.
     sqlx::query!(
-        "update users u set division_id = d.id
-         from unnest($2::text[], $3::text[]) as t(l, dc)
-         join divisions d on d.institution_id = $1 and d.code = t.dc
-         where u.institution_id = $1 and u.login_id = t.l",
+        "with t as (
+             select u.id, d.id as division_id, t.d
+             from unnest($2::text[], $3::text[], $4::date[]) as t(l, dc, d)
+             join users u on u.institution_id = $1 and u.login_id = t.l
+             join divisions d on d.institution_id = $1 and d.code = t.dc
+         ),
+         now as (
+             update users u set division_id = t.division_id from t
+             where u.institution_id = $1 and u.id = t.id and t.d <= $5
+         ),
+         dropped as (
+             delete from roster_schedule s using t
+             where s.institution_id = $1 and s.user_id = t.id and s.kind = 'transfer' and t.d <= $5
+         )
+         insert into roster_schedule (institution_id, user_id, kind, due, division_id)
+         select $1, t.id, 'transfer', t.d, t.division_id from t where t.d > $5
+         on conflict (institution_id, user_id, kind) do update set due = excluded.due, division_id = excluded.division_id",
         inst,
         logins,
-        to
+        to,
+        on,
+        today
     )
     .execute(&mut *conn)
     .await?;
@@ -313,6 +361,7 @@ async fn leave(
     conn: &mut PgConnection,
     inst: Uuid,
     plan: &ImportPlan<'_>,
+    today: Date,
 ) -> Result<(), sqlx::Error> {
     let logins: Vec<String> = plan
         .leavers
@@ -320,24 +369,52 @@ async fn leave(
         .map(|l| l.employee_number.clone())
         .collect();
     let on: Vec<Date> = plan.leavers.iter().map(|l| l.on).collect();
-    leave_people(conn, inst, &logins, &on).await
+    leave_people(conn, inst, &logins, &on, today).await
 }
 
-/// Records that people (by login ID) left on the given days: disabled and signed out, never
-/// deleted; their placement ends that day.
+/// Records that people (by login ID) leave, each on their last day: never deleted, their
+/// placement ends that day and nothing planned after it stays. Once the day has ended (it is
+/// before `today`) they are disabled and signed out at once; a last day still to come is
+/// scheduled, and until it has ended they keep working and signing in.
 pub async fn leave_people(
     conn: &mut PgConnection,
     inst: Uuid,
     logins: &[String],
     on: &[Date],
+    today: Date,
 ) -> Result<(), sqlx::Error> {
     sqlx::query!(
-        "update users u set status = 'left', active = false, left_on = t.d
-         from unnest($2::text[], $3::date[]) as t(l, d)
-         where u.institution_id = $1 and u.login_id = t.l",
+        "with t as (
+             select u.id, t.d
+             from unnest($2::text[], $3::date[]) as t(l, d)
+             join users u on u.institution_id = $1 and u.login_id = t.l
+         ),
+         gone as (
+             update users u set left_on = t.d,
+                    status = case when t.d < $4 then 'left' else u.status end,
+                    active = case when t.d < $4 then false else u.active end
+             from t where u.institution_id = $1 and u.id = t.id
+         ),
+         dropped as (
+             delete from roster_schedule s using t
+             where s.institution_id = $1 and s.user_id = t.id
+               and ((s.kind = 'leave' and t.d < $4) or (s.kind = 'transfer' and s.due > t.d))
+         ),
+         signed_out as (
+             delete from sessions s using t
+             where s.institution_id = $1 and s.user_id = t.id and t.d < $4
+         ),
+         later as (
+             delete from placements p using t
+             where p.institution_id = $1 and p.user_id = t.id and p.valid_from > t.d
+         )
+         insert into roster_schedule (institution_id, user_id, kind, due)
+         select $1, t.id, 'leave', t.d + 1 from t where t.d >= $4
+         on conflict (institution_id, user_id, kind) do update set due = excluded.due",
         inst,
         logins,
-        on
+        on,
+        today
     )
     .execute(&mut *conn)
     .await?;
@@ -345,26 +422,63 @@ pub async fn leave_people(
         "update placements p set valid_to = greatest(p.valid_from, t.d)
          from unnest($2::text[], $3::date[]) as t(l, d)
          join users u on u.institution_id = $1 and u.login_id = t.l
-         where p.institution_id = $1 and p.user_id = u.id and p.valid_to is null",
+         where p.institution_id = $1 and p.user_id = u.id
+           and (p.valid_to is null or p.valid_to > t.d) and p.valid_from <= t.d",
         inst,
         logins,
         on
     )
     .execute(&mut *conn)
     .await?;
-    // Whoever leaves is signed out everywhere.
-    sqlx::query!(
-        "delete from sessions s using users u
-         where u.institution_id = $1 and u.login_id = any($2) and s.institution_id = u.institution_id and s.user_id = u.id",
-        inst,
-        logins
-    )
-    .execute(conn)
-    .await?;
     Ok(())
 }
 
-/// One list of the import report: what it is, how many, and the first lines.
+/// What `take_effect` did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct TookEffect {
+    pub transfers: u64,
+    pub leavers: u64,
+}
+
+/// Makes the scheduled roster changes whose day has come (`today`, in Japan): transfers move
+/// people's current division, leavings disable the account and sign it out. Idempotent and
+/// safe to run from several instances at once: each change is taken by exactly one of them.
+pub async fn take_effect(conn: &mut PgConnection, today: Date) -> Result<TookEffect, sqlx::Error> {
+    let transfers = sqlx::query!(
+        "with due as (
+             delete from roster_schedule where kind = 'transfer' and due <= $1
+             returning institution_id, user_id, division_id
+         )
+         update users u set division_id = due.division_id from due
+         where u.institution_id = due.institution_id and u.id = due.user_id",
+        today
+    )
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    let leavers = sqlx::query!(
+        "with due as (
+             delete from roster_schedule where kind = 'leave' and due <= $1
+             returning institution_id, user_id
+         ),
+         signed_out as (
+             delete from sessions s using due
+             where s.institution_id = due.institution_id and s.user_id = due.user_id
+         )
+         update users u set status = 'left', active = false from due
+         where u.institution_id = due.institution_id and u.id = due.user_id",
+        today
+    )
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    Ok(TookEffect {
+        transfers,
+        leavers,
+    })
+}
+
+/// One list of the import report: what it is, how many, and every line.
 #[derive(Debug, Clone)]
 pub struct ReportSection {
     /// `new_divisions`, `changed_divisions`, `new_staff`, `transfers`, `leavers`, `changed`, `errors`.
@@ -378,21 +492,28 @@ pub struct ReportSection {
 #[derive(Debug, Clone, Default)]
 pub struct ImportReport {
     pub encoding: &'static str,
+    /// Data records read (valid or not).
     pub rows: usize,
     /// A problem with the whole file (encoding, header): nothing else was looked at.
     pub file_error: Option<String>,
+    /// Header cells used, as 「在職区分 → 在職状況」, and those ignored.
+    pub used: Vec<String>,
+    pub ignored: Vec<String>,
     pub sections: Vec<ReportSection>,
     pub errors: usize,
+    /// Errors counted by column and kind, most frequent first: (「採用日の形式」, 300).
+    pub error_counts: Vec<(String, usize)>,
+    /// Most of the institution new or leaving (refused unless confirmed).
+    pub mass_change: Option<MassChange>,
     pub noop: bool,
     pub applied: bool,
     /// Login IDs of the accounts the import created.
     pub new_logins: Vec<String>,
+    /// `divisions: new=N renamed=N moved=N`.
+    pub division_summary: String,
     /// `new=N transfers=N leavers=N changed=N errors=N`.
     pub summary: String,
 }
-
-/// Lines shown per list; the totals are always exact.
-pub const SHOWN: usize = 50;
 
 fn section<T>(
     key: &'static str,
@@ -404,13 +525,21 @@ fn section<T>(
         key,
         title_en,
         total: items.len(),
-        lines: items.iter().take(SHOWN).map(line).collect(),
+        lines: items.iter().map(line).collect(),
     }
 }
 
+/// The Japanese name of a roster column key (the first header `gen roster` writes).
+fn column_ja(key: &str) -> &'static str {
+    kenshu_core::roster::COLUMNS
+        .iter()
+        .find(|(k, _)| *k == key)
+        .map_or("", |(_, names)| names[0])
+}
+
 /// The report's lines, in Japanese (dates in the Japanese calendar), for the command line and
-/// the web page alike.
-fn describe(p: &ImportPlan<'_>) -> Vec<ReportSection> {
+/// the web page alike. A change dated after `today` is marked as scheduled (予定).
+fn describe(p: &ImportPlan<'_>, today: Date) -> Vec<ReportSection> {
     use kenshu_core::fiscal_year::japanese_date as jd;
     let parent = |c: &Option<String>| {
         c.as_ref()
@@ -429,6 +558,7 @@ fn describe(p: &ImportPlan<'_>) -> Vec<ReportSection> {
         }
         .to_string()
     };
+    let when = |d: Date, after: Date| if d > after { "・予定" } else { "" };
     vec![
         section("new_divisions", "new divisions", &p.new_divisions, |d| {
             format!("+ {} {}{}", d.code, d.name, parent(&d.parent_code))
@@ -452,21 +582,24 @@ fn describe(p: &ImportPlan<'_>) -> Vec<ReportSection> {
         }),
         section("transfers", "transfers", &p.transfers, |t| {
             format!(
-                "→ {} {}: {} → {}（{}付）",
+                "→ {} {}: {} → {}（{}付{}）",
                 t.employee_number,
                 t.name,
                 t.from,
                 t.to,
-                jd(t.effective)
+                jd(t.effective),
+                when(t.effective, today)
             )
         }),
         section("leavers", "leavers", &p.leavers, |l| {
             format!(
-                "- {} {}（{}）{}付で退職",
+                "- {} {}（{}）{}付で退職{}",
                 l.employee_number,
                 l.name,
                 l.division_code,
-                jd(l.on)
+                jd(l.on),
+                // The account closes when the last day has ended.
+                when(l.on, today.previous_day().unwrap_or(today))
             )
         }),
         section("changed", "changed", &p.changes, |c| {
@@ -487,36 +620,45 @@ fn describe(p: &ImportPlan<'_>) -> Vec<ReportSection> {
 
 /// Decodes, checks and plans a roster file against the institution and, when `apply` and the
 /// file has no errors, writes it. Runs inside the caller's transaction, which it locks against
-/// concurrent imports of the same institution; the caller commits.
+/// concurrent imports of the same institution; the caller commits. Scheduled changes whose day
+/// has come are taken first, so that the file is compared with the roster as it is today.
 pub async fn import(
     conn: &mut PgConnection,
     institution_id: Uuid,
     bytes: Vec<u8>,
-    complete: bool,
-    today: Date,
+    o: PlanOptions,
     apply_it: bool,
 ) -> Result<ImportReport, sqlx::Error> {
     use kenshu_core::roster;
     let parsed = roster::decode(bytes).and_then(|d| Ok((d.encoding, roster::parse(&d.text)?)));
-    let (encoding, roster::Parsed { rows, mut errors, records, .. }) = match parsed {
+    let (encoding, parsed) = match parsed {
         Ok(p) => p,
         Err(e) => {
             return Ok(ImportReport {
                 file_error: Some(e.to_string()),
                 errors: 1,
+                division_summary: "divisions: new=0 renamed=0 moved=0".into(),
                 summary: "new=0 transfers=0 leavers=0 changed=0 errors=1".into(),
                 ..Default::default()
             });
         }
     };
+    let roster::Parsed {
+        rows,
+        mut errors,
+        records,
+        used,
+        ignored,
+    } = parsed;
     sqlx::query!(
         "select pg_advisory_xact_lock(hashtext($1))",
         format!("roster:{institution_id}")
     )
     .execute(&mut *conn)
     .await?;
+    take_effect(&mut *conn, o.today).await?;
     let (people, divisions) = snapshot(&mut *conn, institution_id).await?;
-    let mut plan = roster::plan(&rows, &people, &divisions, complete, today);
+    let mut plan = roster::plan(&rows, &people, &divisions, o);
     errors.append(&mut plan.errors);
     errors.sort_by_key(|e| e.line);
     plan.errors = errors;
@@ -524,15 +666,26 @@ pub async fn import(
         encoding,
         rows: records,
         file_error: None,
-        sections: describe(&plan),
+        used: used
+            .iter()
+            .map(|(header, key)| match column_ja(key) {
+                ja if ja == header || ja.is_empty() => header.clone(),
+                ja => format!("{header} → {ja}"),
+            })
+            .collect(),
+        ignored,
+        sections: describe(&plan, o.today),
         errors: plan.errors.len(),
+        error_counts: roster::count_by_kind(&plan.errors),
+        mass_change: plan.mass_change,
         noop: plan.is_noop(),
         applied: false,
         new_logins: Vec::new(),
+        division_summary: plan.division_summary(),
         summary: plan.summary(),
     };
     if apply_it && plan.errors.is_empty() && !plan.is_noop() {
-        apply(conn, institution_id, &plan, today).await?;
+        apply(conn, institution_id, &plan, &o).await?;
         report.applied = true;
         report.new_logins = plan
             .new_people

@@ -1,6 +1,8 @@
-//! Housekeeping every instance does now and then: ended sessions, old sign-in failures and
-//! throttle keys, browsers unused for 400 days. Each delete is idempotent, so several
-//! instances doing it at once is harmless.
+//! Housekeeping every instance does now and then: roster changes whose day has come
+//! (transfers and leavings imported ahead of their day), ended sessions, old sign-in failures
+//! and throttle keys, browsers unused for 400 days. Each step is idempotent, so several
+//! instances doing it at once is harmless. It runs at start, every ten minutes, and just after
+//! midnight in Japan, so that a change dated 1 April holds from the first minute of 1 April.
 
 use std::time::Duration;
 
@@ -16,7 +18,7 @@ pub fn spawn(pool: kenshu_db::PgPool, idle_minutes: i32) {
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "housekeeping"),
             }
-            tokio::time::sleep(EVERY).await;
+            tokio::time::sleep(EVERY.min(until_midnight_in_japan())).await;
         }
     });
 }
@@ -24,8 +26,24 @@ pub fn spawn(pool: kenshu_db::PgPool, idle_minutes: i32) {
 /// One round: the number of rows removed.
 pub async fn run(pool: &kenshu_db::PgPool, idle_minutes: i32) -> Result<u64, sqlx::Error> {
     let mut conn = pool.acquire().await?;
+    let took = kenshu_db::roster::take_effect(&mut conn, kenshu_core::japan_today()).await?;
+    if took != Default::default() {
+        tracing::info!(
+            transfers = took.transfers,
+            leavers = took.leavers,
+            "scheduled roster changes took effect"
+        );
+    }
     let sessions = kenshu_db::sessions::purge_expired(&mut conn, idle_minutes).await?;
     let failures = kenshu_db::users::purge_old_failures(&mut conn).await?;
     let throttle = kenshu_db::throttle::purge(&mut conn).await?;
     Ok(sessions + failures + throttle)
+}
+
+/// The time until just after the next midnight in Japan (a second past, so that the date has
+/// turned wherever the clock is read).
+fn until_midnight_in_japan() -> Duration {
+    let now = time::OffsetDateTime::now_utc().to_offset(kenshu_core::fiscal_year::JST);
+    let seconds = i64::from(now.hour()) * 3600 + i64::from(now.minute()) * 60 + i64::from(now.second());
+    Duration::from_secs(u64::try_from(86_400 - seconds + 1).unwrap_or(1))
 }

@@ -124,7 +124,12 @@ pub struct Catalogue {
     pub roster_new_staff: &'static str,
     pub roster_changed_divisions: &'static str,
     pub roster_new_divisions: &'static str,
-    pub roster_more: &'static str,
+    pub roster_used: &'static str,
+    pub roster_ignored: &'static str,
+    pub roster_error_counts: &'static str,
+    pub roster_count: &'static str,
+    pub roster_confirm_mass: &'static str,
+    pub roster_mass_title: &'static str,
     pub roster_rows: &'static str,
     pub roster_lead: &'static str,
     pub roster_title: &'static str,
@@ -538,7 +543,12 @@ pub static JA: Catalogue = Catalogue {
     roster_new_staff: "新規職員",
     roster_changed_divisions: "名称・上位所属が変わる所属",
     roster_new_divisions: "新しい所属",
-    roster_more: "件ほか",
+    roster_used: "使用した列",
+    roster_ignored: "使わなかった列",
+    roster_error_counts: "エラーの内訳",
+    roster_count: "件",
+    roster_confirm_mass: "内容を確認しました。職員の過半数が新規または退職になるこの変更を反映します",
+    roster_mass_title: "職員の過半数が新規または退職になります",
     roster_rows: "行",
     roster_lead: "人事システムから出力した職員名簿（CSV、UTF-8 または Shift_JIS）を取り込みます。まず取込内容を確認し（ドライラン）、問題がなければ同じファイルをそのまま反映します。反映はすべてか無しかで、途中まで書き込まれることはありません。",
     roster_title: "職員名簿の取込",
@@ -842,6 +852,14 @@ impl Catalogue {
         };
         format!(
             "ログインの失敗が続いたため、このアカウントへの試行を一時的に制限しています。{wait}ほど待ってから、もう一度お試しください。いつも使っているブラウザーからはこの制限を受けずにログインできます。パスワードを忘れた場合は、保護責任者またはポータル管理者にログイン用リンクの発行を依頼してください。 (too many failed attempts: wait {secs} s)"
+        )
+    }
+
+    /// The warning above a change that makes most of the institution new or leaving.
+    pub fn roster_mass_change(&self, m: &kenshu_core::roster::MassChange) -> String {
+        format!(
+            "在職者{}人に対して、新規{}人・退職{}人になります。職員番号の先頭の0が表計算ソフトで消えていないか、別の機関のファイルでないかを確かめてください。意図した変更なら、下の確認欄にチェックを入れて反映してください。",
+            m.active, m.new, m.leavers
         )
     }
 }

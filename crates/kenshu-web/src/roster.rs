@@ -157,15 +157,11 @@ pub async fn preview(
     let mut tx = sqlx::Connection::begin(&mut *conn).await?;
     let id = kenshu_db::roster::stage(&mut tx, inst, &name, &file, complete, user.session.user_id)
         .await?;
-    let report = kenshu_db::roster::import(
-        &mut tx,
-        inst,
-        Vec::from(file),
-        complete,
-        kenshu_core::japan_today(),
-        false,
-    )
-    .await?;
+    // The dry run plans as if a mass change were confirmed, so that it can show what would
+    // happen and ask for the confirmation; applying it needs the box ticked.
+    let report =
+        kenshu_db::roster::import(&mut tx, inst, Vec::from(file), options(complete, true), false)
+            .await?;
     // Only an upload that can be applied is kept; a refused one is not stored at all.
     let applicable = report.errors == 0 && !report.noop;
     if applicable {
@@ -183,9 +179,23 @@ pub async fn preview(
     .await
 }
 
+/// The import's options as the page gives them: today's date, in Japan.
+fn options(complete: bool, allow_mass_change: bool) -> kenshu_core::roster::PlanOptions {
+    let today = kenshu_core::japan_today();
+    kenshu_core::roster::PlanOptions {
+        complete,
+        default_on: today,
+        today,
+        allow_mass_change,
+    }
+}
+
 #[derive(Deserialize)]
 pub struct ApplyForm {
     upload: Uuid,
+    /// The box confirming a change that makes most of the institution new or leaving.
+    #[serde(default)]
+    confirm_mass_change: Option<String>,
 }
 
 /// Applies a previewed upload, all or nothing.
@@ -200,15 +210,10 @@ pub async fn apply(
     let (name, content, complete) = kenshu_db::roster::staged(&mut tx, inst, f.upload)
         .await?
         .ok_or(AppError::NotFound)?;
-    let report = kenshu_db::roster::import(
-        &mut tx,
-        inst,
-        content,
-        complete,
-        kenshu_core::japan_today(),
-        true,
-    )
-    .await?;
+    let confirmed = f.confirm_mass_change.is_some();
+    let report =
+        kenshu_db::roster::import(&mut tx, inst, content, options(complete, confirmed), true)
+            .await?;
     if report.applied {
         kenshu_db::roster::mark_applied(&mut tx, inst, f.upload).await?;
         crate::audit::record(&mut tx, &user, "roster_imported", &name, &report.summary).await?;
@@ -217,5 +222,7 @@ pub async fn apply(
     } else {
         tx.rollback().await?;
     }
-    page(&mut conn, &user, Some(report), name, None).await
+    // Refused only for want of the confirmation: the same upload can be confirmed and applied.
+    let again = (!report.applied && report.mass_change.is_some() && !confirmed).then_some(f.upload);
+    page(&mut conn, &user, Some(report), name, again).await
 }

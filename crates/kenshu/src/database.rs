@@ -150,6 +150,14 @@ pub async fn migrate(db: &Database) -> anyhow::Result<bool> {
     Ok(false)
 }
 
+/// Makes the roster changes whose day has come (what the server's housekeeping does at
+/// midnight), before a command reads who is in which division.
+pub async fn catch_up(db: &Database) -> anyhow::Result<()> {
+    let mut conn = db.pool.acquire().await?;
+    kenshu_db::roster::take_effect(&mut conn, kenshu_core::japan_today()).await?;
+    Ok(())
+}
+
 impl Database {
     /// Closes the pool, then stops the embedded cluster if this process started it.
     pub async fn close(mut self) {

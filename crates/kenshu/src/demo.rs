@@ -247,6 +247,7 @@ async fn history(
             &who,
             &[DIVISIONS[1].0.to_string()],
             &[october],
+            today,
         )
         .await?;
     }
@@ -278,6 +279,6 @@ async fn history(
     )
     .await?;
     let left = (october - Duration::days(1)).max(fy.start());
-    kenshu_db::roster::leave_people(tx, inst, &["staff31".to_string()], &[left]).await?;
+    kenshu_db::roster::leave_people(tx, inst, &["staff31".to_string()], &[left], today).await?;
     Ok(())
 }

@@ -164,6 +164,10 @@ enum ImportCommand {
         /// The date transfers and leavings take effect when a row gives none (default: today).
         #[arg(long, value_parser = parse_date)]
         effective: Option<time::Date>,
+        /// Confirm a change that makes most of the institution new or leaving (refused without it:
+        /// that is what a file whose employee numbers lost their leading zeros looks like).
+        #[arg(long)]
+        allow_mass_change: bool,
         /// Write one-time sign-in links for the new accounts to this CSV file (mode 600).
         #[arg(long)]
         links: Option<PathBuf>,
@@ -387,6 +391,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             dry_run,
             complete,
             effective,
+            allow_mass_change,
             links,
             public_url,
         }) => {
@@ -404,6 +409,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 dry_run,
                 complete,
                 effective,
+                allow_mass_change,
             };
             roster::import_staff(&db.pool, args).await
         }
@@ -415,6 +421,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }) => {
             let db = database::open(&target, 2).await?;
             database::migrate(&db).await?;
+            database::catch_up(&db).await?;
             let dir = audit::checkpoint_dir(&cli.data_dir);
             let a = report::AnnualArgs {
                 code: &institution,

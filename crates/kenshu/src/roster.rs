@@ -30,6 +30,7 @@ pub struct ImportArgs<'a> {
     pub dry_run: bool,
     pub complete: bool,
     pub effective: Option<Date>,
+    pub allow_mass_change: bool,
 }
 
 /// Imports a roster file: prints what changes (everything, in a dry run) and the summary line.
@@ -37,7 +38,13 @@ pub async fn import_staff(pool: &PgPool, args: ImportArgs<'_>) -> anyhow::Result
     let mut out = std::io::stdout().lock();
     let bytes =
         std::fs::read(args.file).with_context(|| format!("cannot read {}", args.file.display()))?;
-    let today = args.effective.unwrap_or_else(kenshu_core::japan_today);
+    let today = kenshu_core::japan_today();
+    let options = kenshu_core::roster::PlanOptions {
+        complete: args.complete,
+        default_on: args.effective.unwrap_or(today),
+        today,
+        allow_mass_change: args.allow_mass_change,
+    };
     let mut tx = pool.begin().await?;
     let institution = kenshu_db::institutions::find_by_code(&mut tx, args.institution)
         .await?
@@ -47,17 +54,11 @@ pub async fn import_staff(pool: &PgPool, args: ImportArgs<'_>) -> anyhow::Result
                 args.institution
             )
         })?;
-    let report = kenshu_db::roster::import(
-        &mut tx,
-        institution.id,
-        bytes,
-        args.complete,
-        today,
-        !args.dry_run,
-    )
-    .await?;
+    let report =
+        kenshu_db::roster::import(&mut tx, institution.id, bytes, options, !args.dry_run).await?;
     if let Some(e) = &report.file_error {
         writeln!(out, "{}: {e}", args.file.display())?;
+        writeln!(out, "{}", report.division_summary)?;
         writeln!(out, "{}", report.summary)?;
         return Err(Refused.into());
     }
@@ -68,22 +69,36 @@ pub async fn import_staff(pool: &PgPool, args: ImportArgs<'_>) -> anyhow::Result
         report.encoding,
         report.rows
     )?;
+    writeln!(out, "使用した列: {}", report.used.join(", "))?;
+    if !report.ignored.is_empty() {
+        writeln!(out, "使わなかった列: {}", report.ignored.join(", "))?;
+    }
+    // Every line: a clerk fixing a file needs all of them (pipe to a file for a long list).
     for s in &report.sections {
         writeln!(out, "{} ({}):", s.title_en, s.total)?;
         for line in &s.lines {
             writeln!(out, "  {line}")?;
         }
-        if s.total > s.lines.len() {
-            writeln!(out, "  … and {} more", s.total - s.lines.len())?;
-        }
     }
     if report.errors > 0 {
+        writeln!(out, "errors by kind:")?;
+        for (kind, n) in &report.error_counts {
+            writeln!(out, "  {kind}: {n}件")?;
+        }
         writeln!(
             out,
             "nothing was written: fix the rows above and import again"
         )?;
+        writeln!(out, "{}", report.division_summary)?;
         writeln!(out, "{}", report.summary)?;
         return Err(Refused.into());
+    }
+    if let Some(m) = report.mass_change {
+        writeln!(
+            out,
+            "confirmed with --allow-mass-change: {} new and {} leaving of {} people at work",
+            m.new, m.leavers, m.active
+        )?;
     }
     if args.dry_run {
         writeln!(out, "dry run: nothing was written")?;
@@ -130,6 +145,7 @@ pub async fn import_staff(pool: &PgPool, args: ImportArgs<'_>) -> anyhow::Result
             )?;
         }
     }
+    writeln!(out, "{}", report.division_summary)?;
     writeln!(out, "{}", report.summary)?;
     Ok(())
 }
@@ -432,8 +448,12 @@ mod tests {
             &rows,
             &Default::default(),
             &Default::default(),
-            true,
-            kenshu_core::japan_today(),
+            roster::PlanOptions {
+                complete: true,
+                default_on: kenshu_core::japan_today(),
+                today: kenshu_core::japan_today(),
+                allow_mass_change: false,
+            },
         );
         assert!(plan.errors.is_empty(), "{:?}", plan.errors);
         assert_eq!(plan.new_divisions.len(), 33);

@@ -11,7 +11,7 @@ pub use parse::{Decoded, FileError, decode, parse, parse_date};
 pub(crate) use parse::{record_line, unify_line_ends};
 pub use plan::{
     DivisionChange, ExistingDivision, ExistingPerson, FieldChange, ImportPlan, Leaver,
-    MASS_CHANGE_MIN, MassChange, PlanOptions, Transfer, plan,
+    MASS_CHANGE_MIN, MassChange, PlanOptions, Transfer, last_day, plan,
 };
 
 use time::Date;

@@ -185,6 +185,13 @@ fn without_leading_zeros(s: &str) -> &str {
     }
 }
 
+/// The last day of a person whose row says 退職: its 異動日 (退職日), else the day before the
+/// import's day (they had left by the time of the file).
+pub fn last_day(r: &RosterRow, default_on: Date) -> Date {
+    r.effective
+        .unwrap_or(default_on.previous_day().unwrap_or(default_on))
+}
+
 const TEXT_FIX: &str = "表計算ソフトで先頭の0が消えた可能性があります。その列の書式を「文字列」にして元の番号に直し、保存し直してください";
 
 /// Compares the file with the portal.
@@ -321,9 +328,7 @@ pub fn plan<'a>(
         let leaves = r.status == PersonStatus::Left;
         if leaves {
             // A row's date is the last day (退職日); without one, they left before the import's day.
-            let on = r
-                .effective
-                .unwrap_or(o.default_on.previous_day().unwrap_or(o.default_on));
+            let on = last_day(r, o.default_on);
             // Someone who has left, or is due to leave on that day, leaves only once.
             let known = old.status == PersonStatus::Left
                 || (old.left_on.is_some() && (r.effective.is_none() || old.left_on == Some(on)));

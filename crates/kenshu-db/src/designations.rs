@@ -242,7 +242,7 @@ pub async fn import(
                 line: r.line,
                 column: "職員番号".into(),
                 kind: kenshu_core::roster::ErrorKind::Reference,
-                message: format!("no person with employee number {} in the portal; import the roster first or correct it", r.employee_number),
+                message: format!("職員番号「{}」の職員はポータルにいません。先に職員名簿を取り込むか、番号を直してください", r.employee_number),
             });
             continue;
         };

@@ -472,10 +472,7 @@ pub async fn take_effect(conn: &mut PgConnection, today: Date) -> Result<TookEff
     .execute(&mut *conn)
     .await?
     .rows_affected();
-    Ok(TookEffect {
-        transfers,
-        leavers,
-    })
+    Ok(TookEffect { transfers, leavers })
 }
 
 /// One list of the import report: what it is, how many, and every line.

@@ -44,6 +44,7 @@ pub async fn run(pool: &kenshu_db::PgPool, idle_minutes: i32) -> Result<u64, sql
 /// turned wherever the clock is read).
 fn until_midnight_in_japan() -> Duration {
     let now = time::OffsetDateTime::now_utc().to_offset(kenshu_core::fiscal_year::JST);
-    let seconds = i64::from(now.hour()) * 3600 + i64::from(now.minute()) * 60 + i64::from(now.second());
+    let seconds =
+        i64::from(now.hour()) * 3600 + i64::from(now.minute()) * 60 + i64::from(now.second());
     Duration::from_secs(u64::try_from(86_400 - seconds + 1).unwrap_or(1))
 }

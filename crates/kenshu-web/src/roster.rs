@@ -159,9 +159,14 @@ pub async fn preview(
         .await?;
     // The dry run plans as if a mass change were confirmed, so that it can show what would
     // happen and ask for the confirmation; applying it needs the box ticked.
-    let report =
-        kenshu_db::roster::import(&mut tx, inst, Vec::from(file), options(complete, true), false)
-            .await?;
+    let report = kenshu_db::roster::import(
+        &mut tx,
+        inst,
+        Vec::from(file),
+        options(complete, true),
+        false,
+    )
+    .await?;
     // Only an upload that can be applied is kept; a refused one is not stored at all.
     let applicable = report.errors == 0 && !report.noop;
     if applicable {

@@ -188,12 +188,20 @@ impl Cells<'_> {
         let v = self.get(key).to_string();
         if v.is_empty() {
             if required {
-                self.fail(key, ErrorKind::Empty, "is empty; every person needs a value here".into());
+                self.fail(
+                    key,
+                    ErrorKind::Empty,
+                    "is empty; every person needs a value here".into(),
+                );
             }
             return None;
         }
         if v.chars().count() > max {
-            self.fail(key, ErrorKind::TooLong, format!("is longer than {max} characters; shorten it"));
+            self.fail(
+                key,
+                ErrorKind::TooLong,
+                format!("is longer than {max} characters; shorten it"),
+            );
             return None;
         }
         if contains_my_number(&v) {

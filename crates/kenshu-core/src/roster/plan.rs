@@ -153,7 +153,8 @@ impl ImportPlan<'_> {
 
     /// `divisions: new=N renamed=N moved=N`, the line before the summary.
     pub fn division_summary(&self) -> String {
-        let count = |f: fn(&DivisionChange) -> bool| self.changed_divisions.iter().filter(|d| f(d)).count();
+        let count =
+            |f: fn(&DivisionChange) -> bool| self.changed_divisions.iter().filter(|d| f(d)).count();
         format!(
             "divisions: new={} renamed={} moved={}",
             self.new_divisions.len(),
@@ -391,7 +392,11 @@ pub fn plan<'a>(
 }
 
 /// Most of the institution new, or most of it leaving, is refused unless confirmed.
-fn check_mass_change(p: &mut ImportPlan<'_>, people: &HashMap<String, ExistingPerson>, allowed: bool) {
+fn check_mass_change(
+    p: &mut ImportPlan<'_>,
+    people: &HashMap<String, ExistingPerson>,
+    allowed: bool,
+) {
     let active = people
         .values()
         .filter(|x| x.status != PersonStatus::Left)
@@ -405,7 +410,9 @@ fn check_mass_change(p: &mut ImportPlan<'_>, people: &HashMap<String, ExistingPe
         leavers,
         active,
     });
-    if !allowed {
+    // Numbers that lost their leading zeros are already refused row by row, saying why.
+    let explained = p.errors.iter().any(|e| e.kind == ErrorKind::LeadingZeros);
+    if !allowed && !explained {
         p.errors.push(RowError {
             line: 0,
             column: "ファイル全体".into(),
@@ -514,7 +521,12 @@ mod tests {
     #[test]
     fn an_empty_portal_gets_everyone_and_every_division_new() {
         let r = rows("1,佐藤,,a,A課,,,\n2,鈴木,,c,C係,a,,\n");
-        let p = plan(&r, &HashMap::new(), &HashMap::new(), opts(false, date!(2025 - 04 - 01)));
+        let p = plan(
+            &r,
+            &HashMap::new(),
+            &HashMap::new(),
+            opts(false, date!(2025 - 04 - 01)),
+        );
         assert_eq!(
             p.summary(),
             "new=2 transfers=0 leavers=0 changed=0 errors=0"
@@ -575,7 +587,12 @@ mod tests {
         let mut other = person("3", "高橋", "b");
         other.email = Some("taken@example.jp".into());
         let people = HashMap::from([("3".to_string(), other)]);
-        let p = plan(&r, &people, &divisions(), opts(false, date!(2025 - 04 - 01)));
+        let p = plan(
+            &r,
+            &people,
+            &divisions(),
+            opts(false, date!(2025 - 04 - 01)),
+        );
         let lines: Vec<usize> = p.errors.iter().map(|e| e.line).collect();
         assert_eq!(lines, [3, 4], "{:?}", p.errors);
         assert!(p.errors[1].message.contains("職員番号3"), "{:?}", p.errors);
@@ -583,7 +600,9 @@ mod tests {
 
     #[test]
     fn columns_the_file_lacks_change_nothing() {
-        let crate::roster::Parsed { rows: r, errors, .. } = parse("職員番号,氏名,所属コード,所属名\n1,佐藤,a,A課\n").unwrap();
+        let crate::roster::Parsed {
+            rows: r, errors, ..
+        } = parse("職員番号,氏名,所属コード,所属名\n1,佐藤,a,A課\n").unwrap();
         assert!(errors.is_empty());
         let mut old = person("1", "佐藤", "a");
         old.email = Some("sato@example.jp".into());
@@ -591,7 +610,12 @@ mod tests {
         old.employment_type = "会計年度任用".into();
         old.status = PersonStatus::OnLeave;
         let people = HashMap::from([("1".to_string(), old)]);
-        let p = plan(&r, &people, &divisions(), opts(false, date!(2025 - 04 - 01)));
+        let p = plan(
+            &r,
+            &people,
+            &divisions(),
+            opts(false, date!(2025 - 04 - 01)),
+        );
         assert!(p.is_noop(), "{:?}", p.changes);
     }
 
@@ -603,21 +627,32 @@ mod tests {
             ("3".to_string(), person("3", "高橋", "b")),
         ]);
         assert!(
-            plan(&r, &people, &divisions(), opts(false, date!(2025 - 04 - 01)))
-                .leavers
-                .is_empty()
+            plan(
+                &r,
+                &people,
+                &divisions(),
+                opts(false, date!(2025 - 04 - 01))
+            )
+            .leavers
+            .is_empty()
         );
     }
 
     #[test]
     fn renamed_divisions_and_unknown_parents_are_reported() {
         let r = rows("1,佐藤,,a,総務課,,,\n2,鈴木,,d,D係,zz,,\n");
-        let p = plan(&r, &HashMap::new(), &divisions(), opts(false, date!(2025 - 04 - 01)));
+        let p = plan(
+            &r,
+            &HashMap::new(),
+            &divisions(),
+            opts(false, date!(2025 - 04 - 01)),
+        );
         assert_eq!(p.changed_divisions[0].old_name.as_deref(), Some("A課"));
         assert_eq!(p.changed_divisions[0].name, "総務課");
         assert_eq!(p.errors.len(), 1);
         assert!(
-            p.errors[0].message.contains("上位所属「zz」") && p.errors[0].message.contains("kenshu division add"),
+            p.errors[0].message.contains("上位所属「zz」")
+                && p.errors[0].message.contains("kenshu division add"),
             "{:?}",
             p.errors
         );
@@ -638,7 +673,9 @@ mod tests {
     #[test]
     fn numbers_that_lost_their_leading_zeros_are_refused_row_by_row() {
         let people = staff(12);
-        let csv: String = (0..12).map(|i| format!("{},職員,,a,A課,,,\n", 1000 + i)).collect();
+        let csv: String = (0..12)
+            .map(|i| format!("{},職員,,a,A課,,,\n", 1000 + i))
+            .collect();
         let r = rows(&csv);
         let mut o = opts(true, date!(2025 - 04 - 01));
         o.allow_mass_change = true;
@@ -667,7 +704,10 @@ mod tests {
         let r = rows("1,佐藤,,10000,総務部,,,\n2,鈴木,,b,B課,10000,,\n");
         let p = plan(&r, &HashMap::new(), &d, opts(false, date!(2025 - 04 - 01)));
         assert_eq!(
-            p.errors.iter().filter(|e| e.kind == ErrorKind::LeadingZeros).count(),
+            p.errors
+                .iter()
+                .filter(|e| e.kind == ErrorKind::LeadingZeros)
+                .count(),
             1,
             "{:?}",
             p.errors
@@ -675,7 +715,9 @@ mod tests {
         let r = rows("2,鈴木,,b,B課,10000,,\n");
         let p = plan(&r, &HashMap::new(), &d, opts(false, date!(2025 - 04 - 01)));
         assert!(
-            p.errors.iter().any(|e| e.kind == ErrorKind::Reference && e.message.contains("「010000」")),
+            p.errors
+                .iter()
+                .any(|e| e.kind == ErrorKind::Reference && e.message.contains("「010000」")),
             "the parent's message names the code the portal has: {:?}",
             p.errors
         );
@@ -685,12 +727,24 @@ mod tests {
     fn most_of_the_institution_leaving_or_new_needs_confirmation() {
         let people = staff(20);
         // Eleven of twenty missing from a complete file.
-        let csv: String = (0..9).map(|i| format!("{:06},職員,,a,A課,,,\n", 1000 + i)).collect();
+        let csv: String = (0..9)
+            .map(|i| format!("{:06},職員,,a,A課,,,\n", 1000 + i))
+            .collect();
         let r = rows(&csv);
         let p = plan(&r, &people, &divisions(), opts(true, date!(2025 - 04 - 01)));
-        assert_eq!(p.mass_change, Some(MassChange { new: 0, leavers: 11, active: 20 }));
+        assert_eq!(
+            p.mass_change,
+            Some(MassChange {
+                new: 0,
+                leavers: 11,
+                active: 20
+            })
+        );
         assert!(
-            p.errors.iter().any(|e| e.kind == ErrorKind::MassChange && e.message.contains("--allow-mass-change")),
+            p.errors
+                .iter()
+                .any(|e| e.kind == ErrorKind::MassChange
+                    && e.message.contains("--allow-mass-change")),
             "{:?}",
             p.errors
         );
@@ -700,10 +754,16 @@ mod tests {
         assert!(p.errors.is_empty(), "{:?}", p.errors);
         assert_eq!(p.leavers.len(), 11);
         // Ten leaving of twenty is not most: no confirmation needed.
-        let csv: String = (0..10).map(|i| format!("{:06},職員,,a,A課,,,\n", 1000 + i)).collect();
+        let csv: String = (0..10)
+            .map(|i| format!("{:06},職員,,a,A課,,,\n", 1000 + i))
+            .collect();
         let r = rows(&csv);
         let p = plan(&r, &people, &divisions(), opts(true, date!(2025 - 04 - 01)));
-        assert!(p.errors.is_empty() && p.mass_change.is_none(), "{:?}", p.errors);
+        assert!(
+            p.errors.is_empty() && p.mass_change.is_none(),
+            "{:?}",
+            p.errors
+        );
     }
 
     #[test]
@@ -746,7 +806,12 @@ mod tests {
             ("2".to_string(), person("2", "鈴木", "a")),
         ]);
         let r = rows("1,佐藤,,a,A課,,,退職\n2,鈴木,,a,A課,,2027-03-31,退職\n");
-        let p = plan(&r, &people, &divisions(), opts(false, date!(2026 - 11 - 29)));
+        let p = plan(
+            &r,
+            &people,
+            &divisions(),
+            opts(false, date!(2026 - 11 - 29)),
+        );
         let on: Vec<Date> = p.leavers.iter().map(|l| l.on).collect();
         assert_eq!(on, [date!(2026 - 11 - 28), date!(2027 - 03 - 31)]);
         assert!(p.transfers.is_empty());
@@ -755,7 +820,12 @@ mod tests {
     #[test]
     fn the_division_line_counts_new_renamed_and_moved_divisions() {
         let r = rows("1,佐藤,,a,総務課,,,\n2,鈴木,,b,B課,a,,\n3,高橋,,c,C係,a,,\n");
-        let p = plan(&r, &HashMap::new(), &divisions(), opts(false, date!(2025 - 04 - 01)));
+        let p = plan(
+            &r,
+            &HashMap::new(),
+            &divisions(),
+            opts(false, date!(2025 - 04 - 01)),
+        );
         assert_eq!(p.division_summary(), "divisions: new=1 renamed=1 moved=1");
     }
 }

@@ -65,6 +65,7 @@ async fn a_transfer_announced_ahead_moves_the_person_on_its_day_and_not_before()
     )
     .await;
     user(app.pool(), "5001", Role::Staff).await;
+    user(app.pool(), "chief", Role::ChiefOfficer).await;
     let day = today() + Duration::days(30);
     let csv = format!("{HEADER}5001,試験 5001,b,B課,在職,{day}\n");
 
@@ -105,6 +106,15 @@ async fn a_transfer_announced_ahead_moves_the_person_on_its_day_and_not_before()
         "the placement in a ends the day before: {placements:?}"
     );
 
+    let mut chief = app.signed_in("chief").await;
+    let roster = chief.get("/roster").await.body;
+    assert!(
+        roster.contains("id=\"pending\"")
+            && roster.contains(&kenshu_core::fiscal_year::japanese_date(day))
+            && roster.contains("5001 試験 5001")
+            && roster.contains("異動 → B課"),
+        "the roster page lists what is scheduled: {roster}"
+    );
     // The same file again (the 内示 imported twice), or today's roster, changes nothing.
     let (ok, out) = import(&app, &csv, &[]);
     assert!(
@@ -126,6 +136,7 @@ async fn a_transfer_announced_ahead_moves_the_person_on_its_day_and_not_before()
     assert_eq!(division_of(&app, "5001").await, "b");
     assert!(!a.get("/officer").await.body.contains("試験 5001"));
     assert!(b.get("/officer").await.body.contains("試験 5001"));
+    assert!(!chief.get("/roster").await.body.contains("id=\"pending\""));
     // Taken once only, whoever else runs it.
     assert_eq!(the_day_comes(&app, day).await, Default::default());
 }

@@ -433,6 +433,38 @@ pub async fn leave_people(
     Ok(())
 }
 
+/// A roster change waiting for its day, for the roster page.
+#[derive(Debug, Clone)]
+pub struct Pending {
+    pub login_id: String,
+    pub name: String,
+    /// `transfer` or `leave`.
+    pub kind: String,
+    /// The first day it holds (for a leaving, the day after the last day).
+    pub due: Date,
+    /// For a transfer: the division they move to.
+    pub division: Option<String>,
+}
+
+/// The institution's scheduled changes, soonest first.
+pub async fn pending(
+    conn: &mut PgConnection,
+    institution_id: Uuid,
+) -> Result<Vec<Pending>, sqlx::Error> {
+    sqlx::query_as!(
+        Pending,
+        r#"select u.login_id, u.name, s.kind, s.due, d.name as "division?"
+           from roster_schedule s
+           join users u on u.institution_id = s.institution_id and u.id = s.user_id
+           left join divisions d on d.institution_id = s.institution_id and d.id = s.division_id
+           where s.institution_id = $1
+           order by s.due, u.login_id, s.kind"#,
+        institution_id
+    )
+    .fetch_all(conn)
+    .await
+}
+
 /// What `take_effect` did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct TookEffect {

@@ -41,6 +41,14 @@ struct RosterPage {
     file_name: String,
     upload: Option<Uuid>,
     tree: Vec<TreeLine>,
+    pending: Vec<PendingLine>,
+}
+
+/// A scheduled transfer or leaving, in words.
+pub struct PendingLine {
+    pub due: String,
+    pub who: String,
+    pub what: String,
 }
 
 /// A division in the organisation tree, indented by depth.
@@ -96,6 +104,28 @@ async fn page(
     upload: Option<Uuid>,
 ) -> Result<Response, AppError> {
     let tree = tree_lines(kenshu_db::institutions::tree(conn, user.session.institution_id).await?);
+    let pending = kenshu_db::roster::pending(conn, user.session.institution_id)
+        .await?
+        .into_iter()
+        .map(|p| {
+            use kenshu_core::fiscal_year::japanese_date;
+            let (due, what) = match p.division {
+                Some(d) => (
+                    japanese_date(p.due),
+                    format!("{}{d}", JA.roster_pending_transfer),
+                ),
+                None => (
+                    japanese_date(p.due.previous_day().unwrap_or(p.due)),
+                    JA.roster_pending_leave.to_string(),
+                ),
+            };
+            PendingLine {
+                due,
+                who: format!("{} {}", p.login_id, p.name),
+                what,
+            }
+        })
+        .collect();
     let sections = report
         .iter()
         .flat_map(|r| &r.sections)
@@ -114,6 +144,7 @@ async fn page(
         file_name,
         upload,
         tree,
+        pending,
     })
 }
 

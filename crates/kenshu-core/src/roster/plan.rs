@@ -439,9 +439,13 @@ fn check_emails(
             ))
         })
         .collect();
-    let in_file: HashSet<&str> = rows.iter().map(|r| r.employee_number.as_str()).collect();
-    // People in the file who change their address give up the old one.
-    owners.retain(|_, (n, _)| !in_file.contains(n));
+    // People in the file who change their address give up the old one. A number that lost its
+    // leading zeros is the same person (refused for that, not for their own address).
+    let in_file: HashSet<&str> = rows
+        .iter()
+        .map(|r| without_leading_zeros(&r.employee_number))
+        .collect();
+    owners.retain(|_, (n, _)| !in_file.contains(without_leading_zeros(n)));
     for r in rows {
         let Some(email) = r.email.as_ref().map(|e| e.to_lowercase()) else {
             continue;

@@ -413,7 +413,9 @@ mod tests {
 
     #[test]
     fn columns_the_file_lacks_change_nothing() {
-        let crate::roster::Parsed { rows: r, errors, .. } = parse("職員番号,氏名,所属コード,所属名\n1,佐藤,a,A課\n").unwrap();
+        let crate::roster::Parsed {
+            rows: r, errors, ..
+        } = parse("職員番号,氏名,所属コード,所属名\n1,佐藤,a,A課\n").unwrap();
         assert!(errors.is_empty());
         let mut old = person("1", "佐藤", "a");
         old.email = Some("sato@example.jp".into());

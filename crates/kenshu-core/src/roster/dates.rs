@@ -100,10 +100,14 @@ pub fn read_date(s: &str) -> Result<Date, DateError> {
         None => {
             let mut c = Cursor(date_part);
             let (year, digits) = c.number().ok_or_else(unreadable)?;
-            if digits == 8 && c.0.is_empty() {
-                return calendar(value, (year / 10000) as i32, year / 100 % 100, year % 100);
-            }
-            let (month, day) = month_day(&mut c, &['年', '.', '/', '-']).ok_or_else(unreadable)?;
+            // `20250401`: eight digits, the year's four first.
+            let (year, digits, month, day) = if digits == 8 && c.0.is_empty() {
+                (year / 10000, 4, year / 100 % 100, year % 100)
+            } else {
+                let (month, day) =
+                    month_day(&mut c, &['年', '.', '/', '-']).ok_or_else(unreadable)?;
+                (year, digits, month, day)
+            };
             match digits {
                 1 | 2 => Err(DateError::ShortYear(value.to_string())),
                 4 if (1900..=2200).contains(&year) => calendar(value, year as i32, month, day),
@@ -461,6 +465,9 @@ mod tests {
         refuses("25/4/1", "西暦4桁");
         refuses("1899-12-31", "範囲外");
         refuses("2201-01-01", "範囲外");
+        // Found by fuzzing: eight digits skipped the range check.
+        refuses("10021002", "範囲外");
+        refuses("22010101", "範囲外");
         refuses("令和999年1月1日", "範囲外");
         assert_eq!(parse_date("2025-13-01"), None);
         assert_eq!(parse_date("令和7年4月1日"), Some(date!(2025 - 04 - 01)));

@@ -3,6 +3,7 @@
 //! reports each problem with its line, column and fix; planning compares the file with the
 //! portal and lists what an import would change.
 
+mod across;
 mod dates;
 pub(crate) mod header;
 mod parse;

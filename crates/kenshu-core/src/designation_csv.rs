@@ -1,10 +1,17 @@
-//! Designations from a CSV file: 職員番号, 指定, 開始日, 終了日, 備考.
+//! Designations from a CSV file: 職員番号, 指定, 開始日, 終了日, 備考. Headers, dates and
+//! characters are read as in the roster (aliases, 和暦, full-width digits); messages are in
+//! Japanese and every problem of every row is reported.
 
 use time::Date;
 
 use crate::my_number::contains_my_number;
+use crate::people::LoginId;
 use crate::plan::DesignationKind;
-use crate::roster::{ErrorKind, FileError, RowError, parse_date, record_line, unify_line_ends};
+use crate::roster::header::{self, Header};
+use crate::roster::{
+    ErrorKind, FileError, RowError, characters, normalised_code, quotes, read_date, record_line,
+    unclosed_quote_error, unify_line_ends,
+};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DesignationRow {
@@ -16,136 +23,253 @@ pub struct DesignationRow {
     pub note: Option<String>,
 }
 
+/// The columns and the header names accepted for each (compared as in the roster).
 const COLUMNS: [(&str, &[&str]); 5] = [
-    ("employee_number", &["職員番号", "employee_number"]),
-    ("kind", &["指定", "指定の種類", "kind"]),
-    ("from", &["開始日", "valid_from"]),
-    ("to", &["終了日", "valid_to"]),
-    ("note", &["備考", "note"]),
+    (
+        "employee_number",
+        &[
+            "職員番号",
+            "職員コード",
+            "職員ID",
+            "社員番号",
+            "employee_number",
+        ],
+    ),
+    (
+        "kind",
+        &["指定", "指定の種類", "指定種別", "指定区分", "種類", "kind"],
+    ),
+    (
+        "from",
+        &[
+            "開始日",
+            "開始年月日",
+            "指定開始日",
+            "指定開始年月日",
+            "指定日",
+            "有効開始日",
+            "valid_from",
+            "from",
+        ],
+    ),
+    (
+        "to",
+        &[
+            "終了日",
+            "終了年月日",
+            "指定終了日",
+            "指定終了年月日",
+            "解除日",
+            "有効終了日",
+            "valid_to",
+            "to",
+        ],
+    ),
+    ("note", &["備考", "メモ", "note"]),
 ];
 
-/// Parses the file; every bad row is reported with its line, column and fix.
+const REQUIRED: [&str; 3] = ["employee_number", "kind", "from"];
+
+struct Row<'a> {
+    record: &'a csv::StringRecord,
+    header: &'a Header,
+    line: usize,
+    errors: Vec<RowError>,
+}
+
+impl<'a> Row<'a> {
+    fn cell(&self, key: &str) -> &'a str {
+        self.header
+            .cols
+            .get(key)
+            .and_then(|&i| self.record.get(i))
+            .map_or("", str::trim)
+    }
+
+    fn fail(&mut self, key: &str, kind: ErrorKind, message: String) {
+        self.errors.push(RowError {
+            line: self.line,
+            column: self.header.name(&COLUMNS, key),
+            kind,
+            message,
+        });
+    }
+
+    /// A cell without characters no cell may hold.
+    fn clean(&mut self, key: &str) -> Option<&'a str> {
+        let v = self.cell(key);
+        match characters(v, false) {
+            Some(problem) => {
+                self.fail(key, ErrorKind::Characters, problem);
+                None
+            }
+            None => Some(v),
+        }
+    }
+
+    fn date(&mut self, key: &str) -> Option<Date> {
+        let v = self.clean(key)?;
+        if v.is_empty() {
+            return None;
+        }
+        match read_date(v) {
+            Ok(d) => Some(d),
+            Err(e) => {
+                self.fail(key, ErrorKind::Format, e.to_string());
+                None
+            }
+        }
+    }
+
+    fn read(mut self) -> Result<DesignationRow, Vec<RowError>> {
+        let number = self.clean("employee_number").map(normalised_code);
+        let number = match number {
+            Some(n) if n.is_empty() => {
+                self.fail(
+                    "employee_number",
+                    ErrorKind::Empty,
+                    "空欄です。指定する職員の職員番号を書いてください".into(),
+                );
+                None
+            }
+            Some(n) if LoginId::parse(&n).is_err() => {
+                let message = format!(
+                    "『{n}』には職員番号に使えない文字があります。半角の英数字と . _ - だけで書いてください"
+                );
+                self.fail("employee_number", ErrorKind::Format, message);
+                None
+            }
+            n => n.map(|n| n.into_owned()),
+        };
+        let kind = match self.clean("kind") {
+            Some("") => {
+                self.fail(
+                    "kind",
+                    ErrorKind::Empty,
+                    "空欄です。事務取扱担当者、特定個人情報ファイル取扱者、情報システム管理者のいずれかを書いてください".into(),
+                );
+                None
+            }
+            Some(v) => {
+                let kind = DesignationKind::parse(v);
+                if kind.is_none() {
+                    let message = format!(
+                        "『{v}』は指定の種類として読めません。事務取扱担当者、特定個人情報ファイル取扱者、情報システム管理者のいずれかを書いてください"
+                    );
+                    self.fail("kind", ErrorKind::Format, message);
+                }
+                kind
+            }
+            None => None,
+        };
+        let from_cell_empty = self.cell("from").is_empty();
+        let from = self.date("from");
+        if from_cell_empty {
+            self.fail(
+                "from",
+                ErrorKind::Empty,
+                "空欄です。指定の開始日を 2025-04-01 や 令和7年4月1日 のように書いてください"
+                    .into(),
+            );
+        }
+        let to = self.date("to");
+        if let (Some(f), Some(t)) = (from, to)
+            && t < f
+        {
+            let column = self.header.name(&COLUMNS, "from");
+            self.fail(
+                "to",
+                ErrorKind::Conflict,
+                format!(
+                    "『{column}』より前の日です。終了日は開始日と同じ日かそれより後にしてください"
+                ),
+            );
+        }
+        let note_cell = self.cell("note");
+        // A note may run over several lines; other control characters and 外字 are refused.
+        let note = match characters(&note_cell.replace('\n', " "), false) {
+            Some(problem) => {
+                self.fail("note", ErrorKind::Characters, problem);
+                None
+            }
+            None => Some(note_cell.to_string()).filter(|n| !n.is_empty()),
+        };
+        if note.as_deref().is_some_and(contains_my_number) {
+            self.fail(
+                "note",
+                ErrorKind::MyNumber,
+                "マイナンバーらしき12桁の数字が含まれています。削除してください（このポータルはマイナンバーを保存しません）".into(),
+            );
+        }
+        match (number, kind, from, self.errors.is_empty()) {
+            (Some(employee_number), Some(kind), Some(from), true) => Ok(DesignationRow {
+                line: self.line,
+                employee_number,
+                kind,
+                from,
+                to,
+                note,
+            }),
+            _ => Err(self.errors),
+        }
+    }
+}
+
+/// Parses the file; every problem of every row is reported with its line, column and fix
+/// (a header that looks like a known column but is not one on line 1).
 pub fn parse(text: &str) -> Result<(Vec<DesignationRow>, Vec<RowError>), FileError> {
     let text = unify_line_ends(text);
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
         .from_reader(text.as_bytes());
-    let header = reader
+    let header_record = reader
         .headers()
         .map_err(|e| FileError::Csv {
             line: 1,
             message: e.to_string(),
         })?
         .clone();
-    let index = |key: &str| {
-        let names = COLUMNS
-            .iter()
-            .find(|(k, _)| *k == key)
-            .map(|(_, n)| *n)
-            .unwrap_or(&[]);
-        header
-            .iter()
-            .position(|h| names.contains(&h.trim().trim_start_matches('\u{feff}')))
-    };
-    let cols: Vec<Option<usize>> = COLUMNS.iter().map(|(k, _)| index(k)).collect();
-    for (i, (key, names)) in COLUMNS.iter().enumerate().take(3) {
-        if cols[i].is_none() {
-            return Err(FileError::MissingColumn {
-                column: key.to_string(),
-                accepted: names
-                    .iter()
-                    .map(|n| format!("\"{n}\""))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            });
-        }
+    if header_record.iter().all(|h| h.trim().is_empty()) {
+        return Err(FileError::Empty);
     }
-    let (mut rows, mut errors) = (Vec::new(), Vec::new());
-    for record in reader.records() {
-        let record = record.map_err(|e| FileError::Csv {
-            line: 0,
-            message: e.to_string(),
-        })?;
+    let header = header::map(&header_record, &COLUMNS, &REQUIRED)?;
+    let (mut rows, mut errors) = (Vec::new(), header.near_misses.clone());
+    let mut record = csv::StringRecord::new();
+    loop {
+        let start = reader.position().byte() as usize;
+        match reader.read_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => {
+                return Err(FileError::Csv {
+                    line: e.position().map_or(0, |p| p.line() as usize),
+                    message: e.to_string(),
+                });
+            }
+        }
         let line = record
             .position()
             .map(|p| record_line(&text, p))
             .unwrap_or(0);
-        let cell = |i: usize| {
-            cols[i]
-                .and_then(|c| record.get(c))
-                .map(str::trim)
-                .unwrap_or("")
-        };
         if record.iter().all(|c| c.trim().is_empty()) {
             continue;
         }
-        let mut fail = |column: &str, message: String| {
-            errors.push(RowError {
-                line,
-                column: column.into(),
-                kind: ErrorKind::Format,
-                message,
-            })
+        let end = reader.position().byte() as usize;
+        let raw = text.get(start..end).unwrap_or("").trim_start_matches('\n');
+        let at_end = end >= text.len();
+        if let Some(u) = quotes::unclosed(raw, at_end, record.len(), header_record.len()) {
+            errors.push(unclosed_quote_error(&u, line, &header.names));
+            continue;
+        }
+        let row = Row {
+            record: &record,
+            header: &header,
+            line,
+            errors: Vec::new(),
         };
-        let number = cell(0).to_string();
-        if number.is_empty() {
-            fail(
-                "職員番号",
-                "is empty; give the person's employee number".into(),
-            );
-        }
-        let kind = DesignationKind::parse(cell(1));
-        if kind.is_none() {
-            fail(
-                "指定",
-                format!(
-                    "\"{}\" is not a designation; use 事務取扱担当者, 特定個人情報ファイル取扱者 or 情報システム管理者",
-                    cell(1)
-                ),
-            );
-        }
-        let from = parse_date(cell(2));
-        if from.is_none() {
-            fail(
-                "開始日",
-                format!("\"{}\" is not a date; write it as 2025-04-01", cell(2)),
-            );
-        }
-        let to = match cell(3) {
-            "" => None,
-            s => {
-                let d = parse_date(s);
-                if d.is_none() {
-                    fail(
-                        "終了日",
-                        format!("\"{s}\" is not a date; write it as 2025-04-01 or leave it empty"),
-                    );
-                }
-                d
-            }
-        };
-        if let (Some(f), Some(t)) = (from, to)
-            && t < f
-        {
-            fail(
-                "終了日",
-                "is before 開始日; the period must end on or after its start".into(),
-            );
-        }
-        let note = Some(cell(4).to_string()).filter(|n| !n.is_empty());
-        if note.as_deref().is_some_and(contains_my_number) {
-            fail("備考", "contains what looks like a My Number; remove it: the portal never stores My Numbers".into());
-        }
-        if let (false, Some(kind), Some(from)) = (errors.iter().any(|e| e.line == line), kind, from)
-        {
-            rows.push(DesignationRow {
-                line,
-                employee_number: number,
-                kind,
-                from,
-                to,
-                note,
-            });
+        match row.read() {
+            Ok(r) => rows.push(r),
+            Err(mut e) => errors.append(&mut e),
         }
     }
     Ok((rows, errors))
@@ -207,12 +331,73 @@ mod tests {
     }
 
     #[test]
-    fn a_missing_column_is_named() {
+    fn a_missing_column_is_named_in_japanese() {
+        let e = parse("職員番号,指定\n1,clerk\n").unwrap_err().to_string();
         assert!(
-            parse("職員番号,指定\n1,clerk\n")
-                .unwrap_err()
-                .to_string()
-                .contains("from")
+            e.contains("『開始日』の列がありません") && e.contains("指定開始日"),
+            "{e}"
+        );
+    }
+
+    /// Issue 11, point 8: the designations file shares the roster's header and date handling.
+    #[test]
+    fn aliases_japanese_dates_and_full_width_numbers_are_read() {
+        let text = "社員番号,指定の種類,指定開始日,終了年月日,メモ\n\
+                    １００１,事務取扱担当者,令和7年4月1日,R8.3.31,応援\n\
+                    1002,情報システム管理者,２０２５/４/１　０:００,,\n";
+        let (rows, errors) = parse(text).unwrap();
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(rows[0].employee_number, "1001");
+        assert_eq!(rows[0].from, date!(2025 - 04 - 01));
+        assert_eq!(rows[0].to, Some(date!(2026 - 03 - 31)));
+        assert_eq!(rows[1].from, date!(2025 - 04 - 01));
+    }
+
+    #[test]
+    fn every_problem_of_every_row_is_reported_with_its_kind() {
+        let text = "職員番号,指定,開始日,終了日,備考\n\
+                    ,課長,平成31年5月1日,2025-13-01,123456789018\n\
+                    1002,事務取扱担当者,,,\n\
+                    10 02,事務取扱担当者,2025-04-01,2025-03-31,\u{E000}\n\
+                    1004,\"事務取扱担当者,2025-04-01,,\n";
+        let (rows, errors) = parse(text).unwrap();
+        assert!(rows.is_empty(), "{rows:?}");
+        let got: Vec<_> = errors
+            .iter()
+            .map(|e| (e.line, e.column.as_str(), e.kind))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (2, "職員番号", ErrorKind::Empty),
+                (2, "指定", ErrorKind::Format),
+                (2, "開始日", ErrorKind::Format),
+                (2, "終了日", ErrorKind::Format),
+                (2, "備考", ErrorKind::MyNumber),
+                (3, "開始日", ErrorKind::Empty),
+                (4, "職員番号", ErrorKind::Format),
+                (4, "終了日", ErrorKind::Conflict),
+                (4, "備考", ErrorKind::Characters),
+                (5, "指定", ErrorKind::Format),
+            ]
+        );
+        assert!(errors[2].message.contains("令和元年5月1日と書いてください"));
+        assert!(errors[9].message.contains("引用符"), "{:?}", errors[9]);
+    }
+
+    #[test]
+    fn a_header_that_looks_like_a_missing_column_is_an_error_on_line_1() {
+        let (rows, errors) =
+            parse("職員番号,指定,開始日,終了曰\n1001,事務取扱担当者,2025-04-01,2026-03-31\n")
+                .unwrap();
+        assert_eq!(rows.len(), 1);
+        assert_eq!(
+            (errors[0].line, errors[0].column.as_str(), errors[0].kind),
+            (1, "終了曰", ErrorKind::Column)
+        );
+        assert!(
+            errors[0].message.contains("『終了日』のことなら"),
+            "{errors:?}"
         );
     }
 }

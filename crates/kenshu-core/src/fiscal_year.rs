@@ -75,9 +75,16 @@ impl fmt::Display for FiscalYear {
     }
 }
 
-struct Era {
-    name: &'static str,
-    start: Date,
+/// A Japanese era (元号): shared by the printing here and the date reader of the roster.
+pub(crate) struct Era {
+    /// `令和`.
+    pub(crate) name: &'static str,
+    /// The letter offices abbreviate it to: `R` in `R7.4.1`.
+    pub(crate) letter: char,
+    /// Its first day.
+    pub(crate) start: Date,
+    /// Its last day: the day before the next era starts (`None` for the current era).
+    pub(crate) end: Option<Date>,
 }
 
 const fn date(year: i32, month: Month, day: u8) -> Date {
@@ -88,26 +95,35 @@ const fn date(year: i32, month: Month, day: u8) -> Date {
 }
 
 /// Newest first.
-const ERAS: [Era; 4] = [
+pub(crate) const ERAS: [Era; 4] = [
     Era {
         name: "令和",
+        letter: 'R',
         start: date(2019, Month::May, 1),
+        end: None,
     },
     Era {
         name: "平成",
+        letter: 'H',
         start: date(1989, Month::January, 8),
+        end: Some(date(2019, Month::April, 30)),
     },
     Era {
         name: "昭和",
+        letter: 'S',
         start: date(1926, Month::December, 25),
+        end: Some(date(1989, Month::January, 7)),
     },
     Era {
         name: "大正",
+        letter: 'T',
         start: date(1912, Month::July, 30),
+        end: Some(date(1926, Month::December, 24)),
     },
 ];
 
-fn era_year(n: i32) -> String {
+/// `元` for the first year of an era, the number otherwise.
+pub(crate) fn era_year(n: i32) -> String {
     if n == 1 {
         "元".to_string()
     } else {
@@ -185,6 +201,14 @@ mod tests {
         assert_eq!(japanese_date(date!(2025 - 04 - 01)), "令和7年4月1日");
         assert_eq!(japanese_date(date!(1989 - 01 - 07)), "昭和64年1月7日");
         assert_eq!(japanese_date(date!(1989 - 01 - 08)), "平成元年1月8日");
+    }
+
+    #[test]
+    fn each_era_ends_the_day_before_the_next_starts() {
+        for pair in ERAS.windows(2) {
+            assert_eq!(pair[1].end.and_then(Date::next_day), Some(pair[0].start));
+        }
+        assert_eq!(ERAS[0].end, None);
     }
 
     #[test]

@@ -3,12 +3,21 @@
 //! reports each problem with its line, column and fix; planning compares the file with the
 //! portal and lists what an import would change.
 
+mod across;
+mod dates;
+pub(crate) mod header;
 mod parse;
 mod plan;
+pub(crate) mod quotes;
+mod text;
 
-pub use parse::{Decoded, FileError, decode, parse, parse_date};
+pub use dates::{DateError, parse_date, read_date};
+pub use parse::{Decoded, FileError, decode, parse};
+pub use text::{normalise_code, normalise_kana, normalise_name, without_leading_zeros};
 
-pub(crate) use parse::{record_line, unify_line_ends};
+pub(crate) use parse::{characters, record_line, unclosed_quote_error, unify_line_ends};
+pub(crate) use text::code as normalised_code;
+
 pub use plan::{
     DivisionChange, ExistingDivision, ExistingPerson, FieldChange, ImportPlan, Leaver,
     MASS_CHANGE_MIN, MassChange, PlanOptions, Transfer, last_day, plan,
@@ -41,11 +50,18 @@ impl PersonStatus {
         }
     }
 
+    /// A status as HR systems write it (`在職`, `在籍`, `休職中`, `育児休業`, `退職済`…), or
+    /// `None`. Numeric codes (`0`, `1`) mean different things in different systems: refused.
     pub fn parse(s: &str) -> Option<Self> {
-        match s.trim() {
-            "" | "在職" | "active" | "現職" => Some(PersonStatus::Active),
-            "休職" | "休業" | "on_leave" | "leave" => Some(PersonStatus::OnLeave),
-            "退職" | "離職" | "left" => Some(PersonStatus::Left),
+        match s.trim().to_ascii_lowercase().as_str() {
+            "" | "在職" | "在職中" | "在籍" | "在籍中" | "現職" | "active" => {
+                Some(PersonStatus::Active)
+            }
+            "休職" | "休職中" | "休業" | "休業中" | "育児休業" | "育児休業中" | "育休"
+            | "介護休業" | "on_leave" | "leave" => Some(PersonStatus::OnLeave),
+            "退職" | "退職済" | "退職済み" | "退職者" | "離職" | "離職済" | "left" => {
+                Some(PersonStatus::Left)
+            }
             _ => None,
         }
     }
@@ -178,51 +194,140 @@ pub struct Parsed {
     pub ignored: Vec<String>,
 }
 
-/// The columns, with the header names accepted for each (Japanese as HR exports them, and
-/// English). The first name is the one `gen roster` writes.
+/// The columns, with the header names accepted for each (Japanese as HR systems export them,
+/// and English). Headers are compared without width, case or surrounding spaces (`氏名（カナ）`
+/// is `氏名(カナ)`, `Ｅ－ｍａｉｌ` is `e-mail`). The first name is the one `gen roster` writes and
+/// messages use when the file lacks the column.
 pub const COLUMNS: [(&str, &[&str]); 11] = [
     (
         "employee_number",
         &[
             "職員番号",
             "職員コード",
+            "職員ID",
+            "職員No",
+            "職員No.",
             "社員番号",
+            "社員コード",
+            "従業員番号",
             "employee_number",
             "employee_no",
+            "employee_id",
         ],
     ),
-    ("name", &["氏名", "名前", "name"]),
+    (
+        "name",
+        &["氏名", "名前", "職員氏名", "職員名", "氏名(漢字)", "name"],
+    ),
     (
         "kana",
         &[
             "氏名カナ",
+            "氏名(カナ)",
+            "氏名(フリガナ)",
+            "氏名フリガナ",
             "カナ氏名",
             "フリガナ",
             "ふりがな",
+            "よみがな",
             "カナ",
             "kana",
         ],
     ),
-    ("email", &["メールアドレス", "メール", "email", "e-mail"]),
+    (
+        "email",
+        &[
+            "メールアドレス",
+            "メール",
+            "Eメール",
+            "Eメールアドレス",
+            "E-mail",
+            "E-mailアドレス",
+            "email",
+            "mail",
+            "email address",
+            "e-mail address",
+        ],
+    ),
     (
         "division_code",
-        &["所属コード", "課コード", "division_code"],
+        &[
+            "所属コード",
+            "所属課コード",
+            "課コード",
+            "部署コード",
+            "division_code",
+        ],
     ),
-    ("division_name", &["所属名", "課名", "division_name"]),
+    (
+        "division_name",
+        &[
+            "所属名",
+            "所属名称",
+            "所属",
+            "所属課",
+            "所属課名",
+            "課名",
+            "部署名",
+            "部署",
+            "division_name",
+        ],
+    ),
     (
         "parent_division_code",
-        &["上位所属コード", "親所属コード", "parent_division_code"],
+        &[
+            "上位所属コード",
+            "親所属コード",
+            "上位部署コード",
+            "parent_division_code",
+        ],
     ),
     (
         "employment_type",
-        &["雇用形態", "任用形態", "employment_type"],
+        &[
+            "雇用形態",
+            "任用形態",
+            "任用区分",
+            "職員区分",
+            "雇用区分",
+            "employment_type",
+        ],
     ),
     (
         "hire_date",
-        &["採用日", "採用年月日", "hire_date", "hired_on"],
+        &[
+            "採用日",
+            "採用年月日",
+            "入庁日",
+            "入庁年月日",
+            "入社日",
+            "入社年月日",
+            "hire_date",
+            "hired_on",
+        ],
     ),
-    ("status", &["在職状況", "状態", "status"]),
-    ("effective_date", &["異動日", "発令日", "effective_date"]),
+    (
+        "status",
+        &[
+            "在職状況",
+            "在職区分",
+            "在籍区分",
+            "在籍状況",
+            "状態",
+            "status",
+        ],
+    ),
+    (
+        "effective_date",
+        &[
+            "異動日",
+            "異動年月日",
+            "発令日",
+            "発令年月日",
+            "異動発令日",
+            "effective_date",
+        ],
+    ),
 ];
 
 /// Columns a file must have.

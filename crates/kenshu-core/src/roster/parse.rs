@@ -1,12 +1,17 @@
 //! Decoding and parsing a roster file.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
 
 use encoding_rs::SHIFT_JIS;
-use time::{Date, Month};
+use time::Date;
 
-use super::{COLUMNS, ErrorKind, Parsed, PersonStatus, Present, REQUIRED, RosterRow, RowError};
+use super::across::Seen;
+use super::dates::read_date;
+use super::header::{self, Header};
+use super::text;
+use super::{
+    COLUMNS, ErrorKind, Parsed, PersonStatus, Present, REQUIRED, RosterRow, RowError, quotes,
+};
 use crate::my_number::contains_my_number;
 use crate::people::LoginId;
 
@@ -17,24 +22,35 @@ pub struct Decoded {
     pub encoding: &'static str,
 }
 
-/// A problem with the file as a whole.
+/// A problem with the file as a whole. Messages are in Japanese, like the rows'.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum FileError {
     #[error(
-        "the file is neither UTF-8 nor Shift_JIS (CP932); save it from Excel as \"CSV UTF-8\" or \"CSV (コンマ区切り)\""
+        "ファイルの文字コードがUTF-8でもShift_JIS（CP932）でもありません。Excelで「CSV UTF-8（コンマ区切り）」か「CSV（コンマ区切り）」を選んで保存し直してください"
     )]
     Encoding,
-    #[error("the file is empty; it needs a header line and one line per person")]
+    #[error("ファイルが空です。1行目に列名（見出し）、2行目から1人1行で書いてください")]
     Empty,
-    #[error("the header has no column for {column}; name it one of: {accepted}")]
-    MissingColumn { column: String, accepted: String },
-    #[error("the header names column {column} twice (\"{first}\" and \"{second}\"); keep one")]
+    #[error(
+        "『{column}』の列がありません。{hint}1行目（見出し）に次のいずれかの名前の列を加えてください: {accepted}"
+    )]
+    MissingColumn {
+        column: String,
+        accepted: String,
+        /// What the file seems to have meant instead (「『所属コ-ド』のことなら列名を直してください。」), or empty.
+        hint: String,
+    },
+    #[error(
+        "1行目（見出し）の『{first}』と『{second}』はどちらも『{column}』の列として読まれます。どちらか一方を残してください"
+    )]
     DuplicateColumn {
         column: String,
         first: String,
         second: String,
     },
-    #[error("line {line}: the CSV cannot be read: {message}")]
+    #[error(
+        "{line}行目をCSVとして読めません（{message}）。表計算ソフトで開き、CSV形式で保存し直してください"
+    )]
     Csv { line: usize, message: String },
 }
 
@@ -84,201 +100,220 @@ pub(crate) fn record_line(text: &str, position: &csv::Position) -> usize {
     position.line() as usize + blank
 }
 
-fn normalise_header(h: &str) -> String {
-    h.trim().trim_start_matches('\u{feff}').to_lowercase()
-}
-
-/// Maps each known column to its index in the header.
-fn columns(header: &csv::StringRecord) -> Result<HashMap<&'static str, usize>, FileError> {
-    let mut found: HashMap<&'static str, usize> = HashMap::new();
-    for (i, h) in header.iter().enumerate() {
-        let h = normalise_header(h);
-        if let Some((key, _)) = COLUMNS
-            .iter()
-            .find(|(_, names)| names.iter().any(|n| n.to_lowercase() == h))
-        {
-            if let Some(&first) = found.get(key) {
-                return Err(FileError::DuplicateColumn {
-                    column: key.to_string(),
-                    first: header.get(first).unwrap_or_default().to_string(),
-                    second: header.get(i).unwrap_or_default().to_string(),
-                });
+/// A cell's characters: what no cell may hold (a control character such as a newline, 外字),
+/// and, for names, what a failed conversion to Shift_JIS left (`?`).
+pub(crate) fn characters(v: &str, names: bool) -> Option<String> {
+    if let Some(c) = text::control(v) {
+        return Some(match c {
+            '\n' => {
+                "セルの中に改行があります。改行（Alt+Enter で入れたもの）を削除してください".into()
             }
-            found.insert(key, i);
-        }
+            '\t' => "セルの中にタブ文字があります。削除するか空白にしてください".into(),
+            c => format!(
+                "制御文字（U+{:04X}）が含まれています。削除してください",
+                u32::from(c)
+            ),
+        });
     }
-    for required in REQUIRED {
-        if !found.contains_key(required) {
-            let accepted = COLUMNS
-                .iter()
-                .find(|(k, _)| *k == required)
-                .map(|(_, names)| {
-                    names
-                        .iter()
-                        .map(|n| format!("\"{n}\""))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                })
-                .unwrap_or_default();
-            return Err(FileError::MissingColumn {
-                column: required.to_string(),
-                accepted,
-            });
-        }
+    if let Some(c) = text::private_use(v) {
+        return Some(format!(
+            "『{v}』に外字（U+{:04X}）が含まれています。外字は他のコンピューターで表示できません。通常の文字に置き換えてください",
+            u32::from(c)
+        ));
     }
-    Ok(found)
+    if names && text::replaced(v) {
+        return Some(format!(
+            "『{v}』: 文字が『?』に置き換わっています。Shift_JISで表せない文字（𠮷など）が失われました。元のデータからUTF-8で保存し直し、正しい文字を入れてください"
+        ));
+    }
+    None
 }
 
-/// `2025-04-01`, `2025/4/1` or `2025年4月1日`.
-pub fn parse_date(s: &str) -> Option<Date> {
-    let cleaned: String = s
-        .trim()
-        .chars()
-        .map(|c| match c {
-            '/' | '年' | '月' | '.' => '-',
-            '日' => ' ',
-            c => c,
-        })
-        .collect();
-    let mut parts = cleaned.trim().split('-');
-    let y: i32 = parts.next()?.trim().parse().ok()?;
-    let m: u8 = parts.next()?.trim().parse().ok()?;
-    let d: u8 = parts.next()?.trim().parse().ok()?;
-    if parts.next().is_some() || !(1900..=2200).contains(&y) {
-        return None;
+/// An e-mail address the portal can send to: ASCII, one `@` with something on each side, no
+/// spaces. Full-width letters or `＠` are refused rather than guessed.
+pub(crate) fn email_problem(e: &str) -> Option<String> {
+    if !e.is_ascii() {
+        return Some(format!(
+            "『{e}』に全角の文字が含まれています。メールアドレスは半角で入力してください"
+        ));
     }
-    Date::from_calendar_date(y, Month::try_from(m).ok()?, d).ok()
+    let ok = match e.split_once('@') {
+        Some((local, domain)) => {
+            !local.is_empty()
+                && !domain.is_empty()
+                && !domain.contains('@')
+                && !e.contains(|c: char| c.is_ascii_whitespace())
+        }
+        None => false,
+    };
+    (!ok).then(|| {
+        format!(
+            "『{e}』はメールアドレスとして読めません（@ が1つ、空白なし: sato@example.jp）。直すか空欄にしてください"
+        )
+    })
 }
 
 struct Cells<'a> {
     record: &'a csv::StringRecord,
-    cols: &'a HashMap<&'static str, usize>,
+    header: &'a Header,
     line: usize,
     errors: Vec<RowError>,
 }
 
+/// How a free-text cell is normalised.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Form {
+    /// A name (person, reading, division): kana width and spaces; `?` refused.
+    Name,
+    /// A number or code: full-width ASCII narrowed.
+    Code,
+    /// Anything else, taken as written.
+    Plain,
+}
+
 impl Cells<'_> {
     fn get(&self, key: &str) -> &str {
-        self.cols
+        self.header
+            .cols
             .get(key)
             .and_then(|&i| self.record.get(i))
             .map(str::trim)
             .unwrap_or("")
     }
 
-    fn header(&self, key: &str) -> String {
-        COLUMNS
-            .iter()
-            .find(|(k, _)| *k == key)
-            .map(|(_, n)| n[0].to_string())
-            .unwrap_or_else(|| key.to_string())
-    }
-
     fn fail(&mut self, key: &str, kind: ErrorKind, message: String) {
         self.errors.push(RowError {
             line: self.line,
-            column: self.header(key),
+            column: self.header.name(&COLUMNS, key),
             kind,
             message,
         });
     }
 
-    /// A free-text cell: optional or required, at most `max` characters, never a My Number.
-    fn text(&mut self, key: &str, required: bool, max: usize) -> Option<String> {
-        let v = self.get(key).to_string();
+    /// A free-text cell: optional or required, normalised, at most `max` characters, without
+    /// characters that cannot be kept, never a My Number.
+    fn text(&mut self, key: &str, required: bool, max: usize, form: Form) -> Option<String> {
+        let raw = self.get(key);
+        if let Some(problem) = characters(raw, form == Form::Name) {
+            self.fail(key, ErrorKind::Characters, problem);
+            return None;
+        }
+        let v = match form {
+            Form::Name => text::name(raw),
+            Form::Code => text::code(raw),
+            Form::Plain => Cow::Borrowed(raw),
+        };
         if v.is_empty() {
             if required {
+                let column = self.header.name(&COLUMNS, key);
                 self.fail(
                     key,
                     ErrorKind::Empty,
-                    "is empty; every person needs a value here".into(),
+                    format!("空欄です。全員の『{column}』を書いてください"),
                 );
             }
             return None;
         }
-        if v.chars().count() > max {
-            self.fail(
-                key,
-                ErrorKind::TooLong,
-                format!("is longer than {max} characters; shorten it"),
-            );
+        let n = v.chars().count();
+        if n > max {
+            let message = format!("『{v}』は{n}文字あります。{max}文字以内にしてください");
+            self.fail(key, ErrorKind::TooLong, message);
             return None;
         }
         if contains_my_number(&v) {
             self.fail(
                 key,
                 ErrorKind::MyNumber,
-                "contains what looks like a My Number (12 digits with a valid check digit); remove it: the portal never stores My Numbers".into(),
+                "マイナンバーらしき12桁の数字が含まれています。削除してください（このポータルはマイナンバーを保存しません）".into(),
             );
             return None;
         }
-        Some(v)
+        Some(v.into_owned())
     }
 
     fn date(&mut self, key: &str) -> Option<Date> {
-        let v = self.get(key).to_string();
+        let v = self.get(key);
         if v.is_empty() {
             return None;
         }
-        let d = parse_date(&v);
-        if d.is_none() {
-            self.fail(
-                key,
-                ErrorKind::Format,
-                format!("\"{v}\" is not a date; write it as 2025-04-01 (or 2025/4/1)"),
-            );
+        if let Some(problem) = characters(v, false) {
+            self.fail(key, ErrorKind::Characters, problem);
+            return None;
         }
-        d
+        match read_date(v) {
+            Ok(d) => Some(d),
+            Err(e) => {
+                self.fail(key, ErrorKind::Format, e.to_string());
+                None
+            }
+        }
     }
 }
 
 fn row(
     record: &csv::StringRecord,
-    cols: &HashMap<&'static str, usize>,
+    header: &Header,
     line: usize,
 ) -> Result<RosterRow, Vec<RowError>> {
     let mut c = Cells {
         record,
-        cols,
+        header,
         line,
         errors: Vec::new(),
     };
-    let employee_number = c.text("employee_number", true, 64);
+    let employee_number = c.text("employee_number", true, 64, Form::Code);
     if let Some(n) = &employee_number
-        && let Err(e) = LoginId::parse(n)
-    {
-        c.fail("employee_number", ErrorKind::Format, format!("{e}"));
-    }
-    let name = c.text("name", true, 200);
-    let kana = c.text("kana", false, 200);
-    let email = c.text("email", false, 254);
-    if let Some(e) = &email
-        && (!e.contains('@') || e.contains(char::is_whitespace))
+        && LoginId::parse(n).is_err()
     {
         c.fail(
-            "email",
+            "employee_number",
             ErrorKind::Format,
-            format!("\"{e}\" is not an e-mail address; correct it or leave the cell empty"),
+            format!("『{n}』には職員番号に使えない文字があります。半角の英数字と . _ - だけで書いてください"),
         );
     }
-    let division_code = c.text("division_code", true, 64);
-    let division_name = c.text("division_name", true, 200);
-    let parent_code = c.text("parent_division_code", false, 64);
+    let name = c.text("name", true, 200, Form::Name);
+    let kana = c.text("kana", false, 200, Form::Name);
+    let email = c.text("email", false, 254, Form::Plain);
+    if let Some(e) = &email
+        && let Some(problem) = email_problem(e)
+    {
+        let kind = if e.is_ascii() {
+            ErrorKind::Format
+        } else {
+            ErrorKind::Characters
+        };
+        c.fail("email", kind, problem);
+    }
+    let division_code = c.text("division_code", true, 64, Form::Code);
+    let division_name = c.text("division_name", true, 200, Form::Name);
+    let parent_code = c.text("parent_division_code", false, 64, Form::Code);
     let employment_type = c
-        .text("employment_type", false, 50)
+        .text("employment_type", false, 50, Form::Name)
         .unwrap_or_else(|| "常勤".to_string());
     let hired_on = c.date("hire_date");
     let effective = c.date("effective_date");
-    let status_cell = c.get("status").to_string();
-    let status = PersonStatus::parse(&status_cell).unwrap_or_else(|| {
-        c.fail("status", ErrorKind::Format, format!("\"{status_cell}\" is not a status; use 在職, 休職 or 退職 (or leave it empty for 在職)"));
-        PersonStatus::Active
-    });
+    let status_cell = c.get("status");
+    let status = match characters(status_cell, false) {
+        Some(problem) => {
+            c.fail("status", ErrorKind::Characters, problem);
+            PersonStatus::Active
+        }
+        None => match PersonStatus::parse(status_cell) {
+            Some(s) => s,
+            None => {
+                let message = format!(
+                    "『{status_cell}』は在職状況として読めません。在職・休職・退職のいずれかを書いてください（空欄は在職）"
+                );
+                c.fail("status", ErrorKind::Format, message);
+                PersonStatus::Active
+            }
+        },
+    };
     if parent_code.is_some() && parent_code == division_code {
         c.fail(
             "parent_division_code",
             ErrorKind::Conflict,
-            "names the division itself; give the code of the division above it".into(),
+            "自分自身の所属コードになっています。一つ上の所属のコードを書いてください（最上位なら空欄）".into(),
         );
     }
     match (
@@ -303,10 +338,10 @@ fn row(
                 status,
                 effective,
                 present: Present {
-                    kana: cols.contains_key("kana"),
-                    email: cols.contains_key("email"),
-                    employment_type: cols.contains_key("employment_type"),
-                    status: cols.contains_key("status"),
+                    kana: header.cols.contains_key("kana"),
+                    email: header.cols.contains_key("email"),
+                    employment_type: header.cols.contains_key("employment_type"),
+                    status: header.cols.contains_key("status"),
                 },
             })
         }
@@ -314,32 +349,54 @@ fn row(
     }
 }
 
+/// The error for an unclosed quote: on the line it opened, in the column it opened in.
+pub(crate) fn unclosed_quote_error(
+    u: &quotes::Unclosed,
+    line: usize,
+    names: &[String],
+) -> RowError {
+    let opened = line + u.opened;
+    let runs_to = line + u.runs_to;
+    RowError {
+        line: opened,
+        column: names
+            .get(u.cell)
+            .filter(|n| !n.is_empty())
+            .cloned()
+            .unwrap_or_else(|| format!("{}列目", u.cell + 1)),
+        kind: ErrorKind::Format,
+        message: format!(
+            "{opened}行目: 引用符（\"）が閉じられていません。{runs_to}行目までが1つのセルとして読まれました。セルの終わりに \" を付けるか、セルの中の \" を削除してください"
+        ),
+    }
+}
+
 /// Parses a decoded roster. File-level problems (no header, a missing column) stop at once;
-/// row problems are all collected, with cross-row checks: an employee number twice, one
-/// division code with two names or two parents.
+/// row problems are all collected, with cross-row checks: an employee number twice (also once
+/// leading zeros are ignored), one division code with two names or two parents.
 pub fn parse(text: &str) -> Result<Parsed, FileError> {
     let text = unify_line_ends(text);
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
         .from_reader(text.as_bytes());
-    let header = reader
+    let header_record = reader
         .headers()
         .map_err(|e| FileError::Csv {
             line: 1,
             message: e.to_string(),
         })?
         .clone();
-    if header.iter().all(|h| h.trim().is_empty()) {
+    if header_record.iter().all(|h| h.trim().is_empty()) {
         return Err(FileError::Empty);
     }
-    let cols = columns(&header)?;
+    let header = header::map(&header_record, &COLUMNS, &REQUIRED)?;
     let mut rows = Vec::new();
-    let mut errors = Vec::new();
-    let mut seen_people: HashMap<String, usize> = HashMap::new();
-    let mut seen_divisions: HashMap<String, (String, Option<String>, usize)> = HashMap::new();
+    let mut errors = header.near_misses.clone();
+    let mut seen = Seen::default();
     let mut record = csv::StringRecord::new();
     let mut records = 0;
     loop {
+        let start = reader.position().byte() as usize;
         match reader.read_record(&mut record) {
             Ok(false) => break,
             Ok(true) => {}
@@ -359,224 +416,45 @@ pub fn parse(text: &str) -> Result<Parsed, FileError> {
             continue;
         }
         records += 1;
-        match row(&record, &cols, line) {
+        let end = reader.position().byte() as usize;
+        let raw = text.get(start..end).unwrap_or("").trim_start_matches('\n');
+        let at_end = end >= text.len();
+        if let Some(u) = quotes::unclosed(raw, at_end, record.len(), header_record.len()) {
+            errors.push(unclosed_quote_error(&u, line, &header.names));
+            continue;
+        }
+        match row(&record, &header, line) {
             Err(mut e) => errors.append(&mut e),
             Ok(r) => {
-                let mut ok = true;
-                if let Some(first) = seen_people.get(&r.employee_number) {
-                    errors.push(RowError {
-                        line,
-                        column: "職員番号".into(),
-                        kind: ErrorKind::Duplicate,
-                        message: format!(
-                            "employee number {} is already on line {first}; each person appears once",
-                            r.employee_number
-                        ),
-                    });
-                    ok = false;
-                } else {
-                    seen_people.insert(r.employee_number.clone(), line);
-                }
-                match seen_divisions.get(&r.division_code) {
-                    Some((name, _, first)) if *name != r.division_name => {
-                        errors.push(RowError {
-                            line,
-                            column: "所属名".into(),
-                            kind: ErrorKind::Conflict,
-                            message: format!(
-                                "division {} is named \"{}\" here but \"{name}\" on line {first}; use one name per division code",
-                                r.division_code, r.division_name
-                            ),
-                        });
-                        ok = false;
-                    }
-                    Some((_, parent, first))
-                        if r.parent_code.is_some() && *parent != r.parent_code =>
-                    {
-                        errors.push(RowError {
-                            line,
-                            column: "上位所属コード".into(),
-                            kind: ErrorKind::Conflict,
-                            message: format!(
-                                "division {} has parent {} here but {} on line {first}; give every row of a division the same parent",
-                                r.division_code,
-                                r.parent_code.as_deref().unwrap_or("(none)"),
-                                parent.as_deref().unwrap_or("(none)")
-                            ),
-                        });
-                        ok = false;
-                    }
-                    Some(_) => {}
-                    None => {
-                        seen_divisions.insert(
-                            r.division_code.clone(),
-                            (r.division_name.clone(), r.parent_code.clone(), line),
-                        );
-                    }
-                }
-                if ok {
+                let mut e = seen.check(&r, &header);
+                if e.is_empty() {
                     rows.push(r);
+                } else {
+                    errors.append(&mut e);
                 }
             }
         }
     }
-    // A parent must be a division of the file (or of the portal: checked when planning).
-    let used = cols
-        .iter()
-        .map(|(key, &i)| (header.get(i).unwrap_or_default().trim().to_string(), *key))
-        .collect();
-    let ignored = header
-        .iter()
-        .enumerate()
-        .filter(|(i, h)| !h.trim().is_empty() && !cols.values().any(|c| c == i))
-        .map(|(_, h)| h.trim().to_string())
-        .collect();
+    let before = errors.len();
+    errors.extend(
+        rows.iter()
+            .filter_map(|r| seen.parent_lost_zeros(r, &header)),
+    );
+    if errors.len() > before {
+        let bad: std::collections::HashSet<usize> =
+            errors[before..].iter().map(|e| e.line).collect();
+        rows.retain(|r| !bad.contains(&r.line));
+        errors.sort_by_key(|e| e.line);
+    }
     Ok(Parsed {
         rows,
         errors,
         records,
-        used,
-        ignored,
+        used: header.used,
+        ignored: header.ignored,
     })
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use time::macros::date;
-
-    const HEADER: &str = "職員番号,氏名,氏名カナ,メールアドレス,所属コード,所属名,上位所属コード,雇用形態,採用日,在職状況\n";
-
-    #[test]
-    fn shift_jis_bytes_from_excel_are_detected_and_decoded() {
-        let text = format!(
-            "{HEADER}1001,髙橋 一郎,タカハシ イチロウ,,shimin,市民課,,常勤,2020/4/1,在職\n"
-        );
-        let (bytes, _, _) = SHIFT_JIS.encode(&text);
-        let d = decode(bytes.to_vec()).unwrap();
-        assert_eq!(d.encoding, "Shift_JIS (CP932)");
-        assert!(
-            d.text.contains("髙橋"),
-            "CP932 extension characters survive: {}",
-            d.text
-        );
-        let Parsed { rows, errors, .. } = parse(&d.text).unwrap();
-        assert!(errors.is_empty(), "{errors:?}");
-        assert_eq!(rows[0].name, "髙橋 一郎");
-        assert_eq!(rows[0].hired_on, Some(date!(2020 - 04 - 01)));
-    }
-
-    #[test]
-    fn utf8_with_and_without_bom_is_detected() {
-        let text = format!("{HEADER}1001,佐藤 花子,,,a,A課,,,,\n");
-        assert_eq!(decode(text.as_bytes().to_vec()).unwrap().encoding, "UTF-8");
-        let mut bom = b"\xEF\xBB\xBF".to_vec();
-        bom.extend_from_slice(text.as_bytes());
-        let d = decode(bom).unwrap();
-        assert_eq!(d.encoding, "UTF-8 (BOM)");
-        assert_eq!(parse(&d.text).unwrap().rows.len(), 1);
-    }
-
-    #[test]
-    fn bytes_in_no_known_encoding_are_refused() {
-        assert_eq!(
-            decode(vec![0x82, 0xa0, 0xff, 0xfe, 0x80]).unwrap_err(),
-            FileError::Encoding
-        );
-    }
-
-    #[test]
-    fn a_missing_column_names_the_accepted_headers() {
-        let e = parse("職員番号,氏名,所属名\n1,a,b\n").unwrap_err();
-        let msg = e.to_string();
-        assert!(
-            msg.contains("division_code") && msg.contains("\"所属コード\""),
-            "{msg}"
-        );
-    }
-
-    #[test]
-    fn english_headers_work_too() {
-        let Parsed { rows, errors, .. } =
-            parse("employee_number,name,division_code,division_name\n77,Jane Doe,a,A課\n").unwrap();
-        assert!(errors.is_empty());
-        assert_eq!(rows[0].employment_type, "常勤");
-        assert_eq!(rows[0].status, PersonStatus::Active);
-    }
-
-    #[test]
-    fn bad_rows_are_reported_with_line_column_and_fix() {
-        let text = format!(
-            "{HEADER}\
-             1001,佐藤 花子,,sato@example.jp,a,A課,,,,\n\
-             1001,鈴木 一郎,,,a,A課,,,,\n\
-             1002,高橋 健太,,,a,A第二課,,,,\n\
-             1003,,,,a,A課,,,,\n\
-             1004,田中 由美,,,a,A課,,,2025-02-30,\n\
-             1005,伊藤 翔,,mail 123456789018@example.jp,a,A課,,,,\n\
-             1006,渡辺 美咲,,,a,A課,,,,引退\n"
-        );
-        let Parsed { rows, errors, .. } = parse(&text).unwrap();
-        assert_eq!(rows.len(), 1, "{rows:?}");
-        let says = |line: usize, column: &str, needle: &str| {
-            assert!(
-                errors
-                    .iter()
-                    .any(|e| e.line == line && e.column == column && e.message.contains(needle)),
-                "no error on line {line}, {column} containing «{needle}»: {errors:#?}"
-            );
-        };
-        says(3, "職員番号", "already on line 2");
-        says(4, "所属名", "\"A第二課\" here but \"A課\" on line 2");
-        says(5, "氏名", "is empty");
-        says(6, "採用日", "2025-02-30");
-        says(7, "メールアドレス", "My Number");
-        says(8, "在職状況", "use 在職, 休職 or 退職");
-        assert_eq!(errors.len(), 6);
-    }
-
-    /// Found by fuzzing (fuzz/seeds/roster_csv/utf8-bom-crlf.csv): with Excel's CRLF line
-    /// ends every row was reported one line too early, and with old Mac CR line ends every
-    /// row was on line 1, so a clerk was sent to the wrong person's row. A row after a blank
-    /// line was reported on the blank line, whatever the line ends.
-    #[test]
-    fn crlf_and_cr_line_ends_give_the_lines_an_editor_shows() {
-        for end in ["\r\n", "\r", "\n"] {
-            let text = format!(
-                "職員番号,氏名,所属コード,所属名{end}\
-                 1001,佐藤 花子,a,A課{end}\
-                 {end}\
-                 1002,,a,A課{end}\
-                 1003,\"山本{end}大輔\",a,A課{end}\
-                 1004,鈴木 一郎,a,A課{end}"
-            );
-            let Parsed { rows, errors, .. } = parse(&text).unwrap();
-            let lines: Vec<_> = rows.iter().map(|r| r.line).collect();
-            assert_eq!(lines, [2, 5, 7], "line end {end:?}");
-            assert_eq!(rows[1].name, "山本\n大輔", "line end {end:?}");
-            assert_eq!(
-                errors.iter().map(|e| e.line).collect::<Vec<_>>(),
-                [4],
-                "line end {end:?}: {errors:?}"
-            );
-        }
-    }
-
-    #[test]
-    fn quoted_cells_with_commas_and_newlines_parse() {
-        let text = "職員番号,氏名,所属コード,所属名\n2001,\"山本, 大輔\",b,\"B課\n(分室)\"\n";
-        let Parsed { rows, errors, .. } = parse(text).unwrap();
-        assert!(errors.is_empty(), "{errors:?}");
-        assert_eq!(rows[0].name, "山本, 大輔");
-        assert_eq!(rows[0].line, 2);
-    }
-
-    #[test]
-    fn dates_are_read_in_the_forms_offices_write() {
-        assert_eq!(parse_date("2025-04-01"), Some(date!(2025 - 04 - 01)));
-        assert_eq!(parse_date("2025/4/1"), Some(date!(2025 - 04 - 01)));
-        assert_eq!(parse_date("2025年4月1日"), Some(date!(2025 - 04 - 01)));
-        assert_eq!(parse_date("令和7年4月1日"), None);
-        assert_eq!(parse_date("2025-13-01"), None);
-    }
-}
+#[path = "parse_tests.rs"]
+mod tests;

@@ -1,0 +1,475 @@
+//! Dates as Japanese offices write them: Western (`2025-04-01`, `2025/4/1`, `2025年4月1日`,
+//! `2025.4.1`, `20250401`), Japanese era (`令和7年4月1日`, `令和元年5月1日`, `R7.4.1`, `H31.4.1`),
+//! in full-width digits, and as date-time cells a spreadsheet wrote (`2025/4/1 0:00`).
+//! A date its era did not have (`平成31年5月1日`) is refused with the form to write instead.
+
+use time::{Date, Month};
+
+use crate::fiscal_year::{ERAS, Era, era_year, japanese_date};
+
+/// Why a cell is not a date, said so that the clerk knows how to write it.
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+pub enum DateError {
+    #[error("日付が空です。2025-04-01 や 令和7年4月1日 のように書いてください")]
+    Empty,
+    #[error(
+        "『{0}』は日付として読めません。2025-04-01、2025/4/1、2025年4月1日、令和7年4月1日、R7.4.1 のいずれかの形で書いてください"
+    )]
+    Unreadable(String),
+    #[error(
+        "『{0}』の時刻の部分が読めません。時刻を消して 2025/4/1 のように日付だけを書いてください"
+    )]
+    Time(String),
+    #[error(
+        "『{0}』の年が2桁で、いつの年か決められません。2025/4/1 のように西暦4桁で書くか、R7.4.1 のように元号を付けてください"
+    )]
+    ShortYear(String),
+    #[error("『{0}』の年が範囲外です。1900年から2200年までの日付を書いてください")]
+    YearRange(String),
+    #[error("『{value}』: {month}月はありません。月は1から12で書いてください")]
+    Month { value: String, month: u32 },
+    #[error(
+        "『{value}』: {month}月{day}日はありません（この年の{month}月は{last}日まで）。日付を確かめてください"
+    )]
+    Day {
+        value: String,
+        month: u8,
+        day: u32,
+        last: u8,
+    },
+    #[error("『{value}』: {era}0年はありません。{era}の最初の年は元年（1年）です")]
+    EraYearZero { value: String, era: &'static str },
+    #[error("『{value}』はありません。{era}は{last}まで。{correct}と書いてください")]
+    AfterEra {
+        value: String,
+        era: &'static str,
+        last: String,
+        correct: String,
+    },
+    #[error("『{value}』はありません。{era}は{first}から。{correct}と書いてください")]
+    BeforeEra {
+        value: String,
+        era: &'static str,
+        first: String,
+        correct: String,
+    },
+}
+
+/// Reads a date in any of the forms offices write (see the module documentation).
+pub fn parse_date(s: &str) -> Option<Date> {
+    read_date(s).ok()
+}
+
+/// Reads a date, or says what is wrong with it and how to write it.
+pub fn read_date(s: &str) -> Result<Date, DateError> {
+    let value = s.trim();
+    if value.is_empty() {
+        return Err(DateError::Empty);
+    }
+    let unreadable = || DateError::Unreadable(value.to_string());
+    let narrowed = super::text::narrow_all(value);
+    // A leading apostrophe is how a spreadsheet keeps a cell as text.
+    let t = narrowed.trim().trim_start_matches('\'').trim();
+    let date_part = match split_time(t) {
+        Some((date, time)) => {
+            if !is_time(time) {
+                return Err(DateError::Time(value.to_string()));
+            }
+            date
+        }
+        None => t,
+    };
+    let compact: String;
+    let date_part = if date_part.contains(' ') {
+        compact = date_part.split(' ').collect();
+        compact.as_str()
+    } else {
+        date_part
+    };
+    match era_of(date_part) {
+        Some((era, rest)) => {
+            let mut c = Cursor(rest);
+            let n = if c.eat('元') {
+                1
+            } else {
+                c.number().ok_or_else(unreadable)?.0
+            };
+            let (month, day) = month_day(&mut c, &['年', '.', '/', '-']).ok_or_else(unreadable)?;
+            on_era(value, era, n, month, day)
+        }
+        None => {
+            let mut c = Cursor(date_part);
+            let (year, digits) = c.number().ok_or_else(unreadable)?;
+            // `20250401`: eight digits, the year's four first.
+            let (year, digits, month, day) = if digits == 8 && c.0.is_empty() {
+                (year / 10000, 4, year / 100 % 100, year % 100)
+            } else {
+                let (month, day) =
+                    month_day(&mut c, &['年', '.', '/', '-']).ok_or_else(unreadable)?;
+                (year, digits, month, day)
+            };
+            match digits {
+                1 | 2 => Err(DateError::ShortYear(value.to_string())),
+                4 if (1900..=2200).contains(&year) => calendar(value, year as i32, month, day),
+                _ => Err(DateError::YearRange(value.to_string())),
+            }
+        }
+    }
+}
+
+/// The date and the time of a date-time cell (`2025/4/1 0:00`, `2025-04-01T00:00:00`).
+fn split_time(t: &str) -> Option<(&str, &str)> {
+    if let Some((date, time)) = t.split_once(' ')
+        && time.contains(':')
+    {
+        return Some((date.trim(), time.trim()));
+    }
+    let i = t.find('T')?;
+    (i > 0 && t[..i].ends_with(|c: char| c.is_ascii_digit())).then(|| (&t[..i], &t[i + 1..]))
+}
+
+/// `0:00`, `00:00:00`, `9:30:15.250`: a valid time of day.
+fn is_time(t: &str) -> bool {
+    let (hms, fraction) = t.split_once('.').unwrap_or((t, "0"));
+    let parts: Vec<&str> = hms.split(':').collect();
+    let field = |s: &str, max: u32, two: bool| {
+        (1..=2).contains(&s.len())
+            && (!two || s.len() == 2)
+            && s.bytes().all(|b| b.is_ascii_digit())
+            && s.parse::<u32>().is_ok_and(|n| n <= max)
+    };
+    (2..=3).contains(&parts.len())
+        && field(parts[0], 23, false)
+        && parts[1..].iter().all(|p| field(p, 59, true))
+        && !fraction.is_empty()
+        && fraction.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// The era a date starts with (`令和`, `R`, `r`) and the rest of it.
+fn era_of(t: &str) -> Option<(&'static Era, &str)> {
+    ERAS.iter().find_map(|era| {
+        if let Some(rest) = t.strip_prefix(era.name) {
+            return Some((era, rest));
+        }
+        let mut chars = t.chars();
+        let first = chars.next()?;
+        first
+            .eq_ignore_ascii_case(&era.letter)
+            .then_some((era, chars.as_str()))
+    })
+}
+
+struct Cursor<'a>(&'a str);
+
+impl Cursor<'_> {
+    fn eat(&mut self, c: char) -> bool {
+        match self.0.strip_prefix(c) {
+            Some(rest) => {
+                self.0 = rest;
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn eat_any(&mut self, cs: &[char]) -> bool {
+        cs.iter().any(|&c| self.eat(c))
+    }
+
+    /// Digits and how many there were (at most 9).
+    fn number(&mut self) -> Option<(u32, usize)> {
+        let digits = self.0.bytes().take_while(u8::is_ascii_digit).count();
+        if digits == 0 || digits > 9 {
+            return None;
+        }
+        let n = self.0[..digits].parse().ok()?;
+        self.0 = &self.0[digits..];
+        Some((n, digits))
+    }
+}
+
+/// After the year: a separator, the month, a separator, the day and nothing more.
+fn month_day(c: &mut Cursor<'_>, after_year: &[char]) -> Option<(u32, u32)> {
+    if !c.eat_any(after_year) {
+        return None;
+    }
+    let (month, _) = c.number()?;
+    if !c.eat_any(&['月', '.', '/', '-']) {
+        return None;
+    }
+    let (day, _) = c.number()?;
+    c.eat('日');
+    c.0.is_empty().then_some((month, day))
+}
+
+fn calendar(value: &str, year: i32, month: u32, day: u32) -> Result<Date, DateError> {
+    let m = u8::try_from(month)
+        .ok()
+        .and_then(|m| Month::try_from(m).ok())
+        .ok_or_else(|| DateError::Month {
+            value: value.to_string(),
+            month,
+        })?;
+    let last = m.length(year);
+    u8::try_from(day)
+        .ok()
+        .and_then(|d| Date::from_calendar_date(year, m, d).ok())
+        .ok_or_else(|| DateError::Day {
+            value: value.to_string(),
+            month: m as u8,
+            day,
+            last,
+        })
+}
+
+fn on_era(value: &str, era: &'static Era, n: u32, month: u32, day: u32) -> Result<Date, DateError> {
+    if n == 0 {
+        return Err(DateError::EraYearZero {
+            value: value.to_string(),
+            era: era.name,
+        });
+    }
+    let year = i64::from(era.start.year()) + i64::from(n) - 1;
+    if year > 2200 {
+        return Err(DateError::YearRange(value.to_string()));
+    }
+    let date = calendar(value, year as i32, month, day)?;
+    let within = |d: Date| {
+        format!(
+            "{}年{}月{}日",
+            era_year(d.year() - era.start.year() + 1),
+            u8::from(d.month()),
+            d.day()
+        )
+    };
+    if date < era.start {
+        return Err(DateError::BeforeEra {
+            value: value.to_string(),
+            era: era.name,
+            first: within(era.start),
+            correct: japanese_date(date),
+        });
+    }
+    if let Some(end) = era.end
+        && date > end
+    {
+        return Err(DateError::AfterEra {
+            value: value.to_string(),
+            era: era.name,
+            last: within(end),
+            correct: japanese_date(date),
+        });
+    }
+    Ok(date)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::date;
+
+    #[track_caller]
+    fn reads(s: &str, expected: Date) {
+        assert_eq!(read_date(s), Ok(expected), "{s}");
+    }
+
+    #[track_caller]
+    fn refuses(s: &str, needle: &str) -> DateError {
+        let e = read_date(s).expect_err(s);
+        assert!(e.to_string().contains(needle), "{s}: {e}");
+        e
+    }
+
+    #[test]
+    fn western_forms_are_read() {
+        let d = date!(2025 - 04 - 01);
+        for s in [
+            "2025-04-01",
+            "2025/4/1",
+            "2025/04/01",
+            "2025年4月1日",
+            "2025年4月1",
+            "2025.4.1",
+            "20250401",
+            " 2025-4-1 ",
+            "2025年 4月 1日",
+            "'2025/4/1",
+        ] {
+            reads(s, d);
+        }
+    }
+
+    #[test]
+    fn date_time_cells_are_read_when_the_time_is_a_time() {
+        let d = date!(2025 - 04 - 01);
+        for s in [
+            "2025/4/1 0:00",
+            "2025-04-01 00:00:00",
+            "2025/4/1 23:59",
+            "2025-04-01T00:00:00",
+            "2025-04-01 00:00:00.000",
+            "令和7年4月1日 9:30",
+        ] {
+            reads(s, d);
+        }
+        for s in [
+            "2025/4/1 24:00",
+            "2025/4/1 0:60",
+            "2025/4/1 0:0",
+            "2025/4/1 午前:00",
+        ] {
+            refuses(s, "時刻");
+        }
+    }
+
+    #[test]
+    fn full_width_digits_and_separators_are_read() {
+        let d = date!(2025 - 04 - 01);
+        for s in [
+            "２０２５/４/１",
+            "２０２５／４／１",
+            "２０２５－０４－０１",
+            "２０２５年４月１日",
+            "　２０２５．４．１　",
+            "２０２５０４０１",
+            "令和７年４月１日",
+            "Ｒ７．４．１",
+            "２０２５/４/１　０:００",
+        ] {
+            reads(s, d);
+        }
+    }
+
+    #[test]
+    fn japanese_era_forms_are_read() {
+        for (s, d) in [
+            ("令和7年4月1日", date!(2025 - 04 - 01)),
+            ("令和元年5月1日", date!(2019 - 05 - 01)),
+            ("令和1年5月1日", date!(2019 - 05 - 01)),
+            ("平成31年4月1日", date!(2019 - 04 - 01)),
+            ("平成元年1月8日", date!(1989 - 01 - 08)),
+            ("昭和63年4月1日", date!(1988 - 04 - 01)),
+            ("大正15年4月1日", date!(1926 - 04 - 01)),
+            ("R7.4.1", date!(2025 - 04 - 01)),
+            ("r7.4.1", date!(2025 - 04 - 01)),
+            ("R07/04/01", date!(2025 - 04 - 01)),
+            ("R7-4-1", date!(2025 - 04 - 01)),
+            ("令和7.4.1", date!(2025 - 04 - 01)),
+            ("R7年4月1日", date!(2025 - 04 - 01)),
+            ("'R7年4月1日", date!(2025 - 04 - 01)),
+            ("H31.4.1", date!(2019 - 04 - 01)),
+            ("h31.4.30", date!(2019 - 04 - 30)),
+            ("S63.4.1", date!(1988 - 04 - 01)),
+            ("T15.12.24", date!(1926 - 12 - 24)),
+            ("R元.5.1", date!(2019 - 05 - 01)),
+            ("平成4年2月29日", date!(1992 - 02 - 29)),
+        ] {
+            reads(s, d);
+        }
+    }
+
+    #[test]
+    fn the_showa_heisei_boundary_is_exact() {
+        reads("昭和64年1月7日", date!(1989 - 01 - 07));
+        reads("S64.1.7", date!(1989 - 01 - 07));
+        reads("平成元年1月8日", date!(1989 - 01 - 08));
+        reads("平成1年1月8日", date!(1989 - 01 - 08));
+        let e = refuses(
+            "昭和64年1月8日",
+            "昭和は64年1月7日まで。平成元年1月8日と書いてください",
+        );
+        assert!(matches!(e, DateError::AfterEra { era: "昭和", .. }));
+        refuses(
+            "平成元年1月7日",
+            "平成は元年1月8日から。昭和64年1月7日と書いてください",
+        );
+        refuses("H1.1.7", "平成は元年1月8日から");
+        refuses("昭和65年1月1日", "平成2年1月1日と書いてください");
+    }
+
+    #[test]
+    fn the_heisei_reiwa_boundary_is_exact() {
+        reads("平成31年4月30日", date!(2019 - 04 - 30));
+        reads("令和元年5月1日", date!(2019 - 05 - 01));
+        let e = refuses(
+            "平成31年5月1日",
+            "平成は31年4月30日まで。令和元年5月1日と書いてください",
+        );
+        assert_eq!(
+            e.to_string(),
+            "『平成31年5月1日』はありません。平成は31年4月30日まで。令和元年5月1日と書いてください"
+        );
+        refuses("H31.5.1", "令和元年5月1日と書いてください");
+        refuses(
+            "令和元年4月30日",
+            "令和は元年5月1日から。平成31年4月30日と書いてください",
+        );
+        refuses("R1.4.30", "平成31年4月30日と書いてください");
+        refuses(
+            "平成32年4月1日",
+            "平成は31年4月30日まで。令和2年4月1日と書いてください",
+        );
+        refuses("平成30年13月1日", "13月はありません");
+    }
+
+    #[test]
+    fn the_taisho_showa_boundary_is_exact() {
+        reads("大正15年12月24日", date!(1926 - 12 - 24));
+        reads("昭和元年12月25日", date!(1926 - 12 - 25));
+        refuses("大正15年12月25日", "昭和元年12月25日と書いてください");
+        refuses("昭和元年12月24日", "大正15年12月24日と書いてください");
+        refuses("大正元年7月29日", "大正は元年7月30日から");
+    }
+
+    #[test]
+    fn year_zero_of_an_era_is_refused() {
+        let e = refuses("令和0年4月1日", "令和0年はありません");
+        assert!(e.to_string().contains("元年"), "{e}");
+        refuses("R0.4.1", "令和0年はありません");
+        refuses("H0.4.1", "平成0年はありません");
+    }
+
+    #[test]
+    fn impossible_dates_say_what_is_wrong() {
+        refuses("2025-02-30", "2月30日はありません（この年の2月は28日まで）");
+        refuses("2024-02-30", "2月は29日まで");
+        reads("2024-02-29", date!(2024 - 02 - 29));
+        refuses("2025-02-29", "2月29日はありません");
+        refuses("2025-13-01", "13月はありません");
+        refuses("2025-00-01", "0月はありません");
+        refuses("2025-04-00", "4月0日はありません");
+        refuses("2025-04-31", "4月31日はありません");
+        refuses("20251301", "13月はありません");
+        refuses("令和7年2月29日", "2月29日はありません");
+    }
+
+    #[test]
+    fn what_is_not_a_date_is_refused_with_the_forms_to_use() {
+        for s in [
+            "明日",
+            "2025",
+            "2025-04",
+            "2025-04-01-02",
+            "2025/4/1日本",
+            "M45.1.1",
+            "X7.4.1",
+            "令和七年四月一日",
+            "R.4.1",
+            "2025040",
+            "-2025-04-01",
+        ] {
+            refuses(s, "2025/4/1");
+        }
+        assert_eq!(read_date(""), Err(DateError::Empty));
+        assert_eq!(read_date("　"), Err(DateError::Empty));
+        refuses("25/4/1", "西暦4桁");
+        refuses("1899-12-31", "範囲外");
+        refuses("2201-01-01", "範囲外");
+        // Found by fuzzing: eight digits skipped the range check.
+        refuses("10021002", "範囲外");
+        refuses("22010101", "範囲外");
+        refuses("令和999年1月1日", "範囲外");
+        assert_eq!(parse_date("2025-13-01"), None);
+        assert_eq!(parse_date("令和7年4月1日"), Some(date!(2025 - 04 - 01)));
+    }
+}

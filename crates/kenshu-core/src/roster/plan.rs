@@ -5,7 +5,8 @@ use std::collections::{HashMap, HashSet};
 
 use time::Date;
 
-use super::{ErrorKind, PersonStatus, RosterRow, RowError};
+use super::text::name as normal_name;
+use super::{ErrorKind, PersonStatus, RosterRow, RowError, without_leading_zeros};
 
 /// A person as the portal has them now.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -177,13 +178,11 @@ fn opt(s: &Option<String>) -> String {
     s.clone().unwrap_or_default()
 }
 
-/// A number or code without its leading zeros ("0" for all zeros): what a spreadsheet makes of
-/// `001007` when the column is formatted as a number.
-fn without_leading_zeros(s: &str) -> &str {
-    match s.trim_start_matches('0') {
-        "" if !s.is_empty() => "0",
-        rest => rest,
-    }
+/// A stored name (or reading, division name, employment type) as the parser now writes it:
+/// a value stored before normalisation, or typed in by hand, is not a change when only its
+/// widths and spaces differ (「鈴木　花子」 and 「鈴木 花子」).
+fn stored(s: &str) -> String {
+    normal_name(s).into_owned()
 }
 
 /// The last day of a person whose row says 退職: its 異動日 (退職日), else the day before the
@@ -256,7 +255,7 @@ pub fn plan<'a>(
             Some(d) => {
                 // A file that does not give parents does not move divisions in the tree.
                 let parent_moved = r.parent_code.is_some() && r.parent_code != d.parent_code;
-                if d.name != r.division_name || parent_moved {
+                if normal_name(&d.name) != r.division_name || parent_moved {
                     p.changed_divisions.push(DivisionChange {
                         code: r.division_code.clone(),
                         name: r.division_name.clone(),
@@ -307,10 +306,10 @@ pub fn plan<'a>(
                 changed = true;
             }
         };
-        change("name", old.name.clone(), r.name.clone());
+        change("name", stored(&old.name), r.name.clone());
         // Columns the file does not have change nothing.
         if r.present.kana {
-            change("kana", opt(&old.kana), opt(&r.kana));
+            change("kana", stored(&opt(&old.kana)), opt(&r.kana));
         }
         if r.present.email {
             change("email", opt(&old.email), opt(&r.email));
@@ -318,7 +317,7 @@ pub fn plan<'a>(
         if r.present.employment_type {
             change(
                 "employment_type",
-                old.employment_type.clone(),
+                stored(&old.employment_type),
                 r.employment_type.clone(),
             );
         }
@@ -831,5 +830,24 @@ mod tests {
             opts(false, date!(2025 - 04 - 01)),
         );
         assert_eq!(p.division_summary(), "divisions: new=1 renamed=1 moved=1");
+    }
+
+    /// A name stored with a full-width space (typed by hand, or imported before names were
+    /// normalised) is not changed by next year's file that has a half-width one.
+    #[test]
+    fn a_normalisation_is_never_reported_as_a_change() {
+        let r = rows("1,鈴木 花子,,a,A課,,,\n");
+        let mut old = person("1", "鈴木\u{3000}花子", "a");
+        old.kana = Some("ｽｽﾞｷ ﾊﾅｺ".into());
+        let people = HashMap::from([("1".to_string(), old)]);
+        let mut d = divisions();
+        if let Some(a) = d.get_mut("a") {
+            a.name = "A課".into();
+        }
+        let p = plan(&r, &people, &d, opts(false, date!(2025 - 04 - 01)));
+        assert!(p.is_noop(), "{:?}", p.changes);
+        let r = rows("1,鈴木 花,,a,A課,,,\n");
+        let p = plan(&r, &people, &d, opts(false, date!(2025 - 04 - 01)));
+        assert_eq!(p.changes.len(), 1, "a real change still is one");
     }
 }

@@ -128,10 +128,11 @@ async fn bad_rows_are_all_reported_and_nothing_is_written() {
     let (ok, out) = import(&url, &path, &[]);
     assert!(!ok, "errors make the command fail: {out}");
     for needle in [
-        "line 3, column 職員番号: employee number 1001 is already on line 2",
-        "line 4, column 所属名: division shimin is named \"市民窓口課\" here but \"市民課\" on line 2",
-        "line 5, column 採用日: \"2024-13-01\" is not a date",
-        "line 6, column メールアドレス: contains what looks like a My Number",
+        "3行目「職員番号」: 職員番号『1001』は2行目にもあります",
+        "4行目「所属名」: 所属コード『shimin』の所属名が、この行では『市民窓口課』、2行目では『市民課』です",
+        "5行目「採用日」: 『2024-13-01』: 13月はありません",
+        "6行目「メールアドレス」: マイナンバーらしき12桁の数字",
+        "職員番号の重複: 1件",
     ] {
         assert!(out.contains(needle), "missing «{needle}» in:\n{out}");
     }
@@ -145,7 +146,7 @@ async fn bad_rows_are_all_reported_and_nothing_is_written() {
 
     let missing = file("職員番号,氏名,所属名\n1,a,b\n".as_bytes());
     let (ok, out) = import(&url, &missing, &[]);
-    assert!(!ok && out.contains("no column for division_code"), "{out}");
+    assert!(!ok && out.contains("『所属コード』の列がありません"), "{out}");
     assert_eq!(
         last_line(&out),
         "new=0 transfers=0 leavers=0 changed=0 errors=1"
@@ -188,7 +189,7 @@ async fn a_transfer_on_1_april_moves_the_person_and_keeps_the_history() {
         "new=0 transfers=1 leavers=1 changed=1 errors=0"
     );
 
-    let (ok, out) = import(&url, &second, &["--complete", "--effective", "2026-03-31"]);
+    let (ok, out) = import(&url, &second, &["--complete", "--effective", "2026-04-01"]);
     assert!(ok, "{out}");
     let history: Vec<(String, String, Option<String>)> = sqlx::query_as(
         "select d.code, p.valid_from::text, p.valid_to::text from placements p
@@ -348,7 +349,7 @@ async fn designations_import_from_csv_all_or_nothing_and_again_changes_nothing()
     let bad = "職員番号,指定,開始日,終了日,備考\n1001,事務取扱担当者,2025-04-01,,\n9999,事務取扱担当者,2025-04-01,,\n";
     let (ok, out) = run(bad, &[]);
     assert!(
-        !ok && out.contains("line 3, column 職員番号: no person with employee number 9999"),
+        !ok && out.contains("3行目「職員番号」: 職員番号「9999」の職員はポータルにいません"),
         "{out}"
     );
     assert!(

@@ -206,8 +206,7 @@ enum GenCommand {
 }
 
 fn parse_date(s: &str) -> Result<time::Date, String> {
-    kenshu_core::roster::parse_date(s)
-        .ok_or_else(|| format!("'{s}' is not a date; write 2025-04-01"))
+    kenshu_core::roster::read_date(s).map_err(|e| e.to_string())
 }
 
 #[derive(clap::Args, Clone)]

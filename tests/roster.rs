@@ -146,7 +146,10 @@ async fn bad_rows_are_all_reported_and_nothing_is_written() {
 
     let missing = file("職員番号,氏名,所属名\n1,a,b\n".as_bytes());
     let (ok, out) = import(&url, &missing, &[]);
-    assert!(!ok && out.contains("『所属コード』の列がありません"), "{out}");
+    assert!(
+        !ok && out.contains("『所属コード』の列がありません"),
+        "{out}"
+    );
     assert_eq!(
         last_line(&out),
         "new=0 transfers=0 leavers=0 changed=0 errors=1"

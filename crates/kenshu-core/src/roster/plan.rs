@@ -34,11 +34,6 @@ impl ExistingPerson {
             _ => &self.division_code,
         }
     }
-
-    /// Whether they have left, or are due to leave.
-    fn leaving(&self) -> bool {
-        self.status == PersonStatus::Left || self.left_on.is_some()
-    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -326,6 +321,7 @@ pub fn plan<'a>(
             change("hire_date", show(old.hired_on), show(r.hired_on));
         }
         let leaves = r.status == PersonStatus::Left;
+        let mut new_leaver = false;
         if leaves {
             // A row's date is the last day (退職日); without one, they left before the import's day.
             let on = last_day(r, o.default_on);
@@ -333,6 +329,7 @@ pub fn plan<'a>(
             let known = old.status == PersonStatus::Left
                 || (old.left_on.is_some() && (r.effective.is_none() || old.left_on == Some(on)));
             if !known {
+                new_leaver = true;
                 p.leavers.push(Leaver {
                     employee_number: r.employee_number.clone(),
                     name: r.name.clone(),
@@ -363,7 +360,7 @@ pub fn plan<'a>(
                 effective,
             });
         }
-        if !changed && !moves && !(leaves && !old.leaving()) {
+        if !changed && !moves && !new_leaver {
             p.unchanged += 1;
         }
     }

@@ -355,6 +355,7 @@ async fn designations_import_from_csv_all_or_nothing_and_again_changes_nothing()
         !ok && out.contains("3行目「職員番号」: 職員番号「9999」の職員はポータルにいません"),
         "{out}"
     );
+    assert!(out.contains("職員番号の参照先なし: 1件"), "{out}");
     assert!(
         out.trim_end().ends_with("new=1 unchanged=0 errors=1"),
         "{out}"

@@ -402,6 +402,7 @@ async fn a_flood_from_one_address_is_held_back_before_the_database() {
     let mut b = app.browser();
     b.get("/login").await;
     let mut held = 0;
+    let started = std::time::Instant::now();
     for i in 0..100 {
         let page = b
             .post(
@@ -417,7 +418,14 @@ async fn a_flood_from_one_address_is_held_back_before_the_database() {
             held += 1;
         }
     }
-    assert!(held >= 60, "only {held} of 100 held back");
+    // The gate lets through a burst of 30 and then 5 a second: on a slow or busy machine the
+    // loop takes longer and more get through, so the bound follows the time it took.
+    let elapsed = started.elapsed().as_secs_f64();
+    let let_through = 30 + (5.0 * elapsed).ceil() as i32 + 1;
+    assert!(
+        held >= 100 - let_through,
+        "only {held} of 100 held back in {elapsed:.1} s (at most {let_through} may pass)"
+    );
     let counted: i32 = sqlx::query_scalar(
         "select coalesce(max(failures), 0) from sign_in_throttle where key like 'c:%'",
     )
@@ -425,7 +433,7 @@ async fn a_flood_from_one_address_is_held_back_before_the_database() {
     .await
     .unwrap();
     assert!(
-        counted <= 40,
-        "the database counted {counted} attempts of the address"
+        counted <= let_through + 10,
+        "the database counted {counted} attempts of the address (at most {let_through} passed the gate)"
     );
 }

@@ -385,6 +385,7 @@ async fn axe_finds_no_serious_problems_on_the_officers_pages() {
     axe.check("/roster/preview (chief officer, dry run)").await;
     upload_roster(&b, &app, "axe-bad", BAD_ROSTER).await;
     b.wait_for("#report p.notice.error").await;
+    b.wait_for("#error-counts").await;
     axe.check("/roster/preview (chief officer, errors)").await;
     axe.open(&app, "/officer", "#counts", "chief officer").await;
     axe.open(&app, "/overview", "#divisions", "chief officer")
@@ -621,6 +622,9 @@ async fn officers_pages_fit_a_phone_screen_without_sideways_scrolling() {
     }
     upload_roster(&b, &app, "phone", ROSTER).await;
     check("roster-report").await;
+    upload_roster(&b, &app, "phone-bad", BAD_ROSTER).await;
+    b.wait_for("#error-counts").await;
+    check("roster-errors").await;
     b.close().await;
     assert!(
         problems.is_empty(),

@@ -184,6 +184,10 @@ pub async fn import_designations(
     }
     let summary = format!("new={added} unchanged={unchanged} errors={}", errors.len());
     if !errors.is_empty() {
+        writeln!(out, "errors by kind:")?;
+        for (kind, n) in kenshu_core::roster::count_by_kind(&errors) {
+            writeln!(out, "  {kind}: {n}件")?;
+        }
         writeln!(
             out,
             "nothing was written: fix the rows above and import again"

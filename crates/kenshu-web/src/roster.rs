@@ -126,9 +126,17 @@ async fn page(
             }
         })
         .collect();
+    // Errors first: they are what the clerk must act on.
     let sections = report
         .iter()
         .flat_map(|r| &r.sections)
+        .filter(|s| s.key == "errors")
+        .chain(
+            report
+                .iter()
+                .flat_map(|r| &r.sections)
+                .filter(|s| s.key != "errors"),
+        )
         .map(|s| Section {
             key: s.key,
             title: title(s.key),

@@ -264,16 +264,7 @@ async fn run(args: &Args, parts: &Parts<'_>) -> anyhow::Result<()> {
     kenshu.stop()?;
 
     eprintln!("counting database round trips…");
-    let upstream = match server.admin.get_socket() {
-        Some(dir) => {
-            probe::Upstream::Unix(dir.join(format!(".s.PGSQL.{}", server.admin.get_port())))
-        }
-        None => probe::Upstream::Tcp(format!(
-            "{}:{}",
-            server.admin.get_host(),
-            server.admin.get_port()
-        )),
-    };
+    let upstream = probe::Upstream::of(&server.admin);
     let trips = probe::run(
         bin,
         upstream,

@@ -1,0 +1,3 @@
+//! The parts of the benchmark that the tests use too.
+
+pub mod wire;

@@ -1,0 +1,393 @@
+//! Statement budgets: what each main page and action costs the database, counted on the wire
+//! (statements and round trips, not timings, so the figures do not depend on the machine).
+//! The portal serves through a pool of one connection that reaches PostgreSQL through the
+//! proxy of `kenshu_bench::wire`; every statement of a request crosses it.
+//!
+//! Each figure is measured once the statements are prepared and the course content is cached
+//! (what a server does all day): the learner's journey is walked once by another person first,
+//! and the officers' pages are asked twice, the second one measured. The session middleware
+//! writes `sessions.seen_at` at most once a minute; the test sets `seen_at` to now before each
+//! request, so that write never falls into a measurement however slow the machine.
+//!
+//! When a figure changes, the table printed by
+//! `cargo test -p kenshu-tests --test statement_budget -- --nocapture` says by how much; a page
+//! that got cheaper lowers its budget here, one that got dearer is a regression.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use kenshu_bench::wire::{Sent, Trips, Upstream, Wire, start_proxy};
+use kenshu_core::people::Role;
+use kenshu_tests::http::Page;
+use kenshu_tests::{APP_ROLE, Browser, PASSWORD, TestApp, TestDb, user, user_in};
+use reqwest::StatusCode;
+use sqlx::postgres::PgConnectOptions;
+use uuid::Uuid;
+
+/// What one page or action may cost: statements executed, round trips (the server waiting
+/// for PostgreSQL), and pings (round trips without a statement: sqlx pings a connection when it
+/// goes back to the pool, so one per checkout).
+struct Budget {
+    page: &'static str,
+    statements: u64,
+    round_trips: u64,
+    pings: u64,
+}
+
+const fn budget(page: &'static str, statements: u64, round_trips: u64, pings: u64) -> Budget {
+    Budget {
+        page,
+        statements,
+        round_trips,
+        pings,
+    }
+}
+
+/// The budgets, as low as the pages go today (measured). Every page starts with the session
+/// query of the middleware ("session"); BEGIN and COMMIT count as statements.
+const BUDGETS: &[Budget] = &[
+    // Institutions counted, then listed; credentials; the throttle's two keys taken in a
+    // transaction; then, on a second checkout after the password check, a transaction that
+    // clears and refunds the throttle, trusts the device, creates the session and appends
+    // "sign_in" to the audit log (lock, last entry, insert).
+    budget(SIGN_IN, 16, 18, 2),
+    // Session; the approved plan; the person's facts; course summaries; retakes; reminders.
+    budget(MY, 6, 7, 1),
+    // Session; the course's progress (the package itself is cached).
+    budget(COURSE, 2, 3, 1),
+    // Session; the course's progress.
+    budget(SECTION, 2, 3, 1),
+    // Session; in a transaction: progress, the read (activity kept in the same statement),
+    // progress again to settle the course.
+    budget(MARK_READ, 6, 7, 1),
+    // Session; in a transaction: progress, the attempt with its answers, the answer.
+    budget(ANSWER, 6, 7, 1),
+    // Session; in a transaction: progress, the attempt inserted, then closed, its answers,
+    // the completion.
+    budget(SUBMIT, 8, 9, 1),
+    // Session; the course's summary with its completion.
+    budget(CERTIFICATE, 2, 3, 1),
+    // Session; divisions in scope; the plan; the division's people and their facts; latest
+    // follow-ups; latest reminders; progress per person and course; retakes; course titles.
+    budget(OFFICER, 9, 10, 1),
+    // Session; the person; "person_viewed" appended to the audit log in a transaction (lock,
+    // last entry, insert); the plan; their facts; retakes; summaries; designations;
+    // exemptions; attempt history; follow-ups; reminders.
+    budget(PERSON, 16, 17, 1),
+    // Session; divisions; whether the kept counts are current; the counts; the officers.
+    budget(OVERVIEW, 5, 6, 1),
+    // The same after someone's completion made the kept counts stale (a morning's usual case):
+    // before the counts, a transaction locks the state, sets work_mem, takes the dirty people,
+    // drops their old assignments and empty counts, recounts them, clears the scope and marks
+    // the state current (11 statements with BEGIN and COMMIT).
+    budget(OVERVIEW_STALE, 15, 16, 1),
+    // Session; the plan; course titles; divisions.
+    budget(REPORTS, 4, 5, 1),
+];
+
+const SIGN_IN: &str = "sign-in (POST /login)";
+const MY: &str = "GET /my";
+const COURSE: &str = "GET /courses/clerk";
+const SECTION: &str = "GET /courses/clerk/sections/{slug}";
+const MARK_READ: &str = "mark read (POST …/sections/{slug}/read)";
+const ANSWER: &str = "chapter answer (POST /courses/clerk/test/answer)";
+const SUBMIT: &str = "final submit (POST /courses/final-test/test/submit)";
+const CERTIFICATE: &str = "GET /certificates/final-test";
+const OFFICER: &str = "GET /officer (division of 500 staff)";
+const PERSON: &str = "GET /people/{login}";
+const OVERVIEW: &str = "GET /overview (chief officer)";
+const OVERVIEW_STALE: &str = "GET /overview after a completion";
+const REPORTS: &str = "GET /reports";
+
+/// The final test's answers from the seed, all right.
+const FINAL_KEY: [&str; 10] = ["x", "o", "o", "x", "x", "o", "x", "x", "x", "o"];
+
+/// How long to wait for writes that land after the response (a connection going back to the
+/// pool, a task the handler left behind).
+const SETTLE: Duration = Duration::from_millis(50);
+
+/// The serving pool's connection is the first the proxy accepts; the portal's database health
+/// probe pings twice a second on a connection of its own and is not counted.
+const POOL_CONNECTION: usize = 0;
+
+struct Meter<'a> {
+    app: &'a TestApp,
+    wire: &'a Wire,
+    /// Off while the warm-up walk prepares the statements.
+    on: bool,
+    seen: Vec<(&'static str, Sent)>,
+}
+
+impl Meter<'_> {
+    /// Sends one request and, when on, records what it cost the serving connection.
+    async fn cost(&mut self, page: &'static str, request: impl Future<Output = Page>) -> Page {
+        sqlx::query("update sessions set seen_at = now()")
+            .execute(self.app.pool())
+            .await
+            .expect("freshen the sessions");
+        tokio::time::sleep(SETTLE).await;
+        self.take();
+        let res = request.await;
+        tokio::time::sleep(SETTLE).await;
+        let sent = self.take();
+        if self.on {
+            self.seen.push((page, sent));
+        }
+        res
+    }
+
+    fn take(&self) -> Sent {
+        self.wire
+            .take_connection(POOL_CONNECTION)
+            .expect("the serving pool's connection crossed the proxy")
+    }
+}
+
+/// Connection options like `options` (user, database, password) that reach the server through
+/// the proxy at `proxy`.
+fn through(options: PgConnectOptions, proxy: SocketAddr, database: &str) -> PgConnectOptions {
+    let port = proxy.port();
+    if options.get_socket().is_some() || options.get_host().starts_with('/') {
+        // A Unix socket cannot be unset in the options: start from new ones. The tests' own
+        // cluster lets local users in without a password.
+        PgConnectOptions::new_without_pgpass()
+            .host("127.0.0.1")
+            .port(port)
+            .username(APP_ROLE)
+            .database(database)
+    } else {
+        options.host("127.0.0.1").port(port)
+    }
+}
+
+/// The portal on a fresh database, serving through one connection behind the counting proxy.
+async fn metered_app() -> (TestApp, std::sync::Arc<Wire>) {
+    let db: TestDb = kenshu_tests::test_db().await;
+    kenshu_tests::app_role().await;
+    let (proxy, wire) = start_proxy(Upstream::of(&db.app_options()))
+        .await
+        .expect("start the proxy");
+    let serving = kenshu_db::connect(through(db.app_options(), proxy, &db.name), 1)
+        .await
+        .expect("connect through the proxy");
+    assert_eq!(wire.connections(), 1, "the pool holds its one connection");
+    let app = TestApp::spawn_with(db, serving, kenshu_web::Settings::default()).await;
+    (app, wire)
+}
+
+/// A division (B) of 500 staff, inserted set-based, a third of whom have finished the clerk
+/// course.
+async fn division_of_500(app: &TestApp) {
+    let (inst, _, b) = kenshu_tests::institution(app.pool()).await;
+    sqlx::query(
+        "insert into users (institution_id, login_id, email, name, division_id, role, password_hash)
+         select $1, 's' || lpad(n::text, 4, '0'), 's' || n || '@test.example.jp', '職員 ' || n, $2, 'staff', $3
+         from generate_series(1, 500) n",
+    )
+    .bind(inst)
+    .bind(b)
+    .bind(kenshu_tests::hash_of(PASSWORD))
+    .execute(app.pool())
+    .await
+    .expect("500 staff");
+    sqlx::query(
+        "insert into placements (institution_id, user_id, valid_from, division_id)
+         select institution_id, id, (now() at time zone 'Asia/Tokyo')::date, division_id
+         from users where login_id like 's____' and division_id = $1",
+    )
+    .bind(b)
+    .execute(app.pool())
+    .await
+    .expect("their placements");
+    sqlx::query(
+        "insert into completions (institution_id, user_id, course_code, fiscal_year, content_version_id, method)
+         select u.institution_id, u.id, c.code, $1, c.current_version_id, 'e_learning'
+         from users u cross join courses c
+         where u.division_id = $2 and u.login_id like 's____' and substr(u.login_id, 2)::int % 3 = 0
+           and c.code = 'clerk'",
+    )
+    .bind(kenshu_core::FiscalYear::of(kenshu_core::japan_today()).0)
+    .bind(b)
+    .execute(app.pool())
+    .await
+    .expect("some completions");
+}
+
+/// `login` completes the cybersecurity course (written directly, as an import would).
+async fn complete(app: &TestApp, login: &str) {
+    sqlx::query(
+        "insert into completions (institution_id, user_id, course_code, fiscal_year, content_version_id, method)
+         select u.institution_id, u.id, c.code, $1, c.current_version_id, 'e_learning'
+         from users u cross join courses c where u.login_id = $2 and c.code = 'cybersecurity'",
+    )
+    .bind(kenshu_core::FiscalYear::of(kenshu_core::japan_today()).0)
+    .bind(login)
+    .execute(app.pool())
+    .await
+    .expect("a completion");
+}
+
+/// A learner's morning: sign in, My training, a course, a section, marking it read, a chapter
+/// test answer, the final test submitted and passed, the certificate.
+async fn learner_journey(m: &mut Meter<'_>, login: &str) {
+    let mut b: Browser = m.app.browser();
+    b.get("/login").await;
+    let res = m
+        .cost(
+            SIGN_IN,
+            b.post(
+                "/login",
+                &[("login", login), ("password", PASSWORD), ("next", "/my")],
+            ),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    let res = m.cost(MY, b.get("/my")).await;
+    assert_eq!(res.status, StatusCode::OK);
+    let res = m.cost(COURSE, b.get("/courses/clerk")).await;
+    assert_eq!(res.status, StatusCode::OK);
+    let section = "/courses/clerk/sections/system-overview";
+    let res = m.cost(SECTION, b.get(section)).await;
+    assert_eq!(res.status, StatusCode::OK);
+    let res = m
+        .cost(MARK_READ, b.post(&format!("{section}/read"), &[]))
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+
+    b.get("/courses/clerk/test").await;
+    let attempt = Uuid::new_v4().to_string();
+    let res = b
+        .post("/courses/clerk/test/start", &[("attempt", &attempt)])
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    let answer = [
+        ("attempt", attempt.as_str()),
+        ("question", "1"),
+        ("answer", "x"),
+    ];
+    let res = m
+        .cost(ANSWER, b.post("/courses/clerk/test/answer", &answer))
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+
+    b.get("/courses/final-test/test").await;
+    let attempt = Uuid::new_v4().to_string();
+    let names: Vec<String> = (1..=10).map(|n| format!("q{n}")).collect();
+    let mut fields: Vec<(&str, &str)> = vec![("attempt", attempt.as_str())];
+    fields.extend(names.iter().map(String::as_str).zip(FINAL_KEY));
+    let res = m
+        .cost(SUBMIT, b.post("/courses/final-test/test/submit", &fields))
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    let res = m.cost(CERTIFICATE, b.get("/certificates/final-test")).await;
+    assert_eq!(res.status, StatusCode::OK, "the final test was passed");
+}
+
+/// Asks for a page twice (the first prepares and fills caches) and measures the second.
+async fn read_page(m: &mut Meter<'_>, b: &mut Browser, page: &'static str, path: &str) {
+    let on = std::mem::replace(&mut m.on, false);
+    let first = m.cost(page, b.get(path)).await;
+    assert_eq!(first.status, StatusCode::OK, "{path}: {}", first.body);
+    m.on = on;
+    let res = m.cost(page, b.get(path)).await;
+    assert_eq!(res.status, StatusCode::OK, "{path}");
+}
+
+#[tokio::test]
+async fn every_main_page_stays_within_its_statement_budget() {
+    let (app, wire) = metered_app().await;
+    user(app.pool(), "warm", Role::Staff).await;
+    user(app.pool(), "staff1", Role::Staff).await;
+    user(app.pool(), "chief", Role::ChiefOfficer).await;
+    user_in(
+        app.pool(),
+        "officer-b",
+        Role::ProtectionOfficer,
+        true,
+        false,
+    )
+    .await;
+    division_of_500(&app).await;
+
+    let mut m = Meter {
+        app: &app,
+        wire: &wire,
+        on: false,
+        seen: Vec::new(),
+    };
+    learner_journey(&mut m, "warm").await;
+    m.on = true;
+    learner_journey(&mut m, "staff1").await;
+
+    let mut officer = app.signed_in("officer-b").await;
+    read_page(&mut m, &mut officer, OFFICER, "/officer").await;
+    read_page(&mut m, &mut officer, PERSON, "/people/s0001").await;
+    let mut chief = app.signed_in("chief").await;
+    read_page(&mut m, &mut chief, OVERVIEW, "/overview").await;
+    for (login, measured) in [("s0004", false), ("s0005", true)] {
+        complete(&app, login).await;
+        m.on = measured;
+        let res = m.cost(OVERVIEW_STALE, chief.get("/overview")).await;
+        assert_eq!(res.status, StatusCode::OK);
+    }
+    read_page(&mut m, &mut chief, REPORTS, "/reports").await;
+
+    let mut problems = Vec::new();
+    println!(
+        "| page | statements | round trips | pings | budget (statements / round trips / pings) |"
+    );
+    println!("|---|---:|---:|---:|---|");
+    for b in BUDGETS {
+        let Some((_, sent)) = m.seen.iter().find(|(p, _)| *p == b.page) else {
+            problems.push(format!("{}: not measured", b.page));
+            continue;
+        };
+        let t = &sent.trips;
+        println!(
+            "| {} | {} | {} | {} | {} / {} / {} |",
+            b.page, t.statements, t.round_trips, t.pings, b.statements, b.round_trips, b.pings
+        );
+        let want = Trips {
+            statements: b.statements,
+            round_trips: b.round_trips,
+            pings: b.pings,
+        };
+        if *t != want {
+            problems.push(format!(
+                "{}: {} statements, {} round trips, {} pings; the budget is {} / {} / {}{}",
+                b.page,
+                t.statements,
+                t.round_trips,
+                t.pings,
+                b.statements,
+                b.round_trips,
+                b.pings,
+                if t.statements > b.statements || t.round_trips > b.round_trips {
+                    " (a regression: find the new statement)"
+                } else {
+                    " (cheaper: lower the budget)"
+                },
+            ));
+            problems.extend(
+                sent.statements
+                    .iter()
+                    .map(|s| format!("    {}", one_line(s))),
+            );
+        }
+    }
+    assert_eq!(
+        m.seen.len(),
+        BUDGETS.len(),
+        "every measured page has a budget"
+    );
+    assert!(problems.is_empty(), "\n{}", problems.join("\n"));
+}
+
+/// A statement's text on one line, shortened.
+fn one_line(sql: &str) -> String {
+    let flat = sql.split_whitespace().collect::<Vec<_>>().join(" ");
+    match flat.char_indices().nth(160) {
+        Some((at, _)) => format!("{}…", &flat[..at]),
+        None => flat,
+    }
+}

@@ -57,14 +57,15 @@ const BUDGETS: &[Budget] = &[
     budget(COURSE, 2, 3, 1),
     // Session; the course's progress.
     budget(SECTION, 2, 3, 1),
-    // Session; in a transaction: progress, the read (activity kept in the same statement),
-    // progress again to settle the course.
-    budget(MARK_READ, 6, 7, 1),
-    // Session; in a transaction: progress, the attempt with its answers, the answer.
-    budget(ANSWER, 6, 7, 1),
-    // Session; in a transaction: progress, the attempt inserted, then closed, its answers,
-    // the completion.
-    budget(SUBMIT, 8, 9, 1),
+    // Session; in a transaction (BEGIN, COMMIT): progress, the read (activity kept in the same
+    // statement); the course is settled from the progress already read.
+    budget(MARK_READ, 5, 6, 1),
+    // Session; in a transaction: the attempt with its answers, the answer (the progress is
+    // read only when the last answer closes the test).
+    budget(ANSWER, 5, 6, 1),
+    // Session; in a transaction: progress, the attempt stored closed with its activity and
+    // answers in one statement, the completion.
+    budget(SUBMIT, 6, 7, 1),
     // Session; the course's summary with its completion.
     budget(CERTIFICATE, 2, 3, 1),
     // Session; divisions in scope; the plan; the division's people and their facts; latest

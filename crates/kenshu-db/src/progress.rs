@@ -282,6 +282,59 @@ pub async fn start_attempt(
     Ok(owner == who.user_id)
 }
 
+/// Stores a final test handed in whole, in one statement: the attempt (opened and closed at
+/// once, with its score), the course activity and the answers. Returns whether this call
+/// stored it; `false` when the attempt id exists already (a retried submission, or someone
+/// else's id), which the caller settles with `start_attempt` and `finish_attempt`.
+pub async fn submit_attempt(
+    conn: &mut PgConnection,
+    who: Learner,
+    a: NewAttempt<'_>,
+    score: i32,
+    passed: bool,
+    answers: &[(i32, bool, bool)],
+) -> Result<bool, sqlx::Error> {
+    let numbers: Vec<i32> = answers.iter().map(|a| a.0).collect();
+    let marks: Vec<bool> = answers.iter().map(|a| a.1).collect();
+    let correct: Vec<bool> = answers.iter().map(|a| a.2).collect();
+    let stored = sqlx::query_scalar!(
+        r#"with a as (
+               insert into test_attempts (institution_id, id, user_id, course_code, content_version_id, fiscal_year,
+                                          total, pass_mark, submitted_at, score, passed)
+               values ($1, $2, $3, $4, $5, $6, $7, $8, now(), $9, $10) on conflict do nothing
+               returning institution_id, user_id, fiscal_year, course_code, started_at, submitted_at
+           ), s as (
+               insert into course_activity (institution_id, user_id, fiscal_year, course_code, first_at, last_at)
+               select institution_id, user_id, fiscal_year, course_code, started_at, submitted_at from a
+               on conflict (institution_id, user_id, fiscal_year, course_code) do update
+               set first_at = least(course_activity.first_at, excluded.first_at),
+                   last_at = greatest(course_activity.last_at, excluded.last_at)
+           ), answers as (
+               insert into test_answers (institution_id, attempt_id, question_number, answer, correct)
+               select $1, $2, n, m, c from unnest($11::int[], $12::bool[], $13::bool[]) as t(n, m, c)
+               where exists (select 1 from a)
+               on conflict do nothing
+           )
+           select count(*) as "n!" from a"#,
+        who.institution_id,
+        a.id,
+        who.user_id,
+        a.code,
+        a.version_id,
+        who.fiscal_year.0,
+        a.total,
+        a.pass_mark,
+        score,
+        passed,
+        &numbers,
+        &marks,
+        &correct
+    )
+    .fetch_one(conn)
+    .await?;
+    Ok(stored == 1)
+}
+
 /// Records an answer to an open attempt of the learner's. The first answer to a question
 /// counts: once the explanation has been shown, answering again changes nothing.
 pub async fn record_answer(
@@ -406,9 +459,23 @@ pub async fn settle_course(
     package: &CoursePackage,
     version_id: Uuid,
 ) -> Result<bool, sqlx::Error> {
-    let Some(progress) = course_progress(&mut *conn, who, &package.code).await? else {
+    let Some(mut progress) = course_progress(&mut *conn, who, &package.code).await? else {
         return Ok(false);
     };
+    progress.version_id = version_id;
+    settle_course_with(conn, who, package, &progress).await
+}
+
+/// `settle_course` with the progress the caller has just read in the same transaction (and
+/// brought up to date with what it wrote since), so that it is not read twice; a completion
+/// records `progress.version_id`.
+pub async fn settle_course_with(
+    conn: &mut PgConnection,
+    who: Learner,
+    package: &CoursePackage,
+    progress: &CourseProgress,
+) -> Result<bool, sqlx::Error> {
+    let version_id = progress.version_id;
     if progress.completed_at.is_some() {
         return Ok(false);
     }

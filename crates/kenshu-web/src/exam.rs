@@ -235,7 +235,6 @@ pub async fn answer(
         .ok_or_else(|| AppError::BadRequest(JA.answer_missing.into()))?;
     let who = learner(&user, crate::page::fiscal_year(None));
     let mut tx = sqlx::Connection::begin(&mut *conn).await?;
-    let (package, current) = course_for(&state, &mut tx, who, &code).await?;
     let attempt = progress::attempt(&mut tx, who, &code, form.attempt)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -276,7 +275,9 @@ pub async fn answer(
                 score.passed(),
             )
             .await?;
-            progress::settle_course(&mut tx, who, &package, current.version_id).await?;
+            // Only the last answer can complete the course: the progress is read then only.
+            let (package, current) = course_for(&state, &mut tx, who, &code).await?;
+            progress::settle_course_with(&mut tx, who, &package, &current).await?;
         }
     }
     tx.commit().await?;
@@ -349,44 +350,43 @@ pub async fn submit(
         total: test.questions.len() as i32,
         pass_mark: test.pass_mark as i32,
     };
-    if !progress::start_attempt(&mut tx, who, new).await? {
-        return Err(AppError::BadRequest(JA.attempt_conflict.into()));
-    }
-    // Only the first of several identical submissions closes the attempt; the others find it
-    // closed and change nothing.
-    if progress::finish_attempt(
-        &mut tx,
-        who,
-        attempt_id,
-        score.correct as i32,
-        score.passed(),
-    )
-    .await?
-    {
-        let key = package.answer_key();
-        let rows: Vec<(i32, bool, bool)> = chosen
-            .iter()
-            .map(|(n, m)| {
-                (
-                    *n as i32,
-                    m.as_bool(),
-                    key.iter().any(|k| k.0 == *n && k.1 == *m),
-                )
-            })
-            .collect();
-        progress::insert_answers(&mut tx, who, attempt_id, &rows).await?;
-        if score.passed() {
-            progress::complete(
-                &mut tx,
-                who,
-                &code,
-                current.version_id,
-                current.attended,
-                Some((score.correct as i32, score.total as i32)),
-                Some(attempt_id),
+    let key = package.answer_key();
+    let rows: Vec<(i32, bool, bool)> = chosen
+        .iter()
+        .map(|(n, m)| {
+            (
+                *n as i32,
+                m.as_bool(),
+                key.iter().any(|k| k.0 == *n && k.1 == *m),
             )
-            .await?;
+        })
+        .collect();
+    let (correct, passed) = (score.correct as i32, score.passed());
+    // A first submission is stored in one statement. Only the first of several identical
+    // submissions closes the attempt; the others find it closed and change nothing.
+    let closed_now = if progress::submit_attempt(&mut tx, who, new, correct, passed, &rows).await? {
+        true
+    } else {
+        if !progress::start_attempt(&mut tx, who, new).await? {
+            return Err(AppError::BadRequest(JA.attempt_conflict.into()));
         }
+        let closed = progress::finish_attempt(&mut tx, who, attempt_id, correct, passed).await?;
+        if closed {
+            progress::insert_answers(&mut tx, who, attempt_id, &rows).await?;
+        }
+        closed
+    };
+    if closed_now && passed {
+        progress::complete(
+            &mut tx,
+            who,
+            &code,
+            current.version_id,
+            current.attended,
+            Some((correct, score.total as i32)),
+            Some(attempt_id),
+        )
+        .await?;
     }
     tx.commit().await?;
     Ok(Redirect::to(&format!("/courses/{code}/attempts/{attempt_id}")).into_response())

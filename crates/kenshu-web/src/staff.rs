@@ -334,10 +334,14 @@ pub async fn mark_read(
     user.require(Action::TakeTraining)?;
     let who = learner(&user, fiscal_year(None));
     let mut tx = sqlx::Connection::begin(&mut *conn).await?;
-    let (package, progress) = course_for(&state, &mut tx, who, &code).await?;
+    let (package, mut progress) = course_for(&state, &mut tx, who, &code).await?;
     let (index, _) = package.section(&slug).ok_or(AppError::NotFound)?;
     progress::mark_read(&mut tx, who, &code, &slug, progress.version_id).await?;
-    progress::settle_course(&mut tx, who, &package, progress.version_id).await?;
+    // The progress read above, with this section read: not read again.
+    if !progress.read_slugs.iter().any(|s| *s == slug) {
+        progress.read_slugs.push(slug.clone());
+    }
+    progress::settle_course_with(&mut tx, who, &package, &progress).await?;
     tx.commit().await?;
     let target = match package.sections.get(index + 1) {
         Some(next) => format!("/courses/{code}/sections/{}", next.slug),

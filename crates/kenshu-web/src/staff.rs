@@ -338,7 +338,7 @@ pub async fn mark_read(
     let (index, _) = package.section(&slug).ok_or(AppError::NotFound)?;
     progress::mark_read(&mut tx, who, &code, &slug, progress.version_id).await?;
     // The progress read above, with this section read: not read again.
-    if !progress.read_slugs.iter().any(|s| *s == slug) {
+    if !progress.read_slugs.contains(&slug) {
         progress.read_slugs.push(slug.clone());
     }
     progress::settle_course_with(&mut tx, who, &package, &progress).await?;

@@ -66,6 +66,8 @@ const BUDGETS: &[Budget] = &[
     // Session; in a transaction: progress, the attempt stored closed with its activity and
     // answers in one statement, the completion.
     budget(SUBMIT, 6, 7, 1),
+    // The same without the completion: the course is complete already.
+    budget(SUBMIT_AGAIN, 5, 6, 1),
     // Session; the course's summary with its completion.
     budget(CERTIFICATE, 2, 3, 1),
     // Session; divisions in scope; the plan; the division's people and their facts; latest
@@ -93,6 +95,7 @@ const SECTION: &str = "GET /courses/clerk/sections/{slug}";
 const MARK_READ: &str = "mark read (POST …/sections/{slug}/read)";
 const ANSWER: &str = "chapter answer (POST /courses/clerk/test/answer)";
 const SUBMIT: &str = "final submit (POST /courses/final-test/test/submit)";
+const SUBMIT_AGAIN: &str = "final submit, course already completed";
 const CERTIFICATE: &str = "GET /certificates/final-test";
 const OFFICER: &str = "GET /officer (division of 500 staff)";
 const PERSON: &str = "GET /people/{login}";
@@ -282,6 +285,16 @@ async fn learner_journey(m: &mut Meter<'_>, login: &str) {
     assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
     let res = m.cost(CERTIFICATE, b.get("/certificates/final-test")).await;
     assert_eq!(res.status, StatusCode::OK, "the final test was passed");
+    // Taking the final test again once the course is complete.
+    let again = Uuid::new_v4().to_string();
+    fields[0] = ("attempt", again.as_str());
+    let res = m
+        .cost(
+            SUBMIT_AGAIN,
+            b.post("/courses/final-test/test/submit", &fields),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
 }
 
 /// Asks for a page twice (the first prepares and fills caches) and measures the second.

@@ -376,7 +376,10 @@ pub async fn submit(
         }
         closed
     };
-    if closed_now && passed {
+    // A course completed already (read in this transaction) is not completed again: the
+    // insert would find its row and do nothing, at the cost of its triggers (166 µs of 518 for
+    // the whole submission in pg_stat_statements, bench of 2026-11-29).
+    if closed_now && passed && current.completed_at.is_none() {
         progress::complete(
             &mut tx,
             who,

@@ -51,8 +51,9 @@ const BUDGETS: &[Budget] = &[
     // clears and refunds the throttle, trusts the device, creates the session and appends
     // "sign_in" to the audit log (lock, last entry, insert).
     budget(SIGN_IN, 16, 18, 2),
-    // Session; the approved plan; the person's facts; course summaries; retakes; reminders.
-    budget(MY, 6, 7, 1),
+    // Session; the approved plan; the person's facts; course summaries (with re-attendance
+    // deadlines); reminders.
+    budget(MY, 5, 6, 1),
     // Session; the course's progress (the package itself is cached).
     budget(COURSE, 2, 3, 1),
     // Session; the course's progress.
@@ -74,9 +75,9 @@ const BUDGETS: &[Budget] = &[
     // follow-ups; latest reminders; progress per person and course; retakes; course titles.
     budget(OFFICER, 9, 10, 1),
     // Session; the person; "person_viewed" appended to the audit log in a transaction (lock,
-    // last entry, insert); the plan; their facts; retakes; summaries; designations;
-    // exemptions; attempt history; follow-ups; reminders.
-    budget(PERSON, 16, 17, 1),
+    // last entry, insert); the plan; their facts; summaries (with re-attendance deadlines);
+    // designations; exemptions; attempt history; follow-ups; reminders.
+    budget(PERSON, 15, 16, 1),
     // Session; divisions; whether the kept counts are current; the counts; the officers.
     budget(OVERVIEW, 5, 6, 1),
     // The same after someone's completion made the kept counts stale (a morning's usual case):

@@ -103,26 +103,6 @@ pub async fn grant_retakes(
     .rows_affected())
 }
 
-/// Re-attendance deadlines of a person for a year: (course, deadline).
-pub async fn retakes(
-    conn: &mut PgConnection,
-    institution_id: Uuid,
-    user_id: Uuid,
-    fiscal_year: i32,
-) -> Result<Vec<(String, Date)>, sqlx::Error> {
-    Ok(sqlx::query!(
-        "select course_code, deadline from retakes where institution_id = $1 and user_id = $2 and fiscal_year = $3",
-        institution_id,
-        user_id,
-        fiscal_year
-    )
-    .fetch_all(conn)
-    .await?
-    .into_iter()
-    .map(|r| (r.course_code, r.deadline))
-    .collect())
-}
-
 /// Re-attendance deadlines in a division for a year: (user, course, deadline).
 pub async fn retakes_in_division(
     conn: &mut PgConnection,

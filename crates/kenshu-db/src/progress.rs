@@ -5,7 +5,7 @@ use kenshu_core::assignment::course_complete;
 use kenshu_core::content::CoursePackage;
 use sqlx::PgConnection;
 use sqlx::types::Json;
-use time::OffsetDateTime;
+use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
 /// Who and when: the key of every progress query.
@@ -36,6 +36,8 @@ pub struct CourseSummary {
     pub attempts: i64,
     pub exempt: bool,
     pub completion: Option<Completion>,
+    /// A re-attendance deadline (再受講) granted for the year, which replaces the plan's.
+    pub retake: Option<Date>,
 }
 
 /// The summary of the given courses for a learner's fiscal year, in one query.
@@ -53,6 +55,8 @@ pub async fn summaries(
                     where a.institution_id = $1 and a.user_id = $2 and a.fiscal_year = $3 and a.course_code = c.code) as "attempts!",
                   exists(select 1 from exemptions e
                     where e.institution_id = $1 and e.user_id = $2 and e.fiscal_year = $3 and e.course_code = c.code) as "exempt!",
+                  (select r.deadline from retakes r
+                    where r.institution_id = $1 and r.user_id = $2 and r.fiscal_year = $3 and r.course_code = c.code) as "retake?",
                   cp.completed_at as "completed_at?", cp.method as "method?", cp.score, cp.total,
                   cp.content_version_id as "cp_version_id?", v.version as "cp_version?"
            from courses c
@@ -76,6 +80,7 @@ pub async fn summaries(
             sections_read: r.reads,
             attempts: r.attempts,
             exempt: r.exempt,
+            retake: r.retake,
             completion: match (r.completed_at, r.method, r.cp_version_id) {
                 (Some(completed_at), Some(method), Some(content_version_id)) => Some(Completion {
                     completed_at,

@@ -102,13 +102,12 @@ pub async fn show(
         fiscal_year: fy,
     };
     let today = kenshu_core::japan_today();
-    let retakes = kenshu_db::follow_ups::retakes(&mut conn, inst, id, fy.0).await?;
     let rows: Vec<Row> = progress::summaries(&mut conn, who, &codes)
         .await?
         .into_iter()
         .map(|s| {
             let a = assigned.iter().find(|a| a.code == s.code);
-            let (st, deadline, retake) = assignment_status(&s, a, &retakes, today);
+            let (st, deadline, retake) = assignment_status(&s, a, today);
             Row {
                 code: s.code,
                 title: s.title,

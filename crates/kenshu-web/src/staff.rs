@@ -84,10 +84,9 @@ pub async fn course_for(
 pub fn assignment_status(
     s: &progress::CourseSummary,
     a: Option<&Assignment>,
-    retakes: &[(String, time::Date)],
     today: time::Date,
 ) -> (Status, Option<time::Date>, bool) {
-    let retake = retakes.iter().find(|r| r.0 == s.code).map(|r| r.1);
+    let retake = s.retake;
     let deadline = retake.or(a.map(|a| a.deadline));
     let st = status(
         Progress {
@@ -152,19 +151,12 @@ pub async fn my_training(
     let (has_plan, assigned) = assignments(&mut conn, &user, fy).await?;
     let codes: Vec<&str> = assigned.iter().map(|a| a.code.as_str()).collect();
     let summaries = progress::summaries(&mut conn, learner(&user, fy), &codes).await?;
-    let retakes = kenshu_db::follow_ups::retakes(
-        &mut conn,
-        user.session.institution_id,
-        user.session.user_id,
-        fy.0,
-    )
-    .await?;
     let today = kenshu_core::japan_today();
     let mut rows = Vec::with_capacity(summaries.len());
     for s in summaries {
         let package = state.catalog.package(&mut conn, s.version_id).await?;
         let a = assigned.iter().find(|a| a.code == s.code);
-        let (st, deadline, retake) = assignment_status(&s, a, &retakes, today);
+        let (st, deadline, retake) = assignment_status(&s, a, today);
         rows.push(CourseRow {
             deadline: deadline
                 .map(kenshu_core::fiscal_year::japanese_date)

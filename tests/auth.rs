@@ -244,3 +244,60 @@ async fn a_deactivated_account_cannot_sign_in_and_loses_its_sessions() {
         StatusCode::OK
     );
 }
+
+/// With several institutions the form asks for the institution's code, and the same login ID
+/// in two institutions is two people: each signs in to their own.
+#[tokio::test]
+async fn with_several_institutions_the_code_picks_whose_account_it_is() {
+    let app = TestApp::spawn().await;
+    user(app.pool(), "staff1", Role::Staff).await;
+    let mut conn = app.pool().acquire().await.unwrap();
+    let other = kenshu_db::institutions::create(&mut conn, "other", "別の町")
+        .await
+        .unwrap();
+    let division = kenshu_db::institutions::create_division(&mut conn, other, "x", "X課", None)
+        .await
+        .unwrap();
+    let hash = kenshu_tests::hash_of(PASSWORD);
+    kenshu_db::users::create(
+        &mut conn,
+        &kenshu_db::users::NewUser {
+            institution_id: other,
+            login_id: "staff1",
+            email: None,
+            name: "別町 職員",
+            division_id: division,
+            role: Role::Staff,
+            password_hash: &hash,
+            must_change_password: false,
+        },
+    )
+    .await
+    .unwrap();
+    drop(conn);
+    let mut b = app.browser();
+    let form = b.get("/login").await;
+    assert!(
+        form.body.contains("name=\"institution\""),
+        "the form asks for the institution: {}",
+        form.body
+    );
+    let without = b
+        .post("/login", &[("login", "staff1"), ("password", PASSWORD)])
+        .await;
+    assert_eq!(without.status, StatusCode::OK, "no institution, no sign-in");
+    let signed = b
+        .post(
+            "/login",
+            &[
+                ("institution", "other"),
+                ("login", "staff1"),
+                ("password", PASSWORD),
+                ("next", "/my"),
+            ],
+        )
+        .await;
+    assert_eq!(signed.status, StatusCode::SEE_OTHER, "{}", signed.body);
+    let my = b.get("/my").await;
+    assert!(my.body.contains("別町 職員"), "{}", my.body);
+}

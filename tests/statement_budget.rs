@@ -46,11 +46,11 @@ const fn budget(page: &'static str, statements: u64, round_trips: u64, pings: u6
 /// The budgets, as low as the pages go today (measured). Every page starts with the session
 /// query of the middleware ("session"); BEGIN and COMMIT count as statements.
 const BUDGETS: &[Budget] = &[
-    // Institutions counted, then listed; credentials; the throttle's two keys taken in a
+    // The institution and whether there are several, in one statement; credentials; the throttle's two keys taken in a
     // transaction; then, on a second checkout after the password check, a transaction that
     // clears and refunds the throttle, trusts the device, creates the session and appends
     // "sign_in" to the audit log (lock, last entry, insert).
-    budget(SIGN_IN, 16, 18, 2),
+    budget(SIGN_IN, 15, 17, 2),
     // Session; the approved plan; the person's facts; course summaries (with re-attendance
     // deadlines); reminders.
     budget(MY, 5, 6, 1),

@@ -42,6 +42,29 @@ pub async fn list(conn: &mut PgConnection) -> Result<Vec<Institution>, sqlx::Err
     .await
 }
 
+/// What a sign-in needs in one statement: whether the portal holds more than one institution
+/// (then the form asks for its code), and the institution signed in to — the one named by
+/// `code`, or with `code` empty the only one there is.
+pub async fn for_sign_in(
+    conn: &mut PgConnection,
+    code: &str,
+) -> Result<(bool, Option<Institution>), sqlx::Error> {
+    let r = sqlx::query!(
+        r#"with n as (select count(*) as n from institutions)
+           select n.n <> 1 as "many!", i.id as "id?", i.code as "code?", i.name as "name?"
+           from n left join institutions i
+             on case when $1 = '' then n.n = 1 else i.code = $1 end"#,
+        code
+    )
+    .fetch_one(conn)
+    .await?;
+    let institution = match (r.id, r.code, r.name) {
+        (Some(id), Some(code), Some(name)) => Some(Institution { id, code, name }),
+        _ => None,
+    };
+    Ok((r.many, institution))
+}
+
 #[derive(Debug, Clone)]
 pub struct Division {
     pub id: Uuid,

@@ -149,7 +149,14 @@ pub async fn login(
         return Err(AppError::Busy);
     }
     let mut conn = conn;
-    let ask_institution = many_institutions(&mut conn).await?;
+    let too_long = form.login.chars().count() > MAX_LOGIN
+        || form.institution.chars().count() > MAX_INSTITUTION
+        || form.password.len() > MAX_PASSWORD_BYTES;
+    let (ask_institution, institution) = if too_long {
+        (many_institutions(&mut conn).await?, None)
+    } else {
+        kenshu_db::institutions::for_sign_in(&mut conn, form.institution.trim()).await?
+    };
     let fail = |msg: String, status: StatusCode| {
         let page = LoginPage {
             chrome: Chrome::anonymous(JA.sign_in, form.csrf.clone()),
@@ -163,23 +170,12 @@ pub async fn login(
         };
         render(&page).map(|r| (status, r).into_response())
     };
-    if form.login.chars().count() > MAX_LOGIN
-        || form.institution.chars().count() > MAX_INSTITUTION
-        || form.password.len() > MAX_PASSWORD_BYTES
-    {
+    if too_long {
         return fail(
             JA.sign_in_too_long.to_string(),
             StatusCode::UNPROCESSABLE_ENTITY,
         );
     }
-    let institution = if form.institution.trim().is_empty() && !ask_institution {
-        kenshu_db::institutions::list(&mut conn)
-            .await?
-            .into_iter()
-            .next()
-    } else {
-        kenshu_db::institutions::find_by_code(&mut conn, form.institution.trim()).await?
-    };
     let login_key = form.login.trim().to_lowercase();
     let Some(institution) = institution else {
         return fail(JA.sign_in_failed.to_string(), StatusCode::OK);

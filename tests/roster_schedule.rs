@@ -311,3 +311,73 @@ async fn most_of_the_institution_leaving_is_refused_unless_confirmed() {
         "the division counts come on the line before the summary: {out}"
     );
 }
+
+/// An import takes its own institution's due changes only: another institution's wait for
+/// the housekeeping, so that a long import never holds other institutions' people.
+#[tokio::test]
+async fn an_import_takes_only_its_own_institutions_due_changes() {
+    let app = TestApp::spawn().await;
+    user(app.pool(), "5010", Role::Staff).await;
+    let day = today() + Duration::days(3);
+    let (ok, out) = import(
+        &app,
+        &format!("{HEADER}5010,試験 5010,b,B課,在職,{day}\n"),
+        &[],
+    );
+    assert!(ok, "{out}");
+    // Make it another institution's change, due today.
+    let mut conn = app.pool().acquire().await.unwrap();
+    let other = kenshu_db::institutions::create(&mut conn, "other", "別の町")
+        .await
+        .unwrap();
+    let x = kenshu_db::institutions::create_division(&mut conn, other, "x", "X課", None)
+        .await
+        .unwrap();
+    let y = kenshu_db::institutions::create_division(&mut conn, other, "y", "Y課", None)
+        .await
+        .unwrap();
+    let hash = kenshu_tests::hash_of(kenshu_tests::PASSWORD);
+    let someone = kenshu_db::users::create(
+        &mut conn,
+        &kenshu_db::users::NewUser {
+            institution_id: other,
+            login_id: "7001",
+            email: None,
+            name: "別町 職員",
+            division_id: x,
+            role: Role::Staff,
+            password_hash: &hash,
+            must_change_password: false,
+        },
+    )
+    .await
+    .unwrap();
+    sqlx::query(
+        "insert into roster_schedule (institution_id, user_id, kind, due, division_id) values ($1, $2, 'transfer', $3, $4)",
+    )
+    .bind(other)
+    .bind(someone)
+    .bind(today())
+    .bind(y)
+    .execute(&mut *conn)
+    .await
+    .unwrap();
+    drop(conn);
+    let (ok, out) = import(
+        &app,
+        &format!("{HEADER}5010,試験 5010,b,B課,在職,{day}\n"),
+        &[],
+    );
+    assert!(ok, "{out}");
+    let waiting: i64 =
+        sqlx::query_scalar("select count(*) from roster_schedule where institution_id = $1")
+            .bind(other)
+            .fetch_one(app.pool())
+            .await
+            .unwrap();
+    assert_eq!(
+        waiting, 1,
+        "the other institution's change is left to the housekeeping"
+    );
+    assert_eq!(the_day_comes(&app, today()).await.transfers, 1);
+}

@@ -476,21 +476,34 @@ pub struct TookEffect {
 /// people's current division, leavings disable the account and sign it out. Idempotent and
 /// safe to run from several instances at once: each change is taken by exactly one of them.
 pub async fn take_effect(conn: &mut PgConnection, today: Date) -> Result<TookEffect, sqlx::Error> {
+    take_effect_in(conn, today, None).await
+}
+
+/// `take_effect` for one institution only (`Some`), as an import does inside its transaction:
+/// it must not hold other institutions' rows until it commits.
+pub async fn take_effect_in(
+    conn: &mut PgConnection,
+    today: Date,
+    institution_id: Option<Uuid>,
+) -> Result<TookEffect, sqlx::Error> {
     let transfers = sqlx::query!(
         "with due as (
-             delete from roster_schedule where kind = 'transfer' and due <= $1
+             delete from roster_schedule
+             where kind = 'transfer' and due <= $1 and ($2::uuid is null or institution_id = $2)
              returning institution_id, user_id, division_id
          )
          update users u set division_id = due.division_id from due
          where u.institution_id = due.institution_id and u.id = due.user_id",
-        today
+        today,
+        institution_id
     )
     .execute(&mut *conn)
     .await?
     .rows_affected();
     let leavers = sqlx::query!(
         "with due as (
-             delete from roster_schedule where kind = 'leave' and due <= $1
+             delete from roster_schedule
+             where kind = 'leave' and due <= $1 and ($2::uuid is null or institution_id = $2)
              returning institution_id, user_id
          ),
          signed_out as (
@@ -499,7 +512,8 @@ pub async fn take_effect(conn: &mut PgConnection, today: Date) -> Result<TookEff
          )
          update users u set status = 'left', active = false from due
          where u.institution_id = due.institution_id and u.id = due.user_id",
-        today
+        today,
+        institution_id
     )
     .execute(&mut *conn)
     .await?
@@ -685,7 +699,7 @@ pub async fn import(
     )
     .execute(&mut *conn)
     .await?;
-    take_effect(&mut *conn, o.today).await?;
+    take_effect_in(&mut *conn, o.today, Some(institution_id)).await?;
     let (people, divisions) = snapshot(&mut *conn, institution_id).await?;
     let mut plan = roster::plan(&rows, &people, &divisions, o);
     errors.append(&mut plan.errors);

@@ -29,7 +29,10 @@ pub enum Kind {
     /// Starts an attempt with this id at the chapter test of [`CHAPTER_COURSE`].
     ChapterStart(Uuid),
     /// Answers one question of an open chapter-test attempt of [`CHAPTER_COURSE`].
-    ChapterAnswer { attempt: Uuid, question: u32 },
+    ChapterAnswer {
+        attempt: Uuid,
+        question: u32,
+    },
 }
 
 /// The course whose chapter test the rush answers, and its number of questions.

@@ -110,7 +110,10 @@ async fn generate(bench: &db::BenchDb, r: &RushArgs) -> anyhow::Result<Accounts>
         .collect();
     staff.sort();
     let mut officers = Vec::new();
-    for (_, login, division) in rows.iter().filter(|(role, ..)| role == "protection_officer") {
+    for (_, login, division) in rows
+        .iter()
+        .filter(|(role, ..)| role == "protection_officer")
+    {
         let people: Vec<String> = sqlx::query_scalar(
             "select u.login_id from users u join divisions d on d.id = u.division_id
              where d.code = $1 and u.role = 'staff' and u.status = 'active'
@@ -119,7 +122,10 @@ async fn generate(bench: &db::BenchDb, r: &RushArgs) -> anyhow::Result<Accounts>
         .bind(division)
         .fetch_all(&mut *conn)
         .await?;
-        anyhow::ensure!(!people.is_empty(), "division {division} has no active staff");
+        anyhow::ensure!(
+            !people.is_empty(),
+            "division {division} has no active staff"
+        );
         officers.push(Officer {
             login: login.clone(),
             division: division.clone(),
@@ -172,7 +178,8 @@ impl Tally {
             Ok(Outcome::Ok) => {
                 self.ok += 1;
                 let us = t0.elapsed().as_micros();
-                self.latencies_us.push(u32::try_from(us).unwrap_or(u32::MAX));
+                self.latencies_us
+                    .push(u32::try_from(us).unwrap_or(u32::MAX));
                 true
             }
             Ok(Outcome::Status(s)) => {
@@ -223,7 +230,7 @@ async fn lane(
             Role::Officer(mine) => {
                 let (s, dashboard, people) = &mine[turn % mine.len()];
                 if rng.below(2) == 0 {
-                    ("officer dashboard", Kind::Get(*dashboard), s, 0)
+                    ("officer dashboard", Kind::Get(dashboard), s, 0)
                 } else {
                     let p = people[rng.below(people.len())];
                     ("person page", Kind::Get(p), s, 0)
@@ -437,8 +444,7 @@ pub async fn run(args: &Args, r: &RushArgs, parts: &Parts<'_>) -> anyhow::Result
     }
     let elapsed = t0.elapsed();
     let usage = cpu::usage(&cpu_start, &cpu::snapshot(kenshu.pid, parts.postgres_pid));
-    let (export_tally, export_bytes, export_took) =
-        exporting.await.context("the export task")?;
+    let (export_tally, export_bytes, export_took) = exporting.await.context("the export task")?;
     let (_, hwm) = kenshu.memory().unwrap_or_default();
     let problems = kenshu.log_problems(5);
     kenshu.stop()?;
@@ -488,12 +494,7 @@ pub async fn run(args: &Args, r: &RushArgs, parts: &Parts<'_>) -> anyhow::Result
         let p = result(t, elapsed);
         all_ok += p.ok;
         all_errors += p.errors();
-        println!(
-            "{}, {} requests{}",
-            line(label, &p),
-            p.ok,
-            loud(p.errors())
-        );
+        println!("{}, {} requests{}", line(label, &p), p.ok, loud(p.errors()));
     }
     let e = result(export_tally, export_took);
     all_errors += e.errors();

@@ -195,9 +195,13 @@ async fn count_times(bench: &db::BenchDb) -> anyhow::Result<CountTimes> {
     })
 }
 
-/// Generates the institution and gives the chief officer and the protection officer of d001
-/// the bench password. Returns their login IDs.
-async fn generate(bench: &db::BenchDb, d: &DashboardArgs) -> anyhow::Result<(String, String)> {
+/// Generates institution `bench` of `staff` people in `divisions` divisions
+/// (`sql/institution.sql`), then vacuums and analyzes the database.
+pub async fn generate_institution(
+    bench: &db::BenchDb,
+    staff: u32,
+    divisions: u32,
+) -> anyhow::Result<()> {
     let today = kenshu_core::japan_today();
     let fy = FiscalYear::of(today);
     let mut conn = bench.pool.acquire().await?;
@@ -208,8 +212,8 @@ async fn generate(bench: &db::BenchDb, d: &DashboardArgs) -> anyhow::Result<(Str
         "select set_config('bench.staff', $1, false), set_config('bench.divisions', $2, false),
                 set_config('bench.fy', $3, false), set_config('bench.today', $4, false)",
     )
-    .bind(d.staff.to_string())
-    .bind(d.divisions.to_string())
+    .bind(staff.to_string())
+    .bind(divisions.to_string())
     .bind(fy.0.to_string())
     .bind(today.to_string())
     .execute(&mut *conn)
@@ -222,10 +226,23 @@ async fn generate(bench: &db::BenchDb, d: &DashboardArgs) -> anyhow::Result<(Str
         .execute(&mut *conn)
         .await
         .context("vacuum analyze")?;
-    let hash = tokio::task::spawn_blocking(|| kenshu_db::password::hash(db::PASSWORD))
+    Ok(())
+}
+
+/// The argon2 hash of the bench password, to give generated accounts.
+pub async fn bench_password_hash() -> anyhow::Result<String> {
+    tokio::task::spawn_blocking(|| kenshu_db::password::hash(db::PASSWORD))
         .await
         .context("hashing task")?
-        .map_err(|e| anyhow::anyhow!("hashing the bench password: {e}"))?;
+        .map_err(|e| anyhow::anyhow!("hashing the bench password: {e}"))
+}
+
+/// Generates the institution and gives the chief officer and the protection officer of d001
+/// the bench password. Returns their login IDs.
+async fn generate(bench: &db::BenchDb, d: &DashboardArgs) -> anyhow::Result<(String, String)> {
+    generate_institution(bench, d.staff, d.divisions).await?;
+    let mut conn = bench.pool.acquire().await?;
+    let hash = bench_password_hash().await?;
     let logins: Vec<(String, String)> = sqlx::query_as(
         "update users u set password_hash = $1 from divisions d
          where d.institution_id = u.institution_id and d.id = u.division_id

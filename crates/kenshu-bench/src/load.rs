@@ -24,7 +24,20 @@ pub enum Kind {
     FinalSubmit,
     /// A page read with GET, as the signed-in account (`kenshu-bench dashboard`).
     Get(&'static str),
+    /// "Mark as read" of a section: POST to the given `…/sections/{slug}/read` path.
+    MarkRead(&'static str),
+    /// Starts an attempt with this id at the chapter test of [`CHAPTER_COURSE`].
+    ChapterStart(Uuid),
+    /// Answers one question of an open chapter-test attempt of [`CHAPTER_COURSE`].
+    ChapterAnswer {
+        attempt: Uuid,
+        question: u32,
+    },
 }
+
+/// The course whose chapter test the rush answers, and its number of questions.
+pub const CHAPTER_COURSE: &str = "clerk";
+pub const CHAPTER_QUESTIONS: u32 = 4;
 
 /// One request of the given kind as `session`; whether it succeeded.
 pub async fn request(conn: &mut Conn, kind: Kind, session: &Session) -> anyhow::Result<Outcome> {
@@ -36,10 +49,33 @@ pub async fn request(conn: &mut Conn, kind: Kind, session: &Session) -> anyhow::
             conn.send(Method::POST, SUBMIT_PATH, Some(&session.cookie), Some(body))
                 .await?
         }
+        Kind::MarkRead(path) => {
+            let body = format!("csrf={}", session.csrf);
+            conn.send(Method::POST, path, Some(&session.cookie), Some(body))
+                .await?
+        }
+        Kind::ChapterStart(attempt) => {
+            let body = format!("csrf={}&attempt={attempt}", session.csrf);
+            let path = format!("/courses/{CHAPTER_COURSE}/test/start");
+            conn.send(Method::POST, &path, Some(&session.cookie), Some(body))
+                .await?
+        }
+        Kind::ChapterAnswer { attempt, question } => {
+            let body = format!(
+                "csrf={}&attempt={attempt}&question={question}&answer=o",
+                session.csrf
+            );
+            let path = format!("/courses/{CHAPTER_COURSE}/test/answer");
+            conn.send(Method::POST, &path, Some(&session.cookie), Some(body))
+                .await?
+        }
     };
     let ok = match kind {
         Kind::SectionPage | Kind::Get(_) => res.status == StatusCode::OK && !res.body.is_empty(),
-        Kind::FinalSubmit => res.status == StatusCode::SEE_OTHER,
+        Kind::FinalSubmit
+        | Kind::MarkRead(_)
+        | Kind::ChapterStart(_)
+        | Kind::ChapterAnswer { .. } => res.status == StatusCode::SEE_OTHER,
     };
     Ok(if ok {
         Outcome::Ok

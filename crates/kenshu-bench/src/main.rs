@@ -12,6 +12,7 @@ mod field;
 mod load;
 mod probe;
 mod report;
+mod rush;
 mod server;
 
 use std::path::{Path, PathBuf};
@@ -72,6 +73,9 @@ pub enum Command {
     /// a flood of wrong sign-ins from one address and from many, signed-in pages and people
     /// signing in meanwhile (`field.sh`).
     Field(field::FieldArgs),
+    /// The deadline rush: one mixed load of staff, protection officers, the chief officer and
+    /// one annual report export over a generated institution of 20,000 staff (`rush.sh`).
+    Rush(rush::RushArgs),
 }
 
 fn parse_env(s: &str) -> Result<(String, String), String> {
@@ -168,6 +172,7 @@ fn setup_and_run(args: &Args, work: &Path) -> anyhow::Result<()> {
         let result = match &args.command {
             Some(Command::Dashboard(d)) => dashboard::run(args, d, &parts).await,
             Some(Command::Field(f)) => field::run(args, f, &parts).await,
+            Some(Command::Rush(r)) => rush::run(args, r, &parts).await,
             None => run(args, &parts).await,
         };
         let finished = db::finish(&server, bench).await;

@@ -10,6 +10,7 @@
 # when set (a fresh database is created and dropped there), otherwise a private cluster.
 #   crates/kenshu-bench/rush.sh [--staff N] [--divisions N] [--seconds S] [--connections N]
 #                               [--sample N] [--officer-divisions N] [--export-at S]
+#                               [--instances 2]   (two portals on the one database)
 # The issue asks for 64 and 256 connections, 60 s each.
 set -e
 cd "$(dirname "$0")/../.."

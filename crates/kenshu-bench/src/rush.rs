@@ -58,6 +58,9 @@ pub struct RushArgs {
     /// When the chief officer starts the annual report export, seconds into the rush.
     #[arg(long, default_value_t = 10)]
     pub export_at: u64,
+    /// Portal instances on the one database (1 or 2); the connections alternate between them.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=2))]
+    pub instances: u8,
 }
 
 /// A protection officer taking part: the division's code and the people of the division whose
@@ -336,6 +339,26 @@ pub async fn run(args: &Args, r: &RushArgs, parts: &Parts<'_>) -> anyhow::Result
         "server pid {} on {} (db pool {}), database {}",
         kenshu.pid, kenshu.addr, args.db_pool, bench.name
     );
+    // A second instance on the same database: sessions live in the database, so every account
+    // signed in on the first works on the second.
+    let mut second = if r.instances > 1 {
+        let s = ServerProcess::start(
+            parts.bin,
+            &bench.url,
+            args.db_pool,
+            &args.server_env,
+            parts.work.join("server-2.log"),
+            parts.repo_root,
+        )
+        .await?;
+        eprintln!("second instance pid {} on {}", s.pid, s.addr);
+        Some(s)
+    } else {
+        None
+    };
+    let addrs: Vec<std::net::SocketAddr> = std::iter::once(kenshu.addr)
+        .chain(second.as_ref().map(|s| s.addr))
+        .collect();
     let mut logins = vec![accounts.chief.clone()];
     logins.extend(accounts.officers.iter().map(|o| o.login.clone()));
     logins.extend(accounts.staff.iter().cloned());
@@ -409,14 +432,17 @@ pub async fn run(args: &Args, r: &RushArgs, parts: &Parts<'_>) -> anyhow::Result
         .await?;
     }
     let mut conns = Vec::with_capacity(roles.len());
-    for _ in 0..roles.len() {
-        conns.push(Conn::open(kenshu.addr).await?);
+    for i in 0..roles.len() {
+        conns.push(Conn::open(addrs[i % addrs.len()]).await?);
     }
     eprintln!(
         "rush: {} s over {} connections (1 chief, {officer_lanes} officers, {staff_lanes} staff), annual report export at {} s…",
         r.seconds, r.connections, r.export_at
     );
     let cpu_start = cpu::snapshot(kenshu.pid, parts.postgres_pid);
+    let cpu_start_2 = second
+        .as_ref()
+        .map(|s| cpu::snapshot(s.pid, parts.postgres_pid));
     let t0 = Instant::now();
     let deadline = t0 + Duration::from_secs(r.seconds);
     let exporting = tokio::spawn(export(
@@ -444,6 +470,19 @@ pub async fn run(args: &Args, r: &RushArgs, parts: &Parts<'_>) -> anyhow::Result
     }
     let elapsed = t0.elapsed();
     let usage = cpu::usage(&cpu_start, &cpu::snapshot(kenshu.pid, parts.postgres_pid));
+    let usage_2 = match (&second, &cpu_start_2) {
+        (Some(s), Some(start)) => {
+            Some(cpu::usage(start, &cpu::snapshot(s.pid, parts.postgres_pid)))
+        }
+        _ => None,
+    };
+    let (hwm_2, problems_2) = match &second {
+        Some(s) => (s.memory().unwrap_or_default().1, s.log_problems(5)),
+        None => (0, Vec::new()),
+    };
+    if let Some(s) = second.as_mut() {
+        s.stop()?;
+    }
     let (export_tally, export_bytes, export_took) = exporting.await.context("the export task")?;
     let (_, hwm) = kenshu.memory().unwrap_or_default();
     let problems = kenshu.log_problems(5);
@@ -464,10 +503,11 @@ pub async fn run(args: &Args, r: &RushArgs, parts: &Parts<'_>) -> anyhow::Result
     };
     println!();
     println!(
-        "rush benchmark: {} staff in {} divisions, {} connections (1 chief, {officer_lanes} officers, {staff_lanes} staff), {} s, {} staff and {} officers signed in, db pool {}",
+        "rush benchmark: {} staff in {} divisions, {} connections (1 chief, {officer_lanes} officers, {staff_lanes} staff) over {} instance(s), {} s, {} staff and {} officers signed in, db pool {}",
         r.staff,
         r.divisions,
         r.connections,
+        r.instances,
         r.seconds,
         staff_sessions.len(),
         officer_sessions.len(),
@@ -514,8 +554,15 @@ pub async fn run(args: &Args, r: &RushArgs, parts: &Parts<'_>) -> anyhow::Result
         loud(all_errors)
     );
     println!("  {usage}");
+    if let Some(u) = usage_2 {
+        println!(
+            "  second instance: server {:.2} cores (the line above: first instance, PostgreSQL, all)",
+            u.server
+        );
+        println!("second instance peak RSS: {:.1} MB (VmHWM)", mb(hwm_2));
+    }
     println!("server peak RSS: {:.1} MB (VmHWM)", mb(hwm));
-    for l in problems {
+    for l in problems.into_iter().chain(problems_2) {
         println!("server log: {l}");
     }
     Ok(())

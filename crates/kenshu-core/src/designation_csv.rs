@@ -9,8 +9,8 @@ use crate::people::LoginId;
 use crate::plan::DesignationKind;
 use crate::roster::header::{self, Header};
 use crate::roster::{
-    ErrorKind, FileError, RowError, characters, normalised_code, quotes, read_date, record_line,
-    unclosed_quote_error, unify_line_ends,
+    ErrorKind, FileError, RowError, characters, normalised_code, open, quotes, read_date,
+    record_line, unclosed_quote_error, unify_line_ends,
 };
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -219,19 +219,7 @@ impl<'a> Row<'a> {
 /// (a header that looks like a known column but is not one on line 1).
 pub fn parse(text: &str) -> Result<(Vec<DesignationRow>, Vec<RowError>), FileError> {
     let text = unify_line_ends(text);
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(true)
-        .from_reader(text.as_bytes());
-    let header_record = reader
-        .headers()
-        .map_err(|e| FileError::Csv {
-            line: 1,
-            message: e.to_string(),
-        })?
-        .clone();
-    if header_record.iter().all(|h| h.trim().is_empty()) {
-        return Err(FileError::Empty);
-    }
+    let (mut reader, header_record) = open(&text)?;
     let header = header::map(&header_record, &COLUMNS, &REQUIRED)?;
     let (mut rows, mut errors) = (Vec::new(), header.near_misses.clone());
     let mut record = csv::StringRecord::new();

@@ -287,6 +287,21 @@ pub async fn start_attempt(
     Ok(owner == who.user_id)
 }
 
+/// Answers (question, answer, correct) as the three arrays `unnest` takes.
+fn answer_columns(answers: &[(i32, bool, bool)]) -> (Vec<i32>, Vec<bool>, Vec<bool>) {
+    let mut columns = (
+        Vec::with_capacity(answers.len()),
+        Vec::with_capacity(answers.len()),
+        Vec::with_capacity(answers.len()),
+    );
+    for &(n, m, c) in answers {
+        columns.0.push(n);
+        columns.1.push(m);
+        columns.2.push(c);
+    }
+    columns
+}
+
 /// Stores a final test handed in whole, in one statement: the attempt (opened and closed at
 /// once, with its score), the course activity and the answers. Returns whether this call
 /// stored it; `false` when the attempt id exists already (a retried submission, or someone
@@ -299,9 +314,7 @@ pub async fn submit_attempt(
     passed: bool,
     answers: &[(i32, bool, bool)],
 ) -> Result<bool, sqlx::Error> {
-    let numbers: Vec<i32> = answers.iter().map(|a| a.0).collect();
-    let marks: Vec<bool> = answers.iter().map(|a| a.1).collect();
-    let correct: Vec<bool> = answers.iter().map(|a| a.2).collect();
+    let (numbers, marks, correct) = answer_columns(answers);
     let stored = sqlx::query_scalar!(
         r#"with a as (
                insert into test_attempts (institution_id, id, user_id, course_code, content_version_id, fiscal_year,
@@ -406,9 +419,7 @@ pub async fn insert_answers(
     attempt_id: Uuid,
     answers: &[(i32, bool, bool)],
 ) -> Result<(), sqlx::Error> {
-    let numbers: Vec<i32> = answers.iter().map(|a| a.0).collect();
-    let marks: Vec<bool> = answers.iter().map(|a| a.1).collect();
-    let correct: Vec<bool> = answers.iter().map(|a| a.2).collect();
+    let (numbers, marks, correct) = answer_columns(answers);
     sqlx::query!(
         "insert into test_answers (institution_id, attempt_id, question_number, answer, correct)
          select $1, $2, n, m, c from unnest($3::int[], $4::bool[], $5::bool[]) as t(n, m, c)

@@ -15,7 +15,7 @@ pub use dates::{DateError, parse_date, read_date};
 pub use parse::{Decoded, FileError, decode, parse};
 pub use text::{normalise_code, normalise_kana, normalise_name, without_leading_zeros};
 
-pub(crate) use parse::{characters, record_line, unclosed_quote_error, unify_line_ends};
+pub(crate) use parse::{characters, open, record_line, unclosed_quote_error, unify_line_ends};
 pub(crate) use text::code as normalised_code;
 
 pub use plan::{

@@ -371,24 +371,31 @@ pub(crate) fn unclosed_quote_error(
     }
 }
 
-/// Parses a decoded roster. File-level problems (no header, a missing column) stop at once;
-/// row problems are all collected, with cross-row checks: an employee number twice (also once
-/// leading zeros are ignored), one division code with two names or two parents.
-pub fn parse(text: &str) -> Result<Parsed, FileError> {
-    let text = unify_line_ends(text);
+/// A CSV reader over text whose line ends are unified, and its header line: shared by the
+/// roster and the designations file. An empty header is the empty file.
+pub(crate) fn open(text: &str) -> Result<(csv::Reader<&[u8]>, csv::StringRecord), FileError> {
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
         .from_reader(text.as_bytes());
-    let header_record = reader
+    let header = reader
         .headers()
         .map_err(|e| FileError::Csv {
             line: 1,
             message: e.to_string(),
         })?
         .clone();
-    if header_record.iter().all(|h| h.trim().is_empty()) {
+    if header.iter().all(|h| h.trim().is_empty()) {
         return Err(FileError::Empty);
     }
+    Ok((reader, header))
+}
+
+/// Parses a decoded roster. File-level problems (no header, a missing column) stop at once;
+/// row problems are all collected, with cross-row checks: an employee number twice (also once
+/// leading zeros are ignored), one division code with two names or two parents.
+pub fn parse(text: &str) -> Result<Parsed, FileError> {
+    let text = unify_line_ends(text);
+    let (mut reader, header_record) = open(&text)?;
     let header = header::map(&header_record, &COLUMNS, &REQUIRED)?;
     let mut rows = Vec::new();
     let mut errors = header.near_misses.clone();

@@ -234,10 +234,13 @@ async fn a_deactivated_account_cannot_sign_in_and_loses_its_sessions() {
     let app = TestApp::spawn().await;
     user(app.pool(), "leaver", Role::Staff).await;
     let mut b = app.signed_in("leaver").await;
+    // A page first, so that the portal holds the session in memory (session_cache).
+    assert_eq!(b.get("/my").await.status, StatusCode::OK);
     sqlx::query("update users set active = false where login_id = 'leaver'")
         .execute(app.pool())
         .await
         .unwrap();
+    app.sessions_heard().await;
     assert_eq!(b.get("/my").await.status, StatusCode::SEE_OTHER);
     assert_eq!(
         app.browser().sign_in("leaver", PASSWORD).await.status,

@@ -27,15 +27,8 @@ async fn two_instances_under_load_send_each_reminder_and_each_mail_once() {
         .unwrap();
 
     // The second instance: its own pool and state on the same database.
-    let second = app.db.app_pool(8, Duration::from_secs(10)).await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let second_base = format!("http://{}", listener.local_addr().unwrap());
-    let settings = kenshu_web::Settings {
-        audit_key: kenshu_tests::audit_key(),
-        ..Default::default()
-    };
-    let state = kenshu_web::AppState::new(second.clone(), settings);
-    tokio::spawn(kenshu_web::serve(listener, state, std::future::pending()));
+    let other = app.second_instance(8).await;
+    let (second, second_base) = (other.pool.clone(), other.base.clone());
 
     let smtp = TestSmtp::start().await;
     let first = app.db.app_pool(4, Duration::from_secs(10)).await;

@@ -25,8 +25,8 @@ use sqlx::postgres::PgConnectOptions;
 use uuid::Uuid;
 
 /// What one page or action may cost: statements executed, round trips (the server waiting
-/// for PostgreSQL), and pings (round trips without a statement: sqlx pings a connection when it
-/// goes back to the pool, so one per checkout).
+/// for PostgreSQL), and pings (round trips without a statement: sqlx's pool pings a connection
+/// when it goes back; the request pool does not, unless a transaction was abandoned).
 struct Budget {
     page: &'static str,
     statements: u64,
@@ -43,50 +43,56 @@ const fn budget(page: &'static str, statements: u64, round_trips: u64, pings: u6
     }
 }
 
-/// The budgets, as low as the pages go today (measured). Every page starts with the session
-/// query of the middleware ("session"); BEGIN and COMMIT count as statements.
+/// The budgets, as low as the pages go today (measured). A signed-in page reads its session
+/// from the database on the person's first page after signing in, then at most once a minute
+/// or after an announcement of a change (kenshu-web `session_cache`); the others take it from
+/// the instance's memory. Connections go back to the pool without a ping
+/// (`kenshu_db::requests`). BEGIN and COMMIT count as statements.
 const BUDGETS: &[Budget] = &[
-    // The institution and whether there are several, in one statement; credentials; the throttle's two keys taken in a
-    // transaction; then, on a second checkout after the password check, a transaction that
-    // clears and refunds the throttle, trusts the device, creates the session and appends
-    // "sign_in" to the audit log (lock, last entry, insert).
-    budget(SIGN_IN, 15, 17, 2),
-    // Session; the approved plan; the person's facts; course summaries (with re-attendance
-    // deadlines); reminders.
-    budget(MY, 5, 6, 1),
-    // Session; the course's progress (the package itself is cached).
-    budget(COURSE, 2, 3, 1),
-    // Session; the course's progress.
-    budget(SECTION, 2, 3, 1),
-    // Session; in a transaction (BEGIN, COMMIT): progress, the read (activity kept in the same
+    // The institution and whether there are several, in one statement; credentials; the
+    // throttle's two keys taken in a transaction; then, on a second checkout after the password
+    // check, a transaction that clears and refunds the throttle, trusts the device, creates the
+    // session and appends "sign_in" to the audit log (lock, last entry, insert).
+    budget(SIGN_IN, 15, 15, 0),
+    // The first page after signing in: the session (from the database); the approved plan; the
+    // person's facts; course summaries (with re-attendance deadlines); reminders.
+    budget(MY, 5, 5, 0),
+    // The course's progress (the package itself is cached).
+    budget(COURSE, 1, 1, 0),
+    // The course's progress.
+    budget(SECTION, 1, 1, 0),
+    // The session (read from the database once a minute, or after an announcement); the
+    // course's progress.
+    budget(SECTION_COLD, 2, 2, 0),
+    // In a transaction (BEGIN, COMMIT): progress, the read (activity kept in the same
     // statement); the course is settled from the progress already read.
-    budget(MARK_READ, 5, 6, 1),
-    // Session; in a transaction: the attempt with its answers, the answer (the progress is
-    // read only when the last answer closes the test).
-    budget(ANSWER, 5, 6, 1),
-    // Session; in a transaction: progress, the attempt stored closed with its activity and
-    // answers in one statement, the completion.
-    budget(SUBMIT, 6, 7, 1),
+    budget(MARK_READ, 4, 4, 0),
+    // In a transaction: the attempt with its answers, the answer (the progress is read only
+    // when the last answer closes the test).
+    budget(ANSWER, 4, 4, 0),
+    // In a transaction: progress, the attempt stored closed with its activity and answers in
+    // one statement, the completion.
+    budget(SUBMIT, 5, 5, 0),
     // The same without the completion: the course is complete already.
-    budget(SUBMIT_AGAIN, 5, 6, 1),
-    // Session; the course's summary with its completion.
-    budget(CERTIFICATE, 2, 3, 1),
-    // Session; divisions in scope; the plan; the division's people and their facts; latest
-    // follow-ups; latest reminders; progress per person and course; retakes; course titles.
-    budget(OFFICER, 9, 10, 1),
-    // Session; the person; "person_viewed" appended to the audit log in a transaction (lock,
-    // last entry, insert); the plan; their facts; summaries (with re-attendance deadlines);
-    // designations; exemptions; attempt history; follow-ups; reminders.
-    budget(PERSON, 15, 16, 1),
-    // Session; divisions; whether the kept counts are current; the counts; the officers.
-    budget(OVERVIEW, 5, 6, 1),
+    budget(SUBMIT_AGAIN, 4, 4, 0),
+    // The course's summary with its completion.
+    budget(CERTIFICATE, 1, 1, 0),
+    // Divisions in scope; the plan; the division's people and their facts; latest follow-ups;
+    // latest reminders; progress per person and course; retakes; course titles.
+    budget(OFFICER, 8, 8, 0),
+    // The person; "person_viewed" appended to the audit log in a transaction (lock, last entry,
+    // insert); the plan; their facts; summaries (with re-attendance deadlines); designations;
+    // exemptions; attempt history; follow-ups; reminders.
+    budget(PERSON, 14, 14, 0),
+    // Divisions; whether the kept counts are current; the counts; the officers.
+    budget(OVERVIEW, 4, 4, 0),
     // The same after someone's completion made the kept counts stale (a morning's usual case):
     // before the counts, a transaction locks the state, sets work_mem, takes the dirty people,
     // drops their old assignments and empty counts, recounts them, clears the scope and marks
     // the state current (11 statements with BEGIN and COMMIT).
-    budget(OVERVIEW_STALE, 15, 16, 1),
-    // Session; the plan; course titles; divisions.
-    budget(REPORTS, 4, 5, 1),
+    budget(OVERVIEW_STALE, 14, 14, 0),
+    // The plan; course titles; divisions.
+    budget(REPORTS, 3, 3, 0),
 ];
 
 const SIGN_IN: &str = "sign-in (POST /login)";
@@ -97,6 +103,7 @@ const MARK_READ: &str = "mark read (POST …/sections/{slug}/read)";
 const ANSWER: &str = "chapter answer (POST /courses/clerk/test/answer)";
 const SUBMIT: &str = "final submit (POST /courses/final-test/test/submit)";
 const SUBMIT_AGAIN: &str = "final submit, course already completed";
+const SECTION_COLD: &str = "GET a section, the session read from the database";
 const CERTIFICATE: &str = "GET /certificates/final-test";
 const OFFICER: &str = "GET /officer (division of 500 staff)";
 const PERSON: &str = "GET /people/{login}";
@@ -111,9 +118,9 @@ const FINAL_KEY: [&str; 10] = ["x", "o", "o", "x", "x", "o", "x", "x", "x", "o"]
 /// pool, a task the handler left behind).
 const SETTLE: Duration = Duration::from_millis(50);
 
-/// The serving pool's connection is the first the proxy accepts; the portal's database health
-/// probe pings twice a second on a connection of its own and is not counted.
-const POOL_CONNECTION: usize = 0;
+/// Requests are served by the connections of this name; the portal's database health probe
+/// (it pings twice a second) and its session listener have their own and are not counted.
+const REQUESTS: &str = kenshu_db::requests::APPLICATION_NAME;
 
 struct Meter<'a> {
     app: &'a TestApp,
@@ -142,9 +149,7 @@ impl Meter<'_> {
     }
 
     fn take(&self) -> Sent {
-        self.wire
-            .take_connection(POOL_CONNECTION)
-            .expect("the serving pool's connection crossed the proxy")
+        self.wire.take_named(REQUESTS)
     }
 }
 
@@ -177,6 +182,15 @@ async fn metered_app() -> (TestApp, std::sync::Arc<Wire>) {
         .expect("connect through the proxy");
     assert_eq!(wire.connections(), 1, "the pool holds its one connection");
     let app = TestApp::spawn_with(db, serving, kenshu_web::Settings::default()).await;
+    // Sessions are served from memory once the listener hears announcements: measured so.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !app.state.sessions.is_listening() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the session listener starts"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     (app, wire)
 }
 
@@ -253,6 +267,16 @@ async fn learner_journey(m: &mut Meter<'_>, login: &str) {
     assert_eq!(res.status, StatusCode::OK);
     let section = "/courses/clerk/sections/system-overview";
     let res = m.cost(SECTION, b.get(section)).await;
+    assert_eq!(res.status, StatusCode::OK);
+    // Once a minute, or after an announcement, the session is read from the database again.
+    sqlx::query("select pg_notify($1, 'u' || id) from users where login_id = $2")
+        .bind(kenshu_web::session_cache::CHANNEL)
+        .bind(login)
+        .execute(m.app.pool())
+        .await
+        .expect("announce a change of the person");
+    m.app.sessions_heard().await;
+    let res = m.cost(SECTION_COLD, b.get(section)).await;
     assert_eq!(res.status, StatusCode::OK);
     let res = m
         .cost(MARK_READ, b.post(&format!("{section}/read"), &[]))

@@ -12,7 +12,34 @@ pub struct TestApp {
     pub addr: SocketAddr,
     pub db: TestDb,
     serving: PgPool,
+    /// The portal's state (its session cache, say), shared with the running server.
+    pub state: kenshu_web::AppState,
     stop: Option<oneshot::Sender<()>>,
+}
+
+/// Waits until `state`'s session listener has heard every change committed before the call
+/// (PostgreSQL delivers announcements in commit order, so hearing one sent now is enough); at
+/// once when it is not listening (then nothing is served from memory).
+pub async fn sessions_heard(pool: &PgPool, state: &kenshu_web::AppState) {
+    let cache = &state.sessions;
+    if !cache.is_listening() {
+        return;
+    }
+    let before = cache.epoch();
+    // An announcement about nobody: it forgets nothing, it only shows it was heard.
+    sqlx::query("select pg_notify($1, 'u00000000-0000-0000-0000-000000000000')")
+        .bind(kenshu_web::session_cache::CHANNEL)
+        .execute(pool)
+        .await
+        .expect("announce a barrier");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while cache.epoch() == before && cache.is_listening() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the session listener did not hear an announcement within 10 s"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+    }
 }
 
 impl TestApp {
@@ -58,8 +85,9 @@ impl TestApp {
         };
         let state = kenshu_web::AppState::new(serving.clone(), settings);
         let (stop, stopped) = oneshot::channel::<()>();
+        let running = state.clone();
         tokio::spawn(async move {
-            let _ = kenshu_web::serve(listener, state, async {
+            let _ = kenshu_web::serve(listener, running, async {
                 let _ = stopped.await;
             })
             .await;
@@ -68,8 +96,40 @@ impl TestApp {
             addr,
             db,
             serving,
+            state,
             stop: Some(stop),
         }
+    }
+
+    /// Waits until the portal has heard every session-related change committed so far (a test
+    /// that changes an account behind the portal's back, then asks a page as that person).
+    pub async fn sessions_heard(&self) {
+        sessions_heard(self.pool(), &self.state).await;
+    }
+
+    /// A second portal on the same database (its own pool of `connections`, state and
+    /// session cache), as a second server behind a load balancer would be; it serves until the
+    /// test ends.
+    pub async fn second_instance(&self, connections: u32) -> Instance {
+        let pool = self
+            .db
+            .app_pool(connections, std::time::Duration::from_secs(10))
+            .await;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let base = format!("http://{}", listener.local_addr().expect("addr"));
+        let settings = kenshu_web::Settings {
+            audit_key: crate::audit_key(),
+            ..Default::default()
+        };
+        let state = kenshu_web::AppState::new(pool.clone(), settings);
+        tokio::spawn(kenshu_web::serve(
+            listener,
+            state.clone(),
+            std::future::pending(),
+        ));
+        Instance { base, pool, state }
     }
 
     /// The test's own connections (a superuser's), for setting up and inspecting data.
@@ -102,6 +162,22 @@ impl TestApp {
             res.body
         );
         b
+    }
+}
+
+/// A second portal instance ([`TestApp::second_instance`]).
+pub struct Instance {
+    /// `http://127.0.0.1:PORT`: cookies do not depend on the port, so a [`Browser`] signed in
+    /// on the first instance is signed in here too once its `base` is set to this.
+    pub base: String,
+    pub pool: PgPool,
+    pub state: kenshu_web::AppState,
+}
+
+impl Instance {
+    /// Waits until this instance has heard every session-related change committed so far.
+    pub async fn sessions_heard(&self, test_pool: &PgPool) {
+        sessions_heard(test_pool, &self.state).await;
     }
 }
 

@@ -48,6 +48,8 @@ struct Counters {
     executes: AtomicU64,
     /// The statements' text, in the order they ran.
     log: Mutex<Vec<String>>,
+    /// The `application_name` the connection gave in its startup message.
+    name: Mutex<String>,
 }
 
 /// What one request cost on the database connection.
@@ -111,6 +113,33 @@ impl Wire {
             statements: c.take_log(),
             trips: c.take(),
         })
+    }
+
+    /// What the connections that gave `application_name` sent so far, together, set back to
+    /// zero (the portal's request connections are named `kenshu-requests`, apart from its
+    /// health probe and its session listener).
+    pub fn take_named(&self, application_name: &str) -> Sent {
+        let mut sent = Sent {
+            trips: Trips {
+                round_trips: 0,
+                statements: 0,
+                pings: 0,
+            },
+            statements: Vec::new(),
+        };
+        let Ok(each) = self.each.lock() else {
+            return sent;
+        };
+        for c in each.iter() {
+            if c.name.lock().is_ok_and(|n| *n == application_name) {
+                let t = c.take();
+                sent.trips.round_trips += t.round_trips;
+                sent.trips.statements += t.statements;
+                sent.trips.pings += t.pings;
+                sent.statements.extend(c.take_log());
+            }
+        }
+        sent
     }
 
     /// How many connections the proxy has accepted.
@@ -260,6 +289,19 @@ impl Parser {
                     self.pending[7],
                 ]);
                 self.started = !matches!(code, 80877103 | 80877104);
+                if self.started {
+                    // Parameters after the protocol version: name, value, … , "".
+                    let mut fields = cstrings(&self.pending[8..total]);
+                    while let (Some(k), Some(v)) = (fields.next(), fields.next()) {
+                        if k == "application_name" {
+                            for c in counters {
+                                if let Ok(mut n) = c.name.lock() {
+                                    *n = v.clone();
+                                }
+                            }
+                        }
+                    }
+                }
             }
             self.pending.drain(..total);
         }

@@ -16,6 +16,7 @@ pub mod plans;
 pub mod progress;
 pub mod reminders;
 pub mod report;
+pub mod requests;
 pub mod roles;
 pub mod roster;
 pub mod sessions;

@@ -22,6 +22,22 @@ pub struct SessionUser {
     pub officer_divisions: Vec<Uuid>,
     /// The last request was more than a minute ago: [`touch`] the session.
     pub stale: bool,
+    /// Milliseconds since the database last saw the session in use (`seen_at`) and until it
+    /// ends (`expires_at`), by the database's clock: how long an instance may serve it from
+    /// memory (`kenshu_web::session_cache`).
+    pub seen_ago_ms: i64,
+    pub expires_in_ms: i64,
+}
+
+impl SessionUser {
+    /// How long, from now, the database's word on this session holds: a minute after it was
+    /// last seen in use (`seen_at` moves on at most once a minute, see [`touch`]), not past its
+    /// end. `touched`: [`touch`] just moved `seen_at` to now.
+    pub fn fresh_for(&self, touched: bool) -> std::time::Duration {
+        let seen = if touched { 0 } else { self.seen_ago_ms.max(0) };
+        let ms = (60_000 - seen).min(self.expires_in_ms).max(0);
+        std::time::Duration::from_millis(u64::try_from(ms).unwrap_or(0))
+    }
 }
 
 pub async fn create(
@@ -66,7 +82,9 @@ pub async fn load(
                           and g.valid_from <= (now() at time zone 'Asia/Tokyo')::date
                           and (g.valid_to is null or g.valid_to >= (now() at time zone 'Asia/Tokyo')::date))
                 else '{}' end as "officer_divisions!",
-                s.seen_at < now() - interval '1 minute' as "stale!"
+                s.seen_at < now() - interval '1 minute' as "stale!",
+                (extract(epoch from now() - s.seen_at) * 1000)::bigint as "seen_ago_ms!",
+                (extract(epoch from s.expires_at - now()) * 1000)::bigint as "expires_in_ms!"
          from sessions s
          join users u on u.institution_id = s.institution_id and u.id = s.user_id
          join institutions i on i.id = s.institution_id

@@ -381,6 +381,7 @@ pub async fn logout(
     kenshu_db::sessions::delete(&mut tx, &user.token_hash).await?;
     crate::audit::record(&mut tx, &user, "sign_out", "", "").await?;
     tx.commit().await?;
+    state.sessions.forget_session(&user.token_hash);
     let mut res = Redirect::to("/login").into_response();
     if let Ok(v) = session::set_cookie(
         SESSION_COOKIE,
@@ -511,6 +512,7 @@ pub async fn change_password(
     )
     .await?;
     tx.commit().await?;
+    state.sessions.forget_person(user.session.user_id);
     Ok(Redirect::to("/my?password=changed").into_response())
 }
 
@@ -639,6 +641,7 @@ pub async fn welcome(
     )
     .await?;
     tx.commit().await?;
+    state.sessions.forget_person(user_id);
     tracing::info!(user = %user_id, "password set through a sign-in link");
     Ok(Redirect::to("/login?welcome=1").into_response())
 }

@@ -113,6 +113,7 @@ impl IntoResponse for AppError {
                 t.err_unavailable.to_string(),
             ),
             AppError::Database(e) if unavailable(e) => {
+                kenshu_db::requests::suspect(e);
                 tracing::error!(error = %self, "database unavailable");
                 (
                     StatusCode::SERVICE_UNAVAILABLE,
@@ -121,6 +122,9 @@ impl IntoResponse for AppError {
                 )
             }
             AppError::Database(_) | AppError::Template(_) | AppError::Internal(_) => {
+                if let AppError::Database(e) = &self {
+                    kenshu_db::requests::suspect(e);
+                }
                 tracing::error!(error = %self, "request failed");
                 (
                     StatusCode::INTERNAL_SERVER_ERROR,

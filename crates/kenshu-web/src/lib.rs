@@ -27,6 +27,7 @@ mod roster;
 mod routes;
 mod security;
 mod session;
+pub mod session_cache;
 mod staff;
 pub mod standing;
 
@@ -101,11 +102,22 @@ pub struct AppState {
     pub db_health: Arc<db_health::DbHealth>,
     /// Sign-in attempts per client address, in memory (a flood's first line).
     pub sign_in_gate: Arc<gate::SignInGate>,
+    /// The connections requests use: the size of `pool`, given back without a round trip.
+    pub requests: kenshu_db::requests::RequestPool,
+    /// Sessions this instance may serve without asking the database (`serve` listens for
+    /// their changes).
+    pub sessions: Arc<session_cache::SessionCache>,
 }
 
 impl AppState {
     pub fn new(pool: PgPool, settings: Settings) -> Self {
+        let requests = kenshu_db::requests::RequestPool::new(
+            &pool.connect_options(),
+            pool.options().get_max_connections(),
+        );
         AppState {
+            requests,
+            sessions: Arc::default(),
             pool,
             catalog: Arc::new(Catalog::new()),
             settings: Arc::new(settings),
@@ -135,6 +147,7 @@ pub async fn serve(
     use hyper_util::service::TowerToHyperService;
 
     db_health::spawn_probe(&state.db_health, (*state.pool.connect_options()).clone());
+    session_cache::spawn_listener(&state.sessions, (*state.pool.connect_options()).clone());
     let header_timeout = state.settings.header_timeout;
     let app = app(state);
     let mut builder = Builder::new(TokioExecutor::new());

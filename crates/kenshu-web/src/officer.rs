@@ -114,7 +114,7 @@ pub async fn dashboard(
     // progress) run at the same time; without one, one after the other on this request's
     // connection. Never waiting for a second connection while holding one is what keeps a
     // busy morning from deadlocking the pool.
-    let ((facts, followed, reminded), (progress, titles)) = match Conn::spare(&state) {
+    let ((facts, followed, reminded), (progress, titles)) = match Conn::spare(&state).await {
         Some(Conn(mut other)) => tokio::try_join!(first(&mut conn), second(&mut other))?,
         None => (first(&mut conn).await?, second(&mut conn).await?),
     };

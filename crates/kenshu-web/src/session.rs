@@ -12,9 +12,8 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use kenshu_core::audit::AuditKey;
 use kenshu_core::people::Role;
+use kenshu_db::requests::Lease;
 use kenshu_db::sessions::SessionUser;
-use sqlx::Postgres;
-use sqlx::pool::PoolConnection;
 
 use crate::{AppError, AppState};
 
@@ -95,26 +94,33 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
         .filter(|t| !t.is_empty())
         .map(token_hash);
     let viewer = match &token {
-        Some(hash) => {
-            let mut conn = match state.pool.acquire().await {
-                Ok(c) => c,
-                Err(e) => return AppError::from(e).into_response(),
-            };
-            let idle = state.settings.idle_minutes;
-            let loaded = match kenshu_db::sessions::load(&mut conn, hash, idle).await {
-                Ok(s) => s.map(Arc::new),
-                Err(e) => return AppError::from(e).into_response(),
-            };
-            if loaded.as_ref().is_some_and(|s| s.stale)
-                && let Err(e) = kenshu_db::sessions::touch(&mut conn, hash).await
-            {
-                return AppError::from(e).into_response();
+        Some(hash) => match state.sessions.get(hash) {
+            // Vouched for by the database within the minute, and nothing announced since.
+            Some(session) => Some(session),
+            None => {
+                let ticket = state.sessions.ticket();
+                let mut conn = match state.requests.acquire().await {
+                    Ok(c) => c,
+                    Err(e) => return AppError::from(e).into_response(),
+                };
+                let idle = state.settings.idle_minutes;
+                let loaded = match kenshu_db::sessions::load(&mut conn, hash, idle).await {
+                    Ok(s) => s,
+                    Err(e) => return AppError::from(e).into_response(),
+                };
+                let touched = loaded.as_ref().is_some_and(|s| s.stale);
+                if touched && let Err(e) = kenshu_db::sessions::touch(&mut conn, hash).await {
+                    return AppError::from(e).into_response();
+                }
+                if let (Some(ticket), Some(s)) = (ticket, &loaded) {
+                    state.sessions.keep(ticket, hash, s, s.fresh_for(touched));
+                }
+                if !multipart {
+                    held = Some(conn);
+                }
+                loaded.map(Arc::new)
             }
-            if !multipart {
-                held = Some(conn);
-            }
-            loaded
-        }
+        },
         None => None,
     };
     let mut req = if reads_body {
@@ -165,22 +171,22 @@ async fn buffer_body(req: Request) -> Result<(Request, Option<Bytes>), AppError>
 }
 
 #[derive(Clone)]
-struct HeldConn(Arc<std::sync::Mutex<Option<PoolConnection<Postgres>>>>);
+struct HeldConn(Arc<std::sync::Mutex<Option<Lease>>>);
 
 /// A database connection for the handler: the one the session check used, or a new one.
 /// A request holds at most one; see [`layer`].
-pub struct Conn(pub PoolConnection<Postgres>);
+pub struct Conn(pub Lease);
 
 impl Conn {
     /// A connection for a handler that has read its own body (a file upload) and holds none.
     pub async fn after_body(state: &AppState) -> Result<Conn, AppError> {
-        Ok(Conn(state.pool.acquire().await?))
+        Ok(Conn(state.requests.acquire().await?))
     }
 
     /// A second connection if one is free right now, to run independent queries side by
     /// side; never waits, so requests cannot deadlock on the pool.
-    pub fn spare(state: &AppState) -> Option<Conn> {
-        state.pool.try_acquire().map(Conn)
+    pub async fn spare(state: &AppState) -> Option<Conn> {
+        state.requests.try_acquire().await.ok().flatten().map(Conn)
     }
 }
 
@@ -197,7 +203,7 @@ impl FromRequestParts<AppState> for Conn {
             .and_then(|h| h.0.lock().ok().and_then(|mut slot| slot.take()));
         match held {
             Some(conn) => Ok(Conn(conn)),
-            None => Ok(Conn(state.pool.acquire().await?)),
+            None => Ok(Conn(state.requests.acquire().await?)),
         }
     }
 }

@@ -14,6 +14,8 @@ use uuid::Uuid;
 use crate::client::{Conn, Session};
 
 pub const SECTION_PATH: &str = "/courses/clerk/sections/system-overview";
+/// The ceiling's static file.
+pub const CEILING_PATH: &str = "/static/favicon.svg";
 pub const SUBMIT_PATH: &str = "/courses/final-test/test/submit";
 /// The final test's answers, all correct.
 pub const ANSWERS: &str = "q1=x&q2=o&q3=o&q4=x&q5=x&q6=o&q7=x&q8=x&q9=x&q10=o";
@@ -24,6 +26,9 @@ pub enum Kind {
     FinalSubmit,
     /// A page read with GET, as the signed-in account (`kenshu-bench dashboard`).
     Get(&'static str),
+    /// A GET without a session: a static file through the whole portal (every layer, no
+    /// database), the ceiling the pages are compared with.
+    Anonymous(&'static str),
     /// "Mark as read" of a section: POST to the given `…/sections/{slug}/read` path.
     MarkRead(&'static str),
     /// Starts an attempt with this id at the chapter test of [`CHAPTER_COURSE`].
@@ -44,6 +49,7 @@ pub async fn request(conn: &mut Conn, kind: Kind, session: &Session) -> anyhow::
     let res = match kind {
         Kind::SectionPage => conn.get(SECTION_PATH, Some(&session.cookie)).await?,
         Kind::Get(path) => conn.get(path, Some(&session.cookie)).await?,
+        Kind::Anonymous(path) => conn.get(path, None).await?,
         Kind::FinalSubmit => {
             let body = format!("csrf={}&attempt={}&{ANSWERS}", session.csrf, Uuid::new_v4());
             conn.send(Method::POST, SUBMIT_PATH, Some(&session.cookie), Some(body))
@@ -71,7 +77,9 @@ pub async fn request(conn: &mut Conn, kind: Kind, session: &Session) -> anyhow::
         }
     };
     let ok = match kind {
-        Kind::SectionPage | Kind::Get(_) => res.status == StatusCode::OK && !res.body.is_empty(),
+        Kind::SectionPage | Kind::Get(_) | Kind::Anonymous(_) => {
+            res.status == StatusCode::OK && !res.body.is_empty()
+        }
         Kind::FinalSubmit
         | Kind::MarkRead(_)
         | Kind::ChapterStart(_)

@@ -239,6 +239,13 @@ async fn run(args: &Args, parts: &Parts<'_>) -> anyhow::Result<()> {
         anyhow::Ok((result, usage))
     };
 
+    eprintln!(
+        "phase 0: the ceiling, {} without a session, {} s…",
+        load::CEILING_PATH,
+        args.seconds
+    );
+    let (ceiling, ceiling_cpu) = phase(Kind::Anonymous(load::CEILING_PATH), duration).await?;
+    eprintln!("{}\n  {ceiling_cpu}", line("ceiling", &ceiling));
     if !warmup.is_zero() {
         phase(Kind::SectionPage, warmup).await?;
     }
@@ -261,6 +268,13 @@ async fn run(args: &Args, parts: &Parts<'_>) -> anyhow::Result<()> {
         "stored since the phase began: {} attempts; in all: {after} attempts ({submitted} submitted), {answers} answers, {completions} completions",
         after - before
     );
+
+    if !warmup.is_zero() {
+        phase(Kind::Get("/my"), warmup).await?;
+    }
+    eprintln!("phase 3: /my, {} s…", args.seconds);
+    let (my, my_cpu) = phase(Kind::Get("/my"), duration).await?;
+    eprintln!("{}\n  {my_cpu}", line("/my", &my));
 
     let (rss_end, hwm) = kenshu.memory().unwrap_or_default();
     for l in kenshu.log_problems(5) {
@@ -294,6 +308,9 @@ async fn run(args: &Args, parts: &Parts<'_>) -> anyhow::Result<()> {
             section_cpu,
             submit,
             submit_cpu,
+            my,
+            my_cpu,
+            ceiling,
             submitted_ok,
             stored: after - before,
             completions,

@@ -47,6 +47,11 @@ pub async fn summaries(
     codes: &[&str],
 ) -> Result<Vec<CourseSummary>, sqlx::Error> {
     let codes: Vec<String> = codes.iter().map(|c| c.to_string()).collect();
+    // `array_position` rather than `c.code = any($4)`: PostgreSQL estimated the generic plan of
+    // `any($4)` dearer than a plan for the very codes and planned the statement anew on every
+    // call (a custom plan: 260 µs of planning to run it in 6 µs; `pg_stat_statements` with
+    // `track_planning`). The planner cannot look into `array_position`, so the plan for the
+    // codes costs the same as the generic one, and the generic plan is kept after five calls.
     let rows = sqlx::query!(
         r#"select c.code, c.title, c.current_version_id as "version_id!",
                   (select count(*) from section_reads r
@@ -62,7 +67,7 @@ pub async fn summaries(
            from courses c
            left join completions cp on cp.institution_id = $1 and cp.user_id = $2 and cp.fiscal_year = $3 and cp.course_code = c.code
            left join content_versions v on v.id = cp.content_version_id
-           where c.current_version_id is not null and c.code = any($4)
+           where c.current_version_id is not null and array_position($4::text[], c.code) is not null
            order by c.position"#,
         who.institution_id,
         who.user_id,

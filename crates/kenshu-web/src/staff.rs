@@ -295,7 +295,10 @@ pub async fn section(
 ) -> Result<Response, AppError> {
     user.require(Action::TakeTraining)?;
     let who = learner(&user, fiscal_year(None));
-    let (package, progress) = course_for(&state, &mut conn, who, &code).await?;
+    let (version_id, read) = progress::section_progress(&mut conn, who, &code, &slug)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let package = state.catalog.package(&mut conn, version_id).await?;
     let (index, s) = package.section(&slug).ok_or(AppError::NotFound)?;
     let link = |i: usize| {
         format!(
@@ -308,7 +311,7 @@ pub async fn section(
         t: &JA,
         index,
         total: package.sections.len(),
-        read: progress.read_slugs.contains(&s.slug),
+        read,
         prev: index.checked_sub(1).map(link),
         next: (index + 1 < package.sections.len()).then(|| link(index + 1)),
         course: package.clone(),

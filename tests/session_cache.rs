@@ -198,3 +198,28 @@ async fn an_instance_that_cannot_hear_announcements_forgets_and_asks_the_databas
     assert_eq!(c.get("/my").await.status, StatusCode::OK);
     assert_eq!(app.state.sessions.len(), 1);
 }
+
+#[tokio::test]
+async fn with_the_cache_off_every_page_reads_its_session() {
+    let db = kenshu_tests::test_db().await;
+    kenshu_tests::app_role().await;
+    let serving = kenshu_db::connect(db.app_options(), 4).await.unwrap();
+    let settings = kenshu_web::Settings {
+        session_cache: false,
+        ..Default::default()
+    };
+    let app = TestApp::spawn_with(db, serving, settings).await;
+    user(app.pool(), "clerk", Role::Staff).await;
+    let mut b = app.signed_in("clerk").await;
+    for _ in 0..3 {
+        assert_eq!(b.get("/my").await.status, StatusCode::OK);
+    }
+    assert!(!app.state.sessions.is_listening());
+    assert_eq!(app.state.sessions.len(), 0, "nothing is kept");
+    // No announcement to wait for: the very next page reads the change.
+    sqlx::query("update users set active = false where login_id = 'clerk'")
+        .execute(app.pool())
+        .await
+        .unwrap();
+    assert_eq!(b.get("/my").await.status, StatusCode::SEE_OTHER);
+}

@@ -269,13 +269,7 @@ async fn learner_journey(m: &mut Meter<'_>, login: &str) {
     let res = m.cost(SECTION, b.get(section)).await;
     assert_eq!(res.status, StatusCode::OK);
     // Once a minute, or after an announcement, the session is read from the database again.
-    sqlx::query("select pg_notify($1, 'u' || id) from users where login_id = $2")
-        .bind(kenshu_web::session_cache::CHANNEL)
-        .bind(login)
-        .execute(m.app.pool())
-        .await
-        .expect("announce a change of the person");
-    m.app.sessions_heard().await;
+    m.app.forget_sessions_of(login).await;
     let res = m.cost(SECTION_COLD, b.get(section)).await;
     assert_eq!(res.status, StatusCode::OK);
     let res = m

@@ -107,6 +107,18 @@ impl TestApp {
         sessions_heard(self.pool(), &self.state).await;
     }
 
+    /// Makes the portal forget what it holds in memory of `login`'s sessions, as a minute
+    /// passing would (a test that moves `seen_at` or `expires_at` back in the database).
+    pub async fn forget_sessions_of(&self, login: &str) {
+        sqlx::query("select pg_notify($1, 'u' || id) from users where login_id = $2")
+            .bind(kenshu_web::session_cache::CHANNEL)
+            .bind(login)
+            .execute(self.pool())
+            .await
+            .expect("announce a change of the person");
+        self.sessions_heard().await;
+    }
+
     /// A second portal on the same database (its own pool of `connections`, state and
     /// session cache), as a second server behind a load balancer would be; it serves until the
     /// test ends.

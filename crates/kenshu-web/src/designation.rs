@@ -3,7 +3,7 @@
 
 use askama::Template;
 use axum::Form;
-use axum::extract::{Path, Query};
+use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use kenshu_core::fiscal_year::japanese_date;
 use kenshu_core::my_number::contains_my_number;
@@ -14,11 +14,11 @@ use kenshu_db::institutions::Division;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use crate::AppError;
 use crate::i18n::{Catalogue, JA};
 use crate::page::{Chrome, render};
 use crate::policy::Action;
 use crate::session::{Conn, CurrentUser};
+use crate::{AppError, AppState};
 
 pub struct Line {
     pub id: Uuid,
@@ -169,6 +169,7 @@ fn period(from: &str, to: &str) -> Result<(time::Date, Option<time::Date>), AppE
 }
 
 pub async fn add(
+    State(state): State<AppState>,
     user: CurrentUser,
     Conn(mut conn): Conn,
     Form(f): Form<AddForm>,
@@ -214,6 +215,8 @@ pub async fn add(
     )
     .await?;
     tx.commit().await?;
+    // This instance shows the change at once; the others when they hear it.
+    state.sessions.forget_institution(inst);
     tracing::info!(designated = %user_id, kind = kind.as_str(), "designation added");
     back(&mut conn, inst, division).await
 }
@@ -224,6 +227,7 @@ pub struct EndForm {
 }
 
 pub async fn end(
+    State(state): State<AppState>,
     user: CurrentUser,
     Conn(mut conn): Conn,
     Path(id): Path<Uuid>,
@@ -250,6 +254,8 @@ pub async fn end(
     )
     .await?;
     tx.commit().await?;
+    // This instance shows the change at once; the others when they hear it.
+    state.sessions.forget_institution(inst);
     tracing::info!(designation = %id, "designation ended");
     back(&mut conn, inst, division).await
 }
@@ -266,6 +272,7 @@ pub struct OfficerForm {
 /// 兼務: makes a protection officer of another division responsible for this one too, from a
 /// date (and until one). Their dashboard then reaches it.
 pub async fn assign_officer(
+    State(state): State<AppState>,
     user: CurrentUser,
     Conn(mut conn): Conn,
     Form(f): Form<OfficerForm>,
@@ -306,6 +313,8 @@ pub async fn assign_officer(
     )
     .await?;
     tx.commit().await?;
+    // This instance shows the change at once; the others when they hear it.
+    state.sessions.forget_institution(inst);
     tracing::info!(officer = %user_id, division = %division.code, "protection officer assigned to another division");
     Ok(to_division(&division.code))
 }

@@ -57,6 +57,9 @@ pub struct Settings {
     pub session_hours: i64,
     /// A session ends after this many minutes without a request.
     pub idle_minutes: i32,
+    /// Serve sessions from the instance's memory while it hears their changes
+    /// (`session_cache`); off, every request reads its session from the database.
+    pub session_cache: bool,
     /// A reverse proxy in front appends the client's address to `X-Forwarded-For`: use it for
     /// the per-client sign-in throttle. Only when every request comes through that proxy.
     pub trust_proxy: bool,
@@ -79,6 +82,7 @@ impl Default for Settings {
             secure_cookies: false,
             session_hours: 10,
             idle_minutes: 30,
+            session_cache: true,
             trust_proxy: false,
             header_timeout: HEADER_TIMEOUT,
             public_url: "http://127.0.0.1:8080".into(),
@@ -147,7 +151,9 @@ pub async fn serve(
     use hyper_util::service::TowerToHyperService;
 
     db_health::spawn_probe(&state.db_health, (*state.pool.connect_options()).clone());
-    session_cache::spawn_listener(&state.sessions, (*state.pool.connect_options()).clone());
+    if state.settings.session_cache {
+        session_cache::spawn_listener(&state.sessions, (*state.pool.connect_options()).clone());
+    }
     let header_timeout = state.settings.header_timeout;
     let app = app(state);
     let mut builder = Builder::new(TokioExecutor::new());

@@ -244,6 +244,7 @@ pub struct ApplyForm {
 
 /// Applies a previewed upload, all or nothing.
 pub async fn apply(
+    State(state): State<AppState>,
     user: CurrentUser,
     Conn(mut conn): Conn,
     Form(f): Form<ApplyForm>,
@@ -262,6 +263,7 @@ pub async fn apply(
         kenshu_db::roster::mark_applied(&mut tx, inst, f.upload).await?;
         crate::audit::record(&mut tx, &user, "roster_imported", &name, &report.summary).await?;
         tx.commit().await?;
+        state.sessions.forget_institution(inst);
         tracing::info!(summary = %report.summary, "roster imported");
     } else {
         tx.rollback().await?;

@@ -143,6 +143,12 @@ impl SessionCache {
         self.forget(&[format!("u{user_id}")]);
     }
 
+    /// Forgets an institution's sessions at once (designations or the roster changed here),
+    /// before the announcement arrives.
+    pub fn forget_institution(&self, institution_id: Uuid) {
+        self.forget(&[format!("i{institution_id}")]);
+    }
+
     /// Forgets what the announcements name ("u" + person, "i" + institution); anything else,
     /// or very many at once, forgets everything.
     fn forget(&self, payloads: &[String]) {

@@ -223,6 +223,11 @@ pub struct ServeArgs {
     /// Minutes without a request after which a session ends.
     #[arg(long, env = "KENSHU_IDLE_MINUTES", default_value_t = 30, value_parser = clap::value_parser!(i32).range(1..=1440))]
     idle_minutes: i32,
+    /// Read every request's session from the database instead of serving it from the
+    /// instance's memory (see README, Sessions): for a database that cannot announce session
+    /// changes to every instance (docs/scaling.md, O8).
+    #[arg(long, env = "KENSHU_NO_SESSION_CACHE")]
+    no_session_cache: bool,
     /// Hours a session lasts at most after sign-in.
     #[arg(long, env = "KENSHU_SESSION_HOURS", default_value_t = 10, value_parser = clap::value_parser!(i64).range(1..=24))]
     session_hours: i64,

@@ -53,6 +53,7 @@ pub async fn serve(db: Database, args: &ServeArgs, audit: Audit) -> anyhow::Resu
         idle_minutes: args.idle_minutes,
         session_hours: args.session_hours,
         trust_proxy: args.trust_proxy,
+        session_cache: !args.no_session_cache,
         ..Default::default()
     };
     kenshu_web::housekeeping::spawn(db.pool.clone(), args.idle_minutes);

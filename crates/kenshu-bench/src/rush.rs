@@ -61,6 +61,12 @@ pub struct RushArgs {
     /// Portal instances on the one database (1 or 2); the connections alternate between them.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=2))]
     pub instances: u8,
+    /// Every instance runs the reminder schedule each minute during the rush (the generated
+    /// data has tens of thousands of reminders due) and sends its mail (log transport); at the
+    /// end the bench checks that the work was done once: each schedule step taken once, no
+    /// person reminded twice, every mail sent once.
+    #[arg(long)]
+    pub background: bool,
 }
 
 /// A protection officer taking part: the division's code and the people of the division whose
@@ -326,11 +332,18 @@ pub async fn run(args: &Args, r: &RushArgs, parts: &Parts<'_>) -> anyhow::Result
         accounts.officers.len(),
         accounts.staff.len()
     );
+    let mut server_env = args.server_env.clone();
+    if r.background {
+        server_env.push(("KENSHU_REMINDER_MINUTES".into(), "1".into()));
+    }
+    let since: String = sqlx::query_scalar("select now()::text")
+        .fetch_one(&bench.pool)
+        .await?;
     let mut kenshu = ServerProcess::start(
         parts.bin,
         &bench.url,
         args.db_pool,
-        &args.server_env,
+        &server_env,
         parts.work.join("server.log"),
         parts.repo_root,
     )
@@ -346,7 +359,7 @@ pub async fn run(args: &Args, r: &RushArgs, parts: &Parts<'_>) -> anyhow::Result
             parts.bin,
             &bench.url,
             args.db_pool,
-            &args.server_env,
+            &server_env,
             parts.work.join("server-2.log"),
             parts.repo_root,
         )
@@ -565,6 +578,53 @@ pub async fn run(args: &Args, r: &RushArgs, parts: &Parts<'_>) -> anyhow::Result
     for l in problems.into_iter().chain(problems_2) {
         println!("server log: {l}");
     }
+    if r.background {
+        background_work(bench, &since, r.instances).await?;
+    }
+    Ok(())
+}
+
+/// What the instances' reminder schedules and mail workers did during the rush, and whether
+/// each piece of work was done once.
+async fn background_work(
+    bench: &crate::db::BenchDb,
+    since: &str,
+    instances: u8,
+) -> anyhow::Result<()> {
+    let (reminders, orphans, twice, mails, distinct_mails): (i64, i64, i64, i64, i64) =
+        sqlx::query_as(
+            "with r as (select * from reminders where sent_by is null and created_at >= $1::timestamptz)
+             select (select count(*) from r),
+                    (select count(*) from r where not exists
+                        (select 1 from reminder_steps s where s.institution_id = r.institution_id
+                           and s.reminder_id = r.id)),
+                    (select count(*) from (select 1 from r group by institution_id, user_id
+                                           having count(*) > 1) t),
+                    (select count(mail_id) from r),
+                    (select count(distinct mail_id) from r)",
+        )
+        .bind(since)
+        .fetch_one(&bench.pool)
+        .await?;
+    let (sent, waiting, retried): (i64, i64, i64) = sqlx::query_as(
+        "select count(*) filter (where sent_at is not null),
+                count(*) filter (where sent_at is null and gave_up_at is null),
+                count(*) filter (where attempts > 1)
+         from mail_outbox where created_at >= $1::timestamptz",
+    )
+    .bind(since)
+    .fetch_one(&bench.pool)
+    .await?;
+    let wrong = orphans + twice + (mails - distinct_mails);
+    println!(
+        "background work on {instances} instance(s): {reminders} scheduled reminders ({orphans} without their step, {twice} people reminded twice, {} mails shared), mail: {sent} sent, {waiting} still queued, {retried} retried{}",
+        mails - distinct_mails,
+        if wrong == 0 {
+            ""
+        } else {
+            "   <<<<<<<<<< DONE TWICE: must be 0"
+        }
+    );
     Ok(())
 }
 

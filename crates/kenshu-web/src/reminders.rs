@@ -372,21 +372,7 @@ async fn scheduled_work(
     fy: FiscalYear,
     today: Date,
 ) -> Result<HashMap<Uuid, HashSet<Uuid>>, sqlx::Error> {
-    let on = fy.judged_on(today);
-    let not_current: Vec<Uuid> = sqlx::query_scalar(
-        "select p.institution_id from training_plans p
-         left join overview_state s on s.institution_id = p.institution_id
-                                   and s.fiscal_year = p.fiscal_year
-         where p.fiscal_year = $1 and p.status = 'approved'
-           and (s.institution_id is null or s.as_of <> $2 or s.stale
-                or exists (select 1 from overview_dirty d
-                           where d.institution_id = p.institution_id and d.fiscal_year = $1))",
-    )
-    .bind(fy.0)
-    .bind(on)
-    .fetch_all(&mut *conn)
-    .await?;
-    for inst in not_current {
+    for inst in kenshu_db::overview::not_current(conn, fy, today).await? {
         kenshu_db::overview::refresh(conn, inst, fy, today).await?;
     }
     // The deadlines of pending assignments, and each plan's schedule.

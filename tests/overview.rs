@@ -497,8 +497,21 @@ async fn the_keeper_counts_the_current_year_before_the_first_view() {
     assert!(stale().await, "the plan's change marks the counts stale");
     kenshu_web::overview::keep(pool).await.unwrap();
     assert!(!stale().await, "the keeper recounted");
+    // The keeper's pass starts from the institutions whose counts are not current: none now,
+    // this one after someone arrives (marked dirty), none once the keeper has been.
+    let not_current = async || {
+        let mut conn = pool.acquire().await.unwrap();
+        kenshu_db::overview::not_current(&mut conn, fy(), today)
+            .await
+            .unwrap()
+    };
+    assert_eq!(not_current().await, Vec::<Uuid>::new());
+    user(pool, "s4", Role::Staff).await;
+    assert_eq!(not_current().await, vec![inst]);
+    kenshu_web::overview::keep(pool).await.unwrap();
+    assert_eq!(not_current().await, Vec::<Uuid>::new());
     let page = app.signed_in("chief").await.get("/overview").await;
-    assert_eq!(cell(&page.body, "total", "people"), "4", "{}", page.body);
+    assert_eq!(cell(&page.body, "total", "people"), "5", "{}", page.body);
 }
 
 #[tokio::test]

@@ -330,3 +330,56 @@ async fn the_plan_schedule_reminds_14_and_3_days_before_then_weekly_once_each() 
         "{body}"
     );
 }
+
+#[tokio::test]
+async fn the_schedule_starts_from_kept_assignments_and_still_finds_people_added_or_a_deadline_moved()
+ {
+    let app = TestApp::spawn().await;
+    user_in(app.pool(), "late-a", Role::Staff, false, false).await;
+    user_in(app.pool(), "done-b", Role::Staff, true, false).await;
+    let today = japan_today();
+    let fy = kenshu_core::FiscalYear::of(today);
+    sqlx::query("update plan_courses set starts_on = $1, deadline = $2, retake_until = null")
+        .bind(fy.start())
+        .bind(today + Duration::days(40))
+        .execute(app.pool())
+        .await
+        .unwrap();
+    let clerk_due = async |days: i64| {
+        sqlx::query("update plan_courses set deadline = $1 where course_code = 'clerk'")
+            .bind(today + Duration::days(days))
+            .execute(app.pool())
+            .await
+            .unwrap();
+    };
+    clerk_due(3).await;
+    sqlx::query(
+        "insert into completions (institution_id, user_id, course_code, fiscal_year, content_version_id, method)
+         select u.institution_id, u.id, c.code, $1, c.current_version_id, 'e_learning'
+         from users u cross join courses c where u.login_id = 'done-b' and c.code = 'clerk'",
+    )
+    .bind(fy.0)
+    .execute(app.pool())
+    .await
+    .unwrap();
+    let url = "https://kenshu.example.jp";
+    let run = || run_schedule(app.pool(), today, url);
+
+    assert_eq!(run().await.unwrap(), 1, "late-a, 3 days before");
+    assert_eq!(run().await.unwrap(), 0, "nothing left to do");
+    // Someone added after the kept assignments were counted.
+    user_in(app.pool(), "late-b", Role::Staff, true, false).await;
+    assert_eq!(run().await.unwrap(), 1, "late-b, added since");
+    assert_eq!(run().await.unwrap(), 0);
+    // The plan's deadline moves: a new step for both.
+    clerk_due(14).await;
+    assert_eq!(run().await.unwrap(), 2, "14 days before the new deadline");
+    assert_eq!(run().await.unwrap(), 0);
+    let reminded: Vec<String> = sqlx::query_scalar(
+        "select u.login_id from reminders r join users u on u.id = r.user_id order by u.login_id",
+    )
+    .fetch_all(app.pool())
+    .await
+    .unwrap();
+    assert_eq!(reminded, ["late-a", "late-a", "late-b", "late-b"]);
+}

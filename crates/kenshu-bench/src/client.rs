@@ -136,6 +136,17 @@ pub fn csrf_of(html: &str) -> Option<String> {
 
 /// Signs in as `login` the way a browser does and returns the session.
 pub async fn sign_in(conn: &mut Conn, login: &str, password: &str) -> anyhow::Result<Session> {
+    sign_in_to(conn, None, login, password).await
+}
+
+/// [`sign_in`] with the institution's code, which the form asks for when the portal holds
+/// several institutions.
+pub async fn sign_in_to(
+    conn: &mut Conn,
+    institution: Option<&str>,
+    login: &str,
+    password: &str,
+) -> anyhow::Result<Session> {
     let form = conn.get("/login", None).await?;
     if form.status != StatusCode::OK {
         bail!("GET /login answered {}", form.status);
@@ -144,7 +155,10 @@ pub async fn sign_in(conn: &mut Conn, login: &str, password: &str) -> anyhow::Re
         .set_cookie("kenshu_csrf")
         .context("GET /login set no kenshu_csrf cookie")?;
     let token = csrf_of(&form.text()).context("the sign-in form has no csrf field")?;
-    let body = format!("csrf={token}&login={login}&password={password}&next=%2Fmy");
+    let mut body = format!("csrf={token}&login={login}&password={password}&next=%2Fmy");
+    if let Some(code) = institution {
+        body.push_str(&format!("&institution={code}"));
+    }
     let res = conn
         .send(
             Method::POST,

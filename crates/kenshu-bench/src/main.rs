@@ -10,6 +10,7 @@ mod dashboard;
 mod db;
 mod field;
 mod load;
+mod many;
 mod probe;
 mod report;
 mod rush;
@@ -76,6 +77,10 @@ pub enum Command {
     /// The deadline rush: one mixed load of staff, protection officers, the chief officer and
     /// one annual report export over a generated institution of 20,000 staff (`rush.sh`).
     Rush(rush::RushArgs),
+    /// Many institutions in one database: 1,800 sized like Japan's municipalities (2.8 million
+    /// people); the housekeeping, reminder schedule and overview keeper at 10, 100 and 1,800,
+    /// sign-in and the section page, the database's size and growth (`many.sh`).
+    Many(many::ManyArgs),
 }
 
 fn parse_env(s: &str) -> Result<(String, String), String> {
@@ -173,6 +178,7 @@ fn setup_and_run(args: &Args, work: &Path) -> anyhow::Result<()> {
             Some(Command::Dashboard(d)) => dashboard::run(args, d, &parts).await,
             Some(Command::Field(f)) => field::run(args, f, &parts).await,
             Some(Command::Rush(r)) => rush::run(args, r, &parts).await,
+            Some(Command::Many(m)) => many::run(args, m, &parts).await,
             None => run(args, &parts).await,
         };
         let finished = db::finish(&server, bench).await;

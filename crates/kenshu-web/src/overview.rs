@@ -96,7 +96,7 @@ pub async fn keep(pool: &kenshu_db::PgPool) -> Result<(), sqlx::Error> {
     let today = kenshu_core::japan_today();
     let fy = FiscalYear::of(today);
     let mut conn = pool.acquire().await?;
-    for inst in kenshu_db::overview::planned_institutions(&mut conn, fy).await? {
+    for inst in kenshu_db::overview::not_current(&mut conn, fy, today).await? {
         let started = std::time::Instant::now();
         let r = kenshu_db::overview::refresh(&mut conn, inst, fy, today).await?;
         if r.whole {

@@ -18,13 +18,7 @@ async fn two_instances_under_load_send_each_reminder_and_each_mail_once() {
     }
     user(app.pool(), "officer-a", Role::ProtectionOfficer).await;
     let today = japan_today();
-    let fy = kenshu_core::FiscalYear::of(today);
-    sqlx::query("update plan_courses set starts_on = $1, deadline = $2, retake_until = null")
-        .bind(fy.start())
-        .bind(today - time::Duration::days(1))
-        .execute(app.pool())
-        .await
-        .unwrap();
+    kenshu_tests::plan_until(app.pool(), today - time::Duration::days(1)).await;
 
     // The second instance: its own pool and state on the same database.
     let other = app.second_instance(8).await;

@@ -265,27 +265,13 @@ async fn the_plan_schedule_reminds_14_and_3_days_before_then_weekly_once_each() 
     user(app.pool(), "late-a", Role::Staff).await;
     user(app.pool(), "done-a", Role::Staff).await;
     let today = japan_today();
-    let fy = kenshu_core::FiscalYear::of(today);
-    sqlx::query("update plan_courses set starts_on = $1, deadline = $2, retake_until = null")
-        .bind(fy.start())
-        .bind(today + Duration::days(40))
-        .execute(app.pool())
-        .await
-        .unwrap();
+    kenshu_tests::plan_until(app.pool(), today + Duration::days(40)).await;
     sqlx::query("update plan_courses set deadline = $1 where course_code = 'clerk'")
         .bind(today + Duration::days(3))
         .execute(app.pool())
         .await
         .unwrap();
-    sqlx::query(
-        "insert into completions (institution_id, user_id, course_code, fiscal_year, content_version_id, method)
-         select u.institution_id, u.id, c.code, $1, c.current_version_id, 'e_learning'
-         from users u cross join courses c where u.login_id = 'done-a' and c.code = 'clerk'",
-    )
-    .bind(fy.0)
-    .execute(app.pool())
-    .await
-    .unwrap();
+    kenshu_tests::completed(app.pool(), "done-a", "clerk").await;
     let url = "https://kenshu.example.jp";
     let run = |days: i64| run_schedule(app.pool(), today + Duration::days(days), url);
 
@@ -338,13 +324,7 @@ async fn the_schedule_starts_from_kept_assignments_and_still_finds_people_added_
     user_in(app.pool(), "late-a", Role::Staff, false, false).await;
     user_in(app.pool(), "done-b", Role::Staff, true, false).await;
     let today = japan_today();
-    let fy = kenshu_core::FiscalYear::of(today);
-    sqlx::query("update plan_courses set starts_on = $1, deadline = $2, retake_until = null")
-        .bind(fy.start())
-        .bind(today + Duration::days(40))
-        .execute(app.pool())
-        .await
-        .unwrap();
+    kenshu_tests::plan_until(app.pool(), today + Duration::days(40)).await;
     let clerk_due = async |days: i64| {
         sqlx::query("update plan_courses set deadline = $1 where course_code = 'clerk'")
             .bind(today + Duration::days(days))
@@ -353,15 +333,7 @@ async fn the_schedule_starts_from_kept_assignments_and_still_finds_people_added_
             .unwrap();
     };
     clerk_due(3).await;
-    sqlx::query(
-        "insert into completions (institution_id, user_id, course_code, fiscal_year, content_version_id, method)
-         select u.institution_id, u.id, c.code, $1, c.current_version_id, 'e_learning'
-         from users u cross join courses c where u.login_id = 'done-b' and c.code = 'clerk'",
-    )
-    .bind(fy.0)
-    .execute(app.pool())
-    .await
-    .unwrap();
+    kenshu_tests::completed(app.pool(), "done-b", "clerk").await;
     let url = "https://kenshu.example.jp";
     let run = || run_schedule(app.pool(), today, url);
 

@@ -232,20 +232,6 @@ async fn division_of_500(app: &TestApp) {
     .expect("some completions");
 }
 
-/// `login` completes the cybersecurity course (written directly, as an import would).
-async fn complete(app: &TestApp, login: &str) {
-    sqlx::query(
-        "insert into completions (institution_id, user_id, course_code, fiscal_year, content_version_id, method)
-         select u.institution_id, u.id, c.code, $1, c.current_version_id, 'e_learning'
-         from users u cross join courses c where u.login_id = $2 and c.code = 'cybersecurity'",
-    )
-    .bind(kenshu_core::FiscalYear::of(kenshu_core::japan_today()).0)
-    .bind(login)
-    .execute(app.pool())
-    .await
-    .expect("a completion");
-}
-
 /// A learner's morning: sign in, My training, a course, a section, marking it read, a chapter
 /// test answer, the final test submitted and passed, the certificate.
 async fn learner_journey(m: &mut Meter<'_>, login: &str) {
@@ -358,7 +344,7 @@ async fn every_main_page_stays_within_its_statement_budget() {
     let mut chief = app.signed_in("chief").await;
     read_page(&mut m, &mut chief, OVERVIEW, "/overview").await;
     for (login, measured) in [("s0004", false), ("s0005", true)] {
-        complete(&app, login).await;
+        kenshu_tests::completed(app.pool(), login, "cybersecurity").await;
         m.on = measured;
         let res = m.cost(OVERVIEW_STALE, chief.get("/overview")).await;
         assert_eq!(res.status, StatusCode::OK);

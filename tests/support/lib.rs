@@ -327,6 +327,33 @@ pub fn hash_of(password: &str) -> String {
 pub const PASSWORD: &str = "correct horse battery";
 
 /// Creates an account in division A of the test institution with the password [`PASSWORD`].
+/// `login` has completed `course` by e-learning this fiscal year (written directly, as an
+/// import would).
+pub async fn completed(pool: &PgPool, login: &str, course: &str) {
+    sqlx::query(
+        "insert into completions (institution_id, user_id, course_code, fiscal_year, content_version_id, method)
+         select u.institution_id, u.id, c.code, $1, c.current_version_id, 'e_learning'
+         from users u cross join courses c where u.login_id = $2 and c.code = $3",
+    )
+    .bind(kenshu_core::FiscalYear::of(kenshu_core::japan_today()).0)
+    .bind(login)
+    .bind(course)
+    .execute(pool)
+    .await
+    .expect("a completion");
+}
+
+/// Every course of the plan runs from the start of this fiscal year to `deadline`, with no
+/// re-attendance period.
+pub async fn plan_until(pool: &PgPool, deadline: time::Date) {
+    sqlx::query("update plan_courses set starts_on = $1, deadline = $2, retake_until = null")
+        .bind(kenshu_core::FiscalYear::of(kenshu_core::japan_today()).start())
+        .bind(deadline)
+        .execute(pool)
+        .await
+        .expect("the plan's period");
+}
+
 pub async fn user(pool: &PgPool, login: &str, role: Role) -> Uuid {
     user_in(pool, login, role, false, false).await
 }

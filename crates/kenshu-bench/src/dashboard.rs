@@ -9,7 +9,6 @@ use kenshu_core::FiscalYear;
 
 use crate::load::{self, Kind};
 use crate::report::line;
-use crate::server::ServerProcess;
 use crate::{Args, Parts, client, cpu, db};
 
 pub const OFFICER_PATH: &str = "/officer?division=d001";
@@ -42,15 +41,9 @@ pub async fn run(args: &Args, d: &DashboardArgs, parts: &Parts<'_>) -> anyhow::R
         started.elapsed().as_secs_f64()
     );
     let counts = count_times(bench).await?;
-    let kenshu = ServerProcess::start(
-        parts.bin,
-        &bench.url,
-        args.db_pool,
-        &args.server_env,
-        parts.work.join("server.log"),
-        parts.repo_root,
-    )
-    .await?;
+    let kenshu = parts
+        .start_server(args, &args.server_env, "server.log")
+        .await?;
     let logins = [chief, officer];
     let sessions = client::sign_in_all(kenshu.addr, &logins, db::PASSWORD, 1).await?;
     let (chief, officer) = (&sessions[0..1], &sessions[1..2]);

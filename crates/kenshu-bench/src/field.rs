@@ -13,7 +13,6 @@ use hyper::Method;
 use crate::client::{self, Conn};
 use crate::load::{self, Kind, PhaseResult};
 use crate::report::line;
-use crate::server::ServerProcess;
 use crate::{Args, Parts, db};
 
 #[derive(clap::Args, Clone)]
@@ -78,15 +77,7 @@ pub async fn run(args: &Args, f: &FieldArgs, parts: &Parts<'_>) -> anyhow::Resul
         .await?;
     let mut env = args.server_env.clone();
     env.push(("KENSHU_TRUST_PROXY".into(), "true".into()));
-    let mut kenshu = ServerProcess::start(
-        parts.bin,
-        &bench.url,
-        args.db_pool,
-        &env,
-        parts.work.join("server.log"),
-        parts.repo_root,
-    )
-    .await?;
+    let mut kenshu = parts.start_server(args, &env, "server.log").await?;
     let sessions = client::sign_in_all(kenshu.addr, &logins[..3], db::PASSWORD, 1).await?;
     let (officer, chief, staff) = (&sessions[0..1], &sessions[1..2], &sessions[2..3]);
     let seconds = Duration::from_secs(f.seconds);

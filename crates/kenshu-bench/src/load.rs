@@ -145,18 +145,18 @@ struct Lane {
     first_error: Option<String>,
 }
 
-/// The accounts a connection uses: those whose index is the connection's number modulo the
-/// number of connections, so that no account is used on two connections at once (when there
-/// are at least as many accounts as connections).
-fn accounts_of(lane: usize, lanes: usize, sessions: &[Session]) -> Vec<Session> {
-    let mine: Vec<Session> = sessions
+/// The accounts (or officers) a connection uses: those whose index is the connection's number
+/// modulo the number of connections, so that no account is used on two connections at once
+/// (when there are at least as many accounts as connections); else one shared with another.
+pub fn accounts_of<T: Clone>(lane: usize, lanes: usize, all: &[T]) -> Vec<T> {
+    let mine: Vec<T> = all
         .iter()
         .enumerate()
         .filter(|(i, _)| i % lanes == lane)
         .map(|(_, s)| s.clone())
         .collect();
     if mine.is_empty() {
-        vec![sessions[lane % sessions.len()].clone()]
+        vec![all[lane % all.len()].clone()]
     } else {
         mine
     }

@@ -199,6 +199,27 @@ struct Parts<'a> {
     postgres_pid: Option<i64>,
 }
 
+impl Parts<'_> {
+    /// The release portal on the bench database with the bench's pool size and `env` (the
+    /// `--server-env` pairs, with any of the mode's own), logging to `log` in the work folder.
+    async fn start_server(
+        &self,
+        args: &Args,
+        env: &[(String, String)],
+        log: &str,
+    ) -> anyhow::Result<ServerProcess> {
+        ServerProcess::start(
+            self.bin,
+            &self.bench.url,
+            args.db_pool,
+            env,
+            self.work.join(log),
+            self.repo_root,
+        )
+        .await
+    }
+}
+
 async fn run(args: &Args, parts: &Parts<'_>) -> anyhow::Result<()> {
     let Parts {
         server,
@@ -209,15 +230,9 @@ async fn run(args: &Args, parts: &Parts<'_>) -> anyhow::Result<()> {
         postgres_pid,
     } = *parts;
     let logins = db::seed(bench, args.users).await?;
-    let mut kenshu = ServerProcess::start(
-        bin,
-        &bench.url,
-        args.db_pool,
-        &args.server_env,
-        work.join("server.log"),
-        repo_root,
-    )
-    .await?;
+    let mut kenshu = parts
+        .start_server(args, &args.server_env, "server.log")
+        .await?;
     eprintln!(
         "server pid {} on {} (db pool {}), database {}",
         kenshu.pid, kenshu.addr, args.db_pool, bench.name

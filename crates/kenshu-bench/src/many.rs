@@ -17,7 +17,6 @@ use crate::client::{self, Session};
 use crate::dashboard::bench_password_hash;
 use crate::load::{self, Kind};
 use crate::report::line;
-use crate::server::ServerProcess;
 use crate::{Args, Parts, db};
 
 /// What the reminder mails link to (they are queued, not sent).
@@ -341,15 +340,9 @@ pub async fn run(args: &Args, m: &ManyArgs, parts: &Parts<'_>) -> anyhow::Result
     let hash = bench_password_hash().await?;
     let large_logins = accounts(bench, &hash, &large, m.accounts).await?;
     let small_logins = accounts(bench, &hash, &small, m.accounts).await?;
-    let kenshu = ServerProcess::start(
-        parts.bin,
-        &bench.url,
-        args.db_pool,
-        &args.server_env,
-        parts.work.join("server.log"),
-        parts.repo_root,
-    )
-    .await?;
+    let kenshu = parts
+        .start_server(args, &args.server_env, "server.log")
+        .await?;
     eprintln!(
         "server pid {} on {} (db pool {}), database {}",
         kenshu.pid, kenshu.addr, args.db_pool, bench.name

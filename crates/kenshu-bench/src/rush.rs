@@ -16,7 +16,7 @@ use crate::client::{Conn, Session};
 use crate::dashboard::{OVERVIEW_PATH, bench_password_hash, generate_institution};
 use crate::load::{self, CHAPTER_QUESTIONS, Kind, Outcome, PhaseResult};
 use crate::report::line;
-use crate::server::{ServerProcess, mb};
+use crate::server::mb;
 use crate::{Args, Parts, client, cpu, db};
 
 /// The annual report, as the chief officer downloads it (this fiscal year by default).
@@ -339,15 +339,7 @@ pub async fn run(args: &Args, r: &RushArgs, parts: &Parts<'_>) -> anyhow::Result
     let since: String = sqlx::query_scalar("select now()::text")
         .fetch_one(&bench.pool)
         .await?;
-    let mut kenshu = ServerProcess::start(
-        parts.bin,
-        &bench.url,
-        args.db_pool,
-        &server_env,
-        parts.work.join("server.log"),
-        parts.repo_root,
-    )
-    .await?;
+    let mut kenshu = parts.start_server(args, &server_env, "server.log").await?;
     eprintln!(
         "server pid {} on {} (db pool {}), database {}",
         kenshu.pid, kenshu.addr, args.db_pool, bench.name
@@ -355,15 +347,9 @@ pub async fn run(args: &Args, r: &RushArgs, parts: &Parts<'_>) -> anyhow::Result
     // A second instance on the same database: sessions live in the database, so every account
     // signed in on the first works on the second.
     let mut second = if r.instances > 1 {
-        let s = ServerProcess::start(
-            parts.bin,
-            &bench.url,
-            args.db_pool,
-            &server_env,
-            parts.work.join("server-2.log"),
-            parts.repo_root,
-        )
-        .await?;
+        let s = parts
+            .start_server(args, &server_env, "server-2.log")
+            .await?;
         eprintln!("second instance pid {} on {}", s.pid, s.addr);
         Some(s)
     } else {
@@ -407,30 +393,18 @@ pub async fn run(args: &Args, r: &RushArgs, parts: &Parts<'_>) -> anyhow::Result
         .collect();
     let mut roles = vec![Role::Chief(chief.clone())];
     for i in 0..officer_lanes {
-        let mine: Vec<_> = officers
-            .iter()
-            .enumerate()
-            .filter(|(k, _)| k % officer_lanes == i)
-            .map(|(_, o)| o.clone())
-            .collect();
-        roles.push(Role::Officer(if mine.is_empty() {
-            vec![officers[i % officers.len()].clone()]
-        } else {
-            mine
-        }));
+        roles.push(Role::Officer(load::accounts_of(
+            i,
+            officer_lanes,
+            &officers,
+        )));
     }
     for i in 0..staff_lanes {
-        let mine: Vec<Session> = staff_sessions
-            .iter()
-            .enumerate()
-            .filter(|(k, _)| k % staff_lanes == i)
-            .map(|(_, s)| s.clone())
-            .collect();
-        roles.push(Role::Staff(if mine.is_empty() {
-            vec![staff_sessions[i % staff_sessions.len()].clone()]
-        } else {
-            mine
-        }));
+        roles.push(Role::Staff(load::accounts_of(
+            i,
+            staff_lanes,
+            staff_sessions,
+        )));
     }
 
     if args.warmup > 0 {

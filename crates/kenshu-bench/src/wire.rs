@@ -53,7 +53,7 @@ struct Counters {
 }
 
 /// What one request cost on the database connection.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Trips {
     pub round_trips: u64,
     pub statements: u64,
@@ -120,11 +120,7 @@ impl Wire {
     /// health probe and its session listener).
     pub fn take_named(&self, application_name: &str) -> Sent {
         let mut sent = Sent {
-            trips: Trips {
-                round_trips: 0,
-                statements: 0,
-                pings: 0,
-            },
+            trips: Trips::default(),
             statements: Vec::new(),
         };
         let Ok(each) = self.each.lock() else {

@@ -61,21 +61,12 @@ struct Inner {
     options: PgConnectOptions,
     idle: Mutex<Vec<Idle>>,
     permits: Arc<Semaphore>,
-    size: u32,
 }
 
 /// The pool of request connections; cheap to clone.
 #[derive(Clone)]
 pub struct RequestPool {
     inner: Arc<Inner>,
-}
-
-impl std::fmt::Debug for RequestPool {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RequestPool")
-            .field("size", &self.inner.size)
-            .finish()
-    }
 }
 
 impl RequestPool {
@@ -88,14 +79,8 @@ impl RequestPool {
                 options: options.clone().application_name(APPLICATION_NAME),
                 idle: Mutex::new(Vec::with_capacity(size as usize)),
                 permits: Arc::new(Semaphore::new(size as usize)),
-                size,
             }),
         }
-    }
-
-    /// The most connections the pool opens.
-    pub fn size(&self) -> u32 {
-        self.inner.size
     }
 
     /// A connection, waiting at most ten seconds for one to be free.
@@ -165,12 +150,6 @@ impl Deref for Lease {
 impl DerefMut for Lease {
     fn deref_mut(&mut self) -> &mut PgConnection {
         self.conn.as_mut().unwrap_or_else(|| unreachable!())
-    }
-}
-
-impl AsMut<PgConnection> for Lease {
-    fn as_mut(&mut self) -> &mut PgConnection {
-        self
     }
 }
 

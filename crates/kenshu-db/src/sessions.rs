@@ -20,8 +20,6 @@ pub struct SessionUser {
     pub csrf_token: String,
     /// Divisions besides their own for which they hold a protection-officer designation today.
     pub officer_divisions: Vec<Uuid>,
-    /// The last request was more than a minute ago: [`touch`] the session.
-    pub stale: bool,
     /// Milliseconds since the database last saw the session in use (`seen_at`) and until it
     /// ends (`expires_at`), by the database's clock: how long an instance may serve it from
     /// memory (`kenshu_web::session_cache`).
@@ -30,6 +28,11 @@ pub struct SessionUser {
 }
 
 impl SessionUser {
+    /// The database last saw the session in use more than a minute ago: [`touch`] it.
+    pub fn stale(&self) -> bool {
+        self.seen_ago_ms > 60_000
+    }
+
     /// How long, from now, the database's word on this session holds: a minute after it was
     /// last seen in use (`seen_at` moves on at most once a minute, see [`touch`]), not past its
     /// end. `touched`: [`touch`] just moved `seen_at` to now.
@@ -82,7 +85,6 @@ pub async fn load(
                           and g.valid_from <= (now() at time zone 'Asia/Tokyo')::date
                           and (g.valid_to is null or g.valid_to >= (now() at time zone 'Asia/Tokyo')::date))
                 else '{}' end as "officer_divisions!",
-                s.seen_at < now() - interval '1 minute' as "stale!",
                 (extract(epoch from now() - s.seen_at) * 1000)::bigint as "seen_ago_ms!",
                 (extract(epoch from s.expires_at - now()) * 1000)::bigint as "expires_in_ms!"
          from sessions s

@@ -108,7 +108,7 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
                     Ok(s) => s,
                     Err(e) => return AppError::from(e).into_response(),
                 };
-                let touched = loaded.as_ref().is_some_and(|s| s.stale);
+                let touched = loaded.as_ref().is_some_and(|s| s.stale());
                 if touched && let Err(e) = kenshu_db::sessions::touch(&mut conn, hash).await {
                     return AppError::from(e).into_response();
                 }

@@ -19,7 +19,7 @@
 //! and a session read from the database is kept only if the epoch did not move while it was
 //! read ([`SessionCache::ticket`], [`SessionCache::keep`]).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
@@ -37,8 +37,6 @@ pub const APPLICATION_NAME: &str = "kenshu-session-listener";
 pub const FRESH_FOR: Duration = Duration::from_secs(60);
 /// More sessions than this are not all kept: the stale ones go first, then everything.
 const CAPACITY: usize = 100_000;
-/// So many announcements at once (a roster import) forget everything instead of searching.
-const BURST: usize = 64;
 
 struct Entry {
     user: Arc<SessionUser>,
@@ -117,12 +115,10 @@ impl SessionCache {
                 entries.clear();
             }
         }
-        let mut user = user.clone();
-        user.stale = false;
         entries.insert(
             token_hash.to_vec(),
             Entry {
-                user: Arc::new(user),
+                user: Arc::new(user.clone()),
                 until: Instant::now() + fresh_for.min(FRESH_FOR),
                 day: kenshu_core::japan_today(),
             },
@@ -149,24 +145,36 @@ impl SessionCache {
         self.forget(&[format!("i{institution_id}")]);
     }
 
-    /// Forgets what the announcements name ("u" + person, "i" + institution); anything else,
-    /// or very many at once, forgets everything.
+    /// Forgets what the announcements name ("u" + person, "i" + institution), in one pass over
+    /// what is kept however many there are; anything else forgets everything.
     fn forget(&self, payloads: &[String]) {
+        let mut people = HashSet::new();
+        let mut institutions = HashSet::new();
+        let mut everything = false;
+        for p in payloads {
+            match (
+                p.get(..1),
+                p.get(1..).and_then(|id| id.parse::<Uuid>().ok()),
+            ) {
+                (Some("u"), Some(id)) => {
+                    people.insert(id);
+                }
+                (Some("i"), Some(id)) => {
+                    institutions.insert(id);
+                }
+                _ => everything = true,
+            }
+        }
         let Ok(mut entries) = self.entries.lock() else {
             return;
         };
         self.epoch.fetch_add(1, Ordering::AcqRel);
-        if payloads.len() > BURST {
+        if everything {
             entries.clear();
-            return;
-        }
-        for p in payloads {
-            let id = p.get(1..).and_then(|id| id.parse::<Uuid>().ok());
-            match (p.get(..1), id) {
-                (Some("u"), Some(id)) => entries.retain(|_, e| e.user.user_id != id),
-                (Some("i"), Some(id)) => entries.retain(|_, e| e.user.institution_id != id),
-                _ => entries.clear(),
-            }
+        } else if !people.is_empty() || !institutions.is_empty() {
+            entries.retain(|_, e| {
+                !people.contains(&e.user.user_id) && !institutions.contains(&e.user.institution_id)
+            });
         }
     }
 

@@ -3,11 +3,11 @@
 
 use std::time::Duration;
 
+use kenshu_app::mail::Mailer;
 use kenshu_core::japan_today;
 use kenshu_core::people::Role;
 use kenshu_tests::smtp::TestSmtp;
 use kenshu_tests::{Browser, TestApp, user};
-use kenshu_web::mail::Mailer;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_instances_under_load_send_each_reminder_and_each_mail_once() {
@@ -28,11 +28,11 @@ async fn two_instances_under_load_send_each_reminder_and_each_mail_once() {
     let first = app.db.app_pool(4, Duration::from_secs(10)).await;
     for pool in [first, second.clone()] {
         let mailer = Mailer::smtp(&smtp.url(), "kenshu@city.example.jp").unwrap();
-        kenshu_web::reminders::spawn_workers(
+        kenshu_app::mail::spawn(pool.clone(), std::sync::Arc::new(mailer));
+        kenshu_app::reminders::schedule::spawn(
             pool,
-            std::sync::Arc::new(mailer),
             "https://kenshu.example.jp".into(),
-            Some(Duration::from_secs(3600)),
+            Duration::from_secs(3600),
         );
     }
     // Page load on both instances, and the officer reminding people on both at once.

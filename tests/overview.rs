@@ -468,7 +468,7 @@ async fn the_keeper_counts_the_current_year_before_the_first_view() {
     let (inst, _, _) = kenshu_tests::institution(pool).await;
     let today = today();
     let mut conn = pool.acquire().await.unwrap();
-    kenshu_web::overview::keep(pool).await.unwrap();
+    kenshu_app::keeper::run(pool).await.unwrap();
     let after_keeper = kenshu_db::overview::refresh(&mut conn, inst, fy(), today)
         .await
         .unwrap();
@@ -495,7 +495,7 @@ async fn the_keeper_counts_the_current_year_before_the_first_view() {
     )
     .await;
     assert!(stale().await, "the plan's change marks the counts stale");
-    kenshu_web::overview::keep(pool).await.unwrap();
+    kenshu_app::keeper::run(pool).await.unwrap();
     assert!(!stale().await, "the keeper recounted");
     // The keeper's pass starts from the institutions whose counts are not current: none now,
     // this one after someone arrives (marked dirty), none once the keeper has been.
@@ -508,7 +508,7 @@ async fn the_keeper_counts_the_current_year_before_the_first_view() {
     assert_eq!(not_current().await, Vec::<Uuid>::new());
     user(pool, "s4", Role::Staff).await;
     assert_eq!(not_current().await, vec![inst]);
-    kenshu_web::overview::keep(pool).await.unwrap();
+    kenshu_app::keeper::run(pool).await.unwrap();
     assert_eq!(not_current().await, Vec::<Uuid>::new());
     let page = app.signed_in("chief").await.get("/overview").await;
     assert_eq!(cell(&page.body, "total", "people"), "5", "{}", page.body);

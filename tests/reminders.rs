@@ -2,12 +2,12 @@
 //! officer or by the plan's schedule, each recorded; the outbox survives a failing mail
 //! server and sends each mail once.
 
+use kenshu_app::mail::{Delivery, Mailer, deliver_due};
+use kenshu_app::reminders::schedule::run as run_schedule;
 use kenshu_core::japan_today;
 use kenshu_core::people::Role;
 use kenshu_tests::smtp::TestSmtp;
 use kenshu_tests::{TestApp, user, user_in};
-use kenshu_web::mail::{Delivery, Mailer, deliver_due};
-use kenshu_web::reminders::run_schedule;
 use time::Duration;
 
 async fn count(app: &TestApp, sql: &'static str) -> i64 {

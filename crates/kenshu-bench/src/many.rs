@@ -127,15 +127,15 @@ async fn measure_step(
         .await?;
     // The first pass counts the new institutions whole (their first count of the year).
     let t = Instant::now();
-    kenshu_web::overview::keep(pool).await?;
+    kenshu_app::keeper::run(pool).await?;
     let first_keep_ms = t.elapsed().as_secs_f64() * 1000.0;
     let housekeeping = timed(m.runs, async || {
-        kenshu_web::housekeeping::run(pool, IDLE_MINUTES).await?;
+        kenshu_app::housekeeping::run(pool, IDLE_MINUTES).await?;
         Ok(())
     })
     .await?;
     let schedule = timed(m.runs, async || {
-        let sent = kenshu_web::reminders::run_schedule(pool, today, PORTAL_URL).await?;
+        let sent = kenshu_app::reminders::schedule::run(pool, today, PORTAL_URL).await?;
         anyhow::ensure!(
             sent == 0,
             "the schedule sent {sent} reminders with nothing due"
@@ -144,7 +144,7 @@ async fn measure_step(
     })
     .await?;
     let keeper = timed(m.runs, async || {
-        kenshu_web::overview::keep(pool).await?;
+        kenshu_app::keeper::run(pool).await?;
         Ok(())
     })
     .await?;
@@ -166,7 +166,7 @@ async fn measure_step(
     .execute(pool)
     .await?;
     let t = Instant::now();
-    let due_sent = kenshu_web::reminders::run_schedule(pool, today, PORTAL_URL).await?;
+    let due_sent = kenshu_app::reminders::schedule::run(pool, today, PORTAL_URL).await?;
     let due_ms = t.elapsed().as_secs_f64() * 1000.0;
     Ok(Step {
         institutions,

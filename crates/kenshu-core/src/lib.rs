@@ -7,6 +7,7 @@ pub mod content;
 pub mod designation_csv;
 pub mod fiscal_year;
 pub mod grading;
+pub mod i18n;
 pub mod in_person;
 pub mod my_number;
 pub mod people;

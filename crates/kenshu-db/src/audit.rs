@@ -2,7 +2,8 @@
 //! key, read with filters, and verified against its keyed hash chain and checkpoints.
 
 use kenshu_core::audit::{
-    AuditKey, Checkpoint, Entry, Fields, GENESIS, Head, Scheme, Verdict, Verifier, entry_mac,
+    AuditAction, AuditKey, Checkpoint, Entry, Fields, GENESIS, Head, Scheme, Verdict, Verifier,
+    entry_mac,
 };
 use sqlx::PgConnection;
 use time::{Date, OffsetDateTime};
@@ -12,7 +13,7 @@ use uuid::Uuid;
 pub struct NewEntry<'a> {
     pub actor_id: Option<Uuid>,
     pub actor: &'a str,
-    pub action: &'a str,
+    pub action: AuditAction,
     pub subject: &'a str,
     pub detail: &'a str,
 }
@@ -61,7 +62,7 @@ pub async fn append(
             seq,
             at_micros: micros(at),
             actor: e.actor,
-            action: e.action,
+            action: e.action.as_str(),
             subject: e.subject,
             detail: e.detail,
         },
@@ -74,7 +75,7 @@ pub async fn append(
         at,
         e.actor_id,
         e.actor,
-        e.action,
+        e.action.as_str(),
         e.subject,
         e.detail,
         prev,

@@ -5,11 +5,11 @@ use askama::Template;
 use axum::extract::State;
 use axum::response::Response;
 
-use crate::i18n::{Catalogue, JA};
 use crate::page::{Chrome, jtime, render};
 use crate::policy::Action;
 use crate::session::{Conn, CurrentUser};
 use crate::{AppError, AppState};
+use kenshu_core::i18n::{Catalogue, JA};
 
 pub struct VersionRow {
     pub course: String,

@@ -1,71 +1,19 @@
-//! The audit log from the web: one call to record what a signed-in person did, and the viewer
-//! with filters and the chain check for the chief and audit officers.
+//! The audit log's viewer, with filters and the chain check, for the chief and audit officers.
+//! Entries are recorded by the use cases (`kenshu_app::audit::Actor`).
 
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::response::Response;
+use kenshu_core::audit::AuditAction;
 use kenshu_core::audit::Verdict;
-use kenshu_db::audit::{Filter, NewEntry};
+use kenshu_db::audit::Filter;
 use serde::Deserialize;
 
-use crate::i18n::{Catalogue, JA};
 use crate::page::{Chrome, jtime, render};
 use crate::policy::Action;
 use crate::session::{Conn, CurrentUser};
 use crate::{AppError, AppState};
-
-/// What the log records, with its Japanese name (the identifiers are stored).
-pub const ACTIONS: [(&str, &str); 17] = [
-    ("sign_in", "サインイン"),
-    ("sign_in_failed", "サインイン失敗"),
-    ("sign_out", "サインアウト"),
-    ("person_viewed", "他の職員の記録の閲覧"),
-    ("exported", "出力"),
-    ("designation_added", "指定の追加"),
-    ("designation_ended", "指定の終了"),
-    ("officer_assigned", "兼務の保護責任者の指定"),
-    ("plan_created", "研修計画の作成"),
-    ("plan_changed", "研修計画の変更"),
-    ("plan_approved", "研修計画の承認"),
-    ("roster_imported", "職員名簿の取込"),
-    ("designations_imported", "指定の取込"),
-    ("content_loaded", "教材の読込"),
-    ("exemption_recorded", "免除の記録"),
-    ("retake_granted", "再受講の機会の付与"),
-    ("attendance_corrected", "出欠の訂正"),
-];
-
-pub fn action_label(action: &str) -> &str {
-    ACTIONS
-        .iter()
-        .find(|(k, _)| *k == action)
-        .map(|(_, l)| *l)
-        .unwrap_or(action)
-}
-
-/// Records what the signed-in person did, in the caller's transaction.
-pub async fn record(
-    tx: &mut sqlx::PgTransaction<'_>,
-    user: &CurrentUser,
-    action: &str,
-    subject: &str,
-    detail: &str,
-) -> Result<(), sqlx::Error> {
-    kenshu_db::audit::append(
-        tx,
-        &user.audit_key,
-        user.session.institution_id,
-        &NewEntry {
-            actor_id: Some(user.session.user_id),
-            actor: &user.session.login_id,
-            action,
-            subject,
-            detail,
-        },
-    )
-    .await
-    .map(|_| ())
-}
+use kenshu_core::i18n::{Catalogue, JA};
 
 #[derive(Deserialize, Default)]
 pub struct AuditQuery {
@@ -92,7 +40,7 @@ pub struct Line {
 struct AuditPage {
     chrome: Chrome,
     t: &'static Catalogue,
-    actions: &'static [(&'static str, &'static str)],
+    actions: Vec<(&'static str, &'static str)>,
     action: String,
     actor: String,
     subject: String,
@@ -173,7 +121,7 @@ pub async fn index(
             seq: r.seq,
             at: jtime(r.at),
             actor: r.actor,
-            action: action_label(&r.action).to_string(),
+            action: AuditAction::label_of(&r.action).to_string(),
             subject: r.subject,
             detail: r.detail,
         })
@@ -181,7 +129,10 @@ pub async fn index(
     render(&AuditPage {
         chrome: Chrome::for_user(&user, JA.audit_title),
         t: &JA,
-        actions: &ACTIONS,
+        actions: AuditAction::ALL
+            .iter()
+            .map(|a| (a.as_str(), a.label_ja()))
+            .collect(),
         action: filter.action.unwrap_or_default(),
         actor: filter.actor.unwrap_or_default(),
         subject: filter.subject.unwrap_or_default(),

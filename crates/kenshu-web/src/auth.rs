@@ -6,15 +6,17 @@ use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
+use kenshu_app::audit::Actor;
+use kenshu_core::audit::AuditAction;
 use kenshu_core::people::check_new_password;
 use kenshu_db::throttle::{Key, Rule, Taken};
 use serde::Deserialize;
 use time::{Duration, OffsetDateTime};
 
-use crate::i18n::{Catalogue, JA};
 use crate::page::{Chrome, render, render_with_cookie};
 use crate::session::{self, Conn, CurrentUser, PRE_SESSION_COOKIE, SESSION_COOKIE, Viewer};
 use crate::{AppError, AppState};
+use kenshu_core::i18n::{Catalogue, JA};
 
 /// Throttling rules (README, Security). An account, from browsers it has not signed in with:
 /// five free failures, then 1, 2, 4 … seconds between attempts, at most 15 minutes.
@@ -250,19 +252,14 @@ pub async fn login(
             tracing::info!(institution = %institution.code, failures, "sign-in failed");
             let attempted: String = login_key.chars().take(100).collect();
             let mut tx = sqlx::Connection::begin(&mut *conn).await?;
-            kenshu_db::audit::append(
-                &mut tx,
-                &state.settings.audit_key,
-                institution.id,
-                &kenshu_db::audit::NewEntry {
-                    actor_id: None,
-                    actor: &attempted,
-                    action: "sign_in_failed",
-                    subject: "",
-                    detail: &format!("failures in a row: {failures}"),
-                },
-            )
-            .await?;
+            Actor::attempt(&state.settings.audit_key, institution.id, &attempted)
+                .record(
+                    &mut tx,
+                    AuditAction::SignInFailed,
+                    "",
+                    &format!("failures in a row: {failures}"),
+                )
+                .await?;
             tx.commit().await?;
             return fail(JA.sign_in_failed.to_string(), StatusCode::OK);
         }
@@ -292,19 +289,9 @@ pub async fn login(
         OffsetDateTime::now_utc() + Duration::hours(hours),
     )
     .await?;
-    kenshu_db::audit::append(
-        &mut tx,
-        &state.settings.audit_key,
-        institution.id,
-        &kenshu_db::audit::NewEntry {
-            actor_id: Some(user.id),
-            actor: &login,
-            action: "sign_in",
-            subject: "",
-            detail: "",
-        },
-    )
-    .await?;
+    Actor::person(&state.settings.audit_key, institution.id, user.id, &login)
+        .record(&mut tx, AuditAction::SignIn, "", "")
+        .await?;
     tx.commit().await?;
     state.sign_in_gate.refund(&client.0);
     tracing::info!(institution = %institution.code, user = %user.id, "signed in");
@@ -379,7 +366,9 @@ pub async fn logout(
 ) -> Result<Response, AppError> {
     let mut tx = sqlx::Connection::begin(&mut *conn).await?;
     kenshu_db::sessions::delete(&mut tx, &user.token_hash).await?;
-    crate::audit::record(&mut tx, &user, "sign_out", "", "").await?;
+    user.actor()
+        .record(&mut tx, AuditAction::SignOut, "", "")
+        .await?;
     tx.commit().await?;
     state.sessions.forget_session(&user.token_hash);
     let mut res = Redirect::to("/login").into_response();
@@ -486,14 +475,14 @@ pub async fn change_password(
     let Conn(mut conn) = Conn::after_body(&state).await?;
     let Some(hashed) = hashed else {
         let mut tx = sqlx::Connection::begin(&mut *conn).await?;
-        crate::audit::record(
-            &mut tx,
-            &user,
-            "password_change_failed",
-            "",
-            "current password wrong",
-        )
-        .await?;
+        user.actor()
+            .record(
+                &mut tx,
+                AuditAction::PasswordChangeFailed,
+                "",
+                "current password wrong",
+            )
+            .await?;
         tx.commit().await?;
         return fail(JA.password_current_wrong.to_string(), refused);
     };
@@ -503,14 +492,14 @@ pub async fn change_password(
         kenshu_db::sessions::delete_others(&mut tx, inst, user.session.user_id, &user.token_hash)
             .await?;
     kenshu_db::throttle::clear(&mut tx, inst, &[key.key]).await?;
-    crate::audit::record(
-        &mut tx,
-        &user,
-        "password_changed",
-        "",
-        &format!("other sessions ended: {ended}"),
-    )
-    .await?;
+    user.actor()
+        .record(
+            &mut tx,
+            AuditAction::PasswordChanged,
+            "",
+            &format!("other sessions ended: {ended}"),
+        )
+        .await?;
     tx.commit().await?;
     state.sessions.forget_person(user.session.user_id);
     Ok(Redirect::to("/my?password=changed").into_response())
@@ -627,19 +616,14 @@ pub async fn welcome(
     let ended = kenshu_db::sessions::delete_all(&mut tx, institution_id, user_id).await?;
     kenshu_db::throttle::forget_devices(&mut tx, institution_id, user_id).await?;
     kenshu_db::throttle::clear(&mut tx, institution_id, &[format!("u:{user_id}")]).await?;
-    kenshu_db::audit::append(
-        &mut tx,
-        &state.settings.audit_key,
-        institution_id,
-        &kenshu_db::audit::NewEntry {
-            actor_id: Some(user_id),
-            actor: &login,
-            action: "password_set_by_link",
-            subject: "",
-            detail: &format!("sessions ended: {ended}"),
-        },
-    )
-    .await?;
+    Actor::person(&state.settings.audit_key, institution_id, user_id, &login)
+        .record(
+            &mut tx,
+            AuditAction::PasswordSetByLink,
+            "",
+            &format!("sessions ended: {ended}"),
+        )
+        .await?;
     tx.commit().await?;
     state.sessions.forget_person(user_id);
     tracing::info!(user = %user_id, "password set through a sign-in link");

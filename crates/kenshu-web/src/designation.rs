@@ -5,6 +5,7 @@ use askama::Template;
 use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
+use kenshu_core::audit::AuditAction;
 use kenshu_core::fiscal_year::japanese_date;
 use kenshu_core::my_number::contains_my_number;
 use kenshu_core::plan::DesignationKind;
@@ -14,11 +15,11 @@ use kenshu_db::institutions::Division;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use crate::i18n::{Catalogue, JA};
 use crate::page::{Chrome, render};
 use crate::policy::Action;
 use crate::session::{Conn, CurrentUser};
 use crate::{AppError, AppState};
+use kenshu_core::i18n::{Catalogue, JA};
 
 pub struct Line {
     pub id: Uuid,
@@ -202,18 +203,18 @@ pub async fn add(
         created_by: Some(user.session.user_id),
     };
     kenshu_db::designations::add(&mut tx, inst, &new).await?;
-    crate::audit::record(
-        &mut tx,
-        &user,
-        "designation_added",
-        f.login.trim(),
-        &format!(
-            "{} {from}〜{}",
-            kind.as_str(),
-            to.map(|t| t.to_string()).unwrap_or_default()
-        ),
-    )
-    .await?;
+    user.actor()
+        .record(
+            &mut tx,
+            AuditAction::DesignationAdded,
+            f.login.trim(),
+            &format!(
+                "{} {from}〜{}",
+                kind.as_str(),
+                to.map(|t| t.to_string()).unwrap_or_default()
+            ),
+        )
+        .await?;
     tx.commit().await?;
     // This instance shows the change at once; the others when they hear it.
     state.sessions.forget_institution(inst);
@@ -245,14 +246,14 @@ pub async fn end(
         user.require(Action::AssignOfficers)?;
     }
     kenshu_db::designations::end(&mut tx, inst, id, on, Some(user.session.user_id)).await?;
-    crate::audit::record(
-        &mut tx,
-        &user,
-        "designation_ended",
-        &id.to_string(),
-        &format!("{kind} until {on}"),
-    )
-    .await?;
+    user.actor()
+        .record(
+            &mut tx,
+            AuditAction::DesignationEnded,
+            &id.to_string(),
+            &format!("{kind} until {on}"),
+        )
+        .await?;
     tx.commit().await?;
     // This instance shows the change at once; the others when they hear it.
     state.sessions.forget_institution(inst);
@@ -304,14 +305,14 @@ pub async fn assign_officer(
         },
     )
     .await?;
-    crate::audit::record(
-        &mut tx,
-        &user,
-        "officer_assigned",
-        f.login.trim(),
-        &format!("division {} from {from}", division.code),
-    )
-    .await?;
+    user.actor()
+        .record(
+            &mut tx,
+            AuditAction::OfficerAssigned,
+            f.login.trim(),
+            &format!("division {} from {from}", division.code),
+        )
+        .await?;
     tx.commit().await?;
     // This instance shows the change at once; the others when they hear it.
     state.sessions.forget_institution(inst);

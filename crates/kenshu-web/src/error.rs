@@ -5,7 +5,7 @@ use askama::Template;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 
-use crate::i18n::{Catalogue, JA};
+use kenshu_core::i18n::{Catalogue, JA};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -46,6 +46,35 @@ impl From<kenshu_db::password::Refused> for AppError {
         match e {
             kenshu_db::password::Refused::Busy => AppError::Busy,
             kenshu_db::password::Refused::Failed(e) => AppError::Internal(e.to_string()),
+        }
+    }
+}
+
+impl From<kenshu_app::reminders::RemindError> for AppError {
+    fn from(e: kenshu_app::reminders::RemindError) -> Self {
+        use kenshu_app::reminders::RemindError;
+        match e {
+            RemindError::MessageTooLong => AppError::BadRequest(format!(
+                "{}: {}",
+                JA.reminder_message, JA.reminder_message_fix
+            )),
+            RemindError::MyNumber => {
+                AppError::BadRequest(format!("{}: {}", JA.reminder_message, JA.my_number_refused))
+            }
+            RemindError::Nobody => AppError::BadRequest(JA.reminder_nobody.into()),
+            RemindError::Database(e) => AppError::Database(e),
+        }
+    }
+}
+
+impl From<kenshu_app::follow_ups::DeadlineError> for AppError {
+    fn from(e: kenshu_app::follow_ups::DeadlineError) -> Self {
+        use kenshu_app::follow_ups::DeadlineError;
+        match e {
+            DeadlineError::Past => AppError::BadRequest(JA.retake_past.into()),
+            DeadlineError::NotADate => {
+                AppError::BadRequest(format!("{}: {}", JA.plan_retake, JA.date_fix))
+            }
         }
     }
 }

@@ -15,12 +15,12 @@ use kenshu_db::progress::{self, Attempt, Learner, NewAttempt};
 use serde::Deserialize;
 use uuid::Uuid;
 
-use crate::i18n::{Catalogue, JA};
 use crate::page::{Chrome, jtime, render};
 use crate::policy::Action;
 use crate::session::{Conn, CurrentUser};
 use crate::staff::{course_for, learner};
 use crate::{AppError, AppState};
+use kenshu_core::i18n::{Catalogue, JA};
 
 /// A question as shown after it was answered.
 pub struct Feedback {

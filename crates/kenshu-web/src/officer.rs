@@ -13,11 +13,13 @@ use kenshu_db::institutions::Division;
 use serde::Deserialize;
 
 use crate::AppError;
-use crate::i18n::{Catalogue, JA};
 use crate::page::{Chrome, fiscal_year, jtime, render};
+use crate::picks::{picked_people, picks};
 use crate::policy::Action;
 use crate::session::{Conn, CurrentUser};
 use crate::staff::status_label;
+use kenshu_app::follow_ups::{Whom, grant_retakes, retake_deadline};
+use kenshu_core::i18n::{Catalogue, JA};
 
 #[derive(Deserialize, Default)]
 pub struct DashboardQuery {
@@ -100,13 +102,13 @@ pub async fn dashboard(
     let today = kenshu_core::japan_today();
     let d = division.id;
     let first = async |conn: &mut sqlx::PgConnection| {
-        let facts = crate::standing::facts(conn, inst, d, fy, today).await?;
+        let facts = kenshu_app::standing::facts(conn, inst, d, fy, today).await?;
         let followed = kenshu_db::follow_ups::latest_in_division(conn, inst, d).await?;
         let reminded = kenshu_db::reminders::latest_in_division(conn, inst, d).await?;
         Ok::<_, sqlx::Error>((facts, followed, reminded))
     };
     let second = async |conn: &mut sqlx::PgConnection| {
-        let progress = crate::standing::progress(conn, inst, d, fy).await?;
+        let progress = kenshu_app::standing::progress(conn, inst, d, fy).await?;
         let titles = kenshu_db::content::course_titles(conn).await?;
         Ok::<_, sqlx::Error>((progress, titles))
     };
@@ -118,7 +120,7 @@ pub async fn dashboard(
         Some(Conn(mut other)) => tokio::try_join!(first(&mut conn), second(&mut other))?,
         None => (first(&mut conn).await?, second(&mut conn).await?),
     };
-    let standing = crate::standing::assemble(facts, progress, fy, today);
+    let standing = kenshu_app::standing::assemble(facts, progress, fy, today);
     let followed: HashMap<uuid::Uuid, time::Date> = followed.into_iter().collect();
     let reminded: HashMap<uuid::Uuid, time::OffsetDateTime> = reminded.into_iter().collect();
     let mut tally: HashMap<Status, usize> = HashMap::new();
@@ -202,37 +204,6 @@ pub async fn dashboard(
     })
 }
 
-/// The dashboard's picks in a form: `login|course`, or a bare login for all their courses.
-pub(crate) fn picks(fields: &[(String, String)]) -> Vec<(String, Option<String>)> {
-    fields
-        .iter()
-        .filter(|(k, _)| k == "pick")
-        .map(|(_, v)| match v.split_once('|') {
-            Some((login, code)) => (login.to_string(), Some(code.to_string())),
-            None => (v.clone(), None),
-        })
-        .collect()
-}
-
-/// The picked people, read in one query: (person, division, course) in the order picked,
-/// each within the officer's divisions — 403 otherwise, as for a login that does not exist.
-pub(crate) async fn picked_people(
-    conn: &mut kenshu_db::PgConnection,
-    user: &CurrentUser,
-    picks: &[(String, Option<String>)],
-) -> Result<Vec<(uuid::Uuid, uuid::Uuid, Option<String>)>, AppError> {
-    let logins: Vec<String> = picks.iter().map(|(l, _)| l.clone()).collect();
-    let found = kenshu_db::users::by_logins(conn, user.session.institution_id, &logins).await?;
-    picks
-        .iter()
-        .map(|(login, code)| {
-            let (id, division) = *found.get(login).ok_or(AppError::Forbidden)?;
-            user.require_division(Action::ManageDesignations, division)?;
-            Ok((id, division, code.clone()))
-        })
-        .collect()
-}
-
 /// Gives everyone selected on the dashboard a new deadline (再受講の機会).
 pub async fn retakes(
     user: CurrentUser,
@@ -241,12 +212,13 @@ pub async fn retakes(
 ) -> Result<axum::response::Response, AppError> {
     use axum::response::IntoResponse;
     user.require(Action::ManageDesignations)?;
-    let deadline = crate::person::retake_deadline(
+    let deadline = retake_deadline(
         fields
             .iter()
             .find(|(k, _)| k == "deadline")
             .map(|(_, v)| v.as_str())
             .unwrap_or(""),
+        kenshu_core::japan_today(),
     )?;
     let inst = user.session.institution_id;
     let fy = fiscal_year(None);
@@ -257,7 +229,7 @@ pub async fn retakes(
         .filter(|(_, c)| c.is_some())
         .collect();
     let picked = picked_people(&mut tx, &user, &with_course).await?;
-    let Some(&(_, first_division, _)) = picked.first() else {
+    let Some(first_division) = picked.first().map(|p| p.division) else {
         return Err(AppError::BadRequest(JA.retake_none.into()));
     };
     let division_code = kenshu_db::institutions::divisions(&mut tx, inst)
@@ -268,27 +240,14 @@ pub async fn retakes(
         .unwrap_or_default();
     let people: Vec<(uuid::Uuid, String)> = picked
         .into_iter()
-        .filter_map(|(id, _, code)| Some((id, code?)))
+        .filter_map(|p| Some((p.person, p.course?)))
         .collect();
-    kenshu_db::follow_ups::grant_retakes(
-        &mut tx,
-        inst,
-        &people,
-        fy.0,
-        deadline,
-        user.session.user_id,
-    )
-    .await?;
-    crate::audit::record(
-        &mut tx,
-        &user,
-        "retake_granted",
-        &division_code,
-        &format!("{} people, {deadline}", people.len()),
-    )
-    .await?;
+    let whom = Whom::Division {
+        code: &division_code,
+        people: &people,
+    };
+    grant_retakes(&mut tx, &user.actor(), fy, whom, deadline).await?;
     tx.commit().await?;
-    tracing::info!(people = people.len(), "re-attendance granted");
     Ok(axum::response::Redirect::to(&format!(
         "/officer?division={}",
         crate::error::url_escape(&division_code)

@@ -3,7 +3,8 @@
 //! to the division's dashboard, and a chart of completions over the year drawn on the server.
 //!
 //! The counts are kept in PostgreSQL and brought up to date on each request
-//! (`kenshu_db::overview::refresh`), so every instance shows the same, current figures.
+//! (`kenshu_db::overview::refresh`), so every instance shows the same, current figures; the
+//! keeper (`kenshu_app::keeper`) does most of that work in the background.
 
 use std::collections::HashMap;
 
@@ -17,10 +18,10 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::AppError;
-use crate::i18n::{Catalogue, JA};
 use crate::page::{Chrome, fiscal_year, jtime, render};
 use crate::policy::Action;
 use crate::session::{Conn, CurrentUser};
+use kenshu_core::i18n::{Catalogue, JA};
 
 #[derive(Deserialize, Default)]
 pub struct OverviewQuery {
@@ -74,37 +75,6 @@ struct OverviewPage {
     months: Vec<Month>,
     chart: Chart,
     counted_at: String,
-}
-
-/// Keeps the current fiscal year's counts of every institution with an approved plan up to
-/// date every `every`, so that a request rarely has more than a few people to recount: the
-/// first count of a year (seconds for 100,000 staff), a recount after the plan changed, and the
-/// day's rollover happen here. Requests refresh anyway, so this only moves work off them.
-pub fn spawn_keeper(pool: kenshu_db::PgPool, every: std::time::Duration) {
-    tokio::spawn(async move {
-        loop {
-            if let Err(e) = keep(&pool).await {
-                tracing::warn!(error = %e, "keeping the overview counts");
-            }
-            tokio::time::sleep(every).await;
-        }
-    });
-}
-
-/// One round of the keeper.
-pub async fn keep(pool: &kenshu_db::PgPool) -> Result<(), sqlx::Error> {
-    let today = kenshu_core::japan_today();
-    let fy = FiscalYear::of(today);
-    let mut conn = pool.acquire().await?;
-    for inst in kenshu_db::overview::not_current(&mut conn, fy, today).await? {
-        let started = std::time::Instant::now();
-        let r = kenshu_db::overview::refresh(&mut conn, inst, fy, today).await?;
-        if r.whole {
-            tracing::info!(institution = %inst, people = r.people, ms = started.elapsed().as_millis(),
-                "overview counted whole");
-        }
-    }
-    Ok(())
 }
 
 /// 修了率: completed (online or in person) over the assignments that are not exempt.

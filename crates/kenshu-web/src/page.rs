@@ -7,9 +7,9 @@ use kenshu_core::FiscalYear;
 use time::OffsetDateTime;
 
 use crate::AppError;
-use crate::i18n::{Catalogue, JA};
 use crate::policy::Action;
 use crate::session::CurrentUser;
+use kenshu_core::i18n::{Catalogue, JA};
 
 /// The data of `base.html`: who is signed in, the CSRF token for forms, the navigation.
 pub struct Chrome {

@@ -5,6 +5,7 @@ use askama::Template;
 use axum::Form;
 use axum::extract::Path;
 use axum::response::{IntoResponse, Redirect, Response};
+use kenshu_core::audit::AuditAction;
 use kenshu_core::fiscal_year::japanese_date;
 use kenshu_core::my_number::contains_my_number;
 use kenshu_core::plan::DesignationKind;
@@ -12,11 +13,12 @@ use kenshu_db::progress::{self, Learner};
 use serde::Deserialize;
 
 use crate::AppError;
-use crate::i18n::{Catalogue, JA};
 use crate::page::{Chrome, fiscal_year, jdate, render};
 use crate::policy::Action;
 use crate::session::{Conn, CurrentUser};
 use crate::staff::{assignment_status, assignments_of, status_label};
+use kenshu_app::follow_ups::{Whom, grant_retakes, retake_deadline};
+use kenshu_core::i18n::{Catalogue, JA};
 
 pub struct Row {
     pub retake: bool,
@@ -89,7 +91,9 @@ pub async fn show(
     let (id, name) = person(&mut conn, &user, &login, Action::ViewDashboard).await?;
     if id != user.session.user_id {
         let mut tx = sqlx::Connection::begin(&mut *conn).await?;
-        crate::audit::record(&mut tx, &user, "person_viewed", &login, "").await?;
+        user.actor()
+            .record(&mut tx, AuditAction::PersonViewed, &login, "")
+            .await?;
         tx.commit().await?;
     }
     let inst = user.session.institution_id;
@@ -226,7 +230,9 @@ pub async fn exempt(
         user.session.user_id,
     )
     .await?;
-    crate::audit::record(&mut tx, &user, "exemption_recorded", &login, &f.course).await?;
+    user.actor()
+        .record(&mut tx, AuditAction::ExemptionRecorded, &login, &f.course)
+        .await?;
     tx.commit().await?;
     tracing::info!(person = %id, course = %f.course, "exemption recorded");
     Ok(Redirect::to(&format!("/people/{}", crate::error::url_escape(&login))).into_response())
@@ -293,41 +299,18 @@ pub async fn retake(
 ) -> Result<Response, AppError> {
     let mut tx = sqlx::Connection::begin(&mut *conn).await?;
     let (id, _) = person(&mut tx, &user, &login, Action::ManageDesignations).await?;
-    let deadline = retake_deadline(&f.deadline)?;
+    let deadline = retake_deadline(&f.deadline, kenshu_core::japan_today())?;
     let fy = fiscal_year(None);
     let (_, assigned) = assignments_of(&mut tx, user.session.institution_id, id, fy).await?;
     if !assigned.iter().any(|a| a.code == f.course) {
         return Err(AppError::BadRequest(JA.exempt_course_fix.into()));
     }
-    kenshu_db::follow_ups::grant_retakes(
-        &mut tx,
-        user.session.institution_id,
-        &[(id, f.course.clone())],
-        fy.0,
-        deadline,
-        user.session.user_id,
-    )
-    .await?;
-    crate::audit::record(
-        &mut tx,
-        &user,
-        "retake_granted",
-        &login,
-        &format!("{} {deadline}", f.course),
-    )
-    .await?;
+    let whom = Whom::Person {
+        login: &login,
+        id,
+        course: &f.course,
+    };
+    grant_retakes(&mut tx, &user.actor(), fy, whom, deadline).await?;
     tx.commit().await?;
     Ok(Redirect::to(&format!("/people/{}", crate::error::url_escape(&login))).into_response())
-}
-
-/// A re-attendance deadline: a date from today on.
-pub fn retake_deadline(s: &str) -> Result<time::Date, AppError> {
-    match kenshu_core::roster::parse_date(s) {
-        Some(d) if d >= kenshu_core::japan_today() => Ok(d),
-        Some(_) => Err(AppError::BadRequest(JA.retake_past.into())),
-        None => Err(AppError::BadRequest(format!(
-            "{}: {}",
-            JA.plan_retake, JA.date_fix
-        ))),
-    }
 }

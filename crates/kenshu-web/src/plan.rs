@@ -6,6 +6,7 @@ use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use kenshu_core::FiscalYear;
+use kenshu_core::audit::AuditAction;
 use kenshu_core::fiscal_year::japanese_date;
 use kenshu_core::people::Role;
 use kenshu_core::plan::{DesignationKind, Target};
@@ -14,11 +15,11 @@ use kenshu_core::roster::parse_date;
 use kenshu_db::plans::PlanRecord;
 use serde::Deserialize;
 
-use crate::i18n::{Catalogue, JA};
 use crate::page::{Chrome, fiscal_year, jdate, render};
 use crate::policy::Action;
 use crate::session::{Conn, CurrentUser};
 use crate::{AppError, AppState};
+use kenshu_core::i18n::{Catalogue, JA};
 
 /// One course line of a plan, as shown.
 pub struct CourseLine {
@@ -200,14 +201,14 @@ pub async fn create(
             kenshu_db::plans::create_standard(&mut tx, inst, fy, false, me).await?;
         }
     }
-    crate::audit::record(
-        &mut tx,
-        &user,
-        "plan_created",
-        &fy.0.to_string(),
-        &form.from,
-    )
-    .await?;
+    user.actor()
+        .record(
+            &mut tx,
+            AuditAction::PlanCreated,
+            &fy.0.to_string(),
+            &form.from,
+        )
+        .await?;
     tx.commit().await?;
     tracing::info!(fiscal_year = fy.0, "training plan drafted");
     Ok(Redirect::to(&format!("/plans?fy={}", fy.0)).into_response())
@@ -226,7 +227,9 @@ pub async fn approve(
         .await?
         .ok_or(AppError::NotFound)?;
     kenshu_db::plans::approve(&mut tx, inst, plan.id, Some(user.session.user_id)).await?;
-    crate::audit::record(&mut tx, &user, "plan_approved", &fy.to_string(), "").await?;
+    user.actor()
+        .record(&mut tx, AuditAction::PlanApproved, &fy.to_string(), "")
+        .await?;
     tx.commit().await?;
     tracing::info!(fiscal_year = fy, "training plan approved");
     Ok(Redirect::to(&format!("/plans?fy={fy}")).into_response())
@@ -388,14 +391,14 @@ pub async fn put_course(
         get("in_person_test") == "on",
     )
     .await?;
-    crate::audit::record(
-        &mut tx,
-        &user,
-        "plan_changed",
-        &fy.to_string(),
-        &format!("course {}", course.code),
-    )
-    .await?;
+    user.actor()
+        .record(
+            &mut tx,
+            AuditAction::PlanChanged,
+            &fy.to_string(),
+            &format!("course {}", course.code),
+        )
+        .await?;
     tx.commit().await?;
     Ok(Redirect::to(&format!("/plans?fy={fy}")).into_response())
 }
@@ -407,14 +410,14 @@ pub async fn remove_course(
 ) -> Result<Response, AppError> {
     let (mut tx, plan) = draft_of(&mut conn, &user, fy).await?;
     kenshu_db::plans::remove_course(&mut tx, user.session.institution_id, plan.id, &code).await?;
-    crate::audit::record(
-        &mut tx,
-        &user,
-        "plan_changed",
-        &fy.to_string(),
-        &format!("removed {code}"),
-    )
-    .await?;
+    user.actor()
+        .record(
+            &mut tx,
+            AuditAction::PlanChanged,
+            &fy.to_string(),
+            &format!("removed {code}"),
+        )
+        .await?;
     tx.commit().await?;
     Ok(Redirect::to(&format!("/plans?fy={fy}")).into_response())
 }
@@ -497,7 +500,14 @@ pub async fn put_details(
         },
     )
     .await?;
-    crate::audit::record(&mut tx, &user, "plan_changed", &fy.to_string(), "details").await?;
+    user.actor()
+        .record(
+            &mut tx,
+            AuditAction::PlanChanged,
+            &fy.to_string(),
+            "details",
+        )
+        .await?;
     tx.commit().await?;
     Ok(Redirect::to(&format!("/plans?fy={fy}")).into_response())
 }

@@ -5,15 +5,16 @@ use askama::Template;
 use axum::Form;
 use axum::extract::{DefaultBodyLimit, Multipart, State};
 use axum::response::Response;
+use kenshu_core::audit::AuditAction;
 use kenshu_db::roster::ImportReport;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use crate::i18n::{Catalogue, JA};
 use crate::page::{Chrome, render};
 use crate::policy::Action;
 use crate::session::{Conn, CurrentUser};
 use crate::{AppError, AppState};
+use kenshu_core::i18n::{Catalogue, JA};
 
 /// Largest roster accepted: 100,000 staff take about 12 MB. The upload is held in memory while
 /// it is checked, so this also bounds what one upload costs the server.
@@ -261,7 +262,9 @@ pub async fn apply(
             .await?;
     if report.applied {
         kenshu_db::roster::mark_applied(&mut tx, inst, f.upload).await?;
-        crate::audit::record(&mut tx, &user, "roster_imported", &name, &report.summary).await?;
+        user.actor()
+            .record(&mut tx, AuditAction::RosterImported, &name, &report.summary)
+            .await?;
         tx.commit().await?;
         state.sessions.forget_institution(inst);
         tracing::info!(summary = %report.summary, "roster imported");

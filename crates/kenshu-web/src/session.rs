@@ -250,8 +250,20 @@ pub struct CurrentUser {
     pub session: Arc<SessionUser>,
     pub role: Role,
     pub token_hash: Vec<u8>,
-    /// The key what they do is recorded under in the audit log (`crate::audit::record`).
+    /// The key what they do is recorded under in the audit log ([`CurrentUser::actor`]).
     pub audit_key: AuditKey,
+}
+
+impl CurrentUser {
+    /// The person as the audit log names them.
+    pub fn actor(&self) -> kenshu_app::audit::Actor<'_> {
+        kenshu_app::audit::Actor::person(
+            &self.audit_key,
+            self.session.institution_id,
+            self.session.user_id,
+            &self.session.login_id,
+        )
+    }
 }
 
 impl FromRequestParts<AppState> for CurrentUser {

@@ -13,11 +13,11 @@ use kenshu_db::PgConnection;
 use kenshu_db::progress::{self, CourseProgress, Learner};
 use serde::Deserialize;
 
-use crate::i18n::{Catalogue, JA};
 use crate::page::{Chrome, fiscal_year, jdate, render};
 use crate::policy::Action;
 use crate::session::{Conn, CurrentUser};
 use crate::{AppError, AppState};
+use kenshu_core::i18n::{Catalogue, JA};
 
 #[derive(Deserialize, Default)]
 pub struct FyQuery {

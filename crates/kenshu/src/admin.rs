@@ -1,6 +1,7 @@
 //! Administration commands: content, institutions, divisions, accounts. Each exits non-zero
 //! with a one-line message on bad input.
 
+use kenshu_core::audit::AuditAction;
 use std::io::Read;
 use std::path::Path;
 
@@ -37,45 +38,17 @@ pub async fn load_content(pool: &PgPool, key: &AuditKey, dir: &Path) -> anyhow::
             .collect();
         let mut tx = pool.begin().await?;
         for inst in kenshu_db::institutions::list(&mut tx).await? {
-            audit(
-                &mut tx,
-                key,
-                inst.id,
-                "content_loaded",
-                &dir.display().to_string(),
-                &loaded.join(", "),
-            )
-            .await?;
+            kenshu_app::audit::Actor::command_line(key, inst.id)
+                .record(
+                    &mut tx,
+                    AuditAction::ContentLoaded,
+                    &dir.display().to_string(),
+                    &loaded.join(", "),
+                )
+                .await?;
         }
         tx.commit().await?;
     }
-    Ok(())
-}
-
-/// Records what a command did in the institution's audit log; the actor is `cli:` and the
-/// operating-system user.
-pub async fn audit(
-    tx: &mut sqlx::PgTransaction<'_>,
-    key: &AuditKey,
-    institution_id: uuid::Uuid,
-    action: &str,
-    subject: &str,
-    detail: &str,
-) -> anyhow::Result<()> {
-    let actor = kenshu_db::audit::command_line_actor();
-    kenshu_db::audit::append(
-        tx,
-        key,
-        institution_id,
-        &kenshu_db::audit::NewEntry {
-            actor_id: None,
-            actor: &actor,
-            action,
-            subject,
-            detail,
-        },
-    )
-    .await?;
     Ok(())
 }
 

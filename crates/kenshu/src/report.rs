@@ -3,9 +3,10 @@
 use std::path::Path;
 
 use anyhow::{Context, bail};
+use kenshu_app::audit::Actor;
+use kenshu_app::report::{Format, ListFormat, ReportError, Subject};
 use kenshu_core::FiscalYear;
 use kenshu_core::audit::AuditKey;
-use kenshu_web::report::{Format, ListFormat, ReportError, Subject};
 use sqlx::PgPool;
 
 fn explain(e: ReportError, fy: FiscalYear) -> anyhow::Error {
@@ -68,7 +69,7 @@ pub async fn annual(pool: &PgPool, a: AnnualArgs<'_>) -> anyhow::Result<()> {
         today: kenshu_core::japan_today(),
     };
     let (part, file) = part_file(out)?;
-    let rows = match kenshu_web::report::annual(&mut conn, &subject, format, file).await {
+    let rows = match kenshu_app::report::annual(&mut conn, &subject, format, file).await {
         Ok(n) => n,
         Err(e) => {
             let _ = std::fs::remove_file(&part);
@@ -76,10 +77,9 @@ pub async fn annual(pool: &PgPool, a: AnnualArgs<'_>) -> anyhow::Result<()> {
         }
     };
     std::fs::rename(&part, out).with_context(|| format!("cannot write {}", out.display()))?;
-    kenshu_web::report::exported(
+    kenshu_app::report::exported(
         &mut conn,
-        key,
-        institution_id,
+        &Actor::command_line(key, institution_id),
         "annual_report",
         fy,
         format.as_str(),
@@ -135,7 +135,7 @@ pub async fn attendance(pool: &PgPool, a: AttendanceArgs<'_>) -> anyhow::Result<
     };
     let (part, file) = part_file(a.out)?;
     let rows =
-        match kenshu_web::report::attendance(&mut conn, &subject, a.course, division, format, file)
+        match kenshu_app::report::attendance(&mut conn, &subject, a.course, division, format, file)
             .await
         {
             Ok(n) => n,
@@ -145,10 +145,9 @@ pub async fn attendance(pool: &PgPool, a: AttendanceArgs<'_>) -> anyhow::Result<
             }
         };
     std::fs::rename(&part, a.out).with_context(|| format!("cannot write {}", a.out.display()))?;
-    kenshu_web::report::exported(
+    kenshu_app::report::exported(
         &mut conn,
-        a.key,
-        institution_id,
+        &Actor::command_line(a.key, institution_id),
         "attendance_list",
         a.fy,
         a.format,

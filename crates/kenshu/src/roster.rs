@@ -1,5 +1,6 @@
 //! `kenshu import staff` and `kenshu gen roster`.
 
+use kenshu_core::audit::AuditAction;
 use std::io::Write;
 use std::path::Path;
 
@@ -120,15 +121,14 @@ pub async fn import_staff(pool: &PgPool, args: ImportArgs<'_>) -> anyhow::Result
             }
             _ => None,
         };
-        crate::admin::audit(
-            &mut tx,
-            args.key,
-            institution.id,
-            "roster_imported",
-            &args.file.display().to_string(),
-            &report.summary,
-        )
-        .await?;
+        kenshu_app::audit::Actor::command_line(args.key, institution.id)
+            .record(
+                &mut tx,
+                AuditAction::RosterImported,
+                &args.file.display().to_string(),
+                &report.summary,
+            )
+            .await?;
         tx.commit().await?;
         writeln!(out, "applied in one transaction")?;
         if let (Some(n), Some(links)) = (written, &args.links) {
@@ -198,7 +198,9 @@ pub async fn import_designations(
     if dry_run {
         writeln!(out, "dry run: nothing was written")?;
     } else {
-        crate::admin::audit(&mut tx, key, inst.id, "designations_imported", "", &summary).await?;
+        kenshu_app::audit::Actor::command_line(key, inst.id)
+            .record(&mut tx, AuditAction::DesignationsImported, "", &summary)
+            .await?;
         tx.commit().await?;
     }
     writeln!(out, "{summary}")?;

@@ -39,7 +39,7 @@ pub async fn serve(db: Database, args: &ServeArgs, audit: Audit) -> anyhow::Resu
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", args.bind))?;
     // Mail goes out by SMTP when KENSHU_SMTP_URL is set, else to the log.
-    let mailer = kenshu_web::mail::Mailer::from_env().map_err(|e| anyhow::anyhow!(e))?;
+    let mailer = kenshu_app::mail::Mailer::from_env().map_err(|e| anyhow::anyhow!(e))?;
     let public_url = args
         .public_url
         .clone()
@@ -56,24 +56,23 @@ pub async fn serve(db: Database, args: &ServeArgs, audit: Audit) -> anyhow::Resu
         session_cache: !args.no_session_cache,
         ..Default::default()
     };
-    kenshu_web::housekeeping::spawn(db.pool.clone(), args.idle_minutes);
+    kenshu_app::housekeeping::spawn(db.pool.clone(), args.idle_minutes);
     tracing::info!(mail = mailer.describe(), "mail transport");
     tracing::info!(
         key = audit.key.fingerprint(),
         checkpoints = %audit.checkpoint_dir.display(),
         "audit log keyed"
     );
-    kenshu_web::reminders::spawn_workers(
-        db.pool.clone(),
-        std::sync::Arc::new(mailer),
-        public_url,
-        (args.reminder_minutes > 0).then(|| Duration::from_secs(args.reminder_minutes * 60)),
-    );
-    if args.overview_seconds > 0 {
-        kenshu_web::overview::spawn_keeper(
+    kenshu_app::mail::spawn(db.pool.clone(), std::sync::Arc::new(mailer));
+    if args.reminder_minutes > 0 {
+        kenshu_app::reminders::schedule::spawn(
             db.pool.clone(),
-            Duration::from_secs(args.overview_seconds),
+            public_url,
+            Duration::from_secs(args.reminder_minutes * 60),
         );
+    }
+    if args.overview_seconds > 0 {
+        kenshu_app::keeper::spawn(db.pool.clone(), Duration::from_secs(args.overview_seconds));
     }
     if args.checkpoint_minutes > 0 {
         spawn_checkpoints(

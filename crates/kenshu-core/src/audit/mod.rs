@@ -7,6 +7,7 @@
 //! hash for an entry of their own making. Entries written before keying (scheme 1, a plain
 //! SHA-256) still verify, as long as nothing keyed came before them.
 
+pub mod action;
 pub mod checkpoint;
 pub mod verify;
 
@@ -14,6 +15,7 @@ use hmac::{KeyInit, Mac};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
+pub use action::AuditAction;
 pub use checkpoint::Checkpoint;
 pub use verify::{Broken, BrokenReason, Finding, Verdict, Verifier};
 

@@ -13,6 +13,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use kenshu_core::FiscalYear;
+use kenshu_core::audit::AuditAction;
 use kenshu_core::in_person::{ReasonError, parse_reason};
 use kenshu_db::PgConnection;
 use kenshu_db::in_person::Session;
@@ -21,11 +22,11 @@ use kenshu_db::progress::{self, Learner};
 use serde::Deserialize;
 use uuid::Uuid;
 
-use crate::i18n::JA;
 use crate::page::jtime;
 use crate::policy::Action;
 use crate::session::{Conn, CurrentUser};
 use crate::{AppError, AppState};
+use kenshu_core::i18n::JA;
 
 use super::detail::{show_page, via_label};
 use super::managed_for;
@@ -167,14 +168,14 @@ pub async fn withdraw(
     )
     .await?;
     let detail = audit_detail(&session, &previous, withdrawn_completion.is_some(), reason);
-    crate::audit::record(
-        &mut tx,
-        &user,
-        "attendance_corrected",
-        &previous.login_id,
-        &detail,
-    )
-    .await?;
+    user.actor()
+        .record(
+            &mut tx,
+            AuditAction::AttendanceCorrected,
+            &previous.login_id,
+            &detail,
+        )
+        .await?;
     tx.commit().await?;
     tracing::info!(session = %id, completion_withdrawn = withdrawn_completion.is_some(),
         "attendance withdrawn");

@@ -11,9 +11,9 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::AppError;
-use crate::i18n::{Catalogue, JA};
 use crate::page::{Chrome, jtime, render};
 use crate::session::{Conn, CurrentUser};
+use kenshu_core::i18n::{Catalogue, JA};
 
 use super::{SessionView, correction, managed};
 

@@ -11,10 +11,10 @@ use kenshu_core::in_person::{Window, checkin_window};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::i18n::{Catalogue, JA};
 use crate::page::{Chrome, jtime, render};
 use crate::session::{Conn, CurrentUser};
 use crate::{AppError, AppState};
+use kenshu_core::i18n::{Catalogue, JA};
 
 use super::SessionView;
 use super::checkin::{VALIDITY_SECS, link, secret};

@@ -8,10 +8,10 @@ use axum::response::{IntoResponse, Redirect, Response};
 use uuid::Uuid;
 
 use crate::AppError;
-use crate::i18n::{Catalogue, JA};
 use crate::page::{Chrome, fiscal_year, render};
 use crate::policy::Action;
 use crate::session::{Conn, CurrentUser};
+use kenshu_core::i18n::{Catalogue, JA};
 
 use super::SessionView;
 

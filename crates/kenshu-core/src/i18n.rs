@@ -1,7 +1,7 @@
 //! UI strings. Japanese first: every string the pages show is here, so that an English
 //! catalogue can follow as a second `Catalogue` value.
 
-use kenshu_core::assignment::Status;
+use crate::assignment::Status;
 
 /// One language's strings.
 #[derive(Debug)]
@@ -870,7 +870,7 @@ impl Catalogue {
     }
 
     /// The warning above a change that makes most of the institution new or leaving.
-    pub fn roster_mass_change(&self, m: &kenshu_core::roster::MassChange) -> String {
+    pub fn roster_mass_change(&self, m: &crate::roster::MassChange) -> String {
         format!(
             "在職者{}人に対して、新規{}人・退職{}人になります。職員番号の先頭の0が表計算ソフトで消えていないか、別の機関のファイルでないかを確かめてください。意図した変更なら、下の確認欄にチェックを入れて反映してください。",
             m.active, m.new, m.leavers

@@ -16,6 +16,21 @@ use lettre::message::Mailbox;
 use lettre::message::header::ContentType;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
+/// How often each instance looks into the outbox.
+const EVERY: Duration = Duration::from_secs(5);
+
+/// Runs the mail worker every few seconds, in the background; it ends with the process.
+pub fn spawn(pool: PgPool, mailer: std::sync::Arc<Mailer>) {
+    tokio::spawn(async move {
+        loop {
+            if let Err(e) = deliver_due(&pool, &mailer).await {
+                tracing::warn!(error = %e, "mail worker");
+            }
+            tokio::time::sleep(EVERY).await;
+        }
+    });
+}
+
 /// Mails taken per batch (and per transaction).
 const BATCH: i64 = 20;
 /// Attempts before a mail is given up (about a day of retries with the pauses below).

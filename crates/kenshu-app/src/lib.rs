@@ -1,0 +1,14 @@
+//! The use cases of Kenshu and the work it does in the background, between its interfaces
+//! (the web pages in `kenshu-web`, the command line in `kenshu`) and the database
+//! (`kenshu-db`). Each use case is a function that takes its inputs and a connection (or a
+//! pool), returns domain results and records its audit entry; neither HTTP nor the terminal
+//! appears here, so both interfaces call the same code.
+
+pub mod audit;
+pub mod follow_ups;
+pub mod housekeeping;
+pub mod keeper;
+pub mod mail;
+pub mod reminders;
+pub mod report;
+pub mod standing;

@@ -1,0 +1,197 @@
+//! The plans' reminder schedules: on the days the plan names before a deadline, and every so
+//! many days after it, one reminder to each person with an unfinished course, once per step.
+
+use std::collections::{HashMap, HashSet};
+
+use kenshu_core::FiscalYear;
+use kenshu_db::PgConnection;
+use time::Date;
+use uuid::Uuid;
+
+use super::{Pending, Sender, pending};
+
+/// Runs the schedule every `every`, in the background; it ends with the process.
+pub fn spawn(pool: kenshu_db::PgPool, portal_url: String, every: std::time::Duration) {
+    tokio::spawn(async move {
+        loop {
+            if let Err(e) = run(&pool, kenshu_core::japan_today(), &portal_url).await {
+                tracing::warn!(error = %e, "reminder schedule");
+            }
+            tokio::time::sleep(every).await;
+        }
+    });
+}
+
+/// Runs the plans' reminder schedules for `today`: for every person with an unfinished
+/// course whose schedule step is due and not yet taken, one reminder naming those courses.
+/// Safe to run on several instances at once; returns how many reminders were sent.
+pub async fn run(
+    pool: &kenshu_db::PgPool,
+    today: Date,
+    portal_url: &str,
+) -> Result<usize, sqlx::Error> {
+    // One instance runs the schedule at a time: the others would only find every step taken.
+    // The lock is held by a transaction on a connection of its own, so it ends with the run
+    // whatever happens.
+    let mut guard = pool.begin().await?;
+    let running: bool = sqlx::query_scalar(
+        "select pg_try_advisory_xact_lock(hashtext('kenshu-reminder-schedule'))",
+    )
+    .fetch_one(&mut *guard)
+    .await?;
+    if !running {
+        return Ok(0);
+    }
+    let mut conn = pool.acquire().await?;
+    let fy = FiscalYear::of(today);
+    // Start from the work: the institutions and divisions with a pending assignment whose
+    // schedule step is due and not yet taken. Reading every division's standing instead cost
+    // time in proportion to all the people of all institutions on every run, with nothing due.
+    let work = scheduled_work(&mut conn, fy, today).await?;
+    if work.is_empty() {
+        guard.commit().await?;
+        return Ok(0);
+    }
+    let titles = kenshu_db::content::course_titles(&mut conn).await?;
+    let mut sent = 0;
+    for inst in kenshu_db::institutions::list(&mut conn).await? {
+        let Some(divisions_due) = work.get(&inst.id) else {
+            continue;
+        };
+        let Some(plan) = kenshu_db::plans::plan(&mut conn, inst.id, fy)
+            .await?
+            .filter(|p| p.plan.approved)
+        else {
+            continue;
+        };
+        let sender = Sender {
+            institution_id: inst.id,
+            institution_name: &inst.name,
+            fy,
+            today,
+            sent_by: None,
+            portal_url,
+            titles: &titles,
+        };
+        for division in kenshu_db::institutions::divisions(&mut conn, inst.id).await? {
+            if !divisions_due.contains(&division.id) {
+                continue;
+            }
+            let standing =
+                crate::standing::division(&mut conn, inst.id, division.id, fy, today).await?;
+            let taken_before: HashSet<(Uuid, String, String)> =
+                kenshu_db::reminders::steps_taken_in_division(
+                    &mut conn,
+                    inst.id,
+                    division.id,
+                    fy.0,
+                )
+                .await?
+                .into_iter()
+                .collect();
+            for p in pending(&standing, |_, _| true) {
+                let steps: Vec<(String, String)> = p
+                    .courses
+                    .iter()
+                    .filter_map(|(code, deadline)| {
+                        plan.reminders
+                            .step(*deadline, today)
+                            .map(|s| (code.clone(), s))
+                    })
+                    .filter(|(code, step)| {
+                        !taken_before.contains(&(p.user_id, code.clone(), step.clone()))
+                    })
+                    .collect();
+                if steps.is_empty() {
+                    continue;
+                }
+                let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+                let taken = kenshu_db::reminders::take_steps(
+                    &mut tx, inst.id, p.user_id, fy.0, &steps, p.id,
+                )
+                .await?;
+                if taken.is_empty() {
+                    continue;
+                }
+                let one = [Pending {
+                    courses: p
+                        .courses
+                        .into_iter()
+                        .filter(|(c, _)| taken.contains(c))
+                        .collect(),
+                    ..p
+                }];
+                sender.send(&mut tx, &one, "").await?;
+                tx.commit().await?;
+                sent += 1;
+            }
+        }
+    }
+    guard.commit().await?;
+    if sent > 0 {
+        tracing::info!(sent, "scheduled reminders sent");
+    }
+    Ok(sent)
+}
+
+/// The divisions, by institution, where the plan's schedule may have a reminder to send on
+/// `today`: a pending assignment whose deadline has a step due and not yet taken. It reads the
+/// overview's kept assignments (each person's deadline: the plan's, a newcomer's own or a
+/// re-attendance deadline; the same rule as the standing), brought up to date first for the
+/// institutions whose counts are not current; and the steps already taken. The division's
+/// standing then decides, as before.
+async fn scheduled_work(
+    conn: &mut PgConnection,
+    fy: FiscalYear,
+    today: Date,
+) -> Result<HashMap<Uuid, HashSet<Uuid>>, sqlx::Error> {
+    for inst in kenshu_db::overview::not_current(conn, fy, today).await? {
+        kenshu_db::overview::refresh(conn, inst, fy, today).await?;
+    }
+    // The deadlines of pending assignments, and each plan's schedule.
+    let deadlines: Vec<(Uuid, Date, Vec<i32>, i32)> = sqlx::query_as(
+        "select c.institution_id, c.deadline, p.reminder_days_before, p.reminder_overdue_every
+         from (select distinct institution_id, deadline from overview_counts
+               where fiscal_year = $1 and outcome = 'p' and n > 0) c
+         join training_plans p on p.institution_id = c.institution_id and p.fiscal_year = $1
+                              and p.status = 'approved'",
+    )
+    .bind(fy.0)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut steps: HashMap<Uuid, (Vec<Date>, Vec<String>)> = HashMap::new();
+    for (inst, deadline, before, overdue_every) in deadlines {
+        let schedule = kenshu_core::reminder::Schedule {
+            before: before.into_iter().map(i64::from).collect(),
+            overdue_every: i64::from(overdue_every),
+        };
+        if let Some(step) = schedule.step(deadline, today) {
+            let e = steps.entry(inst).or_default();
+            e.0.push(deadline);
+            e.1.push(step);
+        }
+    }
+    let mut work: HashMap<Uuid, HashSet<Uuid>> = HashMap::new();
+    for (inst, (deadlines, steps)) in steps {
+        let divisions: Vec<Uuid> = sqlx::query_scalar(
+            "select distinct a.division_id
+             from unnest($3::date[], $4::text[]) s(deadline, step)
+             join overview_assignments a on a.institution_id = $1 and a.fiscal_year = $2
+                                        and a.deadline = s.deadline and a.outcome = 'p'
+             where not exists (select 1 from reminder_steps r
+                               where r.institution_id = $1 and r.user_id = a.user_id
+                                 and r.fiscal_year = $2 and r.course_code = a.course_code
+                                 and r.step = s.step)",
+        )
+        .bind(inst)
+        .bind(fy.0)
+        .bind(&deadlines)
+        .bind(&steps)
+        .fetch_all(&mut *conn)
+        .await?;
+        if !divisions.is_empty() {
+            work.insert(inst, divisions.into_iter().collect());
+        }
+    }
+    Ok(work)
+}

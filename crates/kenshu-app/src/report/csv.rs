@@ -1,0 +1,65 @@
+//! The annual report as CSV: UTF-8 with a BOM (what Excel opens as UTF-8), or Shift_JIS for
+//! older tools; the audit log's head is the last row.
+
+use std::io::{self, BufWriter, Write};
+
+use kenshu_core::audit::Head;
+use kenshu_core::report::{BOM, HEADERS, Row, Summary, csv_line, iso_date, to_sjis};
+
+use super::{ReportError, Sink};
+
+/// The CSV's last row: the audit log's head, as long as the other rows, its first cell
+/// starting with `#` so that a reader can skip it as a comment.
+fn head_cells(head: Option<&Head>) -> Vec<String> {
+    let mut cells = vec![
+        "# 監査ログ 最終記録".to_string(),
+        format!("No.{}", head.map_or(0, |h| h.seq)),
+        head.map(|h| hex::encode(&h.hash)).unwrap_or_default(),
+    ];
+    cells.resize(HEADERS.len(), String::new());
+    cells
+}
+
+pub(super) struct CsvSink<W: Write> {
+    out: BufWriter<W>,
+    sjis: bool,
+}
+
+impl<W: Write + Send> CsvSink<W> {
+    pub(super) fn new(out: W, sjis: bool) -> Result<Self, ReportError> {
+        let mut s = CsvSink {
+            out: BufWriter::with_capacity(1 << 16, out),
+            sjis,
+        };
+        if !sjis {
+            s.out.write_all(BOM)?;
+        }
+        s.line(&HEADERS)?;
+        Ok(s)
+    }
+
+    fn line<S: AsRef<str>>(&mut self, cells: &[S]) -> io::Result<()> {
+        let line = csv_line(cells);
+        if self.sjis {
+            self.out.write_all(&to_sjis(&line))
+        } else {
+            self.out.write_all(line.as_bytes())
+        }
+    }
+}
+
+impl<W: Write + Send> Sink for CsvSink<W> {
+    fn row(&mut self, row: &Row, _new_division: bool) -> Result<(), ReportError> {
+        Ok(self.line(&row.cells(iso_date))?)
+    }
+
+    fn finish(
+        mut self: Box<Self>,
+        _summary: &Summary,
+        head: Option<&Head>,
+    ) -> Result<(), ReportError> {
+        self.line(&head_cells(head))?;
+        self.out.flush()?;
+        Ok(())
+    }
+}

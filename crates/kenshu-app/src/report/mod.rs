@@ -1,0 +1,245 @@
+//! The annual attendance report (研修受講状況報告書) in XLSX, CSV (UTF-8 with BOM, or
+//! Shift_JIS) and printable HTML, and the per-course attendance list (研修出欠リスト). The
+//! `kenshu report` command and the `/reports` pages both write through the functions here:
+//! people stream from the database one at a time and rows go straight to the writer, so memory
+//! stays flat however large the institution.
+
+mod attendance;
+mod csv;
+mod html;
+mod xlsx;
+
+use std::collections::HashMap;
+use std::io::{self, Write};
+
+use futures_util::StreamExt;
+use kenshu_core::FiscalYear;
+use kenshu_core::assignment::{Progress, status};
+use kenshu_core::audit::{AuditAction, Head};
+use kenshu_core::i18n::JA;
+use kenshu_core::plan::{Plan, assignments};
+use kenshu_core::report::{Method, Row, Summary};
+use kenshu_db::PgConnection;
+use kenshu_db::report::ReportPerson;
+use time::Date;
+use uuid::Uuid;
+
+pub use attendance::{ListFormat, attendance};
+
+/// The title of the per-division summary, as a sheet and as a section.
+const SUMMARY_SHEET: &str = "課室別集計";
+
+use crate::audit::Actor;
+
+/// The formats of the annual report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Xlsx,
+    Csv,
+    CsvSjis,
+    Html,
+}
+
+impl Format {
+    pub const ALL: [Format; 4] = [Format::Xlsx, Format::Csv, Format::CsvSjis, Format::Html];
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s.trim() {
+            "xlsx" => Some(Format::Xlsx),
+            "csv" => Some(Format::Csv),
+            "csv-sjis" => Some(Format::CsvSjis),
+            "html" => Some(Format::Html),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Xlsx => "xlsx",
+            Format::Csv => "csv",
+            Format::CsvSjis => "csv-sjis",
+            Format::Html => "html",
+        }
+    }
+
+    /// The file extension.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Xlsx => "xlsx",
+            Format::Csv | Format::CsvSjis => "csv",
+            Format::Html => "html",
+        }
+    }
+
+    /// The media type of the file.
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Format::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            Format::Csv => "text/csv; charset=utf-8",
+            Format::CsvSjis => "text/csv; charset=Shift_JIS",
+            Format::Html => "text/html; charset=utf-8",
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    #[error("{0}の承認済みの研修計画がありません")]
+    NoPlan(FiscalYear),
+    #[error("研修 {0} は{1}の研修計画にありません")]
+    UnknownCourse(String, FiscalYear),
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("write: {0}")]
+    Io(#[from] io::Error),
+    #[error("xlsx: {0}")]
+    Xlsx(#[from] rust_xlsxwriter::XlsxError),
+}
+
+/// What a report is about.
+pub struct Subject<'a> {
+    pub institution_id: Uuid,
+    pub institution_name: &'a str,
+    pub fy: FiscalYear,
+    /// Today in Japan: statuses are judged on it.
+    pub today: Date,
+}
+
+/// What the audit log says of an export, from the command line or the web, report or
+/// attendance list: which year, which format, how many rows.
+fn export_detail(fy: FiscalYear, format: &str, rows: u64) -> String {
+    format!("{} {format} rows={rows}", fy.0)
+}
+
+/// Records an export in the audit log: which report, which year, which format, how many rows.
+pub async fn exported(
+    conn: &mut PgConnection,
+    actor: &Actor<'_>,
+    what: &str,
+    fy: FiscalYear,
+    format: &str,
+    rows: u64,
+) -> Result<(), sqlx::Error> {
+    let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+    let detail = export_detail(fy, format, rows);
+    actor
+        .record(&mut tx, AuditAction::Exported, what, &detail)
+        .await?;
+    tx.commit().await
+}
+
+/// The approved plan of the year, or the error the user sees.
+pub(crate) async fn approved_plan(
+    conn: &mut PgConnection,
+    s: &Subject<'_>,
+) -> Result<Plan, ReportError> {
+    kenshu_db::plans::plan(conn, s.institution_id, s.fy)
+        .await?
+        .map(|p| p.plan)
+        .filter(|p| p.approved)
+        .ok_or(ReportError::NoPlan(s.fy))
+}
+
+/// The rows of one person: each course assigned to them (only `course` when given), as of
+/// the report day, or for a leaver as of the day they left (and judged on that day).
+pub fn rows_of(
+    p: &ReportPerson,
+    plan: &Plan,
+    on: Date,
+    today: Date,
+    fy: FiscalYear,
+    titles: &HashMap<String, String>,
+    course: Option<&str>,
+) -> Vec<Row> {
+    let on = p.facts.left_on.map_or(on, |l| on.min(l));
+    let today = p.facts.left_on.map_or(today, |l| today.min(l));
+    let mut kinds: Vec<&'static str> = Vec::new();
+    for h in &p.facts.designations {
+        let overlaps = h.from <= fy.end() && h.to.is_none_or(|t| t >= fy.start());
+        if overlaps && !kinds.contains(&h.kind.label_ja()) {
+            kinds.push(h.kind.label_ja());
+        }
+    }
+    let designations = kinds.join("、");
+    assignments(plan, &p.facts, on)
+        .into_iter()
+        .filter(|a| course.is_none_or(|c| a.code == c))
+        .map(|a| {
+            let done = p.completion(&a.code);
+            let retake = p.retake(&a.code);
+            let st = status(
+                Progress {
+                    completed: done.map(|d| d.0),
+                    exempt: p.exempt.contains(&a.code),
+                    any_activity: p.activity.contains(&a.code),
+                    deadline: Some(retake.unwrap_or(a.deadline)),
+                },
+                today,
+            );
+            Row {
+                division_code: p.division_code.clone(),
+                division_name: p.division_name.clone(),
+                employee_number: p.employee_number.clone(),
+                name: p.name.clone(),
+                designations: designations.clone(),
+                course_title: titles
+                    .get(&a.code)
+                    .cloned()
+                    .unwrap_or_else(|| a.code.clone()),
+                course_code: a.code,
+                status: st,
+                method: done.and_then(|d| Method::parse(d.0)),
+                completed_on: done.map(|d| d.1),
+                score: done.and_then(|d| d.2),
+                deadline: a.deadline,
+                retake_deadline: retake,
+                left_on: p.facts.left_on,
+            }
+        })
+        .collect()
+}
+
+/// Something rows are written to, one at a time.
+pub(crate) trait Sink: Send {
+    fn row(&mut self, row: &Row, new_division: bool) -> Result<(), ReportError>;
+    /// Writes the summary and the audit log's head as it was when the report began.
+    fn finish(self: Box<Self>, summary: &Summary, head: Option<&Head>) -> Result<(), ReportError>;
+}
+
+/// Writes the annual report of `s.fy` to `out`; returns the number of rows.
+pub async fn annual<W: Write + Send + 'static>(
+    conn: &mut PgConnection,
+    s: &Subject<'_>,
+    format: Format,
+    out: W,
+) -> Result<u64, ReportError> {
+    let plan = approved_plan(conn, s).await?;
+    let head = kenshu_db::audit::head(conn, s.institution_id).await?;
+    let titles = kenshu_db::content::course_titles(conn).await?;
+    let title = format!(
+        "{} {} {}",
+        s.institution_name,
+        s.fy.japanese(),
+        JA.report_annual
+    );
+    let mut sink: Box<dyn Sink> = match format {
+        Format::Xlsx => Box::new(xlsx::XlsxSink::new(out)?),
+        Format::Csv => Box::new(csv::CsvSink::new(out, false)?),
+        Format::CsvSjis => Box::new(csv::CsvSink::new(out, true)?),
+        Format::Html => Box::new(html::HtmlSink::new(out, s, &title)?),
+    };
+    let on = s.fy.judged_on(s.today);
+    let mut summary = Summary::default();
+    let mut n = 0u64;
+    let mut people = kenshu_db::report::people(conn, s.institution_id, s.fy, on, None);
+    while let Some(p) = people.next().await {
+        for row in rows_of(&p?, &plan, on, s.today, s.fy, &titles, None) {
+            let new = summary.add(&row);
+            sink.row(&row, new)?;
+            n += 1;
+        }
+    }
+    drop(people);
+    sink.finish(&summary, head.as_ref())?;
+    Ok(n)
+}

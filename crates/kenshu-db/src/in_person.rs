@@ -1,7 +1,18 @@
 //! In-person sessions (集合研修): sessions, the people in them, their attendance, and the
 //! installation secret that signs the check-in QR codes.
+//!
+//! This module holds the sessions themselves, the plan's setting of whether attendance needs
+//! the test too, and the secret; `participants` the people in a session and their attendance;
+//! `offers` the sessions as a staff member sees them; `corrections` corrections of attendance.
 
 pub mod corrections;
+mod offers;
+mod participants;
+
+pub use offers::{Offer, offers};
+pub use participants::{
+    Added, Participant, add, candidates, participants, record_attendance, remove,
+};
 
 use kenshu_core::FiscalYear;
 use sqlx::PgConnection;
@@ -131,168 +142,6 @@ pub async fn cancel(
     Ok(())
 }
 
-/// A person in a session.
-#[derive(Debug, Clone)]
-pub struct Participant {
-    pub user_id: Uuid,
-    pub login_id: String,
-    pub name: String,
-    pub division_name: String,
-    pub nominated: bool,
-    pub attended_at: Option<OffsetDateTime>,
-    pub attendance_via: Option<String>,
-}
-
-pub async fn participants(
-    conn: &mut PgConnection,
-    institution_id: Uuid,
-    session_id: Uuid,
-) -> Result<Vec<Participant>, sqlx::Error> {
-    sqlx::query_as!(
-        Participant,
-        r#"select u.id as user_id, u.login_id, u.name, d.name as division_name,
-                  p.nominated_by is not null as "nominated!", p.attended_at, p.attendance_via
-           from in_person_participants p
-           join users u on u.institution_id = p.institution_id and u.id = p.user_id
-           join divisions d on d.institution_id = u.institution_id and d.id = u.division_id
-           where p.institution_id = $1 and p.session_id = $2
-           order by u.login_id"#,
-        institution_id,
-        session_id
-    )
-    .fetch_all(conn)
-    .await
-}
-
-/// Active people of a division who are not yet in the session: whom an officer may nominate.
-pub async fn candidates(
-    conn: &mut PgConnection,
-    institution_id: Uuid,
-    session_id: Uuid,
-    division_id: Uuid,
-) -> Result<Vec<(String, String)>, sqlx::Error> {
-    Ok(sqlx::query!(
-        "select u.login_id, u.name from users u
-         where u.institution_id = $1 and u.division_id = $3 and u.active and u.status <> 'left'
-           and not exists (select 1 from in_person_participants p
-                           where p.institution_id = $1 and p.session_id = $2 and p.user_id = u.id)
-         order by u.login_id",
-        institution_id,
-        session_id,
-        division_id
-    )
-    .fetch_all(conn)
-    .await?
-    .into_iter()
-    .map(|r| (r.login_id, r.name))
-    .collect())
-}
-
-/// What adding a person to a session did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Added {
-    Added,
-    AlreadyIn,
-    Full,
-    /// The session is cancelled (or does not exist).
-    Closed,
-}
-
-/// Adds a person to a session within its capacity. The session row is locked, so two people
-/// taking the last seat at once cannot both get it.
-pub async fn add(
-    conn: &mut PgConnection,
-    institution_id: Uuid,
-    session_id: Uuid,
-    user_id: Uuid,
-    nominated_by: Option<Uuid>,
-) -> Result<Added, sqlx::Error> {
-    let Some(s) = sqlx::query!(
-        r#"select s.capacity, s.cancelled,
-                  (select count(*) from in_person_participants p where p.institution_id = s.institution_id and p.session_id = s.id) as "taken!",
-                  exists(select 1 from in_person_participants p where p.institution_id = s.institution_id and p.session_id = s.id
-                         and p.user_id = $3) as "in!"
-           from in_person_sessions s where s.institution_id = $1 and s.id = $2 for update"#,
-        institution_id,
-        session_id,
-        user_id
-    )
-    .fetch_optional(&mut *conn)
-    .await?
-    else {
-        return Ok(Added::Closed);
-    };
-    if s.cancelled {
-        return Ok(Added::Closed);
-    }
-    if s.r#in {
-        return Ok(Added::AlreadyIn);
-    }
-    if s.taken >= i64::from(s.capacity) {
-        return Ok(Added::Full);
-    }
-    sqlx::query!(
-        "insert into in_person_participants (institution_id, session_id, user_id, nominated_by)
-         values ($1, $2, $3, $4)",
-        institution_id,
-        session_id,
-        user_id,
-        nominated_by
-    )
-    .execute(conn)
-    .await?;
-    Ok(Added::Added)
-}
-
-/// Takes a person out of a session, unless their attendance is recorded or was corrected (the
-/// correction's history needs them in it). Returns whether they were taken out.
-pub async fn remove(
-    conn: &mut PgConnection,
-    institution_id: Uuid,
-    session_id: Uuid,
-    user_id: Uuid,
-) -> Result<bool, sqlx::Error> {
-    Ok(sqlx::query!(
-        "delete from in_person_participants
-         where institution_id = $1 and session_id = $2 and user_id = $3 and attended_at is null
-           and not exists (select 1 from in_person_corrections c
-                           where c.institution_id = $1 and c.session_id = $2 and c.user_id = $3)",
-        institution_id,
-        session_id,
-        user_id
-    )
-    .execute(conn)
-    .await?
-    .rows_affected()
-        == 1)
-}
-
-/// Records a participant's attendance; `via` is `checklist` or `qr`. Returns whether it was
-/// recorded now (false: not a participant, or recorded before — the first record stays).
-pub async fn record_attendance(
-    conn: &mut PgConnection,
-    institution_id: Uuid,
-    session_id: Uuid,
-    user_id: Uuid,
-    recorded_by: Uuid,
-    via: &str,
-) -> Result<bool, sqlx::Error> {
-    Ok(sqlx::query!(
-        "update in_person_participants
-         set attended_at = now(), attendance_recorded_by = $4, attendance_via = $5
-         where institution_id = $1 and session_id = $2 and user_id = $3 and attended_at is null",
-        institution_id,
-        session_id,
-        user_id,
-        recorded_by,
-        via
-    )
-    .execute(conn)
-    .await?
-    .rows_affected()
-        == 1)
-}
-
 /// Sets whether a course of a draft plan asks for the test on top of attendance.
 pub async fn set_test_required(
     conn: &mut PgConnection,
@@ -328,79 +177,6 @@ pub async fn test_required_courses(
     )
     .fetch_all(conn)
     .await
-}
-
-/// A session as a staff member sees it: is there a seat, am I in, did I attend.
-#[derive(Debug, Clone)]
-pub struct Offer {
-    pub session: Session,
-    pub joined: bool,
-    pub attended_at: Option<OffsetDateTime>,
-    pub completed: bool,
-}
-
-/// Sessions open to a person (for their division or the whole institution) for the given
-/// courses that have not ended, and every session they are in, soonest first.
-pub async fn offers(
-    conn: &mut PgConnection,
-    institution_id: Uuid,
-    user_id: Uuid,
-    division_id: Uuid,
-    codes: &[String],
-) -> Result<Vec<Offer>, sqlx::Error> {
-    let rows = sqlx::query!(
-        r#"select s.id, s.course_code, c.title as course_title, s.fiscal_year, s.starts_at, s.ends_at, s.place,
-                  s.capacity, s.division_id, d.name as "division_name?", s.cancelled,
-                  (select count(*) from in_person_participants p where p.institution_id = s.institution_id and p.session_id = s.id) as "signed_up!",
-                  (select count(*) from in_person_participants p where p.institution_id = s.institution_id and p.session_id = s.id
-                      and p.attended_at is not null) as "attended!",
-                  coalesce((select pc.in_person_test_required from plan_courses pc
-                            join training_plans tp on tp.institution_id = pc.institution_id and tp.id = pc.plan_id
-                            where pc.institution_id = s.institution_id and tp.fiscal_year = s.fiscal_year
-                              and tp.status = 'approved' and pc.course_code = s.course_code), false) as "test_required!",
-                  me.user_id is not null as "joined!", me.attended_at as "my_attended_at?",
-                  exists(select 1 from completions cp where cp.institution_id = s.institution_id and cp.user_id = $2
-                         and cp.fiscal_year = s.fiscal_year and cp.course_code = s.course_code) as "completed!"
-           from in_person_sessions s
-           join courses c on c.code = s.course_code
-           left join divisions d on d.institution_id = s.institution_id and d.id = s.division_id
-           left join in_person_participants me on me.institution_id = s.institution_id and me.session_id = s.id and me.user_id = $2
-           where s.institution_id = $1
-             and (me.user_id is not null
-                  or (not s.cancelled and s.ends_at > now() and s.course_code = any($4)
-                      and (s.division_id is null or s.division_id = $3)))
-           order by s.starts_at, s.id"#,
-        institution_id,
-        user_id,
-        division_id,
-        codes
-    )
-    .fetch_all(conn)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| Offer {
-            joined: r.joined,
-            attended_at: r.my_attended_at,
-            completed: r.completed,
-            session: Session {
-                id: r.id,
-                course_code: r.course_code,
-                course_title: r.course_title,
-                fiscal_year: r.fiscal_year,
-                starts_at: r.starts_at,
-                ends_at: r.ends_at,
-                place: r.place,
-                capacity: r.capacity,
-                division_id: r.division_id,
-                division_name: r.division_name,
-                cancelled: r.cancelled,
-                signed_up: r.signed_up,
-                attended: r.attended,
-                test_required: r.test_required,
-            },
-        })
-        .collect())
 }
 
 /// The installation's secret of this name, made from `fresh` on first use. Every portal

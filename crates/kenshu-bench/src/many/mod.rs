@@ -6,23 +6,23 @@
 //! the release portal and measures sign-in and the section page for people of the largest and
 //! of a small institution, then prints the database's size, its largest tables and how the
 //! sessions, answers and audit tables grow.
+//!
+//! `steps` generates the institutions and times the background work of each step; `portal`
+//! gives accounts the bench password and times their sign-in.
+
+mod portal;
+mod steps;
 
 use std::time::{Duration, Instant};
 
-use anyhow::Context;
 use kenshu_core::FiscalYear;
-use time::Date;
 
-use crate::client::{self, Session};
 use crate::dashboard::bench_password_hash;
 use crate::load::{self, Kind};
 use crate::report::line;
-use crate::{Args, Parts, db};
-
-/// What the reminder mails link to (they are queued, not sent).
-const PORTAL_URL: &str = "http://127.0.0.1";
-/// The portal's default idle time, minutes (`kenshu serve --idle-minutes`).
-const IDLE_MINUTES: i32 = 30;
+use crate::{Args, Parts};
+use portal::{accounts, sign_in_timed};
+use steps::{generate, measure_step};
 
 #[derive(clap::Args, Clone)]
 pub struct ManyArgs {
@@ -56,50 +56,6 @@ fn median_max(ms: &[f64]) -> (f64, f64) {
     (v[v.len() / 2], v[v.len() - 1])
 }
 
-/// Runs `f` `runs` times and returns each run's milliseconds.
-async fn timed(runs: usize, f: impl AsyncFn() -> anyhow::Result<()>) -> anyhow::Result<Vec<f64>> {
-    let mut out = Vec::with_capacity(runs);
-    for _ in 0..runs {
-        let t = Instant::now();
-        f().await?;
-        out.push(t.elapsed().as_secs_f64() * 1000.0);
-    }
-    Ok(out)
-}
-
-/// Generates institutions `from` ..= `to` of `m.institutions`.
-async fn generate(
-    bench: &db::BenchDb,
-    m: &ManyArgs,
-    from: u32,
-    to: u32,
-    today: Date,
-) -> anyhow::Result<()> {
-    let mut conn = bench.pool.acquire().await?;
-    sqlx::query(
-        "select set_config('many.from', $1, false), set_config('many.to', $2, false),
-                set_config('many.n', $3, false), set_config('many.scale', $4, false),
-                set_config('many.fy', $5, false), set_config('many.today', $6, false)",
-    )
-    .bind(from.to_string())
-    .bind(to.to_string())
-    .bind(m.institutions.to_string())
-    .bind(m.scale.to_string())
-    .bind(FiscalYear::of(today).0.to_string())
-    .bind(today.to_string())
-    .execute(&mut *conn)
-    .await?;
-    sqlx::raw_sql(include_str!("../sql/many.sql"))
-        .execute(&mut *conn)
-        .await
-        .with_context(|| format!("generating institutions {from}–{to}"))?;
-    sqlx::raw_sql("vacuum analyze")
-        .execute(&mut *conn)
-        .await
-        .context("vacuum analyze")?;
-    Ok(())
-}
-
 /// The figures of one step.
 struct Step {
     institutions: u32,
@@ -113,139 +69,6 @@ struct Step {
     due_people: i64,
     due_sent: usize,
     due_ms: f64,
-}
-
-async fn measure_step(
-    bench: &db::BenchDb,
-    m: &ManyArgs,
-    institutions: u32,
-    today: Date,
-) -> anyhow::Result<Step> {
-    let pool = &bench.pool;
-    let people: i64 = sqlx::query_scalar("select count(*) from users")
-        .fetch_one(pool)
-        .await?;
-    // The first pass counts the new institutions whole (their first count of the year).
-    let t = Instant::now();
-    kenshu_app::keeper::run(pool).await?;
-    let first_keep_ms = t.elapsed().as_secs_f64() * 1000.0;
-    let housekeeping = timed(m.runs, async || {
-        kenshu_app::housekeeping::run(pool, IDLE_MINUTES).await?;
-        Ok(())
-    })
-    .await?;
-    let schedule = timed(m.runs, async || {
-        let sent = kenshu_app::reminders::schedule::run(pool, today, PORTAL_URL).await?;
-        anyhow::ensure!(
-            sent == 0,
-            "the schedule sent {sent} reminders with nothing due"
-        );
-        Ok(())
-    })
-    .await?;
-    let keeper = timed(m.runs, async || {
-        kenshu_app::keeper::run(pool).await?;
-        Ok(())
-    })
-    .await?;
-    // Reminders due in one institution: the smallest of the newest, its cybersecurity deadline
-    // moved to three days from today (the plan's "3 days before" step).
-    let (due_id, due_institution, due_people): (uuid::Uuid, String, i64) = sqlx::query_as(
-        "select i.id, i.code, (select count(*) from users u where u.institution_id = i.id)
-         from institutions i order by i.created_at desc,
-             (select count(*) from users u where u.institution_id = i.id), i.code limit 1",
-    )
-    .fetch_one(pool)
-    .await?;
-    sqlx::query(
-        "update plan_courses set deadline = $2
-         where institution_id = $1 and course_code = 'cybersecurity'",
-    )
-    .bind(due_id)
-    .bind(today + time::Duration::days(3))
-    .execute(pool)
-    .await?;
-    let t = Instant::now();
-    let due_sent = kenshu_app::reminders::schedule::run(pool, today, PORTAL_URL).await?;
-    let due_ms = t.elapsed().as_secs_f64() * 1000.0;
-    Ok(Step {
-        institutions,
-        people,
-        generated: Duration::ZERO,
-        first_keep_ms,
-        housekeeping,
-        schedule,
-        keeper,
-        due_institution,
-        due_people,
-        due_sent,
-        due_ms,
-    })
-}
-
-/// Signs in every account over `parallel` connections, timing each sign-in (the form, the
-/// password check and the first /my).
-async fn sign_in_timed(
-    addr: std::net::SocketAddr,
-    institution: &str,
-    logins: &[String],
-    parallel: usize,
-) -> anyhow::Result<(Vec<Session>, Vec<f64>, Duration)> {
-    let parallel = parallel.clamp(1, logins.len().max(1));
-    let t0 = Instant::now();
-    let mut tasks = tokio::task::JoinSet::new();
-    for lane in 0..parallel {
-        let mine: Vec<String> = logins
-            .iter()
-            .skip(lane)
-            .step_by(parallel)
-            .cloned()
-            .collect();
-        let institution = institution.to_string();
-        tasks.spawn(async move {
-            let mut conn = client::Conn::open(addr).await?;
-            let mut out = Vec::with_capacity(mine.len());
-            for login in mine {
-                let t = Instant::now();
-                let s =
-                    client::sign_in_to(&mut conn, Some(&institution), &login, db::PASSWORD).await?;
-                out.push((s, t.elapsed().as_secs_f64() * 1000.0));
-            }
-            anyhow::Ok(out)
-        });
-    }
-    let mut sessions = Vec::new();
-    let mut ms = Vec::new();
-    while let Some(done) = tasks.join_next().await {
-        for (s, t) in done.context("sign-in task")?? {
-            sessions.push(s);
-            ms.push(t);
-        }
-    }
-    Ok((sessions, ms, t0.elapsed()))
-}
-
-/// Gives `n` active staff of institution `code` the bench password; returns their logins.
-async fn accounts(
-    bench: &db::BenchDb,
-    hash: &str,
-    code: &str,
-    n: u32,
-) -> anyhow::Result<Vec<String>> {
-    let logins: Vec<String> = sqlx::query_scalar(
-        "update users u set password_hash = $1
-         where u.id in (select x.id from users x join institutions i on i.id = x.institution_id
-                        where i.code = $2 and x.role = 'staff' and x.status = 'active'
-                        order by x.login_id limit $3)
-         returning u.login_id",
-    )
-    .bind(hash)
-    .bind(code)
-    .bind(i64::from(n))
-    .fetch_all(&bench.pool)
-    .await?;
-    anyhow::ensure!(!logins.is_empty(), "institution {code} has no active staff");
-    Ok(logins)
 }
 
 fn mib(bytes: i64) -> f64 {

@@ -4,34 +4,30 @@
 //! refreshing their division's dashboard and person pages; the chief officer on the overview;
 //! and one annual report export started during the run. Prints, per page kind, requests, req/s,
 //! p50/p99 and errors (which must be 0), and where the CPU went.
+//!
+//! `accounts` generates the institution and the accounts that take part, `lane` is what each
+//! connection does, and `background` checks the instances' background work after the rush.
+
+mod accounts;
+mod background;
+mod lane;
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use hyper::StatusCode;
-use uuid::Uuid;
 
 use crate::client::{Conn, Session};
-use crate::dashboard::{OVERVIEW_PATH, bench_password_hash, generate_institution};
-use crate::load::{self, CHAPTER_QUESTIONS, Kind, Outcome, PhaseResult};
+use crate::load::{self, Kind, PhaseResult};
 use crate::report::line;
 use crate::server::mb;
 use crate::{Args, Parts, client, cpu, db};
+use accounts::generate;
+use background::background_work;
+use lane::{Role, Tally, export, lane, path};
 
 /// The annual report, as the chief officer downloads it (this fiscal year by default).
 pub const EXPORT_PATH: &str = "/reports/annual?format=xlsx";
-
-/// The sections of the course the staff read (`content/clerk`).
-const SECTIONS: [&str; 7] = [
-    "system-overview",
-    "safety-measures-1",
-    "safety-measures-2",
-    "cases-1",
-    "cases-2",
-    "guideline-measures-1",
-    "guideline-measures-2",
-];
 
 #[derive(clap::Args, Clone)]
 pub struct RushArgs {
@@ -67,253 +63,6 @@ pub struct RushArgs {
     /// person reminded twice, every mail sent once.
     #[arg(long)]
     pub background: bool,
-}
-
-/// A protection officer taking part: the division's code and the people of the division whose
-/// pages the officer opens.
-struct Officer {
-    login: String,
-    division: String,
-    people: Vec<String>,
-}
-
-struct Accounts {
-    chief: String,
-    officers: Vec<Officer>,
-    staff: Vec<String>,
-}
-
-/// Generates the institution and gives the bench password to the chief officer, the protection
-/// officers of the first `officer_divisions` divisions and a sample of the active staff.
-async fn generate(bench: &db::BenchDb, r: &RushArgs) -> anyhow::Result<Accounts> {
-    generate_institution(bench, r.staff, r.divisions).await?;
-    let hash = bench_password_hash().await?;
-    let mut conn = bench.pool.acquire().await?;
-    let division_codes: Vec<String> = (1..=r.officer_divisions.min(r.divisions))
-        .map(|n| format!("d{n:03}"))
-        .collect();
-    let rows: Vec<(String, String, String)> = sqlx::query_as(
-        "update users u set password_hash = $1 from divisions d
-         where d.institution_id = u.institution_id and d.id = u.division_id
-           and (u.role = 'chief_officer'
-                or (u.role = 'protection_officer' and d.code = any($2))
-                or u.id in (select x.id from users x
-                            where x.role = 'staff' and x.status = 'active'
-                            order by hashtext(x.login_id) limit $3))
-         returning u.role, u.login_id, d.code",
-    )
-    .bind(&hash)
-    .bind(&division_codes)
-    .bind(i64::from(r.sample))
-    .fetch_all(&mut *conn)
-    .await?;
-    let chief = rows
-        .iter()
-        .find(|(role, ..)| role == "chief_officer")
-        .map(|(_, l, _)| l.clone())
-        .context("no chief officer generated")?;
-    let mut staff: Vec<String> = rows
-        .iter()
-        .filter(|(role, ..)| role == "staff")
-        .map(|(_, l, _)| l.clone())
-        .collect();
-    staff.sort();
-    let mut officers = Vec::new();
-    for (_, login, division) in rows
-        .iter()
-        .filter(|(role, ..)| role == "protection_officer")
-    {
-        let people: Vec<String> = sqlx::query_scalar(
-            "select u.login_id from users u join divisions d on d.id = u.division_id
-             where d.code = $1 and u.role = 'staff' and u.status = 'active'
-             order by u.login_id limit 100",
-        )
-        .bind(division)
-        .fetch_all(&mut *conn)
-        .await?;
-        anyhow::ensure!(
-            !people.is_empty(),
-            "division {division} has no active staff"
-        );
-        officers.push(Officer {
-            login: login.clone(),
-            division: division.clone(),
-            people,
-        });
-    }
-    officers.sort_by(|a, b| a.division.cmp(&b.division));
-    anyhow::ensure!(!officers.is_empty(), "no protection officer generated");
-    anyhow::ensure!(!staff.is_empty(), "no staff in the sample");
-    Ok(Accounts {
-        chief,
-        officers,
-        staff,
-    })
-}
-
-/// What a connection does, by its role.
-#[derive(Clone)]
-enum Role {
-    Chief(Session),
-    /// The officer's session, dashboard path and person-page paths.
-    Officer(Vec<(Session, &'static str, Vec<&'static str>)>),
-    Staff(Vec<Session>),
-}
-
-/// A small reproducible pseudo-random generator (xorshift64*), one per connection.
-struct Rng(u64);
-
-impl Rng {
-    fn below(&mut self, n: usize) -> usize {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        (self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 33) as usize % n.max(1)
-    }
-}
-
-/// The figures of one page kind, as one connection measured them.
-#[derive(Default)]
-struct Tally {
-    ok: u64,
-    latencies_us: Vec<u32>,
-    errors: BTreeMap<u16, u64>,
-    first_error: Option<String>,
-}
-
-impl Tally {
-    fn record(&mut self, t0: Instant, outcome: anyhow::Result<Outcome>) -> bool {
-        match outcome {
-            Ok(Outcome::Ok) => {
-                self.ok += 1;
-                let us = t0.elapsed().as_micros();
-                self.latencies_us
-                    .push(u32::try_from(us).unwrap_or(u32::MAX));
-                true
-            }
-            Ok(Outcome::Status(s)) => {
-                *self.errors.entry(s).or_default() += 1;
-                self.first_error.get_or_insert_with(|| format!("HTTP {s}"));
-                false
-            }
-            Err(e) => {
-                *self.errors.entry(0).or_default() += 1;
-                self.first_error.get_or_insert_with(|| format!("{e:#}"));
-                false
-            }
-        }
-    }
-}
-
-/// Leaks a path built once at start-up, so that it can be a [`Kind::Get`] (a few hundred
-/// short strings for the whole run).
-fn path(s: String) -> &'static str {
-    s.leak()
-}
-
-/// One connection's loop until `deadline`: what its role does, by weight.
-async fn lane(
-    mut conn: Conn,
-    role: Role,
-    seed: u64,
-    deadline: Instant,
-) -> BTreeMap<&'static str, Tally> {
-    let mut out: BTreeMap<&'static str, Tally> = BTreeMap::new();
-    let mut rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
-    let sections: Vec<&'static str> = SECTIONS
-        .iter()
-        .map(|s| path(format!("/courses/{}/sections/{s}", load::CHAPTER_COURSE)))
-        .collect();
-    let reads: Vec<&'static str> = sections.iter().map(|s| path(format!("{s}/read"))).collect();
-    // The open chapter-test attempt of each staff account of this connection, and the next
-    // question to answer.
-    let mut chapter: Vec<Option<(Uuid, u32)>> = match &role {
-        Role::Staff(s) => vec![None; s.len()],
-        _ => Vec::new(),
-    };
-    let mut turn = 0usize;
-    while Instant::now() < deadline {
-        turn += 1;
-        let (label, kind, session, account) = match &role {
-            Role::Chief(s) => ("overview", Kind::Get(OVERVIEW_PATH), s, 0),
-            Role::Officer(mine) => {
-                let (s, dashboard, people) = &mine[turn % mine.len()];
-                if rng.below(2) == 0 {
-                    ("officer dashboard", Kind::Get(dashboard), s, 0)
-                } else {
-                    let p = people[rng.below(people.len())];
-                    ("person page", Kind::Get(p), s, 0)
-                }
-            }
-            Role::Staff(mine) => {
-                let a = turn % mine.len();
-                let s = &mine[a];
-                let roll = rng.below(100);
-                let (label, kind) = if roll < 60 {
-                    (
-                        "section page",
-                        Kind::Get(sections[rng.below(sections.len())]),
-                    )
-                } else if roll < 75 {
-                    ("my training", Kind::Get("/my"))
-                } else if roll < 85 {
-                    ("mark read", Kind::MarkRead(reads[rng.below(reads.len())]))
-                } else if roll < 95 {
-                    match chapter[a] {
-                        None => ("chapter start", Kind::ChapterStart(Uuid::new_v4())),
-                        Some((attempt, question)) => {
-                            ("chapter answer", Kind::ChapterAnswer { attempt, question })
-                        }
-                    }
-                } else {
-                    ("final submit", Kind::FinalSubmit)
-                };
-                (label, kind, s, a)
-            }
-        };
-        let t0 = Instant::now();
-        let outcome = load::request(&mut conn, kind, session).await;
-        let failed_io = outcome.is_err();
-        let ok = out.entry(label).or_default().record(t0, outcome);
-        match kind {
-            Kind::ChapterStart(attempt) if ok => chapter[account] = Some((attempt, 1)),
-            Kind::ChapterAnswer { attempt, question } if ok => {
-                chapter[account] =
-                    (question < CHAPTER_QUESTIONS).then_some((attempt, question + 1));
-            }
-            Kind::ChapterStart(_) | Kind::ChapterAnswer { .. } => chapter[account] = None,
-            _ => {}
-        }
-        if failed_io && conn.reopen().await.is_err() {
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-    }
-    out
-}
-
-/// The chief officer's one annual report export, `after` into the rush.
-async fn export(
-    addr: std::net::SocketAddr,
-    chief: Session,
-    after: Duration,
-) -> (Tally, usize, Duration) {
-    tokio::time::sleep(after).await;
-    let mut tally = Tally::default();
-    let t0 = Instant::now();
-    let mut size = 0;
-    let outcome = async {
-        let mut conn = Conn::open(addr).await?;
-        let res = conn.get(EXPORT_PATH, Some(&chief.cookie)).await?;
-        size = res.body.len();
-        anyhow::Ok(if res.status == StatusCode::OK && size > 0 {
-            Outcome::Ok
-        } else {
-            Outcome::Status(res.status.as_u16())
-        })
-    }
-    .await;
-    tally.record(t0, outcome);
-    (tally, size, t0.elapsed())
 }
 
 pub async fn run(args: &Args, r: &RushArgs, parts: &Parts<'_>) -> anyhow::Result<()> {
@@ -555,50 +304,6 @@ pub async fn run(args: &Args, r: &RushArgs, parts: &Parts<'_>) -> anyhow::Result
     if r.background {
         background_work(bench, &since, r.instances).await?;
     }
-    Ok(())
-}
-
-/// What the instances' reminder schedules and mail workers did during the rush, and whether
-/// each piece of work was done once.
-async fn background_work(
-    bench: &crate::db::BenchDb,
-    since: &str,
-    instances: u8,
-) -> anyhow::Result<()> {
-    let (reminders, orphans, twice, mails, distinct_mails): (i64, i64, i64, i64, i64) =
-        sqlx::query_as(
-            "with r as (select * from reminders where sent_by is null and created_at >= $1::timestamptz)
-             select (select count(*) from r),
-                    (select count(*) from r where not exists
-                        (select 1 from reminder_steps s where s.institution_id = r.institution_id
-                           and s.reminder_id = r.id)),
-                    (select count(*) from (select 1 from r group by institution_id, user_id
-                                           having count(*) > 1) t),
-                    (select count(mail_id) from r),
-                    (select count(distinct mail_id) from r)",
-        )
-        .bind(since)
-        .fetch_one(&bench.pool)
-        .await?;
-    let (sent, waiting, retried): (i64, i64, i64) = sqlx::query_as(
-        "select count(*) filter (where sent_at is not null),
-                count(*) filter (where sent_at is null and gave_up_at is null),
-                count(*) filter (where attempts > 1)
-         from mail_outbox where created_at >= $1::timestamptz",
-    )
-    .bind(since)
-    .fetch_one(&bench.pool)
-    .await?;
-    let wrong = orphans + twice + (mails - distinct_mails);
-    println!(
-        "background work on {instances} instance(s): {reminders} scheduled reminders ({orphans} without their step, {twice} people reminded twice, {} mails shared), mail: {sent} sent, {waiting} still queued, {retried} retried{}",
-        mails - distinct_mails,
-        if wrong == 0 {
-            ""
-        } else {
-            "   <<<<<<<<<< DONE TWICE: must be 0"
-        }
-    );
     Ok(())
 }
 

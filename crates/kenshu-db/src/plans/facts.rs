@@ -1,0 +1,112 @@
+//! The facts about people that assignments follow from: role, arrival, leaving and
+//! designations, for one person or a whole division.
+
+use kenshu_core::people::Role;
+use kenshu_core::plan::{DesignationKind, Held, PersonFacts};
+use sqlx::PgConnection;
+use sqlx::types::Json;
+use time::Date;
+use uuid::Uuid;
+
+use super::day;
+
+/// Builds the facts from what the queries below read. Arrival is the hire date or the start of
+/// a later placement (a transfer in). An account's creation date says nothing: people loaded
+/// without a hire date are not newcomers.
+pub(crate) fn person_facts(
+    role: &str,
+    hired_on: Option<Date>,
+    transferred_on: Option<Date>,
+    left_on: Option<Date>,
+    designations: Vec<(String, String, Option<String>)>,
+) -> PersonFacts {
+    PersonFacts {
+        role: role.parse().unwrap_or(Role::Staff),
+        arrived_on: hired_on.max(transferred_on).unwrap_or(Date::MIN),
+        left_on,
+        designations: designations
+            .into_iter()
+            .filter_map(|(kind, from, to)| {
+                Some(Held {
+                    kind: DesignationKind::parse(&kind)?,
+                    from: day(&from),
+                    to: to.as_deref().map(day),
+                })
+            })
+            .collect(),
+    }
+}
+
+/// Everything the assignment rule needs about one person as of `on`, in one query.
+pub async fn facts(
+    conn: &mut PgConnection,
+    institution_id: Uuid,
+    user_id: Uuid,
+    on: Date,
+) -> Result<Option<PersonFacts>, sqlx::Error> {
+    let row = sqlx::query!(
+        r#"select u.role, u.left_on, u.hired_on,
+                  (select max(p.valid_from) from placements p
+                    where p.institution_id = u.institution_id and p.user_id = u.id and p.valid_from <= $3
+                      and exists (select 1 from placements q where q.institution_id = p.institution_id
+                                  and q.user_id = p.user_id and q.valid_from < p.valid_from)) as transferred_on,
+                  coalesce((select json_agg(json_build_array(d.kind, d.valid_from, d.valid_to))
+                            from designations d where d.institution_id = u.institution_id and d.user_id = u.id), '[]'::json)
+                     as "designations!: Json<Vec<(String, String, Option<String>)>>"
+           from users u where u.institution_id = $1 and u.id = $2"#,
+        institution_id,
+        user_id,
+        on
+    )
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.map(|r| {
+        person_facts(
+            &r.role,
+            r.hired_on,
+            r.transferred_on,
+            r.left_on,
+            r.designations.0,
+        )
+    }))
+}
+
+/// The assignment facts of every active person of a division, in one query:
+/// (user id, login ID, name, facts).
+pub async fn facts_for_division(
+    conn: &mut PgConnection,
+    institution_id: Uuid,
+    division_id: Uuid,
+    on: Date,
+) -> Result<Vec<(Uuid, String, String, PersonFacts)>, sqlx::Error> {
+    let rows = sqlx::query!(
+        r#"select u.id, u.login_id, u.name, u.role, u.left_on, u.hired_on,
+                  (select max(p.valid_from) from placements p
+                    where p.institution_id = u.institution_id and p.user_id = u.id and p.valid_from <= $3
+                      and exists (select 1 from placements q where q.institution_id = p.institution_id
+                                  and q.user_id = p.user_id and q.valid_from < p.valid_from)) as transferred_on,
+                  coalesce((select json_agg(json_build_array(d.kind, d.valid_from, d.valid_to))
+                            from designations d where d.institution_id = u.institution_id and d.user_id = u.id), '[]'::json)
+                     as "designations!: Json<Vec<(String, String, Option<String>)>>"
+           from users u where u.institution_id = $1 and u.division_id = $2 and u.status <> 'left'
+           order by u.login_id"#,
+        institution_id,
+        division_id,
+        on
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let facts = person_facts(
+                &r.role,
+                r.hired_on,
+                r.transferred_on,
+                r.left_on,
+                r.designations.0,
+            );
+            (r.id, r.login_id, r.name, facts)
+        })
+        .collect())
+}

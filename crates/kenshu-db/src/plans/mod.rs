@@ -1,0 +1,125 @@
+//! Training plans and the facts about people that assignments follow from.
+//!
+//! This module reads a plan and the officers its document names; `draft` creates and edits
+//! plans until they are approved; `facts` reads what the assignment rule needs about people;
+//! `exemptions` records who need not take a course.
+
+mod draft;
+mod exemptions;
+mod facts;
+
+pub use draft::{
+    Details, approve, copy_previous, create_draft, create_standard, put_course, put_details,
+    remove_course, set_courses,
+};
+pub use exemptions::{exempt, exemptions};
+pub use facts::{facts, facts_for_division};
+
+pub(crate) use facts::person_facts;
+
+use kenshu_core::FiscalYear;
+use kenshu_core::plan::{Plan, PlanCourse, Target};
+use sqlx::PgConnection;
+use sqlx::types::Json;
+use time::{Date, OffsetDateTime};
+use uuid::Uuid;
+
+#[derive(Debug, Clone, serde::Deserialize)]
+struct CourseJson {
+    code: String,
+    audience: Vec<String>,
+    starts_on: String,
+    deadline: String,
+    retake_until: Option<String>,
+}
+
+/// Dates arrive from json_build_object as `YYYY-MM-DD`.
+pub(crate) fn day(s: &str) -> Date {
+    kenshu_core::roster::parse_date(s).unwrap_or(Date::MIN)
+}
+
+/// A plan as stored, with who approved it.
+#[derive(Debug, Clone)]
+pub struct PlanRecord {
+    pub id: Uuid,
+    pub plan: Plan,
+    pub purpose: String,
+    pub method: String,
+    pub approved_by: Option<String>,
+    pub approved_at: Option<OffsetDateTime>,
+    /// When reminders go out automatically.
+    pub reminders: kenshu_core::reminder::Schedule,
+}
+
+/// The institution's plan for a fiscal year, approved or not.
+pub async fn plan(
+    conn: &mut PgConnection,
+    institution_id: Uuid,
+    fy: FiscalYear,
+) -> Result<Option<PlanRecord>, sqlx::Error> {
+    let row = sqlx::query!(
+        r#"select p.id, p.status, p.purpose, p.method, p.newcomer_days, u.name as "approved_by?", p.approved_at,
+                  p.reminder_days_before, p.reminder_overdue_every,
+                  coalesce((select json_agg(json_build_object('code', c.course_code, 'audience', c.audience,
+                                 'starts_on', c.starts_on, 'deadline', c.deadline, 'retake_until', c.retake_until)
+                                 order by co.position)
+                            from plan_courses c join courses co on co.code = c.course_code
+                            where c.institution_id = p.institution_id and c.plan_id = p.id), '[]'::json)
+                     as "courses!: Json<Vec<CourseJson>>"
+           from training_plans p
+           left join users u on u.institution_id = p.institution_id and u.id = p.approved_by
+           where p.institution_id = $1 and p.fiscal_year = $2"#,
+        institution_id,
+        fy.0
+    )
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.map(|r| PlanRecord {
+        id: r.id,
+        plan: Plan {
+            fiscal_year: fy,
+            approved: r.status == "approved",
+            newcomer_days: i64::from(r.newcomer_days),
+            courses: r
+                .courses
+                .0
+                .into_iter()
+                .map(|c| PlanCourse {
+                    audience: c.audience.iter().filter_map(|a| Target::parse(a)).collect(),
+                    starts_on: day(&c.starts_on),
+                    deadline: day(&c.deadline),
+                    retake_until: c.retake_until.as_deref().map(day),
+                    code: c.code,
+                })
+                .collect(),
+        },
+        purpose: r.purpose,
+        method: r.method,
+        approved_by: r.approved_by,
+        approved_at: r.approved_at,
+        reminders: kenshu_core::reminder::Schedule {
+            before: r.reminder_days_before.into_iter().map(i64::from).collect(),
+            overdue_every: i64::from(r.reminder_overdue_every),
+        },
+    }))
+}
+
+/// The officers a plan document names: the chief officer and each division's protection officer.
+pub async fn officers(
+    conn: &mut PgConnection,
+    institution_id: Uuid,
+) -> Result<Vec<(String, String, String)>, sqlx::Error> {
+    let rows = sqlx::query!(
+        r#"select u.role, u.name, d.name as division from users u
+           join divisions d on d.institution_id = u.institution_id and d.id = u.division_id
+           where u.institution_id = $1 and u.active and u.role in ('chief_officer', 'protection_officer', 'audit_officer')
+           order by case u.role when 'chief_officer' then 0 when 'audit_officer' then 1 else 2 end, d.code"#,
+        institution_id
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.role, r.name, r.division))
+        .collect())
+}

@@ -5,9 +5,12 @@
 //! appears here, so both interfaces call the same code.
 
 pub mod audit;
+pub mod exam;
 pub mod follow_ups;
 pub mod housekeeping;
+pub mod in_person;
 pub mod keeper;
+pub mod learning;
 pub mod mail;
 pub mod reminders;
 pub mod report;

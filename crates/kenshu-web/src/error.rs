@@ -67,6 +67,18 @@ impl From<kenshu_app::reminders::RemindError> for AppError {
     }
 }
 
+impl From<kenshu_app::exam::ExamError> for AppError {
+    fn from(e: kenshu_app::exam::ExamError) -> Self {
+        use kenshu_app::exam::ExamError;
+        match e {
+            ExamError::NotFound => AppError::NotFound,
+            ExamError::NoSuchQuestion => AppError::BadRequest(JA.answer_missing.into()),
+            ExamError::Conflict => AppError::BadRequest(JA.attempt_conflict.into()),
+            ExamError::Database(e) => AppError::Database(e),
+        }
+    }
+}
+
 impl From<kenshu_app::follow_ups::DeadlineError> for AppError {
     fn from(e: kenshu_app::follow_ups::DeadlineError) -> Self {
         use kenshu_app::follow_ups::DeadlineError;

@@ -9,16 +9,17 @@ use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
+use kenshu_app::exam::{answer_chapter, start_chapter, submit_final};
 use kenshu_core::content::{CoursePackage, Question, Test, TestKind};
-use kenshu_core::grading::{Mark, grade};
-use kenshu_db::progress::{self, Attempt, Learner, NewAttempt};
+use kenshu_core::grading::Mark;
+use kenshu_db::progress::{self, AnswerRow, Attempt, Learner};
 use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::page::{Chrome, jtime, render};
 use crate::policy::Action;
 use crate::session::{Conn, CurrentUser};
-use crate::staff::{course_for, learner};
+use crate::staff::course_for;
 use crate::{AppError, AppState};
 use kenshu_core::i18n::{Catalogue, JA};
 
@@ -34,17 +35,17 @@ pub struct QuestionView {
     pub feedback: Option<Feedback>,
 }
 
-fn views(test: &Test, answers: &[(i32, bool, bool)]) -> Vec<QuestionView> {
+fn views(test: &Test, answers: &[AnswerRow]) -> Vec<QuestionView> {
     test.questions
         .iter()
         .map(|q| QuestionView {
             feedback: answers
                 .iter()
-                .find(|a| a.0 as u32 == q.number)
+                .find(|a| a.question as u32 == q.number)
                 .map(|a| Feedback {
-                    given: Mark::from_bool(a.1).symbol(),
+                    given: Mark::from_bool(a.given).symbol(),
                     answer: q.answer.symbol(),
-                    correct: a.2,
+                    correct: a.correct,
                 }),
             q: q.clone(),
         })
@@ -124,7 +125,7 @@ pub async fn test_page(
     Path(code): Path<String>,
 ) -> Result<Response, AppError> {
     user.require(Action::TakeTraining)?;
-    let who = learner(&user, crate::page::fiscal_year(None));
+    let who = user.learner(crate::page::fiscal_year(None));
     let (package, current) = course_for(&state, &mut conn, who, &code).await?;
     let test = package.test.clone().ok_or(AppError::NotFound)?;
     let attempts = progress::attempts(&mut conn, who, &code).await?;
@@ -193,24 +194,10 @@ pub async fn start(
     Form(form): Form<StartForm>,
 ) -> Result<Response, AppError> {
     user.require(Action::TakeTraining)?;
-    let who = learner(&user, crate::page::fiscal_year(None));
+    let who = user.learner(crate::page::fiscal_year(None));
     let mut tx = sqlx::Connection::begin(&mut *conn).await?;
     let (package, current) = course_for(&state, &mut tx, who, &code).await?;
-    let test = package
-        .test
-        .as_ref()
-        .filter(|t| t.kind == TestKind::Chapter)
-        .ok_or(AppError::NotFound)?;
-    let new = NewAttempt {
-        id: form.attempt,
-        code: &code,
-        version_id: current.version_id,
-        total: test.questions.len() as i32,
-        pass_mark: test.pass_mark as i32,
-    };
-    if !progress::start_attempt(&mut tx, who, new).await? {
-        return Err(AppError::BadRequest(JA.attempt_conflict.into()));
-    }
+    start_chapter(&mut tx, who, &package, &current, &code, form.attempt).await?;
     tx.commit().await?;
     Ok(Redirect::to(&format!("/courses/{code}/test")).into_response())
 }
@@ -233,53 +220,18 @@ pub async fn answer(
     user.require(Action::TakeTraining)?;
     let mark = Mark::parse_form(&form.answer)
         .ok_or_else(|| AppError::BadRequest(JA.answer_missing.into()))?;
-    let who = learner(&user, crate::page::fiscal_year(None));
+    let who = user.learner(crate::page::fiscal_year(None));
     let mut tx = sqlx::Connection::begin(&mut *conn).await?;
-    let attempt = progress::attempt(&mut tx, who, &code, form.attempt)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let version = state
-        .catalog
-        .package(&mut tx, attempt.content_version_id)
-        .await?;
-    let test = version.test.as_ref().ok_or(AppError::NotFound)?;
-    let question = test
-        .questions
-        .iter()
-        .find(|q| q.number == form.question)
-        .ok_or_else(|| AppError::BadRequest(JA.answer_missing.into()))?;
-    let correct = question.answer == mark;
-    if progress::record_answer(
+    answer_chapter(
         &mut tx,
+        &state.catalog,
         who,
-        attempt.id,
-        form.question as i32,
-        mark.as_bool(),
-        correct,
+        &code,
+        form.attempt,
+        form.question,
+        mark,
     )
-    .await?
-    {
-        let mut answers: Vec<(u32, Mark)> = attempt
-            .answers
-            .iter()
-            .map(|a| (a.0 as u32, Mark::from_bool(a.1)))
-            .collect();
-        answers.push((form.question, mark));
-        if answers.len() == test.questions.len() {
-            let score = grade(&version.answer_key(), &answers, test.pass_mark);
-            progress::finish_attempt(
-                &mut tx,
-                who,
-                attempt.id,
-                score.correct as i32,
-                score.passed(),
-            )
-            .await?;
-            // Only the last answer can complete the course: the progress is read then only.
-            let (package, current) = course_for(&state, &mut tx, who, &code).await?;
-            progress::settle_course_with(&mut tx, who, &package, &current).await?;
-        }
-    }
+    .await?;
     tx.commit().await?;
     Ok(Redirect::to(&format!("/courses/{code}/test#q{}", form.question)).into_response())
 }
@@ -293,7 +245,7 @@ pub async fn submit(
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
     user.require(Action::TakeTraining)?;
-    let who = learner(&user, crate::page::fiscal_year(None));
+    let who = user.learner(crate::page::fiscal_year(None));
     let attempt_id = fields
         .iter()
         .find(|(k, _)| k == "attempt")
@@ -342,55 +294,7 @@ pub async fn submit(
         *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
         return Ok(res);
     }
-    let score = grade(&package.answer_key(), &chosen, test.pass_mark);
-    let new = NewAttempt {
-        id: attempt_id,
-        code: &code,
-        version_id: current.version_id,
-        total: test.questions.len() as i32,
-        pass_mark: test.pass_mark as i32,
-    };
-    let key = package.answer_key();
-    let rows: Vec<(i32, bool, bool)> = chosen
-        .iter()
-        .map(|(n, m)| {
-            (
-                *n as i32,
-                m.as_bool(),
-                key.iter().any(|k| k.0 == *n && k.1 == *m),
-            )
-        })
-        .collect();
-    let (correct, passed) = (score.correct as i32, score.passed());
-    // A first submission is stored in one statement. Only the first of several identical
-    // submissions closes the attempt; the others find it closed and change nothing.
-    let closed_now = if progress::submit_attempt(&mut tx, who, new, correct, passed, &rows).await? {
-        true
-    } else {
-        if !progress::start_attempt(&mut tx, who, new).await? {
-            return Err(AppError::BadRequest(JA.attempt_conflict.into()));
-        }
-        let closed = progress::finish_attempt(&mut tx, who, attempt_id, correct, passed).await?;
-        if closed {
-            progress::insert_answers(&mut tx, who, attempt_id, &rows).await?;
-        }
-        closed
-    };
-    // A course completed already (read in this transaction) is not completed again: the
-    // insert would find its row and do nothing, at the cost of its triggers (166 µs of 518 for
-    // the whole submission in pg_stat_statements, bench of 2026-11-29).
-    if closed_now && passed && current.completed_at.is_none() {
-        progress::complete(
-            &mut tx,
-            who,
-            &code,
-            current.version_id,
-            current.attended,
-            Some((correct, score.total as i32)),
-            Some(attempt_id),
-        )
-        .await?;
-    }
+    submit_final(&mut tx, who, &package, &current, &code, attempt_id, &chosen).await?;
     tx.commit().await?;
     Ok(Redirect::to(&format!("/courses/{code}/attempts/{attempt_id}")).into_response())
 }
@@ -420,7 +324,7 @@ pub async fn attempt_result(
     Path((code, id)): Path<(String, Uuid)>,
 ) -> Result<Response, AppError> {
     user.require(Action::TakeTraining)?;
-    let who: Learner = learner(&user, crate::page::fiscal_year(None));
+    let who: Learner = user.learner(crate::page::fiscal_year(None));
     let (_, current) = course_for(&state, &mut conn, who, &code).await?;
     let attempt = progress::attempt(&mut conn, who, &code, id)
         .await?

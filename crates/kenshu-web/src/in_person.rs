@@ -22,11 +22,11 @@ use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
+use kenshu_app::in_person::record_attendance;
 use kenshu_core::FiscalYear;
 use kenshu_core::in_person::checklist_open;
 use kenshu_db::PgConnection;
 use kenshu_db::in_person::{Added, Session};
-use kenshu_db::progress::{self, Learner};
 use time::{Date, OffsetDateTime, PrimitiveDateTime, Time};
 use uuid::Uuid;
 
@@ -76,61 +76,6 @@ impl SessionView {
             cancelled: s.cancelled,
         }
     }
-}
-
-/// Records a participant's attendance and, where attendance completes the course, the
-/// completion, in the caller's transaction. Returns whether attendance was recorded now.
-pub async fn record_and_settle(
-    state: &AppState,
-    conn: &mut PgConnection,
-    session: &Session,
-    institution_id: Uuid,
-    user_id: Uuid,
-    recorded_by: Uuid,
-    via: &str,
-) -> Result<bool, AppError> {
-    let now = kenshu_db::in_person::record_attendance(
-        conn,
-        institution_id,
-        session.id,
-        user_id,
-        recorded_by,
-        via,
-    )
-    .await?;
-    if !now {
-        return Ok(false);
-    }
-    let who = Learner {
-        institution_id,
-        user_id,
-        fiscal_year: FiscalYear(session.fiscal_year),
-    };
-    let Some(version_id) =
-        kenshu_db::content::current_version(&mut *conn, &session.course_code).await?
-    else {
-        return Ok(true);
-    };
-    if session.test_required {
-        let package = state.catalog.package(&mut *conn, version_id).await?;
-        if package.test.is_some() {
-            // Completes now only if the test was passed already; otherwise on passing it.
-            progress::settle_course(conn, who, &package, version_id).await?;
-            return Ok(true);
-        }
-    }
-    // Attended: the completion's method is `in_person`.
-    progress::complete(
-        conn,
-        who,
-        &session.course_code,
-        version_id,
-        true,
-        None,
-        None,
-    )
-    .await?;
-    Ok(true)
 }
 
 /// The session, if it is the officer's to manage: 404 outside the institution, 403 outside
@@ -397,8 +342,8 @@ pub async fn attendance(
             continue;
         };
         // Only participants of this session are updated; any other id changes nothing.
-        if record_and_settle(
-            &state,
+        if record_attendance(
+            &state.catalog,
             &mut tx,
             &session,
             inst,

@@ -17,7 +17,6 @@ use crate::page::{Chrome, fiscal_year, jtime, render};
 use crate::picks::{picked_people, picks};
 use crate::policy::Action;
 use crate::session::{Conn, CurrentUser};
-use crate::staff::status_label;
 use kenshu_app::follow_ups::{Whom, grant_retakes, retake_deadline};
 use kenshu_core::i18n::{Catalogue, JA};
 
@@ -147,7 +146,7 @@ pub async fn dashboard(
                     .cloned()
                     .unwrap_or_else(|| a.code.clone()),
                 status_key: st.as_str(),
-                status: status_label(st),
+                status: Status::label_ja(st),
                 deadline: japanese_date(l.deadline),
                 deadline_sort: l.deadline,
                 retake: l.retake,
@@ -180,7 +179,7 @@ pub async fn dashboard(
         .iter()
         .map(|s| Count {
             key: s.as_str(),
-            label: status_label(*s),
+            label: Status::label_ja(*s),
             n: tally.get(s).copied().unwrap_or(0),
         })
         .collect();

@@ -16,8 +16,8 @@ use crate::AppError;
 use crate::page::{Chrome, fiscal_year, jdate, render};
 use crate::policy::Action;
 use crate::session::{Conn, CurrentUser};
-use crate::staff::{assignment_status, assignments_of, status_label};
 use kenshu_app::follow_ups::{Whom, grant_retakes, retake_deadline};
+use kenshu_app::learning::{CourseStanding, assignment_status, assignments_of};
 use kenshu_core::i18n::{Catalogue, JA};
 
 pub struct Row {
@@ -111,12 +111,16 @@ pub async fn show(
         .into_iter()
         .map(|s| {
             let a = assigned.iter().find(|a| a.code == s.code);
-            let (st, deadline, retake) = assignment_status(&s, a, today);
+            let CourseStanding {
+                status: st,
+                deadline,
+                retake,
+            } = assignment_status(&s, a, today);
             Row {
                 code: s.code,
                 title: s.title,
                 status_key: st.as_str(),
-                status: status_label(st),
+                status: st.label_ja(),
                 deadline: deadline.map(japanese_date).unwrap_or_default(),
                 retake,
                 individual: a.is_some_and(|a| a.individual),

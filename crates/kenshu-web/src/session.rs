@@ -255,6 +255,15 @@ pub struct CurrentUser {
 }
 
 impl CurrentUser {
+    /// The person as a learner in fiscal year `fy`.
+    pub fn learner(&self, fy: kenshu_core::FiscalYear) -> kenshu_db::progress::Learner {
+        kenshu_db::progress::Learner {
+            institution_id: self.session.institution_id,
+            user_id: self.session.user_id,
+            fiscal_year: fy,
+        }
+    }
+
     /// The person as the audit log names them.
     pub fn actor(&self) -> kenshu_app::audit::Actor<'_> {
         kenshu_app::audit::Actor::person(

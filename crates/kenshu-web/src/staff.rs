@@ -5,8 +5,9 @@ use std::sync::Arc;
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
+use kenshu_app::learning::{CourseStanding, assignment_status, assignments_of};
 use kenshu_core::FiscalYear;
-use kenshu_core::assignment::{Progress, Status, status};
+use kenshu_core::assignment::Status;
 use kenshu_core::content::CoursePackage;
 use kenshu_core::plan::Assignment;
 use kenshu_db::PgConnection;
@@ -25,79 +26,25 @@ pub struct FyQuery {
     password: Option<String>,
 }
 
-pub fn learner(user: &CurrentUser, fy: FiscalYear) -> Learner {
-    Learner {
-        institution_id: user.session.institution_id,
-        user_id: user.session.user_id,
-        fiscal_year: fy,
-    }
-}
-
-/// What the approved plan assigns the person for a fiscal year, as of today (or the year's
-/// last day, for a past year). No approved plan, no assignments.
+/// What the approved plan assigns the signed-in person for a fiscal year.
 pub async fn assignments(
     conn: &mut PgConnection,
     user: &CurrentUser,
     fy: FiscalYear,
 ) -> Result<(bool, Vec<Assignment>), AppError> {
-    assignments_of(conn, user.session.institution_id, user.session.user_id, fy).await
-}
-
-/// The same for anyone of the institution (an officer looking at a person).
-pub async fn assignments_of(
-    conn: &mut PgConnection,
-    institution_id: uuid::Uuid,
-    user_id: uuid::Uuid,
-    fy: FiscalYear,
-) -> Result<(bool, Vec<Assignment>), AppError> {
-    let on = fy.judged_on(kenshu_core::japan_today());
-    let plan = kenshu_db::plans::plan(&mut *conn, institution_id, fy).await?;
-    let Some(plan) = plan.filter(|p| p.plan.approved) else {
-        return Ok((false, Vec::new()));
-    };
-    let facts = kenshu_db::plans::facts(conn, institution_id, user_id, on).await?;
-    Ok((
-        true,
-        facts
-            .map(|f| kenshu_core::plan::assignments(&plan.plan, &f, on))
-            .unwrap_or_default(),
-    ))
+    Ok(assignments_of(conn, user.session.institution_id, user.session.user_id, fy).await?)
 }
 
 /// The current package of a course with the learner's progress; 404 for an unknown course.
-/// Every signed-in person may read any course (self-study); the plan decides what is required.
 pub async fn course_for(
     state: &AppState,
     conn: &mut PgConnection,
     who: Learner,
     code: &str,
 ) -> Result<(Arc<CoursePackage>, CourseProgress), AppError> {
-    let progress = progress::course_progress(&mut *conn, who, code)
+    kenshu_app::learning::course_for(&state.catalog, conn, who, code)
         .await?
-        .ok_or(AppError::NotFound)?;
-    let package = state.catalog.package(conn, progress.version_id).await?;
-    Ok((package, progress))
-}
-
-/// The status of one assignment, and the deadline in force: a re-attendance deadline
-/// replaces the plan's. Shared by "My training" and the officers' person page.
-pub fn assignment_status(
-    s: &progress::CourseSummary,
-    a: Option<&Assignment>,
-    today: time::Date,
-) -> (Status, Option<time::Date>, bool) {
-    let retake = s.retake;
-    let deadline = retake.or(a.map(|a| a.deadline));
-    let st = status(
-        Progress {
-            completed: s.completion.as_ref().map(|c| c.method.as_str()),
-            exempt: s.exempt,
-            any_activity: s.sections_read > 0 || s.attempts > 0,
-            deadline,
-        },
-        today,
-    );
-    (st, deadline, retake.is_some())
+        .ok_or(AppError::NotFound)
 }
 
 pub struct CourseRow {
@@ -128,10 +75,6 @@ struct MyTrainingPage {
     notices: Vec<crate::reminders::ReminderRow>,
 }
 
-pub fn status_label(s: Status) -> &'static str {
-    s.label_ja()
-}
-
 pub async fn home(viewer: axum::Extension<crate::session::Viewer>) -> Redirect {
     Redirect::to(if viewer.0.0.is_some() {
         "/my"
@@ -150,13 +93,17 @@ pub async fn my_training(
     let fy = fiscal_year(q.fy.as_deref());
     let (has_plan, assigned) = assignments(&mut conn, &user, fy).await?;
     let codes: Vec<&str> = assigned.iter().map(|a| a.code.as_str()).collect();
-    let summaries = progress::summaries(&mut conn, learner(&user, fy), &codes).await?;
+    let summaries = progress::summaries(&mut conn, user.learner(fy), &codes).await?;
     let today = kenshu_core::japan_today();
     let mut rows = Vec::with_capacity(summaries.len());
     for s in summaries {
         let package = state.catalog.package(&mut conn, s.version_id).await?;
         let a = assigned.iter().find(|a| a.code == s.code);
-        let (st, deadline, retake) = assignment_status(&s, a, today);
+        let CourseStanding {
+            status: st,
+            deadline,
+            retake,
+        } = assignment_status(&s, a, today);
         rows.push(CourseRow {
             deadline: deadline
                 .map(kenshu_core::fiscal_year::japanese_date)
@@ -164,7 +111,7 @@ pub async fn my_training(
             retake,
             individual: a.is_some_and(|a| a.individual),
             status: st,
-            status_label: status_label(st),
+            status_label: Status::label_ja(st),
             sections: package.sections.len(),
             sections_read: s.sections_read.min(package.sections.len() as i64),
             completed_on: s.completion.as_ref().map(|c| jdate(c.completed_at)),
@@ -223,7 +170,7 @@ pub async fn course(
     Path(code): Path<String>,
 ) -> Result<Response, AppError> {
     user.require(Action::TakeTraining)?;
-    let who = learner(&user, fiscal_year(None));
+    let who = user.learner(fiscal_year(None));
     let (package, progress) = course_for(&state, &mut conn, who, &code).await?;
     let sections: Vec<SectionLink> = package
         .sections
@@ -294,7 +241,7 @@ pub async fn section(
     Conn(mut conn): Conn,
 ) -> Result<Response, AppError> {
     user.require(Action::TakeTraining)?;
-    let who = learner(&user, fiscal_year(None));
+    let who = user.learner(fiscal_year(None));
     let (version_id, read) = progress::section_progress(&mut conn, who, &code, &slug)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -327,7 +274,7 @@ pub async fn mark_read(
     Path((code, slug)): Path<(String, String)>,
 ) -> Result<Response, AppError> {
     user.require(Action::TakeTraining)?;
-    let who = learner(&user, fiscal_year(None));
+    let who = user.learner(fiscal_year(None));
     let mut tx = sqlx::Connection::begin(&mut *conn).await?;
     let (package, mut progress) = course_for(&state, &mut tx, who, &code).await?;
     let (index, _) = package.section(&slug).ok_or(AppError::NotFound)?;
@@ -370,7 +317,7 @@ pub async fn certificate(
 ) -> Result<Response, AppError> {
     user.require(Action::TakeTraining)?;
     let fy = fiscal_year(q.fy.as_deref());
-    let summary = progress::summaries(&mut conn, learner(&user, fy), &[code.as_str()])
+    let summary = progress::summaries(&mut conn, user.learner(fy), &[code.as_str()])
         .await?
         .into_iter()
         .next()

@@ -19,7 +19,27 @@ pub struct Attempt {
     pub total: i32,
     pub pass_mark: i32,
     pub passed: Option<bool>,
-    pub answers: Vec<(i32, bool, bool)>,
+    pub answers: Vec<AnswerRow>,
+}
+
+/// One recorded answer of an attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AnswerRow {
+    /// The question's number in its test.
+    pub question: i32,
+    /// What was given: ○ is true.
+    pub given: bool,
+    pub correct: bool,
+}
+
+impl From<(i32, bool, bool)> for AnswerRow {
+    fn from((question, given, correct): (i32, bool, bool)) -> Self {
+        AnswerRow {
+            question,
+            given,
+            correct,
+        }
+    }
 }
 
 /// Every attempt a learner made at a course's test in the fiscal year, oldest first.
@@ -54,7 +74,7 @@ pub async fn attempts(
             total: r.total,
             pass_mark: r.pass_mark,
             passed: r.passed,
-            answers: r.answers.0,
+            answers: r.answers.0.into_iter().map(AnswerRow::from).collect(),
         })
         .collect())
 }
@@ -128,16 +148,16 @@ pub async fn start_attempt(
 }
 
 /// Answers (question, answer, correct) as the three arrays `unnest` takes.
-fn answer_columns(answers: &[(i32, bool, bool)]) -> (Vec<i32>, Vec<bool>, Vec<bool>) {
+fn answer_columns(answers: &[AnswerRow]) -> (Vec<i32>, Vec<bool>, Vec<bool>) {
     let mut columns = (
         Vec::with_capacity(answers.len()),
         Vec::with_capacity(answers.len()),
         Vec::with_capacity(answers.len()),
     );
-    for &(n, m, c) in answers {
-        columns.0.push(n);
-        columns.1.push(m);
-        columns.2.push(c);
+    for a in answers {
+        columns.0.push(a.question);
+        columns.1.push(a.given);
+        columns.2.push(a.correct);
     }
     columns
 }
@@ -152,7 +172,7 @@ pub async fn submit_attempt(
     a: NewAttempt<'_>,
     score: i32,
     passed: bool,
-    answers: &[(i32, bool, bool)],
+    answers: &[AnswerRow],
 ) -> Result<bool, sqlx::Error> {
     let (numbers, marks, correct) = answer_columns(answers);
     let stored = sqlx::query_scalar!(
@@ -257,7 +277,7 @@ pub async fn insert_answers(
     conn: &mut PgConnection,
     who: Learner,
     attempt_id: Uuid,
-    answers: &[(i32, bool, bool)],
+    answers: &[AnswerRow],
 ) -> Result<(), sqlx::Error> {
     let (numbers, marks, correct) = answer_columns(answers);
     sqlx::query!(

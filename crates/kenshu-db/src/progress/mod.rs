@@ -10,8 +10,8 @@ mod courses;
 mod division;
 
 pub use attempts::{
-    Attempt, NewAttempt, attempt, attempt_history, attempts, finish_attempt, insert_answers,
-    record_answer, start_attempt, submit_attempt,
+    AnswerRow, Attempt, NewAttempt, attempt, attempt_history, attempts, finish_attempt,
+    insert_answers, record_answer, start_attempt, submit_attempt,
 };
 pub use completion::{complete, settle_course, settle_course_with};
 pub use courses::{

@@ -28,7 +28,8 @@ use crate::session::{Conn, CurrentUser};
 use crate::{AppError, AppState};
 use kenshu_core::i18n::{Catalogue, JA};
 
-use super::{SessionView, record_and_settle};
+use super::SessionView;
+use kenshu_app::in_person::record_attendance;
 
 /// How long one QR code is accepted.
 pub const VALIDITY_SECS: i64 = 600;
@@ -284,7 +285,7 @@ pub async fn confirm(
     {
         return refused(&user, StatusCode::CONFLICT, JA.ip_full);
     }
-    let now = record_and_settle(&state, &mut tx, &session, inst, me, me, "qr").await?;
+    let now = record_attendance(&state.catalog, &mut tx, &session, inst, me, me, "qr").await?;
     tx.commit().await?;
     tracing::info!(session = %id, "attendance recorded by QR");
     render(&CheckinPage {

@@ -1,0 +1,66 @@
+//! 集合研修: attendance at an in-person session, recorded from the officer's checklist or the
+//! attendee's QR check-in, completes the course for the person (method `in_person`) unless the
+//! plan asks for the course's test on top: then the course completes when they pass it.
+
+use kenshu_core::FiscalYear;
+use kenshu_db::PgConnection;
+use kenshu_db::content::Catalog;
+use kenshu_db::in_person::Session;
+use kenshu_db::progress::{self, Learner};
+use uuid::Uuid;
+
+/// Records a participant's attendance and, where attendance completes the course, the
+/// completion, in the caller's transaction. Returns whether attendance was recorded now.
+#[tracing::instrument(skip_all)]
+pub async fn record_attendance(
+    catalog: &Catalog,
+    conn: &mut PgConnection,
+    session: &Session,
+    institution_id: Uuid,
+    user_id: Uuid,
+    recorded_by: Uuid,
+    via: &str,
+) -> Result<bool, sqlx::Error> {
+    let now = kenshu_db::in_person::record_attendance(
+        conn,
+        institution_id,
+        session.id,
+        user_id,
+        recorded_by,
+        via,
+    )
+    .await?;
+    if !now {
+        return Ok(false);
+    }
+    let who = Learner {
+        institution_id,
+        user_id,
+        fiscal_year: FiscalYear(session.fiscal_year),
+    };
+    let Some(version_id) =
+        kenshu_db::content::current_version(&mut *conn, &session.course_code).await?
+    else {
+        return Ok(true);
+    };
+    if session.test_required {
+        let package = catalog.package(&mut *conn, version_id).await?;
+        if package.test.is_some() {
+            // Completes now only if the test was passed already; otherwise on passing it.
+            progress::settle_course(conn, who, &package, version_id).await?;
+            return Ok(true);
+        }
+    }
+    // Attended: the completion's method is `in_person`.
+    progress::complete(
+        conn,
+        who,
+        &session.course_code,
+        version_id,
+        true,
+        None,
+        None,
+    )
+    .await?;
+    Ok(true)
+}

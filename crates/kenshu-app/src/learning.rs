@@ -1,0 +1,82 @@
+//! A person's own training as the use cases need it: what the approved plan assigns them, the
+//! current package of a course with their progress, and where one assignment stands.
+
+use std::sync::Arc;
+
+use kenshu_core::FiscalYear;
+use kenshu_core::assignment::{Progress, Status, status};
+use kenshu_core::content::CoursePackage;
+use kenshu_core::plan::Assignment;
+use kenshu_db::PgConnection;
+use kenshu_db::content::Catalog;
+use kenshu_db::progress::{self, CourseProgress, CourseSummary, Learner};
+use time::Date;
+use uuid::Uuid;
+
+/// What the approved plan assigns a person for a fiscal year, as of today (or the year's last
+/// day, for a past year): (whether there is an approved plan, the assignments).
+pub async fn assignments_of(
+    conn: &mut PgConnection,
+    institution_id: Uuid,
+    user_id: Uuid,
+    fy: FiscalYear,
+) -> Result<(bool, Vec<Assignment>), sqlx::Error> {
+    let on = fy.judged_on(kenshu_core::japan_today());
+    let plan = kenshu_db::plans::plan(&mut *conn, institution_id, fy).await?;
+    let Some(plan) = plan.filter(|p| p.plan.approved) else {
+        return Ok((false, Vec::new()));
+    };
+    let facts = kenshu_db::plans::facts(conn, institution_id, user_id, on).await?;
+    Ok((
+        true,
+        facts
+            .map(|f| kenshu_core::plan::assignments(&plan.plan, &f, on))
+            .unwrap_or_default(),
+    ))
+}
+
+/// The current package of a course with the learner's progress; None for an unknown course.
+/// Every signed-in person may read any course (self-study); the plan decides what is required.
+pub async fn course_for(
+    catalog: &Catalog,
+    conn: &mut PgConnection,
+    who: Learner,
+    code: &str,
+) -> Result<Option<(Arc<CoursePackage>, CourseProgress)>, sqlx::Error> {
+    let Some(progress) = progress::course_progress(&mut *conn, who, code).await? else {
+        return Ok(None);
+    };
+    let package = catalog.package(conn, progress.version_id).await?;
+    Ok(Some((package, progress)))
+}
+
+/// Where one assignment stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CourseStanding {
+    pub status: Status,
+    /// The deadline in force: a re-attendance deadline replaces the plan's.
+    pub deadline: Option<Date>,
+    /// A re-attendance deadline was granted.
+    pub retake: bool,
+}
+
+/// The standing of one course of a person. Shared by "My training" and the officers' person
+/// page.
+pub fn assignment_status(s: &CourseSummary, a: Option<&Assignment>, today: Date) -> CourseStanding {
+    let retake = s.retake;
+    let deadline = retake.or(a.map(|a| a.deadline));
+    let st = status(
+        Progress {
+            completed: s.completion.as_ref().map(|c| c.method.as_str()),
+            exempt: s.exempt,
+            any_activity: s.sections_read > 0 || s.attempts > 0,
+            deadline,
+        },
+        today,
+    );
+    CourseStanding {
+        status: st,
+        deadline,
+        retake: retake.is_some(),
+    }
+}

@@ -1,0 +1,70 @@
+//! The plan printed as the 研修計画書 that local bodies keep on file.
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::response::Response;
+use kenshu_core::FiscalYear;
+use kenshu_core::people::Role;
+use kenshu_db::plans::PlanRecord;
+
+use crate::page::{Chrome, jdate, render};
+use crate::policy::Action;
+use crate::session::{Conn, CurrentUser};
+use crate::{AppError, AppState};
+use kenshu_core::i18n::{Catalogue, JA};
+
+use super::{CourseLine, lines};
+
+pub struct Officer {
+    pub role: &'static str,
+    pub name: String,
+    pub division: String,
+}
+
+#[derive(Template)]
+#[template(path = "plan/document.html")]
+struct DocumentPage {
+    chrome: Chrome,
+    t: &'static Catalogue,
+    institution: String,
+    fy_label: String,
+    plan: PlanRecord,
+    lines: Vec<CourseLine>,
+    officers: Vec<Officer>,
+    approved_at: String,
+}
+
+/// 研修計画書: purpose, courses, audiences, period, method, responsible officers. Prints on A4.
+pub async fn document(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Conn(mut conn): Conn,
+    Path(fy): Path<i32>,
+) -> Result<Response, AppError> {
+    user.require(Action::ViewPlan)?;
+    let fy = FiscalYear(fy);
+    let inst = user.session.institution_id;
+    let plan = kenshu_db::plans::plan(&mut conn, inst, fy)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let lines = lines(&state, &mut conn, &plan).await?;
+    let officers = kenshu_db::plans::officers(&mut conn, inst)
+        .await?
+        .into_iter()
+        .map(|(role, name, division)| Officer {
+            role: role.parse::<Role>().map(Role::label_ja).unwrap_or(""),
+            name,
+            division,
+        })
+        .collect();
+    render(&DocumentPage {
+        chrome: Chrome::for_user(&user, JA.plan_document),
+        t: &JA,
+        institution: user.session.institution_name.clone(),
+        fy_label: fy.to_string(),
+        approved_at: plan.approved_at.map(jdate).unwrap_or_default(),
+        plan,
+        lines,
+        officers,
+    })
+}

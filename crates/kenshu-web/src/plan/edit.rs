@@ -1,0 +1,243 @@
+//! Changing a draft plan: its courses (audience, deadline, method) and its details (the
+//! reminder schedule, the texts of the 研修計画書).
+
+use axum::Form;
+use axum::extract::Path;
+use axum::response::{IntoResponse, Redirect, Response};
+use kenshu_core::FiscalYear;
+use kenshu_core::audit::AuditAction;
+use kenshu_core::plan::{DesignationKind, Target};
+use kenshu_core::reminder::Schedule;
+use kenshu_core::roster::parse_date;
+use kenshu_db::plans::PlanRecord;
+use serde::Deserialize;
+
+use crate::AppError;
+use crate::policy::Action;
+use crate::session::{Conn, CurrentUser};
+use kenshu_core::i18n::JA;
+
+use super::CourseLine;
+
+/// One course line of a draft plan, as its edit form shows it.
+pub struct EditLine {
+    pub code: String,
+    pub title: String,
+    pub audience: Vec<(&'static str, &'static str, bool)>,
+    pub starts_on: String,
+    pub deadline: String,
+    pub retake_until: String,
+}
+
+pub fn edit_lines(plan: &PlanRecord, lines: &[CourseLine]) -> Vec<EditLine> {
+    plan.plan
+        .courses
+        .iter()
+        .zip(lines)
+        .map(|(c, l)| EditLine {
+            code: c.code.clone(),
+            title: l.title.clone(),
+            audience: std::iter::once(Target::Everyone)
+                .chain(DesignationKind::ALL.into_iter().map(Target::Designated))
+                .map(|t| (t.as_str(), t.label_ja(), c.audience.contains(&t)))
+                .collect(),
+            starts_on: c.starts_on.to_string(),
+            deadline: c.deadline.to_string(),
+            retake_until: c.retake_until.map(|d| d.to_string()).unwrap_or_default(),
+        })
+        .collect()
+}
+
+async fn draft_of<'c>(
+    conn: &'c mut sqlx::PgConnection,
+    user: &CurrentUser,
+    fy: i32,
+) -> Result<(kenshu_db::Transaction<'c, kenshu_db::Postgres>, PlanRecord), AppError> {
+    user.require(Action::DraftPlan)?;
+    let mut tx = sqlx::Connection::begin(conn).await?;
+    let plan = kenshu_db::plans::plan(&mut tx, user.session.institution_id, FiscalYear(fy))
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if plan.plan.approved {
+        return Err(AppError::BadRequest(JA.plan_locked.into()));
+    }
+    Ok((tx, plan))
+}
+
+/// Saves one course of a draft: audience, period, deadline, re-attendance window.
+pub async fn put_course(
+    user: CurrentUser,
+    Conn(mut conn): Conn,
+    Path((fy, code)): Path<(i32, String)>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
+    let (mut tx, plan) = draft_of(&mut conn, &user, fy).await?;
+    let get = |k: &str| {
+        fields
+            .iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.trim())
+            .unwrap_or("")
+    };
+    let audience: Vec<Target> = fields
+        .iter()
+        .filter(|(k, _)| k == "audience")
+        .filter_map(|(_, v)| Target::parse(v))
+        .collect();
+    if audience.is_empty() {
+        return Err(AppError::BadRequest(JA.plan_audience_fix.into()));
+    }
+    let date = |k: &str, label: &str| {
+        parse_date(get(k)).ok_or_else(|| AppError::BadRequest(format!("{label}: {}", JA.date_fix)))
+    };
+    let starts_on = date("starts_on", JA.plan_period)?;
+    let deadline = date("deadline", JA.deadline)?;
+    let retake_until = match get("retake_until") {
+        "" => None,
+        _ => Some(date("retake_until", JA.plan_retake)?),
+    };
+    if deadline < starts_on || retake_until.is_some_and(|r| r < deadline) {
+        return Err(AppError::BadRequest(JA.plan_dates_fix.into()));
+    }
+    if kenshu_db::content::current_version(&mut tx, &code)
+        .await?
+        .is_none()
+    {
+        return Err(AppError::NotFound);
+    }
+    let course = kenshu_core::plan::PlanCourse {
+        code,
+        audience,
+        starts_on,
+        deadline,
+        retake_until,
+    };
+    kenshu_db::plans::put_course(&mut tx, user.session.institution_id, plan.id, &course).await?;
+    kenshu_db::in_person::set_test_required(
+        &mut tx,
+        user.session.institution_id,
+        plan.id,
+        &course.code,
+        get("in_person_test") == "on",
+    )
+    .await?;
+    user.actor()
+        .record(
+            &mut tx,
+            AuditAction::PlanChanged,
+            &fy.to_string(),
+            &format!("course {}", course.code),
+        )
+        .await?;
+    tx.commit().await?;
+    Ok(Redirect::to(&format!("/plans?fy={fy}")).into_response())
+}
+
+pub async fn remove_course(
+    user: CurrentUser,
+    Conn(mut conn): Conn,
+    Path((fy, code)): Path<(i32, String)>,
+) -> Result<Response, AppError> {
+    let (mut tx, plan) = draft_of(&mut conn, &user, fy).await?;
+    kenshu_db::plans::remove_course(&mut tx, user.session.institution_id, plan.id, &code).await?;
+    user.actor()
+        .record(
+            &mut tx,
+            AuditAction::PlanChanged,
+            &fy.to_string(),
+            &format!("removed {code}"),
+        )
+        .await?;
+    tx.commit().await?;
+    Ok(Redirect::to(&format!("/plans?fy={fy}")).into_response())
+}
+
+/// The longest purpose or method text of a plan: a printed page holds about this much.
+const MAX_PLAN_TEXT: usize = 2000;
+
+#[derive(Deserialize)]
+pub struct DetailsForm {
+    purpose: String,
+    method: String,
+    newcomer_days: String,
+    /// Absent (an older form): the schedule stays as it is.
+    reminder_days_before: Option<String>,
+    reminder_overdue_every: Option<String>,
+}
+
+pub async fn put_details(
+    user: CurrentUser,
+    Conn(mut conn): Conn,
+    Path(fy): Path<i32>,
+    Form(f): Form<DetailsForm>,
+) -> Result<Response, AppError> {
+    let (mut tx, plan) = draft_of(&mut conn, &user, fy).await?;
+    let days: i32 = f
+        .newcomer_days
+        .trim()
+        .parse()
+        .ok()
+        .filter(|d| (1..=365).contains(d))
+        .ok_or_else(|| AppError::BadRequest(JA.plan_newcomer_fix.into()))?;
+    for (label, text) in [(JA.plan_purpose, &f.purpose), (JA.plan_method, &f.method)] {
+        if text.chars().count() > MAX_PLAN_TEXT {
+            return Err(AppError::BadRequest(format!(
+                "{label}: {MAX_PLAN_TEXT}文字以内にしてください（いまは{}文字です）。 (at most {MAX_PLAN_TEXT} characters)",
+                text.chars().count()
+            )));
+        }
+        if kenshu_core::my_number::contains_my_number(text) {
+            return Err(AppError::BadRequest(format!(
+                "{label}: {}",
+                JA.my_number_refused
+            )));
+        }
+    }
+    let before_text = f
+        .reminder_days_before
+        .unwrap_or_else(|| plan.reminders.before_text());
+    let every_text = f
+        .reminder_overdue_every
+        .unwrap_or_else(|| plan.reminders.overdue_every.to_string());
+    let before: Vec<i32> = Schedule::parse_before(&before_text)
+        .ok_or_else(|| {
+            AppError::BadRequest(format!(
+                "{}: {}",
+                JA.plan_reminder_before, JA.plan_reminder_before_fix
+            ))
+        })?
+        .into_iter()
+        .filter_map(|d| i32::try_from(d).ok())
+        .collect();
+    let every: i32 = Schedule::parse_overdue_every(&every_text)
+        .and_then(|d| i32::try_from(d).ok())
+        .ok_or_else(|| {
+            AppError::BadRequest(format!(
+                "{}: {}",
+                JA.plan_reminder_every, JA.plan_reminder_every_fix
+            ))
+        })?;
+    kenshu_db::plans::put_details(
+        &mut tx,
+        user.session.institution_id,
+        plan.id,
+        &kenshu_db::plans::Details {
+            purpose: f.purpose.trim(),
+            method: f.method.trim(),
+            newcomer_days: days,
+            reminder_days_before: &before,
+            reminder_overdue_every: every,
+        },
+    )
+    .await?;
+    user.actor()
+        .record(
+            &mut tx,
+            AuditAction::PlanChanged,
+            &fy.to_string(),
+            "details",
+        )
+        .await?;
+    tx.commit().await?;
+    Ok(Redirect::to(&format!("/plans?fy={fy}")).into_response())
+}

@@ -1,0 +1,239 @@
+//! The training plan (研修計画): see it, draft it from the standard or last year's, approve it,
+//! and print it as the 研修計画書 that local bodies keep on file.
+
+mod document;
+mod edit;
+
+pub use document::document;
+use edit::{EditLine, edit_lines};
+pub use edit::{put_course, put_details, remove_course};
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use kenshu_core::FiscalYear;
+use kenshu_core::audit::AuditAction;
+use kenshu_core::fiscal_year::japanese_date;
+use kenshu_db::plans::PlanRecord;
+use serde::Deserialize;
+
+use crate::page::{Chrome, fiscal_year, jdate, render};
+use crate::policy::Action;
+use crate::session::{Conn, CurrentUser};
+use crate::{AppError, AppState};
+use kenshu_core::i18n::{Catalogue, JA};
+
+/// One course line of a plan, as shown.
+pub struct CourseLine {
+    pub title: String,
+    pub audience: String,
+    pub period: String,
+    pub retake: String,
+}
+
+async fn lines(
+    state: &AppState,
+    conn: &mut kenshu_db::PgConnection,
+    plan: &PlanRecord,
+) -> Result<Vec<CourseLine>, AppError> {
+    let mut out = Vec::with_capacity(plan.plan.courses.len());
+    for c in &plan.plan.courses {
+        let title = match kenshu_db::content::current_version(&mut *conn, &c.code).await? {
+            Some(v) => state.catalog.package(&mut *conn, v).await?.title.clone(),
+            None => c.code.clone(),
+        };
+        out.push(CourseLine {
+            title,
+            audience: c
+                .audience
+                .iter()
+                .map(|t| t.label_ja())
+                .collect::<Vec<_>>()
+                .join("、"),
+            period: format!(
+                "{} 〜 {}",
+                japanese_date(c.starts_on),
+                japanese_date(c.deadline)
+            ),
+            retake: c
+                .retake_until
+                .map(japanese_date)
+                .unwrap_or_else(|| "—".into()),
+        });
+    }
+    Ok(out)
+}
+
+#[derive(Deserialize, Default)]
+pub struct FyQuery {
+    fy: Option<String>,
+    error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "plan/index.html")]
+struct PlanPage {
+    chrome: Chrome,
+    t: &'static Catalogue,
+    fy: FiscalYear,
+    fy_label: String,
+    plan: Option<PlanRecord>,
+    lines: Vec<CourseLine>,
+    edit: Vec<EditLine>,
+    addable: Vec<(String, String)>,
+    approved_at: String,
+    may_draft: bool,
+    may_approve: bool,
+    error: Option<&'static str>,
+    /// Courses whose in-person sessions also need the test passed (集合研修), by code and title.
+    in_person_test: Vec<(String, String)>,
+}
+
+impl PlanPage {
+    fn in_person_test_required(&self, code: &str) -> bool {
+        self.in_person_test.iter().any(|c| c.0 == code)
+    }
+}
+
+pub async fn index(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Conn(mut conn): Conn,
+    Query(q): Query<FyQuery>,
+) -> Result<Response, AppError> {
+    user.require(Action::ViewPlan)?;
+    let fy = fiscal_year(q.fy.as_deref());
+    let plan = kenshu_db::plans::plan(&mut conn, user.session.institution_id, fy).await?;
+    let lines = match &plan {
+        Some(p) => lines(&state, &mut conn, p).await?,
+        None => Vec::new(),
+    };
+    let may_draft = user.may(Action::DraftPlan);
+    let (edit, addable) = match &plan {
+        Some(p) if may_draft && !p.plan.approved => {
+            let mut addable = Vec::new();
+            for v in kenshu_db::content::versions(&mut conn)
+                .await?
+                .into_iter()
+                .filter(|v| v.current)
+            {
+                if !p.plan.courses.iter().any(|c| c.code == v.course_code) {
+                    addable.push((v.course_code, v.title));
+                }
+            }
+            (edit_lines(p, &lines), addable)
+        }
+        _ => (Vec::new(), Vec::new()),
+    };
+    let in_person_test = match &plan {
+        Some(p) => {
+            let codes = kenshu_db::in_person::test_required_courses(
+                &mut conn,
+                user.session.institution_id,
+                p.id,
+            )
+            .await?;
+            p.plan
+                .courses
+                .iter()
+                .zip(&lines)
+                .filter(|(c, _)| codes.contains(&c.code))
+                .map(|(c, l)| (c.code.clone(), l.title.clone()))
+                .collect()
+        }
+        None => Vec::new(),
+    };
+    render(&PlanPage {
+        in_person_test,
+        edit,
+        addable,
+        chrome: Chrome::for_user(&user, JA.plan_title),
+        t: &JA,
+        fy,
+        fy_label: fy.to_string(),
+        approved_at: plan
+            .as_ref()
+            .and_then(|p| p.approved_at)
+            .map(jdate)
+            .unwrap_or_default(),
+        plan,
+        lines,
+        may_draft,
+        may_approve: user.may(Action::ApprovePlan),
+        error: match q.error.as_deref() {
+            Some("no-previous") => Some(JA.plan_no_previous),
+            Some("exists") => Some(JA.plan_exists),
+            _ => None,
+        },
+    })
+}
+
+#[derive(Deserialize)]
+pub struct CreateForm {
+    fy: i32,
+    from: String,
+}
+
+/// Drafts a plan: the standard one, or a copy of last year's.
+pub async fn create(
+    user: CurrentUser,
+    Conn(mut conn): Conn,
+    Form(form): Form<CreateForm>,
+) -> Result<Response, AppError> {
+    user.require(Action::DraftPlan)?;
+    let fy = FiscalYear(form.fy);
+    let inst = user.session.institution_id;
+    let me = Some(user.session.user_id);
+    let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+    if kenshu_db::plans::plan(&mut tx, inst, fy).await?.is_some() {
+        return Ok(Redirect::to(&format!("/plans?fy={}&error=exists", fy.0)).into_response());
+    }
+    match form.from.as_str() {
+        "previous" => {
+            if kenshu_db::plans::copy_previous(&mut tx, inst, fy, me)
+                .await?
+                .is_none()
+            {
+                return Ok(
+                    Redirect::to(&format!("/plans?fy={}&error=no-previous", fy.0)).into_response(),
+                );
+            }
+        }
+        _ => {
+            kenshu_db::plans::create_standard(&mut tx, inst, fy, false, me).await?;
+        }
+    }
+    user.actor()
+        .record(
+            &mut tx,
+            AuditAction::PlanCreated,
+            &fy.0.to_string(),
+            &form.from,
+        )
+        .await?;
+    tx.commit().await?;
+    tracing::info!(fiscal_year = fy.0, "training plan drafted");
+    Ok(Redirect::to(&format!("/plans?fy={}", fy.0)).into_response())
+}
+
+/// The chief officer approves the draft; from then on it assigns courses.
+pub async fn approve(
+    user: CurrentUser,
+    Conn(mut conn): Conn,
+    Path(fy): Path<i32>,
+) -> Result<Response, AppError> {
+    user.require(Action::ApprovePlan)?;
+    let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+    let inst = user.session.institution_id;
+    let plan = kenshu_db::plans::plan(&mut tx, inst, FiscalYear(fy))
+        .await?
+        .ok_or(AppError::NotFound)?;
+    kenshu_db::plans::approve(&mut tx, inst, plan.id, Some(user.session.user_id)).await?;
+    user.actor()
+        .record(&mut tx, AuditAction::PlanApproved, &fy.to_string(), "")
+        .await?;
+    tx.commit().await?;
+    tracing::info!(fiscal_year = fy, "training plan approved");
+    Ok(Redirect::to(&format!("/plans?fy={fy}")).into_response())
+}

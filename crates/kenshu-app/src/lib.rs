@@ -14,4 +14,5 @@ pub mod learning;
 pub mod mail;
 pub mod reminders;
 pub mod report;
+pub mod roster;
 pub mod standing;

@@ -236,21 +236,27 @@ pub async fn answer(
     Ok(Redirect::to(&format!("/courses/{code}/test#q{}", form.question)).into_response())
 }
 
+#[derive(Deserialize)]
+pub struct SubmitForm {
+    #[serde(default)]
+    attempt: String,
+    /// The answers by field name (`q1` … `qN`), with whatever else the form carries.
+    #[serde(flatten)]
+    answers: std::collections::HashMap<String, String>,
+}
+
 /// Submits the final test whole. Every question must be answered.
 pub async fn submit(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(code): Path<String>,
     Conn(mut conn): Conn,
-    Form(fields): Form<Vec<(String, String)>>,
+    Form(form): Form<SubmitForm>,
 ) -> Result<Response, AppError> {
     user.require(Action::TakeTraining)?;
     let who = user.learner(crate::page::fiscal_year(None));
-    let attempt_id = fields
-        .iter()
-        .find(|(k, _)| k == "attempt")
-        .and_then(|(_, v)| Uuid::parse_str(v).ok())
-        .ok_or_else(|| AppError::BadRequest(JA.attempt_missing.into()))?;
+    let attempt_id = Uuid::parse_str(form.attempt.trim())
+        .map_err(|_| AppError::BadRequest(JA.attempt_missing.into()))?;
     let mut tx = sqlx::Connection::begin(&mut *conn).await?;
     let (package, current) = course_for(&state, &mut tx, who, &code).await?;
     let test = package
@@ -262,10 +268,8 @@ pub async fn submit(
         .questions
         .iter()
         .filter_map(|q| {
-            let v = fields
-                .iter()
-                .find(|(k, _)| *k == format!("q{}", q.number))?;
-            Some((q.number, Mark::parse_form(&v.1)?))
+            let v = form.answers.get(&format!("q{}", q.number))?;
+            Some((q.number, Mark::parse_form(v)?))
         })
         .collect();
     if chosen.len() < test.questions.len() {

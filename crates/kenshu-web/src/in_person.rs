@@ -253,21 +253,32 @@ pub async fn create(
     Ok(Redirect::to(&format!("/officer/sessions/{id}")).into_response())
 }
 
+#[derive(serde::Deserialize)]
+pub struct NominateForm {
+    /// Ticked people.
+    #[serde(default)]
+    pick: Vec<String>,
+    /// Login IDs typed, separated by spaces, commas or 、.
+    #[serde(default)]
+    logins: Vec<String>,
+}
+
 /// Nominates people (ticked, or typed as login IDs) of the session's division — anyone of
 /// the institution for an institution-wide session — within its capacity.
 pub async fn nominate(
     user: CurrentUser,
     Path(id): Path<Uuid>,
     Conn(mut conn): Conn,
-    Form(fields): Form<Vec<(String, String)>>,
+    axum_extra::extract::Form(f): axum_extra::extract::Form<NominateForm>,
 ) -> Result<Response, AppError> {
     let mut tx = sqlx::Connection::begin(&mut *conn).await?;
     let session = managed_open(&mut tx, &user, id).await?;
     let inst = user.session.institution_id;
-    let logins: Vec<String> = fields
+    let logins: Vec<String> = f
+        .pick
         .iter()
-        .filter(|(k, _)| k == "pick" || k == "logins")
-        .flat_map(|(_, v)| {
+        .chain(&f.logins)
+        .flat_map(|v| {
             v.split(|c: char| c.is_whitespace() || c == ',' || c == '、')
                 .filter(|s| !s.is_empty())
                 .map(str::to_string)
@@ -312,6 +323,13 @@ pub async fn nominate(
     Ok(res)
 }
 
+#[derive(serde::Deserialize)]
+pub struct AttendanceForm {
+    /// The ids of the participants ticked present (an id that is not one changes nothing).
+    #[serde(default)]
+    present: Vec<String>,
+}
+
 /// The checklist: records attendance of every ticked participant and settles their course.
 /// Not before the session's start (409, and nothing recorded); after its end it still records.
 pub async fn attendance(
@@ -319,7 +337,7 @@ pub async fn attendance(
     user: CurrentUser,
     Path(id): Path<Uuid>,
     Conn(mut conn): Conn,
-    Form(fields): Form<Vec<(String, String)>>,
+    axum_extra::extract::Form(f): axum_extra::extract::Form<AttendanceForm>,
 ) -> Result<Response, AppError> {
     let mut tx = sqlx::Connection::begin(&mut *conn).await?;
     let session = managed_open(&mut tx, &user, id).await?;
@@ -337,7 +355,7 @@ pub async fn attendance(
     }
     let inst = user.session.institution_id;
     let mut n = 0;
-    for (_, v) in fields.iter().filter(|(k, _)| k == "present") {
+    for v in &f.present {
         let Ok(person) = Uuid::parse_str(v) else {
             continue;
         };

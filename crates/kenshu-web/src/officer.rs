@@ -203,27 +203,28 @@ pub async fn dashboard(
     })
 }
 
+#[derive(Deserialize)]
+pub struct RetakesForm {
+    #[serde(default)]
+    deadline: String,
+    #[serde(default)]
+    pick: Vec<String>,
+}
+
 /// Gives everyone selected on the dashboard a new deadline (再受講の機会).
 pub async fn retakes(
     user: CurrentUser,
     Conn(mut conn): Conn,
-    axum::Form(fields): axum::Form<Vec<(String, String)>>,
+    axum_extra::extract::Form(f): axum_extra::extract::Form<RetakesForm>,
 ) -> Result<axum::response::Response, AppError> {
     use axum::response::IntoResponse;
     user.require(Action::ManageDesignations)?;
-    let deadline = retake_deadline(
-        fields
-            .iter()
-            .find(|(k, _)| k == "deadline")
-            .map(|(_, v)| v.as_str())
-            .unwrap_or(""),
-        kenshu_core::japan_today(),
-    )?;
+    let deadline = retake_deadline(&f.deadline, kenshu_core::japan_today())?;
     let inst = user.session.institution_id;
     let fy = fiscal_year(None);
     let mut tx = sqlx::Connection::begin(&mut *conn).await?;
     // Re-attendance is per course: bare logins are left out.
-    let with_course: Vec<(String, Option<String>)> = picks(&fields)
+    let with_course: Vec<(String, Option<String>)> = picks(&f.pick)
         .into_iter()
         .filter(|(_, c)| c.is_some())
         .collect();

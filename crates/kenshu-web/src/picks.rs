@@ -7,12 +7,12 @@ use crate::AppError;
 use crate::policy::Action;
 use crate::session::CurrentUser;
 
-/// The dashboard's picks in a form: `login|course`, or a bare login for all their courses.
-pub fn picks(fields: &[(String, String)]) -> Vec<(String, Option<String>)> {
-    fields
+/// The dashboard's picks (the `pick` fields of a form): `login|course`, or a bare login for all
+/// their courses.
+pub fn picks(picked: &[String]) -> Vec<(String, Option<String>)> {
+    picked
         .iter()
-        .filter(|(k, _)| k == "pick")
-        .map(|(_, v)| match v.split_once('|') {
+        .map(|v| match v.split_once('|') {
             Some((login, code)) => (login.to_string(), Some(code.to_string())),
             None => (v.clone(), None),
         })

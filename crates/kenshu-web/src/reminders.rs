@@ -40,6 +40,17 @@ async fn send(
 }
 
 #[derive(serde::Deserialize)]
+pub struct GroupForm {
+    #[serde(default)]
+    message: String,
+    /// The dashboard's division, to return to.
+    #[serde(default)]
+    division: String,
+    #[serde(default)]
+    pick: Vec<String>,
+}
+
+#[derive(serde::Deserialize)]
 pub struct PersonForm {
     #[serde(default)]
     message: String,
@@ -68,26 +79,18 @@ pub async fn group(
     State(state): State<AppState>,
     user: CurrentUser,
     Conn(mut conn): Conn,
-    Form(fields): Form<Vec<(String, String)>>,
+    axum_extra::extract::Form(f): axum_extra::extract::Form<GroupForm>,
 ) -> Result<Response, AppError> {
     user.require(Action::ManageDesignations)?;
-    let field = |name: &str| {
-        fields
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-            .unwrap_or("")
-    };
-    let message = checked_message(field("message"))?;
-    let picks = picks(&fields);
+    let message = checked_message(&f.message)?;
+    let picks = picks(&f.pick);
     if picks.is_empty() {
         return Err(AppError::BadRequest(JA.reminder_nobody.into()));
     }
     let n = send(&state, &user, &mut conn, &picks, &message).await?;
-    let division = field("division");
     Ok(Redirect::to(&format!(
         "/officer?division={}&reminded={n}",
-        crate::error::url_escape(division)
+        crate::error::url_escape(&f.division)
     ))
     .into_response())
 }

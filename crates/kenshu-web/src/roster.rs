@@ -5,7 +5,6 @@ use askama::Template;
 use axum::Form;
 use axum::extract::{DefaultBodyLimit, Multipart, State};
 use axum::response::Response;
-use kenshu_core::audit::AuditAction;
 use kenshu_db::roster::ImportReport;
 use serde::Deserialize;
 use uuid::Uuid;
@@ -257,17 +256,21 @@ pub async fn apply(
         .await?
         .ok_or(AppError::NotFound)?;
     let confirmed = f.confirm_mass_change.is_some();
-    let report =
-        kenshu_db::roster::import(&mut tx, inst, content, options(complete, confirmed), true)
-            .await?;
+    let actor = user.actor();
+    let report = kenshu_app::roster::import(
+        &mut tx,
+        &actor,
+        inst,
+        &name,
+        content,
+        options(complete, confirmed),
+        true,
+    )
+    .await?;
     if report.applied {
         kenshu_db::roster::mark_applied(&mut tx, inst, f.upload).await?;
-        user.actor()
-            .record(&mut tx, AuditAction::RosterImported, &name, &report.summary)
-            .await?;
         tx.commit().await?;
         state.sessions.forget_institution(inst);
-        tracing::info!(summary = %report.summary, "roster imported");
     } else {
         tx.rollback().await?;
     }

@@ -55,8 +55,18 @@ pub async fn import_staff(pool: &PgPool, args: ImportArgs<'_>) -> anyhow::Result
                 args.institution
             )
         })?;
-    let report =
-        kenshu_db::roster::import(&mut tx, institution.id, bytes, options, !args.dry_run).await?;
+    let actor = kenshu_app::audit::Actor::command_line(args.key, institution.id);
+    let file_name = args.file.display().to_string();
+    let report = kenshu_app::roster::import(
+        &mut tx,
+        &actor,
+        institution.id,
+        &file_name,
+        bytes,
+        options,
+        !args.dry_run,
+    )
+    .await?;
     if let Some(e) = &report.file_error {
         writeln!(out, "{}: {e}", args.file.display())?;
         writeln!(out, "{}", report.division_summary)?;
@@ -121,14 +131,6 @@ pub async fn import_staff(pool: &PgPool, args: ImportArgs<'_>) -> anyhow::Result
             }
             _ => None,
         };
-        kenshu_app::audit::Actor::command_line(args.key, institution.id)
-            .record(
-                &mut tx,
-                AuditAction::RosterImported,
-                &args.file.display().to_string(),
-                &report.summary,
-            )
-            .await?;
         tx.commit().await?;
         writeln!(out, "applied in one transaction")?;
         if let (Some(n), Some(links)) = (written, &args.links) {

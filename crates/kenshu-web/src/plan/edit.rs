@@ -64,37 +64,43 @@ async fn draft_of<'c>(
     Ok((tx, plan))
 }
 
+#[derive(Deserialize)]
+pub struct CourseForm {
+    /// Who must take the course (repeated: one per ticked target).
+    #[serde(default)]
+    audience: Vec<String>,
+    #[serde(default)]
+    starts_on: String,
+    #[serde(default)]
+    deadline: String,
+    #[serde(default)]
+    retake_until: String,
+    /// `on` when attendance at an in-person session also needs the course's test.
+    #[serde(default)]
+    in_person_test: String,
+}
+
 /// Saves one course of a draft: audience, period, deadline, re-attendance window.
 pub async fn put_course(
     user: CurrentUser,
     Conn(mut conn): Conn,
     Path((fy, code)): Path<(i32, String)>,
-    Form(fields): Form<Vec<(String, String)>>,
+    axum_extra::extract::Form(f): axum_extra::extract::Form<CourseForm>,
 ) -> Result<Response, AppError> {
     let (mut tx, plan) = draft_of(&mut conn, &user, fy).await?;
-    let get = |k: &str| {
-        fields
-            .iter()
-            .find(|(n, _)| n == k)
-            .map(|(_, v)| v.trim())
-            .unwrap_or("")
-    };
-    let audience: Vec<Target> = fields
-        .iter()
-        .filter(|(k, _)| k == "audience")
-        .filter_map(|(_, v)| Target::parse(v))
-        .collect();
+    let audience: Vec<Target> = f.audience.iter().filter_map(|v| Target::parse(v)).collect();
     if audience.is_empty() {
         return Err(AppError::BadRequest(JA.plan_audience_fix.into()));
     }
-    let date = |k: &str, label: &str| {
-        parse_date(get(k)).ok_or_else(|| AppError::BadRequest(format!("{label}: {}", JA.date_fix)))
+    let date = |v: &str, label: &str| {
+        parse_date(v.trim())
+            .ok_or_else(|| AppError::BadRequest(format!("{label}: {}", JA.date_fix)))
     };
-    let starts_on = date("starts_on", JA.plan_period)?;
-    let deadline = date("deadline", JA.deadline)?;
-    let retake_until = match get("retake_until") {
+    let starts_on = date(&f.starts_on, JA.plan_period)?;
+    let deadline = date(&f.deadline, JA.deadline)?;
+    let retake_until = match f.retake_until.trim() {
         "" => None,
-        _ => Some(date("retake_until", JA.plan_retake)?),
+        v => Some(date(v, JA.plan_retake)?),
     };
     if deadline < starts_on || retake_until.is_some_and(|r| r < deadline) {
         return Err(AppError::BadRequest(JA.plan_dates_fix.into()));
@@ -118,7 +124,7 @@ pub async fn put_course(
         user.session.institution_id,
         plan.id,
         &course.code,
-        get("in_person_test") == "on",
+        f.in_person_test.trim() == "on",
     )
     .await?;
     user.actor()

@@ -256,7 +256,7 @@ async fn rust_tallies(
             t.assignments += 1;
             match status(
                 Progress {
-                    completed: p.and_then(|p| p.completed.as_deref()),
+                    completed: p.and_then(|p| p.method()),
                     exempt: p.is_some_and(|p| p.exempt),
                     any_activity: p.is_some_and(|p| p.activity),
                     deadline: Some(deadline),

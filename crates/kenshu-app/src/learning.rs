@@ -67,7 +67,7 @@ pub fn assignment_status(s: &CourseSummary, a: Option<&Assignment>, today: Date)
     let deadline = retake.or(a.map(|a| a.deadline));
     let st = status(
         Progress {
-            completed: s.completion.as_ref().map(|c| c.method.as_str()),
+            completed: s.completion.as_ref().map(|c| c.method),
             exempt: s.exempt,
             any_activity: s.sections_read > 0 || s.attempts > 0,
             deadline,

@@ -146,7 +146,7 @@ pub fn assemble(f: Facts, p: Progress, fy: FiscalYear, today: Date) -> Standing 
             let deadline = retake.unwrap_or(a.deadline);
             let st = status(
                 kenshu_core::assignment::Progress {
-                    completed: p.and_then(|p| p.completed.as_deref()),
+                    completed: p.and_then(|p| p.method()),
                     exempt: p.is_some_and(|p| p.exempt),
                     any_activity: p.is_some_and(|p| p.activity),
                     deadline: Some(deadline),

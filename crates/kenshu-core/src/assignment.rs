@@ -59,20 +59,55 @@ pub fn course_complete(
     sections_read >= sections_total && (!has_test || test_passed)
 }
 
+/// How a course was completed (`completions.method`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CompletionMethod {
+    /// Read and passed online.
+    ELearning,
+    /// Attended an in-person session (集合研修).
+    InPerson,
+}
+
+impl CompletionMethod {
+    /// The identifier stored in the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CompletionMethod::ELearning => "e_learning",
+            CompletionMethod::InPerson => "in_person",
+        }
+    }
+
+    /// The method of a stored identifier (the database allows only these two).
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "e_learning" => Some(CompletionMethod::ELearning),
+            "in_person" => Some(CompletionMethod::InPerson),
+            _ => None,
+        }
+    }
+
+    pub fn label_ja(self) -> &'static str {
+        match self {
+            CompletionMethod::ELearning => "eラーニング",
+            CompletionMethod::InPerson => "集合研修",
+        }
+    }
+}
+
 /// The facts of one assignment that decide its status.
 #[derive(Debug, Clone, Copy)]
-pub struct Progress<'a> {
-    /// The completion's method (`e_learning` or `in_person`), if completed.
-    pub completed: Option<&'a str>,
+pub struct Progress {
+    /// How it was completed, if it was.
+    pub completed: Option<CompletionMethod>,
     pub exempt: bool,
     pub any_activity: bool,
     pub deadline: Option<Date>,
 }
 
 /// A completion wins over everything; then an exemption; then the deadline.
-pub fn status(p: Progress<'_>, today: Date) -> Status {
+pub fn status(p: Progress, today: Date) -> Status {
     match p.completed {
-        Some("in_person") => Status::CompletedInPerson,
+        Some(CompletionMethod::InPerson) => Status::CompletedInPerson,
         Some(_) => Status::Completed,
         None if p.exempt => Status::Exempt,
         None if p.deadline.is_some_and(|d| today > d) => Status::Overdue,
@@ -117,11 +152,17 @@ mod tests {
         assert_eq!(status(p(None, false, true, past), today), Status::Overdue);
         assert_eq!(status(p(None, true, false, past), today), Status::Exempt);
         assert_eq!(
-            status(p(Some("e_learning"), false, true, past), today),
+            status(
+                p(Some(CompletionMethod::ELearning), false, true, past),
+                today
+            ),
             Status::Completed
         );
         assert_eq!(
-            status(p(Some("in_person"), false, false, due), today),
+            status(
+                p(Some(CompletionMethod::InPerson), false, false, due),
+                today
+            ),
             Status::CompletedInPerson
         );
         assert_eq!(

@@ -8,32 +8,8 @@
 
 use time::Date;
 
-use crate::assignment::Status;
+use crate::assignment::{CompletionMethod, Status};
 use crate::fiscal_year::japanese_date;
-
-/// How a course was completed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Method {
-    ELearning,
-    InPerson,
-}
-
-impl Method {
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "e_learning" => Some(Method::ELearning),
-            "in_person" => Some(Method::InPerson),
-            _ => None,
-        }
-    }
-
-    pub fn label_ja(self) -> &'static str {
-        match self {
-            Method::ELearning => "eラーニング",
-            Method::InPerson => "集合研修",
-        }
-    }
-}
 
 /// One person and one course they were assigned in the fiscal year.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,7 +23,7 @@ pub struct Row {
     pub course_code: String,
     pub course_title: String,
     pub status: Status,
-    pub method: Option<Method>,
+    pub method: Option<CompletionMethod>,
     pub completed_on: Option<Date>,
     pub score: Option<(i32, i32)>,
     /// The plan's deadline (or the newcomer's individual one).
@@ -323,7 +299,7 @@ mod tests {
             course_code: "clerk".into(),
             course_title: "事務取扱担当者研修".into(),
             status: Status::Completed,
-            method: Some(Method::ELearning),
+            method: Some(CompletionMethod::ELearning),
             completed_on: Some(date!(2026 - 01 - 10)),
             score: Some((9, 10)),
             deadline: date!(2025 - 12 - 31),

@@ -4,6 +4,7 @@
 
 use futures_util::{Stream, StreamExt};
 use kenshu_core::FiscalYear;
+use kenshu_core::assignment::CompletionMethod;
 use kenshu_core::plan::PersonFacts;
 use sqlx::PgConnection;
 use sqlx::types::Json;
@@ -14,8 +15,15 @@ use crate::plans::{day, person_facts};
 
 /// (course, method, completed on, score, total) as the query reads it.
 pub type Done = (String, String, String, Option<i32>, Option<i32>);
-/// A completion as the rows use it: (method, day, (score, total)).
-pub type Completed<'a> = (&'a str, Date, Option<(i32, i32)>);
+/// A completion as the rows use it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Completed {
+    pub method: CompletionMethod,
+    /// The day it was completed (Japan).
+    pub on: Date,
+    /// (score, total) of the test that completed it.
+    pub score: Option<(i32, i32)>,
+}
 /// (kind, from, to)
 type Held3 = (String, String, Option<String>);
 
@@ -37,12 +45,14 @@ pub struct ReportPerson {
 }
 
 impl ReportPerson {
-    /// The completion of a course: (method, day, score and total).
-    pub fn completion(&self, course: &str) -> Option<Completed<'_>> {
-        self.completions
-            .iter()
-            .find(|c| c.0 == course)
-            .map(|c| (c.1.as_str(), day(&c.2), c.3.zip(c.4)))
+    /// The completion of a course.
+    pub fn completion(&self, course: &str) -> Option<Completed> {
+        let c = self.completions.iter().find(|c| c.0 == course)?;
+        Some(Completed {
+            method: CompletionMethod::parse(&c.1)?,
+            on: day(&c.2),
+            score: c.3.zip(c.4),
+        })
     }
 
     pub fn retake(&self, course: &str) -> Option<Date> {

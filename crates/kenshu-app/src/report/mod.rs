@@ -18,7 +18,7 @@ use kenshu_core::assignment::{Progress, status};
 use kenshu_core::audit::{AuditAction, Head};
 use kenshu_core::i18n::JA;
 use kenshu_core::plan::{Plan, assignments};
-use kenshu_core::report::{Method, Row, Summary};
+use kenshu_core::report::{Row, Summary};
 use kenshu_db::PgConnection;
 use kenshu_db::report::ReportPerson;
 use time::Date;
@@ -169,7 +169,7 @@ pub fn rows_of(
             let retake = p.retake(&a.code);
             let st = status(
                 Progress {
-                    completed: done.map(|d| d.0),
+                    completed: done.map(|d| d.method),
                     exempt: p.exempt.contains(&a.code),
                     any_activity: p.activity.contains(&a.code),
                     deadline: Some(retake.unwrap_or(a.deadline)),
@@ -188,9 +188,9 @@ pub fn rows_of(
                     .unwrap_or_else(|| a.code.clone()),
                 course_code: a.code,
                 status: st,
-                method: done.and_then(|d| Method::parse(d.0)),
-                completed_on: done.map(|d| d.1),
-                score: done.and_then(|d| d.2),
+                method: done.map(|d| d.method),
+                completed_on: done.map(|d| d.on),
+                score: done.and_then(|d| d.score),
                 deadline: a.deadline,
                 retake_deadline: retake,
                 left_on: p.facts.left_on,

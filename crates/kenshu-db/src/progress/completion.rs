@@ -1,6 +1,7 @@
 //! A course completed: decided from the sections read, the test passed or the attendance, and
 //! recorded once per fiscal year.
 
+use kenshu_core::assignment::CompletionMethod;
 use kenshu_core::assignment::course_complete;
 use kenshu_core::content::CoursePackage;
 use sqlx::PgConnection;
@@ -28,7 +29,12 @@ pub async fn complete(
         code,
         who.fiscal_year.0,
         version_id,
-        if attended { "in_person" } else { "e_learning" },
+        if attended {
+            CompletionMethod::InPerson
+        } else {
+            CompletionMethod::ELearning
+        }
+        .as_str(),
         score.map(|s| s.0),
         score.map(|s| s.1),
         attempt_id

@@ -1,6 +1,7 @@
 //! Where a learner stands in their courses: the "My training" list, a course or section page,
 //! and sections marked read.
 
+use kenshu_core::assignment::CompletionMethod;
 use sqlx::PgConnection;
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
@@ -10,7 +11,7 @@ use super::Learner;
 #[derive(Debug, Clone)]
 pub struct Completion {
     pub completed_at: OffsetDateTime,
-    pub method: String,
+    pub method: CompletionMethod,
     pub score: Option<i32>,
     pub total: Option<i32>,
     pub content_version_id: Uuid,
@@ -77,7 +78,11 @@ pub async fn summaries(
             attempts: r.attempts,
             exempt: r.exempt,
             retake: r.retake,
-            completion: match (r.completed_at, r.method, r.cp_version_id) {
+            completion: match (
+                r.completed_at,
+                r.method.as_deref().and_then(CompletionMethod::parse),
+                r.cp_version_id,
+            ) {
                 (Some(completed_at), Some(method), Some(content_version_id)) => Some(Completion {
                     completed_at,
                     method,

@@ -10,10 +10,20 @@ use uuid::Uuid;
 pub struct DivisionProgress {
     pub user_id: Uuid,
     pub course_code: String,
+    /// The completion's stored method, if completed ([`DivisionProgress::method`]).
     pub completed: Option<String>,
     pub exempt: bool,
     pub activity: bool,
     pub last_activity: Option<OffsetDateTime>,
+}
+
+impl DivisionProgress {
+    /// How the course was completed, if it was.
+    pub fn method(&self) -> Option<kenshu_core::assignment::CompletionMethod> {
+        self.completed
+            .as_deref()
+            .and_then(kenshu_core::assignment::CompletionMethod::parse)
+    }
 }
 
 /// Everything the dashboard needs about progress in a division, in one query.

@@ -392,3 +392,73 @@ async fn a_draft_plan_is_tailored_course_by_course_and_locked_once_approved() {
     assert_eq!(locked.status, 400);
     assert!(locked.body.contains("承認済みの計画は変更できません"));
 }
+
+/// Two people drafting the same year at the same moment: one plan is made, and everyone else
+/// gets the answer the form gives when the plan exists already — not a server error.
+#[tokio::test]
+async fn drafting_the_same_year_at_once_makes_one_plan_and_tells_the_others_it_exists() {
+    let app = TestApp::spawn().await;
+    user(app.pool(), "chief", Role::ChiefOfficer).await;
+    user(app.pool(), "admin", Role::PortalAdmin).await;
+    let next = (FiscalYear::of(kenshu_core::japan_today()).0 + 2).to_string();
+    const AT_ONCE: i64 = 4;
+    let mut browsers = Vec::new();
+    for i in 0..AT_ONCE {
+        browsers.push(
+            app.signed_in(if i % 2 == 0 { "chief" } else { "admin" })
+                .await,
+        );
+    }
+    // Every draft sees no plan yet and then waits to insert: the table is held so that the
+    // inserts queue behind this transaction (reads go on).
+    let mut hold = app.pool().begin().await.unwrap();
+    sqlx::query("lock table training_plans in share mode")
+        .execute(&mut *hold)
+        .await
+        .unwrap();
+    let mut drafts = Vec::new();
+    for mut b in browsers {
+        let next = next.clone();
+        drafts.push(tokio::spawn(async move {
+            b.post("/plans", &[("fy", &next), ("from", "standard")])
+                .await
+        }));
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let waiting: i64 = sqlx::query_scalar(
+            "select count(*) from pg_stat_activity where wait_event_type = 'Lock'
+             and query like 'insert into training_plans%'",
+        )
+        .fetch_one(app.pool())
+        .await
+        .unwrap();
+        if waiting == AT_ONCE {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{waiting} of {AT_ONCE} drafts reached the insert"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    hold.rollback().await.unwrap();
+    let mut made = 0;
+    for d in drafts {
+        let res = d.await.unwrap();
+        assert_eq!(res.status, 303, "{}", res.body);
+        match res.location.as_deref() {
+            Some(l) if l == format!("/plans?fy={next}") => made += 1,
+            Some(l) if l == format!("/plans?fy={next}&error=exists") => {}
+            other => panic!("unexpected answer: {other:?}"),
+        }
+    }
+    assert_eq!(made, 1, "exactly one draft is made");
+    let plans: i64 =
+        sqlx::query_scalar("select count(*) from training_plans where fiscal_year = $1")
+            .bind(next.parse::<i32>().unwrap())
+            .fetch_one(app.pool())
+            .await
+            .unwrap();
+    assert_eq!(plans, 1);
+}

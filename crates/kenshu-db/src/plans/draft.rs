@@ -7,6 +7,10 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 /// Creates a draft plan (none may exist for the year yet).
+/// The constraint that allows one plan per institution and fiscal year: two officers drafting
+/// the same year at once meet it.
+pub const PLAN_EXISTS: &str = "training_plans_institution_id_fiscal_year_key";
+
 pub async fn create_draft(
     conn: &mut PgConnection,
     institution_id: Uuid,

@@ -9,8 +9,8 @@ mod exemptions;
 mod facts;
 
 pub use draft::{
-    Details, approve, copy_previous, create_draft, create_standard, put_course, put_details,
-    remove_course, set_courses,
+    Details, PLAN_EXISTS, approve, copy_previous, create_draft, create_standard, put_course,
+    put_details, remove_course, set_courses,
 };
 pub use exemptions::{exempt, exemptions};
 pub use facts::{facts, facts_for_division};

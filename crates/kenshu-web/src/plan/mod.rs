@@ -189,20 +189,25 @@ pub async fn create(
     if kenshu_db::plans::plan(&mut tx, inst, fy).await?.is_some() {
         return Ok(Redirect::to(&format!("/plans?fy={}&error=exists", fy.0)).into_response());
     }
-    match form.from.as_str() {
-        "previous" => {
-            if kenshu_db::plans::copy_previous(&mut tx, inst, fy, me)
-                .await?
-                .is_none()
-            {
-                return Ok(
-                    Redirect::to(&format!("/plans?fy={}&error=no-previous", fy.0)).into_response(),
-                );
-            }
+    let created = match form.from.as_str() {
+        "previous" => kenshu_db::plans::copy_previous(&mut tx, inst, fy, me).await,
+        _ => kenshu_db::plans::create_standard(&mut tx, inst, fy, false, me)
+            .await
+            .map(Some),
+    };
+    match created {
+        Ok(Some(_)) => {}
+        Ok(None) => {
+            return Ok(
+                Redirect::to(&format!("/plans?fy={}&error=no-previous", fy.0)).into_response(),
+            );
         }
-        _ => {
-            kenshu_db::plans::create_standard(&mut tx, inst, fy, false, me).await?;
+        // Someone else drafted the same year a moment ago: the same answer as when the check
+        // above sees it.
+        Err(e) if kenshu_db::is_unique_violation(&e, kenshu_db::plans::PLAN_EXISTS) => {
+            return Ok(Redirect::to(&format!("/plans?fy={}&error=exists", fy.0)).into_response());
         }
+        Err(e) => return Err(e.into()),
     }
     user.actor()
         .record(

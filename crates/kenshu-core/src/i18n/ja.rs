@@ -1,10 +1,11 @@
 //! The Japanese catalogue: the portal's first language.
 
-use super::Catalogue;
+use super::{Catalogue, Lang};
 use crate::assignment::Status;
 
 /// The Japanese catalogue.
 pub static JA: Catalogue = Catalogue {
+    lang: Lang::Ja,
     audit_title: "監査ログ",
     audit_lead: "サインイン、他の職員の記録の閲覧、出力、指定・研修計画・職員名簿・教材の変更を記録しています。記録は追記のみで、各項目が直前の項目のハッシュを持つため、書き換えや削除は「改ざんの確認」で見つかります。",
     audit_action: "操作",

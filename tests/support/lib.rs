@@ -311,38 +311,6 @@ pub async fn user(pool: &PgPool, login: &str, role: Role) -> Uuid {
         .id(login)
 }
 
-pub async fn user_in(
-    pool: &PgPool,
-    login: &str,
-    role: Role,
-    division_b: bool,
-    must_change: bool,
-) -> Uuid {
-    let mut s = Scenario::new(pool)
-        .person(login, role)
-        .in_division(if division_b { "b" } else { "a" });
-    if must_change {
-        s = s.must_change_password();
-    }
-    s.build().await.id(login)
-}
-
-/// `login` has completed `course` by e-learning this fiscal year.
-pub async fn completed(pool: &PgPool, login: &str, course: &str) {
-    Scenario::new(pool).completed(login, course).build().await;
-}
-
-/// Every course of the plan runs from the start of this fiscal year to `deadline`, with no
-/// re-attendance period.
-pub async fn plan_until(pool: &PgPool, deadline: time::Date) {
-    sqlx::query("update plan_courses set starts_on = $1, deadline = $2, retake_until = null")
-        .bind(kenshu_core::FiscalYear::of(kenshu_core::japan_today()).start())
-        .bind(deadline)
-        .execute(pool)
-        .await
-        .expect("the plan's period");
-}
-
 /// The `kenshu` binary built by cargo for this test run.
 pub fn kenshu_bin() -> PathBuf {
     let exe = std::env::current_exe().expect("current exe");

@@ -1,6 +1,6 @@
 //! The scenario builder: the arrange part of a test, written as the story it tells.
 //!
-//! ```ignore
+//! ```text
 //! let yesterday = kenshu_core::japan_today() - time::Duration::days(1);
 //! let s = Scenario::new(app.pool())                      // institution `test`, divisions a and b
 //!     .plan(fy).course("clerk").deadline(yesterday).approved()

@@ -2,21 +2,8 @@
 //! that `kenshu audit verify` and the page name an altered and a deleted entry.
 
 use kenshu_core::people::Role;
+use kenshu_tests::simulate::tampered_by_a_superuser;
 use kenshu_tests::{TestApp, kenshu, text, user};
-
-async fn tamper(app: &TestApp, sql: &'static str) {
-    // A database superuser working around the triggers, as an intruder with full access would.
-    let mut c = app.pool().acquire().await.unwrap();
-    sqlx::query("set session_replication_role = replica")
-        .execute(&mut *c)
-        .await
-        .unwrap();
-    sqlx::query(sql).execute(&mut *c).await.unwrap();
-    sqlx::query("reset session_replication_role")
-        .execute(&mut *c)
-        .await
-        .unwrap();
-}
 
 #[tokio::test]
 async fn sign_ins_views_and_changes_are_logged_and_only_the_chief_and_audit_officers_read_them() {
@@ -106,8 +93,8 @@ async fn the_log_refuses_changes_and_verify_names_an_altered_then_a_deleted_entr
         assert!(message.contains("append-only"), "{sql}: {message}");
     }
 
-    tamper(
-        &app,
+    tampered_by_a_superuser(
+        app.pool(),
         "update audit_log set actor = 'someone-else' where seq = 2",
     )
     .await;
@@ -127,8 +114,12 @@ async fn the_log_refuses_changes_and_verify_names_an_altered_then_a_deleted_entr
         page.body
     );
 
-    tamper(&app, "update audit_log set actor = 'chief' where seq = 2").await;
-    tamper(&app, "delete from audit_log where seq = 3").await;
+    tampered_by_a_superuser(
+        app.pool(),
+        "update audit_log set actor = 'chief' where seq = 2",
+    )
+    .await;
+    tampered_by_a_superuser(app.pool(), "delete from audit_log where seq = 3").await;
     let deleted = kenshu(&url, &["audit", "verify", "--institution", "test"], None);
     assert!(!deleted.status.success());
     assert!(

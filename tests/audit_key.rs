@@ -7,24 +7,8 @@
 use std::process::{Command, Output};
 
 use kenshu_core::people::Role;
+use kenshu_tests::simulate::tampered_by_a_superuser;
 use kenshu_tests::{AUDIT_KEY_HEX, TestApp, kenshu_bin, text, user};
-
-/// What a database superuser does, working around the triggers.
-async fn tamper(app: &TestApp, sql: &str) {
-    let mut c = app.pool().acquire().await.unwrap();
-    sqlx::query("set session_replication_role = replica")
-        .execute(&mut *c)
-        .await
-        .unwrap();
-    sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string()))
-        .execute(&mut *c)
-        .await
-        .unwrap();
-    sqlx::query("reset session_replication_role")
-        .execute(&mut *c)
-        .await
-        .unwrap();
-}
 
 /// Recomputes every entry's hash in the unkeyed SHA-256 form of before (the attack),
 /// optionally marking them unkeyed too.
@@ -104,19 +88,23 @@ async fn verify_tells_an_altered_a_deleted_a_truncated_entry_and_a_wrong_key_apa
     assert_eq!(wrong.status.code(), Some(6), "{}", text(&wrong));
     assert!(text(&wrong).contains("wrong key"), "{}", text(&wrong));
 
-    tamper(
-        &app,
+    tampered_by_a_superuser(
+        app.pool(),
         "update audit_log set actor = 'someone-else' where seq = 2",
     )
     .await;
     let (code, out) = verify(&app);
     assert_eq!(code, Some(3), "{out}");
     assert!(out.contains("entry 2 was altered"), "{out}");
-    tamper(&app, "update audit_log set actor = 'chief' where seq = 2").await;
+    tampered_by_a_superuser(
+        app.pool(),
+        "update audit_log set actor = 'chief' where seq = 2",
+    )
+    .await;
     assert_eq!(verify(&app).0, Some(0));
 
     // The tail cut off: the chain alone cannot see it, the checkpoint can.
-    tamper(&app, "delete from audit_log where seq = 5").await;
+    tampered_by_a_superuser(app.pool(), "delete from audit_log where seq = 5").await;
     let (code, out) = verify(&app);
     assert_eq!(code, Some(5), "{out}");
     assert!(
@@ -139,7 +127,7 @@ async fn verify_tells_an_altered_a_deleted_a_truncated_entry_and_a_wrong_key_apa
         "{out}"
     );
 
-    tamper(&app, "delete from audit_log where seq = 3").await;
+    tampered_by_a_superuser(app.pool(), "delete from audit_log where seq = 3").await;
     let (code, out) = verify(&app);
     assert_eq!(code, Some(4), "{out}");
     assert!(out.contains("entry 3 is missing: deleted"), "{out}");
@@ -148,12 +136,12 @@ async fn verify_tells_an_altered_a_deleted_a_truncated_entry_and_a_wrong_key_apa
 #[tokio::test]
 async fn a_full_unkeyed_re_hash_in_plpgsql_is_rejected() {
     let app = app_with_entries(3).await;
-    tamper(
-        &app,
+    tampered_by_a_superuser(
+        app.pool(),
         "update audit_log set actor = 'someone-else' where seq = 2",
     )
     .await;
-    tamper(&app, &rehash_unkeyed(false)).await;
+    tampered_by_a_superuser(app.pool(), &rehash_unkeyed(false)).await;
     let (code, out) = verify(&app);
     assert_eq!(code, Some(3), "{out}");
     assert!(
@@ -173,12 +161,12 @@ async fn a_full_unkeyed_re_hash_in_plpgsql_is_rejected() {
     let app = app_with_entries(3).await;
     let cp = audit(&app, AUDIT_KEY_HEX, &["checkpoint"]);
     assert!(cp.status.success(), "{}", text(&cp));
-    tamper(
-        &app,
+    tampered_by_a_superuser(
+        app.pool(),
         "update audit_log set actor = 'someone-else' where seq = 2",
     )
     .await;
-    tamper(&app, &rehash_unkeyed(true)).await;
+    tampered_by_a_superuser(app.pool(), &rehash_unkeyed(true)).await;
     let checkpoints = app.db.data_dir().join("audit-checkpoints/test.log");
     let moved = app.db.data_dir().join("elsewhere.log");
     std::fs::rename(&checkpoints, &moved).unwrap();
@@ -234,6 +222,6 @@ async fn a_line_from_the_annual_report_serves_as_a_checkpoint() {
         "{}",
         text(&ok)
     );
-    tamper(&app, "delete from audit_log where seq = 2").await;
+    tampered_by_a_superuser(app.pool(), "delete from audit_log where seq = 2").await;
     assert_eq!(audit(&app, AUDIT_KEY_HEX, &args).status.code(), Some(5));
 }

@@ -2,7 +2,7 @@
 //! sign_in_abuse.rs).
 
 use kenshu_core::people::Role;
-use kenshu_tests::{PASSWORD, TestApp, user, user_in};
+use kenshu_tests::{PASSWORD, Scenario, TestApp, simulate, user};
 use reqwest::StatusCode;
 
 #[tokio::test]
@@ -151,7 +151,11 @@ async fn signing_out_ends_the_session_on_the_server() {
 #[tokio::test]
 async fn an_initial_password_must_be_replaced_at_first_sign_in() {
     let app = TestApp::spawn().await;
-    user_in(app.pool(), "newbie", Role::Staff, false, true).await;
+    Scenario::new(app.pool())
+        .person("newbie", Role::Staff)
+        .must_change_password()
+        .build()
+        .await;
     let mut b = app.browser();
     assert_eq!(
         b.sign_in("newbie", PASSWORD).await.status,
@@ -236,10 +240,11 @@ async fn a_deactivated_account_cannot_sign_in_and_loses_its_sessions() {
     let mut b = app.signed_in("leaver").await;
     // A page first, so that the portal holds the session in memory (session_cache).
     assert_eq!(b.get("/my").await.status, StatusCode::OK);
-    sqlx::query("update users set active = false where login_id = 'leaver'")
-        .execute(app.pool())
-        .await
-        .unwrap();
+    simulate::behind_the_portals_back(
+        app.pool(),
+        "update users set active = false where login_id = 'leaver'",
+    )
+    .await;
     app.sessions_heard().await;
     assert_eq!(b.get("/my").await.status, StatusCode::SEE_OTHER);
     assert_eq!(
@@ -254,30 +259,13 @@ async fn a_deactivated_account_cannot_sign_in_and_loses_its_sessions() {
 async fn with_several_institutions_the_code_picks_whose_account_it_is() {
     let app = TestApp::spawn().await;
     user(app.pool(), "staff1", Role::Staff).await;
-    let mut conn = app.pool().acquire().await.unwrap();
-    let other = kenshu_db::institutions::create(&mut conn, "other", "別の町")
-        .await
-        .unwrap();
-    let division = kenshu_db::institutions::create_division(&mut conn, other, "x", "X課", None)
-        .await
-        .unwrap();
-    let hash = kenshu_tests::hash_of(PASSWORD);
-    kenshu_db::users::create(
-        &mut conn,
-        &kenshu_db::users::NewUser {
-            institution_id: other,
-            login_id: "staff1",
-            email: None,
-            name: "別町 職員",
-            division_id: division,
-            role: Role::Staff,
-            password_hash: &hash,
-            must_change_password: false,
-        },
-    )
-    .await
-    .unwrap();
-    drop(conn);
+    Scenario::institution(app.pool(), "other", "別の町")
+        .division("x", "X課")
+        .person("staff1", Role::Staff)
+        .named("別町 職員")
+        .without_email()
+        .build()
+        .await;
     let mut b = app.browser();
     let form = b.get("/login").await;
     assert!(

@@ -1,7 +1,8 @@
 //! The authorization matrix: every role against every page, answered by the one policy.
 
 use kenshu_core::people::Role;
-use kenshu_tests::{TestApp, user};
+use kenshu_core::plan::DesignationKind;
+use kenshu_tests::{Scenario, TestApp, user};
 use reqwest::StatusCode;
 
 /// (path, who may open it). Everyone else signed in gets 403; strangers are sent to sign-in.
@@ -112,21 +113,17 @@ fn the_policy_table_itself_matches_the_design() {
 /// division A gets 403 for B's, the answer names nobody of B, and nothing is written.
 #[tokio::test]
 async fn an_officer_of_division_a_reaches_nothing_of_division_b_on_any_route() {
-    use kenshu_tests::user_in;
     let app = TestApp::spawn().await;
-    user(app.pool(), "officer-a", Role::ProtectionOfficer).await;
-    user(app.pool(), "staff-a", Role::Staff).await;
-    user_in(app.pool(), "staff-b", Role::Staff, true, false).await;
+    let designation = Scenario::new(app.pool())
+        .person("officer-a", Role::ProtectionOfficer)
+        .person("staff-a", Role::Staff)
+        .person("staff-b", Role::Staff)
+        .in_division("b")
+        .designated(DesignationKind::Clerk, kenshu_core::japan_today())
+        .build()
+        .await
+        .designation("staff-b");
     let today = kenshu_core::japan_today().to_string();
-    let designation: uuid::Uuid = sqlx::query_scalar(
-        "insert into designations (institution_id, user_id, kind, division_id, valid_from)
-         select institution_id, id, 'clerk', division_id, $1 from users where login_id = 'staff-b'
-         returning id",
-    )
-    .bind(kenshu_core::japan_today())
-    .fetch_one(app.pool())
-    .await
-    .unwrap();
     let tables = [
         "designations",
         "exemptions",

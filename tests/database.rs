@@ -5,7 +5,7 @@ use kenshu_core::content::parse_package;
 use kenshu_core::people::Role;
 use kenshu_db::content::LoadOutcome;
 use kenshu_db::progress::{self, Learner};
-use kenshu_tests::{institution, test_db, user};
+use kenshu_tests::{Scenario, simulate, test_db};
 use time::{Duration, OffsetDateTime};
 
 #[tokio::test]
@@ -55,8 +55,11 @@ async fn a_package_loads_once_per_change_and_the_cache_serves_each_version() {
 #[tokio::test]
 async fn an_expired_session_signs_nobody_in_and_is_purged() {
     let db = test_db().await;
-    let (inst, _, _) = institution(&db.pool).await;
-    let uid = user(&db.pool, "staff1", Role::Staff).await;
+    let s = Scenario::new(&db.pool)
+        .person("staff1", Role::Staff)
+        .build()
+        .await;
+    let (inst, uid) = (s.institution(), s.id("staff1"));
     let mut conn = db.pool.acquire().await.unwrap();
     let now = OffsetDateTime::now_utc();
     kenshu_db::sessions::create(
@@ -89,12 +92,7 @@ async fn an_expired_session_signs_nobody_in_and_is_purged() {
     )
     .await
     .unwrap();
-    sqlx::query(
-        "update sessions set seen_at = now() - interval '31 minutes' where token_hash = 'idle'",
-    )
-    .execute(&mut *conn)
-    .await
-    .unwrap();
+    simulate::sessions_idle_for(&db.pool, 31, Some(b"idle")).await;
     assert!(
         kenshu_db::sessions::load(&mut conn, b"idle", 30)
             .await
@@ -139,8 +137,11 @@ async fn an_expired_session_signs_nobody_in_and_is_purged() {
 #[tokio::test]
 async fn progress_belongs_to_a_fiscal_year_and_completion_needs_every_section() {
     let db = test_db().await;
-    let (inst, _, _) = institution(&db.pool).await;
-    let uid = user(&db.pool, "staff1", Role::Staff).await;
+    let s = Scenario::new(&db.pool)
+        .person("staff1", Role::Staff)
+        .build()
+        .await;
+    let (inst, uid) = (s.institution(), s.id("staff1"));
     let mut conn = db.pool.acquire().await.unwrap();
     let this_year = Learner {
         institution_id: inst,

@@ -1,7 +1,7 @@
 //! Designations managed by protection officers (their division) and the chief officer (all).
 
 use kenshu_core::people::Role;
-use kenshu_tests::{TestApp, user, user_in};
+use kenshu_tests::{Scenario, TestApp, user};
 
 async fn count(app: &TestApp) -> i64 {
     sqlx::query_scalar("select count(*) from designations")
@@ -13,9 +13,13 @@ async fn count(app: &TestApp) -> i64 {
 #[tokio::test]
 async fn a_protection_officer_designates_people_of_their_division_only() {
     let app = TestApp::spawn().await;
-    user(app.pool(), "officer-a", Role::ProtectionOfficer).await;
-    user(app.pool(), "clerk-a", Role::Staff).await;
-    user_in(app.pool(), "clerk-b", Role::Staff, true, false).await;
+    Scenario::new(app.pool())
+        .person("officer-a", Role::ProtectionOfficer)
+        .person("clerk-a", Role::Staff)
+        .person("clerk-b", Role::Staff)
+        .in_division("b")
+        .build()
+        .await;
     let mut o = app.signed_in("officer-a").await;
     let page = o.get("/designations").await;
     assert_eq!(page.status, 200);
@@ -142,8 +146,11 @@ async fn bad_designations_are_refused_with_the_field_and_the_fix() {
 #[tokio::test]
 async fn ending_a_designation_keeps_its_history() {
     let app = TestApp::spawn().await;
-    user(app.pool(), "officer-a", Role::ProtectionOfficer).await;
-    user(app.pool(), "clerk-a", Role::Staff).await;
+    let s = Scenario::new(app.pool())
+        .person("officer-a", Role::ProtectionOfficer)
+        .person("clerk-a", Role::Staff)
+        .build()
+        .await;
     let mut o = app.signed_in("officer-a").await;
     o.get("/designations").await;
     o.post(
@@ -155,10 +162,13 @@ async fn ending_a_designation_keeps_its_history() {
         ],
     )
     .await;
-    let id: uuid::Uuid = sqlx::query_scalar("select id from designations")
-        .fetch_one(app.pool())
-        .await
-        .unwrap();
+    let id = {
+        let mut conn = app.pool().acquire().await.unwrap();
+        let held = kenshu_db::designations::for_person(&mut conn, s.institution(), s.id("clerk-a"))
+            .await
+            .unwrap();
+        held[0].id
+    };
     let res = o
         .post(&format!("/designations/{id}/end"), &[("on", "2025-09-30")])
         .await;
@@ -180,9 +190,13 @@ async fn ending_a_designation_keeps_its_history() {
 #[tokio::test]
 async fn an_officer_exempts_a_person_of_their_division_with_a_reason_and_the_person_sees_it() {
     let app = TestApp::spawn().await;
-    user(app.pool(), "officer-a", Role::ProtectionOfficer).await;
-    user(app.pool(), "clerk-a", Role::Staff).await;
-    user_in(app.pool(), "clerk-b", Role::Staff, true, false).await;
+    Scenario::new(app.pool())
+        .person("officer-a", Role::ProtectionOfficer)
+        .person("clerk-a", Role::Staff)
+        .person("clerk-b", Role::Staff)
+        .in_division("b")
+        .build()
+        .await;
     let mut o = app.signed_in("officer-a").await;
     let page = o.get("/people/clerk-a").await;
     assert_eq!(page.status, 200);

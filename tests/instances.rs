@@ -4,21 +4,31 @@
 use std::time::Duration;
 
 use kenshu_app::mail::Mailer;
-use kenshu_core::japan_today;
 use kenshu_core::people::Role;
+use kenshu_core::{FiscalYear, japan_today};
 use kenshu_tests::smtp::TestSmtp;
-use kenshu_tests::{Browser, TestApp, user};
+use kenshu_tests::{Browser, Scenario, TestApp};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_instances_under_load_send_each_reminder_and_each_mail_once() {
     let app = TestApp::spawn().await;
     let staff: Vec<String> = (1..=12).map(|i| format!("late{i:02}")).collect();
+    // Every course of this year's plan was due yesterday, with no re-attendance period.
+    let fy = FiscalYear::of(japan_today());
+    let mut story = Scenario::new(app.pool())
+        .plan(fy)
+        .every_course()
+        .starts(fy.start())
+        .deadline(japan_today() - time::Duration::days(1))
+        .retake_until(None)
+        .approved();
     for s in &staff {
-        user(app.pool(), s, Role::Staff).await;
+        story = story.person(s, Role::Staff);
     }
-    user(app.pool(), "officer-a", Role::ProtectionOfficer).await;
-    let today = japan_today();
-    kenshu_tests::plan_until(app.pool(), today - time::Duration::days(1)).await;
+    story
+        .person("officer-a", Role::ProtectionOfficer)
+        .build()
+        .await;
 
     // The second instance: its own pool and state on the same database.
     let other = app.second_instance(8).await;

@@ -1,30 +1,36 @@
 //! The protection officer's dashboard: who is untrained in their division, and nobody else's.
 
+use kenshu_core::FiscalYear;
 use kenshu_core::people::Role;
-use kenshu_tests::{TestApp, user, user_in};
+use kenshu_tests::{Scenario, TestApp, user};
+
+fn this_year() -> FiscalYear {
+    FiscalYear::of(kenshu_core::japan_today())
+}
+
+fn yesterday() -> time::Date {
+    kenshu_core::japan_today() - time::Duration::days(1)
+}
 
 #[tokio::test]
 async fn an_officer_sees_the_untrained_of_their_division_and_nothing_of_another() {
     let app = TestApp::spawn().await;
-    user(app.pool(), "officer-a", Role::ProtectionOfficer).await;
-    user(app.pool(), "late-a", Role::Staff).await;
-    user(app.pool(), "done-a", Role::Staff).await;
-    user_in(app.pool(), "other-b", Role::Staff, true, false).await;
     // done-a finished everything; the clerk course was due yesterday.
-    sqlx::query(
-        "insert into completions (institution_id, user_id, course_code, fiscal_year, content_version_id, method)
-         select u.institution_id, u.id, c.code, $1, c.current_version_id, 'e_learning'
-         from users u cross join courses c where u.login_id = 'done-a' and c.code in ('clerk', 'cybersecurity', 'final-test')",
-    )
-    .bind(kenshu_core::FiscalYear::of(kenshu_core::japan_today()).0)
-    .execute(app.pool())
-    .await
-    .unwrap();
-    sqlx::query("update plan_courses set deadline = $1 where course_code = 'clerk'")
-        .bind(kenshu_core::japan_today() - time::Duration::days(1))
-        .execute(app.pool())
-        .await
-        .unwrap();
+    Scenario::new(app.pool())
+        .plan(this_year())
+        .course("clerk")
+        .deadline(yesterday())
+        .approved()
+        .person("officer-a", Role::ProtectionOfficer)
+        .person("late-a", Role::Staff)
+        .person("done-a", Role::Staff)
+        .person("other-b", Role::Staff)
+        .in_division("b")
+        .completed("done-a", "clerk")
+        .completed("done-a", "cybersecurity")
+        .completed("done-a", "final-test")
+        .build()
+        .await;
 
     let mut o = app.signed_in("officer-a").await;
     let page = o.get("/officer").await;
@@ -81,9 +87,13 @@ async fn an_officer_sees_the_untrained_of_their_division_and_nothing_of_another(
 #[tokio::test]
 async fn follow_ups_are_recorded_refuse_a_my_number_and_show_on_the_dashboard() {
     let app = TestApp::spawn().await;
-    user(app.pool(), "officer-a", Role::ProtectionOfficer).await;
-    user(app.pool(), "late-a", Role::Staff).await;
-    user_in(app.pool(), "other-b", Role::Staff, true, false).await;
+    Scenario::new(app.pool())
+        .person("officer-a", Role::ProtectionOfficer)
+        .person("late-a", Role::Staff)
+        .person("other-b", Role::Staff)
+        .in_division("b")
+        .build()
+        .await;
     let mut o = app.signed_in("officer-a").await;
     o.get("/people/late-a").await;
     let refused = o
@@ -146,16 +156,19 @@ async fn follow_ups_are_recorded_refuse_a_my_number_and_show_on_the_dashboard() 
 #[tokio::test]
 async fn re_attendance_gives_the_overdue_a_new_deadline_one_by_one_or_as_a_group() {
     let app = TestApp::spawn().await;
-    user(app.pool(), "officer-a", Role::ProtectionOfficer).await;
-    user(app.pool(), "late-1", Role::Staff).await;
-    user(app.pool(), "late-2", Role::Staff).await;
-    user_in(app.pool(), "other-b", Role::Staff, true, false).await;
+    Scenario::new(app.pool())
+        .plan(this_year())
+        .course("clerk")
+        .deadline(yesterday())
+        .approved()
+        .person("officer-a", Role::ProtectionOfficer)
+        .person("late-1", Role::Staff)
+        .person("late-2", Role::Staff)
+        .person("other-b", Role::Staff)
+        .in_division("b")
+        .build()
+        .await;
     let today = kenshu_core::japan_today();
-    sqlx::query("update plan_courses set deadline = $1 where course_code = 'clerk'")
-        .bind(today - time::Duration::days(1))
-        .execute(app.pool())
-        .await
-        .unwrap();
     let later = (today + time::Duration::days(20)).to_string();
     let mut o = app.signed_in("officer-a").await;
     let page = o.get("/officer?show=overdue").await;
@@ -252,10 +265,14 @@ async fn the_person_page_shows_every_attempt_with_its_score() {
 #[tokio::test]
 async fn an_officer_the_chief_makes_responsible_for_a_second_division_reaches_it_until_it_ends() {
     let app = TestApp::spawn().await;
-    user(app.pool(), "chief", Role::ChiefOfficer).await;
-    user(app.pool(), "officer-a", Role::ProtectionOfficer).await;
-    user(app.pool(), "staff-a", Role::Staff).await;
-    user_in(app.pool(), "staff-b", Role::Staff, true, false).await;
+    let s = Scenario::new(app.pool())
+        .person("chief", Role::ChiefOfficer)
+        .person("officer-a", Role::ProtectionOfficer)
+        .person("staff-a", Role::Staff)
+        .person("staff-b", Role::Staff)
+        .in_division("b")
+        .build()
+        .await;
     let mut o = app.signed_in("officer-a").await;
     assert_eq!(o.get("/officer?division=b").await.status, 403);
     let page = o.get("/officer").await;
@@ -317,11 +334,15 @@ async fn an_officer_the_chief_makes_responsible_for_a_second_division_reaches_it
     assert_eq!(o.get("/people/staff-b").await.status, 200);
     assert_eq!(o.get("/designations?division=b").await.status, 200);
 
-    let id: uuid::Uuid =
-        sqlx::query_scalar("select id from designations where kind = 'protection_officer'")
-            .fetch_one(app.pool())
-            .await
-            .unwrap();
+    let id = {
+        let mut conn = app.pool().acquire().await.unwrap();
+        let held =
+            kenshu_db::designations::for_person(&mut conn, s.institution(), s.id("officer-a"))
+                .await
+                .unwrap();
+        let officer = held.iter().find(|d| d.kind == "protection_officer");
+        officer.expect("the officer designation").id
+    };
     let yesterday = (today - time::Duration::days(1)).to_string();
     assert_eq!(
         o.post(&format!("/designations/{id}/end"), &[("on", &yesterday)])
@@ -350,18 +371,12 @@ async fn an_officer_the_chief_makes_responsible_for_a_second_division_reaches_it
 #[tokio::test]
 async fn after_a_transfer_the_new_division_sees_the_persons_completions_and_activity() {
     let app = TestApp::spawn().await;
-    user(app.pool(), "chief", Role::ChiefOfficer).await;
-    user(app.pool(), "mover", Role::Staff).await;
-    let fy = kenshu_core::FiscalYear::of(kenshu_core::japan_today()).0;
-    sqlx::query(
-        "insert into completions (institution_id, user_id, course_code, fiscal_year, content_version_id, method)
-         select u.institution_id, u.id, c.code, $1, c.current_version_id, 'e_learning'
-         from users u cross join courses c where u.login_id = 'mover' and c.code = 'clerk'",
-    )
-    .bind(fy)
-    .execute(app.pool())
-    .await
-    .unwrap();
+    Scenario::new(app.pool())
+        .person("chief", Role::ChiefOfficer)
+        .person("mover", Role::Staff)
+        .completed("mover", "clerk")
+        .build()
+        .await;
     let mut m = app.signed_in("mover").await;
     m.get("/courses/cybersecurity").await;
     let first = m
@@ -385,12 +400,11 @@ async fn after_a_transfer_the_new_division_sees_the_persons_completions_and_acti
         read.status
     );
 
-    sqlx::query(
-        "update users set division_id = (select id from divisions where code = 'b') where login_id = 'mover'",
-    )
-    .execute(app.pool())
-    .await
-    .unwrap();
+    Scenario::new(app.pool())
+        .existing("mover")
+        .transferred("b", kenshu_core::japan_today())
+        .build()
+        .await;
     let mut c = app.signed_in("chief").await;
     let b = c.get("/officer?division=b&show=all").await;
     let rows: Vec<&str> = b

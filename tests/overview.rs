@@ -7,8 +7,10 @@ use std::collections::HashMap;
 use kenshu_core::FiscalYear;
 use kenshu_core::assignment::{Progress, Status, status};
 use kenshu_core::people::Role;
+use kenshu_core::plan::DesignationKind;
 use kenshu_db::overview::Tally;
-use kenshu_tests::{TestApp, test_db, user, user_in};
+use kenshu_tests::{Scenario, TestApp, simulate, test_db, user};
+use time::macros::date;
 use time::{Date, Duration};
 use uuid::Uuid;
 
@@ -46,70 +48,37 @@ async fn exec(pool: &kenshu_db::PgPool, sql: &str) {
 async fn the_chief_sees_each_divisions_counts_its_officer_and_a_link_down() {
     let app = TestApp::spawn().await;
     let pool = app.pool();
-    user(pool, "chief", Role::ChiefOfficer).await;
-    user(pool, "officer-a", Role::ProtectionOfficer).await;
-    for login in [
-        "done-a", "hall-a", "exempt-a", "late-a", "fresh-a", "gone-a",
-    ] {
-        user(pool, login, Role::Staff).await;
-    }
-    user_in(pool, "other-b", Role::Staff, true, false).await;
-    user_in(pool, "deputy-b", Role::Staff, true, false).await;
     // One course only, due yesterday: whoever has not finished it is overdue, unless given a
     // new deadline (fresh-a). The chief (division a) is a target too.
     let yesterday = today() - Duration::days(1);
-    exec(
-        pool,
-        "delete from plan_courses where course_code <> 'clerk'",
-    )
-    .await;
-    exec(
-        pool,
-        &format!("update plan_courses set starts_on = '{yesterday}', deadline = '{yesterday}'"),
-    )
-    .await;
+    Scenario::new(pool)
+        .plan(fy())
+        .courses(&["clerk"])
+        .starts(yesterday)
+        .deadline(yesterday)
+        .approved()
+        .person("chief", Role::ChiefOfficer)
+        .person("officer-a", Role::ProtectionOfficer)
+        .person("done-a", Role::Staff)
+        .person("hall-a", Role::Staff)
+        .person("exempt-a", Role::Staff)
+        .person("late-a", Role::Staff)
+        .person("fresh-a", Role::Staff)
+        .person("gone-a", Role::Staff)
+        .left(yesterday)
+        .person("other-b", Role::Staff)
+        .in_division("b")
+        .person("deputy-b", Role::Staff)
+        .in_division("b")
+        .designated(DesignationKind::ProtectionOfficer, date!(2020 - 04 - 01))
+        .completed("done-a", "clerk")
+        .completed("hall-a", "clerk")
+        .in_person()
+        .exempted("exempt-a", "clerk", "長期療養")
+        .retake("fresh-a", "clerk", today() + Duration::days(30))
+        .build()
+        .await;
     let fy = fy().0;
-    exec(
-        pool,
-        &format!(
-            "insert into completions (institution_id, user_id, course_code, fiscal_year, content_version_id, method)
-             select u.institution_id, u.id, 'clerk', {fy}, c.current_version_id,
-                    case u.login_id when 'hall-a' then 'in_person' else 'e_learning' end
-             from users u cross join courses c where u.login_id in ('done-a', 'hall-a') and c.code = 'clerk'"
-        ),
-    )
-    .await;
-    exec(
-        pool,
-        &format!(
-            "insert into exemptions (institution_id, user_id, course_code, fiscal_year, reason, decided_by)
-             select u.institution_id, u.id, 'clerk', {fy}, '長期療養', u.id from users u where u.login_id = 'exempt-a'"
-        ),
-    )
-    .await;
-    exec(
-        pool,
-        &format!(
-            "insert into retakes (institution_id, user_id, course_code, fiscal_year, deadline, granted_by)
-             select u.institution_id, u.id, 'clerk', {fy}, '{}', u.id from users u where u.login_id = 'fresh-a'",
-            today() + Duration::days(30)
-        ),
-    )
-    .await;
-    exec(
-        pool,
-        &format!(
-            "update users set status = 'left', left_on = '{yesterday}' where login_id = 'gone-a'"
-        ),
-    )
-    .await;
-    exec(
-        pool,
-        "insert into designations (institution_id, user_id, kind, division_id, valid_from)
-         select u.institution_id, u.id, 'protection_officer', u.division_id, '2020-04-01'
-         from users u where u.login_id = 'deputy-b'",
-    )
-    .await;
 
     let mut chief = app.signed_in("chief").await;
     let page = chief.get("/overview").await;
@@ -153,21 +122,12 @@ async fn the_chief_sees_each_divisions_counts_its_officer_and_a_link_down() {
     assert!(drill.body.contains("試験 late-a"));
     // The figures follow every change at once, on any instance: late-a completes and is
     // transferred to division b, and the next view counts both.
-    exec(
-        pool,
-        &format!(
-            "insert into completions (institution_id, user_id, course_code, fiscal_year, content_version_id, method)
-             select u.institution_id, u.id, 'clerk', {fy}, c.current_version_id, 'e_learning'
-             from users u cross join courses c where u.login_id = 'late-a' and c.code = 'clerk'"
-        ),
-    )
-    .await;
-    exec(
-        pool,
-        "update users u set division_id = d.id from divisions d
-         where d.institution_id = u.institution_id and d.code = 'b' and u.login_id = 'late-a'",
-    )
-    .await;
+    Scenario::new(pool)
+        .existing("late-a")
+        .transferred("b", today())
+        .completed("late-a", "clerk")
+        .build()
+        .await;
     let again = chief.get("/overview").await.body;
     assert_eq!(cell(&again, "division-a", "people"), "6", "{again}");
     assert_eq!(
@@ -461,11 +421,14 @@ async fn the_overview_query_agrees_with_the_assignment_rule_person_by_person() {
 async fn the_keeper_counts_the_current_year_before_the_first_view() {
     let app = TestApp::spawn().await;
     let pool = app.pool();
-    user(pool, "chief", Role::ChiefOfficer).await;
-    for login in ["s1", "s2", "s3"] {
-        user(pool, login, Role::Staff).await;
-    }
-    let (inst, _, _) = kenshu_tests::institution(pool).await;
+    let inst = Scenario::new(pool)
+        .person("chief", Role::ChiefOfficer)
+        .person("s1", Role::Staff)
+        .person("s2", Role::Staff)
+        .person("s3", Role::Staff)
+        .build()
+        .await
+        .institution();
     let today = today();
     let mut conn = pool.acquire().await.unwrap();
     kenshu_app::keeper::run(pool).await.unwrap();
@@ -489,7 +452,7 @@ async fn the_keeper_counts_the_current_year_before_the_first_view() {
             .unwrap()
     };
     assert!(!stale().await);
-    exec(
+    simulate::behind_the_portals_back(
         pool,
         "update plan_courses set deadline = deadline + 1 where course_code = 'clerk'",
     )
@@ -586,30 +549,24 @@ async fn compare_on_days(
     checked
 }
 
-/// Completion of `course` by each of `logins`, as the e-learning records it.
-fn completions_sql(course: &str, logins: &str) -> String {
-    format!(
-        "insert into completions (institution_id, user_id, course_code, fiscal_year, content_version_id, method)
-         select u.institution_id, u.id, c.code, {}, c.current_version_id, 'e_learning'
-         from users u cross join courses c where u.login_id in ({logins}) and c.code = '{course}'",
-        fy().0
-    )
-}
-
 #[tokio::test]
 async fn a_write_in_flight_during_the_first_count_is_not_lost() {
     let app = TestApp::spawn().await;
     let pool = app.pool().clone();
-    user(&pool, "s1", Role::Staff).await;
-    let (inst, _, _) = kenshu_tests::institution(&pool).await;
-    let s1: Uuid = sqlx::query_scalar("select id from users where login_id = 's1'")
-        .fetch_one(&pool)
-        .await
-        .unwrap();
+    let s = Scenario::new(&pool).person("s1", Role::Staff).build().await;
+    let (inst, s1) = (s.institution(), s.id("s1"));
     // s1 completes while nothing is counted yet: the trigger finds no counts to mark.
     let mut writer = pool.begin().await.unwrap();
-    sqlx::query(sqlx::AssertSqlSafe(completions_sql("clerk", "'s1'")))
-        .execute(&mut *writer)
+    let version = kenshu_db::content::current_version(&mut writer, "clerk")
+        .await
+        .unwrap()
+        .expect("clerk");
+    let who = kenshu_db::progress::Learner {
+        institution_id: inst,
+        user_id: s1,
+        fiscal_year: fy(),
+    };
+    kenshu_db::progress::complete(&mut writer, who, "clerk", version, false, None, None)
         .await
         .unwrap();
     let counting = tokio::spawn({
@@ -641,20 +598,20 @@ async fn refreshes_at_once_recount_each_change_once() {
     let app = TestApp::spawn().await;
     let pool = app.pool().clone();
     let logins: Vec<String> = (1..=20).map(|n| format!("s{n}")).collect();
+    let mut people = Scenario::new(&pool);
     for login in &logins {
-        user(&pool, login, Role::Staff).await;
+        people = people.person(login, Role::Staff);
     }
-    let (inst, _, _) = kenshu_tests::institution(&pool).await;
+    let inst = people.build().await.institution();
     let mut conn = pool.acquire().await.unwrap();
     kenshu_db::overview::refresh(&mut conn, inst, fy(), today())
         .await
         .unwrap();
-    let quoted = logins
-        .iter()
-        .map(|l| format!("'{l}'"))
-        .collect::<Vec<_>>()
-        .join(",");
-    exec(&pool, &completions_sql("clerk", &quoted)).await;
+    let mut all_complete = Scenario::new(&pool);
+    for login in &logins {
+        all_complete = all_complete.completed(login, "clerk");
+    }
+    all_complete.build().await;
     // Four instances refresh at once: each changed person is recounted by exactly one.
     let refreshes = (0..4).map(|_| {
         let pool = pool.clone();

@@ -3,22 +3,23 @@
 
 use kenshu_core::FiscalYear;
 use kenshu_core::people::Role;
-use kenshu_core::plan::{DesignationKind, PlanCourse, Target, assignments};
-use kenshu_db::designations::NewDesignation;
-use kenshu_tests::{TestApp, test_db, user};
+use kenshu_core::plan::{DesignationKind, Target, assignments};
+use kenshu_tests::{Scenario, TestApp, test_db};
 use time::macros::date;
 use uuid::Uuid;
+
+fn this_year() -> FiscalYear {
+    FiscalYear::of(kenshu_core::japan_today())
+}
 
 #[tokio::test]
 async fn a_plan_that_is_not_approved_assigns_nothing() {
     let app = TestApp::spawn().await;
-    user(app.pool(), "staff1", Role::Staff).await;
-    sqlx::query(
-        "update training_plans set status = 'draft', approved_by = null, approved_at = null",
-    )
-    .execute(app.pool())
-    .await
-    .unwrap();
+    Scenario::new(app.pool())
+        .plan(this_year())
+        .person("staff1", Role::Staff)
+        .build()
+        .await;
     let mut b = app.signed_in("staff1").await;
     let my = b.get("/my").await;
     assert!(my.body.contains("id=\"no-plan\""), "{}", my.body);
@@ -28,21 +29,19 @@ async fn a_plan_that_is_not_approved_assigns_nothing() {
 #[tokio::test]
 async fn a_newcomer_who_arrives_after_the_period_started_is_flagged_with_their_own_deadline() {
     let app = TestApp::spawn().await;
-    user(app.pool(), "newcomer", Role::Staff).await;
-    sqlx::query("update users set hired_on = $1 where login_id = 'newcomer'")
-        .bind(kenshu_core::japan_today())
-        .execute(app.pool())
-        .await
-        .unwrap();
-    let fy = FiscalYear::of(kenshu_core::japan_today());
-    // Move the plan's period so that it started before the person arrived (today).
-    sqlx::query("update plan_courses set starts_on = $1, deadline = $2, retake_until = $3")
-        .bind(fy.start())
-        .bind(fy.start())
-        .bind(fy.end())
-        .execute(app.pool())
-        .await
-        .unwrap();
+    let fy = this_year();
+    // The plan's period started before the person arrived (today).
+    Scenario::new(app.pool())
+        .plan(fy)
+        .every_course()
+        .starts(fy.start())
+        .deadline(fy.start())
+        .retake_until(Some(fy.end()))
+        .approved()
+        .person("newcomer", Role::Staff)
+        .arrived(kenshu_core::japan_today())
+        .build()
+        .await;
     let mut b = app.signed_in("newcomer").await;
     let my = b.get("/my").await;
     if kenshu_core::japan_today() > fy.start() {
@@ -63,51 +62,24 @@ async fn a_newcomer_who_arrives_after_the_period_started_is_flagged_with_their_o
 #[tokio::test]
 async fn a_transfer_on_1_april_changes_assignments_from_that_day_and_keeps_completions() {
     let db = test_db().await;
-    let (inst, _, b_div) = kenshu_tests::institution(&db.pool).await;
-    let uid = user(&db.pool, "mover", Role::Staff).await;
-    let mut conn = db.pool.acquire().await.unwrap();
     let fy = FiscalYear(2025);
-    let plan_id = kenshu_db::plans::create_draft(&mut conn, inst, fy, "目的", "方法", 30, None)
-        .await
-        .unwrap();
-    let clerk_only = vec![PlanCourse {
-        code: "clerk".into(),
-        audience: vec![Target::Designated(DesignationKind::Clerk)],
-        starts_on: date!(2025 - 04 - 01),
-        deadline: date!(2025 - 12 - 31),
-        retake_until: Some(date!(2026 - 03 - 31)),
-    }];
-    kenshu_db::plans::set_courses(&mut conn, inst, plan_id, &clerk_only)
-        .await
-        .unwrap();
-    // The person was placed long ago; on 1 April they move to division B, where they are a clerk.
-    sqlx::query("update placements set valid_from = '2020-04-01', valid_to = '2025-03-31' where user_id = $1")
-        .bind(uid)
-        .execute(&mut *conn)
-        .await
-        .unwrap();
-    sqlx::query("insert into placements (institution_id, user_id, valid_from, division_id) values ($1, $2, '2025-04-01', $3)")
-        .bind(inst)
-        .bind(uid)
-        .bind(b_div)
-        .execute(&mut *conn)
-        .await
-        .unwrap();
-    kenshu_db::designations::add(
-        &mut conn,
-        inst,
-        &NewDesignation {
-            user_id: uid,
-            kind: DesignationKind::Clerk,
-            division_id: Some(b_div),
-            valid_from: date!(2025 - 04 - 01),
-            valid_to: None,
-            note: None,
-            created_by: None,
-        },
-    )
-    .await
-    .unwrap();
+    // A draft plan with the clerk course for clerks only. The person was placed long ago; on
+    // 1 April they move to division B, where they are a clerk.
+    let s = Scenario::new(&db.pool)
+        .plan(fy)
+        .courses(&["clerk"])
+        .audience(&[Target::Designated(DesignationKind::Clerk)])
+        .starts(date!(2025 - 04 - 01))
+        .deadline(date!(2025 - 12 - 31))
+        .retake_until(Some(date!(2026 - 03 - 31)))
+        .person("mover", Role::Staff)
+        .arrived(date!(2020 - 04 - 01))
+        .transferred("b", date!(2025 - 04 - 01))
+        .designated(DesignationKind::Clerk, date!(2025 - 04 - 01))
+        .build()
+        .await;
+    let (inst, uid, plan_id) = (s.institution(), s.id("mover"), s.plan(fy));
+    let mut conn = db.pool.acquire().await.unwrap();
     let plan = kenshu_db::plans::plan(&mut conn, inst, fy)
         .await
         .unwrap()
@@ -161,13 +133,11 @@ async fn a_transfer_on_1_april_changes_assignments_from_that_day_and_keeps_compl
     kenshu_db::progress::complete(&mut conn, who, "clerk", version, false, Some((4, 4)), None)
         .await
         .unwrap();
-    sqlx::query(
-        "update users set division_id = (select id from divisions where code = 'a') where id = $1",
-    )
-    .bind(uid)
-    .execute(&mut *conn)
-    .await
-    .unwrap();
+    Scenario::new(&db.pool)
+        .existing("mover")
+        .transferred("a", kenshu_core::japan_today())
+        .build()
+        .await;
     let done = kenshu_db::progress::summaries(&mut conn, who, &["clerk"])
         .await
         .unwrap();
@@ -177,9 +147,12 @@ async fn a_transfer_on_1_april_changes_assignments_from_that_day_and_keeps_compl
 #[tokio::test]
 async fn the_chief_officer_approves_a_drafted_plan_and_prints_the_plan_document() {
     let app = TestApp::spawn().await;
-    user(app.pool(), "chief", Role::ChiefOfficer).await;
-    user(app.pool(), "admin", Role::PortalAdmin).await;
-    user(app.pool(), "officer", Role::ProtectionOfficer).await;
+    Scenario::new(app.pool())
+        .person("chief", Role::ChiefOfficer)
+        .person("admin", Role::PortalAdmin)
+        .person("officer", Role::ProtectionOfficer)
+        .build()
+        .await;
     let next = (FiscalYear::of(kenshu_core::japan_today()).0 + 1).to_string();
 
     let mut admin = app.signed_in("admin").await;
@@ -266,7 +239,11 @@ async fn the_chief_officer_approves_a_drafted_plan_and_prints_the_plan_document(
 #[tokio::test]
 async fn a_draft_plan_is_tailored_course_by_course_and_locked_once_approved() {
     let app = TestApp::spawn().await;
-    user(app.pool(), "chief", Role::ChiefOfficer).await;
+    let inst = Scenario::new(app.pool())
+        .person("chief", Role::ChiefOfficer)
+        .build()
+        .await
+        .institution();
     let next = FiscalYear::of(kenshu_core::japan_today()).0 + 1;
     let fy = next.to_string();
     let mut c = app.signed_in("chief").await;
@@ -348,10 +325,6 @@ async fn a_draft_plan_is_tailored_course_by_course_and_locked_once_approved() {
     .await;
 
     let mut conn = app.pool().acquire().await.unwrap();
-    let (inst,): (uuid::Uuid,) = sqlx::query_as("select id from institutions")
-        .fetch_one(&mut *conn)
-        .await
-        .unwrap();
     let plan = kenshu_db::plans::plan(&mut conn, inst, FiscalYear(next))
         .await
         .unwrap()

@@ -4,11 +4,26 @@
 
 use kenshu_app::mail::{Delivery, Mailer, deliver_due};
 use kenshu_app::reminders::schedule::run as run_schedule;
-use kenshu_core::japan_today;
 use kenshu_core::people::Role;
+use kenshu_core::{FiscalYear, japan_today};
 use kenshu_tests::smtp::TestSmtp;
-use kenshu_tests::{TestApp, user, user_in};
+use kenshu_tests::{Scenario, TestApp, simulate};
 use time::Duration;
+
+/// This year's plan, every course from the start of the year until 40 days from now with no
+/// re-attendance period, except the clerk course, due in `clerk_days` days.
+fn plan_with_clerk_due(app: &TestApp, clerk_days: i64) -> Scenario<'_> {
+    let fy = FiscalYear::of(japan_today());
+    Scenario::new(app.pool())
+        .plan(fy)
+        .every_course()
+        .starts(fy.start())
+        .deadline(japan_today() + Duration::days(40))
+        .retake_until(None)
+        .course("clerk")
+        .deadline(japan_today() + Duration::days(clerk_days))
+        .approved()
+}
 
 async fn count(app: &TestApp, sql: &'static str) -> i64 {
     sqlx::query_scalar(sql).fetch_one(app.pool()).await.unwrap()
@@ -17,9 +32,13 @@ async fn count(app: &TestApp, sql: &'static str) -> i64 {
 #[tokio::test]
 async fn an_officer_reminds_a_person_by_mail_and_at_their_next_sign_in() {
     let app = TestApp::spawn().await;
-    user(app.pool(), "officer-a", Role::ProtectionOfficer).await;
-    user(app.pool(), "late-a", Role::Staff).await;
-    user_in(app.pool(), "other-b", Role::Staff, true, false).await;
+    Scenario::new(app.pool())
+        .person("officer-a", Role::ProtectionOfficer)
+        .person("late-a", Role::Staff)
+        .person("other-b", Role::Staff)
+        .in_division("b")
+        .build()
+        .await;
     let mut o = app.signed_in("officer-a").await;
     o.get("/people/late-a").await;
 
@@ -94,10 +113,14 @@ async fn an_officer_reminds_a_person_by_mail_and_at_their_next_sign_in() {
 #[tokio::test]
 async fn everyone_selected_on_the_dashboard_is_reminded_and_a_staff_member_cannot() {
     let app = TestApp::spawn().await;
-    user(app.pool(), "officer-a", Role::ProtectionOfficer).await;
-    user(app.pool(), "late-a", Role::Staff).await;
-    user(app.pool(), "late-a2", Role::Staff).await;
-    user_in(app.pool(), "other-b", Role::Staff, true, false).await;
+    Scenario::new(app.pool())
+        .person("officer-a", Role::ProtectionOfficer)
+        .person("late-a", Role::Staff)
+        .person("late-a2", Role::Staff)
+        .person("other-b", Role::Staff)
+        .in_division("b")
+        .build()
+        .await;
     let mut o = app.signed_in("officer-a").await;
     let dash = o.get("/officer").await;
     assert!(dash.body.contains("選んだ人に督促する"));
@@ -163,11 +186,14 @@ async fn everyone_selected_on_the_dashboard_is_reminded_and_a_staff_member_canno
 #[tokio::test]
 async fn the_outbox_survives_a_failing_mail_server_and_then_delivers_each_mail_once() {
     let app = TestApp::spawn().await;
-    user(app.pool(), "officer-a", Role::ProtectionOfficer).await;
-    user(app.pool(), "admin", Role::PortalAdmin).await;
-    for login in ["late-1", "late-2", "late-3"] {
-        user(app.pool(), login, Role::Staff).await;
-    }
+    Scenario::new(app.pool())
+        .person("officer-a", Role::ProtectionOfficer)
+        .person("admin", Role::PortalAdmin)
+        .person("late-1", Role::Staff)
+        .person("late-2", Role::Staff)
+        .person("late-3", Role::Staff)
+        .build()
+        .await;
     let mut o = app.signed_in("officer-a").await;
     o.get("/officer").await;
     let sent = o
@@ -201,10 +227,7 @@ async fn the_outbox_survives_a_failing_mail_server_and_then_delivers_each_mail_o
     smtp.set_failing(false);
     let early = deliver_due(app.pool(), &mailer).await.unwrap();
     assert_eq!(early, Delivery::default());
-    sqlx::query("update mail_outbox set next_attempt_at = now()")
-        .execute(app.pool())
-        .await
-        .unwrap();
+    simulate::mail_retry_due(app.pool()).await;
 
     // Two portal instances work the outbox at once: each mail goes out once.
     let other = Mailer::smtp(&smtp.url(), "kenshu@city.example.jp").unwrap();
@@ -237,9 +260,12 @@ async fn the_outbox_survives_a_failing_mail_server_and_then_delivers_each_mail_o
 #[tokio::test]
 async fn without_an_smtp_server_mail_is_logged_and_readable_by_the_portal_admin() {
     let app = TestApp::spawn().await;
-    user(app.pool(), "officer-a", Role::ProtectionOfficer).await;
-    user(app.pool(), "admin", Role::PortalAdmin).await;
-    user(app.pool(), "late-a", Role::Staff).await;
+    Scenario::new(app.pool())
+        .person("officer-a", Role::ProtectionOfficer)
+        .person("admin", Role::PortalAdmin)
+        .person("late-a", Role::Staff)
+        .build()
+        .await;
     let mut o = app.signed_in("officer-a").await;
     o.get("/people/late-a").await;
     o.post("/people/late-a/reminders", &[("message", "確認願います")])
@@ -262,16 +288,13 @@ async fn without_an_smtp_server_mail_is_logged_and_readable_by_the_portal_admin(
 #[tokio::test]
 async fn the_plan_schedule_reminds_14_and_3_days_before_then_weekly_once_each() {
     let app = TestApp::spawn().await;
-    user(app.pool(), "late-a", Role::Staff).await;
-    user(app.pool(), "done-a", Role::Staff).await;
+    plan_with_clerk_due(&app, 3)
+        .person("late-a", Role::Staff)
+        .person("done-a", Role::Staff)
+        .completed("done-a", "clerk")
+        .build()
+        .await;
     let today = japan_today();
-    kenshu_tests::plan_until(app.pool(), today + Duration::days(40)).await;
-    sqlx::query("update plan_courses set deadline = $1 where course_code = 'clerk'")
-        .bind(today + Duration::days(3))
-        .execute(app.pool())
-        .await
-        .unwrap();
-    kenshu_tests::completed(app.pool(), "done-a", "clerk").await;
     let url = "https://kenshu.example.jp";
     let run = |days: i64| run_schedule(app.pool(), today + Duration::days(days), url);
 
@@ -321,30 +344,36 @@ async fn the_plan_schedule_reminds_14_and_3_days_before_then_weekly_once_each() 
 async fn the_schedule_starts_from_kept_assignments_and_still_finds_people_added_or_a_deadline_moved()
  {
     let app = TestApp::spawn().await;
-    user_in(app.pool(), "late-a", Role::Staff, false, false).await;
-    user_in(app.pool(), "done-b", Role::Staff, true, false).await;
+    plan_with_clerk_due(&app, 3)
+        .person("late-a", Role::Staff)
+        .person("done-b", Role::Staff)
+        .in_division("b")
+        .completed("done-b", "clerk")
+        .build()
+        .await;
     let today = japan_today();
-    kenshu_tests::plan_until(app.pool(), today + Duration::days(40)).await;
-    let clerk_due = async |days: i64| {
-        sqlx::query("update plan_courses set deadline = $1 where course_code = 'clerk'")
-            .bind(today + Duration::days(days))
-            .execute(app.pool())
-            .await
-            .unwrap();
-    };
-    clerk_due(3).await;
-    kenshu_tests::completed(app.pool(), "done-b", "clerk").await;
     let url = "https://kenshu.example.jp";
     let run = || run_schedule(app.pool(), today, url);
 
     assert_eq!(run().await.unwrap(), 1, "late-a, 3 days before");
     assert_eq!(run().await.unwrap(), 0, "nothing left to do");
     // Someone added after the kept assignments were counted.
-    user_in(app.pool(), "late-b", Role::Staff, true, false).await;
+    Scenario::new(app.pool())
+        .person("late-b", Role::Staff)
+        .in_division("b")
+        .build()
+        .await;
     assert_eq!(run().await.unwrap(), 1, "late-b, added since");
     assert_eq!(run().await.unwrap(), 0);
     // The plan's deadline moves: a new step for both.
-    clerk_due(14).await;
+    simulate::behind_the_portals_back(
+        app.pool(),
+        &format!(
+            "update plan_courses set deadline = '{}' where course_code = 'clerk'",
+            today + Duration::days(14)
+        ),
+    )
+    .await;
     assert_eq!(run().await.unwrap(), 2, "14 days before the new deadline");
     assert_eq!(run().await.unwrap(), 0);
     let reminded: Vec<String> = sqlx::query_scalar(

@@ -3,7 +3,7 @@
 //! are, with their officer, their sessions and their account.
 
 use kenshu_core::people::Role;
-use kenshu_tests::{TestApp, kenshu, text, user, user_in};
+use kenshu_tests::{Scenario, TestApp, kenshu, simulate, text, user};
 use time::{Date, Duration};
 
 fn file(content: &str) -> std::path::PathBuf {
@@ -59,17 +59,14 @@ const HEADER: &str = "職員番号,氏名,所属コード,所属名,在職状況
 #[tokio::test]
 async fn a_transfer_announced_ahead_moves_the_person_on_its_day_and_not_before() {
     let app = TestApp::spawn().await;
-    user(app.pool(), "officer-a", Role::ProtectionOfficer).await;
-    user_in(
-        app.pool(),
-        "officer-b",
-        Role::ProtectionOfficer,
-        true,
-        false,
-    )
-    .await;
-    user(app.pool(), "5001", Role::Staff).await;
-    user(app.pool(), "chief", Role::ChiefOfficer).await;
+    Scenario::new(app.pool())
+        .person("officer-a", Role::ProtectionOfficer)
+        .person("officer-b", Role::ProtectionOfficer)
+        .in_division("b")
+        .person("5001", Role::Staff)
+        .person("chief", Role::ChiefOfficer)
+        .build()
+        .await;
     let day = today() + Duration::days(30);
     let csv = format!("{HEADER}5001,試験 5001,b,B課,在職,{day}\n");
 
@@ -210,11 +207,7 @@ async fn the_housekeeping_takes_what_is_due_without_anyone_running_anything() {
     );
     assert!(ok, "{out}");
     // The server was down on the day: the next round catches up.
-    sqlx::query("update roster_schedule set due = $1")
-        .bind(today())
-        .execute(app.pool())
-        .await
-        .unwrap();
+    simulate::roster_changes_due(app.pool(), today()).await;
     kenshu_app::housekeeping::run(app.serving_pool(), 30)
         .await
         .unwrap();
@@ -329,41 +322,25 @@ async fn an_import_takes_only_its_own_institutions_due_changes() {
         &[],
     );
     assert!(ok, "{out}");
-    // Make it another institution's change, due today.
+    // Another institution's change, announced yesterday for today.
+    let other = Scenario::institution(app.pool(), "other", "別の町")
+        .division("x", "X課")
+        .division("y", "Y課")
+        .person("7001", Role::Staff)
+        .named("別町 職員")
+        .without_email()
+        .build()
+        .await
+        .institution();
     let mut conn = app.pool().acquire().await.unwrap();
-    let other = kenshu_db::institutions::create(&mut conn, "other", "別の町")
-        .await
-        .unwrap();
-    let x = kenshu_db::institutions::create_division(&mut conn, other, "x", "X課", None)
-        .await
-        .unwrap();
-    let y = kenshu_db::institutions::create_division(&mut conn, other, "y", "Y課", None)
-        .await
-        .unwrap();
-    let hash = kenshu_tests::hash_of(kenshu_tests::PASSWORD);
-    let someone = kenshu_db::users::create(
+    kenshu_db::roster::transfer_people(
         &mut conn,
-        &kenshu_db::users::NewUser {
-            institution_id: other,
-            login_id: "7001",
-            email: None,
-            name: "別町 職員",
-            division_id: x,
-            role: Role::Staff,
-            password_hash: &hash,
-            must_change_password: false,
-        },
+        other,
+        &["7001".into()],
+        &["y".into()],
+        &[today()],
+        today() - Duration::days(1),
     )
-    .await
-    .unwrap();
-    sqlx::query(
-        "insert into roster_schedule (institution_id, user_id, kind, due, division_id) values ($1, $2, 'transfer', $3, $4)",
-    )
-    .bind(other)
-    .bind(someone)
-    .bind(today())
-    .bind(y)
-    .execute(&mut *conn)
     .await
     .unwrap();
     drop(conn);

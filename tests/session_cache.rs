@@ -6,7 +6,8 @@
 use std::time::{Duration, Instant};
 
 use kenshu_core::people::Role;
-use kenshu_tests::{PASSWORD, TestApp, user, user_in};
+use kenshu_tests::simulate::behind_the_portals_back;
+use kenshu_tests::{PASSWORD, Scenario, TestApp, user};
 use reqwest::StatusCode;
 
 /// Asks `path` on the instance at `base` with the browser's cookies (they do not depend on the
@@ -22,11 +23,15 @@ async fn on(b: &mut kenshu_tests::Browser, base: &str, path: &str) -> kenshu_tes
 async fn what_ends_or_narrows_a_session_anywhere_is_refused_by_the_other_instance() {
     let app = TestApp::spawn().await;
     let other = app.second_instance(4).await;
-    for login in ["leaver", "changer", "signer"] {
-        user(app.pool(), login, Role::Staff).await;
-    }
-    user(app.pool(), "officer", Role::ProtectionOfficer).await;
-    user_in(app.pool(), "b-staff", Role::Staff, true, false).await;
+    Scenario::new(app.pool())
+        .person("leaver", Role::Staff)
+        .person("changer", Role::Staff)
+        .person("signer", Role::Staff)
+        .person("officer", Role::ProtectionOfficer)
+        .person("b-staff", Role::Staff)
+        .in_division("b")
+        .build()
+        .await;
 
     let mut leaver = app.signed_in("leaver").await;
     let mut changer = app.signed_in("changer").await;
@@ -101,7 +106,7 @@ async fn what_ends_or_narrows_a_session_anywhere_is_refused_by_the_other_instanc
         "update users set role = 'staff' where login_id = 'officer'",
         "update institutions set name = '改名後市役所' where code = 'test'",
     ] {
-        sqlx::query(sql).execute(app.pool()).await.unwrap();
+        behind_the_portals_back(app.pool(), sql).await;
     }
     other.sessions_heard(app.pool()).await;
 
@@ -181,10 +186,11 @@ async fn an_instance_that_cannot_hear_announcements_forgets_and_asks_the_databas
         "what was kept is forgotten when the listener is lost"
     );
     // A change while nobody listens is not missed: the next page asks the database.
-    sqlx::query("update users set active = false where login_id = 'clerk'")
-        .execute(app.pool())
-        .await
-        .unwrap();
+    behind_the_portals_back(
+        app.pool(),
+        "update users set active = false where login_id = 'clerk'",
+    )
+    .await;
     assert_eq!(b.get("/my").await.status, StatusCode::SEE_OTHER);
 
     // The listener comes back by itself and memory serves again.
@@ -217,9 +223,10 @@ async fn with_the_cache_off_every_page_reads_its_session() {
     assert!(!app.state.sessions.is_listening());
     assert_eq!(app.state.sessions.len(), 0, "nothing is kept");
     // No announcement to wait for: the very next page reads the change.
-    sqlx::query("update users set active = false where login_id = 'clerk'")
-        .execute(app.pool())
-        .await
-        .unwrap();
+    behind_the_portals_back(
+        app.pool(),
+        "update users set active = false where login_id = 'clerk'",
+    )
+    .await;
     assert_eq!(b.get("/my").await.status, StatusCode::SEE_OTHER);
 }

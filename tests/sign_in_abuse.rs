@@ -3,7 +3,7 @@
 //! recovery links, the password page, sessions that never end, guessable passwords.
 
 use kenshu_core::people::Role;
-use kenshu_tests::{PASSWORD, TestApp, user, user_in};
+use kenshu_tests::{PASSWORD, Scenario, TestApp, simulate, user};
 use reqwest::StatusCode;
 
 /// Whether a sign-in page is the "wrong password" reply (the password was checked) rather than
@@ -45,10 +45,7 @@ async fn after_five_failures_every_attempt_waits_longer_even_with_the_right_pass
         StatusCode::SEE_OTHER
     );
     // Once the delay has passed, the right password signs in and the count starts afresh.
-    sqlx::query("update sign_in_throttle set next_at = now() - interval '1 second'")
-        .execute(app.pool())
-        .await
-        .unwrap();
+    simulate::sign_in_wait_over(app.pool()).await;
     assert_eq!(
         app.browser().sign_in("staff1", PASSWORD).await.status,
         StatusCode::SEE_OTHER
@@ -237,10 +234,13 @@ fn url_decode(s: &str) -> String {
 #[tokio::test]
 async fn a_recovery_link_ends_every_session_and_is_audited() {
     let app = TestApp::spawn().await;
-    user(app.pool(), "staff1", Role::Staff).await;
+    let inst = Scenario::new(app.pool())
+        .person("staff1", Role::Staff)
+        .build()
+        .await
+        .institution();
     let mut thief = app.signed_in("staff1").await;
     assert_eq!(thief.get("/my").await.status, StatusCode::OK);
-    let (inst, _, _) = kenshu_tests::institution(app.pool()).await;
     let mut conn = app.pool().acquire().await.unwrap();
     let links = kenshu_db::users::issue_links(&mut conn, inst, &["staff1".into()], 14, || {
         let t = kenshu_db::token::new();
@@ -307,10 +307,7 @@ async fn the_password_page_is_throttled_and_every_change_is_audited() {
         .await;
     assert_eq!(held.status, StatusCode::TOO_MANY_REQUESTS, "{}", held.body);
     assert_eq!(audit_count(&app, "password_change_failed").await, 5);
-    sqlx::query("update sign_in_throttle set next_at = now() - interval '1 second'")
-        .execute(app.pool())
-        .await
-        .unwrap();
+    simulate::sign_in_wait_over(app.pool()).await;
     let ok = b
         .post(
             "/password",
@@ -329,7 +326,11 @@ async fn the_password_page_is_throttled_and_every_change_is_audited() {
 #[tokio::test]
 async fn someone_who_must_change_their_password_can_still_sign_out() {
     let app = TestApp::spawn().await;
-    user_in(app.pool(), "newbie", Role::Staff, false, true).await;
+    Scenario::new(app.pool())
+        .person("newbie", Role::Staff)
+        .must_change_password()
+        .build()
+        .await;
     let mut b = app.browser();
     assert_eq!(
         b.sign_in("newbie", PASSWORD).await.status,
@@ -351,10 +352,7 @@ async fn a_session_ends_after_thirty_idle_minutes() {
     let app = TestApp::spawn().await;
     user(app.pool(), "staff1", Role::Staff).await;
     let mut b = app.signed_in("staff1").await;
-    sqlx::query("update sessions set seen_at = now() - interval '29 minutes'")
-        .execute(app.pool())
-        .await
-        .unwrap();
+    simulate::sessions_idle_for(app.pool(), 29, None).await;
     // The instance held the session in memory since signing in (up to a minute); 29 minutes
     // later it would long have forgotten it and ask the database.
     app.forget_sessions_of("staff1").await;
@@ -365,10 +363,7 @@ async fn a_session_ends_after_thirty_idle_minutes() {
             .await
             .unwrap();
     assert!(seen_recently, "a request moves the idle clock on");
-    sqlx::query("update sessions set seen_at = now() - interval '31 minutes'")
-        .execute(app.pool())
-        .await
-        .unwrap();
+    simulate::sessions_idle_for(app.pool(), 31, None).await;
     // The instance served the session from memory for up to a minute after the database
     // vouched for it; 31 minutes later it would long have forgotten it.
     app.forget_sessions_of("staff1").await;
@@ -380,7 +375,11 @@ async fn a_session_ends_after_thirty_idle_minutes() {
 #[tokio::test]
 async fn guessable_passwords_are_refused_with_the_reason_in_japanese() {
     let app = TestApp::spawn().await;
-    user_in(app.pool(), "newbie", Role::Staff, false, true).await;
+    Scenario::new(app.pool())
+        .person("newbie", Role::Staff)
+        .must_change_password()
+        .build()
+        .await;
     let mut b = app.signed_in("newbie").await;
     b.get("/password").await;
     for weak in ["aaaaaaaaaa", "password12", "kenshu-demo", "newbienewbie"] {

@@ -19,7 +19,7 @@ use std::time::Duration;
 use kenshu_bench::wire::{Sent, Trips, Upstream, Wire, start_proxy};
 use kenshu_core::people::Role;
 use kenshu_tests::http::Page;
-use kenshu_tests::{APP_ROLE, Browser, PASSWORD, TestApp, TestDb, user, user_in};
+use kenshu_tests::{APP_ROLE, Browser, PASSWORD, Scenario, TestApp, TestDb};
 use reqwest::StatusCode;
 use sqlx::postgres::PgConnectOptions;
 use uuid::Uuid;
@@ -133,10 +133,9 @@ struct Meter<'a> {
 impl Meter<'_> {
     /// Sends one request and, when on, records what it cost the serving connection.
     async fn cost(&mut self, page: &'static str, request: impl Future<Output = Page>) -> Page {
-        sqlx::query("update sessions set seen_at = now()")
-            .execute(self.app.pool())
-            .await
-            .expect("freshen the sessions");
+        // Every session seen just now: no measured request moves its idle clock on (a write
+        // at most once a minute).
+        kenshu_tests::simulate::sessions_idle_for(self.app.pool(), 0, None).await;
         tokio::time::sleep(SETTLE).await;
         self.take();
         let res = request.await;
@@ -194,42 +193,19 @@ async fn metered_app() -> (TestApp, std::sync::Arc<Wire>) {
     (app, wire)
 }
 
-/// A division (B) of 500 staff, inserted set-based, a third of whom have finished the clerk
-/// course.
-async fn division_of_500(app: &TestApp) {
-    let (inst, _, b) = kenshu_tests::institution(app.pool()).await;
-    sqlx::query(
-        "insert into users (institution_id, login_id, email, name, division_id, role, password_hash)
-         select $1, 's' || lpad(n::text, 4, '0'), 's' || n || '@test.example.jp', '職員 ' || n, $2, 'staff', $3
-         from generate_series(1, 500) n",
-    )
-    .bind(inst)
-    .bind(b)
-    .bind(kenshu_tests::hash_of(PASSWORD))
-    .execute(app.pool())
-    .await
-    .expect("500 staff");
-    sqlx::query(
-        "insert into placements (institution_id, user_id, valid_from, division_id)
-         select institution_id, id, (now() at time zone 'Asia/Tokyo')::date, division_id
-         from users where login_id like 's____' and division_id = $1",
-    )
-    .bind(b)
-    .execute(app.pool())
-    .await
-    .expect("their placements");
-    sqlx::query(
-        "insert into completions (institution_id, user_id, course_code, fiscal_year, content_version_id, method)
-         select u.institution_id, u.id, c.code, $1, c.current_version_id, 'e_learning'
-         from users u cross join courses c
-         where u.division_id = $2 and u.login_id like 's____' and substr(u.login_id, 2)::int % 3 = 0
-           and c.code = 'clerk'",
-    )
-    .bind(kenshu_core::FiscalYear::of(kenshu_core::japan_today()).0)
-    .bind(b)
-    .execute(app.pool())
-    .await
-    .expect("some completions");
+/// A division (B) of 500 staff, a third of whom have finished the clerk course.
+fn division_of_500(mut story: Scenario<'_>) -> Scenario<'_> {
+    for n in 1..=500 {
+        let login = format!("s{n:04}");
+        story = story
+            .person(&login, Role::Staff)
+            .in_division("b")
+            .named(&format!("職員 {n}"));
+        if n % 3 == 0 {
+            story = story.completed(&login, "clerk");
+        }
+    }
+    story
 }
 
 /// A learner's morning: sign in, My training, a course, a section, marking it read, a chapter
@@ -315,18 +291,13 @@ async fn read_page(m: &mut Meter<'_>, b: &mut Browser, page: &'static str, path:
 #[tokio::test]
 async fn every_main_page_stays_within_its_statement_budget() {
     let (app, wire) = metered_app().await;
-    user(app.pool(), "warm", Role::Staff).await;
-    user(app.pool(), "staff1", Role::Staff).await;
-    user(app.pool(), "chief", Role::ChiefOfficer).await;
-    user_in(
-        app.pool(),
-        "officer-b",
-        Role::ProtectionOfficer,
-        true,
-        false,
-    )
-    .await;
-    division_of_500(&app).await;
+    let story = Scenario::new(app.pool())
+        .person("warm", Role::Staff)
+        .person("staff1", Role::Staff)
+        .person("chief", Role::ChiefOfficer)
+        .person("officer-b", Role::ProtectionOfficer)
+        .in_division("b");
+    division_of_500(story).build().await;
 
     let mut m = Meter {
         app: &app,
@@ -344,7 +315,10 @@ async fn every_main_page_stays_within_its_statement_budget() {
     let mut chief = app.signed_in("chief").await;
     read_page(&mut m, &mut chief, OVERVIEW, "/overview").await;
     for (login, measured) in [("s0004", false), ("s0005", true)] {
-        kenshu_tests::completed(app.pool(), login, "cybersecurity").await;
+        Scenario::new(app.pool())
+            .completed(login, "cybersecurity")
+            .build()
+            .await;
         m.on = measured;
         let res = m.cost(OVERVIEW_STALE, chief.get("/overview")).await;
         assert_eq!(res.status, StatusCode::OK);

@@ -207,14 +207,7 @@ async fn attendance_is_taken_only_while_the_session_happens_and_officers_correct
     b.goto(&app.url(&link)).await;
     let early = b.text("#checkin-message").await;
     snap(&b, &axe, "attendance-checkin-not-yet", &mut problems).await;
-    sqlx::query(
-        "update in_person_sessions set starts_at = now() - interval '3 hours',
-         ends_at = now() - interval '61 minutes' where id = $1",
-    )
-    .bind(id)
-    .execute(app.pool())
-    .await
-    .expect("move the session");
+    kenshu_tests::simulate::in_person_session_runs(app.pool(), id, -180, -61).await;
     b.goto(&app.url(&link)).await;
     let late = b.text("#checkin-message").await;
     snap(&b, &axe, "attendance-checkin-closed", &mut problems).await;

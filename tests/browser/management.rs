@@ -9,8 +9,7 @@ use kenshu_core::FiscalYear;
 use kenshu_core::fiscal_year::japanese_date;
 use kenshu_core::people::Role;
 use kenshu_core::plan::DesignationKind;
-use kenshu_db::designations::NewDesignation;
-use kenshu_tests::{TestApp, user, user_in};
+use kenshu_tests::{Scenario, TestApp, user};
 use serde_json::json;
 use time::{Date, Duration, Month};
 
@@ -33,90 +32,24 @@ fn years() -> (FiscalYear, FiscalYear) {
     (now, FiscalYear(now.0 + 1))
 }
 
-async fn institution(app: &TestApp) -> uuid::Uuid {
-    kenshu_tests::institution(app.pool()).await.0
-}
-
-/// Designates `login` (a clerk from the start of the year, with a note) and leaves an
-/// earlier designation that has ended, so that the page shows both kinds of line.
-async fn designate(app: &TestApp, login: &str) {
-    let inst = institution(app).await;
+/// Staff member `login`, a clerk from the start of the year (with a note) and a file handler
+/// until the day before, so that the designations page shows both kinds of line.
+fn staff_designated<'p>(story: Scenario<'p>, login: &str) -> Scenario<'p> {
     let (now, _) = years();
-    let mut conn = app.pool().acquire().await.expect("conn");
-    let (id, division, _) = kenshu_db::users::by_login(&mut conn, inst, login)
-        .await
-        .expect("query")
-        .unwrap_or_else(|| panic!("no user {login}"));
-    for (kind, from, to, note) in [
-        (
-            DesignationKind::Clerk,
-            now.start(),
-            None,
-            Some("窓口の応援"),
-        ),
-        (
+    story
+        .person(login, Role::Staff)
+        .designated(DesignationKind::Clerk, now.start())
+        .note("窓口の応援")
+        .designated(
             DesignationKind::FileHandler,
             now.start() - Duration::days(90),
-            Some(now.start() - Duration::days(1)),
-            None,
-        ),
-    ] {
-        kenshu_db::designations::add(
-            &mut conn,
-            inst,
-            &NewDesignation {
-                user_id: id,
-                kind,
-                division_id: Some(division),
-                valid_from: from,
-                valid_to: to,
-                note,
-                created_by: None,
-            },
         )
-        .await
-        .expect("designation");
-    }
-}
-
-/// Drafts next year's standard plan directly in the database.
-async fn draft_next_year(app: &TestApp) {
-    let inst = institution(app).await;
-    let (_, next) = years();
-    let mut conn = app.pool().acquire().await.expect("conn");
-    kenshu_db::plans::create_standard(&mut conn, inst, next, false, None)
-        .await
-        .expect("draft plan");
-}
-
-/// Moves this year's plan so that every course was due on its first day: everyone who was
-/// there is overdue (期限超過) from the second day of the year, and `newcomer`, who arrives
-/// today, gets a course period of their own (個別研修). Whether both can show depends on the
-/// date: on 1 April nothing is overdue yet.
-async fn make_courses_overdue(app: &TestApp, newcomer: &str) -> bool {
-    let (now, _) = years();
-    sqlx::query(
-        "update plan_courses set starts_on = $1, deadline = $1, retake_until = $2
-         where plan_id = (select id from training_plans where fiscal_year = $3)",
-    )
-    .bind(now.start())
-    .bind(now.end())
-    .bind(now.0)
-    .execute(app.pool())
-    .await
-    .expect("move the plan's deadlines");
-    sqlx::query("update users set hired_on = $1 where login_id = $2")
-        .bind(kenshu_core::japan_today())
-        .bind(newcomer)
-        .execute(app.pool())
-        .await
-        .expect("hire the newcomer today");
-    kenshu_core::japan_today() > now.start()
+        .until(now.start() - Duration::days(1))
 }
 
 /// A one-time sign-in link for `login`, as `kenshu links` issues them: the raw token.
 async fn welcome_token(app: &TestApp, login: &str) -> String {
-    let inst = institution(app).await;
+    let inst = kenshu_tests::institution(app.pool()).await.0;
     let mut conn = app.pool().acquire().await.expect("conn");
     let links =
         kenshu_db::users::issue_links(&mut conn, inst, &[login.into()], 14, kenshu_db::token::pair)
@@ -216,14 +149,28 @@ async fn axe_finds_no_serious_problems_on_the_officers_pages() {
         return;
     };
     let app = TestApp::spawn().await;
-    user(app.pool(), "chief", Role::ChiefOfficer).await;
-    user_in(app.pool(), "officer", Role::ProtectionOfficer, true, false).await;
-    user(app.pool(), "staff1", Role::Staff).await;
-    user(app.pool(), "newcomer", Role::Staff).await;
-    designate(&app, "staff1").await;
-    let dated = make_courses_overdue(&app, "newcomer").await;
-    let token = welcome_token(&app, "newcomer").await;
+    // This year's courses were all due on its first day: everyone who was there is overdue
+    // (期限超過) from the second day of the year, and the newcomer, who arrives today, gets a
+    // course period of their own (個別研修). Whether both can show depends on the date: on
+    // 1 April nothing is overdue yet.
     let (now, next) = years();
+    let story = Scenario::new(app.pool())
+        .plan(now)
+        .every_course()
+        .starts(now.start())
+        .deadline(now.start())
+        .retake_until(Some(now.end()))
+        .approved()
+        .person("chief", Role::ChiefOfficer)
+        .person("officer", Role::ProtectionOfficer)
+        .in_division("b");
+    staff_designated(story, "staff1")
+        .person("newcomer", Role::Staff)
+        .arrived(kenshu_core::japan_today())
+        .build()
+        .await;
+    let dated = kenshu_core::japan_today() > now.start();
+    let token = welcome_token(&app, "newcomer").await;
     let started = Instant::now();
     let mut axe = Axe {
         b: &b,
@@ -580,11 +527,11 @@ async fn officers_pages_fit_a_phone_screen_without_sideways_scrolling() {
         return;
     };
     let app = TestApp::spawn().await;
-    user(app.pool(), "chief", Role::ChiefOfficer).await;
-    user(app.pool(), "staff1", Role::Staff).await;
-    designate(&app, "staff1").await;
-    draft_next_year(&app).await;
     let (now, next) = years();
+    let story = Scenario::new(app.pool())
+        .plan(next)
+        .person("chief", Role::ChiefOfficer);
+    staff_designated(story, "staff1").build().await;
     b.phone(390, 844).await;
     sign_in(&b, &app, "chief").await;
 

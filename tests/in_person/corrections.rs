@@ -4,7 +4,7 @@
 //! officers who manage the session's division may make it.
 
 use kenshu_core::people::Role;
-use kenshu_tests::{Browser, TestApp, user, user_in};
+use kenshu_tests::{Browser, Scenario, TestApp};
 use uuid::Uuid;
 
 use super::window::count;
@@ -64,10 +64,14 @@ fn line_of<'a>(csv: &'a str, login: &str) -> &'a str {
 #[tokio::test]
 async fn an_officer_withdraws_a_wrong_attendance_with_a_reason_and_the_list_shows_it() {
     let app = TestApp::spawn().await;
-    let officer = user(app.pool(), "officer-a", Role::ProtectionOfficer).await;
-    user(app.pool(), "chief", Role::ChiefOfficer).await;
-    let s1 = user(app.pool(), "s1", Role::Staff).await;
-    let s2 = user(app.pool(), "s2", Role::Staff).await;
+    let s = Scenario::new(app.pool())
+        .person("officer-a", Role::ProtectionOfficer)
+        .person("chief", Role::ChiefOfficer)
+        .person("s1", Role::Staff)
+        .person("s2", Role::Staff)
+        .build()
+        .await;
+    let (officer, s1, s2) = (s.id("officer-a"), s.id("s1"), s.id("s2"));
     let mut o = app.signed_in("officer-a").await;
     let id = attended_session(&mut o, "cybersecurity", &[("s1", s1), ("s2", s2)]).await;
     assert_eq!(attended(&app, id).await, 2);
@@ -213,9 +217,13 @@ async fn pass_final_test(b: &mut Browser) {
 #[tokio::test]
 async fn withdrawing_attendance_leaves_a_completion_made_otherwise_alone() {
     let app = TestApp::spawn().await;
-    user(app.pool(), "officer-a", Role::ProtectionOfficer).await;
-    let s1 = user(app.pool(), "s1", Role::Staff).await;
-    let s2 = user(app.pool(), "s2", Role::Staff).await;
+    let s = Scenario::new(app.pool())
+        .person("officer-a", Role::ProtectionOfficer)
+        .person("s1", Role::Staff)
+        .person("s2", Role::Staff)
+        .build()
+        .await;
+    let (s1, s2) = (s.id("s1"), s.id("s2"));
     // s1 passed the test online before the session.
     let mut b1 = app.signed_in("s1").await;
     pass_final_test(&mut b1).await;
@@ -273,19 +281,17 @@ async fn withdrawing_attendance_leaves_a_completion_made_otherwise_alone() {
 #[tokio::test]
 async fn only_officers_who_manage_the_sessions_division_may_withdraw_attendance() {
     let app = TestApp::spawn().await;
-    user(app.pool(), "officer-a", Role::ProtectionOfficer).await;
-    user(app.pool(), "chief", Role::ChiefOfficer).await;
-    user(app.pool(), "auditor", Role::AuditOfficer).await;
-    user_in(
-        app.pool(),
-        "officer-b",
-        Role::ProtectionOfficer,
-        true,
-        false,
-    )
-    .await;
-    let s1 = user(app.pool(), "s1", Role::Staff).await;
-    user(app.pool(), "s2", Role::Staff).await;
+    let s1 = Scenario::new(app.pool())
+        .person("officer-a", Role::ProtectionOfficer)
+        .person("chief", Role::ChiefOfficer)
+        .person("auditor", Role::AuditOfficer)
+        .person("officer-b", Role::ProtectionOfficer)
+        .in_division("b")
+        .person("s1", Role::Staff)
+        .person("s2", Role::Staff)
+        .build()
+        .await
+        .id("s1");
     let mut o = app.signed_in("officer-a").await;
     let id = attended_session(&mut o, "cybersecurity", &[("s1", s1)]).await;
     let unchanged = async || {

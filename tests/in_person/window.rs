@@ -5,25 +5,11 @@
 //! session on 10 December).
 
 use kenshu_core::people::Role;
-use kenshu_tests::{TestApp, user};
+use kenshu_tests::simulate::in_person_session_runs;
+use kenshu_tests::{Scenario, TestApp};
 use uuid::Uuid;
 
 use crate::{attended, checkin_path, row_of, schedule, schedule_at};
-
-/// Moves a session to run from `from` to `to` minutes from now.
-pub async fn move_session(app: &TestApp, id: Uuid, from: i32, to: i32) {
-    sqlx::query(
-        "update in_person_sessions
-         set starts_at = now() + make_interval(mins => $2), ends_at = now() + make_interval(mins => $3)
-         where id = $1",
-    )
-    .bind(id)
-    .bind(from)
-    .bind(to)
-    .execute(app.pool())
-    .await
-    .unwrap();
-}
 
 /// A check-in link signed with the installation's key and valid for ten minutes, as a photo
 /// of the room's code would carry: (exp, sig).
@@ -47,9 +33,12 @@ pub async fn count(app: &TestApp, sql: &'static str) -> i64 {
 #[tokio::test]
 async fn a_qr_check_in_ten_days_before_the_session_is_refused_and_records_nothing() {
     let app = TestApp::spawn().await;
-    user(app.pool(), "officer-a", Role::ProtectionOfficer).await;
-    user(app.pool(), "s1", Role::Staff).await;
-    user(app.pool(), "walkin", Role::Staff).await;
+    Scenario::new(app.pool())
+        .person("officer-a", Role::ProtectionOfficer)
+        .person("s1", Role::Staff)
+        .person("walkin", Role::Staff)
+        .build()
+        .await;
     let mut o = app.signed_in("officer-a").await;
     let day = kenshu_core::japan_today() + time::Duration::days(10);
     let id = schedule_at(
@@ -125,14 +114,17 @@ async fn a_qr_check_in_ten_days_before_the_session_is_refused_and_records_nothin
 #[tokio::test]
 async fn a_qr_check_in_is_accepted_from_shortly_before_the_start_to_shortly_after_the_end() {
     let app = TestApp::spawn().await;
-    user(app.pool(), "officer-a", Role::ProtectionOfficer).await;
-    user(app.pool(), "s1", Role::Staff).await;
-    user(app.pool(), "s2", Role::Staff).await;
+    Scenario::new(app.pool())
+        .person("officer-a", Role::ProtectionOfficer)
+        .person("s1", Role::Staff)
+        .person("s2", Role::Staff)
+        .build()
+        .await;
     let mut o = app.signed_in("officer-a").await;
 
     // Starts in 20 minutes: inside the 30 minutes before the start.
     let early = schedule(&mut o, "cybersecurity", "a", "第1会議室", "10").await;
-    move_session(&app, early, 20, 80).await;
+    in_person_session_runs(app.pool(), early, 20, 80).await;
     let path = checkin_path(&mut o, early).await;
     let (exp, sig) = crate::query_of(&path);
     let mut s1 = app.signed_in("s1").await;
@@ -150,7 +142,7 @@ async fn a_qr_check_in_is_accepted_from_shortly_before_the_start_to_shortly_afte
 
     // Ended 50 minutes ago: inside the 60 minutes after the end.
     let late = schedule(&mut o, "clerk", "a", "第3会議室", "10").await;
-    move_session(&app, late, -170, -50).await;
+    in_person_session_runs(app.pool(), late, -170, -50).await;
     let path = checkin_path(&mut o, late).await;
     let (exp, sig) = crate::query_of(&path);
     let mut s2 = app.signed_in("s2").await;
@@ -166,8 +158,11 @@ async fn a_qr_check_in_is_accepted_from_shortly_before_the_start_to_shortly_afte
 #[tokio::test]
 async fn a_qr_check_in_after_the_window_is_refused_and_records_nothing() {
     let app = TestApp::spawn().await;
-    user(app.pool(), "officer-a", Role::ProtectionOfficer).await;
-    user(app.pool(), "s1", Role::Staff).await;
+    Scenario::new(app.pool())
+        .person("officer-a", Role::ProtectionOfficer)
+        .person("s1", Role::Staff)
+        .build()
+        .await;
     let mut o = app.signed_in("officer-a").await;
     let id = schedule(&mut o, "cybersecurity", "a", "研修室", "10").await;
     o.post(
@@ -176,7 +171,7 @@ async fn a_qr_check_in_after_the_window_is_refused_and_records_nothing() {
     )
     .await;
     // Ended 61 minutes ago.
-    move_session(&app, id, -181, -61).await;
+    in_person_session_runs(app.pool(), id, -181, -61).await;
 
     let qr = o.get(&format!("/officer/sessions/{id}/qr")).await;
     assert_eq!(qr.status, 200, "{}", qr.body);
@@ -209,8 +204,12 @@ async fn a_qr_check_in_after_the_window_is_refused_and_records_nothing() {
 #[tokio::test]
 async fn the_checklist_is_refused_before_the_start_and_allowed_after_the_end() {
     let app = TestApp::spawn().await;
-    user(app.pool(), "officer-a", Role::ProtectionOfficer).await;
-    let s1 = user(app.pool(), "s1", Role::Staff).await;
+    let s = Scenario::new(app.pool())
+        .person("officer-a", Role::ProtectionOfficer)
+        .person("s1", Role::Staff)
+        .build()
+        .await;
+    let s1 = s.id("s1");
     let mut o = app.signed_in("officer-a").await;
     let day = kenshu_core::japan_today() + time::Duration::days(10);
     let id = schedule_at(
@@ -255,7 +254,7 @@ async fn the_checklist_is_refused_before_the_start_and_allowed_after_the_end() {
     assert_eq!(count(&app, "select count(*) from completions").await, 0);
 
     // The day after: officers record after the fact.
-    move_session(&app, id, -26 * 60, -24 * 60).await;
+    in_person_session_runs(app.pool(), id, -26 * 60, -24 * 60).await;
     o.get(&format!("/officer/sessions/{id}")).await;
     let saved = o
         .post(

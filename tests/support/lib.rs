@@ -4,12 +4,15 @@
 //! CREATE ROLE); otherwise the first test of a test binary starts a private throwaway cluster
 //! from the PostgreSQL binaries on the machine. Either way each test gets a database of its
 //! own, copied from a template that already holds the migrations and the course content.
-//! Tests set up data through a superuser pool; the portal serves through the application
-//! role [`APP_ROLE`] with only the grants of migration 0023, as in production.
+//! Tests set up data through a superuser pool, as a [`Scenario`] (what time passing and
+//! changes behind the portal's back need: [`simulate`]); the portal serves through the
+//! application role [`APP_ROLE`] with only the grants of migration 0023, as in production.
 
 pub mod http;
 pub mod process;
 pub mod reports;
+pub mod scenario;
+pub mod simulate;
 pub mod smtp;
 
 use std::path::{Path, PathBuf};
@@ -23,6 +26,7 @@ use tokio::sync::OnceCell;
 use uuid::Uuid;
 
 pub use http::{Browser, TestApp, csrf_of};
+pub use scenario::{Built, Scenario};
 
 /// The role the portal serves as in the tests: no superuser, owns nothing.
 pub const APP_ROLE: &str = "kenshu_test_app";
@@ -277,40 +281,11 @@ pub async fn empty_db() -> TestDb {
     open(name, 2).await
 }
 
-/// Institution `test` (テスト市) with divisions `a` (A課) and `b` (B課), created on demand.
+/// Institution `test` (テスト市) with divisions `a` (A課) and `b` (B課), made on demand with
+/// this year's standard plan approved (see [`Scenario::new`]): (institution, a, b).
 pub async fn institution(pool: &PgPool) -> (Uuid, Uuid, Uuid) {
-    let mut conn = pool.acquire().await.expect("conn");
-    if let Some(i) = kenshu_db::institutions::find_by_code(&mut conn, "test")
-        .await
-        .expect("query")
-    {
-        let a = kenshu_db::institutions::find_division(&mut conn, i.id, "a")
-            .await
-            .expect("q")
-            .expect("a")
-            .id;
-        let b = kenshu_db::institutions::find_division(&mut conn, i.id, "b")
-            .await
-            .expect("q")
-            .expect("b")
-            .id;
-        return (i.id, a, b);
-    }
-    let i = kenshu_db::institutions::create(&mut conn, "test", "テスト市")
-        .await
-        .expect("institution");
-    let a = kenshu_db::institutions::create_division(&mut conn, i, "a", "A課", None)
-        .await
-        .expect("a");
-    let b = kenshu_db::institutions::create_division(&mut conn, i, "b", "B課", None)
-        .await
-        .expect("b");
-    // The standard plan, approved, for the current fiscal year: what most tests take for granted.
-    let fy = kenshu_core::FiscalYear::of(kenshu_core::japan_today());
-    kenshu_db::plans::create_standard(&mut conn, i, fy, true, None)
-        .await
-        .expect("standard plan");
-    (i, a, b)
+    let s = Scenario::new(pool).build().await;
+    (s.institution(), s.division("a"), s.division("b"))
 }
 
 /// A cheap password hash, computed once: argon2 in debug builds is slow.
@@ -326,64 +301,14 @@ pub fn hash_of(password: &str) -> String {
 
 pub const PASSWORD: &str = "correct horse battery";
 
-/// Creates an account in division A of the test institution with the password [`PASSWORD`].
-/// `login` has completed `course` by e-learning this fiscal year (written directly, as an
-/// import would).
-pub async fn completed(pool: &PgPool, login: &str, course: &str) {
-    sqlx::query(
-        "insert into completions (institution_id, user_id, course_code, fiscal_year, content_version_id, method)
-         select u.institution_id, u.id, c.code, $1, c.current_version_id, 'e_learning'
-         from users u cross join courses c where u.login_id = $2 and c.code = $3",
-    )
-    .bind(kenshu_core::FiscalYear::of(kenshu_core::japan_today()).0)
-    .bind(login)
-    .bind(course)
-    .execute(pool)
-    .await
-    .expect("a completion");
-}
-
-/// Every course of the plan runs from the start of this fiscal year to `deadline`, with no
-/// re-attendance period.
-pub async fn plan_until(pool: &PgPool, deadline: time::Date) {
-    sqlx::query("update plan_courses set starts_on = $1, deadline = $2, retake_until = null")
-        .bind(kenshu_core::FiscalYear::of(kenshu_core::japan_today()).start())
-        .bind(deadline)
-        .execute(pool)
-        .await
-        .expect("the plan's period");
-}
-
+/// An account `login` in division A of the test institution with the password [`PASSWORD`]
+/// (see [`Scenario::person`]); anything more: a [`Scenario`].
 pub async fn user(pool: &PgPool, login: &str, role: Role) -> Uuid {
-    user_in(pool, login, role, false, false).await
-}
-
-pub async fn user_in(
-    pool: &PgPool,
-    login: &str,
-    role: Role,
-    division_b: bool,
-    must_change: bool,
-) -> Uuid {
-    let (inst, a, b) = institution(pool).await;
-    let mut conn = pool.acquire().await.expect("conn");
-    let hash = hash_of(PASSWORD);
-    let email = format!("{login}@test.example.jp");
-    kenshu_db::users::create(
-        &mut conn,
-        &kenshu_db::users::NewUser {
-            institution_id: inst,
-            login_id: login,
-            email: Some(&email),
-            name: &format!("試験 {login}"),
-            division_id: if division_b { b } else { a },
-            role,
-            password_hash: &hash,
-            must_change_password: must_change,
-        },
-    )
-    .await
-    .expect("create user")
+    Scenario::new(pool)
+        .person(login, role)
+        .build()
+        .await
+        .id(login)
 }
 
 /// The `kenshu` binary built by cargo for this test run.

@@ -4,7 +4,7 @@
 use kenshu_core::FiscalYear;
 use kenshu_core::people::Role;
 use kenshu_core::plan::{DesignationKind, Target, assignments};
-use kenshu_tests::{Scenario, TestApp, test_db};
+use kenshu_tests::{Scenario, TestApp, test_db, user};
 use time::macros::date;
 use uuid::Uuid;
 

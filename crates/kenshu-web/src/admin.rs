@@ -5,11 +5,12 @@ use askama::Template;
 use axum::extract::State;
 use axum::response::Response;
 
+use crate::lang::t;
 use crate::page::{Chrome, jtime, render};
 use crate::policy::Action;
 use crate::session::{Conn, CurrentUser};
 use crate::{AppError, AppState};
-use kenshu_core::i18n::{Catalogue, JA};
+use kenshu_core::i18n::Catalogue;
 
 pub struct VersionRow {
     pub course: String,
@@ -43,8 +44,8 @@ pub async fn content(user: CurrentUser, Conn(mut conn): Conn) -> Result<Response
         })
         .collect();
     render(&ContentPage {
-        chrome: Chrome::for_user(&user, JA.admin_content),
-        t: &JA,
+        chrome: Chrome::for_user(&user, t().admin_content),
+        t: t(),
         rows,
     })
 }
@@ -99,8 +100,8 @@ pub async fn mail(
         })
         .collect();
     render(&MailPage {
-        chrome: Chrome::for_user(&user, JA.admin_mail),
-        t: &JA,
+        chrome: Chrome::for_user(&user, t().admin_mail),
+        t: t(),
         transport: state.settings.mail_transport,
         rows,
     })

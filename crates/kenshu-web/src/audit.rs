@@ -9,11 +9,12 @@ use kenshu_core::audit::Verdict;
 use kenshu_db::audit::Filter;
 use serde::Deserialize;
 
+use crate::lang::t;
 use crate::page::{Chrome, jtime, render};
 use crate::policy::Action;
 use crate::session::{Conn, CurrentUser};
 use crate::{AppError, AppState};
-use kenshu_core::i18n::{Catalogue, JA};
+use kenshu_core::i18n::Catalogue;
 
 #[derive(Deserialize, Default)]
 pub struct AuditQuery {
@@ -74,15 +75,15 @@ pub async fn index(
             None => Ok(None),
             Some(d) => kenshu_core::roster::parse_date(&d)
                 .map(Some)
-                .ok_or_else(|| AppError::BadRequest(format!("{label}: {}", JA.date_fix))),
+                .ok_or_else(|| AppError::BadRequest(format!("{label}: {}", t().date_fix))),
         }
     };
     let filter = Filter {
         action: some(&q.action),
         actor: some(&q.actor),
         subject: some(&q.subject),
-        from: date(&q.from, JA.audit_from)?,
-        to: date(&q.to, JA.audit_to)?,
+        from: date(&q.from, t().audit_from)?,
+        to: date(&q.to, t().audit_to)?,
         before: q.before,
     };
     let rows = kenshu_db::audit::list(&mut conn, inst, &filter, PAGE).await?;
@@ -127,8 +128,8 @@ pub async fn index(
         })
         .collect();
     render(&AuditPage {
-        chrome: Chrome::for_user(&user, JA.audit_title),
-        t: &JA,
+        chrome: Chrome::for_user(&user, t().audit_title),
+        t: t(),
         actions: AuditAction::ALL
             .iter()
             .map(|a| (a.as_str(), a.label_ja()))
@@ -171,11 +172,11 @@ async fn verify(
     Ok(match verdict {
         Verdict::Intact { entries, .. } => (
             true,
-            format!("{}（{entries}{}）", JA.audit_intact, JA.audit_entries),
+            format!("{}（{entries}{}）", t().audit_intact, t().audit_entries),
         ),
         Verdict::Broken(broken) => (
             false,
-            format!("{}: {}", JA.audit_broken, broken_ja(&broken)),
+            format!("{}: {}", t().audit_broken, broken_ja(&broken)),
         ),
     })
 }

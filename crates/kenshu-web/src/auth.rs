@@ -16,7 +16,7 @@ use time::{Duration, OffsetDateTime};
 use crate::page::{Chrome, render, render_with_cookie};
 use crate::session::{self, Conn, CurrentUser, PRE_SESSION_COOKIE, SESSION_COOKIE, Viewer};
 use crate::{AppError, AppState};
-use kenshu_core::i18n::{Catalogue, JA};
+use kenshu_core::i18n::Catalogue;
 
 /// Throttling rules (README, Security). An account, from browsers it has not signed in with:
 /// five free failures, then 1, 2, 4 … seconds between attempts, at most 15 minutes.
@@ -105,8 +105,8 @@ pub async fn login_form(
     }
     let (token, cookie) = pre_session_token(&state, &headers);
     let page = LoginPage {
-        chrome: Chrome::anonymous(JA.sign_in, token),
-        t: &JA,
+        chrome: Chrome::anonymous(crate::lang::t().sign_in, token),
+        t: crate::lang::t(),
         ask_institution: many_institutions(&mut conn).await?,
         institution: String::new(),
         login: String::new(),
@@ -161,8 +161,8 @@ pub async fn login(
     };
     let fail = |msg: String, status: StatusCode| {
         let page = LoginPage {
-            chrome: Chrome::anonymous(JA.sign_in, form.csrf.clone()),
-            t: &JA,
+            chrome: Chrome::anonymous(crate::lang::t().sign_in, form.csrf.clone()),
+            t: crate::lang::t(),
             ask_institution,
             institution: bounded(&form.institution, MAX_INSTITUTION),
             login: bounded(&form.login, MAX_LOGIN),
@@ -174,13 +174,13 @@ pub async fn login(
     };
     if too_long {
         return fail(
-            JA.sign_in_too_long.to_string(),
+            crate::lang::t().sign_in_too_long.to_string(),
             StatusCode::UNPROCESSABLE_ENTITY,
         );
     }
     let login_key = form.login.trim().to_lowercase();
     let Some(institution) = institution else {
-        return fail(JA.sign_in_failed.to_string(), StatusCode::OK);
+        return fail(crate::lang::t().sign_in_failed.to_string(), StatusCode::OK);
     };
     let credentials =
         kenshu_db::users::credentials(&mut conn, institution.id, form.login.trim()).await?;
@@ -220,7 +220,10 @@ pub async fn login(
         Taken::Allowed { failures } => failures,
         Taken::HeldBack { wait_secs } => {
             tracing::warn!(institution = %institution.code, wait_secs, "sign-in held back by the throttle");
-            return fail(JA.sign_in_wait(wait_secs), StatusCode::TOO_MANY_REQUESTS);
+            return fail(
+                crate::lang::t().sign_in_wait(wait_secs),
+                StatusCode::TOO_MANY_REQUESTS,
+            );
         }
     };
     // Nothing below waits on the database while the password is checked.
@@ -261,7 +264,7 @@ pub async fn login(
                 )
                 .await?;
             tx.commit().await?;
-            return fail(JA.sign_in_failed.to_string(), StatusCode::OK);
+            return fail(crate::lang::t().sign_in_failed.to_string(), StatusCode::OK);
         }
     };
     let token = session::new_token();
@@ -397,8 +400,8 @@ struct PasswordPage {
 
 pub async fn password_form(user: CurrentUser) -> Result<Response, AppError> {
     render(&PasswordPage {
-        chrome: Chrome::for_user(&user, JA.password_title),
-        t: &JA,
+        chrome: Chrome::for_user(&user, crate::lang::t().password_title),
+        t: crate::lang::t(),
         forced: user.session.must_change_password,
         error: None,
     })
@@ -423,8 +426,8 @@ pub async fn change_password(
     let mut conn = conn;
     let fail = |msg: String, status: StatusCode| {
         render(&PasswordPage {
-            chrome: Chrome::for_user(&user, JA.password_title),
-            t: &JA,
+            chrome: Chrome::for_user(&user, crate::lang::t().password_title),
+            t: crate::lang::t(),
             forced: user.session.must_change_password,
             error: Some(msg),
         })
@@ -438,7 +441,7 @@ pub async fn change_password(
         );
     }
     if form.new != form.confirm {
-        return fail(JA.password_mismatch.to_string(), refused);
+        return fail(crate::lang::t().password_mismatch.to_string(), refused);
     }
     if form.new == form.current {
         return fail(
@@ -457,7 +460,10 @@ pub async fn change_password(
     if let Taken::HeldBack { wait_secs } =
         kenshu_db::throttle::take(&mut conn, inst, std::slice::from_ref(&key)).await?
     {
-        return fail(JA.sign_in_wait(wait_secs), StatusCode::TOO_MANY_REQUESTS);
+        return fail(
+            crate::lang::t().sign_in_wait(wait_secs),
+            StatusCode::TOO_MANY_REQUESTS,
+        );
     }
     let stored = kenshu_db::users::password_hash(&mut conn, inst, user.session.user_id).await?;
     drop(conn);
@@ -484,7 +490,7 @@ pub async fn change_password(
             )
             .await?;
         tx.commit().await?;
-        return fail(JA.password_current_wrong.to_string(), refused);
+        return fail(crate::lang::t().password_current_wrong.to_string(), refused);
     };
     let mut tx = sqlx::Connection::begin(&mut *conn).await?;
     kenshu_db::users::set_password(&mut tx, inst, user.session.user_id, &hashed).await?;
@@ -543,12 +549,12 @@ pub async fn welcome_form(
 ) -> Result<Response, AppError> {
     let owner = kenshu_db::users::link_owner(&mut conn, &session::token_hash(&token)).await?;
     let Some((_, _, login, name)) = owner else {
-        return Err(AppError::BadRequest(JA.link_invalid.into()));
+        return Err(AppError::BadRequest(crate::lang::t().link_invalid.into()));
     };
     let (csrf, cookie) = pre_session_token(&state, &headers);
     let page = WelcomePage {
-        chrome: Chrome::anonymous(JA.welcome_title, csrf),
-        t: &JA,
+        chrome: Chrome::anonymous(crate::lang::t().welcome_title, csrf),
+        t: crate::lang::t(),
         name,
         login,
         token,
@@ -578,22 +584,22 @@ pub async fn welcome(
     let Some((institution_id, user_id, login, name)) =
         kenshu_db::users::link_owner(&mut conn, &hash).await?
     else {
-        return Err(AppError::BadRequest(JA.link_invalid.into()));
+        return Err(AppError::BadRequest(crate::lang::t().link_invalid.into()));
     };
     let problem = if form.new.len() > MAX_PASSWORD_BYTES {
         Some(kenshu_core::people::WeakPassword::TooLong.to_string())
     } else if form.new != form.confirm {
-        Some(JA.password_mismatch.to_string())
+        Some(crate::lang::t().password_mismatch.to_string())
     } else {
         check_new_password(&login, &form.new)
             .err()
             .map(|e| e.to_string())
     };
     if let Some(error) = problem {
-        let chrome = Chrome::anonymous(JA.welcome_title, form.csrf.clone());
+        let chrome = Chrome::anonymous(crate::lang::t().welcome_title, form.csrf.clone());
         return render(&WelcomePage {
             chrome,
-            t: &JA,
+            t: crate::lang::t(),
             name,
             login,
             token,
@@ -610,7 +616,7 @@ pub async fn welcome(
     let Conn(mut conn) = Conn::after_body(&state).await?;
     let mut tx = sqlx::Connection::begin(&mut *conn).await?;
     if !kenshu_db::users::use_link(&mut tx, &hash).await? {
-        return Err(AppError::BadRequest(JA.link_invalid.into()));
+        return Err(AppError::BadRequest(crate::lang::t().link_invalid.into()));
     }
     kenshu_db::users::set_password(&mut tx, institution_id, user_id, &hashed).await?;
     let ended = kenshu_db::sessions::delete_all(&mut tx, institution_id, user_id).await?;

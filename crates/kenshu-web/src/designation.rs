@@ -15,11 +15,12 @@ use kenshu_db::institutions::Division;
 use serde::Deserialize;
 use uuid::Uuid;
 
+use crate::lang::t;
 use crate::page::{Chrome, render};
 use crate::policy::Action;
 use crate::session::{Conn, CurrentUser};
 use crate::{AppError, AppState};
-use kenshu_core::i18n::{Catalogue, JA};
+use kenshu_core::i18n::Catalogue;
 
 pub struct Line {
     pub id: Uuid,
@@ -122,8 +123,8 @@ pub async fn index(
         visiting,
         candidates,
         may_assign,
-        chrome: Chrome::for_user(&user, JA.designations_title),
-        t: &JA,
+        chrome: Chrome::for_user(&user, t().designations_title),
+        t: t(),
         // The division picker only when there is more than one to pick from.
         divisions: if divisions.len() > 1 {
             divisions
@@ -158,13 +159,13 @@ fn bad(field: &str, fix: &str) -> AppError {
 
 /// A designation's period from the form: a start, and an end (blank: open) not before it.
 fn period(from: &str, to: &str) -> Result<(time::Date, Option<time::Date>), AppError> {
-    let from = parse_date(from).ok_or_else(|| bad(JA.designation_from, JA.date_fix))?;
+    let from = parse_date(from).ok_or_else(|| bad(t().designation_from, t().date_fix))?;
     let to = match to.trim() {
         "" => None,
-        s => Some(parse_date(s).ok_or_else(|| bad(JA.designation_to, JA.date_fix))?),
+        s => Some(parse_date(s).ok_or_else(|| bad(t().designation_to, t().date_fix))?),
     };
     if to.is_some_and(|t| t < from) {
-        return Err(bad(JA.designation_to, JA.designation_to_fix));
+        return Err(bad(t().designation_to, t().designation_to_fix));
     }
     Ok((from, to))
 }
@@ -178,19 +179,19 @@ pub async fn add(
     user.require(Action::ManageDesignations)?;
     let inst = user.session.institution_id;
     let kind = DesignationKind::parse(&f.kind)
-        .ok_or_else(|| bad(JA.designation_kind, JA.designation_kind_fix))?;
+        .ok_or_else(|| bad(t().designation_kind, t().designation_kind_fix))?;
     if kind.is_officer() {
         user.require(Action::AssignOfficers)?;
     }
     let (from, to) = period(&f.from, &f.to)?;
     let note = f.note.trim();
     if contains_my_number(note) {
-        return Err(bad(JA.designation_note, JA.my_number_refused));
+        return Err(bad(t().designation_note, t().my_number_refused));
     }
     let mut tx = sqlx::Connection::begin(&mut *conn).await?;
     let (user_id, division, _) = kenshu_db::users::by_login(&mut tx, inst, f.login.trim())
         .await?
-        .ok_or_else(|| bad(JA.login_id, JA.person_unknown))?;
+        .ok_or_else(|| bad(t().login_id, t().person_unknown))?;
     // The person's division decides who may designate them.
     user.require_division(Action::ManageDesignations, division)?;
     let new = NewDesignation {
@@ -236,7 +237,7 @@ pub async fn end(
 ) -> Result<Response, AppError> {
     user.require(Action::ManageDesignations)?;
     let inst = user.session.institution_id;
-    let on = parse_date(&f.on).ok_or_else(|| bad(JA.designation_to, JA.date_fix))?;
+    let on = parse_date(&f.on).ok_or_else(|| bad(t().designation_to, t().date_fix))?;
     let mut tx = sqlx::Connection::begin(&mut *conn).await?;
     let (division, kind) = kenshu_db::designations::holder_division(&mut tx, inst, id)
         .await?
@@ -284,13 +285,13 @@ pub async fn assign_officer(
     let mut tx = sqlx::Connection::begin(&mut *conn).await?;
     let division = kenshu_db::institutions::find_division(&mut tx, inst, &f.division)
         .await?
-        .ok_or_else(|| bad(JA.division, JA.division_unknown))?;
+        .ok_or_else(|| bad(t().division, t().division_unknown))?;
     let user_id = kenshu_db::designations::officers_outside(&mut tx, inst, division.id)
         .await?
         .into_iter()
         .find(|(login, ..)| *login == f.login.trim())
         .map(|(.., id)| id)
-        .ok_or_else(|| bad(JA.login_id, JA.officer_not_candidate))?;
+        .ok_or_else(|| bad(t().login_id, t().officer_not_candidate))?;
     kenshu_db::designations::add(
         &mut tx,
         inst,

@@ -5,7 +5,7 @@ use askama::Template;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 
-use kenshu_core::i18n::{Catalogue, JA};
+use kenshu_core::i18n::Catalogue;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -56,12 +56,15 @@ impl From<kenshu_app::reminders::RemindError> for AppError {
         match e {
             RemindError::MessageTooLong => AppError::BadRequest(format!(
                 "{}: {}",
-                JA.reminder_message, JA.reminder_message_fix
+                crate::lang::t().reminder_message,
+                crate::lang::t().reminder_message_fix
             )),
-            RemindError::MyNumber => {
-                AppError::BadRequest(format!("{}: {}", JA.reminder_message, JA.my_number_refused))
-            }
-            RemindError::Nobody => AppError::BadRequest(JA.reminder_nobody.into()),
+            RemindError::MyNumber => AppError::BadRequest(format!(
+                "{}: {}",
+                crate::lang::t().reminder_message,
+                crate::lang::t().my_number_refused
+            )),
+            RemindError::Nobody => AppError::BadRequest(crate::lang::t().reminder_nobody.into()),
             RemindError::Database(e) => AppError::Database(e),
         }
     }
@@ -72,8 +75,10 @@ impl From<kenshu_app::exam::ExamError> for AppError {
         use kenshu_app::exam::ExamError;
         match e {
             ExamError::NotFound => AppError::NotFound,
-            ExamError::NoSuchQuestion => AppError::BadRequest(JA.answer_missing.into()),
-            ExamError::Conflict => AppError::BadRequest(JA.attempt_conflict.into()),
+            ExamError::NoSuchQuestion => {
+                AppError::BadRequest(crate::lang::t().answer_missing.into())
+            }
+            ExamError::Conflict => AppError::BadRequest(crate::lang::t().attempt_conflict.into()),
             ExamError::Database(e) => AppError::Database(e),
         }
     }
@@ -83,10 +88,12 @@ impl From<kenshu_app::follow_ups::DeadlineError> for AppError {
     fn from(e: kenshu_app::follow_ups::DeadlineError) -> Self {
         use kenshu_app::follow_ups::DeadlineError;
         match e {
-            DeadlineError::Past => AppError::BadRequest(JA.retake_past.into()),
-            DeadlineError::NotADate => {
-                AppError::BadRequest(format!("{}: {}", JA.plan_retake, JA.date_fix))
-            }
+            DeadlineError::Past => AppError::BadRequest(crate::lang::t().retake_past.into()),
+            DeadlineError::NotADate => AppError::BadRequest(format!(
+                "{}: {}",
+                crate::lang::t().plan_retake,
+                crate::lang::t().date_fix
+            )),
         }
     }
 }
@@ -102,7 +109,7 @@ struct ErrorPage<'a> {
 
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
-        let t = &JA;
+        let t = crate::lang::t();
         let (status, heading, message): (StatusCode, &str, String) = match &self {
             AppError::SignInRequired { next } => {
                 let target = if crate::auth::is_local_path(next) {
@@ -182,7 +189,7 @@ impl IntoResponse for AppError {
 /// page cannot be rendered.
 fn error_page(status: StatusCode, heading: &str, message: &str) -> Response {
     let page = ErrorPage {
-        t: &JA,
+        t: crate::lang::t(),
         status: status.as_u16(),
         heading,
         message,
@@ -227,7 +234,7 @@ pub async fn japanese_rejections(
         status = status.as_u16(),
         "framework rejection shown as a page"
     );
-    let t = &JA;
+    let t = crate::lang::t();
     let (heading, message) = match status {
         StatusCode::NOT_FOUND => (t.err_not_found_title, t.err_not_found),
         StatusCode::FORBIDDEN => (t.err_forbidden_title, t.err_forbidden),

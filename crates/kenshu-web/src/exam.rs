@@ -16,12 +16,13 @@ use kenshu_db::progress::{self, AnswerRow, Attempt, Learner};
 use serde::Deserialize;
 use uuid::Uuid;
 
+use crate::lang::t;
 use crate::page::{Chrome, jtime, render};
 use crate::policy::Action;
 use crate::session::{Conn, CurrentUser};
 use crate::staff::course_for;
 use crate::{AppError, AppState};
-use kenshu_core::i18n::{Catalogue, JA};
+use kenshu_core::i18n::Catalogue;
 
 /// A question as shown after it was answered.
 pub struct Feedback {
@@ -134,7 +135,7 @@ pub async fn test_page(
     if test.kind == TestKind::Final {
         return render(&FinalTestPage {
             chrome,
-            t: &JA,
+            t: t(),
             history: history(&attempts),
             ever_passed,
             course: package,
@@ -167,7 +168,7 @@ pub async fn test_page(
     };
     render(&ChapterTestPage {
         chrome,
-        t: &JA,
+        t: t(),
         open: open.map(|a| a.id),
         questions,
         current: current_q,
@@ -219,7 +220,7 @@ pub async fn answer(
 ) -> Result<Response, AppError> {
     user.require(Action::TakeTraining)?;
     let mark = Mark::parse_form(&form.answer)
-        .ok_or_else(|| AppError::BadRequest(JA.answer_missing.into()))?;
+        .ok_or_else(|| AppError::BadRequest(t().answer_missing.into()))?;
     let who = user.learner(crate::page::fiscal_year(None));
     let mut tx = sqlx::Connection::begin(&mut *conn).await?;
     answer_chapter(
@@ -256,7 +257,7 @@ pub async fn submit(
     user.require(Action::TakeTraining)?;
     let who = user.learner(crate::page::fiscal_year(None));
     let attempt_id = Uuid::parse_str(form.attempt.trim())
-        .map_err(|_| AppError::BadRequest(JA.attempt_missing.into()))?;
+        .map_err(|_| AppError::BadRequest(t().attempt_missing.into()))?;
     let mut tx = sqlx::Connection::begin(&mut *conn).await?;
     let (package, current) = course_for(&state, &mut tx, who, &code).await?;
     let test = package
@@ -277,12 +278,12 @@ pub async fn submit(
             .questions
             .iter()
             .filter(|q| !chosen.iter().any(|c| c.0 == q.number))
-            .map(|q| format!("{}{}", JA.question_prefix, q.number))
+            .map(|q| format!("{}{}", t().question_prefix, q.number))
             .collect();
         let attempts = progress::attempts(&mut tx, who, &code).await?;
         let page = FinalTestPage {
             chrome: Chrome::for_user(&user, test.title.clone()),
-            t: &JA,
+            t: t(),
             history: history(&attempts),
             ever_passed: attempts.iter().any(|a| a.passed == Some(true)),
             course: package.clone(),
@@ -292,7 +293,7 @@ pub async fn submit(
                 .iter()
                 .map(|(n, m)| (*n, m.form_value().to_string()))
                 .collect(),
-            error: Some(format!("{}{}", JA.unanswered, missing.join("、"))),
+            error: Some(format!("{}{}", t().unanswered, missing.join("、"))),
         };
         let mut res = render(&page)?;
         *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
@@ -343,7 +344,7 @@ pub async fn attempt_result(
     let test = package.test.clone().ok_or(AppError::NotFound)?;
     render(&AttemptPage {
         chrome: Chrome::for_user(&user, test.title.clone()),
-        t: &JA,
+        t: t(),
         questions: views(&test, &attempt.answers),
         score,
         total: attempt.total,

@@ -30,11 +30,12 @@ use kenshu_db::in_person::{Added, Session};
 use time::{Date, OffsetDateTime, PrimitiveDateTime, Time};
 use uuid::Uuid;
 
+use crate::lang::t;
 use crate::page::{Chrome, jtime, render};
 use crate::policy::{Action, Scope};
 use crate::session::{Conn, CurrentUser};
 use crate::{AppError, AppState};
-use kenshu_core::i18n::{Catalogue, JA};
+use kenshu_core::i18n::Catalogue;
 
 /// A session as pages show it.
 pub struct SessionView {
@@ -72,7 +73,7 @@ impl SessionView {
             division: s
                 .division_name
                 .clone()
-                .unwrap_or_else(|| JA.ip_whole_institution.to_string()),
+                .unwrap_or_else(|| t().ip_whole_institution.to_string()),
             cancelled: s.cancelled,
         }
     }
@@ -111,7 +112,7 @@ async fn managed_open(
 ) -> Result<Session, AppError> {
     let session = managed(conn, user, id).await?;
     if session.cancelled {
-        return Err(AppError::BadRequest(JA.ip_closed.into()));
+        return Err(AppError::BadRequest(t().ip_closed.into()));
     }
     Ok(session)
 }
@@ -157,8 +158,8 @@ pub async fn index(user: CurrentUser, Conn(mut conn): Conn) -> Result<Response, 
         })
         .collect();
     render(&IndexPage {
-        chrome: Chrome::for_user(&user, JA.ip_title),
-        t: &JA,
+        chrome: Chrome::for_user(&user, t().ip_title),
+        t: t(),
         sessions: sessions.iter().map(SessionView::of).collect(),
         courses,
         divisions: divisions.into_iter().map(|d| (d.code, d.name)).collect(),
@@ -201,7 +202,7 @@ pub async fn create(
         code => Some(
             kenshu_db::institutions::find_division(&mut conn, inst, code)
                 .await?
-                .ok_or_else(|| bad(JA.ip_fix_division))?
+                .ok_or_else(|| bad(t().ip_fix_division))?
                 .id,
         ),
     };
@@ -210,21 +211,22 @@ pub async fn create(
         .await?
         .is_none()
     {
-        return Err(bad(JA.ip_fix_course));
+        return Err(bad(t().ip_fix_course));
     }
-    let date = kenshu_core::roster::parse_date(&f.date).ok_or_else(|| bad(JA.ip_fix_date))?;
+    let date = kenshu_core::roster::parse_date(&f.date).ok_or_else(|| bad(t().ip_fix_date))?;
     let (starts, ends) = match (clock(&f.starts), clock(&f.ends)) {
         (Some(s), Some(e)) if e > s => (at(date, s), at(date, e)),
-        _ => return Err(bad(JA.ip_fix_time)),
+        _ => return Err(bad(t().ip_fix_time)),
     };
     let place = f.place.trim();
     if place.is_empty() || place.chars().count() > 200 {
-        return Err(bad(JA.ip_fix_place));
+        return Err(bad(t().ip_fix_place));
     }
     if kenshu_core::my_number::contains_my_number(place) {
         return Err(AppError::BadRequest(format!(
             "{}: {}",
-            JA.ip_place, JA.my_number_refused
+            t().ip_place,
+            t().my_number_refused
         )));
     }
     let capacity: i32 = f
@@ -233,7 +235,7 @@ pub async fn create(
         .parse()
         .ok()
         .filter(|c| (1..=10000).contains(c))
-        .ok_or_else(|| bad(JA.ip_fix_capacity))?;
+        .ok_or_else(|| bad(t().ip_fix_capacity))?;
     let id = kenshu_db::in_person::create(
         &mut conn,
         &kenshu_db::in_person::NewSession {
@@ -286,7 +288,7 @@ pub async fn nominate(
         })
         .collect();
     if logins.is_empty() {
-        return Err(AppError::BadRequest(JA.ip_nominate_none.into()));
+        return Err(AppError::BadRequest(t().ip_nominate_none.into()));
     }
     let (mut unknown, mut full) = (Vec::new(), Vec::new());
     for login in &logins {
@@ -308,10 +310,10 @@ pub async fn nominate(
     }
     let mut notice = Vec::new();
     if !full.is_empty() {
-        notice.push(format!("{}{}", JA.ip_nominate_full, full.join("、")));
+        notice.push(format!("{}{}", t().ip_nominate_full, full.join("、")));
     }
     if !unknown.is_empty() {
-        notice.push(format!("{}{}", JA.ip_nominate_unknown, unknown.join("、")));
+        notice.push(format!("{}{}", t().ip_nominate_unknown, unknown.join("、")));
     }
     let session = managed(&mut conn, &user, id).await?;
     let mut res = show_page(&mut conn, &user, &session, Some(notice.join(" "))).await?;
@@ -345,8 +347,8 @@ pub async fn attendance(
         drop(tx);
         let notice = format!(
             "{} {}: {}",
-            JA.ip_checklist_not_yet,
-            JA.ip_starts,
+            t().ip_checklist_not_yet,
+            t().ip_starts,
             jtime(session.starts_at)
         );
         let mut res = show_page(&mut conn, &user, &session, Some(notice)).await?;

@@ -12,6 +12,7 @@ mod exam;
 mod gate;
 mod health;
 mod in_person;
+pub mod lang;
 mod officer;
 pub mod overview;
 mod page;

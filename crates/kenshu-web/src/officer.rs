@@ -13,12 +13,13 @@ use kenshu_db::institutions::Division;
 use serde::Deserialize;
 
 use crate::AppError;
+use crate::lang::t;
 use crate::page::{Chrome, fiscal_year, jtime, render};
 use crate::picks::{picked_people, picks};
 use crate::policy::Action;
 use crate::session::{Conn, CurrentUser};
 use kenshu_app::follow_ups::{Whom, grant_retakes, retake_deadline};
-use kenshu_core::i18n::{Catalogue, JA};
+use kenshu_core::i18n::Catalogue;
 
 #[derive(Deserialize, Default)]
 pub struct DashboardQuery {
@@ -146,7 +147,7 @@ pub async fn dashboard(
                     .cloned()
                     .unwrap_or_else(|| a.code.clone()),
                 status_key: st.as_str(),
-                status: Status::label_ja(st),
+                status: t().status(st),
                 deadline: japanese_date(l.deadline),
                 deadline_sort: l.deadline,
                 retake: l.retake,
@@ -179,13 +180,13 @@ pub async fn dashboard(
         .iter()
         .map(|s| Count {
             key: s.as_str(),
-            label: Status::label_ja(*s),
+            label: t().status(*s),
             n: tally.get(s).copied().unwrap_or(0),
         })
         .collect();
     render(&DashboardPage {
-        chrome: Chrome::for_user(&user, JA.dashboard_title),
-        t: &JA,
+        chrome: Chrome::for_user(&user, t().dashboard_title),
+        t: t(),
         fy_label: fy.to_string(),
         // The division picker only when there is more than one to pick from.
         divisions: if divisions.len() > 1 {
@@ -230,7 +231,7 @@ pub async fn retakes(
         .collect();
     let picked = picked_people(&mut tx, &user, &with_course).await?;
     let Some(first_division) = picked.first().map(|p| p.division) else {
-        return Err(AppError::BadRequest(JA.retake_none.into()));
+        return Err(AppError::BadRequest(t().retake_none.into()));
     };
     let division_code = kenshu_db::institutions::divisions(&mut tx, inst)
         .await?

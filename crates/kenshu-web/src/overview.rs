@@ -18,10 +18,11 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::AppError;
+use crate::lang::t;
 use crate::page::{Chrome, fiscal_year, jtime, render};
 use crate::policy::Action;
 use crate::session::{Conn, CurrentUser};
-use kenshu_core::i18n::{Catalogue, JA};
+use kenshu_core::i18n::Catalogue;
 
 #[derive(Deserialize, Default)]
 pub struct OverviewQuery {
@@ -127,8 +128,8 @@ pub async fn index(
         .map(|y| (y, FiscalYear(y).to_string()))
         .collect();
     render(&OverviewPage {
-        chrome: Chrome::for_user(&user, JA.overview_title),
-        t: &JA,
+        chrome: Chrome::for_user(&user, t().overview_title),
+        t: t(),
         fy,
         fy_label: fy.to_string(),
         years,
@@ -136,7 +137,7 @@ pub async fn index(
         lines,
         total: Line {
             code: String::new(),
-            name: JA.overview_total.into(),
+            name: t().overview_total.into(),
             officers: String::new(),
             rate: rate(&sum),
             t: sum,

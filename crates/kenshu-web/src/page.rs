@@ -7,9 +7,10 @@ use kenshu_core::FiscalYear;
 use time::OffsetDateTime;
 
 use crate::AppError;
+use crate::lang::t;
 use crate::policy::Action;
 use crate::session::CurrentUser;
-use kenshu_core::i18n::{Catalogue, JA};
+use kenshu_core::i18n::Catalogue;
 
 /// The data of `base.html`: who is signed in, the CSRF token for forms, the navigation.
 pub struct Chrome {
@@ -37,12 +38,12 @@ pub struct Chrome {
 impl Chrome {
     pub fn for_user(user: &CurrentUser, title: impl Into<String>) -> Self {
         Chrome {
-            t: &JA,
+            t: t(),
             title: title.into(),
             signed_in: true,
             user_name: user.session.name.clone(),
             institution: user.session.institution_name.clone(),
-            role_label: user.role.label_ja(),
+            role_label: t().role(user.role),
             csrf: user.session.csrf_token.clone(),
             admin: user.may(Action::ManageContent),
             plans: user.may(Action::ViewPlan),
@@ -59,7 +60,7 @@ impl Chrome {
 
     pub fn anonymous(title: impl Into<String>, csrf: String) -> Self {
         Chrome {
-            t: &JA,
+            t: t(),
             title: title.into(),
             signed_in: false,
             user_name: String::new(),

@@ -13,12 +13,13 @@ use kenshu_db::progress::{self, Learner};
 use serde::Deserialize;
 
 use crate::AppError;
+use crate::lang::t;
 use crate::page::{Chrome, fiscal_year, jdate, render};
 use crate::policy::Action;
 use crate::session::{Conn, CurrentUser};
 use kenshu_app::follow_ups::{Whom, grant_retakes, retake_deadline};
 use kenshu_app::learning::{CourseStanding, assignment_status, assignments_of};
-use kenshu_core::i18n::{Catalogue, JA};
+use kenshu_core::i18n::Catalogue;
 
 pub struct Row {
     pub retake: bool,
@@ -120,7 +121,7 @@ pub async fn show(
                 code: s.code,
                 title: s.title,
                 status_key: st.as_str(),
-                status: st.label_ja(),
+                status: t().status(st),
                 deadline: deadline.map(japanese_date).unwrap_or_default(),
                 retake,
                 individual: a.is_some_and(|a| a.individual),
@@ -179,7 +180,7 @@ pub async fn show(
         reminders,
         any_untrained,
         chrome: Chrome::for_user(&user, name.clone()),
-        t: &JA,
+        t: t(),
         login,
         name,
         fy_label: fy.to_string(),
@@ -211,18 +212,19 @@ pub async fn exempt(
     let (id, _) = person(&mut tx, &user, &login, Action::ManageDesignations).await?;
     let reason = f.reason.trim();
     if reason.is_empty() || reason.chars().count() > 500 {
-        return Err(AppError::BadRequest(JA.exempt_reason_fix.into()));
+        return Err(AppError::BadRequest(t().exempt_reason_fix.into()));
     }
     if contains_my_number(reason) {
         return Err(AppError::BadRequest(format!(
             "{}: {}",
-            JA.exempt_reason, JA.my_number_refused
+            t().exempt_reason,
+            t().my_number_refused
         )));
     }
     let fy = fiscal_year(None);
     let (_, assigned) = assignments_of(&mut tx, user.session.institution_id, id, fy).await?;
     if !assigned.iter().any(|a| a.code == f.course) {
-        return Err(AppError::BadRequest(JA.exempt_course_fix.into()));
+        return Err(AppError::BadRequest(t().exempt_course_fix.into()));
     }
     kenshu_db::plans::exempt(
         &mut tx,
@@ -260,18 +262,19 @@ pub async fn follow_up(
     let mut tx = sqlx::Connection::begin(&mut *conn).await?;
     let (id, _) = person(&mut tx, &user, &login, Action::ManageDesignations).await?;
     let on = kenshu_core::roster::parse_date(&f.on)
-        .ok_or_else(|| AppError::BadRequest(format!("{}: {}", JA.follow_up_date, JA.date_fix)))?;
+        .ok_or_else(|| AppError::BadRequest(format!("{}: {}", t().follow_up_date, t().date_fix)))?;
     if !METHODS.iter().any(|(k, _)| *k == f.method) {
-        return Err(AppError::BadRequest(JA.follow_up_method_fix.into()));
+        return Err(AppError::BadRequest(t().follow_up_method_fix.into()));
     }
     let note = f.note.trim();
     if note.chars().count() > 2000 {
-        return Err(AppError::BadRequest(JA.follow_up_note_fix.into()));
+        return Err(AppError::BadRequest(t().follow_up_note_fix.into()));
     }
     if contains_my_number(note) {
         return Err(AppError::BadRequest(format!(
             "{}: {}",
-            JA.follow_up_note, JA.my_number_refused
+            t().follow_up_note,
+            t().my_number_refused
         )));
     }
     kenshu_db::follow_ups::add(
@@ -307,7 +310,7 @@ pub async fn retake(
     let fy = fiscal_year(None);
     let (_, assigned) = assignments_of(&mut tx, user.session.institution_id, id, fy).await?;
     if !assigned.iter().any(|a| a.code == f.course) {
-        return Err(AppError::BadRequest(JA.exempt_course_fix.into()));
+        return Err(AppError::BadRequest(t().exempt_course_fix.into()));
     }
     let whom = Whom::Person {
         login: &login,

@@ -2,11 +2,11 @@
 //! (`kenshu_app::reminders` sends them), the person acknowledges what was shown to them, and
 //! the pages list a person's reminders.
 
+use crate::lang::t;
 use axum::Form;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use kenshu_app::reminders::{Picked, SentBy, checked_message, remind};
-use kenshu_core::i18n::JA;
 use kenshu_db::PgConnection;
 use uuid::Uuid;
 
@@ -85,7 +85,7 @@ pub async fn group(
     let message = checked_message(&f.message)?;
     let picks = picks(&f.pick);
     if picks.is_empty() {
-        return Err(AppError::BadRequest(JA.reminder_nobody.into()));
+        return Err(AppError::BadRequest(t().reminder_nobody.into()));
     }
     let n = send(&state, &user, &mut conn, &picks, &message).await?;
     Ok(Redirect::to(&format!(
@@ -116,12 +116,12 @@ pub struct ReminderRow {
 pub fn mail_label(state: kenshu_db::reminders::MailState) -> &'static str {
     use kenshu_db::reminders::MailState;
     match state {
-        MailState::NoAddress => JA.mail_no_address,
-        MailState::Waiting => JA.mail_waiting,
-        MailState::Retrying => JA.mail_retrying,
-        MailState::Sent => JA.mail_sent,
-        MailState::Logged => JA.mail_logged,
-        MailState::GaveUp => JA.mail_gave_up,
+        MailState::NoAddress => t().mail_no_address,
+        MailState::Waiting => t().mail_waiting,
+        MailState::Retrying => t().mail_retrying,
+        MailState::Sent => t().mail_sent,
+        MailState::Logged => t().mail_logged,
+        MailState::GaveUp => t().mail_gave_up,
     }
 }
 
@@ -150,7 +150,7 @@ pub async fn rows(
             message: r.message,
             by: r
                 .sent_by
-                .unwrap_or_else(|| JA.reminder_by_schedule.to_string()),
+                .unwrap_or_else(|| t().reminder_by_schedule.to_string()),
             mail: mail_label(r.mail),
             seen: r.seen,
         })

@@ -3,6 +3,7 @@
 
 use std::io;
 
+use crate::lang::t;
 use askama::Template;
 use axum::body::{Body, Bytes};
 use axum::extract::{Query, State};
@@ -10,7 +11,7 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt;
 use kenshu_app::report::{Format, ListFormat, ReportError, Subject, annual, attendance, exported};
-use kenshu_core::i18n::{Catalogue, JA};
+use kenshu_core::i18n::Catalogue;
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -22,8 +23,8 @@ use crate::{AppError, AppState};
 impl From<ReportError> for AppError {
     fn from(e: ReportError) -> Self {
         match e {
-            ReportError::NoPlan(_) => AppError::BadRequest(JA.report_no_plan.into()),
-            ReportError::UnknownCourse(..) => AppError::BadRequest(JA.report_bad_course.into()),
+            ReportError::NoPlan(_) => AppError::BadRequest(t().report_no_plan.into()),
+            ReportError::UnknownCourse(..) => AppError::BadRequest(t().report_bad_course.into()),
             ReportError::Database(e) => AppError::Database(e),
             other => AppError::Internal(other.to_string()),
         }
@@ -83,15 +84,15 @@ pub async fn index(
         .unwrap_or_default();
     let divisions = kenshu_db::institutions::divisions(&mut conn, inst).await?;
     render(&IndexPage {
-        chrome: Chrome::for_user(&user, JA.report_title),
-        t: &JA,
+        chrome: Chrome::for_user(&user, t().report_title),
+        t: t(),
         fy: fy.0,
         fy_label: fy.to_string(),
         formats: vec![
-            ("xlsx", JA.report_xlsx),
-            ("csv", JA.report_csv),
-            ("csv-sjis", JA.report_csv_sjis),
-            ("html", JA.report_html),
+            ("xlsx", t().report_xlsx),
+            ("csv", t().report_csv),
+            ("csv-sjis", t().report_csv_sjis),
+            ("html", t().report_html),
         ],
         courses,
         divisions,
@@ -163,7 +164,7 @@ pub async fn annual_download(
 ) -> Result<Response, AppError> {
     user.require(Action::ExportReports)?;
     let format = Format::parse(q.format.as_deref().unwrap_or("xlsx"))
-        .ok_or_else(|| AppError::BadRequest(JA.report_bad_format.into()))?;
+        .ok_or_else(|| AppError::BadRequest(t().report_bad_format.into()))?;
     let fy = fiscal_year(q.fy.as_deref());
     let inst = user.session.institution_id;
     let name = format!(
@@ -223,7 +224,7 @@ pub async fn attendance_download(
 ) -> Result<Response, AppError> {
     user.require(Action::ExportReports)?;
     let format = ListFormat::parse(q.format.as_deref().unwrap_or("html"))
-        .ok_or_else(|| AppError::BadRequest(JA.report_bad_format.into()))?;
+        .ok_or_else(|| AppError::BadRequest(t().report_bad_format.into()))?;
     let fy = fiscal_year(q.fy.as_deref());
     let inst = user.session.institution_id;
     let course = q.course.clone().unwrap_or_default();

@@ -9,11 +9,12 @@ use kenshu_db::roster::ImportReport;
 use serde::Deserialize;
 use uuid::Uuid;
 
+use crate::lang::t;
 use crate::page::{Chrome, render};
 use crate::policy::Action;
 use crate::session::{Conn, CurrentUser};
 use crate::{AppError, AppState};
-use kenshu_core::i18n::{Catalogue, JA};
+use kenshu_core::i18n::Catalogue;
 
 /// Largest roster accepted: 100,000 staff take about 12 MB. The upload is held in memory while
 /// it is checked, so this also bounds what one upload costs the server.
@@ -86,13 +87,13 @@ fn tree_lines(all: Vec<(kenshu_db::institutions::Division, i64)>) -> Vec<TreeLin
 
 fn title(key: &str) -> &'static str {
     match key {
-        "new_divisions" => JA.roster_new_divisions,
-        "changed_divisions" => JA.roster_changed_divisions,
-        "new_staff" => JA.roster_new_staff,
-        "transfers" => JA.roster_transfers,
-        "leavers" => JA.roster_leavers,
-        "changed" => JA.roster_changed,
-        _ => JA.roster_errors,
+        "new_divisions" => t().roster_new_divisions,
+        "changed_divisions" => t().roster_changed_divisions,
+        "new_staff" => t().roster_new_staff,
+        "transfers" => t().roster_transfers,
+        "leavers" => t().roster_leavers,
+        "changed" => t().roster_changed,
+        _ => t().roster_errors,
     }
 }
 
@@ -112,11 +113,11 @@ async fn page(
             let (due, what) = match p.division {
                 Some(d) => (
                     japanese_date(p.due),
-                    format!("{}{d}", JA.roster_pending_transfer),
+                    format!("{}{d}", t().roster_pending_transfer),
                 ),
                 None => (
                     japanese_date(p.due.previous_day().unwrap_or(p.due)),
-                    JA.roster_pending_leave.to_string(),
+                    t().roster_pending_leave.to_string(),
                 ),
             };
             PendingLine {
@@ -145,8 +146,8 @@ async fn page(
         })
         .collect();
     render(&RosterPage {
-        chrome: Chrome::for_user(user, JA.roster_title),
-        t: &JA,
+        chrome: Chrome::for_user(user, t().roster_title),
+        t: t(),
         report,
         sections,
         file_name,
@@ -174,7 +175,7 @@ pub async fn preview(
             AppError::TooLarge
         } else {
             tracing::debug!(error = %e, "roster upload unreadable");
-            AppError::BadRequest(format!("{}: {}", JA.roster_file, JA.err_rejected))
+            AppError::BadRequest(format!("{}: {}", t().roster_file, t().err_rejected))
         }
     };
     while let Some(field) = form.next_field().await.map_err(refused)? {
@@ -188,7 +189,7 @@ pub async fn preview(
         }
     }
     let Some(file) = file.filter(|f| !f.is_empty()) else {
-        return Err(AppError::BadRequest(JA.roster_no_file.into()));
+        return Err(AppError::BadRequest(t().roster_no_file.into()));
     };
     let inst = user.session.institution_id;
     // The upload has been read: only now take a connection.

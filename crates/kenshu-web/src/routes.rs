@@ -7,8 +7,8 @@ use tower_http::compression::CompressionLayer;
 use tower_http::compression::predicate::{DefaultPredicate, NotForContentType, Predicate};
 
 use crate::{
-    AppState, admin, assets, audit, auth, designation, exam, health, in_person, officer, overview,
-    person, plan, reminders, report, roster, security, session, staff,
+    AppState, admin, assets, audit, auth, designation, exam, health, in_person, lang, officer,
+    overview, person, plan, reminders, report, roster, security, session, staff,
 };
 
 pub fn app(state: AppState) -> Router {
@@ -107,8 +107,10 @@ pub fn app(state: AppState) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/static/{name}", get(assets::asset))
+        .route("/language/{code}", get(lang::switch))
         .merge(pages)
         .layer(middleware::from_fn(crate::error::japanese_rejections))
+        .layer(middleware::from_fn(lang::layer))
         .layer(CompressionLayer::new().compress_when(compressible()))
         .layer(middleware::from_fn_with_state(
             state.clone(),

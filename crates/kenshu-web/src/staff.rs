@@ -14,11 +14,12 @@ use kenshu_db::PgConnection;
 use kenshu_db::progress::{self, CourseProgress, Learner};
 use serde::Deserialize;
 
+use crate::lang::t;
 use crate::page::{Chrome, fiscal_year, jdate, render};
 use crate::policy::Action;
 use crate::session::{Conn, CurrentUser};
 use crate::{AppError, AppState};
-use kenshu_core::i18n::{Catalogue, JA};
+use kenshu_core::i18n::Catalogue;
 
 #[derive(Deserialize, Default)]
 pub struct FyQuery {
@@ -111,7 +112,7 @@ pub async fn my_training(
             retake,
             individual: a.is_some_and(|a| a.individual),
             status: st,
-            status_label: Status::label_ja(st),
+            status_label: t().status(st),
             sections: package.sections.len(),
             sections_read: s.sections_read.min(package.sections.len() as i64),
             completed_on: s.completion.as_ref().map(|c| jdate(c.completed_at)),
@@ -133,8 +134,8 @@ pub async fn my_training(
     .await?;
     render(&MyTrainingPage {
         notices,
-        chrome: Chrome::for_user(&user, JA.my_training),
-        t: &JA,
+        chrome: Chrome::for_user(&user, t().my_training),
+        t: t(),
         fiscal_year: fy.to_string(),
         rows,
         done,
@@ -204,7 +205,7 @@ pub async fn course(
     };
     render(&CoursePage {
         chrome: Chrome::for_user(&user, package.title.clone()),
-        t: &JA,
+        t: t(),
         sections,
         read_count,
         test_passed: progress.test_passed,
@@ -255,7 +256,7 @@ pub async fn section(
     };
     let page = SectionPage {
         chrome: Chrome::for_user(&user, s.title.clone()),
-        t: &JA,
+        t: t(),
         index,
         total: package.sections.len(),
         read,
@@ -325,8 +326,8 @@ pub async fn certificate(
     let completion = summary.completion.ok_or(AppError::NotFound)?;
     let s = &user.session;
     render(&CertificatePage {
-        chrome: Chrome::for_user(&user, JA.certificate),
-        t: &JA,
+        chrome: Chrome::for_user(&user, t().certificate),
+        t: t(),
         name: s.name.clone(),
         institution: s.institution_name.clone(),
         division: s.division_name.clone(),

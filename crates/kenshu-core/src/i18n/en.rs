@@ -432,4 +432,5 @@ pub static EN: Catalogue = Catalogue {
     report_bad_format: "The format is not valid. Choose xlsx, csv, csv-sjis or html.",
     report_bad_course: "Course: This course is not in this fiscal year's training plan. Choose one from the list.",
     report_leaver_rule: "Covers every staff member employed for at least one day of the fiscal year (including those who left during the year). Leavers are reported with their assignments and status as of the day they left.",
+    lang_switch: "Language",
 };

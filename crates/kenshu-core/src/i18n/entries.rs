@@ -430,6 +430,7 @@ impl Catalogue {
             ("report_bad_format", self.report_bad_format),
             ("report_bad_course", self.report_bad_course),
             ("report_leaver_rule", self.report_leaver_rule),
+            ("lang_switch", self.lang_switch),
         ]
     }
 }

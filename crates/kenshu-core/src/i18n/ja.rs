@@ -428,4 +428,5 @@ pub static JA: Catalogue = Catalogue {
     report_bad_format: "出力形式が正しくありません。xlsx、csv、csv-sjis、html のいずれかを選んでください。",
     report_bad_course: "研修: この年度の研修計画にない研修です。一覧から選んでください。",
     report_leaver_rule: "年度内に一日でも在籍した職員（年度途中の退職者を含む）が対象です。退職者は退職日時点の受講対象・状況で記載します。",
+    lang_switch: "言語",
 };

@@ -453,9 +453,39 @@ pub struct Catalogue {
     pub report_bad_format: &'static str,
     pub report_bad_course: &'static str,
     pub report_leaver_rule: &'static str,
+    /// The name of the language switch in the header.
+    pub lang_switch: &'static str,
 }
 
 impl Catalogue {
+    /// A status's name.
+    pub fn status(&self, status: crate::assignment::Status) -> &'static str {
+        use crate::assignment::Status;
+        match status {
+            Status::NotStarted => self.status_not_started,
+            Status::InProgress => self.status_in_progress,
+            Status::Completed => self.status_completed,
+            Status::CompletedInPerson => self.status_completed_in_person,
+            Status::Exempt => self.status_exempt,
+            Status::Overdue => self.status_overdue,
+        }
+    }
+
+    /// A role's name.
+    pub fn role(&self, role: crate::people::Role) -> &'static str {
+        use crate::people::Role;
+        match self.lang {
+            Lang::Ja => role.label_ja(),
+            Lang::En => match role {
+                Role::Staff => "Staff",
+                Role::ProtectionOfficer => "Protection officer",
+                Role::ChiefOfficer => "Chief officer",
+                Role::AuditOfficer => "Audit officer",
+                Role::PortalAdmin => "Portal administrator",
+            },
+        }
+    }
+
     /// A sign-in (or password check) held back by the throttle: how long to wait, in words.
     pub fn sign_in_wait(&self, secs: i64) -> String {
         match self.lang {

@@ -22,11 +22,12 @@ use serde::Deserialize;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use crate::lang::t;
 use crate::page::{Chrome, jtime, render};
 use crate::policy::Action;
 use crate::session::{Conn, CurrentUser};
 use crate::{AppError, AppState};
-use kenshu_core::i18n::{Catalogue, JA};
+use kenshu_core::i18n::Catalogue;
 
 use super::SessionView;
 use kenshu_app::in_person::record_attendance;
@@ -141,8 +142,8 @@ fn refused(
     message: &'static str,
 ) -> Result<Response, AppError> {
     let mut res = render(&CheckinPage {
-        chrome: Chrome::for_user(user, JA.ip_refused_title),
-        t: &JA,
+        chrome: Chrome::for_user(user, t().ip_refused_title),
+        t: t(),
         session: None,
         exp: String::new(),
         sig: String::new(),
@@ -169,20 +170,20 @@ fn outside_window(
         Window::Open => return Ok(None),
         Window::NotYet(at) => (
             StatusCode::CONFLICT,
-            JA.ip_checkin_not_yet,
-            JA.ip_checkin_opens_at,
+            t().ip_checkin_not_yet,
+            t().ip_checkin_opens_at,
             at,
         ),
         Window::Closed(at) => (
             StatusCode::GONE,
-            JA.ip_checkin_closed,
-            JA.ip_checkin_closed_at,
+            t().ip_checkin_closed,
+            t().ip_checkin_closed_at,
             at,
         ),
     };
     let mut res = render(&CheckinPage {
-        chrome: Chrome::for_user(user, JA.ip_refused_title),
-        t: &JA,
+        chrome: Chrome::for_user(user, t().ip_refused_title),
+        t: t(),
         session: Some(SessionView::of(session)),
         exp: String::new(),
         sig: String::new(),
@@ -197,8 +198,8 @@ fn outside_window(
 
 fn refusal(user: &CurrentUser, r: Refusal) -> Result<Response, AppError> {
     match r {
-        Refusal::Invalid => refused(user, StatusCode::FORBIDDEN, JA.ip_checkin_invalid),
-        Refusal::Expired => refused(user, StatusCode::GONE, JA.ip_checkin_expired),
+        Refusal::Invalid => refused(user, StatusCode::FORBIDDEN, t().ip_checkin_invalid),
+        Refusal::Expired => refused(user, StatusCode::GONE, t().ip_checkin_expired),
     }
 }
 
@@ -213,13 +214,13 @@ async fn attendable(
         .await?
         .ok_or(AppError::NotFound)?;
     if session.cancelled {
-        return Ok(Err(JA.ip_closed));
+        return Ok(Err(t().ip_closed));
     }
     if session
         .division_id
         .is_some_and(|d| d != user.session.division_id)
     {
-        return Ok(Err(JA.ip_checkin_not_for_you));
+        return Ok(Err(t().ip_checkin_not_for_you));
     }
     Ok(Ok(session))
 }
@@ -244,12 +245,12 @@ pub async fn form(
         return Ok(res);
     }
     render(&CheckinPage {
-        chrome: Chrome::for_user(&user, JA.ip_checkin_title),
-        t: &JA,
+        chrome: Chrome::for_user(&user, t().ip_checkin_title),
+        t: t(),
         session: Some(SessionView::of(&session)),
         exp: q.exp.clone().unwrap_or_default(),
         sig: q.sig.clone().unwrap_or_default(),
-        message: JA.ip_checkin_lead,
+        message: t().ip_checkin_lead,
         when: None,
         refused: false,
         done: false,
@@ -283,21 +284,21 @@ pub async fn confirm(
     if kenshu_db::in_person::add(&mut tx, inst, id, me, None).await?
         == kenshu_db::in_person::Added::Full
     {
-        return refused(&user, StatusCode::CONFLICT, JA.ip_full);
+        return refused(&user, StatusCode::CONFLICT, t().ip_full);
     }
     let now = record_attendance(&state.catalog, &mut tx, &session, inst, me, me, "qr").await?;
     tx.commit().await?;
     tracing::info!(session = %id, "attendance recorded by QR");
     render(&CheckinPage {
-        chrome: Chrome::for_user(&user, JA.ip_checkin_title),
-        t: &JA,
+        chrome: Chrome::for_user(&user, t().ip_checkin_title),
+        t: t(),
         session: Some(SessionView::of(&session)),
         exp: String::new(),
         sig: String::new(),
         message: if now {
-            JA.ip_checkin_done
+            t().ip_checkin_done
         } else {
-            JA.ip_checkin_already
+            t().ip_checkin_already
         },
         when: None,
         refused: false,

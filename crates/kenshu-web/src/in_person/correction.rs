@@ -22,11 +22,11 @@ use kenshu_db::progress::{self, Learner};
 use serde::Deserialize;
 use uuid::Uuid;
 
+use crate::lang::t;
 use crate::page::jtime;
 use crate::policy::Action;
 use crate::session::{Conn, CurrentUser};
 use crate::{AppError, AppState};
-use kenshu_core::i18n::JA;
 
 use super::detail::{show_page, via_label};
 use super::managed_for;
@@ -47,21 +47,21 @@ impl CorrectionRow {
         let before = match (c.attended_before, c.previous_attended_at) {
             (true, Some(at)) => format!(
                 "{}（{} {}）",
-                JA.ip_attended,
+                t().ip_attended,
                 jtime(at),
                 via_label(c.previous_via.as_deref())
             ),
-            (true, None) => JA.ip_attended.to_string(),
+            (true, None) => t().ip_attended.to_string(),
             (false, _) => "—".to_string(),
         };
         let mut after = if c.attended_after {
-            JA.ip_attended.to_string()
+            t().ip_attended.to_string()
         } else {
-            JA.ip_withdrawn.to_string()
+            t().ip_withdrawn.to_string()
         };
         if c.withdrawn_completion {
             after.push('・');
-            after.push_str(JA.ip_completion_withdrawn);
+            after.push_str(t().ip_completion_withdrawn);
         }
         CorrectionRow {
             at: jtime(c.corrected_at),
@@ -109,16 +109,16 @@ pub async fn withdraw(
         Ok(r) => r,
         Err(e) => {
             let notice = match e {
-                ReasonError::Empty | ReasonError::TooLong => JA.ip_correct_reason_fix.to_string(),
+                ReasonError::Empty | ReasonError::TooLong => t().ip_correct_reason_fix.to_string(),
                 ReasonError::MyNumber => {
-                    format!("{}: {}", JA.ip_correct_reason, JA.my_number_refused)
+                    format!("{}: {}", t().ip_correct_reason, t().my_number_refused)
                 }
             };
             let status = StatusCode::UNPROCESSABLE_ENTITY;
             return refuse(&mut conn, &user, &session, status, notice).await;
         }
     };
-    let not_attended = JA.ip_correct_not_attended.to_string();
+    let not_attended = t().ip_correct_not_attended.to_string();
     let Ok(person) = Uuid::parse_str(f.person.trim()) else {
         return refuse(
             &mut conn,
@@ -204,16 +204,16 @@ fn audit_detail(session: &Session, previous: &Withdrawn, completion: bool, reaso
         session.id,
         session.course_code,
         jtime(session.starts_at),
-        JA.ip_attended,
+        t().ip_attended,
         jtime(previous.attended_at),
         via_label(Some(&previous.via)),
-        JA.ip_withdrawn,
+        t().ip_withdrawn,
         if completion {
-            format!("・{}", JA.ip_completion_withdrawn)
+            format!("・{}", t().ip_completion_withdrawn)
         } else {
             String::new()
         },
-        JA.ip_correct_reason,
+        t().ip_correct_reason,
         reason
     )
 }

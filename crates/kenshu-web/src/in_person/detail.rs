@@ -11,9 +11,10 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::AppError;
+use crate::lang::t;
 use crate::page::{Chrome, jtime, render};
 use crate::session::{Conn, CurrentUser};
-use kenshu_core::i18n::{Catalogue, JA};
+use kenshu_core::i18n::Catalogue;
 
 use super::{SessionView, correction, managed};
 
@@ -85,7 +86,7 @@ pub(super) async fn show_page(
     };
     render(&ShowPage {
         chrome: Chrome::for_user(user, session.course_title.clone()),
-        t: &JA,
+        t: t(),
         session: SessionView::of(session),
         participants,
         candidates,
@@ -104,8 +105,8 @@ pub(super) async fn show_page(
 /// How an attendance was recorded, as the pages name it.
 pub(super) fn via_label(via: Option<&str>) -> &'static str {
     match via {
-        Some("qr") => JA.ip_via_qr,
-        Some(_) => JA.ip_via_checklist,
+        Some("qr") => t().ip_via_qr,
+        Some(_) => t().ip_via_checklist,
         None => "",
     }
 }

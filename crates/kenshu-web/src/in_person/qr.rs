@@ -11,10 +11,11 @@ use kenshu_core::in_person::{Window, checkin_window};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use crate::lang::t;
 use crate::page::{Chrome, jtime, render};
 use crate::session::{Conn, CurrentUser};
 use crate::{AppError, AppState};
-use kenshu_core::i18n::{Catalogue, JA};
+use kenshu_core::i18n::Catalogue;
 
 use super::SessionView;
 use super::checkin::{VALIDITY_SECS, link, secret};
@@ -53,7 +54,7 @@ pub fn qr_svg(text: &str) -> Result<String, AppError> {
             "<svg ",
             &format!(
                 "<svg role=\"img\" class=\"qr\" aria-label=\"{}\" ",
-                JA.ip_qr_show
+                t().ip_qr_show
             ),
             1,
         ),
@@ -93,7 +94,7 @@ pub async fn qr(
         .ok_or(AppError::NotFound)?;
     user.require_session(session.division_id)?;
     if session.cancelled {
-        return Err(AppError::BadRequest(JA.ip_closed.into()));
+        return Err(AppError::BadRequest(t().ip_closed.into()));
     }
     let now = OffsetDateTime::now_utc();
     let (code, waiting, refresh) = match checkin_window(session.starts_at, session.ends_at, now) {
@@ -114,23 +115,23 @@ pub async fn qr(
         Window::NotYet(at) => (
             None,
             Some((
-                JA.ip_qr_not_yet,
-                format!("{}: {}", JA.ip_checkin_opens_at, jtime(at)),
+                t().ip_qr_not_yet,
+                format!("{}: {}", t().ip_checkin_opens_at, jtime(at)),
             )),
             Some(((at - now).whole_seconds() + 1).clamp(1, REFRESH_SECS)),
         ),
         Window::Closed(at) => (
             None,
             Some((
-                JA.ip_qr_closed,
-                format!("{}: {}", JA.ip_checkin_closed_at, jtime(at)),
+                t().ip_qr_closed,
+                format!("{}: {}", t().ip_checkin_closed_at, jtime(at)),
             )),
             None,
         ),
     };
     let mut res = render(&QrPage {
-        chrome: Chrome::for_user(&user, JA.ip_qr_show),
-        t: &JA,
+        chrome: Chrome::for_user(&user, t().ip_qr_show),
+        t: t(),
         session: SessionView::of(&session),
         code,
         waiting,
@@ -155,11 +156,14 @@ mod tests {
         let before = kenshu_core::in_person::CHECKIN_OPENS_BEFORE.whole_minutes();
         let after = kenshu_core::in_person::CHECKIN_CLOSES_AFTER.whole_minutes();
         assert!(
-            JA.ip_checkin_not_yet
+            t().ip_checkin_not_yet
                 .contains(&format!("開始の{before}分前"))
         );
-        assert!(JA.ip_qr_not_yet.contains(&format!("開始の{before}分前")));
-        assert!(JA.ip_checkin_closed.contains(&format!("終了の{after}分後")));
+        assert!(t().ip_qr_not_yet.contains(&format!("開始の{before}分前")));
+        assert!(
+            t().ip_checkin_closed
+                .contains(&format!("終了の{after}分後"))
+        );
     }
 
     #[test]

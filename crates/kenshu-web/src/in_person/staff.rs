@@ -8,10 +8,11 @@ use axum::response::{IntoResponse, Redirect, Response};
 use uuid::Uuid;
 
 use crate::AppError;
+use crate::lang::t;
 use crate::page::{Chrome, fiscal_year, render};
 use crate::policy::Action;
 use crate::session::{Conn, CurrentUser};
-use kenshu_core::i18n::{Catalogue, JA};
+use kenshu_core::i18n::Catalogue;
 
 use super::SessionView;
 
@@ -54,12 +55,12 @@ async fn page(
         let attended = o.attended_at.is_some();
         let state = match (attended, o.completed) {
             (false, _) => "",
-            (true, true) => JA.ip_completed,
+            (true, true) => t().ip_completed,
             (true, false) => {
                 if o.session.test_required {
-                    JA.ip_awaiting_test
+                    t().ip_awaiting_test
                 } else {
-                    JA.ip_attended_label
+                    t().ip_attended_label
                 }
             }
         };
@@ -75,8 +76,8 @@ async fn page(
         }
     }
     render(&SignupPage {
-        chrome: Chrome::for_user(user, JA.ip_nav_signup),
-        t: &JA,
+        chrome: Chrome::for_user(user, t().ip_nav_signup),
+        t: t(),
         mine,
         open,
         notice,
@@ -124,8 +125,8 @@ pub async fn sign_up(
         kenshu_db::in_person::Added::Added | kenshu_db::in_person::Added::AlreadyIn => {
             return Ok(Redirect::to("/sessions").into_response());
         }
-        kenshu_db::in_person::Added::Full => (StatusCode::CONFLICT, JA.ip_full),
-        kenshu_db::in_person::Added::Closed => (StatusCode::CONFLICT, JA.ip_closed),
+        kenshu_db::in_person::Added::Full => (StatusCode::CONFLICT, t().ip_full),
+        kenshu_db::in_person::Added::Closed => (StatusCode::CONFLICT, t().ip_closed),
     };
     let mut res = page(&mut conn, &user, Some(notice)).await?;
     *res.status_mut() = status;

@@ -7,11 +7,12 @@ use kenshu_core::FiscalYear;
 use kenshu_core::people::Role;
 use kenshu_db::plans::PlanRecord;
 
+use crate::lang::t;
 use crate::page::{Chrome, jdate, render};
 use crate::policy::Action;
 use crate::session::{Conn, CurrentUser};
 use crate::{AppError, AppState};
-use kenshu_core::i18n::{Catalogue, JA};
+use kenshu_core::i18n::Catalogue;
 
 use super::{CourseLine, lines};
 
@@ -58,8 +59,8 @@ pub async fn document(
         })
         .collect();
     render(&DocumentPage {
-        chrome: Chrome::for_user(&user, JA.plan_document),
-        t: &JA,
+        chrome: Chrome::for_user(&user, t().plan_document),
+        t: t(),
         institution: user.session.institution_name.clone(),
         fy_label: fy.to_string(),
         approved_at: plan.approved_at.map(jdate).unwrap_or_default(),

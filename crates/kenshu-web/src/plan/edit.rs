@@ -13,9 +13,9 @@ use kenshu_db::plans::PlanRecord;
 use serde::Deserialize;
 
 use crate::AppError;
+use crate::lang::t;
 use crate::policy::Action;
 use crate::session::{Conn, CurrentUser};
-use kenshu_core::i18n::JA;
 
 use super::CourseLine;
 
@@ -59,7 +59,7 @@ async fn draft_of<'c>(
         .await?
         .ok_or(AppError::NotFound)?;
     if plan.plan.approved {
-        return Err(AppError::BadRequest(JA.plan_locked.into()));
+        return Err(AppError::BadRequest(t().plan_locked.into()));
     }
     Ok((tx, plan))
 }
@@ -90,20 +90,20 @@ pub async fn put_course(
     let (mut tx, plan) = draft_of(&mut conn, &user, fy).await?;
     let audience: Vec<Target> = f.audience.iter().filter_map(|v| Target::parse(v)).collect();
     if audience.is_empty() {
-        return Err(AppError::BadRequest(JA.plan_audience_fix.into()));
+        return Err(AppError::BadRequest(t().plan_audience_fix.into()));
     }
     let date = |v: &str, label: &str| {
         parse_date(v.trim())
-            .ok_or_else(|| AppError::BadRequest(format!("{label}: {}", JA.date_fix)))
+            .ok_or_else(|| AppError::BadRequest(format!("{label}: {}", t().date_fix)))
     };
-    let starts_on = date(&f.starts_on, JA.plan_period)?;
-    let deadline = date(&f.deadline, JA.deadline)?;
+    let starts_on = date(&f.starts_on, t().plan_period)?;
+    let deadline = date(&f.deadline, t().deadline)?;
     let retake_until = match f.retake_until.trim() {
         "" => None,
-        v => Some(date(v, JA.plan_retake)?),
+        v => Some(date(v, t().plan_retake)?),
     };
     if deadline < starts_on || retake_until.is_some_and(|r| r < deadline) {
-        return Err(AppError::BadRequest(JA.plan_dates_fix.into()));
+        return Err(AppError::BadRequest(t().plan_dates_fix.into()));
     }
     if kenshu_db::content::current_version(&mut tx, &code)
         .await?
@@ -184,8 +184,8 @@ pub async fn put_details(
         .parse()
         .ok()
         .filter(|d| (1..=365).contains(d))
-        .ok_or_else(|| AppError::BadRequest(JA.plan_newcomer_fix.into()))?;
-    for (label, text) in [(JA.plan_purpose, &f.purpose), (JA.plan_method, &f.method)] {
+        .ok_or_else(|| AppError::BadRequest(t().plan_newcomer_fix.into()))?;
+    for (label, text) in [(t().plan_purpose, &f.purpose), (t().plan_method, &f.method)] {
         if text.chars().count() > MAX_PLAN_TEXT {
             return Err(AppError::BadRequest(format!(
                 "{label}: {MAX_PLAN_TEXT}文字以内にしてください（いまは{}文字です）。 (at most {MAX_PLAN_TEXT} characters)",
@@ -195,7 +195,7 @@ pub async fn put_details(
         if kenshu_core::my_number::contains_my_number(text) {
             return Err(AppError::BadRequest(format!(
                 "{label}: {}",
-                JA.my_number_refused
+                t().my_number_refused
             )));
         }
     }
@@ -209,7 +209,8 @@ pub async fn put_details(
         .ok_or_else(|| {
             AppError::BadRequest(format!(
                 "{}: {}",
-                JA.plan_reminder_before, JA.plan_reminder_before_fix
+                t().plan_reminder_before,
+                t().plan_reminder_before_fix
             ))
         })?
         .into_iter()
@@ -220,7 +221,8 @@ pub async fn put_details(
         .ok_or_else(|| {
             AppError::BadRequest(format!(
                 "{}: {}",
-                JA.plan_reminder_every, JA.plan_reminder_every_fix
+                t().plan_reminder_every,
+                t().plan_reminder_every_fix
             ))
         })?;
     kenshu_db::plans::put_details(

@@ -18,11 +18,12 @@ use kenshu_core::fiscal_year::japanese_date;
 use kenshu_db::plans::PlanRecord;
 use serde::Deserialize;
 
+use crate::lang::t;
 use crate::page::{Chrome, fiscal_year, jdate, render};
 use crate::policy::Action;
 use crate::session::{Conn, CurrentUser};
 use crate::{AppError, AppState};
-use kenshu_core::i18n::{Catalogue, JA};
+use kenshu_core::i18n::Catalogue;
 
 /// One course line of a plan, as shown.
 pub struct CourseLine {
@@ -148,8 +149,8 @@ pub async fn index(
         in_person_test,
         edit,
         addable,
-        chrome: Chrome::for_user(&user, JA.plan_title),
-        t: &JA,
+        chrome: Chrome::for_user(&user, t().plan_title),
+        t: t(),
         fy,
         fy_label: fy.to_string(),
         approved_at: plan
@@ -162,8 +163,8 @@ pub async fn index(
         may_draft,
         may_approve: user.may(Action::ApprovePlan),
         error: match q.error.as_deref() {
-            Some("no-previous") => Some(JA.plan_no_previous),
-            Some("exists") => Some(JA.plan_exists),
+            Some("no-previous") => Some(t().plan_no_previous),
+            Some("exists") => Some(t().plan_exists),
             _ => None,
         },
     })

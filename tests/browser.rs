@@ -25,6 +25,7 @@ mod browser {
     mod downloads;
     pub mod driver;
     mod in_person;
+    mod language;
     mod management;
     mod refusals;
 }

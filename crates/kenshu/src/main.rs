@@ -5,6 +5,7 @@ mod admin;
 mod audit;
 mod database;
 mod demo;
+mod generate;
 mod report;
 mod roster;
 mod serve;
@@ -380,7 +381,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             seed,
             changed_percent,
         }) => {
-            roster::gen_roster(
+            generate::gen_roster(
                 &mut std::io::stdout().lock(),
                 staff,
                 divisions,

@@ -7,6 +7,7 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 /// Creates a draft plan (none may exist for the year yet).
+#[tracing::instrument(level = "debug", skip_all, fields(institution = %institution_id, fiscal_year = fy.0))]
 pub async fn create_draft(
     conn: &mut PgConnection,
     institution_id: Uuid,
@@ -31,6 +32,7 @@ pub async fn create_draft(
 }
 
 /// Replaces the courses of a draft plan.
+#[tracing::instrument(level = "debug", skip_all, fields(institution = %institution_id, plan = %plan_id, courses = courses.len()))]
 pub async fn set_courses(
     conn: &mut PgConnection,
     institution_id: Uuid,
@@ -64,6 +66,7 @@ pub async fn set_courses(
 }
 
 /// Approves a draft; true if it was a draft.
+#[tracing::instrument(level = "debug", skip_all, fields(institution = %institution_id, plan = %plan_id))]
 pub async fn approve(
     conn: &mut PgConnection,
     institution_id: Uuid,
@@ -85,6 +88,7 @@ pub async fn approve(
 
 /// Creates the standard plan for a year (see `kenshu_core::plan::standard_courses`), approved
 /// at once when `approve_now`.
+#[tracing::instrument(level = "debug", skip_all, fields(institution = %institution_id, fiscal_year = fy.0, approve_now))]
 pub async fn create_standard(
     conn: &mut PgConnection,
     institution_id: Uuid,
@@ -117,6 +121,7 @@ pub async fn create_standard(
 
 /// Drafts this year's plan as a copy of last year's, every date moved on by a year. None when
 /// there is no plan for the previous year.
+#[tracing::instrument(level = "debug", skip_all, fields(institution = %institution_id, fiscal_year = fy.0))]
 pub async fn copy_previous(
     conn: &mut PgConnection,
     institution_id: Uuid,
@@ -156,6 +161,7 @@ pub async fn copy_previous(
 }
 
 /// Adds or replaces one course of a draft plan; false when the plan is not a draft.
+#[tracing::instrument(level = "debug", skip_all, fields(institution = %institution_id, plan = %plan_id, course = c.code))]
 pub async fn put_course(
     conn: &mut PgConnection,
     institution_id: Uuid,
@@ -185,6 +191,7 @@ pub async fn put_course(
 }
 
 /// Removes a course from a draft plan.
+#[tracing::instrument(level = "debug", skip_all, fields(institution = %institution_id, plan = %plan_id, course = code))]
 pub async fn remove_course(
     conn: &mut PgConnection,
     institution_id: Uuid,
@@ -215,6 +222,7 @@ pub struct Details<'a> {
 }
 
 /// Sets the purpose, method, newcomer days and reminder schedule of a draft plan.
+#[tracing::instrument(level = "debug", skip_all, fields(institution = %institution_id, plan = %plan_id))]
 pub async fn put_details(
     conn: &mut PgConnection,
     institution_id: Uuid,

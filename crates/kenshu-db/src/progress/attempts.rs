@@ -83,6 +83,7 @@ pub struct NewAttempt<'a> {
 
 /// Starts an attempt; starting the same attempt id again does nothing. Returns whether the
 /// attempt is the learner's (false if the id belongs to someone else).
+#[tracing::instrument(level = "debug", skip_all, fields(institution = %who.institution_id, user = %who.user_id, fiscal_year = who.fiscal_year.0, course = a.code))]
 pub async fn start_attempt(
     conn: &mut PgConnection,
     who: Learner,
@@ -146,6 +147,7 @@ fn answer_columns(answers: &[(i32, bool, bool)]) -> (Vec<i32>, Vec<bool>, Vec<bo
 /// once, with its score), the course activity and the answers. Returns whether this call
 /// stored it; `false` when the attempt id exists already (a retried submission, or someone
 /// else's id), which the caller settles with `start_attempt` and `finish_attempt`.
+#[tracing::instrument(level = "debug", skip_all, fields(institution = %who.institution_id, user = %who.user_id, fiscal_year = who.fiscal_year.0, course = a.code, score, passed))]
 pub async fn submit_attempt(
     conn: &mut PgConnection,
     who: Learner,
@@ -195,6 +197,7 @@ pub async fn submit_attempt(
 
 /// Records an answer to an open attempt of the learner's. The first answer to a question
 /// counts: once the explanation has been shown, answering again changes nothing.
+#[tracing::instrument(level = "debug", skip_all, fields(institution = %who.institution_id, user = %who.user_id, attempt = %attempt_id, question))]
 pub async fn record_answer(
     conn: &mut PgConnection,
     who: Learner,
@@ -221,6 +224,7 @@ pub async fn record_answer(
 }
 
 /// Closes an attempt with its score. Does nothing to an attempt already closed.
+#[tracing::instrument(level = "debug", skip_all, fields(institution = %who.institution_id, user = %who.user_id, attempt = %attempt_id, score, passed))]
 pub async fn finish_attempt(
     conn: &mut PgConnection,
     who: Learner,
@@ -253,6 +257,7 @@ pub async fn finish_attempt(
 }
 
 /// Records the answers of an attempt in one statement.
+#[tracing::instrument(level = "debug", skip_all, fields(institution = %who.institution_id, attempt = %attempt_id, answers = answers.len()))]
 pub async fn insert_answers(
     conn: &mut PgConnection,
     who: Learner,

@@ -9,6 +9,7 @@ pub mod follow_ups;
 pub mod housekeeping;
 pub mod keeper;
 pub mod mail;
+pub mod metrics;
 pub mod reminders;
 pub mod report;
 pub mod standing;

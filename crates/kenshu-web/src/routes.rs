@@ -117,7 +117,7 @@ pub fn app(state: AppState) -> Router {
         ))
         // Outermost, and added with `layer` (each route's own stack), so that the matched
         // route is known to both and the time covers everything above.
-        .layer(middleware::from_fn(metrics::record))
+        .layer(metrics::Record)
         .layer(metrics::trace())
         .with_state(state)
 }

@@ -222,8 +222,9 @@ async fn requests_workers_and_sign_in_failures_are_counted_without_personal_data
 }
 
 /// `KENSHU_LOG_FORMAT=json`: the serving binary writes one JSON object a line, requests by
-/// their route (never the path, the query string or a cookie), 2xx/3xx at DEBUG and 4xx at
-/// INFO; the token given by the environment lets a scraper in, the allow list keeps others out.
+/// their route (never the path, the query string or a cookie), 2xx/3xx at DEBUG (with the
+/// request span) and 4xx at INFO; the token given by the environment lets a scraper in, the
+/// allow list keeps others out.
 #[tokio::test]
 async fn the_log_is_json_lines_that_name_routes_and_never_paths_queries_or_cookies() {
     let db = test_db().await;
@@ -288,14 +289,16 @@ async fn the_log_is_json_lines_that_name_routes_and_never_paths_queries_or_cooki
         assert!(l["timestamp"].is_string() && l["level"].is_string(), "{l}");
     }
     let response = |route: &str, status: u64| {
-        lines.iter().find(|l| {
-            l["message"] == "response" && l["span"]["route"] == route && l["status"] == status
-        })
+        lines
+            .iter()
+            .find(|l| l["message"] == "response" && l["route"] == route && l["status"] == status)
     };
     let person = response("/people/{login}", 303).expect("the redirect, at DEBUG");
     assert_eq!(person["level"], "DEBUG");
-    assert_eq!(person["span"]["method"], "GET");
+    assert_eq!(person["method"], "GET");
     assert!(person["latency_ms"].is_number(), "{person}");
+    assert_eq!(person["span"]["name"], "request", "the span, on at DEBUG");
+    assert_eq!(person["span"]["route"], "/people/{login}");
     let asset = response("/static/{name}", 404).expect("the miss, at INFO");
     assert_eq!(asset["level"], "INFO");
     assert!(response("/metrics", 403).is_some(), "{log}");

@@ -92,17 +92,36 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
-        let result = std::task::ready!(this.inner.poll(cx));
-        if let Ok(res) = &result {
+        let mut result = std::task::ready!(this.inner.poll(cx));
+        if let Ok(res) = &mut result {
+            let status = res.status();
             kenshu_app::metrics::observe_request(
                 this.method.as_str(),
                 this.route.as_ref().map_or(UNMATCHED, MatchedPath::as_str),
-                res.status().as_u16(),
+                status.as_u16(),
                 this.started.elapsed(),
             );
+            // Only for a response the trace will log: nothing for a 200 under `info`.
+            if status.is_client_error()
+                || status.is_server_error()
+                || tracing::enabled!(tracing::Level::DEBUG)
+            {
+                res.extensions_mut().insert(Logged {
+                    method: this.method.clone(),
+                    route: this.route.take(),
+                });
+            }
         }
         Poll::Ready(result)
     }
+}
+
+/// The method and route of a response that the trace logs, left on it by [`Recorded`]: the
+/// response event names them itself, since the request span is off under `info`.
+#[derive(Clone)]
+struct Logged {
+    method: Method,
+    route: Option<MatchedPath>,
 }
 
 /// The request tracing layer's type (named, so that `routes.rs` can add it).
@@ -117,10 +136,14 @@ pub type Trace = TraceLayer<
 >;
 
 /// A span per request with its method and matched route (never the URI: paths hold logins,
-/// query strings hold more), so that whatever a request logs says which page it came from;
-/// and one event when the response's head is ready, with the status and the latency: DEBUG
-/// for 1xx–3xx (the default `info` log is not flooded at thousands of pages a second), INFO
-/// for 4xx, WARN for 5xx. Nothing else of the request or the response is logged.
+/// query strings hold more), at DEBUG; and one event when the response's head is ready, with
+/// the method, route, status and latency: DEBUG for 1xx–3xx (the default `info` log is not
+/// flooded at thousands of pages a second), INFO for 4xx, WARN for 5xx. Nothing else of the
+/// request or the response is logged.
+///
+/// The span is DEBUG because under `info` an enabled span per request (opened, its fields
+/// formatted, entered and left at every poll) cost the section page ~5–10% of its throughput;
+/// off, it costs nothing, and the events that are logged carry the route themselves.
 pub fn trace() -> Trace {
     TraceLayer::new_for_http()
         .make_span_with(request_span as fn(&Request) -> Span)
@@ -132,19 +155,24 @@ pub fn trace() -> Trace {
 }
 
 fn request_span(req: &Request) -> Span {
-    tracing::info_span!("request", method = %req.method(), route = route_of(req))
+    tracing::debug_span!("request", method = %req.method(), route = route_of(req))
 }
 
 fn response_event(res: &Response, latency: Duration, _span: &Span) {
+    let Some(logged) = res.extensions().get::<Logged>() else {
+        return;
+    };
+    let method = logged.method.as_str();
+    let route = logged.route.as_ref().map_or(UNMATCHED, MatchedPath::as_str);
     let status = res.status().as_u16();
     // Whole microseconds, so that the log shows 0.693, not 0.6929069999999999.
-    let ms = latency.as_micros() as f64 / 1e3;
+    let latency_ms = latency.as_micros() as f64 / 1e3;
     if res.status().is_server_error() {
-        tracing::warn!(status, latency_ms = ms, "response");
+        tracing::warn!(method, route, status, latency_ms, "response");
     } else if res.status().is_client_error() {
-        tracing::info!(status, latency_ms = ms, "response");
+        tracing::info!(method, route, status, latency_ms, "response");
     } else {
-        tracing::debug!(status, latency_ms = ms, "response");
+        tracing::debug!(method, route, status, latency_ms, "response");
     }
 }
 
@@ -332,9 +360,9 @@ mod tests {
     }
 }
 
-/// What the layers cost a request, on one thread, against a handler that does nothing:
-/// `OVERHEAD_LOG=info,sqlx=warn cargo test --release -p kenshu-web --lib overhead -- --ignored
-/// --nocapture` (the filter is the log's; `off` by default). README, "Watching the portal".
+/// What the layers cost a request against a handler that does nothing, 64 requests at a time
+/// on two threads (the machine's cores): `OVERHEAD_LOG=info,sqlx=warn cargo test --release -p
+/// kenshu-web --lib overhead -- --ignored --nocapture` (the log's filter; `off` by default).
 #[cfg(test)]
 mod overhead {
     use axum::Router;
@@ -342,38 +370,54 @@ mod overhead {
     use axum::routing::get;
     use tower::ServiceExt;
 
-    async fn nanoseconds_per_request(app: &Router, n: u32) -> f64 {
+    /// Wall-clock nanoseconds per request.
+    async fn per_request(app: Router, tasks: u32, n: u32) -> f64 {
         let started = std::time::Instant::now();
-        for _ in 0..n {
-            let req = axum::http::Request::get("/static/x")
-                .body(Body::empty())
-                .expect("request");
-            let res = app.clone().oneshot(req).await.expect("response");
-            let _ = axum::body::to_bytes(res.into_body(), 1 << 20).await;
+        let mut handles = Vec::new();
+        for _ in 0..tasks {
+            let app = app.clone();
+            handles.push(tokio::spawn(async move {
+                for _ in 0..n {
+                    let req = axum::http::Request::get("/static/x")
+                        .body(Body::empty())
+                        .expect("request");
+                    let res = app.clone().oneshot(req).await.expect("response");
+                    let _ = axum::body::to_bytes(res.into_body(), 1 << 20).await;
+                    tokio::task::yield_now().await;
+                }
+            }));
         }
-        started.elapsed().as_nanos() as f64 / f64::from(n)
+        for h in handles {
+            h.await.expect("task");
+        }
+        started.elapsed().as_nanos() as f64 / f64::from(tasks * n)
     }
 
-    #[tokio::test(flavor = "current_thread")]
-    #[ignore = "a measurement: run it in release"]
-    async fn overhead_of_the_watch_layers() {
+    #[test]
+    #[ignore = "a measurement: run it alone, in release"]
+    fn overhead_of_the_watch_layers() {
         let filter = std::env::var("OVERHEAD_LOG").unwrap_or_else(|_| "off".into());
         let subscriber = tracing_subscriber::fmt()
             .with_env_filter(tracing_subscriber::EnvFilter::new(&filter))
             .with_writer(std::io::sink)
             .finish();
-        let _guard = tracing::subscriber::set_default(subscriber);
+        // Global: the runtime's threads must see it (the test runs alone).
+        let _ = tracing::subscriber::set_global_default(subscriber);
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .build()
+            .expect("runtime");
         let base = || Router::new().route("/static/{name}", get(|| async { "ok" }));
-        let plain = base();
-        let counted = base().layer(super::Record);
-        let traced = base().layer(super::trace());
-        let both = base().layer(super::Record).layer(super::trace());
         for round in 0..3 {
-            let n = 200_000;
-            let p = nanoseconds_per_request(&plain, n).await;
-            let c = nanoseconds_per_request(&counted, n).await;
-            let t = nanoseconds_per_request(&traced, n).await;
-            let b = nanoseconds_per_request(&both, n).await;
+            let (tasks, n) = (64, 3_000);
+            let p = rt.block_on(per_request(base(), tasks, n));
+            let c = rt.block_on(per_request(base().layer(super::Record), tasks, n));
+            let t = rt.block_on(per_request(base().layer(super::trace()), tasks, n));
+            let b = rt.block_on(per_request(
+                base().layer(super::Record).layer(super::trace()),
+                tasks,
+                n,
+            ));
             println!(
                 "log {filter}, round {round}: plain {p:.0} ns, counted +{:.0}, traced +{:.0}, both +{:.0}",
                 c - p,

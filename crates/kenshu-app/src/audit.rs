@@ -48,7 +48,9 @@ impl<'a> Actor<'a> {
         }
     }
 
-    /// Appends what the actor did to the institution's log, in the caller's transaction.
+    /// Appends what the actor did to the institution's log, in the caller's transaction. A
+    /// failed sign-in is also counted here for the metrics: every one is recorded through
+    /// this call, so the count and the log agree.
     pub async fn record(
         &self,
         tx: &mut sqlx::PgTransaction<'_>,
@@ -56,6 +58,9 @@ impl<'a> Actor<'a> {
         subject: &str,
         detail: &str,
     ) -> Result<(), sqlx::Error> {
+        if action == AuditAction::SignInFailed {
+            crate::metrics::SIGN_IN_FAILURES.inc();
+        }
         kenshu_db::audit::append(
             tx,
             self.key,

@@ -23,8 +23,20 @@ pub fn spawn(pool: kenshu_db::PgPool, idle_minutes: i32) {
     });
 }
 
-/// One round: the number of rows removed.
+/// One round: the number of rows removed (counted in the metrics as the worker
+/// `housekeeping`).
+#[tracing::instrument(name = "housekeeping", skip_all)]
 pub async fn run(pool: &kenshu_db::PgPool, idle_minutes: i32) -> Result<u64, sqlx::Error> {
+    let started = std::time::Instant::now();
+    let result = keep_house(pool, idle_minutes).await;
+    crate::metrics::HOUSEKEEPING.record(started, &result);
+    if let Ok(n) = result {
+        crate::metrics::HOUSEKEEPING_REMOVED.add(n);
+    }
+    result
+}
+
+async fn keep_house(pool: &kenshu_db::PgPool, idle_minutes: i32) -> Result<u64, sqlx::Error> {
     let mut conn = pool.acquire().await?;
     let took = kenshu_db::roster::take_effect(&mut conn, kenshu_core::japan_today()).await?;
     if took != Default::default() {

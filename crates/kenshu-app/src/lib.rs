@@ -12,6 +12,7 @@ pub mod in_person;
 pub mod keeper;
 pub mod learning;
 pub mod mail;
+pub mod metrics;
 pub mod reminders;
 pub mod report;
 pub mod roster;

@@ -146,8 +146,17 @@ pub struct Delivery {
     pub failed: usize,
 }
 
-/// Sends the mails that are due, a batch per transaction, until none are left.
+/// Sends the mails that are due, a batch per transaction, until none are left. Counted in the
+/// metrics as the worker `mail`, with the mails sent, failed and given up.
+#[tracing::instrument(name = "mail", skip_all)]
 pub async fn deliver_due(pool: &PgPool, mailer: &Mailer) -> Result<Delivery, sqlx::Error> {
+    let started = std::time::Instant::now();
+    let result = deliver(pool, mailer).await;
+    crate::metrics::MAIL_WORKER.record(started, &result);
+    result
+}
+
+async fn deliver(pool: &PgPool, mailer: &Mailer) -> Result<Delivery, sqlx::Error> {
     let mut done = Delivery::default();
     loop {
         let mut tx = pool.begin().await?;
@@ -164,20 +173,37 @@ pub async fn deliver_due(pool: &PgPool, mailer: &Mailer) -> Result<Delivery, sql
                 }
                 Err((error, permanent)) => {
                     let give_up = permanent || m.attempts + 1 >= GIVE_UP_AFTER;
-                    tracing::warn!(mail = %m.id, attempts = m.attempts + 1, give_up, %error, "mail not sent");
+                    // The error (kept whole for /admin/mail) often names the address.
+                    let shown = without_addresses(&error);
+                    tracing::warn!(mail = %m.id, attempts = m.attempts + 1, give_up, error = %shown, "mail not sent");
                     reminders::mark_failed(&mut tx, m, &error, retry_pause(m.attempts), give_up)
                         .await?;
                     done.failed += 1;
+                    crate::metrics::MAIL_FAILED.inc();
+                    if give_up {
+                        crate::metrics::MAIL_GIVEN_UP.inc();
+                    }
                 }
             }
         }
         reminders::mark_sent(&mut tx, &sent).await?;
         tx.commit().await?;
+        crate::metrics::MAIL_SENT.add(sent.len() as u64);
         if done.failed > 0 || batch.len() < BATCH as usize {
             // A failing server is not hammered: the rest waits for the next pass.
             return Ok(done);
         }
     }
+}
+
+/// An error message for the log: every word with an `@` in it (a mail address, as SMTP
+/// servers and the address parser quote it) becomes `<address>`.
+fn without_addresses(error: &str) -> String {
+    error
+        .split(' ')
+        .map(|w| if w.contains('@') { "<address>" } else { w })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 #[cfg(test)]
@@ -186,6 +212,15 @@ mod tests {
     use std::sync::{Arc, Mutex};
 
     use super::*;
+
+    #[test]
+    fn the_logged_error_of_a_mail_names_no_address() {
+        let e = "bad address \"yamada@city.example.jp\": invalid; 550 5.1.1 <sato@x.jp>: unknown";
+        assert_eq!(
+            without_addresses(e),
+            "bad address <address> invalid; 550 5.1.1 <address> unknown"
+        );
+    }
 
     #[derive(Clone, Default)]
     struct Captured(Arc<Mutex<Vec<u8>>>);

@@ -98,6 +98,7 @@ pub async fn progress(
 
 /// Where the active people of one division stand in `fy`, judged on `today`, on one
 /// connection. Without an approved plan nobody is assigned anything.
+#[tracing::instrument(skip_all, fields(institution = %institution_id, division = %division_id, fiscal_year = fy.0))]
 pub async fn division(
     conn: &mut PgConnection,
     institution_id: Uuid,

@@ -29,6 +29,7 @@ pub fn command_line_actor() -> String {
 /// Appends an entry to the institution's chain, keyed with `key`, in the caller's transaction
 /// (which the type asks for: appends to one institution's log are serialized by a
 /// transaction-level advisory lock, held until that transaction ends).
+#[tracing::instrument(level = "debug", skip_all, fields(institution = %institution_id, action = e.action.as_str()))]
 pub async fn append(
     tx: &mut sqlx::PgTransaction<'_>,
     key: &AuditKey,
@@ -200,6 +201,7 @@ pub async fn verified_head(
 
 /// Verifies the institution's whole chain under `key` and against `checkpoints`, a page at a
 /// time.
+#[tracing::instrument(level = "debug", skip_all, fields(institution = %institution_id, checkpoints = checkpoints.len()))]
 pub async fn verify(
     conn: &mut PgConnection,
     key: &AuditKey,

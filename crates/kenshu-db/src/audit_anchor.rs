@@ -153,6 +153,7 @@ pub enum CheckpointError {
 /// Appends the institution's head to its checkpoint file in `dir` (unless the file's last
 /// checkpoint already says the same) and to the log. Only a head whose own hash verifies
 /// under `key` is written, so a checkpoint never vouches for a forged entry.
+#[tracing::instrument(level = "debug", skip_all, fields(institution = %institution_id))]
 pub async fn write_checkpoint(
     conn: &mut PgConnection,
     key: &AuditKey,
@@ -199,6 +200,7 @@ pub async fn write_checkpoint(
 }
 
 /// Checkpoints every institution; failures are logged and counted, not fatal.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn checkpoint_all(
     conn: &mut PgConnection,
     key: &AuditKey,

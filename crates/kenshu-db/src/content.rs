@@ -20,6 +20,7 @@ pub enum LoadOutcome {
 
 /// Stores a package as a new version unless it equals the current one. Run it in a
 /// transaction: the course row is locked so that concurrent loads number versions in turn.
+#[tracing::instrument(level = "debug", skip_all, fields(course = %parsed.package.code))]
 pub async fn load(
     conn: &mut PgConnection,
     parsed: &ParsedPackage,
@@ -177,6 +178,7 @@ pub enum LoadDirError {
 
 /// Loads every course package under `dir` (each folder with a `course.toml`) in one
 /// transaction: either every package loads or none does.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn load_dir(
     pool: &sqlx::PgPool,
     dir: &std::path::Path,

@@ -16,6 +16,7 @@ pub struct NewDesignation<'a> {
     pub created_by: Option<Uuid>,
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(institution = %institution_id))]
 pub async fn add(
     conn: &mut PgConnection,
     institution_id: Uuid,
@@ -38,6 +39,7 @@ pub async fn add(
 }
 
 /// Ends a designation on `on` (inclusive); its history stays.
+#[tracing::instrument(level = "debug", skip_all, fields(institution = %institution_id, designation = %id))]
 pub async fn end(
     conn: &mut PgConnection,
     institution_id: Uuid,
@@ -227,6 +229,7 @@ pub async fn officers_outside(
 /// Imports designations from parsed CSV rows: every person must exist; a row identical to a
 /// stored designation (same person, kind and start) is left as it is. Returns (added,
 /// unchanged, errors); with errors the caller must not commit.
+#[tracing::instrument(level = "debug", skip_all, fields(institution = %institution_id, rows = rows.len()))]
 pub async fn import(
     conn: &mut PgConnection,
     institution_id: Uuid,

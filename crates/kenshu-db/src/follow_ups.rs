@@ -4,6 +4,7 @@ use sqlx::PgConnection;
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
+#[tracing::instrument(level = "debug", skip_all, fields(institution = %institution_id, user = %user_id))]
 pub async fn add(
     conn: &mut PgConnection,
     institution_id: Uuid,
@@ -76,6 +77,7 @@ pub async fn latest_in_division(
 
 /// Gives people a new deadline for a course this year (再受講の機会); a later grant replaces an
 /// earlier one. `people` are (user id, course code).
+#[tracing::instrument(level = "debug", skip_all, fields(institution = %institution_id, fiscal_year, people = people.len()))]
 pub async fn grant_retakes(
     conn: &mut PgConnection,
     institution_id: Uuid,

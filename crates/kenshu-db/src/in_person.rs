@@ -52,6 +52,7 @@ pub struct NewSession<'a> {
     pub created_by: Uuid,
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(institution = %s.institution_id, fiscal_year = s.fiscal_year.0, course = s.course_code))]
 pub async fn create(conn: &mut PgConnection, s: &NewSession<'_>) -> Result<Uuid, sqlx::Error> {
     sqlx::query_scalar!(
         "insert into in_person_sessions (institution_id, course_code, fiscal_year, starts_at, ends_at, place, capacity, division_id, created_by)
@@ -127,6 +128,7 @@ async fn sessions(
     .await
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(institution = %institution_id, session = %id))]
 pub async fn cancel(
     conn: &mut PgConnection,
     institution_id: Uuid,

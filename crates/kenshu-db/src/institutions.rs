@@ -10,6 +10,7 @@ pub struct Institution {
     pub name: String,
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(code))]
 pub async fn create(conn: &mut PgConnection, code: &str, name: &str) -> Result<Uuid, sqlx::Error> {
     sqlx::query_scalar!(
         "insert into institutions (code, name) values ($1, $2) returning id",
@@ -73,6 +74,7 @@ pub struct Division {
     pub parent_id: Option<Uuid>,
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(institution = %institution_id, code))]
 pub async fn create_division(
     conn: &mut PgConnection,
     institution_id: Uuid,

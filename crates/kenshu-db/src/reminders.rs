@@ -24,6 +24,7 @@ pub struct NewReminder<'a> {
 }
 
 /// Records a reminder and queues its mail, in the caller's transaction.
+#[tracing::instrument(level = "debug", skip_all, fields(institution = %institution_id, user = %r.user_id, fiscal_year = r.fiscal_year, courses = r.courses.len()))]
 pub async fn record(
     conn: &mut PgConnection,
     institution_id: Uuid,
@@ -57,6 +58,7 @@ pub async fn record(
 /// Takes the schedule's steps (course, step) for a person under `reminder_id`; returns the
 /// courses whose step was not taken before. A step another instance is taking at the same
 /// moment waits for it and then counts as taken.
+#[tracing::instrument(level = "debug", skip_all, fields(institution = %institution_id, user = %user_id, fiscal_year, steps = steps.len()))]
 pub async fn take_steps(
     conn: &mut PgConnection,
     institution_id: Uuid,
@@ -257,6 +259,7 @@ pub struct OutboxMail {
 
 /// Locks up to `limit` mails that are due, skipping those another worker holds. The locks
 /// last until the caller's transaction ends.
+#[tracing::instrument(level = "debug", skip_all, fields(limit))]
 pub async fn claim_due(
     conn: &mut PgConnection,
     limit: i64,
@@ -275,6 +278,7 @@ pub async fn claim_due(
 }
 
 /// Records mails as sent, each with the transport that took it, in one statement.
+#[tracing::instrument(level = "debug", skip_all, fields(mails = sent.len()))]
 pub async fn mark_sent(
     conn: &mut PgConnection,
     sent: &[(&OutboxMail, &str)],
@@ -299,6 +303,7 @@ pub async fn mark_sent(
 }
 
 /// Records a failed attempt: try again after `retry_in`, or give up.
+#[tracing::instrument(level = "debug", skip_all, fields(mail = %mail.id, give_up))]
 pub async fn mark_failed(
     conn: &mut PgConnection,
     mail: &OutboxMail,
@@ -320,6 +325,18 @@ pub async fn mark_failed(
     .execute(conn)
     .await?;
     Ok(())
+}
+
+/// The outbox as it stands, for the metrics: mails neither sent nor given up, and the age of
+/// the oldest of them in seconds (0 when there is none). One index range (`mail_outbox_due`).
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn outbox_state(conn: &mut PgConnection) -> Result<(i64, f64), sqlx::Error> {
+    sqlx::query_as(
+        "select count(*), coalesce(extract(epoch from now() - min(created_at)), 0)::float8
+         from mail_outbox where sent_at is null and gave_up_at is null",
+    )
+    .fetch_one(conn)
+    .await
 }
 
 #[derive(Debug, Clone)]

@@ -16,13 +16,13 @@
 //! Connections idle for longer than [`IDLE_CHECK`] are pinged before they are handed out.
 
 use std::ops::{Deref, DerefMut};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use sqlx::postgres::{PgConnectOptions, PgConnection};
 use sqlx::{Connection, Error};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, TryAcquireError};
 
 /// The `application_name` of request connections (what `pg_stat_activity` shows).
 pub const APPLICATION_NAME: &str = "kenshu-requests";
@@ -61,6 +61,22 @@ struct Inner {
     options: PgConnectOptions,
     idle: Mutex<Vec<Idle>>,
     permits: Arc<Semaphore>,
+    size: u32,
+    /// Requests waiting for a permit (for the metrics).
+    waiting: AtomicU32,
+}
+
+/// How the pool stands at one moment (for the metrics).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolStats {
+    /// The most connections it opens.
+    pub size: u32,
+    /// Connections lent out (or being opened, or being flushed before they go back).
+    pub in_use: u32,
+    /// Connections waiting for a request.
+    pub idle: u32,
+    /// Requests waiting for a connection.
+    pub waiting: u32,
 }
 
 /// The pool of request connections; cheap to clone.
@@ -79,20 +95,45 @@ impl RequestPool {
                 options: options.clone().application_name(APPLICATION_NAME),
                 idle: Mutex::new(Vec::with_capacity(size as usize)),
                 permits: Arc::new(Semaphore::new(size as usize)),
+                size,
+                waiting: AtomicU32::new(0),
             }),
+        }
+    }
+
+    /// How the pool stands now.
+    pub fn stats(&self) -> PoolStats {
+        let free = u32::try_from(self.inner.permits.available_permits()).unwrap_or(u32::MAX);
+        let idle = self.inner.idle.lock().map_or(0, |idle| idle.len());
+        PoolStats {
+            size: self.inner.size,
+            in_use: self.inner.size.saturating_sub(free),
+            idle: u32::try_from(idle).unwrap_or(u32::MAX),
+            waiting: self.inner.waiting.load(Ordering::Relaxed),
         }
     }
 
     /// A connection, waiting at most ten seconds for one to be free.
     pub async fn acquire(&self) -> Result<Lease, Error> {
-        let permit =
-            match tokio::time::timeout(ACQUIRE_TIMEOUT, self.inner.permits.clone().acquire_owned())
-                .await
-            {
-                Ok(Ok(permit)) => permit,
-                Ok(Err(_)) => return Err(Error::PoolClosed),
-                Err(_) => return Err(Error::PoolTimedOut),
-            };
+        let permit = match self.inner.permits.clone().try_acquire_owned() {
+            Ok(permit) => permit,
+            Err(TryAcquireError::Closed) => return Err(Error::PoolClosed),
+            Err(TryAcquireError::NoPermits) => {
+                // Counted only when it has to wait: the usual case costs nothing more. The
+                // guard uncounts it also when the request is dropped while it waits.
+                let _waiting = Waiting::new(&self.inner.waiting);
+                let waited = tokio::time::timeout(
+                    ACQUIRE_TIMEOUT,
+                    self.inner.permits.clone().acquire_owned(),
+                )
+                .await;
+                match waited {
+                    Ok(Ok(permit)) => permit,
+                    Ok(Err(_)) => return Err(Error::PoolClosed),
+                    Err(_) => return Err(Error::PoolTimedOut),
+                }
+            }
+        };
         self.lease(permit).await
     }
 
@@ -127,6 +168,22 @@ impl RequestPool {
             permit: Some(permit),
             suspicion,
         }
+    }
+}
+
+/// One request waiting for a permit, for as long as it lives.
+struct Waiting<'a>(&'a AtomicU32);
+
+impl<'a> Waiting<'a> {
+    fn new(count: &'a AtomicU32) -> Self {
+        count.fetch_add(1, Ordering::Relaxed);
+        Waiting(count)
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
     }
 }
 

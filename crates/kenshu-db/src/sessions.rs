@@ -43,6 +43,7 @@ impl SessionUser {
     }
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(institution = %institution_id, user = %user_id))]
 pub async fn create(
     conn: &mut PgConnection,
     token_hash: &[u8],
@@ -112,6 +113,7 @@ pub async fn touch(conn: &mut PgConnection, token_hash: &[u8]) -> Result<(), sql
 }
 
 /// Ends every session of a person, as when a password is set through a one-time link.
+#[tracing::instrument(level = "debug", skip_all, fields(institution = %institution_id, user = %user_id))]
 pub async fn delete_all(
     conn: &mut PgConnection,
     institution_id: Uuid,
@@ -135,6 +137,7 @@ pub async fn delete(conn: &mut PgConnection, token_hash: &[u8]) -> Result<(), sq
 }
 
 /// Ends every other session of a person, as after a password change.
+#[tracing::instrument(level = "debug", skip_all, fields(institution = %institution_id, user = %user_id))]
 pub async fn delete_others(
     conn: &mut PgConnection,
     institution_id: Uuid,
@@ -153,6 +156,7 @@ pub async fn delete_others(
 }
 
 /// Removes sessions that have ended, by their end or by being idle for `idle_minutes`.
+#[tracing::instrument(level = "debug", skip_all, fields(idle_minutes))]
 pub async fn purge_expired(conn: &mut PgConnection, idle_minutes: i32) -> Result<u64, sqlx::Error> {
     Ok(sqlx::query!(
         "delete from sessions where expires_at <= now() or seen_at <= now() - make_interval(mins => $1)",

@@ -33,6 +33,7 @@ pub enum Taken {
 }
 
 /// Takes one attempt on every key, all or none.
+#[tracing::instrument(level = "debug", skip_all, fields(institution = %institution_id, keys = keys.len()))]
 pub async fn take(
     conn: &mut PgConnection,
     institution_id: Uuid,
@@ -84,6 +85,7 @@ pub async fn take(
 }
 
 /// Forgets the failures of these keys (after a successful sign-in).
+#[tracing::instrument(level = "debug", skip_all, fields(institution = %institution_id, keys = keys.len()))]
 pub async fn clear(
     conn: &mut PgConnection,
     institution_id: Uuid,
@@ -101,6 +103,7 @@ pub async fn clear(
 
 /// Takes back the attempt counted on these keys (a successful sign-in from a shared client
 /// address is no failure of that address).
+#[tracing::instrument(level = "debug", skip_all, fields(institution = %institution_id, keys = keys.len()))]
 pub async fn refund(
     conn: &mut PgConnection,
     institution_id: Uuid,
@@ -136,6 +139,7 @@ pub async fn is_trusted_device(
 }
 
 /// Remembers the browser a person has just signed in with.
+#[tracing::instrument(level = "debug", skip_all, fields(institution = %institution_id, user = %user_id))]
 pub async fn trust_device(
     conn: &mut PgConnection,
     institution_id: Uuid,
@@ -155,6 +159,7 @@ pub async fn trust_device(
 }
 
 /// Forgets every browser of a person (their password was set anew: a new start).
+#[tracing::instrument(level = "debug", skip_all, fields(institution = %institution_id, user = %user_id))]
 pub async fn forget_devices(
     conn: &mut PgConnection,
     institution_id: Uuid,
@@ -171,6 +176,7 @@ pub async fn forget_devices(
 }
 
 /// Forgets keys without failures for a day and browsers unused for 400 days.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn purge(conn: &mut PgConnection) -> Result<u64, sqlx::Error> {
     let a = sqlx::query!("delete from sign_in_throttle where last_at < now() - interval '1 day'")
         .execute(&mut *conn)

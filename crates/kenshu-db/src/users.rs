@@ -24,6 +24,7 @@ pub const LOGIN_TAKEN: &str = "users_institution_id_login_id_key";
 pub const EMAIL_TAKEN: &str = "users_email_key";
 
 /// Creates an account placed in its division from today (Japan time).
+#[tracing::instrument(level = "debug", skip_all, fields(institution = %u.institution_id))]
 pub async fn create(conn: &mut PgConnection, u: &NewUser<'_>) -> Result<Uuid, sqlx::Error> {
     let id = sqlx::query_scalar!(
         "insert into users (institution_id, login_id, email, name, division_id, role, password_hash, must_change_password)
@@ -93,6 +94,7 @@ pub async fn password_hash(
 }
 
 /// Sets a new password chosen by the person themselves, which lifts the must-change flag.
+#[tracing::instrument(level = "debug", skip_all, fields(institution = %institution_id, user = %user_id))]
 pub async fn set_password(
     conn: &mut PgConnection,
     institution_id: Uuid,
@@ -122,6 +124,7 @@ pub async fn count(conn: &mut PgConnection, institution_id: Uuid) -> Result<i64,
 
 /// Forgets failed sign-ins older than a day (the table of the lock-out that migration 0040
 /// replaced by the throttle; kept so that old rows go).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn purge_old_failures(conn: &mut PgConnection) -> Result<u64, sqlx::Error> {
     Ok(
         sqlx::query!("delete from sign_in_failures where failed_at < now() - interval '1 day'")

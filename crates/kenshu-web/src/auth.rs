@@ -219,6 +219,7 @@ pub async fn login(
     let failures = match kenshu_db::throttle::take(&mut conn, institution.id, &keys).await? {
         Taken::Allowed { failures } => failures,
         Taken::HeldBack { wait_secs } => {
+            kenshu_app::metrics::sign_in_refused(kenshu_app::metrics::Refusal::Throttled);
             tracing::warn!(institution = %institution.code, wait_secs, "sign-in held back by the throttle");
             return fail(
                 crate::lang::t().sign_in_wait(wait_secs),

@@ -140,16 +140,22 @@ impl IntoResponse for AppError {
                 t.err_bad_request_title,
                 msg.clone(),
             ),
-            AppError::Busy => (
-                StatusCode::SERVICE_UNAVAILABLE,
-                t.err_busy_title,
-                t.err_busy.to_string(),
-            ),
-            AppError::TooManyAttempts => (
-                StatusCode::TOO_MANY_REQUESTS,
-                t.err_busy_title,
-                t.err_too_many.to_string(),
-            ),
+            AppError::Busy => {
+                kenshu_app::metrics::sign_in_refused(kenshu_app::metrics::Refusal::Busy);
+                (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    t.err_busy_title,
+                    t.err_busy.to_string(),
+                )
+            }
+            AppError::TooManyAttempts => {
+                kenshu_app::metrics::sign_in_refused(kenshu_app::metrics::Refusal::Flood);
+                (
+                    StatusCode::TOO_MANY_REQUESTS,
+                    t.err_busy_title,
+                    t.err_too_many.to_string(),
+                )
+            }
             AppError::TooLarge => (
                 StatusCode::PAYLOAD_TOO_LARGE,
                 t.err_bad_request_title,

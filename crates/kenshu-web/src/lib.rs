@@ -13,6 +13,7 @@ mod gate;
 mod health;
 mod in_person;
 pub mod lang;
+pub mod metrics;
 mod officer;
 pub mod overview;
 mod page;
@@ -41,11 +42,14 @@ use tokio::net::TcpListener;
 pub use error::AppError;
 /// Signs a check-in link (集合研修の QR コード); public for the black-box tests.
 pub use in_person::checkin::sign as sign_checkin;
+/// A network (CIDR) that may read `/metrics`.
+pub use ipnet::IpNet;
+pub use metrics::parse_networks;
 pub use routes::app;
 
-/// Settings of the web layer. `Debug` is derived: the only secret, the audit key, shows as
-/// its fingerprint.
-#[derive(Debug, Clone)]
+/// Settings of the web layer. `Debug` shows no secret: the audit key shows as its
+/// fingerprint, the metrics token as whether there is one.
+#[derive(Clone)]
 pub struct Settings {
     /// Mark cookies `Secure`. Set when the portal is served over https (directly or behind a
     /// TLS-terminating proxy); requests that arrive with `X-Forwarded-Proto: https` get
@@ -72,6 +76,33 @@ pub struct Settings {
     /// Where checkpoints of the audit log's head are written (on each annual-report export)
     /// and read (by the chain check); none: not written, not read.
     pub checkpoint_dir: Option<PathBuf>,
+    /// A scraper that sends `Authorization: Bearer TOKEN` may read `/metrics` from anywhere.
+    pub metrics_token: Option<String>,
+    /// Networks whose clients may read `/metrics` without the token (default: loopback).
+    /// Behind a proxy (`trust_proxy`) the address the proxy forwarded is what is checked.
+    pub metrics_allow: Vec<IpNet>,
+}
+
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Settings")
+            .field("secure_cookies", &self.secure_cookies)
+            .field("session_hours", &self.session_hours)
+            .field("idle_minutes", &self.idle_minutes)
+            .field("session_cache", &self.session_cache)
+            .field("trust_proxy", &self.trust_proxy)
+            .field("header_timeout", &self.header_timeout)
+            .field("public_url", &self.public_url)
+            .field("mail_transport", &self.mail_transport)
+            .field("audit_key", &self.audit_key)
+            .field("checkpoint_dir", &self.checkpoint_dir)
+            .field(
+                "metrics_token",
+                &self.metrics_token.as_ref().map(|_| "(hidden)"),
+            )
+            .field("metrics_allow", &self.metrics_allow)
+            .finish()
+    }
 }
 
 impl Default for Settings {
@@ -88,6 +119,8 @@ impl Default for Settings {
             // A random key: the binary always gives the installation's; tests set their own.
             audit_key: AuditKey::from_bytes(rand::random()),
             checkpoint_dir: None,
+            metrics_token: None,
+            metrics_allow: metrics::loopback(),
         }
     }
 }
@@ -223,14 +256,21 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_settings_debug_hides_the_audit_key() {
+    fn the_settings_debug_hides_the_audit_key_and_the_metrics_token() {
         let key = AuditKey::from_bytes([0xab; 32]);
         let settings = Settings {
             audit_key: key.clone(),
+            metrics_token: Some("scrape-me-7f3a9c".into()),
             ..Default::default()
         };
         let shown = format!("{settings:?}");
         assert!(!shown.contains("abab"), "{shown}");
         assert!(shown.contains(&key.fingerprint()), "{shown}");
+        assert!(!shown.contains("scrape-me"), "{shown}");
+        assert!(
+            shown.contains("metrics_token: Some(\"(hidden)\")"),
+            "{shown}"
+        );
+        assert!(shown.contains("127.0.0.0/8"), "{shown}");
     }
 }

@@ -7,8 +7,8 @@ use tower_http::compression::CompressionLayer;
 use tower_http::compression::predicate::{DefaultPredicate, NotForContentType, Predicate};
 
 use crate::{
-    AppState, admin, assets, audit, auth, designation, exam, health, in_person, lang, officer,
-    overview, person, plan, reminders, report, roster, security, session, staff,
+    AppState, admin, assets, audit, auth, designation, exam, health, in_person, lang, metrics,
+    officer, overview, person, plan, reminders, report, roster, security, session, staff,
 };
 
 pub fn app(state: AppState) -> Router {
@@ -106,6 +106,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route("/metrics", get(metrics::scrape))
         .route("/static/{name}", get(assets::asset))
         .route("/language/{code}", get(lang::switch))
         .merge(pages)
@@ -116,6 +117,10 @@ pub fn app(state: AppState) -> Router {
             state.clone(),
             security::headers,
         ))
+        // Outermost, and added with `layer` (each route's own stack), so that the matched
+        // route is known to both and the time covers everything above.
+        .layer(metrics::Record)
+        .layer(metrics::trace())
         .with_state(state)
 }
 

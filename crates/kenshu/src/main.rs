@@ -6,6 +6,7 @@ mod audit;
 mod database;
 mod demo;
 mod generate;
+mod logging;
 mod report;
 mod roster;
 mod serve;
@@ -254,6 +255,8 @@ pub struct ServeArgs {
     /// Serve even as a superuser or a role that owns tables (a trial; the log warns loudly).
     #[arg(long, env = "KENSHU_ALLOW_SUPERUSER")]
     allow_superuser: bool,
+    #[command(flatten)]
+    metrics: serve::MetricsArgs,
 }
 
 #[derive(Subcommand)]
@@ -325,13 +328,7 @@ fn main() -> ExitCode {
     unsafe {
         libc::mallopt(libc::M_MMAP_THRESHOLD, 128 * 1024);
     }
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("KENSHU_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    logging::init();
     let cli = Cli::parse();
     // The embedded cluster is started on this (the main) thread, which lives as long as the
     // process: PostgreSQL's parent-death signal is tied to the thread that started it.

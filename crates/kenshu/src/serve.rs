@@ -28,6 +28,32 @@ pub async fn check_role(db: &Database, allow: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Who may read `/metrics` (README, "Watching the portal").
+#[derive(clap::Args, Clone, Debug)]
+pub struct MetricsArgs {
+    /// A scraper that sends `Authorization: Bearer TOKEN` may read /metrics from anywhere
+    /// (prefer the environment variable: a command line shows in `ps`).
+    #[arg(long, env = "KENSHU_METRICS_TOKEN", hide_env_values = true)]
+    metrics_token: Option<String>,
+    /// Networks that may read /metrics without the token: comma-separated CIDRs or addresses
+    /// (behind --trust-proxy, the address the proxy forwarded is checked).
+    #[arg(
+        long,
+        env = "KENSHU_METRICS_ALLOW",
+        default_value = "127.0.0.0/8,::1",
+        value_parser = parse_networks
+    )]
+    metrics_allow: Networks,
+}
+
+/// The networks of `--metrics-allow`.
+#[derive(Clone, Debug)]
+pub struct Networks(Vec<kenshu_web::IpNet>);
+
+fn parse_networks(s: &str) -> Result<Networks, String> {
+    kenshu_web::parse_networks(s).map(Networks)
+}
+
 /// What the audit log needs while serving: its key and where checkpoints go.
 pub struct Audit {
     pub key: AuditKey,
@@ -54,8 +80,15 @@ pub async fn serve(db: Database, args: &ServeArgs, audit: Audit) -> anyhow::Resu
         session_hours: args.session_hours,
         trust_proxy: args.trust_proxy,
         session_cache: !args.no_session_cache,
+        metrics_token: (args.metrics.metrics_token.clone()).filter(|t| !t.trim().is_empty()),
+        metrics_allow: args.metrics.metrics_allow.0.clone(),
         ..Default::default()
     };
+    tracing::info!(
+        token = settings.metrics_token.is_some(),
+        networks = ?settings.metrics_allow,
+        "metrics at /metrics"
+    );
     kenshu_app::housekeeping::spawn(db.pool.clone(), args.idle_minutes);
     tracing::info!(mail = mailer.describe(), "mail transport");
     tracing::info!(

@@ -170,7 +170,7 @@ pub struct SentBy<'a> {
 
 /// Sends reminders to the picked people for their unfinished courses of `fy`, in the
 /// caller's transaction; returns how many people were reminded.
-#[tracing::instrument(skip_all, fields(picked = picked.len()))]
+#[tracing::instrument(skip_all, fields(institution = %from.institution_id, fiscal_year = fy.0, picked = picked.len()))]
 pub async fn remind(
     conn: &mut PgConnection,
     from: &SentBy<'_>,
@@ -206,6 +206,7 @@ pub async fn remind(
         titles: &kenshu_db::content::course_titles(conn).await?,
     };
     sender.send(conn, &all, message).await?;
+    crate::metrics::OFFICER_REMINDERS.add(all.len() as u64);
     tracing::info!(people = all.len(), "reminders sent");
     Ok(all.len())
 }

@@ -24,8 +24,24 @@ pub fn spawn(pool: kenshu_db::PgPool, portal_url: String, every: std::time::Dura
 
 /// Runs the plans' reminder schedules for `today`: for every person with an unfinished
 /// course whose schedule step is due and not yet taken, one reminder naming those courses.
-/// Safe to run on several instances at once; returns how many reminders were sent.
+/// Safe to run on several instances at once; returns how many reminders were sent. Counted in
+/// the metrics as the worker `reminder_schedule`.
+#[tracing::instrument(name = "reminder_schedule", skip_all, fields(%today))]
 pub async fn run(
+    pool: &kenshu_db::PgPool,
+    today: Date,
+    portal_url: &str,
+) -> Result<usize, sqlx::Error> {
+    let started = std::time::Instant::now();
+    let result = run_schedule(pool, today, portal_url).await;
+    crate::metrics::REMINDER_SCHEDULE.record(started, &result);
+    if let Ok(sent) = result {
+        crate::metrics::SCHEDULED_REMINDERS.add(sent as u64);
+    }
+    result
+}
+
+async fn run_schedule(
     pool: &kenshu_db::PgPool,
     today: Date,
     portal_url: &str,

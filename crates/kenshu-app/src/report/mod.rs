@@ -112,6 +112,7 @@ fn export_detail(fy: FiscalYear, format: &str, rows: u64) -> String {
 }
 
 /// Records an export in the audit log: which report, which year, which format, how many rows.
+#[tracing::instrument(skip_all, fields(institution = %actor.institution_id, what, fiscal_year = fy.0, format, rows))]
 pub async fn exported(
     conn: &mut PgConnection,
     actor: &Actor<'_>,
@@ -207,6 +208,7 @@ pub(crate) trait Sink: Send {
 }
 
 /// Writes the annual report of `s.fy` to `out`; returns the number of rows.
+#[tracing::instrument(skip_all, fields(institution = %s.institution_id, fiscal_year = s.fy.0, format = format.as_str()))]
 pub async fn annual<W: Write + Send + 'static>(
     conn: &mut PgConnection,
     s: &Subject<'_>,

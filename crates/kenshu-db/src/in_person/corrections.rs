@@ -21,6 +21,7 @@ pub struct Withdrawn {
 /// Clears a participant's recorded attendance (the row is locked first, so two officers
 /// withdrawing at once withdraw once). Returns what it was, or None when no attendance of
 /// that person is recorded in the session.
+#[tracing::instrument(level = "debug", skip_all, fields(institution = %institution_id, session = %session_id, user = %user_id))]
 pub async fn withdraw_attendance(
     conn: &mut PgConnection,
     institution_id: Uuid,
@@ -91,6 +92,7 @@ pub struct NewCorrection<'a> {
 }
 
 /// Keeps a withdrawal (attended → not attended) in the history.
+#[tracing::instrument(level = "debug", skip_all, fields(institution = %c.institution_id, session = %c.session_id, user = %c.user_id))]
 pub async fn record(conn: &mut PgConnection, c: &NewCorrection<'_>) -> Result<(), sqlx::Error> {
     sqlx::query!(
         "insert into in_person_corrections

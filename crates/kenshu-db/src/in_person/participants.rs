@@ -74,6 +74,7 @@ pub enum Added {
 
 /// Adds a person to a session within its capacity. The session row is locked, so two people
 /// taking the last seat at once cannot both get it.
+#[tracing::instrument(level = "debug", skip_all, fields(institution = %institution_id, session = %session_id, user = %user_id))]
 pub async fn add(
     conn: &mut PgConnection,
     institution_id: Uuid,
@@ -120,6 +121,7 @@ pub async fn add(
 
 /// Takes a person out of a session, unless their attendance is recorded or was corrected (the
 /// correction's history needs them in it). Returns whether they were taken out.
+#[tracing::instrument(level = "debug", skip_all, fields(institution = %institution_id, session = %session_id, user = %user_id))]
 pub async fn remove(
     conn: &mut PgConnection,
     institution_id: Uuid,
@@ -143,6 +145,7 @@ pub async fn remove(
 
 /// Records a participant's attendance; `via` is `checklist` or `qr`. Returns whether it was
 /// recorded now (false: not a participant, or recorded before — the first record stays).
+#[tracing::instrument(level = "debug", skip_all, fields(institution = %institution_id, session = %session_id, user = %user_id, via))]
 pub async fn record_attendance(
     conn: &mut PgConnection,
     institution_id: Uuid,

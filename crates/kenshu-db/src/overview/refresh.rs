@@ -13,6 +13,7 @@ use super::recount::{add, subtract};
 /// marked dirty — the ones [`refresh`] would work on. One statement, so that a background
 /// keeper's pass with nothing to do costs about the same for 10 institutions or 1,800
 /// (instead of one check per institution).
+#[tracing::instrument(level = "debug", skip_all, fields(fiscal_year = fy.0))]
 pub async fn not_current(
     conn: &mut PgConnection,
     fy: FiscalYear,
@@ -49,6 +50,7 @@ pub struct Refreshed {
 /// leaving) took or lost effect between the day the tallies hold and `on`; everyone when the
 /// year has not been counted yet or its approved plan changed. Refreshes of one institution's
 /// year take turns on its state row; writers are not blocked.
+#[tracing::instrument(level = "debug", skip_all, fields(institution = %institution_id, fiscal_year = fy.0))]
 pub async fn refresh(
     conn: &mut PgConnection,
     institution_id: Uuid,

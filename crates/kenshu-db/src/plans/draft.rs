@@ -6,11 +6,12 @@ use kenshu_core::plan::PlanCourse;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-/// Creates a draft plan (none may exist for the year yet).
 /// The constraint that allows one plan per institution and fiscal year: two officers drafting
 /// the same year at once meet it.
 pub const PLAN_EXISTS: &str = "training_plans_institution_id_fiscal_year_key";
 
+/// Creates a draft plan (none may exist for the year yet).
+#[tracing::instrument(level = "debug", skip_all, fields(institution = %institution_id, fiscal_year = fy.0))]
 pub async fn create_draft(
     conn: &mut PgConnection,
     institution_id: Uuid,
@@ -35,6 +36,7 @@ pub async fn create_draft(
 }
 
 /// Replaces the courses of a draft plan.
+#[tracing::instrument(level = "debug", skip_all, fields(institution = %institution_id, plan = %plan_id, courses = courses.len()))]
 pub async fn set_courses(
     conn: &mut PgConnection,
     institution_id: Uuid,
@@ -68,6 +70,7 @@ pub async fn set_courses(
 }
 
 /// Approves a draft; true if it was a draft.
+#[tracing::instrument(level = "debug", skip_all, fields(institution = %institution_id, plan = %plan_id))]
 pub async fn approve(
     conn: &mut PgConnection,
     institution_id: Uuid,
@@ -89,6 +92,7 @@ pub async fn approve(
 
 /// Creates the standard plan for a year (see `kenshu_core::plan::standard_courses`), approved
 /// at once when `approve_now`.
+#[tracing::instrument(level = "debug", skip_all, fields(institution = %institution_id, fiscal_year = fy.0, approve_now))]
 pub async fn create_standard(
     conn: &mut PgConnection,
     institution_id: Uuid,
@@ -121,6 +125,7 @@ pub async fn create_standard(
 
 /// Drafts this year's plan as a copy of last year's, every date moved on by a year. None when
 /// there is no plan for the previous year.
+#[tracing::instrument(level = "debug", skip_all, fields(institution = %institution_id, fiscal_year = fy.0))]
 pub async fn copy_previous(
     conn: &mut PgConnection,
     institution_id: Uuid,
@@ -160,6 +165,7 @@ pub async fn copy_previous(
 }
 
 /// Adds or replaces one course of a draft plan; false when the plan is not a draft.
+#[tracing::instrument(level = "debug", skip_all, fields(institution = %institution_id, plan = %plan_id, course = c.code))]
 pub async fn put_course(
     conn: &mut PgConnection,
     institution_id: Uuid,
@@ -189,6 +195,7 @@ pub async fn put_course(
 }
 
 /// Removes a course from a draft plan.
+#[tracing::instrument(level = "debug", skip_all, fields(institution = %institution_id, plan = %plan_id, course = code))]
 pub async fn remove_course(
     conn: &mut PgConnection,
     institution_id: Uuid,
@@ -219,6 +226,7 @@ pub struct Details<'a> {
 }
 
 /// Sets the purpose, method, newcomer days and reminder schedule of a draft plan.
+#[tracing::instrument(level = "debug", skip_all, fields(institution = %institution_id, plan = %plan_id))]
 pub async fn put_details(
     conn: &mut PgConnection,
     institution_id: Uuid,

@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 /// Records that a person need not take a course this fiscal year, with the reason and who
 /// decided. A second decision for the same course replaces the first.
+#[tracing::instrument(level = "debug", skip_all, fields(institution = %institution_id, user = %user_id, fiscal_year = fy.0, course = course_code))]
 pub async fn exempt(
     conn: &mut PgConnection,
     institution_id: Uuid,

@@ -103,6 +103,7 @@ pub struct NewAttempt<'a> {
 
 /// Starts an attempt; starting the same attempt id again does nothing. Returns whether the
 /// attempt is the learner's (false if the id belongs to someone else).
+#[tracing::instrument(level = "debug", skip_all, fields(institution = %who.institution_id, user = %who.user_id, fiscal_year = who.fiscal_year.0, course = a.code))]
 pub async fn start_attempt(
     conn: &mut PgConnection,
     who: Learner,
@@ -166,6 +167,7 @@ fn answer_columns(answers: &[AnswerRow]) -> (Vec<i32>, Vec<bool>, Vec<bool>) {
 /// once, with its score), the course activity and the answers. Returns whether this call
 /// stored it; `false` when the attempt id exists already (a retried submission, or someone
 /// else's id), which the caller settles with `start_attempt` and `finish_attempt`.
+#[tracing::instrument(level = "debug", skip_all, fields(institution = %who.institution_id, user = %who.user_id, fiscal_year = who.fiscal_year.0, course = a.code, score, passed))]
 pub async fn submit_attempt(
     conn: &mut PgConnection,
     who: Learner,
@@ -215,6 +217,7 @@ pub async fn submit_attempt(
 
 /// Records an answer to an open attempt of the learner's. The first answer to a question
 /// counts: once the explanation has been shown, answering again changes nothing.
+#[tracing::instrument(level = "debug", skip_all, fields(institution = %who.institution_id, user = %who.user_id, attempt = %attempt_id, question))]
 pub async fn record_answer(
     conn: &mut PgConnection,
     who: Learner,
@@ -241,6 +244,7 @@ pub async fn record_answer(
 }
 
 /// Closes an attempt with its score. Does nothing to an attempt already closed.
+#[tracing::instrument(level = "debug", skip_all, fields(institution = %who.institution_id, user = %who.user_id, attempt = %attempt_id, score, passed))]
 pub async fn finish_attempt(
     conn: &mut PgConnection,
     who: Learner,
@@ -273,6 +277,7 @@ pub async fn finish_attempt(
 }
 
 /// Records the answers of an attempt in one statement.
+#[tracing::instrument(level = "debug", skip_all, fields(institution = %who.institution_id, attempt = %attempt_id, answers = answers.len()))]
 pub async fn insert_answers(
     conn: &mut PgConnection,
     who: Learner,

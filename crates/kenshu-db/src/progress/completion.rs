@@ -12,6 +12,7 @@ use super::{CourseProgress, Learner, attempts, course_progress};
 /// Records a course as completed, unless it already is for the fiscal year. The method is
 /// `in_person` when the person `attended` an in-person session of the course that year (the
 /// plan may ask for the test on top of attendance), else `e_learning`.
+#[tracing::instrument(level = "debug", skip_all, fields(institution = %who.institution_id, user = %who.user_id, course = code, attended))]
 pub async fn complete(
     conn: &mut PgConnection,
     who: Learner,

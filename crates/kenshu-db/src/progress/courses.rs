@@ -165,6 +165,7 @@ pub async fn section_progress(
     Ok(row.map(|r| (r.version_id, r.read)))
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(institution = %who.institution_id, user = %who.user_id, course = code))]
 pub async fn mark_read(
     conn: &mut PgConnection,
     who: Learner,

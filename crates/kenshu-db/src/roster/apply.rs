@@ -10,6 +10,7 @@ use super::{leave_people, transfer_people};
 
 /// Writes a plan (which must have no errors). Run it inside a transaction: the import is all
 /// or nothing. `o.today` decides what happens now and what is scheduled for its day.
+#[tracing::instrument(level = "debug", skip_all, fields(institution = %institution_id, new = plan.new_people.len(), transfers = plan.transfers.len(), leavers = plan.leavers.len(), changed = plan.changed_people.len()))]
 pub async fn apply(
     conn: &mut PgConnection,
     institution_id: Uuid,

@@ -79,6 +79,7 @@ pub async fn snapshot(
 /// file has no errors, writes it. Runs inside the caller's transaction, which it locks against
 /// concurrent imports of the same institution; the caller commits. Scheduled changes whose day
 /// has come are taken first, so that the file is compared with the roster as it is today.
+#[tracing::instrument(level = "debug", skip_all, fields(institution = %institution_id, bytes = bytes.len(), apply = apply_it))]
 pub async fn import(
     conn: &mut PgConnection,
     institution_id: Uuid,

@@ -9,6 +9,7 @@ use uuid::Uuid;
 /// reaches into the day ends the day before, so the history stays, and whatever was planned
 /// from a later day is replaced. A transfer dated after `today` is scheduled: the person's
 /// current division changes on its day (`take_effect`).
+#[tracing::instrument(level = "debug", skip_all, fields(institution = %inst, people = logins.len()))]
 pub async fn transfer_people(
     conn: &mut PgConnection,
     inst: Uuid,
@@ -88,6 +89,7 @@ pub async fn transfer_people(
 /// placement ends that day and nothing planned after it stays. Once the day has ended (it is
 /// before `today`) they are disabled and signed out at once; a last day still to come is
 /// scheduled, and until it has ended they keep working and signing in.
+#[tracing::instrument(level = "debug", skip_all, fields(institution = %inst, people = logins.len()))]
 pub async fn leave_people(
     conn: &mut PgConnection,
     inst: Uuid,

@@ -52,6 +52,7 @@ pub async fn take_effect(conn: &mut PgConnection, today: Date) -> Result<TookEff
 
 /// `take_effect` for one institution only (`Some`), as an import does inside its transaction:
 /// it must not hold other institutions' rows until it commits.
+#[tracing::instrument(level = "debug", skip_all, fields(%today))]
 pub async fn take_effect_in(
     conn: &mut PgConnection,
     today: Date,

@@ -4,6 +4,7 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 /// Keeps an uploaded roster file for its dry run and later application.
+#[tracing::instrument(level = "debug", skip_all, fields(institution = %institution_id, bytes = content.len(), complete))]
 pub async fn stage(
     conn: &mut PgConnection,
     institution_id: Uuid,

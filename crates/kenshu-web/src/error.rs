@@ -224,7 +224,13 @@ pub async fn japanese_rejections(
     req: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {
-    let res = next.run(req).await;
+    // The request's language holds for everything below, this page included.
+    let lang = crate::lang::of_request(req.headers());
+    crate::lang::scope(lang, async move { page_for_rejection(next.run(req).await) }).await
+}
+
+/// A framework's plain-text rejection as the portal's error page, in the request's language.
+fn page_for_rejection(res: Response) -> Response {
     let status = res.status();
     if !(status.is_client_error() || status.is_server_error()) {
         return res;

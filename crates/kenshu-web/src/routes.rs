@@ -111,7 +111,6 @@ pub fn app(state: AppState) -> Router {
         .route("/language/{code}", get(lang::switch))
         .merge(pages)
         .layer(middleware::from_fn(crate::error::japanese_rejections))
-        .layer(middleware::from_fn(lang::layer))
         .layer(CompressionLayer::new().compress_when(compressible()))
         .layer(middleware::from_fn_with_state(
             state.clone(),

@@ -62,7 +62,7 @@ async fn every_role_gets_exactly_the_pages_the_policy_allows() {
         user(app.pool(), role.as_str(), role).await;
     }
     let fy = kenshu_core::FiscalYear::of(kenshu_core::japan_today())
-        .0
+        .year()
         .to_string();
     for role in Role::ALL {
         let mut b = app.signed_in(role.as_str()).await;

@@ -73,7 +73,7 @@ async fn every_page_of_every_role_answers_at_twice_the_pool_size() {
         user(app.pool(), role.as_str(), role).await;
     }
     let fy = kenshu_core::FiscalYear::of(kenshu_core::japan_today())
-        .0
+        .year()
         .to_string();
     let attempt: Option<String> = None;
 

@@ -146,10 +146,10 @@ async fn progress_belongs_to_a_fiscal_year_and_completion_needs_every_section() 
     let this_year = Learner {
         institution_id: inst,
         user_id: uid,
-        fiscal_year: FiscalYear(2025),
+        fiscal_year: FiscalYear::stored(2025),
     };
     let next_year = Learner {
-        fiscal_year: FiscalYear(2026),
+        fiscal_year: FiscalYear::stored(2026),
         ..this_year
     };
     let version = kenshu_db::content::current_version(&mut conn, "protection-officer")

@@ -244,7 +244,7 @@ async fn a_plan_text_longer_than_a_page_is_refused_and_nothing_changes() {
     let app = TestApp::spawn().await;
     user(app.pool(), "chief", Role::ChiefOfficer).await;
     let mut b = app.signed_in("chief").await;
-    let fy = kenshu_core::FiscalYear::of(kenshu_core::japan_today()).0 + 1;
+    let fy = kenshu_core::FiscalYear::of(kenshu_core::japan_today()).year() + 1;
     b.get("/plans").await;
     let made = b
         .post("/plans", &[("fy", &fy.to_string()), ("from", "standard")])

@@ -606,7 +606,7 @@ async fn where_the_plan_requires_the_test_attendance_alone_does_not_complete_the
 async fn the_plan_says_which_courses_need_the_test_on_top_of_attendance() {
     let app = TestApp::spawn().await;
     user(app.pool(), "chief", Role::ChiefOfficer).await;
-    let next = kenshu_core::FiscalYear::of(kenshu_core::japan_today()).0 + 1;
+    let next = kenshu_core::FiscalYear::of(kenshu_core::japan_today()).year() + 1;
     let fy = next.to_string();
     let mut c = app.signed_in("chief").await;
     c.get(&format!("/plans?fy={fy}")).await;

@@ -78,7 +78,7 @@ async fn the_chief_sees_each_divisions_counts_its_officer_and_a_link_down() {
         .retake("fresh-a", "clerk", today() + Duration::days(30))
         .build()
         .await;
-    let fy = fy().0;
+    let fy = fy().year();
 
     let mut chief = app.signed_in("chief").await;
     let page = chief.get("/overview").await;
@@ -196,7 +196,7 @@ async fn rust_tallies(
         .await
         .unwrap();
     let retakes: HashMap<(Uuid, String), Date> =
-        kenshu_db::follow_ups::retakes_in_division(conn, inst, division, fy.0)
+        kenshu_db::follow_ups::retakes_in_division(conn, inst, division, fy)
             .await
             .unwrap()
             .into_iter()
@@ -253,7 +253,7 @@ async fn the_overview_query_agrees_with_the_assignment_rule_person_by_person() {
         "select set_config('bench.staff', '1500', false), set_config('bench.divisions', '6', false),
                 set_config('bench.fy', $1, false), set_config('bench.today', $2, false)",
     )
-    .bind(fy.0.to_string())
+    .bind(fy.year().to_string())
     .bind(fy.end().to_string())
     .execute(&mut *conn)
     .await
@@ -377,7 +377,7 @@ async fn the_overview_query_agrees_with_the_assignment_rule_person_by_person() {
             .into(),
     ] {
         let sql = sql
-            .replace("$FY", &fy.0.to_string())
+            .replace("$FY", &fy.year().to_string())
             .replace("$D200", &format!("'{}'", day(200)))
             .replace("$D330", &format!("'{}'::date", day(330)))
             .replace("$D20", &format!("'{}'::date", day(20)))

@@ -62,7 +62,7 @@ async fn a_newcomer_who_arrives_after_the_period_started_is_flagged_with_their_o
 #[tokio::test]
 async fn a_transfer_on_1_april_changes_assignments_from_that_day_and_keeps_completions() {
     let db = test_db().await;
-    let fy = FiscalYear(2025);
+    let fy = FiscalYear::stored(2025);
     // A draft plan with the clerk course for clerks only. The person was placed long ago; on
     // 1 April they move to division B, where they are a clerk.
     let s = Scenario::new(&db.pool)
@@ -153,7 +153,7 @@ async fn the_chief_officer_approves_a_drafted_plan_and_prints_the_plan_document(
         .person("officer", Role::ProtectionOfficer)
         .build()
         .await;
-    let next = (FiscalYear::of(kenshu_core::japan_today()).0 + 1).to_string();
+    let next = (FiscalYear::of(kenshu_core::japan_today()).year() + 1).to_string();
 
     let mut admin = app.signed_in("admin").await;
     let page = admin.get(&format!("/plans?fy={next}")).await;
@@ -244,7 +244,7 @@ async fn a_draft_plan_is_tailored_course_by_course_and_locked_once_approved() {
         .build()
         .await
         .institution();
-    let next = FiscalYear::of(kenshu_core::japan_today()).0 + 1;
+    let next = FiscalYear::of(kenshu_core::japan_today()).year() + 1;
     let fy = next.to_string();
     let mut c = app.signed_in("chief").await;
     c.get(&format!("/plans?fy={fy}")).await;
@@ -325,7 +325,7 @@ async fn a_draft_plan_is_tailored_course_by_course_and_locked_once_approved() {
     .await;
 
     let mut conn = app.pool().acquire().await.unwrap();
-    let plan = kenshu_db::plans::plan(&mut conn, inst, FiscalYear(next))
+    let plan = kenshu_db::plans::plan(&mut conn, inst, FiscalYear::stored(next))
         .await
         .unwrap()
         .unwrap();
@@ -373,7 +373,7 @@ async fn drafting_the_same_year_at_once_makes_one_plan_and_tells_the_others_it_e
     let app = TestApp::spawn().await;
     user(app.pool(), "chief", Role::ChiefOfficer).await;
     user(app.pool(), "admin", Role::PortalAdmin).await;
-    let next = (FiscalYear::of(kenshu_core::japan_today()).0 + 2).to_string();
+    let next = (FiscalYear::of(kenshu_core::japan_today()).year() + 2).to_string();
     const AT_ONCE: i64 = 4;
     let mut browsers = Vec::new();
     for i in 0..AT_ONCE {

@@ -141,7 +141,7 @@ async fn chief_officer_downloads_every_report_in_chromium_and_each_file_reads_ba
     let app = TestApp::spawn().await;
     setup(&app).await;
     sign_in(&b, &app, "9001").await;
-    let year = FiscalYear(FY).japanese();
+    let year = FiscalYear::stored(FY).japanese();
     b.goto(&app.url(&format!("/reports?fy={FY}"))).await;
     b.wait_for("#annual-links").await;
     b.save_full_page_screenshot("reports").await;

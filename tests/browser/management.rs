@@ -29,7 +29,7 @@ const BAD_ROSTER: &str = "職員番号,氏名,所属コード,所属名\n5001,,a
 /// This fiscal year (its plan is approved) and the next (no plan yet).
 fn years() -> (FiscalYear, FiscalYear) {
     let now = FiscalYear::of(kenshu_core::japan_today());
-    (now, FiscalYear(now.0 + 1))
+    (now, now.next())
 }
 
 /// Staff member `login`, a clerk from the start of the year (with a note) and a file handler
@@ -273,12 +273,12 @@ async fn axe_finds_no_serious_problems_on_the_officers_pages() {
         .await;
     axe.open(
         &app,
-        &format!("/plans/{}/document", now.0),
+        &format!("/plans/{}/document", now.year()),
         "article.document",
         "chief officer",
     )
     .await;
-    let next_path = format!("/plans?fy={}", next.0);
+    let next_path = format!("/plans?fy={}", next.year());
     axe.open(
         &app,
         &next_path,
@@ -297,7 +297,7 @@ async fn axe_finds_no_serious_problems_on_the_officers_pages() {
     .await;
     axe.open(
         &app,
-        &format!("/plans/{}/document", next.0),
+        &format!("/plans/{}/document", next.year()),
         "article.document",
         "chief officer, draft",
     )
@@ -371,7 +371,7 @@ async fn chief_officer_drafts_edits_approves_and_prints_next_years_plan() {
     b.click_to_next_page("header.site nav a[href='/plans']", "#plan-status")
         .await;
     b.click_to_next_page(
-        &format!("p.crumbs a[href='/plans?fy={}']", next.0),
+        &format!("p.crumbs a[href='/plans?fy={}']", next.year()),
         "main h1",
     )
     .await;
@@ -395,7 +395,7 @@ async fn chief_officer_drafts_edits_approves_and_prints_next_years_plan() {
         "a new plan is a draft, #plan-status shows {status:?}"
     );
     let deadline = "form#edit-clerk input[name=deadline]";
-    let old = Date::from_calendar_date(next.0, Month::December, 31).expect("date");
+    let old = Date::from_calendar_date(next.year(), Month::December, 31).expect("date");
     assert_eq!(
         b.value(deadline).await,
         old.to_string(),
@@ -403,7 +403,7 @@ async fn chief_officer_drafts_edits_approves_and_prints_next_years_plan() {
     );
 
     // A new deadline for the clerk course, saved through its own form.
-    let new = Date::from_calendar_date(next.0, Month::November, 30).expect("date");
+    let new = Date::from_calendar_date(next.year(), Month::November, 30).expect("date");
     b.set_value(deadline, &new.to_string()).await;
     b.click_to_next_page(
         "form#edit-clerk button[type=submit]:not([formaction])",
@@ -434,7 +434,7 @@ async fn chief_officer_drafts_edits_approves_and_prints_next_years_plan() {
 
     // Approve: the plan is in force and no longer editable.
     b.click_to_next_page(
-        &format!("form[action='/plans/{}/approve'] button", next.0),
+        &format!("form[action='/plans/{}/approve'] button", next.year()),
         "#plan-status",
     )
     .await;
@@ -449,7 +449,7 @@ async fn chief_officer_drafts_edits_approves_and_prints_next_years_plan() {
         "no edit forms once approved"
     );
     assert_eq!(
-        b.count(&format!("form[action='/plans/{}/approve']", next.0))
+        b.count(&format!("form[action='/plans/{}/approve']", next.year()))
             .await,
         0,
         "no approve button once approved"
@@ -457,7 +457,7 @@ async fn chief_officer_drafts_edits_approves_and_prints_next_years_plan() {
 
     // The printable 研修計画書 shows the new deadline in the Japanese era.
     b.click_to_next_page(
-        &format!("a.button[href='/plans/{}/document']", next.0),
+        &format!("a.button[href='/plans/{}/document']", next.year()),
         "article.document",
     )
     .await;
@@ -546,12 +546,12 @@ async fn officers_pages_fit_a_phone_screen_without_sideways_scrolling() {
     for (path, ready, shot) in [
         ("/plans".to_string(), "#plan-status", "plans"),
         (
-            format!("/plans?fy={}", next.0),
+            format!("/plans?fy={}", next.year()),
             "form#edit-clerk",
             "plans-draft",
         ),
         (
-            format!("/plans/{}/document", now.0),
+            format!("/plans/{}/document", now.year()),
             "article.document",
             "plan-document",
         ),

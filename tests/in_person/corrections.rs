@@ -170,7 +170,7 @@ async fn an_officer_withdraws_a_wrong_attendance_with_a_reason_and_the_list_show
     );
 
     // The attendance list (出欠リスト) shows the withdrawal in the remarks.
-    let fy = kenshu_core::FiscalYear::of(kenshu_core::japan_today()).0;
+    let fy = kenshu_core::FiscalYear::of(kenshu_core::japan_today()).year();
     let today = kenshu_core::japan_today();
     let mut chief = app.signed_in("chief").await;
     let csv = chief

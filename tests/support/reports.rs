@@ -19,7 +19,7 @@ pub const FY: i32 = 2025;
 /// and a protection officer.
 pub async fn setup(app: &TestApp) {
     Scenario::new(app.pool())
-        .plan(FiscalYear(FY))
+        .plan(FiscalYear::stored(FY))
         .approved()
         .person("1001", Role::Staff)
         .named("山田 太郎")
@@ -42,7 +42,7 @@ pub async fn setup(app: &TestApp) {
         .in_division("b")
         .person("9004", Role::ProtectionOfficer)
         .in_division("b")
-        .year(FiscalYear(FY))
+        .year(FiscalYear::stored(FY))
         .completed("1001", "clerk")
         .at(datetime!(2025-06-10 10:00 +09:00))
         .completed("1001", "cybersecurity")

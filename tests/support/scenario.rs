@@ -184,8 +184,8 @@ impl Built {
     pub fn plan(&self, fy: FiscalYear) -> Uuid {
         *self
             .plans
-            .get(&fy.0)
-            .unwrap_or_else(|| panic!("no plan for {} in the scenario", fy.0))
+            .get(&fy.year())
+            .unwrap_or_else(|| panic!("no plan for {} in the scenario", fy.year()))
     }
 
     /// The first designation the scenario gave `login`.
@@ -243,7 +243,7 @@ impl<'p> Scenario<'p> {
         assert!(
             self.plans.iter().all(|p| p.fy != fy),
             "the plan of {} is declared twice",
-            fy.0
+            fy.year()
         );
         self.plans.push(Plan {
             fy,
@@ -598,7 +598,7 @@ impl<'p> Scenario<'p> {
         for p in &self.plans {
             let id = kenshu_db::plans::create_standard(&mut *conn, inst, p.fy, false, None)
                 .await
-                .unwrap_or_else(|e| panic!("the plan of {}: {e}", p.fy.0));
+                .unwrap_or_else(|e| panic!("the plan of {}: {e}", p.fy.year()));
             kenshu_db::plans::set_courses(&mut *conn, inst, id, &p.courses)
                 .await
                 .expect("the plan's courses");
@@ -612,7 +612,7 @@ impl<'p> Scenario<'p> {
                     .await
                     .expect("approve the plan");
             }
-            built.plans.insert(p.fy.0, id);
+            built.plans.insert(p.fy.year(), id);
         }
 
         let first_division = self.divisions.first().map(|d| d.0.clone());
@@ -760,7 +760,7 @@ impl<'p> Scenario<'p> {
                         &mut *conn,
                         inst,
                         &[(user, course.clone())],
-                        fy.0,
+                        fy,
                         *deadline,
                         user,
                     )

@@ -18,7 +18,7 @@ pub async fn completed_at(conn: &mut PgConnection, who: Learner, course: &str, a
     )
     .bind(who.institution_id)
     .bind(who.user_id)
-    .bind(who.fiscal_year.0)
+    .bind(who.fiscal_year.year())
     .bind(course)
     .bind(at)
     .execute(conn)

@@ -128,7 +128,8 @@ pub async fn submit_final(
     chosen: &[(u32, Mark)],
 ) -> Result<(), ExamError> {
     let test = package.test.as_ref().ok_or(ExamError::NotFound)?;
-    let score = grade(&package.answer_key(), chosen, test.pass_mark);
+    let key = package.answer_key();
+    let score = grade(&key, chosen, test.pass_mark);
     let new = NewAttempt {
         id: attempt_id,
         code,
@@ -136,7 +137,6 @@ pub async fn submit_final(
         total: test.questions.len() as i32,
         pass_mark: test.pass_mark as i32,
     };
-    let key = package.answer_key();
     let rows: Vec<AnswerRow> = chosen
         .iter()
         .map(|(n, m)| AnswerRow {

@@ -42,7 +42,7 @@ pub enum Whom<'a> {
 }
 
 /// Grants the re-attendance deadline of `fy` and records it, in the caller's transaction.
-#[tracing::instrument(skip_all, fields(institution = %actor.institution_id, fiscal_year = fy.0))]
+#[tracing::instrument(skip_all, fields(institution = %actor.institution_id, fiscal_year = fy.year()))]
 pub async fn grant_retakes(
     tx: &mut sqlx::PgTransaction<'_>,
     actor: &Actor<'_>,
@@ -71,7 +71,7 @@ pub async fn grant_retakes(
         tx,
         actor.institution_id,
         &people,
-        fy.0,
+        fy,
         deadline,
         granted_by,
     )

@@ -36,7 +36,7 @@ pub async fn record_attendance(
     let who = Learner {
         institution_id,
         user_id,
-        fiscal_year: FiscalYear(session.fiscal_year),
+        fiscal_year: FiscalYear::stored(session.fiscal_year),
     };
     let Some(version_id) =
         kenshu_db::content::current_version(&mut *conn, &session.course_code).await?

@@ -5,6 +5,7 @@
 //! appears here, so both interfaces call the same code.
 
 pub mod audit;
+pub mod auth;
 pub mod exam;
 pub mod follow_ups;
 pub mod housekeeping;

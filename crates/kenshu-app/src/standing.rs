@@ -86,19 +86,14 @@ pub async fn progress(
     Ok(Progress {
         progress: kenshu_db::progress::division_progress(conn, institution_id, division_id, fy)
             .await?,
-        retakes: kenshu_db::follow_ups::retakes_in_division(
-            conn,
-            institution_id,
-            division_id,
-            fy.0,
-        )
-        .await?,
+        retakes: kenshu_db::follow_ups::retakes_in_division(conn, institution_id, division_id, fy)
+            .await?,
     })
 }
 
 /// Where the active people of one division stand in `fy`, judged on `today`, on one
 /// connection. Without an approved plan nobody is assigned anything.
-#[tracing::instrument(skip_all, fields(institution = %institution_id, division = %division_id, fiscal_year = fy.0))]
+#[tracing::instrument(skip_all, fields(institution = %institution_id, division = %division_id, fiscal_year = fy.year()))]
 pub async fn division(
     conn: &mut PgConnection,
     institution_id: Uuid,

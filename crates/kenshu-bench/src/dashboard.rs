@@ -167,7 +167,7 @@ async fn count_times(bench: &db::BenchDb) -> anyhow::Result<CountTimes> {
              order by hashtext(u.login_id || $4) limit $3",
         )
         .bind(inst)
-        .bind(fy.0)
+        .bind(fy.year())
         .bind(i64::from(k))
         .bind(round.to_string())
         .execute(&mut *conn)
@@ -207,7 +207,7 @@ pub async fn generate_institution(
     )
     .bind(staff.to_string())
     .bind(divisions.to_string())
-    .bind(fy.0.to_string())
+    .bind(fy.year().to_string())
     .bind(today.to_string())
     .execute(&mut *conn)
     .await?;

@@ -15,12 +15,42 @@ pub fn japan_today() -> Date {
     OffsetDateTime::now_utc().to_offset(JST).date()
 }
 
-/// A fiscal year named by the calendar year in which it starts: `FiscalYear(2025)` runs from
-/// 2025-04-01 to 2026-03-31 and is shown as `2025年度 (令和7年度)`.
+/// A fiscal year named by the calendar year in which it starts: the year starting in 2025 runs
+/// from 2025-04-01 to 2026-03-31 and is shown as `2025年度 (令和7年度)`. Made only from a date
+/// ([`FiscalYear::of`]), from text ([`FiscalYear::parse`]) or from a year in the portal's range
+/// ([`FiscalYear::starting_in`]), so it always names a year the portal can hold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct FiscalYear(pub i32);
+pub struct FiscalYear(i32);
+
+/// The years a person may name (a URL, a form, the command line).
+const YEARS: std::ops::RangeInclusive<i32> = 1990..=2200;
 
 impl FiscalYear {
+    /// The fiscal year starting in April of `year`, when `year` is in the portal's range.
+    pub fn starting_in(year: i32) -> Option<Self> {
+        YEARS.contains(&year).then_some(FiscalYear(year))
+    }
+
+    /// A fiscal year read back from the database (written there from a `FiscalYear`).
+    pub const fn stored(year: i32) -> Self {
+        FiscalYear(year)
+    }
+
+    /// The calendar year it starts in: how it is stored and written in URLs (`?fy=2025`).
+    pub const fn year(self) -> i32 {
+        self.0
+    }
+
+    /// The year after.
+    pub fn next(self) -> Self {
+        FiscalYear(self.0 + 1)
+    }
+
+    /// The year before.
+    pub fn previous(self) -> Self {
+        FiscalYear(self.0 - 1)
+    }
+
     /// The fiscal year a date falls in.
     pub fn of(date: Date) -> Self {
         if date.month() >= Month::April {
@@ -32,8 +62,7 @@ impl FiscalYear {
 
     /// Parses `2025`, the form used on the command line and in URLs.
     pub fn parse(s: &str) -> Option<Self> {
-        let year: i32 = s.trim().parse().ok()?;
-        (1990..=2200).contains(&year).then_some(FiscalYear(year))
+        FiscalYear::starting_in(s.trim().parse().ok()?)
     }
 
     pub fn start(self) -> Date {
@@ -66,6 +95,16 @@ impl FiscalYear {
             era.name,
             era_year(self.0 - era.start.year() + 1)
         )
+    }
+}
+
+/// Read as the year it starts in (`2025`, in a path, a form or JSON), refused outside the
+/// years the portal accepts.
+impl<'de> serde::Deserialize<'de> for FiscalYear {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let year = i32::deserialize(d)?;
+        FiscalYear::starting_in(year)
+            .ok_or_else(|| serde::de::Error::custom(format!("{year} is not a fiscal year")))
     }
 }
 

@@ -105,6 +105,54 @@ impl LoginId {
     }
 }
 
+impl std::fmt::Display for LoginId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Read from a path, a form or JSON with the same rules as [`LoginId::parse`].
+impl<'de> serde::Deserialize<'de> for LoginId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        LoginId::parse(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+/// A staff member's employee number (職員番号) as the roster and the designation list give it,
+/// after the roster's normalising (full-width digits, spaces): the same characters as a
+/// [`LoginId`], because the number is the person's login ID. Kept as written: `0012` and `12`
+/// are different numbers (a spreadsheet that dropped the zeros is caught by the roster checks).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct EmployeeNumber(String);
+
+impl EmployeeNumber {
+    pub fn parse(s: &str) -> Result<Self, InvalidLoginId> {
+        LoginId::parse(s).map(|id| EmployeeNumber(id.0))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The login ID the person signs in with.
+    pub fn login_id(&self) -> LoginId {
+        LoginId(self.0.clone())
+    }
+}
+
+impl std::fmt::Display for EmployeeNumber {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::borrow::Borrow<str> for EmployeeNumber {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
 /// Why a new password is refused; the message is shown to the person choosing it.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum WeakPassword {

@@ -216,7 +216,8 @@ pub fn assignments(plan: &Plan, person: &PersonFacts, on: Date) -> Vec<Assignmen
 /// of December, re-attendance until the end of the fiscal year.
 pub fn standard_courses(fy: FiscalYear) -> Vec<PlanCourse> {
     let start = fy.start();
-    let deadline = Date::from_calendar_date(fy.0, time::Month::December, 31).unwrap_or(fy.end());
+    let deadline =
+        Date::from_calendar_date(fy.year(), time::Month::December, 31).unwrap_or(fy.end());
     let course = |code: &str, audience: Vec<Target>| PlanCourse {
         code: code.to_string(),
         audience,
@@ -241,10 +242,10 @@ mod tests {
     use time::macros::date;
 
     fn plan(approved: bool) -> Plan {
-        let mut courses = standard_courses(FiscalYear(2025));
+        let mut courses = standard_courses(FiscalYear::stored(2025));
         courses[0].audience = vec![Target::Designated(DesignationKind::Clerk)];
         Plan {
-            fiscal_year: FiscalYear(2025),
+            fiscal_year: FiscalYear::stored(2025),
             approved,
             newcomer_days: 30,
             courses,

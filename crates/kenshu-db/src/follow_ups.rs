@@ -1,5 +1,6 @@
 //! 対応記録: follow-ups of people who are not yet trained.
 
+use kenshu_core::FiscalYear;
 use sqlx::PgConnection;
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
@@ -77,12 +78,12 @@ pub async fn latest_in_division(
 
 /// Gives people a new deadline for a course this year (再受講の機会); a later grant replaces an
 /// earlier one. `people` are (user id, course code).
-#[tracing::instrument(level = "debug", skip_all, fields(institution = %institution_id, fiscal_year, people = people.len()))]
+#[tracing::instrument(level = "debug", skip_all, fields(institution = %institution_id, fiscal_year = fiscal_year.year(), people = people.len()))]
 pub async fn grant_retakes(
     conn: &mut PgConnection,
     institution_id: Uuid,
     people: &[(Uuid, String)],
-    fiscal_year: i32,
+    fiscal_year: FiscalYear,
     deadline: Date,
     by: Uuid,
 ) -> Result<u64, sqlx::Error> {
@@ -96,7 +97,7 @@ pub async fn grant_retakes(
         institution_id,
         &ids,
         &codes,
-        fiscal_year,
+        fiscal_year.year(),
         deadline,
         by
     )
@@ -110,7 +111,7 @@ pub async fn retakes_in_division(
     conn: &mut PgConnection,
     institution_id: Uuid,
     division_id: Uuid,
-    fiscal_year: i32,
+    fiscal_year: FiscalYear,
 ) -> Result<Vec<(Uuid, String, Date)>, sqlx::Error> {
     Ok(sqlx::query!(
         "select r.user_id, r.course_code, r.deadline from retakes r
@@ -118,7 +119,7 @@ pub async fn retakes_in_division(
          where r.institution_id = $1 and u.division_id = $2 and r.fiscal_year = $3",
         institution_id,
         division_id,
-        fiscal_year
+        fiscal_year.year()
     )
     .fetch_all(conn)
     .await?

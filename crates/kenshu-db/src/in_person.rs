@@ -52,14 +52,14 @@ pub struct NewSession<'a> {
     pub created_by: Uuid,
 }
 
-#[tracing::instrument(level = "debug", skip_all, fields(institution = %s.institution_id, fiscal_year = s.fiscal_year.0, course = s.course_code))]
+#[tracing::instrument(level = "debug", skip_all, fields(institution = %s.institution_id, fiscal_year = s.fiscal_year.year(), course = s.course_code))]
 pub async fn create(conn: &mut PgConnection, s: &NewSession<'_>) -> Result<Uuid, sqlx::Error> {
     sqlx::query_scalar!(
         "insert into in_person_sessions (institution_id, course_code, fiscal_year, starts_at, ends_at, place, capacity, division_id, created_by)
          values ($1, $2, $3, $4, $5, $6, $7, $8, $9) returning id",
         s.institution_id,
         s.course_code,
-        s.fiscal_year.0,
+        s.fiscal_year.year(),
         s.starts_at,
         s.ends_at,
         s.place,

@@ -66,6 +66,14 @@ pub async fn for_sign_in(
     Ok((r.many, institution))
 }
 
+/// Whether the sign-in form must ask for the institution: more (or fewer) than one exists.
+pub async fn ask_on_sign_in(conn: &mut PgConnection) -> Result<bool, sqlx::Error> {
+    let n: i64 = sqlx::query_scalar("select count(*) from institutions")
+        .fetch_one(conn)
+        .await?;
+    Ok(n != 1)
+}
+
 #[derive(Debug, Clone)]
 pub struct Division {
     pub id: Uuid,

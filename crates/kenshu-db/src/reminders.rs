@@ -1,5 +1,6 @@
 //! 督促: reminders, the schedule's steps, and the mail outbox.
 
+use kenshu_core::FiscalYear;
 use sqlx::PgConnection;
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -14,7 +15,7 @@ pub struct Mail<'a> {
 pub struct NewReminder<'a> {
     pub id: Uuid,
     pub user_id: Uuid,
-    pub fiscal_year: i32,
+    pub fiscal_year: FiscalYear,
     pub courses: &'a [String],
     pub message: &'a str,
     /// None: sent by the plan's schedule.
@@ -24,7 +25,7 @@ pub struct NewReminder<'a> {
 }
 
 /// Records a reminder and queues its mail, in the caller's transaction.
-#[tracing::instrument(level = "debug", skip_all, fields(institution = %institution_id, user = %r.user_id, fiscal_year = r.fiscal_year, courses = r.courses.len()))]
+#[tracing::instrument(level = "debug", skip_all, fields(institution = %institution_id, user = %r.user_id, fiscal_year = r.fiscal_year.year(), courses = r.courses.len()))]
 pub async fn record(
     conn: &mut PgConnection,
     institution_id: Uuid,
@@ -42,7 +43,7 @@ pub async fn record(
         institution_id,
         r.id,
         r.user_id,
-        r.fiscal_year,
+        r.fiscal_year.year(),
         r.courses,
         r.message,
         r.sent_by,
@@ -58,12 +59,12 @@ pub async fn record(
 /// Takes the schedule's steps (course, step) for a person under `reminder_id`; returns the
 /// courses whose step was not taken before. A step another instance is taking at the same
 /// moment waits for it and then counts as taken.
-#[tracing::instrument(level = "debug", skip_all, fields(institution = %institution_id, user = %user_id, fiscal_year, steps = steps.len()))]
+#[tracing::instrument(level = "debug", skip_all, fields(institution = %institution_id, user = %user_id, fiscal_year = fiscal_year.year(), steps = steps.len()))]
 pub async fn take_steps(
     conn: &mut PgConnection,
     institution_id: Uuid,
     user_id: Uuid,
-    fiscal_year: i32,
+    fiscal_year: FiscalYear,
     steps: &[(String, String)],
     reminder_id: Uuid,
 ) -> Result<Vec<String>, sqlx::Error> {
@@ -75,7 +76,7 @@ pub async fn take_steps(
          returning course_code",
         institution_id,
         user_id,
-        fiscal_year,
+        fiscal_year.year(),
         &codes,
         &keys,
         reminder_id
@@ -90,7 +91,7 @@ pub async fn steps_taken_in_division(
     conn: &mut PgConnection,
     institution_id: Uuid,
     division_id: Uuid,
-    fiscal_year: i32,
+    fiscal_year: FiscalYear,
 ) -> Result<Vec<(Uuid, String, String)>, sqlx::Error> {
     Ok(sqlx::query!(
         "select s.user_id, s.course_code, s.step from reminder_steps s
@@ -98,7 +99,7 @@ pub async fn steps_taken_in_division(
          where s.institution_id = $1 and u.division_id = $2 and s.fiscal_year = $3",
         institution_id,
         division_id,
-        fiscal_year
+        fiscal_year.year()
     )
     .fetch_all(conn)
     .await?

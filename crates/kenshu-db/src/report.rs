@@ -121,7 +121,7 @@ pub fn people<'a>(
              and not (u.status = 'left' and (u.left_on is null or u.left_on < $4::date))
            order by d.code, u.login_id"#,
         institution_id,
-        fy.0,
+        fy.year(),
         on,
         fy.start(),
         fy.end(),

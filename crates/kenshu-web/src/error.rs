@@ -41,11 +41,13 @@ pub enum AppError {
     Unavailable,
 }
 
-impl From<kenshu_db::password::Refused> for AppError {
-    fn from(e: kenshu_db::password::Refused) -> Self {
+impl From<kenshu_app::auth::AuthError> for AppError {
+    fn from(e: kenshu_app::auth::AuthError) -> Self {
+        use kenshu_app::auth::AuthError;
         match e {
-            kenshu_db::password::Refused::Busy => AppError::Busy,
-            kenshu_db::password::Refused::Failed(e) => AppError::Internal(e.to_string()),
+            AuthError::Busy => AppError::Busy,
+            AuthError::Database(e) => AppError::Database(e),
+            AuthError::Hashing(e) => AppError::Internal(e.to_string()),
         }
     }
 }

@@ -121,11 +121,11 @@ pub async fn index(
         })
         .collect();
     let (months, chart) = chart(fy, today, &overview.by_month, sum.assignments);
-    let current = FiscalYear::of(today).0;
+    let current = FiscalYear::of(today).year();
     let years = (current - 4..=current + 1)
         .rev()
-        .chain((fy.0 < current - 4 || fy.0 > current + 1).then_some(fy.0))
-        .map(|y| (y, FiscalYear(y).to_string()))
+        .chain((fy.year() < current - 4 || fy.year() > current + 1).then_some(fy.year()))
+        .map(|y| (y, FiscalYear::stored(y).to_string()))
         .collect();
     render(&OverviewPage {
         chrome: Chrome::for_user(&user, t().overview_title),
@@ -167,7 +167,7 @@ fn chart(
         12
     } else {
         (i64::from(today.year()) * 12 + i64::from(u8::from(today.month())))
-            - (i64::from(fy.0) * 12 + 4)
+            - (i64::from(fy.year()) * 12 + 4)
             + 1
     };
     let top_value = total.max(by_month.iter().sum::<i64>()).max(1);
@@ -259,7 +259,12 @@ mod tests {
         let mut by_month = [0; 12];
         by_month[0] = 2;
         by_month[2] = 3;
-        let (months, chart) = chart(FiscalYear(2026), date!(2026 - 06 - 15), &by_month, 10);
+        let (months, chart) = chart(
+            FiscalYear::of(date!(2026 - 04 - 01)),
+            date!(2026 - 06 - 15),
+            &by_month,
+            10,
+        );
         assert_eq!(months.len(), 3, "April to June");
         assert_eq!(months[2].cumulative, 5);
         assert_eq!(months[2].share, "50%");
@@ -270,6 +275,11 @@ mod tests {
     }
 
     fn chart_of_past_year(by_month: &[i64; 12]) -> (Vec<Month>, Chart) {
-        chart(FiscalYear(2024), date!(2026 - 06 - 15), by_month, 10)
+        chart(
+            FiscalYear::of(date!(2024 - 04 - 01)),
+            date!(2026 - 06 - 15),
+            by_month,
+            10,
+        )
     }
 }

@@ -86,7 +86,7 @@ pub async fn index(
     render(&IndexPage {
         chrome: Chrome::for_user(&user, t().report_title),
         t: t(),
-        fy: fy.0,
+        fy: fy.year(),
         fy_label: fy.to_string(),
         formats: vec![
             ("xlsx", t().report_xlsx),
@@ -177,7 +177,7 @@ pub async fn annual_download(
         },
         format.extension()
     );
-    let fallback = format!("kenshu-report-{}.{}", fy.0, format.extension());
+    let fallback = format!("kenshu-report-{}.{}", fy.year(), format.extension());
     let user = &user;
     stream_file(
         |file| async move {
@@ -234,7 +234,7 @@ pub async fn attendance_download(
     };
     let ext = format.as_str();
     let name = format!("研修出欠リスト_{}_{}.{ext}", fy.japanese(), course);
-    let fallback = format!("kenshu-attendance-{}.{ext}", fy.0);
+    let fallback = format!("kenshu-attendance-{}.{ext}", fy.year());
     let user = &user;
     stream_file(
         |file| async move {

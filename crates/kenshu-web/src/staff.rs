@@ -342,7 +342,7 @@ pub async fn certificate(
         number: format!(
             "{}-{}-{}",
             s.institution_code.to_uppercase(),
-            fy.0,
+            fy.year(),
             &s.user_id.simple().to_string()[..8].to_uppercase()
         ),
     })

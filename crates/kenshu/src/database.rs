@@ -116,6 +116,13 @@ async fn prepare_embedded(cluster: &EmbeddedCluster) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Opens the database and brings it up to date: what every command that works on it does first.
+pub async fn ready(t: &Target<'_>, max_connections: u32) -> anyhow::Result<Database> {
+    let db = open(t, max_connections).await?;
+    migrate(&db).await?;
+    Ok(db)
+}
+
 /// Applies the migrations as the owner and grants the application role its privileges. With
 /// only `DATABASE_URL`, its role migrates when it may (it owns the schema's tables, or is a
 /// superuser); otherwise the database must already be up to date. Whether migrations ran.

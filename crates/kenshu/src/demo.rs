@@ -136,7 +136,7 @@ async fn history(
     let id = |login: &str| ids.get(login).copied().context("demo account missing");
     // Half a year in, the clerk course was due at the end of September: those who have not
     // finished it are overdue.
-    let september = time::Date::from_calendar_date(fy.0, time::Month::September, 30)?;
+    let september = time::Date::from_calendar_date(fy.year(), time::Month::September, 30)?;
     if today > september {
         sqlx::query("update plan_courses set deadline = $2 where institution_id = $1 and course_code = 'clerk'")
             .bind(inst)
@@ -238,7 +238,7 @@ async fn history(
         }
     }
     kenshu_db::users::set_arrival(tx, inst, id("staff25")?, today - Duration::days(7)).await?;
-    let october = time::Date::from_calendar_date(fy.0, time::Month::October, 1)?;
+    let october = time::Date::from_calendar_date(fy.year(), time::Month::October, 1)?;
     if today >= october {
         let who = ["staff26".to_string()];
         kenshu_db::roster::transfer_people(

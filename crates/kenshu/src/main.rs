@@ -3,6 +3,7 @@
 
 mod admin;
 mod audit;
+mod cli;
 mod database;
 mod demo;
 mod generate;
@@ -11,315 +12,15 @@ mod report;
 mod roster;
 mod serve;
 
-use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::Parser;
 
-#[derive(Parser)]
-#[command(
-    name = "kenshu",
-    version,
-    about = "Kenshu: My Number and cybersecurity training portal"
-)]
-struct Cli {
-    /// Where the embedded default database lives when DATABASE_URL is not set.
-    #[arg(long, env = "KENSHU_DATA_DIR", default_value = "var", global = true)]
-    data_dir: PathBuf,
-    /// The owner role's URL, with which migrations run (an external database); DATABASE_URL is
-    /// then the role the portal works as.
-    #[arg(
-        long,
-        env = "KENSHU_MIGRATE_URL",
-        global = true,
-        hide_env_values = true
-    )]
-    migrate_url: Option<String>,
-    /// The role granted the portal's privileges after migrating (default: DATABASE_URL's role
-    /// when a migration URL is given).
-    #[arg(long, env = "KENSHU_APP_ROLE", global = true)]
-    app_role: Option<String>,
-    /// The audit log's key file (default: DATA_DIR/audit.key, made on first use); the key may
-    /// instead be given as 64 hex digits in KENSHU_AUDIT_KEY.
-    #[arg(long, env = "KENSHU_AUDIT_KEY_FILE", global = true)]
-    audit_key_file: Option<PathBuf>,
-    #[command(subcommand)]
-    command: Command,
-}
-
-#[derive(Subcommand)]
-enum Command {
-    /// Serve the portal.
-    Serve(ServeArgs),
-    /// Apply database migrations.
-    Migrate,
-    /// Set up the demo institution (デモ市) with content and accounts, then serve.
-    Demo {
-        #[command(flatten)]
-        serve: ServeArgs,
-        /// Course packages to load.
-        #[arg(long, env = "KENSHU_CONTENT_DIR", default_value = "content")]
-        content: PathBuf,
-    },
-    /// Course content.
-    #[command(subcommand)]
-    Content(ContentCommand),
-    /// Institutions (機関).
-    #[command(subcommand)]
-    Institution(InstitutionCommand),
-    /// Divisions (課室).
-    #[command(subcommand)]
-    Division(DivisionCommand),
-    /// Accounts.
-    #[command(subcommand)]
-    User(UserCommand),
-    /// Import from HR files.
-    #[command(subcommand)]
-    Import(ImportCommand),
-    /// Generate test data.
-    #[command(subcommand)]
-    Gen(GenCommand),
-    /// The audit log (監査ログ).
-    #[command(subcommand)]
-    Audit(AuditCommand),
-    /// Reports (研修受講状況報告書, 研修出欠リスト), written to a file.
-    #[command(subcommand)]
-    Report(ReportCommand),
-}
-
-#[derive(Subcommand)]
-enum AuditCommand {
-    /// Check the institution's audit log under the key and against its checkpoints. Exit
-    /// codes: 3 an altered entry, 4 a deleted one, 5 truncated or rewritten since a checkpoint,
-    /// 6 a wrong or missing key, 7 unkeyed entries nothing vouches for.
-    Verify {
-        #[arg(long)]
-        institution: String,
-        /// Checkpoints to check against (default: DATA_DIR/audit-checkpoints/CODE.log); a line
-        /// copied from an annual report serves too.
-        #[arg(long)]
-        checkpoint: Option<PathBuf>,
-    },
-    /// Write the head of the audit log (of one institution, or of all) to the checkpoint file.
-    Checkpoint {
-        #[arg(long)]
-        institution: Option<String>,
-    },
-}
-
-#[derive(Subcommand)]
-enum ReportCommand {
-    /// The annual attendance report: one row per person and course, and totals per division.
-    Annual {
-        #[arg(long)]
-        institution: String,
-        /// Fiscal year, by the calendar year it starts in (2025 = 令和7年度).
-        #[arg(long, value_parser = parse_fy)]
-        fy: kenshu_core::FiscalYear,
-        /// xlsx, csv (UTF-8 with BOM), csv-sjis (Shift_JIS/CP932) or html (A4, printable).
-        #[arg(long)]
-        format: String,
-        #[arg(short = 'o', long = "output")]
-        output: PathBuf,
-    },
-    /// The attendance list (研修出欠リスト) of one course, the untrained marked.
-    Attendance {
-        #[arg(long)]
-        institution: String,
-        #[arg(long, value_parser = parse_fy)]
-        fy: kenshu_core::FiscalYear,
-        /// Course code in the plan.
-        #[arg(long)]
-        course: String,
-        /// Only this division (code).
-        #[arg(long)]
-        division: Option<String>,
-        /// html or csv.
-        #[arg(long, default_value = "html")]
-        format: String,
-        #[arg(short = 'o', long = "output")]
-        output: PathBuf,
-    },
-}
-
-fn parse_fy(s: &str) -> Result<kenshu_core::FiscalYear, String> {
-    kenshu_core::FiscalYear::parse(s).ok_or_else(|| {
-        format!("'{s}' is not a fiscal year; write the year it starts in, e.g. 2025")
-    })
-}
-
-#[derive(Subcommand)]
-enum ImportCommand {
-    /// Import the roster CSV (UTF-8 or Shift_JIS): new staff, transfers, leavers, changes.
-    /// All or nothing; the last line reads `new=N transfers=N leavers=N changed=N errors=N`.
-    Staff {
-        file: PathBuf,
-        #[arg(long)]
-        institution: String,
-        /// Show what would change and write nothing.
-        #[arg(long)]
-        dry_run: bool,
-        /// The file lists everyone: people missing from it have left.
-        #[arg(long)]
-        complete: bool,
-        /// The date transfers and leavings take effect when a row gives none (default: today).
-        #[arg(long, value_parser = parse_date)]
-        effective: Option<time::Date>,
-        /// Confirm a change that makes most of the institution new or leaving (refused without it:
-        /// that is what a file whose employee numbers lost their leading zeros looks like).
-        #[arg(long)]
-        allow_mass_change: bool,
-        /// Write one-time sign-in links for the new accounts to this CSV file (mode 600).
-        #[arg(long)]
-        links: Option<PathBuf>,
-        /// The portal's address as staff reach it, for the links.
-        #[arg(
-            long,
-            env = "KENSHU_PUBLIC_URL",
-            default_value = "http://127.0.0.1:8080"
-        )]
-        public_url: String,
-    },
-    /// Import designations (職員番号, 指定, 開始日, 終了日, 備考); all or nothing.
-    Designations {
-        file: PathBuf,
-        #[arg(long)]
-        institution: String,
-        #[arg(long)]
-        dry_run: bool,
-    },
-}
-
-#[derive(Subcommand)]
-enum GenCommand {
-    /// Write a realistic roster CSV to standard output.
-    Roster {
-        #[arg(long)]
-        staff: usize,
-        #[arg(long)]
-        divisions: usize,
-        #[arg(long, default_value_t = 1)]
-        seed: u64,
-        /// Percent of people changed against the same seed without it (transfers, renames, leavers).
-        #[arg(long, default_value_t = 0)]
-        changed_percent: usize,
-    },
-}
-
-fn parse_date(s: &str) -> Result<time::Date, String> {
-    kenshu_core::roster::read_date(s).map_err(|e| e.to_string())
-}
-
-#[derive(clap::Args, Clone)]
-pub struct ServeArgs {
-    /// Address to listen on.
-    #[arg(long, env = "KENSHU_BIND", default_value = "127.0.0.1:8080")]
-    bind: SocketAddr,
-    /// Mark cookies Secure (set when the portal is reached over https).
-    #[arg(long, env = "KENSHU_SECURE_COOKIES")]
-    secure_cookies: bool,
-    /// Database connections per instance.
-    #[arg(long, env = "KENSHU_DB_POOL", default_value_t = 24)]
-    db_pool: u32,
-    /// Minutes without a request after which a session ends.
-    #[arg(long, env = "KENSHU_IDLE_MINUTES", default_value_t = 30, value_parser = clap::value_parser!(i32).range(1..=1440))]
-    idle_minutes: i32,
-    /// Read every request's session from the database instead of serving it from the
-    /// instance's memory (see README, Sessions): for a database that cannot announce session
-    /// changes to every instance (docs/scaling.md, O8).
-    #[arg(long, env = "KENSHU_NO_SESSION_CACHE")]
-    no_session_cache: bool,
-    /// Hours a session lasts at most after sign-in.
-    #[arg(long, env = "KENSHU_SESSION_HOURS", default_value_t = 10, value_parser = clap::value_parser!(i64).range(1..=24))]
-    session_hours: i64,
-    /// Every request comes through a reverse proxy that appends the client's address to
-    /// X-Forwarded-For: throttle sign-ins per that address instead of the proxy's.
-    #[arg(long, env = "KENSHU_TRUST_PROXY")]
-    trust_proxy: bool,
-    /// The portal's address as people reach it, for links in mail.
-    #[arg(long, env = "KENSHU_PUBLIC_URL")]
-    public_url: Option<String>,
-    /// Minutes between runs of the plans' reminder schedules (0: this instance does not run
-    /// them; mail is still sent).
-    #[arg(long, env = "KENSHU_REMINDER_MINUTES", default_value_t = 60, value_parser = clap::value_parser!(u64).range(0..=1440))]
-    reminder_minutes: u64,
-    /// Seconds between refreshes of the overview's kept counts by this instance (0: only
-    /// requests refresh them).
-    #[arg(long, env = "KENSHU_OVERVIEW_SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(0..=3600))]
-    overview_seconds: u64,
-    /// Minutes between checkpoints of the audit log's head written by this instance (0: only at
-    /// exports and by `kenshu audit checkpoint`).
-    #[arg(long, env = "KENSHU_CHECKPOINT_MINUTES", default_value_t = 60, value_parser = clap::value_parser!(u64).range(0..=1440))]
-    checkpoint_minutes: u64,
-    /// Serve even as a superuser or a role that owns tables (a trial; the log warns loudly).
-    #[arg(long, env = "KENSHU_ALLOW_SUPERUSER")]
-    allow_superuser: bool,
-    #[command(flatten)]
-    metrics: serve::MetricsArgs,
-}
-
-#[derive(Subcommand)]
-enum ContentCommand {
-    /// Load the course packages in DIR; unchanged packages are left as they are.
-    Load { dir: PathBuf },
-}
-
-#[derive(Subcommand)]
-enum InstitutionCommand {
-    /// Add an institution: CODE (a-z, 0-9, '-', '_') and its NAME.
-    Add { code: String, name: String },
-}
-
-#[derive(Subcommand)]
-enum DivisionCommand {
-    /// Add a division to an institution.
-    Add {
-        #[arg(long)]
-        institution: String,
-        code: String,
-        name: String,
-        #[arg(long)]
-        parent: Option<String>,
-    },
-}
-
-#[derive(Subcommand)]
-enum UserCommand {
-    /// Add an account. The initial password is read from standard input and must be changed at
-    /// first sign-in.
-    Add {
-        #[arg(long)]
-        institution: String,
-        #[arg(long)]
-        login: String,
-        #[arg(long)]
-        name: String,
-        #[arg(long)]
-        division: String,
-        #[arg(long)]
-        role: String,
-        #[arg(long)]
-        email: Option<String>,
-        /// Read the initial password from standard input (required: never on the command line).
-        #[arg(long, required = true)]
-        password_stdin: bool,
-    },
-    /// Print a one-time link with which the person sets their own password (valid 14 days).
-    Link {
-        #[arg(long)]
-        institution: String,
-        #[arg(long)]
-        login: String,
-        #[arg(
-            long,
-            env = "KENSHU_PUBLIC_URL",
-            default_value = "http://127.0.0.1:8080"
-        )]
-        public_url: String,
-    },
-}
-
+pub(crate) use cli::ServeArgs;
+use cli::{
+    AuditCommand, Cli, Command, ContentCommand, DivisionCommand, GenCommand, ImportCommand,
+    InstitutionCommand, ReportCommand, UserCommand,
+};
 fn main() -> ExitCode {
     // glibc raises its mmap threshold after large blocks are freed, so the 19 MiB that each
     // argon2 computation takes would stay in the heap for good. A fixed threshold returns
@@ -368,8 +69,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             institution,
             dry_run,
         }) => {
-            let db = database::open(&target, 2).await?;
-            database::migrate(&db).await?;
+            let db = database::ready(&target, 2).await?;
             roster::import_designations(&db.pool, &key(true)?, &file, &institution, dry_run).await
         }
         Command::Gen(GenCommand::Roster {
@@ -397,8 +97,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             links,
             public_url,
         }) => {
-            let db = database::open(&target, 4).await?;
-            database::migrate(&db).await?;
+            let db = database::ready(&target, 4).await?;
             let links = links.as_deref().map(|path| roster::Links {
                 path,
                 public_url: &public_url,
@@ -421,8 +120,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             format,
             output,
         }) => {
-            let db = database::open(&target, 2).await?;
-            database::migrate(&db).await?;
+            let db = database::ready(&target, 2).await?;
             database::catch_up(&db).await?;
             let dir = audit::checkpoint_dir(&cli.data_dir);
             let a = report::AnnualArgs {
@@ -443,8 +141,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             format,
             output,
         }) => {
-            let db = database::open(&target, 2).await?;
-            database::migrate(&db).await?;
+            let db = database::ready(&target, 2).await?;
             let args = report::AttendanceArgs {
                 code: &institution,
                 fy,
@@ -457,8 +154,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             report::attendance(&db.pool, args).await
         }
         Command::Serve(args) => {
-            let db = database::open(&target, args.db_pool).await?;
-            database::migrate(&db).await?;
+            let db = database::ready(&target, args.db_pool).await?;
             serve::check_role(&db, args.allow_superuser).await?;
             let audit = serve::Audit {
                 key: key(true)?,
@@ -479,8 +175,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             serve: args,
             content,
         } => {
-            let db = database::open(&target, args.db_pool).await?;
-            database::migrate(&db).await?;
+            let db = database::ready(&target, args.db_pool).await?;
             serve::check_role(&db, args.allow_superuser).await?;
             let audit = serve::Audit {
                 key: key(true)?,
@@ -493,8 +188,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             institution,
             checkpoint,
         }) => {
-            let db = database::open(&target, 2).await?;
-            database::migrate(&db).await?;
+            let db = database::ready(&target, 2).await?;
             let args = audit::VerifyArgs {
                 institution: &institution,
                 checkpoint: checkpoint.as_deref(),
@@ -504,8 +198,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             audit::verify(&db.pool, args).await
         }
         Command::Audit(AuditCommand::Checkpoint { institution }) => {
-            let db = database::open(&target, 2).await?;
-            database::migrate(&db).await?;
+            let db = database::ready(&target, 2).await?;
             audit::checkpoint(
                 &db.pool,
                 &key(false)?,
@@ -515,13 +208,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             .await
         }
         Command::Content(ContentCommand::Load { dir }) => {
-            let db = database::open(&target, 2).await?;
-            database::migrate(&db).await?;
+            let db = database::ready(&target, 2).await?;
             admin::load_content(&db.pool, &key(true)?, &dir).await
         }
         Command::Institution(InstitutionCommand::Add { code, name }) => {
-            let db = database::open(&target, 2).await?;
-            database::migrate(&db).await?;
+            let db = database::ready(&target, 2).await?;
             admin::add_institution(&db.pool, &code, &name).await
         }
         Command::Division(DivisionCommand::Add {
@@ -530,8 +221,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             name,
             parent,
         }) => {
-            let db = database::open(&target, 2).await?;
-            database::migrate(&db).await?;
+            let db = database::ready(&target, 2).await?;
             admin::add_division(&db.pool, &institution, &code, &name, parent.as_deref()).await
         }
         Command::User(UserCommand::Link {
@@ -539,8 +229,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             login,
             public_url,
         }) => {
-            let db = database::open(&target, 2).await?;
-            database::migrate(&db).await?;
+            let db = database::ready(&target, 2).await?;
             roster::print_link(&db.pool, &institution, &login, &public_url).await
         }
         Command::User(UserCommand::Add {
@@ -552,8 +241,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             email,
             password_stdin: _,
         }) => {
-            let db = database::open(&target, 2).await?;
-            database::migrate(&db).await?;
+            let db = database::ready(&target, 2).await?;
             let password = admin::read_password_stdin()?;
             let new = admin::NewAccount {
                 institution,

@@ -89,6 +89,11 @@ pub async fn gather(pool: &PgPool, requests: &RequestPool, database_available: b
     }
 }
 
+/// The labels of one request series: method, matched route and status.
+fn request_labels<'a>(s: &'a requests::Series, status: &'a str) -> [(&'static str, &'a str); 3] {
+    [("method", s.method), ("route", s.route), ("status", status)]
+}
+
 /// Every metric of the process, with the gauges given, as the text format.
 pub fn render(g: &Gauges) -> String {
     let mut o = Out(String::with_capacity(16 * 1024));
@@ -100,12 +105,11 @@ pub fn render(g: &Gauges) -> String {
     );
     for s in &http {
         let status = s.status.to_string();
-        let labels = [
-            ("method", s.method),
-            ("route", s.route),
-            ("status", status.as_str()),
-        ];
-        o.sample("kenshu_http_requests_total", &labels, s.histogram.count);
+        o.sample(
+            "kenshu_http_requests_total",
+            &request_labels(s, &status),
+            s.histogram.count,
+        );
     }
     o.family(
         "kenshu_http_request_duration_seconds",
@@ -114,14 +118,9 @@ pub fn render(g: &Gauges) -> String {
     );
     for s in &http {
         let status = s.status.to_string();
-        let labels = [
-            ("method", s.method),
-            ("route", s.route),
-            ("status", status.as_str()),
-        ];
         o.histogram(
             "kenshu_http_request_duration_seconds",
-            &labels,
+            &request_labels(s, &status),
             &s.histogram,
         );
     }

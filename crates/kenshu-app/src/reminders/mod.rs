@@ -100,7 +100,7 @@ impl Sender<'_> {
                 &NewReminder {
                     id: p.id,
                     user_id: p.user_id,
-                    fiscal_year: self.fy.0,
+                    fiscal_year: self.fy,
                     courses: &codes,
                     message,
                     sent_by: self.sent_by,
@@ -170,7 +170,7 @@ pub struct SentBy<'a> {
 
 /// Sends reminders to the picked people for their unfinished courses of `fy`, in the
 /// caller's transaction; returns how many people were reminded.
-#[tracing::instrument(skip_all, fields(institution = %from.institution_id, fiscal_year = fy.0, picked = picked.len()))]
+#[tracing::instrument(skip_all, fields(institution = %from.institution_id, fiscal_year = fy.year(), picked = picked.len()))]
 pub async fn remind(
     conn: &mut PgConnection,
     from: &SentBy<'_>,

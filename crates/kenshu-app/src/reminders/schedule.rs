@@ -96,15 +96,10 @@ async fn run_schedule(
             let standing =
                 crate::standing::division(&mut conn, inst.id, division.id, fy, today).await?;
             let taken_before: HashSet<(Uuid, String, String)> =
-                kenshu_db::reminders::steps_taken_in_division(
-                    &mut conn,
-                    inst.id,
-                    division.id,
-                    fy.0,
-                )
-                .await?
-                .into_iter()
-                .collect();
+                kenshu_db::reminders::steps_taken_in_division(&mut conn, inst.id, division.id, fy)
+                    .await?
+                    .into_iter()
+                    .collect();
             for p in pending(&standing, |_, _| true) {
                 let steps: Vec<(String, String)> = p
                     .courses
@@ -122,10 +117,9 @@ async fn run_schedule(
                     continue;
                 }
                 let mut tx = sqlx::Connection::begin(&mut *conn).await?;
-                let taken = kenshu_db::reminders::take_steps(
-                    &mut tx, inst.id, p.user_id, fy.0, &steps, p.id,
-                )
-                .await?;
+                let taken =
+                    kenshu_db::reminders::take_steps(&mut tx, inst.id, p.user_id, fy, &steps, p.id)
+                        .await?;
                 if taken.is_empty() {
                     continue;
                 }
@@ -172,7 +166,7 @@ async fn scheduled_work(
          join training_plans p on p.institution_id = c.institution_id and p.fiscal_year = $1
                               and p.status = 'approved'",
     )
-    .bind(fy.0)
+    .bind(fy.year())
     .fetch_all(&mut *conn)
     .await?;
     let mut steps: HashMap<Uuid, (Vec<Date>, Vec<String>)> = HashMap::new();
@@ -200,7 +194,7 @@ async fn scheduled_work(
                                  and r.step = s.step)",
         )
         .bind(inst)
-        .bind(fy.0)
+        .bind(fy.year())
         .bind(&deadlines)
         .bind(&steps)
         .fetch_all(&mut *conn)

@@ -125,7 +125,7 @@ fn note_with(
 
 /// Writes the attendance list (研修出欠リスト) of one course, optionally of one division;
 /// returns the number of people listed.
-#[tracing::instrument(skip_all, fields(institution = %s.institution_id, fiscal_year = s.fy.0, course, format = format.as_str()))]
+#[tracing::instrument(skip_all, fields(institution = %s.institution_id, fiscal_year = s.fy.year(), course, format = format.as_str()))]
 pub async fn attendance<W: Write + Send>(
     conn: &mut PgConnection,
     s: &Subject<'_>,

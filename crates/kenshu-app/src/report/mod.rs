@@ -108,11 +108,11 @@ pub struct Subject<'a> {
 /// What the audit log says of an export, from the command line or the web, report or
 /// attendance list: which year, which format, how many rows.
 fn export_detail(fy: FiscalYear, format: &str, rows: u64) -> String {
-    format!("{} {format} rows={rows}", fy.0)
+    format!("{} {format} rows={rows}", fy.year())
 }
 
 /// Records an export in the audit log: which report, which year, which format, how many rows.
-#[tracing::instrument(skip_all, fields(institution = %actor.institution_id, what, fiscal_year = fy.0, format, rows))]
+#[tracing::instrument(skip_all, fields(institution = %actor.institution_id, what, fiscal_year = fy.year(), format, rows))]
 pub async fn exported(
     conn: &mut PgConnection,
     actor: &Actor<'_>,
@@ -208,7 +208,7 @@ pub(crate) trait Sink: Send {
 }
 
 /// Writes the annual report of `s.fy` to `out`; returns the number of rows.
-#[tracing::instrument(skip_all, fields(institution = %s.institution_id, fiscal_year = s.fy.0, format = format.as_str()))]
+#[tracing::instrument(skip_all, fields(institution = %s.institution_id, fiscal_year = s.fy.year(), format = format.as_str()))]
 pub async fn annual<W: Write + Send + 'static>(
     conn: &mut PgConnection,
     s: &Subject<'_>,

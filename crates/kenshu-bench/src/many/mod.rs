@@ -212,7 +212,10 @@ pub async fn run(args: &Args, m: &ManyArgs, parts: &Parts<'_>) -> anyhow::Result
     println!();
     println!(
         "many benchmark: {} institutions, scale {}, fiscal year {} on {today}, {} runs per figure",
-        m.institutions, m.scale, fy.0, m.runs
+        m.institutions,
+        m.scale,
+        fy.year(),
+        m.runs
     );
     println!("institutions by size:");
     for (band, n, people) in &sizes {

@@ -44,7 +44,7 @@ pub(super) async fn generate(
     .bind(to.to_string())
     .bind(m.institutions.to_string())
     .bind(m.scale.to_string())
-    .bind(FiscalYear::of(today).0.to_string())
+    .bind(FiscalYear::of(today).year().to_string())
     .bind(today.to_string())
     .execute(&mut *conn)
     .await?;

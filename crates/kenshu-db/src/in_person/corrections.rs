@@ -71,7 +71,7 @@ pub async fn withdraw_in_person_completion(
          returning c.completed_at",
         who.institution_id,
         who.user_id,
-        who.fiscal_year.0,
+        who.fiscal_year.year(),
         course_code
     )
     .fetch_optional(conn)
@@ -181,7 +181,7 @@ pub async fn withdrawals_of_course(
            and c.attended_before and not c.attended_after
          order by u.login_id, c.corrected_at, c.id",
         institution_id,
-        fy.0,
+        fy.year(),
         course_code
     )
     .fetch_all(conn)

@@ -11,7 +11,7 @@ use super::{Overview, Tally, refresh};
 /// The institution's tallies by division for a fiscal year on `today`: the assignment facts
 /// are taken on the day [`FiscalYear::judged_on`] gives, and `today` decides what is overdue.
 /// Refreshes the kept tallies first (see [`refresh`]), then reads them in one query.
-#[tracing::instrument(level = "debug", skip_all, fields(institution = %institution_id, fiscal_year = fy.0))]
+#[tracing::instrument(level = "debug", skip_all, fields(institution = %institution_id, fiscal_year = fy.year()))]
 pub async fn overview(
     conn: &mut PgConnection,
     institution_id: Uuid,
@@ -39,7 +39,7 @@ pub async fn overview(
                 and h.division_id = g.division_id
            where g.n > 0"#,
         institution_id,
-        fy.0,
+        fy.year(),
         today
     )
     .fetch_all(&mut *conn)
@@ -72,7 +72,7 @@ pub async fn overview(
 
 /// The same tallies person by person (people = 1 each), read from the kept assignments: what
 /// the equivalence test compares with the rule in Rust.
-#[tracing::instrument(level = "debug", skip_all, fields(institution = %institution_id, fiscal_year = fy.0))]
+#[tracing::instrument(level = "debug", skip_all, fields(institution = %institution_id, fiscal_year = fy.year()))]
 pub async fn by_person(
     conn: &mut PgConnection,
     institution_id: Uuid,
@@ -90,7 +90,7 @@ pub async fn by_person(
            where a.institution_id = $1 and a.fiscal_year = $2
            group by a.user_id"#,
         institution_id,
-        fy.0,
+        fy.year(),
         today
     )
     .fetch_all(&mut *conn)

@@ -31,7 +31,7 @@ pub(super) async fn subtract(
          on conflict (institution_id, fiscal_year, division_id)
          do update set people = overview_heads.people + excluded.people",
         institution_id,
-        fy.0
+        fy.year()
     )
     .execute(&mut *tx)
     .await?;
@@ -41,7 +41,7 @@ pub(super) async fn subtract(
          )
          delete from overview_heads where institution_id = $1 and fiscal_year = $2 and people = 0",
         institution_id,
-        fy.0
+        fy.year()
     )
     .execute(&mut *tx)
     .await?;
@@ -173,7 +173,7 @@ pub(super) async fn add(
            on conflict (institution_id, fiscal_year, division_id)
            do update set people = overview_heads.people + excluded.people"#,
         institution_id,
-        fy.0,
+        fy.year(),
         on,
         whole
     )

@@ -13,7 +13,7 @@ use super::recount::{add, subtract};
 /// marked dirty — the ones [`refresh`] would work on. One statement, so that a background
 /// keeper's pass with nothing to do costs about the same for 10 institutions or 1,800
 /// (instead of one check per institution).
-#[tracing::instrument(level = "debug", skip_all, fields(fiscal_year = fy.0))]
+#[tracing::instrument(level = "debug", skip_all, fields(fiscal_year = fy.year()))]
 pub async fn not_current(
     conn: &mut PgConnection,
     fy: FiscalYear,
@@ -28,7 +28,7 @@ pub async fn not_current(
                 or exists (select 1 from overview_dirty d
                            where d.institution_id = p.institution_id and d.fiscal_year = $1))
          order by p.institution_id",
-        fy.0,
+        fy.year(),
         fy.judged_on(today)
     )
     .fetch_all(conn)
@@ -50,7 +50,7 @@ pub struct Refreshed {
 /// leaving) took or lost effect between the day the tallies hold and `on`; everyone when the
 /// year has not been counted yet or its approved plan changed. Refreshes of one institution's
 /// year take turns on its state row; writers are not blocked.
-#[tracing::instrument(level = "debug", skip_all, fields(institution = %institution_id, fiscal_year = fy.0))]
+#[tracing::instrument(level = "debug", skip_all, fields(institution = %institution_id, fiscal_year = fy.year()))]
 pub async fn refresh(
     conn: &mut PgConnection,
     institution_id: Uuid,
@@ -66,7 +66,7 @@ pub async fn refresh(
                                   where d.institution_id = $1 and d.fiscal_year = $2) as "current!"
            from overview_state s where s.institution_id = $1 and s.fiscal_year = $2"#,
         institution_id,
-        fy.0,
+        fy.year(),
         on
     )
     .fetch_optional(&mut *conn)
@@ -87,7 +87,7 @@ pub async fn refresh(
                                   where institution_id = $1 and fiscal_year = $2
                                     and status = 'approved') as "planned!""#,
                 institution_id,
-                fy.0
+                fy.year()
             )
             .fetch_one(&mut *conn)
             .await?;
@@ -125,7 +125,7 @@ pub async fn refresh(
                )
                select count(*) as "n!" from users where institution_id = $1"#,
             institution_id,
-            fy.0
+            fy.year()
         )
         .fetch_one(&mut *tx)
         .await?
@@ -139,7 +139,7 @@ pub async fn refresh(
              insert into overview_scope (institution_id, fiscal_year, user_id)
              select $1, $2, t.user_id from taken t",
             institution_id,
-            fy.0
+            fy.year()
         )
         .execute(&mut *tx)
         .await?
@@ -167,7 +167,7 @@ pub async fn refresh(
             sqlx::query!(
                 "delete from overview_scope where institution_id = $1 and fiscal_year = $2",
                 institution_id,
-                fy.0
+                fy.year()
             )
             .execute(&mut *tx)
             .await?;
@@ -178,7 +178,7 @@ pub async fn refresh(
             "update overview_state set as_of = $3, stale = false, refreshed_at = now()
              where institution_id = $1 and fiscal_year = $2",
             institution_id,
-            fy.0,
+            fy.year(),
             on
         )
         .execute(&mut *tx)
@@ -200,7 +200,7 @@ async fn lock_state(
         "select as_of, stale from overview_state
          where institution_id = $1 and fiscal_year = $2 for no key update",
         institution_id,
-        fy.0
+        fy.year()
     )
     .fetch_optional(tx)
     .await
@@ -231,7 +231,7 @@ async fn create_state(
         "insert into overview_state (institution_id, fiscal_year, as_of) values ($1, $2, $3)
          on conflict do nothing",
         institution_id,
-        fy.0,
+        fy.year(),
         on
     )
     .execute(&mut *tx)
@@ -264,7 +264,7 @@ async fn rollover(
          ) x
          on conflict do nothing",
         institution_id,
-        fy.0,
+        fy.year(),
         from,
         to
     )

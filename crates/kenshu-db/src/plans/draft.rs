@@ -11,7 +11,7 @@ use uuid::Uuid;
 pub const PLAN_EXISTS: &str = "training_plans_institution_id_fiscal_year_key";
 
 /// Creates a draft plan (none may exist for the year yet).
-#[tracing::instrument(level = "debug", skip_all, fields(institution = %institution_id, fiscal_year = fy.0))]
+#[tracing::instrument(level = "debug", skip_all, fields(institution = %institution_id, fiscal_year = fy.year()))]
 pub async fn create_draft(
     conn: &mut PgConnection,
     institution_id: Uuid,
@@ -25,7 +25,7 @@ pub async fn create_draft(
         "insert into training_plans (institution_id, fiscal_year, purpose, method, newcomer_days, created_by)
          values ($1, $2, $3, $4, $5, $6) returning id",
         institution_id,
-        fy.0,
+        fy.year(),
         purpose,
         method,
         newcomer_days,
@@ -92,7 +92,7 @@ pub async fn approve(
 
 /// Creates the standard plan for a year (see `kenshu_core::plan::standard_courses`), approved
 /// at once when `approve_now`.
-#[tracing::instrument(level = "debug", skip_all, fields(institution = %institution_id, fiscal_year = fy.0, approve_now))]
+#[tracing::instrument(level = "debug", skip_all, fields(institution = %institution_id, fiscal_year = fy.year(), approve_now))]
 pub async fn create_standard(
     conn: &mut PgConnection,
     institution_id: Uuid,
@@ -125,7 +125,7 @@ pub async fn create_standard(
 
 /// Drafts this year's plan as a copy of last year's, every date moved on by a year. None when
 /// there is no plan for the previous year.
-#[tracing::instrument(level = "debug", skip_all, fields(institution = %institution_id, fiscal_year = fy.0))]
+#[tracing::instrument(level = "debug", skip_all, fields(institution = %institution_id, fiscal_year = fy.year()))]
 pub async fn copy_previous(
     conn: &mut PgConnection,
     institution_id: Uuid,
@@ -140,7 +140,7 @@ pub async fn copy_previous(
          where institution_id = $1 and fiscal_year = $2 - 1
          returning id",
         institution_id,
-        fy.0,
+        fy.year(),
         by
     )
     .fetch_optional(&mut *conn)
@@ -155,7 +155,7 @@ pub async fn copy_previous(
              from plan_courses c join training_plans p on p.institution_id = c.institution_id and p.id = c.plan_id
              where p.institution_id = $1 and p.fiscal_year = $2 - 1",
             institution_id,
-            fy.0,
+            fy.year(),
             id
         )
         .execute(conn)

@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 /// Records that a person need not take a course this fiscal year, with the reason and who
 /// decided. A second decision for the same course replaces the first.
-#[tracing::instrument(level = "debug", skip_all, fields(institution = %institution_id, user = %user_id, fiscal_year = fy.0, course = course_code))]
+#[tracing::instrument(level = "debug", skip_all, fields(institution = %institution_id, user = %user_id, fiscal_year = fy.year(), course = course_code))]
 pub async fn exempt(
     conn: &mut PgConnection,
     institution_id: Uuid,
@@ -26,7 +26,7 @@ pub async fn exempt(
         institution_id,
         user_id,
         course_code,
-        fy.0,
+        fy.year(),
         reason,
         decided_by
     )
@@ -48,7 +48,7 @@ pub async fn exemptions(
            where e.institution_id = $1 and e.user_id = $2 and e.fiscal_year = $3 order by e.course_code"#,
         institution_id,
         user_id,
-        fy.0
+        fy.year()
     )
     .fetch_all(conn)
     .await?

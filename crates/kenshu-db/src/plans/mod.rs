@@ -70,7 +70,7 @@ pub async fn plan(
            left join users u on u.institution_id = p.institution_id and u.id = p.approved_by
            where p.institution_id = $1 and p.fiscal_year = $2"#,
         institution_id,
-        fy.0
+        fy.year()
     )
     .fetch_optional(conn)
     .await?;

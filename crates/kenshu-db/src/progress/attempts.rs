@@ -58,7 +58,7 @@ pub async fn attempts(
            order by a.started_at, a.id"#,
         who.institution_id,
         who.user_id,
-        who.fiscal_year.0,
+        who.fiscal_year.year(),
         code
     )
     .fetch_all(conn)
@@ -103,7 +103,7 @@ pub struct NewAttempt<'a> {
 
 /// Starts an attempt; starting the same attempt id again does nothing. Returns whether the
 /// attempt is the learner's (false if the id belongs to someone else).
-#[tracing::instrument(level = "debug", skip_all, fields(institution = %who.institution_id, user = %who.user_id, fiscal_year = who.fiscal_year.0, course = a.code))]
+#[tracing::instrument(level = "debug", skip_all, fields(institution = %who.institution_id, user = %who.user_id, fiscal_year = who.fiscal_year.year(), course = a.code))]
 pub async fn start_attempt(
     conn: &mut PgConnection,
     who: Learner,
@@ -128,7 +128,7 @@ pub async fn start_attempt(
         who.user_id,
         a.code,
         a.version_id,
-        who.fiscal_year.0,
+        who.fiscal_year.year(),
         a.total,
         a.pass_mark
     )
@@ -167,7 +167,7 @@ fn answer_columns(answers: &[AnswerRow]) -> (Vec<i32>, Vec<bool>, Vec<bool>) {
 /// once, with its score), the course activity and the answers. Returns whether this call
 /// stored it; `false` when the attempt id exists already (a retried submission, or someone
 /// else's id), which the caller settles with `start_attempt` and `finish_attempt`.
-#[tracing::instrument(level = "debug", skip_all, fields(institution = %who.institution_id, user = %who.user_id, fiscal_year = who.fiscal_year.0, course = a.code, score, passed))]
+#[tracing::instrument(level = "debug", skip_all, fields(institution = %who.institution_id, user = %who.user_id, fiscal_year = who.fiscal_year.year(), course = a.code, score, passed))]
 pub async fn submit_attempt(
     conn: &mut PgConnection,
     who: Learner,
@@ -201,7 +201,7 @@ pub async fn submit_attempt(
         who.user_id,
         a.code,
         a.version_id,
-        who.fiscal_year.0,
+        who.fiscal_year.year(),
         a.total,
         a.pass_mark,
         score,
@@ -313,7 +313,7 @@ pub async fn attempt_history(
            order by a.submitted_at desc"#,
         who.institution_id,
         who.user_id,
-        who.fiscal_year.0
+        who.fiscal_year.year()
     )
     .fetch_all(conn)
     .await?

@@ -28,7 +28,7 @@ pub async fn complete(
         who.institution_id,
         who.user_id,
         code,
-        who.fiscal_year.0,
+        who.fiscal_year.year(),
         version_id,
         if attended {
             CompletionMethod::InPerson

@@ -63,7 +63,7 @@ pub async fn summaries(
            order by c.position"#,
         who.institution_id,
         who.user_id,
-        who.fiscal_year.0,
+        who.fiscal_year.year(),
         &codes
     )
     .fetch_all(conn)
@@ -131,7 +131,7 @@ pub async fn course_progress(
            where c.code = $4 and c.current_version_id is not null"#,
         who.institution_id,
         who.user_id,
-        who.fiscal_year.0,
+        who.fiscal_year.year(),
         code
     )
     .fetch_optional(conn)
@@ -156,7 +156,7 @@ pub async fn section_progress(
            where c.code = $4 and c.current_version_id is not null"#,
         who.institution_id,
         who.user_id,
-        who.fiscal_year.0,
+        who.fiscal_year.year(),
         code,
         slug
     )
@@ -187,7 +187,7 @@ pub async fn mark_read(
              last_at = greatest(course_activity.last_at, excluded.last_at)",
         who.institution_id,
         who.user_id,
-        who.fiscal_year.0,
+        who.fiscal_year.year(),
         code,
         slug,
         version_id

@@ -68,7 +68,7 @@ pub async fn division_progress(
            left join exempt e on e.user_id = k.user_id and e.course_code = k.course_code"#,
         institution_id,
         division_id,
-        fy.0
+        fy.year()
     )
     .fetch_all(conn)
     .await

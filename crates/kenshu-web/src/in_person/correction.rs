@@ -147,7 +147,7 @@ pub async fn withdraw(
     let who = Learner {
         institution_id: inst,
         user_id: person,
-        fiscal_year: FiscalYear(session.fiscal_year),
+        fiscal_year: FiscalYear::stored(session.fiscal_year),
     };
     let withdrawn_completion =
         corrections::withdraw_in_person_completion(&mut tx, who, &session.course_code).await?;

@@ -40,10 +40,9 @@ pub async fn document(
     State(state): State<AppState>,
     user: CurrentUser,
     Conn(mut conn): Conn,
-    Path(fy): Path<i32>,
+    Path(fy): Path<FiscalYear>,
 ) -> Result<Response, AppError> {
     user.require(Action::ViewPlan)?;
-    let fy = FiscalYear(fy);
     let inst = user.session.institution_id;
     let plan = kenshu_db::plans::plan(&mut conn, inst, fy)
         .await?

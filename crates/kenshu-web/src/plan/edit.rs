@@ -51,11 +51,11 @@ pub fn edit_lines(plan: &PlanRecord, lines: &[CourseLine]) -> Vec<EditLine> {
 async fn draft_of<'c>(
     conn: &'c mut sqlx::PgConnection,
     user: &CurrentUser,
-    fy: i32,
+    fy: FiscalYear,
 ) -> Result<(kenshu_db::Transaction<'c, kenshu_db::Postgres>, PlanRecord), AppError> {
     user.require(Action::DraftPlan)?;
     let mut tx = sqlx::Connection::begin(conn).await?;
-    let plan = kenshu_db::plans::plan(&mut tx, user.session.institution_id, FiscalYear(fy))
+    let plan = kenshu_db::plans::plan(&mut tx, user.session.institution_id, fy)
         .await?
         .ok_or(AppError::NotFound)?;
     if plan.plan.approved {
@@ -84,7 +84,7 @@ pub struct CourseForm {
 pub async fn put_course(
     user: CurrentUser,
     Conn(mut conn): Conn,
-    Path((fy, code)): Path<(i32, String)>,
+    Path((fy, code)): Path<(FiscalYear, String)>,
     axum_extra::extract::Form(f): axum_extra::extract::Form<CourseForm>,
 ) -> Result<Response, AppError> {
     let (mut tx, plan) = draft_of(&mut conn, &user, fy).await?;
@@ -131,18 +131,18 @@ pub async fn put_course(
         .record(
             &mut tx,
             AuditAction::PlanChanged,
-            &fy.to_string(),
+            &fy.year().to_string(),
             &format!("course {}", course.code),
         )
         .await?;
     tx.commit().await?;
-    Ok(Redirect::to(&format!("/plans?fy={fy}")).into_response())
+    Ok(Redirect::to(&format!("/plans?fy={}", fy.year())).into_response())
 }
 
 pub async fn remove_course(
     user: CurrentUser,
     Conn(mut conn): Conn,
-    Path((fy, code)): Path<(i32, String)>,
+    Path((fy, code)): Path<(FiscalYear, String)>,
 ) -> Result<Response, AppError> {
     let (mut tx, plan) = draft_of(&mut conn, &user, fy).await?;
     kenshu_db::plans::remove_course(&mut tx, user.session.institution_id, plan.id, &code).await?;
@@ -150,12 +150,12 @@ pub async fn remove_course(
         .record(
             &mut tx,
             AuditAction::PlanChanged,
-            &fy.to_string(),
+            &fy.year().to_string(),
             &format!("removed {code}"),
         )
         .await?;
     tx.commit().await?;
-    Ok(Redirect::to(&format!("/plans?fy={fy}")).into_response())
+    Ok(Redirect::to(&format!("/plans?fy={}", fy.year())).into_response())
 }
 
 /// The longest purpose or method text of a plan: a printed page holds about this much.
@@ -174,7 +174,7 @@ pub struct DetailsForm {
 pub async fn put_details(
     user: CurrentUser,
     Conn(mut conn): Conn,
-    Path(fy): Path<i32>,
+    Path(fy): Path<FiscalYear>,
     Form(f): Form<DetailsForm>,
 ) -> Result<Response, AppError> {
     let (mut tx, plan) = draft_of(&mut conn, &user, fy).await?;
@@ -242,10 +242,10 @@ pub async fn put_details(
         .record(
             &mut tx,
             AuditAction::PlanChanged,
-            &fy.to_string(),
+            &fy.year().to_string(),
             "details",
         )
         .await?;
     tx.commit().await?;
-    Ok(Redirect::to(&format!("/plans?fy={fy}")).into_response())
+    Ok(Redirect::to(&format!("/plans?fy={}", fy.year())).into_response())
 }

@@ -172,7 +172,7 @@ pub async fn index(
 
 #[derive(Deserialize)]
 pub struct CreateForm {
-    fy: i32,
+    fy: FiscalYear,
     from: String,
 }
 
@@ -183,12 +183,12 @@ pub async fn create(
     Form(form): Form<CreateForm>,
 ) -> Result<Response, AppError> {
     user.require(Action::DraftPlan)?;
-    let fy = FiscalYear(form.fy);
+    let fy = form.fy;
     let inst = user.session.institution_id;
     let me = Some(user.session.user_id);
     let mut tx = sqlx::Connection::begin(&mut *conn).await?;
     if kenshu_db::plans::plan(&mut tx, inst, fy).await?.is_some() {
-        return Ok(Redirect::to(&format!("/plans?fy={}&error=exists", fy.0)).into_response());
+        return Ok(Redirect::to(&format!("/plans?fy={}&error=exists", fy.year())).into_response());
     }
     let created = match form.from.as_str() {
         "previous" => kenshu_db::plans::copy_previous(&mut tx, inst, fy, me).await,
@@ -200,13 +200,15 @@ pub async fn create(
         Ok(Some(_)) => {}
         Ok(None) => {
             return Ok(
-                Redirect::to(&format!("/plans?fy={}&error=no-previous", fy.0)).into_response(),
+                Redirect::to(&format!("/plans?fy={}&error=no-previous", fy.year())).into_response(),
             );
         }
         // Someone else drafted the same year a moment ago: the same answer as when the check
         // above sees it.
         Err(e) if kenshu_db::is_unique_violation(&e, kenshu_db::plans::PLAN_EXISTS) => {
-            return Ok(Redirect::to(&format!("/plans?fy={}&error=exists", fy.0)).into_response());
+            return Ok(
+                Redirect::to(&format!("/plans?fy={}&error=exists", fy.year())).into_response(),
+            );
         }
         Err(e) => return Err(e.into()),
     }
@@ -214,32 +216,37 @@ pub async fn create(
         .record(
             &mut tx,
             AuditAction::PlanCreated,
-            &fy.0.to_string(),
+            &fy.year().to_string(),
             &form.from,
         )
         .await?;
     tx.commit().await?;
-    tracing::info!(fiscal_year = fy.0, "training plan drafted");
-    Ok(Redirect::to(&format!("/plans?fy={}", fy.0)).into_response())
+    tracing::info!(fiscal_year = fy.year(), "training plan drafted");
+    Ok(Redirect::to(&format!("/plans?fy={}", fy.year())).into_response())
 }
 
 /// The chief officer approves the draft; from then on it assigns courses.
 pub async fn approve(
     user: CurrentUser,
     Conn(mut conn): Conn,
-    Path(fy): Path<i32>,
+    Path(fy): Path<FiscalYear>,
 ) -> Result<Response, AppError> {
     user.require(Action::ApprovePlan)?;
     let mut tx = sqlx::Connection::begin(&mut *conn).await?;
     let inst = user.session.institution_id;
-    let plan = kenshu_db::plans::plan(&mut tx, inst, FiscalYear(fy))
+    let plan = kenshu_db::plans::plan(&mut tx, inst, fy)
         .await?
         .ok_or(AppError::NotFound)?;
     kenshu_db::plans::approve(&mut tx, inst, plan.id, Some(user.session.user_id)).await?;
     user.actor()
-        .record(&mut tx, AuditAction::PlanApproved, &fy.to_string(), "")
+        .record(
+            &mut tx,
+            AuditAction::PlanApproved,
+            &fy.year().to_string(),
+            "",
+        )
         .await?;
     tx.commit().await?;
-    tracing::info!(fiscal_year = fy, "training plan approved");
-    Ok(Redirect::to(&format!("/plans?fy={fy}")).into_response())
+    tracing::info!(fiscal_year = fy.year(), "training plan approved");
+    Ok(Redirect::to(&format!("/plans?fy={}", fy.year())).into_response())
 }

@@ -1,0 +1,205 @@
+//! Signing in with a password.
+
+use kenshu_core::audit::AuditAction;
+use kenshu_core::audit::AuditKey;
+use kenshu_db::password::Line;
+use kenshu_db::requests::{Lease, RequestPool};
+use kenshu_db::throttle::{Key, Taken};
+use time::{Duration, OffsetDateTime};
+use uuid::Uuid;
+
+use super::{
+    ACCOUNT_RULE, AuthError, CLIENT_RULE, DEVICE_RULE, MAX_INSTITUTION, MAX_LOGIN,
+    MAX_PASSWORD_BYTES, Outcome, without_connection,
+};
+use crate::audit::Actor;
+use crate::metrics;
+
+/// One sign-in attempt as the form and the browser gave it.
+pub struct Attempt<'a> {
+    pub institution: &'a str,
+    pub login: &'a str,
+    pub password: &'a str,
+    /// The browser's device token, when it holds one of ours (64 hex digits).
+    pub device_token: Option<String>,
+    /// The client's address, for the throttle of one address across accounts.
+    pub client: &'a str,
+    pub session_hours: i64,
+    pub audit_key: &'a AuditKey,
+}
+
+/// A session begun: the tokens for the browser's cookies.
+#[derive(Debug)]
+pub struct SignedIn {
+    pub user_id: Uuid,
+    pub session_token: String,
+    /// The browser's device token, new when it had none.
+    pub device_token: String,
+}
+
+/// Why the form comes back, and whether it must ask which institution.
+#[derive(Debug)]
+pub struct SignInRefusal {
+    pub ask_institution: bool,
+    pub why: Why,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum Why {
+    /// A field longer than any real one: refused before any look-up.
+    TooLong,
+    /// Wrong name, wrong password, inactive account or unknown institution: one answer for all,
+    /// so the replies tell nothing about who exists.
+    Failed,
+    /// The throttle holds this account, browser or address back for so many seconds.
+    Wait { secs: i64 },
+}
+
+/// Signs a person in. The attempt is taken from the throttle before the password is checked
+/// (atomically: parallel guesses cannot slip through), the password is checked without holding
+/// a database connection, and a held-back attempt is refused without checking it at all. A
+/// success ends the account's and browser's failure counts, remembers the browser, opens a
+/// session and writes the audit log; a failure writes the audit log under the name tried.
+#[tracing::instrument(skip_all, fields(trusted_browser = attempt.device_token.is_some()))]
+pub async fn sign_in(
+    pool: &RequestPool,
+    mut conn: Lease,
+    attempt: Attempt<'_>,
+) -> Result<Outcome<SignedIn, SignInRefusal>, AuthError> {
+    if attempt.device_token.is_none() && kenshu_db::password::is_full(Line::General) {
+        return Err(AuthError::Busy);
+    }
+    let refuse = |ask_institution, why| {
+        Ok(Outcome::Refused(SignInRefusal {
+            ask_institution,
+            why,
+        }))
+    };
+    if attempt.login.chars().count() > MAX_LOGIN
+        || attempt.institution.chars().count() > MAX_INSTITUTION
+        || attempt.password.len() > MAX_PASSWORD_BYTES
+    {
+        return refuse(
+            kenshu_db::institutions::ask_on_sign_in(&mut conn).await?,
+            Why::TooLong,
+        );
+    }
+    let (ask_institution, institution) =
+        kenshu_db::institutions::for_sign_in(&mut conn, attempt.institution.trim()).await?;
+    let Some(institution) = institution else {
+        return refuse(ask_institution, Why::Failed);
+    };
+    let login_key = attempt.login.trim().to_lowercase();
+    let credentials =
+        kenshu_db::users::credentials(&mut conn, institution.id, attempt.login.trim()).await?;
+    let device = attempt.device_token.as_deref().map(kenshu_db::token::hash);
+    let trusted = match (&credentials, &device) {
+        (Some(c), Some(d)) => {
+            kenshu_db::throttle::is_trusted_device(&mut conn, institution.id, c.id, d).await?
+        }
+        _ => false,
+    };
+    // An account is one key whatever name it is signed in with (login ID or e-mail); a name
+    // nobody has is throttled the same way.
+    let account_key = match &credentials {
+        Some(c) => format!("u:{}", c.id),
+        None => format!(
+            "n:{}",
+            login_key.chars().take(MAX_LOGIN).collect::<String>()
+        ),
+    };
+    let keys = match (&device, trusted) {
+        (Some(d), true) => vec![Key {
+            key: format!("d:{}", hex::encode(&d[..16])),
+            rule: DEVICE_RULE,
+        }],
+        _ => vec![
+            Key {
+                key: account_key.clone(),
+                rule: ACCOUNT_RULE,
+            },
+            Key {
+                key: format!("c:{}", attempt.client),
+                rule: CLIENT_RULE,
+            },
+        ],
+    };
+    let failures = match kenshu_db::throttle::take(&mut conn, institution.id, &keys).await? {
+        Taken::Allowed { failures } => failures,
+        Taken::HeldBack { wait_secs } => {
+            metrics::sign_in_refused(metrics::Refusal::Throttled);
+            tracing::warn!(institution = %institution.code, wait_secs, "sign-in held back by the throttle");
+            return refuse(ask_institution, Why::Wait { secs: wait_secs });
+        }
+    };
+    let password = attempt.password.to_string();
+    let hash = credentials.as_ref().and_then(|c| c.password_hash.clone());
+    let line = if trusted {
+        Line::Trusted
+    } else {
+        Line::General
+    };
+    let (verified, mut conn) = without_connection(conn, pool, line, move || match hash {
+        Some(h) => kenshu_db::password::verify(&h, &password),
+        None => {
+            kenshu_db::password::verify_dummy(&password);
+            false
+        }
+    })
+    .await?;
+    let attempted: String = login_key.chars().take(100).collect();
+    let user = match credentials {
+        Some(c) if verified && c.active => c,
+        _ => {
+            tracing::info!(institution = %institution.code, failures, "sign-in failed");
+            let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+            Actor::attempt(attempt.audit_key, institution.id, &attempted)
+                .record(
+                    &mut tx,
+                    AuditAction::SignInFailed,
+                    "",
+                    &format!("failures in a row: {failures}"),
+                )
+                .await?;
+            tx.commit().await?;
+            return refuse(ask_institution, Why::Failed);
+        }
+    };
+    let signed_in = SignedIn {
+        user_id: user.id,
+        session_token: kenshu_db::token::new(),
+        // A browser without a device token gets a new one (not an empty one: clippy's
+        // `unwrap_or_default` suggestion would be wrong here).
+        device_token: match attempt.device_token {
+            Some(token) => token,
+            None => kenshu_db::token::new(),
+        },
+    };
+    let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+    let cleared = [account_key, keys[0].key.clone()];
+    kenshu_db::throttle::clear(&mut tx, institution.id, &cleared).await?;
+    let refunded: Vec<String> = keys.iter().skip(1).map(|k| k.key.clone()).collect();
+    kenshu_db::throttle::refund(&mut tx, institution.id, &refunded).await?;
+    kenshu_db::throttle::trust_device(
+        &mut tx,
+        institution.id,
+        user.id,
+        &kenshu_db::token::hash(&signed_in.device_token),
+    )
+    .await?;
+    kenshu_db::sessions::create(
+        &mut tx,
+        &kenshu_db::token::hash(&signed_in.session_token),
+        institution.id,
+        user.id,
+        &kenshu_db::token::new(),
+        OffsetDateTime::now_utc() + Duration::hours(attempt.session_hours),
+    )
+    .await?;
+    Actor::person(attempt.audit_key, institution.id, user.id, &attempted)
+        .record(&mut tx, AuditAction::SignIn, "", "")
+        .await?;
+    tx.commit().await?;
+    tracing::info!(institution = %institution.code, user = %user.id, "signed in");
+    Ok(Outcome::Done(signed_in))
+}

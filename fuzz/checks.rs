@@ -104,9 +104,9 @@ fn roster_row(r: &RosterRow, last_line: usize) {
         );
         assert_eq!(&normalise_name(v), v, "a name not normalised: {r:?}");
     }
-    for v in [&r.employee_number, &r.division_code]
+    for v in [r.employee_number.as_str(), r.division_code.as_str()]
         .into_iter()
-        .chain(r.parent_code.as_ref())
+        .chain(r.parent_code.as_deref())
     {
         clean(v, "a code");
         assert_eq!(&normalise_code(v), v, "a code not normalised: {r:?}");
@@ -118,7 +118,7 @@ fn roster_row(r: &RosterRow, last_line: usize) {
         assert!(!e.contains(char::is_whitespace), "{r:?}");
     }
     for v in [
-        &r.employee_number,
+        r.employee_number.as_str(),
         &r.name,
         &r.division_code,
         &r.division_name,
@@ -170,7 +170,10 @@ fn designation_row(r: &DesignationRow, last_line: usize) {
     );
     assert!(!r.employee_number.is_empty(), "{r:?}");
     clean(&r.employee_number, "an employee number");
-    assert_eq!(normalise_code(&r.employee_number), r.employee_number);
+    assert_eq!(
+        normalise_code(&r.employee_number),
+        r.employee_number.as_str()
+    );
     assert!(r.to.is_none_or(|to| to >= r.from), "{r:?}");
     assert!(!r.note.as_deref().is_some_and(contains_my_number), "{r:?}");
     if let Some(n) = &r.note {

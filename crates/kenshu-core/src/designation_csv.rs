@@ -2,10 +2,10 @@
 //! characters are read as in the roster (aliases, 和暦, full-width digits); messages are in
 //! Japanese and every problem of every row is reported.
 
+use crate::people::EmployeeNumber;
 use time::Date;
 
 use crate::my_number::contains_my_number;
-use crate::people::LoginId;
 use crate::plan::DesignationKind;
 use crate::roster::header::{self, Header};
 use crate::roster::{
@@ -16,7 +16,7 @@ use crate::roster::{
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DesignationRow {
     pub line: usize,
-    pub employee_number: String,
+    pub employee_number: EmployeeNumber,
     pub kind: DesignationKind,
     pub from: Date,
     pub to: Option<Date>,
@@ -132,14 +132,17 @@ impl<'a> Row<'a> {
                 );
                 None
             }
-            Some(n) if LoginId::parse(&n).is_err() => {
-                let message = format!(
-                    "『{n}』には職員番号に使えない文字があります。半角の英数字と . _ - だけで書いてください"
-                );
-                self.fail("employee_number", ErrorKind::Format, message);
-                None
-            }
-            n => n.map(|n| n.into_owned()),
+            Some(n) => match EmployeeNumber::parse(&n) {
+                Ok(number) => Some(number),
+                Err(_) => {
+                    let message = format!(
+                        "『{n}』には職員番号に使えない文字があります。半角の英数字と . _ - だけで書いてください"
+                    );
+                    self.fail("employee_number", ErrorKind::Format, message);
+                    None
+                }
+            },
+            None => None,
         };
         let kind = match self.clean("kind") {
             Some("") => {
@@ -335,7 +338,7 @@ mod tests {
                     1002,情報システム管理者,２０２５/４/１　０:００,,\n";
         let (rows, errors) = parse(text).unwrap();
         assert!(errors.is_empty(), "{errors:?}");
-        assert_eq!(rows[0].employee_number, "1001");
+        assert_eq!(rows[0].employee_number.as_str(), "1001");
         assert_eq!(rows[0].from, date!(2025 - 04 - 01));
         assert_eq!(rows[0].to, Some(date!(2026 - 03 - 31)));
         assert_eq!(rows[1].from, date!(2025 - 04 - 01));

@@ -135,6 +135,12 @@ impl EmployeeNumber {
         &self.0
     }
 
+    /// An employee number read back from the database (written there from an
+    /// `EmployeeNumber` or, for accounts made by hand, from a `LoginId`).
+    pub fn stored(s: String) -> Self {
+        EmployeeNumber(s)
+    }
+
     /// The login ID the person signs in with.
     pub fn login_id(&self) -> LoginId {
         LoginId(self.0.clone())
@@ -144,6 +150,34 @@ impl EmployeeNumber {
 impl std::fmt::Display for EmployeeNumber {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.0)
+    }
+}
+
+impl std::ops::Deref for EmployeeNumber {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl PartialEq<str> for EmployeeNumber {
+    fn eq(&self, other: &str) -> bool {
+        self.0 == other
+    }
+}
+
+impl PartialEq<&str> for EmployeeNumber {
+    fn eq(&self, other: &&str) -> bool {
+        self.0 == *other
+    }
+}
+
+impl From<&str> for EmployeeNumber {
+    /// For tests and fixtures: an employee number taken as written, without the checks of
+    /// [`EmployeeNumber::parse`].
+    fn from(s: &str) -> Self {
+        EmployeeNumber(s.to_string())
     }
 }
 

@@ -36,7 +36,7 @@ impl Seen {
         };
         let number = without_leading_zeros(&r.employee_number);
         match self.people.get(number) {
-            Some((first, at)) if *first == r.employee_number => errors.push(error(
+            Some((first, at)) if *first == *r.employee_number => errors.push(error(
                 "employee_number",
                 ErrorKind::Duplicate,
                 format!("職員番号『{first}』は{at}行目にもあります。1人1行にしてください"),
@@ -51,7 +51,7 @@ impl Seen {
             )),
             None => {
                 self.people
-                    .insert(number.to_string(), (r.employee_number.clone(), r.line));
+                    .insert(number.to_string(), (r.employee_number.to_string(), r.line));
             }
         }
         let code = without_leading_zeros(&r.division_code);

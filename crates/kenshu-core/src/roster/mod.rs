@@ -23,6 +23,7 @@ pub use plan::{
     MASS_CHANGE_MIN, MassChange, PlanOptions, Transfer, last_day, plan,
 };
 
+use crate::people::EmployeeNumber;
 use time::Date;
 
 /// Whether a person is at work, on leave or gone. People who leave are never deleted.
@@ -72,7 +73,7 @@ impl PersonStatus {
 pub struct RosterRow {
     /// Line in the file (the header is line 1).
     pub line: usize,
-    pub employee_number: String,
+    pub employee_number: EmployeeNumber,
     pub name: String,
     pub kana: Option<String>,
     pub email: Option<String>,

@@ -95,13 +95,13 @@ async fn insert_people(
         let status = if r.status == PersonStatus::Left {
             let last = kenshu_core::roster::last_day(r, o.default_on);
             start = start.min(last);
-            gone.push(r.employee_number.clone());
+            gone.push(r.employee_number.to_string());
             last_days.push(last);
             PersonStatus::Active
         } else {
             r.status
         };
-        logins.push(r.employee_number.clone());
+        logins.push(r.employee_number.to_string());
         names.push(r.name.clone());
         kanas.push(r.kana.clone());
         emails.push(r.email.clone());
@@ -150,7 +150,7 @@ async fn update_people(
     plan: &ImportPlan<'_>,
 ) -> Result<(), sqlx::Error> {
     let rows = &plan.changed_people;
-    let logins: Vec<String> = rows.iter().map(|r| r.employee_number.clone()).collect();
+    let logins: Vec<String> = rows.iter().map(|r| r.employee_number.to_string()).collect();
     let names: Vec<String> = rows.iter().map(|r| r.name.clone()).collect();
     let kanas: Vec<Option<String>> = rows.iter().map(|r| r.kana.clone()).collect();
     let emails: Vec<Option<String>> = rows.iter().map(|r| r.email.clone()).collect();
@@ -205,7 +205,7 @@ async fn transfer(
     let logins: Vec<String> = plan
         .transfers
         .iter()
-        .map(|t| t.employee_number.clone())
+        .map(|t| t.employee_number.to_string())
         .collect();
     let to: Vec<String> = plan.transfers.iter().map(|t| t.to.clone()).collect();
     let on: Vec<Date> = plan.transfers.iter().map(|t| t.effective).collect();
@@ -221,7 +221,7 @@ async fn leave(
     let logins: Vec<String> = plan
         .leavers
         .iter()
-        .map(|l| l.employee_number.clone())
+        .map(|l| l.employee_number.to_string())
         .collect();
     let on: Vec<Date> = plan.leavers.iter().map(|l| l.on).collect();
     leave_people(conn, inst, &logins, &on, today).await

@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 
+use kenshu_core::people::EmployeeNumber;
 use kenshu_core::roster::{ExistingDivision, ExistingPerson, PersonStatus, PlanOptions};
 use sqlx::PgConnection;
 use uuid::Uuid;
@@ -38,7 +39,7 @@ pub async fn snapshot(
         (
             r.login_id.clone(),
             ExistingPerson {
-                employee_number: r.login_id,
+                employee_number: EmployeeNumber::stored(r.login_id),
                 name: r.name,
                 kana: r.kana,
                 email: r.email,
@@ -148,7 +149,7 @@ pub async fn import(
         report.new_logins = plan
             .new_people
             .iter()
-            .map(|r| r.employee_number.clone())
+            .map(|r| r.employee_number.to_string())
             .collect();
     }
     Ok(report)

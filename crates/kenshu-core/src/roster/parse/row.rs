@@ -6,7 +6,7 @@ use std::borrow::Cow;
 use time::Date;
 
 use crate::my_number::contains_my_number;
-use crate::people::LoginId;
+use crate::people::EmployeeNumber;
 use crate::roster::dates::read_date;
 use crate::roster::header::Header;
 use crate::roster::text;
@@ -173,16 +173,19 @@ pub(super) fn row(
         line,
         errors: Vec::new(),
     };
-    let employee_number = c.text("employee_number", true, 64, Form::Code);
-    if let Some(n) = &employee_number
-        && LoginId::parse(n).is_err()
-    {
-        c.fail(
-            "employee_number",
-            ErrorKind::Format,
-            format!("『{n}』には職員番号に使えない文字があります。半角の英数字と . _ - だけで書いてください"),
-        );
-    }
+    let employee_number = c
+        .text("employee_number", true, 64, Form::Code)
+        .and_then(|n| match EmployeeNumber::parse(&n) {
+            Ok(number) => Some(number),
+            Err(_) => {
+                c.fail(
+                    "employee_number",
+                    ErrorKind::Format,
+                    format!("『{n}』には職員番号に使えない文字があります。半角の英数字と . _ - だけで書いてください"),
+                );
+                None
+            }
+        });
     let name = c.text("name", true, 200, Form::Name);
     let kana = c.text("kana", false, 200, Form::Name);
     let email = c.text("email", false, 254, Form::Plain);

@@ -66,7 +66,7 @@ pub(super) fn check_emails(
             continue;
         };
         match owners.get(&email) {
-            Some((n, line)) if *n != r.employee_number => errors.push(RowError {
+            Some((n, line)) if *n != r.employee_number.as_str() => errors.push(RowError {
                 line: r.line,
                 column: "メールアドレス".into(),
                 kind: ErrorKind::Duplicate,

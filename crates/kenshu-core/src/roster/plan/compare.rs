@@ -118,7 +118,7 @@ pub fn plan<'a>(
     let mut in_file: HashSet<&str> = HashSet::with_capacity(rows.len());
     for r in rows {
         in_file.insert(r.employee_number.as_str());
-        let Some(old) = people.get(&r.employee_number) else {
+        let Some(old) = people.get(r.employee_number.as_str()) else {
             if let Some(known) = person_by_digits.get(without_leading_zeros(&r.employee_number)) {
                 p.errors.push(RowError {
                     line: r.line,

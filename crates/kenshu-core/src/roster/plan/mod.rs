@@ -9,6 +9,7 @@ mod tests;
 
 pub use compare::{last_day, plan};
 
+use crate::people::EmployeeNumber;
 use time::Date;
 
 use super::{PersonStatus, RosterRow, RowError};
@@ -16,7 +17,7 @@ use super::{PersonStatus, RosterRow, RowError};
 /// A person as the portal has them now.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExistingPerson {
-    pub employee_number: String,
+    pub employee_number: EmployeeNumber,
     pub name: String,
     pub kana: Option<String>,
     pub email: Option<String>,
@@ -70,7 +71,7 @@ impl DivisionChange {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Transfer {
-    pub employee_number: String,
+    pub employee_number: EmployeeNumber,
     pub name: String,
     pub from: String,
     pub to: String,
@@ -80,7 +81,7 @@ pub struct Transfer {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Leaver {
-    pub employee_number: String,
+    pub employee_number: EmployeeNumber,
     pub name: String,
     pub division_code: String,
     /// Their last day (退職日): the account closes when it has ended.
@@ -89,7 +90,7 @@ pub struct Leaver {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldChange {
-    pub employee_number: String,
+    pub employee_number: EmployeeNumber,
     pub field: &'static str,
     pub old: String,
     pub new: String,

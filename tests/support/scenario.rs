@@ -631,7 +631,8 @@ impl<'p> Scenario<'p> {
                         &mut *conn,
                         &NewUser {
                             institution_id: inst,
-                            login_id: &p.login,
+                            login_id: &kenshu_core::people::LoginId::parse(&p.login)
+                                .expect("a login ID a person may have"),
                             email: n.email.then_some(email.as_str()),
                             name: &name,
                             division_id: division,

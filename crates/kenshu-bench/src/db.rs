@@ -144,7 +144,7 @@ pub async fn seed(db: &BenchDb, users: usize) -> anyhow::Result<Vec<String>> {
             &mut tx,
             &kenshu_db::users::NewUser {
                 institution_id: institution,
-                login_id: &login,
+                login_id: &kenshu_core::people::LoginId::parse(&login)?,
                 email: Some(&email),
                 name: &format!("負荷 {i}"),
                 division_id: division,

@@ -2,14 +2,14 @@
 
 use std::collections::HashMap;
 
-use kenshu_core::people::Role;
+use kenshu_core::people::{LoginId, Role};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
 #[derive(Debug, Clone)]
 pub struct NewUser<'a> {
     pub institution_id: Uuid,
-    pub login_id: &'a str,
+    pub login_id: &'a LoginId,
     pub email: Option<&'a str>,
     pub name: &'a str,
     pub division_id: Uuid,
@@ -30,7 +30,7 @@ pub async fn create(conn: &mut PgConnection, u: &NewUser<'_>) -> Result<Uuid, sq
         "insert into users (institution_id, login_id, email, name, division_id, role, password_hash, must_change_password)
          values ($1, $2, $3, $4, $5, $6, $7, $8) returning id",
         u.institution_id,
-        u.login_id,
+        u.login_id.as_str(),
         u.email,
         u.name,
         u.division_id,

@@ -185,7 +185,7 @@ pub async fn add_user(pool: &PgPool, a: NewAccount) -> anyhow::Result<()> {
     let hash = tokio::task::spawn_blocking(move || kenshu_db::password::hash(&password)).await??;
     let new = kenshu_db::users::NewUser {
         institution_id: inst,
-        login_id: login.as_str(),
+        login_id: &login,
         email: a.email.as_deref(),
         name: &a.name,
         division_id: division.id,

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use anyhow::{Context, bail};
 use kenshu_core::audit::AuditKey;
-use kenshu_core::people::Role;
+use kenshu_core::people::{LoginId, Role};
 use kenshu_db::PgPool;
 
 pub const DEMO_CODE: &str = "demo";
@@ -97,7 +97,7 @@ async fn create(pool: &PgPool) -> anyhow::Result<()> {
         let email = format!("{login}@demo.example.jp");
         let user = kenshu_db::users::NewUser {
             institution_id: inst,
-            login_id: login,
+            login_id: &LoginId::parse(login)?,
             email: Some(&email),
             name,
             division_id: divisions[*division],
@@ -254,7 +254,7 @@ async fn history(
     // Someone who left in October stays in every report.
     let leaver = kenshu_db::users::NewUser {
         institution_id: inst,
-        login_id: "staff31",
+        login_id: &LoginId::parse("staff31")?,
         email: None,
         name: "退職 太郎",
         division_id: divisions[2],

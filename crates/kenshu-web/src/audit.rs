@@ -158,7 +158,7 @@ async fn verify(
             let file = kenshu_db::audit_anchor::checkpoint_file(dir, code);
             kenshu_db::audit_anchor::read_checkpoints(&file, code)
                 .await
-                .map_err(|e| AppError::Internal(format!("{}: {e}", file.display())))?
+                .map_err(|e| AppError::internal(format!("{}: {e}", file.display())))?
         }
         None => Vec::new(),
     };

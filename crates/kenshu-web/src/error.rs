@@ -21,12 +21,13 @@ pub enum AppError {
     Csrf,
     #[error("bad request: {0}")]
     BadRequest(String),
-    #[error("database: {0}")]
+    #[error("database error")]
     Database(#[from] sqlx::Error),
-    #[error("template: {0}")]
+    #[error("template error")]
     Template(#[from] askama::Error),
-    #[error("internal: {0}")]
-    Internal(String),
+    /// Anything else that went wrong on our side; the cause is kept for the log.
+    #[error("internal error")]
+    Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// Too many password checks are waiting: refused at once rather than queued.
     #[error("busy")]
     Busy,
@@ -47,7 +48,7 @@ impl From<kenshu_app::auth::AuthError> for AppError {
         match e {
             AuthError::Busy => AppError::Busy,
             AuthError::Database(e) => AppError::Database(e),
-            AuthError::Hashing(e) => AppError::Internal(e.to_string()),
+            e @ AuthError::Hashing(_) => AppError::internal(e),
         }
     }
 }
@@ -170,7 +171,7 @@ impl IntoResponse for AppError {
             ),
             AppError::Database(e) if unavailable(e) => {
                 kenshu_db::requests::suspect(e);
-                tracing::error!(error = %self, "database unavailable");
+                tracing::error!(error = %chain(&self), "database unavailable");
                 (
                     StatusCode::SERVICE_UNAVAILABLE,
                     t.err_unavailable_title,
@@ -181,7 +182,7 @@ impl IntoResponse for AppError {
                 if let AppError::Database(e) = &self {
                     kenshu_db::requests::suspect(e);
                 }
-                tracing::error!(error = %self, "request failed");
+                tracing::error!(error = %chain(&self), "request failed");
                 (
                     StatusCode::INTERNAL_SERVER_ERROR,
                     t.err_internal_title,
@@ -191,6 +192,25 @@ impl IntoResponse for AppError {
         };
         error_page(status, heading, &message)
     }
+}
+
+impl AppError {
+    /// An internal error with its cause (an error, or a sentence when there is none).
+    pub fn internal(cause: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        AppError::Internal(cause.into())
+    }
+}
+
+/// An error and each of its causes, `outer: inner: innermost`, for the log.
+pub fn chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        out.push_str(": ");
+        out.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    out
 }
 
 /// The portal's error page for a status, with `Retry-After` on 503; plain text only if the
@@ -282,4 +302,19 @@ pub fn url_escape(s: &str) -> String {
             _ => format!("%{b:02X}"),
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("writing the report")]
+    struct Writing(#[source] std::io::Error);
+
+    #[test]
+    fn the_log_line_of_an_internal_error_names_every_cause() {
+        let e = AppError::internal(Writing(std::io::Error::other("disk full")));
+        assert_eq!(chain(&e), "internal error: writing the report: disk full");
+    }
 }

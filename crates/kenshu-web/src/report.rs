@@ -26,7 +26,7 @@ impl From<ReportError> for AppError {
             ReportError::NoPlan(_) => AppError::BadRequest(t().report_no_plan.into()),
             ReportError::UnknownCourse(..) => AppError::BadRequest(t().report_bad_course.into()),
             ReportError::Database(e) => AppError::Database(e),
-            other => AppError::Internal(other.to_string()),
+            other => AppError::internal(other),
         }
     }
 }
@@ -124,13 +124,13 @@ where
     Fut: std::future::Future<Output = Result<(), AppError>>,
 {
     let path = std::env::temp_dir().join(format!("kenshu-export-{}", Uuid::new_v4()));
-    let file = std::fs::File::create(&path).map_err(|e| AppError::Internal(e.to_string()))?;
+    let file = std::fs::File::create(&path).map_err(AppError::internal)?;
     let written = write(file).await;
     let opened = tokio::fs::File::open(&path).await;
     // Unlinked at once: the open handle keeps the data readable until the stream ends.
     let _ = std::fs::remove_file(&path);
     written?;
-    let file = opened.map_err(|e| AppError::Internal(e.to_string()))?;
+    let file = opened.map_err(AppError::internal)?;
     // Fused: the compression layer may poll the body once more after its end, and a bare
     // `unfold` panics when polled after it finished (the download then broke in browsers).
     let stream = futures_util::stream::unfold(file, |mut f| async move {

@@ -295,10 +295,7 @@ impl FromRequestParts<AppState> for CurrentUser {
         if session.must_change_password && !matches!(parts.uri.path(), "/password" | "/logout") {
             return Err(AppError::MustChangePassword);
         }
-        let role: Role = session
-            .role
-            .parse()
-            .map_err(|e| AppError::Internal(format!("{e}")))?;
+        let role: Role = session.role.parse().map_err(AppError::internal)?;
         let token_hash = parts
             .extensions
             .get::<TokenHash>()

@@ -44,7 +44,7 @@ pub fn origin(state: &AppState, headers: &HeaderMap) -> String {
 /// The QR code of `text` as an inline SVG element (no XML prolog), scaled by CSS.
 pub fn qr_svg(text: &str) -> Result<String, AppError> {
     let code = qrcode::QrCode::with_error_correction_level(text, qrcode::EcLevel::M)
-        .map_err(|e| AppError::Internal(format!("qr code: {e}")))?;
+        .map_err(|e| AppError::internal(format!("qr code: {e}")))?;
     let svg = code
         .render::<qrcode::render::svg::Color>()
         .min_dimensions(320, 320)

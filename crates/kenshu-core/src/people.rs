@@ -32,17 +32,6 @@ impl Role {
             Role::PortalAdmin => "portal_admin",
         }
     }
-
-    /// The Japanese name shown in the UI.
-    pub fn label_ja(self) -> &'static str {
-        match self {
-            Role::Staff => "職員",
-            Role::ProtectionOfficer => "保護責任者",
-            Role::ChiefOfficer => "総括責任者",
-            Role::AuditOfficer => "監査責任者",
-            Role::PortalAdmin => "ポータル管理者",
-        }
-    }
 }
 
 impl fmt::Display for Role {

@@ -67,6 +67,8 @@ pub async fn annual(pool: &PgPool, a: AnnualArgs<'_>) -> anyhow::Result<()> {
         institution_name: &name,
         fy,
         today: kenshu_core::japan_today(),
+        // `kenshu report` writes Japanese: its arguments (in main.rs) take no language yet.
+        t: &kenshu_core::i18n::JA,
     };
     let (part, file) = part_file(out)?;
     let rows = match kenshu_app::report::annual(&mut conn, &subject, format, file).await {
@@ -132,6 +134,8 @@ pub async fn attendance(pool: &PgPool, a: AttendanceArgs<'_>) -> anyhow::Result<
         institution_name: &name,
         fy: a.fy,
         today: kenshu_core::japan_today(),
+        // `kenshu report` writes Japanese: its arguments (in main.rs) take no language yet.
+        t: &kenshu_core::i18n::JA,
     };
     let (part, file) = part_file(a.out)?;
     let rows =

@@ -164,6 +164,7 @@ pub async fn switch(
             Some(lang),
         )
         .await?;
+        state.sessions.forget_person(session.user_id);
     }
     Ok(([(header::SET_COOKIE, cookie)], Redirect::to(&back)).into_response())
 }

@@ -3,15 +3,15 @@
 //! others).
 
 use askama::Template;
-use axum::extract::{Form, Query};
+use axum::extract::{Form, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use kenshu_core::i18n::{Catalogue, Lang};
 use serde::Deserialize;
 
-use crate::AppError;
 use crate::lang::t;
 use crate::page::{Chrome, render};
 use crate::session::{Conn, CurrentUser};
+use crate::{AppError, AppState};
 
 #[derive(Template)]
 #[template(path = "settings.html")]
@@ -46,6 +46,7 @@ pub struct SettingsForm {
 
 /// `POST /settings`: stores the choice and shows the page again, in the language chosen.
 pub async fn save(
+    State(state): State<AppState>,
     user: CurrentUser,
     Conn(mut conn): Conn,
     Form(form): Form<SettingsForm>,
@@ -67,5 +68,7 @@ pub async fn save(
         language,
     )
     .await?;
+    // This instance forgets the session now; the others hear of it from the account trigger.
+    state.sessions.forget_person(user.session.user_id);
     Ok(Redirect::to("/settings?saved=1").into_response())
 }

@@ -556,4 +556,11 @@ pub static EN: Catalogue = Catalogue {
     audit_truncated: "The log ends at entry {last}, but the checkpoint records entries up to {checkpoint} (the end has been deleted).",
     audit_wrong_key: "No keyed entry can be verified with this key. Use the key the log was written with (wrong key).",
     audit_unanchored: "Entries {seq} to {to} carry no key, and no keyed entry or checkpoint follows them, so they cannot be verified.",
+    mail_subject_overdue: "[Reminder] A training course is past its deadline",
+    mail_subject_soon: "[Notice] A training course's deadline is near",
+    mail_greeting: "Dear {name},\n\nThis is the training portal of {institution}, about training you have not completed yet.\n\n",
+    mail_course_line: "- {title}, deadline: {date}{late}\n",
+    mail_course_late: " (past the deadline)",
+    mail_officer_message: "\nFrom your protection officer:\n{message}\n",
+    mail_footer: "\nTraining portal: {url}/my\n\nReplies to this mail are not read. If anything is unclear, ask the protection officer of your division.\n",
 };

@@ -563,6 +563,13 @@ impl Catalogue {
             ("audit_truncated", self.audit_truncated),
             ("audit_wrong_key", self.audit_wrong_key),
             ("audit_unanchored", self.audit_unanchored),
+            ("mail_subject_overdue", self.mail_subject_overdue),
+            ("mail_subject_soon", self.mail_subject_soon),
+            ("mail_greeting", self.mail_greeting),
+            ("mail_course_line", self.mail_course_line),
+            ("mail_course_late", self.mail_course_late),
+            ("mail_officer_message", self.mail_officer_message),
+            ("mail_footer", self.mail_footer),
         ]
     }
 }

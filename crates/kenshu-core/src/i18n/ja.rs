@@ -551,4 +551,11 @@ pub static JA: Catalogue = Catalogue {
     audit_truncated: "記録が第{last}項で終わっていますが、チェックポイントには第{checkpoint}項まであります（末尾が削除されています）。",
     audit_wrong_key: "鍵付きの項目がこの鍵では一つも確認できません。記録を書いたときの鍵を使ってください（鍵の誤り）。",
     audit_unanchored: "第{seq}項から第{to}項までは鍵のない項目で、後に続く鍵付きの項目もチェックポイントもないため、確認できません。",
+    mail_subject_overdue: "【督促】受講期限を過ぎた研修があります",
+    mail_subject_soon: "【お知らせ】受講期限が近い研修があります",
+    mail_greeting: "{name} 様\n\n{institution}の研修ポータルから、まだ修了していない研修についてお知らせします。\n\n",
+    mail_course_line: "・{title}　受講期限: {date}{late}\n",
+    mail_course_late: "（期限を過ぎています）",
+    mail_officer_message: "\n保護責任者からの連絡:\n{message}\n",
+    mail_footer: "\n研修ポータル: {url}/my\n\nこのメールは送信専用です。ご不明な点は所属の保護責任者にお尋ねください。\n",
 };

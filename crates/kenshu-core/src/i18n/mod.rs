@@ -604,6 +604,14 @@ pub struct Catalogue {
     pub audit_truncated: &'static str,
     pub audit_wrong_key: &'static str,
     pub audit_unanchored: &'static str,
+    /// A reminder mail, in the recipient's language (their stored choice, else Japanese).
+    pub mail_subject_overdue: &'static str,
+    pub mail_subject_soon: &'static str,
+    pub mail_greeting: &'static str,
+    pub mail_course_line: &'static str,
+    pub mail_course_late: &'static str,
+    pub mail_officer_message: &'static str,
+    pub mail_footer: &'static str,
 }
 
 impl Catalogue {

@@ -81,9 +81,10 @@ impl Format {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
-    #[error("{0}の承認済みの研修計画がありません")]
+    /// People read `Catalogue::report_no_plan` (web) or the CLI's sentence, not this.
+    #[error("no approved training plan for FY{}", .0.start().year())]
     NoPlan(FiscalYear),
-    #[error("研修 {0} は{1}の研修計画にありません")]
+    #[error("course {course} is not in the training plan for FY{year}", course = .0, year = .1.start().year())]
     UnknownCourse(String, FiscalYear),
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),

@@ -4,6 +4,7 @@
 mod dates;
 mod en;
 mod entries;
+mod errors;
 mod ja;
 mod labels;
 #[cfg(test)]

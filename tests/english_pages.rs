@@ -385,3 +385,17 @@ async fn every_page_a_person_who_chose_english_reads_is_english_outside_the_mate
     assert!(problems.is_empty(), "{}", problems.join("\n"));
     assert!(never.is_empty(), "no role read these pages: {never:?}");
 }
+
+#[test]
+fn the_check_finds_japanese_chrome_but_not_material_or_data() {
+    let material = collapse("title = \"事務取扱担当者研修\"\n本文の段落です。");
+    let data = vec!["試験 staff1".to_string(), "事務取扱担当者研修".to_string()];
+    let page = "<title>事務取扱担当者研修 | Kenshu</title>\
+        <article class=\"prose\"><p>本文の段落です。</p></article>\
+        <p>Hello, 試験 staff1</p><p aria-label=\"受講状況\">Status</p>\
+        <a lang=\"ja\">日本語</a><p>Completed on: 1 Apr 2026・Score 10</p>";
+    assert_eq!(
+        japanese_chrome(page, &material, &data),
+        ["受講状況", "Completed on: 1 Apr 2026・Score 10"]
+    );
+}

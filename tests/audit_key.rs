@@ -205,7 +205,7 @@ async fn a_line_from_the_annual_report_serves_as_a_checkpoint() {
             .fetch_one(app.pool())
             .await
             .unwrap();
-    let printed = kenshu_core::audit::Head::label_ja(Some(&kenshu_core::audit::Head { seq, hash }));
+    let printed = kenshu_core::i18n::JA.audit_head(Some(&kenshu_core::audit::Head { seq, hash }));
     let file = app.db.data_dir().join("from-the-report.txt");
     std::fs::create_dir_all(app.db.data_dir()).unwrap();
     std::fs::write(&file, format!("{printed}\n")).unwrap();

@@ -108,3 +108,124 @@ async fn the_switch_keeps_the_choice_and_an_english_page_has_english_chrome() {
     assert!(page.body.contains("<html lang=\"ja\">"));
     assert!(page.body.contains(JA.my_training));
 }
+
+#[tokio::test]
+async fn a_person_who_chose_english_gets_english_on_any_browser_after_signing_in() {
+    let app = TestApp::spawn().await;
+    user(app.pool(), "staff1", Role::Staff).await;
+    let mut b = app.signed_in("staff1").await;
+    let settings = b.get("/settings").await;
+    assert_eq!(settings.status, 200);
+    assert!(
+        settings.body.contains(JA.settings_title),
+        "{}",
+        settings.body
+    );
+    let saved = b.post("/settings", &[("language", "en")]).await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    assert_eq!(saved.location.as_deref(), Some("/settings?saved=1"));
+    let page = b.get("/settings?saved=1").await;
+    assert!(page.body.contains("<html lang=\"en\">"), "{}", page.body);
+    assert!(page.body.contains(EN.settings_saved));
+
+    // Another browser, asking for Japanese and with no switch cookie: English once signed in,
+    // Japanese before (nobody is known yet).
+    let mut other = app.browser();
+    let login = other.get("/login").await;
+    assert!(login.body.contains("<html lang=\"ja\">"));
+    assert_eq!(
+        other.sign_in("staff1", kenshu_tests::PASSWORD).await.status,
+        303
+    );
+    let my = other.get("/my").await;
+    assert!(my.body.contains("<html lang=\"en\">"), "{}", my.body);
+    assert!(my.body.contains(EN.my_training));
+
+    // Following the browser again: Japanese, as the browser asks.
+    other.get("/settings").await;
+    assert_eq!(
+        other.post("/settings", &[("language", "")]).await.status,
+        303
+    );
+    let my = other.get("/my").await;
+    assert!(my.body.contains("<html lang=\"ja\">"), "{}", my.body);
+
+    // Anything else is refused and changes nothing.
+    let bad = other.post("/settings", &[("language", "fr")]).await;
+    assert_eq!(bad.status, 400);
+    let stored: Option<String> =
+        sqlx::query_scalar("select language from users where login_id = 'staff1'")
+            .fetch_one(app.pool())
+            .await
+            .unwrap();
+    assert_eq!(stored, None);
+}
+
+#[tokio::test]
+async fn the_switch_pressed_on_a_page_of_the_portal_keeps_the_choice_with_the_account() {
+    let app = TestApp::spawn().await;
+    user(app.pool(), "staff1", Role::Staff).await;
+    let stored = || async {
+        sqlx::query_scalar::<_, Option<String>>(
+            "select language from users where login_id = 'staff1'",
+        )
+        .fetch_one(app.pool())
+        .await
+        .unwrap()
+    };
+    let mut b = app.signed_in("staff1").await;
+
+    // A link on another site: this browser is spoken to in English, the account is unchanged.
+    let res = b
+        .client
+        .get(app.url("/language/en?next=/my"))
+        .header("sec-fetch-site", "cross-site")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    assert_eq!(stored().await, None);
+    assert!(b.get("/my").await.body.contains("<html lang=\"en\">"));
+
+    // Pressed on a page of the portal (the browser says so, or its Referer is ours): kept.
+    let res = b
+        .client
+        .get(app.url("/language/en?next=/my"))
+        .header("sec-fetch-site", "same-origin")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    assert_eq!(stored().await.as_deref(), Some("en"));
+    let res = b
+        .client
+        .get(app.url("/language/ja"))
+        .header("referer", app.url("/officer"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    assert_eq!(stored().await.as_deref(), Some("ja"));
+    assert!(b.get("/my").await.body.contains("<html lang=\"ja\">"));
+
+    // The choice wins over another browser's switch cookie and Accept-Language.
+    let mut other = app.browser();
+    other.sign_in("staff1", kenshu_tests::PASSWORD).await;
+    other
+        .client
+        .get(app.url("/language/en"))
+        .header("sec-fetch-site", "cross-site")
+        .send()
+        .await
+        .unwrap();
+    let res = other
+        .client
+        .get(app.url("/my"))
+        .header("accept-language", "en-US,en;q=0.9")
+        .send()
+        .await
+        .unwrap();
+    let body = res.text().await.unwrap();
+    assert!(body.contains("<html lang=\"ja\">"), "{body}");
+    assert_eq!(stored().await.as_deref(), Some("ja"));
+}

@@ -465,6 +465,54 @@ async fn the_annual_report_reads_back_in_every_format_with_the_october_leaver() 
     assert!(list.contains("<td>免除</td>"));
     assert!(list.contains("対象 5名　うち未受講 1名"), "{list}");
     assert!(!list.contains("9003"), "division a only");
+
+    // The same list in English for a reader who asks for it (`--lang en`).
+    let english = dir.join("list-en.html");
+    let o = kenshu(
+        &url,
+        &[
+            "report",
+            "attendance",
+            "--institution",
+            "test",
+            "--fy",
+            "2025",
+            "--course",
+            "clerk",
+            "--division",
+            "a",
+            "--lang",
+            "en",
+            "-o",
+            english.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let english = std::fs::read_to_string(english).unwrap();
+    assert!(english.contains("<html lang=\"en\""), "{english}");
+    assert!(english.contains("Attendance list: "), "{english}");
+    assert!(!english.contains("研修出欠リスト"), "{english}");
+    let o = kenshu(
+        &url,
+        &[
+            "report",
+            "attendance",
+            "--institution",
+            "test",
+            "--fy",
+            "2025",
+            "--course",
+            "clerk",
+            "--lang",
+            "fr",
+            "-o",
+            dir.join("fr.html").to_str().unwrap(),
+        ],
+        None,
+    );
+    assert!(!o.status.success());
+    assert!(text(&o).contains("unknown language 'fr'"), "{}", text(&o));
     let exports: Vec<(String, String, String)> = sqlx::query_as(
         "select actor, subject, detail from audit_log where action = 'exported' order by seq",
     )

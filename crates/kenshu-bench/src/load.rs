@@ -14,6 +14,8 @@ use uuid::Uuid;
 use crate::client::{Conn, Session};
 
 pub const SECTION_PATH: &str = "/courses/clerk/sections/system-overview";
+/// What Chromium and Firefox send.
+pub const BROWSER_ENCODINGS: &str = "gzip, deflate, br";
 /// The ceiling's static file.
 pub const CEILING_PATH: &str = "/static/favicon.svg";
 pub const SUBMIT_PATH: &str = "/courses/final-test/test/submit";
@@ -23,6 +25,9 @@ pub const ANSWERS: &str = "q1=x&q2=o&q3=o&q4=x&q5=x&q6=o&q7=x&q8=x&q9=x&q10=o";
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
     SectionPage,
+    /// The section page as a browser asks for it (`Accept-Encoding: gzip, deflate, br`); only
+    /// a compressed answer counts.
+    SectionPageCompressed,
     FinalSubmit,
     /// A page read with GET, as the signed-in account (`kenshu-bench dashboard`).
     Get(&'static str),
@@ -48,6 +53,17 @@ pub const CHAPTER_QUESTIONS: u32 = 4;
 pub async fn request(conn: &mut Conn, kind: Kind, session: &Session) -> anyhow::Result<Outcome> {
     let res = match kind {
         Kind::SectionPage => conn.get(SECTION_PATH, Some(&session.cookie)).await?,
+        Kind::SectionPageCompressed => {
+            let browser = [("accept-encoding", BROWSER_ENCODINGS.to_string())];
+            conn.send_with(
+                Method::GET,
+                SECTION_PATH,
+                Some(&session.cookie),
+                None,
+                &browser,
+            )
+            .await?
+        }
         Kind::Get(path) => conn.get(path, Some(&session.cookie)).await?,
         Kind::Anonymous(path) => conn.get(path, None).await?,
         Kind::FinalSubmit => {
@@ -77,6 +93,11 @@ pub async fn request(conn: &mut Conn, kind: Kind, session: &Session) -> anyhow::
         }
     };
     let ok = match kind {
+        Kind::SectionPageCompressed => {
+            res.status == StatusCode::OK
+                && res.headers.contains_key(hyper::header::CONTENT_ENCODING)
+                && !res.body.is_empty()
+        }
         Kind::SectionPage | Kind::Get(_) | Kind::Anonymous(_) => {
             res.status == StatusCode::OK && !res.body.is_empty()
         }

@@ -276,6 +276,17 @@ async fn run(args: &Args, parts: &Parts<'_>) -> anyhow::Result<()> {
     if args.wrk {
         wrk_section_page(args, kenshu.addr, &sessions[0]).await;
     }
+    eprintln!(
+        "phase 1b: section page as browsers ask (Accept-Encoding: {}), {} s…",
+        load::BROWSER_ENCODINGS,
+        args.seconds
+    );
+    let (compressed, compressed_cpu) = phase(Kind::SectionPageCompressed, duration).await?;
+    eprintln!(
+        "{}
+  {compressed_cpu}",
+        line("section page, compressed", &compressed)
+    );
 
     if !warmup.is_zero() {
         phase(Kind::FinalSubmit, warmup).await?;
@@ -327,6 +338,8 @@ async fn run(args: &Args, parts: &Parts<'_>) -> anyhow::Result<()> {
         &Figures {
             section,
             section_cpu,
+            compressed,
+            compressed_cpu,
             submit,
             submit_cpu,
             my,

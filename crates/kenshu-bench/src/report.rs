@@ -7,6 +7,9 @@ use crate::{Args, cpu, probe};
 pub struct Figures {
     pub section: PhaseResult,
     pub section_cpu: cpu::Usage,
+    /// The section page with the compression browsers ask for.
+    pub compressed: PhaseResult,
+    pub compressed_cpu: cpu::Usage,
     pub submit: PhaseResult,
     pub submit_cpu: cpu::Usage,
     pub my: PhaseResult,
@@ -73,6 +76,13 @@ pub fn print_summary(args: &Args, f: &Figures) {
         mark(section_met)
     );
     println!("  {}", f.section_cpu);
+    println!(
+        "{}   (as browsers ask: Accept-Encoding {}; {:.0}% of the plain page)",
+        line("section page, compressed", &f.compressed),
+        crate::load::BROWSER_ENCODINGS,
+        100.0 * f.compressed.rate() / s.rate().max(1.0)
+    );
+    println!("  {}", f.compressed_cpu);
     println!(
         "{}, submitted_ok={} stored={} lost={}, completions={}   (target ≥2500/s, 0 lost){}",
         line("final submit", &f.submit),

@@ -17,18 +17,6 @@ pub enum Status {
 }
 
 impl Status {
-    /// The status as pages and reports name it (`未受講`, `修了（集合研修）`, …).
-    pub const fn label_ja(self) -> &'static str {
-        match self {
-            Status::NotStarted => "未受講",
-            Status::InProgress => "受講中",
-            Status::Completed => "修了",
-            Status::CompletedInPerson => "修了（集合研修）",
-            Status::Overdue => "期限超過",
-            Status::Exempt => "免除",
-        }
-    }
-
     pub fn as_str(self) -> &'static str {
         match self {
             Status::NotStarted => "not_started",
@@ -83,13 +71,6 @@ impl CompletionMethod {
             "e_learning" => Some(CompletionMethod::ELearning),
             "in_person" => Some(CompletionMethod::InPerson),
             _ => None,
-        }
-    }
-
-    pub fn label_ja(self) -> &'static str {
-        match self {
-            CompletionMethod::ELearning => "eラーニング",
-            CompletionMethod::InPerson => "集合研修",
         }
     }
 }

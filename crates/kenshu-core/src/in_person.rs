@@ -70,8 +70,15 @@ pub fn parse_reason(text: &str) -> Result<&str, ReasonError> {
 
 /// A withdrawn attendance as the attendance list's remark (備考) shows it: the session's day
 /// and the reason, e.g. `出席取消 2026-12-10 理由: 開催前のQR読取り`.
-pub fn withdrawal_note(session_day: Date, reason: &str, date: fn(Date) -> String) -> String {
-    format!("出席取消 {} 理由: {}", date(session_day), one_line(reason))
+pub fn withdrawal_note(
+    t: &crate::i18n::Catalogue,
+    session_day: Date,
+    reason: &str,
+    date: &dyn Fn(Date) -> String,
+) -> String {
+    t.attendance_withdrawn
+        .replace("{date}", &date(session_day))
+        .replace("{reason}", &one_line(reason))
 }
 
 /// Line breaks of a free text as spaces, so that a remark stays one line in every format.
@@ -143,7 +150,12 @@ mod tests {
     fn a_withdrawal_reads_as_one_line_with_the_session_day() {
         let iso = |d: Date| d.to_string();
         assert_eq!(
-            withdrawal_note(STARTS.date(), "開催前に\r\nQRを読み取った", iso),
+            withdrawal_note(
+                &crate::i18n::JA,
+                STARTS.date(),
+                "開催前に\r\nQRを読み取った",
+                &iso
+            ),
             "出席取消 2026-12-10 理由: 開催前に QRを読み取った"
         );
     }

@@ -32,17 +32,6 @@ impl Role {
             Role::PortalAdmin => "portal_admin",
         }
     }
-
-    /// The Japanese name shown in the UI.
-    pub fn label_ja(self) -> &'static str {
-        match self {
-            Role::Staff => "職員",
-            Role::ProtectionOfficer => "保護責任者",
-            Role::ChiefOfficer => "総括責任者",
-            Role::AuditOfficer => "監査責任者",
-            Role::PortalAdmin => "ポータル管理者",
-        }
-    }
 }
 
 impl fmt::Display for Role {
@@ -188,23 +177,23 @@ impl std::borrow::Borrow<str> for EmployeeNumber {
 }
 
 /// Why a new password is refused; the message is shown to the person choosing it.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[derive(Debug, PartialEq, Eq)]
 pub enum WeakPassword {
-    #[error("パスワードは10文字以上にしてください。 (at least 10 characters)")]
     TooShort,
-    #[error("パスワードは128文字以内にしてください。 (at most 128 characters)")]
     TooLong,
-    #[error("ログインIDと同じパスワードは使えません。 (must differ from the login ID)")]
     SameAsLogin,
-    #[error(
-        "現在のパスワードと同じパスワードは使えません。 (must differ from the current password)"
-    )]
     Unchanged,
-    #[error(
-        "推測されやすいパスワードです。よく使われるパスワード、単語や文字の繰り返し、キーボードの並び、ログインIDやポータルの名前を含むものは、攻撃者が最初に試します。関係のない単語を4つほどつなげるなど、長く推測されにくいものにしてください。 (too easy to guess: {0})"
-    )]
     Guessable(&'static str),
 }
+
+/// The Japanese wording (`Catalogue::weak_password`: in either language).
+impl std::fmt::Display for WeakPassword {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&crate::i18n::JA.weak_password(self))
+    }
+}
+
+impl std::error::Error for WeakPassword {}
 
 /// Words that make a password guessable here, besides the person's login ID: the portal's own
 /// names and the demo's published password.

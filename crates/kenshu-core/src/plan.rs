@@ -38,23 +38,12 @@ impl DesignationKind {
         }
     }
 
-    pub fn label_ja(self) -> &'static str {
-        match self {
-            DesignationKind::Clerk => "事務取扱担当者",
-            DesignationKind::FileHandler => "特定個人情報ファイル取扱者",
-            DesignationKind::SystemAdmin => "情報システム管理者",
-            DesignationKind::ProtectionOfficer => "保護責任者",
-            DesignationKind::ChiefOfficer => "総括責任者",
-            DesignationKind::AuditOfficer => "監査責任者",
-        }
-    }
-
     /// The identifier or the Japanese name.
     pub fn parse(s: &str) -> Option<Self> {
         let s = s.trim();
         Self::ALL
             .into_iter()
-            .find(|k| k.as_str() == s || k.label_ja() == s)
+            .find(|k| k.as_str() == s || crate::i18n::JA.designation_kind(*k) == s)
             .or(match s {
                 "ファイル取扱者" | "特定個人情報ファイルを取り扱う事務に従事する者" => {
                     Some(DesignationKind::FileHandler)
@@ -92,13 +81,6 @@ impl Target {
         match self {
             Target::Everyone => "all",
             Target::Designated(k) => k.as_str(),
-        }
-    }
-
-    pub fn label_ja(self) -> &'static str {
-        match self {
-            Target::Everyone => "全職員",
-            Target::Designated(k) => k.label_ja(),
         }
     }
 

@@ -2,7 +2,7 @@
 
 use time::{Date, Duration};
 
-use crate::fiscal_year::japanese_date;
+use crate::i18n::Catalogue;
 
 /// When reminders go out for a course: some days before its deadline, then every so many days
 /// while it is overdue (0: not after the deadline).
@@ -90,8 +90,9 @@ pub struct Due {
     pub deadline: Date,
 }
 
-/// The subject and body of a reminder mail, in Japanese.
+/// The subject and body of a reminder mail, in `t`'s language (the recipient's).
 pub fn compose(
+    t: &Catalogue,
     name: &str,
     institution: &str,
     courses: &[Due],
@@ -101,32 +102,35 @@ pub fn compose(
 ) -> (String, String) {
     let overdue = courses.iter().any(|c| c.deadline < today);
     let subject = if overdue {
-        "【督促】受講期限を過ぎた研修があります".to_string()
+        t.mail_subject_overdue
     } else {
-        "【お知らせ】受講期限が近い研修があります".to_string()
-    };
-    let mut body = format!(
-        "{name} 様\n\n{institution}の研修ポータルから、まだ修了していない研修についてお知らせします。\n\n"
-    );
+        t.mail_subject_soon
+    }
+    .to_string();
+    let mut body = t
+        .mail_greeting
+        .replace("{institution}", institution)
+        .replace("{name}", name);
     for c in courses {
         let late = if c.deadline < today {
-            "（期限を過ぎています）"
+            t.mail_course_late
         } else {
             ""
         };
-        body.push_str(&format!(
-            "・{}　受講期限: {}{late}\n",
-            c.title,
-            japanese_date(c.deadline)
-        ));
+        body.push_str(
+            &t.mail_course_line
+                .replace("{date}", &t.date(c.deadline))
+                .replace("{late}", late)
+                .replace("{title}", &c.title),
+        );
     }
     if !message.trim().is_empty() {
-        body.push_str(&format!("\n保護責任者からの連絡:\n{}\n", message.trim()));
+        body.push_str(&t.mail_officer_message.replace("{message}", message.trim()));
     }
-    body.push_str(&format!(
-        "\n研修ポータル: {}/my\n\nこのメールは送信専用です。ご不明な点は所属の保護責任者にお尋ねください。\n",
-        portal_url.trim_end_matches('/')
-    ));
+    body.push_str(
+        &t.mail_footer
+            .replace("{url}", portal_url.trim_end_matches('/')),
+    );
     (subject, body)
 }
 
@@ -194,6 +198,7 @@ mod tests {
     #[test]
     fn the_mail_names_each_course_and_says_when_it_is_late() {
         let (subject, body) = compose(
+            &crate::i18n::JA,
             "山田 太郎",
             "デモ市",
             &[
@@ -217,6 +222,30 @@ mod tests {
         );
         assert!(body.contains("・サイバーセキュリティ研修　受講期限: 令和8年12月18日\n"));
         assert!(body.contains("保護責任者からの連絡:\n今週中にお願いします。"));
+        assert!(body.contains("https://kenshu.example.jp/my"));
+    }
+
+    #[test]
+    fn the_mail_is_written_in_the_recipient_s_language() {
+        let (subject, body) = compose(
+            &crate::i18n::EN,
+            "Taro Yamada",
+            "Demo City",
+            &[Due {
+                title: "事務取扱担当者研修".into(),
+                deadline: date!(2026 - 11 - 20),
+            }],
+            date!(2026 - 11 - 26),
+            "",
+            "https://kenshu.example.jp",
+        );
+        assert_eq!(subject, "[Reminder] A training course is past its deadline");
+        assert!(body.starts_with("Dear Taro Yamada,"), "{body}");
+        assert!(
+            body.contains("- 事務取扱担当者研修, deadline: 20 Nov 2026 (past the deadline)\n"),
+            "{body}"
+        );
+        assert!(!body.contains("protection officer:"), "{body}");
         assert!(body.contains("https://kenshu.example.jp/my"));
     }
 }

@@ -10,6 +10,7 @@ use time::Date;
 
 use crate::assignment::{CompletionMethod, Status};
 use crate::fiscal_year::japanese_date;
+use crate::i18n::Catalogue;
 
 /// One person and one course they were assigned in the fiscal year.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,35 +42,32 @@ impl Row {
 
     /// The re-attendance cell: the new deadline and whether the completion came after the
     /// original deadline, so the report shows both the miss and the later completion.
-    pub fn retake_note(&self, date: fn(Date) -> String) -> String {
+    pub fn retake_note(&self, t: &Catalogue, date: &dyn Fn(Date) -> String) -> String {
         let mut parts = Vec::new();
         if let Some(d) = self.retake_deadline {
-            parts.push(format!("再受講期限 {}", date(d)));
+            parts.push(t.report_retake_until.replace("{date}", &date(d)));
         }
         if self.late() {
-            parts.push("期限後修了".to_string());
+            parts.push(t.report_late.to_string());
         }
-        parts.join("・")
+        parts.join(t.report_note_sep)
     }
 
     /// The remarks of the lists: the re-attendance note and, for a leaver, the day they left.
-    pub fn note(&self, date: fn(Date) -> String) -> String {
-        let mut note = self.retake_note(date);
+    pub fn note(&self, t: &Catalogue, date: &dyn Fn(Date) -> String) -> String {
+        let mut note = self.retake_note(t, date);
         if let Some(l) = self.left_on {
             if !note.is_empty() {
-                note.push('・');
+                note.push_str(t.report_note_sep);
             }
-            note.push_str(&format!("退職 {}", date(l)));
+            note.push_str(&t.report_left.replace("{date}", &date(l)));
         }
         note
     }
 
-    pub fn status_ja(&self) -> &'static str {
-        self.status.label_ja()
-    }
-
-    /// Every cell of the row as text, in `HEADERS` order; dates by `date`.
-    pub fn cells(&self, date: fn(Date) -> String) -> [String; 13] {
+    /// Every cell of the row as text, in `headers` order; names in `t`'s language, dates by
+    /// `date`.
+    pub fn cells(&self, t: &Catalogue, date: &dyn Fn(Date) -> String) -> [String; 13] {
         [
             self.division_code.clone(),
             self.division_name.clone(),
@@ -77,49 +75,53 @@ impl Row {
             self.name.clone(),
             self.designations.clone(),
             self.course_title.clone(),
-            self.status_ja().to_string(),
+            t.status(self.status).to_string(),
             self.method
-                .map(|m| m.label_ja().to_string())
+                .map(|m| t.completion_method(m).to_string())
                 .unwrap_or_default(),
             self.completed_on.map(date).unwrap_or_default(),
             self.score
                 .map(|(s, t)| format!("{s}/{t}"))
                 .unwrap_or_default(),
             date(self.deadline),
-            self.retake_note(date),
+            self.retake_note(t, date),
             self.left_on.map(date).unwrap_or_default(),
         ]
     }
 }
 
 /// The column headers of the report, one per `Row::cells` entry.
-pub const HEADERS: [&str; 13] = [
-    "所属コード",
-    "所属",
-    "職員番号",
-    "氏名",
-    "指定（年度内）",
-    "研修",
-    "受講状況",
-    "受講方法",
-    "修了日",
-    "得点",
-    "受講期限",
-    "再受講",
-    "退職日",
-];
+pub fn headers(t: &Catalogue) -> [&'static str; 13] {
+    [
+        t.report_col_division_code,
+        t.report_col_division,
+        t.report_col_employee_number,
+        t.report_col_name,
+        t.report_col_designations,
+        t.report_col_course,
+        t.report_col_status,
+        t.report_col_method,
+        t.report_col_completed_on,
+        t.report_col_score,
+        t.report_col_deadline,
+        t.report_col_retake,
+        t.report_col_left_on,
+    ]
+}
 
 /// The summary sheet's headers.
-pub const SUMMARY_HEADERS: [&str; 8] = [
-    "所属コード",
-    "所属",
-    "対象",
-    "修了",
-    "うち集合研修",
-    "期限超過",
-    "免除",
-    "修了率",
-];
+pub fn summary_headers(t: &Catalogue) -> [&'static str; 8] {
+    [
+        t.report_col_division_code,
+        t.report_col_division,
+        t.report_col_targets,
+        t.report_col_completed,
+        t.report_col_in_person,
+        t.report_col_overdue,
+        t.report_col_exempt,
+        t.report_col_rate,
+    ]
+}
 
 /// Dates for the machine-readable formats (CSV, XLSX): `2025-10-01`.
 pub fn iso_date(d: Date) -> String {
@@ -129,6 +131,11 @@ pub fn iso_date(d: Date) -> String {
 /// Dates for the printed report: `令和7年10月1日`.
 pub fn wareki(d: Date) -> String {
     japanese_date(d)
+}
+
+/// Dates for the printed report in `t`'s language: `令和7年10月1日`, `1 Oct 2025`.
+pub fn printed_date(t: &'static Catalogue) -> impl Fn(Date) -> String + Send + Sync {
+    move |d| t.date(d)
 }
 
 /// Totals of one division.
@@ -210,10 +217,11 @@ impl Summary {
         new
     }
 
-    pub fn total(&self) -> DivisionTotals {
+    /// The whole institution, named `t.report_total`.
+    pub fn total(&self, total: &str) -> DivisionTotals {
         let mut t = DivisionTotals {
             code: String::new(),
-            name: "合計".into(),
+            name: total.into(),
             ..DivisionTotals::default()
         };
         for d in &self.divisions {
@@ -287,6 +295,7 @@ pub const BOM: &[u8] = b"\xEF\xBB\xBF";
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::i18n::{EN, JA};
     use time::macros::date;
 
     fn row() -> Row {
@@ -311,17 +320,24 @@ mod tests {
     #[test]
     fn a_late_completion_shows_the_retake_and_the_miss() {
         let r = row();
-        assert_eq!(r.retake_note(iso_date), "再受講期限 2026-01-31・期限後修了");
         assert_eq!(
-            r.retake_note(wareki),
+            r.retake_note(&JA, &iso_date),
+            "再受講期限 2026-01-31・期限後修了"
+        );
+        assert_eq!(
+            r.retake_note(&JA, &wareki),
             "再受講期限 令和8年1月31日・期限後修了"
+        );
+        assert_eq!(
+            r.retake_note(&EN, &printed_date(&EN)),
+            "Re-attendance until 31 Jan 2026; Completed after the deadline"
         );
         let on_time = Row {
             completed_on: Some(date!(2025 - 12 - 31)),
             retake_deadline: None,
             ..row()
         };
-        assert_eq!(on_time.retake_note(iso_date), "");
+        assert_eq!(on_time.retake_note(&JA, &iso_date), "");
     }
 
     #[test]
@@ -363,6 +379,6 @@ mod tests {
             (4, 2, 1, 1, 1)
         );
         assert_eq!(d.rate(), "66.7%");
-        assert_eq!(s.total().targets, 4);
+        assert_eq!(s.total(JA.report_total).targets, 4);
     }
 }

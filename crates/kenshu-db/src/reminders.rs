@@ -1,6 +1,7 @@
 //! 督促: reminders, the schedule's steps, and the mail outbox.
 
 use kenshu_core::FiscalYear;
+use kenshu_core::i18n::Lang;
 use sqlx::PgConnection;
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -113,17 +114,31 @@ pub async fn contacts(
     conn: &mut PgConnection,
     institution_id: Uuid,
     user_ids: &[Uuid],
-) -> Result<Vec<(Uuid, String, Option<String>)>, sqlx::Error> {
+) -> Result<Vec<Contact>, sqlx::Error> {
     Ok(sqlx::query!(
-        "select id, name, email from users where institution_id = $1 and id = any($2)",
+        "select id, name, email, language from users where institution_id = $1 and id = any($2)",
         institution_id,
         user_ids
     )
     .fetch_all(conn)
     .await?
     .into_iter()
-    .map(|r| (r.id, r.name, r.email))
+    .map(|r| Contact {
+        id: r.id,
+        name: r.name,
+        email: r.email,
+        language: r.language.as_deref().and_then(Lang::from_code),
+    })
     .collect())
+}
+
+/// Whom a reminder goes to, and in which language (their own choice, if they made one).
+#[derive(Debug, Clone)]
+pub struct Contact {
+    pub id: Uuid,
+    pub name: String,
+    pub email: Option<String>,
+    pub language: Option<Lang>,
 }
 
 /// What became of a reminder's mail.

@@ -20,6 +20,8 @@ pub struct SessionUser {
     pub csrf_token: String,
     /// Divisions besides their own for which they hold a protection-officer designation today.
     pub officer_divisions: Vec<Uuid>,
+    /// The language they chose (`users.language`: `ja`, `en`), if they chose one.
+    pub language: Option<String>,
     /// Milliseconds since the database last saw the session in use (`seen_at`) and until it
     /// ends (`expires_at`), by the database's clock: how long an instance may serve it from
     /// memory (`kenshu_web::session_cache`).
@@ -28,6 +30,13 @@ pub struct SessionUser {
 }
 
 impl SessionUser {
+    /// The language the person chose, if any.
+    pub fn language(&self) -> Option<kenshu_core::i18n::Lang> {
+        self.language
+            .as_deref()
+            .and_then(kenshu_core::i18n::Lang::from_code)
+    }
+
     /// The database last saw the session in use more than a minute ago: [`touch`] it.
     pub fn stale(&self) -> bool {
         self.seen_ago_ms > 60_000
@@ -86,6 +95,7 @@ pub async fn load(
                           and g.valid_from <= (now() at time zone 'Asia/Tokyo')::date
                           and (g.valid_to is null or g.valid_to >= (now() at time zone 'Asia/Tokyo')::date))
                 else '{}' end as "officer_divisions!",
+                u.language,
                 (extract(epoch from now() - s.seen_at) * 1000)::bigint as "seen_ago_ms!",
                 (extract(epoch from s.expires_at - now()) * 1000)::bigint as "expires_in_ms!"
          from sessions s

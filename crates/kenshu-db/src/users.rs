@@ -112,6 +112,25 @@ pub async fn set_password(
     Ok(())
 }
 
+/// Stores the language a person chose, or forgets it (`None`: their browser decides).
+#[tracing::instrument(level = "debug", skip_all, fields(institution = %institution_id, user = %user_id))]
+pub async fn set_language(
+    conn: &mut PgConnection,
+    institution_id: Uuid,
+    user_id: Uuid,
+    language: Option<kenshu_core::i18n::Lang>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "update users set language = $3 where institution_id = $1 and id = $2 and language is distinct from $3",
+        institution_id,
+        user_id,
+        language.map(|l| l.code())
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
 pub async fn count(conn: &mut PgConnection, institution_id: Uuid) -> Result<i64, sqlx::Error> {
     Ok(sqlx::query_scalar!(
         "select count(*) from users where institution_id = $1",

@@ -122,7 +122,7 @@ pub async fn index(
             seq: r.seq,
             at: jtime(r.at),
             actor: r.actor,
-            action: AuditAction::label_of(&r.action).to_string(),
+            action: t().audit_action_of(&r.action).to_string(),
             subject: r.subject,
             detail: r.detail,
         })
@@ -132,7 +132,7 @@ pub async fn index(
         t: t(),
         actions: AuditAction::ALL
             .iter()
-            .map(|a| (a.as_str(), a.label_ja()))
+            .map(|a| (a.as_str(), t().audit_action(*a)))
             .collect(),
         action: filter.action.unwrap_or_default(),
         actor: filter.actor.unwrap_or_default(),
@@ -172,53 +172,17 @@ async fn verify(
     Ok(match verdict {
         Verdict::Intact { entries, .. } => (
             true,
-            format!("{}（{entries}{}）", t().audit_intact, t().audit_entries),
+            format!(
+                "{}{}{entries}{}{}",
+                t().audit_intact,
+                t().paren_open,
+                t().audit_entries,
+                t().paren_close
+            ),
         ),
         Verdict::Broken(broken) => (
             false,
-            format!("{}: {}", t().audit_broken, broken_ja(&broken)),
+            format!("{}: {}", t().audit_broken, t().audit_broken_reason(&broken)),
         ),
     })
-}
-
-/// The chain check's finding, in Japanese.
-pub fn broken_ja(b: &kenshu_core::audit::Broken) -> String {
-    use kenshu_core::audit::BrokenReason;
-    match b.reason {
-        BrokenReason::Altered => format!(
-            "第{}項が改ざんされています（内容がハッシュと一致しません）。",
-            b.seq
-        ),
-        BrokenReason::ChainMismatch => format!(
-            "第{}項が直前の第{}項とつながりません（第{}項が改ざんまたは差し替えられています）。",
-            b.seq,
-            b.seq - 1,
-            b.seq - 1
-        ),
-        BrokenReason::Missing { expected } => format!(
-            "第{}項から第{}項までが削除されています。",
-            expected,
-            b.seq - 1
-        ),
-        BrokenReason::Downgraded => format!(
-            "第{}項が鍵なしで計算し直されています（鍵付きのハッシュであるべき項目です）。",
-            b.seq
-        ),
-        BrokenReason::Rewritten => format!(
-            "第{}項がチェックポイントの記録と一致しません（チェックポイントの後に書き換えられています）。",
-            b.seq
-        ),
-        BrokenReason::Truncated { checkpoint } => format!(
-            "記録が第{}項で終わっていますが、チェックポイントには第{checkpoint}項まであります（末尾が削除されています）。",
-            b.seq - 1
-        ),
-        BrokenReason::WrongKey => {
-            "鍵付きの項目がこの鍵では一つも確認できません。記録を書いたときの鍵を使ってください（鍵の誤り）。"
-                .to_string()
-        }
-        BrokenReason::Unanchored { to } => format!(
-            "第{}項から第{to}項までは鍵のない項目で、後に続く鍵付きの項目もチェックポイントもないため、確認できません。",
-            b.seq
-        ),
-    }
 }

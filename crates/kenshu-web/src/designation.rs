@@ -6,7 +6,6 @@ use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use kenshu_core::audit::AuditAction;
-use kenshu_core::fiscal_year::japanese_date;
 use kenshu_core::my_number::contains_my_number;
 use kenshu_core::plan::DesignationKind;
 use kenshu_core::roster::parse_date;
@@ -81,12 +80,13 @@ pub async fn index(
                 .map(|d| Line {
                     id: d.id,
                     kind: DesignationKind::parse(&d.kind)
-                        .map(DesignationKind::label_ja)
+                        .map(|k| crate::lang::t().designation_kind(k))
                         .unwrap_or(""),
                     period: format!(
-                        "{} 〜 {}",
-                        japanese_date(d.valid_from),
-                        d.valid_to.map(japanese_date).unwrap_or_default()
+                        "{} {} {}",
+                        crate::page::day(d.valid_from),
+                        crate::lang::t().range_sep,
+                        d.valid_to.map(crate::page::day).unwrap_or_default()
                     ),
                     active: d.valid_from <= today && d.valid_to.is_none_or(|t| today <= t),
                     note: d.note.unwrap_or_default(),
@@ -107,9 +107,10 @@ pub async fn index(
                         v.name,
                         v.home_division,
                         format!(
-                            "{} 〜 {}",
-                            japanese_date(v.valid_from),
-                            v.valid_to.map(japanese_date).unwrap_or_default()
+                            "{} {} {}",
+                            crate::page::day(v.valid_from),
+                            crate::lang::t().range_sep,
+                            v.valid_to.map(crate::page::day).unwrap_or_default()
                         ),
                     )
                 })
@@ -136,7 +137,7 @@ pub async fn index(
         kinds: DesignationKind::ALL
             .iter()
             .filter(|k| !k.is_officer())
-            .map(|k| (k.as_str(), k.label_ja()))
+            .map(|k| (k.as_str(), crate::lang::t().designation_kind(*k)))
             .collect(),
         today: today.to_string(),
     })

@@ -293,7 +293,7 @@ pub async fn submit(
                 .iter()
                 .map(|(n, m)| (*n, m.form_value().to_string()))
                 .collect(),
-            error: Some(format!("{}{}", t().unanswered, missing.join("、"))),
+            error: Some(format!("{}{}", t().unanswered, missing.join(t().list_sep))),
         };
         let mut res = render(&page)?;
         *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;

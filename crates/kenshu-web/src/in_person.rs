@@ -60,8 +60,9 @@ impl SessionView {
             course_code: s.course_code.clone(),
             course: s.course_title.clone(),
             when: format!(
-                "{}〜{:02}:{:02}",
+                "{}{}{:02}:{:02}",
                 jtime(s.starts_at),
+                t().range_sep,
                 end.hour(),
                 end.minute()
             ),
@@ -310,10 +311,18 @@ pub async fn nominate(
     }
     let mut notice = Vec::new();
     if !full.is_empty() {
-        notice.push(format!("{}{}", t().ip_nominate_full, full.join("、")));
+        notice.push(format!(
+            "{}{}",
+            t().ip_nominate_full,
+            full.join(t().list_sep)
+        ));
     }
     if !unknown.is_empty() {
-        notice.push(format!("{}{}", t().ip_nominate_unknown, unknown.join("、")));
+        notice.push(format!(
+            "{}{}",
+            t().ip_nominate_unknown,
+            unknown.join(t().list_sep)
+        ));
     }
     let session = managed(&mut conn, &user, id).await?;
     let mut res = show_page(&mut conn, &user, &session, Some(notice.join(" "))).await?;

@@ -1,17 +1,28 @@
-//! The language of a request: the one the person chose with the switch in the header (kept in
-//! a cookie), else the first of Japanese and English their browser asks for
-//! (`Accept-Language`), else Japanese. The layer holds it in a task-local for the whole
-//! request (see [`scope`]), so that every string the request answers with — the page, an error page, a
-//! refusal's message made deep in a conversion — comes from the same catalogue through
-//! [`t`].
+//! The language of a request, first found first:
+//!
+//! 1. the signed-in person's own choice, stored with their account (`users.language`, set on
+//!    `/settings` or with the switch in the header while signed in), so that a person who chose
+//!    English gets English on any browser once signed in;
+//! 2. the switch's cookie, for whoever uses this browser (before sign-in, and for people who
+//!    have not chosen);
+//! 3. the first of Japanese and English the browser asks for (`Accept-Language`);
+//! 4. Japanese.
+//!
+//! The page middleware sets 2–4 before anything else runs (see [`scope`]); the session layer
+//! then puts 1 in its place once it has read the session ([`set`]), which comes with the
+//! session's one query. The language is held in a task-local for the whole request, so that
+//! every string the request answers with — the page, an error page, a refusal's message made
+//! deep in a conversion — comes from the same catalogue through [`t`].
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use kenshu_core::i18n::{Catalogue, EN, JA, Lang};
+use kenshu_core::i18n::{Catalogue, JA, Lang};
 use serde::Deserialize;
 
-use crate::AppState;
+use crate::session::{Conn, Viewer};
+use crate::{AppError, AppState};
 
 /// The cookie the language switch sets.
 pub const COOKIE: &str = "kenshu_lang";
@@ -20,20 +31,28 @@ pub const COOKIE: &str = "kenshu_lang";
 const KEEP_SECS: i64 = 365 * 86_400;
 
 tokio::task_local! {
-    static CURRENT: Lang;
+    static CURRENT: std::cell::Cell<Lang>;
 }
 
 /// The catalogue of a language.
 pub fn catalogue(lang: Lang) -> &'static Catalogue {
-    match lang {
-        Lang::Ja => &JA,
-        Lang::En => &EN,
-    }
+    lang.catalogue()
 }
 
 /// The catalogue of the request being answered (Japanese outside a request).
 pub fn t() -> &'static Catalogue {
-    CURRENT.try_with(|l| catalogue(*l)).unwrap_or(&JA)
+    CURRENT.try_with(|l| catalogue(l.get())).unwrap_or(&JA)
+}
+
+/// The language of the request being answered (Japanese outside a request).
+pub fn current() -> Lang {
+    t().lang
+}
+
+/// Answers the rest of the request in `lang`: the signed-in person's own choice, which wins over
+/// the browser's (see the module's order). Outside a request it does nothing.
+pub fn set(lang: Lang) {
+    let _ = CURRENT.try_with(|l| l.set(lang));
 }
 
 fn parse(code: &str) -> Option<Lang> {
@@ -93,7 +112,7 @@ pub fn of_request(headers: &HeaderMap) -> Lang {
 /// (`error::japanese_rejections`) rather than from a layer of its own: a separate
 /// `middleware::from_fn` layer cost the section page a tenth of its throughput.
 pub async fn scope<F: std::future::Future>(lang: Lang, answer: F) -> F::Output {
-    CURRENT.scope(lang, answer).await
+    CURRENT.scope(std::cell::Cell::new(lang), answer).await
 }
 
 #[derive(Deserialize, Default)]
@@ -102,30 +121,59 @@ pub struct SwitchQuery {
 }
 
 /// `GET /language/{code}`: the switch in the header. Keeps the choice in a cookie and returns
-/// to the page it was pressed on. A link, not a form: it changes nothing but how this browser
-/// is spoken to.
+/// to the page it was pressed on; for a signed-in person it is also kept with their account, so
+/// that it follows them to any browser. A link, not a form, so only when it was pressed on a
+/// page of this portal (`Sec-Fetch-Site`, else the `Referer`): a link on another site may
+/// change how this browser is spoken to, never a person's account.
 pub async fn switch(
     State(state): State<AppState>,
     Path(code): Path<String>,
     Query(q): Query<SwitchQuery>,
-    headers: HeaderMap,
-) -> Response {
+    mut parts: Parts,
+) -> Result<Response, AppError> {
+    let headers = &parts.headers;
     let back = q
         .next
-        .or_else(|| same_origin_path(&headers))
+        .or_else(|| same_origin_path(headers))
         .filter(|n| crate::auth::is_local_path(n))
         .unwrap_or_else(|| "/".into());
     let Some(lang) = parse(&code) else {
-        return Redirect::to(&back).into_response();
+        return Ok(Redirect::to(&back).into_response());
     };
     let cookie = crate::session::set_cookie(
         COOKIE,
         lang.code(),
         KEEP_SECS,
-        crate::session::is_secure(&state, &headers),
+        crate::session::is_secure(&state, headers),
         "Lax",
     );
-    ([(header::SET_COOKIE, cookie)], Redirect::to(&back)).into_response()
+    let from_here = pressed_here(headers);
+    let viewer = parts.extensions.get::<Viewer>().and_then(|v| v.0.clone());
+    if let Some(session) = viewer
+        && from_here
+        && session.language() != Some(lang)
+    {
+        let Conn(mut conn) = Conn::from_request_parts(&mut parts, &state).await?;
+        kenshu_db::users::set_language(
+            &mut conn,
+            session.institution_id,
+            session.user_id,
+            Some(lang),
+        )
+        .await?;
+        state.sessions.forget_person(session.user_id);
+    }
+    Ok(([(header::SET_COOKIE, cookie)], Redirect::to(&back)).into_response())
+}
+
+/// Whether the request came from a page of this portal: the browser says so
+/// (`Sec-Fetch-Site: same-origin`), or, from a browser that does not say, the `Referer` is ours
+/// (the portal's `Referrer-Policy: same-origin` sends it only to itself).
+fn pressed_here(headers: &HeaderMap) -> bool {
+    match headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+        Some(site) => site == "same-origin",
+        None => same_origin_path(headers).is_some(),
+    }
 }
 
 /// The page the switch was pressed on: the `Referer`'s path when it is this portal's own.

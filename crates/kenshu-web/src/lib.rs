@@ -28,6 +28,7 @@ mod routes;
 mod security;
 mod session;
 pub mod session_cache;
+mod settings;
 mod staff;
 
 use std::future::Future;

@@ -7,7 +7,6 @@ use askama::Template;
 use axum::extract::Query;
 use axum::response::Response;
 use kenshu_core::assignment::Status;
-use kenshu_core::fiscal_year::japanese_date;
 use kenshu_core::plan::Held;
 use kenshu_db::institutions::Division;
 use serde::Deserialize;
@@ -82,9 +81,9 @@ const ORDER: [Status; 6] = [
 fn designation_labels(held: &[Held], on: time::Date) -> String {
     held.iter()
         .filter(|h| h.on(on))
-        .map(|h| h.kind.label_ja())
+        .map(|h| crate::lang::t().designation_kind(h.kind))
         .collect::<Vec<_>>()
-        .join("、")
+        .join(crate::lang::t().list_sep)
 }
 
 pub async fn dashboard(
@@ -148,7 +147,7 @@ pub async fn dashboard(
                     .unwrap_or_else(|| a.code.clone()),
                 status_key: st.as_str(),
                 status: t().status(st),
-                deadline: japanese_date(l.deadline),
+                deadline: crate::page::day(l.deadline),
                 deadline_sort: l.deadline,
                 retake: l.retake,
                 code: a.code.clone(),
@@ -160,7 +159,7 @@ pub async fn dashboard(
                     .unwrap_or_default(),
                 last_follow_up: followed
                     .get(&person.id)
-                    .map(|d| japanese_date(*d))
+                    .map(|d| crate::page::day(*d))
                     .unwrap_or_default(),
             });
         }
@@ -187,7 +186,7 @@ pub async fn dashboard(
     render(&DashboardPage {
         chrome: Chrome::for_user(&user, t().dashboard_title),
         t: t(),
-        fy_label: fy.to_string(),
+        fy_label: crate::lang::t().fy_label(fy),
         // The division picker only when there is more than one to pick from.
         divisions: if divisions.len() > 1 {
             divisions

@@ -112,7 +112,10 @@ pub async fn index(
             let t = tallies.get(&d.id).copied().unwrap_or_default();
             sum.add(&t);
             Line {
-                officers: officers.remove(&d.id).unwrap_or_default().join("、"),
+                officers: officers
+                    .remove(&d.id)
+                    .unwrap_or_default()
+                    .join(crate::lang::t().list_sep),
                 rate: rate(&t),
                 code: d.code,
                 name: d.name,
@@ -125,13 +128,13 @@ pub async fn index(
     let years = (current - 4..=current + 1)
         .rev()
         .chain((fy.year() < current - 4 || fy.year() > current + 1).then_some(fy.year()))
-        .map(|y| (y, FiscalYear::stored(y).to_string()))
+        .map(|y| (y, crate::lang::t().fy_label(FiscalYear::stored(y))))
         .collect();
     render(&OverviewPage {
         chrome: Chrome::for_user(&user, t().overview_title),
         t: t(),
         fy,
-        fy_label: fy.to_string(),
+        fy_label: crate::lang::t().fy_label(fy),
         years,
         planned: sum.assignments > 0,
         lines,
@@ -183,7 +186,7 @@ fn chart(
             cumulative += n;
             let i = i64::try_from(i).unwrap_or(0);
             Month {
-                label: format!("{m}月"),
+                label: crate::lang::t().month_name(m),
                 n,
                 cumulative,
                 share: if total > 0 {
@@ -204,22 +207,32 @@ fn chart(
     let ticks = MONTHS
         .iter()
         .enumerate()
-        .map(|(i, m)| (x_of(i64::try_from(i).unwrap_or(0)), format!("{m}月")))
+        .map(|(i, m)| {
+            (
+                x_of(i64::try_from(i).unwrap_or(0)),
+                crate::lang::t().month_name(*m),
+            )
+        })
         .collect();
-    let desc = format!(
-        "{}の修了数の累計: {}。受講割当の総数は{}件。",
-        fy,
-        if months.is_empty() {
-            "まだありません".to_string()
-        } else {
-            months
-                .iter()
-                .map(|m| format!("{} {}件", m.label, m.cumulative))
-                .collect::<Vec<_>>()
-                .join("、")
-        },
-        total
-    );
+    let t = crate::lang::t();
+    let so_far = if months.is_empty() {
+        t.overview_chart_none.to_string()
+    } else {
+        months
+            .iter()
+            .map(|m| {
+                t.overview_chart_month
+                    .replace("{month}", &m.label)
+                    .replace("{n}", &m.cumulative.to_string())
+            })
+            .collect::<Vec<_>>()
+            .join(t.list_sep)
+    };
+    let desc = t
+        .overview_chart_desc
+        .replace("{fy}", &t.fy_label(fy))
+        .replace("{months}", &so_far)
+        .replace("{total}", &total.to_string());
     let chart = Chart {
         width,
         height,

@@ -105,9 +105,14 @@ pub fn fiscal_year(param: Option<&str>) -> FiscalYear {
         .unwrap_or_else(|| FiscalYear::of(kenshu_core::japan_today()))
 }
 
-/// `令和7年4月1日` for a timestamp, in Japan time.
+/// The day of a timestamp in Japan, in the request's language: `令和7年4月1日`, `1 Apr 2025`.
 pub fn jdate(at: OffsetDateTime) -> String {
-    kenshu_core::fiscal_year::japanese_date(at.to_offset(kenshu_core::fiscal_year::JST).date())
+    t().date_of(at)
+}
+
+/// A day in the request's language: `令和7年4月1日`, `1 Apr 2025`.
+pub fn day(d: time::Date) -> String {
+    t().date(d)
 }
 
 /// `2025-04-01 09:30` in Japan time.

@@ -6,7 +6,6 @@ use axum::Form;
 use axum::extract::Path;
 use axum::response::{IntoResponse, Redirect, Response};
 use kenshu_core::audit::AuditAction;
-use kenshu_core::fiscal_year::japanese_date;
 use kenshu_core::my_number::contains_my_number;
 use kenshu_core::plan::DesignationKind;
 use kenshu_db::progress::{self, Learner};
@@ -52,16 +51,19 @@ struct PersonPage {
     any_untrained: bool,
 }
 
-/// Follow-up methods: identifier and Japanese name (口頭, 電話, メール, 文書).
-pub const METHODS: [(&str, &str); 4] = [
-    ("oral", "口頭"),
-    ("phone", "電話"),
-    ("email", "メール"),
-    ("document", "文書"),
-];
+/// Follow-up methods: identifier and name in the request's language (口頭, 電話, メール, 文書).
+pub fn methods() -> [(&'static str, &'static str); 4] {
+    let t = t();
+    [
+        ("oral", t.follow_up_oral),
+        ("phone", t.follow_up_phone),
+        ("email", t.follow_up_email),
+        ("document", t.follow_up_document),
+    ]
+}
 
 fn method_label(m: &str) -> &'static str {
-    METHODS
+    methods()
         .iter()
         .find(|(k, _)| *k == m)
         .map(|(_, l)| *l)
@@ -122,7 +124,7 @@ pub async fn show(
                 title: s.title,
                 status_key: st.as_str(),
                 status: t().status(st),
-                deadline: deadline.map(japanese_date).unwrap_or_default(),
+                deadline: deadline.map(crate::page::day).unwrap_or_default(),
                 retake,
                 individual: a.is_some_and(|a| a.individual),
                 done: st.is_done(),
@@ -135,12 +137,13 @@ pub async fn show(
         .map(|d| {
             (
                 DesignationKind::parse(&d.kind)
-                    .map(DesignationKind::label_ja)
+                    .map(|k| crate::lang::t().designation_kind(k))
                     .unwrap_or(""),
                 format!(
-                    "{} 〜 {}",
-                    japanese_date(d.valid_from),
-                    d.valid_to.map(japanese_date).unwrap_or_default()
+                    "{} {} {}",
+                    crate::page::day(d.valid_from),
+                    crate::lang::t().range_sep,
+                    d.valid_to.map(crate::page::day).unwrap_or_default()
                 ),
             )
         })
@@ -167,7 +170,7 @@ pub async fn show(
         .into_iter()
         .map(|f| {
             (
-                japanese_date(f.happened_on),
+                crate::page::day(f.happened_on),
                 method_label(&f.method),
                 f.note,
                 f.recorded_by,
@@ -183,14 +186,14 @@ pub async fn show(
         t: t(),
         login,
         name,
-        fy_label: fy.to_string(),
+        fy_label: crate::lang::t().fy_label(fy),
         rows,
         designations,
         exemptions,
         may_exempt: user.may(Action::ManageDesignations),
         follow_ups,
         attempts,
-        methods: METHODS,
+        methods: methods(),
         today: kenshu_core::japan_today().to_string(),
     })
 }
@@ -263,7 +266,7 @@ pub async fn follow_up(
     let (id, _) = person(&mut tx, &user, &login, Action::ManageDesignations).await?;
     let on = kenshu_core::roster::parse_date(&f.on)
         .ok_or_else(|| AppError::BadRequest(format!("{}: {}", t().follow_up_date, t().date_fix)))?;
-    if !METHODS.iter().any(|(k, _)| *k == f.method) {
+    if !methods().iter().any(|(k, _)| *k == f.method) {
         return Err(AppError::BadRequest(t().follow_up_method_fix.into()));
     }
     let note = f.note.trim();

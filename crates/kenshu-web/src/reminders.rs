@@ -146,7 +146,7 @@ pub async fn rows(
                 .iter()
                 .map(|c| titles.get(c).cloned().unwrap_or_else(|| c.clone()))
                 .collect::<Vec<_>>()
-                .join("、"),
+                .join(crate::lang::t().list_sep),
             message: r.message,
             by: r
                 .sent_by

@@ -87,7 +87,7 @@ pub async fn index(
         chrome: Chrome::for_user(&user, t().report_title),
         t: t(),
         fy: fy.year(),
-        fy_label: fy.to_string(),
+        fy_label: crate::lang::t().fy_label(fy),
         formats: vec![
             ("xlsx", t().report_xlsx),
             ("csv", t().report_csv),
@@ -168,8 +168,9 @@ pub async fn annual_download(
     let fy = fiscal_year(q.fy.as_deref());
     let inst = user.session.institution_id;
     let name = format!(
-        "研修受講状況_{}{}.{}",
-        fy.japanese(),
+        "{}_{}{}.{}",
+        t().report_file_annual,
+        t().fy(fy),
         if format == Format::CsvSjis {
             "_SJIS"
         } else {
@@ -186,6 +187,7 @@ pub async fn annual_download(
                 institution_name: &user.session.institution_name,
                 fy,
                 today: kenshu_core::japan_today(),
+                t: t(),
             };
             let rows = annual(&mut conn, &subject, format, file).await?;
             let actor = user.actor();
@@ -233,7 +235,12 @@ pub async fn attendance_download(
         None => None,
     };
     let ext = format.as_str();
-    let name = format!("研修出欠リスト_{}_{}.{ext}", fy.japanese(), course);
+    let name = format!(
+        "{}_{}_{}.{ext}",
+        t().report_file_attendance,
+        t().fy(fy),
+        course
+    );
     let fallback = format!("kenshu-attendance-{}.{ext}", fy.year());
     let user = &user;
     stream_file(
@@ -243,6 +250,7 @@ pub async fn attendance_download(
                 institution_name: &user.session.institution_name,
                 fy,
                 today: kenshu_core::japan_today(),
+                t: t(),
             };
             let rows = attendance(&mut conn, &subject, &course, division, format, file).await?;
             let actor = user.actor();

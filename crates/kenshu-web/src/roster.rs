@@ -109,14 +109,13 @@ async fn page(
         .await?
         .into_iter()
         .map(|p| {
-            use kenshu_core::fiscal_year::japanese_date;
             let (due, what) = match p.division {
                 Some(d) => (
-                    japanese_date(p.due),
+                    crate::page::day(p.due),
                     format!("{}{d}", t().roster_pending_transfer),
                 ),
                 None => (
-                    japanese_date(p.due.previous_day().unwrap_or(p.due)),
+                    crate::page::day(p.due.previous_day().unwrap_or(p.due)),
                     t().roster_pending_leave.to_string(),
                 ),
             };

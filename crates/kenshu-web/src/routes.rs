@@ -8,7 +8,7 @@ use tower_http::compression::predicate::{DefaultPredicate, NotForContentType, Pr
 
 use crate::{
     AppState, admin, assets, audit, auth, designation, exam, health, in_person, lang, metrics,
-    officer, overview, person, plan, reminders, report, roster, security, session, staff,
+    officer, overview, person, plan, reminders, report, roster, security, session, settings, staff,
 };
 
 pub fn app(state: AppState) -> Router {
@@ -24,6 +24,9 @@ pub fn app(state: AppState) -> Router {
             "/welcome/{token}",
             get(auth::welcome_form).post(auth::welcome),
         )
+        .route("/settings", get(settings::form).post(settings::save))
+        // The switch reads the session: a signed-in person's choice is kept with their account.
+        .route("/language/{code}", get(lang::switch))
         .route("/my", get(staff::my_training))
         .route("/courses/{code}", get(staff::course))
         .route("/courses/{code}/sections/{slug}", get(staff::section))
@@ -108,7 +111,6 @@ pub fn app(state: AppState) -> Router {
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(metrics::scrape))
         .route("/static/{name}", get(assets::asset))
-        .route("/language/{code}", get(lang::switch))
         .merge(pages)
         .layer(middleware::from_fn(crate::error::japanese_rejections))
         .layer(CompressionLayer::new().compress_when(compressible()))

@@ -123,6 +123,10 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
         },
         None => None,
     };
+    // The person's own choice of language wins over the browser's (`lang`'s order).
+    if let Some(lang) = viewer.as_deref().and_then(SessionUser::language) {
+        crate::lang::set(lang);
+    }
     let mut req = if reads_body {
         match check_csrf(&state, req, form, viewer.as_deref()) {
             Ok(req) => req,
@@ -155,12 +159,12 @@ async fn buffer_body(req: Request) -> Result<(Request, Option<Bytes>), AppError>
         Ok(Ok(bytes)) => bytes,
         Ok(Err(_)) => {
             return Err(AppError::BadRequest(
-                "送信されたデータが大きすぎます。 (request too large)".into(),
+                crate::lang::t().err_body_too_large.into(),
             ));
         }
         Err(_) => {
             return Err(AppError::BadRequest(
-                "送信に時間がかかりすぎたため中断しました。もう一度送信してください。 (request body timed out)".into(),
+                crate::lang::t().err_body_timeout.into(),
             ));
         }
     };

@@ -106,9 +106,7 @@ pub async fn my_training(
             retake,
         } = assignment_status(&s, a, today);
         rows.push(CourseRow {
-            deadline: deadline
-                .map(kenshu_core::fiscal_year::japanese_date)
-                .unwrap_or_default(),
+            deadline: deadline.map(crate::page::day).unwrap_or_default(),
             retake,
             individual: a.is_some_and(|a| a.individual),
             status: st,
@@ -136,7 +134,7 @@ pub async fn my_training(
         notices,
         chrome: Chrome::for_user(&user, t().my_training),
         t: t(),
-        fiscal_year: fy.to_string(),
+        fiscal_year: crate::lang::t().fy_label(fy),
         rows,
         done,
         has_plan,
@@ -332,7 +330,7 @@ pub async fn certificate(
         institution: s.institution_name.clone(),
         division: s.division_name.clone(),
         course_title: summary.title,
-        fiscal_year: fy.to_string(),
+        fiscal_year: crate::lang::t().fy_label(fy),
         completed_on: jdate(completion.completed_at),
         score: completion
             .score

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use kenshu_core::audit::{AuditKey, Finding as Kind, Head, Verdict};
+use kenshu_core::audit::{AuditKey, Finding as Kind, Verdict};
 use kenshu_db::PgPool;
 use kenshu_db::audit_anchor::{KeyError, KeySource, checkpoint_file, read_checkpoints};
 
@@ -75,7 +75,7 @@ pub async fn verify(pool: &PgPool, a: VerifyArgs<'_>) -> anyhow::Result<()> {
                 "audit log of {code}: {entries} entries, chain intact ({keyed} keyed under key {}; {checkpoints} checkpoint(s) checked)",
                 key.fingerprint()
             );
-            println!("{}", Head::label_ja(head.as_ref()));
+            println!("{}", kenshu_core::i18n::JA.audit_head(head.as_ref()));
             Ok(())
         }
         Verdict::Broken(broken) => {

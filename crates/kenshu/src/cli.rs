@@ -110,6 +110,9 @@ pub(crate) enum ReportCommand {
         format: String,
         #[arg(short = 'o', long = "output")]
         output: PathBuf,
+        /// The language of the document's headings: ja (default) or en.
+        #[arg(long, default_value = "ja", value_parser = parse_lang)]
+        lang: kenshu_core::i18n::Lang,
     },
     /// The attendance list (研修出欠リスト) of one course, the untrained marked.
     Attendance {
@@ -128,7 +131,15 @@ pub(crate) enum ReportCommand {
         format: String,
         #[arg(short = 'o', long = "output")]
         output: PathBuf,
+        /// The language of the document's headings: ja (default) or en.
+        #[arg(long, default_value = "ja", value_parser = parse_lang)]
+        lang: kenshu_core::i18n::Lang,
     },
+}
+
+fn parse_lang(s: &str) -> Result<kenshu_core::i18n::Lang, String> {
+    kenshu_core::i18n::Lang::from_code(s)
+        .ok_or_else(|| format!("unknown language '{s}'; use ja or en"))
 }
 
 fn parse_fy(s: &str) -> Result<kenshu_core::FiscalYear, String> {

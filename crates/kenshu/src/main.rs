@@ -119,6 +119,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             fy,
             format,
             output,
+            lang,
         }) => {
             let db = database::ready(&target, 2).await?;
             database::catch_up(&db).await?;
@@ -130,6 +131,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 out: &output,
                 key: &key(true)?,
                 checkpoint_dir: &dir,
+                t: lang.catalogue(),
             };
             report::annual(&db.pool, a).await
         }
@@ -140,6 +142,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             division,
             format,
             output,
+            lang,
         }) => {
             let db = database::ready(&target, 2).await?;
             let args = report::AttendanceArgs {
@@ -150,6 +153,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 format: &format,
                 out: &output,
                 key: &key(true)?,
+                t: lang.catalogue(),
             };
             report::attendance(&db.pool, args).await
         }

@@ -48,6 +48,8 @@ pub struct AnnualArgs<'a> {
     /// log's head is checkpointed.
     pub key: &'a AuditKey,
     pub checkpoint_dir: &'a Path,
+    /// The language of the document (`--lang`).
+    pub t: &'static kenshu_core::i18n::Catalogue,
 }
 
 pub async fn annual(pool: &PgPool, a: AnnualArgs<'_>) -> anyhow::Result<()> {
@@ -67,6 +69,7 @@ pub async fn annual(pool: &PgPool, a: AnnualArgs<'_>) -> anyhow::Result<()> {
         institution_name: &name,
         fy,
         today: kenshu_core::japan_today(),
+        t: a.t,
     };
     let (part, file) = part_file(out)?;
     let rows = match kenshu_app::report::annual(&mut conn, &subject, format, file).await {
@@ -110,6 +113,8 @@ pub struct AttendanceArgs<'a> {
     pub format: &'a str,
     pub out: &'a Path,
     pub key: &'a AuditKey,
+    /// The language of the document (`--lang`).
+    pub t: &'static kenshu_core::i18n::Catalogue,
 }
 
 pub async fn attendance(pool: &PgPool, a: AttendanceArgs<'_>) -> anyhow::Result<()> {
@@ -132,6 +137,7 @@ pub async fn attendance(pool: &PgPool, a: AttendanceArgs<'_>) -> anyhow::Result<
         institution_name: &name,
         fy: a.fy,
         today: kenshu_core::japan_today(),
+        t: a.t,
     };
     let (part, file) = part_file(a.out)?;
     let rows =

@@ -187,7 +187,7 @@ pub async fn import_designations(
     let summary = format!("new={added} unchanged={unchanged} errors={}", errors.len());
     if !errors.is_empty() {
         writeln!(out, "errors by kind:")?;
-        for (kind, n) in kenshu_core::roster::count_by_kind(&errors) {
+        for (kind, n) in kenshu_core::roster::count_by_kind(&kenshu_core::i18n::JA, &errors) {
             writeln!(out, "  {kind}: {n}件")?;
         }
         writeln!(

@@ -8,6 +8,7 @@ pub mod schedule;
 use std::collections::HashMap;
 
 use kenshu_core::FiscalYear;
+use kenshu_core::i18n::{EN, JA, Lang};
 use kenshu_core::my_number::contains_my_number;
 use kenshu_core::reminder::{Due, compose};
 use kenshu_db::PgConnection;
@@ -63,15 +64,22 @@ impl Sender<'_> {
         message: &str,
     ) -> Result<(), sqlx::Error> {
         let people: Vec<Uuid> = pending.iter().map(|p| p.user_id).collect();
-        let contacts: HashMap<Uuid, (String, Option<String>)> =
+        let contacts: HashMap<Uuid, kenshu_db::reminders::Contact> =
             kenshu_db::reminders::contacts(conn, self.institution_id, &people)
                 .await?
                 .into_iter()
-                .map(|(id, name, email)| (id, (name, email)))
+                .map(|c| (c.id, c))
                 .collect();
         for p in pending {
-            let Some((name, email)) = contacts.get(&p.user_id) else {
+            let Some(contact) = contacts.get(&p.user_id) else {
                 continue;
+            };
+            let (name, email) = (&contact.name, &contact.email);
+            // The recipient's own language when they chose one; Japanese otherwise (a mail is
+            // not an answer to a request, so no browser says what they read).
+            let t = match contact.language {
+                Some(Lang::En) => &EN,
+                _ => &JA,
             };
             let due: Vec<Due> = p
                 .courses
@@ -86,6 +94,7 @@ impl Sender<'_> {
                 })
                 .collect();
             let (subject, body) = compose(
+                t,
                 name,
                 self.institution_name,
                 &due,

@@ -7,7 +7,8 @@ use std::io::{BufWriter, Write};
 use askama::Template;
 use futures_util::StreamExt;
 use kenshu_core::assignment::Status;
-use kenshu_core::report::{BOM, Row, csv_line, iso_date, wareki};
+use kenshu_core::i18n::Catalogue;
+use kenshu_core::report::{BOM, Row, csv_line, iso_date, printed_date};
 use kenshu_db::PgConnection;
 use time::Date;
 use uuid::Uuid;
@@ -25,8 +26,8 @@ struct Start<'a> {
 #[derive(Template)]
 #[template(path = "print/attendance_end.html")]
 struct End {
-    n: u64,
-    untrained: u64,
+    /// How many are listed, and how many of them have not finished.
+    total: String,
 }
 
 /// The attendance column (出欠), which marks who has not finished.
@@ -65,16 +66,20 @@ impl ListFormat {
 }
 
 /// The attendance cell: the completion with date and method, or 未受講 (with why).
-fn attendance_cell(row: &Row, date: fn(Date) -> String) -> String {
+fn attendance_cell(t: &Catalogue, row: &Row, date: &dyn Fn(Date) -> String) -> String {
     match row.status {
-        Status::Completed | Status::CompletedInPerson => format!(
-            "修了 {}（{}）",
-            row.completed_on.map(date).unwrap_or_default(),
-            row.method.map(|m| m.label_ja()).unwrap_or_default()
-        ),
-        Status::Exempt => "免除".into(),
-        Status::NotStarted => "未受講".into(),
-        s => format!("未受講（{}）", s.label_ja()),
+        Status::Completed | Status::CompletedInPerson => t
+            .attendance_completed
+            .replace("{date}", &row.completed_on.map(date).unwrap_or_default())
+            .replace(
+                "{method}",
+                row.method
+                    .map(|m| t.completion_method(m))
+                    .unwrap_or_default(),
+            ),
+        Status::Exempt => t.status_exempt.into(),
+        Status::NotStarted => t.status_not_started.into(),
+        s => t.attendance_not_completed.replace("{status}", t.status(s)),
     }
 }
 
@@ -108,19 +113,20 @@ async fn withdrawals(
 
 /// The remarks of a row, followed by its withdrawn attendances (出席取消 day 理由: …).
 fn note_with(
+    t: &Catalogue,
     row: &Row,
     withdrawn: Option<&Vec<(Date, String)>>,
-    date: fn(Date) -> String,
+    date: &dyn Fn(Date) -> String,
 ) -> String {
-    let mut notes = vec![row.note(date)];
+    let mut notes = vec![row.note(t, date)];
     notes.extend(
         withdrawn
             .into_iter()
             .flatten()
-            .map(|(day, reason)| kenshu_core::in_person::withdrawal_note(*day, reason, date)),
+            .map(|(day, reason)| kenshu_core::in_person::withdrawal_note(t, *day, reason, date)),
     );
     notes.retain(|n| !n.is_empty());
-    notes.join("・")
+    notes.join(t.report_note_sep)
 }
 
 /// Writes the attendance list (研修出欠リスト) of one course, optionally of one division;
@@ -143,14 +149,15 @@ pub async fn attendance<W: Write + Send>(
     let withdrawn = withdrawals(conn, s, course).await?;
     let on = s.fy.judged_on(s.today);
     let mut out = BufWriter::with_capacity(1 << 16, out);
+    let t = s.t;
     let headers = [
-        "所属",
-        "職員番号",
-        "氏名",
-        "出欠",
-        "得点",
-        "受講期限",
-        "備考",
+        t.report_col_division,
+        t.report_col_employee_number,
+        t.report_col_name,
+        t.report_col_attendance,
+        t.report_col_score,
+        t.report_col_deadline,
+        t.report_col_remarks,
     ];
     match format {
         ListFormat::Csv => {
@@ -158,7 +165,7 @@ pub async fn attendance<W: Write + Send>(
             out.write_all(csv_line(&headers).as_bytes())?;
         }
         ListFormat::Html => {
-            let heading = format!("研修出欠リスト {title}");
+            let heading = t.attendance_title.replace("{title}", &title);
             Start {
                 seal: Seal::of(s, &heading, &heading),
                 headers: &headers,
@@ -167,27 +174,28 @@ pub async fn attendance<W: Write + Send>(
             out.write_all(b"\n")?;
         }
     }
-    let date = match format {
-        ListFormat::Csv => iso_date,
-        ListFormat::Html => wareki,
+    let printed = printed_date(t);
+    let date: &(dyn Fn(Date) -> String + Sync) = match format {
+        ListFormat::Csv => &iso_date,
+        ListFormat::Html => &printed,
     };
     let mut n = 0u64;
     let mut untrained = 0u64;
     let mut people = kenshu_db::report::people(conn, s.institution_id, s.fy, on, division);
     while let Some(p) = people.next().await {
         let p = p?;
-        for row in rows_of(&p, &plan, on, s.today, s.fy, &titles, Some(course)) {
+        for row in rows_of(&p, &plan, on, s, &titles, Some(course)) {
             n += 1;
             let cells = [
                 row.division_name.clone(),
                 row.employee_number.clone(),
                 row.name.clone(),
-                attendance_cell(&row, date),
+                attendance_cell(t, &row, date),
                 row.score
                     .map(|(a, b)| format!("{a}/{b}"))
                     .unwrap_or_default(),
                 date(row.deadline),
-                note_with(&row, withdrawn.get(&row.employee_number), date),
+                note_with(t, &row, withdrawn.get(&row.employee_number), date),
             ];
             match format {
                 ListFormat::Csv => out.write_all(csv_line(&cells).as_bytes())?,
@@ -205,7 +213,11 @@ pub async fn attendance<W: Write + Send>(
     }
     drop(people);
     if format == ListFormat::Html {
-        End { n, untrained }.write_into(&mut out)?;
+        let total = t
+            .attendance_total
+            .replace("{n}", &n.to_string())
+            .replace("{untrained}", &untrained.to_string());
+        End { total }.write_into(&mut out)?;
         out.write_all(b"\n")?;
     }
     out.flush()?;

@@ -4,37 +4,40 @@
 use std::io::{self, BufWriter, Write};
 
 use kenshu_core::audit::Head;
-use kenshu_core::report::{BOM, HEADERS, Row, Summary, csv_line, iso_date, to_sjis};
+use kenshu_core::i18n::Catalogue;
+use kenshu_core::report::{BOM, Row, Summary, csv_line, headers, iso_date, to_sjis};
 
 use super::{ReportError, Sink};
 
 /// The CSV's last row: the audit log's head, as long as the other rows, its first cell
 /// starting with `#` so that a reader can skip it as a comment.
-fn head_cells(head: Option<&Head>) -> Vec<String> {
+fn head_cells(t: &Catalogue, head: Option<&Head>) -> Vec<String> {
     let mut cells = vec![
-        "# 監査ログ 最終記録".to_string(),
+        t.report_csv_head.to_string(),
         format!("No.{}", head.map_or(0, |h| h.seq)),
         head.map(|h| hex::encode(&h.hash)).unwrap_or_default(),
     ];
-    cells.resize(HEADERS.len(), String::new());
+    cells.resize(headers(t).len(), String::new());
     cells
 }
 
 pub(super) struct CsvSink<W: Write> {
     out: BufWriter<W>,
     sjis: bool,
+    t: &'static Catalogue,
 }
 
 impl<W: Write + Send> CsvSink<W> {
-    pub(super) fn new(out: W, sjis: bool) -> Result<Self, ReportError> {
+    pub(super) fn new(out: W, sjis: bool, t: &'static Catalogue) -> Result<Self, ReportError> {
         let mut s = CsvSink {
             out: BufWriter::with_capacity(1 << 16, out),
             sjis,
+            t,
         };
         if !sjis {
             s.out.write_all(BOM)?;
         }
-        s.line(&HEADERS)?;
+        s.line(&headers(t))?;
         Ok(s)
     }
 
@@ -50,7 +53,7 @@ impl<W: Write + Send> CsvSink<W> {
 
 impl<W: Write + Send> Sink for CsvSink<W> {
     fn row(&mut self, row: &Row, _new_division: bool) -> Result<(), ReportError> {
-        Ok(self.line(&row.cells(iso_date))?)
+        Ok(self.line(&row.cells(self.t, &iso_date))?)
     }
 
     fn finish(
@@ -58,7 +61,7 @@ impl<W: Write + Send> Sink for CsvSink<W> {
         _summary: &Summary,
         head: Option<&Head>,
     ) -> Result<(), ReportError> {
-        self.line(&head_cells(head))?;
+        self.line(&head_cells(self.t, head))?;
         self.out.flush()?;
         Ok(())
     }

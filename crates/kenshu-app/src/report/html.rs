@@ -5,30 +5,33 @@
 use std::io::{self, BufWriter, Write};
 
 use askama::Template;
-use kenshu_core::FiscalYear;
 use kenshu_core::audit::Head;
-use kenshu_core::i18n::JA;
-use kenshu_core::report::{HEADERS, Row, SUMMARY_HEADERS, Summary, wareki};
+use kenshu_core::i18n::Catalogue;
+use kenshu_core::report::{Row, Summary, headers, printed_date, summary_headers};
 
-use super::{ReportError, SUMMARY_SHEET, Sink, Subject};
+use super::{ReportError, Sink, Subject};
 
-/// The top of a printed document: its title and heading, whose it is, and the seal box.
+/// The top of a printed document: its title and heading, whose it is, and the seal box, in
+/// the document's language.
 pub(super) struct Seal<'a> {
+    pub t: &'static Catalogue,
     pub title: &'a str,
     pub heading: &'a str,
     pub institution: &'a str,
-    pub fy: FiscalYear,
+    /// `令和8年度（2026年度）`, `FY2026`.
+    pub fy: String,
     pub made_on: String,
 }
 
 impl<'a> Seal<'a> {
     pub(super) fn of(s: &'a Subject<'a>, title: &'a str, heading: &'a str) -> Self {
         Seal {
+            t: s.t,
             title,
             heading,
             institution: s.institution_name,
-            fy: s.fy,
-            made_on: wareki(s.today),
+            fy: s.t.fy_printed(s.fy),
+            made_on: s.t.date(s.today),
         }
     }
 }
@@ -44,8 +47,8 @@ struct AnnualStart<'a> {
 #[template(path = "print/section.html")]
 struct Section<'a> {
     first: bool,
-    name: &'a str,
-    code: &'a str,
+    /// The division's name and code.
+    heading: String,
     headers: &'a [&'a str],
 }
 
@@ -79,6 +82,7 @@ impl RowLine<'_> {
 #[template(path = "print/annual_end.html")]
 struct AnnualEnd<'a> {
     open: bool,
+    /// The summary's title.
     title: &'a str,
     headers: &'a [&'a str],
     rows: Vec<Vec<String>>,
@@ -87,11 +91,11 @@ struct AnnualEnd<'a> {
 
 /// The HTML report's columns: the report's, less the division (a heading) and with the
 /// re-attendance and leaving notes as one.
-fn columns() -> Vec<&'static str> {
-    HEADERS[2..11]
+fn columns(t: &Catalogue) -> Vec<&'static str> {
+    headers(t)[2..11]
         .iter()
         .copied()
-        .chain(["再受講・退職"])
+        .chain([t.report_col_notes])
         .collect()
 }
 
@@ -102,21 +106,23 @@ pub(super) struct HtmlSink<W: Write> {
     out: BufWriter<W>,
     open: bool,
     columns: Vec<&'static str>,
+    t: &'static Catalogue,
 }
 
 impl<W: Write + Send> HtmlSink<W> {
     pub(super) fn new(out: W, s: &Subject<'_>, title: &str) -> Result<Self, ReportError> {
         let mut out = BufWriter::with_capacity(1 << 16, out);
         AnnualStart {
-            seal: Seal::of(s, title, "研修受講状況報告書"),
-            note: JA.report_leaver_rule,
+            seal: Seal::of(s, title, s.t.report_heading),
+            note: s.t.report_leaver_rule,
         }
         .write_into(&mut out)?;
         out.write_all(b"\n")?;
         Ok(HtmlSink {
             out,
             open: false,
-            columns: columns(),
+            columns: columns(s.t),
+            t: s.t,
         })
     }
 }
@@ -126,16 +132,25 @@ impl<W: Write + Send> Sink for HtmlSink<W> {
         if new_division {
             Section {
                 first: !self.open,
-                name: &row.division_name,
-                code: &row.division_code,
+                heading: self
+                    .t
+                    .report_division_heading
+                    .replace("{name}", &row.division_name)
+                    .replace("{code}", &row.division_code),
                 headers: &self.columns,
             }
             .write_into(&mut self.out)?;
             self.out.write_all(b"\n")?;
             self.open = true;
         }
-        let mut cells: Vec<String> = row.cells(wareki).into_iter().take(11).skip(2).collect();
-        cells.push(row.note(wareki));
+        let date = printed_date(self.t);
+        let mut cells: Vec<String> = row
+            .cells(self.t, &date)
+            .into_iter()
+            .take(11)
+            .skip(2)
+            .collect();
+        cells.push(row.note(self.t, &date));
         RowLine {
             cells: &cells,
             marked: (!row.status.is_done()).then_some(STATUS_COLUMN),
@@ -151,15 +166,15 @@ impl<W: Write + Send> Sink for HtmlSink<W> {
     ) -> Result<(), ReportError> {
         AnnualEnd {
             open: self.open,
-            title: SUMMARY_SHEET,
-            headers: &SUMMARY_HEADERS,
+            title: self.t.report_summary_sheet,
+            headers: &summary_headers(self.t),
             rows: summary
                 .divisions
                 .iter()
-                .chain([&summary.total()])
+                .chain([&summary.total(self.t.report_total)])
                 .map(|d| d.cells().to_vec())
                 .collect(),
-            head: Head::label_ja(head),
+            head: self.t.audit_head(head),
         }
         .write_into(&mut self.out)?;
         self.out.write_all(b"\n")?;

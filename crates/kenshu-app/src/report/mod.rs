@@ -16,7 +16,7 @@ use futures_util::StreamExt;
 use kenshu_core::FiscalYear;
 use kenshu_core::assignment::{Progress, status};
 use kenshu_core::audit::{AuditAction, Head};
-use kenshu_core::i18n::JA;
+use kenshu_core::i18n::Catalogue;
 use kenshu_core::plan::{Plan, assignments};
 use kenshu_core::report::{Row, Summary};
 use kenshu_db::PgConnection;
@@ -25,9 +25,6 @@ use time::Date;
 use uuid::Uuid;
 
 pub use attendance::{ListFormat, attendance};
-
-/// The title of the per-division summary, as a sheet and as a section.
-const SUMMARY_SHEET: &str = "課室別集計";
 
 use crate::audit::Actor;
 
@@ -84,9 +81,10 @@ impl Format {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
-    #[error("{0}の承認済みの研修計画がありません")]
+    /// People read `Catalogue::report_no_plan` (web) or the CLI's sentence, not this.
+    #[error("no approved training plan for FY{}", .0.start().year())]
     NoPlan(FiscalYear),
-    #[error("研修 {0} は{1}の研修計画にありません")]
+    #[error("course {course} is not in the training plan for FY{year}", course = .0, year = .1.start().year())]
     UnknownCourse(String, FiscalYear),
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
@@ -103,6 +101,9 @@ pub struct Subject<'a> {
     pub fy: FiscalYear,
     /// Today in Japan: statuses are judged on it.
     pub today: Date,
+    /// The language the document is written in: the request's on the web, Japanese from the
+    /// command line.
+    pub t: &'static Catalogue,
 }
 
 /// What the audit log says of an export, from the command line or the web, report or
@@ -147,21 +148,22 @@ pub fn rows_of(
     p: &ReportPerson,
     plan: &Plan,
     on: Date,
-    today: Date,
-    fy: FiscalYear,
+    s: &Subject<'_>,
     titles: &HashMap<String, String>,
     course: Option<&str>,
 ) -> Vec<Row> {
+    let (today, fy, t) = (s.today, s.fy, s.t);
     let on = p.facts.left_on.map_or(on, |l| on.min(l));
     let today = p.facts.left_on.map_or(today, |l| today.min(l));
     let mut kinds: Vec<&'static str> = Vec::new();
     for h in &p.facts.designations {
         let overlaps = h.from <= fy.end() && h.to.is_none_or(|t| t >= fy.start());
-        if overlaps && !kinds.contains(&h.kind.label_ja()) {
-            kinds.push(h.kind.label_ja());
+        let kind = t.designation_kind(h.kind);
+        if overlaps && !kinds.contains(&kind) {
+            kinds.push(kind);
         }
     }
-    let designations = kinds.join("、");
+    let designations = kinds.join(t.list_sep);
     assignments(plan, &p.facts, on)
         .into_iter()
         .filter(|a| course.is_none_or(|c| a.code == c))
@@ -221,13 +223,13 @@ pub async fn annual<W: Write + Send + 'static>(
     let title = format!(
         "{} {} {}",
         s.institution_name,
-        s.fy.japanese(),
-        JA.report_annual
+        s.t.fy(s.fy),
+        s.t.report_annual
     );
     let mut sink: Box<dyn Sink> = match format {
-        Format::Xlsx => Box::new(xlsx::XlsxSink::new(out)?),
-        Format::Csv => Box::new(csv::CsvSink::new(out, false)?),
-        Format::CsvSjis => Box::new(csv::CsvSink::new(out, true)?),
+        Format::Xlsx => Box::new(xlsx::XlsxSink::new(out, s.t)?),
+        Format::Csv => Box::new(csv::CsvSink::new(out, false, s.t)?),
+        Format::CsvSjis => Box::new(csv::CsvSink::new(out, true, s.t)?),
         Format::Html => Box::new(html::HtmlSink::new(out, s, &title)?),
     };
     let on = s.fy.judged_on(s.today);
@@ -235,7 +237,7 @@ pub async fn annual<W: Write + Send + 'static>(
     let mut n = 0u64;
     let mut people = kenshu_db::report::people(conn, s.institution_id, s.fy, on, None);
     while let Some(p) = people.next().await {
-        for row in rows_of(&p?, &plan, on, s.today, s.fy, &titles, None) {
+        for row in rows_of(&p?, &plan, on, s, &titles, None) {
             let new = summary.add(&row);
             sink.row(&row, new)?;
             n += 1;

@@ -4,14 +4,16 @@
 use std::io::Write;
 
 use kenshu_core::audit::Head;
-use kenshu_core::report::{HEADERS, Row, SUMMARY_HEADERS, Summary, iso_date};
+use kenshu_core::i18n::Catalogue;
+use kenshu_core::report::{Row, Summary, headers, iso_date, summary_headers};
 
-use super::{ReportError, SUMMARY_SHEET, Sink};
+use super::{ReportError, Sink};
 
 pub(super) struct XlsxSink<W: Write + Send> {
     out: Option<W>,
     book: rust_xlsxwriter::Workbook,
     next: u32,
+    t: &'static Catalogue,
 }
 
 impl<W: Write + Send> XlsxSink<W> {
@@ -22,12 +24,12 @@ impl<W: Write + Send> XlsxSink<W> {
             .set_border(rust_xlsxwriter::FormatBorder::Thin)
     }
 
-    pub(super) fn new(out: W) -> Result<Self, ReportError> {
+    pub(super) fn new(out: W, t: &'static Catalogue) -> Result<Self, ReportError> {
         let mut book = rust_xlsxwriter::Workbook::new();
         // Fast deflate: the big sheet compresses at the end, in one go (level 1: a slightly larger file, much sooner).
         book.set_zip_compression_level(1);
         let sheet = book.add_worksheet_with_constant_memory()?;
-        sheet.set_name("受講状況")?;
+        sheet.set_name(t.report_rows_sheet)?;
         let widths = [
             10.0, 18.0, 12.0, 16.0, 24.0, 30.0, 14.0, 12.0, 12.0, 8.0, 12.0, 30.0, 12.0,
         ];
@@ -35,7 +37,7 @@ impl<W: Write + Send> XlsxSink<W> {
             sheet.set_column_width(i as u16, *w)?;
         }
         let bold = Self::header_format();
-        for (i, h) in HEADERS.iter().enumerate() {
+        for (i, h) in headers(t).iter().enumerate() {
             sheet.write_string_with_format(0, i as u16, *h, &bold)?;
         }
         sheet.set_freeze_panes(1, 0)?;
@@ -43,6 +45,7 @@ impl<W: Write + Send> XlsxSink<W> {
             out: Some(out),
             book,
             next: 1,
+            t,
         })
     }
 }
@@ -50,7 +53,7 @@ impl<W: Write + Send> XlsxSink<W> {
 impl<W: Write + Send> Sink for XlsxSink<W> {
     fn row(&mut self, row: &Row, _new_division: bool) -> Result<(), ReportError> {
         let sheet = self.book.worksheet_from_index(0)?;
-        for (i, c) in row.cells(iso_date).iter().enumerate() {
+        for (i, c) in row.cells(self.t, &iso_date).iter().enumerate() {
             if !c.is_empty() {
                 sheet.write_string(self.next, i as u16, c)?;
             }
@@ -65,23 +68,26 @@ impl<W: Write + Send> Sink for XlsxSink<W> {
         head: Option<&Head>,
     ) -> Result<(), ReportError> {
         let last = self.next.saturating_sub(1);
-        self.book
-            .worksheet_from_index(0)?
-            .autofilter(0, 0, last, HEADERS.len() as u16 - 1)?;
+        self.book.worksheet_from_index(0)?.autofilter(
+            0,
+            0,
+            last,
+            headers(self.t).len() as u16 - 1,
+        )?;
         let bold = Self::header_format();
         let sheet = self.book.add_worksheet();
-        sheet.set_name(SUMMARY_SHEET)?;
+        sheet.set_name(self.t.report_summary_sheet)?;
         for (i, w) in [10.0, 18.0, 8.0, 8.0, 12.0, 10.0, 8.0, 10.0]
             .iter()
             .enumerate()
         {
             sheet.set_column_width(i as u16, *w)?;
         }
-        for (i, h) in SUMMARY_HEADERS.iter().enumerate() {
+        for (i, h) in summary_headers(self.t).iter().enumerate() {
             sheet.write_string_with_format(0, i as u16, *h, &bold)?;
         }
         sheet.set_freeze_panes(1, 0)?;
-        let total = summary.total();
+        let total = summary.total(self.t.report_total);
         for (r, d) in summary.divisions.iter().chain([&total]).enumerate() {
             let r = r as u32 + 1;
             sheet.write_string(r, 0, &d.code)?;
@@ -95,7 +101,7 @@ impl<W: Write + Send> Sink for XlsxSink<W> {
             sheet.write_string(r, 7, d.rate())?;
         }
         let below = summary.divisions.len() as u32 + 3;
-        sheet.write_string(below, 0, Head::label_ja(head))?;
+        sheet.write_string(below, 0, self.t.audit_head(head))?;
         if let Some(out) = self.out.take() {
             self.book.save_to_writer(out)?;
         }

@@ -1,5 +1,5 @@
 //! What the audit log records: one value per kind of act, stored by its identifier and shown
-//! by its Japanese name.
+//! by its name in the catalogue (`Catalogue::audit_action`).
 
 /// A kind of act the audit log records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -81,40 +81,6 @@ impl AuditAction {
     pub fn parse(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|a| a.as_str() == s)
     }
-
-    /// The Japanese name the audit page shows.
-    pub fn label_ja(self) -> &'static str {
-        match self {
-            AuditAction::SignIn => "サインイン",
-            AuditAction::SignInFailed => "サインイン失敗",
-            AuditAction::SignOut => "サインアウト",
-            AuditAction::PasswordChanged => "パスワードの変更",
-            AuditAction::PasswordChangeFailed => "パスワード変更の失敗",
-            AuditAction::PasswordSetByLink => "リンクによるパスワードの設定",
-            AuditAction::PersonViewed => "他の職員の記録の閲覧",
-            AuditAction::Exported => "出力",
-            AuditAction::DesignationAdded => "指定の追加",
-            AuditAction::DesignationEnded => "指定の終了",
-            AuditAction::OfficerAssigned => "兼務の保護責任者の指定",
-            AuditAction::PlanCreated => "研修計画の作成",
-            AuditAction::PlanChanged => "研修計画の変更",
-            AuditAction::PlanApproved => "研修計画の承認",
-            AuditAction::RosterImported => "職員名簿の取込",
-            AuditAction::DesignationsImported => "指定の取込",
-            AuditAction::ContentLoaded => "教材の読込",
-            AuditAction::ExemptionRecorded => "免除の記録",
-            AuditAction::RetakeGranted => "再受講の機会の付与",
-            AuditAction::AttendanceCorrected => "出欠の訂正",
-        }
-    }
-
-    /// The name of a stored identifier: the Japanese one when known, else the identifier.
-    pub fn label_of(stored: &str) -> &str {
-        match Self::parse(stored) {
-            Some(a) => a.label_ja(),
-            None => stored,
-        }
-    }
 }
 
 #[cfg(test)]
@@ -130,7 +96,9 @@ mod tests {
         ids.sort();
         ids.dedup();
         assert_eq!(ids.len(), AuditAction::ALL.len());
-        assert_eq!(AuditAction::label_of("sign_in"), "サインイン");
-        assert_eq!(AuditAction::label_of("made_up"), "made_up");
+        use crate::i18n::{EN, JA};
+        assert_eq!(JA.audit_action_of("sign_in"), "サインイン");
+        assert_eq!(EN.audit_action_of("sign_in"), "Sign-in");
+        assert_eq!(JA.audit_action_of("made_up"), "made_up");
     }
 }

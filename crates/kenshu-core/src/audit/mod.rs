@@ -225,20 +225,5 @@ pub struct Head {
     pub hash: Vec<u8>,
 }
 
-impl Head {
-    /// `監査ログ 最終記録 No.N ハッシュ HEX`, as the reports print it (`No.0` and no hash for
-    /// an empty log).
-    pub fn label_ja(head: Option<&Head>) -> String {
-        match head {
-            Some(h) => format!(
-                "監査ログ 最終記録 No.{} ハッシュ {}",
-                h.seq,
-                hex::encode(&h.hash)
-            ),
-            None => "監査ログ 最終記録 No.0 （記録なし）".to_string(),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests;

@@ -260,12 +260,14 @@ fn checkpoint_lines_read_back_and_a_report_line_serves_as_one() {
     let c = chain(0, 1);
     let cp = checkpoint(&c[0]);
     assert_eq!(Checkpoint::parse(&cp.line()), Some(cp.clone()));
-    let printed = Head::label_ja(Some(&Head {
-        seq: 1,
-        hash: c[0].hash.clone(),
-    }));
-    let from_report = Checkpoint::parse(&printed).unwrap();
-    assert_eq!((from_report.seq, &from_report.hash), (1, &c[0].hash));
+    for t in [&crate::i18n::JA, &crate::i18n::EN] {
+        let printed = t.audit_head(Some(&Head {
+            seq: 1,
+            hash: c[0].hash.clone(),
+        }));
+        let from_report = Checkpoint::parse(&printed).unwrap();
+        assert_eq!((from_report.seq, &from_report.hash), (1, &c[0].hash));
+    }
     let text = format!(
         "# note\n{}other institution=x seq=9 hash={}\n",
         cp.line(),

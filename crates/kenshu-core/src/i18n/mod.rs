@@ -1,9 +1,12 @@
 //! UI strings. Japanese first: every string the pages show is here, once per language, as a
 //! `Catalogue` value: `JA`, and `EN` with the same fields.
 
+mod dates;
 mod en;
 mod entries;
+mod errors;
 mod ja;
+mod labels;
 #[cfg(test)]
 mod tests;
 
@@ -23,6 +26,23 @@ impl Lang {
         match self {
             Lang::Ja => "ja",
             Lang::En => "en",
+        }
+    }
+
+    /// This language's catalogue.
+    pub fn catalogue(self) -> &'static Catalogue {
+        match self {
+            Lang::Ja => &JA,
+            Lang::En => &EN,
+        }
+    }
+
+    /// The language of a stored code (`ja`, `en`), as `code` writes it.
+    pub fn from_code(code: &str) -> Option<Lang> {
+        match code {
+            "ja" => Some(Lang::Ja),
+            "en" => Some(Lang::En),
+            _ => None,
         }
     }
 }
@@ -455,37 +475,155 @@ pub struct Catalogue {
     pub report_leaver_rule: &'static str,
     /// The name of the language switch in the header.
     pub lang_switch: &'static str,
+    /// The settings page (`/settings`): the person's own choices.
+    pub settings_title: &'static str,
+    pub settings_lead: &'static str,
+    pub settings_language: &'static str,
+    pub settings_language_browser: &'static str,
+    pub settings_language_fix: &'static str,
+    pub settings_save: &'static str,
+    pub settings_saved: &'static str,
+    /// Roles (`people::Role`).
+    pub role_staff: &'static str,
+    pub role_protection_officer: &'static str,
+    pub role_chief_officer: &'static str,
+    pub role_audit_officer: &'static str,
+    pub role_portal_admin: &'static str,
+    /// How a course was completed (`assignment::CompletionMethod`).
+    pub method_e_learning: &'static str,
+    pub method_in_person: &'static str,
+    /// Designations (`plan::DesignationKind`) and who a course is for (`plan::Target`).
+    pub kind_clerk: &'static str,
+    pub kind_file_handler: &'static str,
+    pub kind_system_admin: &'static str,
+    pub kind_protection_officer: &'static str,
+    pub kind_chief_officer: &'static str,
+    pub kind_audit_officer: &'static str,
+    pub target_everyone: &'static str,
+    /// A person's status in the roster (`roster::PersonStatus`).
+    pub person_active: &'static str,
+    pub person_on_leave: &'static str,
+    pub person_left: &'static str,
+    /// Kinds of roster problems, counted by column (`roster::ErrorKind`).
+    pub roster_error_empty: &'static str,
+    pub roster_error_format: &'static str,
+    pub roster_error_too_long: &'static str,
+    pub roster_error_my_number: &'static str,
+    pub roster_error_duplicate: &'static str,
+    pub roster_error_conflict: &'static str,
+    pub roster_error_leading_zeros: &'static str,
+    pub roster_error_reference: &'static str,
+    pub roster_error_characters: &'static str,
+    pub roster_error_column: &'static str,
+    pub roster_error_mass_change: &'static str,
+    /// Acts of the audit log (`audit::AuditAction`).
+    pub act_sign_in: &'static str,
+    pub act_sign_in_failed: &'static str,
+    pub act_sign_out: &'static str,
+    pub act_password_changed: &'static str,
+    pub act_password_change_failed: &'static str,
+    pub act_password_set_by_link: &'static str,
+    pub act_person_viewed: &'static str,
+    pub act_exported: &'static str,
+    pub act_designation_added: &'static str,
+    pub act_designation_ended: &'static str,
+    pub act_officer_assigned: &'static str,
+    pub act_plan_created: &'static str,
+    pub act_plan_changed: &'static str,
+    pub act_plan_approved: &'static str,
+    pub act_roster_imported: &'static str,
+    pub act_designations_imported: &'static str,
+    pub act_content_loaded: &'static str,
+    pub act_exemption_recorded: &'static str,
+    pub act_retake_granted: &'static str,
+    pub act_attendance_corrected: &'static str,
+    /// The report's columns (`report::headers`, `report::summary_headers`).
+    pub report_col_division_code: &'static str,
+    pub report_col_division: &'static str,
+    pub report_col_employee_number: &'static str,
+    pub report_col_name: &'static str,
+    pub report_col_designations: &'static str,
+    pub report_col_course: &'static str,
+    pub report_col_status: &'static str,
+    pub report_col_method: &'static str,
+    pub report_col_completed_on: &'static str,
+    pub report_col_score: &'static str,
+    pub report_col_deadline: &'static str,
+    pub report_col_retake: &'static str,
+    pub report_col_left_on: &'static str,
+    pub report_col_targets: &'static str,
+    pub report_col_completed: &'static str,
+    pub report_col_in_person: &'static str,
+    pub report_col_overdue: &'static str,
+    pub report_col_exempt: &'static str,
+    pub report_col_rate: &'static str,
+    pub report_total: &'static str,
+    /// A report's remarks: a re-attendance deadline, a late completion, a leaver's last day, and what joins them.
+    pub report_retake_until: &'static str,
+    pub report_late: &'static str,
+    pub report_left: &'static str,
+    pub report_note_sep: &'static str,
+    /// The documents: the annual report's heading, sheets and printed parts, the attendance list.
+    pub report_heading: &'static str,
+    pub report_summary_sheet: &'static str,
+    pub report_rows_sheet: &'static str,
+    pub report_col_notes: &'static str,
+    pub report_col_attendance: &'static str,
+    pub report_col_remarks: &'static str,
+    pub report_csv_head: &'static str,
+    pub report_division_heading: &'static str,
+    pub report_made_on: &'static str,
+    pub report_seal: &'static str,
+    pub report_file_annual: &'static str,
+    pub report_file_attendance: &'static str,
+    pub attendance_title: &'static str,
+    pub attendance_completed: &'static str,
+    pub attendance_not_completed: &'static str,
+    pub attendance_withdrawn: &'static str,
+    pub attendance_total: &'static str,
+    /// What joins the items of a list in running text.
+    pub list_sep: &'static str,
+    /// Punctuation that differs between the languages: what separates facts on one line, parentheses, quotation marks, a range, alternatives.
+    pub sep: &'static str,
+    pub paren_open: &'static str,
+    pub paren_close: &'static str,
+    pub quote_open: &'static str,
+    pub quote_close: &'static str,
+    pub range_sep: &'static str,
+    pub slash: &'static str,
+    /// Follow-up methods.
+    pub follow_up_oral: &'static str,
+    pub follow_up_phone: &'static str,
+    pub follow_up_email: &'static str,
+    pub follow_up_document: &'static str,
+    /// A month of the overview's chart (`{m}`: its number in Japanese, its short name in English).
+    pub month: &'static str,
+    pub overview_chart_desc: &'static str,
+    pub overview_chart_none: &'static str,
+    pub overview_chart_month: &'static str,
+    pub plan_text_too_long: &'static str,
+    pub err_body_too_large: &'static str,
+    pub err_body_timeout: &'static str,
+    /// The audit chain check's findings.
+    pub audit_altered: &'static str,
+    pub audit_chain_mismatch: &'static str,
+    pub audit_missing: &'static str,
+    pub audit_downgraded: &'static str,
+    pub audit_rewritten: &'static str,
+    pub audit_truncated: &'static str,
+    pub audit_wrong_key: &'static str,
+    pub audit_unanchored: &'static str,
+    /// A reminder mail, in the recipient's language (their stored choice, else Japanese).
+    pub mail_subject_overdue: &'static str,
+    pub mail_subject_soon: &'static str,
+    pub mail_greeting: &'static str,
+    pub mail_course_line: &'static str,
+    pub mail_course_late: &'static str,
+    pub mail_officer_message: &'static str,
+    pub mail_footer: &'static str,
 }
 
 impl Catalogue {
-    /// A status's name.
-    pub fn status(&self, status: crate::assignment::Status) -> &'static str {
-        use crate::assignment::Status;
-        match status {
-            Status::NotStarted => self.status_not_started,
-            Status::InProgress => self.status_in_progress,
-            Status::Completed => self.status_completed,
-            Status::CompletedInPerson => self.status_completed_in_person,
-            Status::Exempt => self.status_exempt,
-            Status::Overdue => self.status_overdue,
-        }
-    }
-
-    /// A role's name.
-    pub fn role(&self, role: crate::people::Role) -> &'static str {
-        use crate::people::Role;
-        match self.lang {
-            Lang::Ja => role.label_ja(),
-            Lang::En => match role {
-                Role::Staff => "Staff",
-                Role::ProtectionOfficer => "Protection officer",
-                Role::ChiefOfficer => "Chief officer",
-                Role::AuditOfficer => "Audit officer",
-                Role::PortalAdmin => "Portal administrator",
-            },
-        }
-    }
-
     /// A sign-in (or password check) held back by the throttle: how long to wait, in words.
     pub fn sign_in_wait(&self, secs: i64) -> String {
         match self.lang {

@@ -22,7 +22,7 @@ const KEEPS_JAPANESE: &[(&str, &str)] = &[
         "names the designation 事務取扱担当者 the law requires",
     ),
     // Names the three designation kinds; the list the reader picks from still shows their
-    // Japanese titles (`DesignationKind::label_ja`), so the English alone could not be matched.
+    // Japanese titles (`Catalogue::designation_kind` in the list of the page they are on), so the English alone could not be matched.
     (
         "designation_kind_fix",
         "names the designation kinds as the list shows them",

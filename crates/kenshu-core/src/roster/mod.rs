@@ -43,14 +43,6 @@ impl PersonStatus {
         }
     }
 
-    pub fn label_ja(self) -> &'static str {
-        match self {
-            PersonStatus::Active => "在職",
-            PersonStatus::OnLeave => "休職",
-            PersonStatus::Left => "退職",
-        }
-    }
-
     /// A status as HR systems write it (`在職`, `在籍`, `休職中`, `育児休業`, `退職済`…), or
     /// `None`. Numeric codes (`0`, `1`) mean different things in different systems: refused.
     pub fn parse(s: &str) -> Option<Self> {
@@ -128,25 +120,6 @@ pub enum ErrorKind {
     MassChange,
 }
 
-impl ErrorKind {
-    /// The Japanese label used in counts: 「{列}の{label}」.
-    pub fn label_ja(self) -> &'static str {
-        match self {
-            ErrorKind::Empty => "空欄",
-            ErrorKind::Format => "形式",
-            ErrorKind::TooLong => "長さ",
-            ErrorKind::MyNumber => "マイナンバーらしき値",
-            ErrorKind::Duplicate => "重複",
-            ErrorKind::Conflict => "行どうしの食い違い",
-            ErrorKind::LeadingZeros => "先頭の0の欠落",
-            ErrorKind::Reference => "参照先なし",
-            ErrorKind::Characters => "文字",
-            ErrorKind::Column => "列名",
-            ErrorKind::MassChange => "大量の変更",
-        }
-    }
-}
-
 /// A problem with one row, said so that the person fixing the file knows where and how.
 /// Messages are in Japanese: the clerk reads them on the web page and the command line alike.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -168,15 +141,16 @@ impl std::fmt::Display for RowError {
     }
 }
 
-/// Errors counted by column and kind, most frequent first: (「採用日の形式」, 300).
-pub fn count_by_kind(errors: &[RowError]) -> Vec<(String, usize)> {
+/// Errors counted by column and kind, most frequent first, named in `t`'s language:
+/// (「採用日の形式」, 300).
+pub fn count_by_kind(t: &crate::i18n::Catalogue, errors: &[RowError]) -> Vec<(String, usize)> {
     let mut counts: std::collections::HashMap<(&str, ErrorKind), usize> = Default::default();
     for e in errors {
         *counts.entry((e.column.as_str(), e.kind)).or_default() += 1;
     }
     let mut out: Vec<(String, usize)> = counts
         .into_iter()
-        .map(|((column, kind), n)| (format!("{column}の{}", kind.label_ja()), n))
+        .map(|((column, kind), n)| (t.roster_error_in(column, kind), n))
         .collect();
     out.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     out

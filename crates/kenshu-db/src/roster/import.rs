@@ -135,7 +135,7 @@ pub async fn import(
         ignored,
         sections: describe(&plan, o.today),
         errors: plan.errors.len(),
-        error_counts: roster::count_by_kind(&plan.errors),
+        error_counts: roster::count_by_kind(&kenshu_core::i18n::JA, &plan.errors),
         mass_change: plan.mass_change,
         noop: plan.is_noop(),
         applied: false,

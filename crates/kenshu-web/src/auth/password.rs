@@ -48,7 +48,7 @@ pub(super) fn refusal(refusal: PasswordRefusal) -> (String, StatusCode) {
     let t = crate::lang::t();
     let refused = StatusCode::UNPROCESSABLE_ENTITY;
     match refusal {
-        PasswordRefusal::Weak(weak) => (weak.to_string(), refused),
+        PasswordRefusal::Weak(weak) => (t.weak_password(&weak), refused),
         PasswordRefusal::Mismatch => (t.password_mismatch.to_string(), refused),
         PasswordRefusal::CurrentWrong => (t.password_current_wrong.to_string(), refused),
         PasswordRefusal::Wait { secs } => (t.sign_in_wait(secs), StatusCode::TOO_MANY_REQUESTS),

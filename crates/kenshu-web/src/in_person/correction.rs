@@ -46,10 +46,12 @@ impl CorrectionRow {
     pub fn of(c: &Correction) -> Self {
         let before = match (c.attended_before, c.previous_attended_at) {
             (true, Some(at)) => format!(
-                "{}（{} {}）",
+                "{}{}{} {}{}",
                 t().ip_attended,
+                t().paren_open,
                 jtime(at),
-                via_label(c.previous_via.as_deref())
+                via_label(c.previous_via.as_deref()),
+                t().paren_close
             ),
             (true, None) => t().ip_attended.to_string(),
             (false, _) => "—".to_string(),

@@ -76,7 +76,12 @@ pub(super) async fn show_page(
     let attendees = participants
         .iter()
         .filter(|p| p.attended.is_some())
-        .map(|p| (p.user_id, format!("{}（{}）", p.name, p.login)))
+        .map(|p| {
+            (
+                p.user_id,
+                format!("{}{}{}{}", p.name, t().paren_open, p.login, t().paren_close),
+            )
+        })
         .collect();
     let candidates = match session.division_id {
         Some(d) if !session.cancelled => {

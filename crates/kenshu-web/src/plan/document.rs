@@ -52,7 +52,7 @@ pub async fn document(
         .await?
         .into_iter()
         .map(|(role, name, division)| Officer {
-            role: role.parse::<Role>().map(Role::label_ja).unwrap_or(""),
+            role: role.parse::<Role>().map(|r| t().role(r)).unwrap_or(""),
             name,
             division,
         })
@@ -61,7 +61,7 @@ pub async fn document(
         chrome: Chrome::for_user(&user, t().plan_document),
         t: t(),
         institution: user.session.institution_name.clone(),
-        fy_label: fy.to_string(),
+        fy_label: crate::lang::t().fy_label(fy),
         approved_at: plan.approved_at.map(jdate).unwrap_or_default(),
         plan,
         lines,

@@ -39,7 +39,13 @@ pub fn edit_lines(plan: &PlanRecord, lines: &[CourseLine]) -> Vec<EditLine> {
             title: l.title.clone(),
             audience: std::iter::once(Target::Everyone)
                 .chain(DesignationKind::ALL.into_iter().map(Target::Designated))
-                .map(|t| (t.as_str(), t.label_ja(), c.audience.contains(&t)))
+                .map(|a| {
+                    (
+                        a.as_str(),
+                        crate::lang::t().target(a),
+                        c.audience.contains(&a),
+                    )
+                })
                 .collect(),
             starts_on: c.starts_on.to_string(),
             deadline: c.deadline.to_string(),
@@ -187,10 +193,12 @@ pub async fn put_details(
         .ok_or_else(|| AppError::BadRequest(t().plan_newcomer_fix.into()))?;
     for (label, text) in [(t().plan_purpose, &f.purpose), (t().plan_method, &f.method)] {
         if text.chars().count() > MAX_PLAN_TEXT {
-            return Err(AppError::BadRequest(format!(
-                "{label}: {MAX_PLAN_TEXT}文字以内にしてください（いまは{}文字です）。 (at most {MAX_PLAN_TEXT} characters)",
-                text.chars().count()
-            )));
+            return Err(AppError::BadRequest(
+                t().plan_text_too_long
+                    .replace("{label}", label)
+                    .replace("{max}", &MAX_PLAN_TEXT.to_string())
+                    .replace("{n}", &text.chars().count().to_string()),
+            ));
         }
         if kenshu_core::my_number::contains_my_number(text) {
             return Err(AppError::BadRequest(format!(

@@ -14,7 +14,6 @@ use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use kenshu_core::FiscalYear;
 use kenshu_core::audit::AuditAction;
-use kenshu_core::fiscal_year::japanese_date;
 use kenshu_db::plans::PlanRecord;
 use serde::Deserialize;
 
@@ -49,17 +48,18 @@ async fn lines(
             audience: c
                 .audience
                 .iter()
-                .map(|t| t.label_ja())
+                .map(|a| t().target(*a))
                 .collect::<Vec<_>>()
-                .join("、"),
+                .join(t().list_sep),
             period: format!(
-                "{} 〜 {}",
-                japanese_date(c.starts_on),
-                japanese_date(c.deadline)
+                "{} {} {}",
+                crate::page::day(c.starts_on),
+                crate::lang::t().range_sep,
+                crate::page::day(c.deadline)
             ),
             retake: c
                 .retake_until
-                .map(japanese_date)
+                .map(crate::page::day)
                 .unwrap_or_else(|| "—".into()),
         });
     }
@@ -152,7 +152,7 @@ pub async fn index(
         chrome: Chrome::for_user(&user, t().plan_title),
         t: t(),
         fy,
-        fy_label: fy.to_string(),
+        fy_label: crate::lang::t().fy_label(fy),
         approved_at: plan
             .as_ref()
             .and_then(|p| p.approved_at)

@@ -8,45 +8,33 @@ use time::{Date, Month};
 use crate::fiscal_year::{ERAS, Era, era_year, japanese_date};
 
 /// Why a cell is not a date, said so that the clerk knows how to write it.
-#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DateError {
-    #[error("日付が空です。2025-04-01 や 令和7年4月1日 のように書いてください")]
     Empty,
-    #[error(
-        "『{0}』は日付として読めません。2025-04-01、2025/4/1、2025年4月1日、令和7年4月1日、R7.4.1 のいずれかの形で書いてください"
-    )]
     Unreadable(String),
-    #[error(
-        "『{0}』の時刻の部分が読めません。時刻を消して 2025/4/1 のように日付だけを書いてください"
-    )]
     Time(String),
-    #[error(
-        "『{0}』の年が2桁で、いつの年か決められません。2025/4/1 のように西暦4桁で書くか、R7.4.1 のように元号を付けてください"
-    )]
     ShortYear(String),
-    #[error("『{0}』の年が範囲外です。1900年から2200年までの日付を書いてください")]
     YearRange(String),
-    #[error("『{value}』: {month}月はありません。月は1から12で書いてください")]
-    Month { value: String, month: u32 },
-    #[error(
-        "『{value}』: {month}月{day}日はありません（この年の{month}月は{last}日まで）。日付を確かめてください"
-    )]
+    Month {
+        value: String,
+        month: u32,
+    },
     Day {
         value: String,
         month: u8,
         day: u32,
         last: u8,
     },
-    #[error("『{value}』: {era}0年はありません。{era}の最初の年は元年（1年）です")]
-    EraYearZero { value: String, era: &'static str },
-    #[error("『{value}』はありません。{era}は{last}まで。{correct}と書いてください")]
+    EraYearZero {
+        value: String,
+        era: &'static str,
+    },
     AfterEra {
         value: String,
         era: &'static str,
         last: String,
         correct: String,
     },
-    #[error("『{value}』はありません。{era}は{first}から。{correct}と書いてください")]
     BeforeEra {
         value: String,
         era: &'static str,
@@ -54,6 +42,15 @@ pub enum DateError {
         correct: String,
     },
 }
+
+/// The Japanese wording (`Catalogue::date_error`: in either language).
+impl std::fmt::Display for DateError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&crate::i18n::JA.date_error(self))
+    }
+}
+
+impl std::error::Error for DateError {}
 
 /// Reads a date in any of the forms offices write (see the module documentation).
 pub fn parse_date(s: &str) -> Option<Date> {

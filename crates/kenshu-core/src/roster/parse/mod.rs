@@ -24,36 +24,35 @@ pub struct Decoded {
 }
 
 /// A problem with the file as a whole. Messages are in Japanese, like the rows'.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[derive(Debug, PartialEq, Eq)]
 pub enum FileError {
-    #[error(
-        "ファイルの文字コードがUTF-8でもShift_JIS（CP932）でもありません。Excelで「CSV UTF-8（コンマ区切り）」か「CSV（コンマ区切り）」を選んで保存し直してください"
-    )]
     Encoding,
-    #[error("ファイルが空です。1行目に列名（見出し）、2行目から1人1行で書いてください")]
     Empty,
-    #[error(
-        "『{column}』の列がありません。{hint}1行目（見出し）に次のいずれかの名前の列を加えてください: {accepted}"
-    )]
     MissingColumn {
         column: String,
         accepted: String,
         /// What the file seems to have meant instead (「『所属コ-ド』のことなら列名を直してください。」), or empty.
         hint: String,
     },
-    #[error(
-        "1行目（見出し）の『{first}』と『{second}』はどちらも『{column}』の列として読まれます。どちらか一方を残してください"
-    )]
     DuplicateColumn {
         column: String,
         first: String,
         second: String,
     },
-    #[error(
-        "{line}行目をCSVとして読めません（{message}）。表計算ソフトで開き、CSV形式で保存し直してください"
-    )]
-    Csv { line: usize, message: String },
+    Csv {
+        line: usize,
+        message: String,
+    },
 }
+
+/// The Japanese wording (`Catalogue::file_error`: in either language).
+impl std::fmt::Display for FileError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&crate::i18n::JA.file_error(self))
+    }
+}
+
+impl std::error::Error for FileError {}
 
 /// Detects the encoding: UTF-8 with or without a byte-order mark, else Shift_JIS as Excel on
 /// Japanese Windows writes it (CP932, which the WHATWG Shift_JIS decoder implements).

@@ -5,6 +5,7 @@
 //! appears here, so both interfaces call the same code.
 
 pub mod audit;
+pub mod designation;
 pub mod exam;
 pub mod follow_ups;
 pub mod housekeeping;
@@ -13,6 +14,7 @@ pub mod keeper;
 pub mod learning;
 pub mod mail;
 pub mod metrics;
+pub mod plan;
 pub mod reminders;
 pub mod report;
 pub mod roster;

@@ -29,6 +29,8 @@ mod security;
 mod session;
 pub mod session_cache;
 mod staff;
+mod tx;
+mod year;
 
 use std::future::Future;
 use std::path::PathBuf;

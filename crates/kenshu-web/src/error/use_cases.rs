@@ -1,0 +1,33 @@
+//! The use cases' errors (`kenshu_app`) as the web answers them: what the person did wrong as
+//! a page naming the field and its fix, internal errors as `AppError::Database` (with their
+//! source) for the one place that logs them.
+
+use kenshu_app::designation::DesignationError;
+use kenshu_app::follow_ups::FollowUpError;
+
+use super::AppError;
+use crate::lang::t;
+
+/// "Field: what to do about it".
+fn field(name: &str, fix: &str) -> AppError {
+    AppError::BadRequest(format!("{name}: {fix}"))
+}
+
+impl From<DesignationError> for AppError {
+    fn from(e: DesignationError) -> Self {
+        match e {
+            DesignationError::UnknownDivision => field(t().division, t().division_unknown),
+            DesignationError::NotACandidate => field(t().login_id, t().officer_not_candidate),
+            DesignationError::Database(e) => AppError::Database(e),
+        }
+    }
+}
+
+impl From<FollowUpError> for AppError {
+    fn from(e: FollowUpError) -> Self {
+        match e {
+            FollowUpError::NotAssigned => AppError::BadRequest(t().exempt_course_fix.into()),
+            FollowUpError::Database(e) => AppError::Database(e),
+        }
+    }
+}

@@ -31,3 +31,16 @@ impl From<FollowUpError> for AppError {
         }
     }
 }
+
+impl From<kenshu_app::plan::PlanError> for AppError {
+    fn from(e: kenshu_app::plan::PlanError) -> Self {
+        use kenshu_app::plan::PlanError;
+        match e {
+            PlanError::Exists => AppError::BadRequest(t().plan_exists.into()),
+            PlanError::NoPrevious => AppError::BadRequest(t().plan_no_previous.into()),
+            PlanError::NotFound => AppError::NotFound,
+            PlanError::Approved => AppError::BadRequest(t().plan_locked.into()),
+            PlanError::Database(e) => AppError::Database(e),
+        }
+    }
+}

@@ -42,6 +42,16 @@ impl Tx {
         PgTransactionManager::commit(&mut lease).await?;
         Ok(Conn(lease))
     }
+
+    /// Rolls back (the `ROLLBACK` goes with the connection's next statement), and hands the
+    /// connection back for rendering the answer.
+    pub fn rollback(mut self) -> Result<Conn, AppError> {
+        let Some(mut lease) = self.lease.take() else {
+            return Err(AppError::Internal("the transaction has ended".into()));
+        };
+        PgTransactionManager::start_rollback(&mut lease);
+        Ok(Conn(lease))
+    }
 }
 
 impl Deref for Tx {

@@ -44,3 +44,17 @@ impl From<kenshu_app::plan::PlanError> for AppError {
         }
     }
 }
+
+impl From<kenshu_app::in_person::InPersonError> for AppError {
+    fn from(e: kenshu_app::in_person::InPersonError) -> Self {
+        use kenshu_app::in_person::InPersonError;
+        match e {
+            InPersonError::NotFound => AppError::NotFound,
+            InPersonError::UnknownCourse => AppError::BadRequest(t().ip_fix_course.into()),
+            InPersonError::NotStarted => AppError::BadRequest(t().ip_checklist_not_yet.into()),
+            InPersonError::Full => AppError::BadRequest(t().ip_full.into()),
+            InPersonError::NotAttended => AppError::BadRequest(t().ip_correct_not_attended.into()),
+            InPersonError::Database(e) => AppError::Database(e),
+        }
+    }
+}

@@ -98,7 +98,7 @@ pub async fn group(
 /// The person has read the reminders shown to them.
 pub async fn seen(user: CurrentUser, Conn(mut conn): Conn) -> Result<Response, AppError> {
     user.require(Action::TakeTraining)?;
-    kenshu_db::reminders::mark_seen(&mut conn, user.session.institution_id, user.session.user_id)
+    kenshu_app::reminders::seen(&mut conn, user.session.institution_id, user.session.user_id)
         .await?;
     Ok(Redirect::to("/my").into_response())
 }

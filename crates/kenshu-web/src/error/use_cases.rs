@@ -32,6 +32,16 @@ impl From<FollowUpError> for AppError {
     }
 }
 
+impl From<kenshu_app::learning::LearningError> for AppError {
+    fn from(e: kenshu_app::learning::LearningError) -> Self {
+        use kenshu_app::learning::LearningError;
+        match e {
+            LearningError::NotFound => AppError::NotFound,
+            LearningError::Database(e) => AppError::Database(e),
+        }
+    }
+}
+
 impl From<kenshu_app::plan::PlanError> for AppError {
     fn from(e: kenshu_app::plan::PlanError) -> Self {
         use kenshu_app::plan::PlanError;

@@ -134,3 +134,47 @@ async fn the_log_refuses_changes_and_verify_names_an_altered_then_a_deleted_entr
         page.body
     );
 }
+
+/// An entry is appended in the transaction that makes the change it records (its lock on the
+/// institution's log lasts until that transaction ends): a connection outside one is refused
+/// before anything is written, and one inside one appends.
+#[tokio::test]
+async fn an_entry_is_appended_only_inside_a_transaction() {
+    use kenshu_core::audit::AuditAction;
+    use kenshu_db::audit::NewEntry;
+    use sqlx::Connection;
+
+    let app = TestApp::spawn().await;
+    let (inst, _, _) = kenshu_tests::institution(app.pool()).await;
+    let key = kenshu_tests::audit_key();
+    let entry = NewEntry {
+        actor_id: None,
+        actor: "cli:test",
+        action: AuditAction::PlanChanged,
+        subject: "2026",
+        detail: "details",
+    };
+    let count = async |conn: &mut sqlx::PgConnection| -> i64 {
+        sqlx::query_scalar("select count(*) from audit_log where institution_id = $1")
+            .bind(inst)
+            .fetch_one(conn)
+            .await
+            .unwrap()
+    };
+    let mut conn = app.pool().acquire().await.unwrap();
+    let before = count(&mut *conn).await;
+    let outside = kenshu_db::audit::append(&mut conn, &key, inst, &entry).await;
+    assert!(
+        matches!(outside, Err(sqlx::Error::InvalidArgument(_))),
+        "{outside:?}"
+    );
+    assert!(!Connection::is_in_transaction(&*conn));
+    assert_eq!(count(&mut *conn).await, before, "nothing written");
+
+    let mut tx = Connection::begin(&mut *conn).await.unwrap();
+    kenshu_db::audit::append(&mut tx, &key, inst, &entry)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(count(&mut *conn).await, before + 1);
+}

@@ -370,10 +370,24 @@ async fn a_draft_plan_is_tailored_course_by_course_and_locked_once_approved() {
 /// gets the answer the form gives when the plan exists already — not a server error.
 #[tokio::test]
 async fn drafting_the_same_year_at_once_makes_one_plan_and_tells_the_others_it_exists() {
+    let next = (FiscalYear::of(kenshu_core::japan_today()).year() + 2).to_string();
+    draft_at_once(&next, "standard").await;
+}
+
+/// The same for copies of last year's plan (this year's, which the test institution has): the
+/// copy that comes second meets the first one's row and is told the plan exists.
+#[tokio::test]
+async fn copying_last_years_plan_at_once_makes_one_plan_and_tells_the_others_it_exists() {
+    let next = (FiscalYear::of(kenshu_core::japan_today()).year() + 1).to_string();
+    draft_at_once(&next, "previous").await;
+}
+
+/// Four drafts of year `next` from `from` at the same moment: exactly one is made.
+async fn draft_at_once(next: &str, from: &'static str) {
     let app = TestApp::spawn().await;
     user(app.pool(), "chief", Role::ChiefOfficer).await;
     user(app.pool(), "admin", Role::PortalAdmin).await;
-    let next = (FiscalYear::of(kenshu_core::japan_today()).year() + 2).to_string();
+    let next = next.to_string();
     const AT_ONCE: i64 = 4;
     let mut browsers = Vec::new();
     for i in 0..AT_ONCE {
@@ -393,8 +407,7 @@ async fn drafting_the_same_year_at_once_makes_one_plan_and_tells_the_others_it_e
     for mut b in browsers {
         let next = next.clone();
         drafts.push(tokio::spawn(async move {
-            b.post("/plans", &[("fy", &next), ("from", "standard")])
-                .await
+            b.post("/plans", &[("fy", &next), ("from", from)]).await
         }));
     }
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);

@@ -48,12 +48,20 @@ impl<'a> Actor<'a> {
         }
     }
 
-    /// Appends what the actor did to the institution's log, in the caller's transaction. A
+    /// The acting person's id: what `what` names is done by a person, so a command is refused.
+    pub fn person_id(&self, what: &str) -> Result<Uuid, sqlx::Error> {
+        self.user_id.ok_or_else(|| {
+            sqlx::Error::InvalidArgument(format!("{what} by a person, not a command"))
+        })
+    }
+
+    /// Appends what the actor did to the institution's log, in the caller's transaction (a
+    /// connection outside one is refused: [`kenshu_db::audit::append`]). A
     /// failed sign-in is also counted here for the metrics: every one is recorded through
     /// this call, so the count and the log agree.
     pub async fn record(
         &self,
-        tx: &mut sqlx::PgTransaction<'_>,
+        tx: &mut kenshu_db::PgConnection,
         action: AuditAction,
         subject: &str,
         detail: &str,

@@ -1,6 +1,17 @@
 //! 集合研修: attendance at an in-person session, recorded from the officer's checklist or the
 //! attendee's QR check-in, completes the course for the person (method `in_person`) unless the
 //! plan asks for the course's test on top: then the course completes when they pass it.
+//! Officers schedule, cancel and fill sessions and take the checklist (`sessions`); people sign
+//! up, withdraw and check in (`attendees`); a wrong attendance is withdrawn with a reason
+//! (`correction`).
+
+mod attendees;
+mod correction;
+mod sessions;
+
+pub use attendees::{check_in, sign_up, withdraw};
+pub use correction::{Correction, withdraw_attendance};
+pub use sessions::{Nominated, Schedule, cancel, checklist, nominate, schedule};
 
 use kenshu_core::FiscalYear;
 use kenshu_db::PgConnection;
@@ -8,6 +19,28 @@ use kenshu_db::content::Catalog;
 use kenshu_db::in_person::Session;
 use kenshu_db::progress::{self, Learner};
 use uuid::Uuid;
+
+/// Why a change to an in-person session was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum InPersonError {
+    /// No such session for this person (another institution, another division's session).
+    #[error("not found")]
+    NotFound,
+    /// The course to schedule a session of is not in the catalogue.
+    #[error("no such course")]
+    UnknownCourse,
+    /// The checklist opens when the session starts.
+    #[error("the session has not started")]
+    NotStarted,
+    /// Every seat is taken.
+    #[error("the session is full")]
+    Full,
+    /// The person's attendance is not recorded in the session: nothing to withdraw.
+    #[error("no attendance recorded")]
+    NotAttended,
+    #[error("database")]
+    Database(#[from] sqlx::Error),
+}
 
 /// Records a participant's attendance and, where attendance completes the course, the
 /// completion, in the caller's transaction. Returns whether attendance was recorded now.

@@ -80,3 +80,37 @@ pub fn assignment_status(s: &CourseSummary, a: Option<&Assignment>, today: Date)
         retake: retake.is_some(),
     }
 }
+
+/// Why a learning step was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum LearningError {
+    /// No such course, or no such section in it.
+    #[error("not found")]
+    NotFound,
+    #[error("database")]
+    Database(#[from] sqlx::Error),
+}
+
+/// Marks section `slug` of course `code` read by the learner and settles the course (it
+/// completes when the last requirement is met), in the caller's transaction. Returns the
+/// course's package and the section's place in it, for the way on.
+#[tracing::instrument(skip_all)]
+pub async fn mark_read(
+    conn: &mut PgConnection,
+    catalog: &Catalog,
+    who: Learner,
+    code: &str,
+    slug: &str,
+) -> Result<(Arc<CoursePackage>, usize), LearningError> {
+    let (package, mut current) = course_for(catalog, &mut *conn, who, code)
+        .await?
+        .ok_or(LearningError::NotFound)?;
+    let (index, _) = package.section(slug).ok_or(LearningError::NotFound)?;
+    progress::mark_read(&mut *conn, who, code, slug, current.version_id).await?;
+    // The progress read above, with this section read: not read again.
+    if !current.read_slugs.iter().any(|s| s == slug) {
+        current.read_slugs.push(slug.to_string());
+    }
+    progress::settle_course_with(conn, who, &package, &current).await?;
+    Ok((package, index))
+}

@@ -6,6 +6,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod designation;
 pub mod exam;
 pub mod follow_ups;
 pub mod housekeeping;
@@ -14,6 +15,7 @@ pub mod keeper;
 pub mod learning;
 pub mod mail;
 pub mod metrics;
+pub mod plan;
 pub mod reminders;
 pub mod report;
 pub mod roster;

@@ -4,6 +4,7 @@
 
 use kenshu_core::audit::AuditAction;
 use kenshu_core::roster::PlanOptions;
+use kenshu_db::PgConnection;
 pub use kenshu_db::roster::ImportReport;
 use uuid::Uuid;
 
@@ -14,7 +15,7 @@ use crate::audit::Actor;
 /// with `file` as its subject. In the caller's transaction: nothing is written until it commits.
 #[tracing::instrument(skip_all, fields(institution = %institution_id, apply))]
 pub async fn import(
-    tx: &mut sqlx::PgTransaction<'_>,
+    tx: &mut PgConnection,
     actor: &Actor<'_>,
     institution_id: Uuid,
     file: &str,
@@ -22,7 +23,8 @@ pub async fn import(
     options: PlanOptions,
     apply: bool,
 ) -> Result<ImportReport, sqlx::Error> {
-    let report = kenshu_db::roster::import(tx, institution_id, content, options, apply).await?;
+    let report =
+        kenshu_db::roster::import(&mut *tx, institution_id, content, options, apply).await?;
     if report.applied {
         actor
             .record(tx, AuditAction::RosterImported, file, &report.summary)
@@ -30,4 +32,70 @@ pub async fn import(
         tracing::info!(summary = %report.summary, "roster imported");
     }
     Ok(report)
+}
+
+/// An uploaded roster file as checked: the report, and the id it is kept under when it can be
+/// applied (then the caller commits; an upload that cannot be applied is not kept: roll back).
+pub struct Preview {
+    pub report: ImportReport,
+    pub kept: Option<Uuid>,
+}
+
+/// Keeps an uploaded file (`name`, `content`; `complete`: the whole institution) and checks it
+/// against the roster without applying it, in the caller's transaction. The check plans as if
+/// a mass change were confirmed, so that the page can show what would happen and ask.
+#[tracing::instrument(skip_all, fields(institution = %actor.institution_id))]
+pub async fn preview(
+    tx: &mut PgConnection,
+    actor: &Actor<'_>,
+    name: &str,
+    content: &[u8],
+    options: PlanOptions,
+) -> Result<Preview, sqlx::Error> {
+    let by = actor.person_id("a roster is uploaded")?;
+    let inst = actor.institution_id;
+    let id = kenshu_db::roster::stage(&mut *tx, inst, name, content, options.complete, by).await?;
+    let report = kenshu_db::roster::import(tx, inst, content.to_vec(), options, false).await?;
+    let applicable = report.errors == 0 && !report.noop;
+    Ok(Preview {
+        report,
+        kept: applicable.then_some(id),
+    })
+}
+
+/// An applied (or refused) upload: its file name and the report.
+pub struct Applied {
+    pub name: String,
+    pub report: ImportReport,
+}
+
+/// Applies the kept upload `upload`, all or nothing, in the caller's transaction (commit when
+/// `report.applied`; otherwise nothing is to be kept: roll back). `options_for` makes the
+/// import's options from the upload's own `complete`. None: no such upload.
+#[tracing::instrument(skip_all, fields(institution = %actor.institution_id))]
+pub async fn apply_upload(
+    tx: &mut PgConnection,
+    actor: &Actor<'_>,
+    upload: Uuid,
+    options_for: impl FnOnce(bool) -> PlanOptions,
+) -> Result<Option<Applied>, sqlx::Error> {
+    let inst = actor.institution_id;
+    let Some((name, content, complete)) = kenshu_db::roster::staged(&mut *tx, inst, upload).await?
+    else {
+        return Ok(None);
+    };
+    let report = import(
+        &mut *tx,
+        actor,
+        inst,
+        &name,
+        content,
+        options_for(complete),
+        true,
+    )
+    .await?;
+    if report.applied {
+        kenshu_db::roster::mark_applied(tx, inst, upload).await?;
+    }
+    Ok(Some(Applied { name, report }))
 }

@@ -26,27 +26,33 @@ pub fn command_line_actor() -> String {
     )
 }
 
-/// Appends an entry to the institution's chain, keyed with `key`, in the caller's transaction
-/// (which the type asks for: appends to one institution's log are serialized by a
-/// transaction-level advisory lock, held until that transaction ends).
+/// Appends an entry to the institution's chain, keyed with `key`, in the caller's transaction:
+/// appends to one institution's log are serialized by a transaction-level advisory lock, held
+/// until that transaction ends, so a connection outside a transaction is refused (before any
+/// statement). A `PgTransaction` or the web's request transaction both pass.
 #[tracing::instrument(level = "debug", skip_all, fields(institution = %institution_id, action = e.action.as_str()))]
 pub async fn append(
-    tx: &mut sqlx::PgTransaction<'_>,
+    tx: &mut PgConnection,
     key: &AuditKey,
     institution_id: Uuid,
     e: &NewEntry<'_>,
 ) -> Result<i64, sqlx::Error> {
+    if !sqlx::Connection::is_in_transaction(&*tx) {
+        return Err(sqlx::Error::InvalidArgument(
+            "an audit entry is appended in a transaction".into(),
+        ));
+    }
     sqlx::query!(
         "select pg_advisory_xact_lock(hashtextextended('kenshu-audit:' || $1::text, 0))",
         institution_id.to_string()
     )
-    .execute(&mut **tx)
+    .execute(&mut *tx)
     .await?;
     let head = sqlx::query!(
         "select seq, hash from audit_log where institution_id = $1 order by seq desc limit 1",
         institution_id
     )
-    .fetch_optional(&mut **tx)
+    .fetch_optional(&mut *tx)
     .await?;
     let (seq, prev) = match head {
         Some(h) => (h.seq + 1, h.hash),
@@ -83,7 +89,7 @@ pub async fn append(
         hash.as_slice(),
         Scheme::Keyed.id()
     )
-    .execute(&mut **tx)
+    .execute(&mut *tx)
     .await?;
     Ok(seq)
 }

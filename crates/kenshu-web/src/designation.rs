@@ -5,11 +5,10 @@ use askama::Template;
 use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use kenshu_core::audit::AuditAction;
+use kenshu_app::designation::{self, Designate};
 use kenshu_core::my_number::contains_my_number;
 use kenshu_core::plan::DesignationKind;
 use kenshu_core::roster::parse_date;
-use kenshu_db::designations::NewDesignation;
 use kenshu_db::institutions::Division;
 use serde::Deserialize;
 use uuid::Uuid;
@@ -18,6 +17,7 @@ use crate::lang::t;
 use crate::page::{Chrome, render};
 use crate::policy::Action;
 use crate::session::{Conn, CurrentUser};
+use crate::tx::Tx;
 use crate::{AppError, AppState};
 use kenshu_core::i18n::Catalogue;
 
@@ -174,7 +174,7 @@ fn period(from: &str, to: &str) -> Result<(time::Date, Option<time::Date>), AppE
 pub async fn add(
     State(state): State<AppState>,
     user: CurrentUser,
-    Conn(mut conn): Conn,
+    mut tx: Tx,
     Form(f): Form<AddForm>,
 ) -> Result<Response, AppError> {
     user.require(Action::ManageDesignations)?;
@@ -189,38 +189,25 @@ pub async fn add(
     if contains_my_number(note) {
         return Err(bad(t().designation_note, t().my_number_refused));
     }
-    let mut tx = sqlx::Connection::begin(&mut *conn).await?;
-    let (user_id, division, _) = kenshu_db::users::by_login(&mut tx, inst, f.login.trim())
+    let login = f.login.trim();
+    let (user_id, division, _) = kenshu_db::users::by_login(&mut tx, inst, login)
         .await?
         .ok_or_else(|| bad(t().login_id, t().person_unknown))?;
     // The person's division decides who may designate them.
     user.require_division(Action::ManageDesignations, division)?;
-    let new = NewDesignation {
+    let asked = Designate {
+        login,
         user_id,
+        division_id: division,
         kind,
-        division_id: Some(division),
-        valid_from: from,
-        valid_to: to,
+        from,
+        to,
         note: (!note.is_empty()).then_some(note),
-        created_by: Some(user.session.user_id),
     };
-    kenshu_db::designations::add(&mut tx, inst, &new).await?;
-    user.actor()
-        .record(
-            &mut tx,
-            AuditAction::DesignationAdded,
-            f.login.trim(),
-            &format!(
-                "{} {from}〜{}",
-                kind.as_str(),
-                to.map(|t| t.to_string()).unwrap_or_default()
-            ),
-        )
-        .await?;
-    tx.commit().await?;
+    designation::add(&mut tx, &user.actor(), &asked).await?;
+    let Conn(mut conn) = tx.commit().await?;
     // This instance shows the change at once; the others when they hear it.
     state.sessions.forget_institution(inst);
-    tracing::info!(designated = %user_id, kind = kind.as_str(), "designation added");
     back(&mut conn, inst, division).await
 }
 
@@ -232,14 +219,13 @@ pub struct EndForm {
 pub async fn end(
     State(state): State<AppState>,
     user: CurrentUser,
-    Conn(mut conn): Conn,
+    mut tx: Tx,
     Path(id): Path<Uuid>,
     Form(f): Form<EndForm>,
 ) -> Result<Response, AppError> {
     user.require(Action::ManageDesignations)?;
     let inst = user.session.institution_id;
     let on = parse_date(&f.on).ok_or_else(|| bad(t().designation_to, t().date_fix))?;
-    let mut tx = sqlx::Connection::begin(&mut *conn).await?;
     let (division, kind) = kenshu_db::designations::holder_division(&mut tx, inst, id)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -247,19 +233,10 @@ pub async fn end(
     if DesignationKind::parse(&kind).is_some_and(DesignationKind::is_officer) {
         user.require(Action::AssignOfficers)?;
     }
-    kenshu_db::designations::end(&mut tx, inst, id, on, Some(user.session.user_id)).await?;
-    user.actor()
-        .record(
-            &mut tx,
-            AuditAction::DesignationEnded,
-            &id.to_string(),
-            &format!("{kind} until {on}"),
-        )
-        .await?;
-    tx.commit().await?;
+    designation::end(&mut tx, &user.actor(), id, &kind, on).await?;
+    let Conn(mut conn) = tx.commit().await?;
     // This instance shows the change at once; the others when they hear it.
     state.sessions.forget_institution(inst);
-    tracing::info!(designation = %id, "designation ended");
     back(&mut conn, inst, division).await
 }
 
@@ -277,48 +254,25 @@ pub struct OfficerForm {
 pub async fn assign_officer(
     State(state): State<AppState>,
     user: CurrentUser,
-    Conn(mut conn): Conn,
+    mut tx: Tx,
     Form(f): Form<OfficerForm>,
 ) -> Result<Response, AppError> {
     user.require(Action::AssignOfficers)?;
-    let inst = user.session.institution_id;
     let (from, to) = period(&f.from, &f.to)?;
-    let mut tx = sqlx::Connection::begin(&mut *conn).await?;
-    let division = kenshu_db::institutions::find_division(&mut tx, inst, &f.division)
-        .await?
-        .ok_or_else(|| bad(t().division, t().division_unknown))?;
-    let user_id = kenshu_db::designations::officers_outside(&mut tx, inst, division.id)
-        .await?
-        .into_iter()
-        .find(|(login, ..)| *login == f.login.trim())
-        .map(|(.., id)| id)
-        .ok_or_else(|| bad(t().login_id, t().officer_not_candidate))?;
-    kenshu_db::designations::add(
+    let division = designation::assign_officer(
         &mut tx,
-        inst,
-        &NewDesignation {
-            user_id,
-            kind: DesignationKind::ProtectionOfficer,
-            division_id: Some(division.id),
-            valid_from: from,
-            valid_to: to,
-            note: None,
-            created_by: Some(user.session.user_id),
-        },
+        &user.actor(),
+        &f.division,
+        f.login.trim(),
+        from,
+        to,
     )
     .await?;
-    user.actor()
-        .record(
-            &mut tx,
-            AuditAction::OfficerAssigned,
-            f.login.trim(),
-            &format!("division {} from {from}", division.code),
-        )
-        .await?;
     tx.commit().await?;
     // This instance shows the change at once; the others when they hear it.
-    state.sessions.forget_institution(inst);
-    tracing::info!(officer = %user_id, division = %division.code, "protection officer assigned to another division");
+    state
+        .sessions
+        .forget_institution(user.session.institution_id);
     Ok(to_division(&division.code))
 }
 

@@ -7,6 +7,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 
 use kenshu_core::i18n::Catalogue;
 
+mod use_cases;
+
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
     #[error("not signed in")]

@@ -21,6 +21,8 @@ use crate::page::{Chrome, jtime, render};
 use crate::policy::Action;
 use crate::session::{Conn, CurrentUser};
 use crate::staff::course_for;
+use crate::tx::Tx;
+use crate::year::ThisYear;
 use crate::{AppError, AppState};
 use kenshu_core::i18n::Catalogue;
 
@@ -122,11 +124,12 @@ impl FinalTestPage {
 pub async fn test_page(
     State(state): State<AppState>,
     user: CurrentUser,
+    ThisYear(fy): ThisYear,
     Conn(mut conn): Conn,
     Path(code): Path<String>,
 ) -> Result<Response, AppError> {
     user.require(Action::TakeTraining)?;
-    let who = user.learner(crate::page::fiscal_year(None));
+    let who = user.learner(fy);
     let (package, current) = course_for(&state, &mut conn, who, &code).await?;
     let test = package.test.clone().ok_or(AppError::NotFound)?;
     let attempts = progress::attempts(&mut conn, who, &code).await?;
@@ -190,13 +193,13 @@ pub struct StartForm {
 pub async fn start(
     State(state): State<AppState>,
     user: CurrentUser,
-    Conn(mut conn): Conn,
+    ThisYear(fy): ThisYear,
+    mut tx: Tx,
     Path(code): Path<String>,
     Form(form): Form<StartForm>,
 ) -> Result<Response, AppError> {
     user.require(Action::TakeTraining)?;
-    let who = user.learner(crate::page::fiscal_year(None));
-    let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+    let who = user.learner(fy);
     let (package, current) = course_for(&state, &mut tx, who, &code).await?;
     start_chapter(&mut tx, who, &package, &current, &code, form.attempt).await?;
     tx.commit().await?;
@@ -214,15 +217,15 @@ pub struct AnswerForm {
 pub async fn answer(
     State(state): State<AppState>,
     user: CurrentUser,
-    Conn(mut conn): Conn,
+    ThisYear(fy): ThisYear,
+    mut tx: Tx,
     Path(code): Path<String>,
     Form(form): Form<AnswerForm>,
 ) -> Result<Response, AppError> {
     user.require(Action::TakeTraining)?;
     let mark = Mark::parse_form(&form.answer)
         .ok_or_else(|| AppError::BadRequest(t().answer_missing.into()))?;
-    let who = user.learner(crate::page::fiscal_year(None));
-    let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+    let who = user.learner(fy);
     answer_chapter(
         &mut tx,
         &state.catalog,
@@ -251,14 +254,14 @@ pub async fn submit(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(code): Path<String>,
-    Conn(mut conn): Conn,
+    ThisYear(fy): ThisYear,
+    mut tx: Tx,
     Form(form): Form<SubmitForm>,
 ) -> Result<Response, AppError> {
     user.require(Action::TakeTraining)?;
-    let who = user.learner(crate::page::fiscal_year(None));
+    let who = user.learner(fy);
     let attempt_id = Uuid::parse_str(form.attempt.trim())
         .map_err(|_| AppError::BadRequest(t().attempt_missing.into()))?;
-    let mut tx = sqlx::Connection::begin(&mut *conn).await?;
     let (package, current) = course_for(&state, &mut tx, who, &code).await?;
     let test = package
         .test
@@ -325,11 +328,12 @@ struct AttemptPage {
 pub async fn attempt_result(
     State(state): State<AppState>,
     user: CurrentUser,
+    ThisYear(fy): ThisYear,
     Conn(mut conn): Conn,
     Path((code, id)): Path<(String, Uuid)>,
 ) -> Result<Response, AppError> {
     user.require(Action::TakeTraining)?;
-    let who: Learner = user.learner(crate::page::fiscal_year(None));
+    let who: Learner = user.learner(fy);
     let (_, current) = course_for(&state, &mut conn, who, &code).await?;
     let attempt = progress::attempt(&mut conn, who, &code, id)
         .await?

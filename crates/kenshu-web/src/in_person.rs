@@ -22,11 +22,9 @@ use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use kenshu_app::in_person::record_attendance;
-use kenshu_core::FiscalYear;
-use kenshu_core::in_person::checklist_open;
+use kenshu_app::in_person;
 use kenshu_db::PgConnection;
-use kenshu_db::in_person::{Added, Session};
+use kenshu_db::in_person::Session;
 use time::{Date, OffsetDateTime, PrimitiveDateTime, Time};
 use uuid::Uuid;
 
@@ -34,6 +32,8 @@ use crate::lang::t;
 use crate::page::{Chrome, jtime, render};
 use crate::policy::{Action, Scope};
 use crate::session::{Conn, CurrentUser};
+use crate::tx::Tx;
+use crate::year::ThisYear;
 use crate::{AppError, AppState};
 use kenshu_core::i18n::Catalogue;
 
@@ -131,7 +131,11 @@ struct IndexPage {
 }
 
 /// Sessions within the officer's scope, and the form to schedule one.
-pub async fn index(user: CurrentUser, Conn(mut conn): Conn) -> Result<Response, AppError> {
+pub async fn index(
+    user: CurrentUser,
+    ThisYear(fy): ThisYear,
+    Conn(mut conn): Conn,
+) -> Result<Response, AppError> {
     user.require(Action::ManageSessions)?;
     let inst = user.session.institution_id;
     let scope = user.scope();
@@ -143,7 +147,6 @@ pub async fn index(user: CurrentUser, Conn(mut conn): Conn) -> Result<Response, 
             kenshu_db::in_person::list(&mut conn, inst, Some(&ids)).await?
         }
     };
-    let fy = FiscalYear::of(kenshu_core::japan_today());
     let plan = kenshu_db::plans::plan(&mut conn, inst, fy).await?;
     let titles = kenshu_db::content::course_titles(&mut conn).await?;
     let courses = plan
@@ -208,12 +211,6 @@ pub async fn create(
         ),
     };
     user.require_session(division_id)?;
-    if kenshu_db::content::current_version(&mut conn, f.course.trim())
-        .await?
-        .is_none()
-    {
-        return Err(bad(t().ip_fix_course));
-    }
     let date = kenshu_core::roster::parse_date(&f.date).ok_or_else(|| bad(t().ip_fix_date))?;
     let (starts, ends) = match (clock(&f.starts), clock(&f.ends)) {
         (Some(s), Some(e)) if e > s => (at(date, s), at(date, e)),
@@ -237,22 +234,15 @@ pub async fn create(
         .ok()
         .filter(|c| (1..=10000).contains(c))
         .ok_or_else(|| bad(t().ip_fix_capacity))?;
-    let id = kenshu_db::in_person::create(
-        &mut conn,
-        &kenshu_db::in_person::NewSession {
-            institution_id: inst,
-            course_code: f.course.trim(),
-            fiscal_year: FiscalYear::of(date),
-            starts_at: starts,
-            ends_at: ends,
-            place,
-            capacity,
-            division_id,
-            created_by: user.session.user_id,
-        },
-    )
-    .await?;
-    tracing::info!(session = %id, "in-person session scheduled");
+    let asked = in_person::Schedule {
+        course: f.course.trim(),
+        starts_at: starts,
+        ends_at: ends,
+        place,
+        capacity,
+        division_id,
+    };
+    let id = in_person::schedule(&mut conn, &user.actor(), &asked).await?;
     Ok(Redirect::to(&format!("/officer/sessions/{id}")).into_response())
 }
 
@@ -271,12 +261,10 @@ pub struct NominateForm {
 pub async fn nominate(
     user: CurrentUser,
     Path(id): Path<Uuid>,
-    Conn(mut conn): Conn,
+    mut tx: Tx,
     axum_extra::extract::Form(f): axum_extra::extract::Form<NominateForm>,
 ) -> Result<Response, AppError> {
-    let mut tx = sqlx::Connection::begin(&mut *conn).await?;
     let session = managed_open(&mut tx, &user, id).await?;
-    let inst = user.session.institution_id;
     let logins: Vec<String> = f
         .pick
         .iter()
@@ -291,21 +279,9 @@ pub async fn nominate(
     if logins.is_empty() {
         return Err(AppError::BadRequest(t().ip_nominate_none.into()));
     }
-    let (mut unknown, mut full) = (Vec::new(), Vec::new());
-    for login in &logins {
-        let person = kenshu_db::users::by_login(&mut tx, inst, login).await?;
-        let Some((person, _, _)) = person.filter(|p| session.division_id.is_none_or(|d| d == p.1))
-        else {
-            unknown.push(login.clone());
-            continue;
-        };
-        if kenshu_db::in_person::add(&mut tx, inst, id, person, Some(user.session.user_id)).await?
-            == Added::Full
-        {
-            full.push(login.clone());
-        }
-    }
-    tx.commit().await?;
+    let left_out = in_person::nominate(&mut tx, &user.actor(), &session, &logins).await?;
+    let Conn(mut conn) = tx.commit().await?;
+    let (unknown, full) = (left_out.unknown, left_out.full);
     if unknown.is_empty() && full.is_empty() {
         return Ok(Redirect::to(&format!("/officer/sessions/{id}")).into_response());
     }
@@ -347,46 +323,33 @@ pub async fn attendance(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<Uuid>,
-    Conn(mut conn): Conn,
+    mut tx: Tx,
     axum_extra::extract::Form(f): axum_extra::extract::Form<AttendanceForm>,
 ) -> Result<Response, AppError> {
-    let mut tx = sqlx::Connection::begin(&mut *conn).await?;
     let session = managed_open(&mut tx, &user, id).await?;
-    if !checklist_open(session.starts_at, OffsetDateTime::now_utc()) {
-        drop(tx);
-        let notice = format!(
-            "{} {}: {}",
-            t().ip_checklist_not_yet,
-            t().ip_starts,
-            jtime(session.starts_at)
-        );
-        let mut res = show_page(&mut conn, &user, &session, Some(notice)).await?;
-        *res.status_mut() = StatusCode::CONFLICT;
-        return Ok(res);
-    }
-    let inst = user.session.institution_id;
-    let mut n = 0;
-    for v in &f.present {
-        let Ok(person) = Uuid::parse_str(v) else {
-            continue;
-        };
-        // Only participants of this session are updated; any other id changes nothing.
-        if record_attendance(
-            &state.catalog,
-            &mut tx,
-            &session,
-            inst,
-            person,
-            user.session.user_id,
-            "checklist",
-        )
-        .await?
-        {
-            n += 1;
+    let present: Vec<Uuid> = f
+        .present
+        .iter()
+        .filter_map(|v| Uuid::parse_str(v).ok())
+        .collect();
+    let actor = user.actor();
+    match in_person::checklist(&mut tx, &state.catalog, &actor, &session, &present).await {
+        Ok(_) => {}
+        Err(in_person::InPersonError::NotStarted) => {
+            let Conn(mut conn) = tx.rollback()?;
+            let notice = format!(
+                "{} {}: {}",
+                t().ip_checklist_not_yet,
+                t().ip_starts,
+                jtime(session.starts_at)
+            );
+            let mut res = show_page(&mut conn, &user, &session, Some(notice)).await?;
+            *res.status_mut() = StatusCode::CONFLICT;
+            return Ok(res);
         }
+        Err(e) => return Err(e.into()),
     }
     tx.commit().await?;
-    tracing::info!(session = %id, recorded = n, "attendance recorded on the checklist");
     Ok(Redirect::to(&format!("/officer/sessions/{id}")).into_response())
 }
 
@@ -397,6 +360,6 @@ pub async fn cancel(
     Conn(mut conn): Conn,
 ) -> Result<Response, AppError> {
     let session = managed(&mut conn, &user, id).await?;
-    kenshu_db::in_person::cancel(&mut conn, user.session.institution_id, session.id).await?;
+    in_person::cancel(&mut conn, &user.actor(), session.id).await?;
     Ok(Redirect::to(&format!("/officer/sessions/{id}")).into_response())
 }

@@ -30,6 +30,8 @@ mod session;
 pub mod session_cache;
 mod settings;
 mod staff;
+mod tx;
+mod year;
 
 use std::future::Future;
 use std::path::PathBuf;

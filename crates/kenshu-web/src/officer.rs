@@ -13,10 +13,12 @@ use serde::Deserialize;
 
 use crate::AppError;
 use crate::lang::t;
-use crate::page::{Chrome, fiscal_year, jtime, render};
+use crate::page::{Chrome, jtime, render};
 use crate::picks::{picked_people, picks};
 use crate::policy::Action;
 use crate::session::{Conn, CurrentUser};
+use crate::tx::Tx;
+use crate::year::{ThisYear, Year};
 use kenshu_app::follow_ups::{Whom, grant_retakes, retake_deadline};
 use kenshu_core::i18n::Catalogue;
 
@@ -25,7 +27,6 @@ pub struct DashboardQuery {
     division: Option<String>,
     show: Option<String>,
     sort: Option<String>,
-    fy: Option<String>,
     /// How many were just reminded, to say so.
     reminded: Option<usize>,
 }
@@ -89,6 +90,7 @@ fn designation_labels(held: &[Held], on: time::Date) -> String {
 pub async fn dashboard(
     axum::extract::State(state): axum::extract::State<crate::AppState>,
     user: CurrentUser,
+    Year(fy): Year,
     Query(q): Query<DashboardQuery>,
     Conn(mut conn): Conn,
 ) -> Result<Response, AppError> {
@@ -97,7 +99,6 @@ pub async fn dashboard(
     let (divisions, division) = user
         .scoped_divisions(&mut conn, q.division.as_deref())
         .await?;
-    let fy = fiscal_year(q.fy.as_deref());
     let today = kenshu_core::japan_today();
     let d = division.id;
     let first = async |conn: &mut sqlx::PgConnection| {
@@ -214,15 +215,14 @@ pub struct RetakesForm {
 /// Gives everyone selected on the dashboard a new deadline (再受講の機会).
 pub async fn retakes(
     user: CurrentUser,
-    Conn(mut conn): Conn,
+    ThisYear(fy): ThisYear,
+    mut tx: Tx,
     axum_extra::extract::Form(f): axum_extra::extract::Form<RetakesForm>,
 ) -> Result<axum::response::Response, AppError> {
     use axum::response::IntoResponse;
     user.require(Action::ManageDesignations)?;
     let deadline = retake_deadline(&f.deadline, kenshu_core::japan_today())?;
     let inst = user.session.institution_id;
-    let fy = fiscal_year(None);
-    let mut tx = sqlx::Connection::begin(&mut *conn).await?;
     // Re-attendance is per course: bare logins are left out.
     let with_course: Vec<(String, Option<String>)> = picks(&f.pick)
         .into_iter()

@@ -9,25 +9,19 @@
 use std::collections::HashMap;
 
 use askama::Template;
-use axum::extract::Query;
 use axum::response::Response;
 use kenshu_core::FiscalYear;
 use kenshu_db::overview::Tally;
-use serde::Deserialize;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::AppError;
 use crate::lang::t;
-use crate::page::{Chrome, fiscal_year, jtime, render};
+use crate::page::{Chrome, jtime, render};
 use crate::policy::Action;
 use crate::session::{Conn, CurrentUser};
+use crate::year::Year;
 use kenshu_core::i18n::Catalogue;
-
-#[derive(Deserialize, Default)]
-pub struct OverviewQuery {
-    fy: Option<String>,
-}
 
 /// One line of the table: a division, or the institution's total.
 pub struct Line {
@@ -90,12 +84,11 @@ fn rate(t: &Tally) -> String {
 
 pub async fn index(
     user: CurrentUser,
-    Query(q): Query<OverviewQuery>,
+    Year(fy): Year,
     Conn(mut conn): Conn,
 ) -> Result<Response, AppError> {
     user.require(Action::ViewOverview)?;
     let inst = user.session.institution_id;
-    let fy = fiscal_year(q.fy.as_deref());
     let today = kenshu_core::japan_today();
     let divisions = kenshu_db::institutions::divisions(&mut conn, inst).await?;
     let on = fy.judged_on(today);

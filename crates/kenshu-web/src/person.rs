@@ -5,7 +5,6 @@ use askama::Template;
 use axum::Form;
 use axum::extract::Path;
 use axum::response::{IntoResponse, Redirect, Response};
-use kenshu_core::audit::AuditAction;
 use kenshu_core::my_number::contains_my_number;
 use kenshu_core::plan::DesignationKind;
 use kenshu_db::progress::{self, Learner};
@@ -13,10 +12,12 @@ use serde::Deserialize;
 
 use crate::AppError;
 use crate::lang::t;
-use crate::page::{Chrome, fiscal_year, jdate, render};
+use crate::page::{Chrome, jdate, render};
 use crate::policy::Action;
 use crate::session::{Conn, CurrentUser};
-use kenshu_app::follow_ups::{Whom, grant_retakes, retake_deadline};
+use crate::tx::Tx;
+use crate::year::ThisYear;
+use kenshu_app::follow_ups::{self, FollowUp, Person, retake_deadline};
 use kenshu_app::learning::{CourseStanding, assignment_status, assignments_of};
 use kenshu_core::i18n::Catalogue;
 
@@ -89,18 +90,16 @@ async fn person(
 pub async fn show(
     user: CurrentUser,
     Path(login): Path<String>,
+    ThisYear(fy): ThisYear,
     Conn(mut conn): Conn,
 ) -> Result<Response, AppError> {
     let (id, name) = person(&mut conn, &user, &login, Action::ViewDashboard).await?;
     if id != user.session.user_id {
         let mut tx = sqlx::Connection::begin(&mut *conn).await?;
-        user.actor()
-            .record(&mut tx, AuditAction::PersonViewed, &login, "")
-            .await?;
+        follow_ups::viewed(&mut tx, &user.actor(), &login).await?;
         tx.commit().await?;
     }
     let inst = user.session.institution_id;
-    let fy = fiscal_year(None);
     let (_, assigned) = assignments_of(&mut conn, inst, id, fy).await?;
     let codes: Vec<&str> = assigned.iter().map(|a| a.code.as_str()).collect();
     let who = Learner {
@@ -207,11 +206,11 @@ pub struct ExemptForm {
 /// Exempts a person from a course this year; the reason is required, and who decided is kept.
 pub async fn exempt(
     user: CurrentUser,
-    Conn(mut conn): Conn,
+    ThisYear(fy): ThisYear,
+    mut tx: Tx,
     Path(login): Path<String>,
     Form(f): Form<ExemptForm>,
 ) -> Result<Response, AppError> {
-    let mut tx = sqlx::Connection::begin(&mut *conn).await?;
     let (id, _) = person(&mut tx, &user, &login, Action::ManageDesignations).await?;
     let reason = f.reason.trim();
     if reason.is_empty() || reason.chars().count() > 500 {
@@ -224,27 +223,10 @@ pub async fn exempt(
             t().my_number_refused
         )));
     }
-    let fy = fiscal_year(None);
-    let (_, assigned) = assignments_of(&mut tx, user.session.institution_id, id, fy).await?;
-    if !assigned.iter().any(|a| a.code == f.course) {
-        return Err(AppError::BadRequest(t().exempt_course_fix.into()));
-    }
-    kenshu_db::plans::exempt(
-        &mut tx,
-        user.session.institution_id,
-        id,
-        &f.course,
-        fy,
-        reason,
-        user.session.user_id,
-    )
-    .await?;
-    user.actor()
-        .record(&mut tx, AuditAction::ExemptionRecorded, &login, &f.course)
-        .await?;
+    let whom = Person { login: &login, id };
+    follow_ups::exempt(&mut tx, &user.actor(), fy, whom, &f.course, reason).await?;
     tx.commit().await?;
-    tracing::info!(person = %id, course = %f.course, "exemption recorded");
-    Ok(Redirect::to(&format!("/people/{}", crate::error::url_escape(&login))).into_response())
+    Ok(back(&login))
 }
 
 #[derive(Deserialize)]
@@ -258,11 +240,10 @@ pub struct FollowUpForm {
 /// Records a follow-up (対応記録). The note never holds a My Number.
 pub async fn follow_up(
     user: CurrentUser,
-    Conn(mut conn): Conn,
+    mut tx: Tx,
     Path(login): Path<String>,
     Form(f): Form<FollowUpForm>,
 ) -> Result<Response, AppError> {
-    let mut tx = sqlx::Connection::begin(&mut *conn).await?;
     let (id, _) = person(&mut tx, &user, &login, Action::ManageDesignations).await?;
     let on = kenshu_core::roster::parse_date(&f.on)
         .ok_or_else(|| AppError::BadRequest(format!("{}: {}", t().follow_up_date, t().date_fix)))?;
@@ -280,18 +261,14 @@ pub async fn follow_up(
             t().my_number_refused
         )));
     }
-    kenshu_db::follow_ups::add(
-        &mut tx,
-        user.session.institution_id,
-        id,
+    let recorded = FollowUp {
         on,
-        &f.method,
+        method: &f.method,
         note,
-        user.session.user_id,
-    )
-    .await?;
+    };
+    follow_ups::record_follow_up(&mut tx, &user.actor(), id, &recorded).await?;
     tx.commit().await?;
-    Ok(Redirect::to(&format!("/people/{}", crate::error::url_escape(&login))).into_response())
+    Ok(back(&login))
 }
 
 #[derive(Deserialize)]
@@ -303,24 +280,20 @@ pub struct RetakeForm {
 /// Gives one person a new deadline for a course (再受講の機会).
 pub async fn retake(
     user: CurrentUser,
-    Conn(mut conn): Conn,
+    ThisYear(fy): ThisYear,
+    mut tx: Tx,
     Path(login): Path<String>,
     Form(f): Form<RetakeForm>,
 ) -> Result<Response, AppError> {
-    let mut tx = sqlx::Connection::begin(&mut *conn).await?;
     let (id, _) = person(&mut tx, &user, &login, Action::ManageDesignations).await?;
     let deadline = retake_deadline(&f.deadline, kenshu_core::japan_today())?;
-    let fy = fiscal_year(None);
-    let (_, assigned) = assignments_of(&mut tx, user.session.institution_id, id, fy).await?;
-    if !assigned.iter().any(|a| a.code == f.course) {
-        return Err(AppError::BadRequest(t().exempt_course_fix.into()));
-    }
-    let whom = Whom::Person {
-        login: &login,
-        id,
-        course: &f.course,
-    };
-    grant_retakes(&mut tx, &user.actor(), fy, whom, deadline).await?;
+    let whom = Person { login: &login, id };
+    follow_ups::grant_retake(&mut tx, &user.actor(), fy, whom, &f.course, deadline).await?;
     tx.commit().await?;
-    Ok(Redirect::to(&format!("/people/{}", crate::error::url_escape(&login))).into_response())
+    Ok(back(&login))
+}
+
+/// Back to the person's page.
+fn back(login: &str) -> Response {
+    Redirect::to(&format!("/people/{}", crate::error::url_escape(login))).into_response()
 }

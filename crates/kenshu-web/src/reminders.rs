@@ -13,18 +13,18 @@ use uuid::Uuid;
 use crate::picks::{picked_people, picks};
 use crate::policy::Action;
 use crate::session::{Conn, CurrentUser};
+use crate::tx::Tx;
 use crate::{AppError, AppState};
 
-/// Sends reminders to the picked people, each within the sender's divisions, in one
+/// Sends reminders to the picked people, each within the sender's divisions, in the request's
 /// transaction. Returns how many were sent.
 async fn send(
     state: &AppState,
     user: &CurrentUser,
-    conn: &mut PgConnection,
+    mut tx: Tx,
     picks: &[(String, Option<String>)],
     message: &str,
 ) -> Result<usize, AppError> {
-    let mut tx = sqlx::Connection::begin(conn).await?;
     let picked: Vec<Picked> = picked_people(&mut tx, user, picks).await?;
     let from = SentBy {
         institution_id: user.session.institution_id,
@@ -61,12 +61,12 @@ pub async fn person(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(login): Path<String>,
-    Conn(mut conn): Conn,
+    tx: Tx,
     Form(f): Form<PersonForm>,
 ) -> Result<Response, AppError> {
     user.require(Action::ManageDesignations)?;
     let message = checked_message(&f.message)?;
-    send(&state, &user, &mut conn, &[(login.clone(), None)], &message).await?;
+    send(&state, &user, tx, &[(login.clone(), None)], &message).await?;
     Ok(Redirect::to(&format!(
         "/people/{}?reminded=1#reminders",
         crate::error::url_escape(&login)
@@ -78,7 +78,7 @@ pub async fn person(
 pub async fn group(
     State(state): State<AppState>,
     user: CurrentUser,
-    Conn(mut conn): Conn,
+    tx: Tx,
     axum_extra::extract::Form(f): axum_extra::extract::Form<GroupForm>,
 ) -> Result<Response, AppError> {
     user.require(Action::ManageDesignations)?;
@@ -87,7 +87,7 @@ pub async fn group(
     if picks.is_empty() {
         return Err(AppError::BadRequest(t().reminder_nobody.into()));
     }
-    let n = send(&state, &user, &mut conn, &picks, &message).await?;
+    let n = send(&state, &user, tx, &picks, &message).await?;
     Ok(Redirect::to(&format!(
         "/officer?division={}&reminded={n}",
         crate::error::url_escape(&f.division)
@@ -98,7 +98,7 @@ pub async fn group(
 /// The person has read the reminders shown to them.
 pub async fn seen(user: CurrentUser, Conn(mut conn): Conn) -> Result<Response, AppError> {
     user.require(Action::TakeTraining)?;
-    kenshu_db::reminders::mark_seen(&mut conn, user.session.institution_id, user.session.user_id)
+    kenshu_app::reminders::seen(&mut conn, user.session.institution_id, user.session.user_id)
         .await?;
     Ok(Redirect::to("/my").into_response())
 }

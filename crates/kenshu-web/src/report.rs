@@ -15,9 +15,10 @@ use kenshu_core::i18n::Catalogue;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use crate::page::{Chrome, fiscal_year, render};
+use crate::page::{Chrome, render};
 use crate::policy::Action;
 use crate::session::{Conn, CurrentUser};
+use crate::year::Year;
 use crate::{AppError, AppState};
 
 impl From<ReportError> for AppError {
@@ -33,7 +34,6 @@ impl From<ReportError> for AppError {
 
 #[derive(Deserialize, Default)]
 pub struct ReportQuery {
-    fy: Option<String>,
     format: Option<String>,
     course: Option<String>,
     division: Option<String>,
@@ -59,12 +59,11 @@ struct IndexPage {
 
 pub async fn index(
     user: CurrentUser,
-    Query(q): Query<ReportQuery>,
+    Year(fy): Year,
     Conn(mut conn): Conn,
 ) -> Result<Response, AppError> {
     user.require(Action::ExportReports)?;
     let inst = user.session.institution_id;
-    let fy = fiscal_year(q.fy.as_deref());
     let plan = kenshu_db::plans::plan(&mut conn, inst, fy)
         .await?
         .filter(|p| p.plan.approved);
@@ -159,13 +158,13 @@ where
 pub async fn annual_download(
     State(state): State<AppState>,
     user: CurrentUser,
+    Year(fy): Year,
     Query(q): Query<ReportQuery>,
     Conn(mut conn): Conn,
 ) -> Result<Response, AppError> {
     user.require(Action::ExportReports)?;
     let format = Format::parse(q.format.as_deref().unwrap_or("xlsx"))
         .ok_or_else(|| AppError::BadRequest(t().report_bad_format.into()))?;
-    let fy = fiscal_year(q.fy.as_deref());
     let inst = user.session.institution_id;
     let name = format!(
         "{}_{}{}.{}",
@@ -221,13 +220,13 @@ pub async fn annual_download(
 
 pub async fn attendance_download(
     user: CurrentUser,
+    Year(fy): Year,
     Query(q): Query<ReportQuery>,
     Conn(mut conn): Conn,
 ) -> Result<Response, AppError> {
     user.require(Action::ExportReports)?;
     let format = ListFormat::parse(q.format.as_deref().unwrap_or("html"))
         .ok_or_else(|| AppError::BadRequest(t().report_bad_format.into()))?;
-    let fy = fiscal_year(q.fy.as_deref());
     let inst = user.session.institution_id;
     let course = q.course.clone().unwrap_or_default();
     let division = match q.division.as_deref().filter(|d| !d.is_empty()) {

@@ -13,6 +13,7 @@ use crate::lang::t;
 use crate::page::{Chrome, render};
 use crate::policy::Action;
 use crate::session::{Conn, CurrentUser};
+use crate::tx::Tx;
 use crate::{AppError, AppState};
 use kenshu_core::i18n::Catalogue;
 
@@ -190,37 +191,20 @@ pub async fn preview(
     let Some(file) = file.filter(|f| !f.is_empty()) else {
         return Err(AppError::BadRequest(t().roster_no_file.into()));
     };
-    let inst = user.session.institution_id;
     // The upload has been read: only now take a connection.
-    let Conn(mut conn) = Conn::after_body(&state).await?;
-    let mut tx = sqlx::Connection::begin(&mut *conn).await?;
-    let id = kenshu_db::roster::stage(&mut tx, inst, &name, &file, complete, user.session.user_id)
-        .await?;
+    let mut tx = Tx::begin(Conn::after_body(&state).await?).await?;
     // The dry run plans as if a mass change were confirmed, so that it can show what would
     // happen and ask for the confirmation; applying it needs the box ticked.
-    let report = kenshu_db::roster::import(
-        &mut tx,
-        inst,
-        Vec::from(file),
-        options(complete, true),
-        false,
-    )
-    .await?;
+    let checked = options(complete, true);
+    let preview =
+        kenshu_app::roster::preview(&mut tx, &user.actor(), &name, &file, checked).await?;
     // Only an upload that can be applied is kept; a refused one is not stored at all.
-    let applicable = report.errors == 0 && !report.noop;
-    if applicable {
-        tx.commit().await?;
+    let Conn(mut conn) = if preview.kept.is_some() {
+        tx.commit().await?
     } else {
-        tx.rollback().await?;
-    }
-    page(
-        &mut conn,
-        &user,
-        Some(report),
-        name,
-        applicable.then_some(id),
-    )
-    .await
+        tx.rollback()?
+    };
+    page(&mut conn, &user, Some(preview.report), name, preview.kept).await
 }
 
 /// The import's options as the page gives them: today's date, in Japan.
@@ -246,34 +230,25 @@ pub struct ApplyForm {
 pub async fn apply(
     State(state): State<AppState>,
     user: CurrentUser,
-    Conn(mut conn): Conn,
+    mut tx: Tx,
     Form(f): Form<ApplyForm>,
 ) -> Result<Response, AppError> {
     user.require(Action::ImportRoster)?;
-    let inst = user.session.institution_id;
-    let mut tx = sqlx::Connection::begin(&mut *conn).await?;
-    let (name, content, complete) = kenshu_db::roster::staged(&mut tx, inst, f.upload)
-        .await?
-        .ok_or(AppError::NotFound)?;
     let confirmed = f.confirm_mass_change.is_some();
-    let actor = user.actor();
-    let report = kenshu_app::roster::import(
-        &mut tx,
-        &actor,
-        inst,
-        &name,
-        content,
-        options(complete, confirmed),
-        true,
-    )
-    .await?;
-    if report.applied {
-        kenshu_db::roster::mark_applied(&mut tx, inst, f.upload).await?;
-        tx.commit().await?;
-        state.sessions.forget_institution(inst);
+    let with = |complete| options(complete, confirmed);
+    let kenshu_app::roster::Applied { name, report } =
+        kenshu_app::roster::apply_upload(&mut tx, &user.actor(), f.upload, with)
+            .await?
+            .ok_or(AppError::NotFound)?;
+    let Conn(mut conn) = if report.applied {
+        let conn = tx.commit().await?;
+        state
+            .sessions
+            .forget_institution(user.session.institution_id);
+        conn
     } else {
-        tx.rollback().await?;
-    }
+        tx.rollback()?
+    };
     // Refused only for want of the confirmation: the same upload can be confirmed and applied.
     let again = (!report.applied && report.mass_change.is_some() && !confirmed).then_some(f.upload);
     page(&mut conn, &user, Some(report), name, again).await

@@ -15,15 +15,16 @@ use kenshu_db::progress::{self, CourseProgress, Learner};
 use serde::Deserialize;
 
 use crate::lang::t;
-use crate::page::{Chrome, fiscal_year, jdate, render};
+use crate::page::{Chrome, jdate, render};
 use crate::policy::Action;
 use crate::session::{Conn, CurrentUser};
+use crate::tx::Tx;
+use crate::year::{ThisYear, Year};
 use crate::{AppError, AppState};
 use kenshu_core::i18n::Catalogue;
 
 #[derive(Deserialize, Default)]
 pub struct FyQuery {
-    fy: Option<String>,
     password: Option<String>,
 }
 
@@ -88,10 +89,10 @@ pub async fn my_training(
     State(state): State<AppState>,
     user: CurrentUser,
     Conn(mut conn): Conn,
+    Year(fy): Year,
     Query(q): Query<FyQuery>,
 ) -> Result<Response, AppError> {
     user.require(Action::TakeTraining)?;
-    let fy = fiscal_year(q.fy.as_deref());
     let (has_plan, assigned) = assignments(&mut conn, &user, fy).await?;
     let codes: Vec<&str> = assigned.iter().map(|a| a.code.as_str()).collect();
     let summaries = progress::summaries(&mut conn, user.learner(fy), &codes).await?;
@@ -165,11 +166,12 @@ struct CoursePage {
 pub async fn course(
     State(state): State<AppState>,
     user: CurrentUser,
+    ThisYear(fy): ThisYear,
     Conn(mut conn): Conn,
     Path(code): Path<String>,
 ) -> Result<Response, AppError> {
     user.require(Action::TakeTraining)?;
-    let who = user.learner(fiscal_year(None));
+    let who = user.learner(fy);
     let (package, progress) = course_for(&state, &mut conn, who, &code).await?;
     let sections: Vec<SectionLink> = package
         .sections
@@ -236,11 +238,12 @@ impl SectionPage {
 pub async fn section(
     State(state): State<AppState>,
     user: CurrentUser,
+    ThisYear(fy): ThisYear,
     Path((code, slug)): Path<(String, String)>,
     Conn(mut conn): Conn,
 ) -> Result<Response, AppError> {
     user.require(Action::TakeTraining)?;
-    let who = user.learner(fiscal_year(None));
+    let who = user.learner(fy);
     let (version_id, read) = progress::section_progress(&mut conn, who, &code, &slug)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -269,20 +272,14 @@ pub async fn section(
 pub async fn mark_read(
     State(state): State<AppState>,
     user: CurrentUser,
-    Conn(mut conn): Conn,
+    ThisYear(fy): ThisYear,
+    mut tx: Tx,
     Path((code, slug)): Path<(String, String)>,
 ) -> Result<Response, AppError> {
     user.require(Action::TakeTraining)?;
-    let who = user.learner(fiscal_year(None));
-    let mut tx = sqlx::Connection::begin(&mut *conn).await?;
-    let (package, mut progress) = course_for(&state, &mut tx, who, &code).await?;
-    let (index, _) = package.section(&slug).ok_or(AppError::NotFound)?;
-    progress::mark_read(&mut tx, who, &code, &slug, progress.version_id).await?;
-    // The progress read above, with this section read: not read again.
-    if !progress.read_slugs.contains(&slug) {
-        progress.read_slugs.push(slug.clone());
-    }
-    progress::settle_course_with(&mut tx, who, &package, &progress).await?;
+    let who = user.learner(fy);
+    let (package, index) =
+        kenshu_app::learning::mark_read(&mut tx, &state.catalog, who, &code, &slug).await?;
     tx.commit().await?;
     let target = match package.sections.get(index + 1) {
         Some(next) => format!("/courses/{code}/sections/{}", next.slug),
@@ -312,10 +309,9 @@ pub async fn certificate(
     user: CurrentUser,
     Conn(mut conn): Conn,
     Path(code): Path<String>,
-    Query(q): Query<FyQuery>,
+    Year(fy): Year,
 ) -> Result<Response, AppError> {
     user.require(Action::TakeTraining)?;
-    let fy = fiscal_year(q.fy.as_deref());
     let summary = progress::summaries(&mut conn, user.learner(fy), &[code.as_str()])
         .await?
         .into_iter()

@@ -219,3 +219,14 @@ pub async fn remind(
     tracing::info!(people = all.len(), "reminders sent");
     Ok(all.len())
 }
+
+/// The person has read the reminders shown to them (marked seen; nothing shown again).
+#[tracing::instrument(skip_all, fields(institution = %institution_id))]
+pub async fn seen(
+    conn: &mut PgConnection,
+    institution_id: Uuid,
+    user_id: Uuid,
+) -> Result<(), sqlx::Error> {
+    kenshu_db::reminders::mark_seen(conn, institution_id, user_id).await?;
+    Ok(())
+}

@@ -26,11 +26,12 @@ use crate::lang::t;
 use crate::page::{Chrome, jtime, render};
 use crate::policy::Action;
 use crate::session::{Conn, CurrentUser};
+use crate::tx::Tx;
 use crate::{AppError, AppState};
 use kenshu_core::i18n::Catalogue;
 
 use super::SessionView;
-use kenshu_app::in_person::record_attendance;
+use kenshu_app::in_person;
 
 /// How long one QR code is accepted.
 pub const VALIDITY_SECS: i64 = 600;
@@ -264,11 +265,10 @@ pub async fn confirm(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<Uuid>,
-    Conn(mut conn): Conn,
+    mut tx: Tx,
     Form(q): Form<Signed>,
 ) -> Result<Response, AppError> {
     user.require(Action::TakeTraining)?;
-    let mut tx = sqlx::Connection::begin(&mut *conn).await?;
     if let Err(r) = verify(&state, &mut tx, id, &q).await? {
         return refusal(&user, r);
     }
@@ -279,16 +279,14 @@ pub async fn confirm(
     if let Some(res) = outside_window(&user, &session)? {
         return Ok(res);
     }
-    let inst = user.session.institution_id;
-    let me = user.session.user_id;
-    if kenshu_db::in_person::add(&mut tx, inst, id, me, None).await?
-        == kenshu_db::in_person::Added::Full
-    {
-        return refused(&user, StatusCode::CONFLICT, t().ip_full);
-    }
-    let now = record_attendance(&state.catalog, &mut tx, &session, inst, me, me, "qr").await?;
+    let now = match in_person::check_in(&mut tx, &state.catalog, &user.actor(), &session).await {
+        Ok(now) => now,
+        Err(in_person::InPersonError::Full) => {
+            return refused(&user, StatusCode::CONFLICT, t().ip_full);
+        }
+        Err(e) => return Err(e.into()),
+    };
     tx.commit().await?;
-    tracing::info!(session = %id, "attendance recorded by QR");
     render(&CheckinPage {
         chrome: Chrome::for_user(&user, t().ip_checkin_title),
         t: t(),

@@ -12,13 +12,11 @@ use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use kenshu_core::FiscalYear;
-use kenshu_core::audit::AuditAction;
+use kenshu_app::in_person::{self, InPersonError};
 use kenshu_core::in_person::{ReasonError, parse_reason};
 use kenshu_db::PgConnection;
 use kenshu_db::in_person::Session;
-use kenshu_db::in_person::corrections::{self, Correction, NewCorrection, Withdrawn};
-use kenshu_db::progress::{self, Learner};
+use kenshu_db::in_person::corrections::{Correction, Withdrawn};
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -26,6 +24,7 @@ use crate::lang::t;
 use crate::page::jtime;
 use crate::policy::Action;
 use crate::session::{Conn, CurrentUser};
+use crate::tx::Tx;
 use crate::{AppError, AppState};
 
 use super::detail::{show_page, via_label};
@@ -131,72 +130,29 @@ pub async fn withdraw(
         )
         .await;
     };
-    let inst = user.session.institution_id;
-    let mut tx = sqlx::Connection::begin(&mut *conn).await?;
-    let Some(previous) =
-        corrections::withdraw_attendance(&mut tx, inst, session.id, person).await?
-    else {
-        drop(tx);
-        return refuse(
-            &mut conn,
-            &user,
-            &session,
-            StatusCode::CONFLICT,
-            not_attended,
-        )
-        .await;
-    };
-    let who = Learner {
-        institution_id: inst,
-        user_id: person,
-        fiscal_year: FiscalYear::stored(session.fiscal_year),
-    };
-    let withdrawn_completion =
-        corrections::withdraw_in_person_completion(&mut tx, who, &session.course_code).await?;
-    if withdrawn_completion.is_some() {
-        resettle(&state, &mut tx, who, &session.course_code).await?;
-    }
-    corrections::record(
+    let mut tx = Tx::begin(Conn(conn)).await?;
+    let actor = user.actor();
+    let withdrawn = in_person::withdraw_attendance(
         &mut tx,
-        &NewCorrection {
-            institution_id: inst,
-            session_id: session.id,
-            user_id: person,
-            previous: &previous,
-            withdrawn_completion,
-            reason,
-            corrected_by: user.session.user_id,
-        },
+        &state.catalog,
+        &actor,
+        &session,
+        person,
+        reason,
+        |c| audit_detail(&session, &c.previous, c.completion_withdrawn, reason),
     )
-    .await?;
-    let detail = audit_detail(&session, &previous, withdrawn_completion.is_some(), reason);
-    user.actor()
-        .record(
-            &mut tx,
-            AuditAction::AttendanceCorrected,
-            &previous.login_id,
-            &detail,
-        )
-        .await?;
-    tx.commit().await?;
-    tracing::info!(session = %id, completion_withdrawn = withdrawn_completion.is_some(),
-        "attendance withdrawn");
-    Ok(Redirect::to(&format!("/officer/sessions/{id}#corrections")).into_response())
-}
-
-/// After an in-person completion is withdrawn, completes the course again if the person has
-/// met the online requirement (every section read, the test passed) — then as e-learning.
-async fn resettle(
-    state: &AppState,
-    conn: &mut PgConnection,
-    who: Learner,
-    code: &str,
-) -> Result<(), AppError> {
-    if let Some(version_id) = kenshu_db::content::current_version(&mut *conn, code).await? {
-        let package = state.catalog.package(&mut *conn, version_id).await?;
-        progress::settle_course(conn, who, &package, version_id).await?;
+    .await;
+    match withdrawn {
+        Ok(_) => {}
+        Err(InPersonError::NotAttended) => {
+            let Conn(mut conn) = tx.rollback()?;
+            let status = StatusCode::CONFLICT;
+            return refuse(&mut conn, &user, &session, status, not_attended).await;
+        }
+        Err(e) => return Err(e.into()),
     }
-    Ok(())
+    tx.commit().await?;
+    Ok(Redirect::to(&format!("/officer/sessions/{id}#corrections")).into_response())
 }
 
 /// The audit entry's detail: which session, what was there, what was withdrawn, and why.

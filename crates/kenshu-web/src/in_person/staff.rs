@@ -5,6 +5,8 @@ use askama::Template;
 use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
+use kenshu_app::in_person;
+use kenshu_db::in_person::Added;
 use uuid::Uuid;
 
 use crate::AppError;
@@ -12,6 +14,7 @@ use crate::lang::t;
 use crate::page::{Chrome, fiscal_year, render};
 use crate::policy::Action;
 use crate::session::{Conn, CurrentUser};
+use crate::tx::Tx;
 use kenshu_core::i18n::Catalogue;
 
 use super::SessionView;
@@ -90,43 +93,21 @@ pub async fn index(user: CurrentUser, Conn(mut conn): Conn) -> Result<Response, 
     page(&mut conn, &user, None).await
 }
 
-/// The session, if the person may join it: of their institution, for their division or the
-/// whole institution. Anything else is "not found", so nothing about other divisions leaks.
-async fn joinable(
-    conn: &mut kenshu_db::PgConnection,
-    user: &CurrentUser,
-    id: Uuid,
-) -> Result<kenshu_db::in_person::Session, AppError> {
-    kenshu_db::in_person::get(conn, user.session.institution_id, id)
-        .await?
-        .filter(|s| s.division_id.is_none_or(|d| d == user.session.division_id))
-        .ok_or(AppError::NotFound)
-}
-
-/// Signs the person up; a full or cancelled session says so and records nothing.
+/// Signs the person up; a full or cancelled session says so and records nothing. A session
+/// not open to them (another division's) is "not found".
 pub async fn sign_up(
     user: CurrentUser,
     Path(id): Path<Uuid>,
-    Conn(mut conn): Conn,
+    mut tx: Tx,
 ) -> Result<Response, AppError> {
     user.require(Action::TakeTraining)?;
-    let mut tx = sqlx::Connection::begin(&mut *conn).await?;
-    joinable(&mut tx, &user, id).await?;
-    let added = kenshu_db::in_person::add(
-        &mut tx,
-        user.session.institution_id,
-        id,
-        user.session.user_id,
-        None,
-    )
-    .await?;
-    tx.commit().await?;
+    let division = user.session.division_id;
+    let added = in_person::sign_up(&mut tx, &user.actor(), division, id).await?;
+    let Conn(mut conn) = tx.commit().await?;
     let (status, notice) = match added {
-        kenshu_db::in_person::Added::Added | kenshu_db::in_person::Added::AlreadyIn => {
-            return Ok(Redirect::to("/sessions").into_response());
-        }
-        kenshu_db::in_person::Added::Full => (StatusCode::CONFLICT, t().ip_full),
-        kenshu_db::in_person::Added::Closed => (StatusCode::CONFLICT, t().ip_closed),
+        Added::Added | Added::AlreadyIn => return Ok(Redirect::to("/sessions").into_response()),
+        Added::Full => (StatusCode::CONFLICT, t().ip_full),
+        Added::Closed => (StatusCode::CONFLICT, t().ip_closed),
     };
     let mut res = page(&mut conn, &user, Some(notice)).await?;
     *res.status_mut() = status;
@@ -140,13 +121,7 @@ pub async fn withdraw(
     Conn(mut conn): Conn,
 ) -> Result<Response, AppError> {
     user.require(Action::TakeTraining)?;
-    joinable(&mut conn, &user, id).await?;
-    kenshu_db::in_person::remove(
-        &mut conn,
-        user.session.institution_id,
-        id,
-        user.session.user_id,
-    )
-    .await?;
+    let division = user.session.division_id;
+    in_person::withdraw(&mut conn, &user.actor(), division, id).await?;
     Ok(Redirect::to("/sessions").into_response())
 }

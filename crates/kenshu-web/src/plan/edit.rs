@@ -3,9 +3,9 @@
 
 use axum::Form;
 use axum::extract::Path;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
+use kenshu_app::plan;
 use kenshu_core::FiscalYear;
-use kenshu_core::audit::AuditAction;
 use kenshu_core::plan::{DesignationKind, Target};
 use kenshu_core::reminder::Schedule;
 use kenshu_core::roster::parse_date;
@@ -15,9 +15,10 @@ use serde::Deserialize;
 use crate::AppError;
 use crate::lang::t;
 use crate::policy::Action;
-use crate::session::{Conn, CurrentUser};
+use crate::session::CurrentUser;
+use crate::tx::Tx;
 
-use super::CourseLine;
+use super::{CourseLine, to_year};
 
 /// One course line of a draft plan, as its edit form shows it.
 pub struct EditLine {
@@ -54,20 +55,14 @@ pub fn edit_lines(plan: &PlanRecord, lines: &[CourseLine]) -> Vec<EditLine> {
         .collect()
 }
 
-async fn draft_of<'c>(
-    conn: &'c mut sqlx::PgConnection,
+/// The draft plan of year `fy`, for someone who may draft plans.
+async fn draft_of(
+    conn: &mut kenshu_db::PgConnection,
     user: &CurrentUser,
     fy: FiscalYear,
-) -> Result<(kenshu_db::Transaction<'c, kenshu_db::Postgres>, PlanRecord), AppError> {
+) -> Result<PlanRecord, AppError> {
     user.require(Action::DraftPlan)?;
-    let mut tx = sqlx::Connection::begin(conn).await?;
-    let plan = kenshu_db::plans::plan(&mut tx, user.session.institution_id, fy)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    if plan.plan.approved {
-        return Err(AppError::BadRequest(t().plan_locked.into()));
-    }
-    Ok((tx, plan))
+    Ok(plan::draft(conn, user.session.institution_id, fy).await?)
 }
 
 #[derive(Deserialize)]
@@ -89,11 +84,11 @@ pub struct CourseForm {
 /// Saves one course of a draft: audience, period, deadline, re-attendance window.
 pub async fn put_course(
     user: CurrentUser,
-    Conn(mut conn): Conn,
+    mut tx: Tx,
     Path((fy, code)): Path<(FiscalYear, String)>,
     axum_extra::extract::Form(f): axum_extra::extract::Form<CourseForm>,
 ) -> Result<Response, AppError> {
-    let (mut tx, plan) = draft_of(&mut conn, &user, fy).await?;
+    let draft = draft_of(&mut tx, &user, fy).await?;
     let audience: Vec<Target> = f.audience.iter().filter_map(|v| Target::parse(v)).collect();
     if audience.is_empty() {
         return Err(AppError::BadRequest(t().plan_audience_fix.into()));
@@ -111,12 +106,6 @@ pub async fn put_course(
     if deadline < starts_on || retake_until.is_some_and(|r| r < deadline) {
         return Err(AppError::BadRequest(t().plan_dates_fix.into()));
     }
-    if kenshu_db::content::current_version(&mut tx, &code)
-        .await?
-        .is_none()
-    {
-        return Err(AppError::NotFound);
-    }
     let course = kenshu_core::plan::PlanCourse {
         code,
         audience,
@@ -124,44 +113,22 @@ pub async fn put_course(
         deadline,
         retake_until,
     };
-    kenshu_db::plans::put_course(&mut tx, user.session.institution_id, plan.id, &course).await?;
-    kenshu_db::in_person::set_test_required(
-        &mut tx,
-        user.session.institution_id,
-        plan.id,
-        &course.code,
-        f.in_person_test.trim() == "on",
-    )
-    .await?;
-    user.actor()
-        .record(
-            &mut tx,
-            AuditAction::PlanChanged,
-            &fy.year().to_string(),
-            &format!("course {}", course.code),
-        )
-        .await?;
+    let in_person_test = f.in_person_test.trim() == "on";
+    let (actor, year) = (user.actor(), fy);
+    plan::put_course(&mut tx, &actor, year, &draft, &course, in_person_test).await?;
     tx.commit().await?;
-    Ok(Redirect::to(&format!("/plans?fy={}", fy.year())).into_response())
+    Ok(to_year(fy, ""))
 }
 
 pub async fn remove_course(
     user: CurrentUser,
-    Conn(mut conn): Conn,
+    mut tx: Tx,
     Path((fy, code)): Path<(FiscalYear, String)>,
 ) -> Result<Response, AppError> {
-    let (mut tx, plan) = draft_of(&mut conn, &user, fy).await?;
-    kenshu_db::plans::remove_course(&mut tx, user.session.institution_id, plan.id, &code).await?;
-    user.actor()
-        .record(
-            &mut tx,
-            AuditAction::PlanChanged,
-            &fy.year().to_string(),
-            &format!("removed {code}"),
-        )
-        .await?;
+    let draft = draft_of(&mut tx, &user, fy).await?;
+    plan::remove_course(&mut tx, &user.actor(), fy, &draft, &code).await?;
     tx.commit().await?;
-    Ok(Redirect::to(&format!("/plans?fy={}", fy.year())).into_response())
+    Ok(to_year(fy, ""))
 }
 
 /// The longest purpose or method text of a plan: a printed page holds about this much.
@@ -179,11 +146,11 @@ pub struct DetailsForm {
 
 pub async fn put_details(
     user: CurrentUser,
-    Conn(mut conn): Conn,
+    mut tx: Tx,
     Path(fy): Path<FiscalYear>,
     Form(f): Form<DetailsForm>,
 ) -> Result<Response, AppError> {
-    let (mut tx, plan) = draft_of(&mut conn, &user, fy).await?;
+    let draft = draft_of(&mut tx, &user, fy).await?;
     let days: i32 = f
         .newcomer_days
         .trim()
@@ -209,10 +176,10 @@ pub async fn put_details(
     }
     let before_text = f
         .reminder_days_before
-        .unwrap_or_else(|| plan.reminders.before_text());
+        .unwrap_or_else(|| draft.reminders.before_text());
     let every_text = f
         .reminder_overdue_every
-        .unwrap_or_else(|| plan.reminders.overdue_every.to_string());
+        .unwrap_or_else(|| draft.reminders.overdue_every.to_string());
     let before: Vec<i32> = Schedule::parse_before(&before_text)
         .ok_or_else(|| {
             AppError::BadRequest(format!(
@@ -233,27 +200,14 @@ pub async fn put_details(
                 t().plan_reminder_every_fix
             ))
         })?;
-    kenshu_db::plans::put_details(
-        &mut tx,
-        user.session.institution_id,
-        plan.id,
-        &kenshu_db::plans::Details {
-            purpose: f.purpose.trim(),
-            method: f.method.trim(),
-            newcomer_days: days,
-            reminder_days_before: &before,
-            reminder_overdue_every: every,
-        },
-    )
-    .await?;
-    user.actor()
-        .record(
-            &mut tx,
-            AuditAction::PlanChanged,
-            &fy.year().to_string(),
-            "details",
-        )
-        .await?;
+    let details = kenshu_db::plans::Details {
+        purpose: f.purpose.trim(),
+        method: f.method.trim(),
+        newcomer_days: days,
+        reminder_days_before: &before,
+        reminder_overdue_every: every,
+    };
+    plan::put_details(&mut tx, &user.actor(), fy, &draft, &details).await?;
     tx.commit().await?;
-    Ok(Redirect::to(&format!("/plans?fy={}", fy.year())).into_response())
+    Ok(to_year(fy, ""))
 }

@@ -12,15 +12,17 @@ use askama::Template;
 use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
+use kenshu_app::plan::{self, PlanError};
 use kenshu_core::FiscalYear;
-use kenshu_core::audit::AuditAction;
 use kenshu_db::plans::PlanRecord;
 use serde::Deserialize;
 
 use crate::lang::t;
-use crate::page::{Chrome, fiscal_year, jdate, render};
+use crate::page::{Chrome, jdate, render};
 use crate::policy::Action;
 use crate::session::{Conn, CurrentUser};
+use crate::tx::Tx;
+use crate::year::Year;
 use crate::{AppError, AppState};
 use kenshu_core::i18n::Catalogue;
 
@@ -68,7 +70,6 @@ async fn lines(
 
 #[derive(Deserialize, Default)]
 pub struct FyQuery {
-    fy: Option<String>,
     error: Option<String>,
 }
 
@@ -101,10 +102,10 @@ pub async fn index(
     State(state): State<AppState>,
     user: CurrentUser,
     Conn(mut conn): Conn,
+    Year(fy): Year,
     Query(q): Query<FyQuery>,
 ) -> Result<Response, AppError> {
     user.require(Action::ViewPlan)?;
-    let fy = fiscal_year(q.fy.as_deref());
     let plan = kenshu_db::plans::plan(&mut conn, user.session.institution_id, fy).await?;
     let lines = match &plan {
         Some(p) => lines(&state, &mut conn, p).await?,
@@ -179,74 +180,37 @@ pub struct CreateForm {
 /// Drafts a plan: the standard one, or a copy of last year's.
 pub async fn create(
     user: CurrentUser,
-    Conn(mut conn): Conn,
+    mut tx: Tx,
     Form(form): Form<CreateForm>,
 ) -> Result<Response, AppError> {
     user.require(Action::DraftPlan)?;
     let fy = form.fy;
-    let inst = user.session.institution_id;
-    let me = Some(user.session.user_id);
-    let mut tx = sqlx::Connection::begin(&mut *conn).await?;
-    if kenshu_db::plans::plan(&mut tx, inst, fy).await?.is_some() {
-        return Ok(Redirect::to(&format!("/plans?fy={}&error=exists", fy.year())).into_response());
-    }
-    let created = match form.from.as_str() {
-        "previous" => kenshu_db::plans::copy_previous(&mut tx, inst, fy, me).await,
-        _ => kenshu_db::plans::create_standard(&mut tx, inst, fy, false, me)
-            .await
-            .map(Some),
-    };
-    match created {
-        Ok(Some(_)) => {}
-        Ok(None) => {
-            return Ok(
-                Redirect::to(&format!("/plans?fy={}&error=no-previous", fy.year())).into_response(),
-            );
-        }
-        // Someone else drafted the same year a moment ago: the same answer as when the check
-        // above sees it.
-        Err(e) if kenshu_db::is_unique_violation(&e, kenshu_db::plans::PLAN_EXISTS) => {
-            return Ok(
-                Redirect::to(&format!("/plans?fy={}&error=exists", fy.year())).into_response(),
-            );
-        }
+    let from = plan::Source::parse(&form.from);
+    match plan::create(&mut tx, &user.actor(), fy, from).await {
+        Ok(_) => {}
+        // Someone else drafted the same year, maybe a moment ago: the page says so by the
+        // form.
+        Err(PlanError::Exists) => return Ok(to_year(fy, "&error=exists")),
+        Err(PlanError::NoPrevious) => return Ok(to_year(fy, "&error=no-previous")),
         Err(e) => return Err(e.into()),
     }
-    user.actor()
-        .record(
-            &mut tx,
-            AuditAction::PlanCreated,
-            &fy.year().to_string(),
-            &form.from,
-        )
-        .await?;
     tx.commit().await?;
-    tracing::info!(fiscal_year = fy.year(), "training plan drafted");
-    Ok(Redirect::to(&format!("/plans?fy={}", fy.year())).into_response())
+    Ok(to_year(fy, ""))
 }
 
 /// The chief officer approves the draft; from then on it assigns courses.
 pub async fn approve(
     user: CurrentUser,
-    Conn(mut conn): Conn,
+    mut tx: Tx,
     Path(fy): Path<FiscalYear>,
 ) -> Result<Response, AppError> {
     user.require(Action::ApprovePlan)?;
-    let mut tx = sqlx::Connection::begin(&mut *conn).await?;
-    let inst = user.session.institution_id;
-    let plan = kenshu_db::plans::plan(&mut tx, inst, fy)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    kenshu_db::plans::approve(&mut tx, inst, plan.id, Some(user.session.user_id)).await?;
-    user.actor()
-        .record(
-            &mut tx,
-            AuditAction::PlanApproved,
-            &fy.year().to_string(),
-            "",
-        )
-        .await?;
+    plan::approve(&mut tx, &user.actor(), fy).await?;
     tx.commit().await?;
-    tracing::info!(fiscal_year = fy.year(), "training plan approved");
-    Ok(Redirect::to(&format!("/plans?fy={}", fy.year())).into_response())
+    Ok(to_year(fy, ""))
+}
+
+/// Back to the plan page of a year, with `more` (`&error=…`) in its query.
+fn to_year(fy: FiscalYear, more: &str) -> Response {
+    Redirect::to(&format!("/plans?fy={}{more}", fy.year())).into_response()
 }

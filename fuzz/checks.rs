@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 
-use kenshu_core::designation_csv::{self, DesignationRow};
+use kenshu_core::designation::{self, DesignationRow};
 use kenshu_core::fiscal_year::japanese_date;
 use kenshu_core::my_number::contains_my_number;
 use kenshu_core::roster::{
@@ -189,7 +189,7 @@ pub fn designations(data: &[u8]) {
     let Ok(decoded) = roster::decode(data.to_vec()) else {
         return;
     };
-    let Ok((rows, errors)) = designation_csv::parse(&decoded.text) else {
+    let Ok((rows, errors)) = designation::parse(&decoded.text) else {
         return;
     };
     let last_line = last_line(&decoded.text);

@@ -1,7 +1,7 @@
 //! The audit log (監査ログ): what is recorded, who may read it, that nobody changes it, and
 //! that `kenshu audit verify` and the page name an altered and a deleted entry.
 
-use kenshu_core::people::Role;
+use kenshu_core::person::Role;
 use kenshu_tests::simulate::tampered_by_a_superuser;
 use kenshu_tests::{TestApp, kenshu, text, user};
 

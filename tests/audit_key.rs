@@ -6,7 +6,7 @@
 
 use std::process::{Command, Output};
 
-use kenshu_core::people::Role;
+use kenshu_core::person::Role;
 use kenshu_tests::simulate::tampered_by_a_superuser;
 use kenshu_tests::{AUDIT_KEY_HEX, TestApp, kenshu_bin, text, user};
 

@@ -1,7 +1,7 @@
 //! Sign-in, sessions, CSRF and the first-sign-in password change (throttling and abuse:
 //! sign_in_abuse.rs).
 
-use kenshu_core::people::Role;
+use kenshu_core::person::Role;
 use kenshu_tests::{PASSWORD, Scenario, TestApp, simulate, user};
 use reqwest::StatusCode;
 

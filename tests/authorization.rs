@@ -1,6 +1,6 @@
 //! The authorization matrix: every role against every page, answered by the one policy.
 
-use kenshu_core::people::Role;
+use kenshu_core::person::Role;
 use kenshu_core::plan::DesignationKind;
 use kenshu_tests::{Scenario, TestApp, user};
 use reqwest::StatusCode;

@@ -35,8 +35,8 @@ use std::time::Instant;
 use browser::checks::phone_overflow;
 use browser::driver::Session;
 use kenshu_core::content::{CoursePackage, Question, parse_package};
-use kenshu_core::grading::Mark;
-use kenshu_core::people::Role;
+use kenshu_core::exam::Mark;
+use kenshu_core::person::Role;
 use kenshu_tests::{TestApp, repo_root, user};
 
 /// The course as the repository's content folder defines it (questions, answers, references).

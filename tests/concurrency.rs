@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use kenshu_core::people::Role;
+use kenshu_core::person::Role;
 use kenshu_tests::{TestApp, user};
 
 const POOL: u32 = 4;

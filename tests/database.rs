@@ -2,9 +2,9 @@
 
 use kenshu_core::FiscalYear;
 use kenshu_core::content::parse_package;
-use kenshu_core::people::Role;
+use kenshu_core::person::Role;
 use kenshu_db::content::LoadOutcome;
-use kenshu_db::progress::{self, Learner};
+use kenshu_db::learning::{self, Learner};
 use kenshu_tests::{Scenario, simulate, test_db};
 use time::{Duration, OffsetDateTime};
 
@@ -62,7 +62,7 @@ async fn an_expired_session_signs_nobody_in_and_is_purged() {
     let (inst, uid) = (s.institution(), s.id("staff1"));
     let mut conn = db.pool.acquire().await.unwrap();
     let now = OffsetDateTime::now_utc();
-    kenshu_db::sessions::create(
+    kenshu_db::session::create(
         &mut conn,
         b"live",
         inst,
@@ -72,7 +72,7 @@ async fn an_expired_session_signs_nobody_in_and_is_purged() {
     )
     .await
     .unwrap();
-    kenshu_db::sessions::create(
+    kenshu_db::session::create(
         &mut conn,
         b"old",
         inst,
@@ -82,7 +82,7 @@ async fn an_expired_session_signs_nobody_in_and_is_purged() {
     )
     .await
     .unwrap();
-    kenshu_db::sessions::create(
+    kenshu_db::session::create(
         &mut conn,
         b"idle",
         inst,
@@ -94,20 +94,20 @@ async fn an_expired_session_signs_nobody_in_and_is_purged() {
     .unwrap();
     simulate::sessions_idle_for(&db.pool, 31, Some(b"idle")).await;
     assert!(
-        kenshu_db::sessions::load(&mut conn, b"idle", 30)
+        kenshu_db::session::load(&mut conn, b"idle", 30)
             .await
             .unwrap()
             .is_none(),
         "a session idle for 31 minutes has ended under a 30-minute idle timeout"
     );
     assert!(
-        kenshu_db::sessions::load(&mut conn, b"idle", 60)
+        kenshu_db::session::load(&mut conn, b"idle", 60)
             .await
             .unwrap()
             .is_some(),
         "the idle timeout is a setting"
     );
-    let live = kenshu_db::sessions::load(&mut conn, b"live", 30)
+    let live = kenshu_db::session::load(&mut conn, b"live", 30)
         .await
         .unwrap()
         .expect("live session");
@@ -120,13 +120,13 @@ async fn an_expired_session_signs_nobody_in_and_is_purged() {
         ("staff1", "staff", "A課")
     );
     assert!(
-        kenshu_db::sessions::load(&mut conn, b"old", 30)
+        kenshu_db::session::load(&mut conn, b"old", 30)
             .await
             .unwrap()
             .is_none()
     );
     assert_eq!(
-        kenshu_db::sessions::purge_expired(&mut conn, 30)
+        kenshu_db::session::purge_expired(&mut conn, 30)
             .await
             .unwrap(),
         2,
@@ -160,7 +160,7 @@ async fn progress_belongs_to_a_fiscal_year_and_completion_needs_every_section() 
     let package = catalog.package(&mut conn, version).await.unwrap();
     assert_eq!(package.sections.len(), 2);
 
-    progress::mark_read(
+    learning::mark_read(
         &mut conn,
         this_year,
         "protection-officer",
@@ -170,11 +170,11 @@ async fn progress_belongs_to_a_fiscal_year_and_completion_needs_every_section() 
     .await
     .unwrap();
     assert!(
-        !progress::settle_course(&mut conn, this_year, &package, version)
+        !learning::settle_course(&mut conn, this_year, &package, version)
             .await
             .unwrap()
     );
-    progress::mark_read(
+    learning::mark_read(
         &mut conn,
         this_year,
         "protection-officer",
@@ -184,22 +184,22 @@ async fn progress_belongs_to_a_fiscal_year_and_completion_needs_every_section() 
     .await
     .unwrap();
     assert!(
-        progress::settle_course(&mut conn, this_year, &package, version)
+        learning::settle_course(&mut conn, this_year, &package, version)
             .await
             .unwrap()
     );
     assert!(
-        !progress::settle_course(&mut conn, this_year, &package, version)
+        !learning::settle_course(&mut conn, this_year, &package, version)
             .await
             .unwrap(),
         "completes once"
     );
 
-    let now = progress::summaries(&mut conn, this_year, &["protection-officer"])
+    let now = learning::summaries(&mut conn, this_year, &["protection-officer"])
         .await
         .unwrap();
     assert!(now[0].completion.is_some());
-    let later = progress::summaries(&mut conn, next_year, &["protection-officer"])
+    let later = learning::summaries(&mut conn, next_year, &["protection-officer"])
         .await
         .unwrap();
     assert!(

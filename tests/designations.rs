@@ -1,6 +1,6 @@
 //! Designations managed by protection officers (their division) and the chief officer (all).
 
-use kenshu_core::people::Role;
+use kenshu_core::person::Role;
 use kenshu_tests::{Scenario, TestApp, user};
 
 async fn count(app: &TestApp) -> i64 {
@@ -164,7 +164,7 @@ async fn ending_a_designation_keeps_its_history() {
     .await;
     let id = {
         let mut conn = app.pool().acquire().await.unwrap();
-        let held = kenshu_db::designations::for_person(&mut conn, s.institution(), s.id("clerk-a"))
+        let held = kenshu_db::designation::for_person(&mut conn, s.institution(), s.id("clerk-a"))
             .await
             .unwrap();
         held[0].id

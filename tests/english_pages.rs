@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use kenshu_core::i18n::EN;
-use kenshu_core::people::Role;
+use kenshu_core::person::Role;
 use kenshu_tests::http::Page;
 use kenshu_tests::{Browser, Scenario, TestApp, repo_root};
 use uuid::Uuid;

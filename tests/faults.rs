@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use kenshu_core::people::Role;
+use kenshu_core::person::Role;
 use kenshu_db::embedded::EmbeddedCluster;
 use kenshu_tests::{Browser, repo_root, user};
 use uuid::Uuid;

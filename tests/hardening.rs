@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use kenshu_core::people::Role;
+use kenshu_core::person::Role;
 use kenshu_tests::{PASSWORD, TestApp, csrf_of, user};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 

@@ -8,7 +8,7 @@ mod in_person {
     mod window;
 }
 
-use kenshu_core::people::Role;
+use kenshu_core::person::Role;
 use kenshu_tests::{Browser, PASSWORD, Scenario, TestApp, user};
 use reqwest::StatusCode;
 use uuid::Uuid;

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use kenshu_app::mail::Mailer;
-use kenshu_core::people::Role;
+use kenshu_core::person::Role;
 use kenshu_core::{FiscalYear, japan_today};
 use kenshu_tests::smtp::TestSmtp;
 use kenshu_tests::{Browser, Scenario, TestApp};
@@ -39,7 +39,7 @@ async fn two_instances_under_load_send_each_reminder_and_each_mail_once() {
     for pool in [first, second.clone()] {
         let mailer = Mailer::smtp(&smtp.url(), "kenshu@city.example.jp").unwrap();
         kenshu_app::mail::spawn(pool.clone(), std::sync::Arc::new(mailer));
-        kenshu_app::reminders::schedule::spawn(
+        kenshu_app::reminder::schedule::spawn(
             pool,
             "https://kenshu.example.jp".into(),
             Duration::from_secs(3600),

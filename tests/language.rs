@@ -3,7 +3,7 @@
 //! page has English chrome (the course content stays Japanese: it is the material).
 
 use kenshu_core::i18n::{EN, JA};
-use kenshu_core::people::Role;
+use kenshu_core::person::Role;
 use kenshu_tests::{TestApp, user};
 
 /// Japanese characters (kana, kanji, full-width forms and Japanese punctuation).

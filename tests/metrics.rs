@@ -9,7 +9,7 @@ use std::io::Read;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use kenshu_core::people::Role;
+use kenshu_core::person::Role;
 use kenshu_tests::process::{free_port, terminate, wait_ready};
 use kenshu_tests::{AUDIT_KEY_HEX, TestApp, kenshu_bin, test_db, user};
 use reqwest::StatusCode;

@@ -1,7 +1,7 @@
 //! The protection officer's dashboard: who is untrained in their division, and nobody else's.
 
 use kenshu_core::FiscalYear;
-use kenshu_core::people::Role;
+use kenshu_core::person::Role;
 use kenshu_tests::{Scenario, TestApp, user};
 
 fn this_year() -> FiscalYear {
@@ -337,7 +337,7 @@ async fn an_officer_the_chief_makes_responsible_for_a_second_division_reaches_it
     let id = {
         let mut conn = app.pool().acquire().await.unwrap();
         let held =
-            kenshu_db::designations::for_person(&mut conn, s.institution(), s.id("officer-a"))
+            kenshu_db::designation::for_person(&mut conn, s.institution(), s.id("officer-a"))
                 .await
                 .unwrap();
         let officer = held.iter().find(|d| d.kind == "protection_officer");

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use kenshu_core::FiscalYear;
 use kenshu_core::assignment::{Progress, Status, status};
-use kenshu_core::people::Role;
+use kenshu_core::person::Role;
 use kenshu_core::plan::DesignationKind;
 use kenshu_db::overview::Tally;
 use kenshu_tests::{Scenario, TestApp, simulate, test_db, user};
@@ -184,19 +184,19 @@ async fn rust_tallies(
     on: Date,
     today: Date,
 ) -> HashMap<Uuid, Tally> {
-    let plan = kenshu_db::plans::plan(conn, inst, fy)
+    let plan = kenshu_db::plan::plan(conn, inst, fy)
         .await
         .unwrap()
         .expect("plan")
         .plan;
-    let people = kenshu_db::plans::facts_for_division(conn, inst, division, on)
+    let people = kenshu_db::plan::facts_for_division(conn, inst, division, on)
         .await
         .unwrap();
-    let progress = kenshu_db::progress::division_progress(conn, inst, division, fy)
+    let progress = kenshu_db::learning::division_progress(conn, inst, division, fy)
         .await
         .unwrap();
     let retakes: HashMap<(Uuid, String), Date> =
-        kenshu_db::follow_ups::retakes_in_division(conn, inst, division, fy)
+        kenshu_db::follow_up::retakes_in_division(conn, inst, division, fy)
             .await
             .unwrap()
             .into_iter()
@@ -243,7 +243,7 @@ async fn the_overview_query_agrees_with_the_assignment_rule_person_by_person() {
     let db = test_db().await;
     let pool = &db.pool;
     let mut conn = pool.acquire().await.unwrap();
-    let inst = kenshu_db::institutions::create(&mut conn, "bench", "ベンチ市")
+    let inst = kenshu_db::institution::create(&mut conn, "bench", "ベンチ市")
         .await
         .unwrap();
     let fy = fy();
@@ -307,7 +307,7 @@ async fn the_overview_query_agrees_with_the_assignment_rule_person_by_person() {
         ),
     )
     .await;
-    let divisions = kenshu_db::institutions::divisions(&mut conn, inst)
+    let divisions = kenshu_db::institution::divisions(&mut conn, inst)
         .await
         .unwrap();
     assert_eq!(divisions.len(), 6);
@@ -504,7 +504,7 @@ async fn compare_on_days(
     conn: &mut kenshu_db::PgConnection,
     inst: Uuid,
     fy: FiscalYear,
-    divisions: &[kenshu_db::institutions::Division],
+    divisions: &[kenshu_db::institution::Division],
     days: &[i64],
 ) -> usize {
     let mut checked = 0;
@@ -561,12 +561,12 @@ async fn a_write_in_flight_during_the_first_count_is_not_lost() {
         .await
         .unwrap()
         .expect("clerk");
-    let who = kenshu_db::progress::Learner {
+    let who = kenshu_db::learning::Learner {
         institution_id: inst,
         user_id: s1,
         fiscal_year: fy(),
     };
-    kenshu_db::progress::complete(&mut writer, who, "clerk", version, false, None, None)
+    kenshu_db::learning::complete(&mut writer, who, "clerk", version, false, None, None)
         .await
         .unwrap();
     let counting = tokio::spawn({

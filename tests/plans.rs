@@ -2,7 +2,7 @@
 //! placements on the day.
 
 use kenshu_core::FiscalYear;
-use kenshu_core::people::Role;
+use kenshu_core::person::Role;
 use kenshu_core::plan::{DesignationKind, Target, assignments};
 use kenshu_tests::{Scenario, TestApp, test_db, user};
 use time::macros::date;
@@ -80,7 +80,7 @@ async fn a_transfer_on_1_april_changes_assignments_from_that_day_and_keeps_compl
         .await;
     let (inst, uid, plan_id) = (s.institution(), s.id("mover"), s.plan(fy));
     let mut conn = db.pool.acquire().await.unwrap();
-    let plan = kenshu_db::plans::plan(&mut conn, inst, fy)
+    let plan = kenshu_db::plan::plan(&mut conn, inst, fy)
         .await
         .unwrap()
         .unwrap();
@@ -90,11 +90,11 @@ async fn a_transfer_on_1_april_changes_assignments_from_that_day_and_keeps_compl
         let pool = pool.clone();
         async move {
             let mut conn = pool.acquire().await.unwrap();
-            let facts = kenshu_db::plans::facts(&mut conn, inst, uid, d)
+            let facts = kenshu_db::plan::facts(&mut conn, inst, uid, d)
                 .await
                 .unwrap()
                 .unwrap();
-            let plan = kenshu_db::plans::plan(&mut conn, inst, fy)
+            let plan = kenshu_db::plan::plan(&mut conn, inst, fy)
                 .await
                 .unwrap()
                 .unwrap();
@@ -105,7 +105,7 @@ async fn a_transfer_on_1_april_changes_assignments_from_that_day_and_keeps_compl
         on(date!(2025 - 04 - 01)).await.is_empty(),
         "a draft assigns nothing"
     );
-    kenshu_db::plans::approve(&mut conn, inst, plan_id, Some(Uuid::new_v4()))
+    kenshu_db::plan::approve(&mut conn, inst, plan_id, Some(Uuid::new_v4()))
         .await
         .unwrap();
     assert!(
@@ -121,7 +121,7 @@ async fn a_transfer_on_1_april_changes_assignments_from_that_day_and_keeps_compl
     assert_eq!(after[0].deadline, date!(2025 - 12 - 31));
 
     // A completion made before a later transfer stays.
-    let who = kenshu_db::progress::Learner {
+    let who = kenshu_db::learning::Learner {
         institution_id: inst,
         user_id: uid,
         fiscal_year: fy,
@@ -130,7 +130,7 @@ async fn a_transfer_on_1_april_changes_assignments_from_that_day_and_keeps_compl
         .await
         .unwrap()
         .unwrap();
-    kenshu_db::progress::complete(&mut conn, who, "clerk", version, false, Some((4, 4)), None)
+    kenshu_db::learning::complete(&mut conn, who, "clerk", version, false, Some((4, 4)), None)
         .await
         .unwrap();
     Scenario::new(&db.pool)
@@ -138,7 +138,7 @@ async fn a_transfer_on_1_april_changes_assignments_from_that_day_and_keeps_compl
         .transferred("a", kenshu_core::japan_today())
         .build()
         .await;
-    let done = kenshu_db::progress::summaries(&mut conn, who, &["clerk"])
+    let done = kenshu_db::learning::summaries(&mut conn, who, &["clerk"])
         .await
         .unwrap();
     assert!(done[0].completion.is_some());
@@ -325,7 +325,7 @@ async fn a_draft_plan_is_tailored_course_by_course_and_locked_once_approved() {
     .await;
 
     let mut conn = app.pool().acquire().await.unwrap();
-    let plan = kenshu_db::plans::plan(&mut conn, inst, FiscalYear::stored(next))
+    let plan = kenshu_db::plan::plan(&mut conn, inst, FiscalYear::stored(next))
         .await
         .unwrap()
         .unwrap();

@@ -3,8 +3,8 @@
 //! server and sends each mail once.
 
 use kenshu_app::mail::{Delivery, Mailer, deliver_due};
-use kenshu_app::reminders::schedule::run as run_schedule;
-use kenshu_core::people::Role;
+use kenshu_app::reminder::schedule::run as run_schedule;
+use kenshu_core::person::Role;
 use kenshu_core::{FiscalYear, japan_today};
 use kenshu_tests::smtp::TestSmtp;
 use kenshu_tests::{Scenario, TestApp, simulate};

@@ -5,7 +5,7 @@
 
 use std::process::{Command, Stdio};
 
-use kenshu_core::people::Role;
+use kenshu_core::person::Role;
 use kenshu_tests::process::{free_port, terminate, wait_ready};
 use kenshu_tests::{TestApp, empty_db, kenshu_bin, text, user};
 
@@ -234,7 +234,7 @@ async fn an_embedded_data_directory_from_before_the_roles_is_handed_over_and_kee
         .unwrap();
     old_migrations(&old).await;
     let mut conn = old.acquire().await.unwrap();
-    let inst = kenshu_db::institutions::create(&mut conn, "old", "旧市")
+    let inst = kenshu_db::institution::create(&mut conn, "old", "旧市")
         .await
         .unwrap();
     let mut prev = GENESIS.to_vec();

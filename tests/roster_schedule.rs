@@ -2,7 +2,7 @@
 //! 31 March) take effect on their day, by themselves: until then the person stays where they
 //! are, with their officer, their sessions and their account.
 
-use kenshu_core::people::Role;
+use kenshu_core::person::Role;
 use kenshu_tests::{Scenario, TestApp, kenshu, simulate, text, user};
 use time::{Date, Duration};
 

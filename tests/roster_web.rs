@@ -1,6 +1,6 @@
 //! Roster import in the browser: dry run first, then exactly that file applied.
 
-use kenshu_core::people::Role;
+use kenshu_core::person::Role;
 use kenshu_tests::{Browser, TestApp, user};
 
 const CSV: &str = "職員番号,氏名,所属コード,所属名\n5001,新人 一郎,a,A課\n5002,新人 花子,c,C課\n";

@@ -5,7 +5,7 @@
 
 use std::time::{Duration, Instant};
 
-use kenshu_core::people::Role;
+use kenshu_core::person::Role;
 use kenshu_tests::simulate::behind_the_portals_back;
 use kenshu_tests::{PASSWORD, Scenario, TestApp, user};
 use reqwest::StatusCode;

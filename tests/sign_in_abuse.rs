@@ -2,7 +2,7 @@
 //! locking someone out, two names for one account, oversized fields, open redirects,
 //! recovery links, the password page, sessions that never end, guessable passwords.
 
-use kenshu_core::people::Role;
+use kenshu_core::person::Role;
 use kenshu_tests::{PASSWORD, Scenario, TestApp, simulate, user};
 use reqwest::StatusCode;
 
@@ -242,7 +242,7 @@ async fn a_recovery_link_ends_every_session_and_is_audited() {
     let mut thief = app.signed_in("staff1").await;
     assert_eq!(thief.get("/my").await.status, StatusCode::OK);
     let mut conn = app.pool().acquire().await.unwrap();
-    let links = kenshu_db::users::issue_links(&mut conn, inst, &["staff1".into()], 14, || {
+    let links = kenshu_db::person::issue_links(&mut conn, inst, &["staff1".into()], 14, || {
         let t = kenshu_db::token::new();
         let h = kenshu_db::token::hash(&t);
         (t, h)

@@ -1,7 +1,7 @@
 //! A flood of wrong sign-ins from many clients (issue 10, defect 3). In a test binary of its
 //! own: password checks queue in one process-wide line, which the flood fills on purpose.
 
-use kenshu_core::people::Role;
+use kenshu_core::person::Role;
 use kenshu_tests::{Browser, TestApp, user};
 use reqwest::StatusCode;
 

@@ -17,7 +17,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use kenshu_bench::wire::{Sent, Trips, Upstream, Wire, start_proxy};
-use kenshu_core::people::Role;
+use kenshu_core::person::Role;
 use kenshu_tests::http::Page;
 use kenshu_tests::{APP_ROLE, Browser, PASSWORD, Scenario, TestApp, TestDb};
 use reqwest::StatusCode;

@@ -1,7 +1,7 @@
 //! Taking the training over HTTP: My training, sections, chapter tests, the final test,
 //! completions and certificates.
 
-use kenshu_core::people::Role;
+use kenshu_core::person::Role;
 use kenshu_tests::{Browser, TestApp, user};
 use reqwest::StatusCode;
 use uuid::Uuid;

@@ -2,7 +2,7 @@
 //! the staff sign-up page and the check-in page, checked with axe-core (when installed), at
 //! desktop width and on a phone without sideways scrolling, with screenshots.
 
-use kenshu_core::people::Role;
+use kenshu_core::person::Role;
 use kenshu_tests::{TestApp, user};
 
 use super::checks::{axe_source, phone_overflow, snap};

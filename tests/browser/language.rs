@@ -2,7 +2,7 @@
 //! the portal English on the same page, at 1280 and 375 px, and "日本語" turns it back.
 
 use kenshu_core::i18n::{EN, JA};
-use kenshu_core::people::Role;
+use kenshu_core::person::Role;
 use kenshu_tests::{TestApp, user};
 use serde_json::json;
 

@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use kenshu_core::FiscalYear;
 use kenshu_core::fiscal_year::japanese_date;
-use kenshu_core::people::Role;
+use kenshu_core::person::Role;
 use kenshu_core::plan::DesignationKind;
 use kenshu_tests::{Scenario, TestApp, user};
 use serde_json::json;
@@ -51,10 +51,15 @@ fn staff_designated<'p>(story: Scenario<'p>, login: &str) -> Scenario<'p> {
 async fn welcome_token(app: &TestApp, login: &str) -> String {
     let inst = kenshu_tests::institution(app.pool()).await.0;
     let mut conn = app.pool().acquire().await.expect("conn");
-    let links =
-        kenshu_db::users::issue_links(&mut conn, inst, &[login.into()], 14, kenshu_db::token::pair)
-            .await
-            .expect("issue a link");
+    let links = kenshu_db::person::issue_links(
+        &mut conn,
+        inst,
+        &[login.into()],
+        14,
+        kenshu_db::token::pair,
+    )
+    .await
+    .expect("issue a link");
     assert_eq!(links.len(), 1, "one link for {login}");
     links[0].3.clone()
 }

@@ -6,7 +6,7 @@
 
 use std::time::{Duration, Instant};
 
-use kenshu_core::people::Role;
+use kenshu_core::person::Role;
 use kenshu_tests::{PASSWORD, TestApp, user};
 use serde_json::json;
 

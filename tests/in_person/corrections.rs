@@ -3,7 +3,7 @@
 //! correction is kept, audited, shown on the session page and in the attendance list; only
 //! officers who manage the session's division may make it.
 
-use kenshu_core::people::Role;
+use kenshu_core::person::Role;
 use kenshu_tests::{Browser, Scenario, TestApp};
 use uuid::Uuid;
 

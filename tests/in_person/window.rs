@@ -4,7 +4,7 @@
 //! recorded (Kenshu issue 10, defect 7: a check-in on 30 November completed the course for a
 //! session on 10 December).
 
-use kenshu_core::people::Role;
+use kenshu_core::person::Role;
 use kenshu_tests::simulate::in_person_session_runs;
 use kenshu_tests::{Scenario, TestApp};
 use uuid::Uuid;

@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::sync::OnceLock;
 
-use kenshu_core::people::Role;
+use kenshu_core::person::Role;
 use kenshu_db::PgPool;
 use sqlx::postgres::PgConnectOptions;
 use tokio::sync::OnceCell;

@@ -5,7 +5,7 @@
 //! The year is past: its completions are dated back (`Scenario::at`).
 
 use kenshu_core::FiscalYear;
-use kenshu_core::people::Role;
+use kenshu_core::person::Role;
 use kenshu_core::plan::DesignationKind;
 use time::macros::{date, datetime};
 

@@ -15,7 +15,7 @@
 //! ```
 //!
 //! What it makes, in this order, in one transaction, through the application's own functions
-//! (`kenshu_db::institutions`, `plans`, `users`, `designations`, `roster`, `progress`,
+//! (`kenshu_db::institution`, `plans`, `users`, `designations`, `roster`, `progress`,
 //! `follow_ups`), so that the data is what the portal itself would have written:
 //!
 //! - **The institution.** [`Scenario::new`] is the tests' institution `test` (テスト市) with
@@ -54,11 +54,11 @@
 use std::collections::HashMap;
 
 use kenshu_core::FiscalYear;
-use kenshu_core::people::Role;
+use kenshu_core::person::Role;
 use kenshu_core::plan::{DesignationKind, PlanCourse, Target};
-use kenshu_db::designations::NewDesignation;
-use kenshu_db::progress::Learner;
-use kenshu_db::users::NewUser;
+use kenshu_db::designation::NewDesignation;
+use kenshu_db::learning::Learner;
+use kenshu_db::person::NewUser;
 use kenshu_db::{PgConnection, PgPool};
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
@@ -390,7 +390,7 @@ impl<'p> Scenario<'p> {
         self
     }
 
-    /// Hired and placed on `on` (`kenshu_db::users::set_arrival`).
+    /// Hired and placed on `on` (`kenshu_db::person::set_arrival`).
     pub fn arrived(self, on: Date) -> Self {
         self.step("arrived", PersonStep::Arrived(on))
     }
@@ -478,7 +478,7 @@ impl<'p> Scenario<'p> {
         self
     }
 
-    /// `login` completed `course` by e-learning, now (`kenshu_db::progress::complete`).
+    /// `login` completed `course` by e-learning, now (`kenshu_db::learning::complete`).
     pub fn completed(mut self, login: &str, course: &str) -> Self {
         self.progress.push(Step::Completed {
             login: login.to_string(),
@@ -523,7 +523,7 @@ impl<'p> Scenario<'p> {
         }
     }
 
-    /// `login` need not take `course` (`kenshu_db::plans::exempt`).
+    /// `login` need not take `course` (`kenshu_db::plan::exempt`).
     pub fn exempted(mut self, login: &str, course: &str, reason: &str) -> Self {
         self.progress.push(Step::Exempted {
             login: login.to_string(),
@@ -535,7 +535,7 @@ impl<'p> Scenario<'p> {
         self
     }
 
-    /// `login` has a new deadline for `course` (再受講, `kenshu_db::follow_ups::grant_retakes`).
+    /// `login` has a new deadline for `course` (再受講, `kenshu_db::follow_up::grant_retakes`).
     pub fn retake(mut self, login: &str, course: &str, deadline: Date) -> Self {
         self.progress.push(Step::Retake {
             login: login.to_string(),
@@ -557,13 +557,13 @@ impl<'p> Scenario<'p> {
 
     async fn write(self, conn: &mut PgConnection) -> Built {
         let today = kenshu_core::japan_today();
-        let found = kenshu_db::institutions::find_by_code(&mut *conn, &self.code)
+        let found = kenshu_db::institution::find_by_code(&mut *conn, &self.code)
             .await
             .expect("find the institution");
         let made = found.is_none();
         let inst = match found {
             Some(i) => i.id,
-            None => kenshu_db::institutions::create(&mut *conn, &self.code, &self.name)
+            None => kenshu_db::institution::create(&mut *conn, &self.code, &self.name)
                 .await
                 .expect("create the institution"),
         };
@@ -575,31 +575,29 @@ impl<'p> Scenario<'p> {
             designations: HashMap::new(),
         };
         for (code, name) in &self.divisions {
-            let id = match kenshu_db::institutions::find_division(&mut *conn, inst, code)
+            let id = match kenshu_db::institution::find_division(&mut *conn, inst, code)
                 .await
                 .expect("find a division")
             {
                 Some(d) => d.id,
-                None => {
-                    kenshu_db::institutions::create_division(&mut *conn, inst, code, name, None)
-                        .await
-                        .unwrap_or_else(|e| panic!("create division {code}: {e}"))
-                }
+                None => kenshu_db::institution::create_division(&mut *conn, inst, code, name, None)
+                    .await
+                    .unwrap_or_else(|e| panic!("create division {code}: {e}")),
             };
             built.divisions.insert(code.clone(), id);
         }
 
         let this = this_year();
         if made && self.test_defaults && self.plans.iter().all(|p| p.fy != this) {
-            kenshu_db::plans::create_standard(&mut *conn, inst, this, true, None)
+            kenshu_db::plan::create_standard(&mut *conn, inst, this, true, None)
                 .await
                 .expect("this year's standard plan");
         }
         for p in &self.plans {
-            let id = kenshu_db::plans::create_standard(&mut *conn, inst, p.fy, false, None)
+            let id = kenshu_db::plan::create_standard(&mut *conn, inst, p.fy, false, None)
                 .await
                 .unwrap_or_else(|e| panic!("the plan of {}: {e}", p.fy.year()));
-            kenshu_db::plans::set_courses(&mut *conn, inst, id, &p.courses)
+            kenshu_db::plan::set_courses(&mut *conn, inst, id, &p.courses)
                 .await
                 .expect("the plan's courses");
             for code in &p.test_required {
@@ -608,7 +606,7 @@ impl<'p> Scenario<'p> {
                     .expect("the test on top of attendance");
             }
             if p.approved {
-                kenshu_db::plans::approve(&mut *conn, inst, id, None)
+                kenshu_db::plan::approve(&mut *conn, inst, id, None)
                     .await
                     .expect("approve the plan");
             }
@@ -627,11 +625,11 @@ impl<'p> Scenario<'p> {
                     let division = built.division(&code);
                     let email = format!("{}@{}.example.jp", p.login, self.code);
                     let name = n.name.clone().unwrap_or(format!("試験 {}", p.login));
-                    let id = kenshu_db::users::create(
+                    let id = kenshu_db::person::create(
                         &mut *conn,
                         &NewUser {
                             institution_id: inst,
-                            login_id: &kenshu_core::people::LoginId::parse(&p.login)
+                            login_id: &kenshu_core::person::LoginId::parse(&p.login)
                                 .expect("a login ID a person may have"),
                             email: n.email.then_some(email.as_str()),
                             name: &name,
@@ -646,7 +644,7 @@ impl<'p> Scenario<'p> {
                     (id, division)
                 }
                 None => {
-                    let (id, division, _) = kenshu_db::users::by_login(&mut *conn, inst, &p.login)
+                    let (id, division, _) = kenshu_db::person::by_login(&mut *conn, inst, &p.login)
                         .await
                         .expect("find a person")
                         .unwrap_or_else(|| panic!("nobody called {} exists", p.login));
@@ -658,7 +656,7 @@ impl<'p> Scenario<'p> {
             for step in &p.steps {
                 match step {
                     PersonStep::Arrived(on) => {
-                        kenshu_db::users::set_arrival(&mut *conn, inst, id, *on)
+                        kenshu_db::person::set_arrival(&mut *conn, inst, id, *on)
                             .await
                             .expect("arrival");
                     }
@@ -668,7 +666,7 @@ impl<'p> Scenario<'p> {
                         to,
                         note,
                     } => {
-                        let d = kenshu_db::designations::add(
+                        let d = kenshu_db::designation::add(
                             &mut *conn,
                             inst,
                             &NewDesignation {
@@ -742,7 +740,7 @@ impl<'p> Scenario<'p> {
                         user_id: user,
                         fiscal_year: fy,
                     };
-                    kenshu_db::progress::complete(
+                    kenshu_db::learning::complete(
                         &mut *conn, who, course, version, *in_person, *score, None,
                     )
                     .await
@@ -752,12 +750,12 @@ impl<'p> Scenario<'p> {
                     }
                 }
                 Step::Exempted { reason, .. } => {
-                    kenshu_db::plans::exempt(&mut *conn, inst, user, course, fy, reason, user)
+                    kenshu_db::plan::exempt(&mut *conn, inst, user, course, fy, reason, user)
                         .await
                         .expect("an exemption");
                 }
                 Step::Retake { deadline, .. } => {
-                    kenshu_db::follow_ups::grant_retakes(
+                    kenshu_db::follow_up::grant_retakes(
                         &mut *conn,
                         inst,
                         &[(user, course.clone())],
@@ -779,7 +777,7 @@ async fn person_id(conn: &mut PgConnection, built: &mut Built, login: &str) -> U
     if let Some(id) = built.people.get(login) {
         return *id;
     }
-    let (id, _, _) = kenshu_db::users::by_login(conn, built.institution, login)
+    let (id, _, _) = kenshu_db::person::by_login(conn, built.institution, login)
         .await
         .expect("find a person")
         .unwrap_or_else(|| panic!("nobody called {login} exists"));

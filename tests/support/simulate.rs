@@ -4,7 +4,7 @@
 //! in SQL; everything else is made by [`crate::scenario::Scenario`] through the application's
 //! own functions, or by the test through the portal.
 
-use kenshu_db::progress::Learner;
+use kenshu_db::learning::Learner;
 use kenshu_db::{PgConnection, PgPool};
 use time::OffsetDateTime;
 use uuid::Uuid;

@@ -6,8 +6,8 @@
 use kenshu_core::audit::AuditAction;
 use kenshu_core::plan::DesignationKind;
 use kenshu_db::PgConnection;
-use kenshu_db::designations::NewDesignation;
-use kenshu_db::institutions::Division;
+use kenshu_db::designation::NewDesignation;
+use kenshu_db::institution::Division;
 use time::Date;
 use uuid::Uuid;
 
@@ -46,7 +46,7 @@ pub async fn add(
     actor: &Actor<'_>,
     d: &Designate<'_>,
 ) -> Result<Uuid, DesignationError> {
-    let id = kenshu_db::designations::add(
+    let id = kenshu_db::designation::add(
         &mut *tx,
         actor.institution_id,
         &NewDesignation {
@@ -82,7 +82,7 @@ pub async fn end(
     kind: &str,
     on: Date,
 ) -> Result<(), DesignationError> {
-    kenshu_db::designations::end(&mut *tx, actor.institution_id, id, on, actor.user_id).await?;
+    kenshu_db::designation::end(&mut *tx, actor.institution_id, id, on, actor.user_id).await?;
     actor
         .record(
             tx,
@@ -108,16 +108,16 @@ pub async fn assign_officer(
     to: Option<Date>,
 ) -> Result<Division, DesignationError> {
     let inst = actor.institution_id;
-    let division = kenshu_db::institutions::find_division(&mut *tx, inst, division)
+    let division = kenshu_db::institution::find_division(&mut *tx, inst, division)
         .await?
         .ok_or(DesignationError::UnknownDivision)?;
-    let user_id = kenshu_db::designations::officers_outside(&mut *tx, inst, division.id)
+    let user_id = kenshu_db::designation::officers_outside(&mut *tx, inst, division.id)
         .await?
         .into_iter()
         .find(|(candidate, ..)| candidate == login)
         .map(|(.., id)| id)
         .ok_or(DesignationError::NotACandidate)?;
-    kenshu_db::designations::add(
+    kenshu_db::designation::add(
         &mut *tx,
         inst,
         &NewDesignation {

@@ -4,10 +4,11 @@
 //! when the form is shown, so a double click or a retry records once.
 
 use kenshu_core::content::{CoursePackage, TestKind};
-use kenshu_core::grading::{Mark, grade};
+use kenshu_core::exam::{Mark, grade};
 use kenshu_db::PgConnection;
 use kenshu_db::content::Catalog;
-use kenshu_db::progress::{self, AnswerRow, CourseProgress, Learner, NewAttempt};
+use kenshu_db::exam::{self, AnswerRow, NewAttempt};
+use kenshu_db::learning::{self, CourseProgress, Learner};
 use uuid::Uuid;
 
 /// Why a test step was refused.
@@ -48,7 +49,7 @@ pub async fn start_chapter(
         total: test.questions.len() as i32,
         pass_mark: test.pass_mark as i32,
     };
-    if !progress::start_attempt(conn, who, new).await? {
+    if !exam::start_attempt(conn, who, new).await? {
         return Err(ExamError::Conflict);
     }
     Ok(())
@@ -66,7 +67,7 @@ pub async fn answer_chapter(
     question: u32,
     mark: Mark,
 ) -> Result<(), ExamError> {
-    let attempt = progress::attempt(&mut *conn, who, code, attempt_id)
+    let attempt = exam::attempt(&mut *conn, who, code, attempt_id)
         .await?
         .ok_or(ExamError::NotFound)?;
     let version = catalog
@@ -79,7 +80,7 @@ pub async fn answer_chapter(
         .find(|q| q.number == question)
         .ok_or(ExamError::NoSuchQuestion)?;
     let correct = asked.answer == mark;
-    if progress::record_answer(
+    if exam::record_answer(
         &mut *conn,
         who,
         attempt.id,
@@ -97,7 +98,7 @@ pub async fn answer_chapter(
         answers.push((question, mark));
         if answers.len() == test.questions.len() {
             let score = grade(&version.answer_key(), &answers, test.pass_mark);
-            progress::finish_attempt(
+            exam::finish_attempt(
                 &mut *conn,
                 who,
                 attempt.id,
@@ -109,7 +110,7 @@ pub async fn answer_chapter(
             let (package, current) = crate::learning::course_for(catalog, conn, who, code)
                 .await?
                 .ok_or(ExamError::NotFound)?;
-            progress::settle_course_with(conn, who, &package, &current).await?;
+            learning::settle_course_with(conn, who, &package, &current).await?;
         }
     }
     Ok(())
@@ -148,17 +149,15 @@ pub async fn submit_final(
     let (correct, passed) = (score.correct as i32, score.passed());
     // A first submission is stored in one statement. Only the first of several identical
     // submissions closes the attempt; the others find it closed and change nothing.
-    let closed_now = if progress::submit_attempt(&mut *conn, who, new, correct, passed, &rows)
-        .await?
-    {
+    let closed_now = if exam::submit_attempt(&mut *conn, who, new, correct, passed, &rows).await? {
         true
     } else {
-        if !progress::start_attempt(&mut *conn, who, new).await? {
+        if !exam::start_attempt(&mut *conn, who, new).await? {
             return Err(ExamError::Conflict);
         }
-        let closed = progress::finish_attempt(&mut *conn, who, attempt_id, correct, passed).await?;
+        let closed = exam::finish_attempt(&mut *conn, who, attempt_id, correct, passed).await?;
         if closed {
-            progress::insert_answers(&mut *conn, who, attempt_id, &rows).await?;
+            exam::insert_answers(&mut *conn, who, attempt_id, &rows).await?;
         }
         closed
     };
@@ -166,7 +165,7 @@ pub async fn submit_final(
     // insert would find its row and do nothing, at the cost of its triggers (166 µs of 518 for
     // the whole submission in pg_stat_statements, bench of 2026-11-29).
     if closed_now && passed && current.completed_at.is_none() {
-        progress::complete(
+        learning::complete(
             conn,
             who,
             code,

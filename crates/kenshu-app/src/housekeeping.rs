@@ -46,8 +46,8 @@ async fn keep_house(pool: &kenshu_db::PgPool, idle_minutes: i32) -> Result<u64, 
             "scheduled roster changes took effect"
         );
     }
-    let sessions = kenshu_db::sessions::purge_expired(&mut conn, idle_minutes).await?;
-    let failures = kenshu_db::users::purge_old_failures(&mut conn).await?;
+    let sessions = kenshu_db::session::purge_expired(&mut conn, idle_minutes).await?;
+    let failures = kenshu_db::person::purge_old_failures(&mut conn).await?;
     let throttle = kenshu_db::throttle::purge(&mut conn).await?;
     Ok(sessions + failures + throttle)
 }

@@ -17,7 +17,7 @@ use kenshu_core::FiscalYear;
 use kenshu_db::PgConnection;
 use kenshu_db::content::Catalog;
 use kenshu_db::in_person::Session;
-use kenshu_db::progress::{self, Learner};
+use kenshu_db::learning::{self, Learner};
 use uuid::Uuid;
 
 /// Why a change to an in-person session was refused.
@@ -80,12 +80,12 @@ pub async fn record_attendance(
         let package = catalog.package(&mut *conn, version_id).await?;
         if package.test.is_some() {
             // Completes now only if the test was passed already; otherwise on passing it.
-            progress::settle_course(conn, who, &package, version_id).await?;
+            learning::settle_course(conn, who, &package, version_id).await?;
             return Ok(true);
         }
     }
     // Attended: the completion's method is `in_person`.
-    progress::complete(
+    learning::complete(
         conn,
         who,
         &session.course_code,

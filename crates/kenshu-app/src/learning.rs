@@ -9,7 +9,7 @@ use kenshu_core::content::CoursePackage;
 use kenshu_core::plan::Assignment;
 use kenshu_db::PgConnection;
 use kenshu_db::content::Catalog;
-use kenshu_db::progress::{self, CourseProgress, CourseSummary, Learner};
+use kenshu_db::learning::{self, CourseProgress, CourseSummary, Learner};
 use time::Date;
 use uuid::Uuid;
 
@@ -22,11 +22,11 @@ pub async fn assignments_of(
     fy: FiscalYear,
 ) -> Result<(bool, Vec<Assignment>), sqlx::Error> {
     let on = fy.judged_on(kenshu_core::japan_today());
-    let plan = kenshu_db::plans::plan(&mut *conn, institution_id, fy).await?;
+    let plan = kenshu_db::plan::plan(&mut *conn, institution_id, fy).await?;
     let Some(plan) = plan.filter(|p| p.plan.approved) else {
         return Ok((false, Vec::new()));
     };
-    let facts = kenshu_db::plans::facts(conn, institution_id, user_id, on).await?;
+    let facts = kenshu_db::plan::facts(conn, institution_id, user_id, on).await?;
     Ok((
         true,
         facts
@@ -43,7 +43,7 @@ pub async fn course_for(
     who: Learner,
     code: &str,
 ) -> Result<Option<(Arc<CoursePackage>, CourseProgress)>, sqlx::Error> {
-    let Some(progress) = progress::course_progress(&mut *conn, who, code).await? else {
+    let Some(progress) = learning::course_progress(&mut *conn, who, code).await? else {
         return Ok(None);
     };
     let package = catalog.package(conn, progress.version_id).await?;
@@ -106,11 +106,11 @@ pub async fn mark_read(
         .await?
         .ok_or(LearningError::NotFound)?;
     let (index, _) = package.section(slug).ok_or(LearningError::NotFound)?;
-    progress::mark_read(&mut *conn, who, code, slug, current.version_id).await?;
+    learning::mark_read(&mut *conn, who, code, slug, current.version_id).await?;
     // The progress read above, with this section read: not read again.
     if !current.read_slugs.iter().any(|s| s == slug) {
         current.read_slugs.push(slug.to_string());
     }
-    progress::settle_course_with(conn, who, &package, &current).await?;
+    learning::settle_course_with(conn, who, &package, &current).await?;
     Ok((package, index))
 }

@@ -11,7 +11,7 @@
 use std::time::Duration;
 
 use kenshu_db::PgPool;
-use kenshu_db::reminders::{self, OutboxMail};
+use kenshu_db::reminder::{self, OutboxMail};
 use lettre::message::Mailbox;
 use lettre::message::header::ContentType;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
@@ -160,7 +160,7 @@ async fn deliver(pool: &PgPool, mailer: &Mailer) -> Result<Delivery, sqlx::Error
     let mut done = Delivery::default();
     loop {
         let mut tx = pool.begin().await?;
-        let batch = reminders::claim_due(&mut tx, BATCH).await?;
+        let batch = reminder::claim_due(&mut tx, BATCH).await?;
         if batch.is_empty() {
             return Ok(done);
         }
@@ -176,7 +176,7 @@ async fn deliver(pool: &PgPool, mailer: &Mailer) -> Result<Delivery, sqlx::Error
                     // The error (kept whole for /admin/mail) often names the address.
                     let shown = without_addresses(&error);
                     tracing::warn!(mail = %m.id, attempts = m.attempts + 1, give_up, error = %shown, "mail not sent");
-                    reminders::mark_failed(&mut tx, m, &error, retry_pause(m.attempts), give_up)
+                    reminder::mark_failed(&mut tx, m, &error, retry_pause(m.attempts), give_up)
                         .await?;
                     done.failed += 1;
                     crate::metrics::MAIL_FAILED.inc();
@@ -186,7 +186,7 @@ async fn deliver(pool: &PgPool, mailer: &Mailer) -> Result<Delivery, sqlx::Error
                 }
             }
         }
-        reminders::mark_sent(&mut tx, &sent).await?;
+        reminder::mark_sent(&mut tx, &sent).await?;
         tx.commit().await?;
         crate::metrics::MAIL_SENT.add(sent.len() as u64);
         if done.failed > 0 || batch.len() < BATCH as usize {

@@ -59,7 +59,7 @@ impl Worker {
     }
 }
 
-/// The plans' reminder schedule (`reminders::schedule::run`); a run that finds another
+/// The plans' reminder schedule (`reminder::schedule::run`); a run that finds another
 /// instance running it counts as a run that ended well.
 pub static REMINDER_SCHEDULE: Worker = Worker::new("reminder_schedule");
 /// The overview keeper (`keeper::run`).

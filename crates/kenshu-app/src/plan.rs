@@ -7,7 +7,7 @@ use kenshu_core::FiscalYear;
 use kenshu_core::audit::AuditAction;
 use kenshu_core::plan::PlanCourse;
 use kenshu_db::PgConnection;
-use kenshu_db::plans::{Details, PlanRecord};
+use kenshu_db::plan::{Details, PlanRecord};
 use uuid::Uuid;
 
 use crate::audit::Actor;
@@ -34,7 +34,7 @@ pub enum PlanError {
 impl From<sqlx::Error> for PlanError {
     fn from(e: sqlx::Error) -> Self {
         // Two drafts of one year at once: the second meets the first's row.
-        if kenshu_db::is_unique_violation(&e, kenshu_db::plans::PLAN_EXISTS) {
+        if kenshu_db::is_unique_violation(&e, kenshu_db::plan::PLAN_EXISTS) {
             PlanError::Exists
         } else {
             PlanError::Database(e)
@@ -83,15 +83,15 @@ pub async fn create(
     from: Source,
 ) -> Result<Uuid, PlanError> {
     let inst = actor.institution_id;
-    if kenshu_db::plans::plan(&mut *tx, inst, fy).await?.is_some() {
+    if kenshu_db::plan::plan(&mut *tx, inst, fy).await?.is_some() {
         return Err(PlanError::Exists);
     }
     let id = match from {
-        Source::Previous => kenshu_db::plans::copy_previous(&mut *tx, inst, fy, actor.user_id)
+        Source::Previous => kenshu_db::plan::copy_previous(&mut *tx, inst, fy, actor.user_id)
             .await?
             .ok_or(PlanError::NoPrevious)?,
         Source::Standard => {
-            kenshu_db::plans::create_standard(&mut *tx, inst, fy, false, actor.user_id).await?
+            kenshu_db::plan::create_standard(&mut *tx, inst, fy, false, actor.user_id).await?
         }
     };
     actor
@@ -109,10 +109,10 @@ pub async fn approve(
     fy: FiscalYear,
 ) -> Result<(), PlanError> {
     let inst = actor.institution_id;
-    let plan = kenshu_db::plans::plan(&mut *tx, inst, fy)
+    let plan = kenshu_db::plan::plan(&mut *tx, inst, fy)
         .await?
         .ok_or(PlanError::NotFound)?;
-    kenshu_db::plans::approve(&mut *tx, inst, plan.id, actor.user_id).await?;
+    kenshu_db::plan::approve(&mut *tx, inst, plan.id, actor.user_id).await?;
     actor
         .record(tx, AuditAction::PlanApproved, &subject(fy), "")
         .await?;
@@ -126,7 +126,7 @@ pub async fn draft(
     institution_id: Uuid,
     fy: FiscalYear,
 ) -> Result<PlanRecord, PlanError> {
-    let plan = kenshu_db::plans::plan(conn, institution_id, fy)
+    let plan = kenshu_db::plan::plan(conn, institution_id, fy)
         .await?
         .ok_or(PlanError::NotFound)?;
     if plan.plan.approved {
@@ -153,7 +153,7 @@ pub async fn put_course(
     {
         return Err(PlanError::NotFound);
     }
-    kenshu_db::plans::put_course(&mut *tx, inst, plan.id, course).await?;
+    kenshu_db::plan::put_course(&mut *tx, inst, plan.id, course).await?;
     kenshu_db::in_person::set_test_required(&mut *tx, inst, plan.id, &course.code, in_person_test)
         .await?;
     let detail = format!("course {}", course.code);
@@ -172,7 +172,7 @@ pub async fn remove_course(
     plan: &PlanRecord,
     code: &str,
 ) -> Result<(), PlanError> {
-    kenshu_db::plans::remove_course(&mut *tx, actor.institution_id, plan.id, code).await?;
+    kenshu_db::plan::remove_course(&mut *tx, actor.institution_id, plan.id, code).await?;
     let detail = format!("removed {code}");
     actor
         .record(tx, AuditAction::PlanChanged, &subject(fy), &detail)
@@ -190,7 +190,7 @@ pub async fn put_details(
     plan: &PlanRecord,
     details: &Details<'_>,
 ) -> Result<(), PlanError> {
-    kenshu_db::plans::put_details(&mut *tx, actor.institution_id, plan.id, details).await?;
+    kenshu_db::plan::put_details(&mut *tx, actor.institution_id, plan.id, details).await?;
     actor
         .record(tx, AuditAction::PlanChanged, &subject(fy), "details")
         .await?;

@@ -40,12 +40,12 @@ pub struct Standing {
 /// What the standing is made of: the approved plan (if any) and the people, read on one
 /// connection; their progress and re-attendance deadlines, on another when there is one.
 pub struct Facts {
-    plan: Option<kenshu_db::plans::PlanRecord>,
+    plan: Option<kenshu_db::plan::PlanRecord>,
     people: Vec<Person>,
 }
 
 pub struct Progress {
-    progress: Vec<kenshu_db::progress::DivisionProgress>,
+    progress: Vec<kenshu_db::learning::DivisionProgress>,
     retakes: Vec<(Uuid, String, Date)>,
 }
 
@@ -56,24 +56,20 @@ pub async fn facts(
     fy: FiscalYear,
     today: Date,
 ) -> Result<Facts, sqlx::Error> {
-    let plan = kenshu_db::plans::plan(conn, institution_id, fy)
+    let plan = kenshu_db::plan::plan(conn, institution_id, fy)
         .await?
         .filter(|p| p.plan.approved);
-    let people = kenshu_db::plans::facts_for_division(
-        conn,
-        institution_id,
-        division_id,
-        fy.judged_on(today),
-    )
-    .await?
-    .into_iter()
-    .map(|(id, login, name, facts)| Person {
-        id,
-        login,
-        name,
-        facts,
-    })
-    .collect();
+    let people =
+        kenshu_db::plan::facts_for_division(conn, institution_id, division_id, fy.judged_on(today))
+            .await?
+            .into_iter()
+            .map(|(id, login, name, facts)| Person {
+                id,
+                login,
+                name,
+                facts,
+            })
+            .collect();
     Ok(Facts { plan, people })
 }
 
@@ -84,9 +80,9 @@ pub async fn progress(
     fy: FiscalYear,
 ) -> Result<Progress, sqlx::Error> {
     Ok(Progress {
-        progress: kenshu_db::progress::division_progress(conn, institution_id, division_id, fy)
+        progress: kenshu_db::learning::division_progress(conn, institution_id, division_id, fy)
             .await?,
-        retakes: kenshu_db::follow_ups::retakes_in_division(conn, institution_id, division_id, fy)
+        retakes: kenshu_db::follow_up::retakes_in_division(conn, institution_id, division_id, fy)
             .await?,
     })
 }
@@ -124,7 +120,7 @@ pub fn assemble(f: Facts, p: Progress, fy: FiscalYear, today: Date) -> Standing 
             on,
         };
     };
-    let by_key: HashMap<(Uuid, &str), &kenshu_db::progress::DivisionProgress> = p
+    let by_key: HashMap<(Uuid, &str), &kenshu_db::learning::DivisionProgress> = p
         .progress
         .iter()
         .map(|p| ((p.user_id, p.course_code.as_str()), p))

@@ -198,7 +198,7 @@ pub async fn generate_institution(
     let today = kenshu_core::japan_today();
     let fy = FiscalYear::of(today);
     let mut conn = bench.pool.acquire().await?;
-    kenshu_db::institutions::create(&mut conn, "bench", "ベンチ市")
+    kenshu_db::institution::create(&mut conn, "bench", "ベンチ市")
         .await
         .context("creating the institution")?;
     sqlx::query(

@@ -7,7 +7,7 @@ use std::path::Path;
 use std::str::FromStr;
 
 use anyhow::Context;
-use kenshu_core::people::Role;
+use kenshu_core::person::Role;
 use kenshu_db::PgPool;
 use sqlx::postgres::PgConnectOptions;
 use uuid::Uuid;
@@ -129,22 +129,22 @@ pub async fn seed(db: &BenchDb, users: usize) -> anyhow::Result<Vec<String>> {
         .context("hashing task")?
         .map_err(|e| anyhow::anyhow!("hashing the bench password: {e}"))?;
     let mut tx = db.pool.begin().await?;
-    let institution = kenshu_db::institutions::create(&mut tx, "bench", "ベンチ市")
+    let institution = kenshu_db::institution::create(&mut tx, "bench", "ベンチ市")
         .await
         .context("creating the institution")?;
     let division =
-        kenshu_db::institutions::create_division(&mut tx, institution, "load", "負荷試験課", None)
+        kenshu_db::institution::create_division(&mut tx, institution, "load", "負荷試験課", None)
             .await
             .context("creating the division")?;
     let mut logins = Vec::with_capacity(users);
     for i in 1..=users {
         let login = format!("user{i:04}");
         let email = format!("{login}@bench.example.jp");
-        kenshu_db::users::create(
+        kenshu_db::person::create(
             &mut tx,
-            &kenshu_db::users::NewUser {
+            &kenshu_db::person::NewUser {
                 institution_id: institution,
-                login_id: &kenshu_core::people::LoginId::parse(&login)?,
+                login_id: &kenshu_core::person::LoginId::parse(&login)?,
                 email: Some(&email),
                 name: &format!("負荷 {i}"),
                 division_id: division,

@@ -4,13 +4,13 @@
 pub mod assignment;
 pub mod audit;
 pub mod content;
-pub mod designation_csv;
+pub mod designation;
+pub mod exam;
 pub mod fiscal_year;
-pub mod grading;
 pub mod i18n;
 pub mod in_person;
 pub mod my_number;
-pub mod people;
+pub mod person;
 pub mod plan;
 pub mod reminder;
 pub mod report;

@@ -4,7 +4,7 @@
 use time::{Date, Duration};
 
 use crate::FiscalYear;
-use crate::people::Role;
+use crate::person::Role;
 
 /// What makes a person a target of a course: a designation held, or an officer role.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

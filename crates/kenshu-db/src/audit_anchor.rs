@@ -207,7 +207,7 @@ pub async fn checkpoint_all(
     dir: &Path,
 ) -> Result<(usize, usize), sqlx::Error> {
     let (mut written, mut failed) = (0, 0);
-    for inst in crate::institutions::list(conn).await? {
+    for inst in crate::institution::list(conn).await? {
         match write_checkpoint(conn, key, inst.id, &inst.code, dir).await {
             Ok(_) => written += 1,
             Err(CheckpointError::Database(e)) => return Err(e),

@@ -5,24 +5,25 @@
 pub mod audit;
 pub mod audit_anchor;
 pub mod content;
-pub mod designations;
+pub mod designation;
 pub mod embedded;
-pub mod follow_ups;
+pub mod exam;
+pub mod follow_up;
 pub mod in_person;
-pub mod institutions;
+pub mod institution;
+pub mod learning;
 pub mod overview;
 pub mod password;
-pub mod plans;
-pub mod progress;
-pub mod reminders;
+pub mod person;
+pub mod plan;
+pub mod reminder;
 pub mod report;
 pub mod requests;
 pub mod roles;
 pub mod roster;
-pub mod sessions;
+pub mod session;
 pub mod throttle;
 pub mod token;
-pub mod users;
 
 use std::time::Duration;
 

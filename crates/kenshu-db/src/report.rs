@@ -11,7 +11,7 @@ use sqlx::types::Json;
 use time::Date;
 use uuid::Uuid;
 
-use crate::plans::{day, person_facts};
+use crate::plan::{day, person_facts};
 
 /// (course, method, completed on, score, total) as the query reads it.
 pub type Done = (String, String, String, Option<i32>, Option<i32>);

@@ -77,11 +77,11 @@ pub async fn mail(
     Conn(mut conn): Conn,
 ) -> Result<Response, AppError> {
     user.require(Action::ManageContent)?;
-    let rows = kenshu_db::reminders::outbox(&mut conn, user.session.institution_id, 200)
+    let rows = kenshu_db::reminder::outbox(&mut conn, user.session.institution_id, 200)
         .await?
         .into_iter()
         .map(|m| {
-            let outcome = kenshu_db::reminders::mail_state(
+            let outcome = kenshu_db::reminder::mail_state(
                 true,
                 m.sent_via.as_deref(),
                 m.attempts,
@@ -92,7 +92,7 @@ pub async fn mail(
                 to: m.to_address,
                 subject: m.subject,
                 body: m.body,
-                state: crate::reminders::mail_label(outcome),
+                state: crate::reminder::mail_label(outcome),
                 state_key: outcome.key(),
                 attempts: m.attempts,
                 error: m.last_error.unwrap_or_default(),

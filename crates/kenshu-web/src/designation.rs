@@ -9,7 +9,7 @@ use kenshu_app::designation::{self, Designate};
 use kenshu_core::my_number::contains_my_number;
 use kenshu_core::plan::DesignationKind;
 use kenshu_core::roster::parse_date;
-use kenshu_db::institutions::Division;
+use kenshu_db::institution::Division;
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -68,7 +68,7 @@ pub async fn index(
         .scoped_divisions(&mut conn, q.division.as_deref())
         .await?;
     let today = kenshu_core::japan_today();
-    let people = kenshu_db::designations::for_division(&mut conn, inst, division.id)
+    let people = kenshu_db::designation::for_division(&mut conn, inst, division.id)
         .await?
         .into_iter()
         .map(|p| Person {
@@ -97,7 +97,7 @@ pub async fn index(
     let may_assign = user.may(Action::AssignOfficers);
     let (visiting, candidates) = if may_assign {
         (
-            kenshu_db::designations::visiting_officers(&mut conn, inst, division.id, today)
+            kenshu_db::designation::visiting_officers(&mut conn, inst, division.id, today)
                 .await?
                 .into_iter()
                 .map(|v| {
@@ -115,7 +115,7 @@ pub async fn index(
                     )
                 })
                 .collect(),
-            kenshu_db::designations::officers_outside(&mut conn, inst, division.id).await?,
+            kenshu_db::designation::officers_outside(&mut conn, inst, division.id).await?,
         )
     } else {
         (Vec::new(), Vec::new())
@@ -190,7 +190,7 @@ pub async fn add(
         return Err(bad(t().designation_note, t().my_number_refused));
     }
     let login = f.login.trim();
-    let (user_id, division, _) = kenshu_db::users::by_login(&mut tx, inst, login)
+    let (user_id, division, _) = kenshu_db::person::by_login(&mut tx, inst, login)
         .await?
         .ok_or_else(|| bad(t().login_id, t().person_unknown))?;
     // The person's division decides who may designate them.
@@ -226,7 +226,7 @@ pub async fn end(
     user.require(Action::ManageDesignations)?;
     let inst = user.session.institution_id;
     let on = parse_date(&f.on).ok_or_else(|| bad(t().designation_to, t().date_fix))?;
-    let (division, kind) = kenshu_db::designations::holder_division(&mut tx, inst, id)
+    let (division, kind) = kenshu_db::designation::holder_division(&mut tx, inst, id)
         .await?
         .ok_or(AppError::NotFound)?;
     user.require_division(Action::ManageDesignations, division)?;
@@ -281,7 +281,7 @@ async fn back(
     inst: Uuid,
     division: Uuid,
 ) -> Result<Response, AppError> {
-    let code = kenshu_db::institutions::divisions(conn, inst)
+    let code = kenshu_db::institution::divisions(conn, inst)
         .await?
         .into_iter()
         .find(|d| d.id == division)

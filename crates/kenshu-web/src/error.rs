@@ -55,9 +55,9 @@ impl From<kenshu_app::auth::AuthError> for AppError {
     }
 }
 
-impl From<kenshu_app::reminders::RemindError> for AppError {
-    fn from(e: kenshu_app::reminders::RemindError) -> Self {
-        use kenshu_app::reminders::RemindError;
+impl From<kenshu_app::reminder::RemindError> for AppError {
+    fn from(e: kenshu_app::reminder::RemindError) -> Self {
+        use kenshu_app::reminder::RemindError;
         match e {
             RemindError::MessageTooLong => AppError::BadRequest(format!(
                 "{}: {}",
@@ -89,9 +89,9 @@ impl From<kenshu_app::exam::ExamError> for AppError {
     }
 }
 
-impl From<kenshu_app::follow_ups::DeadlineError> for AppError {
-    fn from(e: kenshu_app::follow_ups::DeadlineError) -> Self {
-        use kenshu_app::follow_ups::DeadlineError;
+impl From<kenshu_app::follow_up::DeadlineError> for AppError {
+    fn from(e: kenshu_app::follow_up::DeadlineError) -> Self {
+        use kenshu_app::follow_up::DeadlineError;
         match e {
             DeadlineError::Past => AppError::BadRequest(crate::lang::t().retake_past.into()),
             DeadlineError::NotADate => AppError::BadRequest(format!(

@@ -11,16 +11,17 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use kenshu_app::exam::{answer_chapter, start_chapter, submit_final};
 use kenshu_core::content::{CoursePackage, Question, Test, TestKind};
-use kenshu_core::grading::Mark;
-use kenshu_db::progress::{self, AnswerRow, Attempt, Learner};
+use kenshu_core::exam::Mark;
+use kenshu_db::exam::{self, AnswerRow, Attempt};
+use kenshu_db::learning::Learner;
 use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::lang::t;
+use crate::learning::course_for;
 use crate::page::{Chrome, jtime, render};
 use crate::policy::Action;
 use crate::session::{Conn, CurrentUser};
-use crate::staff::course_for;
 use crate::tx::Tx;
 use crate::year::ThisYear;
 use crate::{AppError, AppState};
@@ -77,7 +78,7 @@ fn history(attempts: &[Attempt]) -> Vec<AttemptRow> {
 }
 
 #[derive(Template)]
-#[template(path = "staff/chapter_test.html")]
+#[template(path = "exam/chapter_test.html")]
 struct ChapterTestPage {
     chrome: Chrome,
     t: &'static Catalogue,
@@ -96,7 +97,7 @@ struct ChapterTestPage {
 }
 
 #[derive(Template)]
-#[template(path = "staff/final_test.html")]
+#[template(path = "exam/final_test.html")]
 struct FinalTestPage {
     chrome: Chrome,
     t: &'static Catalogue,
@@ -132,7 +133,7 @@ pub async fn test_page(
     let who = user.learner(fy);
     let (package, current) = course_for(&state, &mut conn, who, &code).await?;
     let test = package.test.clone().ok_or(AppError::NotFound)?;
-    let attempts = progress::attempts(&mut conn, who, &code).await?;
+    let attempts = exam::attempts(&mut conn, who, &code).await?;
     let ever_passed = attempts.iter().any(|a| a.passed == Some(true));
     let chrome = Chrome::for_user(&user, test.title.clone());
     if test.kind == TestKind::Final {
@@ -283,7 +284,7 @@ pub async fn submit(
             .filter(|q| !chosen.iter().any(|c| c.0 == q.number))
             .map(|q| format!("{}{}", t().question_prefix, q.number))
             .collect();
-        let attempts = progress::attempts(&mut tx, who, &code).await?;
+        let attempts = exam::attempts(&mut tx, who, &code).await?;
         let page = FinalTestPage {
             chrome: Chrome::for_user(&user, test.title.clone()),
             t: t(),
@@ -308,7 +309,7 @@ pub async fn submit(
 }
 
 #[derive(Template)]
-#[template(path = "staff/attempt.html")]
+#[template(path = "exam/attempt.html")]
 struct AttemptPage {
     chrome: Chrome,
     t: &'static Catalogue,
@@ -335,7 +336,7 @@ pub async fn attempt_result(
     user.require(Action::TakeTraining)?;
     let who: Learner = user.learner(fy);
     let (_, current) = course_for(&state, &mut conn, who, &code).await?;
-    let attempt = progress::attempt(&mut conn, who, &code, id)
+    let attempt = exam::attempt(&mut conn, who, &code, id)
         .await?
         .ok_or(AppError::NotFound)?;
     let (Some(score), Some(submitted)) = (attempt.score, attempt.submitted_at) else {

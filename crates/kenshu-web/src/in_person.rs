@@ -147,7 +147,7 @@ pub async fn index(
             kenshu_db::in_person::list(&mut conn, inst, Some(&ids)).await?
         }
     };
-    let plan = kenshu_db::plans::plan(&mut conn, inst, fy).await?;
+    let plan = kenshu_db::plan::plan(&mut conn, inst, fy).await?;
     let titles = kenshu_db::content::course_titles(&mut conn).await?;
     let courses = plan
         .map(|p| p.plan.courses)
@@ -204,7 +204,7 @@ pub async fn create(
     let division_id = match f.division.trim() {
         "" => None,
         code => Some(
-            kenshu_db::institutions::find_division(&mut conn, inst, code)
+            kenshu_db::institution::find_division(&mut conn, inst, code)
                 .await?
                 .ok_or_else(|| bad(t().ip_fix_division))?
                 .id,

@@ -154,7 +154,7 @@ pub async fn switch(
         && session.language() != Some(lang)
     {
         let Conn(mut conn) = Conn::from_request_parts(&mut parts, &state).await?;
-        kenshu_db::users::set_language(
+        kenshu_db::person::set_language(
             &mut conn,
             session.institution_id,
             session.user_id,

@@ -8,7 +8,7 @@ use axum::extract::Query;
 use axum::response::Response;
 use kenshu_core::assignment::Status;
 use kenshu_core::plan::Held;
-use kenshu_db::institutions::Division;
+use kenshu_db::institution::Division;
 use serde::Deserialize;
 
 use crate::AppError;
@@ -19,7 +19,7 @@ use crate::policy::Action;
 use crate::session::{Conn, CurrentUser};
 use crate::tx::Tx;
 use crate::year::{ThisYear, Year};
-use kenshu_app::follow_ups::{Whom, grant_retakes, retake_deadline};
+use kenshu_app::follow_up::{Whom, grant_retakes, retake_deadline};
 use kenshu_core::i18n::Catalogue;
 
 #[derive(Deserialize, Default)]
@@ -103,8 +103,8 @@ pub async fn dashboard(
     let d = division.id;
     let first = async |conn: &mut sqlx::PgConnection| {
         let facts = kenshu_app::standing::facts(conn, inst, d, fy, today).await?;
-        let followed = kenshu_db::follow_ups::latest_in_division(conn, inst, d).await?;
-        let reminded = kenshu_db::reminders::latest_in_division(conn, inst, d).await?;
+        let followed = kenshu_db::follow_up::latest_in_division(conn, inst, d).await?;
+        let reminded = kenshu_db::reminder::latest_in_division(conn, inst, d).await?;
         Ok::<_, sqlx::Error>((facts, followed, reminded))
     };
     let second = async |conn: &mut sqlx::PgConnection| {
@@ -232,7 +232,7 @@ pub async fn retakes(
     let Some(first_division) = picked.first().map(|p| p.division) else {
         return Err(AppError::BadRequest(t().retake_none.into()));
     };
-    let division_code = kenshu_db::institutions::divisions(&mut tx, inst)
+    let division_code = kenshu_db::institution::divisions(&mut tx, inst)
         .await?
         .into_iter()
         .find(|d| d.id == first_division)

@@ -90,7 +90,7 @@ pub async fn index(
     user.require(Action::ViewOverview)?;
     let inst = user.session.institution_id;
     let today = kenshu_core::japan_today();
-    let divisions = kenshu_db::institutions::divisions(&mut conn, inst).await?;
+    let divisions = kenshu_db::institution::divisions(&mut conn, inst).await?;
     let on = fy.judged_on(today);
     let overview = kenshu_db::overview::overview(&mut conn, inst, fy, today).await?;
     let mut officers: HashMap<Uuid, Vec<String>> = HashMap::new();

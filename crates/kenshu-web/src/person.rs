@@ -7,7 +7,8 @@ use axum::extract::Path;
 use axum::response::{IntoResponse, Redirect, Response};
 use kenshu_core::my_number::contains_my_number;
 use kenshu_core::plan::DesignationKind;
-use kenshu_db::progress::{self, Learner};
+use kenshu_db::exam;
+use kenshu_db::learning::{self, Learner};
 use serde::Deserialize;
 
 use crate::AppError;
@@ -17,7 +18,7 @@ use crate::policy::Action;
 use crate::session::{Conn, CurrentUser};
 use crate::tx::Tx;
 use crate::year::ThisYear;
-use kenshu_app::follow_ups::{self, FollowUp, Person, retake_deadline};
+use kenshu_app::follow_up::{self, FollowUp, Person, retake_deadline};
 use kenshu_app::learning::{CourseStanding, assignment_status, assignments_of};
 use kenshu_core::i18n::Catalogue;
 
@@ -48,7 +49,7 @@ struct PersonPage {
     attempts: Vec<(String, String, String, bool)>,
     methods: [(&'static str, &'static str); 4],
     today: String,
-    reminders: Vec<crate::reminders::ReminderRow>,
+    reminders: Vec<crate::reminder::ReminderRow>,
     any_untrained: bool,
 }
 
@@ -80,9 +81,10 @@ async fn person(
 ) -> Result<(uuid::Uuid, String), AppError> {
     user.require(action)?;
     // Unknown people answer 403 like people elsewhere: nothing tells them apart.
-    let (id, division, name) = kenshu_db::users::by_login(conn, user.session.institution_id, login)
-        .await?
-        .ok_or(AppError::Forbidden)?;
+    let (id, division, name) =
+        kenshu_db::person::by_login(conn, user.session.institution_id, login)
+            .await?
+            .ok_or(AppError::Forbidden)?;
     user.require_division(action, division)?;
     Ok((id, name))
 }
@@ -96,7 +98,7 @@ pub async fn show(
     let (id, name) = person(&mut conn, &user, &login, Action::ViewDashboard).await?;
     if id != user.session.user_id {
         let mut tx = sqlx::Connection::begin(&mut *conn).await?;
-        follow_ups::viewed(&mut tx, &user.actor(), &login).await?;
+        follow_up::viewed(&mut tx, &user.actor(), &login).await?;
         tx.commit().await?;
     }
     let inst = user.session.institution_id;
@@ -108,7 +110,7 @@ pub async fn show(
         fiscal_year: fy,
     };
     let today = kenshu_core::japan_today();
-    let rows: Vec<Row> = progress::summaries(&mut conn, who, &codes)
+    let rows: Vec<Row> = learning::summaries(&mut conn, who, &codes)
         .await?
         .into_iter()
         .map(|s| {
@@ -130,7 +132,7 @@ pub async fn show(
             }
         })
         .collect();
-    let designations = kenshu_db::designations::for_person(&mut conn, inst, id)
+    let designations = kenshu_db::designation::for_person(&mut conn, inst, id)
         .await?
         .into_iter()
         .map(|d| {
@@ -147,12 +149,12 @@ pub async fn show(
             )
         })
         .collect();
-    let exemptions = kenshu_db::plans::exemptions(&mut conn, inst, id, fy)
+    let exemptions = kenshu_db::plan::exemptions(&mut conn, inst, id, fy)
         .await?
         .into_iter()
         .map(|(c, reason, by, at)| (c, reason, by, jdate(at)))
         .collect();
-    let attempts = progress::attempt_history(&mut conn, who)
+    let attempts = exam::attempt_history(&mut conn, who)
         .await?
         .into_iter()
         .map(|(title, at, score, total, passed)| {
@@ -164,7 +166,7 @@ pub async fn show(
             )
         })
         .collect();
-    let follow_ups = kenshu_db::follow_ups::for_person(&mut conn, inst, id)
+    let follow_ups = kenshu_db::follow_up::for_person(&mut conn, inst, id)
         .await?
         .into_iter()
         .map(|f| {
@@ -176,7 +178,7 @@ pub async fn show(
             )
         })
         .collect();
-    let reminders = crate::reminders::rows(&mut conn, inst, id, false).await?;
+    let reminders = crate::reminder::rows(&mut conn, inst, id, false).await?;
     let any_untrained = rows.iter().any(|r| !r.done);
     render(&PersonPage {
         reminders,
@@ -224,7 +226,7 @@ pub async fn exempt(
         )));
     }
     let whom = Person { login: &login, id };
-    follow_ups::exempt(&mut tx, &user.actor(), fy, whom, &f.course, reason).await?;
+    follow_up::exempt(&mut tx, &user.actor(), fy, whom, &f.course, reason).await?;
     tx.commit().await?;
     Ok(back(&login))
 }
@@ -266,7 +268,7 @@ pub async fn follow_up(
         method: &f.method,
         note,
     };
-    follow_ups::record_follow_up(&mut tx, &user.actor(), id, &recorded).await?;
+    follow_up::record_follow_up(&mut tx, &user.actor(), id, &recorded).await?;
     tx.commit().await?;
     Ok(back(&login))
 }
@@ -288,7 +290,7 @@ pub async fn retake(
     let (id, _) = person(&mut tx, &user, &login, Action::ManageDesignations).await?;
     let deadline = retake_deadline(&f.deadline, kenshu_core::japan_today())?;
     let whom = Person { login: &login, id };
-    follow_ups::grant_retake(&mut tx, &user.actor(), fy, whom, &f.course, deadline).await?;
+    follow_up::grant_retake(&mut tx, &user.actor(), fy, whom, &f.course, deadline).await?;
     tx.commit().await?;
     Ok(back(&login))
 }

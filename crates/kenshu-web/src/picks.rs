@@ -1,7 +1,7 @@
 //! The people an officer picks on the dashboard (checkboxes named `pick`), for reminders and
 //! re-attendance: parsed from the form and checked against the officer's divisions.
 
-use kenshu_app::reminders::Picked;
+use kenshu_app::reminder::Picked;
 
 use crate::AppError;
 use crate::policy::Action;
@@ -27,7 +27,7 @@ pub async fn picked_people(
     picks: &[(String, Option<String>)],
 ) -> Result<Vec<Picked>, AppError> {
     let logins: Vec<String> = picks.iter().map(|(l, _)| l.clone()).collect();
-    let found = kenshu_db::users::by_logins(conn, user.session.institution_id, &logins).await?;
+    let found = kenshu_db::person::by_logins(conn, user.session.institution_id, &logins).await?;
     picks
         .iter()
         .map(|(login, course)| {

@@ -1,7 +1,7 @@
 //! Authorization, decided in one place. Handlers ask `user.require(Action::…)`; they never
 //! compare roles themselves.
 
-use kenshu_core::people::Role;
+use kenshu_core::person::Role;
 
 use crate::AppError;
 use crate::session::CurrentUser;
@@ -110,14 +110,14 @@ impl CurrentUser {
         requested: Option<&str>,
     ) -> Result<
         (
-            Vec<kenshu_db::institutions::Division>,
-            kenshu_db::institutions::Division,
+            Vec<kenshu_db::institution::Division>,
+            kenshu_db::institution::Division,
         ),
         AppError,
     > {
         let scope = self.scope();
         let divisions: Vec<_> =
-            kenshu_db::institutions::divisions(conn, self.session.institution_id)
+            kenshu_db::institution::divisions(conn, self.session.institution_id)
                 .await?
                 .into_iter()
                 .filter(|d| scope.covers(d.id))

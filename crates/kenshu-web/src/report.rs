@@ -53,7 +53,7 @@ struct IndexPage {
     fy_label: String,
     formats: Vec<(&'static str, &'static str)>,
     courses: Vec<CourseChoice>,
-    divisions: Vec<kenshu_db::institutions::Division>,
+    divisions: Vec<kenshu_db::institution::Division>,
     has_plan: bool,
 }
 
@@ -64,7 +64,7 @@ pub async fn index(
 ) -> Result<Response, AppError> {
     user.require(Action::ExportReports)?;
     let inst = user.session.institution_id;
-    let plan = kenshu_db::plans::plan(&mut conn, inst, fy)
+    let plan = kenshu_db::plan::plan(&mut conn, inst, fy)
         .await?
         .filter(|p| p.plan.approved);
     let titles = kenshu_db::content::course_titles(&mut conn).await?;
@@ -81,7 +81,7 @@ pub async fn index(
                 .collect()
         })
         .unwrap_or_default();
-    let divisions = kenshu_db::institutions::divisions(&mut conn, inst).await?;
+    let divisions = kenshu_db::institution::divisions(&mut conn, inst).await?;
     render(&IndexPage {
         chrome: Chrome::for_user(&user, t().report_title),
         t: t(),

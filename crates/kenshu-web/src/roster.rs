@@ -62,9 +62,9 @@ pub struct TreeLine {
 }
 
 /// Orders divisions parent-first, depth-first (部 → 課 → 係).
-fn tree_lines(all: Vec<(kenshu_db::institutions::Division, i64)>) -> Vec<TreeLine> {
+fn tree_lines(all: Vec<(kenshu_db::institution::Division, i64)>) -> Vec<TreeLine> {
     fn walk(
-        all: &[(kenshu_db::institutions::Division, i64)],
+        all: &[(kenshu_db::institution::Division, i64)],
         parent: Option<Uuid>,
         depth: usize,
         out: &mut Vec<TreeLine>,
@@ -105,7 +105,7 @@ async fn page(
     file_name: String,
     upload: Option<Uuid>,
 ) -> Result<Response, AppError> {
-    let tree = tree_lines(kenshu_db::institutions::tree(conn, user.session.institution_id).await?);
+    let tree = tree_lines(kenshu_db::institution::tree(conn, user.session.institution_id).await?);
     let pending = kenshu_db::roster::pending(conn, user.session.institution_id)
         .await?
         .into_iter()

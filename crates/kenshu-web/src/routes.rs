@@ -1,4 +1,5 @@
-//! Every URL of the portal, in one list.
+//! Every URL of the portal, in one file, grouped by area: `app` puts the areas together behind
+//! the session layer, beside the few URLs that need no session.
 
 use axum::Router;
 use axum::middleware;
@@ -7,100 +8,21 @@ use tower_http::compression::CompressionLayer;
 use tower_http::compression::predicate::{DefaultPredicate, NotForContentType, Predicate};
 
 use crate::{
-    AppState, admin, assets, audit, auth, designation, exam, health, in_person, lang, metrics,
-    officer, overview, person, plan, reminders, report, roster, security, session, settings, staff,
+    AppState, admin, assets, audit, auth, designation, exam, health, in_person, lang, learning,
+    metrics, officer, overview, person, plan, reminder, report, roster, security, session,
+    settings,
 };
 
 pub fn app(state: AppState) -> Router {
     let pages = Router::new()
-        .route("/", get(staff::home))
-        .route("/login", get(auth::login_form).post(auth::login))
-        .route("/logout", post(auth::logout))
-        .route(
-            "/password",
-            get(auth::password_form).post(auth::change_password),
-        )
-        .route(
-            "/welcome/{token}",
-            get(auth::welcome_form).post(auth::welcome),
-        )
-        .route("/settings", get(settings::form).post(settings::save))
-        // The switch reads the session: a signed-in person's choice is kept with their account.
-        .route("/language/{code}", get(lang::switch))
-        .route("/my", get(staff::my_training))
-        .route("/courses/{code}", get(staff::course))
-        .route("/courses/{code}/sections/{slug}", get(staff::section))
-        .route(
-            "/courses/{code}/sections/{slug}/read",
-            post(staff::mark_read),
-        )
-        .route("/courses/{code}/test", get(exam::test_page))
-        .route("/courses/{code}/test/start", post(exam::start))
-        .route("/courses/{code}/test/answer", post(exam::answer))
-        .route("/courses/{code}/test/submit", post(exam::submit))
-        .route("/courses/{code}/attempts/{id}", get(exam::attempt_result))
-        .route("/certificates/{code}", get(staff::certificate))
-        .route("/admin/content", get(admin::content))
-        .route("/plans", get(plan::index).post(plan::create))
-        .route(
-            "/designations",
-            get(designation::index).post(designation::add),
-        )
-        .route("/designations/{id}/end", post(designation::end))
-        .route("/designations/officers", post(designation::assign_officer))
-        .route("/officer", get(officer::dashboard))
-        .route("/overview", get(overview::index))
-        .route("/people/{login}", get(person::show))
-        .route("/people/{login}/exemptions", post(person::exempt))
-        .route("/people/{login}/follow-ups", post(person::follow_up))
-        .route("/people/{login}/retakes", post(person::retake))
-        .route("/officer/retakes", post(officer::retakes))
-        .route("/officer/reminders", post(reminders::group))
-        .route("/people/{login}/reminders", post(reminders::person))
-        .route("/my/reminders/seen", post(reminders::seen))
-        .route("/admin/mail", get(admin::mail))
-        .route("/audit", get(audit::index))
-        .route("/roster", get(roster::index))
-        .route(
-            "/roster/preview",
-            post(roster::preview).layer(roster::body_limit()),
-        )
-        .route("/roster/apply", post(roster::apply))
-        .route("/plans/{fy}/approve", post(plan::approve))
-        .route("/plans/{fy}/details", post(plan::put_details))
-        .route("/plans/{fy}/courses/{code}", post(plan::put_course))
-        .route(
-            "/plans/{fy}/courses/{code}/remove",
-            post(plan::remove_course),
-        )
-        .route("/plans/{fy}/document", get(plan::document))
-        // In-person sessions (集合研修)
-        .route(
-            "/officer/sessions",
-            get(in_person::index).post(in_person::create),
-        )
-        .route("/officer/sessions/{id}", get(in_person::show))
-        .route("/officer/sessions/{id}/nominate", post(in_person::nominate))
-        .route(
-            "/officer/sessions/{id}/attendance",
-            post(in_person::attendance),
-        )
-        .route(
-            "/officer/sessions/{id}/corrections",
-            post(in_person::correction::withdraw),
-        )
-        .route("/officer/sessions/{id}/cancel", post(in_person::cancel))
-        .route("/officer/sessions/{id}/qr", get(in_person::qr::qr))
-        .route("/sessions", get(in_person::staff::index))
-        .route("/sessions/{id}/signup", post(in_person::staff::sign_up))
-        .route("/sessions/{id}/cancel", post(in_person::staff::withdraw))
-        .route(
-            "/checkin/{id}",
-            get(in_person::checkin::form).post(in_person::checkin::confirm),
-        )
-        .route("/reports", get(report::index))
-        .route("/reports/annual", get(report::annual_download))
-        .route("/reports/attendance", get(report::attendance_download))
+        .merge(account())
+        .merge(learning())
+        .merge(exam())
+        .merge(in_person())
+        .merge(officer())
+        .merge(plan())
+        .merge(chief())
+        .merge(admin())
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(
             state.clone(),
@@ -134,4 +56,131 @@ fn compressible() -> impl Predicate {
 
 async fn not_found() -> crate::AppError {
     crate::AppError::NotFound
+}
+
+/// Signing in and out, one's password, language and settings.
+fn account() -> Router<AppState> {
+    Router::new()
+        .route("/login", get(auth::login_form).post(auth::login))
+        .route("/logout", post(auth::logout))
+        .route(
+            "/password",
+            get(auth::password_form).post(auth::change_password),
+        )
+        .route(
+            "/welcome/{token}",
+            get(auth::welcome_form).post(auth::welcome),
+        )
+        .route("/settings", get(settings::form).post(settings::save))
+        // The switch reads the session: a signed-in person's choice is kept with their account.
+        .route("/language/{code}", get(lang::switch))
+}
+
+/// A person's own training: courses, sections, certificates, the reminders they were sent.
+fn learning() -> Router<AppState> {
+    Router::new()
+        .route("/", get(learning::home))
+        .route("/my", get(learning::my_training))
+        .route("/courses/{code}", get(learning::course))
+        .route("/courses/{code}/sections/{slug}", get(learning::section))
+        .route(
+            "/courses/{code}/sections/{slug}/read",
+            post(learning::mark_read),
+        )
+        .route("/certificates/{code}", get(learning::certificate))
+        .route("/my/reminders/seen", post(reminder::seen))
+}
+
+/// Tests: chapter tests and the final test, and their results.
+fn exam() -> Router<AppState> {
+    Router::new()
+        .route("/courses/{code}/test", get(exam::test_page))
+        .route("/courses/{code}/test/start", post(exam::start))
+        .route("/courses/{code}/test/answer", post(exam::answer))
+        .route("/courses/{code}/test/submit", post(exam::submit))
+        .route("/courses/{code}/attempts/{id}", get(exam::attempt_result))
+}
+
+/// In-person sessions (集合研修): the officer's scheduling and roll, staff's sign-up and check-in.
+fn in_person() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/officer/sessions",
+            get(in_person::index).post(in_person::create),
+        )
+        .route("/officer/sessions/{id}", get(in_person::show))
+        .route("/officer/sessions/{id}/nominate", post(in_person::nominate))
+        .route(
+            "/officer/sessions/{id}/attendance",
+            post(in_person::attendance),
+        )
+        .route(
+            "/officer/sessions/{id}/corrections",
+            post(in_person::correction::withdraw),
+        )
+        .route("/officer/sessions/{id}/cancel", post(in_person::cancel))
+        .route("/officer/sessions/{id}/qr", get(in_person::qr::qr))
+        .route("/sessions", get(in_person::staff::index))
+        .route("/sessions/{id}/signup", post(in_person::staff::sign_up))
+        .route("/sessions/{id}/cancel", post(in_person::staff::withdraw))
+        .route(
+            "/checkin/{id}",
+            get(in_person::checkin::form).post(in_person::checkin::confirm),
+        )
+}
+
+/// A protection officer's follow-up: the dashboard, one person, reminders, re-attendance.
+fn officer() -> Router<AppState> {
+    Router::new()
+        .route("/officer", get(officer::dashboard))
+        .route("/officer/retakes", post(officer::retakes))
+        .route("/officer/reminders", post(reminder::group))
+        .route("/people/{login}", get(person::show))
+        .route("/people/{login}/exemptions", post(person::exempt))
+        .route("/people/{login}/follow-ups", post(person::follow_up))
+        .route("/people/{login}/retakes", post(person::retake))
+        .route("/people/{login}/reminders", post(reminder::person))
+}
+
+/// The year's training plan (研修計画).
+fn plan() -> Router<AppState> {
+    Router::new()
+        .route("/plans", get(plan::index).post(plan::create))
+        .route("/plans/{fy}/approve", post(plan::approve))
+        .route("/plans/{fy}/details", post(plan::put_details))
+        .route("/plans/{fy}/courses/{code}", post(plan::put_course))
+        .route(
+            "/plans/{fy}/courses/{code}/remove",
+            post(plan::remove_course),
+        )
+        .route("/plans/{fy}/document", get(plan::document))
+}
+
+/// The chief officer's: designations, the roster, the overview, reports and the audit log.
+fn chief() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/designations",
+            get(designation::index).post(designation::add),
+        )
+        .route("/designations/{id}/end", post(designation::end))
+        .route("/designations/officers", post(designation::assign_officer))
+        .route("/roster", get(roster::index))
+        .route(
+            "/roster/preview",
+            post(roster::preview).layer(roster::body_limit()),
+        )
+        .route("/roster/apply", post(roster::apply))
+        .route("/overview", get(overview::index))
+        .route("/reports", get(report::index))
+        .route("/reports/annual", get(report::annual_download))
+        .route("/reports/attendance", get(report::attendance_download))
+        .route("/audit", get(audit::index))
+}
+
+/// The portal administrator's: content and the mail outbox.
+fn admin() -> Router<AppState> {
+    Router::new()
+        .route("/admin/content", get(admin::content))
+        .route("/admin/mail", get(admin::mail))
 }

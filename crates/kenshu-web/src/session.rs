@@ -11,9 +11,9 @@ use axum::http::{HeaderMap, Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use kenshu_core::audit::AuditKey;
-use kenshu_core::people::Role;
+use kenshu_core::person::Role;
 use kenshu_db::requests::Lease;
-use kenshu_db::sessions::SessionUser;
+use kenshu_db::session::SessionUser;
 
 use crate::{AppError, AppState};
 
@@ -104,12 +104,12 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
                     Err(e) => return AppError::from(e).into_response(),
                 };
                 let idle = state.settings.idle_minutes;
-                let loaded = match kenshu_db::sessions::load(&mut conn, hash, idle).await {
+                let loaded = match kenshu_db::session::load(&mut conn, hash, idle).await {
                     Ok(s) => s,
                     Err(e) => return AppError::from(e).into_response(),
                 };
                 let touched = loaded.as_ref().is_some_and(|s| s.stale());
-                if touched && let Err(e) = kenshu_db::sessions::touch(&mut conn, hash).await {
+                if touched && let Err(e) = kenshu_db::session::touch(&mut conn, hash).await {
                     return AppError::from(e).into_response();
                 }
                 if let (Some(ticket), Some(s)) = (ticket, &loaded) {
@@ -260,8 +260,8 @@ pub struct CurrentUser {
 
 impl CurrentUser {
     /// The person as a learner in fiscal year `fy`.
-    pub fn learner(&self, fy: kenshu_core::FiscalYear) -> kenshu_db::progress::Learner {
-        kenshu_db::progress::Learner {
+    pub fn learner(&self, fy: kenshu_core::FiscalYear) -> kenshu_db::learning::Learner {
+        kenshu_db::learning::Learner {
             institution_id: self.session.institution_id,
             user_id: self.session.user_id,
             fiscal_year: fy,

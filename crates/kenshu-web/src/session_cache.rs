@@ -24,7 +24,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
-use kenshu_db::sessions::SessionUser;
+use kenshu_db::session::SessionUser;
 use sqlx::postgres::{PgConnectOptions, PgListener, PgPoolOptions};
 use time::Date;
 use uuid::Uuid;

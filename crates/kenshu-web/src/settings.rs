@@ -61,7 +61,7 @@ pub async fn save(
             ))
         })?),
     };
-    kenshu_db::users::set_language(
+    kenshu_db::person::set_language(
         &mut conn,
         user.session.institution_id,
         user.session.user_id,

@@ -8,7 +8,7 @@ use std::path::Path;
 use anyhow::{Context, bail};
 use kenshu_core::audit::AuditKey;
 use kenshu_core::my_number::contains_my_number;
-use kenshu_core::people::{LoginId, Role, check_new_password};
+use kenshu_core::person::{LoginId, Role, check_new_password};
 use kenshu_db::PgPool;
 use kenshu_db::content::LoadOutcome;
 
@@ -37,7 +37,7 @@ pub async fn load_content(pool: &PgPool, key: &AuditKey, dir: &Path) -> anyhow::
             })
             .collect();
         let mut tx = pool.begin().await?;
-        for inst in kenshu_db::institutions::list(&mut tx).await? {
+        for inst in kenshu_db::institution::list(&mut tx).await? {
             kenshu_app::audit::Actor::command_line(key, inst.id)
                 .record(
                     &mut tx,
@@ -75,7 +75,7 @@ pub async fn add_institution(pool: &PgPool, code: &str, name: &str) -> anyhow::R
     }
     check_free_text("institution name", name)?;
     let mut conn = pool.acquire().await?;
-    match kenshu_db::institutions::create(&mut conn, code, name).await {
+    match kenshu_db::institution::create(&mut conn, code, name).await {
         Ok(_) => {
             println!("institution {code} ({name}) added");
             Ok(())
@@ -91,7 +91,7 @@ async fn institution_id(
     conn: &mut kenshu_db::PgConnection,
     code: &str,
 ) -> anyhow::Result<uuid::Uuid> {
-    Ok(kenshu_db::institutions::find_by_code(conn, code)
+    Ok(kenshu_db::institution::find_by_code(conn, code)
         .await?
         .with_context(|| {
             format!("no institution with code '{code}' (add it with `kenshu institution add`)")
@@ -114,7 +114,7 @@ pub async fn add_division(
     let inst = institution_id(&mut conn, institution).await?;
     let parent_id = match parent {
         Some(p) => Some(
-            kenshu_db::institutions::find_division(&mut conn, inst, p)
+            kenshu_db::institution::find_division(&mut conn, inst, p)
                 .await?
                 .with_context(|| {
                     format!("no division with code '{p}' in '{institution}' to be the parent")
@@ -123,7 +123,7 @@ pub async fn add_division(
         ),
         None => None,
     };
-    match kenshu_db::institutions::create_division(&mut conn, inst, code, name, parent_id).await {
+    match kenshu_db::institution::create_division(&mut conn, inst, code, name, parent_id).await {
         Ok(_) => {
             println!("division {code} ({name}) added to {institution}");
             Ok(())
@@ -173,7 +173,7 @@ pub async fn add_user(pool: &PgPool, a: NewAccount) -> anyhow::Result<()> {
         .map_err(|e| anyhow::anyhow!("initial password: {e}"))?;
     let mut conn = pool.acquire().await?;
     let inst = institution_id(&mut conn, &a.institution).await?;
-    let division = kenshu_db::institutions::find_division(&mut conn, inst, &a.division)
+    let division = kenshu_db::institution::find_division(&mut conn, inst, &a.division)
         .await?
         .with_context(|| {
             format!(
@@ -183,7 +183,7 @@ pub async fn add_user(pool: &PgPool, a: NewAccount) -> anyhow::Result<()> {
         })?;
     let password = a.password;
     let hash = tokio::task::spawn_blocking(move || kenshu_db::password::hash(&password)).await??;
-    let new = kenshu_db::users::NewUser {
+    let new = kenshu_db::person::NewUser {
         institution_id: inst,
         login_id: &login,
         email: a.email.as_deref(),
@@ -193,7 +193,7 @@ pub async fn add_user(pool: &PgPool, a: NewAccount) -> anyhow::Result<()> {
         password_hash: &hash,
         must_change_password: true,
     };
-    match kenshu_db::users::create(&mut conn, &new).await {
+    match kenshu_db::person::create(&mut conn, &new).await {
         Ok(_) => {
             println!(
                 "user {} ({}) added as {role}; they choose a new password at first sign-in",
@@ -202,14 +202,14 @@ pub async fn add_user(pool: &PgPool, a: NewAccount) -> anyhow::Result<()> {
             );
             Ok(())
         }
-        Err(e) if kenshu_db::is_unique_violation(&e, kenshu_db::users::LOGIN_TAKEN) => {
+        Err(e) if kenshu_db::is_unique_violation(&e, kenshu_db::person::LOGIN_TAKEN) => {
             bail!(
                 "login '{}' already exists in '{}'",
                 login.as_str(),
                 a.institution
             )
         }
-        Err(e) if kenshu_db::is_unique_violation(&e, kenshu_db::users::EMAIL_TAKEN) => {
+        Err(e) if kenshu_db::is_unique_violation(&e, kenshu_db::person::EMAIL_TAKEN) => {
             bail!(
                 "e-mail address is already used by another account in '{}'",
                 a.institution

@@ -53,7 +53,7 @@ pub async fn verify(pool: &PgPool, a: VerifyArgs<'_>) -> anyhow::Result<()> {
         message: e.to_string(),
     })?;
     let mut conn = pool.acquire().await?;
-    let inst = kenshu_db::institutions::find_by_code(&mut conn, code)
+    let inst = kenshu_db::institution::find_by_code(&mut conn, code)
         .await?
         .with_context(|| format!("no institution with code '{code}'"))?;
     let file = match a.checkpoint {
@@ -105,11 +105,11 @@ pub async fn checkpoint(
     let mut conn = pool.acquire().await?;
     let institutions = match institution {
         Some(code) => vec![
-            kenshu_db::institutions::find_by_code(&mut conn, code)
+            kenshu_db::institution::find_by_code(&mut conn, code)
                 .await?
                 .with_context(|| format!("no institution with code '{code}'"))?,
         ],
-        None => kenshu_db::institutions::list(&mut conn).await?,
+        None => kenshu_db::institution::list(&mut conn).await?,
     };
     for inst in institutions {
         match kenshu_db::audit_anchor::write_checkpoint(&mut conn, key, inst.id, &inst.code, &dir)

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use anyhow::{Context, bail};
 use kenshu_core::audit::AuditKey;
-use kenshu_core::people::{LoginId, Role};
+use kenshu_core::person::{LoginId, Role};
 use kenshu_db::PgPool;
 
 pub const DEMO_CODE: &str = "demo";
@@ -33,7 +33,7 @@ pub async fn prepare(
     bind: SocketAddr,
 ) -> anyhow::Result<()> {
     let mut conn = pool.acquire().await?;
-    let institutions = kenshu_db::institutions::list(&mut conn).await?;
+    let institutions = kenshu_db::institution::list(&mut conn).await?;
     if institutions.iter().any(|i| i.code != DEMO_CODE) {
         bail!(
             "this database holds other institutions ({}); the demo runs only on a database of its own (unset DATABASE_URL or use another --data-dir)",
@@ -68,11 +68,11 @@ async fn create(pool: &PgPool) -> anyhow::Result<()> {
     // with argon2 would slow the first start for nothing.
     let hash = tokio::task::spawn_blocking(|| kenshu_db::password::hash(DEMO_PASSWORD)).await??;
     let mut tx = pool.begin().await?;
-    let inst = kenshu_db::institutions::create(&mut tx, DEMO_CODE, "デモ市").await?;
+    let inst = kenshu_db::institution::create(&mut tx, DEMO_CODE, "デモ市").await?;
     let mut divisions = Vec::new();
     for (code, name) in DIVISIONS {
         divisions
-            .push(kenshu_db::institutions::create_division(&mut tx, inst, code, name, None).await?);
+            .push(kenshu_db::institution::create_division(&mut tx, inst, code, name, None).await?);
     }
     let mut accounts: Vec<(String, String, usize, Role)> = vec![
         ("admin".into(), "管理 太郎".into(), 0, Role::PortalAdmin),
@@ -95,7 +95,7 @@ async fn create(pool: &PgPool) -> anyhow::Result<()> {
     let mut ids = std::collections::HashMap::new();
     for (login, name, division, role) in &accounts {
         let email = format!("{login}@demo.example.jp");
-        let user = kenshu_db::users::NewUser {
+        let user = kenshu_db::person::NewUser {
             institution_id: inst,
             login_id: &LoginId::parse(login)?,
             email: Some(&email),
@@ -105,14 +105,14 @@ async fn create(pool: &PgPool) -> anyhow::Result<()> {
             password_hash: &hash,
             must_change_password: false,
         };
-        let id = kenshu_db::users::create(&mut tx, &user).await?;
+        let id = kenshu_db::person::create(&mut tx, &user).await?;
         ids.insert(login.clone(), id);
         if *role == Role::ChiefOfficer {
             chief = Some(id);
         }
     }
     let fy = kenshu_core::FiscalYear::of(kenshu_core::japan_today());
-    kenshu_db::plans::create_standard(&mut tx, inst, fy, true, chief).await?;
+    kenshu_db::plan::create_standard(&mut tx, inst, fy, true, chief).await?;
     history(&mut tx, inst, fy, &divisions, &ids, &hash).await?;
     tx.commit().await?;
     Ok(())
@@ -129,8 +129,8 @@ async fn history(
     hash: &str,
 ) -> anyhow::Result<()> {
     use kenshu_core::plan::DesignationKind;
-    use kenshu_db::designations::NewDesignation;
-    use kenshu_db::progress::{Learner, complete, mark_read};
+    use kenshu_db::designation::NewDesignation;
+    use kenshu_db::learning::{Learner, complete, mark_read};
     use time::Duration;
     let today = kenshu_core::japan_today();
     let id = |login: &str| ids.get(login).copied().context("demo account missing");
@@ -144,7 +144,7 @@ async fn history(
             .execute(&mut *tx)
             .await?;
     }
-    kenshu_db::users::backdate_all(
+    kenshu_db::person::backdate_all(
         tx,
         inst,
         time::Date::from_calendar_date(2015, time::Month::April, 1)?,
@@ -165,7 +165,7 @@ async fn history(
             fiscal_year: fy,
         };
         if n <= 9 {
-            kenshu_db::designations::add(
+            kenshu_db::designation::add(
                 tx,
                 inst,
                 &NewDesignation {
@@ -237,7 +237,7 @@ async fn history(
             _ => {}
         }
     }
-    kenshu_db::users::set_arrival(tx, inst, id("staff25")?, today - Duration::days(7)).await?;
+    kenshu_db::person::set_arrival(tx, inst, id("staff25")?, today - Duration::days(7)).await?;
     let october = time::Date::from_calendar_date(fy.year(), time::Month::October, 1)?;
     if today >= october {
         let who = ["staff26".to_string()];
@@ -252,7 +252,7 @@ async fn history(
         .await?;
     }
     // Someone who left in October stays in every report.
-    let leaver = kenshu_db::users::NewUser {
+    let leaver = kenshu_db::person::NewUser {
         institution_id: inst,
         login_id: &LoginId::parse("staff31")?,
         email: None,
@@ -262,7 +262,7 @@ async fn history(
         password_hash: hash,
         must_change_password: false,
     };
-    let gone = kenshu_db::users::create(tx, &leaver).await?;
+    let gone = kenshu_db::person::create(tx, &leaver).await?;
     let who = Learner {
         institution_id: inst,
         user_id: gone,

@@ -23,7 +23,7 @@ fn explain(e: ReportError, fy: FiscalYear) -> anyhow::Error {
 
 async fn institution(pool: &PgPool, code: &str) -> anyhow::Result<(uuid::Uuid, String)> {
     let mut conn = pool.acquire().await?;
-    let inst = kenshu_db::institutions::find_by_code(&mut conn, code)
+    let inst = kenshu_db::institution::find_by_code(&mut conn, code)
         .await?
         .with_context(|| format!("unknown institution '{code}'"))?;
     Ok((inst.id, inst.name))
@@ -125,7 +125,7 @@ pub async fn attendance(pool: &PgPool, a: AttendanceArgs<'_>) -> anyhow::Result<
     let mut conn = pool.acquire().await?;
     let division = match a.division {
         Some(d) => Some(
-            kenshu_db::institutions::find_division(&mut conn, institution_id, d)
+            kenshu_db::institution::find_division(&mut conn, institution_id, d)
                 .await?
                 .with_context(|| format!("unknown division '{d}'"))?
                 .id,

@@ -47,7 +47,7 @@ pub async fn import_staff(pool: &PgPool, args: ImportArgs<'_>) -> anyhow::Result
         allow_mass_change: args.allow_mass_change,
     };
     let mut tx = pool.begin().await?;
-    let institution = kenshu_db::institutions::find_by_code(&mut tx, args.institution)
+    let institution = kenshu_db::institution::find_by_code(&mut tx, args.institution)
         .await?
         .with_context(|| {
             format!(
@@ -118,7 +118,7 @@ pub async fn import_staff(pool: &PgPool, args: ImportArgs<'_>) -> anyhow::Result
     } else {
         let written = match &args.links {
             Some(links) if !report.new_logins.is_empty() => {
-                let issued = kenshu_db::users::issue_links(
+                let issued = kenshu_db::person::issue_links(
                     &mut tx,
                     institution.id,
                     &report.new_logins,
@@ -163,8 +163,8 @@ pub async fn import_designations(
 ) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
-    let parsed = kenshu_core::roster::decode(bytes)
-        .and_then(|d| kenshu_core::designation_csv::parse(&d.text));
+    let parsed =
+        kenshu_core::roster::decode(bytes).and_then(|d| kenshu_core::designation::parse(&d.text));
     let (rows, mut errors) = match parsed {
         Ok(p) => p,
         Err(e) => {
@@ -174,11 +174,11 @@ pub async fn import_designations(
         }
     };
     let mut tx = pool.begin().await?;
-    let inst = kenshu_db::institutions::find_by_code(&mut tx, institution)
+    let inst = kenshu_db::institution::find_by_code(&mut tx, institution)
         .await?
         .with_context(|| format!("no institution with code '{institution}'"))?;
     let (added, unchanged, mut missing) =
-        kenshu_db::designations::import(&mut tx, inst.id, &rows, None).await?;
+        kenshu_db::designation::import(&mut tx, inst.id, &rows, None).await?;
     errors.append(&mut missing);
     errors.sort_by_key(|e| e.line);
     for e in &errors {
@@ -249,10 +249,10 @@ pub async fn print_link(
     public_url: &str,
 ) -> anyhow::Result<()> {
     let mut tx = pool.begin().await?;
-    let inst = kenshu_db::institutions::find_by_code(&mut tx, institution)
+    let inst = kenshu_db::institution::find_by_code(&mut tx, institution)
         .await?
         .with_context(|| format!("no institution with code '{institution}'"))?;
-    let issued = kenshu_db::users::issue_links(
+    let issued = kenshu_db::person::issue_links(
         &mut tx,
         inst.id,
         &[login.to_string()],

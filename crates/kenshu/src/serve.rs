@@ -98,7 +98,7 @@ pub async fn serve(db: Database, args: &ServeArgs, audit: Audit) -> anyhow::Resu
     );
     kenshu_app::mail::spawn(db.pool.clone(), std::sync::Arc::new(mailer));
     if args.reminder_minutes > 0 {
-        kenshu_app::reminders::schedule::spawn(
+        kenshu_app::reminder::schedule::spawn(
             db.pool.clone(),
             public_url,
             Duration::from_secs(args.reminder_minutes * 60),

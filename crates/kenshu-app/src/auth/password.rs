@@ -1,7 +1,7 @@
 //! Choosing a new password: one's own on the password page, or through a one-time link.
 
 use kenshu_core::audit::{AuditAction, AuditKey};
-use kenshu_core::people::{WeakPassword, check_new_password};
+use kenshu_core::person::{WeakPassword, check_new_password};
 use kenshu_db::password::Line;
 use kenshu_db::requests::{Lease, RequestPool};
 use kenshu_db::throttle::{Key, Taken};
@@ -82,7 +82,7 @@ pub async fn change_password(
         return Ok(Outcome::Refused(PasswordRefusal::Wait { secs: wait_secs }));
     }
     let stored =
-        kenshu_db::users::password_hash(&mut conn, who.institution_id, who.user_id).await?;
+        kenshu_db::person::password_hash(&mut conn, who.institution_id, who.user_id).await?;
     let (current, new) = (current.to_string(), new.to_string());
     let (hashed, mut conn) = without_connection(conn, pool, Line::General, move || {
         if stored.is_some_and(|stored| kenshu_db::password::verify(&stored, &current)) {
@@ -106,8 +106,8 @@ pub async fn change_password(
         tx.commit().await?;
         return Ok(Outcome::Refused(PasswordRefusal::CurrentWrong));
     };
-    kenshu_db::users::set_password(&mut tx, who.institution_id, who.user_id, &hashed).await?;
-    let ended = kenshu_db::sessions::delete_others(
+    kenshu_db::person::set_password(&mut tx, who.institution_id, who.user_id, &hashed).await?;
+    let ended = kenshu_db::session::delete_others(
         &mut tx,
         who.institution_id,
         who.user_id,
@@ -142,7 +142,7 @@ pub async fn link_owner(
     conn: &mut sqlx::PgConnection,
     token: &str,
 ) -> Result<Option<LinkOwner>, sqlx::Error> {
-    let owner = kenshu_db::users::link_owner(conn, &kenshu_db::token::hash(token)).await?;
+    let owner = kenshu_db::person::link_owner(conn, &kenshu_db::token::hash(token)).await?;
     Ok(
         owner.map(|(institution_id, user_id, login_id, name)| LinkOwner {
             institution_id,
@@ -178,11 +178,11 @@ pub async fn set_password_by_link(
     let hashed = hashed.map_err(AuthError::Hashing)?;
     let (inst, user) = (owner.institution_id, owner.user_id);
     let mut tx = sqlx::Connection::begin(&mut *conn).await?;
-    if !kenshu_db::users::use_link(&mut tx, &kenshu_db::token::hash(token)).await? {
+    if !kenshu_db::person::use_link(&mut tx, &kenshu_db::token::hash(token)).await? {
         return Ok(Outcome::Refused(PasswordRefusal::LinkInvalid));
     }
-    kenshu_db::users::set_password(&mut tx, inst, user, &hashed).await?;
-    let ended = kenshu_db::sessions::delete_all(&mut tx, inst, user).await?;
+    kenshu_db::person::set_password(&mut tx, inst, user, &hashed).await?;
+    let ended = kenshu_db::session::delete_all(&mut tx, inst, user).await?;
     kenshu_db::throttle::forget_devices(&mut tx, inst, user).await?;
     kenshu_db::throttle::clear(&mut tx, inst, &[format!("u:{user}")]).await?;
     Actor::person(audit_key, inst, user, &owner.login_id)

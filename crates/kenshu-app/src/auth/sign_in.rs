@@ -80,18 +80,18 @@ pub async fn sign_in(
         || attempt.password.len() > MAX_PASSWORD_BYTES
     {
         return refuse(
-            kenshu_db::institutions::ask_on_sign_in(&mut conn).await?,
+            kenshu_db::institution::ask_on_sign_in(&mut conn).await?,
             Why::TooLong,
         );
     }
     let (ask_institution, institution) =
-        kenshu_db::institutions::for_sign_in(&mut conn, attempt.institution.trim()).await?;
+        kenshu_db::institution::for_sign_in(&mut conn, attempt.institution.trim()).await?;
     let Some(institution) = institution else {
         return refuse(ask_institution, Why::Failed);
     };
     let login_key = attempt.login.trim().to_lowercase();
     let credentials =
-        kenshu_db::users::credentials(&mut conn, institution.id, attempt.login.trim()).await?;
+        kenshu_db::person::credentials(&mut conn, institution.id, attempt.login.trim()).await?;
     let device = attempt.device_token.as_deref().map(kenshu_db::token::hash);
     let trusted = match (&credentials, &device) {
         (Some(c), Some(d)) => {
@@ -187,7 +187,7 @@ pub async fn sign_in(
         &kenshu_db::token::hash(&signed_in.device_token),
     )
     .await?;
-    kenshu_db::sessions::create(
+    kenshu_db::session::create(
         &mut tx,
         &kenshu_db::token::hash(&signed_in.session_token),
         institution.id,

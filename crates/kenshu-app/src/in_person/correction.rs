@@ -9,7 +9,7 @@ use kenshu_db::PgConnection;
 use kenshu_db::content::Catalog;
 use kenshu_db::in_person::Session;
 use kenshu_db::in_person::corrections::{self, NewCorrection, Withdrawn};
-use kenshu_db::progress::{self, Learner};
+use kenshu_db::learning::{self, Learner};
 use uuid::Uuid;
 
 use super::InPersonError;
@@ -91,7 +91,7 @@ async fn resettle(
 ) -> Result<(), sqlx::Error> {
     if let Some(version_id) = kenshu_db::content::current_version(&mut *conn, code).await? {
         let package = catalog.package(&mut *conn, version_id).await?;
-        progress::settle_course(conn, who, &package, version_id).await?;
+        learning::settle_course(conn, who, &package, version_id).await?;
     }
     Ok(())
 }

@@ -89,7 +89,7 @@ pub async fn nominate(
     let inst = actor.institution_id;
     let mut out = Nominated::default();
     for login in logins {
-        let person = kenshu_db::users::by_login(&mut *tx, inst, login).await?;
+        let person = kenshu_db::person::by_login(&mut *tx, inst, login).await?;
         let Some((person, _, _)) = person.filter(|p| session.division_id.is_none_or(|d| d == p.1))
         else {
             out.unknown.push(login.clone());

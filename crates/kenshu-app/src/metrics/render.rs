@@ -55,7 +55,7 @@ pub async fn gather(pool: &PgPool, requests: &RequestPool, database_available: b
     let outbox = if database_available {
         let read = async {
             let mut conn = pool.acquire().await?;
-            kenshu_db::reminders::outbox_state(&mut conn).await
+            kenshu_db::reminder::outbox_state(&mut conn).await
         };
         match tokio::time::timeout(OUTBOX_WAIT, read).await {
             Ok(Ok((depth, oldest_age_seconds))) => Some(OutboxGauges {

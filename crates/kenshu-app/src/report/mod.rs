@@ -135,7 +135,7 @@ pub(crate) async fn approved_plan(
     conn: &mut PgConnection,
     s: &Subject<'_>,
 ) -> Result<Plan, ReportError> {
-    kenshu_db::plans::plan(conn, s.institution_id, s.fy)
+    kenshu_db::plan::plan(conn, s.institution_id, s.fy)
         .await?
         .map(|p| p.plan)
         .filter(|p| p.approved)

@@ -79,7 +79,7 @@ pub(super) async fn measure_step(
     })
     .await?;
     let schedule = timed(m.runs, async || {
-        let sent = kenshu_app::reminders::schedule::run(pool, today, PORTAL_URL).await?;
+        let sent = kenshu_app::reminder::schedule::run(pool, today, PORTAL_URL).await?;
         anyhow::ensure!(
             sent == 0,
             "the schedule sent {sent} reminders with nothing due"
@@ -110,7 +110,7 @@ pub(super) async fn measure_step(
     .execute(pool)
     .await?;
     let t = Instant::now();
-    let due_sent = kenshu_app::reminders::schedule::run(pool, today, PORTAL_URL).await?;
+    let due_sent = kenshu_app::reminder::schedule::run(pool, today, PORTAL_URL).await?;
     let due_ms = t.elapsed().as_secs_f64() * 1000.0;
     Ok(Step {
         institutions,

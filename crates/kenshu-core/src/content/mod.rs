@@ -13,7 +13,7 @@ pub use package::parse_package;
 
 use serde::{Deserialize, Serialize};
 
-use crate::grading::Mark;
+use crate::exam::Mark;
 
 /// How a test is taken.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -7,7 +7,7 @@ use sha2::{Digest, Sha256};
 use super::{
     ContentError, CoursePackage, ParsedPackage, Question, Section, Test, TestKind, render_markdown,
 };
-use crate::grading::Mark;
+use crate::exam::Mark;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

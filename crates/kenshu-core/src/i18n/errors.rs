@@ -3,7 +3,7 @@
 //! `Display` is the Japanese wording; pages say them in the request's language through these.
 
 use super::{Catalogue, Lang};
-use crate::people::WeakPassword;
+use crate::person::WeakPassword;
 use crate::roster::{DateError, FileError};
 
 impl Catalogue {

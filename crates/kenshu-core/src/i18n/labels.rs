@@ -5,7 +5,7 @@
 use super::{Catalogue, Lang};
 use crate::assignment::{CompletionMethod, Status};
 use crate::audit::{AuditAction, Head};
-use crate::people::Role;
+use crate::person::Role;
 use crate::plan::{DesignationKind, Target};
 use crate::roster::{ErrorKind, PersonStatus};
 

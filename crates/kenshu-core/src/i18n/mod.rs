@@ -483,7 +483,7 @@ pub struct Catalogue {
     pub settings_language_fix: &'static str,
     pub settings_save: &'static str,
     pub settings_saved: &'static str,
-    /// Roles (`people::Role`).
+    /// Roles (`person::Role`).
     pub role_staff: &'static str,
     pub role_protection_officer: &'static str,
     pub role_chief_officer: &'static str,

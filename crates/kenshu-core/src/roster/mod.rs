@@ -23,7 +23,7 @@ pub use plan::{
     MASS_CHANGE_MIN, MassChange, PlanOptions, Transfer, last_day, plan,
 };
 
-use crate::people::EmployeeNumber;
+use crate::person::EmployeeNumber;
 use time::Date;
 
 /// Whether a person is at work, on leave or gone. People who leave are never deleted.

@@ -7,7 +7,7 @@ use sqlx::PgConnection;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::progress::Learner;
+use crate::learning::Learner;
 
 /// An attendance as it was before it was withdrawn.
 #[derive(Debug, Clone)]

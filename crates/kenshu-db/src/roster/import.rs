@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use kenshu_core::people::EmployeeNumber;
+use kenshu_core::person::EmployeeNumber;
 use kenshu_core::roster::{ExistingDivision, ExistingPerson, PersonStatus, PlanOptions};
 use sqlx::PgConnection;
 use uuid::Uuid;

@@ -79,7 +79,7 @@ pub async fn login_form(
     let page = LoginPage {
         chrome: Chrome::anonymous(crate::lang::t().sign_in, token),
         t: crate::lang::t(),
-        ask_institution: kenshu_db::institutions::ask_on_sign_in(&mut conn).await?,
+        ask_institution: kenshu_db::institution::ask_on_sign_in(&mut conn).await?,
         institution: String::new(),
         login: String::new(),
         next: safe_next(q.next.as_deref()),
@@ -191,7 +191,7 @@ pub async fn logout(
     Conn(mut conn): Conn,
 ) -> Result<Response, AppError> {
     let mut tx = sqlx::Connection::begin(&mut *conn).await?;
-    kenshu_db::sessions::delete(&mut tx, &user.token_hash).await?;
+    kenshu_db::session::delete(&mut tx, &user.token_hash).await?;
     user.actor()
         .record(&mut tx, AuditAction::SignOut, "", "")
         .await?;

@@ -3,7 +3,7 @@
 //! source) for the one place that logs them.
 
 use kenshu_app::designation::DesignationError;
-use kenshu_app::follow_ups::FollowUpError;
+use kenshu_app::follow_up::FollowUpError;
 
 use super::AppError;
 use crate::lang::t;

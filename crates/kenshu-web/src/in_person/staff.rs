@@ -42,7 +42,7 @@ async fn page(
     notice: Option<&'static str>,
 ) -> Result<Response, AppError> {
     let fy = fiscal_year(None);
-    let (_, assigned) = crate::staff::assignments(&mut *conn, user, fy).await?;
+    let (_, assigned) = crate::learning::assignments(&mut *conn, user, fy).await?;
     let codes: Vec<String> = assigned.into_iter().map(|a| a.code).collect();
     let inst = user.session.institution_id;
     let offers = kenshu_db::in_person::offers(

@@ -4,8 +4,8 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::Response;
 use kenshu_core::FiscalYear;
-use kenshu_core::people::Role;
-use kenshu_db::plans::PlanRecord;
+use kenshu_core::person::Role;
+use kenshu_db::plan::PlanRecord;
 
 use crate::lang::t;
 use crate::page::{Chrome, jdate, render};
@@ -44,11 +44,11 @@ pub async fn document(
 ) -> Result<Response, AppError> {
     user.require(Action::ViewPlan)?;
     let inst = user.session.institution_id;
-    let plan = kenshu_db::plans::plan(&mut conn, inst, fy)
+    let plan = kenshu_db::plan::plan(&mut conn, inst, fy)
         .await?
         .ok_or(AppError::NotFound)?;
     let lines = lines(&state, &mut conn, &plan).await?;
-    let officers = kenshu_db::plans::officers(&mut conn, inst)
+    let officers = kenshu_db::plan::officers(&mut conn, inst)
         .await?
         .into_iter()
         .map(|(role, name, division)| Officer {

@@ -9,7 +9,7 @@ use kenshu_core::FiscalYear;
 use kenshu_core::plan::{DesignationKind, Target};
 use kenshu_core::reminder::Schedule;
 use kenshu_core::roster::parse_date;
-use kenshu_db::plans::PlanRecord;
+use kenshu_db::plan::PlanRecord;
 use serde::Deserialize;
 
 use crate::AppError;
@@ -200,7 +200,7 @@ pub async fn put_details(
                 t().plan_reminder_every_fix
             ))
         })?;
-    let details = kenshu_db::plans::Details {
+    let details = kenshu_db::plan::Details {
         purpose: f.purpose.trim(),
         method: f.method.trim(),
         newcomer_days: days,

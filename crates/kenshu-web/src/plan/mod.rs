@@ -14,7 +14,7 @@ use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use kenshu_app::plan::{self, PlanError};
 use kenshu_core::FiscalYear;
-use kenshu_db::plans::PlanRecord;
+use kenshu_db::plan::PlanRecord;
 use serde::Deserialize;
 
 use crate::lang::t;
@@ -106,7 +106,7 @@ pub async fn index(
     Query(q): Query<FyQuery>,
 ) -> Result<Response, AppError> {
     user.require(Action::ViewPlan)?;
-    let plan = kenshu_db::plans::plan(&mut conn, user.session.institution_id, fy).await?;
+    let plan = kenshu_db::plan::plan(&mut conn, user.session.institution_id, fy).await?;
     let lines = match &plan {
         Some(p) => lines(&state, &mut conn, p).await?,
         None => Vec::new(),

@@ -6,7 +6,7 @@ use std::borrow::Cow;
 use time::Date;
 
 use crate::my_number::contains_my_number;
-use crate::people::EmployeeNumber;
+use crate::person::EmployeeNumber;
 use crate::roster::dates::read_date;
 use crate::roster::header::Header;
 use crate::roster::text;

@@ -9,7 +9,7 @@ mod tests;
 
 pub use compare::{last_day, plan};
 
-use crate::people::EmployeeNumber;
+use crate::person::EmployeeNumber;
 use time::Date;
 
 use super::{PersonStatus, RosterRow, RowError};

@@ -66,7 +66,7 @@ pub async fn grant_retakes(
             format!("{} people, {deadline}", people.len()),
         ),
     };
-    kenshu_db::follow_ups::grant_retakes(
+    kenshu_db::follow_up::grant_retakes(
         &mut *tx,
         actor.institution_id,
         &people,
@@ -149,7 +149,7 @@ pub async fn exempt(
 ) -> Result<(), FollowUpError> {
     let decided_by = actor.person_id("an exemption is decided")?;
     require_assigned(&mut *tx, actor.institution_id, person, fy, course).await?;
-    kenshu_db::plans::exempt(
+    kenshu_db::plan::exempt(
         &mut *tx,
         actor.institution_id,
         person.id,
@@ -183,7 +183,7 @@ pub async fn record_follow_up(
     f: &FollowUp<'_>,
 ) -> Result<(), FollowUpError> {
     let recorded_by = actor.person_id("a follow-up is recorded")?;
-    kenshu_db::follow_ups::add(
+    kenshu_db::follow_up::add(
         tx,
         actor.institution_id,
         person,

@@ -1,12 +1,12 @@
 //! 督促 from the web: an officer reminds one person or everyone picked on the dashboard
-//! (`kenshu_app::reminders` sends them), the person acknowledges what was shown to them, and
+//! (`kenshu_app::reminder` sends them), the person acknowledges what was shown to them, and
 //! the pages list a person's reminders.
 
 use crate::lang::t;
 use axum::Form;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use kenshu_app::reminders::{Picked, SentBy, checked_message, remind};
+use kenshu_app::reminder::{Picked, SentBy, checked_message, remind};
 use kenshu_db::PgConnection;
 use uuid::Uuid;
 
@@ -98,7 +98,7 @@ pub async fn group(
 /// The person has read the reminders shown to them.
 pub async fn seen(user: CurrentUser, Conn(mut conn): Conn) -> Result<Response, AppError> {
     user.require(Action::TakeTraining)?;
-    kenshu_app::reminders::seen(&mut conn, user.session.institution_id, user.session.user_id)
+    kenshu_app::reminder::seen(&mut conn, user.session.institution_id, user.session.user_id)
         .await?;
     Ok(Redirect::to("/my").into_response())
 }
@@ -113,8 +113,8 @@ pub struct ReminderRow {
     pub seen: bool,
 }
 
-pub fn mail_label(state: kenshu_db::reminders::MailState) -> &'static str {
-    use kenshu_db::reminders::MailState;
+pub fn mail_label(state: kenshu_db::reminder::MailState) -> &'static str {
+    use kenshu_db::reminder::MailState;
     match state {
         MailState::NoAddress => t().mail_no_address,
         MailState::Waiting => t().mail_waiting,
@@ -132,7 +132,7 @@ pub async fn rows(
     user_id: Uuid,
     unseen_only: bool,
 ) -> Result<Vec<ReminderRow>, sqlx::Error> {
-    let list = kenshu_db::reminders::for_person(conn, institution_id, user_id, unseen_only).await?;
+    let list = kenshu_db::reminder::for_person(conn, institution_id, user_id, unseen_only).await?;
     if list.is_empty() {
         return Ok(Vec::new());
     }

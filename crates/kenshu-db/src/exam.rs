@@ -6,7 +6,7 @@ use sqlx::types::Json;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::Learner;
+use crate::learning::Learner;
 
 /// One attempt at a test, with its answers (question number, answer ○ = true, correct).
 #[derive(Debug, Clone)]

@@ -1,18 +1,13 @@
-//! A person's progress: sections read, test attempts and answers, completions.
+//! A person's learning: sections read and completions (their tests are in `crate::exam`).
 //!
 //! `courses` reads where a learner stands in their courses and records sections read;
-//! `attempts` holds the tests taken and their answers; `completion` decides and records a
-//! completed course; `division` reads a whole division's progress for its dashboard.
+//! `completion` decides and records a completed course; `division` reads a whole division's
+//! progress for its dashboard.
 
-mod attempts;
 mod completion;
 mod courses;
 mod division;
 
-pub use attempts::{
-    AnswerRow, Attempt, NewAttempt, attempt, attempt_history, attempts, finish_attempt,
-    insert_answers, record_answer, start_attempt, submit_attempt,
-};
 pub use completion::{complete, settle_course, settle_course_with};
 pub use courses::{
     Completion, CourseProgress, CourseSummary, course_progress, mark_read, section_progress,

@@ -12,7 +12,7 @@ use kenshu_core::i18n::{EN, JA, Lang};
 use kenshu_core::my_number::contains_my_number;
 use kenshu_core::reminder::{Due, compose};
 use kenshu_db::PgConnection;
-use kenshu_db::reminders::{Mail, NewReminder};
+use kenshu_db::reminder::{Mail, NewReminder};
 use time::Date;
 use uuid::Uuid;
 
@@ -64,8 +64,8 @@ impl Sender<'_> {
         message: &str,
     ) -> Result<(), sqlx::Error> {
         let people: Vec<Uuid> = pending.iter().map(|p| p.user_id).collect();
-        let contacts: HashMap<Uuid, kenshu_db::reminders::Contact> =
-            kenshu_db::reminders::contacts(conn, self.institution_id, &people)
+        let contacts: HashMap<Uuid, kenshu_db::reminder::Contact> =
+            kenshu_db::reminder::contacts(conn, self.institution_id, &people)
                 .await?
                 .into_iter()
                 .map(|c| (c.id, c))
@@ -103,7 +103,7 @@ impl Sender<'_> {
                 self.portal_url,
             );
             let codes: Vec<String> = p.courses.iter().map(|(c, _)| c.clone()).collect();
-            kenshu_db::reminders::record(
+            kenshu_db::reminder::record(
                 conn,
                 self.institution_id,
                 &NewReminder {
@@ -227,6 +227,6 @@ pub async fn seen(
     institution_id: Uuid,
     user_id: Uuid,
 ) -> Result<(), sqlx::Error> {
-    kenshu_db::reminders::mark_seen(conn, institution_id, user_id).await?;
+    kenshu_db::reminder::mark_seen(conn, institution_id, user_id).await?;
     Ok(())
 }

@@ -233,13 +233,13 @@ pub async fn officers_outside(
 pub async fn import(
     conn: &mut PgConnection,
     institution_id: Uuid,
-    rows: &[kenshu_core::designation_csv::DesignationRow],
+    rows: &[kenshu_core::designation::DesignationRow],
     by: Option<Uuid>,
 ) -> Result<(usize, usize, Vec<kenshu_core::roster::RowError>), sqlx::Error> {
     let (mut added, mut unchanged, mut errors) = (0, 0, Vec::new());
     for r in rows {
         let Some((user_id, division, _)) =
-            crate::users::by_login(&mut *conn, institution_id, &r.employee_number).await?
+            crate::person::by_login(&mut *conn, institution_id, &r.employee_number).await?
         else {
             errors.push(kenshu_core::roster::RowError {
                 line: r.line,

@@ -11,7 +11,7 @@ use kenshu_core::assignment::Status;
 use kenshu_core::content::CoursePackage;
 use kenshu_core::plan::Assignment;
 use kenshu_db::PgConnection;
-use kenshu_db::progress::{self, CourseProgress, Learner};
+use kenshu_db::learning::{self, CourseProgress, Learner};
 use serde::Deserialize;
 
 use crate::lang::t;
@@ -64,7 +64,7 @@ pub struct CourseRow {
 }
 
 #[derive(Template)]
-#[template(path = "staff/my_training.html")]
+#[template(path = "learning/my_training.html")]
 struct MyTrainingPage {
     chrome: Chrome,
     t: &'static Catalogue,
@@ -74,7 +74,7 @@ struct MyTrainingPage {
     password_changed: bool,
     has_plan: bool,
     /// Reminders the person has not acknowledged yet (督促のお知らせ).
-    notices: Vec<crate::reminders::ReminderRow>,
+    notices: Vec<crate::reminder::ReminderRow>,
 }
 
 pub async fn home(viewer: axum::Extension<crate::session::Viewer>) -> Redirect {
@@ -95,7 +95,7 @@ pub async fn my_training(
     user.require(Action::TakeTraining)?;
     let (has_plan, assigned) = assignments(&mut conn, &user, fy).await?;
     let codes: Vec<&str> = assigned.iter().map(|a| a.code.as_str()).collect();
-    let summaries = progress::summaries(&mut conn, user.learner(fy), &codes).await?;
+    let summaries = learning::summaries(&mut conn, user.learner(fy), &codes).await?;
     let today = kenshu_core::japan_today();
     let mut rows = Vec::with_capacity(summaries.len());
     for s in summaries {
@@ -124,7 +124,7 @@ pub async fn my_training(
         });
     }
     let done = rows.iter().filter(|r| r.status.is_done()).count();
-    let notices = crate::reminders::rows(
+    let notices = crate::reminder::rows(
         &mut conn,
         user.session.institution_id,
         user.session.user_id,
@@ -150,7 +150,7 @@ pub struct SectionLink {
 }
 
 #[derive(Template)]
-#[template(path = "staff/course.html")]
+#[template(path = "learning/course.html")]
 struct CoursePage {
     chrome: Chrome,
     t: &'static Catalogue,
@@ -196,7 +196,7 @@ pub async fn course(
     let missing_prerequisites = if requires.is_empty() {
         Vec::new()
     } else {
-        progress::summaries(&mut conn, who, &requires)
+        learning::summaries(&mut conn, who, &requires)
             .await?
             .into_iter()
             .filter(|s| s.completion.is_none())
@@ -217,7 +217,7 @@ pub async fn course(
 }
 
 #[derive(Template)]
-#[template(path = "staff/section.html")]
+#[template(path = "learning/section.html")]
 struct SectionPage {
     chrome: Chrome,
     t: &'static Catalogue,
@@ -244,7 +244,7 @@ pub async fn section(
 ) -> Result<Response, AppError> {
     user.require(Action::TakeTraining)?;
     let who = user.learner(fy);
-    let (version_id, read) = progress::section_progress(&mut conn, who, &code, &slug)
+    let (version_id, read) = learning::section_progress(&mut conn, who, &code, &slug)
         .await?
         .ok_or(AppError::NotFound)?;
     let package = state.catalog.package(&mut conn, version_id).await?;
@@ -290,7 +290,7 @@ pub async fn mark_read(
 }
 
 #[derive(Template)]
-#[template(path = "staff/certificate.html")]
+#[template(path = "learning/certificate.html")]
 struct CertificatePage {
     chrome: Chrome,
     t: &'static Catalogue,
@@ -312,7 +312,7 @@ pub async fn certificate(
     Year(fy): Year,
 ) -> Result<Response, AppError> {
     user.require(Action::TakeTraining)?;
-    let summary = progress::summaries(&mut conn, user.learner(fy), &[code.as_str()])
+    let summary = learning::summaries(&mut conn, user.learner(fy), &[code.as_str()])
         .await?
         .into_iter()
         .next()

@@ -1,7 +1,7 @@
 //! The facts about people that assignments follow from: role, arrival, leaving and
 //! designations, for one person or a whole division.
 
-use kenshu_core::people::Role;
+use kenshu_core::person::Role;
 use kenshu_core::plan::{DesignationKind, Held, PersonFacts};
 use sqlx::PgConnection;
 use sqlx::types::Json;

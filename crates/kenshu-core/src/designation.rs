@@ -2,7 +2,7 @@
 //! characters are read as in the roster (aliases, 和暦, full-width digits); messages are in
 //! Japanese and every problem of every row is reported.
 
-use crate::people::EmployeeNumber;
+use crate::person::EmployeeNumber;
 use time::Date;
 
 use crate::my_number::contains_my_number;

@@ -7,7 +7,8 @@ use kenshu_core::content::CoursePackage;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::{CourseProgress, Learner, attempts, course_progress};
+use super::{CourseProgress, Learner, course_progress};
+use crate::exam::attempts;
 
 /// Records a course as completed, unless it already is for the fiscal year. The method is
 /// `in_person` when the person `attended` an in-person session of the course that year (the

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use kenshu_core::people::{LoginId, Role};
+use kenshu_core::person::{LoginId, Role};
 use sqlx::PgConnection;
 use uuid::Uuid;
 

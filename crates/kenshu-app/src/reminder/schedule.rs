@@ -70,11 +70,11 @@ async fn run_schedule(
     }
     let titles = kenshu_db::content::course_titles(&mut conn).await?;
     let mut sent = 0;
-    for inst in kenshu_db::institutions::list(&mut conn).await? {
+    for inst in kenshu_db::institution::list(&mut conn).await? {
         let Some(divisions_due) = work.get(&inst.id) else {
             continue;
         };
-        let Some(plan) = kenshu_db::plans::plan(&mut conn, inst.id, fy)
+        let Some(plan) = kenshu_db::plan::plan(&mut conn, inst.id, fy)
             .await?
             .filter(|p| p.plan.approved)
         else {
@@ -89,14 +89,14 @@ async fn run_schedule(
             portal_url,
             titles: &titles,
         };
-        for division in kenshu_db::institutions::divisions(&mut conn, inst.id).await? {
+        for division in kenshu_db::institution::divisions(&mut conn, inst.id).await? {
             if !divisions_due.contains(&division.id) {
                 continue;
             }
             let standing =
                 crate::standing::division(&mut conn, inst.id, division.id, fy, today).await?;
             let taken_before: HashSet<(Uuid, String, String)> =
-                kenshu_db::reminders::steps_taken_in_division(&mut conn, inst.id, division.id, fy)
+                kenshu_db::reminder::steps_taken_in_division(&mut conn, inst.id, division.id, fy)
                     .await?
                     .into_iter()
                     .collect();
@@ -118,7 +118,7 @@ async fn run_schedule(
                 }
                 let mut tx = sqlx::Connection::begin(&mut *conn).await?;
                 let taken =
-                    kenshu_db::reminders::take_steps(&mut tx, inst.id, p.user_id, fy, &steps, p.id)
+                    kenshu_db::reminder::take_steps(&mut tx, inst.id, p.user_id, fy, &steps, p.id)
                         .await?;
                 if taken.is_empty() {
                     continue;

@@ -203,3 +203,16 @@ pub async fn sign_in(
     tracing::info!(institution = %institution.code, user = %user.id, "signed in");
     Ok(Outcome::Done(signed_in))
 }
+
+/// Ends the session `session_hash` of the person `actor` names, and writes the audit log.
+#[tracing::instrument(skip_all)]
+pub async fn sign_out(
+    conn: &mut sqlx::PgConnection,
+    actor: &Actor<'_>,
+    session_hash: &[u8],
+) -> Result<(), sqlx::Error> {
+    let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+    kenshu_db::session::delete(&mut tx, session_hash).await?;
+    actor.record(&mut tx, AuditAction::SignOut, "", "").await?;
+    tx.commit().await
+}

@@ -17,7 +17,6 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use kenshu_app::auth::sign_in::{self, Attempt, Why};
 use kenshu_app::auth::{MAX_INSTITUTION, MAX_LOGIN, Outcome};
-use kenshu_core::audit::AuditAction;
 use kenshu_core::i18n::Catalogue;
 use serde::Deserialize;
 
@@ -190,12 +189,7 @@ pub async fn logout(
     user: CurrentUser,
     Conn(mut conn): Conn,
 ) -> Result<Response, AppError> {
-    let mut tx = sqlx::Connection::begin(&mut *conn).await?;
-    kenshu_db::session::delete(&mut tx, &user.token_hash).await?;
-    user.actor()
-        .record(&mut tx, AuditAction::SignOut, "", "")
-        .await?;
-    tx.commit().await?;
+    sign_in::sign_out(&mut conn, &user.actor(), &user.token_hash).await?;
     state.sessions.forget_session(&user.token_hash);
     let mut res = Redirect::to("/login").into_response();
     if let Ok(v) = session::set_cookie(

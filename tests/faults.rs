@@ -32,7 +32,11 @@ async fn answer_until(base: String, login: String, stop: Arc<AtomicBool>) -> Vec
     // retry. This test is about the database going away, not about sign-in capacity.
     let mut status = 0;
     for _ in 0..20 {
-        status = b.sign_in(&login, kenshu_tests::PASSWORD).await.status.as_u16();
+        status = b
+            .sign_in(&login, kenshu_tests::PASSWORD)
+            .await
+            .status
+            .as_u16();
         if status != 503 {
             break;
         }

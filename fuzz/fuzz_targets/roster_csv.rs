@@ -28,7 +28,7 @@ fn portal() -> (
     };
     let person =
         |number: &str, name: &str, email: Option<&str>, division: &str, status| ExistingPerson {
-            employee_number: number.into(),
+            employee_number: kenshu_core::person::EmployeeNumber::stored(number.into()),
             name: name.into(),
             kana: None,
             email: email.map(Into::into),

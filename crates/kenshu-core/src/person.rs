@@ -162,14 +162,6 @@ impl PartialEq<&str> for EmployeeNumber {
     }
 }
 
-impl From<&str> for EmployeeNumber {
-    /// For tests and fixtures: an employee number taken as written, without the checks of
-    /// [`EmployeeNumber::parse`].
-    fn from(s: &str) -> Self {
-        EmployeeNumber(s.to_string())
-    }
-}
-
 impl std::borrow::Borrow<str> for EmployeeNumber {
     fn borrow(&self) -> &str {
         &self.0

@@ -22,7 +22,7 @@ fn rows(csv: &str) -> Vec<RosterRow> {
 
 fn person(n: &str, name: &str, division: &str) -> ExistingPerson {
     ExistingPerson {
-        employee_number: n.into(),
+        employee_number: EmployeeNumber::stored(n.into()),
         name: name.into(),
         kana: None,
         email: None,
@@ -102,7 +102,7 @@ fn transfers_leavers_and_changes_are_told_apart() {
     assert_eq!(
         p.transfers[0],
         Transfer {
-            employee_number: "1".into(),
+            employee_number: EmployeeNumber::stored("1".into()),
             name: "佐藤 花子".into(),
             from: "a".into(),
             to: "b".into(),

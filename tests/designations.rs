@@ -137,10 +137,102 @@ async fn bad_designations_are_refused_with_the_field_and_the_fix() {
         let mut all = vec![("login", "clerk-a")];
         all.extend(fields);
         let res = o.post("/designations", &all).await;
-        assert_eq!(res.status, 400, "{needle}");
+        assert_eq!(res.status, 422, "{needle}");
         assert!(res.body.contains(needle), "«{needle}» in {}", res.body);
+        // The same form again, as typed: the start date is kept.
+        let from = all
+            .iter()
+            .find(|(k, _)| *k == "from")
+            .map_or("", |(_, v)| *v);
+        assert!(
+            res.body
+                .contains(&format!("name=\"from\" type=\"date\" value=\"{from}\"")),
+            "the input is kept: {}",
+            res.body
+        );
     }
     assert_eq!(count(&app).await, 0);
+}
+
+#[tokio::test]
+async fn the_same_designation_twice_over_a_day_is_refused_on_its_field_even_from_two_tabs() {
+    let app = TestApp::spawn().await;
+    Scenario::new(app.pool())
+        .person("officer-a", Role::ProtectionOfficer)
+        .person("clerk-a", Role::Staff)
+        .build()
+        .await;
+    let mut o = app.signed_in("officer-a").await;
+    o.get("/designations").await;
+    let clerk_from =
+        |from: &'static str| vec![("login", "clerk-a"), ("kind", "clerk"), ("from", from)];
+    let first = o.post("/designations", &clerk_from("2025-04-01")).await;
+    assert_eq!(first.status, 303, "{}", first.body);
+    // The page it returns to says what was done, once, to screen readers too.
+    let back = first.location.clone().expect("back to the division");
+    let shown = o.get(&back).await;
+    assert!(
+        shown.body.contains(
+            "<p class=\"notice ok\" role=\"status\" id=\"flash\">指定を登録しました。</p>"
+        ),
+        "{}",
+        shown.body
+    );
+    assert!(
+        !o.get(&back).await.body.contains("id=\"flash\""),
+        "said once"
+    );
+    // The same kind in the same division, starting while the first still runs.
+    let again = o.post("/designations", &clerk_from("2025-06-01")).await;
+    assert_eq!(again.status, 422, "{}", again.body);
+    assert!(
+        again.body.contains(
+            "開始日: この人はこの期間の一部に、同じ所属で同じ種類の指定をすでに受けています"
+        ),
+        "the field and the fix: {}",
+        again.body
+    );
+    // The page keeps its navigation: the person is still signed in.
+    assert!(again.body.contains("/logout"), "{}", again.body);
+    assert_eq!(count(&app).await, 1);
+    // Another kind over the same period is a different fact.
+    let other = o
+        .post(
+            "/designations",
+            &[
+                ("login", "clerk-a"),
+                ("kind", "file_handler"),
+                ("from", "2025-06-01"),
+            ],
+        )
+        .await;
+    assert_eq!(other.status, 303, "{}", other.body);
+
+    // Two tabs (or two officers) at once: the database lets exactly one through.
+    let mut tab = app.signed_in("officer-a").await;
+    tab.get("/designations").await;
+    let (a, b) = tokio::join!(
+        o.post(
+            "/designations",
+            &[
+                ("login", "clerk-a"),
+                ("kind", "system_admin"),
+                ("from", "2025-07-01")
+            ]
+        ),
+        tab.post(
+            "/designations",
+            &[
+                ("login", "clerk-a"),
+                ("kind", "system_admin"),
+                ("from", "2025-08-01")
+            ]
+        ),
+    );
+    let mut statuses = [a.status.as_u16(), b.status.as_u16()];
+    statuses.sort_unstable();
+    assert_eq!(statuses, [303, 422], "{} / {}", a.body, b.body);
+    assert_eq!(count(&app).await, 3);
 }
 
 #[tokio::test]

@@ -195,6 +195,85 @@ async fn an_officer_schedules_and_nominates_and_staff_sign_up_within_capacity() 
     assert!(show.body.contains("本人申込"));
 }
 
+/// Asks to schedule a clerk session for division a today from `times.0` to `times.1` at
+/// `place`, and returns the answer.
+async fn try_schedule(
+    b: &mut Browser,
+    place: &str,
+    times: (&str, &str),
+) -> kenshu_tests::http::Page {
+    b.post(
+        "/officer/sessions",
+        &[
+            ("course", "clerk"),
+            ("division", "a"),
+            ("date", &today()),
+            ("starts", times.0),
+            ("ends", times.1),
+            ("place", place),
+            ("capacity", "10"),
+        ],
+    )
+    .await
+}
+
+#[tokio::test]
+async fn two_sessions_cannot_hold_one_place_at_one_time() {
+    let app = TestApp::spawn().await;
+    Scenario::new(app.pool())
+        .person("officer-a", Role::ProtectionOfficer)
+        .build()
+        .await;
+    let mut o = app.signed_in("officer-a").await;
+    o.get("/officer/sessions").await;
+    let first = try_schedule(&mut o, "研修室", ("10:00", "11:00")).await;
+    assert_eq!(first.status, StatusCode::SEE_OTHER, "{}", first.body);
+    let first = first.location.expect("the session's page");
+
+    let clash = try_schedule(&mut o, "研修室", ("10:30", "11:30")).await;
+    assert_eq!(
+        clash.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        clash.body
+    );
+    assert!(
+        clash
+            .body
+            .contains("会場: この会場ではこの時間に別の集合研修が予定されています"),
+        "the field and the fix: {}",
+        clash.body
+    );
+    let sessions = || async {
+        sqlx::query_scalar::<_, i64>("select count(*) from in_person_sessions")
+            .fetch_one(app.pool())
+            .await
+            .unwrap()
+    };
+    assert_eq!(sessions().await, 1);
+    // Back to back in the same room, or the same time in another room: both fine.
+    let next = try_schedule(&mut o, "研修室", ("11:00", "12:00")).await;
+    assert_eq!(next.status, StatusCode::SEE_OTHER, "{}", next.body);
+    let elsewhere = try_schedule(&mut o, "第2会議室", ("10:30", "11:30")).await;
+    assert_eq!(
+        elsewhere.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        elsewhere.body
+    );
+    // A cancelled session frees its room.
+    let cancelled = o.post(&format!("{first}/cancel"), &[]).await;
+    assert_eq!(
+        cancelled.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        cancelled.body
+    );
+    let again = try_schedule(&mut o, "研修室", ("10:00", "11:00")).await;
+    assert_eq!(again.status, StatusCode::SEE_OTHER, "{}", again.body);
+    assert_eq!(sessions().await, 4);
+}
+
 #[tokio::test]
 async fn the_checklist_records_attendance_and_completes_the_course() {
     let app = TestApp::spawn().await;

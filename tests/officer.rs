@@ -56,13 +56,21 @@ async fn an_officer_sees_the_untrained_of_their_division_and_nothing_of_another(
     let overdue = o.get("/officer?show=overdue").await;
     assert!(overdue.body.contains("試験 late-a") && overdue.body.contains("事務取扱担当者研修"));
     assert!(
-        !overdue.body.contains("サイバーセキュリティ研修</td>"),
-        "only overdue lines"
+        !overdue.body.contains("id=\"person-done-a\""),
+        "only people with an overdue course: {}",
+        overdue.body
     );
     let all = o.get("/officer?show=all&sort=name").await;
     assert!(all.body.contains("試験 done-a"));
 
-    assert_eq!(o.get("/officer?division=b").await.status, 403);
+    let refused = o.get("/officer?division=b").await;
+    assert_eq!(refused.status, 403);
+    assert!(
+        refused.body.contains("action=\"/logout\"") && refused.body.contains("href=\"/officer\""),
+        "the error page keeps the navigation: {}",
+        refused.body
+    );
+    assert!(!refused.body.contains("other-b"), "and leaks nothing");
     assert_eq!(o.get("/people/other-b").await.status, 403);
 
     user(app.pool(), "auditor", Role::AuditOfficer).await;
@@ -81,6 +89,143 @@ async fn an_officer_sees_the_untrained_of_their_division_and_nothing_of_another(
         .await
         .status,
         403
+    );
+}
+
+/// The rows of the dashboard's people table: (login, the text of each cell).
+fn rows(html: &str) -> Vec<(String, Vec<String>)> {
+    let Some(start) = html.find("<table class=\"data people\"") else {
+        return Vec::new();
+    };
+    let table = &html[start..start + html[start..].find("</table>").expect("table ends")];
+    table
+        .split("<tr id=\"person-")
+        .skip(1)
+        .map(|row| {
+            let login = row[..row.find('"').expect("id")].to_string();
+            let cells = row
+                .split("<td")
+                .skip(1)
+                .map(|c| {
+                    let c = &c[c.find('>').expect("td")..];
+                    let mut text = String::new();
+                    let mut tag = false;
+                    for ch in c.chars() {
+                        match ch {
+                            '<' => tag = true,
+                            '>' => tag = false,
+                            _ if !tag => text.push(ch),
+                            _ => {}
+                        }
+                    }
+                    text.split_whitespace().collect::<Vec<_>>().join(" ")
+                })
+                .collect();
+            (login, cells)
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn the_dashboard_has_one_row_per_person_and_counts_people_and_assignments_apart() {
+    let app = TestApp::spawn().await;
+    Scenario::new(app.pool())
+        .plan(this_year())
+        .course("clerk")
+        .deadline(yesterday())
+        .approved()
+        .person("officer-a", Role::ProtectionOfficer)
+        .person("late-a", Role::Staff)
+        .person("done-a", Role::Staff)
+        .completed("done-a", "clerk")
+        .completed("done-a", "cybersecurity")
+        .completed("done-a", "final-test")
+        .build()
+        .await;
+    let mut o = app.signed_in("officer-a").await;
+    let all = o.get("/officer?show=all&sort=name").await;
+    assert_eq!(all.status, 200);
+    let table = rows(&all.body);
+    let logins: Vec<&str> = table.iter().map(|(l, _)| l.as_str()).collect();
+    assert_eq!(
+        logins,
+        ["done-a", "late-a", "officer-a"],
+        "one row per person"
+    );
+    // Each course is a column; late-a's clerk cell says overdue with its deadline.
+    for course in [
+        "事務取扱担当者研修",
+        "サイバーセキュリティ研修",
+        "まとめテスト",
+    ] {
+        assert!(
+            all.body
+                .contains(&format!("<th scope=\"col\">{course}</th>")),
+            "{course} is a column"
+        );
+    }
+    let late = &table[1].1;
+    assert!(
+        late.iter()
+            .any(|c| c.starts_with("期限超過受講期限 令和") && c.contains("選択")),
+        "{late:?}"
+    );
+    // Three people with three courses each, the officer a fourth: 10 assignments, 3 of them
+    // completed; people in 名.
+    assert!(
+        all.body.contains("受講割当の件数（1人1研修で1件）: 10件"),
+        "{}",
+        all.body
+    );
+    assert!(
+        all.body.contains("show=completed\">3</a>件"),
+        "{}",
+        all.body
+    );
+    assert!(
+        all.body
+            .contains("在籍者: <strong>3</strong>名（受講対象 3名、未修了 <strong>2</strong>名）"),
+        "{}",
+        all.body
+    );
+    // The filter and the order in force are said in words.
+    assert!(
+        all.body
+            .contains("表示: <strong>すべて</strong>、並び順: <strong>職員番号順</strong>、3名"),
+        "{}",
+        all.body
+    );
+    let untrained = o.get("/officer").await;
+    assert_eq!(
+        rows(&untrained.body).len(),
+        2,
+        "the untrained filter leaves out done-a"
+    );
+    assert!(untrained.body.contains(
+        "表示: <strong>未受講者（未修了）</strong>、並び順: <strong>期限の近い順</strong>"
+    ));
+    // Reminders and re-attendance are two forms: Enter in the message sends a reminder only.
+    let remind = &untrained.body[untrained
+        .body
+        .find("id=\"remind-group\"")
+        .expect("reminder form")..];
+    let remind = &remind[..remind.find("</form>").expect("ends")];
+    assert!(remind.contains("name=\"message\"") && !remind.contains("name=\"deadline\""));
+    let retake = &untrained.body[untrained
+        .body
+        .find("id=\"retake-group\"")
+        .expect("re-attendance form")..];
+    let retake = &retake[..retake.find("</form>").expect("ends")];
+    assert!(retake.contains("name=\"deadline\"") && !retake.contains("name=\"message\""));
+    assert!(
+        untrained
+            .body
+            .contains("form=\"remind-group\" name=\"pick\" value=\"late-a\"")
+    );
+    assert!(
+        untrained
+            .body
+            .contains("form=\"retake-group\" name=\"pick\" value=\"late-a|clerk\"")
     );
 }
 
@@ -274,7 +419,14 @@ async fn an_officer_the_chief_makes_responsible_for_a_second_division_reaches_it
         .build()
         .await;
     let mut o = app.signed_in("officer-a").await;
-    assert_eq!(o.get("/officer?division=b").await.status, 403);
+    let refused = o.get("/officer?division=b").await;
+    assert_eq!(refused.status, 403);
+    assert!(
+        refused.body.contains("action=\"/logout\"") && refused.body.contains("href=\"/officer\""),
+        "the error page keeps the navigation: {}",
+        refused.body
+    );
+    assert!(!refused.body.contains("other-b"), "and leaks nothing");
     let page = o.get("/officer").await;
     assert!(
         !page.body.contains("<select id=\"division\""),

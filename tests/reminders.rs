@@ -145,7 +145,7 @@ async fn everyone_selected_on_the_dashboard_is_reminded_and_a_staff_member_canno
         o.get("/officer?division=a&reminded=2")
             .await
             .body
-            .contains("督促を送りました。（2人）")
+            .contains("督促を送りました。（2名）")
     );
     let courses: Vec<Vec<String>> = sqlx::query_scalar(
         "select r.courses from reminders r join users u on u.id = r.user_id order by u.login_id",

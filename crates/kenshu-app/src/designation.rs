@@ -23,8 +23,22 @@ pub enum DesignationError {
     /// No such division.
     #[error("no such division")]
     UnknownDivision,
+    /// The person already holds this designation (kind, division) for part of the period.
+    #[error("overlaps a designation the person holds")]
+    Overlap,
     #[error("database")]
-    Database(#[from] sqlx::Error),
+    Database(#[source] sqlx::Error),
+}
+
+impl From<sqlx::Error> for DesignationError {
+    fn from(e: sqlx::Error) -> Self {
+        // Checked by the database, so that two officers at once cannot both add it.
+        if kenshu_db::is_exclusion_violation(&e, kenshu_db::designation::NO_OVERLAP) {
+            DesignationError::Overlap
+        } else {
+            DesignationError::Database(e)
+        }
+    }
 }
 
 /// A designation as asked for: whom (by login, as the audit log names them, and id), of what

@@ -38,8 +38,22 @@ pub enum InPersonError {
     /// The person's attendance is not recorded in the session: nothing to withdraw.
     #[error("no attendance recorded")]
     NotAttended,
+    /// Another session that is not cancelled is at the same place at an overlapping time.
+    #[error("the place is taken at that time")]
+    PlaceTaken,
     #[error("database")]
-    Database(#[from] sqlx::Error),
+    Database(#[source] sqlx::Error),
+}
+
+impl From<sqlx::Error> for InPersonError {
+    fn from(e: sqlx::Error) -> Self {
+        // Checked by the database, so that two officers at once cannot both book the room.
+        if kenshu_db::is_exclusion_violation(&e, kenshu_db::in_person::NO_DOUBLE_BOOKING) {
+            InPersonError::PlaceTaken
+        } else {
+            InPersonError::Database(e)
+        }
+    }
 }
 
 /// Records a participant's attendance and, where attendance completes the course, the

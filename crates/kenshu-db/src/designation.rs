@@ -5,6 +5,10 @@ use sqlx::PgConnection;
 use time::Date;
 use uuid::Uuid;
 
+/// The constraint that keeps a person from holding one designation (kind, division) twice
+/// over a day (migration 0045).
+pub const NO_OVERLAP: &str = "designations_no_overlap";
+
 #[derive(Debug, Clone)]
 pub struct NewDesignation<'a> {
     pub user_id: Uuid,

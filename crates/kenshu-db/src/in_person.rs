@@ -39,6 +39,10 @@ pub struct Session {
     pub test_required: bool,
 }
 
+/// The constraint that keeps two sessions that are not cancelled out of one place at one time
+/// (migration 0045).
+pub const NO_DOUBLE_BOOKING: &str = "in_person_sessions_no_double_booking";
+
 #[derive(Debug, Clone)]
 pub struct NewSession<'a> {
     pub institution_id: Uuid,

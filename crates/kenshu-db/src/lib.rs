@@ -51,6 +51,13 @@ pub async fn migrate(pool: &PgPool) -> Result<(), sqlx::migrate::MigrateError> {
     MIGRATOR.run(pool).await
 }
 
+/// Whether a database error is a violation of the named exclusion constraint (SQLSTATE 23P01):
+/// two rows that may not both hold, such as overlapping periods.
+pub fn is_exclusion_violation(err: &sqlx::Error, constraint: &str) -> bool {
+    err.as_database_error()
+        .is_some_and(|e| e.code().as_deref() == Some("23P01") && e.constraint() == Some(constraint))
+}
+
 /// Whether a database error is a unique violation of the named constraint.
 pub fn is_unique_violation(err: &sqlx::Error, constraint: &str) -> bool {
     err.as_database_error()

@@ -4,7 +4,8 @@
 use askama::Template;
 use axum::Form;
 use axum::extract::{Path, Query, State};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use kenshu_app::designation::{self, Designate};
 use kenshu_core::my_number::contains_my_number;
 use kenshu_core::plan::DesignationKind;
@@ -13,6 +14,7 @@ use kenshu_db::institution::Division;
 use serde::Deserialize;
 use uuid::Uuid;
 
+use crate::flash::Done;
 use crate::lang::t;
 use crate::page::{Chrome, render};
 use crate::policy::Action;
@@ -50,6 +52,24 @@ struct DesignationPage {
     visiting: Vec<(Uuid, String, String, String, String)>,
     candidates: Vec<(String, String, String, Uuid)>,
     may_assign: bool,
+    /// The add form as typed, when it was refused, and why.
+    kept: AddForm,
+    refused: Option<Refused>,
+}
+
+/// Why the add form was refused: the field (its input's id) and what to do.
+pub struct Refused {
+    pub field: &'static str,
+    pub message: String,
+}
+
+impl Refused {
+    fn new(field: &'static str, label: &str, fix: &str) -> Refused {
+        Refused {
+            field,
+            message: format!("{label}: {fix}"),
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -63,12 +83,22 @@ pub async fn index(
     Query(q): Query<DivisionQuery>,
 ) -> Result<Response, AppError> {
     user.require(Action::ManageDesignations)?;
+    page(&user, &mut conn, q.division.as_deref(), None).await
+}
+
+/// The designations page of a division; with a refused add form, that form as typed and the
+/// reason next to its field (422).
+async fn page(
+    user: &CurrentUser,
+    conn: &mut sqlx::PgConnection,
+    division: Option<&str>,
+    refused: Option<(AddForm, Refused)>,
+) -> Result<Response, AppError> {
     let inst = user.session.institution_id;
-    let (divisions, division) = user
-        .scoped_divisions(&mut conn, q.division.as_deref())
-        .await?;
+    let (divisions, division) = user.scoped_divisions(&mut *conn, division).await?;
+    let conn = &mut *conn;
     let today = kenshu_core::japan_today();
-    let people = kenshu_db::designation::for_division(&mut conn, inst, division.id)
+    let people = kenshu_db::designation::for_division(&mut *conn, inst, division.id)
         .await?
         .into_iter()
         .map(|p| Person {
@@ -97,7 +127,7 @@ pub async fn index(
     let may_assign = user.may(Action::AssignOfficers);
     let (visiting, candidates) = if may_assign {
         (
-            kenshu_db::designation::visiting_officers(&mut conn, inst, division.id, today)
+            kenshu_db::designation::visiting_officers(&mut *conn, inst, division.id, today)
                 .await?
                 .into_iter()
                 .map(|v| {
@@ -115,16 +145,33 @@ pub async fn index(
                     )
                 })
                 .collect(),
-            kenshu_db::designation::officers_outside(&mut conn, inst, division.id).await?,
+            kenshu_db::designation::officers_outside(&mut *conn, inst, division.id).await?,
         )
     } else {
         (Vec::new(), Vec::new())
     };
-    render(&DesignationPage {
+    let (kept, refused) = match refused {
+        Some((kept, why)) => (kept, Some(why)),
+        None => (
+            AddForm {
+                from: today.to_string(),
+                ..AddForm::default()
+            },
+            None,
+        ),
+    };
+    let status = if refused.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    let mut res = render(&DesignationPage {
+        kept,
+        refused,
         visiting,
         candidates,
         may_assign,
-        chrome: Chrome::for_user(&user, t().designations_title),
+        chrome: Chrome::for_user(user, t().designations_title),
         t: t(),
         // The division picker only when there is more than one to pick from.
         divisions: if divisions.len() > 1 {
@@ -140,13 +187,18 @@ pub async fn index(
             .map(|k| (k.as_str(), crate::lang::t().designation_kind(*k)))
             .collect(),
         today: today.to_string(),
-    })
+    })?;
+    *res.status_mut() = status;
+    Ok(res)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
 pub struct AddForm {
+    #[serde(default)]
     login: String,
+    #[serde(default)]
     kind: String,
+    #[serde(default)]
     from: String,
     #[serde(default)]
     to: String,
@@ -159,14 +211,21 @@ fn bad(field: &str, fix: &str) -> AppError {
 }
 
 /// A designation's period from the form: a start, and an end (blank: open) not before it.
-fn period(from: &str, to: &str) -> Result<(time::Date, Option<time::Date>), AppError> {
-    let from = parse_date(from).ok_or_else(|| bad(t().designation_from, t().date_fix))?;
+fn period(from: &str, to: &str) -> Result<(time::Date, Option<time::Date>), Refused> {
+    let from =
+        parse_date(from).ok_or_else(|| Refused::new("from", t().designation_from, t().date_fix))?;
     let to = match to.trim() {
         "" => None,
-        s => Some(parse_date(s).ok_or_else(|| bad(t().designation_to, t().date_fix))?),
+        s => Some(
+            parse_date(s).ok_or_else(|| Refused::new("to", t().designation_to, t().date_fix))?,
+        ),
     };
     if to.is_some_and(|t| t < from) {
-        return Err(bad(t().designation_to, t().designation_to_fix));
+        return Err(Refused::new(
+            "to",
+            t().designation_to,
+            t().designation_to_fix,
+        ));
     }
     Ok((from, to))
 }
@@ -179,24 +238,27 @@ pub async fn add(
 ) -> Result<Response, AppError> {
     user.require(Action::ManageDesignations)?;
     let inst = user.session.institution_id;
-    let kind = DesignationKind::parse(&f.kind)
-        .ok_or_else(|| bad(t().designation_kind, t().designation_kind_fix))?;
-    if kind.is_officer() {
+    let kind = DesignationKind::parse(&f.kind);
+    if kind.is_some_and(DesignationKind::is_officer) {
         user.require(Action::AssignOfficers)?;
     }
-    let (from, to) = period(&f.from, &f.to)?;
-    let note = f.note.trim();
-    if contains_my_number(note) {
-        return Err(bad(t().designation_note, t().my_number_refused));
-    }
-    let login = f.login.trim();
-    let (user_id, division, _) = kenshu_db::person::by_login(&mut tx, inst, login)
-        .await?
-        .ok_or_else(|| bad(t().login_id, t().person_unknown))?;
+    let login = f.login.trim().to_string();
+    let Some((user_id, division, _)) = kenshu_db::person::by_login(&mut tx, inst, &login).await?
+    else {
+        let why = Refused::new("login", t().login_id, t().person_unknown);
+        return refuse(&user, tx, None, f, why).await;
+    };
     // The person's division decides who may designate them.
     user.require_division(Action::ManageDesignations, division)?;
+    let code = division_code(&mut tx, inst, division).await?;
+    let checked = check(kind, &f);
+    let (kind, from, to) = match checked {
+        Ok(v) => v,
+        Err(why) => return refuse(&user, tx, Some(&code), f, why).await,
+    };
+    let note = f.note.trim();
     let asked = Designate {
-        login,
+        login: &login,
         user_id,
         division_id: division,
         kind,
@@ -204,11 +266,49 @@ pub async fn add(
         to,
         note: (!note.is_empty()).then_some(note),
     };
-    designation::add(&mut tx, &user.actor(), &asked).await?;
-    let Conn(mut conn) = tx.commit().await?;
+    match designation::add(&mut tx, &user.actor(), &asked).await {
+        Ok(_) => {}
+        // The person holds it already for part of the period: said by the start date.
+        Err(designation::DesignationError::Overlap) => {
+            let why = Refused::new("from", t().designation_from, t().designation_overlap);
+            return refuse(&user, tx, Some(&code), f, why).await;
+        }
+        Err(e) => return Err(e.into()),
+    }
+    tx.commit().await?;
     // This instance shows the change at once; the others when they hear it.
     state.sessions.forget_institution(inst);
-    back(&mut conn, inst, division).await
+    Ok(to_division(&code, Done::DesignationAdded))
+}
+
+/// The add form's fields, or the first that cannot be accepted.
+fn check(
+    kind: Option<DesignationKind>,
+    f: &AddForm,
+) -> Result<(DesignationKind, time::Date, Option<time::Date>), Refused> {
+    let kind =
+        kind.ok_or_else(|| Refused::new("kind", t().designation_kind, t().designation_kind_fix))?;
+    let (from, to) = period(&f.from, &f.to)?;
+    if contains_my_number(&f.note) {
+        return Err(Refused::new(
+            "note",
+            t().designation_note,
+            t().my_number_refused,
+        ));
+    }
+    Ok((kind, from, to))
+}
+
+/// The page again with the form as typed and the reason by its field; nothing was saved.
+async fn refuse(
+    user: &CurrentUser,
+    tx: Tx,
+    division: Option<&str>,
+    kept: AddForm,
+    why: Refused,
+) -> Result<Response, AppError> {
+    let Conn(mut conn) = tx.rollback()?;
+    page(user, &mut conn, division, Some((kept, why))).await
 }
 
 #[derive(Deserialize)]
@@ -237,7 +337,7 @@ pub async fn end(
     let Conn(mut conn) = tx.commit().await?;
     // This instance shows the change at once; the others when they hear it.
     state.sessions.forget_institution(inst);
-    back(&mut conn, inst, division).await
+    back(&mut conn, inst, division, Done::DesignationEnded).await
 }
 
 #[derive(Deserialize)]
@@ -258,7 +358,7 @@ pub async fn assign_officer(
     Form(f): Form<OfficerForm>,
 ) -> Result<Response, AppError> {
     user.require(Action::AssignOfficers)?;
-    let (from, to) = period(&f.from, &f.to)?;
+    let (from, to) = period(&f.from, &f.to).map_err(|r| AppError::BadRequest(r.message))?;
     let division = designation::assign_officer(
         &mut tx,
         &user.actor(),
@@ -273,28 +373,37 @@ pub async fn assign_officer(
     state
         .sessions
         .forget_institution(user.session.institution_id);
-    Ok(to_division(&division.code))
+    Ok(to_division(&division.code, Done::OfficerAssigned))
 }
 
 async fn back(
     conn: &mut sqlx::PgConnection,
     inst: Uuid,
     division: Uuid,
+    done: Done,
 ) -> Result<Response, AppError> {
-    let code = kenshu_db::institution::divisions(conn, inst)
+    let code = division_code(conn, inst, division).await?;
+    Ok(to_division(&code, done))
+}
+
+/// A division's code, for the URL of its page.
+async fn division_code(
+    conn: &mut sqlx::PgConnection,
+    inst: Uuid,
+    division: Uuid,
+) -> Result<String, AppError> {
+    Ok(kenshu_db::institution::divisions(conn, inst)
         .await?
         .into_iter()
         .find(|d| d.id == division)
         .map(|d| d.code)
-        .unwrap_or_default();
-    Ok(to_division(&code))
+        .unwrap_or_default())
 }
 
-/// Back to the designations page of a division.
-fn to_division(code: &str) -> Response {
-    Redirect::to(&format!(
-        "/designations?division={}",
-        crate::error::url_escape(code)
-    ))
-    .into_response()
+/// Back to the designations page of a division, saying what was done.
+fn to_division(code: &str, done: Done) -> Response {
+    crate::flash::redirect(
+        &format!("/designations?division={}", crate::error::url_escape(code)),
+        done,
+    )
 }

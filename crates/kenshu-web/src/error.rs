@@ -23,6 +23,13 @@ pub enum AppError {
     Csrf,
     #[error("bad request: {0}")]
     BadRequest(String),
+    /// A field of a well-formed form that cannot be accepted as it is (the database refused the
+    /// fact it states): 422, naming the field and what to do.
+    #[error("invalid field {field}")]
+    Invalid {
+        field: &'static str,
+        fix: &'static str,
+    },
     #[error("database error")]
     Database(#[from] sqlx::Error),
     #[error("template error")]
@@ -145,6 +152,11 @@ impl IntoResponse for AppError {
                 t.err_bad_request_title,
                 msg.clone(),
             ),
+            AppError::Invalid { field, fix } => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                t.err_bad_request_title,
+                format!("{field}: {fix}"),
+            ),
             AppError::Busy => {
                 kenshu_app::metrics::sign_in_refused(kenshu_app::metrics::Refusal::Busy);
                 (
@@ -215,6 +227,44 @@ pub fn chain(e: &dyn std::error::Error) -> String {
     out
 }
 
+/// What an error page said, kept on its response so that the session layer can say it again
+/// inside the site's navigation for a signed-in person ([`with_navigation`]).
+#[derive(Clone)]
+pub struct Shown {
+    heading: String,
+    message: String,
+}
+
+#[derive(Template)]
+#[template(path = "error_signed_in.html")]
+struct SignedInErrorPage<'a> {
+    chrome: crate::page::Chrome,
+    status: u16,
+    heading: &'a str,
+    message: &'a str,
+}
+
+/// An error page again, inside the navigation of the person signed in, so that they can go on
+/// from it; the status and headers stay. Any other response passes unchanged.
+pub fn with_navigation(res: Response, user: &crate::session::CurrentUser) -> Response {
+    let Some(shown) = res.extensions().get::<Shown>().cloned() else {
+        return res;
+    };
+    let page = SignedInErrorPage {
+        chrome: crate::page::Chrome::for_user(user, shown.heading.clone()),
+        status: res.status().as_u16(),
+        heading: &shown.heading,
+        message: &shown.message,
+    };
+    match page.render() {
+        Ok(html) => {
+            let (parts, _) = res.into_parts();
+            Response::from_parts(parts, axum::body::Body::from(html))
+        }
+        Err(_) => res,
+    }
+}
+
 /// The portal's error page for a status, with `Retry-After` on 503; plain text only if the
 /// page cannot be rendered.
 fn error_page(status: StatusCode, heading: &str, message: &str) -> Response {
@@ -237,6 +287,10 @@ fn error_page(status: StatusCode, heading: &str, message: &str) -> Response {
         res.headers_mut()
             .insert(header::RETRY_AFTER, header::HeaderValue::from_static("5"));
     }
+    res.extensions_mut().insert(Shown {
+        heading: heading.to_string(),
+        message: message.to_string(),
+    });
     res
 }
 

@@ -21,7 +21,7 @@ use askama::Template;
 use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use kenshu_app::in_person;
 use kenshu_db::PgConnection;
 use kenshu_db::in_person::Session;
@@ -243,7 +243,10 @@ pub async fn create(
         division_id,
     };
     let id = in_person::schedule(&mut conn, &user.actor(), &asked).await?;
-    Ok(Redirect::to(&format!("/officer/sessions/{id}")).into_response())
+    Ok(crate::flash::redirect(
+        &format!("/officer/sessions/{id}"),
+        crate::flash::Done::SessionScheduled,
+    ))
 }
 
 #[derive(serde::Deserialize)]
@@ -283,7 +286,10 @@ pub async fn nominate(
     let Conn(mut conn) = tx.commit().await?;
     let (unknown, full) = (left_out.unknown, left_out.full);
     if unknown.is_empty() && full.is_empty() {
-        return Ok(Redirect::to(&format!("/officer/sessions/{id}")).into_response());
+        return Ok(crate::flash::redirect(
+            &format!("/officer/sessions/{id}"),
+            crate::flash::Done::Nominated,
+        ));
     }
     let mut notice = Vec::new();
     if !full.is_empty() {
@@ -350,7 +356,10 @@ pub async fn attendance(
         Err(e) => return Err(e.into()),
     }
     tx.commit().await?;
-    Ok(Redirect::to(&format!("/officer/sessions/{id}")).into_response())
+    Ok(crate::flash::redirect(
+        &format!("/officer/sessions/{id}"),
+        crate::flash::Done::AttendanceRecorded,
+    ))
 }
 
 /// Cancels a session; its people and any attendance already recorded stay on record.
@@ -361,5 +370,8 @@ pub async fn cancel(
 ) -> Result<Response, AppError> {
     let session = managed(&mut conn, &user, id).await?;
     in_person::cancel(&mut conn, &user.actor(), session.id).await?;
-    Ok(Redirect::to(&format!("/officer/sessions/{id}")).into_response())
+    Ok(crate::flash::redirect(
+        &format!("/officer/sessions/{id}"),
+        crate::flash::Done::SessionCancelled,
+    ))
 }

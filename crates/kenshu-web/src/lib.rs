@@ -9,6 +9,7 @@ pub mod db_health;
 mod designation;
 mod error;
 mod exam;
+mod flash;
 mod gate;
 mod health;
 mod in_person;

@@ -31,21 +31,37 @@ pub struct DashboardQuery {
     reminded: Option<usize>,
 }
 
-pub struct Line {
-    pub retake: bool,
+/// One course of one person, in that person's row.
+pub struct Cell {
     pub code: String,
-    pub login: String,
-    pub name: String,
-    pub designations: String,
     pub course: String,
     pub status_key: &'static str,
     pub status: &'static str,
     pub deadline: String,
-    deadline_sort: time::Date,
+    pub retake: bool,
     pub individual: bool,
+}
+
+/// One person: a row of the table, with a cell for each course in `DashboardPage::columns`
+/// (None where the person has no such course).
+pub struct Row {
+    pub login: String,
+    pub name: String,
+    pub designations: String,
+    pub cells: Vec<Option<Cell>>,
     pub last_activity: String,
     pub last_follow_up: String,
     pub last_reminder: String,
+    /// The most urgent status of the row (its position in `ORDER`).
+    worst: usize,
+    /// The nearest deadline of a course not done (the latest date when all are done).
+    next_deadline: time::Date,
+}
+
+/// A course column of the table.
+pub struct Column {
+    pub code: String,
+    pub title: String,
 }
 
 pub struct Count {
@@ -62,11 +78,20 @@ struct DashboardPage {
     fy_label: String,
     divisions: Vec<Division>,
     division: Division,
+    /// Assignments (件) by status.
     counts: Vec<Count>,
+    assignments: usize,
+    /// People (名): the division's members, those with a course this year, and those with one
+    /// not done.
+    members: usize,
     people: usize,
-    lines: Vec<Line>,
+    untrained: usize,
+    columns: Vec<Column>,
+    rows: Vec<Row>,
     show: String,
+    show_label: &'static str,
     sort: String,
+    sort_label: &'static str,
     reminded: Option<usize>,
 }
 
@@ -85,6 +110,39 @@ fn designation_labels(held: &[Held], on: time::Date) -> String {
         .map(|h| crate::lang::t().designation_kind(h.kind))
         .collect::<Vec<_>>()
         .join(crate::lang::t().list_sep)
+}
+
+/// Whether a course in this status is one the filter `show` asks for.
+fn wanted(show: &str, status: Status, individual: bool) -> bool {
+    match show {
+        "all" => true,
+        "untrained" => !status.is_done(),
+        "newcomers" => individual && !status.is_done(),
+        key => status.as_str() == key,
+    }
+}
+
+/// The filter's name as the page says it (an unknown one shows as a status key would).
+fn show_label(show: &str) -> &'static str {
+    let t = t();
+    match show {
+        "all" => t.dashboard_all,
+        "newcomers" => t.dashboard_newcomers,
+        "untrained" => t.dashboard_untrained,
+        key => ORDER
+            .iter()
+            .find(|s| s.as_str() == key)
+            .map_or(t.dashboard_all, |s| t.status(*s)),
+    }
+}
+
+fn sort_label(sort: &str) -> &'static str {
+    let t = t();
+    match sort {
+        "name" => t.dashboard_sort_name,
+        "status" => t.dashboard_sort_status,
+        _ => t.dashboard_sort_deadline,
+    }
 }
 
 pub async fn dashboard(
@@ -123,58 +181,92 @@ pub async fn dashboard(
     let standing = kenshu_app::standing::assemble(facts, progress, fy, today);
     let followed: HashMap<uuid::Uuid, time::Date> = followed.into_iter().collect();
     let reminded: HashMap<uuid::Uuid, time::OffsetDateTime> = reminded.into_iter().collect();
-    let mut tally: HashMap<Status, usize> = HashMap::new();
-    let mut lines = Vec::new();
     let show = q.show.clone().unwrap_or_else(|| "untrained".into());
+    let sort = q.sort.clone().unwrap_or_else(|| "deadline".into());
+
+    // The courses, in the order the plan lists them, as columns.
+    let mut columns: Vec<Column> = Vec::new();
     for l in &standing.lines {
-        let st = l.status;
-        let a = &l.assignment;
-        let person = &standing.people[l.person];
-        *tally.entry(st).or_default() += 1;
-        let wanted = match show.as_str() {
-            "all" => true,
-            "untrained" => !st.is_done(),
-            "newcomers" => a.individual && !st.is_done(),
-            key => st.as_str() == key,
-        };
-        if wanted {
-            lines.push(Line {
-                login: person.login.clone(),
-                name: person.name.clone(),
-                designations: designation_labels(&person.facts.designations, standing.on),
-                course: titles
-                    .get(&a.code)
+        if !columns.iter().any(|c| c.code == l.assignment.code) {
+            columns.push(Column {
+                title: titles
+                    .get(&l.assignment.code)
                     .cloned()
-                    .unwrap_or_else(|| a.code.clone()),
-                status_key: st.as_str(),
-                status: t().status(st),
-                deadline: crate::page::day(l.deadline),
-                deadline_sort: l.deadline,
-                retake: l.retake,
-                code: a.code.clone(),
-                individual: a.individual,
-                last_activity: l.last_activity.map(jtime).unwrap_or_default(),
-                last_reminder: reminded
-                    .get(&person.id)
-                    .map(|t| crate::page::jdate(*t))
-                    .unwrap_or_default(),
-                last_follow_up: followed
-                    .get(&person.id)
-                    .map(|d| crate::page::day(*d))
-                    .unwrap_or_default(),
+                    .unwrap_or_else(|| l.assignment.code.clone()),
+                code: l.assignment.code.clone(),
             });
         }
     }
-    let sort = q.sort.clone().unwrap_or_else(|| "deadline".into());
+    let mut tally: HashMap<Status, usize> = HashMap::new();
+    let mut by_person: Vec<Vec<&kenshu_app::standing::Line>> =
+        vec![Vec::new(); standing.people.len()];
+    for l in &standing.lines {
+        *tally.entry(l.status).or_default() += 1;
+        by_person[l.person].push(l);
+    }
+    let people = by_person.iter().filter(|ls| !ls.is_empty()).count();
+    let untrained = by_person
+        .iter()
+        .filter(|ls| ls.iter().any(|l| !l.status.is_done()))
+        .count();
+    let mut rows: Vec<Row> = Vec::new();
+    for (i, lines) in by_person.iter().enumerate() {
+        if !lines
+            .iter()
+            .any(|l| wanted(&show, l.status, l.assignment.individual))
+        {
+            continue;
+        }
+        let person = &standing.people[i];
+        let cells = columns
+            .iter()
+            .map(|c| {
+                let l = lines.iter().find(|l| l.assignment.code == c.code)?;
+                Some(Cell {
+                    code: c.code.clone(),
+                    course: c.title.clone(),
+                    status_key: l.status.as_str(),
+                    status: t().status(l.status),
+                    deadline: crate::page::day(l.deadline),
+                    retake: l.retake,
+                    individual: l.assignment.individual,
+                })
+            })
+            .collect();
+        let last = lines.iter().filter_map(|l| l.last_activity).max();
+        rows.push(Row {
+            login: person.login.clone(),
+            name: person.name.clone(),
+            designations: designation_labels(&person.facts.designations, standing.on),
+            cells,
+            last_activity: last.map(jtime).unwrap_or_default(),
+            last_reminder: reminded
+                .get(&person.id)
+                .map(|t| crate::page::jdate(*t))
+                .unwrap_or_default(),
+            last_follow_up: followed
+                .get(&person.id)
+                .map(|d| crate::page::day(*d))
+                .unwrap_or_default(),
+            worst: lines
+                .iter()
+                .filter_map(|l| ORDER.iter().position(|s| *s == l.status))
+                .min()
+                .unwrap_or(ORDER.len()),
+            next_deadline: lines
+                .iter()
+                .filter(|l| !l.status.is_done())
+                .map(|l| l.deadline)
+                .min()
+                .unwrap_or(time::Date::MAX),
+        });
+    }
     match sort.as_str() {
-        "name" => lines.sort_by(|a, b| a.login.cmp(&b.login).then(a.course.cmp(&b.course))),
-        "status" => lines.sort_by_key(|l| {
-            (
-                ORDER.iter().position(|s| s.as_str() == l.status_key),
-                l.deadline_sort,
-            )
+        "name" => rows.sort_by(|a, b| a.login.cmp(&b.login)),
+        "status" => rows.sort_by(|a, b| {
+            (a.worst, a.next_deadline, &a.login).cmp(&(b.worst, b.next_deadline, &b.login))
         }),
-        _ => lines.sort_by_key(|l| (l.deadline_sort, l.login.clone())),
+        _ => rows.sort_by(|a, b| (a.next_deadline, &a.login).cmp(&(b.next_deadline, &b.login))),
     }
     let counts = ORDER
         .iter()
@@ -196,9 +288,15 @@ pub async fn dashboard(
         },
         division,
         counts,
-        people: standing.people.len(),
-        lines,
+        assignments: standing.lines.len(),
+        members: standing.people.len(),
+        people,
+        untrained,
+        columns,
+        rows,
+        show_label: show_label(&show),
         show,
+        sort_label: sort_label(&sort),
         sort,
         reminded: q.reminded,
     })
@@ -219,7 +317,6 @@ pub async fn retakes(
     mut tx: Tx,
     axum_extra::extract::Form(f): axum_extra::extract::Form<RetakesForm>,
 ) -> Result<axum::response::Response, AppError> {
-    use axum::response::IntoResponse;
     user.require(Action::ManageDesignations)?;
     let deadline = retake_deadline(&f.deadline, kenshu_core::japan_today())?;
     let inst = user.session.institution_id;
@@ -248,9 +345,11 @@ pub async fn retakes(
     };
     grant_retakes(&mut tx, &user.actor(), fy, whom, deadline).await?;
     tx.commit().await?;
-    Ok(axum::response::Redirect::to(&format!(
-        "/officer?division={}",
-        crate::error::url_escape(&division_code)
+    Ok(crate::flash::redirect(
+        &format!(
+            "/officer?division={}",
+            crate::error::url_escape(&division_code)
+        ),
+        crate::flash::Done::RetakeGranted,
     ))
-    .into_response())
 }

@@ -33,6 +33,8 @@ pub struct Chrome {
     pub audit: bool,
     pub overview: bool,
     pub reports: bool,
+    /// What the action before this page did ([`crate::flash`]).
+    pub flash: Option<&'static str>,
 }
 
 impl Chrome {
@@ -55,6 +57,7 @@ impl Chrome {
             audit: user.may(Action::ViewAudit),
             overview: user.may(Action::ViewOverview),
             reports: user.may(Action::ExportReports),
+            flash: user.flash.map(|d| d.message(t())),
         }
     }
 
@@ -77,6 +80,7 @@ impl Chrome {
             audit: false,
             overview: false,
             reports: false,
+            flash: None,
         }
     }
 }

@@ -4,7 +4,7 @@
 use askama::Template;
 use axum::Form;
 use axum::extract::Path;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use kenshu_core::my_number::contains_my_number;
 use kenshu_core::plan::DesignationKind;
 use kenshu_db::exam;
@@ -12,6 +12,7 @@ use kenshu_db::learning::{self, Learner};
 use serde::Deserialize;
 
 use crate::AppError;
+use crate::flash::Done;
 use crate::lang::t;
 use crate::page::{Chrome, jdate, render};
 use crate::policy::Action;
@@ -228,7 +229,7 @@ pub async fn exempt(
     let whom = Person { login: &login, id };
     follow_up::exempt(&mut tx, &user.actor(), fy, whom, &f.course, reason).await?;
     tx.commit().await?;
-    Ok(back(&login))
+    Ok(back(&login, Done::Exempted))
 }
 
 #[derive(Deserialize)]
@@ -270,7 +271,7 @@ pub async fn follow_up(
     };
     follow_up::record_follow_up(&mut tx, &user.actor(), id, &recorded).await?;
     tx.commit().await?;
-    Ok(back(&login))
+    Ok(back(&login, Done::FollowUpRecorded))
 }
 
 #[derive(Deserialize)]
@@ -292,10 +293,13 @@ pub async fn retake(
     let whom = Person { login: &login, id };
     follow_up::grant_retake(&mut tx, &user.actor(), fy, whom, &f.course, deadline).await?;
     tx.commit().await?;
-    Ok(back(&login))
+    Ok(back(&login, Done::RetakeGranted))
 }
 
-/// Back to the person's page.
-fn back(login: &str) -> Response {
-    Redirect::to(&format!("/people/{}", crate::error::url_escape(login))).into_response()
+/// Back to the person's page, saying what was done.
+fn back(login: &str, done: Done) -> Response {
+    crate::flash::redirect(
+        &format!("/people/{}", crate::error::url_escape(login)),
+        done,
+    )
 }

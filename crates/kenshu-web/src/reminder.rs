@@ -67,11 +67,13 @@ pub async fn person(
     user.require(Action::ManageDesignations)?;
     let message = checked_message(&f.message)?;
     send(&state, &user, tx, &[(login.clone(), None)], &message).await?;
-    Ok(Redirect::to(&format!(
-        "/people/{}?reminded=1#reminders",
-        crate::error::url_escape(&login)
+    Ok(crate::flash::redirect(
+        &format!(
+            "/people/{}?reminded=1#reminders",
+            crate::error::url_escape(&login)
+        ),
+        crate::flash::Done::Reminded,
     ))
-    .into_response())
 }
 
 /// 督促: everyone selected on the dashboard.

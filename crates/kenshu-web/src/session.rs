@@ -135,14 +135,41 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
     } else {
         req
     };
+    let signed_in = viewer.clone();
+    let token = token.unwrap_or_default();
+    let secure = is_secure(&state, req.headers());
+    let came = crate::flash::incoming(&state, req.headers());
+    req.extensions_mut().insert(came);
     req.extensions_mut().insert(Viewer(viewer));
-    req.extensions_mut()
-        .insert(TokenHash(token.unwrap_or_default()));
+    req.extensions_mut().insert(TokenHash(token.clone()));
     // The handler may take over this connection (the `Conn` extractor): one checkout per
     // request instead of two, since every checkout costs a round trip when it is returned.
     req.extensions_mut()
         .insert(HeldConn(Arc::new(std::sync::Mutex::new(held))));
-    next.run(req).await
+    let mut res = next.run(req).await;
+    crate::flash::settle(&mut res, came, secure);
+    // An error page keeps the site's navigation for whoever is signed in.
+    match signed_in {
+        Some(session)
+            if res.extensions().get::<crate::error::Shown>().is_some()
+                && !session.must_change_password =>
+        {
+            match session.role.parse::<Role>() {
+                Ok(role) => {
+                    let user = CurrentUser {
+                        session,
+                        role,
+                        token_hash: token,
+                        audit_key: state.settings.audit_key.clone(),
+                        flash: None,
+                    };
+                    crate::error::with_navigation(res, &user)
+                }
+                Err(_) => res,
+            }
+        }
+        _ => res,
+    }
 }
 
 fn is_multipart(headers: &HeaderMap) -> bool {
@@ -256,6 +283,8 @@ pub struct CurrentUser {
     pub token_hash: Vec<u8>,
     /// The key what they do is recorded under in the audit log ([`CurrentUser::actor`]).
     pub audit_key: AuditKey,
+    /// What the action before this page did, for the page to say ([`crate::flash`]).
+    pub flash: Option<crate::flash::Done>,
 }
 
 impl CurrentUser {
@@ -305,9 +334,14 @@ impl FromRequestParts<AppState> for CurrentUser {
             .get::<TokenHash>()
             .map(|t| t.0.clone())
             .unwrap_or_default();
+        let flash = parts
+            .extensions
+            .get::<crate::flash::Incoming>()
+            .and_then(|f| f.0);
         Ok(CurrentUser {
             session,
             role,
+            flash,
             token_hash,
             audit_key: state.settings.audit_key.clone(),
         })

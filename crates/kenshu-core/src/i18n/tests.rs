@@ -33,6 +33,8 @@ const KEEPS_JAPANESE: &[(&str, &str)] = &[
 const EMPTY_IN_EN: &[(&str, &str)] = &[
     // 殿 follows the name on the certificate; English puts nothing after a name.
     ("honorific", "English has no honorific after a name"),
+    // 件 after a count of assignments; the English table's caption says what is counted.
+    ("count_unit", "English counts need no counter word"),
 ];
 
 /// Kana, kanji, Japanese punctuation and full-width forms.

@@ -18,6 +18,10 @@ impl From<DesignationError> for AppError {
         match e {
             DesignationError::UnknownDivision => field(t().division, t().division_unknown),
             DesignationError::NotACandidate => field(t().login_id, t().officer_not_candidate),
+            DesignationError::Overlap => AppError::Invalid {
+                field: t().designation_from,
+                fix: t().designation_overlap,
+            },
             DesignationError::Database(e) => AppError::Database(e),
         }
     }
@@ -64,6 +68,10 @@ impl From<kenshu_app::in_person::InPersonError> for AppError {
             InPersonError::NotStarted => AppError::BadRequest(t().ip_checklist_not_yet.into()),
             InPersonError::Full => AppError::BadRequest(t().ip_full.into()),
             InPersonError::NotAttended => AppError::BadRequest(t().ip_correct_not_attended.into()),
+            InPersonError::PlaceTaken => AppError::Invalid {
+                field: t().ip_place,
+                fix: t().ip_place_taken,
+            },
             InPersonError::Database(e) => AppError::Database(e),
         }
     }

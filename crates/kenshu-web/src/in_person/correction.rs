@@ -11,7 +11,7 @@
 use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use kenshu_app::in_person::{self, InPersonError};
 use kenshu_core::in_person::{ReasonError, parse_reason};
 use kenshu_db::PgConnection;
@@ -152,7 +152,10 @@ pub async fn withdraw(
         Err(e) => return Err(e.into()),
     }
     tx.commit().await?;
-    Ok(Redirect::to(&format!("/officer/sessions/{id}#corrections")).into_response())
+    Ok(crate::flash::redirect(
+        &format!("/officer/sessions/{id}#corrections"),
+        crate::flash::Done::AttendanceWithdrawn,
+    ))
 }
 
 /// The audit entry's detail: which session, what was there, what was withdrawn, and why.

@@ -4,7 +4,7 @@
 use askama::Template;
 use axum::extract::Path;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use kenshu_app::in_person;
 use kenshu_db::in_person::Added;
 use uuid::Uuid;
@@ -105,7 +105,12 @@ pub async fn sign_up(
     let added = in_person::sign_up(&mut tx, &user.actor(), division, id).await?;
     let Conn(mut conn) = tx.commit().await?;
     let (status, notice) = match added {
-        Added::Added | Added::AlreadyIn => return Ok(Redirect::to("/sessions").into_response()),
+        Added::Added | Added::AlreadyIn => {
+            return Ok(crate::flash::redirect(
+                "/sessions",
+                crate::flash::Done::SignedUp,
+            ));
+        }
         Added::Full => (StatusCode::CONFLICT, t().ip_full),
         Added::Closed => (StatusCode::CONFLICT, t().ip_closed),
     };
@@ -123,5 +128,8 @@ pub async fn withdraw(
     user.require(Action::TakeTraining)?;
     let division = user.session.division_id;
     in_person::withdraw(&mut conn, &user.actor(), division, id).await?;
-    Ok(Redirect::to("/sessions").into_response())
+    Ok(crate::flash::redirect(
+        "/sessions",
+        crate::flash::Done::Withdrawn,
+    ))
 }

@@ -18,7 +18,7 @@ use crate::policy::Action;
 use crate::session::CurrentUser;
 use crate::tx::Tx;
 
-use super::{CourseLine, to_year};
+use super::{CourseLine, saved};
 
 /// One course line of a draft plan, as its edit form shows it.
 pub struct EditLine {
@@ -117,7 +117,7 @@ pub async fn put_course(
     let (actor, year) = (user.actor(), fy);
     plan::put_course(&mut tx, &actor, year, &draft, &course, in_person_test).await?;
     tx.commit().await?;
-    Ok(to_year(fy, ""))
+    Ok(saved(fy, crate::flash::Done::PlanSaved))
 }
 
 pub async fn remove_course(
@@ -128,7 +128,7 @@ pub async fn remove_course(
     let draft = draft_of(&mut tx, &user, fy).await?;
     plan::remove_course(&mut tx, &user.actor(), fy, &draft, &code).await?;
     tx.commit().await?;
-    Ok(to_year(fy, ""))
+    Ok(saved(fy, crate::flash::Done::PlanSaved))
 }
 
 /// The longest purpose or method text of a plan: a printed page holds about this much.
@@ -209,5 +209,5 @@ pub async fn put_details(
     };
     plan::put_details(&mut tx, &user.actor(), fy, &draft, &details).await?;
     tx.commit().await?;
-    Ok(to_year(fy, ""))
+    Ok(saved(fy, crate::flash::Done::PlanSaved))
 }

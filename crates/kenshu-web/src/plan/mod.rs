@@ -195,7 +195,7 @@ pub async fn create(
         Err(e) => return Err(e.into()),
     }
     tx.commit().await?;
-    Ok(to_year(fy, ""))
+    Ok(saved(fy, crate::flash::Done::PlanSaved))
 }
 
 /// The chief officer approves the draft; from then on it assigns courses.
@@ -207,10 +207,15 @@ pub async fn approve(
     user.require(Action::ApprovePlan)?;
     plan::approve(&mut tx, &user.actor(), fy).await?;
     tx.commit().await?;
-    Ok(to_year(fy, ""))
+    Ok(saved(fy, crate::flash::Done::PlanApproved))
 }
 
 /// Back to the plan page of a year, with `more` (`&error=…`) in its query.
 fn to_year(fy: FiscalYear, more: &str) -> Response {
     Redirect::to(&format!("/plans?fy={}{more}", fy.year())).into_response()
+}
+
+/// Back to the year's plan, saying what was done.
+pub(super) fn saved(fy: FiscalYear, done: crate::flash::Done) -> Response {
+    crate::flash::redirect(&format!("/plans?fy={}", fy.year()), done)
 }

@@ -155,13 +155,15 @@ impl std::fmt::Display for RowError {
 /// Errors counted by column and kind, most frequent first, named in `t`'s language:
 /// (「採用日の形式」, 300).
 pub fn count_by_kind(t: &crate::i18n::Catalogue, errors: &[RowError]) -> Vec<(String, usize)> {
-    let mut counts: std::collections::HashMap<(&Column, ErrorKind), usize> = Default::default();
+    // By the column's name: one column found with its header and by its key counts once.
+    let mut counts: std::collections::HashMap<(std::borrow::Cow<'_, str>, ErrorKind), usize> =
+        Default::default();
     for e in errors {
-        *counts.entry((&e.column, e.kind)).or_default() += 1;
+        *counts.entry((t.column(&e.column), e.kind)).or_default() += 1;
     }
     let mut out: Vec<(String, usize)> = counts
         .into_iter()
-        .map(|((column, kind), n)| (t.roster_error_in(&t.column(column), kind), n))
+        .map(|((column, kind), n)| (t.roster_error_in(&column, kind), n))
         .collect();
     out.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     out

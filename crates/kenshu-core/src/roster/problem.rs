@@ -185,3 +185,99 @@ impl std::fmt::Display for RowProblem {
         f.write_str(&JA.row_problem(self))
     }
 }
+
+impl RowProblem {
+    /// The columns the wording names.
+    fn columns_mut(&mut self) -> Vec<&mut Column> {
+        use RowProblem as P;
+        match self {
+            P::Empty { column }
+            | P::DuplicateNumber { column, .. }
+            | P::NumberLostZeros { column, .. }
+            | P::CodeLostZeros { column, .. }
+            | P::TwoNames { column, .. }
+            | P::TwoParents { column, .. }
+            | P::CodeZerosInPortal { column, .. }
+            | P::NumberZerosInPortal { column, .. }
+            | P::DesignationNumberEmpty { column }
+            | P::UnknownPerson { column, .. } => vec![column],
+            P::ParentLostZeros {
+                column,
+                code_column,
+                ..
+            } => vec![column, code_column],
+            P::EmailTaken { number_column, .. } => vec![number_column],
+            P::EndBeforeStart { from } => vec![from],
+            P::Characters(_)
+            | P::TooLong { .. }
+            | P::MyNumber
+            | P::EmployeeNumberChars { .. }
+            | P::Date(_)
+            | P::EmailNotAscii { .. }
+            | P::EmailFormat { .. }
+            | P::Status { .. }
+            | P::OwnParent
+            | P::UnclosedQuote { .. }
+            | P::NearMiss { .. }
+            | P::ParentZerosInPortal { .. }
+            | P::UnknownParent { .. }
+            | P::EmailTwice { .. }
+            | P::DesignationKindEmpty
+            | P::DesignationKind { .. }
+            | P::DesignationStartEmpty
+            | P::MassChange { .. } => Vec::new(),
+        }
+    }
+}
+
+impl super::RowError {
+    /// Names each column known only by its key (a problem found where the header was not at
+    /// hand, such as against the portal) as the file's header writes it, where the file has
+    /// it: `used` is the header cells the import used, with their columns.
+    pub fn name_columns(&mut self, used: &[(String, &'static str)]) {
+        let header = |c: &Column| match c {
+            Column::Known(key) => used
+                .iter()
+                .find(|(_, k)| k == key)
+                .map(|(h, _)| Column::Header(h.clone())),
+            _ => None,
+        };
+        for c in std::iter::once(&mut self.column).chain(self.problem.columns_mut()) {
+            if let Some(h) = header(c) {
+                *c = h;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::roster::{ErrorKind, RowError};
+
+    #[test]
+    fn a_column_found_by_its_key_is_named_as_the_files_header_where_the_file_has_it() {
+        let mut e = RowError {
+            line: 4,
+            column: Column::Known("employee_number"),
+            kind: ErrorKind::LeadingZeros,
+            problem: RowProblem::EmailTaken {
+                email: "a@example.jp".into(),
+                number_column: Column::Known("employee_number"),
+                number: "1001".into(),
+            },
+        };
+        e.name_columns(&[("社員番号".into(), "employee_number")]);
+        assert_eq!(e.column, Column::Header("社員番号".into()));
+        assert!(
+            e.to_string().contains("ポータルで社員番号1001の職員"),
+            "{e}"
+        );
+        let mut lacking = RowError {
+            column: Column::Known("email"),
+            ..e.clone()
+        };
+        lacking.name_columns(&[("社員番号".into(), "employee_number")]);
+        assert_eq!(lacking.column, Column::Known("email"));
+    }
+}

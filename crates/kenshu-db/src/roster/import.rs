@@ -121,6 +121,9 @@ pub async fn import(
     let (people, divisions) = snapshot(&mut *conn, institution_id).await?;
     let mut plan = roster::plan(&rows, &people, &divisions, o);
     errors.append(&mut plan.errors);
+    for e in &mut errors {
+        e.name_columns(&used);
+    }
     errors.sort_by_key(|e| e.line);
     plan.errors = errors;
     let mut report = ImportReport {

@@ -78,7 +78,7 @@ pub(crate) fn map(
         };
         if let Some(&first) = cols.get(key) {
             return Err(FileError::DuplicateColumn {
-                column: *key,
+                column: key,
                 first: names[first].clone(),
                 second: h.clone(),
             });

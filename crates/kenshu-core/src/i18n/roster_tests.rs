@@ -265,3 +265,27 @@ fn a_column_the_file_lacks_is_named_by_the_catalogue_as_gen_roster_writes_it_in_
     assert_eq!(EN.column(&Column::Known("email")), "e-mail address");
     assert_eq!(EN.column(&Column::Header("E-mail".into())), "E-mail");
 }
+
+#[test]
+fn a_missing_or_doubled_column_is_named_by_the_catalogue_in_each_language() {
+    let missing = crate::roster::parse("職員番号,氏名,所属コ-ド,所属名\n1,a,b,B課\n").unwrap_err();
+    let en = EN.file_error(&missing);
+    assert!(
+        en.starts_with("The file has no division code column. If \"所属コ-ド\" is meant"),
+        "{en}"
+    );
+    assert!(
+        JA.file_error(&missing)
+            .starts_with("『所属コード』の列がありません。『所属コ-ド』のことなら")
+    );
+    let doubled = crate::roster::parse("職員番号,社員番号,氏名,所属コード,所属名\n").unwrap_err();
+    assert_eq!(
+        EN.file_error(&doubled),
+        "\"職員番号\" and \"社員番号\" on line 1 (the header) are both read as the employee number column. Keep only one of them."
+    );
+    assert!(
+        doubled
+            .to_string()
+            .contains("どちらも『職員番号』の列として読まれます")
+    );
+}

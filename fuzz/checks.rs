@@ -38,7 +38,10 @@ fn errors_name_a_line_and_a_column(errors: &[RowError], last_line: usize) {
             e.kind == ErrorKind::Column,
             "only a header error is on line 1: {e:?}"
         );
-        assert!(!e.column.is_empty() && !e.message.is_empty(), "{e:?}");
+        assert!(
+            !e.column.to_string().is_empty() && !e.message().is_empty(),
+            "{e:?}"
+        );
     }
 }
 

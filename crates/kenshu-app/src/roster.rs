@@ -3,6 +3,7 @@
 //! it later; the command line does both at once.
 
 use kenshu_core::audit::AuditAction;
+use kenshu_core::i18n::Catalogue;
 use kenshu_core::roster::PlanOptions;
 use kenshu_db::PgConnection;
 pub use kenshu_db::roster::ImportReport;
@@ -12,10 +13,14 @@ use crate::audit::Actor;
 
 /// Checks `content` against the institution's roster and applies it when `apply` is set and
 /// the file has no errors and changes something; an applied import is recorded as the actor's,
-/// with `file` as its subject. In the caller's transaction: nothing is written until it commits.
+/// with `file` as its subject. The report is worded in `t`'s language (the audit entry keeps
+/// the machine-readable summary). In the caller's transaction: nothing is written until it
+/// commits.
+#[allow(clippy::too_many_arguments)]
 #[tracing::instrument(skip_all, fields(institution = %institution_id, apply))]
 pub async fn import(
     tx: &mut PgConnection,
+    t: &Catalogue,
     actor: &Actor<'_>,
     institution_id: Uuid,
     file: &str,
@@ -24,7 +29,7 @@ pub async fn import(
     apply: bool,
 ) -> Result<ImportReport, sqlx::Error> {
     let report =
-        kenshu_db::roster::import(&mut *tx, institution_id, content, options, apply).await?;
+        kenshu_db::roster::import(&mut *tx, t, institution_id, content, options, apply).await?;
     if report.applied {
         actor
             .record(tx, AuditAction::RosterImported, file, &report.summary)
@@ -43,10 +48,12 @@ pub struct Preview {
 
 /// Keeps an uploaded file (`name`, `content`; `complete`: the whole institution) and checks it
 /// against the roster without applying it, in the caller's transaction. The check plans as if
-/// a mass change were confirmed, so that the page can show what would happen and ask.
+/// a mass change were confirmed, so that the page can show what would happen and ask. The
+/// report is worded in `t`'s language.
 #[tracing::instrument(skip_all, fields(institution = %actor.institution_id))]
 pub async fn preview(
     tx: &mut PgConnection,
+    t: &Catalogue,
     actor: &Actor<'_>,
     name: &str,
     content: &[u8],
@@ -55,7 +62,7 @@ pub async fn preview(
     let by = actor.person_id("a roster is uploaded")?;
     let inst = actor.institution_id;
     let id = kenshu_db::roster::stage(&mut *tx, inst, name, content, options.complete, by).await?;
-    let report = kenshu_db::roster::import(tx, inst, content.to_vec(), options, false).await?;
+    let report = kenshu_db::roster::import(tx, t, inst, content.to_vec(), options, false).await?;
     let applicable = report.errors == 0 && !report.noop;
     Ok(Preview {
         report,
@@ -71,10 +78,12 @@ pub struct Applied {
 
 /// Applies the kept upload `upload`, all or nothing, in the caller's transaction (commit when
 /// `report.applied`; otherwise nothing is to be kept: roll back). `options_for` makes the
-/// import's options from the upload's own `complete`. None: no such upload.
+/// import's options from the upload's own `complete`; the report is worded in `t`'s language.
+/// None: no such upload.
 #[tracing::instrument(skip_all, fields(institution = %actor.institution_id))]
 pub async fn apply_upload(
     tx: &mut PgConnection,
+    t: &Catalogue,
     actor: &Actor<'_>,
     upload: Uuid,
     options_for: impl FnOnce(bool) -> PlanOptions,
@@ -86,6 +95,7 @@ pub async fn apply_upload(
     };
     let report = import(
         &mut *tx,
+        t,
         actor,
         inst,
         &name,

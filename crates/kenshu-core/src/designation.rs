@@ -1,6 +1,6 @@
 //! Designations from a CSV file: 職員番号, 指定, 開始日, 終了日, 備考. Headers, dates and
-//! characters are read as in the roster (aliases, 和暦, full-width digits); messages are in
-//! Japanese and every problem of every row is reported.
+//! characters are read as in the roster (aliases, 和暦, full-width digits); every problem of
+//! every row is reported, as a `RowProblem` the catalogue words in the reader's language.
 
 use crate::person::EmployeeNumber;
 use time::Date;
@@ -9,8 +9,8 @@ use crate::my_number::contains_my_number;
 use crate::plan::DesignationKind;
 use crate::roster::header::{self, Header};
 use crate::roster::{
-    ErrorKind, FileError, RowError, characters, normalised_code, open, quotes, read_date,
-    record_line, unclosed_quote_error, unify_line_ends,
+    ErrorKind, FileError, RowError, RowProblem, characters, normalised_code, open, quotes,
+    read_date, record_line, unclosed_quote_error, unify_line_ends,
 };
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -86,12 +86,12 @@ impl<'a> Row<'a> {
             .map_or("", str::trim)
     }
 
-    fn fail(&mut self, key: &str, kind: ErrorKind, message: String) {
+    fn fail(&mut self, key: &str, kind: ErrorKind, problem: RowProblem) {
         self.errors.push(RowError {
             line: self.line,
-            column: self.header.name(&COLUMNS, key),
+            column: self.header.column(&COLUMNS, key),
             kind,
-            message,
+            problem,
         });
     }
 
@@ -100,7 +100,7 @@ impl<'a> Row<'a> {
         let v = self.cell(key);
         match characters(v, false) {
             Some(problem) => {
-                self.fail(key, ErrorKind::Characters, problem);
+                self.fail(key, ErrorKind::Characters, RowProblem::Characters(problem));
                 None
             }
             None => Some(v),
@@ -115,7 +115,7 @@ impl<'a> Row<'a> {
         match read_date(v) {
             Ok(d) => Some(d),
             Err(e) => {
-                self.fail(key, ErrorKind::Format, e.to_string());
+                self.fail(key, ErrorKind::Format, RowProblem::Date(e));
                 None
             }
         }
@@ -125,20 +125,21 @@ impl<'a> Row<'a> {
         let number = self.clean("employee_number").map(normalised_code);
         let number = match number {
             Some(n) if n.is_empty() => {
+                let column = self.header.column(&COLUMNS, "employee_number");
                 self.fail(
                     "employee_number",
                     ErrorKind::Empty,
-                    "空欄です。指定する職員の職員番号を書いてください".into(),
+                    RowProblem::DesignationNumberEmpty { column },
                 );
                 None
             }
             Some(n) => match EmployeeNumber::parse(&n) {
                 Ok(number) => Some(number),
                 Err(_) => {
-                    let message = format!(
-                        "『{n}』には職員番号に使えない文字があります。半角の英数字と . _ - だけで書いてください"
-                    );
-                    self.fail("employee_number", ErrorKind::Format, message);
+                    let problem = RowProblem::EmployeeNumberChars {
+                        value: n.into_owned(),
+                    };
+                    self.fail("employee_number", ErrorKind::Format, problem);
                     None
                 }
             },
@@ -146,20 +147,16 @@ impl<'a> Row<'a> {
         };
         let kind = match self.clean("kind") {
             Some("") => {
-                self.fail(
-                    "kind",
-                    ErrorKind::Empty,
-                    "空欄です。事務取扱担当者、特定個人情報ファイル取扱者、情報システム管理者のいずれかを書いてください".into(),
-                );
+                self.fail("kind", ErrorKind::Empty, RowProblem::DesignationKindEmpty);
                 None
             }
             Some(v) => {
                 let kind = DesignationKind::parse(v);
                 if kind.is_none() {
-                    let message = format!(
-                        "『{v}』は指定の種類として読めません。事務取扱担当者、特定個人情報ファイル取扱者、情報システム管理者のいずれかを書いてください"
-                    );
-                    self.fail("kind", ErrorKind::Format, message);
+                    let problem = RowProblem::DesignationKind {
+                        value: v.to_string(),
+                    };
+                    self.fail("kind", ErrorKind::Format, problem);
                 }
                 kind
             }
@@ -168,41 +165,34 @@ impl<'a> Row<'a> {
         let from_cell_empty = self.cell("from").is_empty();
         let from = self.date("from");
         if from_cell_empty {
-            self.fail(
-                "from",
-                ErrorKind::Empty,
-                "空欄です。指定の開始日を 2025-04-01 や 令和7年4月1日 のように書いてください"
-                    .into(),
-            );
+            self.fail("from", ErrorKind::Empty, RowProblem::DesignationStartEmpty);
         }
         let to = self.date("to");
         if let (Some(f), Some(t)) = (from, to)
             && t < f
         {
-            let column = self.header.name(&COLUMNS, "from");
+            let from = self.header.column(&COLUMNS, "from");
             self.fail(
                 "to",
                 ErrorKind::Conflict,
-                format!(
-                    "『{column}』より前の日です。終了日は開始日と同じ日かそれより後にしてください"
-                ),
+                RowProblem::EndBeforeStart { from },
             );
         }
         let note_cell = self.cell("note");
         // A note may run over several lines; other control characters and 外字 are refused.
         let note = match characters(&note_cell.replace('\n', " "), false) {
             Some(problem) => {
-                self.fail("note", ErrorKind::Characters, problem);
+                self.fail(
+                    "note",
+                    ErrorKind::Characters,
+                    RowProblem::Characters(problem),
+                );
                 None
             }
             None => Some(note_cell.to_string()).filter(|n| !n.is_empty()),
         };
         if note.as_deref().is_some_and(contains_my_number) {
-            self.fail(
-                "note",
-                ErrorKind::MyNumber,
-                "マイナンバーらしき12桁の数字が含まれています。削除してください（このポータルはマイナンバーを保存しません）".into(),
-            );
+            self.fail("note", ErrorKind::MyNumber, RowProblem::MyNumber);
         }
         match (number, kind, from, self.errors.is_empty()) {
             (Some(employee_number), Some(kind), Some(from), true) => Ok(DesignationRow {
@@ -285,9 +275,9 @@ mod tests {
         assert_eq!(
             errors
                 .iter()
-                .map(|e| (e.line, e.column.as_str()))
+                .map(|e| (e.line, e.column.to_string()))
                 .collect::<Vec<_>>(),
-            [(3, "指定"), (4, "終了日")]
+            [(3, "指定"), (4, "終了日")].map(|(l, c)| (l, c.to_string()))
         );
     }
 
@@ -313,9 +303,9 @@ mod tests {
             assert_eq!(
                 errors
                     .iter()
-                    .map(|e| (e.line, e.column.as_str()))
+                    .map(|e| (e.line, e.column.to_string()))
                     .collect::<Vec<_>>(),
-                [(3, "指定")],
+                [(3, "指定".to_string())],
                 "line end {end:?}"
             );
         }
@@ -355,7 +345,7 @@ mod tests {
         assert!(rows.is_empty(), "{rows:?}");
         let got: Vec<_> = errors
             .iter()
-            .map(|e| (e.line, e.column.as_str(), e.kind))
+            .map(|e| (e.line, e.column.to_string(), e.kind))
             .collect();
         assert_eq!(
             got,
@@ -371,9 +361,14 @@ mod tests {
                 (4, "備考", ErrorKind::Characters),
                 (5, "指定", ErrorKind::Format),
             ]
+            .map(|(l, c, k)| (l, c.to_string(), k))
         );
-        assert!(errors[2].message.contains("令和元年5月1日と書いてください"));
-        assert!(errors[9].message.contains("引用符"), "{:?}", errors[9]);
+        assert!(
+            errors[2]
+                .message()
+                .contains("令和元年5月1日と書いてください")
+        );
+        assert!(errors[9].message().contains("引用符"), "{:?}", errors[9]);
     }
 
     #[test]
@@ -383,11 +378,15 @@ mod tests {
                 .unwrap();
         assert_eq!(rows.len(), 1);
         assert_eq!(
-            (errors[0].line, errors[0].column.as_str(), errors[0].kind),
+            (
+                errors[0].line,
+                errors[0].column.to_string().as_str(),
+                errors[0].kind
+            ),
             (1, "終了曰", ErrorKind::Column)
         );
         assert!(
-            errors[0].message.contains("『終了日』のことなら"),
+            errors[0].message().contains("『終了日』のことなら"),
             "{errors:?}"
         );
     }

@@ -240,16 +240,20 @@ pub async fn import(
     rows: &[kenshu_core::designation::DesignationRow],
     by: Option<Uuid>,
 ) -> Result<(usize, usize, Vec<kenshu_core::roster::RowError>), sqlx::Error> {
+    use kenshu_core::roster::{Column, ErrorKind, RowError, RowProblem};
     let (mut added, mut unchanged, mut errors) = (0, 0, Vec::new());
     for r in rows {
         let Some((user_id, division, _)) =
             crate::person::by_login(&mut *conn, institution_id, &r.employee_number).await?
         else {
-            errors.push(kenshu_core::roster::RowError {
+            errors.push(RowError {
                 line: r.line,
-                column: "職員番号".into(),
-                kind: kenshu_core::roster::ErrorKind::Reference,
-                message: format!("職員番号「{}」の職員はポータルにいません。先に職員名簿を取り込むか、番号を直してください", r.employee_number),
+                column: Column::Known("employee_number"),
+                kind: ErrorKind::Reference,
+                problem: RowProblem::UnknownPerson {
+                    column: Column::Known("employee_number"),
+                    number: r.employee_number.to_string(),
+                },
             });
             continue;
         };

@@ -25,7 +25,7 @@ pub fn body_limit() -> DefaultBodyLimit {
     DefaultBodyLimit::max(MAX_UPLOAD)
 }
 
-/// A report section with its Japanese title.
+/// A report section with its title in the request's language.
 pub struct Section {
     pub key: &'static str,
     pub title: &'static str,
@@ -197,7 +197,7 @@ pub async fn preview(
     // happen and ask for the confirmation; applying it needs the box ticked.
     let checked = options(complete, true);
     let preview =
-        kenshu_app::roster::preview(&mut tx, &user.actor(), &name, &file, checked).await?;
+        kenshu_app::roster::preview(&mut tx, t(), &user.actor(), &name, &file, checked).await?;
     // Only an upload that can be applied is kept; a refused one is not stored at all.
     let Conn(mut conn) = if preview.kept.is_some() {
         tx.commit().await?
@@ -237,7 +237,7 @@ pub async fn apply(
     let confirmed = f.confirm_mass_change.is_some();
     let with = |complete| options(complete, confirmed);
     let kenshu_app::roster::Applied { name, report } =
-        kenshu_app::roster::apply_upload(&mut tx, &user.actor(), f.upload, with)
+        kenshu_app::roster::apply_upload(&mut tx, t(), &user.actor(), f.upload, with)
             .await?
             .ok_or(AppError::NotFound)?;
     let Conn(mut conn) = if report.applied {

@@ -59,6 +59,7 @@ pub async fn import_staff(pool: &PgPool, args: ImportArgs<'_>) -> anyhow::Result
     let file_name = args.file.display().to_string();
     let report = kenshu_app::roster::import(
         &mut tx,
+        &kenshu_core::i18n::JA,
         &actor,
         institution.id,
         &file_name,

@@ -1,6 +1,7 @@
 //! What a person did wrong, in words: the errors of `kenshu-core` that a person reads (a date
-//! in a roster or designation file, a file that cannot be read, a password refused). Their
-//! `Display` is the Japanese wording; pages say them in the request's language through these.
+//! in a roster or designation file, a file that cannot be read, a password refused, a sign-in
+//! held back). Their `Display` is the Japanese wording; pages say them in the request's
+//! language through these.
 
 use super::{Catalogue, Lang};
 use crate::person::WeakPassword;
@@ -122,12 +123,64 @@ impl Catalogue {
             (Lang::En, F::Encoding) => "The file is neither UTF-8 nor Shift_JIS (CP932). In Excel, save it again as \"CSV UTF-8 (Comma delimited)\" or \"CSV (Comma delimited)\".".into(),
             (Lang::Ja, F::Empty) => "ファイルが空です。1行目に列名（見出し）、2行目から1人1行で書いてください".into(),
             (Lang::En, F::Empty) => "The file is empty. Put the column names on line 1 and one person per line from line 2.".into(),
-            (Lang::Ja, F::MissingColumn { column, accepted, hint }) => format!("『{column}』の列がありません。{hint}1行目（見出し）に次のいずれかの名前の列を加えてください: {accepted}"),
-            (Lang::En, F::MissingColumn { column, accepted, hint }) => format!("There is no \"{column}\" column. {hint}Add a column with one of these names to line 1 (the header): {accepted}"),
-            (Lang::Ja, F::DuplicateColumn { column, first, second }) => format!("1行目（見出し）の『{first}』と『{second}』はどちらも『{column}』の列として読まれます。どちらか一方を残してください"),
-            (Lang::En, F::DuplicateColumn { column, first, second }) => format!("\"{first}\" and \"{second}\" on line 1 (the header) are both read as the \"{column}\" column. Keep only one of them."),
+            (Lang::Ja, F::MissingColumn { column, accepted, meant }) => {
+                let hint = meant
+                    .as_ref()
+                    .map(|m| format!("『{m}』のことなら列名を直してください。"))
+                    .unwrap_or_default();
+                format!(
+                    "『{}』の列がありません。{hint}1行目（見出し）に次のいずれかの名前の列を加えてください: {}",
+                    self.column_label(column),
+                    accepted.join("、")
+                )
+            }
+            (Lang::En, F::MissingColumn { column, accepted, meant }) => {
+                let hint = meant
+                    .as_ref()
+                    .map(|m| format!("If \"{m}\" is meant to be that column, correct its name. "))
+                    .unwrap_or_default();
+                format!(
+                    "The file has no {} column. {hint}Add a column with one of these names to line 1 (the header): {}",
+                    self.column_label(column),
+                    accepted.join(", ")
+                )
+            }
+            (Lang::Ja, F::DuplicateColumn { column, first, second }) => format!(
+                "1行目（見出し）の『{first}』と『{second}』はどちらも『{}』の列として読まれます。どちらか一方を残してください",
+                self.column_label(column)
+            ),
+            (Lang::En, F::DuplicateColumn { column, first, second }) => format!(
+                "\"{first}\" and \"{second}\" on line 1 (the header) are both read as the {} column. Keep only one of them.",
+                self.column_label(column)
+            ),
             (Lang::Ja, F::Csv { line, message }) => format!("{line}行目をCSVとして読めません（{message}）。表計算ソフトで開き、CSV形式で保存し直してください"),
             (Lang::En, F::Csv { line, message }) => format!("Line {line} cannot be read as CSV ({message}). Open the file in a spreadsheet and save it as CSV again."),
+        }
+    }
+
+    /// A sign-in (or password check) held back by the throttle: how long to wait, in words.
+    pub fn sign_in_wait(&self, secs: i64) -> String {
+        match self.lang {
+            Lang::Ja => {
+                let wait = if secs < 60 {
+                    format!("{secs}秒")
+                } else {
+                    format!("{}分", (secs + 59) / 60)
+                };
+                format!(
+                    "ログインの失敗が続いたため、このアカウントへの試行を一時的に制限しています。{wait}ほど待ってから、もう一度お試しください。いつも使っているブラウザーからはこの制限を受けずにログインできます。パスワードを忘れた場合は、保護責任者またはポータル管理者にログイン用リンクの発行を依頼してください。 (too many failed attempts: wait {secs} s)"
+                )
+            }
+            Lang::En => {
+                let wait = if secs < 60 {
+                    count(secs, "second", "seconds")
+                } else {
+                    count((secs + 59) / 60, "minute", "minutes")
+                };
+                format!(
+                    "After repeated failed sign-ins, attempts on this account are limited for a while. Wait about {wait} and try again. From the browser you usually use, you can sign in without this limit. If you have forgotten your password, ask your protection officer or the portal administrator for a sign-in link."
+                )
+            }
         }
     }
 
@@ -147,6 +200,11 @@ impl Catalogue {
             (Lang::En, W::Guessable(why)) => format!("This password is easy to guess. Common passwords, repeated words or characters, keyboard patterns, and passwords containing your login ID or the portal's name are what attackers try first. Choose something long and hard to guess, such as four unrelated words strung together. (too easy to guess: {why})"),
         }
     }
+}
+
+/// A number with its noun, singular or plural: "1 minute", "3 minutes".
+fn count(n: i64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 #[cfg(test)]

@@ -7,6 +7,10 @@ mod entries;
 mod errors;
 mod ja;
 mod labels;
+mod roster;
+mod roster_report;
+#[cfg(test)]
+mod roster_tests;
 #[cfg(test)]
 mod tests;
 
@@ -551,6 +555,26 @@ pub struct Catalogue {
     pub roster_error_characters: &'static str,
     pub roster_error_column: &'static str,
     pub roster_error_mass_change: &'static str,
+    /// The columns of the roster and designation files where the file's own header is not at hand
+    /// (the Japanese names are the first header each column accepts), the file as a whole, a
+    /// cell under an empty header.
+    pub column_employee_number: &'static str,
+    pub column_name: &'static str,
+    pub column_kana: &'static str,
+    pub column_email: &'static str,
+    pub column_division_code: &'static str,
+    pub column_division_name: &'static str,
+    pub column_parent_division_code: &'static str,
+    pub column_employment_type: &'static str,
+    pub column_hire_date: &'static str,
+    pub column_status: &'static str,
+    pub column_effective_date: &'static str,
+    pub column_designation_kind: &'static str,
+    pub column_from: &'static str,
+    pub column_to: &'static str,
+    pub column_note: &'static str,
+    pub column_whole_file: &'static str,
+    pub column_nth: &'static str,
     /// Acts of the audit log (`audit::AuditAction`).
     pub act_sign_in: &'static str,
     pub act_sign_in_failed: &'static str,
@@ -656,51 +680,4 @@ pub struct Catalogue {
     pub mail_course_late: &'static str,
     pub mail_officer_message: &'static str,
     pub mail_footer: &'static str,
-}
-
-impl Catalogue {
-    /// A sign-in (or password check) held back by the throttle: how long to wait, in words.
-    pub fn sign_in_wait(&self, secs: i64) -> String {
-        match self.lang {
-            Lang::Ja => {
-                let wait = if secs < 60 {
-                    format!("{secs}秒")
-                } else {
-                    format!("{}分", (secs + 59) / 60)
-                };
-                format!(
-                    "ログインの失敗が続いたため、このアカウントへの試行を一時的に制限しています。{wait}ほど待ってから、もう一度お試しください。いつも使っているブラウザーからはこの制限を受けずにログインできます。パスワードを忘れた場合は、保護責任者またはポータル管理者にログイン用リンクの発行を依頼してください。 (too many failed attempts: wait {secs} s)"
-                )
-            }
-            Lang::En => {
-                let wait = if secs < 60 {
-                    count(secs, "second", "seconds")
-                } else {
-                    count((secs + 59) / 60, "minute", "minutes")
-                };
-                format!(
-                    "After repeated failed sign-ins, attempts on this account are limited for a while. Wait about {wait} and try again. From the browser you usually use, you can sign in without this limit. If you have forgotten your password, ask your protection officer or the portal administrator for a sign-in link."
-                )
-            }
-        }
-    }
-
-    /// The warning above a change that makes most of the institution new or leaving.
-    pub fn roster_mass_change(&self, m: &crate::roster::MassChange) -> String {
-        match self.lang {
-            Lang::Ja => format!(
-                "在職者{}人に対して、新規{}人・退職{}人になります。職員番号の先頭の0が表計算ソフトで消えていないか、別の機関のファイルでないかを確かめてください。意図した変更なら、下の確認欄にチェックを入れて反映してください。",
-                m.active, m.new, m.leavers
-            ),
-            Lang::En => format!(
-                "{} staff are currently employed; this file would add {} new staff and mark {} as leaving. Check that your spreadsheet did not drop the leading zeros of employee numbers, and that this is not another institution's file. If the change is intended, check the confirmation box below and apply it.",
-                m.active, m.new, m.leavers
-            ),
-        }
-    }
-}
-
-/// A number with its noun, singular or plural: "1 minute", "3 minutes".
-fn count(n: i64, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
 }

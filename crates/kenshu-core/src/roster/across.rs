@@ -6,10 +6,7 @@ use std::collections::HashMap;
 
 use super::header::Header;
 use super::text::without_leading_zeros;
-use super::{COLUMNS, ErrorKind, RosterRow, RowError};
-
-const ZEROS_FIX: &str =
-    "表計算ソフトで先頭の0が消えた可能性があります。列の書式を『文字列』にして保存し直してください";
+use super::{COLUMNS, ErrorKind, RosterRow, RowError, RowProblem};
 
 /// A division as first seen: (code as written, name, parent, line).
 type FirstDivision = (String, String, Option<String>, usize);
@@ -28,26 +25,33 @@ impl Seen {
     /// that lost its leading zeros, one division with two names or two parents.
     pub(crate) fn check(&mut self, r: &RosterRow, header: &Header) -> Vec<RowError> {
         let mut errors = Vec::new();
-        let error = |key: &str, kind: ErrorKind, message: String| RowError {
+        let column = |key: &str| header.column(&COLUMNS, key);
+        let error = |key: &str, kind: ErrorKind, problem: RowProblem| RowError {
             line: r.line,
-            column: header.name(&COLUMNS, key),
+            column: column(key),
             kind,
-            message,
+            problem,
         };
         let number = without_leading_zeros(&r.employee_number);
         match self.people.get(number) {
             Some((first, at)) if *first == *r.employee_number => errors.push(error(
                 "employee_number",
                 ErrorKind::Duplicate,
-                format!("職員番号『{first}』は{at}行目にもあります。1人1行にしてください"),
+                RowProblem::DuplicateNumber {
+                    column: column("employee_number"),
+                    number: first.clone(),
+                    line: *at,
+                },
             )),
             Some((first, at)) => errors.push(error(
                 "employee_number",
                 ErrorKind::LeadingZeros,
-                format!(
-                    "職員番号『{}』と{at}行目の『{first}』は、先頭の0を除くと同じです。{ZEROS_FIX}",
-                    r.employee_number
-                ),
+                RowProblem::NumberLostZeros {
+                    column: column("employee_number"),
+                    number: r.employee_number.to_string(),
+                    other: first.clone(),
+                    line: *at,
+                },
             )),
             None => {
                 self.people
@@ -59,29 +63,35 @@ impl Seen {
             Some((first, _, _, at)) if *first != r.division_code => errors.push(error(
                 "division_code",
                 ErrorKind::LeadingZeros,
-                format!(
-                    "所属コード『{}』と{at}行目の『{first}』は、先頭の0を除くと同じです。{ZEROS_FIX}",
-                    r.division_code
-                ),
+                RowProblem::CodeLostZeros {
+                    column: column("division_code"),
+                    code: r.division_code.clone(),
+                    other: first.clone(),
+                    line: *at,
+                },
             )),
             Some((_, name, _, at)) if *name != r.division_name => errors.push(error(
                 "division_name",
                 ErrorKind::Conflict,
-                format!(
-                    "所属コード『{}』の所属名が、この行では『{}』、{at}行目では『{name}』です。1つの所属コードには1つの名前を書いてください",
-                    r.division_code, r.division_name
-                ),
+                RowProblem::TwoNames {
+                    column: column("division_code"),
+                    code: r.division_code.clone(),
+                    name: r.division_name.clone(),
+                    other: name.clone(),
+                    line: *at,
+                },
             )),
             Some((_, _, parent, at)) if r.parent_code.is_some() && *parent != r.parent_code => {
                 errors.push(error(
                     "parent_division_code",
                     ErrorKind::Conflict,
-                    format!(
-                        "所属コード『{}』の上位所属が、この行では『{}』、{at}行目では『{}』です。同じ所属の行には同じ上位所属コードを書いてください",
-                        r.division_code,
-                        r.parent_code.as_deref().unwrap_or("（なし）"),
-                        parent.as_deref().unwrap_or("（なし）")
-                    ),
+                    RowProblem::TwoParents {
+                        column: column("division_code"),
+                        code: r.division_code.clone(),
+                        parent: r.parent_code.clone(),
+                        other: parent.clone(),
+                        line: *at,
+                    },
                 ))
             }
             Some(_) => {}
@@ -106,11 +116,15 @@ impl Seen {
         let (code, _, _, at) = self.divisions.get(without_leading_zeros(parent))?;
         (code != parent).then(|| RowError {
             line: r.line,
-            column: header.name(&COLUMNS, "parent_division_code"),
+            column: header.column(&COLUMNS, "parent_division_code"),
             kind: ErrorKind::LeadingZeros,
-            message: format!(
-                "上位所属コード『{parent}』と{at}行目の所属コード『{code}』は、先頭の0を除くと同じです。{ZEROS_FIX}"
-            ),
+            problem: RowProblem::ParentLostZeros {
+                column: header.column(&COLUMNS, "parent_division_code"),
+                code_column: header.column(&COLUMNS, "division_code"),
+                parent: parent.to_string(),
+                code: code.clone(),
+                line: *at,
+            },
         })
     }
 }

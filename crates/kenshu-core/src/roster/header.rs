@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 
 use super::text;
-use super::{ErrorKind, FileError, RowError};
+use super::{Column, ErrorKind, FileError, RowError, RowProblem};
 
 /// The accepted names of each column, the first being the one shown in messages.
 pub(crate) type Columns = [(&'static str, &'static [&'static str])];
@@ -27,21 +27,21 @@ pub(crate) struct Header {
 }
 
 impl Header {
-    /// The column's header as the file writes it, or its usual name if the file lacks it.
-    pub fn name(&self, columns: &Columns, key: &str) -> String {
+    /// The column as the file's header writes it, or known by its key if the file lacks it.
+    pub fn column(&self, columns: &Columns, key: &str) -> Column {
         match self.cols.get(key).and_then(|&i| self.names.get(i)) {
-            Some(n) => n.clone(),
-            None => usual_name(columns, key).to_string(),
+            Some(n) => Column::Header(n.clone()),
+            None => Column::Known(key_of(columns, key)),
         }
     }
 }
 
-/// The first accepted name of a column: `所属コード`.
-pub(crate) fn usual_name<'a>(columns: &'a Columns, key: &'a str) -> &'a str {
+/// A column's key as the static the column list holds.
+fn key_of(columns: &Columns, key: &str) -> &'static str {
     columns
         .iter()
         .find(|(k, _)| *k == key)
-        .map_or(key, |(_, names)| names[0])
+        .map_or("", |(k, _)| *k)
 }
 
 /// Maps the header to the columns. A required column missing, or a column named twice, is a
@@ -78,7 +78,7 @@ pub(crate) fn map(
         };
         if let Some(&first) = cols.get(key) {
             return Err(FileError::DuplicateColumn {
-                column: usual_name(columns, key).to_string(),
+                column: key,
                 first: names[first].clone(),
                 second: h.clone(),
             });
@@ -103,20 +103,18 @@ pub(crate) fn map(
         if cols.contains_key(key) {
             continue;
         }
-        let accepted = columns
+        let (column, accepted) = columns
             .iter()
             .find(|(k, _)| k == key)
-            .map(|(_, names)| names.join("、"))
-            .unwrap_or_default();
-        let hint = near
+            .map_or(("", &[][..]), |(k, names)| (*k, *names));
+        let meant = near
             .iter()
             .find(|(_, k, _)| k == key)
-            .map(|(i, _, _)| format!("『{}』のことなら列名を直してください。", names[*i]))
-            .unwrap_or_default();
+            .map(|(i, _, _)| names[*i].clone());
         return Err(FileError::MissingColumn {
-            column: usual_name(columns, key).to_string(),
+            column,
             accepted,
-            hint,
+            meant,
         });
     }
     let mut used: Vec<(usize, &'static str)> = cols.iter().map(|(k, &i)| (i, *k)).collect();
@@ -125,12 +123,12 @@ pub(crate) fn map(
         .iter()
         .map(|&(i, _, meant)| RowError {
             line: 1,
-            column: names[i].clone(),
+            column: Column::Header(names[i].clone()),
             kind: ErrorKind::Column,
-            message: format!(
-                "『{}』は使われません。『{meant}』のことなら列名を直してください（使わない列なら列名を変えるか削除してください）",
-                names[i]
-            ),
+            problem: RowProblem::NearMiss {
+                header: names[i].clone(),
+                meant,
+            },
         })
         .collect();
     Ok(Header {

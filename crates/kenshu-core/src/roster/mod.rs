@@ -8,11 +8,13 @@ mod dates;
 pub(crate) mod header;
 mod parse;
 mod plan;
+mod problem;
 pub(crate) mod quotes;
 mod text;
 
 pub use dates::{DateError, parse_date, read_date};
 pub use parse::{Decoded, FileError, decode, parse};
+pub use problem::{CharProblem, Column, RowProblem};
 pub use text::{normalise_code, normalise_kana, normalise_name, without_leading_zeros};
 
 pub(crate) use parse::{characters, open, record_line, unclosed_quote_error, unify_line_ends};
@@ -120,37 +122,48 @@ pub enum ErrorKind {
     MassChange,
 }
 
-/// A problem with one row, said so that the person fixing the file knows where and how.
-/// Messages are in Japanese: the clerk reads them on the web page and the command line alike.
+/// A problem with one row, said so that the person fixing the file knows where and how:
+/// `Catalogue::row_error` words it in the reader's language; `Display` is the Japanese wording
+/// (the command line, logs).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RowError {
     /// Line in the file (the header is line 1; 0 for a problem with the whole file).
     pub line: usize,
-    pub column: String,
+    pub column: Column,
     pub kind: ErrorKind,
-    pub message: String,
+    pub problem: RowProblem,
+}
+
+impl RowError {
+    /// `3行目「採用日」: …`, `Line 3, column "採用日": …`.
+    pub fn in_words(&self, t: &crate::i18n::Catalogue) -> String {
+        t.row_error(self)
+    }
+
+    /// The problem in Japanese, without its line and column.
+    pub fn message(&self) -> String {
+        crate::i18n::JA.row_problem(&self.problem)
+    }
 }
 
 impl std::fmt::Display for RowError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        if self.line == 0 {
-            write!(f, "「{}」列: {}", self.column, self.message)
-        } else {
-            write!(f, "{}行目「{}」: {}", self.line, self.column, self.message)
-        }
+        f.write_str(&self.in_words(&crate::i18n::JA))
     }
 }
 
 /// Errors counted by column and kind, most frequent first, named in `t`'s language:
 /// (「採用日の形式」, 300).
 pub fn count_by_kind(t: &crate::i18n::Catalogue, errors: &[RowError]) -> Vec<(String, usize)> {
-    let mut counts: std::collections::HashMap<(&str, ErrorKind), usize> = Default::default();
+    // By the column's name: one column found with its header and by its key counts once.
+    let mut counts: std::collections::HashMap<(std::borrow::Cow<'_, str>, ErrorKind), usize> =
+        Default::default();
     for e in errors {
-        *counts.entry((e.column.as_str(), e.kind)).or_default() += 1;
+        *counts.entry((t.column(&e.column), e.kind)).or_default() += 1;
     }
     let mut out: Vec<(String, usize)> = counts
         .into_iter()
-        .map(|((column, kind), n)| (t.roster_error_in(column, kind), n))
+        .map(|((column, kind), n)| (t.roster_error_in(&column, kind), n))
         .collect();
     out.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     out

@@ -3,12 +3,13 @@
 
 use std::collections::HashMap;
 
+use kenshu_core::i18n::Catalogue;
 use kenshu_core::person::EmployeeNumber;
 use kenshu_core::roster::{ExistingDivision, ExistingPerson, PersonStatus, PlanOptions};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::report::{column_ja, describe};
+use super::report::describe;
 use super::{ImportReport, apply, take_effect_in};
 
 /// Everyone the institution has, keyed by employee number (login ID), and its divisions by code.
@@ -77,12 +78,13 @@ pub async fn snapshot(
 }
 
 /// Decodes, checks and plans a roster file against the institution and, when `apply` and the
-/// file has no errors, writes it. Runs inside the caller's transaction, which it locks against
+/// file has no errors, writes it; the report is worded in `t`'s language. Runs inside the caller's transaction, which it locks against
 /// concurrent imports of the same institution; the caller commits. Scheduled changes whose day
 /// has come are taken first, so that the file is compared with the roster as it is today.
 #[tracing::instrument(level = "debug", skip_all, fields(institution = %institution_id, bytes = bytes.len(), apply = apply_it))]
 pub async fn import(
     conn: &mut PgConnection,
+    t: &Catalogue,
     institution_id: Uuid,
     bytes: Vec<u8>,
     o: PlanOptions,
@@ -94,7 +96,7 @@ pub async fn import(
         Ok(p) => p,
         Err(e) => {
             return Ok(ImportReport {
-                file_error: Some(e.to_string()),
+                file_error: Some(t.file_error(&e)),
                 errors: 1,
                 division_summary: "divisions: new=0 renamed=0 moved=0".into(),
                 summary: "new=0 transfers=0 leavers=0 changed=0 errors=1".into(),
@@ -119,6 +121,9 @@ pub async fn import(
     let (people, divisions) = snapshot(&mut *conn, institution_id).await?;
     let mut plan = roster::plan(&rows, &people, &divisions, o);
     errors.append(&mut plan.errors);
+    for e in &mut errors {
+        e.name_columns(&used);
+    }
     errors.sort_by_key(|e| e.line);
     plan.errors = errors;
     let mut report = ImportReport {
@@ -127,15 +132,12 @@ pub async fn import(
         file_error: None,
         used: used
             .iter()
-            .map(|(header, key)| match column_ja(key) {
-                ja if ja == header || ja.is_empty() => header.clone(),
-                ja => format!("{header} → {ja}"),
-            })
+            .map(|(header, key)| t.roster_used(header, key))
             .collect(),
         ignored,
-        sections: describe(&plan, o.today),
+        sections: describe(t, &plan, o.today),
         errors: plan.errors.len(),
-        error_counts: roster::count_by_kind(&kenshu_core::i18n::JA, &plan.errors),
+        error_counts: roster::count_by_kind(t, &plan.errors),
         mass_change: plan.mass_change,
         noop: plan.is_noop(),
         applied: false,

@@ -1,6 +1,7 @@
 //! The report of an import, for the command line and the web page alike: its lists, their
-//! lines in Japanese, and the counts.
+//! lines in the reader's language, and the counts.
 
+use kenshu_core::i18n::Catalogue;
 use kenshu_core::roster::{ImportPlan, MassChange};
 use time::Date;
 
@@ -14,7 +15,8 @@ pub struct ReportSection {
     pub lines: Vec<String>,
 }
 
-/// What an import found and did, for the command line and the web page alike.
+/// What an import found and did, for the command line and the web page alike, in the language
+/// of the catalogue the import was given (the command line's is Japanese).
 #[derive(Debug, Clone, Default)]
 pub struct ImportReport {
     pub encoding: &'static str,
@@ -55,89 +57,34 @@ fn section<T>(
     }
 }
 
-/// The Japanese name of a roster column key (the first header `gen roster` writes).
-pub(super) fn column_ja(key: &str) -> &'static str {
-    kenshu_core::roster::COLUMNS
-        .iter()
-        .find(|(k, _)| *k == key)
-        .map_or("", |(_, names)| names[0])
-}
-
-/// The report's lines, in Japanese (dates in the Japanese calendar), for the command line and
+/// The report's lines in `t`'s language (dates as it writes them), for the command line and
 /// the web page alike. A change dated after `today` is marked as scheduled (予定).
-pub(super) fn describe(p: &ImportPlan<'_>, today: Date) -> Vec<ReportSection> {
-    use kenshu_core::fiscal_year::japanese_date as jd;
-    let parent = |c: &Option<String>| {
-        c.as_ref()
-            .map(|c| format!("（上位: {c}）"))
-            .unwrap_or_default()
-    };
-    let field = |f: &str| {
-        match f {
-            "name" => "氏名",
-            "kana" => "氏名カナ",
-            "email" => "メールアドレス",
-            "employment_type" => "雇用形態",
-            "hire_date" => "採用日",
-            "status" => "在職状況",
-            other => other,
-        }
-        .to_string()
-    };
-    let when = |d: Date, after: Date| if d > after { "・予定" } else { "" };
+pub(super) fn describe(t: &Catalogue, p: &ImportPlan<'_>, today: Date) -> Vec<ReportSection> {
+    // The account closes when the last day has ended.
+    let yesterday = today.previous_day().unwrap_or(today);
     vec![
         section("new_divisions", "new divisions", &p.new_divisions, |d| {
-            format!("+ {} {}{}", d.code, d.name, parent(&d.parent_code))
+            t.roster_new_division(d)
         }),
         section(
             "changed_divisions",
             "renamed or moved divisions",
             &p.changed_divisions,
-            |d| {
-                format!(
-                    "~ {}: {} → {}{}",
-                    d.code,
-                    d.old_name.clone().unwrap_or_default(),
-                    d.name,
-                    parent(&d.parent_code)
-                )
-            },
+            |d| t.roster_changed_division(d),
         ),
         section("new_staff", "new staff", &p.new_people, |r| {
-            format!("+ {} {}（{}）", r.employee_number, r.name, r.division_code)
+            t.roster_new_person(r)
         }),
-        section("transfers", "transfers", &p.transfers, |t| {
-            format!(
-                "→ {} {}: {} → {}（{}付{}）",
-                t.employee_number,
-                t.name,
-                t.from,
-                t.to,
-                jd(t.effective),
-                when(t.effective, today)
-            )
+        section("transfers", "transfers", &p.transfers, |x| {
+            t.roster_transfer(x, x.effective > today)
         }),
         section("leavers", "leavers", &p.leavers, |l| {
-            format!(
-                "- {} {}（{}）{}付で退職{}",
-                l.employee_number,
-                l.name,
-                l.division_code,
-                jd(l.on),
-                // The account closes when the last day has ended.
-                when(l.on, today.previous_day().unwrap_or(today))
-            )
+            t.roster_leaver(l, l.on > yesterday)
         }),
         section("changed", "changed", &p.changes, |c| {
-            format!(
-                "~ {} {}: 「{}」→「{}」",
-                c.employee_number,
-                field(c.field),
-                c.old,
-                c.new
-            )
+            t.roster_field_change(c)
         }),
-        section("errors", "errors", &p.errors, |e| e.to_string()),
+        section("errors", "errors", &p.errors, |e| e.in_words(t)),
     ]
     .into_iter()
     .filter(|s| s.total > 0)

@@ -13,7 +13,7 @@ use encoding_rs::SHIFT_JIS;
 
 use super::across::Seen;
 use super::header;
-use super::{COLUMNS, ErrorKind, Parsed, REQUIRED, RowError, quotes};
+use super::{COLUMNS, Column, ErrorKind, Parsed, REQUIRED, RowError, RowProblem, quotes};
 use row::row;
 
 /// A file's text and the encoding it was found in.
@@ -23,19 +23,23 @@ pub struct Decoded {
     pub encoding: &'static str,
 }
 
-/// A problem with the file as a whole. Messages are in Japanese, like the rows'.
+/// A problem with the file as a whole, worded by `Catalogue::file_error`.
 #[derive(Debug, PartialEq, Eq)]
 pub enum FileError {
     Encoding,
     Empty,
     MissingColumn {
-        column: String,
-        accepted: String,
-        /// What the file seems to have meant instead (「『所属コ-ド』のことなら列名を直してください。」), or empty.
-        hint: String,
+        /// The column's key (`division_code`): the catalogue names it.
+        column: &'static str,
+        /// The header names accepted for it.
+        accepted: &'static [&'static str],
+        /// The header the file seems to have meant instead (`所属コ-ド`).
+        meant: Option<String>,
     },
     DuplicateColumn {
-        column: String,
+        /// The column's key.
+        column: &'static str,
+        /// The two headers, as the file writes them.
         first: String,
         second: String,
     },
@@ -113,12 +117,9 @@ pub(crate) fn unclosed_quote_error(
         column: names
             .get(u.cell)
             .filter(|n| !n.is_empty())
-            .cloned()
-            .unwrap_or_else(|| format!("{}列目", u.cell + 1)),
+            .map_or(Column::Nth(u.cell + 1), |n| Column::Header(n.clone())),
         kind: ErrorKind::Format,
-        message: format!(
-            "{opened}行目: 引用符（\"）が閉じられていません。{runs_to}行目までが1つのセルとして読まれました。セルの終わりに \" を付けるか、セルの中の \" を削除してください"
-        ),
+        problem: RowProblem::UnclosedQuote { opened, runs_to },
     }
 }
 

@@ -10,44 +10,41 @@ use crate::person::EmployeeNumber;
 use crate::roster::dates::read_date;
 use crate::roster::header::Header;
 use crate::roster::text;
-use crate::roster::{COLUMNS, ErrorKind, PersonStatus, Present, RosterRow, RowError};
+use crate::roster::{
+    COLUMNS, CharProblem, ErrorKind, PersonStatus, Present, RosterRow, RowError, RowProblem,
+};
 
 /// A cell's characters: what no cell may hold (a control character such as a newline, 外字),
 /// and, for names, what a failed conversion to Shift_JIS left (`?`).
-pub(crate) fn characters(v: &str, names: bool) -> Option<String> {
+pub(crate) fn characters(v: &str, names: bool) -> Option<CharProblem> {
     if let Some(c) = text::control(v) {
         return Some(match c {
-            '\n' => {
-                "セルの中に改行があります。改行（Alt+Enter で入れたもの）を削除してください".into()
-            }
-            '\t' => "セルの中にタブ文字があります。削除するか空白にしてください".into(),
-            c => format!(
-                "制御文字（U+{:04X}）が含まれています。削除してください",
-                u32::from(c)
-            ),
+            '\n' => CharProblem::Newline,
+            '\t' => CharProblem::Tab,
+            c => CharProblem::Control(c),
         });
     }
-    if let Some(c) = text::private_use(v) {
-        return Some(format!(
-            "『{v}』に外字（U+{:04X}）が含まれています。外字は他のコンピューターで表示できません。通常の文字に置き換えてください",
-            u32::from(c)
-        ));
+    if let Some(ch) = text::private_use(v) {
+        return Some(CharProblem::PrivateUse {
+            value: v.to_string(),
+            ch,
+        });
     }
     if names && text::replaced(v) {
-        return Some(format!(
-            "『{v}』: 文字が『?』に置き換わっています。Shift_JISで表せない文字（𠮷など）が失われました。元のデータからUTF-8で保存し直し、正しい文字を入れてください"
-        ));
+        return Some(CharProblem::Replaced {
+            value: v.to_string(),
+        });
     }
     None
 }
 
 /// An e-mail address the portal can send to: ASCII, one `@` with something on each side, no
 /// spaces. Full-width letters or `＠` are refused rather than guessed.
-pub(crate) fn email_problem(e: &str) -> Option<String> {
+pub(crate) fn email_problem(e: &str) -> Option<RowProblem> {
     if !e.is_ascii() {
-        return Some(format!(
-            "『{e}』に全角の文字が含まれています。メールアドレスは半角で入力してください"
-        ));
+        return Some(RowProblem::EmailNotAscii {
+            value: e.to_string(),
+        });
     }
     let ok = match e.split_once('@') {
         Some((local, domain)) => {
@@ -58,10 +55,8 @@ pub(crate) fn email_problem(e: &str) -> Option<String> {
         }
         None => false,
     };
-    (!ok).then(|| {
-        format!(
-            "『{e}』はメールアドレスとして読めません（@ が1つ、空白なし: sato@example.jp）。直すか空欄にしてください"
-        )
+    (!ok).then(|| RowProblem::EmailFormat {
+        value: e.to_string(),
     })
 }
 
@@ -93,12 +88,12 @@ impl Cells<'_> {
             .unwrap_or("")
     }
 
-    fn fail(&mut self, key: &str, kind: ErrorKind, message: String) {
+    fn fail(&mut self, key: &str, kind: ErrorKind, problem: RowProblem) {
         self.errors.push(RowError {
             line: self.line,
-            column: self.header.name(&COLUMNS, key),
+            column: self.header.column(&COLUMNS, key),
             kind,
-            message,
+            problem,
         });
     }
 
@@ -107,7 +102,7 @@ impl Cells<'_> {
     fn text(&mut self, key: &str, required: bool, max: usize, form: Form) -> Option<String> {
         let raw = self.get(key);
         if let Some(problem) = characters(raw, form == Form::Name) {
-            self.fail(key, ErrorKind::Characters, problem);
+            self.fail(key, ErrorKind::Characters, RowProblem::Characters(problem));
             return None;
         }
         let v = match form {
@@ -117,27 +112,23 @@ impl Cells<'_> {
         };
         if v.is_empty() {
             if required {
-                let column = self.header.name(&COLUMNS, key);
-                self.fail(
-                    key,
-                    ErrorKind::Empty,
-                    format!("空欄です。全員の『{column}』を書いてください"),
-                );
+                let column = self.header.column(&COLUMNS, key);
+                self.fail(key, ErrorKind::Empty, RowProblem::Empty { column });
             }
             return None;
         }
         let n = v.chars().count();
         if n > max {
-            let message = format!("『{v}』は{n}文字あります。{max}文字以内にしてください");
-            self.fail(key, ErrorKind::TooLong, message);
+            let problem = RowProblem::TooLong {
+                value: v.into_owned(),
+                len: n,
+                max,
+            };
+            self.fail(key, ErrorKind::TooLong, problem);
             return None;
         }
         if contains_my_number(&v) {
-            self.fail(
-                key,
-                ErrorKind::MyNumber,
-                "マイナンバーらしき12桁の数字が含まれています。削除してください（このポータルはマイナンバーを保存しません）".into(),
-            );
+            self.fail(key, ErrorKind::MyNumber, RowProblem::MyNumber);
             return None;
         }
         Some(v.into_owned())
@@ -149,13 +140,13 @@ impl Cells<'_> {
             return None;
         }
         if let Some(problem) = characters(v, false) {
-            self.fail(key, ErrorKind::Characters, problem);
+            self.fail(key, ErrorKind::Characters, RowProblem::Characters(problem));
             return None;
         }
         match read_date(v) {
             Ok(d) => Some(d),
             Err(e) => {
-                self.fail(key, ErrorKind::Format, e.to_string());
+                self.fail(key, ErrorKind::Format, RowProblem::Date(e));
                 None
             }
         }
@@ -181,7 +172,7 @@ pub(super) fn row(
                 c.fail(
                     "employee_number",
                     ErrorKind::Format,
-                    format!("『{n}』には職員番号に使えない文字があります。半角の英数字と . _ - だけで書いてください"),
+                    RowProblem::EmployeeNumberChars { value: n },
                 );
                 None
             }
@@ -210,16 +201,20 @@ pub(super) fn row(
     let status_cell = c.get("status");
     let status = match characters(status_cell, false) {
         Some(problem) => {
-            c.fail("status", ErrorKind::Characters, problem);
+            c.fail(
+                "status",
+                ErrorKind::Characters,
+                RowProblem::Characters(problem),
+            );
             PersonStatus::Active
         }
         None => match PersonStatus::parse(status_cell) {
             Some(s) => s,
             None => {
-                let message = format!(
-                    "『{status_cell}』は在職状況として読めません。在職・休職・退職のいずれかを書いてください（空欄は在職）"
-                );
-                c.fail("status", ErrorKind::Format, message);
+                let problem = RowProblem::Status {
+                    value: status_cell.to_string(),
+                };
+                c.fail("status", ErrorKind::Format, problem);
                 PersonStatus::Active
             }
         },
@@ -228,7 +223,7 @@ pub(super) fn row(
         c.fail(
             "parent_division_code",
             ErrorKind::Conflict,
-            "自分自身の所属コードになっています。一つ上の所属のコードを書いてください（最上位なら空欄）".into(),
+            RowProblem::OwnParent,
         );
     }
     match (

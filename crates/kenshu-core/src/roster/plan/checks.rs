@@ -4,7 +4,9 @@
 use std::collections::{HashMap, HashSet};
 
 use super::{ExistingPerson, ImportPlan, MASS_CHANGE_MIN, MassChange};
-use crate::roster::{ErrorKind, PersonStatus, RosterRow, RowError, without_leading_zeros};
+use crate::roster::{
+    Column, ErrorKind, PersonStatus, RosterRow, RowError, RowProblem, without_leading_zeros,
+};
 
 /// Most of the institution new, or most of it leaving, is refused unless confirmed.
 pub(super) fn check_mass_change(
@@ -30,11 +32,13 @@ pub(super) fn check_mass_change(
     if !allowed && !explained {
         p.errors.push(RowError {
             line: 0,
-            column: "ファイル全体".into(),
+            column: Column::File,
             kind: ErrorKind::MassChange,
-            message: format!(
-                "在職者{active}人に対して新規{new}人・退職{leavers}人になります。職員番号の先頭の0が消えていないか、別の機関のファイルでないかを確かめてください。意図した変更なら、画面では確認欄にチェックを入れて、コマンドでは --allow-mass-change を付けて取り込んでください"
-            ),
+            problem: RowProblem::MassChange {
+                active,
+                new,
+                leavers,
+            },
         });
     }
 }
@@ -68,11 +72,15 @@ pub(super) fn check_emails(
         match owners.get(&email) {
             Some((n, line)) if *n != r.employee_number.as_str() => errors.push(RowError {
                 line: r.line,
-                column: "メールアドレス".into(),
+                column: Column::Known("email"),
                 kind: ErrorKind::Duplicate,
-                message: match line {
-                    Some(l) => format!("{email} は{l}行目にもあります。メールアドレスは一人に一つずつにしてください"),
-                    None => format!("{email} はポータルで職員番号{n}の職員が使っています。メールアドレスは一人に一つずつにしてください"),
+                problem: match line {
+                    Some(l) => RowProblem::EmailTwice { email, line: *l },
+                    None => RowProblem::EmailTaken {
+                        email,
+                        number_column: Column::Known("employee_number"),
+                        number: n.to_string(),
+                    },
                 },
             }),
             _ => {

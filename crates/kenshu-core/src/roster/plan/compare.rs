@@ -11,7 +11,9 @@ use super::{
     Transfer,
 };
 use crate::roster::text::name as normal_name;
-use crate::roster::{ErrorKind, PersonStatus, RosterRow, RowError, without_leading_zeros};
+use crate::roster::{
+    Column, ErrorKind, PersonStatus, RosterRow, RowError, RowProblem, without_leading_zeros,
+};
 
 fn opt(s: &Option<String>) -> String {
     s.clone().unwrap_or_default()
@@ -30,8 +32,6 @@ pub fn last_day(r: &RosterRow, default_on: Date) -> Date {
     r.effective
         .unwrap_or(default_on.previous_day().unwrap_or(default_on))
 }
-
-const TEXT_FIX: &str = "表計算ソフトで先頭の0が消えた可能性があります。その列の書式を「文字列」にして元の番号に直し、保存し直してください";
 
 /// Compares the file with the portal.
 pub fn plan<'a>(
@@ -59,15 +59,16 @@ pub fn plan<'a>(
         {
             p.errors.push(RowError {
                 line: r.line,
-                column: "上位所属コード".into(),
+                column: Column::Known("parent_division_code"),
                 kind: ErrorKind::Reference,
-                message: match division_by_digits.get(without_leading_zeros(parent)) {
-                    Some(known) => format!(
-                        "上位所属「{parent}」はありませんが、ポータルには「{known}」があります。{TEXT_FIX}"
-                    ),
-                    None => format!(
-                        "上位所属「{parent}」はファイルにもポータルにもありません。コードを直すか、その所属の職員の行を加えるか、先に `kenshu division add --institution 機関コード {parent} 所属名` で作成してください"
-                    ),
+                problem: match division_by_digits.get(without_leading_zeros(parent)) {
+                    Some(known) => RowProblem::ParentZerosInPortal {
+                        parent: parent.clone(),
+                        known: known.to_string(),
+                    },
+                    None => RowProblem::UnknownParent {
+                        parent: parent.clone(),
+                    },
                 },
             });
         }
@@ -76,11 +77,13 @@ pub fn plan<'a>(
                 if let Some(known) = division_by_digits.get(without_leading_zeros(code)) {
                     p.errors.push(RowError {
                         line: r.line,
-                        column: "所属コード".into(),
+                        column: Column::Known("division_code"),
                         kind: ErrorKind::LeadingZeros,
-                        message: format!(
-                            "所属コード「{code}」はポータルの「{known}」と先頭の0だけが違います。{TEXT_FIX}"
-                        ),
+                        problem: RowProblem::CodeZerosInPortal {
+                            column: Column::Known("division_code"),
+                            code: code.to_string(),
+                            known: known.to_string(),
+                        },
                     });
                 }
                 p.new_divisions.push(DivisionChange {
@@ -122,12 +125,13 @@ pub fn plan<'a>(
             if let Some(known) = person_by_digits.get(without_leading_zeros(&r.employee_number)) {
                 p.errors.push(RowError {
                     line: r.line,
-                    column: "職員番号".into(),
+                    column: Column::Known("employee_number"),
                     kind: ErrorKind::LeadingZeros,
-                    message: format!(
-                        "職員番号「{}」はポータルの「{known}」と先頭の0だけが違い、このままでは別人として登録されます。{TEXT_FIX}",
-                        r.employee_number
-                    ),
+                    problem: RowProblem::NumberZerosInPortal {
+                        column: Column::Known("employee_number"),
+                        number: r.employee_number.to_string(),
+                        known: known.to_string(),
+                    },
                 });
             }
             p.new_people.push(r);

@@ -76,7 +76,7 @@ fn a_column_named_twice_is_refused_with_both_names() {
     assert_eq!(
         e,
         FileError::DuplicateColumn {
-            column: "職員番号".into(),
+            column: "employee_number",
             first: "職員番号".into(),
             second: "社員番号".into(),
         }
@@ -150,11 +150,11 @@ fn an_ignored_header_that_looks_like_a_missing_column_is_an_error_with_the_sugge
     let e = &parsed.errors;
     assert_eq!(e.len(), 2, "{e:#?}");
     assert_eq!(
-        (e[0].line, e[0].column.as_str(), e[0].kind),
+        (e[0].line, e[0].column.to_string().as_str(), e[0].kind),
         (1, "在職状態", ErrorKind::Column)
     );
     assert_eq!(
-        e[0].message,
+        e[0].message(),
         "『在職状態』は使われません。『在職状況』のことなら列名を直してください（使わない列なら列名を変えるか削除してください）"
     );
     says(

@@ -15,7 +15,7 @@ fn says(errors: &[RowError], line: usize, column: &str, kind: ErrorKind, needle:
         errors.iter().any(|e| e.line == line
             && e.column == column
             && e.kind == kind
-            && e.message.contains(needle)),
+            && e.message().contains(needle)),
         "no {kind:?} error on line {line}, {column} containing «{needle}»: {errors:#?}"
     );
 }

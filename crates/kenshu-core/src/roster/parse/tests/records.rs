@@ -61,7 +61,7 @@ fn an_unclosed_quote_is_reported_where_it_opened() {
         ErrorKind::Format,
         "3行目: 引用符（\"）が閉じられていません",
     );
-    assert!(errors[0].message.contains("5行目まで"), "{errors:?}");
+    assert!(errors[0].message().contains("5行目まで"), "{errors:?}");
     assert_eq!(rows.iter().map(|r| r.line).collect::<Vec<_>>(), [2, 6]);
 
     for end in ["", "\n"] {
@@ -72,7 +72,7 @@ fn an_unclosed_quote_is_reported_where_it_opened() {
         assert_eq!(rows.len(), 1);
         assert_eq!(errors.len(), 1, "{errors:#?}");
         says(&errors, 3, "氏名", ErrorKind::Format, "閉じられていません");
-        assert!(!errors[0].message.contains("空欄"));
+        assert!(!errors[0].message().contains("空欄"));
     }
 
     let text = "職員番号,氏名,所属コード,所属名\n1001,佐藤 花子,\"a,A課\n";

@@ -174,8 +174,8 @@ fn renamed_divisions_and_unknown_parents_are_reported() {
     assert_eq!(p.changed_divisions[0].name, "総務課");
     assert_eq!(p.errors.len(), 1);
     assert!(
-        p.errors[0].message.contains("上位所属「zz」")
-            && p.errors[0].message.contains("kenshu division add"),
+        p.errors[0].message().contains("上位所属「zz」")
+            && p.errors[0].message().contains("kenshu division add"),
         "{:?}",
         p.errors
     );

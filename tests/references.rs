@@ -153,3 +153,48 @@ async fn a_chapter_test_answer_links_to_the_sections_of_another_course_too() {
         follow(&mut b, link).await;
     }
 }
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap().flatten() {
+        if e.path().is_dir() {
+            copy_dir(&e.path(), &to.join(e.file_name()));
+        } else {
+            std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+        }
+    }
+}
+
+#[tokio::test]
+async fn loading_refuses_a_reference_to_a_section_that_does_not_exist_and_names_it() {
+    let db = kenshu_tests::test_db().await;
+    let dir = std::env::temp_dir().join(format!("kenshu-refs-{}", Uuid::new_v4()));
+    copy_dir(&kenshu_tests::repo_root().join("content"), &dir);
+    let toml = dir.join("final-test/course.toml");
+    let text = std::fs::read_to_string(&toml).unwrap();
+    let broken = text.replacen(
+        "sections = [\"clerk/cases-2\", \"clerk/guideline-measures-2\"]",
+        "sections = [\"clerk/cases-9\", \"clerk/guideline-measures-2\"]",
+        1,
+    );
+    assert_ne!(broken, text, "問題4 links 事例4〜8 and the E〜G page");
+    std::fs::write(&toml, broken).unwrap();
+    let before: i64 = sqlx::query_scalar("select count(*) from content_versions")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    let e = kenshu_db::content::load_dir(&db.pool, &dir)
+        .await
+        .expect_err("a link to nothing is refused")
+        .to_string();
+    assert!(
+        e.starts_with("final-test/course.toml: question 4: section 'clerk/cases-9' does not exist"),
+        "{e}"
+    );
+    let after: i64 = sqlx::query_scalar("select count(*) from content_versions")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!(before, after, "nothing loaded");
+    let _ = std::fs::remove_dir_all(&dir);
+}

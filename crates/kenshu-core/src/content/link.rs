@@ -7,10 +7,14 @@ use sha2::{Digest, Sha256};
 
 use super::{ContentError, ParsedPackage};
 
+/// A course's code and title, and its sections' slugs and titles.
+type Titles = (String, String, Vec<(String, String)>);
+
 /// Resolves every question's `sections` against `packages` (the courses loaded together),
-/// or names the question and the section that does not exist.
+/// or names the question and the section that does not exist. Call it once, after parsing
+/// every package and before storing any: until then a link has no titles to show.
 pub fn link_sections(packages: &mut [ParsedPackage]) -> Result<(), ContentError> {
-    let titles: Vec<(String, String, Vec<(String, String)>)> = packages
+    let titles: Vec<Titles> = packages
         .iter()
         .map(|p| {
             let c = &p.package;

@@ -177,7 +177,8 @@ pub enum LoadDirError {
 }
 
 /// Loads every course package under `dir` (each folder with a `course.toml`) in one
-/// transaction: either every package loads or none does.
+/// transaction: either every package loads or none does. The sections that questions name
+/// are looked up among these packages (`kenshu_core::content::link_sections`).
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn load_dir(
     pool: &sqlx::PgPool,
@@ -206,6 +207,7 @@ pub async fn load_dir(
         })?;
         parsed.push(package);
     }
+    kenshu_core::content::link_sections(&mut parsed)?;
     let mut tx = pool.begin().await?;
     let mut outcomes = Vec::with_capacity(parsed.len());
     for p in &parsed {

@@ -3,11 +3,13 @@
 //! This module holds a package as stored and served; `package` reads a course folder and
 //! `markdown` renders its text.
 
+mod link;
 mod markdown;
 mod package;
 #[cfg(test)]
 mod tests;
 
+pub use link::link_sections;
 pub use markdown::render_markdown;
 pub use package::parse_package;
 
@@ -59,8 +61,30 @@ pub struct Question {
     pub statement: String,
     pub answer: Mark,
     pub explanation_html: String,
-    /// 掲載箇所: where in the material the answer is taught.
+    /// 掲載箇所 in words: the portal's course, section and heading that teach the answer.
     pub reference: String,
+    /// The sections that teach the answer, shown as links with the 掲載箇所. Empty in versions
+    /// loaded before questions named their sections.
+    #[serde(default)]
+    pub sections: Vec<SectionLink>,
+}
+
+/// A section that a question names (`sections = ["clerk/cases-2"]` in `course.toml`). The
+/// titles are filled in by [`link_sections`] from the packages loaded together, so that a
+/// result page can show the link without reading the other course.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SectionLink {
+    pub course: String,
+    pub slug: String,
+    pub course_title: String,
+    pub title: String,
+}
+
+impl SectionLink {
+    /// The section's page.
+    pub fn href(&self) -> String {
+        format!("/courses/{}/sections/{}", self.course, self.slug)
+    }
 }
 
 impl CoursePackage {

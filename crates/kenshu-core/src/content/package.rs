@@ -5,7 +5,8 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use super::{
-    ContentError, CoursePackage, ParsedPackage, Question, Section, Test, TestKind, render_markdown,
+    ContentError, CoursePackage, ParsedPackage, Question, Section, SectionLink, Test, TestKind,
+    render_markdown,
 };
 use crate::exam::Mark;
 
@@ -49,6 +50,41 @@ struct QuestionToml {
     answer: Mark,
     explanation: String,
     reference: String,
+    /// The sections that teach the answer, as `"<course>/<slug>"`.
+    #[serde(default)]
+    sections: Vec<String>,
+}
+
+/// A question's `sections`, checked for form: one or more `"<course>/<slug>"`, none twice.
+/// Whether each section exists is checked by [`super::link_sections`], which sees every
+/// package loaded together.
+fn section_refs(number: u32, refs: &[String]) -> Result<Vec<SectionLink>, String> {
+    if refs.is_empty() {
+        return Err(format!(
+            "question {number} names no section; add the sections that teach it, e.g. \
+             sections = [\"clerk/cases-2\"]"
+        ));
+    }
+    let mut links: Vec<SectionLink> = Vec::with_capacity(refs.len());
+    for r in refs {
+        let Some((course, slug)) = r.split_once('/').filter(|(c, s)| is_slug(c) && is_slug(s))
+        else {
+            return Err(format!(
+                "question {number}: section '{r}' must be written '<course>/<slug>', e.g. \
+                 'clerk/cases-2'"
+            ));
+        };
+        if links.iter().any(|l| l.course == course && l.slug == slug) {
+            return Err(format!("question {number}: section '{r}' is named twice"));
+        }
+        links.push(SectionLink {
+            course: course.to_string(),
+            slug: slug.to_string(),
+            course_title: String::new(),
+            title: String::new(),
+        });
+    }
+    Ok(links)
 }
 
 fn is_slug(s: &str) -> bool {
@@ -131,6 +167,10 @@ pub fn parse_package(
                     )));
                 }
             }
+            let mut links = Vec::with_capacity(t.questions.len());
+            for q in &t.questions {
+                links.push(section_refs(q.number, &q.sections).map_err(invalid)?);
+            }
             if t.pass_mark == 0 || t.pass_mark as usize > t.questions.len() {
                 return Err(invalid(format!(
                     "pass_mark {} must be between 1 and the number of questions ({})",
@@ -145,12 +185,14 @@ pub fn parse_package(
                 questions: t
                     .questions
                     .into_iter()
-                    .map(|q| Question {
+                    .zip(links)
+                    .map(|(q, sections)| Question {
                         number: q.number,
                         statement: q.statement.trim().to_string(),
                         answer: q.answer,
                         explanation_html: render_markdown(&q.explanation),
                         reference: q.reference,
+                        sections,
                     })
                     .collect(),
             })

@@ -25,6 +25,7 @@ statement = "問題"
 answer = "×"
 explanation = "**解説**"
 reference = "第1節"
+sections = ["demo/one"]
 "#;
 
 fn read(name: &str) -> Result<String, String> {
@@ -77,4 +78,90 @@ fn bad_packages_name_the_problem() {
     assert!(matches!(e, ContentError::Toml { .. }), "{e}");
     let e = parse_package("demo", &TOML.replace("one.md", "missing.md"), read).unwrap_err();
     assert!(e.to_string().contains("missing.md"), "{e}");
+}
+
+/// A final test in another folder whose question links to `demo`'s section `slug`.
+fn final_linking(slug: &str) -> ParsedPackage {
+    let toml = format!(
+        "code = \"final\"\ntitle = \"まとめ\"\ntitle_en = \"Final\"\ndescription = \"d\"\nposition = 2\n\
+         [test]\nkind = \"final\"\ntitle = \"まとめテスト\"\npass_mark = 1\n\
+         [[test.questions]]\nnumber = 1\nstatement = \"s\"\nanswer = \"○\"\nexplanation = \"e\"\n\
+         reference = \"デモ 第1節\"\nsections = [\"demo/{slug}\"]\n"
+    );
+    parse_package("final", &toml, read).unwrap()
+}
+
+#[test]
+fn linking_copies_the_titles_of_the_sections_a_question_names_from_any_course() {
+    let mut packages = [
+        parse_package("demo", TOML, read).unwrap(),
+        final_linking("one"),
+    ];
+    link_sections(&mut packages).unwrap();
+    for p in &packages {
+        let link = &p.package.test.as_ref().unwrap().questions[0].sections[0];
+        assert_eq!(
+            (link.course_title.as_str(), link.title.as_str()),
+            ("デモ", "第1節")
+        );
+        assert_eq!(link.href(), "/courses/demo/sections/one");
+    }
+}
+
+#[test]
+fn a_retitled_section_changes_the_hash_of_the_packages_that_link_to_it() {
+    let linked = |toml: &str| {
+        let mut packages = [
+            parse_package("demo", toml, read).unwrap(),
+            final_linking("one"),
+        ];
+        link_sections(&mut packages).unwrap();
+        packages[1].sha256.clone()
+    };
+    assert_eq!(linked(TOML), linked(TOML));
+    assert_ne!(
+        linked(TOML),
+        linked(&TOML.replace("title = \"第1節\"", "title = \"第1節 改\""))
+    );
+}
+
+#[test]
+fn a_section_that_does_not_exist_is_refused_naming_the_question_and_the_reference() {
+    let mut packages = [
+        parse_package("demo", TOML, read).unwrap(),
+        final_linking("two"),
+    ];
+    let e = link_sections(&mut packages).unwrap_err().to_string();
+    assert!(
+        e.starts_with("final/course.toml: question 1: section 'demo/two' does not exist"),
+        "{e}"
+    );
+    assert!(e.contains("one"), "the sections there are named: {e}");
+
+    let mut alone = [final_linking("one")];
+    let e = link_sections(&mut alone).unwrap_err().to_string();
+    assert!(
+        e.contains("question 1: section 'demo/one' names course 'demo', which is not"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_question_must_name_its_sections_as_course_and_slug() {
+    let without = TOML.replace("sections = [\"demo/one\"]\n", "");
+    let e = parse_package("demo", &without, read)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("question 1 names no section"), "{e}");
+    for bad in ["one", "demo/", "Demo/one", "demo/one/two"] {
+        let toml = TOML.replace("\"demo/one\"", &format!("\"{bad}\""));
+        let e = parse_package("demo", &toml, read).unwrap_err().to_string();
+        assert!(
+            e.contains(&format!("section '{bad}' must be written")),
+            "{e}"
+        );
+    }
+    let twice = TOML.replace("\"demo/one\"", "\"demo/one\", \"demo/one\"");
+    let e = parse_package("demo", &twice, read).unwrap_err().to_string();
+    assert!(e.contains("named twice"), "{e}");
 }

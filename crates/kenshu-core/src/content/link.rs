@@ -1,0 +1,87 @@
+//! Linking the packages loaded together: every section a question names must exist in one of
+//! them, and its titles are copied into the question so that a result page can link to it
+//! without reading the other course. The titles count toward the package's hash: a section
+//! retitled in one course makes a new version of every course whose questions link to it.
+
+use sha2::{Digest, Sha256};
+
+use super::{ContentError, ParsedPackage};
+
+/// A course's code and title, and its sections' slugs and titles.
+type Titles = (String, String, Vec<(String, String)>);
+
+/// Resolves every question's `sections` against `packages` (the courses loaded together),
+/// or names the question and the section that does not exist. Call it once, after parsing
+/// every package and before storing any: until then a link has no titles to show.
+pub fn link_sections(packages: &mut [ParsedPackage]) -> Result<(), ContentError> {
+    let titles: Vec<Titles> = packages
+        .iter()
+        .map(|p| {
+            let c = &p.package;
+            let sections = c
+                .sections
+                .iter()
+                .map(|s| (s.slug.clone(), s.title.clone()))
+                .collect();
+            (c.code.clone(), c.title.clone(), sections)
+        })
+        .collect();
+    for parsed in packages.iter_mut() {
+        let folder = parsed.package.code.clone();
+        let Some(test) = parsed.package.test.as_mut() else {
+            continue;
+        };
+        let mut hasher = Sha256::new();
+        hasher.update(parsed.sha256.as_bytes());
+        for q in &mut test.questions {
+            for link in &mut q.sections {
+                let Some((_, course_title, sections)) =
+                    titles.iter().find(|(code, _, _)| *code == link.course)
+                else {
+                    return Err(ContentError::Invalid {
+                        folder,
+                        message: format!(
+                            "question {}: section '{}/{}' names course '{}', which is not \
+                             among the courses loaded ({})",
+                            q.number,
+                            link.course,
+                            link.slug,
+                            link.course,
+                            codes(titles.iter().map(|(code, _, _)| code.as_str()))
+                        ),
+                    });
+                };
+                let Some((_, title)) = sections.iter().find(|(slug, _)| *slug == link.slug) else {
+                    return Err(ContentError::Invalid {
+                        folder,
+                        message: format!(
+                            "question {}: section '{}/{}' does not exist; course '{}' has {}",
+                            q.number,
+                            link.course,
+                            link.slug,
+                            link.course,
+                            codes(sections.iter().map(|(slug, _)| slug.as_str()))
+                        ),
+                    });
+                };
+                link.course_title = course_title.clone();
+                link.title = title.clone();
+                for part in [&link.course, &link.slug, &link.course_title, &link.title] {
+                    hasher.update([0u8]);
+                    hasher.update(part.as_bytes());
+                }
+            }
+        }
+        parsed.sha256 = hex::encode(hasher.finalize());
+    }
+    Ok(())
+}
+
+fn codes<'a>(names: impl Iterator<Item = &'a str>) -> String {
+    let names: Vec<&str> = names.collect();
+    if names.is_empty() {
+        "none".to_string()
+    } else {
+        names.join(", ")
+    }
+}

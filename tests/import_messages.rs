@@ -170,3 +170,62 @@ async fn a_designation_import_error_is_worded_in_the_readers_language() {
     let _ = std::fs::remove_file(&roster);
     let _ = std::fs::remove_file(&file);
 }
+
+/// A designation that overlaps one the person holds (same kind, same division) is refused on
+/// its row, in the file's words, and the import saves nothing; the same row again is left as
+/// it is.
+#[tokio::test]
+async fn an_imported_designation_that_overlaps_one_held_is_refused_on_its_row() {
+    let db = empty_db().await;
+    let url = db.url();
+    let run = |args: &[&str]| {
+        let out = kenshu(&url, args, None);
+        (out.status.success(), text(&out))
+    };
+    let dir = std::env::temp_dir();
+    let write = |name: &str, body: &str| {
+        let file = dir.join(format!("kenshu-{name}-{}.csv", uuid::Uuid::new_v4()));
+        std::fs::write(&file, body).unwrap();
+        file.to_string_lossy().to_string()
+    };
+    let (ok, out) = run(&["institution", "add", "city", "テスト市"]);
+    assert!(ok, "{out}");
+    let roster = write(
+        "roster",
+        "職員番号,氏名,所属コード,所属名\n1001,山田 太郎,a,A課\n",
+    );
+    let (ok, out) = run(&["import", "staff", &roster, "--institution", "city"]);
+    assert!(ok, "{out}");
+    let first = write(
+        "designations",
+        "職員番号,指定,開始日,終了日,備考\n1001,事務取扱担当者,2025-04-01,,\n",
+    );
+    let (ok, out) = run(&["import", "designations", &first, "--institution", "city"]);
+    assert!(ok, "{out}");
+
+    let second = write(
+        "designations",
+        "職員番号,指定,開始日,終了日,備考\n\
+         1001,事務取扱担当者,2025-04-01,,\n\
+         1001,事務取扱担当者,2025-06-01,2025-09-30,\n\
+         1001,特定個人情報ファイル取扱者,2025-06-01,,\n",
+    );
+    let (ok, out) = run(&["import", "designations", &second, "--institution", "city"]);
+    assert!(!ok, "{out}");
+    assert!(
+        out.contains("3行目「開始日」: この職員はこの期間の一部に、同じ所属で同じ種類の指定をすでに受けています（令和7年4月1日〜）"),
+        "{out}"
+    );
+    assert!(out.trim_end().ends_with("errors=1"), "{out}");
+    let held: i64 = sqlx::query_scalar("select count(*) from designations")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        held, 1,
+        "all or nothing: the file handler row is not saved either"
+    );
+    let _ = std::fs::remove_file(&roster);
+    let _ = std::fs::remove_file(&first);
+    let _ = std::fs::remove_file(&second);
+}

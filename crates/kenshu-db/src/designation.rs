@@ -257,18 +257,42 @@ pub async fn import(
             });
             continue;
         };
-        let exists = sqlx::query_scalar!(
-            r#"select exists(select 1 from designations where institution_id = $1 and user_id = $2 and kind = $3 and valid_from = $4) as "e!""#,
+        // A stored designation (or one of an earlier row) of the same kind and division over
+        // part of the period: the same start is this row again, any other is refused by the
+        // database (`NO_OVERLAP`), so it is said here, on its row.
+        let held = sqlx::query!(
+            "select valid_from, valid_to from designations
+             where institution_id = $1 and user_id = $2 and kind = $3
+               and division_id is not distinct from $4
+               and daterange(valid_from, valid_to, '[]') && daterange($5::date, $6::date, '[]')
+             order by valid_from limit 1",
             institution_id,
             user_id,
             r.kind.as_str(),
-            r.from
+            Some(division),
+            r.from,
+            r.to
         )
-        .fetch_one(&mut *conn)
+        .fetch_optional(&mut *conn)
         .await?;
-        if exists {
-            unchanged += 1;
-            continue;
+        match held {
+            Some(h) if h.valid_from == r.from => {
+                unchanged += 1;
+                continue;
+            }
+            Some(h) => {
+                errors.push(RowError {
+                    line: r.line,
+                    column: Column::Known("from"),
+                    kind: ErrorKind::Conflict,
+                    problem: RowProblem::DesignationOverlap {
+                        from: h.valid_from,
+                        to: h.valid_to,
+                    },
+                });
+                continue;
+            }
+            None => {}
         }
         let new = NewDesignation {
             user_id,

@@ -263,6 +263,16 @@ impl Catalogue {
                 "No staff member in the portal has the {} \"{number}\". Import the staff roster first, or correct the number.",
                 en_column_name(column, &self.column(column))
             ),
+            (Lang::Ja, P::DesignationOverlap { from, to }) => format!(
+                "この職員はこの期間の一部に、同じ所属で同じ種類の指定をすでに受けています（{}〜{}）。今の指定を終えるか、開始日をその後にしてください",
+                self.date(*from),
+                to.map(|d| self.date(d)).unwrap_or_default()
+            ),
+            (Lang::En, P::DesignationOverlap { from, to }) => format!(
+                "This person already holds this designation in the same division for part of this period ({} to {}). End that designation first, or start this one after it.",
+                self.date(*from),
+                to.map_or_else(|| "open".to_string(), |d| self.date(d))
+            ),
         }
     }
 

@@ -136,6 +136,10 @@ fn samples() -> Vec<RowProblem> {
             column: Column::Known("employee_number"),
             number: s("1001"),
         },
+        P::DesignationOverlap {
+            from: time::macros::date!(2025 - 04 - 01),
+            to: None,
+        },
     ]
 }
 
@@ -174,6 +178,7 @@ fn variant(p: &RowProblem) -> usize {
         P::DesignationStartEmpty => 28,
         P::EndBeforeStart { .. } => 29,
         P::UnknownPerson { .. } => 30,
+        P::DesignationOverlap { .. } => 31,
     }
 }
 

@@ -177,6 +177,12 @@ pub enum RowProblem {
     EndBeforeStart { from: Column },
     /// A designation of a person the portal does not have.
     UnknownPerson { column: Column, number: String },
+    /// The person already holds this designation (kind, division) for part of the row's period,
+    /// from `from` (until `to`; open when None): stored, or in an earlier row of the file.
+    DesignationOverlap {
+        from: time::Date,
+        to: Option<time::Date>,
+    },
 }
 
 /// The Japanese wording (`Catalogue::row_problem`: in either language).
@@ -209,6 +215,7 @@ impl RowProblem {
             P::EmailTaken { number_column, .. } => vec![number_column],
             P::EndBeforeStart { from } => vec![from],
             P::Characters(_)
+            | P::DesignationOverlap { .. }
             | P::TooLong { .. }
             | P::MyNumber
             | P::EmployeeNumberChars { .. }

@@ -36,9 +36,19 @@ async fn sign_ins_views_and_changes_are_logged_and_only_the_chief_and_audit_offi
         "<td>他の職員の記録の閲覧</td>",
         "<td>指定の追加</td>",
         "<td>officer-a</td>",
+        // Details in words, not as stored ("failures in a row: 1", "clerk 2026-…〜").
+        "<td>連続1回目の失敗</td>",
     ] {
         assert!(page.body.contains(expected), "{expected}: {}", page.body);
     }
+    let day = kenshu_core::i18n::JA.date(kenshu_core::japan_today());
+    assert!(
+        page.body
+            .contains(&format!("<td>事務取扱担当者 {day}〜</td>")),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains("failures in a row"), "{}", page.body);
     let views = a.get("/audit?action=person_viewed").await;
     assert_eq!(
         views.body.matches("<td>他の職員の記録の閲覧</td>").count(),

@@ -46,7 +46,7 @@ async fn an_upload_shows_its_dry_run_and_applies_only_when_asked() {
         "{body}"
     );
     assert!(body.contains("new=2 transfers=0 leavers=0 changed=0 errors=0"));
-    assert!(body.contains("ドライラン"));
+    assert!(body.contains("取込前の確認"));
     assert_eq!(users(&app).await, before, "a dry run writes nothing");
 
     let upload_id = body

@@ -102,7 +102,12 @@ pub async fn mail(
     render(&MailPage {
         chrome: Chrome::for_user(&user, t().admin_mail),
         t: t(),
-        transport: state.settings.mail_transport,
+        // In words: whether mail leaves the portal at all.
+        transport: if state.settings.mail_transport == "smtp" {
+            t().mail_transport_smtp
+        } else {
+            t().mail_transport_log
+        },
         rows,
     })
 }

@@ -118,13 +118,23 @@ pub async fn index(
     };
     let lines = rows
         .into_iter()
-        .map(|r| Line {
-            seq: r.seq,
-            at: jtime(r.at),
-            actor: r.actor,
-            action: t().audit_action_of(&r.action).to_string(),
-            subject: r.subject,
-            detail: r.detail,
+        .map(|r| {
+            // Stored as the code wrote them (they are part of the keyed chain); shown in words.
+            let (subject, detail) = match AuditAction::parse(&r.action) {
+                Some(a) => (
+                    t().audit_subject(a, &r.subject),
+                    t().audit_detail(a, &r.detail),
+                ),
+                None => (r.subject, r.detail),
+            };
+            Line {
+                seq: r.seq,
+                at: jtime(r.at),
+                actor: r.actor,
+                action: t().audit_action_of(&r.action).to_string(),
+                subject,
+                detail,
+            }
         })
         .collect();
     render(&AuditPage {

@@ -1,6 +1,7 @@
 //! UI strings. Japanese first: every string the pages show is here, once per language, as a
 //! `Catalogue` value: `JA`, and `EN` with the same fields.
 
+mod audit_words;
 mod dates;
 mod en;
 mod entries;
@@ -56,6 +57,20 @@ impl Lang {
 pub struct Catalogue {
     pub lang: Lang,
     pub audit_title: &'static str,
+    pub audit_doc_annual: &'static str,
+    pub audit_doc_attendance: &'static str,
+    pub audit_plan_standard: &'static str,
+    pub audit_plan_previous: &'static str,
+    pub audit_plan_details: &'static str,
+    pub audit_plan_course: &'static str,
+    pub audit_plan_removed: &'static str,
+    pub audit_count_new: &'static str,
+    pub audit_count_transfers: &'static str,
+    pub audit_count_leavers: &'static str,
+    pub audit_count_changed: &'static str,
+    pub audit_count_unchanged: &'static str,
+    pub audit_count_errors: &'static str,
+    pub audit_count_scheduled: &'static str,
     pub audit_lead: &'static str,
     pub audit_action: &'static str,
     pub audit_actor: &'static str,
@@ -111,6 +126,8 @@ pub struct Catalogue {
     pub mail_attempts: &'static str,
     pub mail_error: &'static str,
     pub mail_transport: &'static str,
+    pub mail_transport_smtp: &'static str,
+    pub mail_transport_log: &'static str,
     pub plan_reminder_before: &'static str,
     pub plan_reminder_before_fix: &'static str,
     pub plan_reminder_every: &'static str,

@@ -138,6 +138,13 @@ pub fn printed_date(t: &'static Catalogue) -> impl Fn(Date) -> String + Send + S
     move |d| t.date(d)
 }
 
+/// 修了率 as the overview page and the report both write it: `done` of `due` in percent with
+/// one decimal, rounded half up (11 of 34 is 32.4%); None when nobody was due.
+pub fn completion_rate(done: u64, due: u64) -> Option<String> {
+    let per_mille = (done * 1000 + due / 2).checked_div(due)?;
+    Some(format!("{}.{}%", per_mille / 10, per_mille % 10))
+}
+
 /// Totals of one division.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DivisionTotals {
@@ -170,11 +177,8 @@ impl DivisionTotals {
     /// Completed of those who had to take the course (exempt ones left out), in percent with
     /// one decimal: `87.5%`; `-` when nobody had to.
     pub fn rate(&self) -> String {
-        let due = self.targets - self.exempt;
-        match (self.completed * 1000 + due / 2).checked_div(due) {
-            None => "-".into(),
-            Some(per_mille) => format!("{}.{}%", per_mille / 10, per_mille % 10),
-        }
+        completion_rate(self.completed, self.targets.saturating_sub(self.exempt))
+            .unwrap_or_else(|| "-".into())
     }
 
     pub fn cells(&self) -> [String; 8] {

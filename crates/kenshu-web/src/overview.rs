@@ -73,13 +73,11 @@ struct OverviewPage {
 }
 
 /// 修了率: completed (online or in person) over the assignments that are not exempt.
+/// Rounded as the annual report rounds (`kenshu_core::report::completion_rate`).
 fn rate(t: &Tally) -> String {
-    let base = t.assignments - t.exempt;
-    if base <= 0 {
-        return "—".into();
-    }
-    let per_mille = (t.completed + t.in_person) * 1000 / base;
-    format!("{}.{}%", per_mille / 10, per_mille % 10)
+    let done = u64::try_from(t.completed + t.in_person).unwrap_or(0);
+    let due = u64::try_from(t.assignments - t.exempt).unwrap_or(0);
+    kenshu_core::report::completion_rate(done, due).unwrap_or_else(|| "—".into())
 }
 
 pub async fn index(
@@ -258,6 +256,15 @@ mod tests {
         };
         assert_eq!(rate(&t), "75.0%");
         assert_eq!(rate(&Tally::default()), "—");
+        // Rounded as the annual report rounds: 11 of 34 is 32.35…%, written 32.4%.
+        let eleven_of_34 = Tally {
+            assignments: 34,
+            completed: 11,
+            ..Tally::default()
+        };
+        assert_eq!(rate(&eleven_of_34), "32.4%");
+        let report = kenshu_core::report::completion_rate(11, 34);
+        assert_eq!(report.as_deref(), Some("32.4%"));
     }
 
     #[test]

@@ -136,12 +136,12 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
         req
     };
     let signed_in = viewer.clone();
-    let token = token.unwrap_or_default();
     let secure = is_secure(&state, req.headers());
     let came = crate::flash::incoming(&state, req.headers());
     req.extensions_mut().insert(came);
     req.extensions_mut().insert(Viewer(viewer));
-    req.extensions_mut().insert(TokenHash(token.clone()));
+    req.extensions_mut()
+        .insert(TokenHash(token.unwrap_or_default()));
     // The handler may take over this connection (the `Conn` extractor): one checkout per
     // request instead of two, since every checkout costs a round trip when it is returned.
     req.extensions_mut()
@@ -159,7 +159,8 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
                     let user = CurrentUser {
                         session,
                         role,
-                        token_hash: token,
+                        // The page only renders: nothing it does needs the token.
+                        token_hash: Vec::new(),
                         audit_key: state.settings.audit_key.clone(),
                         flash: None,
                     };

@@ -4,8 +4,9 @@
 
 use std::collections::HashMap;
 
+use futures_util::StreamExt;
 use kenshu_core::FiscalYear;
-use kenshu_core::assignment::{Progress, Status, status};
+use kenshu_core::assignment::Status;
 use kenshu_core::person::Role;
 use kenshu_core::plan::DesignationKind;
 use kenshu_db::overview::Tally;
@@ -84,10 +85,16 @@ async fn the_chief_sees_each_divisions_counts_its_officer_and_a_link_down() {
     let page = chief.get("/overview").await;
     assert_eq!(page.status, 200);
     let body = &page.body;
-    // Division a: the chief, the officer, done, hall, exempt, late and fresh; gone-a has left.
-    assert_eq!(cell(body, "division-a", "people"), "7", "{body}");
-    assert_eq!(cell(body, "division-a", "assignments"), "7");
-    assert_eq!(cell(body, "division-a", "completed"), "1");
+    // Division a: the chief, the officer, done, hall, exempt, late, fresh, and gone-a, who
+    // left yesterday: counted as the annual report counts them, with what they had on their
+    // last day, and not overdue for a deadline that had not passed when they left.
+    assert_eq!(cell(body, "division-a", "people"), "8", "{body}");
+    assert_eq!(cell(body, "division-a", "assignments"), "8");
+    assert_eq!(
+        cell(body, "division-a", "completed"),
+        "2",
+        "done-a, and hall-a in person"
+    );
     assert_eq!(cell(body, "division-a", "in-person"), "1");
     assert_eq!(cell(body, "division-a", "exempt"), "1");
     assert_eq!(
@@ -95,8 +102,15 @@ async fn the_chief_sees_each_divisions_counts_its_officer_and_a_link_down() {
         "3",
         "chief, officer-a, late-a"
     );
-    assert_eq!(cell(body, "division-a", "pending"), "1", "fresh-a");
-    assert_eq!(cell(body, "division-a", "rate"), "33.3%");
+    assert_eq!(cell(body, "division-a", "pending"), "2", "fresh-a, gone-a");
+    assert_eq!(cell(body, "division-a", "rate"), "28.6%", "2 of 7");
+    assert!(
+        body.contains("<th scope=\"col\">対象者（名）</th><th scope=\"col\">受講割当（件）</th>")
+    );
+    assert!(
+        body.contains("年度の途中で退職した職員も"),
+        "the rule said on the page"
+    );
     assert_eq!(cell(body, "division-a", "officers"), "試験 officer-a");
     assert_eq!(
         cell(body, "division-b", "officers"),
@@ -104,7 +118,7 @@ async fn the_chief_sees_each_divisions_counts_its_officer_and_a_link_down() {
         "a protection officer by designation"
     );
     assert_eq!(cell(body, "division-b", "overdue"), "2");
-    assert_eq!(cell(body, "total", "people"), "9");
+    assert_eq!(cell(body, "total", "people"), "10");
     assert_eq!(cell(body, "total", "overdue"), "5");
     assert!(
         body.contains(&format!("href=\"/officer?division=a&amp;fy={fy}\"")),
@@ -129,7 +143,7 @@ async fn the_chief_sees_each_divisions_counts_its_officer_and_a_link_down() {
         .build()
         .await;
     let again = chief.get("/overview").await.body;
-    assert_eq!(cell(&again, "division-a", "people"), "6", "{again}");
+    assert_eq!(cell(&again, "division-a", "people"), "7", "{again}");
     assert_eq!(
         cell(&again, "division-a", "overdue"),
         "2",
@@ -175,7 +189,9 @@ async fn the_chief_sees_each_divisions_counts_its_officer_and_a_link_down() {
     }
 }
 
-/// What the dashboard's rule says, person by person, for one division.
+/// What the annual report says, person by person, for one division: its rows
+/// (`kenshu_app::report::rows_of`, the rule of `kenshu_core::plan::year_assignments`) tallied
+/// by status, leavers included.
 async fn rust_tallies(
     conn: &mut kenshu_db::PgConnection,
     inst: Uuid,
@@ -189,40 +205,35 @@ async fn rust_tallies(
         .unwrap()
         .expect("plan")
         .plan;
-    let people = kenshu_db::plan::facts_for_division(conn, inst, division, on)
+    let ids: HashMap<String, Uuid> = sqlx::query_as::<_, (String, Uuid)>(
+        "select login_id, id from users where institution_id = $1",
+    )
+    .bind(inst)
+    .fetch_all(&mut *conn)
+    .await
+    .unwrap()
+    .into_iter()
+    .collect();
+    let people: Vec<_> = kenshu_db::report::people(conn, inst, fy, on, Some(division))
+        .collect::<Vec<_>>()
         .await
-        .unwrap();
-    let progress = kenshu_db::learning::division_progress(conn, inst, division, fy)
-        .await
-        .unwrap();
-    let retakes: HashMap<(Uuid, String), Date> =
-        kenshu_db::follow_up::retakes_in_division(conn, inst, division, fy)
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|(u, c, d)| ((u, c), d))
-            .collect();
+        .into_iter()
+        .map(|p| p.unwrap())
+        .collect();
+    let subject = kenshu_app::report::Subject {
+        institution_id: inst,
+        institution_name: "ベンチ市",
+        fy,
+        today,
+        t: &kenshu_core::i18n::JA,
+    };
+    let titles = HashMap::new();
     let mut out = HashMap::new();
-    for (id, _, _, facts) in &people {
+    for p in &people {
         let mut t = Tally::default();
-        for a in kenshu_core::plan::assignments(&plan, facts, on) {
-            let p = progress
-                .iter()
-                .find(|p| p.user_id == *id && p.course_code == a.code);
-            let deadline = retakes
-                .get(&(*id, a.code.clone()))
-                .copied()
-                .unwrap_or(a.deadline);
+        for row in kenshu_app::report::rows_of(p, &plan, on, &subject, &titles, None) {
             t.assignments += 1;
-            match status(
-                Progress {
-                    completed: p.and_then(|p| p.method()),
-                    exempt: p.is_some_and(|p| p.exempt),
-                    any_activity: p.is_some_and(|p| p.activity),
-                    deadline: Some(deadline),
-                },
-                today,
-            ) {
+            match row.status {
                 Status::Completed => t.completed += 1,
                 Status::CompletedInPerson => t.in_person += 1,
                 Status::Exempt => t.exempt += 1,
@@ -232,7 +243,7 @@ async fn rust_tallies(
         }
         if t.assignments > 0 {
             t.people = 1;
-            out.insert(*id, t);
+            out.insert(ids[&p.employee_number], t);
         }
     }
     out
@@ -645,4 +656,126 @@ async fn refreshes_at_once_recount_each_change_once() {
     assert_eq!(total(&kept), total(&afresh));
     assert_eq!(total(&kept).completed, 20);
     assert_eq!(kept.by_month, afresh.by_month);
+}
+
+/// The chief reads the same figures on the overview page and in the annual report's summary,
+/// for the same day, on generated data with leavers (some before the day, some after it),
+/// newcomers, transfers, exemptions and re-attendance: one rule, one rounding.
+#[tokio::test]
+async fn the_overview_and_the_annual_reports_summary_agree_on_generated_data() {
+    let db = test_db().await;
+    let pool = &db.pool;
+    let mut conn = pool.acquire().await.unwrap();
+    let inst = kenshu_db::institution::create(&mut conn, "bench", "ベンチ市")
+        .await
+        .unwrap();
+    let fy = fy();
+    let day = fy.start() + Duration::days(200);
+    sqlx::query(
+        "select set_config('bench.staff', '600', false), set_config('bench.divisions', '4', false),
+                set_config('bench.fy', $1, false), set_config('bench.today', $2, false)",
+    )
+    .bind(fy.year().to_string())
+    .bind(day.to_string())
+    .execute(&mut *conn)
+    .await
+    .unwrap();
+    sqlx::raw_sql(include_str!("../crates/kenshu-bench/sql/institution.sql"))
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+    // Leavers whose deadline passed before they left (overdue on their last day), and one
+    // who leaves after the day (still counted as of the day).
+    exec(
+        pool,
+        &format!(
+            "update users set status = 'left', left_on = '{}' where substr(login_id, 2)::int % 41 = 6",
+            day - Duration::days(10)
+        ),
+    )
+    .await;
+    exec(
+        pool,
+        &format!(
+            "update users set left_on = '{}' where substr(login_id, 2)::int % 53 = 7",
+            day + Duration::days(30)
+        ),
+    )
+    .await;
+    let overview = kenshu_db::overview::overview(&mut conn, inst, fy, day)
+        .await
+        .unwrap();
+    let divisions = kenshu_db::institution::divisions(&mut conn, inst)
+        .await
+        .unwrap();
+    let mut on_screen = Vec::new();
+    let mut sum = Tally::default();
+    for d in &divisions {
+        if let Some((_, t)) = overview.divisions.iter().find(|(id, _)| *id == d.id) {
+            on_screen.push(t.totals(&d.code, &d.name).cells());
+            sum.add(t);
+        }
+    }
+    on_screen.push(sum.totals("", "合計").cells());
+
+    let path = std::env::temp_dir().join(format!("kenshu-agree-{}.xlsx", Uuid::new_v4()));
+    let subject = kenshu_app::report::Subject {
+        institution_id: inst,
+        institution_name: "ベンチ市",
+        fy,
+        today: day,
+        t: &kenshu_core::i18n::JA,
+    };
+    kenshu_app::report::annual(
+        &mut conn,
+        &subject,
+        kenshu_app::report::Format::Xlsx,
+        std::fs::File::create(&path).unwrap(),
+    )
+    .await
+    .unwrap();
+    let bytes = std::fs::read(&path).unwrap();
+    let _ = std::fs::remove_file(&path);
+    let sheet = |name: &str| -> Vec<Vec<String>> {
+        use calamine::{Data, Reader, Xlsx, open_workbook_from_rs};
+        let mut book: Xlsx<_> =
+            open_workbook_from_rs(std::io::Cursor::new(bytes.clone())).expect("xlsx");
+        let range = book.worksheet_range(name).expect("sheet");
+        range
+            .rows()
+            .map(|r| {
+                r.iter()
+                    .map(|c| match c {
+                        Data::Empty => String::new(),
+                        Data::Float(f) => format!("{f}"),
+                        other => other.to_string(),
+                    })
+                    .collect()
+            })
+            .collect()
+    };
+    let summary = sheet("課室別集計");
+    assert_eq!(summary[0][2..4], ["対象者（名）", "受講割当（件）"]);
+    let in_file: Vec<Vec<String>> = summary[1..=on_screen.len()].to_vec();
+    assert_eq!(in_file, on_screen, "the XLSX summary and the overview");
+
+    // Not vacuous: leavers are in both, some of them overdue on their last day, and the
+    // figures are large enough to round.
+    let rows = sheet("受講状況");
+    let leavers: Vec<&Vec<String>> = rows[1..].iter().filter(|r| !r[12].is_empty()).collect();
+    assert!(leavers.len() > 20, "{} leaver rows", leavers.len());
+    assert!(
+        leavers.iter().any(|r| r[6] == "期限超過"),
+        "a leaver overdue on their last day"
+    );
+    assert!(
+        leavers
+            .iter()
+            .any(|r| r[6] != "期限超過" && r[6] != "修了" && r[6] != "免除"),
+        "a leaver whose deadline came after they left, not overdue"
+    );
+    assert!(
+        sum.people > 500 && sum.overdue > 0 && sum.exempt > 0,
+        "{sum:?}"
+    );
 }

@@ -339,10 +339,47 @@ async fn the_annual_report_reads_back_in_every_format_with_the_october_leaver() 
 
     // XLSX: the rows, and the totals per division.
     let xlsx = export(&url, "xlsx", &dir);
+    // It prints from Excel or LibreOffice as a report: A4 landscape, one page wide, the
+    // header row on every page, the institution and the year at the top of each page.
+    let part = |name: &str| -> String {
+        let mut zip = zip::ZipArchive::new(Cursor::new(xlsx.clone())).expect("zip");
+        let mut f = zip.by_name(name).expect(name);
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut f, &mut text).unwrap();
+        text
+    };
+    for sheet in ["xl/worksheets/sheet1.xml", "xl/worksheets/sheet2.xml"] {
+        let xml = part(sheet);
+        assert!(
+            xml.contains("<pageSetUpPr fitToPage=\"1\"/>"),
+            "{sheet}: {xml}"
+        );
+        assert!(
+            xml.contains("paperSize=\"9\"")
+                && xml.contains("orientation=\"landscape\"")
+                && xml.contains("fitToHeight=\"0\""),
+            "{sheet}"
+        );
+        assert!(
+            xml.contains("<oddHeader>&amp;Lテスト市 令和7年度 研修受講状況報告書</oddHeader>"),
+            "{sheet}: {xml}"
+        );
+        assert!(xml.contains("<oddFooter>&amp;C&amp;P / &amp;N</oddFooter>"));
+    }
+    let workbook = part("xl/workbook.xml");
+    assert!(
+        workbook.contains("_xlnm.Print_Titles") && workbook.contains("$1:$1"),
+        "the header row repeats: {workbook}"
+    );
     check_rows(&xlsx_sheet(&xlsx, "受講状況"), "xlsx");
     let mut summary = xlsx_sheet(&xlsx, "課室別集計");
     let head = summary.pop().unwrap();
     assert!(head[0].starts_with("監査ログ 最終記録 No."), "{head:?}");
+    let explained = summary.pop().unwrap();
+    assert!(
+        explained[0].starts_with("対象者は、この年度に受講割当が1件以上ある職員です"),
+        "the figures explained in the words of the overview page: {explained:?}"
+    );
     summary.retain(|r| r.iter().any(|c| !c.is_empty()));
     assert_eq!(
         summary,
@@ -350,16 +387,18 @@ async fn the_annual_report_reads_back_in_every_format_with_the_october_leaver() 
             vec![
                 "所属コード",
                 "所属",
-                "対象",
+                "対象者（名）",
+                "受講割当（件）",
                 "修了",
                 "うち集合研修",
                 "期限超過",
                 "免除",
+                "未受講・受講中",
                 "修了率"
             ],
-            vec!["a", "A課", "15", "5", "1", "6", "1", "35.7%"],
-            vec!["b", "B課", "13", "0", "0", "13", "0", "0.0%"],
-            vec!["", "合計", "28", "5", "1", "19", "1", "18.5%"],
+            vec!["a", "A課", "5", "15", "5", "1", "6", "1", "3", "35.7%"],
+            vec!["b", "B課", "4", "13", "0", "0", "13", "0", "0", "0.0%"],
+            vec!["", "合計", "9", "28", "5", "1", "19", "1", "3", "18.5%"],
         ]
         .into_iter()
         .map(|r| r.into_iter().map(String::from).collect::<Vec<_>>())

@@ -135,6 +135,32 @@ pub struct PersonFacts {
     pub designations: Vec<Held>,
 }
 
+impl PersonFacts {
+    /// The day this person's assignments of a year are taken and judged on, given the day
+    /// they are for everyone else (`on`, or today): that day, or the day they left if earlier.
+    /// A leaver keeps what they were assigned when they left and is never overdue for a
+    /// deadline that fell after they had gone. The overview's recount (kenshu-db) and the
+    /// annual report both follow this.
+    pub fn as_of(&self, on: Date) -> Date {
+        self.left_on.map_or(on, |l| on.min(l))
+    }
+}
+
+/// The courses `person` had to take in `fy`, as of `on` (see [`PersonFacts::as_of`]): none
+/// for someone who left before the year began. The rule of the annual report and the
+/// overview alike.
+pub fn year_assignments(
+    plan: &Plan,
+    person: &PersonFacts,
+    fy: FiscalYear,
+    on: Date,
+) -> Vec<Assignment> {
+    if person.left_on.is_some_and(|l| l < fy.start()) {
+        return Vec::new();
+    }
+    assignments(plan, person, person.as_of(on))
+}
+
 /// One course a person must take.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Assignment {
@@ -350,6 +376,36 @@ mod tests {
         gone.left_on = Some(date!(2025 - 10 - 31));
         assert!(!assignments(&plan(true), &gone, date!(2025 - 10 - 31)).is_empty());
         assert!(assignments(&plan(true), &gone, date!(2025 - 11 - 01)).is_empty());
+    }
+
+    #[test]
+    fn in_the_year_a_leaver_keeps_what_they_had_on_their_last_day() {
+        let fy = FiscalYear::of(date!(2025 - 06 - 01));
+        let mut gone = staff(date!(2020 - 04 - 01));
+        gone.left_on = Some(date!(2025 - 10 - 31));
+        gone.designations.push(Held {
+            kind: DesignationKind::ProtectionOfficer,
+            from: date!(2025 - 11 - 15),
+            to: None,
+        });
+        assert_eq!(gone.as_of(date!(2026 - 03 - 31)), date!(2025 - 10 - 31));
+        assert_eq!(gone.as_of(date!(2025 - 09 - 01)), date!(2025 - 09 - 01));
+        let kept = year_assignments(&plan(true), &gone, fy, date!(2026 - 03 - 31));
+        assert_eq!(
+            codes(&kept),
+            codes(&assignments(&plan(true), &gone, date!(2025 - 10 - 31))),
+            "the assignments of the last day, not none"
+        );
+        assert!(!kept.is_empty());
+        assert!(
+            !codes(&kept).contains(&"protection-officer"),
+            "a designation that began after leaving does not count"
+        );
+        gone.left_on = Some(date!(2025 - 03 - 31));
+        assert!(
+            year_assignments(&plan(true), &gone, fy, date!(2025 - 06 - 01)).is_empty(),
+            "left before the year began"
+        );
     }
 
     #[test]

@@ -109,16 +109,35 @@ pub fn headers(t: &Catalogue) -> [&'static str; 13] {
     ]
 }
 
-/// The summary sheet's headers.
-pub fn summary_headers(t: &Catalogue) -> [&'static str; 8] {
+/// The summary's headers: the words the overview page uses too (`figures_headers`).
+pub fn summary_headers(t: &Catalogue) -> [&'static str; 10] {
+    let f = figures_headers(t);
     [
         t.report_col_division_code,
         t.report_col_division,
-        t.report_col_targets,
+        f[0],
+        f[1],
+        f[2],
+        f[3],
+        f[4],
+        f[5],
+        f[6],
+        f[7],
+    ]
+}
+
+/// The words of the figures of a division, in `DivisionTotals::figures` order, on the
+/// overview page and in the report's summary alike; `Catalogue::figures_explained` says what
+/// they count.
+pub fn figures_headers(t: &Catalogue) -> [&'static str; 8] {
+    [
+        t.report_col_people,
+        t.report_col_assignments,
         t.report_col_completed,
         t.report_col_in_person,
         t.report_col_overdue,
         t.report_col_exempt,
+        t.report_col_pending,
         t.report_col_rate,
     ]
 }
@@ -145,12 +164,14 @@ pub fn completion_rate(done: u64, due: u64) -> Option<String> {
     Some(format!("{}.{}%", per_mille / 10, per_mille % 10))
 }
 
-/// Totals of one division.
+/// Totals of one division: the figures the overview page and the report's summary both show.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DivisionTotals {
     pub code: String,
     pub name: String,
-    /// Rows (person × course) in the report.
+    /// 対象者: people with at least one assignment in the year (a leaver included).
+    pub people: u64,
+    /// 受講割当: rows (person × course) in the report.
     pub targets: u64,
     /// Completed, by either method.
     pub completed: u64,
@@ -160,6 +181,12 @@ pub struct DivisionTotals {
 }
 
 impl DivisionTotals {
+    /// Neither completed nor exempt nor overdue: not started or in progress, in time.
+    pub fn pending(&self) -> u64 {
+        self.targets
+            .saturating_sub(self.completed + self.overdue + self.exempt)
+    }
+
     pub fn add(&mut self, row: &Row) {
         self.targets += 1;
         match row.status {
@@ -181,17 +208,39 @@ impl DivisionTotals {
             .unwrap_or_else(|| "-".into())
     }
 
-    pub fn cells(&self) -> [String; 8] {
+    /// The counts in `figures_headers` order (the rate, a text, follows them).
+    pub fn counts(&self) -> [u64; 7] {
         [
-            self.code.clone(),
-            self.name.clone(),
-            self.targets.to_string(),
-            self.completed.to_string(),
-            self.in_person.to_string(),
-            self.overdue.to_string(),
-            self.exempt.to_string(),
+            self.people,
+            self.targets,
+            self.completed,
+            self.in_person,
+            self.overdue,
+            self.exempt,
+            self.pending(),
+        ]
+    }
+
+    /// The figures as text, in `figures_headers` order.
+    pub fn figures(&self) -> [String; 8] {
+        let c = self.counts();
+        [
+            c[0].to_string(),
+            c[1].to_string(),
+            c[2].to_string(),
+            c[3].to_string(),
+            c[4].to_string(),
+            c[5].to_string(),
+            c[6].to_string(),
             self.rate(),
         ]
+    }
+
+    /// The summary's cells, in `summary_headers` order.
+    pub fn cells(&self) -> Vec<String> {
+        let mut cells = vec![self.code.clone(), self.name.clone()];
+        cells.extend(self.figures());
+        cells
     }
 }
 
@@ -199,6 +248,8 @@ impl DivisionTotals {
 #[derive(Debug, Clone, Default)]
 pub struct Summary {
     pub divisions: Vec<DivisionTotals>,
+    /// The employee number of the last row, to count people (their rows arrive together).
+    last_person: Option<String>,
 }
 
 impl Summary {
@@ -215,7 +266,12 @@ impl Summary {
                 ..DivisionTotals::default()
             });
         }
+        let person = new || self.last_person.as_deref() != Some(&row.employee_number);
+        if person {
+            self.last_person = Some(row.employee_number.clone());
+        }
         if let Some(d) = self.divisions.last_mut() {
+            d.people += u64::from(person);
             d.add(row);
         }
         new
@@ -229,6 +285,7 @@ impl Summary {
             ..DivisionTotals::default()
         };
         for d in &self.divisions {
+            t.people += d.people;
             t.targets += d.targets;
             t.completed += d.completed;
             t.in_person += d.in_person;
@@ -377,12 +434,30 @@ mod tests {
             status: Status::Overdue,
             ..row()
         }));
+        assert!(!s.add(&Row {
+            employee_number: "0002".into(),
+            status: Status::NotStarted,
+            ..row()
+        }));
         let d = &s.divisions[0];
         assert_eq!(
-            (d.targets, d.completed, d.in_person, d.overdue, d.exempt),
-            (4, 2, 1, 1, 1)
+            (
+                d.people,
+                d.targets,
+                d.completed,
+                d.in_person,
+                d.overdue,
+                d.exempt
+            ),
+            (2, 5, 2, 1, 1, 1)
         );
-        assert_eq!(d.rate(), "66.7%");
-        assert_eq!(s.total(JA.report_total).targets, 4);
+        assert_eq!(d.pending(), 1);
+        assert_eq!(d.rate(), "50.0%", "2 of the 4 not exempt");
+        assert_eq!(s.total(JA.report_total).targets, 5);
+        assert_eq!(s.total(JA.report_total).people, 2);
+        assert_eq!(
+            d.cells(),
+            ["a", "市民課", "2", "5", "2", "1", "1", "1", "1", "50.0%"]
+        );
     }
 }

@@ -23,13 +23,33 @@ use crate::session::{Conn, CurrentUser};
 use crate::year::Year;
 use kenshu_core::i18n::Catalogue;
 
-/// One line of the table: a division, or the institution's total.
+/// One line of the table: a division, or the institution's total, with its figures as
+/// (class, text) in the order of `kenshu_core::report::figures_headers`: the figures and the
+/// words of the annual report's summary.
 pub struct Line {
     pub code: String,
     pub name: String,
     pub officers: String,
-    pub t: Tally,
-    pub rate: String,
+    pub figures: Vec<(&'static str, String)>,
+}
+
+/// The cells' classes, in `figures_headers` order.
+const CLASSES: [&str; 8] = [
+    "people",
+    "assignments",
+    "completed",
+    "in-person",
+    "overdue",
+    "exempt",
+    "pending",
+    "rate",
+];
+
+fn figures(t: &Tally) -> Vec<(&'static str, String)> {
+    CLASSES
+        .into_iter()
+        .zip(t.totals("", "").figures())
+        .collect()
 }
 
 /// One month of the chart and of its table.
@@ -64,20 +84,14 @@ struct OverviewPage {
     fy: FiscalYear,
     fy_label: String,
     years: Vec<(i32, String)>,
+    headers: [&'static str; 8],
     planned: bool,
+    assignments: i64,
     lines: Vec<Line>,
     total: Line,
     months: Vec<Month>,
     chart: Chart,
     counted_at: String,
-}
-
-/// 修了率: completed (online or in person) over the assignments that are not exempt.
-/// Rounded as the annual report rounds (`kenshu_core::report::completion_rate`).
-fn rate(t: &Tally) -> String {
-    let done = u64::try_from(t.completed + t.in_person).unwrap_or(0);
-    let due = u64::try_from(t.assignments - t.exempt).unwrap_or(0);
-    kenshu_core::report::completion_rate(done, due).unwrap_or_else(|| "—".into())
 }
 
 pub async fn index(
@@ -107,10 +121,9 @@ pub async fn index(
                     .remove(&d.id)
                     .unwrap_or_default()
                     .join(crate::lang::t().list_sep),
-                rate: rate(&t),
+                figures: figures(&t),
                 code: d.code,
                 name: d.name,
-                t,
             }
         })
         .collect();
@@ -127,14 +140,15 @@ pub async fn index(
         fy,
         fy_label: crate::lang::t().fy_label(fy),
         years,
+        headers: kenshu_core::report::figures_headers(t()),
         planned: sum.assignments > 0,
+        assignments: sum.assignments,
         lines,
         total: Line {
             code: String::new(),
             name: t().overview_total.into(),
             officers: String::new(),
-            rate: rate(&sum),
-            t: sum,
+            figures: figures(&sum),
         },
         months,
         chart,
@@ -254,8 +268,14 @@ mod tests {
             exempt: 1,
             overdue: 1,
         };
+        let rate = |t: &Tally| figures(t)[7].1.clone();
+        assert_eq!(
+            figures(&t)[2],
+            ("completed", "6".to_string()),
+            "with in person"
+        );
         assert_eq!(rate(&t), "75.0%");
-        assert_eq!(rate(&Tally::default()), "—");
+        assert_eq!(rate(&Tally::default()), "-", "as the report writes it");
         // Rounded as the annual report rounds: 11 of 34 is 32.35…%, written 32.4%.
         let eleven_of_34 = Tally {
             assignments: 34,

@@ -147,7 +147,8 @@ async fn run_schedule(
 /// The divisions, by institution, where the plan's schedule may have a reminder to send on
 /// `today`: a pending assignment whose deadline has a step due and not yet taken. It reads the
 /// overview's kept assignments (each person's deadline: the plan's, a newcomer's own or a
-/// re-attendance deadline; the same rule as the standing), brought up to date first for the
+/// re-attendance deadline; the same rule as the standing; people who have left, whom the
+/// overview keeps for the year's figures, left out), brought up to date first for the
 /// institutions whose counts are not current; and the steps already taken. The division's
 /// standing then decides, as before.
 async fn scheduled_work(
@@ -162,7 +163,7 @@ async fn scheduled_work(
     let deadlines: Vec<(Uuid, Date, Vec<i32>, i32)> = sqlx::query_as(
         "select c.institution_id, c.deadline, p.reminder_days_before, p.reminder_overdue_every
          from (select distinct institution_id, deadline from overview_counts
-               where fiscal_year = $1 and outcome = 'p' and n > 0) c
+               where fiscal_year = $1 and outcome = 'p' and n > 0 and isfinite(deadline)) c
          join training_plans p on p.institution_id = c.institution_id and p.fiscal_year = $1
                               and p.status = 'approved'",
     )
@@ -188,6 +189,8 @@ async fn scheduled_work(
              from unnest($3::date[], $4::text[]) s(deadline, step)
              join overview_assignments a on a.institution_id = $1 and a.fiscal_year = $2
                                         and a.deadline = s.deadline and a.outcome = 'p'
+             join users u on u.id = a.user_id and u.status <> 'left'
+                         and (u.left_on is null or u.left_on >= $5)
              where not exists (select 1 from reminder_steps r
                                where r.institution_id = $1 and r.user_id = a.user_id
                                  and r.fiscal_year = $2 and r.course_code = a.course_code
@@ -197,6 +200,7 @@ async fn scheduled_work(
         .bind(fy.year())
         .bind(&deadlines)
         .bind(&steps)
+        .bind(today)
         .fetch_all(&mut *conn)
         .await?;
         if !divisions.is_empty() {

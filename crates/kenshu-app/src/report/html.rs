@@ -86,6 +86,7 @@ struct AnnualEnd<'a> {
     title: &'a str,
     headers: &'a [&'a str],
     rows: Vec<Vec<String>>,
+    explained: &'a str,
     head: String,
 }
 
@@ -172,8 +173,9 @@ impl<W: Write + Send> Sink for HtmlSink<W> {
                 .divisions
                 .iter()
                 .chain([&summary.total(self.t.report_total)])
-                .map(|d| d.cells().to_vec())
+                .map(|d| d.cells())
                 .collect(),
+            explained: self.t.figures_explained,
             head: self.t.audit_head(head),
         }
         .write_into(&mut self.out)?;

@@ -17,7 +17,7 @@ use kenshu_core::FiscalYear;
 use kenshu_core::assignment::{Progress, status};
 use kenshu_core::audit::{AuditAction, Head};
 use kenshu_core::i18n::Catalogue;
-use kenshu_core::plan::{Plan, assignments};
+use kenshu_core::plan::{Plan, year_assignments};
 use kenshu_core::report::{Row, Summary};
 use kenshu_db::PgConnection;
 use kenshu_db::report::ReportPerson;
@@ -142,8 +142,9 @@ pub(crate) async fn approved_plan(
         .ok_or(ReportError::NoPlan(s.fy))
 }
 
-/// The rows of one person: each course assigned to them (only `course` when given), as of
-/// the report day, or for a leaver as of the day they left (and judged on that day).
+/// The rows of one person: each course assigned to them in the year (only `course` when
+/// given), by `kenshu_core::plan::year_assignments`: as of the report day, or for a leaver
+/// as of the day they left (and judged on that day).
 pub fn rows_of(
     p: &ReportPerson,
     plan: &Plan,
@@ -152,9 +153,8 @@ pub fn rows_of(
     titles: &HashMap<String, String>,
     course: Option<&str>,
 ) -> Vec<Row> {
-    let (today, fy, t) = (s.today, s.fy, s.t);
-    let on = p.facts.left_on.map_or(on, |l| on.min(l));
-    let today = p.facts.left_on.map_or(today, |l| today.min(l));
+    let (fy, t) = (s.fy, s.t);
+    let today = p.facts.as_of(s.today);
     let mut kinds: Vec<&'static str> = Vec::new();
     for h in &p.facts.designations {
         let overlaps = h.from <= fy.end() && h.to.is_none_or(|t| t >= fy.start());
@@ -164,7 +164,7 @@ pub fn rows_of(
         }
     }
     let designations = kinds.join(t.list_sep);
-    assignments(plan, &p.facts, on)
+    year_assignments(plan, &p.facts, fy, on)
         .into_iter()
         .filter(|a| course.is_none_or(|c| a.code == c))
         .map(|a| {
@@ -227,7 +227,7 @@ pub async fn annual<W: Write + Send + 'static>(
         s.t.report_annual
     );
     let mut sink: Box<dyn Sink> = match format {
-        Format::Xlsx => Box::new(xlsx::XlsxSink::new(out, s.t)?),
+        Format::Xlsx => Box::new(xlsx::XlsxSink::new(out, s.t, &title)?),
         Format::Csv => Box::new(csv::CsvSink::new(out, false, s.t)?),
         Format::CsvSjis => Box::new(csv::CsvSink::new(out, true, s.t)?),
         Format::Html => Box::new(html::HtmlSink::new(out, s, &title)?),

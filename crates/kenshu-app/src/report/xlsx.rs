@@ -14,6 +14,30 @@ pub(super) struct XlsxSink<W: Write + Send> {
     book: rust_xlsxwriter::Workbook,
     next: u32,
     t: &'static Catalogue,
+    /// The page header: the institution, the year and the document's name.
+    header: String,
+}
+
+/// A4, the paper of Japanese offices.
+const A4: u8 = 9;
+
+/// How a sheet prints from Excel or LibreOffice: A4, one page wide (as many long as needed),
+/// the header row on every page, the document named at the top and the page numbered at the
+/// bottom.
+fn print_setup(
+    sheet: &mut rust_xlsxwriter::Worksheet,
+    header: &str,
+    landscape: bool,
+) -> Result<(), ReportError> {
+    sheet.set_paper_size(A4);
+    if landscape {
+        sheet.set_landscape();
+    }
+    sheet.set_print_fit_to_pages(1, 0);
+    sheet.set_repeat_rows(0, 0)?;
+    sheet.set_header(header);
+    sheet.set_footer("&C&P / &N");
+    Ok(())
 }
 
 impl<W: Write + Send> XlsxSink<W> {
@@ -24,7 +48,13 @@ impl<W: Write + Send> XlsxSink<W> {
             .set_border(rust_xlsxwriter::FormatBorder::Thin)
     }
 
-    pub(super) fn new(out: W, t: &'static Catalogue) -> Result<Self, ReportError> {
+    pub(super) fn new(out: W, t: &'static Catalogue, title: &str) -> Result<Self, ReportError> {
+        // `&` starts a code in a page header; a name with one in it doubles it. Excel takes
+        // at most 255 characters.
+        let header: String = format!("&L{}", title.replace('&', "&&"))
+            .chars()
+            .take(250)
+            .collect();
         let mut book = rust_xlsxwriter::Workbook::new();
         // Fast deflate: the big sheet compresses at the end, in one go (level 1: a slightly larger file, much sooner).
         book.set_zip_compression_level(1);
@@ -41,11 +71,13 @@ impl<W: Write + Send> XlsxSink<W> {
             sheet.write_string_with_format(0, i as u16, *h, &bold)?;
         }
         sheet.set_freeze_panes(1, 0)?;
+        print_setup(sheet, &header, true)?;
         Ok(XlsxSink {
             out: Some(out),
             book,
             next: 1,
             t,
+            header,
         })
     }
 }
@@ -77,7 +109,8 @@ impl<W: Write + Send> Sink for XlsxSink<W> {
         let bold = Self::header_format();
         let sheet = self.book.add_worksheet();
         sheet.set_name(self.t.report_summary_sheet)?;
-        for (i, w) in [10.0, 18.0, 8.0, 8.0, 12.0, 10.0, 8.0, 10.0]
+        print_setup(sheet, &self.header, true)?;
+        for (i, w) in [10.0, 18.0, 12.0, 14.0, 8.0, 12.0, 10.0, 8.0, 14.0, 10.0]
             .iter()
             .enumerate()
         {
@@ -92,16 +125,15 @@ impl<W: Write + Send> Sink for XlsxSink<W> {
             let r = r as u32 + 1;
             sheet.write_string(r, 0, &d.code)?;
             sheet.write_string(r, 1, &d.name)?;
-            for (i, v) in [d.targets, d.completed, d.in_person, d.overdue, d.exempt]
-                .iter()
-                .enumerate()
-            {
+            let counts = d.counts();
+            for (i, v) in counts.iter().enumerate() {
                 sheet.write_number(r, i as u16 + 2, *v as f64)?;
             }
-            sheet.write_string(r, 7, d.rate())?;
+            sheet.write_string(r, counts.len() as u16 + 2, d.rate())?;
         }
         let below = summary.divisions.len() as u32 + 3;
-        sheet.write_string(below, 0, self.t.audit_head(head))?;
+        sheet.write_string(below, 0, self.t.figures_explained)?;
+        sheet.write_string(below + 1, 0, self.t.audit_head(head))?;
         if let Some(out) = self.out.take() {
             self.book.save_to_writer(out)?;
         }

@@ -44,6 +44,21 @@ impl Tally {
         self.assignments - self.completed - self.in_person - self.exempt - self.overdue
     }
 
+    /// The figures as the report's summary counts them (completed includes in person).
+    pub fn totals(&self, code: &str, name: &str) -> kenshu_core::report::DivisionTotals {
+        let n = |v: i64| u64::try_from(v).unwrap_or(0);
+        kenshu_core::report::DivisionTotals {
+            code: code.into(),
+            name: name.into(),
+            people: n(self.people),
+            targets: n(self.assignments),
+            completed: n(self.completed + self.in_person),
+            in_person: n(self.in_person),
+            overdue: n(self.overdue),
+            exempt: n(self.exempt),
+        }
+    }
+
     pub fn add(&mut self, other: &Tally) {
         self.people += other.people;
         self.assignments += other.assignments;

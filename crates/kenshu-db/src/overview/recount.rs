@@ -51,11 +51,14 @@ pub(super) async fn subtract(
 /// Counts the scope's people (everyone when `whole`) afresh and adds their assignments and
 /// counts.
 ///
-/// The query implements the assignment rule of `kenshu_core::plan::assignments` and the
-/// outcome of `kenshu_core::assignment::status`, set-based: each person of the scope and each
-/// course of the approved plan give one row when the person is a target of the course on
-/// `on`, with the deadline (the plan's, a newcomer's own, or a re-attendance deadline), the
-/// outcome (completion beats exemption) and the month of completion.
+/// The query implements the rule of the annual report, `kenshu_core::plan::year_assignments`,
+/// and the outcome of `kenshu_core::assignment::status`, set-based: each person on the roster
+/// at some day of the year and each course of the approved plan give one row when the person
+/// is a target of the course on their day (`on`, or the day they left if earlier: see
+/// `PersonFacts::as_of`), with the deadline (the plan's, a newcomer's own, or a re-attendance
+/// deadline), the outcome (completion beats exemption) and the month of completion. A
+/// leaver's pending assignment whose deadline had not passed when they left is kept with the
+/// deadline `infinity`: never overdue, as the report judges it on their last day.
 pub(super) async fn add(
     tx: &mut PgConnection,
     institution_id: Uuid,
@@ -75,11 +78,19 @@ pub(super) async fn add(
                from training_plans p
                join plan_courses c on c.institution_id = p.institution_id and c.plan_id = p.id
                where p.institution_id = $1 and p.fiscal_year = $2 and p.status = 'approved'
-           ), scope as (
+           ), listed as (
                select u.id as user_id from users u where $4 and u.institution_id = $1
                union all
                select s.user_id from overview_scope s
                where not $4 and s.institution_id = $1 and s.fiscal_year = $2
+           ), scope as (
+               -- On the roster at some day of the year (as the report reads it), each with
+               -- their day: $3, or the day they left if earlier.
+               select u.id as user_id, least($3::date, u.left_on) as at, u.left_on
+               from listed l join users u on u.id = l.user_id
+               where u.institution_id = $1
+                 and not (u.status = 'left' and u.left_on is null)
+                 and (u.left_on is null or u.left_on >= $5::date)
            ), bounds as (
                -- The first moments of May to March of the fiscal year in Japan: a completion's
                -- month (0 = April or before, 11 = March or after) is how many it has passed.
@@ -88,8 +99,8 @@ pub(super) async fn add(
                from generate_series(1, 11) m
            ), held as (
                -- Per person, in one grouping: the day of the latest transfer in (a placement
-               -- started by $3 that is not the first) and the first day of each designation
-               -- held on $3.
+               -- started by $3 that is not the first, as the report reads it) and the first
+               -- day of each designation held on their day.
                select f.user_id,
                       max(f.since) filter (where f.kind = 'transfer') as transferred_on,
                       min(f.since) filter (where f.kind = 'clerk') as clerk,
@@ -100,7 +111,7 @@ pub(super) async fn add(
                       min(f.since) filter (where f.kind = 'audit_officer') as audit_officer
                from (select d.user_id, d.kind, d.valid_from as since
                      from designations d join scope s on s.user_id = d.user_id
-                     where d.institution_id = $1 and d.valid_from <= $3 and (d.valid_to is null or $3 <= d.valid_to)
+                     where d.institution_id = $1 and d.valid_from <= s.at and (d.valid_to is null or s.at <= d.valid_to)
                      union all
                      select x.user_id, 'transfer', x.valid_from
                      from (select pl.user_id, pl.valid_from,
@@ -110,7 +121,7 @@ pub(super) async fn add(
                      where x.previous is not null and x.valid_from <= $3) f
                group by f.user_id
            ), people as (
-               select u.id, u.division_id, h.clerk, h.file_handler, h.system_admin,
+               select u.id, u.division_id, s.left_on, h.clerk, h.file_handler, h.system_admin,
                       least(h.protection_officer, case when u.role = 'protection_officer' then a.arrived end) as protection_officer,
                       least(h.chief_officer, case when u.role = 'chief_officer' then a.arrived end) as chief_officer,
                       least(h.audit_officer, case when u.role = 'audit_officer' then a.arrived end) as audit_officer,
@@ -119,10 +130,10 @@ pub(super) async fn add(
                join scope s on s.user_id = u.id
                left join held h on h.user_id = u.id
                cross join lateral (select coalesce(greatest(u.hired_on, h.transferred_on), '-infinity'::date) as arrived) a
-               where u.institution_id = $1 and u.status <> 'left' and (u.left_on is null or u.left_on >= $3)
+               where u.institution_id = $1
            ), targeted as (
                -- The day each person became a target of each course; null: not a target.
-               select p.id as user_id, p.division_id, c.course_code, c.starts_on, c.deadline, c.newcomer_days,
+               select p.id as user_id, p.division_id, p.left_on, c.course_code, c.starts_on, c.deadline, c.newcomer_days,
                       least(case when c.for_all then p.arrived end,
                             case when c.for_clerk then p.clerk end,
                             case when c.for_file_handler then p.file_handler end,
@@ -146,18 +157,21 @@ pub(super) async fn add(
                insert into overview_assignments
                    (institution_id, fiscal_year, user_id, course_code, division_id, deadline, outcome, month)
                select $1, $2, t.user_id, t.course_code, t.division_id,
-                      coalesce(o.deadline, case when t.since > t.starts_on
-                                                then greatest(t.deadline, t.since + t.newcomer_days)
-                                                else t.deadline end),
-                      case cp.method when 'e_learning' then 'e'
-                                     when 'in_person' then 'i'
-                                     else case when o.exempt then 'x' else 'p' end end::"char",
-                      coalesce(width_bucket(cp.completed_at, b.starts), -1)
+                      case when k.outcome = 'p' and t.left_on <= k.deadline then 'infinity' else k.deadline end,
+                      k.outcome, coalesce(width_bucket(cp.completed_at, b.starts), -1)
                from targeted t
                cross join bounds b
                left join completions cp on cp.institution_id = $1 and cp.fiscal_year = $2
                     and cp.user_id = t.user_id and cp.course_code = t.course_code
                left join overrides o on o.user_id = t.user_id and o.course_code = t.course_code
+               cross join lateral (
+                   select coalesce(o.deadline, case when t.since > t.starts_on
+                                                    then greatest(t.deadline, t.since + t.newcomer_days)
+                                                    else t.deadline end) as deadline,
+                          case cp.method when 'e_learning' then 'e'
+                                         when 'in_person' then 'i'
+                                         else case when o.exempt then 'x' else 'p' end end::"char" as outcome
+               ) k
                where t.since is not null
                returning user_id, division_id, deadline, outcome, month
            ), counted as (
@@ -175,7 +189,8 @@ pub(super) async fn add(
         institution_id,
         fy.year(),
         on,
-        whole
+        whole,
+        fy.start()
     )
     .execute(&mut *tx)
     .await?;

@@ -3,6 +3,7 @@
 
 pub mod assignment;
 pub mod audit;
+pub mod certificate;
 pub mod content;
 pub mod designation;
 pub mod exam;

@@ -16,6 +16,8 @@ pub struct Completion {
     pub total: Option<i32>,
     pub content_version_id: Uuid,
     pub version: i32,
+    /// The certificate's own number (twelve hexadecimal digits; see migration 0046).
+    pub certificate_no: String,
 }
 
 /// One line of "My training".
@@ -55,7 +57,8 @@ pub async fn summaries(
                   (select r.deadline from retakes r
                     where r.institution_id = $1 and r.user_id = $2 and r.fiscal_year = $3 and r.course_code = c.code) as "retake?",
                   cp.completed_at as "completed_at?", cp.method as "method?", cp.score, cp.total,
-                  cp.content_version_id as "cp_version_id?", v.version as "cp_version?"
+                  cp.content_version_id as "cp_version_id?", v.version as "cp_version?",
+                  cp.certificate_no as "certificate_no?"
            from courses c
            left join completions cp on cp.institution_id = $1 and cp.user_id = $2 and cp.fiscal_year = $3 and cp.course_code = c.code
            left join content_versions v on v.id = cp.content_version_id
@@ -90,6 +93,7 @@ pub async fn summaries(
                     total: r.total,
                     content_version_id,
                     version: r.cp_version.unwrap_or(0),
+                    certificate_no: r.certificate_no.unwrap_or_default(),
                 }),
                 _ => None,
             },
@@ -195,4 +199,41 @@ pub async fn mark_read(
     .execute(conn)
     .await?;
     Ok(())
+}
+
+/// What the certificate verification page shows of a completion: no more than the
+/// certificate itself says.
+#[derive(Debug, Clone)]
+pub struct VerifiedCertificate {
+    pub name: String,
+    pub course_title: String,
+    pub completed_at: OffsetDateTime,
+}
+
+/// The completion a certificate number names: the institution's code, the fiscal year and the
+/// certificate's own number must all match.
+pub async fn verify_certificate(
+    conn: &mut PgConnection,
+    institution_code: &str,
+    fiscal_year: i32,
+    certificate_no: &str,
+) -> Result<Option<VerifiedCertificate>, sqlx::Error> {
+    Ok(sqlx::query!(
+        r#"select u.name, c.title, cp.completed_at
+           from completions cp
+           join institutions i on i.id = cp.institution_id
+           join users u on u.institution_id = cp.institution_id and u.id = cp.user_id
+           join courses c on c.code = cp.course_code
+           where cp.certificate_no = $3 and i.code = $1 and cp.fiscal_year = $2"#,
+        institution_code,
+        fiscal_year,
+        certificate_no
+    )
+    .fetch_optional(conn)
+    .await?
+    .map(|r| VerifiedCertificate {
+        name: r.name,
+        course_title: r.title,
+        completed_at: r.completed_at,
+    }))
 }

@@ -10,8 +10,8 @@ mod division;
 
 pub use completion::{complete, settle_course, settle_course_with};
 pub use courses::{
-    Completion, CourseProgress, CourseSummary, course_progress, mark_read, section_progress,
-    summaries,
+    Completion, CourseProgress, CourseSummary, VerifiedCertificate, course_progress, mark_read,
+    section_progress, summaries, verify_certificate,
 };
 pub use division::{DivisionProgress, division_progress};
 

@@ -1,0 +1,9 @@
+-- Each certificate (修了証) its own number (issue 14): twelve random hexadecimal digits per
+-- completion, printed as `DEMO-2026-1A2B-3C4D-5E6F` with the institution's code and the fiscal
+-- year, and checked on the verification page. Random rather than counted, so that nobody can
+-- walk the verification page through every number to list who works where; existing
+-- completions each get their own.
+alter table completions add column certificate_no text not null
+    default upper(substr(md5(gen_random_uuid()::text), 1, 12))
+    check (certificate_no ~ '^[0-9A-F]{12}$');
+create unique index completions_certificate_no on completions (certificate_no);

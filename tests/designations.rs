@@ -304,14 +304,36 @@ async fn an_officer_exempts_a_person_of_their_division_with_a_reason_and_the_per
             &[("course", "cybersecurity"), ("reason", " ")],
         )
         .await;
-    assert_eq!(empty.status, 400);
+    assert_eq!(
+        empty.status, 422,
+        "the page again, with the reason by its field"
+    );
+    assert!(empty.body.contains("id=\"reason-error\""), "{}", empty.body);
     let mynumber = o
         .post(
             "/people/clerk-a/exemptions",
-            &[("course", "cybersecurity"), ("reason", "123456789018")],
+            &[
+                ("course", "cybersecurity"),
+                ("reason", "番号123456789018の件"),
+            ],
         )
         .await;
+    assert_eq!(mynumber.status, 422);
     assert!(mynumber.body.contains("マイナンバー"));
+    assert!(
+        mynumber
+            .body
+            .contains("value=\"番号＊＊＊＊＊＊＊＊＊＊＊＊の件\"")
+            && !mynumber.body.contains("123456789018"),
+        "the rest of what was typed is kept, the number is not sent back: {}",
+        mynumber.body
+    );
+    assert!(
+        mynumber
+            .body
+            .contains("<option value=\"cybersecurity\" selected>"),
+        "the course chosen is kept"
+    );
     let ok = o
         .post(
             "/people/clerk-a/exemptions",

@@ -251,15 +251,47 @@ async fn follow_ups_are_recorded_refuse_a_my_number_and_show_on_the_dashboard() 
             ],
         )
         .await;
-    assert_eq!(refused.status, 400);
+    assert_eq!(refused.status, 422);
     assert!(refused.body.contains("マイナンバー"), "{}", refused.body);
+    assert!(
+        refused.body.contains("id=\"fu-note-error\"")
+            && refused
+                .body
+                .contains(">本人番号 ＊＊＊＊-＊＊＊＊-＊＊＊＊ を確認</textarea>")
+            && refused.body.contains("value=\"2026-10-01\"")
+            && refused.body.contains("<option value=\"phone\" selected>"),
+        "the form as typed, the number masked, the reason by the note: {}",
+        refused.body
+    );
+    assert!(
+        refused.body.contains("href=\"/officer\""),
+        "with the site's navigation"
+    );
     let bad_method = o
         .post(
             "/people/late-a/follow-ups",
             &[("on", "2026-10-01"), ("method", "fax")],
         )
         .await;
+    assert_eq!(bad_method.status, 422);
     assert!(bad_method.body.contains("口頭・電話・メール・文書"));
+    let bad_date = o
+        .post(
+            "/people/late-a/follow-ups",
+            &[
+                ("on", "10月1日"),
+                ("method", "oral"),
+                ("note", "口頭で依頼"),
+            ],
+        )
+        .await;
+    assert_eq!(bad_date.status, 422);
+    assert!(
+        bad_date.body.contains("id=\"fu-on-error\"")
+            && bad_date.body.contains(">口頭で依頼</textarea>"),
+        "{}",
+        bad_date.body
+    );
     let ok = o
         .post(
             "/people/late-a/follow-ups",

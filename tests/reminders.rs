@@ -48,10 +48,18 @@ async fn an_officer_reminds_a_person_by_mail_and_at_their_next_sign_in() {
             &[("message", "番号 1234-5678-9018 の件")],
         )
         .await;
-    assert_eq!(refused.status, 400);
+    assert_eq!(refused.status, 422);
     assert!(
         refused.body.contains("督促の連絡文") && refused.body.contains("マイナンバー"),
         "{}",
+        refused.body
+    );
+    assert!(
+        refused
+            .body
+            .contains(">番号 ＊＊＊＊-＊＊＊＊-＊＊＊＊ の件</textarea>")
+            && refused.body.contains("id=\"rm-message-error\""),
+        "the message kept without the number, the reason by it: {}",
         refused.body
     );
     let elsewhere = o.post("/people/other-b/reminders", &[]).await;

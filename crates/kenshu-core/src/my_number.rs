@@ -29,10 +29,10 @@ fn is_separator(c: char) -> bool {
     matches!(c, ' ' | '-' | '\u{3000}' | '－' | '‐' | '−' | 'ー')
 }
 
-/// True when the text contains a run of exactly twelve digits (separators between them
-/// allowed, full-width digits included) that is a valid My Number.
-pub fn contains_my_number(text: &str) -> bool {
-    let chars: Vec<char> = text.chars().collect();
+/// The runs of exactly twelve digits (separators between them allowed, full-width digits
+/// included) that are valid My Numbers, as ranges of `chars`.
+fn my_numbers(chars: &[char]) -> Vec<std::ops::Range<usize>> {
+    let mut found = Vec::new();
     let mut i = 0;
     while i < chars.len() {
         if ascii_digit(chars[i]).is_none() {
@@ -57,11 +57,32 @@ pub fn contains_my_number(text: &str) -> bool {
         if let Ok(twelve) = <[u8; 12]>::try_from(digits.as_slice())
             && has_valid_check_digit(&twelve)
         {
-            return true;
+            found.push(i..j);
         }
         i = j.max(i + 1);
     }
-    false
+    found
+}
+
+/// True when the text contains a run of exactly twelve digits (separators between them
+/// allowed, full-width digits included) that is a valid My Number.
+pub fn contains_my_number(text: &str) -> bool {
+    let chars: Vec<char> = text.chars().collect();
+    !my_numbers(&chars).is_empty()
+}
+
+/// The text with each digit of every My Number in it replaced by ＊: what a refused form shows
+/// back to the person, so that the number itself never travels back to the browser.
+pub fn mask_my_numbers(text: &str) -> String {
+    let mut chars: Vec<char> = text.chars().collect();
+    for range in my_numbers(&chars) {
+        for c in &mut chars[range] {
+            if ascii_digit(*c).is_some() {
+                *c = '＊';
+            }
+        }
+    }
+    chars.into_iter().collect()
 }
 
 #[cfg(test)]
@@ -77,6 +98,21 @@ mod tests {
         assert!(contains_my_number("番号は1234 5678 9018です"));
         assert!(contains_my_number("1234-5678-9018"));
         assert!(contains_my_number("１２３４５６７８９０１８"));
+    }
+
+    #[test]
+    fn a_refused_text_comes_back_with_the_number_masked_and_the_rest_kept() {
+        assert_eq!(
+            mask_my_numbers("番号 1234-5678-9018 の件、電話 03-1234-5678"),
+            "番号 ＊＊＊＊-＊＊＊＊-＊＊＊＊ の件、電話 03-1234-5678"
+        );
+        assert_eq!(mask_my_numbers("１２３４５６７８９０１８"), "＊".repeat(12));
+        assert_eq!(
+            mask_my_numbers("123456789012"),
+            "123456789012",
+            "not a valid one"
+        );
+        assert!(!contains_my_number(&mask_my_numbers(VALID)));
     }
 
     #[test]

@@ -304,9 +304,11 @@ async fn refuse(
     user: &CurrentUser,
     tx: Tx,
     division: Option<&str>,
-    kept: AddForm,
+    mut kept: AddForm,
     why: Refused,
 ) -> Result<Response, AppError> {
+    // A My Number typed into the note is refused, and not sent back either.
+    kept.note = kenshu_core::my_number::mask_my_numbers(&kept.note);
     let Conn(mut conn) = tx.rollback()?;
     page(user, &mut conn, division, Some((kept, why))).await
 }

@@ -52,6 +52,65 @@ struct PersonPage {
     today: String,
     reminders: Vec<crate::reminder::ReminderRow>,
     any_untrained: bool,
+    refused: Option<Refused>,
+}
+
+/// A form of the person page refused as typed: the page again, with the reason next to the
+/// field and what was typed kept (422), rather than a bare error page.
+pub struct Refused {
+    /// The id of the field the reason is about.
+    pub field: &'static str,
+    pub reason: String,
+    /// What was typed, by field id.
+    pub typed: Vec<(&'static str, String)>,
+}
+
+impl Refused {
+    /// The refusal an error states (a bad date, a My Number in a note); other errors stay
+    /// errors.
+    pub fn of(
+        e: AppError,
+        field: &'static str,
+        typed: Vec<(&'static str, String)>,
+    ) -> Result<Refused, AppError> {
+        match e {
+            AppError::BadRequest(reason) => Ok(Refused {
+                field,
+                reason,
+                typed,
+            }),
+            AppError::Invalid { fix, .. } => Ok(Refused {
+                field,
+                reason: fix.to_string(),
+                typed,
+            }),
+            e => Err(e),
+        }
+    }
+}
+
+impl PersonPage {
+    /// What was typed into a field of the refused form.
+    fn typed(&self, id: &str) -> Option<&str> {
+        let r = self.refused.as_ref()?;
+        r.typed
+            .iter()
+            .find(|(k, _)| *k == id)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The reason a field was refused.
+    fn error_at(&self, id: &str) -> Option<&str> {
+        self.refused
+            .as_ref()
+            .filter(|r| r.field == id)
+            .map(|r| r.reason.as_str())
+    }
+
+    /// Whether an option of a refused form's select was the one chosen.
+    fn chose(&self, id: &str, value: &str) -> bool {
+        self.typed(id) == Some(value)
+    }
 }
 
 /// Follow-up methods: identifier and name in the request's language (口頭, 電話, メール, 文書).
@@ -102,8 +161,38 @@ pub async fn show(
         follow_up::viewed(&mut tx, &user.actor(), &login).await?;
         tx.commit().await?;
     }
+    page(&user, &mut conn, (login, id, name), fy, None).await
+}
+
+/// The person page again with a refused form as it was typed, answered 422.
+pub async fn refuse(
+    user: &CurrentUser,
+    tx: Tx,
+    login: String,
+    fy: kenshu_core::FiscalYear,
+    mut refused: Refused,
+) -> Result<Response, AppError> {
+    // A My Number typed into a note is refused, and not sent back either.
+    for (_, v) in &mut refused.typed {
+        *v = kenshu_core::my_number::mask_my_numbers(v);
+    }
+    let crate::session::Conn(mut conn) = tx.rollback()?;
+    let (id, name) = person(&mut conn, user, &login, Action::ViewDashboard).await?;
+    let mut res = page(user, &mut conn, (login, id, name), fy, Some(refused)).await?;
+    *res.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+    Ok(res)
+}
+
+/// The page of a person the viewer may see (the caller checked: `person`).
+async fn page(
+    user: &CurrentUser,
+    conn: &mut kenshu_db::PgConnection,
+    (login, id, name): (String, uuid::Uuid, String),
+    fy: kenshu_core::FiscalYear,
+    refused: Option<Refused>,
+) -> Result<Response, AppError> {
     let inst = user.session.institution_id;
-    let (_, assigned) = assignments_of(&mut conn, inst, id, fy).await?;
+    let (_, assigned) = assignments_of(&mut *conn, inst, id, fy).await?;
     let codes: Vec<&str> = assigned.iter().map(|a| a.code.as_str()).collect();
     let who = Learner {
         institution_id: inst,
@@ -111,7 +200,7 @@ pub async fn show(
         fiscal_year: fy,
     };
     let today = kenshu_core::japan_today();
-    let rows: Vec<Row> = learning::summaries(&mut conn, who, &codes)
+    let rows: Vec<Row> = learning::summaries(&mut *conn, who, &codes)
         .await?
         .into_iter()
         .map(|s| {
@@ -133,7 +222,7 @@ pub async fn show(
             }
         })
         .collect();
-    let designations = kenshu_db::designation::for_person(&mut conn, inst, id)
+    let designations = kenshu_db::designation::for_person(&mut *conn, inst, id)
         .await?
         .into_iter()
         .map(|d| {
@@ -150,12 +239,12 @@ pub async fn show(
             )
         })
         .collect();
-    let exemptions = kenshu_db::plan::exemptions(&mut conn, inst, id, fy)
+    let exemptions = kenshu_db::plan::exemptions(&mut *conn, inst, id, fy)
         .await?
         .into_iter()
         .map(|(c, reason, by, at)| (c, reason, by, jdate(at)))
         .collect();
-    let attempts = exam::attempt_history(&mut conn, who)
+    let attempts = exam::attempt_history(&mut *conn, who)
         .await?
         .into_iter()
         .map(|(title, at, score, total, passed)| {
@@ -167,7 +256,7 @@ pub async fn show(
             )
         })
         .collect();
-    let follow_ups = kenshu_db::follow_up::for_person(&mut conn, inst, id)
+    let follow_ups = kenshu_db::follow_up::for_person(&mut *conn, inst, id)
         .await?
         .into_iter()
         .map(|f| {
@@ -179,12 +268,13 @@ pub async fn show(
             )
         })
         .collect();
-    let reminders = crate::reminder::rows(&mut conn, inst, id, false).await?;
+    let reminders = crate::reminder::rows(&mut *conn, inst, id, false, &[]).await?;
     let any_untrained = rows.iter().any(|r| !r.done);
     render(&PersonPage {
         reminders,
         any_untrained,
-        chrome: Chrome::for_user(&user, name.clone()),
+        refused,
+        chrome: Chrome::for_user(user, name.clone()),
         t: t(),
         login,
         name,
@@ -216,15 +306,21 @@ pub async fn exempt(
 ) -> Result<Response, AppError> {
     let (id, _) = person(&mut tx, &user, &login, Action::ManageDesignations).await?;
     let reason = f.reason.trim();
-    if reason.is_empty() || reason.chars().count() > 500 {
-        return Err(AppError::BadRequest(t().exempt_reason_fix.into()));
-    }
-    if contains_my_number(reason) {
-        return Err(AppError::BadRequest(format!(
-            "{}: {}",
-            t().exempt_reason,
-            t().my_number_refused
-        )));
+    let problem = if reason.is_empty() || reason.chars().count() > 500 {
+        Some(t().exempt_reason_fix.to_string())
+    } else if contains_my_number(reason) {
+        Some(t().my_number_refused.to_string())
+    } else {
+        None
+    };
+    if let Some(reason) = problem {
+        let typed = vec![("course", f.course.clone()), ("reason", f.reason.clone())];
+        let refused = Refused {
+            field: "reason",
+            reason,
+            typed,
+        };
+        return refuse(&user, tx, login, fy, refused).await;
     }
     let whom = Person { login: &login, id };
     follow_up::exempt(&mut tx, &user.actor(), fy, whom, &f.course, reason).await?;
@@ -243,27 +339,39 @@ pub struct FollowUpForm {
 /// Records a follow-up (対応記録). The note never holds a My Number.
 pub async fn follow_up(
     user: CurrentUser,
+    ThisYear(fy): ThisYear,
     mut tx: Tx,
     Path(login): Path<String>,
     Form(f): Form<FollowUpForm>,
 ) -> Result<Response, AppError> {
     let (id, _) = person(&mut tx, &user, &login, Action::ManageDesignations).await?;
-    let on = kenshu_core::roster::parse_date(&f.on)
-        .ok_or_else(|| AppError::BadRequest(format!("{}: {}", t().follow_up_date, t().date_fix)))?;
-    if !methods().iter().any(|(k, _)| *k == f.method) {
-        return Err(AppError::BadRequest(t().follow_up_method_fix.into()));
-    }
+    let on = kenshu_core::roster::parse_date(&f.on);
     let note = f.note.trim();
-    if note.chars().count() > 2000 {
-        return Err(AppError::BadRequest(t().follow_up_note_fix.into()));
+    let problem = if on.is_none() {
+        Some(("fu-on", t().date_fix.to_string()))
+    } else if !methods().iter().any(|(k, _)| *k == f.method) {
+        Some(("fu-method", t().follow_up_method_fix.to_string()))
+    } else if note.chars().count() > 2000 {
+        Some(("fu-note", t().follow_up_note_fix.to_string()))
+    } else if contains_my_number(note) {
+        Some(("fu-note", t().my_number_refused.to_string()))
+    } else {
+        None
+    };
+    if let Some((field, reason)) = problem {
+        let typed = vec![
+            ("fu-on", f.on.clone()),
+            ("fu-method", f.method.clone()),
+            ("fu-note", f.note.clone()),
+        ];
+        let refused = Refused {
+            field,
+            reason,
+            typed,
+        };
+        return refuse(&user, tx, login, fy, refused).await;
     }
-    if contains_my_number(note) {
-        return Err(AppError::BadRequest(format!(
-            "{}: {}",
-            t().follow_up_note,
-            t().my_number_refused
-        )));
-    }
+    let on = on.ok_or_else(|| AppError::BadRequest(t().date_fix.into()))?;
     let recorded = FollowUp {
         on,
         method: &f.method,
@@ -289,7 +397,17 @@ pub async fn retake(
     Form(f): Form<RetakeForm>,
 ) -> Result<Response, AppError> {
     let (id, _) = person(&mut tx, &user, &login, Action::ManageDesignations).await?;
-    let deadline = retake_deadline(&f.deadline, kenshu_core::japan_today())?;
+    let deadline = match retake_deadline(&f.deadline, kenshu_core::japan_today()) {
+        Ok(d) => d,
+        Err(e) => {
+            let typed = vec![
+                ("retake-course", f.course.clone()),
+                ("retake-deadline", f.deadline.clone()),
+            ];
+            let refused = Refused::of(e.into(), "retake-deadline", typed)?;
+            return refuse(&user, tx, login, fy, refused).await;
+        }
+    };
     let whom = Person { login: &login, id };
     follow_up::grant_retake(&mut tx, &user.actor(), fy, whom, &f.course, deadline).await?;
     tx.commit().await?;

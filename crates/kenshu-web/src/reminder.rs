@@ -14,6 +14,7 @@ use crate::picks::{picked_people, picks};
 use crate::policy::Action;
 use crate::session::{Conn, CurrentUser};
 use crate::tx::Tx;
+use crate::year::ThisYear;
 use crate::{AppError, AppState};
 
 /// Sends reminders to the picked people, each within the sender's divisions, in the request's
@@ -60,12 +61,20 @@ pub struct PersonForm {
 pub async fn person(
     State(state): State<AppState>,
     user: CurrentUser,
+    ThisYear(fy): ThisYear,
     Path(login): Path<String>,
     tx: Tx,
     Form(f): Form<PersonForm>,
 ) -> Result<Response, AppError> {
     user.require(Action::ManageDesignations)?;
-    let message = checked_message(&f.message)?;
+    let message = match checked_message(&f.message) {
+        Ok(m) => m,
+        Err(e) => {
+            let typed = vec![("rm-message", f.message.clone())];
+            let refused = crate::person::Refused::of(e.into(), "rm-message", typed)?;
+            return crate::person::refuse(&user, tx, login, fy, refused).await;
+        }
+    };
     send(&state, &user, tx, &[(login.clone(), None)], &message).await?;
     Ok(crate::flash::redirect(
         &format!(
@@ -127,14 +136,21 @@ pub fn mail_label(state: kenshu_db::reminder::MailState) -> &'static str {
     }
 }
 
-/// A person's reminders, newest first (with `unseen_only`, the ones to show them).
+/// A person's reminders, newest first (with `unseen_only`, the ones to show them), without
+/// the courses in `finished`; a reminder left with none is left out.
 pub async fn rows(
     conn: &mut PgConnection,
     institution_id: Uuid,
     user_id: Uuid,
     unseen_only: bool,
+    finished: &[&str],
 ) -> Result<Vec<ReminderRow>, sqlx::Error> {
-    let list = kenshu_db::reminder::for_person(conn, institution_id, user_id, unseen_only).await?;
+    let mut list =
+        kenshu_db::reminder::for_person(conn, institution_id, user_id, unseen_only).await?;
+    for r in &mut list {
+        r.courses.retain(|c| !finished.contains(&c.as_str()));
+    }
+    list.retain(|r| !r.courses.is_empty());
     if list.is_empty() {
         return Ok(Vec::new());
     }

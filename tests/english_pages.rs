@@ -241,7 +241,15 @@ async fn every_page_a_person_who_chose_english_reads_is_english_outside_the_mate
         ("/language/{code}", "/language/en".into()),
         ("/welcome/{token}", "/welcome/not-a-token".into()),
         ("/my", "/my".into()),
+        ("/courses", "/courses".into()),
         ("/courses/{code}", "/courses/clerk".into()),
+        // Redirects, to the section or the course to go on with.
+        ("/courses/{code}/continue", "/courses/clerk/continue".into()),
+        ("/my/next", "/my/next?after=clerk".into()),
+        (
+            "/certificates/verify",
+            format!("/certificates/verify?no=TEST-{fy}-0000-0000-0000"),
+        ),
         (
             "/courses/{code}/sections/{slug}",
             "/courses/clerk/sections/system-overview".into(),
@@ -351,7 +359,12 @@ async fn every_page_a_person_who_chose_english_reads_is_english_outside_the_mate
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .expect("client");
-    for path in ["/login", "/welcome/not-a-token", "/no-such-page"] {
+    for path in [
+        "/login",
+        "/welcome/not-a-token",
+        "/no-such-page",
+        "/certificates/verify?no=nonsense",
+    ] {
         let res = anon
             .get(app.url(path))
             .header("accept-language", "en-US,en;q=0.9")
@@ -379,6 +392,8 @@ async fn every_page_a_person_who_chose_english_reads_is_english_outside_the_mate
                         | "/login"
                         | "/welcome/{token}"
                         | "/checkin/{id}"
+                        | "/courses/{code}/continue"
+                        | "/my/next"
                 )
         })
         .collect();

@@ -94,6 +94,8 @@ struct ChapterTestPage {
     new_attempt: Uuid,
     history: Vec<AttemptRow>,
     ever_passed: bool,
+    /// The course is completed: the next step is the next course.
+    completed: bool,
 }
 
 #[derive(Template)]
@@ -108,6 +110,7 @@ struct FinalTestPage {
     error: Option<String>,
     history: Vec<AttemptRow>,
     ever_passed: bool,
+    completed: bool,
 }
 
 impl ChapterTestPage {
@@ -142,6 +145,7 @@ pub async fn test_page(
             t: t(),
             history: history(&attempts),
             ever_passed,
+            completed: current.completed_at.is_some(),
             course: package,
             test,
             attempt: Uuid::new_v4(),
@@ -180,6 +184,7 @@ pub async fn test_page(
         new_attempt: Uuid::new_v4(),
         history: history(&attempts),
         ever_passed,
+        completed: current.completed_at.is_some(),
         course: package,
         test,
     })
@@ -290,6 +295,7 @@ pub async fn submit(
             t: t(),
             history: history(&attempts),
             ever_passed: attempts.iter().any(|a| a.passed == Some(true)),
+            completed: current.completed_at.is_some(),
             course: package.clone(),
             test,
             attempt: attempt_id,

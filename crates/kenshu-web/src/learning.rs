@@ -124,11 +124,19 @@ pub async fn my_training(
         });
     }
     let done = rows.iter().filter(|r| r.status.is_done()).count();
+    // The reminders not yet acknowledged, less the courses completed since: a reminder whose
+    // courses are all done is not shown.
+    let finished: Vec<&str> = rows
+        .iter()
+        .filter(|r| r.status.is_done())
+        .map(|r| r.code.as_str())
+        .collect();
     let notices = crate::reminder::rows(
         &mut conn,
         user.session.institution_id,
         user.session.user_id,
         true,
+        &finished,
     )
     .await?;
     render(&MyTrainingPage {
@@ -140,6 +148,69 @@ pub async fn my_training(
         done,
         has_plan,
         password_changed: q.password.as_deref() == Some("changed"),
+    })
+}
+
+/// One course of the catalogue (研修一覧).
+pub struct CatalogueRow {
+    pub code: String,
+    pub title: String,
+    pub description: String,
+    pub sections: usize,
+    pub test: Option<String>,
+    /// The deadline, when the plan assigns the course to this person.
+    pub assigned: Option<String>,
+    pub status: Status,
+    pub status_label: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "learning/catalogue.html")]
+struct CataloguePage {
+    chrome: Chrome,
+    t: &'static Catalogue,
+    fiscal_year: String,
+    has_plan: bool,
+    rows: Vec<CatalogueRow>,
+}
+
+/// 研修一覧: every course of the portal, for self-study, whether or not the plan assigns it
+/// (and before any plan is approved); each with what the plan asks of this person and where
+/// they stand. Reading and tests count for the current fiscal year, as on the course pages.
+pub async fn catalogue(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ThisYear(fy): ThisYear,
+    Conn(mut conn): Conn,
+) -> Result<Response, AppError> {
+    user.require(Action::TakeTraining)?;
+    let (has_plan, assigned) = assignments(&mut conn, &user, fy).await?;
+    let titles = kenshu_db::content::course_titles(&mut conn).await?;
+    let codes: Vec<&str> = titles.keys().map(String::as_str).collect();
+    let summaries = learning::summaries(&mut conn, user.learner(fy), &codes).await?;
+    let today = kenshu_core::japan_today();
+    let mut rows = Vec::with_capacity(summaries.len());
+    for s in summaries {
+        let package = state.catalog.package(&mut conn, s.version_id).await?;
+        let a = assigned.iter().find(|a| a.code == s.code);
+        let standing = assignment_status(&s, a, today);
+        rows.push(CatalogueRow {
+            title: s.title.clone(),
+            description: package.description.clone(),
+            sections: package.sections.len(),
+            test: package.test.as_ref().map(|t| t.title.clone()),
+            assigned: a.map(|_| standing.deadline.map(crate::page::day).unwrap_or_default()),
+            status: standing.status,
+            status_label: t().status(standing.status),
+            code: s.code,
+        });
+    }
+    render(&CataloguePage {
+        chrome: Chrome::for_user(&user, t().catalogue_title),
+        t: t(),
+        fiscal_year: t().fy_label(fy),
+        has_plan,
+        rows,
     })
 }
 
@@ -183,15 +254,7 @@ pub async fn course(
         })
         .collect();
     let read_count = sections.iter().filter(|s| s.read).count();
-    let resume = match sections.iter().find(|s| !s.read) {
-        Some(s) if progress.completed_at.is_none() => {
-            Some(format!("/courses/{}/sections/{}", package.code, s.slug))
-        }
-        None if progress.completed_at.is_none() && package.test.is_some() => {
-            Some(format!("/courses/{}/test", package.code))
-        }
-        _ => None,
-    };
+    let resume = resume_url(&package, &progress);
     let requires: Vec<&str> = package.requires.iter().map(String::as_str).collect();
     let missing_prerequisites = if requires.is_empty() {
         Vec::new()
@@ -214,6 +277,72 @@ pub async fn course(
         missing_prerequisites,
         course: package,
     })
+}
+
+/// Where to go on with a course not yet completed: the first section not read, else the
+/// test; None once completed.
+fn resume_url(package: &CoursePackage, progress: &CourseProgress) -> Option<String> {
+    if progress.completed_at.is_some() {
+        return None;
+    }
+    match package
+        .sections
+        .iter()
+        .find(|s| !progress.read_slugs.contains(&s.slug))
+    {
+        Some(s) => Some(format!("/courses/{}/sections/{}", package.code, s.slug)),
+        None => package
+            .test
+            .as_ref()
+            .map(|_| format!("/courses/{}/test", package.code)),
+    }
+}
+
+/// 受講を始める / 続きから受講する on "My training": straight to the first section not yet
+/// read (or the test), without a stop at the course page; the course page once completed.
+pub async fn continue_course(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ThisYear(fy): ThisYear,
+    Conn(mut conn): Conn,
+    Path(code): Path<String>,
+) -> Result<Redirect, AppError> {
+    user.require(Action::TakeTraining)?;
+    let (package, progress) = course_for(&state, &mut conn, user.learner(fy), &code).await?;
+    Ok(Redirect::to(
+        &resume_url(&package, &progress).unwrap_or_else(|| format!("/courses/{code}")),
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct NextQuery {
+    after: Option<String>,
+}
+
+/// 次の研修へ進む, after a course is completed: the first assigned course of the year not yet
+/// done (other than the one just finished), where it was left off; "My training" when none is
+/// left.
+pub async fn next_course(
+    user: CurrentUser,
+    ThisYear(fy): ThisYear,
+    Conn(mut conn): Conn,
+    Query(q): Query<NextQuery>,
+) -> Result<Redirect, AppError> {
+    user.require(Action::TakeTraining)?;
+    let (_, assigned) = assignments(&mut conn, &user, fy).await?;
+    let codes: Vec<&str> = assigned.iter().map(|a| a.code.as_str()).collect();
+    let summaries = learning::summaries(&mut conn, user.learner(fy), &codes).await?;
+    let today = kenshu_core::japan_today();
+    let next = summaries.iter().find(|s| {
+        Some(&s.code) != q.after.as_ref() && {
+            let a = assigned.iter().find(|a| a.code == s.code);
+            !assignment_status(s, a, today).status.is_done()
+        }
+    });
+    Ok(Redirect::to(&match next {
+        Some(s) => format!("/courses/{}/continue", s.code),
+        None => "/my".to_string(),
+    }))
 }
 
 #[derive(Template)]
@@ -295,7 +424,6 @@ struct CertificatePage {
     chrome: Chrome,
     t: &'static Catalogue,
     name: String,
-    institution: String,
     division: String,
     course_title: String,
     fiscal_year: String,
@@ -303,9 +431,12 @@ struct CertificatePage {
     score: Option<String>,
     version: i32,
     number: String,
+    issuer: String,
+    verify_url: String,
 }
 
 pub async fn certificate(
+    State(state): State<AppState>,
     user: CurrentUser,
     Conn(mut conn): Conn,
     Path(code): Path<String>,
@@ -323,7 +454,6 @@ pub async fn certificate(
         chrome: Chrome::for_user(&user, t().certificate),
         t: t(),
         name: s.name.clone(),
-        institution: s.institution_name.clone(),
         division: s.division_name.clone(),
         course_title: summary.title,
         fiscal_year: crate::lang::t().fy_label(fy),
@@ -333,11 +463,87 @@ pub async fn certificate(
             .zip(completion.total)
             .map(|(a, b)| format!("{a} / {b}")),
         version: completion.version,
-        number: format!(
-            "{}-{}-{}",
-            s.institution_code.to_uppercase(),
+        number: kenshu_core::certificate::number(
+            &s.institution_code,
             fy.year(),
-            &s.user_id.simple().to_string()[..8].to_uppercase()
+            &completion.certificate_no,
         ),
+        issuer: t()
+            .certificate_issuer
+            .replace("{institution}", &s.institution_name),
+        verify_url: format!(
+            "{}/certificates/verify",
+            state.settings.public_url.trim_end_matches('/')
+        ),
+    })
+}
+
+#[derive(Deserialize)]
+pub struct VerifyQuery {
+    no: Option<String>,
+}
+
+/// What the verification page found.
+pub enum Verdict {
+    /// Nothing asked yet.
+    Ask,
+    Malformed,
+    NotFound,
+    Issued {
+        name: String,
+        course: String,
+        completed_on: String,
+    },
+}
+
+#[derive(Template)]
+#[template(path = "learning/verify.html")]
+struct VerifyPage {
+    chrome: Chrome,
+    t: &'static Catalogue,
+    no: String,
+    verdict: Verdict,
+}
+
+/// 修了証の確認: anyone (signed in or not: another office checking a printed certificate)
+/// types a certificate number and learns whether it was issued, and to whom for which course
+/// on which day; nothing else. The numbers are random, so the page cannot be walked.
+pub async fn verify_certificate(
+    user: Result<CurrentUser, AppError>,
+    Conn(mut conn): Conn,
+    Query(q): Query<VerifyQuery>,
+) -> Result<Response, AppError> {
+    let no =
+        q.no.unwrap_or_default()
+            .chars()
+            .take(80)
+            .collect::<String>();
+    let verdict = if no.trim().is_empty() {
+        Verdict::Ask
+    } else {
+        match kenshu_core::certificate::parse(&no) {
+            None => Verdict::Malformed,
+            Some((inst, fy, own)) => {
+                match learning::verify_certificate(&mut conn, &inst, fy, &own).await? {
+                    None => Verdict::NotFound,
+                    Some(v) => Verdict::Issued {
+                        name: v.name,
+                        course: v.course_title,
+                        completed_on: jdate(v.completed_at),
+                    },
+                }
+            }
+        }
+    };
+    let title = t().verify_title;
+    let chrome = match &user {
+        Ok(u) => Chrome::for_user(u, title),
+        Err(_) => Chrome::anonymous(title, String::new()),
+    };
+    render(&VerifyPage {
+        chrome,
+        t: t(),
+        no: no.trim().to_string(),
+        verdict,
     })
 }

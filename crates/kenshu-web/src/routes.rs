@@ -87,12 +87,16 @@ fn learning() -> Router<AppState> {
     Router::new()
         .route("/", get(learning::home))
         .route("/my", get(learning::my_training))
+        .route("/courses", get(learning::catalogue))
         .route("/courses/{code}", get(learning::course))
+        .route("/courses/{code}/continue", get(learning::continue_course))
+        .route("/my/next", get(learning::next_course))
         .route("/courses/{code}/sections/{slug}", get(learning::section))
         .route(
             "/courses/{code}/sections/{slug}/read",
             post(learning::mark_read),
         )
+        .route("/certificates/verify", get(learning::verify_certificate))
         .route("/certificates/{code}", get(learning::certificate))
         .route("/my/reminders/seen", post(reminder::seen))
 }

@@ -325,6 +325,9 @@ async fn the_demo_runs_on_the_embedded_database_and_stops_it_cleanly() {
             "{}",
             my.body
         );
+        if round == 0 {
+            demo_year_looks_real(&base).await;
+        }
 
         let status = terminate(&mut child);
         assert!(status.success(), "exit status {status}");
@@ -434,4 +437,67 @@ async fn serve_without_database_url_starts_serves_and_stops_its_own_cluster() {
         "postgres process {pg_pid} is gone"
     );
     let _ = std::fs::remove_dir_all(&data);
+}
+
+/// The demo's year as an office would have it: completions spread over the months so far
+/// (none after today), some in person, some after the deadline, and the leaver's completion
+/// before the day they left; read from the annual report as the chief downloads it.
+async fn demo_year_looks_real(base: &str) {
+    let mut chief = kenshu_tests::Browser::new(base);
+    chief.sign_in("chief", "kenshu-demo").await;
+    let csv = chief.get("/reports/annual?format=csv").await;
+    assert_eq!(csv.status, 200, "{}", csv.body);
+    let rows = kenshu_tests::reports::parse_csv(csv.body.trim_start_matches('\u{feff}'));
+    let col = |name: &str| {
+        rows[0]
+            .iter()
+            .position(|h| h == name)
+            .unwrap_or_else(|| panic!("no column {name}: {:?}", rows[0]))
+    };
+    let (done_on, method, left_on, retake) =
+        (col("修了日"), col("受講方法"), col("退職日"), col("再受講"));
+    let today = kenshu_core::japan_today().to_string();
+    let fy = kenshu_core::FiscalYear::of(kenshu_core::japan_today());
+    let body: Vec<&Vec<String>> = rows[1..]
+        .iter()
+        .filter(|r| r.len() > done_on && !r[0].starts_with('#'))
+        .collect();
+    let dates: Vec<&str> = body
+        .iter()
+        .map(|r| r[done_on].as_str())
+        .filter(|d| !d.is_empty())
+        .collect();
+    assert!(dates.len() > 30, "{} completions", dates.len());
+    assert!(
+        dates
+            .iter()
+            .all(|d| *d < today.as_str() || *d == today.as_str()),
+        "none after today: {dates:?}"
+    );
+    let months: std::collections::BTreeSet<&str> = dates.iter().map(|d| &d[..7]).collect();
+    let elapsed = (kenshu_core::japan_today() - fy.start()).whole_days();
+    if elapsed > 120 {
+        assert!(
+            months.len() >= 3,
+            "completions spread over the year, not on one day: {months:?}"
+        );
+    }
+    assert!(
+        body.iter().any(|r| r[method] == "集合研修"),
+        "some in person"
+    );
+    let leaver = body
+        .iter()
+        .find(|r| !r[left_on].is_empty())
+        .expect("the leaver");
+    assert!(
+        leaver[done_on].is_empty() || leaver[done_on] <= leaver[left_on],
+        "no completion after leaving: {leaver:?}"
+    );
+    if elapsed > 200 {
+        assert!(
+            body.iter().any(|r| r[retake].contains("期限後修了")),
+            "someone finished late, after a reminder"
+        );
+    }
 }

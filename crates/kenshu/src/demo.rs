@@ -186,13 +186,15 @@ async fn history(
         }
         match n {
             1..=10 => {
+                // Three took the clerk course at the in-person session instead.
+                let in_person = (4..=6).contains(&n);
                 complete(
                     tx,
                     who,
                     "clerk",
                     versions["clerk"],
-                    false,
-                    Some((4, 4)),
+                    in_person,
+                    (!in_person).then_some((4, 4)),
                     None,
                 )
                 .await?;
@@ -237,6 +239,8 @@ async fn history(
             _ => {}
         }
     }
+    let officers = [id("officer1")?, id("officer2")?, id("officer3")?];
+    spread_over_the_year(tx, inst, fy, today, officers).await?;
     kenshu_db::person::set_arrival(tx, inst, id("staff25")?, today - Duration::days(7)).await?;
     let october = time::Date::from_calendar_date(fy.year(), time::Month::October, 1)?;
     if today >= october {
@@ -278,7 +282,124 @@ async fn history(
         None,
     )
     .await?;
-    let left = (october - Duration::days(1)).max(fy.start());
+    let left = (october - Duration::days(1)).max(fy.start()).min(today);
     kenshu_db::roster::leave_people(tx, inst, &["staff31".to_string()], &[left], today).await?;
+    // They finished the clerk course three weeks before leaving, not on the day the demo runs.
+    sqlx::query(
+        "update completions set completed_at = (greatest($3::date - 21, $4::date) + time '10:00') at time zone 'Asia/Tokyo'
+         where institution_id = $1 and user_id = $2",
+    )
+    .bind(inst)
+    .bind(gone)
+    .bind(left)
+    .bind(fy.start())
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+/// Dates the completions as an office's year has them, instead of all on the day the demo is
+/// made: most in the two weeks before each course's deadline, the rest spread over the two
+/// months before it, never after yesterday; the final test after the courses it sums up; and
+/// two people (staff09, staff10) finished the clerk course ten days late, after their
+/// protection officer reminded them three days past the deadline.
+async fn spread_over_the_year(
+    tx: &mut kenshu_db::PgConnection,
+    inst: uuid::Uuid,
+    fy: kenshu_core::FiscalYear,
+    today: time::Date,
+    officers: [uuid::Uuid; 3],
+) -> anyhow::Result<()> {
+    sqlx::query(
+        "with d as (
+             select c.user_id, c.course_code, least(p.deadline, $3::date - 1) as last_day,
+                    abs(hashtext(u.login_id || c.course_code)) % 100 as h
+             from completions c
+             join users u on u.institution_id = c.institution_id and u.id = c.user_id
+             join training_plans tp on tp.institution_id = c.institution_id and tp.fiscal_year = c.fiscal_year
+             join plan_courses p on p.institution_id = tp.institution_id and p.plan_id = tp.id
+                                and p.course_code = c.course_code
+             where c.institution_id = $1 and c.fiscal_year = $2
+         )
+         update completions c
+         set completed_at = (greatest($4::date, d.last_day - case when d.h < 60 then d.h % 14 else d.h % 60 end)
+                             + time '09:30' + (d.h % 7) * interval '1 hour') at time zone 'Asia/Tokyo'
+         from d
+         where c.institution_id = $1 and c.fiscal_year = $2 and c.user_id = d.user_id
+           and c.course_code = d.course_code",
+    )
+    .bind(inst)
+    .bind(fy.year())
+    .bind(today)
+    .bind(fy.start())
+    .execute(&mut *tx)
+    .await?;
+    let clerk_deadline: Option<time::Date> = sqlx::query_scalar(
+        "select p.deadline from plan_courses p join training_plans tp on tp.id = p.plan_id
+         where tp.institution_id = $1 and tp.fiscal_year = $2 and p.course_code = 'clerk'",
+    )
+    .bind(inst)
+    .bind(fy.year())
+    .fetch_optional(&mut *tx)
+    .await?;
+    if let Some(deadline) = clerk_deadline.filter(|d| *d + time::Duration::days(10) < today) {
+        let late: Vec<(uuid::Uuid, String)> = sqlx::query_as(
+            "update completions c set completed_at = ($3::date + 10 + time '15:00') at time zone 'Asia/Tokyo'
+             from users u
+             where c.institution_id = $1 and u.institution_id = $1 and u.id = c.user_id
+               and u.login_id in ('staff09', 'staff10') and c.course_code = 'clerk'
+             returning c.user_id, u.login_id",
+        )
+        .bind(inst)
+        .bind(fy.year())
+        .bind(deadline)
+        .fetch_all(&mut *tx)
+        .await?;
+        let courses = ["clerk".to_string()];
+        for (user_id, login) in late {
+            let id = uuid::Uuid::new_v4();
+            // staffNN works in division (NN - 1) % 3, whose officer reminds them.
+            let n: usize = login.trim_start_matches("staff").parse().unwrap_or(1);
+            let officer = officers[(n.max(1) - 1) % 3];
+            kenshu_db::reminder::record(
+                tx,
+                inst,
+                &kenshu_db::reminder::NewReminder {
+                    id,
+                    user_id,
+                    fiscal_year: fy,
+                    courses: &courses,
+                    message: "期限を過ぎています。今週中に受講してください。",
+                    sent_by: Some(officer),
+                    mail: None,
+                },
+            )
+            .await?;
+            sqlx::query(
+                "update reminders set created_at = ($3::date + 3 + time '09:00') at time zone 'Asia/Tokyo',
+                                      seen_at = ($3::date + 4 + time '08:45') at time zone 'Asia/Tokyo'
+                 where institution_id = $1 and id = $2",
+            )
+            .bind(inst)
+            .bind(id)
+            .bind(deadline)
+            .execute(&mut *tx)
+            .await?;
+        }
+    }
+    // The final test sums up the other courses: taken after them.
+    sqlx::query(
+        "update completions f
+         set completed_at = greatest(f.completed_at, o.last + interval '1 hour')
+         from (select user_id, max(completed_at) as last from completions
+               where institution_id = $1 and fiscal_year = $2 and course_code <> 'final-test'
+               group by user_id) o
+         where f.institution_id = $1 and f.fiscal_year = $2 and f.course_code = 'final-test'
+           and f.user_id = o.user_id",
+    )
+    .bind(inst)
+    .bind(fy.year())
+    .execute(&mut *tx)
+    .await?;
     Ok(())
 }

@@ -24,6 +24,7 @@ mod browser {
     pub mod checks;
     mod downloads;
     pub mod driver;
+    mod flow;
     mod in_person;
     mod language;
     mod management;

@@ -56,12 +56,12 @@ impl Tools {
                 let install = "apt-get install -y exim4-daemon-light spamassassin openssl";
                 if is_ci() {
                     panic!(
-                        "{test}: the mail test needs exim4, SpamAssassin and openssl on CI: {why}. Install them with `{install}`."
+                        "{test}: the mail test needs exim4, SpamAssassin, openssl and root on CI: {why}. Install them with `{install}`."
                     );
                 }
                 loud(&[
                     &format!("SKIPPED mail test {test}: {why}."),
-                    &format!("Install them with `{install}` (as root) to run it."),
+                    &format!("Run it as root with them installed (`{install}`)."),
                     "(With CI=true this is a failure.)",
                 ]);
                 None

@@ -1,10 +1,11 @@
 //! In-person sessions (集合研修): scheduling, nominating, sign-up within capacity, attendance on
 //! the checklist and by QR code, and what attendance does to the person's course. Attendance
 //! only while the session happens is in `in_person/window.rs`, officers' corrections of it in
-//! `in_person/corrections.rs`.
+//! `in_person/corrections.rs`, the QR code's link in `in_person/qr_link.rs`.
 
 mod in_person {
     mod corrections;
+    mod qr_link;
     mod window;
 }
 

@@ -37,7 +37,12 @@ async fn two_instances_under_load_send_each_reminder_and_each_mail_once() {
     let smtp = TestSmtp::start().await;
     let first = app.db.app_pool(4, Duration::from_secs(10)).await;
     for pool in [first, second.clone()] {
-        let mailer = Mailer::smtp(&smtp.url(), "kenshu@city.example.jp").unwrap();
+        let mailer = Mailer::smtp(
+            &smtp.url(),
+            "kenshu@city.example.jp",
+            "https://kenshu.city.example.jp",
+        )
+        .unwrap();
         kenshu_app::mail::spawn(pool.clone(), std::sync::Arc::new(mailer));
         kenshu_app::reminder::schedule::spawn(
             pool,

@@ -87,7 +87,12 @@ async fn an_officer_reminds_a_person_by_mail_and_at_their_next_sign_in() {
     );
 
     let smtp = TestSmtp::start().await;
-    let mailer = Mailer::smtp(&smtp.url(), "kenshu@city.example.jp").unwrap();
+    let mailer = Mailer::smtp(
+        &smtp.url(),
+        "kenshu@city.example.jp",
+        "https://kenshu.city.example.jp",
+    )
+    .unwrap();
     let done = deliver_due(app.pool(), &mailer).await.unwrap();
     assert_eq!(done, Delivery { sent: 1, failed: 0 });
     let mail = smtp.received();
@@ -99,6 +104,16 @@ async fn an_officer_reminds_a_person_by_mail_and_at_their_next_sign_in() {
         "a Japanese subject, encoded: {}",
         mail[0].data
     );
+    let headers: Vec<&str> = mail[0].data.lines().take_while(|l| !l.is_empty()).collect();
+    let header = |name: &str| {
+        headers
+            .iter()
+            .find_map(|l| l.strip_prefix(name))
+            .unwrap_or_else(|| panic!("no {name} in {headers:?}"))
+    };
+    assert!(header("Message-ID: <").ends_with("@kenshu.city.example.jp>"));
+    assert_eq!(header("MIME-Version: "), "1.0");
+    assert!(header("Date: ").ends_with(" +0900"), "{headers:?}");
     assert!(o.get("/people/late-a").await.body.contains("送信済み"));
 
     // The person sees it at their next sign-in until they acknowledge it.
@@ -219,7 +234,12 @@ async fn the_outbox_survives_a_failing_mail_server_and_then_delivers_each_mail_o
 
     let smtp = TestSmtp::start().await;
     smtp.set_failing(true);
-    let mailer = Mailer::smtp(&smtp.url(), "kenshu@city.example.jp").unwrap();
+    let mailer = Mailer::smtp(
+        &smtp.url(),
+        "kenshu@city.example.jp",
+        "https://kenshu.city.example.jp",
+    )
+    .unwrap();
     let first = deliver_due(app.pool(), &mailer).await.unwrap();
     assert_eq!(first, Delivery { sent: 0, failed: 3 });
     assert!(smtp.received().is_empty());
@@ -238,7 +258,12 @@ async fn the_outbox_survives_a_failing_mail_server_and_then_delivers_each_mail_o
     simulate::mail_retry_due(app.pool()).await;
 
     // Two portal instances work the outbox at once: each mail goes out once.
-    let other = Mailer::smtp(&smtp.url(), "kenshu@city.example.jp").unwrap();
+    let other = Mailer::smtp(
+        &smtp.url(),
+        "kenshu@city.example.jp",
+        "https://kenshu.city.example.jp",
+    )
+    .unwrap();
     let (a, b) = tokio::join!(
         deliver_due(app.pool(), &mailer),
         deliver_due(app.pool(), &other)

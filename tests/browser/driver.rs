@@ -1,7 +1,7 @@
 //! chromedriver + headless Chromium for the browser tests: one driver, one fresh profile and
 //! one WebDriver session per test, all gone when the [`Session`] is dropped (also on panic).
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -20,20 +20,7 @@ const WAIT: Duration = Duration::from_secs(15);
 /// Screenshots are taken no taller than this (Chromium's texture limit is 16384).
 const MAX_SHOT_HEIGHT: u64 = 12_000;
 
-pub fn is_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| v.eq_ignore_ascii_case("true") || v == "1")
-}
-
-/// A message that shows even though the test harness captures `println!` output.
-pub fn loud(lines: &[&str]) {
-    let bar = "!".repeat(78);
-    let mut err = std::io::stderr().lock();
-    let _ = writeln!(err, "\n{bar}");
-    for l in lines {
-        let _ = writeln!(err, "!! {l}");
-    }
-    let _ = writeln!(err, "{bar}\n");
-}
+pub use kenshu_tests::skip::{is_ci, loud};
 
 /// An executable named by the environment variable `var`, or the first of `names` on `PATH`.
 fn find_tool(var: &str, names: &[&str]) -> Result<PathBuf, String> {

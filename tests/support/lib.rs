@@ -9,10 +9,12 @@
 //! application role [`APP_ROLE`] with only the grants of migration 0023, as in production.
 
 pub mod http;
+pub mod mta;
 pub mod process;
 pub mod reports;
 pub mod scenario;
 pub mod simulate;
+pub mod skip;
 pub mod smtp;
 
 use std::path::{Path, PathBuf};

@@ -71,7 +71,8 @@ pub struct Settings {
     pub trust_proxy: bool,
     /// How long a client may take to send a request's headers ([`HEADER_TIMEOUT`]).
     pub header_timeout: std::time::Duration,
-    /// The portal's address as people reach it, for links in mail.
+    /// The portal's address as people reach it (`KENSHU_PUBLIC_URL`), for links in mail and
+    /// in check-in QR codes; never taken from a request.
     pub public_url: String,
     /// How mail leaves the portal, as the admin's mail page says it.
     pub mail_transport: &'static str,

@@ -236,7 +236,9 @@ pub struct ServeArgs {
     /// X-Forwarded-For: throttle sign-ins per that address instead of the proxy's.
     #[arg(long, env = "KENSHU_TRUST_PROXY")]
     pub(crate) trust_proxy: bool,
-    /// The portal's address as people reach it, for links in mail.
+    /// The portal's address as people reach it (e.g. https://kenshu.city.example.lg.jp), for
+    /// links in mail and in check-in QR codes, and the host of mails' Message-IDs. Required
+    /// when KENSHU_SMTP_URL is set.
     #[arg(long, env = "KENSHU_PUBLIC_URL")]
     pub(crate) public_url: Option<String>,
     /// Minutes between runs of the plans' reminder schedules (0: this instance does not run

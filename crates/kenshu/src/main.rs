@@ -15,6 +15,8 @@ mod serve;
 use std::process::ExitCode;
 
 use clap::Parser;
+use kenshu_app::mail::Mailer;
+use serve::Fallback;
 
 pub(crate) use cli::ServeArgs;
 use cli::{
@@ -158,13 +160,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             report::attendance(&db.pool, args).await
         }
         Command::Serve(args) => {
+            let public_url = serve::public_url(&args, Mailer::smtp_in_env(), Fallback::None)?;
             let db = database::ready(&target, args.db_pool).await?;
             serve::check_role(&db, args.allow_superuser).await?;
             let audit = serve::Audit {
                 key: key(true)?,
                 checkpoint_dir: audit::checkpoint_dir(&cli.data_dir),
             };
-            serve::serve(db, &args, audit).await
+            serve::serve(db, &args, audit, public_url).await
         }
         Command::Migrate => {
             let db = database::open(&target, 2).await?;
@@ -179,6 +182,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             serve: args,
             content,
         } => {
+            let public_url = serve::public_url(&args, Mailer::smtp_in_env(), Fallback::Bind)?;
             let db = database::ready(&target, args.db_pool).await?;
             serve::check_role(&db, args.allow_superuser).await?;
             let audit = serve::Audit {
@@ -186,7 +190,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 checkpoint_dir: audit::checkpoint_dir(&cli.data_dir),
             };
             demo::prepare(&db.pool, &audit.key, &content, args.bind).await?;
-            serve::serve(db, &args, audit).await
+            serve::serve(db, &args, audit, public_url).await
         }
         Command::Audit(AuditCommand::Verify {
             institution,

@@ -60,16 +60,63 @@ pub struct Audit {
     pub checkpoint_dir: PathBuf,
 }
 
-pub async fn serve(db: Database, args: &ServeArgs, audit: Audit) -> anyhow::Result<()> {
+/// Where links point when no public URL is given.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fallback {
+    /// `kenshu serve`: refuse when mail goes out; otherwise the bind address, with a warning.
+    None,
+    /// `kenshu demo`: the address it listens on, which it prints.
+    Bind,
+}
+
+/// The portal's address as people reach it, for links in mail and the check-in QR code.
+pub struct PublicUrl {
+    /// Without a trailing slash.
+    pub url: String,
+    /// The bind address, for want of a public URL in `kenshu serve`: serving warns.
+    pub guessed: bool,
+}
+
+/// The [`PublicUrl`] of `--public-url` (`KENSHU_PUBLIC_URL`). Refuses to start without one
+/// when mail goes out (`smtp`), since every mail's links would point at the bind address;
+/// without mail `kenshu serve` uses the bind address (and warns once serving).
+pub fn public_url(args: &ServeArgs, smtp: bool, fallback: Fallback) -> anyhow::Result<PublicUrl> {
+    let given = args.public_url.as_deref().map(str::trim);
+    let bind = format!("http://{}", args.bind);
+    let (url, guessed) = match (given, fallback) {
+        (Some(url), _) if !url.is_empty() => (url.trim_end_matches('/').to_string(), false),
+        (_, Fallback::Bind) => (bind, false),
+        (_, Fallback::None) if smtp => bail!(
+            "KENSHU_SMTP_URL is set, so the portal sends mail, but KENSHU_PUBLIC_URL is not: \
+             set KENSHU_PUBLIC_URL (or --public-url) to the portal's address as people reach \
+             it, e.g. KENSHU_PUBLIC_URL=https://kenshu.city.example.lg.jp; the links in mail \
+             and the check-in QR codes point there"
+        ),
+        (_, Fallback::None) => (bind, true),
+    };
+    kenshu_app::mail::public_host(&url).map_err(|e| anyhow::anyhow!(e))?;
+    Ok(PublicUrl { url, guessed })
+}
+
+/// Runs the portal; `public_url` from [`public_url`], checked before the database is opened.
+pub async fn serve(
+    db: Database,
+    args: &ServeArgs,
+    audit: Audit,
+    public_url: PublicUrl,
+) -> anyhow::Result<()> {
+    if public_url.guessed {
+        tracing::warn!(
+            public_url = %public_url.url,
+            "KENSHU_PUBLIC_URL is not set: check-in QR codes link to the bind address; set it (e.g. https://kenshu.city.example.lg.jp) before in-person sessions"
+        );
+    }
+    let public_url = public_url.url;
+    // Mail goes out by SMTP when KENSHU_SMTP_URL is set, else to the log.
+    let mailer = kenshu_app::mail::Mailer::from_env(&public_url).map_err(|e| anyhow::anyhow!(e))?;
     let listener = tokio::net::TcpListener::bind(args.bind)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", args.bind))?;
-    // Mail goes out by SMTP when KENSHU_SMTP_URL is set, else to the log.
-    let mailer = kenshu_app::mail::Mailer::from_env().map_err(|e| anyhow::anyhow!(e))?;
-    let public_url = args
-        .public_url
-        .clone()
-        .unwrap_or_else(|| format!("http://{}", args.bind));
     let settings = kenshu_web::Settings {
         secure_cookies: args.secure_cookies,
         public_url: public_url.clone(),

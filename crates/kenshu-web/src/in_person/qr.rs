@@ -5,7 +5,7 @@
 
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, header};
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use kenshu_core::in_person::{Window, checkin_window};
 use time::OffsetDateTime;
@@ -22,24 +22,6 @@ use super::checkin::{VALIDITY_SECS, link, secret};
 
 /// How often the officer's QR page reloads to show a fresh code.
 pub const REFRESH_SECS: i64 = 300;
-
-/// `http(s)://host` of the request, for the absolute URL in the QR code.
-pub fn origin(state: &AppState, headers: &HeaderMap) -> String {
-    let scheme = if crate::session::is_secure(state, headers) {
-        "https"
-    } else {
-        "http"
-    };
-    let host = headers
-        .get(header::HOST)
-        .and_then(|v| v.to_str().ok())
-        .filter(|h| {
-            h.chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
-        })
-        .unwrap_or("localhost");
-    format!("{scheme}://{host}")
-}
 
 /// The QR code of `text` as an inline SVG element (no XML prolog), scaled by CSS.
 pub fn qr_svg(text: &str) -> Result<String, AppError> {
@@ -86,7 +68,6 @@ pub async fn qr(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<Uuid>,
-    headers: HeaderMap,
     Conn(mut conn): Conn,
 ) -> Result<Response, AppError> {
     let session = kenshu_db::in_person::get(&mut conn, user.session.institution_id, id)
@@ -101,7 +82,13 @@ pub async fn qr(
         Window::Open => {
             let key = secret(&state, &mut conn).await?;
             let exp = now.unix_timestamp() + VALIDITY_SECS;
-            let url = format!("{}{}", origin(&state, &headers), link(&key, id, exp));
+            // The configured address, never the request's Host header: whoever can reach the
+            // portal under another name must not change where the room's code sends people.
+            let url = format!(
+                "{}{}",
+                state.settings.public_url.trim_end_matches('/'),
+                link(&key, id, exp)
+            );
             let code = Code {
                 svg: qr_svg(&url)?,
                 valid_until: OffsetDateTime::from_unix_timestamp(exp)

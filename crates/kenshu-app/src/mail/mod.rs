@@ -7,14 +7,23 @@
 //! again later, with a growing pause, until it is given up after `GIVE_UP_AFTER` attempts.
 //! Delivery is at least once: a crash after the SMTP server accepted a mail and before the
 //! transaction commits sends it again.
+//!
+//! Every mail is what mail systems expect of a well-formed one (RFC 5322 and MIME): a
+//! `Message-ID` on the portal's own host, `MIME-Version: 1.0`, a UTF-8 plain-text body and a
+//! `Date` in Japan time, the time its readers live in.
 
 use std::time::Duration;
+
+mod message;
+mod smtp;
 
 use kenshu_db::PgPool;
 use kenshu_db::reminder::{self, OutboxMail};
 use lettre::message::Mailbox;
-use lettre::message::header::ContentType;
-use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
+use time::OffsetDateTime;
+
+pub use message::{message, public_host};
 
 /// How often each instance looks into the outbox.
 const EVERY: Duration = Duration::from_secs(5);
@@ -41,6 +50,8 @@ enum Transport {
     Smtp {
         smtp: Box<AsyncSmtpTransport<Tokio1Executor>>,
         from: Mailbox,
+        /// The host of the portal's public URL: the right-hand side of every Message-ID.
+        host: String,
     },
 }
 
@@ -63,32 +74,58 @@ impl Mailer {
     }
 
     /// SMTP by URL, as lettre reads it: `smtp://host:25`, `smtp://user:pass@host:587?tls=required`
-    /// (STARTTLS) or `smtps://user:pass@host:465`.
-    pub fn smtp(url: &str, from: &str) -> Result<Self, String> {
+    /// (STARTTLS) or `smtps://user:pass@host:465`; `public_url` is the portal's address as
+    /// people reach it (`KENSHU_PUBLIC_URL`), whose host names the mails' Message-IDs.
+    pub fn smtp(url: &str, from: &str, public_url: &str) -> Result<Self, String> {
+        Mailer::smtp_trusting(url, from, public_url, None)
+    }
+
+    /// [`Mailer::smtp`], its TLS also trusting the PEM certificates `ca_pem` (the relay's
+    /// own certificate authority, `KENSHU_SMTP_CA_FILE`).
+    pub fn smtp_trusting(
+        url: &str,
+        from: &str,
+        public_url: &str,
+        ca_pem: Option<&[u8]>,
+    ) -> Result<Self, String> {
         let from: Mailbox = from
             .parse()
             .map_err(|e| format!("KENSHU_MAIL_FROM {from:?} is not a mail address: {e}"))?;
-        let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
-            .map_err(|e| format!("KENSHU_SMTP_URL is not an SMTP URL: {e}"))?
-            .timeout(Some(Duration::from_secs(20)))
-            .build();
+        let host = public_host(public_url)?;
+        let transport = smtp::transport(url, ca_pem)?;
         Ok(Mailer {
             transport: Transport::Smtp {
                 smtp: Box::new(transport),
                 from,
+                host,
             },
         })
     }
 
-    /// From the environment: `KENSHU_SMTP_URL` and `KENSHU_MAIL_FROM`; the log without them.
-    pub fn from_env() -> Result<Self, String> {
+    /// Whether the environment turns mail on (`KENSHU_SMTP_URL` set and not blank).
+    pub fn smtp_in_env() -> bool {
+        std::env::var("KENSHU_SMTP_URL").is_ok_and(|url| !url.trim().is_empty())
+    }
+
+    /// From the environment: `KENSHU_SMTP_URL`, `KENSHU_MAIL_FROM` and `KENSHU_SMTP_CA_FILE`;
+    /// the log without them.
+    /// `public_url` as for [`Mailer::smtp`].
+    pub fn from_env(public_url: &str) -> Result<Self, String> {
         match std::env::var("KENSHU_SMTP_URL") {
             Ok(url) if !url.trim().is_empty() => {
                 let from = std::env::var("KENSHU_MAIL_FROM").map_err(|_| {
                     "KENSHU_SMTP_URL is set: set KENSHU_MAIL_FROM (the sender's address) too"
                         .to_string()
                 })?;
-                Mailer::smtp(url.trim(), from.trim())
+                let ca = match std::env::var("KENSHU_SMTP_CA_FILE") {
+                    Ok(path) if !path.trim().is_empty() => {
+                        Some(std::fs::read(path.trim()).map_err(|e| {
+                            format!("KENSHU_SMTP_CA_FILE {path:?} cannot be read: {e}")
+                        })?)
+                    }
+                    _ => None,
+                };
+                Mailer::smtp_trusting(url.trim(), from.trim(), public_url, ca.as_deref())
             }
             _ => Ok(Mailer::log()),
         }
@@ -112,18 +149,9 @@ impl Mailer {
                 tracing::debug!(to = ?m.to_address, subject = ?m.subject, body = ?m.body, "mail content");
                 Ok("log")
             }
-            Transport::Smtp { smtp, from } => {
-                let to: Mailbox = m
-                    .to_address
-                    .parse()
-                    .map_err(|e| (format!("bad address {:?}: {e}", m.to_address), true))?;
-                let message = Message::builder()
-                    .from(from.clone())
-                    .to(to)
-                    .subject(m.subject.clone())
-                    .header(ContentType::TEXT_PLAIN)
-                    .body(m.body.clone())
-                    .map_err(|e| (e.to_string(), true))?;
+            Transport::Smtp { smtp, from, host } => {
+                let message =
+                    message(m, from, host, OffsetDateTime::now_utc()).map_err(|e| (e, true))?;
                 match smtp.send(message).await {
                     Ok(_) => Ok("smtp"),
                     Err(e) => Err((e.to_string(), e.is_permanent())),
@@ -242,12 +270,9 @@ mod tests {
     #[test]
     fn a_logged_mail_cannot_forge_log_lines_and_keeps_its_content_out_of_info() {
         let mail = OutboxMail {
-            institution_id: uuid::Uuid::nil(),
-            id: uuid::Uuid::nil(),
-            to_address: "yamada@city.example.jp".into(),
             subject: "受講のお願い".into(),
             body: "山田 様\n2026-11-29T00:00:00Z  INFO kenshu: admin signed in\n".into(),
-            attempts: 0,
+            ..message::tests::reminder_mail()
         };
         for (level, content_shown) in [(tracing::Level::INFO, false), (tracing::Level::DEBUG, true)]
         {

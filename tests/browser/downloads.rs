@@ -155,8 +155,8 @@ async fn chief_officer_downloads_every_report_in_chromium_and_each_file_reads_ba
         summary
             .iter()
             .find(|r| r.get(1).is_some_and(|c| c == "合計"))
-            .map(|r| r[..4].join(",")),
-        Some(",合計,28,5".to_string()),
+            .map(|r| r[..5].join(",")),
+        Some(",合計,9,28,5".to_string()),
         "xlsx: the division totals end with the institution's, sheet {summary:?}"
     );
     assert!(

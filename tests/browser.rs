@@ -29,6 +29,7 @@ mod browser {
     mod language;
     mod management;
     mod refusals;
+    mod report;
 }
 
 use std::time::Instant;
@@ -544,12 +545,14 @@ async fn axe_finds_no_serious_accessibility_problems() {
     let mut check = async |path: &str, ready: &str| {
         b.goto(&app.url(path)).await;
         b.wait_for(ready).await;
-        for v in b.axe(&axe).await {
+        let found = b.axe(&axe).await;
+        for v in &found {
             println!("axe {path}: {v}");
             if v.starts_with("[critical]") || v.starts_with("[serious]") {
                 serious.push(format!("{path}: {v}"));
             }
         }
+        browser::checks::record(&b, &format!("staff {path}"), Some(&found), None).await;
     };
     check("/login", "#login").await;
     sign_in(&b, &app, "staff1").await;

@@ -11,21 +11,85 @@ use super::driver::{Session, is_ci, loud};
 /// `<name>-375`; axe-core (when installed) at 1280, sideways scrolling at 375. Problems are
 /// collected, not asserted at once, so every shot is taken.
 pub async fn snap(b: &Session, axe: &Option<String>, name: &str, problems: &mut Vec<String>) {
+    let mut desktop = None;
     if let Some(axe) = axe {
-        for v in b.axe(axe).await {
+        let found = b.axe(axe).await;
+        for v in &found {
             println!("axe {name}: {v}");
             if v.starts_with("[critical]") || v.starts_with("[serious]") {
                 problems.push(format!("{name}: {v}"));
             }
         }
+        desktop = Some(found);
     }
     b.save_full_page_screenshot(&format!("{name}-1280")).await;
     b.phone(375, 812).await;
-    if let Some(o) = phone_overflow(b).await {
+    let overflow = phone_overflow(b).await;
+    if let Some(o) = &overflow {
         problems.push(format!("{name} at 375 px: {o}"));
+    }
+    let mut phone = None;
+    if let Some(axe) = axe {
+        let found = b.axe(axe).await;
+        for v in &found {
+            println!("axe {name} at 375 px: {v}");
+            if v.starts_with("[critical]") || v.starts_with("[serious]") {
+                problems.push(format!("{name} at 375 px: {v}"));
+            }
+        }
+        phone = Some(found);
     }
     b.save_full_page_screenshot(&format!("{name}-375")).await;
     b.desktop().await;
+    record(
+        b,
+        name,
+        desktop.as_deref(),
+        Some((phone.as_deref(), overflow.as_deref())),
+    )
+    .await;
+}
+
+/// Keeps a page's automated result for `docs/accessibility.md` (written by the ignored test
+/// `write_accessibility_report`): `target/accessibility/<name>.json` with the page's path, the
+/// axe-core findings at 1280 px and, when checked, at 375 px with the sideways-scroll check,
+/// and the versions of axe-core and Chromium.
+pub async fn record(
+    b: &Session,
+    name: &str,
+    desktop: Option<&[String]>,
+    phone: Option<(Option<&[String]>, Option<&str>)>,
+) {
+    let about = b
+        .execute(
+            "return [location.pathname.replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, '{id}'), (window.axe && window.axe.version) || null, navigator.userAgent];",
+        )
+        .await;
+    let chromium = about[2]
+        .as_str()
+        .and_then(|ua| ua.split(' ').find(|p| p.contains("Chrome/")))
+        .and_then(|p| p.split('/').nth(1))
+        .unwrap_or_default()
+        .to_string();
+    let entry = json!({
+        "name": name,
+        "test": b.test_name(),
+        "path": about[0],
+        "axe": about[1],
+        "chromium": chromium,
+        "desktop": desktop,
+        "phone": phone.map(|(axe, overflow)| json!({ "axe": axe, "overflow": overflow })),
+        "at": kenshu_core::japan_today().to_string(),
+    });
+    let dir = kenshu_tests::repo_root()
+        .join("target")
+        .join("accessibility");
+    let file = name.replace(|c: char| !c.is_ascii_alphanumeric() && c != '-', "_");
+    let written = std::fs::create_dir_all(&dir)
+        .and_then(|_| std::fs::write(dir.join(format!("{file}.json")), entry.to_string()));
+    if let Err(e) = written {
+        println!("accessibility record {name}: {e}");
+    }
 }
 
 /// `None` when the page does not scroll sideways; otherwise the widths and the elements that

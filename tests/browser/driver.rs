@@ -493,6 +493,11 @@ impl Session {
         .await;
     }
 
+    /// The name of the test this session belongs to.
+    pub fn test_name(&self) -> &str {
+        &self.test
+    }
+
     /// Emulates a phone's viewport, `width` x `height` CSS pixels (a real window cannot be
     /// made narrower than 500 px).
     pub async fn phone(&self, width: u64, height: u64) {

@@ -128,12 +128,14 @@ struct Axe<'a> {
 impl Axe<'_> {
     async fn check(&mut self, label: &str) {
         self.pages += 1;
-        for v in self.b.axe(&self.source).await {
+        let found = self.b.axe(&self.source).await;
+        for v in &found {
             println!("axe {label}: {v}");
             if v.starts_with("[critical]") || v.starts_with("[serious]") {
                 self.serious.push(format!("{label}: {v}"));
             }
         }
+        super::checks::record(self.b, &format!("officers {label}"), Some(&found), None).await;
     }
 
     /// Opens `path`, waits for `ready` and checks the page.

@@ -86,7 +86,8 @@ pub(super) async fn add(
            ), scope as (
                -- On the roster at some day of the year (as the report reads it), each with
                -- their day: $3, or the day they left if earlier.
-               select u.id as user_id, least($3::date, u.left_on) as at, u.left_on
+               select u.id as user_id, least($3::date, u.left_on) as at, u.left_on,
+                      u.division_id, u.role, u.hired_on
                from listed l join users u on u.id = l.user_id
                where u.institution_id = $1
                  and not (u.status = 'left' and u.left_on is null)
@@ -121,16 +122,15 @@ pub(super) async fn add(
                      where x.previous is not null and x.valid_from <= $3) f
                group by f.user_id
            ), people as (
-               select u.id, u.division_id, s.left_on, h.clerk, h.file_handler, h.system_admin,
-                      least(h.protection_officer, case when u.role = 'protection_officer' then a.arrived end) as protection_officer,
-                      least(h.chief_officer, case when u.role = 'chief_officer' then a.arrived end) as chief_officer,
-                      least(h.audit_officer, case when u.role = 'audit_officer' then a.arrived end) as audit_officer,
+               -- The scope carries what the rule reads of each person: users is read once.
+               select s.user_id as id, s.division_id, s.left_on, h.clerk, h.file_handler, h.system_admin,
+                      least(h.protection_officer, case when s.role = 'protection_officer' then a.arrived end) as protection_officer,
+                      least(h.chief_officer, case when s.role = 'chief_officer' then a.arrived end) as chief_officer,
+                      least(h.audit_officer, case when s.role = 'audit_officer' then a.arrived end) as audit_officer,
                       a.arrived
-               from users u
-               join scope s on s.user_id = u.id
-               left join held h on h.user_id = u.id
-               cross join lateral (select coalesce(greatest(u.hired_on, h.transferred_on), '-infinity'::date) as arrived) a
-               where u.institution_id = $1
+               from scope s
+               left join held h on h.user_id = s.user_id
+               cross join lateral (select coalesce(greatest(s.hired_on, h.transferred_on), '-infinity'::date) as arrived) a
            ), targeted as (
                -- The day each person became a target of each course; null: not a target.
                select p.id as user_id, p.division_id, p.left_on, c.course_code, c.starts_on, c.deadline, c.newcomer_days,

@@ -56,7 +56,10 @@ async fn a_qr_check_in_ten_days_before_the_session_is_refused_and_records_nothin
         &[("logins", "s1")],
     )
     .await;
-    let opens = format!("受付開始: {day} 09:30");
+    let opens = format!(
+        "受付開始: {} 09:30",
+        kenshu_core::fiscal_year::japanese_date(day)
+    );
 
     // The officer's QR page shows when the code will be shown instead of a code.
     let qr = o.get(&format!("/officer/sessions/{id}/qr")).await;
@@ -230,7 +233,10 @@ async fn the_checklist_is_refused_before_the_start_and_allowed_after_the_end() {
     let show = o.get(&format!("/officer/sessions/{id}")).await;
     assert!(
         show.body.contains("id=\"checklist-not-yet\"")
-            && show.body.contains(&format!("開始時刻: {day} 10:00")),
+            && show.body.contains(&format!(
+                "開始時刻: {} 10:00",
+                kenshu_core::fiscal_year::japanese_date(day)
+            )),
         "{}",
         show.body
     );

@@ -119,14 +119,13 @@ pub fn day(d: time::Date) -> String {
     t().date(d)
 }
 
-/// `2025-04-01 09:30` in Japan time.
+/// A moment in Japan time, in the request's language and in the same form as the dates
+/// around it: `令和7年4月1日 09:30`, `1 Apr 2025 09:30` (never ISO next to 和暦).
 pub fn jtime(at: OffsetDateTime) -> String {
     let at = at.to_offset(kenshu_core::fiscal_year::JST);
     format!(
-        "{:04}-{:02}-{:02} {:02}:{:02}",
-        at.year(),
-        u8::from(at.month()),
-        at.day(),
+        "{} {:02}:{:02}",
+        t().date(at.date()),
         at.hour(),
         at.minute()
     )

@@ -267,6 +267,12 @@ async fn follow_ups_are_recorded_refuse_a_my_number_and_show_on_the_dashboard() 
         refused.body.contains("href=\"/officer\""),
         "with the site's navigation"
     );
+    assert!(
+        refused.body.contains("id=\"refused-summary\"")
+            && refused.body.contains("<a href=\"#fu-note\">")
+            && refused.body.contains("aria-invalid=\"true\" autofocus"),
+        "said at the top, linked to the field, which takes the focus"
+    );
     let bad_method = o
         .post(
             "/people/late-a/follow-ups",

@@ -736,24 +736,7 @@ async fn the_overview_and_the_annual_reports_summary_agree_on_generated_data() {
     .unwrap();
     let bytes = std::fs::read(&path).unwrap();
     let _ = std::fs::remove_file(&path);
-    let sheet = |name: &str| -> Vec<Vec<String>> {
-        use calamine::{Data, Reader, Xlsx, open_workbook_from_rs};
-        let mut book: Xlsx<_> =
-            open_workbook_from_rs(std::io::Cursor::new(bytes.clone())).expect("xlsx");
-        let range = book.worksheet_range(name).expect("sheet");
-        range
-            .rows()
-            .map(|r| {
-                r.iter()
-                    .map(|c| match c {
-                        Data::Empty => String::new(),
-                        Data::Float(f) => format!("{f}"),
-                        other => other.to_string(),
-                    })
-                    .collect()
-            })
-            .collect()
-    };
+    let sheet = |name: &str| kenshu_tests::reports::xlsx_sheet(&bytes, name);
     let summary = sheet("課室別集計");
     assert_eq!(summary[0][2..4], ["対象者（名）", "受講割当（件）"]);
     let in_file: Vec<Vec<String>> = summary[1..=on_screen.len()].to_vec();

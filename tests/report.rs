@@ -3,8 +3,7 @@
 
 use std::io::Cursor;
 
-use calamine::{Data, Reader, Xlsx, open_workbook_from_rs};
-use kenshu_tests::reports::{HEADER, parse_csv, setup};
+use kenshu_tests::reports::{HEADER, parse_csv, setup, xlsx_sheet};
 use kenshu_tests::{TestApp, kenshu, text};
 
 /// The expected rows of division a, as the CSV and XLSX show them.
@@ -242,23 +241,6 @@ fn expected_a() -> Vec<Vec<String>> {
     ];
     rows.into_iter()
         .map(|r| r.iter().map(|c| c.to_string()).collect())
-        .collect()
-}
-
-fn xlsx_sheet(bytes: &[u8], sheet: &str) -> Vec<Vec<String>> {
-    let mut book: Xlsx<_> = open_workbook_from_rs(Cursor::new(bytes.to_vec())).expect("xlsx");
-    let range = book.worksheet_range(sheet).expect("sheet");
-    range
-        .rows()
-        .map(|r| {
-            r.iter()
-                .map(|c| match c {
-                    Data::Empty => String::new(),
-                    Data::Float(f) => format!("{f}"),
-                    other => other.to_string(),
-                })
-                .collect()
-        })
         .collect()
 }
 

@@ -3,14 +3,12 @@
 //! read back whole (XLSX with calamine, the CSVs decoded, the HTML with its tables). A body
 //! that breaks off under compression leaves Chromium with a failed `.crdownload` and no file.
 
-use std::io::Cursor;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use calamine::{Data, Reader, Xlsx, open_workbook_from_rs};
 use kenshu_core::FiscalYear;
 use kenshu_tests::TestApp;
-use kenshu_tests::reports::{FY, HEADER, parse_csv, setup};
+use kenshu_tests::reports::{FY, HEADER, parse_csv, setup, xlsx_sheet};
 use serde_json::Value;
 
 use super::driver::{Options, Session};
@@ -46,26 +44,6 @@ async fn downloaded(dir: &Path, name: &str) -> Vec<u8> {
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-}
-
-fn xlsx_sheet(bytes: &[u8], sheet: &str) -> Vec<Vec<String>> {
-    let mut book: Xlsx<_> = open_workbook_from_rs(Cursor::new(bytes.to_vec()))
-        .unwrap_or_else(|e| panic!("the downloaded XLSX does not open: {e}"));
-    let range = book
-        .worksheet_range(sheet)
-        .unwrap_or_else(|e| panic!("the downloaded XLSX has no sheet {sheet}: {e}"));
-    range
-        .rows()
-        .map(|r| {
-            r.iter()
-                .map(|c| match c {
-                    Data::Empty => String::new(),
-                    Data::Float(f) => format!("{f}"),
-                    other => other.to_string(),
-                })
-                .collect()
-        })
-        .collect()
 }
 
 /// The checks every annual table shares: the Japanese header, every row there (a truncated

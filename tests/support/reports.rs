@@ -102,3 +102,25 @@ pub fn parse_csv(text: &str) -> Vec<Vec<String>> {
     }
     rows
 }
+
+/// The cells of one sheet of an XLSX file as text (numbers as Rust prints them: `9`, `0.5`).
+pub fn xlsx_sheet(bytes: &[u8], sheet: &str) -> Vec<Vec<String>> {
+    use calamine::{Data, Reader, Xlsx, open_workbook_from_rs};
+    let mut book: Xlsx<_> = open_workbook_from_rs(std::io::Cursor::new(bytes.to_vec()))
+        .unwrap_or_else(|e| panic!("the XLSX does not open: {e}"));
+    let range = book
+        .worksheet_range(sheet)
+        .unwrap_or_else(|e| panic!("the XLSX has no sheet {sheet}: {e}"));
+    range
+        .rows()
+        .map(|r| {
+            r.iter()
+                .map(|c| match c {
+                    Data::Empty => String::new(),
+                    Data::Float(f) => format!("{f}"),
+                    other => other.to_string(),
+                })
+                .collect()
+        })
+        .collect()
+}

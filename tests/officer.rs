@@ -367,11 +367,27 @@ async fn re_attendance_gives_the_overdue_a_new_deadline_one_by_one_or_as_a_group
             &[("pick", "late-1|clerk"), ("deadline", "2020-01-01")],
         )
         .await;
-    assert!(past.body.contains("今日以降"), "{}", past.body);
+    assert_eq!(past.status, 422, "the dashboard again: {}", past.body);
+    assert!(
+        past.body.contains("今日以降")
+            && past.body.contains("id=\"group-deadline-error\"")
+            && past
+                .body
+                .contains("value=\"2020-01-01\" aria-invalid=\"true\"")
+            && past.body.contains("value=\"late-1|clerk\" checked")
+            && !past.body.contains("value=\"late-2|clerk\" checked"),
+        "the reason by the field, the date and the pick kept: {}",
+        past.body
+    );
     let none = o
         .post("/officer/retakes", &[("deadline", later.as_str())])
         .await;
-    assert!(none.body.contains("1人以上"));
+    assert_eq!(none.status, 422);
+    assert!(
+        none.body.contains("1人以上") && none.body.contains("id=\"retake-picks\""),
+        "{}",
+        none.body
+    );
     let theirs = o
         .post(
             "/officer/retakes",

@@ -207,6 +207,90 @@ async fn everyone_selected_on_the_dashboard_is_reminded_and_a_staff_member_canno
 }
 
 #[tokio::test]
+async fn a_refused_group_reminder_shows_the_dashboard_again_as_it_was_typed_and_picked() {
+    let app = TestApp::spawn().await;
+    Scenario::new(app.pool())
+        .person("officer-a", Role::ProtectionOfficer)
+        .person("late-a", Role::Staff)
+        .person("late-a2", Role::Staff)
+        .build()
+        .await;
+    let mut o = app.signed_in("officer-a").await;
+    o.get("/officer?division=a&show=all&sort=name").await;
+
+    let refused = o
+        .post(
+            "/officer/reminders",
+            &[
+                ("pick", "late-a2"),
+                ("message", "番号 1234-5678-9018 の件"),
+                ("division", "a"),
+                ("show", "all"),
+                ("sort", "name"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    let body = &refused.body;
+    assert!(
+        body.contains("id=\"refused-summary\"")
+            && body.contains("id=\"group-message-error\"")
+            && body.contains("マイナンバー"),
+        "the reason at the top and by the field: {body}"
+    );
+    assert!(
+        body.contains("value=\"番号 ＊＊＊＊-＊＊＊＊-＊＊＊＊ の件\"")
+            && !body.contains("1234-5678-9018"),
+        "the message kept without the number: {body}"
+    );
+    assert!(
+        body.contains("name=\"pick\" value=\"late-a2\" checked")
+            && body.contains("name=\"pick\" value=\"late-a\" aria-label"),
+        "the same person still picked, and only them: {body}"
+    );
+    assert!(
+        body.contains("aria-current=\"page\">すべて</a>")
+            && body.contains("<strong>職員番号順</strong>"),
+        "the same view (filter and sort): {body}"
+    );
+
+    let nobody = o
+        .post(
+            "/officer/reminders",
+            &[("message", "今週中に受講してください。"), ("division", "a")],
+        )
+        .await;
+    assert_eq!(nobody.status, 422);
+    assert!(
+        nobody.body.contains("id=\"remind-picks\"")
+            && nobody.body.contains("督促する相手がいません")
+            && nobody.body.contains("value=\"今週中に受講してください。\""),
+        "{}",
+        nobody.body
+    );
+    assert_eq!(count(&app, "select count(*) from reminders").await, 0);
+
+    let sent = o
+        .post(
+            "/officer/reminders",
+            &[
+                ("pick", "late-a2"),
+                ("message", "今週中に受講してください。"),
+                ("division", "a"),
+                ("show", "all"),
+                ("sort", "name"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        sent.location.as_deref(),
+        Some("/officer?division=a&show=all&sort=name&reminded=1"),
+        "back to the same view"
+    );
+    assert_eq!(count(&app, "select count(*) from reminders").await, 1);
+}
+
+#[tokio::test]
 async fn the_outbox_survives_a_failing_mail_server_and_then_delivers_each_mail_once() {
     let app = TestApp::spawn().await;
     Scenario::new(app.pool())

@@ -242,3 +242,81 @@ async fn rejected_requests_and_an_unreachable_database_get_japanese_error_pages(
     b.close().await;
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_group_reminder_keeps_the_dashboard_as_it_was_on_desktop_and_phone() {
+    let Some(b) = Session::launch(
+        "a_refused_group_reminder_keeps_the_dashboard_as_it_was_on_desktop_and_phone",
+    )
+    .await
+    else {
+        return;
+    };
+    let app = TestApp::spawn().await;
+    kenshu_tests::Scenario::new(app.pool())
+        .person("officer-a", Role::ProtectionOfficer)
+        .person("late-a", Role::Staff)
+        .person("late-a2", Role::Staff)
+        .build()
+        .await;
+    let mut problems = Vec::new();
+    sign_in(&b, &app, "officer-a").await;
+    b.goto(&app.url("/officer?division=a&show=all&sort=name"))
+        .await;
+    b.click("input[form='remind-group'][value='late-a2']").await;
+    b.type_into("#group-message", "番号 1234-5678-9018 の件")
+        .await;
+    b.click_to_next_page("#remind-group button[type=submit]", "#refused-summary")
+        .await;
+    look_at(
+        &b,
+        "#group-message-error",
+        "マイナンバー",
+        "dashboard-group-reminder-refused",
+        &mut problems,
+    )
+    .await;
+    let kept = b
+        .execute(
+            "return {
+               message: document.getElementById('group-message').value,
+               focused: document.activeElement && document.activeElement.id,
+               picked: [...document.querySelectorAll('input[form=remind-group]:checked')]
+                         .map(i => i.value),
+               filter: document.querySelector('nav.filters a[aria-current]').textContent,
+             };",
+        )
+        .await;
+    assert_eq!(
+        kept,
+        json!({
+            "message": "番号 ＊＊＊＊-＊＊＊＊-＊＊＊＊ の件",
+            "focused": "group-message",
+            "picked": ["late-a2"],
+            "filter": "すべて",
+        }),
+        "the message kept without the number and focused, the same person picked, the same view"
+    );
+
+    // Corrected and sent: back to the same view, saying how many were reminded.
+    b.set_value("#group-message", "今週中に受講してください。")
+        .await;
+    b.click_to_next_page("#remind-group button[type=submit]", "#reminded")
+        .await;
+    look_at(
+        &b,
+        "#reminded",
+        "督促を送りました",
+        "dashboard-group-reminder-sent",
+        &mut problems,
+    )
+    .await;
+    assert!(
+        b.current_url()
+            .await
+            .ends_with("/officer?division=a&show=all&sort=name&reminded=1"),
+        "back to the same view"
+    );
+    b.close().await;
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}

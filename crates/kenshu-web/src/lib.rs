@@ -23,6 +23,7 @@ mod person;
 mod picks;
 mod plan;
 pub mod policy;
+mod refused;
 pub mod reminder;
 pub mod report;
 mod roster;

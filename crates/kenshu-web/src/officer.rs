@@ -16,24 +16,54 @@ use crate::lang::t;
 use crate::page::{Chrome, jtime, render};
 use crate::picks::{picked_people, picks};
 use crate::policy::Action;
+use crate::refused::{Form as _, Refused};
 use crate::session::{Conn, CurrentUser};
 use crate::tx::Tx;
 use crate::year::{ThisYear, Year};
 use kenshu_app::follow_up::{Whom, grant_retakes, retake_deadline};
 use kenshu_core::i18n::Catalogue;
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, Clone)]
 pub struct DashboardQuery {
-    division: Option<String>,
-    show: Option<String>,
-    sort: Option<String>,
+    pub division: Option<String>,
+    pub show: Option<String>,
+    pub sort: Option<String>,
     /// How many were just reminded, to say so.
-    reminded: Option<usize>,
+    pub reminded: Option<usize>,
+}
+
+impl DashboardQuery {
+    /// The view a dashboard form was sent from (its hidden fields), to show it again.
+    pub fn view(division: &str, show: &str, sort: &str) -> Self {
+        let some = |s: &str| (!s.is_empty()).then(|| s.to_string());
+        DashboardQuery {
+            division: some(division),
+            show: some(show),
+            sort: some(sort),
+            reminded: None,
+        }
+    }
+
+    /// The dashboard's address for this view.
+    pub fn url(&self) -> String {
+        let reminded = self.reminded.map(|n| n.to_string());
+        let params: Vec<String> = [
+            ("division", self.division.as_ref()),
+            ("show", self.show.as_ref()),
+            ("sort", self.sort.as_ref()),
+            ("reminded", reminded.as_ref()),
+        ]
+        .into_iter()
+        .filter_map(|(k, v)| Some(format!("{k}={}", crate::error::url_escape(v?))))
+        .collect();
+        format!("/officer?{}", params.join("&"))
+    }
 }
 
 /// One course of one person, in that person's row.
 pub struct Cell {
-    pub code: String,
+    /// The value of its re-attendance checkbox (`login|code`).
+    pub pick: String,
     pub course: String,
     pub status_key: &'static str,
     pub status: &'static str,
@@ -93,6 +123,14 @@ struct DashboardPage {
     sort: String,
     sort_label: &'static str,
     reminded: Option<usize>,
+    /// A group form (reminders, re-attendance) refused as typed.
+    refused: Option<Refused>,
+}
+
+impl crate::refused::Form for DashboardPage {
+    fn refused(&self) -> Option<&Refused> {
+        self.refused.as_ref()
+    }
 }
 
 const ORDER: [Status; 6] = [
@@ -152,10 +190,36 @@ pub async fn dashboard(
     Query(q): Query<DashboardQuery>,
     Conn(mut conn): Conn,
 ) -> Result<Response, AppError> {
+    page(&state, &user, fy, q, &mut conn, None).await
+}
+
+/// The dashboard again with a refused group form as it was typed, answered 422.
+pub async fn refuse(
+    state: &crate::AppState,
+    user: &CurrentUser,
+    tx: Tx,
+    view: DashboardQuery,
+    refused: Refused,
+) -> Result<Response, AppError> {
+    let Conn(mut conn) = tx.rollback()?;
+    let fy = kenshu_core::FiscalYear::of(kenshu_core::japan_today());
+    let mut res = page(state, user, fy, view, &mut conn, Some(refused)).await?;
+    *res.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+    Ok(res)
+}
+
+async fn page(
+    state: &crate::AppState,
+    user: &CurrentUser,
+    fy: kenshu_core::FiscalYear,
+    q: DashboardQuery,
+    conn: &mut kenshu_db::PgConnection,
+    refused: Option<Refused>,
+) -> Result<Response, AppError> {
     user.require(Action::ViewDashboard)?;
     let inst = user.session.institution_id;
     let (divisions, division) = user
-        .scoped_divisions(&mut conn, q.division.as_deref())
+        .scoped_divisions(&mut *conn, q.division.as_deref())
         .await?;
     let today = kenshu_core::japan_today();
     let d = division.id;
@@ -174,9 +238,9 @@ pub async fn dashboard(
     // progress) run at the same time; without one, one after the other on this request's
     // connection. Never waiting for a second connection while holding one is what keeps a
     // busy morning from deadlocking the pool.
-    let ((facts, followed, reminded), (progress, titles)) = match Conn::spare(&state).await {
-        Some(Conn(mut other)) => tokio::try_join!(first(&mut conn), second(&mut other))?,
-        None => (first(&mut conn).await?, second(&mut conn).await?),
+    let ((facts, followed, reminded), (progress, titles)) = match Conn::spare(state).await {
+        Some(Conn(mut other)) => tokio::try_join!(first(&mut *conn), second(&mut other))?,
+        None => (first(&mut *conn).await?, second(&mut *conn).await?),
     };
     let standing = kenshu_app::standing::assemble(facts, progress, fy, today);
     let followed: HashMap<uuid::Uuid, time::Date> = followed.into_iter().collect();
@@ -223,7 +287,7 @@ pub async fn dashboard(
             .map(|c| {
                 let l = lines.iter().find(|l| l.assignment.code == c.code)?;
                 Some(Cell {
-                    code: c.code.clone(),
+                    pick: format!("{}|{}", person.login, c.code),
                     course: c.title.clone(),
                     status_key: l.status.as_str(),
                     status: t().status(l.status),
@@ -277,7 +341,7 @@ pub async fn dashboard(
         })
         .collect();
     render(&DashboardPage {
-        chrome: Chrome::for_user(&user, t().dashboard_title),
+        chrome: Chrome::for_user(user, t().dashboard_title),
         t: t(),
         fy_label: crate::lang::t().fy_label(fy),
         // The division picker only when there is more than one to pick from.
@@ -299,6 +363,7 @@ pub async fn dashboard(
         sort_label: sort_label(&sort),
         sort,
         reminded: q.reminded,
+        refused,
     })
 }
 
@@ -308,17 +373,38 @@ pub struct RetakesForm {
     deadline: String,
     #[serde(default)]
     pick: Vec<String>,
+    /// The dashboard's view, to return to.
+    #[serde(default)]
+    division: String,
+    #[serde(default)]
+    show: String,
+    #[serde(default)]
+    sort: String,
 }
 
-/// Gives everyone selected on the dashboard a new deadline (再受講の機会).
+/// Gives everyone selected on the dashboard a new deadline (再受講の機会). A bad date or no
+/// course picked shows the dashboard again as it was, with the reason (422).
 pub async fn retakes(
+    axum::extract::State(state): axum::extract::State<crate::AppState>,
     user: CurrentUser,
     ThisYear(fy): ThisYear,
     mut tx: Tx,
     axum_extra::extract::Form(f): axum_extra::extract::Form<RetakesForm>,
 ) -> Result<axum::response::Response, AppError> {
     user.require(Action::ManageDesignations)?;
-    let deadline = retake_deadline(&f.deadline, kenshu_core::japan_today())?;
+    let view = DashboardQuery::view(&f.division, &f.show, &f.sort);
+    let typed = || {
+        let mut typed = vec![("group-deadline", f.deadline.clone())];
+        typed.extend(f.pick.iter().map(|p| ("retake-pick", p.clone())));
+        typed
+    };
+    let deadline = match retake_deadline(&f.deadline, kenshu_core::japan_today()) {
+        Ok(d) => d,
+        Err(e) => {
+            let refused = Refused::of(e.into(), "group-deadline", typed())?;
+            return refuse(&state, &user, tx, view, refused).await;
+        }
+    };
     let inst = user.session.institution_id;
     // Re-attendance is per course: bare logins are left out.
     let with_course: Vec<(String, Option<String>)> = picks(&f.pick)
@@ -327,7 +413,8 @@ pub async fn retakes(
         .collect();
     let picked = picked_people(&mut tx, &user, &with_course).await?;
     let Some(first_division) = picked.first().map(|p| p.division) else {
-        return Err(AppError::BadRequest(t().retake_none.into()));
+        let refused = Refused::new("retake-picks", t().retake_none.into(), typed());
+        return refuse(&state, &user, tx, view, refused).await;
     };
     let division_code = kenshu_db::institution::divisions(&mut tx, inst)
         .await?
@@ -345,11 +432,12 @@ pub async fn retakes(
     };
     grant_retakes(&mut tx, &user.actor(), fy, whom, deadline).await?;
     tx.commit().await?;
+    let back = DashboardQuery {
+        division: Some(division_code),
+        ..view
+    };
     Ok(crate::flash::redirect(
-        &format!(
-            "/officer?division={}",
-            crate::error::url_escape(&division_code)
-        ),
+        &back.url(),
         crate::flash::Done::RetakeGranted,
     ))
 }

@@ -16,6 +16,7 @@ use crate::flash::Done;
 use crate::lang::t;
 use crate::page::{Chrome, jdate, render};
 use crate::policy::Action;
+use crate::refused::{Form as _, Refused};
 use crate::session::{Conn, CurrentUser};
 use crate::tx::Tx;
 use crate::year::ThisYear;
@@ -55,61 +56,9 @@ struct PersonPage {
     refused: Option<Refused>,
 }
 
-/// A form of the person page refused as typed: the page again, with the reason next to the
-/// field and what was typed kept (422), rather than a bare error page.
-pub struct Refused {
-    /// The id of the field the reason is about.
-    pub field: &'static str,
-    pub reason: String,
-    /// What was typed, by field id.
-    pub typed: Vec<(&'static str, String)>,
-}
-
-impl Refused {
-    /// The refusal an error states (a bad date, a My Number in a note); other errors stay
-    /// errors.
-    pub fn of(
-        e: AppError,
-        field: &'static str,
-        typed: Vec<(&'static str, String)>,
-    ) -> Result<Refused, AppError> {
-        match e {
-            AppError::BadRequest(reason) => Ok(Refused {
-                field,
-                reason,
-                typed,
-            }),
-            AppError::Invalid { fix, .. } => Ok(Refused {
-                field,
-                reason: fix.to_string(),
-                typed,
-            }),
-            e => Err(e),
-        }
-    }
-}
-
-impl PersonPage {
-    /// What was typed into a field of the refused form.
-    fn typed(&self, id: &str) -> Option<&str> {
-        let r = self.refused.as_ref()?;
-        r.typed
-            .iter()
-            .find(|(k, _)| *k == id)
-            .map(|(_, v)| v.as_str())
-    }
-
-    /// The reason a field was refused.
-    fn error_at(&self, id: &str) -> Option<&str> {
-        self.refused
-            .as_ref()
-            .filter(|r| r.field == id)
-            .map(|r| r.reason.as_str())
-    }
-
-    /// Whether an option of a refused form's select was the one chosen.
-    fn chose(&self, id: &str, value: &str) -> bool {
-        self.typed(id) == Some(value)
+impl crate::refused::Form for PersonPage {
+    fn refused(&self) -> Option<&Refused> {
+        self.refused.as_ref()
     }
 }
 
@@ -170,12 +119,8 @@ pub async fn refuse(
     tx: Tx,
     login: String,
     fy: kenshu_core::FiscalYear,
-    mut refused: Refused,
+    refused: Refused,
 ) -> Result<Response, AppError> {
-    // A My Number typed into a note is refused, and not sent back either.
-    for (_, v) in &mut refused.typed {
-        *v = kenshu_core::my_number::mask_my_numbers(v);
-    }
     let crate::session::Conn(mut conn) = tx.rollback()?;
     let (id, name) = person(&mut conn, user, &login, Action::ViewDashboard).await?;
     let mut res = page(user, &mut conn, (login, id, name), fy, Some(refused)).await?;
@@ -315,11 +260,7 @@ pub async fn exempt(
     };
     if let Some(reason) = problem {
         let typed = vec![("course", f.course.clone()), ("reason", f.reason.clone())];
-        let refused = Refused {
-            field: "reason",
-            reason,
-            typed,
-        };
+        let refused = Refused::new("reason", reason, typed);
         return refuse(&user, tx, login, fy, refused).await;
     }
     let whom = Person { login: &login, id };
@@ -364,11 +305,7 @@ pub async fn follow_up(
             ("fu-method", f.method.clone()),
             ("fu-note", f.note.clone()),
         ];
-        let refused = Refused {
-            field,
-            reason,
-            typed,
-        };
+        let refused = Refused::new(field, reason, typed);
         return refuse(&user, tx, login, fy, refused).await;
     }
     let on = on.ok_or_else(|| AppError::BadRequest(t().date_fix.into()))?;

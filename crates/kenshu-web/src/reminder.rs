@@ -12,6 +12,7 @@ use uuid::Uuid;
 
 use crate::picks::{picked_people, picks};
 use crate::policy::Action;
+use crate::refused::Refused;
 use crate::session::{Conn, CurrentUser};
 use crate::tx::Tx;
 use crate::year::ThisYear;
@@ -48,6 +49,10 @@ pub struct GroupForm {
     #[serde(default)]
     division: String,
     #[serde(default)]
+    show: String,
+    #[serde(default)]
+    sort: String,
+    #[serde(default)]
     pick: Vec<String>,
 }
 
@@ -71,7 +76,7 @@ pub async fn person(
         Ok(m) => m,
         Err(e) => {
             let typed = vec![("rm-message", f.message.clone())];
-            let refused = crate::person::Refused::of(e.into(), "rm-message", typed)?;
+            let refused = Refused::of(e.into(), "rm-message", typed)?;
             return crate::person::refuse(&user, tx, login, fy, refused).await;
         }
     };
@@ -85,7 +90,8 @@ pub async fn person(
     ))
 }
 
-/// 督促: everyone selected on the dashboard.
+/// 督促: everyone selected on the dashboard. A My Number in the message or nobody picked shows
+/// the dashboard again as it was, with the reason (422).
 pub async fn group(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -93,17 +99,30 @@ pub async fn group(
     axum_extra::extract::Form(f): axum_extra::extract::Form<GroupForm>,
 ) -> Result<Response, AppError> {
     user.require(Action::ManageDesignations)?;
-    let message = checked_message(&f.message)?;
+    let view = crate::officer::DashboardQuery::view(&f.division, &f.show, &f.sort);
+    let typed = || {
+        let mut typed = vec![("group-message", f.message.clone())];
+        typed.extend(f.pick.iter().map(|p| ("remind-pick", p.clone())));
+        typed
+    };
+    let message = match checked_message(&f.message) {
+        Ok(m) => m,
+        Err(e) => {
+            let refused = Refused::of(e.into(), "group-message", typed())?;
+            return crate::officer::refuse(&state, &user, tx, view, refused).await;
+        }
+    };
     let picks = picks(&f.pick);
     if picks.is_empty() {
-        return Err(AppError::BadRequest(t().reminder_nobody.into()));
+        let refused = Refused::new("remind-picks", t().reminder_nobody.into(), typed());
+        return crate::officer::refuse(&state, &user, tx, view, refused).await;
     }
     let n = send(&state, &user, tx, &picks, &message).await?;
-    Ok(Redirect::to(&format!(
-        "/officer?division={}&reminded={n}",
-        crate::error::url_escape(&f.division)
-    ))
-    .into_response())
+    let back = crate::officer::DashboardQuery {
+        reminded: Some(n),
+        ..view
+    };
+    Ok(Redirect::to(&back.url()).into_response())
 }
 
 /// The person has read the reminders shown to them.

@@ -512,6 +512,22 @@ impl Session {
         *self.viewport.lock().expect("viewport") = None;
     }
 
+    /// Prints the page as Chromium prints it on A4 (the page's own print style) and saves the
+    /// PDF as `target/screenshots/<name>.pdf`.
+    pub async fn print_pdf(&self, name: &str) -> Vec<u8> {
+        let pdf = self
+            .client
+            .print(fantoccini::wd::PrintConfiguration::default())
+            .await
+            .unwrap_or_else(|e| panic!("{}: print: {e}", self.test));
+        let dir = kenshu_tests::repo_root().join("target").join("screenshots");
+        std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("create {}: {e}", dir.display()));
+        let path = dir.join(format!("{name}.pdf"));
+        std::fs::write(&path, &pdf).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
+        println!("{}: printed {}", self.test, path.display());
+        pdf
+    }
+
     /// Saves a PNG of the whole page (the viewport is stretched to the page's height for the
     /// shot) as `target/screenshots/<name>.png`.
     pub async fn save_full_page_screenshot(&self, name: &str) {

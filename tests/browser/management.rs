@@ -13,7 +13,7 @@ use kenshu_tests::{Scenario, TestApp, user};
 use serde_json::json;
 use time::{Date, Duration, Month};
 
-use super::checks::{axe_source, phone_overflow};
+use super::checks::{axe_source, pdf_link_pages, phone_overflow};
 use super::driver::Session;
 use crate::{sign_in, sign_in_with};
 
@@ -371,6 +371,18 @@ async fn chief_officer_drafts_edits_approves_and_prints_next_years_plan() {
     };
     let app = TestApp::spawn().await;
     user(app.pool(), "chief", Role::ChiefOfficer).await;
+    // Protection officers in six divisions: the printed document's officers' table is long
+    // enough to straddle a page break unless it is kept whole.
+    let mut officers = Scenario::new(app.pool());
+    for d in ["a", "b", "c", "d", "e", "f"] {
+        if !matches!(d, "a" | "b") {
+            officers = officers.division(d, &format!("{}課", d.to_uppercase()));
+        }
+        officers = officers
+            .person(&format!("officer-{d}"), Role::ProtectionOfficer)
+            .in_division(d);
+    }
+    officers.build().await;
     let (_, next) = years();
     sign_in(&b, &app, "chief").await;
 
@@ -522,6 +534,52 @@ async fn chief_officer_drafts_edits_approves_and_prints_next_years_plan() {
         shown,
         json!({ "header": false, "footer": false, "button": false, "crumbs": false, "document": true }),
         "printed, only the document shows"
+    );
+
+    // On A4, wherever the officers' table falls, it is not split across two pages: a mark
+    // (a link) in each of its rows, and space of growing height above it, printed each time.
+    let rows = b
+        .execute(
+            "const rows = document.querySelectorAll('#officers tbody tr');
+             rows.forEach((tr, i) => {
+               const a = document.createElement('a');
+               a.href = `https://officer-row-${i}.invalid/`;
+               a.textContent = '.';
+               tr.lastElementChild.append(a);
+             });
+             const spacer = document.createElement('div');
+             spacer.id = 'spacer';
+             document.getElementById('officers').before(spacer);
+             return rows.length;",
+        )
+        .await;
+    assert_eq!(rows, json!(7), "the chief and six protection officers");
+    let mut pages_seen = Vec::new();
+    for step in 0..10 {
+        b.execute(&format!(
+            "document.getElementById('spacer').style.height = '{}px';",
+            step * 110
+        ))
+        .await;
+        let pdf = b.print_pdf(&format!("plan-document-{step}")).await;
+        let links = pdf_link_pages(&pdf);
+        let pages: Vec<usize> = links
+            .iter()
+            .filter(|(uri, _)| uri.contains("officer-row-"))
+            .map(|(_, page)| *page)
+            .collect();
+        assert_eq!(pages.len(), 7, "every row's mark is in the PDF: {links:?}");
+        assert!(
+            pages.iter().all(|p| *p == pages[0]),
+            "with {} px above it the officers' table is split over pages {pages:?}",
+            step * 110
+        );
+        pages_seen.push(pages[0]);
+    }
+    pages_seen.dedup();
+    assert!(
+        pages_seen.len() > 1,
+        "the space above moved the table across a page break: {pages_seen:?}"
     );
     b.close().await;
 }

@@ -96,6 +96,60 @@ fn is_slug(s: &str) -> bool {
 
 /// Parses a course folder. `folder` is the folder's name (it must equal the course code);
 /// `read_file` returns the text of a file named relative to the folder.
+/// The section numbers a title names (第1節, 第２節 …), in order.
+fn section_numbers(title: &str) -> Vec<u32> {
+    let digit = |c: char| {
+        c.to_digit(10)
+            .or_else(|| ('０'..='９').contains(&c).then(|| c as u32 - '０' as u32))
+    };
+    let chars: Vec<char> = title.chars().collect();
+    let mut found = Vec::new();
+    for (i, c) in chars.iter().enumerate() {
+        if *c != '第' {
+            continue;
+        }
+        let mut n = 0u32;
+        let mut j = i + 1;
+        while let Some(d) = chars.get(j).and_then(|c| digit(*c)) {
+            n = n.saturating_mul(10).saturating_add(d);
+            j += 1;
+        }
+        if j > i + 1 && chars.get(j) == Some(&'節') {
+            found.push(n);
+        }
+    }
+    found
+}
+
+/// A test's title that names sections by number (「章末テスト（第1節〜第3節）」) names the course's
+/// own: every number is one of its sections', and a range runs from its first to its last.
+fn check_test_title(title: &str, sections: &[SectionToml]) -> Result<(), String> {
+    let named = section_numbers(title);
+    if named.is_empty() {
+        return Ok(());
+    }
+    let numbered: Vec<u32> = sections
+        .iter()
+        .flat_map(|s| section_numbers(&s.title))
+        .collect();
+    let (Some(first), Some(last)) = (numbered.iter().min(), numbered.iter().max()) else {
+        return Err(format!(
+            "the test title '{title}' names sections by number but no section title has one; \
+             name the test without section numbers"
+        ));
+    };
+    let range = title.contains('〜') || title.contains('～');
+    let wrong = named.iter().any(|n| !numbered.contains(n))
+        || (range && (named.first() != Some(first) || named.last() != Some(last)));
+    if wrong {
+        return Err(format!(
+            "the test title '{title}' does not match the sections' numbering \
+             (第{first}節〜第{last}節); name the sections the course numbers"
+        ));
+    }
+    Ok(())
+}
+
 pub fn parse_package(
     folder: &str,
     course_toml: &str,
@@ -171,6 +225,7 @@ pub fn parse_package(
             for q in &t.questions {
                 links.push(section_refs(q.number, &q.sections).map_err(invalid)?);
             }
+            check_test_title(&t.title, &src.sections).map_err(invalid)?;
             if t.pass_mark == 0 || t.pass_mark as usize > t.questions.len() {
                 return Err(invalid(format!(
                     "pass_mark {} must be between 1 and the number of questions ({})",

@@ -165,3 +165,45 @@ fn a_question_must_name_its_sections_as_course_and_slug() {
     let e = parse_package("demo", &twice, read).unwrap_err().to_string();
     assert!(e.contains("named twice"), "{e}");
 }
+
+#[test]
+fn a_test_title_that_numbers_sections_must_number_the_courses_own() {
+    let with = |sections: &str, title: &str| {
+        let toml = TOML
+            .replace("title = \"第1節\"", &format!("title = \"{sections}\""))
+            .replace("title = \"章末テスト\"", &format!("title = \"{title}\""));
+        parse_package("demo", &toml, read)
+    };
+    assert!(with("第1節 概要", "章末テスト（第1節〜第1節）").is_ok());
+    assert!(with("第1節 概要", "章末テスト（第1節）").is_ok());
+    assert!(
+        with("第１節 概要", "章末テスト（第1節）").is_ok(),
+        "full-width digits"
+    );
+    assert!(
+        with("概要", "章末テスト").is_ok(),
+        "no numbers, nothing to match"
+    );
+    let e = with("第1節 概要", "章末テスト（第1節〜第3節）").unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("does not match the sections' numbering (第1節〜第1節)"),
+        "{e}"
+    );
+    assert!(with("第1節 概要", "章末テスト（第2節）").is_err());
+    let e = with("概要", "章末テスト（第1節）").unwrap_err();
+    assert!(e.to_string().contains("no section title has one"), "{e}");
+}
+
+#[test]
+fn the_shipped_tests_are_named_by_their_courses_sections() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../content");
+    for course in ["clerk", "cybersecurity", "final-test", "protection-officer"] {
+        let dir = root.join(course);
+        let toml = std::fs::read_to_string(dir.join("course.toml")).unwrap();
+        let parsed = parse_package(course, &toml, |f| {
+            std::fs::read_to_string(dir.join(f)).map_err(|e| e.to_string())
+        });
+        assert!(parsed.is_ok(), "{course}: {:?}", parsed.err());
+    }
+}

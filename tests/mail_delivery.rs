@@ -154,28 +154,37 @@ async fn a_reminder_reaches_a_real_mail_server_well_formed_in_japan_time_and_not
 #[tokio::test]
 async fn serve_refuses_to_send_mail_without_the_portals_public_address() {
     let data = std::env::temp_dir().join(format!("kenshu-no-public-url-{}", std::process::id()));
-    for public_url in [None, Some(""), Some("kenshu.city.example.lg.jp")] {
+    // With mail and no (or no usable) address; without mail, listening on every interface.
+    for (public_url, smtp, host) in [
+        (None, true, "127.0.0.1"),
+        (Some(""), true, "127.0.0.1"),
+        (Some("kenshu.city.example.lg.jp"), true, "127.0.0.1"),
+        (None, false, "0.0.0.0"),
+    ] {
         let mut cmd = Command::new(kenshu_bin());
-        cmd.args(["serve", "--bind", &format!("127.0.0.1:{}", free_port())])
+        cmd.args(["serve", "--bind", &format!("{host}:{}", free_port())])
             .arg("--data-dir")
             .arg(&data)
             .env_remove("DATABASE_URL")
             .env_remove("KENSHU_PUBLIC_URL")
             .env("KENSHU_LOG", "warn")
-            .env("KENSHU_SMTP_URL", "smtp://relay.city.example.lg.jp:25")
-            .env("KENSHU_MAIL_FROM", "kenshu@city.example.lg.jp")
+            .env_remove("KENSHU_SMTP_URL")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         if let Some(url) = public_url {
             cmd.env("KENSHU_PUBLIC_URL", url);
         }
+        if smtp {
+            cmd.env("KENSHU_SMTP_URL", "smtp://relay.city.example.lg.jp:25")
+                .env("KENSHU_MAIL_FROM", "kenshu@city.example.lg.jp");
+        }
         let mut child = Served(cmd.spawn().expect("start kenshu serve"));
         let started = Instant::now();
         while child.0.try_wait().expect("wait").is_none() {
             assert!(
                 started.elapsed() < Duration::from_secs(20),
-                "kenshu serve started without a public URL ({public_url:?})"
+                "kenshu serve started without a public URL ({public_url:?}, on {host})"
             );
             std::thread::sleep(Duration::from_millis(50));
         }
@@ -188,7 +197,7 @@ async fn serve_refuses_to_send_mail_without_the_portals_public_address() {
         assert!(!process.wait().expect("status").success());
         assert!(
             err.contains("KENSHU_PUBLIC_URL") && err.contains("https://kenshu.city.example.lg.jp"),
-            "names the variable and an example ({public_url:?}): {err}"
+            "names the variable and an example ({public_url:?}, on {host}): {err}"
         );
         assert!(
             !data.join("pg").exists(),

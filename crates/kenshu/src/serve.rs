@@ -78,8 +78,10 @@ pub struct PublicUrl {
 }
 
 /// The [`PublicUrl`] of `--public-url` (`KENSHU_PUBLIC_URL`). Refuses to start without one
-/// when mail goes out (`smtp`), since every mail's links would point at the bind address;
-/// without mail `kenshu serve` uses the bind address (and warns once serving).
+/// when mail goes out (`smtp`), since every mail's links would point at the bind address, and
+/// when the portal listens on every interface (`0.0.0.0`, `::`: an address no one can open, as
+/// behind a reverse proxy or in a container); otherwise (a development machine, one address)
+/// `kenshu serve` uses the bind address and warns once serving.
 pub fn public_url(args: &ServeArgs, smtp: bool, fallback: Fallback) -> anyhow::Result<PublicUrl> {
     let given = args.public_url.as_deref().map(str::trim);
     let bind = format!("http://{}", args.bind);
@@ -91,6 +93,13 @@ pub fn public_url(args: &ServeArgs, smtp: bool, fallback: Fallback) -> anyhow::R
              set KENSHU_PUBLIC_URL (or --public-url) to the portal's address as people reach \
              it, e.g. KENSHU_PUBLIC_URL=https://kenshu.city.example.lg.jp; the links in mail \
              and the check-in QR codes point there"
+        ),
+        (_, Fallback::None) if args.bind.ip().is_unspecified() => bail!(
+            "the portal listens on every interface ({}) and KENSHU_PUBLIC_URL is not set: \
+             set KENSHU_PUBLIC_URL (or --public-url) to the portal's address as people reach \
+             it, e.g. KENSHU_PUBLIC_URL=https://kenshu.city.example.lg.jp; the check-in QR \
+             codes point there",
+            args.bind
         ),
         (_, Fallback::None) => (bind, true),
     };

@@ -2,7 +2,9 @@
 //! a leaver, a changed detail), the columns it used, and the warning above a mass change.
 
 use super::{Catalogue, Lang};
-use crate::roster::{DivisionChange, FieldChange, Leaver, MassChange, RosterRow, Transfer};
+use crate::roster::{
+    DivisionChange, FieldChange, Leaver, MassChange, PersonStatus, RosterRow, Transfer,
+};
 
 impl Catalogue {
     /// The warning above a change that makes most of the institution new or leaving.
@@ -87,18 +89,31 @@ impl Catalogue {
         }
     }
 
-    /// A changed detail of a person: `~ 001 氏名: 「山田 太郎」→「山田 一郎」`.
+    /// A changed detail of a person: `~ 001 氏名: 「山田 太郎」→「山田 一郎」`; a date as the
+    /// rest of the report writes dates (令和8年4月1日), a status in words (在職 → 休職).
     pub fn roster_field_change(&self, c: &FieldChange) -> String {
         let field = self.column_label(c.field);
+        let (old, new) = (
+            self.field_value(c.field, &c.old),
+            self.field_value(c.field, &c.new),
+        );
         match self.lang {
-            Lang::Ja => format!(
-                "~ {} {field}: 「{}」→「{}」",
-                c.employee_number, c.old, c.new
-            ),
-            Lang::En => format!(
-                "~ {} {field}: \"{}\" → \"{}\"",
-                c.employee_number, c.old, c.new
-            ),
+            Lang::Ja => format!("~ {} {field}: 「{old}」→「{new}」", c.employee_number),
+            Lang::En => format!("~ {} {field}: \"{old}\" → \"{new}\"", c.employee_number),
+        }
+    }
+
+    /// A person's detail as stored (`2026-04-01`, `on_leave`) in the reader's words.
+    fn field_value(&self, field: &str, value: &str) -> String {
+        let iso = time::macros::format_description!("[year]-[month]-[day]");
+        match field {
+            "hire_date" => time::Date::parse(value, iso)
+                .map(|d| self.date(d))
+                .unwrap_or_else(|_| value.to_string()),
+            "status" => PersonStatus::parse(value)
+                .map(|s| self.person_status(s).to_string())
+                .unwrap_or_else(|| value.to_string()),
+            _ => value.to_string(),
         }
     }
 }

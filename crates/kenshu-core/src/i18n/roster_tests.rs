@@ -294,3 +294,34 @@ fn a_missing_or_doubled_column_is_named_by_the_catalogue_in_each_language() {
             .contains("どちらも『職員番号』の列として読まれます")
     );
 }
+
+#[test]
+fn a_changed_hire_date_or_status_reads_as_the_rest_of_the_report() {
+    use crate::person::EmployeeNumber;
+    use crate::roster::FieldChange;
+    let change = |field: &'static str, old: &str, new: &str| FieldChange {
+        employee_number: EmployeeNumber::stored("001".into()),
+        field,
+        old: old.into(),
+        new: new.into(),
+    };
+    let hired = change("hire_date", "2026-04-01", "2026-05-07");
+    assert_eq!(
+        JA.roster_field_change(&hired),
+        "~ 001 採用日: 「令和8年4月1日」→「令和8年5月7日」"
+    );
+    assert_eq!(
+        EN.roster_field_change(&hired),
+        "~ 001 hire date: \"1 Apr 2026\" → \"7 May 2026\""
+    );
+    let status = change("status", "active", "on_leave");
+    assert_eq!(
+        JA.roster_field_change(&status),
+        "~ 001 在職状況: 「在職」→「休職」"
+    );
+    let name = change("name", "山田 太郎", "山田 一郎");
+    assert_eq!(
+        JA.roster_field_change(&name),
+        "~ 001 氏名: 「山田 太郎」→「山田 一郎」"
+    );
+}

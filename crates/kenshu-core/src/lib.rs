@@ -3,6 +3,7 @@
 
 pub mod assignment;
 pub mod audit;
+pub mod bank;
 pub mod certificate;
 pub mod content;
 pub mod designation;
@@ -15,6 +16,7 @@ pub mod person;
 pub mod plan;
 pub mod reminder;
 pub mod report;
+pub mod rng;
 pub mod roster;
 
 pub use fiscal_year::{FiscalYear, japan_today};

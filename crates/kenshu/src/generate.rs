@@ -3,23 +3,8 @@
 
 use std::io::Write;
 
-/// A small deterministic generator (SplitMix64), so that `--seed` gives the same file on every
-/// machine and version.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
+// `--seed` gives the same file on every machine and version.
+use kenshu_core::rng::Rng;
 
 const FAMILY: [(&str, &str); 20] = [
     ("佐藤", "サトウ"),
@@ -108,8 +93,8 @@ pub fn gen_roster(
     seed: u64,
     changed_percent: usize,
 ) -> std::io::Result<()> {
-    let mut changes = Rng(seed ^ 0x5EED);
-    let mut rng = Rng(seed);
+    let mut changes = Rng::seeded(seed ^ 0x5EED);
+    let mut rng = Rng::seeded(seed);
     let divisions = divisions.max(1);
     let bureaus = divisions.div_ceil(10);
     let mut w = std::io::BufWriter::new(out);

@@ -96,6 +96,19 @@ fn is_slug(s: &str) -> bool {
 
 /// Parses a course folder. `folder` is the folder's name (it must equal the course code);
 /// `read_file` returns the text of a file named relative to the folder.
+/// Refuses a text that holds what looks like a My Number (12 digits with a valid check
+/// digit): course content is shown to every member of staff and kept in every version, and the
+/// portal stores no My Number anywhere. `at` names where, e.g. `question 3 explanation`.
+fn no_my_number(at: &str, text: &str) -> Result<(), String> {
+    if crate::my_number::contains_my_number(text) {
+        return Err(format!(
+            "{at} contains what looks like a My Number (12 digits with a valid check digit); \
+             the portal stores none: remove it or write an example such as 1234 5678 9012"
+        ));
+    }
+    Ok(())
+}
+
 /// The section numbers a title names (第1節, 第２節 …), in order.
 fn section_numbers(title: &str) -> Vec<u32> {
     let digit = |c: char| {
@@ -169,6 +182,13 @@ pub fn parse_package(
             src.code
         )));
     }
+    for (at, text) in [
+        ("title", &src.title),
+        ("title_en", &src.title_en),
+        ("description", &src.description),
+    ] {
+        no_my_number(at, text).map_err(invalid)?;
+    }
     let mut hasher = Sha256::new();
     hasher.update(course_toml.as_bytes());
     let mut sections = Vec::with_capacity(src.sections.len());
@@ -196,6 +216,8 @@ pub fn parse_package(
             file: s.file.clone(),
             message,
         })?;
+        no_my_number(&format!("section '{}' title", s.slug), &s.title).map_err(invalid)?;
+        no_my_number(&s.file, &markdown).map_err(invalid)?;
         hasher.update([0u8]);
         hasher.update(markdown.as_bytes());
         sections.push(Section {
@@ -226,6 +248,14 @@ pub fn parse_package(
                 links.push(section_refs(q.number, &q.sections).map_err(invalid)?);
             }
             check_test_title(&t.title, &src.sections).map_err(invalid)?;
+            no_my_number("test title", &t.title).map_err(invalid)?;
+            for q in &t.questions {
+                let n = q.number;
+                no_my_number(&format!("question {n} statement"), &q.statement).map_err(invalid)?;
+                no_my_number(&format!("question {n} explanation"), &q.explanation)
+                    .map_err(invalid)?;
+                no_my_number(&format!("question {n} reference"), &q.reference).map_err(invalid)?;
+            }
             if t.pass_mark == 0 || t.pass_mark as usize > t.questions.len() {
                 return Err(invalid(format!(
                     "pass_mark {} must be between 1 and the number of questions ({})",

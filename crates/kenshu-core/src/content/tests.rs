@@ -194,3 +194,56 @@ fn a_test_title_that_numbers_sections_must_number_the_courses_own() {
     let e = with("概要", "章末テスト（第1節）").unwrap_err();
     assert!(e.to_string().contains("no section title has one"), "{e}");
 }
+
+#[test]
+fn a_my_number_anywhere_in_a_package_is_refused_naming_where() {
+    // 123456789018 has a valid check digit; 123456789012 does not.
+    let number = "123456789018";
+    let toml_with = |from: &str, to: &str| TOML.replacen(from, to, 1);
+    let cases = [
+        (
+            toml_with(
+                "description = \"説明\"",
+                &format!("description = \"番号{number}\""),
+            ),
+            "description contains",
+        ),
+        (
+            toml_with(
+                "statement = \"問題\"",
+                &format!("statement = \"{number} は\""),
+            ),
+            "question 1 statement contains",
+        ),
+        (
+            toml_with(
+                "explanation = \"**解説**\"",
+                &format!("explanation = \"例 {number}\""),
+            ),
+            "question 1 explanation contains",
+        ),
+        (
+            toml_with("title = \"第1節\"", &format!("title = \"第1節 {number}\"")),
+            "section 'one' title contains",
+        ),
+    ];
+    for (toml, said) in cases {
+        let e = parse_package("demo", &toml, read).unwrap_err().to_string();
+        assert!(e.contains(said) && e.contains("My Number"), "{said}: {e}");
+    }
+    let e = parse_package("demo", TOML, |_| Ok(format!("本文 {number}")))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("one.md contains what looks like a My Number"),
+        "{e}"
+    );
+    let fine = toml_with(
+        "description = \"説明\"",
+        "description = \"番号123456789012\"",
+    );
+    assert!(
+        parse_package("demo", &fine, read).is_ok(),
+        "not a valid check digit"
+    );
+}

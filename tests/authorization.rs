@@ -15,7 +15,7 @@ fn expected(path: &str, role: Role) -> StatusCode {
         "/roster" if !matches!(role, Role::ChiefOfficer | Role::PortalAdmin) => {
             StatusCode::FORBIDDEN
         }
-        "/officer"
+        "/officer" | "/insights" | "/insights.csv"
             if !matches!(
                 role,
                 Role::ChiefOfficer | Role::ProtectionOfficer | Role::AuditOfficer
@@ -36,8 +36,10 @@ fn expected(path: &str, role: Role) -> StatusCode {
     }
 }
 
-const PAGES: [&str; 16] = [
+const PAGES: [&str; 18] = [
     "/officer",
+    "/insights",
+    "/insights.csv",
     "/officer/sessions",
     "/sessions",
     "/roster",

@@ -36,6 +36,9 @@ fn pages(fy: &str, attempt: Option<&str>) -> Vec<(String, &'static [Role])> {
         ("/officer".into(), OFFICERS),
         ("/officer?division=a&show=all".into(), OFFICERS),
         ("/people/staff".into(), OFFICERS),
+        ("/insights".into(), OFFICERS),
+        ("/insights?course=final-test".into(), OFFICERS),
+        ("/insights.csv?course=final-test".into(), OFFICERS),
         ("/designations".into(), MANAGERS),
         ("/officer/sessions".into(), MANAGERS),
         (

@@ -93,6 +93,9 @@ const BUDGETS: &[Budget] = &[
     budget(OVERVIEW_STALE, 14, 14, 0),
     // The plan; course titles; divisions.
     budget(REPORTS, 3, 3, 0),
+    // Divisions in scope; the courses' current versions (their packages are cached); this
+    // year's and last year's first attempts, counted in one statement.
+    budget(INSIGHTS, 3, 3, 0),
 ];
 
 const SIGN_IN: &str = "sign-in (POST /login)";
@@ -110,6 +113,7 @@ const PERSON: &str = "GET /people/{login}";
 const OVERVIEW: &str = "GET /overview (chief officer)";
 const OVERVIEW_STALE: &str = "GET /overview after a completion";
 const REPORTS: &str = "GET /reports";
+const INSIGHTS: &str = "GET /insights (chief officer)";
 
 /// The final test's answers from the seed, all right.
 const FINAL_KEY: [&str; 10] = ["x", "o", "o", "x", "x", "o", "x", "x", "x", "o"];
@@ -324,6 +328,7 @@ async fn every_main_page_stays_within_its_statement_budget() {
         assert_eq!(res.status, StatusCode::OK);
     }
     read_page(&mut m, &mut chief, REPORTS, "/reports").await;
+    read_page(&mut m, &mut chief, INSIGHTS, "/insights?course=final-test").await;
 
     let mut problems = Vec::new();
     println!(

@@ -211,6 +211,26 @@ async fn chief_officer_downloads_every_report_in_chromium_and_each_file_reads_ba
         "attendance csv: division a's five people, in order"
     );
 
+    // 設問別の正答率 of the final test, and its CSV as Chromium saves it.
+    b.goto(&app.url(&format!("/insights?fy={FY}&course=final-test")))
+        .await;
+    b.wait_for("#questions").await;
+    b.save_full_page_screenshot("insights").await;
+    b.click("a[href^='/insights.csv']").await;
+    let insights = downloaded(&dir, &format!("設問別正答率_final-test_{FY}.csv")).await;
+    check_csv_bytes(&insights, "insights csv", true);
+    let rows = parse_csv(std::str::from_utf8(&insights[3..]).expect("the insights CSV is UTF-8"));
+    assert_eq!(
+        rows.first().map(|r| r.join(",")).as_deref(),
+        Some("研修,設問,全体,解答者（名）,正答率,前年度,増減（ポイント）"),
+        "insights csv: the Japanese header"
+    );
+    assert!(
+        rows.get(1)
+            .is_some_and(|r| r[..3].join(",") == "まとめテスト,1,全体"),
+        "insights csv: question 1 for everyone first, rows {rows:?}"
+    );
+
     // Chromium asked for compression itself, and got it (but for the zipped XLSX).
     let log = b.network_log().await;
     for (query, compressed) in [

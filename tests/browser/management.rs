@@ -13,7 +13,7 @@ use kenshu_tests::{Scenario, TestApp, user};
 use serde_json::json;
 use time::{Date, Duration, Month};
 
-use super::checks::{axe_source, pdf_link_pages, phone_overflow};
+use super::checks::{axe_source, pdf_link_pages, phone_overflow, snap};
 use super::driver::Session;
 use crate::{sign_in, sign_in_with};
 
@@ -345,6 +345,13 @@ async fn axe_finds_no_serious_problems_on_the_officers_pages() {
     axe.open(&app, "/overview", "#divisions", "chief officer")
         .await;
     axe.open(&app, "/reports", "main h1", "chief officer").await;
+    axe.open(
+        &app,
+        "/insights?course=final-test",
+        "#questions",
+        "chief officer",
+    )
+    .await;
     axe.open(&app, "/audit?verify=1", "#verify-result", "chief officer")
         .await;
 
@@ -643,4 +650,43 @@ async fn officers_pages_fit_a_phone_screen_without_sideways_scrolling() {
         "pages scroll sideways at 390 px:\n{}",
         problems.join("\n")
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_chief_reads_which_questions_are_missed_on_desktop_and_phone() {
+    let Some(b) =
+        Session::launch("the_chief_reads_which_questions_are_missed_on_desktop_and_phone").await
+    else {
+        return;
+    };
+    let app = TestApp::spawn().await;
+    kenshu_tests::exam::answers_in_two_divisions(&app).await;
+    let mut problems = Vec::new();
+    sign_in(&b, &app, "chief").await;
+    b.click_to_next_page("header.site nav a[href='/insights']", "#questions")
+        .await;
+    b.click_to_next_page("nav.filters a[href$='course=final-test']", "#questions")
+        .await;
+    let shares = b.texts("#questions td.share").await;
+    assert_eq!(
+        shares,
+        [
+            "42.9%", "57.1%", "57.1%", "42.9%", "42.9%", "57.1%", "42.9%", "42.9%", "42.9%",
+            "57.1%"
+        ],
+        "each question's share right on the first attempt, 7 people"
+    );
+    let missed = b.texts("#missed h3").await;
+    assert_eq!(
+        missed,
+        [
+            "設問1（正答率 42.9%）",
+            "設問4（正答率 42.9%）",
+            "設問5（正答率 42.9%）"
+        ],
+        "the three missed most, with their explanations below"
+    );
+    snap(&b, &axe_source(), "insights-chief", &mut problems).await;
+    b.close().await;
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
 }

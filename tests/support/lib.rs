@@ -8,6 +8,7 @@
 //! changes behind the portal's back need: [`simulate`]); the portal serves through the
 //! application role [`APP_ROLE`] with only the grants of migration 0023, as in production.
 
+pub mod exam;
 pub mod http;
 pub mod mta;
 pub mod process;

@@ -11,6 +11,7 @@ pub mod exam;
 pub mod fiscal_year;
 pub mod i18n;
 pub mod in_person;
+pub mod insights;
 pub mod my_number;
 pub mod person;
 pub mod plan;

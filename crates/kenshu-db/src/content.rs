@@ -112,6 +112,21 @@ pub async fn course_titles(
     )
 }
 
+/// Every course with content: code, title and current version, in the courses' order.
+pub async fn current_versions(
+    conn: &mut PgConnection,
+) -> Result<Vec<(String, String, Uuid)>, sqlx::Error> {
+    Ok(sqlx::query!(
+        r#"select code, title, current_version_id as "version!" from courses
+           where current_version_id is not null order by position, code"#
+    )
+    .fetch_all(conn)
+    .await?
+    .into_iter()
+    .map(|r| (r.code, r.title, r.version))
+    .collect())
+}
+
 pub async fn current_version(
     conn: &mut PgConnection,
     code: &str,

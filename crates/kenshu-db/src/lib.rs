@@ -10,6 +10,7 @@ pub mod embedded;
 pub mod exam;
 pub mod follow_up;
 pub mod in_person;
+pub mod insights;
 pub mod institution;
 pub mod learning;
 pub mod overview;

@@ -13,6 +13,7 @@ mod flash;
 mod gate;
 mod health;
 mod in_person;
+mod insights;
 pub mod lang;
 mod learning;
 pub mod metrics;

@@ -8,9 +8,9 @@ use tower_http::compression::predicate::{DefaultPredicate, NotForContentType, Pr
 use tower_http::compression::{CompressionLayer, CompressionLevel};
 
 use crate::{
-    AppState, admin, assets, audit, auth, designation, exam, health, in_person, lang, learning,
-    metrics, officer, overview, person, plan, reminder, report, roster, security, session,
-    settings,
+    AppState, admin, assets, audit, auth, designation, exam, health, in_person, insights, lang,
+    learning, metrics, officer, overview, person, plan, reminder, report, roster, security,
+    session, settings,
 };
 
 pub fn app(state: AppState) -> Router {
@@ -143,6 +143,8 @@ fn in_person() -> Router<AppState> {
 fn officer() -> Router<AppState> {
     Router::new()
         .route("/officer", get(officer::dashboard))
+        .route("/insights", get(insights::page))
+        .route("/insights.csv", get(insights::csv))
         .route("/officer/retakes", post(officer::retakes))
         .route("/officer/reminders", post(reminder::group))
         .route("/people/{login}", get(person::show))

@@ -112,6 +112,7 @@ pub static EN: Catalogue = Catalogue {
     dashboard_people: "Staff in division",
     dashboard_title: "Training status",
     insights_title: "Answers by question",
+    insights_nav: "Answers",
     insights_lead: "For each question, the share of people who answered it right on their first attempt this year (each person's first attempt only). No one's individual answers are shown.",
     insights_withheld: "Figures of fewer than 3 people are not shown (—): they would reveal a person's answers.",
     insights_course: "Course",

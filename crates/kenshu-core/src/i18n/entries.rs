@@ -110,6 +110,7 @@ impl Catalogue {
             ("dashboard_people", self.dashboard_people),
             ("dashboard_title", self.dashboard_title),
             ("insights_title", self.insights_title),
+            ("insights_nav", self.insights_nav),
             ("insights_lead", self.insights_lead),
             ("insights_withheld", self.insights_withheld),
             ("insights_course", self.insights_course),

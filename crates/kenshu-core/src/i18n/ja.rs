@@ -107,6 +107,7 @@ pub static JA: Catalogue = Catalogue {
     dashboard_people: "在籍者",
     dashboard_title: "受講状況",
     insights_title: "設問別の正答率",
+    insights_nav: "正答率",
     insights_lead: "各設問を、今年度の最初の受験で正しく答えた人の割合です（受験者ごとに最初の1回だけを数えます）。個人の解答は表示しません。",
     insights_withheld: "3名未満の値は、個人の解答が分かってしまうため表示しません（—）。",
     insights_course: "研修",

@@ -158,6 +158,8 @@ pub struct Catalogue {
     pub dashboard_people: &'static str,
     pub dashboard_title: &'static str,
     pub insights_title: &'static str,
+    /// The navigation's short name of the page.
+    pub insights_nav: &'static str,
     pub insights_lead: &'static str,
     pub insights_withheld: &'static str,
     pub insights_course: &'static str,

@@ -15,7 +15,7 @@ fn expected(path: &str, role: Role) -> StatusCode {
         "/roster" if !matches!(role, Role::ChiefOfficer | Role::PortalAdmin) => {
             StatusCode::FORBIDDEN
         }
-        "/officer" | "/insights" | "/insights.csv"
+        "/officer" | "/insights" | "/insights.csv" | "/insights.xlsx"
             if !matches!(
                 role,
                 Role::ChiefOfficer | Role::ProtectionOfficer | Role::AuditOfficer
@@ -36,10 +36,11 @@ fn expected(path: &str, role: Role) -> StatusCode {
     }
 }
 
-const PAGES: [&str; 18] = [
+const PAGES: [&str; 19] = [
     "/officer",
     "/insights",
     "/insights.csv",
+    "/insights.xlsx",
     "/officer/sessions",
     "/sessions",
     "/roster",

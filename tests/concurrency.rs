@@ -39,6 +39,7 @@ fn pages(fy: &str, attempt: Option<&str>) -> Vec<(String, &'static [Role])> {
         ("/insights".into(), OFFICERS),
         ("/insights?course=final-test".into(), OFFICERS),
         ("/insights.csv?course=final-test".into(), OFFICERS),
+        ("/insights.xlsx?course=final-test".into(), OFFICERS),
         ("/designations".into(), MANAGERS),
         ("/officer/sessions".into(), MANAGERS),
         (

@@ -83,8 +83,33 @@ async fn a_protection_officer_sees_only_their_division_and_small_groups_are_with
     assert_eq!(lines[2], "まとめテスト,1,A課,4,0.0%,,");
     assert_eq!(lines[3], "まとめテスト,1,事務取扱担当者,,,,", "withheld");
 
+    // The workbook, fetched as a browser asks (compressed): counts as numbers, shares as
+    // percentages, withheld cells empty.
+    let res = o
+        .client
+        .get(app.url("/insights.xlsx?course=final-test"))
+        .header("accept-encoding", "gzip, deflate, br")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let body = res.bytes().await.expect("the workbook arrives whole");
+    let sheet = kenshu_tests::reports::xlsx_sheet(&body, "設問別の正答率");
+    assert_eq!(sheet.len(), lines.len(), "the same lines as the CSV");
+    assert_eq!(sheet[0].join(","), lines[0]);
+    assert_eq!(sheet[1], ["まとめテスト", "1", "全体", "4", "0", "", ""]);
+    assert_eq!(
+        sheet[3],
+        ["まとめテスト", "1", "事務取扱担当者", "", "", "", ""]
+    );
+    assert_eq!(sheet[7][..5], ["まとめテスト", "2", "全体", "4", "1"]);
+
     let mut staff = app.signed_in("a4").await;
-    for path in ["/insights", "/insights.csv?course=final-test"] {
+    for path in [
+        "/insights",
+        "/insights.csv?course=final-test",
+        "/insights.xlsx?course=final-test",
+    ] {
         let r = staff.get(path).await;
         assert_eq!(r.status, 403, "{path}");
         assert!(!r.body.contains("0.0%"), "{path} leaks nothing");

@@ -230,6 +230,14 @@ async fn chief_officer_downloads_every_report_in_chromium_and_each_file_reads_ba
             .is_some_and(|r| r[..3].join(",") == "まとめテスト,1,全体"),
         "insights csv: question 1 for everyone first, rows {rows:?}"
     );
+    b.click("a[href^='/insights.xlsx']").await;
+    let book = downloaded(&dir, &format!("設問別正答率_final-test_{FY}.xlsx")).await;
+    let sheet = xlsx_sheet(&book, "設問別の正答率");
+    assert_eq!(
+        sheet.len(),
+        rows.len(),
+        "insights xlsx: the CSV's lines, sheet {sheet:?}"
+    );
 
     // Chromium asked for compression itself, and got it (but for the zipped XLSX).
     let log = b.network_log().await;

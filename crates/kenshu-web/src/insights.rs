@@ -229,44 +229,32 @@ pub async fn page(
     })
 }
 
-/// The same figures as CSV (UTF-8 with a BOM, for Excel): one line per question and group.
-pub async fn csv(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    Year(fy): Year,
-    Query(q): Query<InsightsQuery>,
-    Conn(mut conn): Conn,
-) -> Result<Response, AppError> {
-    use kenshu_core::report::csv_line;
-    let f = figures(&state, &user, fy, q.course.as_deref(), &mut conn).await?;
+/// The figures a page shows, as a table for the files: a header, then one line per question
+/// and group (everyone, each division, each designation), withheld as on the page.
+fn table(f: &Figures) -> Vec<Vec<String>> {
     let t = t();
-    let mut out = String::from("\u{feff}");
-    out.push_str(&csv_line(&[
-        t.insights_course,
-        t.insights_question,
-        t.insights_scope_all,
-        t.insights_people,
-        t.insights_share,
-        t.insights_last_year,
-        t.insights_change,
-    ]));
+    let mut lines = vec![
+        [
+            t.insights_course,
+            t.insights_question,
+            t.insights_scope_all,
+            t.insights_people,
+            t.insights_share,
+            t.insights_last_year,
+            t.insights_change,
+        ]
+        .map(String::from)
+        .to_vec(),
+    ];
     let questions = f
         .package
         .test
         .as_ref()
         .map(|t| t.questions.iter().map(|q| q.number).collect::<Vec<_>>())
         .unwrap_or_default();
-    let mut groups: Vec<(Group, String)> = vec![(Group::All, t.insights_scope_all.to_string())];
-    groups.extend(
-        f.divisions
-            .iter()
-            .map(|d| (Group::Division(d.id), d.name.clone())),
-    );
-    groups.extend(
-        KINDS
-            .iter()
-            .map(|k| (Group::Designation(*k), t.designation_kind(*k).to_string())),
-    );
+    let mut groups: Vec<String> = vec![t.insights_scope_all.to_string()];
+    groups.extend(f.divisions.iter().map(|d| d.name.clone()));
+    groups.extend(KINDS.iter().map(|k| t.designation_kind(*k).to_string()));
     for n in questions {
         // Withheld as on the page, this year and last alike.
         let visible = |tallies: &Tallies| -> Vec<Option<Tally>> {
@@ -276,10 +264,10 @@ pub async fn csv(
             cells
         };
         let (now, before) = (visible(&f.now), visible(&f.before));
-        for (i, (_, name)) in groups.iter().enumerate() {
+        for (i, name) in groups.iter().enumerate() {
             let (now, before) = (now[i], before[i]);
             let share = |c: Option<Tally>| c.and_then(percent).unwrap_or_default();
-            out.push_str(&csv_line(&[
+            lines.push(vec![
                 f.course_title.clone(),
                 n.to_string(),
                 name.clone(),
@@ -291,20 +279,78 @@ pub async fn csv(
                 now.zip(before)
                     .and_then(|(a, b)| change(a, b))
                     .unwrap_or_default(),
-            ]));
+            ]);
         }
     }
-    let name = format!("設問別正答率_{}_{}.csv", f.course, fy.year());
-    let ascii = format!("insights_{}_{}.csv", f.course, fy.year());
-    Ok((
+    lines
+}
+
+/// The same figures as CSV (UTF-8 with a BOM, for Excel).
+pub async fn csv(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Year(fy): Year,
+    Query(q): Query<InsightsQuery>,
+    Conn(mut conn): Conn,
+) -> Result<Response, AppError> {
+    let f = figures(&state, &user, fy, q.course.as_deref(), &mut conn).await?;
+    let mut out = String::from("\u{feff}");
+    for line in table(&f) {
+        out.push_str(&kenshu_core::report::csv_line(&line));
+    }
+    Ok(download(
+        &f,
+        fy,
+        "csv",
+        "text/csv; charset=utf-8",
+        out.into_bytes(),
+    ))
+}
+
+/// The same figures as an XLSX workbook.
+pub async fn xlsx(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Year(fy): Year,
+    Query(q): Query<InsightsQuery>,
+    Conn(mut conn): Conn,
+) -> Result<Response, AppError> {
+    let f = figures(&state, &user, fy, q.course.as_deref(), &mut conn).await?;
+    let title = format!(
+        "{} {} {}",
+        t().insights_title,
+        f.course_title,
+        t().fy_label(fy)
+    );
+    let bytes = kenshu_app::report::xlsx_table(t().insights_title, &title, &table(&f))
+        .map_err(AppError::internal)?;
+    Ok(download(
+        &f,
+        fy,
+        "xlsx",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        bytes,
+    ))
+}
+
+fn download(
+    f: &Figures,
+    fy: kenshu_core::FiscalYear,
+    ext: &str,
+    content_type: &'static str,
+    bytes: Vec<u8>,
+) -> Response {
+    let name = format!("設問別正答率_{}_{}.{ext}", f.course, fy.year());
+    let ascii = format!("insights_{}_{}.{ext}", f.course, fy.year());
+    (
         [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (header::CONTENT_TYPE, content_type.to_string()),
             (
                 header::CONTENT_DISPOSITION,
                 crate::report::content_disposition(&name, &ascii),
             ),
         ],
-        out,
+        bytes,
     )
-        .into_response())
+        .into_response()
 }

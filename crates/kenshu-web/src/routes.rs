@@ -145,6 +145,7 @@ fn officer() -> Router<AppState> {
         .route("/officer", get(officer::dashboard))
         .route("/insights", get(insights::page))
         .route("/insights.csv", get(insights::csv))
+        .route("/insights.xlsx", get(insights::xlsx))
         .route("/officer/retakes", post(officer::retakes))
         .route("/officer/reminders", post(reminder::group))
         .route("/people/{login}", get(person::show))

@@ -25,6 +25,7 @@ use time::Date;
 use uuid::Uuid;
 
 pub use attendance::{ListFormat, attendance};
+pub use xlsx::table as xlsx_table;
 
 use crate::audit::Actor;
 

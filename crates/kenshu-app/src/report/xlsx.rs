@@ -140,3 +140,35 @@ impl<W: Write + Send> Sink for XlsxSink<W> {
         Ok(())
     }
 }
+
+/// A table (its first row the header) as a one-sheet workbook that prints like the reports:
+/// counts as numbers, shares (`42.9%`) as percentages, the rest as text.
+pub fn table(sheet_name: &str, title: &str, rows: &[Vec<String>]) -> Result<Vec<u8>, ReportError> {
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet.set_name(sheet_name)?;
+    let header: String = format!("&L{}", title.replace('&', "&&"))
+        .chars()
+        .take(250)
+        .collect();
+    print_setup(sheet, &header, true)?;
+    let bold = XlsxSink::<Vec<u8>>::header_format();
+    let percent = rust_xlsxwriter::Format::new().set_num_format("0.0%");
+    for (r, row) in rows.iter().enumerate() {
+        for (c, cell) in row.iter().enumerate() {
+            let (r, c) = (r as u32, c as u16);
+            if r == 0 {
+                sheet.write_string_with_format(r, c, cell, &bold)?;
+                sheet.set_column_width(c, 14.0)?;
+            } else if let Some(share) = cell.strip_suffix('%').and_then(|p| p.parse::<f64>().ok()) {
+                sheet.write_number_with_format(r, c, share / 100.0, &percent)?;
+            } else if let Ok(n) = cell.parse::<u32>() {
+                sheet.write_number(r, c, f64::from(n))?;
+            } else if !cell.is_empty() {
+                sheet.write_string(r, c, cell)?;
+            }
+        }
+    }
+    sheet.set_freeze_panes(1, 0)?;
+    Ok(book.save_to_buffer()?)
+}

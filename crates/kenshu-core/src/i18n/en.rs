@@ -128,6 +128,7 @@ pub static EN: Catalogue = Catalogue {
     insights_missed_none: "No question has enough answers to show yet.",
     insights_no_tests: "No one in view has taken a test this year yet.",
     insights_csv: "Download as CSV",
+    insights_xlsx: "Download as Excel (XLSX)",
     insights_scope_all: "Everyone",
     insights_explanation: "Explanation",
     confirm_end_designation: "This ends the designation on this day. Are you sure? (Its record stays.)",

@@ -126,6 +126,7 @@ impl Catalogue {
             ("insights_missed_none", self.insights_missed_none),
             ("insights_no_tests", self.insights_no_tests),
             ("insights_csv", self.insights_csv),
+            ("insights_xlsx", self.insights_xlsx),
             ("insights_scope_all", self.insights_scope_all),
             ("insights_explanation", self.insights_explanation),
             ("confirm_end_designation", self.confirm_end_designation),

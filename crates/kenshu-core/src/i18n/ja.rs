@@ -123,6 +123,7 @@ pub static JA: Catalogue = Catalogue {
     insights_missed_none: "表示できる設問がまだありません。",
     insights_no_tests: "今年度、この範囲で受験した人がまだいません。",
     insights_csv: "CSVでダウンロード",
+    insights_xlsx: "Excel（XLSX）でダウンロード",
     insights_scope_all: "全体",
     insights_explanation: "解説",
     confirm_end_designation: "この日でこの指定を終了します。よろしいですか？（記録は残ります）",

@@ -175,6 +175,7 @@ pub struct Catalogue {
     pub insights_missed_none: &'static str,
     pub insights_no_tests: &'static str,
     pub insights_csv: &'static str,
+    pub insights_xlsx: &'static str,
     pub insights_scope_all: &'static str,
     pub insights_explanation: &'static str,
     pub confirm_end_designation: &'static str,

@@ -36,8 +36,8 @@ async fn the_chief_sees_each_questions_first_attempt_share_by_division_and_desig
     assert_eq!(page.status, 200);
     let body = &page.body;
     // Question 1 (×): the 3 of division b, of 7; question 2 (○): the 4 of division a.
-    assert_eq!(row(body, "questions", 1), ["7", "42.9%", "—", "—"]);
-    assert_eq!(row(body, "questions", 2), ["7", "57.1%", "—", "—"]);
+    assert_eq!(row(body, "questions", 1), ["7", "42.9%", "—", "—", ""]);
+    assert_eq!(row(body, "questions", 2), ["7", "57.1%", "—", "—", ""]);
     assert_eq!(row(body, "by-division", 1), ["0.0%", "100.0%"]);
     assert_eq!(row(body, "by-division", 2), ["100.0%", "0.0%"]);
     // Clerks: a1–a3 (3 people, 4 others): shown; the other designations: nobody, withheld.
@@ -65,7 +65,21 @@ async fn a_protection_officer_sees_only_their_division_and_small_groups_are_with
     answers_in_two_divisions(&app).await;
     let mut o = app.signed_in("officer-a").await;
     let body = o.get("/insights?course=final-test").await.body;
-    assert_eq!(row(&body, "questions", 1), ["4", "0.0%", "—", "—"]);
+    // Everyone in division a answered ○: question 1 (×) flagged as unclear, 2 (○) as too easy.
+    assert_eq!(
+        row(&body, "questions", 1),
+        [
+            "4",
+            "0.0%",
+            "—",
+            "—",
+            "分かりにくい・未習の可能性（40%未満）"
+        ]
+    );
+    assert_eq!(
+        row(&body, "questions", 2),
+        ["4", "100.0%", "—", "—", "易しすぎる（95%超）"]
+    );
     assert!(
         !body.contains("id=\"by-division\""),
         "one division: no breakdown"
@@ -79,9 +93,12 @@ async fn a_protection_officer_sees_only_their_division_and_small_groups_are_with
     let text = csv.body.trim_start_matches('\u{feff}');
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 1 + 10 * (1 + 1 + 4), "{text}");
-    assert_eq!(lines[1], "まとめテスト,1,全体,4,0.0%,,");
-    assert_eq!(lines[2], "まとめテスト,1,A課,4,0.0%,,");
-    assert_eq!(lines[3], "まとめテスト,1,事務取扱担当者,,,,", "withheld");
+    assert_eq!(
+        lines[1],
+        "まとめテスト,1,全体,4,0.0%,,,分かりにくい・未習の可能性（40%未満）"
+    );
+    assert_eq!(lines[2], "まとめテスト,1,A課,4,0.0%,,,");
+    assert_eq!(lines[3], "まとめテスト,1,事務取扱担当者,,,,,", "withheld");
 
     // The workbook, fetched as a browser asks (compressed): counts as numbers, shares as
     // percentages, withheld cells empty.
@@ -97,10 +114,22 @@ async fn a_protection_officer_sees_only_their_division_and_small_groups_are_with
     let sheet = kenshu_tests::reports::xlsx_sheet(&body, "設問別の正答率");
     assert_eq!(sheet.len(), lines.len(), "the same lines as the CSV");
     assert_eq!(sheet[0].join(","), lines[0]);
-    assert_eq!(sheet[1], ["まとめテスト", "1", "全体", "4", "0", "", ""]);
+    assert_eq!(
+        sheet[1],
+        [
+            "まとめテスト",
+            "1",
+            "全体",
+            "4",
+            "0",
+            "",
+            "",
+            "分かりにくい・未習の可能性（40%未満）"
+        ]
+    );
     assert_eq!(
         sheet[3],
-        ["まとめテスト", "1", "事務取扱担当者", "", "", "", ""]
+        ["まとめテスト", "1", "事務取扱担当者", "", "", "", "", ""]
     );
     assert_eq!(sheet[7][..5], ["まとめテスト", "2", "全体", "4", "1"]);
 

@@ -222,7 +222,7 @@ async fn chief_officer_downloads_every_report_in_chromium_and_each_file_reads_ba
     let rows = parse_csv(std::str::from_utf8(&insights[3..]).expect("the insights CSV is UTF-8"));
     assert_eq!(
         rows.first().map(|r| r.join(",")).as_deref(),
-        Some("研修,設問,全体,解答者（名）,正答率,前年度,増減（ポイント）"),
+        Some("研修,設問,全体,解答者（名）,正答率,前年度,増減（ポイント）,見直し候補"),
         "insights csv: the Japanese header"
     );
     assert!(

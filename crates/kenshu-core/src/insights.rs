@@ -88,6 +88,24 @@ pub fn group_shown(group: Tally, all: Tally) -> bool {
     group.people >= MIN_PEOPLE && (rest == 0 || rest >= MIN_PEOPLE)
 }
 
+/// Why a question is worth a look before next year's test (a yearly refresh reviews these).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Review {
+    /// More than 95% right: it teaches nothing any more.
+    TooEasy,
+    /// Less than 40% right: unclear, or not taught.
+    Unclear,
+}
+
+/// The review a question's figure calls for, if any (withheld figures call for none).
+pub fn review(t: Tally) -> Option<Review> {
+    match t.permille()? {
+        p if p > 950 => Some(Review::TooEasy),
+        p if p < 400 => Some(Review::Unclear),
+        _ => None,
+    }
+}
+
 /// The tallies of one test for one year, by question number and group.
 #[derive(Debug, Clone, Default)]
 pub struct Tallies(HashMap<(u32, Group), Tally>);
@@ -154,8 +172,8 @@ mod tests {
             [false, false, false, true]
         );
         assert_eq!(partition_shown(&[t(2, 1)]), [false]);
-        // Exhaustively for three cells of 0–6 people: the withheld hold 0 or at least 3, and
-        // nothing under 3 is shown.
+        // Exhaustively for three cells of 0–6 people: while anything is shown, the withheld
+        // hold 0 or at least 3 people, and nothing under 3 is shown.
         for a in 0..7 {
             for b in 0..7 {
                 for c in 0..7 {
@@ -167,8 +185,9 @@ mod tests {
                         .filter(|(_, s)| !**s)
                         .map(|(x, _)| x.people)
                         .sum();
+                    // (When no cell is shown, there is nothing to subtract from everyone's figure.)
                     assert!(
-                        hidden == 0 || hidden >= MIN_PEOPLE,
+                        hidden == 0 || hidden >= MIN_PEOPLE || !shown.contains(&true),
                         "{a} {b} {c}: {shown:?}"
                     );
                     for (x, s) in cells.iter().zip(&shown) {
@@ -188,6 +207,17 @@ mod tests {
             "5 − 4 would tell one person"
         );
         assert!(!group_shown(t(2, 1), t(9, 1)));
+    }
+
+    #[test]
+    fn questions_right_for_over_95_or_under_40_percent_are_flagged_for_review() {
+        assert_eq!(review(t(20, 20)), Some(Review::TooEasy));
+        assert_eq!(review(t(20, 19)), None, "95.0% is not over 95");
+        assert_eq!(review(t(1000, 951)), Some(Review::TooEasy));
+        assert_eq!(review(t(10, 4)), None, "40.0% is not under 40");
+        assert_eq!(review(t(1000, 399)), Some(Review::Unclear));
+        assert_eq!(review(t(3, 0)), Some(Review::Unclear));
+        assert_eq!(review(t(2, 0)), None, "withheld");
     }
 
     #[test]

@@ -10,7 +10,9 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use kenshu_core::content::{CoursePackage, SectionLink};
 use kenshu_core::i18n::Catalogue;
-use kenshu_core::insights::{Group, Tallies, Tally, change, group_shown, partition_shown, percent};
+use kenshu_core::insights::{
+    Group, Review, Tallies, Tally, change, group_shown, partition_shown, percent, review,
+};
 use kenshu_core::plan::DesignationKind;
 use kenshu_db::institution::Division;
 use serde::Deserialize;
@@ -37,6 +39,8 @@ pub struct Row {
     pub share: String,
     pub last_year: String,
     pub change: String,
+    /// 見直し候補: too easy or unclear, by this year's figure.
+    pub review: &'static str,
     pub by_division: Vec<String>,
     pub by_designation: Vec<String>,
 }
@@ -153,6 +157,13 @@ fn by_designation(tallies: &Tallies, question: u32) -> Vec<Option<Tally>> {
         .collect()
 }
 
+fn review_label(r: Review) -> &'static str {
+    match r {
+        Review::TooEasy => t().insights_too_easy,
+        Review::Unclear => t().insights_unclear,
+    }
+}
+
 fn rows(f: &Figures) -> Vec<Row> {
     let Some(test) = &f.package.test else {
         return Vec::new();
@@ -169,6 +180,7 @@ fn rows(f: &Figures) -> Vec<Row> {
                 share: shown(all),
                 last_year: shown(last),
                 change: change(all, last).unwrap_or_else(|| "—".into()),
+                review: review(all).map_or("", review_label),
                 by_division: by_division(&f.now, &f.divisions, q.number)
                     .into_iter()
                     .map(|c| c.map_or_else(|| "—".into(), shown))
@@ -242,6 +254,7 @@ fn table(f: &Figures) -> Vec<Vec<String>> {
             t.insights_share,
             t.insights_last_year,
             t.insights_change,
+            t.insights_review,
         ]
         .map(String::from)
         .to_vec(),
@@ -279,6 +292,11 @@ fn table(f: &Figures) -> Vec<Vec<String>> {
                 now.zip(before)
                     .and_then(|(a, b)| change(a, b))
                     .unwrap_or_default(),
+                // Reviewed by everyone's figure: a division's says where to teach again.
+                match (i, now.and_then(review)) {
+                    (0, Some(r)) => review_label(r).to_string(),
+                    _ => String::new(),
+                },
             ]);
         }
     }

@@ -144,3 +144,42 @@ async fn a_protection_officer_sees_only_their_division_and_small_groups_are_with
         assert!(!r.body.contains("0.0%"), "{path} leaks nothing");
     }
 }
+
+#[tokio::test]
+async fn last_years_first_attempts_give_the_change_in_points() {
+    let app = TestApp::spawn().await;
+    answers_in_two_divisions(&app).await;
+    // Division b's attempts were last year's: this year only division a's four count.
+    kenshu_tests::simulate::behind_the_portals_back(
+        app.pool(),
+        "update test_attempts set fiscal_year = fiscal_year - 1 where user_id in
+           (select id from users where login_id in ('b1', 'b2', 'b3'))",
+    )
+    .await;
+    let mut chief = app.signed_in("chief").await;
+    let body = chief.get("/insights?course=final-test").await.body;
+    // Question 1 (×): none of a's 4 this year, all of b's 3 last year.
+    assert_eq!(
+        row(&body, "questions", 1),
+        [
+            "4",
+            "0.0%",
+            "100.0%",
+            "-100.0",
+            "分かりにくい・未習の可能性（40%未満）"
+        ]
+    );
+    assert_eq!(
+        row(&body, "questions", 2),
+        ["4", "100.0%", "0.0%", "+100.0", "易しすぎる（95%超）"]
+    );
+    let fy = kenshu_core::FiscalYear::of(kenshu_core::japan_today()).previous();
+    let last = chief
+        .get(&format!("/insights?course=final-test&fy={}", fy.year()))
+        .await;
+    assert_eq!(
+        row(&last.body, "questions", 1),
+        ["3", "100.0%", "—", "—", "易しすぎる（95%超）"],
+        "last year's page: division b's three"
+    );
+}

@@ -118,6 +118,16 @@ select w.institution_id, gen_random_uuid(), w.user_id, w.code, w.version, gp.fy,
 from gw w, gp
 where w.h between 3 and 71 and w.package -> 'test' <> 'null'::jsonb;
 
+-- Each attempt's answers (what 設問別の正答率 counts): every question answered; a question is
+-- missed by about one person in (3 + its number), reproducibly.
+insert into test_answers (institution_id, attempt_id, question_number, answer, correct, answered_at)
+select a.institution_id, a.id, q.n, true,
+       abs(hashtext(a.id::text || q.n::text)) % (3 + q.n) <> 0, a.started_at
+from test_attempts a
+join content_versions v on v.id = a.content_version_id
+cross join lateral generate_series(1, jsonb_array_length(v.package -> 'test' -> 'questions')) as q(n)
+where a.institution_id = (select inst from gp);
+
 -- The summary the portal keeps on each read and attempt (migration 0020).
 insert into course_activity (institution_id, user_id, fiscal_year, course_code, first_at, last_at)
 select institution_id, user_id, fiscal_year, course_code, min(first_at), max(last_at) from (

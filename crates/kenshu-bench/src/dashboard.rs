@@ -13,6 +13,7 @@ use crate::{Args, Parts, client, cpu, db};
 
 pub const OFFICER_PATH: &str = "/officer?division=d001";
 pub const OVERVIEW_PATH: &str = "/overview";
+pub const INSIGHTS_PATH: &str = "/insights?course=final-test";
 
 #[derive(clap::Args, Clone)]
 pub struct DashboardArgs {
@@ -61,6 +62,18 @@ pub async fn run(args: &Args, d: &DashboardArgs, parts: &Parts<'_>) -> anyhow::R
     for (name, path, who, target_ms) in [
         ("officer dashboard, 500 staff", OFFICER_PATH, officer, 20.0),
         ("institution overview", OVERVIEW_PATH, chief, 200.0),
+        (
+            "answers by question, 500 staff",
+            INSIGHTS_PATH,
+            officer,
+            200.0,
+        ),
+        (
+            "answers by question, 100,000 staff",
+            INSIGHTS_PATH,
+            chief,
+            1000.0,
+        ),
     ] {
         let kind = Kind::Get(path);
         load::run(

@@ -119,11 +119,11 @@ async fn figures(
         courses.push((code, title));
     }
     let (course, course_title, package) = chosen.ok_or(AppError::NotFound)?;
-    let (mut now, mut before) =
-        kenshu_db::insights::first_attempts(&mut *conn, inst, fy, &ids).await?;
+    let (now, before) =
+        kenshu_db::insights::first_attempts(&mut *conn, inst, fy, &course, &ids).await?;
     Ok(Figures {
-        now: now.remove(&course).unwrap_or_default(),
-        before: before.remove(&course).unwrap_or_default(),
+        now,
+        before,
         courses,
         course,
         course_title,

@@ -240,6 +240,25 @@ pub struct Shown {
     pub order: Vec<usize>,
 }
 
+/// The seed of an attempt's draw: an HMAC-SHA256 of the attempt id under a key the portal keeps
+/// (never in the database). The draw can then be made again from the id alone, so the page
+/// that shows the questions and the submission that grades them agree without a stored draft;
+/// and since the key is secret, a person who picks attempt ids cannot pick their questions.
+pub fn attempt_seed(key: &[u8; 32], attempt: uuid::Uuid) -> u64 {
+    use hmac::{KeyInit, Mac};
+    // HMAC pads a key shorter than the hash's block with zeros; padding it here gives the same
+    // MAC through the constructor that cannot fail (as the audit key does).
+    let mut block = [0u8; 64];
+    block[..32].copy_from_slice(key);
+    let mut mac = <hmac::Hmac<sha2_hmac::Sha256> as KeyInit>::new(&block.into());
+    mac.update(b"kenshu-bank-draw");
+    mac.update(attempt.as_bytes());
+    let out = mac.finalize().into_bytes();
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&out[..8]);
+    u64::from_le_bytes(first)
+}
+
 /// The questions an attempt shows, by `rule`, from a bank that passed [`Rule::check`].
 pub fn draw(bank: &[Question], rule: &Rule, rng: &mut Rng) -> Result<Vec<Shown>, DrawProblem> {
     rule.check(bank)?;

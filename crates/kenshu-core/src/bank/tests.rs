@@ -445,3 +445,30 @@ fn a_rule_and_a_shown_question_keep_their_form_in_json() {
     let back: Question = serde_json::from_str(&serde_json::to_string(&q).unwrap()).unwrap();
     assert_eq!(back, q);
 }
+
+#[test]
+fn an_attempts_seed_is_its_own_and_unknowable_without_the_key() {
+    let key = [7u8; 32];
+    let a = uuid::Uuid::from_u128(1);
+    let b = uuid::Uuid::from_u128(2);
+    assert_eq!(
+        attempt_seed(&key, a),
+        attempt_seed(&key, a),
+        "drawn again alike"
+    );
+    assert_ne!(attempt_seed(&key, a), attempt_seed(&key, b));
+    assert_ne!(
+        attempt_seed(&key, a),
+        attempt_seed(&[8u8; 32], a),
+        "another key, another draw"
+    );
+    // The same attempt draws the same questions on the page and at the submission.
+    let bank = bank_of(12);
+    let rule = Rule::Pool {
+        count: 5,
+        per_topic: Vec::new(),
+    };
+    let shown = draw(&bank, &rule, &mut Rng::seeded(attempt_seed(&key, a))).unwrap();
+    let again = draw(&bank, &rule, &mut Rng::seeded(attempt_seed(&key, a))).unwrap();
+    assert_eq!(shown, again);
+}

@@ -163,55 +163,60 @@ pub fn pdf_link_pages(pdf: &[u8]) -> Vec<(String, usize)> {
     use regex::bytes::Regex;
     use std::collections::HashMap;
     let re = |s: &str| Regex::new(s).unwrap_or_else(|e| panic!("{s}: {e}"));
-    let streams = re(r"(?s)stream\r?\n.*?endstream");
-    let text = streams.replace_all(pdf, &b""[..]);
-    let objects: HashMap<u64, &[u8]> = re(r"(?s)(\d+) 0 obj(.*?)endobj")
+    let (stream, object, reference) = (
+        re(r"(?s)stream\r?\n.*?endstream"),
+        re(r"(?s)(\d+) 0 obj(.*?)endobj"),
+        re(r"(\d+) 0 R"),
+    );
+    let (catalog_type, pages_type, pages_ref, uri) = (
+        re(r"/Type\s*/Catalog"),
+        re(r"/Type\s*/Pages"),
+        re(r"/Pages\s+(\d+) 0 R"),
+        re(r"/URI\s*\(([^)]*)\)"),
+    );
+    let number = |b: &[u8]| std::str::from_utf8(b).ok()?.parse::<u64>().ok();
+    let text = stream.replace_all(pdf, &b""[..]);
+    let objects: HashMap<u64, &[u8]> = object
         .captures_iter(&text)
-        .filter_map(|c| {
-            let n = std::str::from_utf8(&c[1]).ok()?.parse().ok()?;
-            Some((n, c.get(2)?.as_bytes()))
-        })
+        .filter_map(|c| Some((number(&c[1])?, c.get(2)?.as_bytes())))
         .collect();
     let refs = |s: &[u8]| -> Vec<u64> {
-        re(r"(\d+) 0 R")
+        reference
             .captures_iter(s)
-            .filter_map(|c| std::str::from_utf8(&c[1]).ok()?.parse().ok())
+            .filter_map(|c| number(&c[1]))
             .collect()
     };
     // The array under `key` in an object (inline or an indirect array).
     let array = |o: &[u8], key: &str| -> Vec<u64> {
-        let inline = re(&format!(r"/{key}\s*\[([^\]]*)\]"));
-        if let Some(c) = inline.captures(o) {
+        if let Some(c) = re(&format!(r"/{key}\s*\[([^\]]*)\]")).captures(o) {
             return refs(&c[1]);
         }
-        let indirect = re(&format!(r"/{key}\s+(\d+) 0 R"));
-        indirect
+        re(&format!(r"/{key}\s+(\d+) 0 R"))
             .captures(o)
-            .and_then(|c| std::str::from_utf8(&c[1]).ok()?.parse::<u64>().ok())
+            .and_then(|c| number(&c[1]))
             .and_then(|n| objects.get(&n))
             .map(|a| refs(a))
             .unwrap_or_default()
     };
     let catalog = objects
         .values()
-        .find(|o| re(r"/Type\s*/Catalog").is_match(o))
+        .find(|o| catalog_type.is_match(o))
         .unwrap_or_else(|| panic!("the PDF has no catalogue"));
-    let root = re(r"/Pages\s+(\d+) 0 R")
+    let root = pages_ref
         .captures(catalog)
-        .and_then(|c| std::str::from_utf8(&c[1]).ok()?.parse::<u64>().ok())
+        .and_then(|c| number(&c[1]))
         .unwrap_or_else(|| panic!("the PDF's catalogue names no page tree"));
     // The page tree, depth first: its leaves in order are the pages.
     let mut pages = Vec::new();
     let mut todo = vec![root];
     while let Some(n) = todo.pop() {
         let Some(o) = objects.get(&n) else { continue };
-        if re(r"/Type\s*/Pages").is_match(o) {
+        if pages_type.is_match(o) {
             todo.extend(array(o, "Kids").into_iter().rev());
         } else {
             pages.push(n);
         }
     }
-    let uri = re(r"/URI\s*\(([^)]*)\)");
     let mut links = Vec::new();
     for (i, p) in pages.iter().enumerate() {
         for a in array(objects[p], "Annots") {

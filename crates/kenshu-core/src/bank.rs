@@ -218,14 +218,6 @@ impl Rule {
             }
         }
     }
-
-    /// How many questions an attempt shows.
-    pub fn count(&self, bank: &[Question]) -> usize {
-        match self {
-            Rule::Fixed => bank.len(),
-            Rule::Pool { count, .. } => *count,
-        }
-    }
 }
 
 fn on_topic<'a>(bank: &'a [Question], topic: &'a str) -> impl Iterator<Item = usize> + 'a {

@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use uuid::Uuid;
 
 use crate::plan::DesignationKind;
+use crate::report::{completion_rate, per_mille};
 
 /// The fewest people a share is shown for.
 pub const MIN_PEOPLE: u32 = 3;
@@ -31,15 +32,21 @@ pub struct Tally {
 }
 
 impl Tally {
-    /// The share right in tenths of a percent (0–1000), or `None` under [`MIN_PEOPLE`].
+    /// The share right in tenths of a percent (0–1000), rounded as every rate of the portal
+    /// (`report::per_mille`), or `None` under [`MIN_PEOPLE`].
     pub fn permille(self) -> Option<u32> {
-        (self.people >= MIN_PEOPLE).then(|| (self.correct * 2000 + self.people) / (self.people * 2))
+        if self.people < MIN_PEOPLE {
+            return None;
+        }
+        per_mille(self.correct.into(), self.people.into()).and_then(|p| u32::try_from(p).ok())
     }
 }
 
-/// A share as pages and files write it: `66.7%`, or `None` when withheld.
+/// A share as pages and files write it (as `report::completion_rate` does): `66.7%`, or `None`
+/// when withheld.
 pub fn percent(t: Tally) -> Option<String> {
-    t.permille().map(|p| format!("{}.{}%", p / 10, p % 10))
+    t.permille()?;
+    completion_rate(t.correct.into(), t.people.into())
 }
 
 /// The change from last year in points, e.g. `+12.5`, `-3.0`, `±0.0`; `None` when either year is

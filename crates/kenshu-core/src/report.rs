@@ -160,8 +160,14 @@ pub fn printed_date(t: &'static Catalogue) -> impl Fn(Date) -> String + Send + S
 /// 修了率 as the overview page and the report both write it: `done` of `due` in percent with
 /// one decimal, rounded half up (11 of 34 is 32.4%); None when nobody was due.
 pub fn completion_rate(done: u64, due: u64) -> Option<String> {
-    let per_mille = (done * 1000 + due / 2).checked_div(due)?;
+    let per_mille = per_mille(done, due)?;
     Some(format!("{}.{}%", per_mille / 10, per_mille % 10))
+}
+
+/// `done` of `due` in tenths of a percent, half rounded up (`None` when nothing was due): the
+/// one rounding of every rate the portal shows.
+pub fn per_mille(done: u64, due: u64) -> Option<u64> {
+    (done * 1000 + due / 2).checked_div(due)
 }
 
 /// Totals of one division: the figures the overview page and the report's summary both show.

@@ -6,8 +6,7 @@
 
 use askama::Template;
 use axum::extract::{Query, State};
-use axum::http::header;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use kenshu_core::content::{CoursePackage, SectionLink};
 use kenshu_core::i18n::Catalogue;
 use kenshu_core::insights::{
@@ -312,17 +311,7 @@ pub async fn csv(
     Conn(mut conn): Conn,
 ) -> Result<Response, AppError> {
     let f = figures(&state, &user, fy, q.course.as_deref(), &mut conn).await?;
-    let mut out = String::from("\u{feff}");
-    for line in table(&f) {
-        out.push_str(&kenshu_core::report::csv_line(&line));
-    }
-    Ok(download(
-        &f,
-        fy,
-        "csv",
-        "text/csv; charset=utf-8",
-        out.into_bytes(),
-    ))
+    download(&f, fy, File::Csv)
 }
 
 /// The same figures as an XLSX workbook.
@@ -334,41 +323,45 @@ pub async fn xlsx(
     Conn(mut conn): Conn,
 ) -> Result<Response, AppError> {
     let f = figures(&state, &user, fy, q.course.as_deref(), &mut conn).await?;
-    let title = format!(
-        "{} {} {}",
-        t().insights_title,
-        f.course_title,
-        t().fy_label(fy)
-    );
-    let bytes = kenshu_app::report::xlsx_table(t().insights_title, &title, &table(&f))
-        .map_err(AppError::internal)?;
-    Ok(download(
-        &f,
-        fy,
-        "xlsx",
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        bytes,
-    ))
+    download(&f, fy, File::Xlsx)
 }
 
-fn download(
-    f: &Figures,
-    fy: kenshu_core::FiscalYear,
-    ext: &str,
-    content_type: &'static str,
-    bytes: Vec<u8>,
-) -> Response {
+enum File {
+    Csv,
+    Xlsx,
+}
+
+/// The figures' table as a file named after the course and the year.
+fn download(f: &Figures, fy: kenshu_core::FiscalYear, file: File) -> Result<Response, AppError> {
+    let (ext, content_type, bytes) = match file {
+        File::Csv => {
+            let mut out = String::from("\u{feff}");
+            for line in table(f) {
+                out.push_str(&kenshu_core::report::csv_line(&line));
+            }
+            ("csv", "text/csv; charset=utf-8", out.into_bytes())
+        }
+        File::Xlsx => {
+            let title = format!(
+                "{} {} {}",
+                t().insights_title,
+                f.course_title,
+                t().fy_label(fy)
+            );
+            let bytes = kenshu_app::report::xlsx_table(t().insights_title, &title, &table(f))
+                .map_err(AppError::internal)?;
+            (
+                "xlsx",
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                bytes,
+            )
+        }
+    };
     let name = format!("設問別正答率_{}_{}.{ext}", f.course, fy.year());
     let ascii = format!("insights_{}_{}.{ext}", f.course, fy.year());
-    (
-        [
-            (header::CONTENT_TYPE, content_type.to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                crate::report::content_disposition(&name, &ascii),
-            ),
-        ],
+    Ok(crate::report::attachment(
+        content_type,
+        crate::report::content_disposition(&name, &ascii),
         bytes,
-    )
-        .into_response()
+    ))
 }

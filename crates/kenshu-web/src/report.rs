@@ -145,14 +145,23 @@ where
         }
     })
     .fuse();
-    Ok((
+    Ok(attachment(
+        content_type,
+        disposition,
+        Body::from_stream(stream),
+    ))
+}
+
+/// A download: its type, its `Content-Disposition` ([`content_disposition`]) and its body.
+pub fn attachment(content_type: &str, disposition: String, body: impl Into<Body>) -> Response {
+    (
         [
             (header::CONTENT_TYPE, content_type.to_string()),
             (header::CONTENT_DISPOSITION, disposition),
         ],
-        Body::from_stream(stream),
+        body.into(),
     )
-        .into_response())
+        .into_response()
 }
 
 pub async fn annual_download(

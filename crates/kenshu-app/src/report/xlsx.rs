@@ -18,6 +18,15 @@ pub(super) struct XlsxSink<W: Write + Send> {
     header: String,
 }
 
+/// A printed page's header naming the document at the left. `&` starts a code in a page
+/// header; a name with one in it doubles it. Excel takes at most 255 characters.
+fn page_header(title: &str) -> String {
+    format!("&L{}", title.replace('&', "&&"))
+        .chars()
+        .take(250)
+        .collect()
+}
+
 /// A4, the paper of Japanese offices.
 const A4: u8 = 9;
 
@@ -49,12 +58,7 @@ impl<W: Write + Send> XlsxSink<W> {
     }
 
     pub(super) fn new(out: W, t: &'static Catalogue, title: &str) -> Result<Self, ReportError> {
-        // `&` starts a code in a page header; a name with one in it doubles it. Excel takes
-        // at most 255 characters.
-        let header: String = format!("&L{}", title.replace('&', "&&"))
-            .chars()
-            .take(250)
-            .collect();
+        let header = page_header(title);
         let mut book = rust_xlsxwriter::Workbook::new();
         // Fast deflate: the big sheet compresses at the end, in one go (level 1: a slightly larger file, much sooner).
         book.set_zip_compression_level(1);
@@ -147,11 +151,7 @@ pub fn table(sheet_name: &str, title: &str, rows: &[Vec<String>]) -> Result<Vec<
     let mut book = rust_xlsxwriter::Workbook::new();
     let sheet = book.add_worksheet();
     sheet.set_name(sheet_name)?;
-    let header: String = format!("&L{}", title.replace('&', "&&"))
-        .chars()
-        .take(250)
-        .collect();
-    print_setup(sheet, &header, true)?;
+    print_setup(sheet, &page_header(title), true)?;
     let bold = XlsxSink::<Vec<u8>>::header_format();
     let percent = rust_xlsxwriter::Format::new().set_num_format("0.0%");
     for (r, row) in rows.iter().enumerate() {

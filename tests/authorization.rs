@@ -11,6 +11,11 @@ use reqwest::StatusCode;
 fn expected(path: &str, role: Role) -> StatusCode {
     match path {
         "/admin/content" | "/admin/mail" if role != Role::PortalAdmin => StatusCode::FORBIDDEN,
+        "/manage/courses" | "/manage/courses/clerk/export.zip"
+            if !matches!(role, Role::ChiefOfficer | Role::PortalAdmin) =>
+        {
+            StatusCode::FORBIDDEN
+        }
         "/plans" | "/plans/FY/document" if role == Role::Staff => StatusCode::FORBIDDEN,
         "/roster" if !matches!(role, Role::ChiefOfficer | Role::PortalAdmin) => {
             StatusCode::FORBIDDEN
@@ -36,7 +41,7 @@ fn expected(path: &str, role: Role) -> StatusCode {
     }
 }
 
-const PAGES: [&str; 19] = [
+const PAGES: [&str; 21] = [
     "/officer",
     "/insights",
     "/insights.csv",
@@ -55,6 +60,8 @@ const PAGES: [&str; 19] = [
     "/courses/protection-officer",
     "/admin/content",
     "/admin/mail",
+    "/manage/courses",
+    "/manage/courses/clerk/export.zip",
     "/audit",
 ];
 

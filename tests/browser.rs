@@ -172,11 +172,8 @@ async fn chapter_test_shows_verdict_explanation_and_reference_after_each_answer(
     let wrong_q = 2;
     for q in &qs {
         let n = q.number;
-        let given = if n == wrong_q {
-            wrong(q.answer)
-        } else {
-            q.answer
-        };
+        let right = q.answer.expect("a ○× question");
+        let given = if n == wrong_q { wrong(right) } else { right };
         let button = format!(
             "#q{n} form.answer button[name=answer][value={}]",
             given.form_value()
@@ -200,11 +197,14 @@ async fn chapter_test_shows_verdict_explanation_and_reference_after_each_answer(
             verdict.starts_with(expected),
             "question {n}: answered {} (right is {}), the verdict should start with {expected}, shows {verdict:?}",
             given.symbol(),
-            q.answer.symbol()
+            q.answer.expect("a ○× question").symbol()
         );
         assert!(
             verdict.contains(&format!("あなたの解答 {}", given.symbol()))
-                && verdict.contains(&format!("正答 {}", q.answer.symbol())),
+                && verdict.contains(&format!(
+                    "正答 {}",
+                    q.answer.expect("a ○× question").symbol()
+                )),
             "question {n}: the verdict should show the answer given and the right answer, shows {verdict:?}"
         );
         let explanation = b.text(&format!("#q{n} .explanation")).await;
@@ -274,10 +274,11 @@ async fn chapter_test_shows_verdict_explanation_and_reference_after_each_answer(
 async fn take_final_test(b: &Session, qs: &[Question], wrong_ones: &[u32]) {
     b.wait_for("form.final").await;
     for q in qs {
+        let right = q.answer.expect("a ○× question");
         let given = if wrong_ones.contains(&q.number) {
-            wrong(q.answer)
+            wrong(right)
         } else {
-            q.answer
+            right
         };
         b.click(&format!(
             "input[name=q{}][value={}]",

@@ -500,4 +500,29 @@ async fn demo_year_looks_real(base: &str) {
             "someone finished late, after a reminder"
         );
     }
+    // 設問別の正答率 has figures: the final test's passed attempts stand behind its
+    // completions, each question answered by every finisher, not all of them right.
+    let insights = chief.get("/insights.csv?course=final-test").await;
+    assert_eq!(insights.status, 200, "{}", insights.body);
+    let whole: Vec<Vec<String>> =
+        kenshu_tests::reports::parse_csv(insights.body.trim_start_matches('\u{feff}'))
+            .into_iter()
+            .skip(1)
+            .filter(|r| r.get(2).map(String::as_str) == Some("全体"))
+            .collect();
+    assert_eq!(
+        whole.len(),
+        10,
+        "one whole-institution row per question: {whole:?}"
+    );
+    assert!(
+        whole
+            .iter()
+            .all(|r| r[3].parse::<u32>().is_ok_and(|n| n >= 3) && r[4].ends_with('%')),
+        "every question has a share: {whole:?}"
+    );
+    assert!(
+        whole.iter().any(|r| r[4] != "100.0%"),
+        "someone missed a question: {whole:?}"
+    );
 }

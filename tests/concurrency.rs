@@ -60,6 +60,11 @@ fn pages(fy: &str, attempt: Option<&str>) -> Vec<(String, &'static [Role])> {
         ),
         ("/roster".into(), &[ChiefOfficer, PortalAdmin]),
         ("/admin/content".into(), &[PortalAdmin]),
+        ("/manage/courses".into(), &[ChiefOfficer, PortalAdmin]),
+        (
+            "/manage/courses/clerk/export.zip".into(),
+            &[ChiefOfficer, PortalAdmin],
+        ),
         ("/admin/mail".into(), &[PortalAdmin]),
     ];
     if let Some(id) = attempt {

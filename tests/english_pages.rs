@@ -64,10 +64,9 @@ fn material() -> String {
 /// references): they appear inside sentences of the chrome (a page's title, a certificate).
 fn material_lines() -> Vec<String> {
     let mut lines = Vec::new();
-    for e in std::fs::read_dir(repo_root().join("content"))
-        .expect("content dir")
-        .flatten()
-    {
+    let shipped = std::fs::read_dir(repo_root().join("content")).expect("content dir");
+    let packages = std::fs::read_dir(repo_root().join("content/packages")).expect("packages");
+    for e in shipped.chain(packages).flatten() {
         let Ok(toml) = std::fs::read_to_string(e.path().join("course.toml")) else {
             continue;
         };
@@ -180,6 +179,22 @@ async fn every_page_a_person_who_chose_english_reads_is_english_outside_the_mate
         .build()
         .await;
     assert_ne!(s.id("staff1"), Uuid::nil());
+    // A draft of the chief's own course (the shipped example package), to read its page.
+    let upload = kenshu_app::package::Upload {
+        folder: "system-admin".into(),
+        files: kenshu_tests::package_files(&repo_root().join("content/packages/system-admin")),
+    };
+    let mut conn = app.pool().acquire().await.expect("connection");
+    kenshu_app::package::upload_draft(
+        &mut conn,
+        &kenshu_db::content::Catalog::new(),
+        Some(s.institution()),
+        s.id("chief1"),
+        &upload,
+    )
+    .await
+    .expect("the draft");
+    drop(conn);
 
     let mut browsers: BTreeMap<&str, Browser> = BTreeMap::new();
     for (login, _) in PEOPLE {
@@ -258,6 +273,15 @@ async fn every_page_a_person_who_chose_english_reads_is_english_outside_the_mate
         ("/courses/{code}/attempts/{id}", attempt_page.clone()),
         ("/certificates/{code}", "/certificates/cybersecurity".into()),
         ("/admin/content", "/admin/content".into()),
+        ("/manage/courses", "/manage/courses".into()),
+        (
+            "/manage/courses/drafts/{code}",
+            "/manage/courses/drafts/system-admin".into(),
+        ),
+        (
+            "/manage/courses/{code}/export.zip",
+            "/manage/courses/clerk/export.zip".into(),
+        ),
         ("/admin/mail", "/admin/mail".into()),
         ("/plans", "/plans".into()),
         ("/plans/{fy}/document", format!("/plans/{fy}/document")),

@@ -293,13 +293,23 @@ async fn every_refusal_a_person_can_meet_is_a_japanese_page() {
         )
         .await;
     assert!(bad_form.status.is_client_error(), "{}", bad_form.status);
-    for (what, body) in [
-        ("malformed id", bad_id.body.as_str()),
-        ("wrong method", wrong_method_body.as_str()),
-        ("unparsable form", bad_form.body.as_str()),
+    // The answer form is read field by field (one answer per choice picked), so its
+    // refusal names what is missing.
+    for (what, body, says) in [
+        ("malformed id", bad_id.body.as_str(), "正しくありません"),
+        (
+            "wrong method",
+            wrong_method_body.as_str(),
+            "正しくありません",
+        ),
+        (
+            "unparsable form",
+            bad_form.body.as_str(),
+            "フォームが不完全です",
+        ),
     ] {
         assert!(body.contains("<html"), "{what}: {body}");
-        assert!(body.contains("正しくありません"), "{what}: {body}");
+        assert!(body.contains(says), "{what}: {body}");
         assert!(
             !body.contains("Invalid URL") && !body.contains("Failed to deserialize"),
             "{what}: the English rejection leaked: {body}"

@@ -356,3 +356,20 @@ pub fn text(o: &std::process::Output) -> String {
         String::from_utf8_lossy(&o.stderr)
     )
 }
+
+/// The files of a course folder (its `course.toml` and each section's `file = "…"`), as a
+/// package holds them.
+pub fn package_files(dir: &std::path::Path) -> Vec<(String, String)> {
+    let toml = std::fs::read_to_string(dir.join("course.toml")).expect("course.toml");
+    let mut files = vec![("course.toml".to_string(), toml.clone())];
+    for line in toml.lines() {
+        if let Some(file) = line
+            .strip_prefix("file = \"")
+            .and_then(|rest| rest.split('"').next())
+        {
+            let text = std::fs::read_to_string(dir.join(file)).expect("section file");
+            files.push((file.to_string(), text));
+        }
+    }
+    files
+}

@@ -15,6 +15,7 @@ pub mod keeper;
 pub mod learning;
 pub mod mail;
 pub mod metrics;
+pub mod package;
 pub mod plan;
 pub mod reminder;
 pub mod report;

@@ -147,7 +147,7 @@ pub async fn put_course(
     in_person_test: bool,
 ) -> Result<(), PlanError> {
     let inst = actor.institution_id;
-    if kenshu_db::content::current_version(&mut *tx, &course.code)
+    if kenshu_db::content::current_version_in(&mut *tx, inst, &course.code)
         .await?
         .is_none()
     {

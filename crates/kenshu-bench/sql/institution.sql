@@ -120,8 +120,8 @@ where w.h between 3 and 71 and w.package -> 'test' <> 'null'::jsonb;
 
 -- Each attempt's answers (what 設問別の正答率 counts): every question answered; a question is
 -- missed by about one person in (3 + its number), reproducibly.
-insert into test_answers (institution_id, attempt_id, question_number, answer, correct, answered_at)
-select a.institution_id, a.id, q.n, true,
+insert into test_answers (institution_id, attempt_id, question_number, chosen, correct, answered_at)
+select a.institution_id, a.id, q.n, '{0}'::smallint[],
        abs(hashtext(a.id::text || q.n::text)) % (3 + q.n) <> 0, a.started_at
 from test_attempts a
 join content_versions v on v.id = a.content_version_id

@@ -119,8 +119,8 @@ insert into test_attempts (institution_id, id, user_id, course_code, content_ver
 select a.institution_id, a.id, a.user_id, a.code, a.version, mp.fy, a.started_at, a.submitted_at,
        a.questions, a.questions, a.questions, true
 from ma a, mp;
-insert into test_answers (institution_id, attempt_id, question_number, answer, correct, answered_at)
-select a.institution_id, a.id, q, q % 2 = 0, true, a.submitted_at
+insert into test_answers (institution_id, attempt_id, question_number, chosen, correct, answered_at)
+select a.institution_id, a.id, q, case when q % 2 = 0 then '{0}'::smallint[] else '{1}'::smallint[] end, true, a.submitted_at
 from ma a cross join generate_series(1, a.questions) q;
 
 insert into course_activity (institution_id, user_id, fiscal_year, course_code, first_at, last_at)

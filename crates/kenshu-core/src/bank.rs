@@ -11,10 +11,11 @@ use crate::exam::Score;
 pub use crate::rng::Rng;
 
 /// The kinds of question.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Kind {
     /// ○ or ×: the choices are "○" and "×", in that order, never shuffled.
+    #[default]
     TrueFalse,
     /// One right choice among 3 to 5.
     Single,
@@ -68,6 +69,12 @@ pub enum QuestionProblem {
         "question {key}: mark at least one choice as right and leave at least one wrong (it has {n} right of {of})"
     )]
     SomeRight { key: String, n: usize, of: usize },
+}
+
+impl Kind {
+    pub fn is_true_false(&self) -> bool {
+        *self == Kind::TrueFalse
+    }
 }
 
 impl Question {
@@ -139,7 +146,7 @@ impl Question {
     }
 
     /// The indices of the right choices.
-    fn right(&self) -> Vec<usize> {
+    pub fn right(&self) -> Vec<usize> {
         (0..self.choices.len())
             .filter(|i| self.choices[*i].correct)
             .collect()
@@ -147,10 +154,11 @@ impl Question {
 }
 
 /// How a test picks its questions for an attempt.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "draw", rename_all = "snake_case")]
 pub enum Rule {
     /// Every question, in the bank's order, choices as written (the shipped tests).
+    #[default]
     Fixed,
     /// `count` questions drawn from the whole bank, or, with `per_topic`, that many from each
     /// topic named (then `count` is their sum); in random order, choices shuffled.
@@ -183,6 +191,18 @@ pub enum DrawProblem {
 }
 
 impl Rule {
+    pub fn is_fixed(&self) -> bool {
+        *self == Rule::Fixed
+    }
+
+    /// How many questions an attempt shows from a bank of `bank` questions.
+    pub fn asks(&self, bank: usize) -> usize {
+        match self {
+            Rule::Fixed => bank,
+            Rule::Pool { count, .. } => *count,
+        }
+    }
+
     /// Whether the bank can give this rule's draw.
     pub fn check(&self, bank: &[Question]) -> Result<(), DrawProblem> {
         match self {
@@ -303,36 +323,55 @@ pub fn pass_mark(total: u32, share_percent: u8) -> u32 {
     (total * u32::from(share_percent)).div_ceil(100)
 }
 
-/// Grades an attempt: `answers[k]` are the positions chosen for the `k`-th question shown
-/// (none: unanswered). A question is right when exactly its right choices were chosen; an
-/// unanswered one, one with a position that was not shown, or a ○× or one-choice question with
-/// more than one choice, is wrong.
+/// The choices a person gave, by their index in the question as written, from the positions
+/// they picked on the page (`shown.order[p]` is the choice at position `p`), sorted; `None`
+/// when the answer is not one the question takes: nothing picked, a position that was not
+/// shown, one picked twice, or more than one for a ○× or one-choice question.
+pub fn chosen(question: &Question, shown: &Shown, positions: &[usize]) -> Option<Vec<usize>> {
+    if positions.is_empty() || (question.kind != Kind::Multiple && positions.len() > 1) {
+        return None;
+    }
+    let mut chosen: Vec<usize> = Vec::with_capacity(positions.len());
+    for p in positions {
+        match shown.order.get(*p) {
+            Some(i) if *i < question.choices.len() && !chosen.contains(i) => chosen.push(*i),
+            _ => return None,
+        }
+    }
+    chosen.sort_unstable();
+    Some(chosen)
+}
+
+/// Whether each question shown was answered right: `answers[k]` are the positions chosen for
+/// the `k`-th question shown (none: unanswered). A question is right when exactly its right
+/// choices were chosen; an answer [`chosen`] does not take is wrong.
+pub fn marks(
+    bank: &[Question],
+    shown: &[Shown],
+    answers: &[Vec<usize>],
+) -> Result<Vec<bool>, NotInBank> {
+    shown
+        .iter()
+        .enumerate()
+        .map(|(k, s)| {
+            let q = bank
+                .iter()
+                .find(|q| q.key == s.key)
+                .ok_or_else(|| NotInBank { key: s.key.clone() })?;
+            let given = answers.get(k).map(Vec::as_slice).unwrap_or_default();
+            Ok(chosen(q, s, given).is_some_and(|c| c == q.right()))
+        })
+        .collect()
+}
+
+/// Grades an attempt ([`marks`]) with the pass mark at `share_percent` of the questions shown.
 pub fn grade(
     bank: &[Question],
     shown: &[Shown],
     answers: &[Vec<usize>],
     share_percent: u8,
 ) -> Result<Score, NotInBank> {
-    let mut correct = 0;
-    for (k, s) in shown.iter().enumerate() {
-        let q = bank
-            .iter()
-            .find(|q| q.key == s.key)
-            .ok_or_else(|| NotInBank { key: s.key.clone() })?;
-        let given = answers.get(k).map(Vec::as_slice).unwrap_or_default();
-        let mut chosen: Vec<usize> = Vec::with_capacity(given.len());
-        let mut valid = !given.is_empty() && (q.kind == Kind::Multiple || given.len() == 1);
-        for p in given {
-            match s.order.get(*p) {
-                Some(i) if *i < q.choices.len() && !chosen.contains(i) => chosen.push(*i),
-                _ => valid = false,
-            }
-        }
-        chosen.sort_unstable();
-        if valid && chosen == q.right() {
-            correct += 1;
-        }
-    }
+    let correct = marks(bank, shown, answers)?.iter().filter(|m| **m).count() as u32;
     let total = shown.len() as u32;
     Ok(Score {
         correct,

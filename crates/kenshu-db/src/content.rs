@@ -18,32 +18,70 @@ pub enum LoadOutcome {
     NewVersion { version: i32, id: Uuid },
 }
 
-/// Stores a package as a new version unless it equals the current one. Run it in a
-/// transaction: the course row is locked so that concurrent loads number versions in turn.
-#[tracing::instrument(level = "debug", skip_all, fields(course = %parsed.package.code))]
+/// Why a package was not stored.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// The code is a course of another institution (or, for an institution's package, a
+    /// shared course).
+    #[error("the course code '{0}' is taken by another course; give the course another code")]
+    Taken(String),
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+/// Stores a shared package (every institution's) as a new version unless it equals the
+/// current one: [`load_owned`] with no owner.
 pub async fn load(
     conn: &mut PgConnection,
     parsed: &ParsedPackage,
-) -> Result<LoadOutcome, sqlx::Error> {
+) -> Result<LoadOutcome, LoadError> {
+    load_owned(conn, parsed, None).await
+}
+
+/// Stores a package as a new version of the course `owner` has (`None`: shared by every
+/// institution) unless it equals the current one; the version keeps the files it was read
+/// from. A course of another owner is refused. Run it in a transaction: the course row is
+/// locked so that concurrent loads number versions in turn.
+#[tracing::instrument(level = "debug", skip_all, fields(course = %parsed.package.code))]
+pub async fn load_owned(
+    conn: &mut PgConnection,
+    parsed: &ParsedPackage,
+    owner: Option<Uuid>,
+) -> Result<LoadOutcome, LoadError> {
     let p = &parsed.package;
-    sqlx::query!(
-        "insert into courses (code, title, position) values ($1, $2, $3)
-         on conflict (code) do update set title = excluded.title, position = excluded.position",
+    let mine = sqlx::query_scalar!(
+        "insert into courses (code, title, position, institution_id) values ($1, $2, $3, $4)
+         on conflict (code) do update set title = excluded.title, position = excluded.position
+         where courses.institution_id is not distinct from excluded.institution_id
+         returning code",
         p.code,
         p.title,
-        p.position
+        p.position,
+        owner
     )
-    .execute(&mut *conn)
+    .fetch_optional(&mut *conn)
     .await?;
+    if mine.is_none() {
+        return Err(LoadError::Taken(p.code.clone()));
+    }
     let current = sqlx::query!(
-        r#"select v.version as "version?", v.sha256 as "sha256?" from courses c
+        r#"select v.id as "id?", v.version as "version?", v.sha256 as "sha256?" from courses c
          left join content_versions v on v.id = c.current_version_id
          where c.code = $1 for update of c"#,
         p.code
     )
     .fetch_one(&mut *conn)
     .await?;
+    let source = Json(&parsed.files);
     if current.sha256.as_deref() == Some(parsed.sha256.as_str()) {
+        // The same files: a version stored before sources were kept gets them now.
+        sqlx::query!(
+            "update content_versions set source = $2 where id = $1 and source is null",
+            current.id,
+            source as _
+        )
+        .execute(&mut *conn)
+        .await?;
         return Ok(LoadOutcome::Unchanged {
             version: current.version.unwrap_or(0),
         });
@@ -56,11 +94,12 @@ pub async fn load(
     .await?
     .unwrap_or(1);
     let id = sqlx::query_scalar!(
-        "insert into content_versions (course_code, version, sha256, package) values ($1, $2, $3, $4) returning id",
+        "insert into content_versions (course_code, version, sha256, package, source) values ($1, $2, $3, $4, $5) returning id",
         p.code,
         version,
         parsed.sha256,
-        Json(p) as _
+        Json(p) as _,
+        source as _
     )
     .fetch_one(&mut *conn)
     .await?;
@@ -112,21 +151,6 @@ pub async fn course_titles(
     )
 }
 
-/// Every course with content: code, title and current version, in the courses' order.
-pub async fn current_versions(
-    conn: &mut PgConnection,
-) -> Result<Vec<(String, String, Uuid)>, sqlx::Error> {
-    Ok(sqlx::query!(
-        r#"select code, title, current_version_id as "version!" from courses
-           where current_version_id is not null order by position, code"#
-    )
-    .fetch_all(conn)
-    .await?
-    .into_iter()
-    .map(|r| (r.code, r.title, r.version))
-    .collect())
-}
-
 pub async fn current_version(
     conn: &mut PgConnection,
     code: &str,
@@ -138,6 +162,41 @@ pub async fn current_version(
     .fetch_optional(conn)
     .await?
     .flatten())
+}
+
+/// The current version of a course that institution `inst` sees (a shared course or its
+/// own); `None` for another institution's course.
+pub async fn current_version_in(
+    conn: &mut PgConnection,
+    inst: Uuid,
+    code: &str,
+) -> Result<Option<Uuid>, sqlx::Error> {
+    Ok(sqlx::query_scalar!(
+        "select current_version_id from courses
+         where code = $1 and (institution_id is null or institution_id = $2)",
+        code,
+        inst
+    )
+    .fetch_optional(conn)
+    .await?
+    .flatten())
+}
+
+/// The current version of `owner`'s course (`None`: a shared course): id, number and hash.
+pub async fn current_version_owned(
+    conn: &mut PgConnection,
+    owner: Option<Uuid>,
+    code: &str,
+) -> Result<Option<(Uuid, i32, String)>, sqlx::Error> {
+    Ok(sqlx::query!(
+        "select v.id, v.version, v.sha256 from courses c join content_versions v on v.id = c.current_version_id
+         where c.code = $1 and c.institution_id is not distinct from $2",
+        code,
+        owner
+    )
+    .fetch_optional(conn)
+    .await?
+    .map(|r| (r.id, r.version, r.sha256)))
 }
 
 /// Rendered packages by version id.
@@ -187,6 +246,8 @@ pub enum LoadDirError {
     Content(#[from] kenshu_core::content::ContentError),
     #[error("no course packages (folders with a course.toml) in {0}")]
     Empty(String),
+    #[error("{0}")]
+    Load(#[from] LoadError),
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
 }
@@ -230,4 +291,145 @@ pub async fn load_dir(
     }
     tx.commit().await?;
     Ok(outcomes)
+}
+
+/// The courses with content that `owner` sees: the shared ones and, for an institution, its
+/// own: code, title and current version, in the courses' order.
+pub async fn current_versions_of(
+    conn: &mut PgConnection,
+    owner: Option<Uuid>,
+) -> Result<Vec<(String, String, Uuid)>, sqlx::Error> {
+    Ok(sqlx::query!(
+        r#"select code, title, current_version_id as "version!" from courses
+           where current_version_id is not null
+             and (institution_id is null or institution_id = $1)
+           order by position, code"#,
+        owner
+    )
+    .fetch_all(conn)
+    .await?
+    .into_iter()
+    .map(|r| (r.code, r.title, r.version))
+    .collect())
+}
+
+/// A course as its authors manage it.
+#[derive(Debug, Clone)]
+pub struct ManagedCourse {
+    pub code: String,
+    pub title: String,
+    /// The institution whose own course it is; `None` for a shared course.
+    pub institution_id: Option<Uuid>,
+    pub version: Option<i32>,
+    pub loaded_at: Option<time::OffsetDateTime>,
+    /// The current version's files are kept: it can be exported.
+    pub exportable: bool,
+    /// A draft waits to be published.
+    pub draft_at: Option<time::OffsetDateTime>,
+}
+
+/// The courses `owner` sees (shared and its own) and the drafts it has, for the authors' page.
+pub async fn managed_courses(
+    conn: &mut PgConnection,
+    owner: Option<Uuid>,
+) -> Result<Vec<ManagedCourse>, sqlx::Error> {
+    sqlx::query_as!(
+        ManagedCourse,
+        r#"select coalesce(c.code, d.code) as "code!", coalesce(c.title, d.code) as "title!",
+                  coalesce(c.institution_id, d.institution_id) as "institution_id?",
+                  v.version as "version?", v.loaded_at as "loaded_at?",
+                  (v.source is not null) as "exportable!", d.uploaded_at as "draft_at?"
+           from (select * from courses where institution_id is null or institution_id = $1) c
+           left join content_versions v on v.id = c.current_version_id
+           full join (select * from course_drafts where institution_id is not distinct from $1) d
+                on d.code = c.code
+           order by c.position nulls last, 1"#,
+        owner
+    )
+    .fetch_all(conn)
+    .await
+}
+
+/// Keeps a checked package as the course's draft, replacing an earlier draft of the same
+/// owner. A course or draft of another owner is refused.
+pub async fn save_draft(
+    conn: &mut PgConnection,
+    owner: Option<Uuid>,
+    uploaded_by: Uuid,
+    parsed: &ParsedPackage,
+) -> Result<(), LoadError> {
+    let code = &parsed.package.code;
+    let saved = sqlx::query_scalar!(
+        "insert into course_drafts (code, institution_id, source, sha256, uploaded_by)
+         select $1, $2, $3, $4, $5
+         where not exists (select 1 from courses where code = $1 and institution_id is distinct from $2)
+         on conflict (code) do update
+         set source = excluded.source, sha256 = excluded.sha256, uploaded_by = excluded.uploaded_by,
+             uploaded_at = now()
+         where course_drafts.institution_id is not distinct from excluded.institution_id
+         returning code",
+        code,
+        owner,
+        Json(&parsed.files) as _,
+        parsed.sha256,
+        uploaded_by
+    )
+    .fetch_optional(conn)
+    .await?;
+    match saved {
+        Some(_) => Ok(()),
+        None => Err(LoadError::Taken(code.clone())),
+    }
+}
+
+/// The files of `owner`'s draft of a course.
+pub async fn draft_files(
+    conn: &mut PgConnection,
+    owner: Option<Uuid>,
+    code: &str,
+) -> Result<Option<Vec<(String, String)>>, sqlx::Error> {
+    Ok(sqlx::query_scalar!(
+        r#"select source as "source!: Json<Vec<(String, String)>>" from course_drafts
+           where code = $1 and institution_id is not distinct from $2"#,
+        code,
+        owner
+    )
+    .fetch_optional(conn)
+    .await?
+    .map(|s| s.0))
+}
+
+/// Discards `owner`'s draft of a course; whether there was one.
+pub async fn discard_draft(
+    conn: &mut PgConnection,
+    owner: Option<Uuid>,
+    code: &str,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query!(
+        "delete from course_drafts where code = $1 and institution_id is not distinct from $2",
+        code,
+        owner
+    )
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// The files of the current version of a course `owner` sees (shared or its own), if kept.
+pub async fn current_files(
+    conn: &mut PgConnection,
+    owner: Option<Uuid>,
+    code: &str,
+) -> Result<Option<Vec<(String, String)>>, sqlx::Error> {
+    Ok(sqlx::query_scalar!(
+        r#"select v.source as "source?: Json<Vec<(String, String)>>"
+           from courses c join content_versions v on v.id = c.current_version_id
+           where c.code = $1 and (c.institution_id is null or c.institution_id = $2)"#,
+        code,
+        owner
+    )
+    .fetch_optional(conn)
+    .await?
+    .flatten()
+    .map(|s| s.0))
 }

@@ -7,12 +7,16 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::learning::Learner;
+use kenshu_core::bank::Shown;
 
-/// One attempt at a test, with its answers (question number, answer ○ = true, correct).
+/// One attempt at a test, with what it showed and its answers.
 #[derive(Debug, Clone)]
 pub struct Attempt {
     pub id: Uuid,
     pub content_version_id: Uuid,
+    /// The questions drawn, with their choices' order; `None`: every question of the
+    /// version, in order, choices as written.
+    pub shown: Option<Vec<Shown>>,
     pub started_at: OffsetDateTime,
     pub submitted_at: Option<OffsetDateTime>,
     pub score: Option<i32>,
@@ -23,20 +27,20 @@ pub struct Attempt {
 }
 
 /// One recorded answer of an attempt.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AnswerRow {
     /// The question's number in its test.
     pub question: i32,
-    /// What was given: ○ is true.
-    pub given: bool,
+    /// The choices given, by their index in the question as written (○ is 0, × is 1).
+    pub chosen: Vec<i16>,
     pub correct: bool,
 }
 
-impl From<(i32, bool, bool)> for AnswerRow {
-    fn from((question, given, correct): (i32, bool, bool)) -> Self {
+impl From<(i32, Vec<i16>, bool)> for AnswerRow {
+    fn from((question, chosen, correct): (i32, Vec<i16>, bool)) -> Self {
         AnswerRow {
             question,
-            given,
+            chosen,
             correct,
         }
     }
@@ -49,10 +53,11 @@ pub async fn attempts(
     code: &str,
 ) -> Result<Vec<Attempt>, sqlx::Error> {
     let rows = sqlx::query!(
-        r#"select a.id, a.content_version_id, a.started_at, a.submitted_at, a.score, a.total, a.pass_mark, a.passed,
-                  coalesce((select json_agg(json_build_array(t.question_number, t.answer, t.correct) order by t.question_number)
+        r#"select a.id, a.content_version_id, a.shown as "shown: Json<Vec<Shown>>", a.started_at, a.submitted_at,
+                  a.score, a.total, a.pass_mark, a.passed,
+                  coalesce((select json_agg(json_build_array(t.question_number, t.chosen, t.correct) order by t.question_number)
                             from test_answers t where t.institution_id = a.institution_id and t.attempt_id = a.id),
-                           '[]'::json) as "answers!: Json<Vec<(i32, bool, bool)>>"
+                           '[]'::json) as "answers!: Json<Vec<(i32, Vec<i16>, bool)>>"
            from test_attempts a
            where a.institution_id = $1 and a.user_id = $2 and a.fiscal_year = $3 and a.course_code = $4
            order by a.started_at, a.id"#,
@@ -68,6 +73,7 @@ pub async fn attempts(
         .map(|r| Attempt {
             id: r.id,
             content_version_id: r.content_version_id,
+            shown: r.shown.map(|s| s.0),
             started_at: r.started_at,
             submitted_at: r.submitted_at,
             score: r.score,
@@ -97,6 +103,8 @@ pub struct NewAttempt<'a> {
     pub id: Uuid,
     pub code: &'a str,
     pub version_id: Uuid,
+    /// What a drawn test shows (`None` for a test shown whole, as written).
+    pub shown: Option<&'a [Shown]>,
     pub total: i32,
     pub pass_mark: i32,
 }
@@ -112,8 +120,8 @@ pub async fn start_attempt(
     // A new attempt is activity: course_activity is kept in the same statement.
     let inserted = sqlx::query_scalar!(
         r#"with a as (
-               insert into test_attempts (institution_id, id, user_id, course_code, content_version_id, fiscal_year, total, pass_mark)
-               values ($1, $2, $3, $4, $5, $6, $7, $8) on conflict do nothing
+               insert into test_attempts (institution_id, id, user_id, course_code, content_version_id, fiscal_year, total, pass_mark, shown)
+               values ($1, $2, $3, $4, $5, $6, $7, $8, $9) on conflict do nothing
                returning institution_id, user_id, fiscal_year, course_code, started_at
            ), s as (
                insert into course_activity (institution_id, user_id, fiscal_year, course_code, first_at, last_at)
@@ -130,7 +138,8 @@ pub async fn start_attempt(
         a.version_id,
         who.fiscal_year.year(),
         a.total,
-        a.pass_mark
+        a.pass_mark,
+        a.shown.map(Json) as _
     )
     .fetch_optional(&mut *conn)
     .await?;
@@ -148,8 +157,9 @@ pub async fn start_attempt(
     Ok(owner == who.user_id)
 }
 
-/// Answers (question, answer, correct) as the three arrays `unnest` takes.
-fn answer_columns(answers: &[AnswerRow]) -> (Vec<i32>, Vec<bool>, Vec<bool>) {
+/// Answers (question, chosen, correct) as the three arrays `unnest` takes; the choices as
+/// array literals (`{0,2}`), since PostgreSQL arrays cannot be ragged.
+fn answer_columns(answers: &[AnswerRow]) -> (Vec<i32>, Vec<String>, Vec<bool>) {
     let mut columns = (
         Vec::with_capacity(answers.len()),
         Vec::with_capacity(answers.len()),
@@ -157,7 +167,8 @@ fn answer_columns(answers: &[AnswerRow]) -> (Vec<i32>, Vec<bool>, Vec<bool>) {
     );
     for a in answers {
         columns.0.push(a.question);
-        columns.1.push(a.given);
+        let chosen: Vec<String> = a.chosen.iter().map(i16::to_string).collect();
+        columns.1.push(format!("{{{}}}", chosen.join(",")));
         columns.2.push(a.correct);
     }
     columns
@@ -180,8 +191,8 @@ pub async fn submit_attempt(
     let stored = sqlx::query_scalar!(
         r#"with a as (
                insert into test_attempts (institution_id, id, user_id, course_code, content_version_id, fiscal_year,
-                                          total, pass_mark, submitted_at, score, passed)
-               values ($1, $2, $3, $4, $5, $6, $7, $8, now(), $9, $10) on conflict do nothing
+                                          total, pass_mark, submitted_at, score, passed, shown)
+               values ($1, $2, $3, $4, $5, $6, $7, $8, now(), $9, $10, $14) on conflict do nothing
                returning institution_id, user_id, fiscal_year, course_code, started_at, submitted_at
            ), s as (
                insert into course_activity (institution_id, user_id, fiscal_year, course_code, first_at, last_at)
@@ -190,8 +201,8 @@ pub async fn submit_attempt(
                set first_at = least(course_activity.first_at, excluded.first_at),
                    last_at = greatest(course_activity.last_at, excluded.last_at)
            ), answers as (
-               insert into test_answers (institution_id, attempt_id, question_number, answer, correct)
-               select $1, $2, n, m, c from unnest($11::int[], $12::bool[], $13::bool[]) as t(n, m, c)
+               insert into test_answers (institution_id, attempt_id, question_number, chosen, correct)
+               select $1, $2, n, m::smallint[], c from unnest($11::int[], $12::text[], $13::bool[]) as t(n, m, c)
                where exists (select 1 from a)
                on conflict do nothing
            )
@@ -208,7 +219,8 @@ pub async fn submit_attempt(
         passed,
         &numbers,
         &marks,
-        &correct
+        &correct,
+        a.shown.map(Json) as _
     )
     .fetch_one(conn)
     .await?;
@@ -223,11 +235,11 @@ pub async fn record_answer(
     who: Learner,
     attempt_id: Uuid,
     question: i32,
-    answer: bool,
+    chosen: &[i16],
     correct: bool,
 ) -> Result<bool, sqlx::Error> {
     let done = sqlx::query!(
-        "insert into test_answers (institution_id, attempt_id, question_number, answer, correct)
+        "insert into test_answers (institution_id, attempt_id, question_number, chosen, correct)
          select a.institution_id, a.id, $4, $5, $6 from test_attempts a
          where a.institution_id = $1 and a.id = $2 and a.user_id = $3 and a.submitted_at is null
          on conflict do nothing",
@@ -235,7 +247,7 @@ pub async fn record_answer(
         attempt_id,
         who.user_id,
         question,
-        answer,
+        chosen,
         correct
     )
     .execute(conn)
@@ -286,8 +298,8 @@ pub async fn insert_answers(
 ) -> Result<(), sqlx::Error> {
     let (numbers, marks, correct) = answer_columns(answers);
     sqlx::query!(
-        "insert into test_answers (institution_id, attempt_id, question_number, answer, correct)
-         select $1, $2, n, m, c from unnest($3::int[], $4::bool[], $5::bool[]) as t(n, m, c)
+        "insert into test_answers (institution_id, attempt_id, question_number, chosen, correct)
+         select $1, $2, n, m::smallint[], c from unnest($3::int[], $4::text[], $5::bool[]) as t(n, m, c)
          on conflict do nothing",
         who.institution_id,
         attempt_id,

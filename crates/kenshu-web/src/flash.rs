@@ -38,9 +38,11 @@ pub enum Done {
     AttendanceWithdrawn,
     SignedUp,
     Withdrawn,
+    CoursePublished,
+    DraftDiscarded,
 }
 
-const ALL: [(Done, &str); 16] = [
+const ALL: [(Done, &str); 18] = [
     (Done::FollowUpRecorded, "follow-up"),
     (Done::Reminded, "reminded"),
     (Done::RetakeGranted, "retake"),
@@ -57,6 +59,8 @@ const ALL: [(Done, &str); 16] = [
     (Done::AttendanceWithdrawn, "attendance-withdrawn"),
     (Done::SignedUp, "signed-up"),
     (Done::Withdrawn, "withdrawn"),
+    (Done::CoursePublished, "course-published"),
+    (Done::DraftDiscarded, "draft-discarded"),
 ];
 
 impl Done {
@@ -87,6 +91,8 @@ impl Done {
             Done::AttendanceWithdrawn => t.flash_attendance_withdrawn,
             Done::SignedUp => t.flash_signed_up,
             Done::Withdrawn => t.flash_withdrawn,
+            Done::CoursePublished => t.flash_course_published,
+            Done::DraftDiscarded => t.flash_draft_discarded,
         }
     }
 }

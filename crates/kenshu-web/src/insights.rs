@@ -107,7 +107,10 @@ async fn figures(
     let ids: Vec<uuid::Uuid> = divisions.iter().map(|d| d.id).collect();
     let mut courses = Vec::new();
     let mut chosen = None;
-    for (code, title, version) in kenshu_db::content::current_versions(&mut *conn).await? {
+    for (code, title, version) in
+        kenshu_db::content::current_versions_of(&mut *conn, Some(user.session.institution_id))
+            .await?
+    {
         let package = state.catalog.package(&mut *conn, version).await?;
         if package.test.is_none() {
             continue;

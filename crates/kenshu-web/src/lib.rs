@@ -5,6 +5,7 @@ mod admin;
 mod assets;
 pub mod audit;
 mod auth;
+mod authoring;
 pub mod db_health;
 mod designation;
 mod error;

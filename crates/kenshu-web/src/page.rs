@@ -33,6 +33,8 @@ pub struct Chrome {
     pub audit: bool,
     pub overview: bool,
     pub reports: bool,
+    /// 教材の管理: course packages (the chief officer's own, the administrator's shared).
+    pub author: bool,
     /// What the action before this page did ([`crate::flash`]).
     pub flash: Option<&'static str>,
 }
@@ -57,6 +59,7 @@ impl Chrome {
             audit: user.may(Action::ViewAudit),
             overview: user.may(Action::ViewOverview),
             reports: user.may(Action::ExportReports),
+            author: user.may(Action::AuthorCourses),
             flash: user.flash.map(|d| d.message(t())),
         }
     }
@@ -80,6 +83,7 @@ impl Chrome {
             audit: false,
             overview: false,
             reports: false,
+            author: false,
             flash: None,
         }
     }

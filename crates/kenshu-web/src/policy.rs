@@ -13,6 +13,9 @@ pub enum Action {
     TakeTraining,
     /// See and manage course content versions.
     ManageContent,
+    /// Upload, publish and export course packages: the institution's own courses (the chief
+    /// officer) or the shared ones (the portal administrator).
+    AuthorCourses,
     /// Read the institution's training plan and its printed document.
     ViewPlan,
     /// Draft a plan (create, copy from last year).
@@ -81,6 +84,7 @@ pub fn allows(role: Role, action: Action) -> bool {
     match action {
         Action::TakeTraining => true,
         Action::ManageContent => role == Role::PortalAdmin,
+        Action::AuthorCourses => matches!(role, Role::ChiefOfficer | Role::PortalAdmin),
         Action::ViewPlan => role != Role::Staff,
         Action::DraftPlan => matches!(role, Role::ChiefOfficer | Role::PortalAdmin),
         Action::ApprovePlan => role == Role::ChiefOfficer,

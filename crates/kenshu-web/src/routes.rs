@@ -8,9 +8,9 @@ use tower_http::compression::predicate::{DefaultPredicate, NotForContentType, Pr
 use tower_http::compression::{CompressionLayer, CompressionLevel};
 
 use crate::{
-    AppState, admin, assets, audit, auth, designation, exam, health, in_person, insights, lang,
-    learning, metrics, officer, overview, person, plan, reminder, report, roster, security,
-    session, settings,
+    AppState, admin, assets, audit, auth, authoring, designation, exam, health, in_person,
+    insights, lang, learning, metrics, officer, overview, person, plan, reminder, report, roster,
+    security, session, settings,
 };
 
 pub fn app(state: AppState) -> Router {
@@ -196,4 +196,19 @@ fn admin() -> Router<AppState> {
     Router::new()
         .route("/admin/content", get(admin::content))
         .route("/admin/mail", get(admin::mail))
+        .route("/manage/courses", get(authoring::index))
+        .route(
+            "/manage/courses/upload",
+            post(authoring::upload).layer(authoring::body_limit()),
+        )
+        .route("/manage/courses/drafts/{code}", get(authoring::draft))
+        .route(
+            "/manage/courses/drafts/{code}/publish",
+            post(authoring::publish),
+        )
+        .route(
+            "/manage/courses/drafts/{code}/discard",
+            post(authoring::discard),
+        )
+        .route("/manage/courses/{code}/export.zip", get(authoring::export))
 }

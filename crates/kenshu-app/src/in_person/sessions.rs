@@ -31,7 +31,7 @@ pub async fn schedule(
     s: &Schedule<'_>,
 ) -> Result<Uuid, InPersonError> {
     let created_by = actor.person_id("a session is scheduled")?;
-    if kenshu_db::content::current_version(&mut *conn, s.course)
+    if kenshu_db::content::current_version_in(&mut *conn, actor.institution_id, s.course)
         .await?
         .is_none()
     {

@@ -84,6 +84,12 @@ impl AuditKey {
         hex::encode(&mac.finalize().into_bytes()[..4])
     }
 
+    /// The seed of an attempt's question draw ([`crate::bank::attempt_seed`] under this key):
+    /// the page that shows a drawn test and the submission that grades it draw alike.
+    pub fn draw_seed(&self, attempt: uuid::Uuid) -> u64 {
+        crate::bank::attempt_seed(&self.0, attempt)
+    }
+
     fn mac(&self) -> HmacSha256 {
         // HMAC pads a key shorter than the hash's 64-byte block with zeros; padding it here
         // gives the same MAC through the constructor that cannot fail.

@@ -5,7 +5,7 @@
 
 use sha2::{Digest, Sha256};
 
-use super::{ContentError, ParsedPackage};
+use super::{ContentError, CoursePackage, ParsedPackage};
 
 /// A course's code and title, and its sections' slugs and titles.
 type Titles = (String, String, Vec<(String, String)>);
@@ -14,18 +14,30 @@ type Titles = (String, String, Vec<(String, String)>);
 /// or names the question and the section that does not exist. Call it once, after parsing
 /// every package and before storing any: until then a link has no titles to show.
 pub fn link_sections(packages: &mut [ParsedPackage]) -> Result<(), ContentError> {
-    let titles: Vec<Titles> = packages
-        .iter()
-        .map(|p| {
-            let c = &p.package;
-            let sections = c
-                .sections
-                .iter()
-                .map(|s| (s.slug.clone(), s.title.clone()))
-                .collect();
-            (c.code.clone(), c.title.clone(), sections)
-        })
-        .collect();
+    link_sections_with(packages, &[])
+}
+
+/// [`link_sections`] against `packages` and the courses already stored (`others`, the current
+/// versions a package uploaded alone may name); a course in `packages` replaces its stored
+/// version.
+pub fn link_sections_with(
+    packages: &mut [ParsedPackage],
+    others: &[&CoursePackage],
+) -> Result<(), ContentError> {
+    let titles_of = |c: &CoursePackage| -> Titles {
+        let sections = c
+            .sections
+            .iter()
+            .map(|s| (s.slug.clone(), s.title.clone()))
+            .collect();
+        (c.code.clone(), c.title.clone(), sections)
+    };
+    let mut titles: Vec<Titles> = packages.iter().map(|p| titles_of(&p.package)).collect();
+    for other in others {
+        if !titles.iter().any(|(code, _, _)| *code == other.code) {
+            titles.push(titles_of(other));
+        }
+    }
     for parsed in packages.iter_mut() {
         let folder = parsed.package.code.clone();
         let Some(test) = parsed.package.test.as_mut() else {

@@ -8,6 +8,7 @@ use super::{
     ContentError, CoursePackage, ParsedPackage, Question, Section, SectionLink, Test, TestKind,
     render_markdown,
 };
+use crate::bank::{Choice, Kind, Rule};
 use crate::exam::Mark;
 
 #[derive(Debug, Deserialize)]
@@ -38,16 +39,41 @@ struct SectionToml {
 struct TestToml {
     kind: TestKind,
     title: String,
-    pass_mark: u32,
+    /// The number right to pass, for a test that shows every question.
+    pass_mark: Option<u32>,
+    /// The share (percent) right to pass, of the questions shown; required with `draw`.
+    pass_share: Option<u8>,
+    /// How many questions each attempt draws from the bank (none: every question, in order).
+    draw: Option<usize>,
+    /// How many of the drawn questions come from each topic (they add up to `draw`).
+    #[serde(default)]
+    per_topic: Vec<TopicToml>,
     questions: Vec<QuestionToml>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TopicToml {
+    topic: String,
+    count: usize,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct QuestionToml {
     number: u32,
+    #[serde(default)]
+    kind: Kind,
+    topic: Option<String>,
     statement: String,
-    answer: Mark,
+    /// A ○× question's right mark.
+    answer: Option<Mark>,
+    /// A choice question's choices, 3 to 5.
+    #[serde(default)]
+    choices: Vec<String>,
+    /// The right choices, numbered from 1.
+    #[serde(default)]
+    right: Vec<usize>,
     explanation: String,
     reference: String,
     /// The sections that teach the answer, as `"<course>/<slug>"`.
@@ -107,6 +133,49 @@ fn no_my_number(at: &str, text: &str) -> Result<(), String> {
         ));
     }
     Ok(())
+}
+
+/// A question's choices as written, from its `answer` (○×) or its `choices` and `right`
+/// (choice questions); whether there are enough and the right ones make sense is
+/// [`crate::bank::Question::check`]'s to say.
+fn question_choices(q: &QuestionToml) -> Result<Vec<Choice>, String> {
+    let n = q.number;
+    match q.kind {
+        Kind::TrueFalse => {
+            if q.answer.is_none() {
+                return Err(format!(
+                    "question {n}: a ○× question needs answer = \"○\" or answer = \"×\""
+                ));
+            }
+            if !q.choices.is_empty() || !q.right.is_empty() {
+                return Err(format!(
+                    "question {n}: a ○× question has no choices or right; write kind = \"single\" or \"multiple\" for a choice question"
+                ));
+            }
+            Ok(Vec::new())
+        }
+        Kind::Single | Kind::Multiple => {
+            if q.answer.is_some() {
+                return Err(format!(
+                    "question {n}: a choice question marks its right choices with right = [1, …], not answer"
+                ));
+            }
+            if let Some(bad) = q.right.iter().find(|r| **r == 0 || **r > q.choices.len()) {
+                return Err(format!(
+                    "question {n}: right = {bad} is not one of its choices (1 to {})",
+                    q.choices.len()
+                ));
+            }
+            Ok(q.choices
+                .iter()
+                .enumerate()
+                .map(|(i, text)| Choice {
+                    text: text.trim().to_string(),
+                    correct: q.right.contains(&(i + 1)),
+                })
+                .collect())
+        }
+    }
 }
 
 /// The section numbers a title names (第1節, 第２節 …), in order.
@@ -191,6 +260,7 @@ pub fn parse_package(
     }
     let mut hasher = Sha256::new();
     hasher.update(course_toml.as_bytes());
+    let mut files = vec![("course.toml".to_string(), course_toml.to_string())];
     let mut sections = Vec::with_capacity(src.sections.len());
     for s in &src.sections {
         if !is_slug(&s.slug) {
@@ -220,6 +290,7 @@ pub fn parse_package(
         no_my_number(&s.file, &markdown).map_err(invalid)?;
         hasher.update([0u8]);
         hasher.update(markdown.as_bytes());
+        files.push((s.file.clone(), markdown.clone()));
         sections.push(Section {
             slug: s.slug.clone(),
             title: s.title.clone(),
@@ -234,14 +305,18 @@ pub fn parse_package(
                     "[test] has no questions; add [[test.questions]] or remove [test]".into(),
                 ));
             }
+            // A question keeps its number when others are added or removed (a year's answers
+            // are compared by number), so numbers may skip, but never repeat or go back.
+            let mut previous = 0;
             for (i, q) in t.questions.iter().enumerate() {
-                if q.number != i as u32 + 1 {
+                if q.number <= previous {
                     return Err(invalid(format!(
-                        "question numbers must run 1, 2, 3…; question {} is numbered {}",
+                        "question numbers must rise (1, 2, 3…; a removed question's number may                          be skipped); question {} is numbered {} after {previous}",
                         i + 1,
                         q.number
                     )));
                 }
+                previous = q.number;
             }
             let mut links = Vec::with_capacity(t.questions.len());
             for q in &t.questions {
@@ -255,32 +330,103 @@ pub fn parse_package(
                 no_my_number(&format!("question {n} explanation"), &q.explanation)
                     .map_err(invalid)?;
                 no_my_number(&format!("question {n} reference"), &q.reference).map_err(invalid)?;
+                for (i, c) in q.choices.iter().enumerate() {
+                    no_my_number(&format!("question {n} choice {}", i + 1), c).map_err(invalid)?;
+                }
+                if let Some(topic) = &q.topic {
+                    no_my_number(&format!("question {n} topic"), topic).map_err(invalid)?;
+                }
             }
-            if t.pass_mark == 0 || t.pass_mark as usize > t.questions.len() {
-                return Err(invalid(format!(
-                    "pass_mark {} must be between 1 and the number of questions ({})",
-                    t.pass_mark,
-                    t.questions.len()
-                )));
+            let mut choices = Vec::with_capacity(t.questions.len());
+            for q in &t.questions {
+                choices.push(question_choices(q).map_err(invalid)?);
             }
-            Some(Test {
+            let draw = match t.draw {
+                None if t.per_topic.is_empty() => Rule::Fixed,
+                None => {
+                    return Err(invalid(
+                        "per_topic needs draw = <how many questions an attempt shows>".into(),
+                    ));
+                }
+                Some(count) => Rule::Pool {
+                    count,
+                    per_topic: t
+                        .per_topic
+                        .iter()
+                        .map(|p| (p.topic.clone(), p.count))
+                        .collect(),
+                },
+            };
+            let asks = draw.asks(t.questions.len());
+            let pass_mark = match (t.pass_mark, t.pass_share, &draw) {
+                (Some(_), Some(_), _) => {
+                    return Err(invalid(
+                        "give pass_mark (a number of questions) or pass_share (a percentage), not both"
+                            .into(),
+                    ));
+                }
+                (Some(_), None, Rule::Pool { .. }) | (None, None, Rule::Pool { .. }) => {
+                    return Err(invalid(
+                        "a test that draws its questions needs pass_share = <percent right to pass>, e.g. 80"
+                            .into(),
+                    ));
+                }
+                (None, None, Rule::Fixed) => {
+                    return Err(invalid(
+                        "[test] needs pass_mark = <number right to pass> or pass_share = <percent>"
+                            .into(),
+                    ));
+                }
+                (None, Some(share), _) if share == 0 || share > 100 => {
+                    return Err(invalid(format!(
+                        "pass_share {share} must be a percentage from 1 to 100"
+                    )));
+                }
+                (None, Some(share), _) => crate::bank::pass_mark(asks as u32, share),
+                (Some(mark), None, Rule::Fixed) => {
+                    if mark == 0 || mark as usize > t.questions.len() {
+                        return Err(invalid(format!(
+                            "pass_mark {} must be between 1 and the number of questions ({})",
+                            mark,
+                            t.questions.len()
+                        )));
+                    }
+                    mark
+                }
+            };
+            let test = Test {
                 kind: t.kind,
                 title: t.title,
-                pass_mark: t.pass_mark,
+                pass_mark,
+                draw,
+                pass_share: t.pass_share,
                 questions: t
                     .questions
                     .into_iter()
                     .zip(links)
-                    .map(|(q, sections)| Question {
+                    .zip(choices)
+                    .map(|((q, sections), choices)| Question {
                         number: q.number,
+                        kind: q.kind,
+                        topic: q
+                            .topic
+                            .map(|t| t.trim().to_string())
+                            .filter(|t| !t.is_empty()),
                         statement: q.statement.trim().to_string(),
                         answer: q.answer,
+                        choices,
                         explanation_html: render_markdown(&q.explanation),
                         reference: q.reference,
                         sections,
                     })
                     .collect(),
-            })
+            };
+            let bank = test.bank();
+            for q in &bank {
+                q.check().map_err(|e| invalid(e.to_string()))?;
+            }
+            test.draw.check(&bank).map_err(|e| invalid(e.to_string()))?;
+            Some(test)
         }
     };
     if sections.is_empty() && test.is_none() {
@@ -300,5 +446,30 @@ pub fn parse_package(
             test,
         },
         sha256: hex::encode(hasher.finalize()),
+        files,
+    })
+}
+
+/// Parses a course folder given as its files (`course.toml` and the sections' files, by path
+/// in the folder), as an upload or a stored version holds them.
+pub fn parse_files(
+    folder: &str,
+    files: &[(String, String)],
+) -> Result<ParsedPackage, ContentError> {
+    let course_toml = files
+        .iter()
+        .find(|(path, _)| path == "course.toml")
+        .map(|(_, text)| text.as_str())
+        .ok_or_else(|| ContentError::Read {
+            folder: folder.to_string(),
+            file: "course.toml".into(),
+            message: "the course has no course.toml".into(),
+        })?;
+    parse_package(folder, course_toml, |file| {
+        files
+            .iter()
+            .find(|(path, _)| path == file)
+            .map(|(_, text)| text.clone())
+            .ok_or_else(|| "no such file in the package".to_string())
     })
 }

@@ -46,7 +46,7 @@ fn a_package_renders_tables_and_escapes_raw_html() {
     assert!(!html.contains("<script>"), "{html}");
     assert!(html.contains("&lt;script&gt;"), "{html}");
     let q = &p.package.test.as_ref().unwrap().questions[0];
-    assert_eq!(q.answer, Mark::Batsu);
+    assert_eq!(q.answer, Some(Mark::Batsu));
     assert!(q.explanation_html.contains("<strong>解説</strong>"));
 }
 
@@ -246,4 +246,222 @@ fn a_my_number_anywhere_in_a_package_is_refused_naming_where() {
         parse_package("demo", &fine, read).is_ok(),
         "not a valid check digit"
     );
+}
+
+/// A bank of twelve questions on two topics, of the three kinds, drawing five.
+fn bank_toml(test: &str) -> String {
+    let mut toml = format!(
+        "code = \"demo\"\ntitle = \"デモ\"\ntitle_en = \"Demo\"\ndescription = \"d\"\nposition = 1\n\
+         [[sections]]\nslug = \"one\"\ntitle = \"第1節\"\nfile = \"one.md\"\n\
+         [test]\nkind = \"final\"\ntitle = \"確認テスト\"\n{test}\n"
+    );
+    for n in 1..=12 {
+        let topic = if n <= 6 { "規程" } else { "事例" };
+        let kind = match n % 3 {
+            0 => "kind = \"true_false\"\nanswer = \"○\"".to_string(),
+            1 => "kind = \"single\"\nchoices = [\"甲\", \"乙\", \"丙\"]\nright = [2]".to_string(),
+            _ => "kind = \"multiple\"\nchoices = [\"A\", \"B\", \"C\", \"D\"]\nright = [1, 3]"
+                .to_string(),
+        };
+        toml.push_str(&format!(
+            "[[test.questions]]\nnumber = {n}\ntopic = \"{topic}\"\nstatement = \"問{n}\"\n{kind}\n\
+             explanation = \"e\"\nreference = \"第1節\"\nsections = [\"demo/one\"]\n"
+        ));
+    }
+    toml
+}
+
+#[test]
+fn a_bank_of_three_kinds_draws_five_and_grades_by_share() {
+    let p = parse_package("demo", &bank_toml("draw = 5\npass_share = 80"), read).unwrap();
+    let test = p.package.test.unwrap();
+    assert_eq!(test.asks(), 5);
+    assert_eq!(test.pass_mark, 4, "80% of 5");
+    let q2 = test.question("2").unwrap();
+    assert_eq!(q2.kind, Kind::Multiple);
+    assert_eq!(q2.answer, None);
+    let right: Vec<&str> = q2
+        .choices
+        .iter()
+        .filter(|c| c.correct)
+        .map(|c| c.text.as_str())
+        .collect();
+    assert_eq!(right, ["A", "C"]);
+    assert_eq!(test.question("3").unwrap().written_choices()[0].text, "○");
+
+    let shown = test.draw(7).unwrap();
+    assert_eq!(shown.len(), 5);
+    assert_ne!(
+        shown,
+        test.draw(8).unwrap(),
+        "another attempt, another draw"
+    );
+    // Every answer right: the positions on the page of each question's right choices.
+    let right_answers: Vec<Vec<usize>> = shown
+        .iter()
+        .map(|s| {
+            let q = test.question(&s.key).unwrap().in_bank();
+            (0..s.order.len())
+                .filter(|p| q.choices[s.order[*p]].correct)
+                .collect()
+        })
+        .collect();
+    let score = test.grade(&shown, &right_answers).unwrap();
+    assert_eq!((score.correct, score.total, score.pass_mark), (5, 5, 4));
+    let mut two_wrong = right_answers.clone();
+    two_wrong[0] = vec![];
+    two_wrong[1] = vec![99];
+    let score = test.grade(&shown, &two_wrong).unwrap();
+    assert_eq!(score.correct, 3);
+    assert!(!score.passed(), "3 of 5 is under 80%");
+
+    // Per topic: two on rules, three on cases, every time.
+    let p = parse_package(
+        "demo",
+        &bank_toml(
+            "draw = 5\npass_share = 60\nper_topic = [{ topic = \"規程\", count = 2 }, { topic = \"事例\", count = 3 }]",
+        ),
+        read,
+    )
+    .unwrap();
+    let test = p.package.test.unwrap();
+    for seed in 0..50 {
+        let shown = test.draw(seed).unwrap();
+        let on_rules = shown
+            .iter()
+            .filter(|s| test.question(&s.key).unwrap().topic.as_deref() == Some("規程"))
+            .count();
+        assert_eq!(on_rules, 2, "seed {seed}");
+    }
+}
+
+#[test]
+fn a_test_without_a_draw_shows_every_question_as_written_and_keeps_its_pass_mark() {
+    let p = parse_package("demo", &bank_toml("pass_mark = 10"), read).unwrap();
+    let test = p.package.test.unwrap();
+    assert!(test.draw.is_fixed());
+    assert_eq!(test.draw(1).unwrap(), test.as_written());
+    assert_eq!(test.as_written().len(), 12);
+    let all_wrong = vec![vec![]; 12];
+    let score = test.grade(&test.as_written(), &all_wrong).unwrap();
+    assert_eq!((score.correct, score.pass_mark), (0, 10));
+}
+
+#[test]
+fn a_stored_package_of_before_the_bank_reads_as_fixed_true_false() {
+    let stored = r#"{"kind":"final","title":"まとめテスト","pass_mark":8,"questions":[
+        {"number":1,"statement":"s","answer":"○","explanation_html":"<p>e</p>","reference":"r"}]}"#;
+    let test: Test = serde_json::from_str(stored).unwrap();
+    assert!(test.draw.is_fixed());
+    assert_eq!(test.pass_share, None);
+    assert_eq!(test.questions[0].kind, Kind::TrueFalse);
+    assert!(test.questions[0].written_choices()[0].correct);
+    // And writes back as it was: no new fields on a ○× test without a draw.
+    let json = serde_json::to_string(&test).unwrap();
+    assert!(
+        !json.contains("draw") && !json.contains("choices") && !json.contains("kind\":\"true"),
+        "{json}"
+    );
+}
+
+#[test]
+fn bad_banks_name_the_question_and_the_fix() {
+    let cases = [
+        (
+            "draw = 13\npass_share = 80",
+            "draws 13 questions but the bank has 12",
+        ),
+        ("draw = 5", "needs pass_share"),
+        ("draw = 5\npass_share = 0", "pass_share 0"),
+        ("pass_mark = 5\npass_share = 80", "not both"),
+        (
+            "draw = 5\npass_share = 80\nper_topic = [{ topic = \"規程\", count = 7 }]",
+            "add up to 7, not 5",
+        ),
+        (
+            "draw = 7\npass_share = 80\nper_topic = [{ topic = \"規程\", count = 7 }]",
+            "7 questions on 規程 but the bank has 6",
+        ),
+        (
+            "pass_mark = 5\nper_topic = [{ topic = \"規程\", count = 2 }]",
+            "per_topic needs draw",
+        ),
+    ];
+    for (test, message) in cases {
+        let e = parse_package("demo", &bank_toml(test), read).unwrap_err();
+        assert!(e.to_string().contains(message), "{test}: {e}");
+    }
+    let base = bank_toml("pass_mark = 5");
+    let question_cases = [
+        (
+            "right = [2]",
+            "right = [4]",
+            "right = 4 is not one of its choices",
+        ),
+        (
+            "right = [2]",
+            "right = [1, 2]",
+            "question 1: mark exactly one choice as right (it has 2)",
+        ),
+        (
+            "right = [1, 3]",
+            "right = [1, 2, 3, 4]",
+            "question 2: mark at least one choice as right and leave at least one wrong",
+        ),
+        (
+            "choices = [\"甲\", \"乙\", \"丙\"]",
+            "choices = [\"甲\", \"乙\"]",
+            "question 1: give between 3 and 5 choices (it has 2)",
+        ),
+        (
+            "choices = [\"甲\", \"乙\", \"丙\"]",
+            "choices = [\"甲\", \"甲\", \"丙\"]",
+            "question 1: choice 2 is empty or the same as another",
+        ),
+        (
+            "answer = \"○\"",
+            "right = [1]",
+            "question 3: a ○× question needs answer",
+        ),
+        (
+            "right = [2]",
+            "right = [2]\nanswer = \"○\"",
+            "question 1: a choice question marks its right choices",
+        ),
+        (
+            "choices = [\"甲\", \"乙\", \"丙\"]",
+            "choices = [\"甲\", \"乙\", \"123456789018\"]",
+            "question 1 choice 3 contains what looks like a My Number",
+        ),
+        ("number = 2\n", "number = 1\n", "question numbers must rise"),
+    ];
+    for (from, to, message) in question_cases {
+        let toml = base.replacen(from, to, 1);
+        assert_ne!(toml, base, "{from}");
+        let e = parse_package("demo", &toml, read).unwrap_err();
+        assert!(e.to_string().contains(message), "{to}: {e}");
+    }
+}
+
+#[test]
+fn comparing_versions_names_the_sections_and_questions_that_changed() {
+    let old = parse_package("demo", &bank_toml("pass_mark = 10"), read)
+        .unwrap()
+        .package;
+    assert!(compare(&old, &old).is_empty());
+    let edited = bank_toml("pass_mark = 10")
+        .replace("statement = \"問2\"", "statement = \"問2（改）\"")
+        .replace(
+            "[[test.questions]]\nnumber = 12",
+            "[[test.questions]]\nnumber = 13",
+        );
+    let new = parse_package("demo", &edited, |f| read(f).map(|t| format!("{t}\n追記")))
+        .unwrap()
+        .package;
+    let c = compare(&old, &new);
+    assert_eq!(c.questions_changed, [2]);
+    assert_eq!(c.questions_added, [13]);
+    assert_eq!(c.questions_removed, [12]);
+    assert_eq!(c.sections_changed, ["第1節"]);
+    assert!(!c.course && c.sections_added.is_empty());
 }

@@ -63,6 +63,7 @@ pub async fn summaries(
            left join completions cp on cp.institution_id = $1 and cp.user_id = $2 and cp.fiscal_year = $3 and cp.course_code = c.code
            left join content_versions v on v.id = cp.content_version_id
            where c.current_version_id is not null and array_position($4::text[], c.code) is not null
+             and (c.institution_id is null or c.institution_id = $1)
            order by c.position"#,
         who.institution_id,
         who.user_id,
@@ -132,7 +133,8 @@ pub async fn course_progress(
                            and p.attended_at is not null) as "attended!"
            from courses c
            left join completions cp on cp.institution_id = $1 and cp.user_id = $2 and cp.fiscal_year = $3 and cp.course_code = c.code
-           where c.code = $4 and c.current_version_id is not null"#,
+           where c.code = $4 and c.current_version_id is not null
+             and (c.institution_id is null or c.institution_id = $1)"#,
         who.institution_id,
         who.user_id,
         who.fiscal_year.year(),
@@ -157,7 +159,8 @@ pub async fn section_progress(
                          where r.institution_id = $1 and r.user_id = $2 and r.fiscal_year = $3
                            and r.course_code = c.code and r.section_slug = $5) as "read!"
            from courses c
-           where c.code = $4 and c.current_version_id is not null"#,
+           where c.code = $4 and c.current_version_id is not null
+             and (c.institution_id is null or c.institution_id = $1)"#,
         who.institution_id,
         who.user_id,
         who.fiscal_year.year(),

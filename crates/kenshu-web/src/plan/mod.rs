@@ -115,13 +115,11 @@ pub async fn index(
     let (edit, addable) = match &plan {
         Some(p) if may_draft && !p.plan.approved => {
             let mut addable = Vec::new();
-            for v in kenshu_db::content::versions(&mut conn)
-                .await?
-                .into_iter()
-                .filter(|v| v.current)
+            let inst = Some(user.session.institution_id);
+            for (code, title, _) in kenshu_db::content::current_versions_of(&mut conn, inst).await?
             {
-                if !p.plan.courses.iter().any(|c| c.code == v.course_code) {
-                    addable.push((v.course_code, v.title));
+                if !p.plan.courses.iter().any(|c| c.code == code) {
+                    addable.push((code, title));
                 }
             }
             (edit_lines(p, &lines), addable)

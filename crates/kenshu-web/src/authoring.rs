@@ -1,0 +1,261 @@
+//! 教材の管理: the chief officer's own courses (and the portal administrator's shared ones) as
+//! course packages: uploaded as a zip in the `content/` format, checked and kept as a draft,
+//! shown as staff will see them with what would change, published as a new version (in the
+//! audit log), and exported again.
+
+use askama::Template;
+use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use kenshu_app::package::{self, PackageError};
+use kenshu_core::content::{Changes, CoursePackage, compare};
+use kenshu_core::i18n::Catalogue;
+use kenshu_core::person::Role;
+use kenshu_db::content::{LoadOutcome, ManagedCourse};
+use uuid::Uuid;
+
+use crate::flash::{self, Done};
+use crate::lang::t;
+use crate::page::{Chrome, jtime, render};
+use crate::policy::Action;
+use crate::session::{Conn, CurrentUser};
+use crate::tx::Tx;
+use crate::{AppError, AppState};
+
+/// The upload's limit: the archive and the form around it.
+pub fn body_limit() -> DefaultBodyLimit {
+    DefaultBodyLimit::max(package::MAX_UPLOAD + 64 * 1024)
+}
+
+impl CurrentUser {
+    /// Whose courses this person authors: the institution's own (the chief officer) or the
+    /// shared ones (the portal administrator, `None`).
+    fn course_owner(&self) -> Result<Option<Uuid>, AppError> {
+        self.require(Action::AuthorCourses)?;
+        Ok((self.role != Role::PortalAdmin).then_some(self.session.institution_id))
+    }
+}
+
+pub struct CourseRow {
+    pub code: String,
+    pub title: String,
+    pub own: bool,
+    pub version: Option<i32>,
+    pub published: String,
+    pub exportable: bool,
+    pub draft: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "authoring/index.html")]
+struct IndexPage {
+    chrome: Chrome,
+    t: &'static Catalogue,
+    rows: Vec<CourseRow>,
+    error: Option<String>,
+}
+
+async fn index_page(
+    conn: &mut kenshu_db::PgConnection,
+    user: &CurrentUser,
+    error: Option<String>,
+) -> Result<Response, AppError> {
+    let owner = user.course_owner()?;
+    let rows = kenshu_db::content::managed_courses(conn, owner)
+        .await?
+        .into_iter()
+        .map(|c: ManagedCourse| CourseRow {
+            own: c.institution_id.is_some() && c.institution_id == owner,
+            published: c.loaded_at.map(jtime).unwrap_or_default(),
+            draft: c.draft_at.map(jtime),
+            code: c.code,
+            title: c.title,
+            version: c.version,
+            exportable: c.exportable,
+        })
+        .collect();
+    let status = if error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    let mut res = render(&IndexPage {
+        chrome: Chrome::for_user(user, t().mc_title),
+        t: t(),
+        rows,
+        error,
+    })?;
+    *res.status_mut() = status;
+    Ok(res)
+}
+
+pub async fn index(user: CurrentUser, Conn(mut conn): Conn) -> Result<Response, AppError> {
+    index_page(&mut conn, &user, None).await
+}
+
+/// A refusal as the page shows it: what is wrong, in the author's words.
+fn refusal(e: &PackageError) -> String {
+    format!("{}{}", t().mc_refused, e)
+}
+
+/// Reads the uploaded archive, checks it and keeps it as the course's draft.
+pub async fn upload(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    mut form: Multipart,
+) -> Result<Response, AppError> {
+    let owner = user.course_owner()?;
+    let (mut file, mut code) = (None, String::new());
+    let unreadable = |e: axum::extract::multipart::MultipartError| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            AppError::TooLarge
+        } else {
+            AppError::BadRequest(t().mc_no_file.into())
+        }
+    };
+    while let Some(field) = form.next_field().await.map_err(unreadable)? {
+        match field.name() {
+            Some("file") => file = Some(field.bytes().await.map_err(unreadable)?),
+            Some("code") => code = field.text().await.map_err(unreadable)?.trim().to_string(),
+            _ => {}
+        }
+    }
+    let file = file.filter(|f| !f.is_empty());
+    let Conn(mut conn) = Conn::after_body(&state).await?;
+    let Some(file) = file else {
+        return index_page(&mut conn, &user, Some(t().mc_no_file.into())).await;
+    };
+    let upload = match package::read_zip(&file).and_then(|u| {
+        if code.is_empty() || code == u.folder {
+            Ok(u)
+        } else {
+            package::renamed(&u, &code)
+        }
+    }) {
+        Ok(u) => u,
+        Err(e) => return index_page(&mut conn, &user, Some(refusal(&e))).await,
+    };
+    let mut tx = Tx::begin(Conn(conn)).await?;
+    let by = user.session.user_id;
+    match package::upload_draft(&mut tx, &state.catalog, owner, by, &upload).await {
+        Ok(parsed) => {
+            tx.commit().await?;
+            Ok(
+                Redirect::to(&format!("/manage/courses/drafts/{}", parsed.package.code))
+                    .into_response(),
+            )
+        }
+        Err(PackageError::Database(e)) => Err(e.into()),
+        Err(e) => {
+            let Conn(mut conn) = tx.rollback()?;
+            index_page(&mut conn, &user, Some(refusal(&e))).await
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "authoring/draft.html")]
+struct DraftPage {
+    chrome: Chrome,
+    t: &'static Catalogue,
+    course: CoursePackage,
+    /// The version publishing makes; `None` when the draft equals the current version.
+    next: Option<i32>,
+    changes: Option<Changes>,
+}
+
+/// The draft as staff will see it, and what publishing it would change.
+pub async fn draft(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Conn(mut conn): Conn,
+    Path(code): Path<String>,
+) -> Result<Response, AppError> {
+    let owner = user.course_owner()?;
+    let parsed = package::draft(&mut conn, &state.catalog, owner, &code)
+        .await
+        .map_err(package_error)?
+        .ok_or(AppError::NotFound)?;
+    let current = match kenshu_db::content::current_version_owned(&mut conn, owner, &code).await? {
+        Some((id, version, sha)) => {
+            Some((state.catalog.package(&mut conn, id).await?, version, sha))
+        }
+        None => None,
+    };
+    let (next, changes) = match &current {
+        None => (Some(1), None),
+        Some((_, _, sha)) if *sha == parsed.sha256 => (None, None),
+        Some((old, version, _)) => (Some(version + 1), Some(compare(old, &parsed.package))),
+    };
+    render(&DraftPage {
+        chrome: Chrome::for_user(
+            &user,
+            format!("{} — {}", t().mc_draft_title, parsed.package.title),
+        ),
+        t: t(),
+        course: parsed.package,
+        next,
+        changes,
+    })
+}
+
+fn package_error(e: PackageError) -> AppError {
+    match e {
+        PackageError::Database(e) => e.into(),
+        e => AppError::BadRequest(refusal(&e)),
+    }
+}
+
+/// Publishes the draft as the course's next version.
+pub async fn publish(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    mut tx: Tx,
+    Path(code): Path<String>,
+) -> Result<Response, AppError> {
+    let owner = user.course_owner()?;
+    let actor = user.actor();
+    let outcome = package::publish(&mut tx, &state.catalog, &actor, owner, &code)
+        .await
+        .map_err(package_error)?
+        .ok_or(AppError::NotFound)?;
+    tx.commit().await?;
+    let done = match outcome {
+        LoadOutcome::NewVersion { .. } => Done::CoursePublished,
+        LoadOutcome::Unchanged { .. } => Done::DraftDiscarded,
+    };
+    Ok(flash::redirect("/manage/courses", done))
+}
+
+/// Discards the draft.
+pub async fn discard(
+    user: CurrentUser,
+    mut tx: Tx,
+    Path(code): Path<String>,
+) -> Result<Response, AppError> {
+    let owner = user.course_owner()?;
+    if !kenshu_db::content::discard_draft(&mut tx, owner, &code).await? {
+        return Err(AppError::NotFound);
+    }
+    tx.commit().await?;
+    Ok(flash::redirect("/manage/courses", Done::DraftDiscarded))
+}
+
+/// The current version of a course as a package (zip) in the `content/` format.
+pub async fn export(
+    user: CurrentUser,
+    Conn(mut conn): Conn,
+    Path(code): Path<String>,
+) -> Result<Response, AppError> {
+    let owner = user.course_owner()?;
+    let files = kenshu_db::content::current_files(&mut conn, owner, &code)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let zip = package::write_zip(&code, &files).map_err(|e| AppError::Internal(e.into()))?;
+    let name = format!("{code}.zip");
+    Ok(crate::report::attachment(
+        "application/zip",
+        crate::report::content_disposition(&name, &name),
+        zip,
+    ))
+}

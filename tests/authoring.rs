@@ -1,0 +1,351 @@
+//! 教材の管理: an institution's own course, brought in as a package (zip) by the chief officer,
+//! checked as a draft shown as staff will see it, published as a version (in the audit log),
+//! seen and taken only in that institution, exported, and brought into a second institution
+//! under another code; the shipped courses export byte for byte and come back unchanged.
+
+use std::io::Read;
+
+use kenshu_core::person::Role;
+use kenshu_tests::{Browser, PASSWORD, Scenario, TestApp, package_files, repo_root, user};
+
+fn system_admin_zip() -> Vec<u8> {
+    let dir = repo_root().join("content/packages/system-admin");
+    kenshu_app::package::write_zip("system-admin", &package_files(&dir)).unwrap()
+}
+
+/// The files of a zip, by name.
+fn unzip(bytes: &[u8]) -> Vec<(String, String)> {
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes.to_vec())).expect("a zip");
+    (0..zip.len())
+        .map(|i| {
+            let mut f = zip.by_index(i).unwrap();
+            let mut text = String::new();
+            f.read_to_string(&mut text).unwrap();
+            (f.name().unwrap().to_string(), text)
+        })
+        .collect()
+}
+
+/// Uploads `zip` (with `code`, if any) as a browser's form does; (status, location, body).
+async fn upload(
+    b: &mut Browser,
+    zip: Vec<u8>,
+    code: Option<&str>,
+) -> (u16, Option<String>, String) {
+    // The form's page first, as a browser has it (and its CSRF token).
+    b.get("/manage/courses").await;
+    let part = reqwest::multipart::Part::bytes(zip).file_name("course.zip");
+    let mut form = reqwest::multipart::Form::new().part("file", part);
+    if let Some(code) = code {
+        form = form.text("code", code.to_string());
+    }
+    let token = b.csrf.clone().unwrap_or_default();
+    let res = b
+        .client
+        .post(format!("{}/manage/courses/upload?csrf={token}", b.base))
+        .header("accept-encoding", "gzip, deflate, br")
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    let status = res.status().as_u16();
+    let location = res
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    (status, location, res.text().await.unwrap())
+}
+
+async fn sign_in_at(app: &TestApp, institution: &str, login: &str) -> Browser {
+    let mut b = app.browser();
+    b.get("/login").await;
+    let res = b
+        .post(
+            "/login",
+            &[
+                ("institution", institution),
+                ("login", login),
+                ("password", PASSWORD),
+                ("next", "/my"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, 303, "{login}@{institution}: {}", res.body);
+    b
+}
+
+async fn zip_download(b: &Browser, path: &str) -> (u16, Vec<u8>) {
+    let res = b
+        .client
+        .get(format!("{}{path}", b.base))
+        .header("accept-encoding", "gzip, deflate, br")
+        .send()
+        .await
+        .unwrap();
+    (res.status().as_u16(), res.bytes().await.unwrap().to_vec())
+}
+
+#[tokio::test]
+async fn a_chief_brings_in_publishes_and_exports_an_own_course_that_only_their_institution_sees() {
+    let app = TestApp::spawn().await;
+    user(app.pool(), "chief", Role::ChiefOfficer).await;
+    user(app.pool(), "staff", Role::Staff).await;
+    Scenario::institution(app.pool(), "other", "別の町")
+        .division("x", "X課")
+        .person("chief", Role::ChiefOfficer)
+        .person("staff", Role::Staff)
+        .build()
+        .await;
+    let mut chief = sign_in_at(&app, "test", "chief").await;
+
+    // The upload is a draft: nothing is published yet.
+    let (status, location, body) = upload(&mut chief, system_admin_zip(), None).await;
+    assert_eq!(status, 303, "{body}");
+    assert_eq!(
+        location.as_deref(),
+        Some("/manage/courses/drafts/system-admin")
+    );
+    let versions: i64 = sqlx::query_scalar(
+        "select count(*) from content_versions where course_code = 'system-admin'",
+    )
+    .fetch_one(app.pool())
+    .await
+    .unwrap();
+    assert_eq!(versions, 0, "a draft is not a version");
+    let draft = chief.get("/manage/courses/drafts/system-admin").await;
+    assert_eq!(draft.status, 200);
+    for shown in [
+        "新しい研修として第1版が公開されます。",
+        "<h2>1-2 利用者IDとアクセス権限</h2>",
+        "Kenshu（研修ポータル）が例として用意した独自の教材です",
+        "毎回5問を出題",
+        "異動のその日のうちに外す <strong>（正答）</strong>",
+    ] {
+        assert!(draft.body.contains(shown), "{shown}: {}", draft.body);
+    }
+    let mut staff = sign_in_at(&app, "test", "staff").await;
+    assert_eq!(
+        staff.get("/courses/system-admin").await.status,
+        404,
+        "not before publishing"
+    );
+
+    let published = chief
+        .post("/manage/courses/drafts/system-admin/publish", &[])
+        .await;
+    assert_eq!(published.status, 303, "{}", published.body);
+    let list = chief.get("/manage/courses").await;
+    assert!(list.body.contains("教材を公開しました。"), "{}", list.body);
+    let row = &list.body[list
+        .body
+        .find("id=\"course-system-admin\"")
+        .expect("listed")..];
+    let row = &row[..row.find("</tr>").unwrap()];
+    assert!(
+        row.contains("当機関の教材") && row.contains("<td>1</td>"),
+        "{row}"
+    );
+    let (action, subject): (String, String) = sqlx::query_as(
+        "select action, subject from audit_log where action = 'content_loaded' order by seq desc limit 1",
+    )
+    .fetch_one(app.pool())
+    .await
+    .unwrap();
+    assert_eq!(
+        (action.as_str(), subject.as_str()),
+        ("content_loaded", "system-admin v1")
+    );
+
+    // Staff of this institution take it; the other institution does not see it at all.
+    let course = staff.get("/courses/system-admin").await;
+    assert_eq!(course.status, 200);
+    assert!(course.body.contains("第1節 利用者IDとアクセス権限"));
+    let mut other_chief = sign_in_at(&app, "other", "chief").await;
+    let mut other_staff = sign_in_at(&app, "other", "staff").await;
+    for path in [
+        "/courses/system-admin",
+        "/courses/system-admin/sections/accounts",
+        "/courses/system-admin/test",
+    ] {
+        let page = other_staff.get(path).await;
+        assert_eq!(page.status, 404, "{path}");
+        assert!(
+            !page.body.contains("利用者IDとアクセス権限"),
+            "{path} leaks nothing"
+        );
+    }
+    let other_list = other_chief.get("/manage/courses").await;
+    assert!(
+        !other_list.body.contains("id=\"course-system-admin\""),
+        "{}",
+        other_list.body
+    );
+    assert!(!other_list.body.contains("情報システム管理者向け研修"));
+    assert_eq!(
+        zip_download(&other_chief, "/manage/courses/system-admin/export.zip")
+            .await
+            .0,
+        404
+    );
+    let plan = other_chief.get("/plans").await;
+    assert!(
+        !plan.body.contains("情報システム管理者向け研修"),
+        "not offered to another plan"
+    );
+
+    // Exported, it is the package as written; the other institution brings it in under a
+    // code of its own (the same code is taken), and it becomes that institution's course.
+    let (status, zip) = zip_download(&chief, "/manage/courses/system-admin/export.zip").await;
+    assert_eq!(status, 200);
+    let dir = repo_root().join("content/packages/system-admin");
+    let expected: Vec<(String, String)> = package_files(&dir)
+        .into_iter()
+        .map(|(p, t)| (format!("system-admin/{p}"), t))
+        .collect();
+    assert_eq!(unzip(&zip), expected);
+    let (status, _, body) = upload(&mut other_chief, zip.clone(), None).await;
+    assert_eq!(status, 422, "{body}");
+    assert!(
+        body.contains("the course code &#39;system-admin&#39; is taken"),
+        "{body}"
+    );
+    let (status, location, body) = upload(&mut other_chief, zip, Some("system-admin-other")).await;
+    assert_eq!(status, 303, "{body}");
+    assert_eq!(
+        location.as_deref(),
+        Some("/manage/courses/drafts/system-admin-other")
+    );
+    let published = other_chief
+        .post("/manage/courses/drafts/system-admin-other/publish", &[])
+        .await;
+    assert_eq!(published.status, 303);
+    let course = other_staff.get("/courses/system-admin-other").await;
+    assert_eq!(course.status, 200);
+    assert_eq!(staff.get("/courses/system-admin-other").await.status, 404);
+    // Its questions link to its own sections under the new code.
+    let test = other_staff.get("/courses/system-admin-other/test").await;
+    assert_eq!(test.status, 200, "{}", test.body);
+}
+
+#[tokio::test]
+async fn a_shipped_course_exports_byte_for_byte_and_comes_back_unchanged() {
+    let app = TestApp::spawn().await;
+    user(app.pool(), "admin", Role::PortalAdmin).await;
+    let mut admin = app.signed_in("admin").await;
+    for code in ["clerk", "final-test"] {
+        let (status, zip) =
+            zip_download(&admin, &format!("/manage/courses/{code}/export.zip")).await;
+        assert_eq!(status, 200, "{code}");
+        let expected: Vec<(String, String)> =
+            package_files(&repo_root().join("content").join(code))
+                .into_iter()
+                .map(|(p, t)| (format!("{code}/{p}"), t))
+                .collect();
+        assert_eq!(unzip(&zip), expected, "{code}");
+        let (status, location, body) = upload(&mut admin, zip, None).await;
+        assert_eq!(status, 303, "{body}");
+        let draft = admin.get(location.as_deref().unwrap()).await;
+        assert!(
+            draft.body.contains("現在公開中の版と同じ内容です"),
+            "{code}: {}",
+            draft.body
+        );
+        assert_eq!(
+            admin
+                .post(&format!("/manage/courses/drafts/{code}/publish"), &[])
+                .await
+                .status,
+            303
+        );
+    }
+    let versions: i64 = sqlx::query_scalar(
+        "select count(*) from content_versions where course_code in ('clerk', 'final-test')",
+    )
+    .fetch_one(app.pool())
+    .await
+    .unwrap();
+    assert_eq!(versions, 2, "no new version of an unchanged course");
+}
+
+#[tokio::test]
+async fn a_hostile_package_is_refused_or_shown_as_text_and_changes_nothing() {
+    let app = TestApp::spawn().await;
+    user(app.pool(), "chief", Role::ChiefOfficer).await;
+    let mut chief = app.signed_in("chief").await;
+    // Not a zip.
+    let (status, _, body) = upload(&mut chief, b"<html>".to_vec(), None).await;
+    assert_eq!(status, 422);
+    assert!(
+        body.contains("取り込めませんでした") && body.contains("not a zip archive"),
+        "{body}"
+    );
+    // A shared course's code: an institution cannot replace what every institution reads.
+    let clerk = package_files(&repo_root().join("content/clerk"));
+    let zip = kenshu_app::package::write_zip("clerk", &clerk).unwrap();
+    let (status, _, body) = upload(&mut chief, zip, None).await;
+    assert_eq!(status, 422, "{body}");
+    assert!(
+        body.contains("the course code &#39;clerk&#39; is taken"),
+        "{body}"
+    );
+    // Markup in the Markdown and the questions is shown as text, never run.
+    let dir = repo_root().join("content/packages/system-admin");
+    let files: Vec<(String, String)> = package_files(&dir)
+        .into_iter()
+        .map(|(p, t)| {
+            let t = if p.ends_with("01-accounts.md") {
+                format!("{t}\n<script>alert(1)</script>\n\n[x](javascript:alert(2))\n\n<img src=x onerror=alert(3)>\n")
+            } else {
+                t.replace(
+                    "作業を効率よく進めるため",
+                    "<img src=x onerror=alert(4)>作業を効率よく進めるため",
+                )
+            };
+            (p, t)
+        })
+        .collect();
+    let zip = kenshu_app::package::write_zip("system-admin", &files).unwrap();
+    let (status, _, body) = upload(&mut chief, zip, None).await;
+    assert_eq!(status, 303, "{body}");
+    let draft = chief.get("/manage/courses/drafts/system-admin").await;
+    for live in [
+        "<script>alert(1)",
+        "javascript:alert(2)",
+        "<img src=x onerror",
+    ] {
+        assert!(!draft.body.contains(live), "{live} must not reach the page");
+    }
+    assert!(
+        draft.body.contains("&#60;img src=x onerror=alert(4)&#62;"),
+        "{}",
+        draft.body
+    );
+    // A My Number in the text is refused like everywhere else.
+    let files: Vec<(String, String)> = package_files(&dir)
+        .into_iter()
+        .map(|(p, t)| {
+            (
+                p,
+                t.replace(
+                    "1-3 パスワードと認証",
+                    "1-3 パスワード（例: 番号 123456789018）",
+                ),
+            )
+        })
+        .collect();
+    let zip = kenshu_app::package::write_zip("system-admin", &files).unwrap();
+    let (status, _, body) = upload(&mut chief, zip, None).await;
+    assert_eq!(status, 422);
+    assert!(body.contains("My Number"), "{body}");
+    // Staff cannot upload at all.
+    user(app.pool(), "staff", Role::Staff).await;
+    let mut staff = app.signed_in("staff").await;
+    let (status, _, _) = upload(&mut staff, system_admin_zip(), None).await;
+    assert_eq!(status, 403);
+    let drafts: i64 = sqlx::query_scalar("select count(*) from course_drafts")
+        .fetch_one(app.pool())
+        .await
+        .unwrap();
+    assert_eq!(drafts, 1, "only the chief's checked draft is kept");
+}

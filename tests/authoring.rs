@@ -143,7 +143,7 @@ async fn a_chief_brings_in_publishes_and_exports_an_own_course_that_only_their_i
         .expect("listed")..];
     let row = &row[..row.find("</tr>").unwrap()];
     assert!(
-        row.contains("当機関の教材") && row.contains("<td>1</td>"),
+        row.contains("当機関の教材") && row.contains(">1</a></td>"),
         "{row}"
     );
     let (action, subject): (String, String) = sqlx::query_as(
@@ -226,6 +226,68 @@ async fn a_chief_brings_in_publishes_and_exports_an_own_course_that_only_their_i
     // Its questions link to its own sections under the new code.
     let test = other_staff.get("/courses/system-admin-other/test").await;
     assert_eq!(test.status, 200, "{}", test.body);
+
+    // A second version: one question reworded. The draft names it; the history keeps both
+    // versions and compares them.
+    let files: Vec<(String, String)> = package_files(&dir)
+        .into_iter()
+        .map(|(p, t)| {
+            (
+                p,
+                t.replace(
+                    "一つの利用者IDを共用してよい。",
+                    "一つの利用者IDを共用してもよい。",
+                ),
+            )
+        })
+        .collect();
+    let zip = kenshu_app::package::write_zip("system-admin", &files).unwrap();
+    let (status, _, body) = upload(&mut chief, zip, None).await;
+    assert_eq!(status, 303, "{body}");
+    let draft = chief.get("/manage/courses/drafts/system-admin").await;
+    assert!(
+        draft.body.contains("公開すると新しい版になります: 第2版"),
+        "{}",
+        draft.body
+    );
+    assert!(
+        draft.body.contains("<dt>変更される問題</dt><dd>問1 </dd>"),
+        "{}",
+        draft.body
+    );
+    chief
+        .post("/manage/courses/drafts/system-admin/publish", &[])
+        .await;
+    let history = chief.get("/manage/courses/system-admin/versions").await;
+    assert_eq!(history.status, 200);
+    assert!(history.body.contains("id=\"v2\"") && history.body.contains("id=\"v1\""));
+    assert!(
+        history.body.contains("第1版から第2版への変更"),
+        "{}",
+        history.body
+    );
+    assert!(history.body.contains("<dd>問1 </dd>"), "{}", history.body);
+    let same = chief
+        .get("/manage/courses/system-admin/versions?from=2&to=2")
+        .await;
+    assert!(
+        !same.body.contains("id=\"compared\""),
+        "a version is not compared with itself"
+    );
+    // The first completion's version stays what it was: versions never change.
+    let changed =
+        sqlx::query("update content_versions set sha256 = 'x' where course_code = 'system-admin'")
+            .execute(app.pool())
+            .await;
+    assert!(changed.is_err(), "a stored version cannot change");
+    assert_eq!(
+        other_chief
+            .get("/manage/courses/system-admin/versions")
+            .await
+            .status,
+        404,
+        "nor can another institution read its history"
+    );
 }
 
 #[tokio::test]
@@ -348,4 +410,93 @@ async fn a_hostile_package_is_refused_or_shown_as_text_and_changes_nothing() {
         .await
         .unwrap();
     assert_eq!(drafts, 1, "only the chief's checked draft is kept");
+}
+
+/// The yearly refresh: next year's version starts as a draft of this year's bank, each question
+/// showing this year's first-attempt share and flagged for review over 95% or under 40%.
+#[tokio::test]
+async fn next_years_draft_keeps_the_bank_and_flags_the_questions_to_review() {
+    let app = TestApp::spawn().await;
+    user(app.pool(), "chief", Role::ChiefOfficer).await;
+    for login in ["s1", "s2", "s3"] {
+        user(app.pool(), login, Role::Staff).await;
+    }
+    let mut chief = app.signed_in("chief").await;
+    let (status, _, body) = upload(&mut chief, system_admin_zip(), None).await;
+    assert_eq!(status, 303, "{body}");
+    chief
+        .post("/manage/courses/drafts/system-admin/publish", &[])
+        .await;
+    // Three people's first attempts this year: question 1 right by all, question 2 by none,
+    // question 3 by two of three.
+    kenshu_tests::simulate::behind_the_portals_back(
+        app.pool(),
+        &format!(
+            "with a as (
+                 insert into test_attempts (institution_id, id, user_id, course_code, content_version_id,
+                                            fiscal_year, total, pass_mark, submitted_at, score, passed)
+                 select u.institution_id, gen_random_uuid(), u.id, 'system-admin', c.current_version_id,
+                        {fy}, 3, 3, now(), 0, false
+                 from users u, courses c where u.login_id in ('s1', 's2', 's3') and c.code = 'system-admin'
+                 returning institution_id, id, user_id
+             )
+             insert into test_answers (institution_id, attempt_id, question_number, chosen, correct)
+             select a.institution_id, a.id, q.n, '{{0}}',
+                    case q.n when 1 then true when 2 then false
+                             else u.login_id <> 's3' end
+             from a join users u on u.id = a.user_id, (values (1), (2), (3)) q(n)",
+            fy = kenshu_core::FiscalYear::of(kenshu_core::japan_today()).year()
+        ),
+    )
+    .await;
+    let history = chief.get("/manage/courses/system-admin/versions").await;
+    assert!(
+        history.body.contains("新年度版の下書きを作る"),
+        "{}",
+        history.body
+    );
+    let renewed = chief.post("/manage/courses/system-admin/renew", &[]).await;
+    assert_eq!(renewed.status, 303, "{}", renewed.body);
+    let draft = chief.get("/manage/courses/drafts/system-admin").await;
+    let line = |n: u32| {
+        let at = draft
+            .body
+            .find(&format!("id=\"review-{n}\""))
+            .unwrap_or_else(|| panic!("no figure for question {n}: {}", draft.body));
+        let rest = &draft.body[at..];
+        rest[..rest.find("</p>").unwrap_or(rest.len())].to_string()
+    };
+    assert!(
+        line(1).contains("100.0%") && line(1).contains("易しすぎる"),
+        "{}",
+        line(1)
+    );
+    assert!(
+        line(2).contains("0.0%") && line(2).contains("分かりにくい"),
+        "{}",
+        line(2)
+    );
+    assert!(
+        line(3).contains("66.7%") && !line(3).contains("見直し候補"),
+        "{}",
+        line(3)
+    );
+    assert!(
+        draft.body.contains("現在公開中の版と同じ内容です"),
+        "the same bank"
+    );
+    // The draft downloads as it is, to be changed and brought in again.
+    let (status, zip) = zip_download(&chief, "/manage/courses/drafts/system-admin/files.zip").await;
+    assert_eq!(status, 200);
+    let expected: Vec<(String, String)> =
+        package_files(&repo_root().join("content/packages/system-admin"))
+            .into_iter()
+            .map(|(p, t)| (format!("system-admin/{p}"), t))
+            .collect();
+    assert_eq!(unzip(&zip), expected);
+    // A shared course is not the chief's to renew.
+    assert_eq!(
+        chief.post("/manage/courses/clerk/renew", &[]).await.status,
+        404
+    );
 }

@@ -21,6 +21,7 @@
 //! Run: `cargo test --test browser -- --nocapture`
 
 mod browser {
+    mod authoring;
     pub mod checks;
     mod downloads;
     pub mod driver;

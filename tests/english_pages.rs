@@ -282,6 +282,14 @@ async fn every_page_a_person_who_chose_english_reads_is_english_outside_the_mate
             "/manage/courses/{code}/export.zip",
             "/manage/courses/clerk/export.zip".into(),
         ),
+        (
+            "/manage/courses/{code}/versions",
+            "/manage/courses/clerk/versions".into(),
+        ),
+        (
+            "/manage/courses/drafts/{code}/files.zip",
+            "/manage/courses/drafts/system-admin/files.zip".into(),
+        ),
         ("/admin/mail", "/admin/mail".into()),
         ("/plans", "/plans".into()),
         ("/plans/{fy}/document", format!("/plans/{fy}/document")),

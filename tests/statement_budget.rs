@@ -77,6 +77,11 @@ const BUDGETS: &[Budget] = &[
     budget(SUBMIT_AGAIN, 4, 4, 0),
     // The course's summary with its completion.
     budget(CERTIFICATE, 1, 1, 0),
+    // An institution's own course, brought in as a package, costs what a shipped one does:
+    // the course's progress.
+    budget(AUTHORED_SECTION, 1, 1, 0),
+    // In a transaction: the attempt with its answers (and the draw it recorded), the answer.
+    budget(AUTHORED_ANSWER, 4, 4, 0),
     // Divisions in scope; the plan; the division's people and their facts; latest follow-ups;
     // latest reminders; progress per person and course; retakes; course titles.
     budget(OFFICER, 8, 8, 0),
@@ -108,6 +113,8 @@ const SUBMIT: &str = "final submit (POST /courses/final-test/test/submit)";
 const SUBMIT_AGAIN: &str = "final submit, course already completed";
 const SECTION_COLD: &str = "GET a section, the session read from the database";
 const CERTIFICATE: &str = "GET /certificates/final-test";
+const AUTHORED_SECTION: &str = "GET a section of an institution's own course";
+const AUTHORED_ANSWER: &str = "an answer to its chapter test, drawn from a bank";
 const OFFICER: &str = "GET /officer (division of 500 staff)";
 const PERSON: &str = "GET /people/{login}";
 const OVERVIEW: &str = "GET /overview (chief officer)";
@@ -282,6 +289,61 @@ async fn learner_journey(m: &mut Meter<'_>, login: &str) {
     assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
 }
 
+/// Publishes the example package (情報システム管理者向け研修, a bank drawing 5 of 8) as the
+/// institution's own course.
+async fn own_course(app: &TestApp, institution: Uuid) {
+    let files = kenshu_tests::package_files(
+        &kenshu_tests::repo_root().join("content/packages/system-admin"),
+    );
+    let mut parsed =
+        [kenshu_core::content::parse_files("system-admin", &files).expect("the package")];
+    kenshu_core::content::link_sections_with(&mut parsed, &[]).expect("its links");
+    let mut conn = app.pool().acquire().await.expect("a connection");
+    kenshu_db::content::load_owned(&mut conn, &parsed[0], Some(institution))
+        .await
+        .expect("published");
+}
+
+/// A section of the institution's own course, and the first answer to its drawn chapter test.
+async fn authored_journey(m: &mut Meter<'_>, b: &mut Browser) {
+    let res = m
+        .cost(
+            AUTHORED_SECTION,
+            b.get("/courses/system-admin/sections/accounts"),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    b.get("/courses/system-admin/test").await;
+    let attempt = Uuid::new_v4().to_string();
+    let res = b
+        .post("/courses/system-admin/test/start", &[("attempt", &attempt)])
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    let page = b.get("/courses/system-admin/test").await;
+    let field = |name: &str| {
+        let at = format!("name=\"{name}\" value=\"");
+        let rest = &page.body[page
+            .body
+            .find(&at)
+            .unwrap_or_else(|| panic!("no {name}: {}", page.body))
+            + at.len()..];
+        rest[..rest.find('"').unwrap_or(0)].to_string()
+    };
+    let (question, answer) = (field("question"), field("answer"));
+    let fields = [
+        ("attempt", attempt.as_str()),
+        ("question", question.as_str()),
+        ("answer", answer.as_str()),
+    ];
+    let res = m
+        .cost(
+            AUTHORED_ANSWER,
+            b.post("/courses/system-admin/test/answer", &fields),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+}
+
 /// Asks for a page twice (the first prepares and fills caches) and measures the second.
 async fn read_page(m: &mut Meter<'_>, b: &mut Browser, page: &'static str, path: &str) {
     let on = std::mem::replace(&mut m.on, false);
@@ -301,7 +363,8 @@ async fn every_main_page_stays_within_its_statement_budget() {
         .person("chief", Role::ChiefOfficer)
         .person("officer-b", Role::ProtectionOfficer)
         .in_division("b");
-    division_of_500(story).build().await;
+    let built = division_of_500(story).build().await;
+    own_course(&app, built.institution()).await;
 
     let mut m = Meter {
         app: &app,
@@ -310,8 +373,14 @@ async fn every_main_page_stays_within_its_statement_budget() {
         seen: Vec::new(),
     };
     learner_journey(&mut m, "warm").await;
+    let mut warm = app.signed_in("warm").await;
+    authored_journey(&mut m, &mut warm).await;
     m.on = true;
     learner_journey(&mut m, "staff1").await;
+    m.on = false;
+    let mut staff = app.signed_in("staff1").await;
+    m.on = true;
+    authored_journey(&mut m, &mut staff).await;
 
     let mut officer = app.signed_in("officer-b").await;
     read_page(&mut m, &mut officer, OFFICER, "/officer").await;

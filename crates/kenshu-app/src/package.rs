@@ -266,6 +266,32 @@ pub async fn draft(
     Ok(Some(checked(conn, catalog, owner, code, &files).await?))
 }
 
+/// Starts next year's version of `owner`'s course: a draft holding the current version's files
+/// (the same bank), to be reviewed and changed before it is published. `None` when `owner` has
+/// no such course, or its files were not kept.
+pub async fn renew(
+    conn: &mut PgConnection,
+    catalog: &Catalog,
+    owner: Option<Uuid>,
+    by: Uuid,
+    code: &str,
+) -> Result<Option<ParsedPackage>, PackageError> {
+    if kenshu_db::content::current_version_owned(&mut *conn, owner, code)
+        .await?
+        .is_none()
+    {
+        return Ok(None);
+    }
+    let Some(files) = kenshu_db::content::current_files(&mut *conn, owner, code).await? else {
+        return Ok(None);
+    };
+    let upload = Upload {
+        folder: code.to_string(),
+        files,
+    };
+    Ok(Some(upload_draft(conn, catalog, owner, by, &upload).await?))
+}
+
 /// Publishes a draft as the course's next version (or finds it the same as the current one),
 /// records it in the audit log and discards the draft, in the caller's transaction.
 pub async fn publish(

@@ -433,3 +433,48 @@ pub async fn current_files(
     .flatten()
     .map(|s| s.0))
 }
+
+/// One version of a course, for its history.
+#[derive(Debug, Clone)]
+pub struct VersionRow {
+    pub id: Uuid,
+    pub version: i32,
+    pub sha256: String,
+    pub loaded_at: time::OffsetDateTime,
+    pub current: bool,
+}
+
+/// Every version of a course `owner` sees (shared or its own), newest first: the course's
+/// title and its versions, or `None` for a course it does not see.
+pub async fn history(
+    conn: &mut PgConnection,
+    owner: Option<Uuid>,
+    code: &str,
+) -> Result<Option<(String, Vec<VersionRow>)>, sqlx::Error> {
+    let rows = sqlx::query!(
+        r#"select c.title, v.id, v.version, v.sha256, v.loaded_at,
+                  (v.id = c.current_version_id) as "current!"
+           from courses c join content_versions v on v.course_code = c.code
+           where c.code = $1 and (c.institution_id is null or c.institution_id = $2)
+           order by v.version desc"#,
+        code,
+        owner
+    )
+    .fetch_all(conn)
+    .await?;
+    let Some(title) = rows.first().map(|r| r.title.clone()) else {
+        return Ok(None);
+    };
+    Ok(Some((
+        title,
+        rows.into_iter()
+            .map(|r| VersionRow {
+                id: r.id,
+                version: r.version,
+                sha256: r.sha256,
+                loaded_at: r.loaded_at,
+                current: r.current,
+            })
+            .collect(),
+    )))
+}

@@ -153,15 +153,31 @@ pub async fn upload(
     }
 }
 
+/// A question's figures from the last year that has them, for the yearly review.
+pub struct QuestionReview {
+    pub number: u32,
+    pub share: String,
+    pub people: u32,
+    pub flag: Option<&'static str>,
+}
+
 #[derive(Template)]
 #[template(path = "authoring/draft.html")]
 struct DraftPage {
     chrome: Chrome,
     t: &'static Catalogue,
     course: CoursePackage,
+    /// The fiscal year the figures are of, and each question's.
+    review: Option<(String, Vec<QuestionReview>)>,
     /// The version publishing makes; `None` when the draft equals the current version.
     next: Option<i32>,
     changes: Option<Changes>,
+}
+
+impl DraftPage {
+    fn review_of(&self, number: &u32) -> Option<&QuestionReview> {
+        self.review.as_ref()?.1.iter().find(|r| r.number == *number)
+    }
 }
 
 /// The draft as staff will see it, and what publishing it would change.
@@ -187,16 +203,106 @@ pub async fn draft(
         Some((_, _, sha)) if *sha == parsed.sha256 => (None, None),
         Some((old, version, _)) => (Some(version + 1), Some(compare(old, &parsed.package))),
     };
+    let review = match owner {
+        Some(inst) => last_figures(&mut conn, inst, &parsed.package).await?,
+        None => None,
+    };
     render(&DraftPage {
         chrome: Chrome::for_user(
             &user,
             format!("{} — {}", t().mc_draft_title, parsed.package.title),
         ),
         t: t(),
+        review,
         course: parsed.package,
         next,
         changes,
     })
+}
+
+/// Each question's share right on people's first attempt in this fiscal year (or, before
+/// anyone has taken it this year, the last), over the whole institution, flagged as the
+/// yearly review asks (over 95%: too easy; under 40%: unclear or not taught).
+async fn last_figures(
+    conn: &mut kenshu_db::PgConnection,
+    inst: Uuid,
+    course: &CoursePackage,
+) -> Result<Option<(String, Vec<QuestionReview>)>, AppError> {
+    use kenshu_core::insights::{Group, percent, review};
+    let Some(test) = &course.test else {
+        return Ok(None);
+    };
+    let divisions: Vec<Uuid> = kenshu_db::institution::divisions(&mut *conn, inst)
+        .await?
+        .into_iter()
+        .map(|d| d.id)
+        .collect();
+    let fy = kenshu_core::FiscalYear::of(kenshu_core::japan_today());
+    let (this_year, last_year) =
+        kenshu_db::insights::first_attempts(conn, inst, fy, &course.code, &divisions).await?;
+    let people = |t: &kenshu_core::insights::Tallies| {
+        test.questions
+            .iter()
+            .map(|q| t.get(q.number, Group::All).people)
+            .sum::<u32>()
+    };
+    let (year, tallies) = if people(&this_year) > 0 {
+        (fy, this_year)
+    } else if people(&last_year) > 0 {
+        (fy.previous(), last_year)
+    } else {
+        return Ok(None);
+    };
+    let rows = test
+        .questions
+        .iter()
+        .map(|q| {
+            let tally = tallies.get(q.number, Group::All);
+            QuestionReview {
+                number: q.number,
+                share: percent(tally).unwrap_or_else(|| "—".into()),
+                people: tally.people,
+                flag: review(tally).map(crate::insights::review_label),
+            }
+        })
+        .collect();
+    Ok(Some((t().fy(year), rows)))
+}
+
+/// Starts next year's version of the course as a draft of its current files.
+pub async fn renew(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    mut tx: Tx,
+    Path(code): Path<String>,
+) -> Result<Response, AppError> {
+    let owner = user.course_owner()?;
+    let by = user.session.user_id;
+    package::renew(&mut tx, &state.catalog, owner, by, &code)
+        .await
+        .map_err(package_error)?
+        .ok_or(AppError::NotFound)?;
+    tx.commit().await?;
+    Ok(Redirect::to(&format!("/manage/courses/drafts/{code}")).into_response())
+}
+
+/// The draft's files as a zip, to be edited and uploaded again.
+pub async fn draft_zip(
+    user: CurrentUser,
+    Conn(mut conn): Conn,
+    Path(code): Path<String>,
+) -> Result<Response, AppError> {
+    let owner = user.course_owner()?;
+    let files = kenshu_db::content::draft_files(&mut conn, owner, &code)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let zip = package::write_zip(&code, &files).map_err(|e| AppError::Internal(e.into()))?;
+    let name = format!("{code}.zip");
+    Ok(crate::report::attachment(
+        "application/zip",
+        crate::report::content_disposition(&name, &name),
+        zip,
+    ))
 }
 
 fn package_error(e: PackageError) -> AppError {
@@ -258,4 +364,83 @@ pub async fn export(
         crate::report::content_disposition(&name, &name),
         zip,
     ))
+}
+
+pub struct HistoryRow {
+    pub version: i32,
+    pub published: String,
+    pub sha: String,
+    pub current: bool,
+}
+
+#[derive(Template)]
+#[template(path = "authoring/versions.html")]
+struct VersionsPage {
+    chrome: Chrome,
+    t: &'static Catalogue,
+    code: String,
+    title: String,
+    /// The author's own course (or, for the administrator, a shared one): it can be renewed.
+    own: bool,
+    rows: Vec<HistoryRow>,
+    /// The two versions compared (older, newer) and what changed between them.
+    compared: Option<(i32, i32, Changes)>,
+}
+
+#[derive(serde::Deserialize)]
+pub struct CompareQuery {
+    from: Option<i32>,
+    to: Option<i32>,
+}
+
+/// A course's versions, newest first, and what changed between any two (by default the
+/// current one and the one before it).
+pub async fn versions(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Conn(mut conn): Conn,
+    Path(code): Path<String>,
+    axum::extract::Query(q): axum::extract::Query<CompareQuery>,
+) -> Result<Response, AppError> {
+    let owner = user.course_owner()?;
+    let (title, versions) = kenshu_db::content::history(&mut conn, owner, &code)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let own = kenshu_db::content::current_version_owned(&mut conn, owner, &code)
+        .await?
+        .is_some();
+    let newest = versions.first().map(|v| v.version);
+    let to = q.to.or(newest);
+    let from = q.from.or_else(|| to.map(|t| t - 1));
+    let find = |n: Option<i32>| versions.iter().find(|v| Some(v.version) == n);
+    let compared = match (find(from), find(to)) {
+        (Some(a), Some(b)) if a.version != b.version => {
+            let (a, b) = if a.version < b.version {
+                (a, b)
+            } else {
+                (b, a)
+            };
+            let old = state.catalog.package(&mut conn, a.id).await?;
+            let new = state.catalog.package(&mut conn, b.id).await?;
+            Some((a.version, b.version, compare(&old, &new)))
+        }
+        _ => None,
+    };
+    render(&VersionsPage {
+        chrome: Chrome::for_user(&user, format!("{} — {}", t().mc_versions, title)),
+        t: t(),
+        code,
+        title,
+        own,
+        rows: versions
+            .into_iter()
+            .map(|v| HistoryRow {
+                version: v.version,
+                published: jtime(v.loaded_at),
+                sha: v.sha256.chars().take(12).collect(),
+                current: v.current,
+            })
+            .collect(),
+        compared,
+    })
 }

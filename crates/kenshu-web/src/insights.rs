@@ -159,7 +159,7 @@ fn by_designation(tallies: &Tallies, question: u32) -> Vec<Option<Tally>> {
         .collect()
 }
 
-fn review_label(r: Review) -> &'static str {
+pub(crate) fn review_label(r: Review) -> &'static str {
     match r {
         Review::TooEasy => t().insights_too_easy,
         Review::Unclear => t().insights_unclear,

@@ -211,4 +211,10 @@ fn admin() -> Router<AppState> {
             post(authoring::discard),
         )
         .route("/manage/courses/{code}/export.zip", get(authoring::export))
+        .route("/manage/courses/{code}/versions", get(authoring::versions))
+        .route("/manage/courses/{code}/renew", post(authoring::renew))
+        .route(
+            "/manage/courses/drafts/{code}/files.zip",
+            get(authoring::draft_zip),
+        )
 }

@@ -25,7 +25,12 @@ struct Sample {
 }
 
 /// A staff member answering chapter-test questions as fast as the portal lets them.
-async fn answer_until(base: String, login: String, stop: Arc<AtomicBool>) -> Vec<Sample> {
+async fn answer_until(
+    base: String,
+    login: String,
+    stop: Arc<AtomicBool>,
+    signed_in: Arc<std::sync::atomic::AtomicUsize>,
+) -> Vec<Sample> {
     let mut b = Browser::new(&base);
     // Everyone signs in at once before the fault: on a loaded machine the queue of password
     // checks can be full, and the portal then answers 503 with Retry-After, as a person would
@@ -43,6 +48,7 @@ async fn answer_until(base: String, login: String, stop: Arc<AtomicBool>) -> Vec
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
     assert_eq!(status, 303, "{login} signs in");
+    signed_in.fetch_add(1, Ordering::AcqRel);
     b.get("/courses/clerk/test").await;
     let mut samples = Vec::new();
     while !stop.load(Ordering::Acquire) {
@@ -116,9 +122,17 @@ async fn while_the_database_is_down_pages_answer_503_at_once_and_the_portal_reco
     tokio::spawn(kenshu_web::serve(listener, state, std::future::pending()));
 
     let stop = Arc::new(AtomicBool::new(false));
+    let signed_in = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let load: Vec<_> = logins
         .iter()
-        .map(|l| tokio::spawn(answer_until(base.clone(), l.clone(), stop.clone())))
+        .map(|l| {
+            tokio::spawn(answer_until(
+                base.clone(),
+                l.clone(),
+                stop.clone(),
+                signed_in.clone(),
+            ))
+        })
         .collect();
     let ready = |base: String| async move {
         kenshu_tests::http::browser_like()
@@ -131,6 +145,14 @@ async fn while_the_database_is_down_pages_answer_503_at_once_and_the_portal_reco
             .unwrap_or(0)
     };
 
+    // Everyone is signed in before the fault (a loaded machine checks passwords slowly): the
+    // fault is the database going away, not sign-in.
+    let waiting = Instant::now();
+    while signed_in.load(Ordering::Acquire) < logins.len()
+        && waiting.elapsed() < Duration::from_secs(60)
+    {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     tokio::time::sleep(Duration::from_secs(1)).await;
     let stopped = Instant::now();
     tokio::task::block_in_place(|| cluster.stop());

@@ -296,13 +296,7 @@ pub async fn draft_zip(
     let files = kenshu_db::content::draft_files(&mut conn, owner, &code)
         .await?
         .ok_or(AppError::NotFound)?;
-    let zip = package::write_zip(&code, &files).map_err(|e| AppError::Internal(e.into()))?;
-    let name = format!("{code}.zip");
-    Ok(crate::report::attachment(
-        "application/zip",
-        crate::report::content_disposition(&name, &name),
-        zip,
-    ))
+    zip_download(&code, &files)
 }
 
 fn package_error(e: PackageError) -> AppError {
@@ -357,13 +351,7 @@ pub async fn export(
     let files = kenshu_db::content::current_files(&mut conn, owner, &code)
         .await?
         .ok_or(AppError::NotFound)?;
-    let zip = package::write_zip(&code, &files).map_err(|e| AppError::Internal(e.into()))?;
-    let name = format!("{code}.zip");
-    Ok(crate::report::attachment(
-        "application/zip",
-        crate::report::content_disposition(&name, &name),
-        zip,
-    ))
+    zip_download(&code, &files)
 }
 
 pub struct HistoryRow {
@@ -443,4 +431,15 @@ pub async fn versions(
             .collect(),
         compared,
     })
+}
+
+/// A course's files as a download, `<code>.zip`.
+fn zip_download(code: &str, files: &[(String, String)]) -> Result<Response, AppError> {
+    let zip = package::write_zip(code, files).map_err(|e| AppError::Internal(e.into()))?;
+    let name = format!("{code}.zip");
+    Ok(crate::report::attachment(
+        "application/zip",
+        crate::report::content_disposition(&name, &name),
+        zip,
+    ))
 }

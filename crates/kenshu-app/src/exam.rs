@@ -8,7 +8,7 @@
 //! draw when it starts; a final test draws again from the id when it is handed in, so the page
 //! and the grading agree without storing anything when the page is shown.
 
-use kenshu_core::bank::{self, DrawProblem, NotInBank, Shown};
+use kenshu_core::bank::{self, DrawProblem, Shown};
 use kenshu_core::content::{CoursePackage, Test, TestKind};
 use kenshu_core::exam::Score;
 use kenshu_db::PgConnection;
@@ -35,8 +35,6 @@ pub enum ExamError {
     /// A stored version's bank cannot give its draw (loading checks it: a fault).
     #[error("{0}")]
     Draw(#[from] DrawProblem),
-    #[error("{0}")]
-    NotInBank(#[from] NotInBank),
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
 }
@@ -77,12 +75,14 @@ fn new_attempt<'a>(
 /// as written, and whether it is right.
 fn answer_row(test: &Test, shown: &Shown, positions: &[usize]) -> Result<AnswerRow, ExamError> {
     let question = test.question(&shown.key).ok_or(ExamError::NoSuchQuestion)?;
-    let chosen = bank::chosen(&question.in_bank(), shown, positions).ok_or(ExamError::BadAnswer)?;
-    let right = test.marks(std::slice::from_ref(shown), &[positions.to_vec()])?;
+    let asked = question.in_bank();
+    let chosen = bank::chosen(&asked, shown, positions).ok_or(ExamError::BadAnswer)?;
+    // Right when exactly the right choices were given ([`bank::marks`]' rule, for one question).
+    let correct = chosen == asked.right();
     Ok(AnswerRow {
         question: question.number as i32,
         chosen: chosen.into_iter().map(|i| i as i16).collect(),
-        correct: right.first() == Some(&true),
+        correct,
     })
 }
 
@@ -207,7 +207,13 @@ pub async fn submit_final(
         .zip(answers)
         .map(|(s, a)| answer_row(test, s, a))
         .collect::<Result<Vec<AnswerRow>, ExamError>>()?;
-    let score = test.grade(&shown, answers)?;
+    // Each answer was marked as it was checked: the score counts them.
+    let total = shown.len() as u32;
+    let score = Score {
+        correct: rows.iter().filter(|r| r.correct).count() as u32,
+        total,
+        pass_mark: test.pass_mark_of(total),
+    };
     let new = new_attempt(test, attempt_id, code, current.version_id, &shown, record);
     let (correct, passed) = (score.correct as i32, score.passed());
     // A first submission is stored in one statement. Only the first of several identical

@@ -90,7 +90,7 @@ impl From<kenshu_app::exam::ExamError> for AppError {
             ExamError::NoSuchQuestion | ExamError::BadAnswer => {
                 AppError::BadRequest(crate::lang::t().answer_missing.into())
             }
-            e @ (ExamError::Draw(_) | ExamError::NotInBank(_)) => AppError::Internal(e.into()),
+            e @ ExamError::Draw(_) => AppError::Internal(e.into()),
             ExamError::Conflict => AppError::BadRequest(crate::lang::t().attempt_conflict.into()),
             ExamError::Database(e) => AppError::Database(e),
         }

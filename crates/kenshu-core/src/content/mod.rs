@@ -119,6 +119,14 @@ impl Question {
         }
     }
 
+    /// How many choices it shows (○ and × for a ○× question).
+    pub fn choice_count(&self) -> usize {
+        match self.kind {
+            Kind::TrueFalse => 2,
+            Kind::Single | Kind::Multiple => self.choices.len(),
+        }
+    }
+
     /// The question as its bank holds it, for drawing and grading.
     pub fn in_bank(&self) -> bank::Question {
         bank::Question {
@@ -170,6 +178,9 @@ impl Test {
     /// What an attempt seeded with `seed` shows. A loaded test's draw was checked against its
     /// bank, so this fails only for a version stored by hand.
     pub fn draw(&self, seed: u64) -> Result<Vec<Shown>, bank::DrawProblem> {
+        if self.draw.is_fixed() {
+            return Ok(self.as_written());
+        }
         bank::draw(&self.bank(), &self.draw, &mut crate::rng::Rng::seeded(seed))
     }
 
@@ -180,7 +191,7 @@ impl Test {
             .iter()
             .map(|q| Shown {
                 key: q.key(),
-                order: (0..q.written_choices().len()).collect(),
+                order: (0..q.choice_count()).collect(),
             })
             .collect()
     }

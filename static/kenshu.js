@@ -19,3 +19,39 @@ document.addEventListener("click", (event) => {
     window.print();
   }
 });
+// The course editor's live preview: the server renders the Markdown typed so far exactly as
+// staff will see it (sanitized there), a moment after typing stops.
+for (const area of document.querySelectorAll("textarea[data-preview]")) {
+  const target = document.getElementById(area.dataset.previewInto);
+  const token = area.form && area.form.querySelector("input[name=csrf]");
+  let timer = 0;
+  let sent = 0;
+  area.addEventListener("input", () => {
+    clearTimeout(timer);
+    timer = setTimeout(async () => {
+      const mine = ++sent;
+      try {
+        const res = await fetch(area.dataset.preview, {
+          method: "POST",
+          headers: { "x-csrf-token": token ? token.value : "" },
+          body: new URLSearchParams({ markdown: area.value }),
+        });
+        if (res.ok && mine === sent && target) {
+          target.innerHTML = await res.text();
+        }
+      } catch (_) {
+        // The preview button still works.
+      }
+    }, 300);
+  });
+}
+// A question shows the answer fields of its kind.
+for (const select of document.querySelectorAll("#question-form select[name=kind]")) {
+  const show = () => {
+    for (const set of select.form.querySelectorAll("fieldset[data-kind]")) {
+      set.hidden = !set.dataset.kind.split(" ").includes(select.value);
+    }
+  };
+  select.addEventListener("change", show);
+  show();
+}

@@ -39,22 +39,8 @@ async fn upload(
     if let Some(code) = code {
         form = form.text("code", code.to_string());
     }
-    let token = b.csrf.clone().unwrap_or_default();
-    let res = b
-        .client
-        .post(format!("{}/manage/courses/upload?csrf={token}", b.base))
-        .header("accept-encoding", "gzip, deflate, br")
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
-    let status = res.status().as_u16();
-    let location = res
-        .headers()
-        .get("location")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
-    (status, location, res.text().await.unwrap())
+    let page = b.post_multipart("/manage/courses/upload", form).await;
+    (page.status.as_u16(), page.location, page.body)
 }
 
 async fn sign_in_at(app: &TestApp, institution: &str, login: &str) -> Browser {
@@ -499,4 +485,417 @@ async fn next_years_draft_keeps_the_bank_and_flags_the_questions_to_review() {
         chief.post("/manage/courses/clerk/renew", &[]).await.status,
         404
     );
+}
+
+/// A section's form as the editor's page sends it: title, Markdown, and an image (if any).
+fn section_form(
+    title: &str,
+    markdown: &str,
+    image: Option<(&str, Vec<u8>)>,
+) -> reqwest::multipart::Form {
+    let mut form = reqwest::multipart::Form::new()
+        .text("title", title.to_string())
+        .text("markdown", markdown.to_string())
+        .text("action", "save");
+    if let Some((name, bytes)) = image {
+        form = form.part(
+            "image",
+            reqwest::multipart::Part::bytes(bytes).file_name(name.to_string()),
+        );
+    }
+    form
+}
+
+fn fixture_image(name: &str) -> Vec<u8> {
+    std::fs::read(repo_root().join("tests/fixtures/images").join(name)).unwrap()
+}
+
+/// The editor's question form: the question's own fields (kind, topic, statement, answer or
+/// choices and the right ones), with an explanation, 掲載箇所 and the first section.
+async fn write_question(
+    b: &mut Browser,
+    at: &str,
+    own: &[(&str, &str)],
+) -> kenshu_tests::http::Page {
+    b.get(&format!("/manage/courses/drafts/own-rules/questions/{at}"))
+        .await;
+    let mut fields: Vec<(&str, &str)> = vec![
+        ("explanation", "規程の**該当箇所**を確かめます。"),
+        ("reference", "当町の取扱規程 第1節"),
+        ("sections", "own-rules/section-1"),
+    ];
+    fields.extend_from_slice(own);
+    b.post(
+        &format!("/manage/courses/drafts/own-rules/questions/{at}"),
+        &fields,
+    )
+    .await
+}
+
+#[tokio::test]
+async fn a_chief_writes_a_course_in_the_browser_with_a_drawn_bank_and_staff_take_it() {
+    let app = TestApp::spawn().await;
+    user(app.pool(), "chief", Role::ChiefOfficer).await;
+    user(app.pool(), "staff", Role::Staff).await;
+    Scenario::institution(app.pool(), "other", "別の町")
+        .division("x", "X課")
+        .person("chief", Role::ChiefOfficer)
+        .build()
+        .await;
+    let mut chief = sign_in_at(&app, "test", "chief").await;
+    let list = chief.get("/manage/courses").await;
+    assert!(
+        list.body.contains("href=\"/manage/courses/new\""),
+        "{}",
+        list.body
+    );
+
+    // A new course: a code, a title and its first section.
+    chief.get("/manage/courses/new").await;
+    let bad = chief
+        .post(
+            "/manage/courses/new",
+            &[
+                ("code", "Own Rules"),
+                ("title", "当町の取扱規程"),
+                ("section", "第1節 規程の要点"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, 422);
+    assert!(bad.body.contains("記号は半角の英小文字"), "{}", bad.body);
+    assert!(
+        bad.body.contains("value=\"当町の取扱規程\""),
+        "the form keeps what was typed"
+    );
+    let made = chief
+        .post(
+            "/manage/courses/new",
+            &[
+                ("code", "own-rules"),
+                ("title", "当町の取扱規程"),
+                (
+                    "description",
+                    "当町の特定個人情報取扱規程の要点を学びます。",
+                ),
+                ("section", "第1節 規程の要点"),
+            ],
+        )
+        .await;
+    assert_eq!(made.status, 303, "{}", made.body);
+    assert_eq!(
+        made.location.as_deref(),
+        Some("/manage/courses/drafts/own-rules/edit")
+    );
+    let again = chief
+        .post(
+            "/manage/courses/new",
+            &[("code", "own-rules"), ("title", "x"), ("section", "y")],
+        )
+        .await;
+    assert_eq!(again.status, 422, "the code is taken by the draft");
+    let edit = chief.get("/manage/courses/drafts/own-rules/edit").await;
+    assert_eq!(edit.status, 200);
+    assert!(edit.body.contains("第1節 規程の要点"), "{}", edit.body);
+
+    // The first section, written with hostile text and an image; what staff will see is
+    // shown beside it, with the script removed and the image served by the portal.
+    let section = "/manage/courses/drafts/own-rules/sections/section-1";
+    chief.get(section).await;
+    let hostile = "## 規程の要点\n\n<script>alert(1)</script>\n\n[罠](javascript:alert(1)) \
+                   ![外](https://evil.example/track.png)\n\n- 取扱区域を定める\n";
+    let saved = chief
+        .post_multipart(
+            section,
+            section_form(
+                "第1節 規程の要点",
+                hostile,
+                Some(("窓口の案内.png", fixture_image("窓口の案内.png"))),
+            ),
+        )
+        .await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    let page = chief.get(section).await;
+    assert!(
+        page.body.contains("下書きに保存しました。"),
+        "{}",
+        page.body
+    );
+    let preview = &page.body[page.body.find("id=\"s-preview\"").unwrap()..];
+    assert!(!preview.contains("<script>"), "{preview}");
+    assert!(
+        preview.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+        "{preview}"
+    );
+    assert!(!preview.contains("javascript:"), "{preview}");
+    assert!(
+        preview.contains("<a href=\"https://evil.example/track.png\">外</a>"),
+        "an outside image is a link, never loaded: {preview}"
+    );
+    let media = regex::Regex::new(r#"<img src="(/media/[0-9a-f]{64})" alt="窓口の案内""#).unwrap();
+    let image_url = media
+        .captures(preview)
+        .unwrap_or_else(|| panic!("the image is shown: {preview}"))[1]
+        .to_string();
+    let png = chief
+        .client
+        .get(format!("{}{image_url}", chief.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(png.status(), 200);
+    assert_eq!(png.headers()["content-type"], "image/png");
+    assert_eq!(png.headers()["x-content-type-options"], "nosniff");
+    assert!(
+        png.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("default-src 'self'")
+    );
+    assert_eq!(
+        png.bytes().await.unwrap().to_vec(),
+        fixture_image("窓口の案内.png")
+    );
+
+    // Hostile uploads are refused by what they are, naming the file; nothing is saved.
+    for (name, bytes, says) in [
+        (
+            "evil.svg",
+            fixture_image("evil.svg"),
+            "evil.svg is not a PNG, JPEG, GIF or WebP image",
+        ),
+        (
+            "page-as.png",
+            fixture_image("page-as.png"),
+            "page-as.png is not a PNG",
+        ),
+    ] {
+        let refused = chief
+            .post_multipart(
+                section,
+                section_form("第1節 規程の要点", "差し替え", Some((name, bytes))),
+            )
+            .await;
+        assert_eq!(refused.status, 422, "{name}");
+        assert!(refused.body.contains(says), "{name}: {}", refused.body);
+        assert!(
+            refused.body.contains(">差し替え</textarea>"),
+            "the text typed is kept"
+        );
+    }
+    let my_number = chief
+        .post_multipart(
+            section,
+            section_form("第1節 規程の要点", "例: 123456789018", None),
+        )
+        .await;
+    assert_eq!(my_number.status, 422);
+    assert!(my_number.body.contains("My Number"), "{}", my_number.body);
+    let page = chief.get(section).await;
+    assert!(
+        page.body.contains("取扱区域を定める"),
+        "the saved text stands"
+    );
+
+    // The live preview renders what is typed, sanitized, without saving it.
+    let live = chief
+        .post(
+            "/manage/courses/drafts/own-rules/preview",
+            &[(
+                "markdown",
+                "# 見出し\n\n<img src=x onerror=alert(1)>\n\n![無い](images/none.png)",
+            )],
+        )
+        .await;
+    assert_eq!(live.status, 200);
+    assert!(live.body.contains("<h1>見出し</h1>"), "{}", live.body);
+    assert!(
+        live.body.contains("&lt;img src=x onerror=alert(1)&gt;"),
+        "{}",
+        live.body
+    );
+    assert!(
+        live.body
+            .contains("images/none.png はこの研修の画像にありません"),
+        "{}",
+        live.body
+    );
+
+    // A second section, and a bank of twelve questions of three kinds over two topics.
+    chief.get("/manage/courses/drafts/own-rules/edit").await;
+    let added = chief
+        .post(
+            "/manage/courses/drafts/own-rules/sections",
+            &[("title", "第2節 相談窓口")],
+        )
+        .await;
+    assert_eq!(
+        added.location.as_deref(),
+        Some("/manage/courses/drafts/own-rules/sections/section-2")
+    );
+    chief
+        .get("/manage/courses/drafts/own-rules/sections/section-2")
+        .await;
+    let saved = chief
+        .post_multipart(
+            "/manage/courses/drafts/own-rules/sections/section-2",
+            section_form(
+                "第2節 相談窓口",
+                "## 相談窓口\n\n総務課（内線 1234）に連絡します。\n",
+                None,
+            ),
+        )
+        .await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    for i in 1..=12 {
+        let topic = if i % 2 == 0 { "規程" } else { "窓口" };
+        let statement = format!("問題{i}: 規程に沿った扱いはどれですか。");
+        let common = [("topic", topic), ("statement", statement.as_str())];
+        let own: Vec<(&str, &str)> = match i % 3 {
+            0 => vec![("kind", "true_false"), ("answer", "○")],
+            1 => vec![
+                ("kind", "single"),
+                ("choice1", "正しい"),
+                ("choice2", "誤り"),
+                ("choice3", ""),
+                ("choice4", "誤り2"),
+                ("right", "1"),
+            ],
+            _ => vec![
+                ("kind", "multiple"),
+                ("choice1", "正しいA"),
+                ("choice2", "誤り"),
+                ("choice3", "正しいB"),
+                ("right", "1"),
+                ("right", "3"),
+            ],
+        };
+        let page = write_question(&mut chief, "new", &[&common[..], &own[..]].concat()).await;
+        assert_eq!(page.status, 303, "question {i}: {}", page.body);
+    }
+    // A choice question without enough choices is refused, naming it; the form keeps it.
+    let refused = write_question(
+        &mut chief,
+        "new",
+        &[
+            ("kind", "single"),
+            ("statement", "選択肢が足りない"),
+            ("choice1", "一つ"),
+            ("right", "1"),
+        ],
+    )
+    .await;
+    assert_eq!(refused.status, 422);
+    assert!(refused.body.contains("question 13"), "{}", refused.body);
+    assert!(refused.body.contains("value=\"一つ\""), "{}", refused.body);
+
+    // Five drawn per attempt, 80% to pass; a draw the bank cannot give is refused.
+    chief.get("/manage/courses/drafts/own-rules/edit").await;
+    let too_many = chief
+        .post(
+            "/manage/courses/drafts/own-rules/test",
+            &[
+                ("title", "確認テスト"),
+                ("kind", "final"),
+                ("draw", "13"),
+                ("pass_share", "80"),
+                ("per_topic", ""),
+            ],
+        )
+        .await;
+    assert_eq!(too_many.status, 422, "{}", too_many.body);
+    let set = chief
+        .post(
+            "/manage/courses/drafts/own-rules/test",
+            &[
+                ("title", "確認テスト"),
+                ("kind", "final"),
+                ("draw", "5"),
+                ("pass_share", "80"),
+                ("per_topic", "規程: 2\n窓口: 3"),
+            ],
+        )
+        .await;
+    assert_eq!(set.status, 303, "{}", set.body);
+
+    // Another institution's chief cannot open or change the draft.
+    let mut other = sign_in_at(&app, "other", "chief").await;
+    assert_eq!(
+        other
+            .get("/manage/courses/drafts/own-rules/edit")
+            .await
+            .status,
+        404
+    );
+    other.get("/manage/courses").await;
+    let forged = other
+        .post(
+            "/manage/courses/drafts/own-rules/edit",
+            &[("title", "乗っ取り"), ("description", "")],
+        )
+        .await;
+    assert_eq!(forged.status, 404);
+
+    // Published: the first version, in the audit log; staff draw five of the twelve.
+    let draft = chief.get("/manage/courses/drafts/own-rules").await;
+    assert!(draft.body.contains("毎回5問を出題"), "{}", draft.body);
+    let published = chief
+        .post("/manage/courses/drafts/own-rules/publish", &[])
+        .await;
+    assert_eq!(published.status, 303, "{}", published.body);
+    let subject: String = sqlx::query_scalar(
+        "select subject from audit_log where action = 'content_loaded' order by seq desc limit 1",
+    )
+    .fetch_one(app.pool())
+    .await
+    .unwrap();
+    assert_eq!(subject, "own-rules v1");
+    let mut staff = sign_in_at(&app, "test", "staff").await;
+    let section = staff.get("/courses/own-rules/sections/section-1").await;
+    assert_eq!(section.status, 200);
+    assert!(
+        section.body.contains(&format!("<img src=\"{image_url}\"")),
+        "{}",
+        section.body
+    );
+    assert!(!section.body.contains("<script>alert"), "{}", section.body);
+    let test = staff.get("/courses/own-rules/test").await;
+    assert_eq!(test.status, 200, "{}", test.body);
+    assert_eq!(
+        test.body.matches("class=\"question\"").count(),
+        5,
+        "{}",
+        test.body
+    );
+
+    // Edited again: a published question's number is never given to a new one.
+    chief.get("/manage/courses").await;
+    let reopened = chief.post("/manage/courses/own-rules/edit", &[]).await;
+    assert_eq!(
+        reopened.location.as_deref(),
+        Some("/manage/courses/drafts/own-rules/edit")
+    );
+    chief.get("/manage/courses/drafts/own-rules/edit").await;
+    assert_eq!(
+        chief
+            .post("/manage/courses/drafts/own-rules/questions/12/remove", &[])
+            .await
+            .status,
+        303
+    );
+    let added = write_question(
+        &mut chief,
+        "new",
+        &[
+            ("kind", "true_false"),
+            ("topic", "規程"),
+            ("statement", "新しい問い"),
+            ("answer", "×"),
+        ],
+    )
+    .await;
+    assert_eq!(added.status, 303, "{}", added.body);
+    let edit = chief.get("/manage/courses/drafts/own-rules/edit").await;
+    assert!(edit.body.contains("id=\"q13\""), "{}", edit.body);
+    assert!(!edit.body.contains("id=\"q12\""), "{}", edit.body);
 }

@@ -11,7 +11,7 @@ use reqwest::StatusCode;
 fn expected(path: &str, role: Role) -> StatusCode {
     match path {
         "/admin/content" | "/admin/mail" if role != Role::PortalAdmin => StatusCode::FORBIDDEN,
-        "/manage/courses" | "/manage/courses/clerk/export.zip"
+        "/manage/courses" | "/manage/courses/new" | "/manage/courses/clerk/export.zip"
             if !matches!(role, Role::ChiefOfficer | Role::PortalAdmin) =>
         {
             StatusCode::FORBIDDEN
@@ -41,7 +41,7 @@ fn expected(path: &str, role: Role) -> StatusCode {
     }
 }
 
-const PAGES: [&str; 21] = [
+const PAGES: [&str; 22] = [
     "/officer",
     "/insights",
     "/insights.csv",
@@ -61,6 +61,7 @@ const PAGES: [&str; 21] = [
     "/admin/content",
     "/admin/mail",
     "/manage/courses",
+    "/manage/courses/new",
     "/manage/courses/clerk/export.zip",
     "/audit",
 ];

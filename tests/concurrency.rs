@@ -61,6 +61,7 @@ fn pages(fy: &str, attempt: Option<&str>) -> Vec<(String, &'static [Role])> {
         ("/roster".into(), &[ChiefOfficer, PortalAdmin]),
         ("/admin/content".into(), &[PortalAdmin]),
         ("/manage/courses".into(), &[ChiefOfficer, PortalAdmin]),
+        ("/manage/courses/new".into(), &[ChiefOfficer, PortalAdmin]),
         (
             "/manage/courses/clerk/export.zip".into(),
             &[ChiefOfficer, PortalAdmin],

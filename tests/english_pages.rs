@@ -84,14 +84,19 @@ fn material_lines() -> Vec<String> {
 
 /// What a person reads of a page: its text between tags and the attributes said aloud or
 /// shown (`aria-label`, `title`, `placeholder`, `alt`), without the rendered sections of the
-/// course material (`<article class="prose">`).
+/// course material (`<article class="prose">`) and the text an author edits (`<textarea>`).
 fn readable(html: &str) -> Vec<String> {
     let mut html = html.to_string();
-    while let Some(start) = html.find("<article class=\"prose\">") {
-        let end = html[start..]
-            .find("</article>")
-            .map_or(html.len(), |e| start + e + "</article>".len());
-        html.replace_range(start..end, "");
+    for (open, close) in [
+        ("<article class=\"prose\"", "</article>"),
+        ("<textarea", "</textarea>"),
+    ] {
+        while let Some(start) = html.find(open) {
+            let end = html[start..]
+                .find(close)
+                .map_or(html.len(), |e| start + e + close.len());
+            html.replace_range(start..end, "");
+        }
     }
     let mut out = Vec::new();
     let mut rest = html.as_str();
@@ -180,9 +185,20 @@ async fn every_page_a_person_who_chose_english_reads_is_english_outside_the_mate
         .await;
     assert_ne!(s.id("staff1"), Uuid::nil());
     // A draft of the chief's own course (the shipped example package), to read its page.
+    // With an image in its first section, to read the address it is served from.
+    let png = std::fs::read(repo_root().join("tests/fixtures/images/窓口の案内.png")).expect("png");
+    let mut files = kenshu_tests::package_files(&repo_root().join("content/packages/system-admin"));
+    files[1].1.push_str("\n![](images/desk.png)\n");
+    files.push((
+        "images/desk.png".into(),
+        kenshu_core::content::image::encode(&png),
+    ));
+    let image_sha = kenshu_core::content::image::check_image("desk.png", png)
+        .expect("an image")
+        .sha256;
     let upload = kenshu_app::package::Upload {
         folder: "system-admin".into(),
-        files: kenshu_tests::package_files(&repo_root().join("content/packages/system-admin")),
+        files,
     };
     let mut conn = app.pool().acquire().await.expect("connection");
     kenshu_app::package::upload_draft(
@@ -290,6 +306,20 @@ async fn every_page_a_person_who_chose_english_reads_is_english_outside_the_mate
             "/manage/courses/drafts/{code}/files.zip",
             "/manage/courses/drafts/system-admin/files.zip".into(),
         ),
+        ("/manage/courses/new", "/manage/courses/new".into()),
+        (
+            "/manage/courses/drafts/{code}/edit",
+            "/manage/courses/drafts/system-admin/edit".into(),
+        ),
+        (
+            "/manage/courses/drafts/{code}/sections/{slug}",
+            "/manage/courses/drafts/system-admin/sections/accounts".into(),
+        ),
+        (
+            "/manage/courses/drafts/{code}/questions/{at}",
+            "/manage/courses/drafts/system-admin/questions/3".into(),
+        ),
+        ("/media/{sha256}", format!("/media/{image_sha}")),
         ("/admin/mail", "/admin/mail".into()),
         ("/plans", "/plans".into()),
         ("/plans/{fy}/document", format!("/plans/{fy}/document")),

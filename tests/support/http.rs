@@ -291,6 +291,21 @@ impl Browser {
         self.read(res).await
     }
 
+    /// Posts a file form (multipart) as a browser does, the session's CSRF token in the
+    /// address as the portal's file forms carry it.
+    pub async fn post_multipart(&mut self, path: &str, form: reqwest::multipart::Form) -> Page {
+        let csrf = self.csrf.clone().unwrap_or_default();
+        let sep = if path.contains('?') { '&' } else { '?' };
+        let res = self
+            .client
+            .post(format!("{}{path}{sep}csrf={csrf}", self.base))
+            .multipart(form)
+            .send()
+            .await
+            .expect("POST");
+        self.read(res).await
+    }
+
     pub async fn sign_in(&mut self, login: &str, password: &str) -> Page {
         self.get("/login").await;
         let page = self

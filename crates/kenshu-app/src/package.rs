@@ -8,7 +8,7 @@ use std::io::{Read, Write};
 
 use kenshu_core::audit::AuditAction;
 use kenshu_core::content::{
-    ContentError, CoursePackage, ParsedPackage, link_sections_with, parse_files,
+    ContentError, CoursePackage, ParsedPackage, image, link_sections_with, parse_files,
 };
 use kenshu_db::PgConnection;
 use kenshu_db::content::{Catalog, LoadError, LoadOutcome};
@@ -38,7 +38,9 @@ pub enum PackageError {
         "{0} is larger than 1 MiB, or the archive than 8 MiB, once unpacked; make the sections shorter"
     )]
     TooLarge(String),
-    #[error("{0}: a package holds only a course's course.toml and Markdown (.md) files; remove it")]
+    #[error(
+        "{0}: a package holds only a course's course.toml, Markdown (.md) files and images/ (PNG, JPEG, GIF, WebP); remove it"
+    )]
     NotAllowed(String),
     #[error("{0} is not UTF-8 text; save it as UTF-8")]
     NotText(String),
@@ -70,6 +72,15 @@ fn is_noise(path: &str) -> bool {
             .is_some_and(|name| name == ".DS_Store" || name == "Thumbs.db")
 }
 
+/// Whether an archive's path is a package image: `[<folder>/]images/<name>.<png|jpg|…>`.
+fn in_images(path: &str) -> bool {
+    let inner = match path.split_once('/') {
+        Some((first, rest)) if first != "images" => rest,
+        _ => path,
+    };
+    image::is_image_path(inner)
+}
+
 /// Reads a course's files from a zip archive: `<code>/course.toml` and its `.md` files (or the
 /// same at the archive's root, the folder then named by the `code` in course.toml).
 pub fn read_zip(bytes: &[u8]) -> Result<Upload, PackageError> {
@@ -96,7 +107,12 @@ pub fn read_zip(bytes: &[u8]) -> Result<Upload, PackageError> {
         if is_noise(&path) {
             continue;
         }
-        if !(path.ends_with("/course.toml") || path == "course.toml" || path.ends_with(".md")) {
+        let image = in_images(&path);
+        let allowed = path.ends_with("/course.toml")
+            || path == "course.toml"
+            || path.ends_with(".md")
+            || image;
+        if !allowed {
             return Err(PackageError::NotAllowed(path));
         }
         if file.size() > MAX_FILE {
@@ -111,6 +127,11 @@ pub fn read_zip(bytes: &[u8]) -> Result<Upload, PackageError> {
         total += raw.len() as u64;
         if raw.len() as u64 > MAX_FILE || total > MAX_TOTAL {
             return Err(PackageError::TooLarge(path));
+        }
+        if image {
+            // Images travel among the files as base64; what they are is checked when parsed.
+            entries.push((path, image::encode(&raw)));
+            continue;
         }
         let text = String::from_utf8(raw).map_err(|_| PackageError::NotText(path.clone()))?;
         entries.push((path, text.trim_start_matches('\u{feff}').to_string()));
@@ -203,7 +224,14 @@ pub fn write_zip(
         .compression_method(zip::CompressionMethod::Deflated);
     for (path, text) in files {
         zip.start_file(format!("{folder}/{path}"), options)?;
-        zip.write_all(text.as_bytes())?;
+        if image::is_image_path(path) {
+            let bytes = image::decode(path, text)
+                .map(|m| m.bytes)
+                .map_err(|e| zip::result::ZipError::Io(std::io::Error::other(e)))?;
+            zip.write_all(&bytes)?;
+        } else {
+            zip.write_all(text.as_bytes())?;
+        }
     }
     Ok(zip.finish()?.into_inner())
 }

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
-use kenshu_core::content::{CoursePackage, ParsedPackage};
+use kenshu_core::content::{CoursePackage, Media, ParsedPackage};
 use sqlx::PgConnection;
 use sqlx::types::Json;
 use uuid::Uuid;
@@ -72,6 +72,7 @@ pub async fn load_owned(
     )
     .fetch_one(&mut *conn)
     .await?;
+    keep_media(&mut *conn, &parsed.media).await?;
     let source = Json(&parsed.files);
     if current.sha256.as_deref() == Some(parsed.sha256.as_str()) {
         // The same files: a version stored before sources were kept gets them now.
@@ -279,6 +280,10 @@ pub async fn load_dir(
         let toml = std::fs::read_to_string(folder.join("course.toml"))
             .map_err(|e| LoadDirError::Io(format!("{}/course.toml", folder.display()), e))?;
         let package = kenshu_core::content::parse_package(&name, &toml, |file| {
+            if kenshu_core::content::image::is_image_path(file) {
+                let bytes = std::fs::read(folder.join(file)).map_err(|e| e.to_string())?;
+                return Ok(kenshu_core::content::image::encode(&bytes));
+            }
             std::fs::read_to_string(folder.join(file)).map_err(|e| e.to_string())
         })?;
         parsed.push(package);
@@ -350,6 +355,36 @@ pub async fn managed_courses(
     .await
 }
 
+/// Keeps a package's images for the portal to serve (an image already kept stays as it is).
+async fn keep_media(conn: &mut PgConnection, media: &[Media]) -> Result<(), sqlx::Error> {
+    for m in media {
+        sqlx::query!(
+            "insert into content_media (sha256, media_type, bytes) values ($1, $2, $3)
+             on conflict (sha256) do nothing",
+            m.sha256,
+            m.media_type,
+            m.bytes
+        )
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// An image a course shows: its type and bytes.
+pub async fn media(
+    conn: &mut PgConnection,
+    sha256: &str,
+) -> Result<Option<(String, Vec<u8>)>, sqlx::Error> {
+    Ok(sqlx::query!(
+        "select media_type, bytes from content_media where sha256 = $1",
+        sha256
+    )
+    .fetch_optional(conn)
+    .await?
+    .map(|r| (r.media_type, r.bytes)))
+}
+
 /// Keeps a checked package as the course's draft, replacing an earlier draft of the same
 /// owner. A course or draft of another owner is refused.
 pub async fn save_draft(
@@ -359,6 +394,7 @@ pub async fn save_draft(
     parsed: &ParsedPackage,
 ) -> Result<(), LoadError> {
     let code = &parsed.package.code;
+    keep_media(&mut *conn, &parsed.media).await?;
     let saved = sqlx::query_scalar!(
         "insert into course_drafts (code, institution_id, source, sha256, uploaded_by)
          select $1, $2, $3, $4, $5

@@ -30,7 +30,7 @@ pub fn body_limit() -> DefaultBodyLimit {
 impl CurrentUser {
     /// Whose courses this person authors: the institution's own (the chief officer) or the
     /// shared ones (the portal administrator, `None`).
-    fn course_owner(&self) -> Result<Option<Uuid>, AppError> {
+    pub(crate) fn course_owner(&self) -> Result<Option<Uuid>, AppError> {
         self.require(Action::AuthorCourses)?;
         Ok((self.role != Role::PortalAdmin).then_some(self.session.institution_id))
     }
@@ -40,6 +40,9 @@ pub struct CourseRow {
     pub code: String,
     pub title: String,
     pub own: bool,
+    /// The author's to change: their institution's own course, or for the administrator a
+    /// shared one.
+    pub editable: bool,
     pub version: Option<i32>,
     pub published: String,
     pub exportable: bool,
@@ -66,6 +69,7 @@ async fn index_page(
         .into_iter()
         .map(|c: ManagedCourse| CourseRow {
             own: c.institution_id.is_some() && c.institution_id == owner,
+            editable: c.institution_id == owner,
             published: c.loaded_at.map(jtime).unwrap_or_default(),
             draft: c.draft_at.map(jtime),
             code: c.code,
@@ -442,4 +446,38 @@ fn zip_download(code: &str, files: &[(String, String)]) -> Result<Response, AppE
         crate::report::content_disposition(&name, &name),
         zip,
     ))
+}
+
+/// An image a course shows, to anyone signed in: its address is the SHA-256 of its bytes,
+/// named only in the text of a course the person sees, and it never changes.
+pub async fn media(
+    _user: CurrentUser,
+    Conn(mut conn): Conn,
+    Path(sha256): Path<String>,
+) -> Result<Response, AppError> {
+    let well_formed = sha256.len() == 64
+        && sha256
+            .chars()
+            .all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c));
+    if !well_formed {
+        return Err(AppError::NotFound);
+    }
+    let (media_type, bytes) = kenshu_db::content::media(&mut conn, &sha256)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, media_type),
+            (
+                axum::http::header::CACHE_CONTROL,
+                "private, max-age=31536000, immutable".to_string(),
+            ),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                "inline".to_string(),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
 }

@@ -40,9 +40,10 @@ pub enum Done {
     Withdrawn,
     CoursePublished,
     DraftDiscarded,
+    DraftSaved,
 }
 
-const ALL: [(Done, &str); 18] = [
+const ALL: [(Done, &str); 19] = [
     (Done::FollowUpRecorded, "follow-up"),
     (Done::Reminded, "reminded"),
     (Done::RetakeGranted, "retake"),
@@ -61,6 +62,7 @@ const ALL: [(Done, &str); 18] = [
     (Done::Withdrawn, "withdrawn"),
     (Done::CoursePublished, "course-published"),
     (Done::DraftDiscarded, "draft-discarded"),
+    (Done::DraftSaved, "draft-saved"),
 ];
 
 impl Done {
@@ -93,6 +95,7 @@ impl Done {
             Done::Withdrawn => t.flash_withdrawn,
             Done::CoursePublished => t.flash_course_published,
             Done::DraftDiscarded => t.flash_draft_discarded,
+            Done::DraftSaved => t.flash_draft_saved,
         }
     }
 }

@@ -8,6 +8,7 @@ mod auth;
 mod authoring;
 pub mod db_health;
 mod designation;
+mod editor;
 mod error;
 mod exam;
 mod flash;

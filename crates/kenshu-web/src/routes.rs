@@ -8,7 +8,7 @@ use tower_http::compression::predicate::{DefaultPredicate, NotForContentType, Pr
 use tower_http::compression::{CompressionLayer, CompressionLevel};
 
 use crate::{
-    AppState, admin, assets, audit, auth, authoring, designation, exam, health, in_person,
+    AppState, admin, assets, audit, auth, authoring, designation, editor, exam, health, in_person,
     insights, lang, learning, metrics, officer, overview, person, plan, reminder, report, roster,
     security, session, settings,
 };
@@ -217,4 +217,50 @@ fn admin() -> Router<AppState> {
             "/manage/courses/drafts/{code}/files.zip",
             get(authoring::draft_zip),
         )
+        .merge(editor())
+}
+
+/// The course editor of 教材の管理.
+fn editor() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/manage/courses/new",
+            get(editor::new_page).post(editor::create),
+        )
+        .route("/manage/courses/{code}/edit", post(editor::edit_current))
+        .route(
+            "/manage/courses/drafts/{code}/edit",
+            get(editor::edit).post(editor::save_course),
+        )
+        .route(
+            "/manage/courses/drafts/{code}/sections",
+            post(editor::add_section),
+        )
+        .route(
+            "/manage/courses/drafts/{code}/sections/{slug}",
+            get(editor::section)
+                .post(editor::save_section)
+                .layer(authoring::body_limit()),
+        )
+        .route(
+            "/manage/courses/drafts/{code}/sections/{slug}/remove",
+            post(editor::remove_section),
+        )
+        .route(
+            "/manage/courses/drafts/{code}/test",
+            post(editor::save_test),
+        )
+        .route(
+            "/manage/courses/drafts/{code}/questions/{at}",
+            get(editor::question).post(editor::save_question),
+        )
+        .route(
+            "/manage/courses/drafts/{code}/questions/{at}/remove",
+            post(editor::remove_question),
+        )
+        .route(
+            "/manage/courses/drafts/{code}/preview",
+            post(editor::preview),
+        )
+        .route("/media/{sha256}", get(authoring::media))
 }

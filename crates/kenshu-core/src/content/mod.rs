@@ -4,6 +4,7 @@
 //! `markdown` renders its text.
 
 mod compare;
+pub mod image;
 mod link;
 mod markdown;
 mod package;
@@ -11,8 +12,9 @@ mod package;
 mod tests;
 
 pub use compare::{Changes, compare};
+pub use image::Media;
 pub use link::{link_sections, link_sections_with};
-pub use markdown::render_markdown;
+pub use markdown::{render_markdown, render_markdown_with};
 pub use package::{parse_files, parse_package};
 
 use serde::{Deserialize, Serialize};
@@ -265,4 +267,6 @@ pub struct ParsedPackage {
     /// first, then each section's file. Kept with the version, so that a course can be
     /// exported in this format again and its versions compared.
     pub files: Vec<(String, String)>,
+    /// The images its texts show, for the portal to serve.
+    pub media: Vec<Media>,
 }

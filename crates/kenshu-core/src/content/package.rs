@@ -4,9 +4,10 @@
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
+use super::image::{self, Media};
 use super::{
     ContentError, CoursePackage, ParsedPackage, Question, Section, SectionLink, Test, TestKind,
-    render_markdown,
+    render_markdown_with,
 };
 use crate::bank::{Choice, Kind, Rule};
 use crate::exam::Mark;
@@ -232,6 +233,30 @@ fn check_test_title(title: &str, sections: &[SectionToml]) -> Result<(), String>
     Ok(())
 }
 
+/// The address of the package image a text shows (`images/<name>`), read and checked the
+/// first time it is named.
+fn package_image(
+    dest: &str,
+    read_file: &mut impl FnMut(&str) -> Result<String, String>,
+    media: &mut Vec<(String, Media)>,
+) -> Result<String, String> {
+    if let Some((_, m)) = media.iter().find(|(p, _)| p == dest) {
+        return Ok(m.url());
+    }
+    if !image::is_image_path(dest) {
+        return Err(format!(
+            "image '{dest}' must be named images/<name>.png (or .jpg, .gif, .webp), the name in \
+             a-z, 0-9, '-' and '_'"
+        ));
+    }
+    let text = read_file(dest)
+        .map_err(|m| format!("image {dest}: {m}; upload the image with the section"))?;
+    let m = image::decode(dest, &text)?;
+    let url = m.url();
+    media.push((dest.to_string(), m));
+    Ok(url)
+}
+
 pub fn parse_package(
     folder: &str,
     course_toml: &str,
@@ -261,6 +286,7 @@ pub fn parse_package(
     let mut hasher = Sha256::new();
     hasher.update(course_toml.as_bytes());
     let mut files = vec![("course.toml".to_string(), course_toml.to_string())];
+    let mut media: Vec<(String, Media)> = Vec::new();
     let mut sections = Vec::with_capacity(src.sections.len());
     for s in &src.sections {
         if !is_slug(&s.slug) {
@@ -290,11 +316,15 @@ pub fn parse_package(
         no_my_number(&s.file, &markdown).map_err(invalid)?;
         hasher.update([0u8]);
         hasher.update(markdown.as_bytes());
-        files.push((s.file.clone(), markdown.clone()));
+        let html = render_markdown_with(&markdown, &mut |dest| {
+            package_image(dest, &mut read_file, &mut media)
+        })
+        .map_err(|e| invalid(format!("{}: {e}", s.file)))?;
+        files.push((s.file.clone(), markdown));
         sections.push(Section {
             slug: s.slug.clone(),
             title: s.title.clone(),
-            html: render_markdown(&markdown),
+            html,
         });
     }
     let test = match src.test {
@@ -338,8 +368,15 @@ pub fn parse_package(
                 }
             }
             let mut choices = Vec::with_capacity(t.questions.len());
+            let mut explanations = Vec::with_capacity(t.questions.len());
             for q in &t.questions {
                 choices.push(question_choices(q).map_err(invalid)?);
+                explanations.push(
+                    render_markdown_with(&q.explanation, &mut |dest| {
+                        package_image(dest, &mut read_file, &mut media)
+                    })
+                    .map_err(|e| invalid(format!("question {} explanation: {e}", q.number)))?,
+                );
             }
             let draw = match t.draw {
                 None if t.per_topic.is_empty() => Rule::Fixed,
@@ -405,7 +442,8 @@ pub fn parse_package(
                     .into_iter()
                     .zip(links)
                     .zip(choices)
-                    .map(|((q, sections), choices)| Question {
+                    .zip(explanations)
+                    .map(|(((q, sections), choices), explanation_html)| Question {
                         number: q.number,
                         kind: q.kind,
                         topic: q
@@ -415,7 +453,7 @@ pub fn parse_package(
                         statement: q.statement.trim().to_string(),
                         answer: q.answer,
                         choices,
-                        explanation_html: render_markdown(&q.explanation),
+                        explanation_html,
                         reference: q.reference,
                         sections,
                     })
@@ -434,7 +472,15 @@ pub fn parse_package(
             "a course needs at least one [[sections]] entry or a [test]".into(),
         ));
     }
+    // The images, after the texts that show them (a package without images hashes as before).
+    for (path, m) in &media {
+        let text = image::encode(&m.bytes);
+        hasher.update([0u8]);
+        hasher.update(text.as_bytes());
+        files.push((path.clone(), text));
+    }
     Ok(ParsedPackage {
+        media: media.into_iter().map(|(_, m)| m).collect(),
         package: CoursePackage {
             code: src.code,
             title: src.title,

@@ -193,7 +193,7 @@ async fn a_chief_brings_in_publishes_and_exports_an_own_course_that_only_their_i
     let (status, _, body) = upload(&mut other_chief, zip.clone(), None).await;
     assert_eq!(status, 422, "{body}");
     assert!(
-        body.contains("the course code &#39;system-admin&#39; is taken"),
+        body.contains("研修の記号 &#39;system-admin&#39; はほかの研修が使っています"),
         "{body}"
     );
     let (status, location, body) = upload(&mut other_chief, zip, Some("system-admin-other")).await;
@@ -325,7 +325,7 @@ async fn a_hostile_package_is_refused_or_shown_as_text_and_changes_nothing() {
     let (status, _, body) = upload(&mut chief, b"<html>".to_vec(), None).await;
     assert_eq!(status, 422);
     assert!(
-        body.contains("取り込めませんでした") && body.contains("not a zip archive"),
+        body.contains("取り込めませんでした") && body.contains("zip ファイルではありません"),
         "{body}"
     );
     // A shared course's code: an institution cannot replace what every institution reads.
@@ -334,7 +334,7 @@ async fn a_hostile_package_is_refused_or_shown_as_text_and_changes_nothing() {
     let (status, _, body) = upload(&mut chief, zip, None).await;
     assert_eq!(status, 422, "{body}");
     assert!(
-        body.contains("the course code &#39;clerk&#39; is taken"),
+        body.contains("研修の記号 &#39;clerk&#39; はほかの研修が使っています"),
         "{body}"
     );
     // Markup in the Markdown and the questions is shown as text, never run.
@@ -385,7 +385,10 @@ async fn a_hostile_package_is_refused_or_shown_as_text_and_changes_nothing() {
     let zip = kenshu_app::package::write_zip("system-admin", &files).unwrap();
     let (status, _, body) = upload(&mut chief, zip, None).await;
     assert_eq!(status, 422);
-    assert!(body.contains("My Number"), "{body}");
+    assert!(
+        body.contains("sections/01-accounts.md の本文にマイナンバーと思われる数字"),
+        "{body}"
+    );
     // Staff cannot upload at all.
     user(app.pool(), "staff", Role::Staff).await;
     let mut staff = app.signed_in("staff").await;
@@ -662,12 +665,12 @@ async fn a_chief_writes_a_course_in_the_browser_with_a_drawn_bank_and_staff_take
         (
             "evil.svg",
             fixture_image("evil.svg"),
-            "evil.svg is not a PNG, JPEG, GIF or WebP image",
+            "evil.svg は PNG・JPEG・GIF・WebP の画像ではありません",
         ),
         (
             "page-as.png",
             fixture_image("page-as.png"),
-            "page-as.png is not a PNG",
+            "page-as.png は PNG・JPEG・GIF・WebP の画像ではありません",
         ),
     ] {
         let refused = chief
@@ -690,7 +693,13 @@ async fn a_chief_writes_a_course_in_the_browser_with_a_drawn_bank_and_staff_take
         )
         .await;
     assert_eq!(my_number.status, 422);
-    assert!(my_number.body.contains("My Number"), "{}", my_number.body);
+    assert!(
+        my_number
+            .body
+            .contains("sections/01-section-1.md の本文にマイナンバーと思われる数字"),
+        "{}",
+        my_number.body
+    );
     let page = chief.get(section).await;
     assert!(
         page.body.contains("取扱区域を定める"),
@@ -786,7 +795,13 @@ async fn a_chief_writes_a_course_in_the_browser_with_a_drawn_bank_and_staff_take
     )
     .await;
     assert_eq!(refused.status, 422);
-    assert!(refused.body.contains("question 13"), "{}", refused.body);
+    assert!(
+        refused
+            .body
+            .contains("問13: 選択肢は3〜5個にしてください（いまは1個）。"),
+        "{}",
+        refused.body
+    );
     assert!(refused.body.contains("value=\"一つ\""), "{}", refused.body);
 
     // Five drawn per attempt, 80% to pass; a draw the bank cannot give is refused.

@@ -5,7 +5,7 @@
 //! reason and nothing is saved. The rewritten `course.toml` keeps every value, not the author's
 //! comments or layout.
 
-use kenshu_core::content::image;
+use kenshu_core::content::{Said, image};
 use toml::{Table, Value};
 
 use crate::package::{PackageError, Upload};
@@ -65,10 +65,10 @@ pub struct QuestionFields {
 /// The most choices a question may have.
 pub const MAX_CHOICES: usize = 5;
 
-fn invalid(folder: &str, message: String) -> PackageError {
+fn invalid(folder: &str, said: Said) -> PackageError {
     PackageError::Content(kenshu_core::content::ContentError::Invalid {
         folder: folder.to_string(),
-        message,
+        said,
     })
 }
 
@@ -116,7 +116,12 @@ impl Draft {
             .find(|(p, _)| p == "course.toml")
             .map(|(_, t)| t.as_str())
             .ok_or(PackageError::Empty)?;
-        let table: Table = toml::from_str(toml).map_err(|e| invalid(code, e.to_string()))?;
+        let table: Table = toml::from_str(toml).map_err(|e| {
+            invalid(
+                code,
+                Said::new(e.to_string(), format!("course.toml を読めません: {e}")),
+            )
+        })?;
         Ok(Draft {
             code: code.to_string(),
             files,
@@ -126,7 +131,12 @@ impl Draft {
 
     /// The draft's files with course.toml written from the table, as an upload to check.
     pub fn upload(mut self) -> Result<Upload, PackageError> {
-        let toml = toml::to_string(&self.table).map_err(|e| invalid(&self.code, e.to_string()))?;
+        let toml = toml::to_string(&self.table).map_err(|e| {
+            invalid(
+                &self.code,
+                Said::new(e.to_string(), format!("course.toml を書けません: {e}")),
+            )
+        })?;
         for (path, text) in &mut self.files {
             if path == "course.toml" {
                 *text = toml;
@@ -259,7 +269,13 @@ impl Draft {
             Some(text(entry, "file"))
         });
         let Some(file) = file else {
-            return Err(invalid(&code, format!("there is no section '{slug}'")));
+            return Err(invalid(
+                &code,
+                Said::new(
+                    format!("there is no section '{slug}'"),
+                    format!("節 '{slug}' はありません。"),
+                ),
+            ));
         };
         self.put_file(&file, markdown);
         Ok(())
@@ -692,5 +708,80 @@ mod tests {
             .set_section("section-1", "t", "x", Some(("a.png", b"<svg>".to_vec())))
             .unwrap_err();
         assert!(e.to_string().contains("a.png is not a PNG"), "{e}");
+    }
+
+    /// The shipped example course (`content/packages/system-admin`), written again through the
+    /// editor from its pieces, is the same course: the editor can write what the format holds.
+    #[test]
+    fn the_example_course_is_what_the_editor_writes() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../content/packages/system-admin");
+        let toml = std::fs::read_to_string(dir.join("course.toml")).unwrap();
+        let shipped = kenshu_core::content::parse_package("system-admin", &toml, |f| {
+            std::fs::read_to_string(dir.join(f)).map_err(|e| e.to_string())
+        })
+        .unwrap();
+        let source = Draft::read("system-admin", shipped.files.clone()).unwrap();
+
+        let mut d = new_course("system-admin", &source.course(), "仮の節");
+        d.remove_section("section-1");
+        for s in source.sections() {
+            let slug = d.add_section(&s.title);
+            d.set_section(&slug, &s.title, &s.markdown, None).unwrap();
+        }
+        // The editor names sections section-1, section-2; the author ticks them by title.
+        let slugs: Vec<(String, String)> = source
+            .sections()
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                (
+                    format!("system-admin/{}", s.slug),
+                    format!("system-admin/section-{}", i + 1),
+                )
+            })
+            .collect();
+        let renamed = |r: &str| {
+            slugs
+                .iter()
+                .find(|(from, _)| from == r)
+                .map_or(r.to_string(), |(_, to)| to.clone())
+        };
+        for mut q in source.questions() {
+            q.sections = q.sections.iter().map(|r| renamed(r)).collect();
+            d.set_question(&q, 0);
+        }
+        d.set_test(&source.test().unwrap());
+        // The position among the courses is the shipped file's; the editor gives new ones 100.
+        d.table.insert("position".into(), Value::Integer(5));
+        let written = parsed(d);
+
+        // Apart from the sections' names, everything staff see is the same.
+        let mut expected = shipped.package.clone();
+        for (i, s) in expected.sections.iter_mut().enumerate() {
+            s.slug = format!("section-{}", i + 1);
+        }
+        for q in expected
+            .test
+            .iter_mut()
+            .flat_map(|t| t.questions.iter_mut())
+        {
+            for link in &mut q.sections {
+                let to = renamed(&format!("{}/{}", link.course, link.slug));
+                link.slug = to.rsplit('/').next().unwrap_or_default().to_string();
+            }
+        }
+        let got = written.package.clone();
+        assert_eq!(got.sections, expected.sections);
+        assert_eq!(got.test, expected.test);
+        assert_eq!(
+            (got.title, got.title_en, got.description, got.position),
+            (
+                expected.title,
+                expected.title_en,
+                expected.description,
+                expected.position
+            )
+        );
     }
 }

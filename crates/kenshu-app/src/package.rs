@@ -8,7 +8,7 @@ use std::io::{Read, Write};
 
 use kenshu_core::audit::AuditAction;
 use kenshu_core::content::{
-    ContentError, CoursePackage, ParsedPackage, image, link_sections_with, parse_files,
+    ContentError, CoursePackage, ParsedPackage, Said, image, link_sections_with, parse_files,
 };
 use kenshu_db::PgConnection;
 use kenshu_db::content::{Catalog, LoadError, LoadOutcome};
@@ -54,6 +54,44 @@ pub enum PackageError {
     Load(#[from] LoadError),
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
+}
+
+impl PackageError {
+    /// The message in Japanese, for the pages.
+    pub fn ja(&self) -> String {
+        match self {
+            PackageError::NotZip => {
+                "zip ファイルではありません。書き出した .zip をそのまま取り込んでください。".into()
+            }
+            PackageError::TooMany => format!(
+                "zip に {MAX_ENTRIES} 個を超えるファイルがあります。教材パッケージには course.toml と各節のファイル、画像だけを入れます。"
+            ),
+            PackageError::TooLarge(p) => format!(
+                "{p} は展開すると 1MB を超えます（または zip 全体が 8MB を超えます）。節を短くしてください。"
+            ),
+            PackageError::NotAllowed(p) => format!(
+                "{p}: 教材パッケージに入れられるのは course.toml、Markdown（.md）と images/ の画像（PNG・JPEG・GIF・WebP）だけです。取り除いてください。"
+            ),
+            PackageError::NotText(p) => {
+                format!("{p} は UTF-8 の文字ではありません。UTF-8 で保存してください。")
+            }
+            PackageError::Empty => "zip に course.toml がありません。研修を書き出し直すか、研修のフォルダを zip にしてください。".into(),
+            PackageError::Several(s) => {
+                format!("zip に複数の研修（{s}）があります。一つずつ取り込んでください。")
+            }
+            PackageError::Content(e) => e.ja(),
+            PackageError::Load(e) => e.ja(),
+            PackageError::Database(_) => "データベースに書き込めませんでした。".into(),
+        }
+    }
+
+    /// The message in `lang`.
+    pub fn in_lang(&self, lang: kenshu_core::i18n::Lang) -> String {
+        match lang {
+            kenshu_core::i18n::Lang::Ja => self.ja(),
+            kenshu_core::i18n::Lang::En => self.to_string(),
+        }
+    }
 }
 
 /// An archive's course: its folder (the course code) and files by path in the folder.
@@ -181,7 +219,10 @@ pub fn renamed(upload: &Upload, code: &str) -> Result<Upload, PackageError> {
     let bad = |message: String| {
         PackageError::Content(ContentError::Invalid {
             folder: upload.folder.clone(),
-            message,
+            said: Said::new(
+                message.clone(),
+                format!("course.toml を読めません: {message}"),
+            ),
         })
     };
     let mut files = upload.files.clone();
@@ -227,7 +268,7 @@ pub fn write_zip(
         if image::is_image_path(path) {
             let bytes = image::decode(path, text)
                 .map(|m| m.bytes)
-                .map_err(|e| zip::result::ZipError::Io(std::io::Error::other(e)))?;
+                .map_err(|e| zip::result::ZipError::Io(std::io::Error::other(e.en)))?;
             zip.write_all(&bytes)?;
         } else {
             zip.write_all(text.as_bytes())?;

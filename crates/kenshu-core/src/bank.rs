@@ -71,6 +71,32 @@ pub enum QuestionProblem {
     SomeRight { key: String, n: usize, of: usize },
 }
 
+impl QuestionProblem {
+    /// The message in Japanese, for the pages.
+    pub fn ja(&self) -> String {
+        match self {
+            QuestionProblem::NoStatement { key } => {
+                format!("問{key}: 問題文が空です。問題を書いてください。")
+            }
+            QuestionProblem::TrueFalse { key } => {
+                format!("問{key}: ○×問題の選択肢は ○ と × の二つで、どちらか一方が正解です。")
+            }
+            QuestionProblem::ChoiceCount { key, n } => {
+                format!("問{key}: 選択肢は3〜5個にしてください（いまは{n}個）。")
+            }
+            QuestionProblem::ChoiceText { key, n } => format!(
+                "問{key}: 選択肢{n}が空か、ほかの選択肢と同じです。それぞれ違う文にしてください。"
+            ),
+            QuestionProblem::OneRight { key, n } => {
+                format!("問{key}: 単一選択では正解をちょうど一つ選んでください（いまは{n}個）。")
+            }
+            QuestionProblem::SomeRight { key, n, of } => format!(
+                "問{key}: 複数選択では正解を一つ以上、誤りを一つ以上にしてください（いまは{of}個中{n}個が正解）。"
+            ),
+        }
+    }
+}
+
 impl Kind {
     pub fn is_true_false(&self) -> bool {
         *self == Kind::TrueFalse
@@ -188,6 +214,24 @@ pub enum DrawProblem {
     Nothing,
     #[error("the draws per topic add up to {sum}, not {count}; make them agree")]
     Sum { sum: usize, count: usize },
+}
+
+impl DrawProblem {
+    /// The message in Japanese, for the pages.
+    pub fn ja(&self) -> String {
+        match self {
+            DrawProblem::TooFew { asked, have } => format!(
+                "テストは{asked}問を出題しますが、問題バンクには{have}問しかありません。問題を増やすか、出題数を減らしてください。"
+            ),
+            DrawProblem::TooFewOn { topic, asked, have } => format!(
+                "テストは分野「{topic}」から{asked}問を出題しますが、その分野の問題は{have}問です。問題を増やすか、出題数を減らしてください。"
+            ),
+            DrawProblem::Nothing => "テストの出題数が0です。1問以上にしてください。".into(),
+            DrawProblem::Sum { sum, count } => format!(
+                "分野ごとの出題数の合計が{sum}問で、1回の出題数{count}問と合いません。そろえてください。"
+            ),
+        }
+    }
 }
 
 impl Rule {

@@ -29,6 +29,18 @@ pub enum LoadError {
     Database(#[from] sqlx::Error),
 }
 
+impl LoadError {
+    /// The message in Japanese, for the pages.
+    pub fn ja(&self) -> String {
+        match self {
+            LoadError::Taken(code) => {
+                format!("研修の記号 '{code}' はほかの研修が使っています。別の記号にしてください。")
+            }
+            LoadError::Database(_) => "データベースに書き込めませんでした。".into(),
+        }
+    }
+}
+
 /// Stores a shared package (every institution's) as a new version unless it equals the
 /// current one: [`load_owned`] with no owner.
 pub async fn load(
@@ -470,6 +482,16 @@ pub async fn current_files(
     .map(|s| s.0))
 }
 
+/// A course's versions as `owner` sees them.
+#[derive(Debug, Clone)]
+pub struct History {
+    pub title: String,
+    /// `owner`'s own course (for the administrator, a shared one): theirs to change.
+    pub own: bool,
+    /// Newest first.
+    pub versions: Vec<VersionRow>,
+}
+
 /// One version of a course, for its history.
 #[derive(Debug, Clone)]
 pub struct VersionRow {
@@ -486,10 +508,11 @@ pub async fn history(
     conn: &mut PgConnection,
     owner: Option<Uuid>,
     code: &str,
-) -> Result<Option<(String, Vec<VersionRow>)>, sqlx::Error> {
+) -> Result<Option<History>, sqlx::Error> {
     let rows = sqlx::query!(
         r#"select c.title, v.id, v.version, v.sha256, v.loaded_at,
-                  (v.id = c.current_version_id) as "current!"
+                  (v.id = c.current_version_id) as "current!",
+                  (c.institution_id is not distinct from $2) as "own!"
            from courses c join content_versions v on v.course_code = c.code
            where c.code = $1 and (c.institution_id is null or c.institution_id = $2)
            order by v.version desc"#,
@@ -498,12 +521,14 @@ pub async fn history(
     )
     .fetch_all(conn)
     .await?;
-    let Some(title) = rows.first().map(|r| r.title.clone()) else {
+    let Some((title, own)) = rows.first().map(|r| (r.title.clone(), r.own)) else {
         return Ok(None);
     };
-    Ok(Some((
+    Ok(Some(History {
         title,
-        rows.into_iter()
+        own,
+        versions: rows
+            .into_iter()
             .map(|r| VersionRow {
                 id: r.id,
                 version: r.version,
@@ -512,5 +537,5 @@ pub async fn history(
                 current: r.current,
             })
             .collect(),
-    )))
+    }))
 }

@@ -99,7 +99,7 @@ pub async fn index(user: CurrentUser, Conn(mut conn): Conn) -> Result<Response, 
 
 /// A refusal as the page shows it: what is wrong, in the author's words.
 fn refusal(e: &PackageError) -> String {
-    format!("{}{}", t().mc_refused, e)
+    format!("{}{}", t().mc_refused, e.in_lang(t().lang))
 }
 
 /// Reads the uploaded archive, checks it and keeps it as the course's draft.
@@ -395,12 +395,10 @@ pub async fn versions(
     axum::extract::Query(q): axum::extract::Query<CompareQuery>,
 ) -> Result<Response, AppError> {
     let owner = user.course_owner()?;
-    let (title, versions) = kenshu_db::content::history(&mut conn, owner, &code)
+    let history = kenshu_db::content::history(&mut conn, owner, &code)
         .await?
         .ok_or(AppError::NotFound)?;
-    let own = kenshu_db::content::current_version_owned(&mut conn, owner, &code)
-        .await?
-        .is_some();
+    let (title, own, versions) = (history.title, history.own, history.versions);
     let newest = versions.first().map(|v| v.version);
     let to = q.to.or(newest);
     let from = q.from.or_else(|| to.map(|t| t - 1));

@@ -26,7 +26,7 @@ use crate::{AppError, AppState};
 
 /// A refusal as the editor shows it.
 fn refusal(e: &PackageError) -> String {
-    format!("{}{}", t().mc_refused, e)
+    format!("{}{}", t().mc_refused, e.in_lang(t().lang))
 }
 
 /// Renders a form page, 422 when it shows a refusal.
@@ -530,8 +530,8 @@ fn preview_of(draft: &Draft, markdown: &str) -> String {
         match file.map(|(p, text)| image::decode(p, text)) {
             Some(Ok(m)) => Ok(m.url()),
             Some(Err(e)) => {
-                missing.push(e);
-                Ok(String::new())
+                missing.push(e.in_lang(t().lang).to_string());
+                Ok::<_, ()>(String::new())
             }
             None => {
                 missing.push(format!("{dest}{}", t().ed_image_missing));
@@ -794,11 +794,11 @@ async fn published_numbers(
     owner: Option<Uuid>,
     code: &str,
 ) -> Result<u32, AppError> {
-    let Some((_, versions)) = kenshu_db::content::history(&mut *conn, owner, code).await? else {
+    let Some(history) = kenshu_db::content::history(&mut *conn, owner, code).await? else {
         return Ok(0);
     };
     let mut highest = 0;
-    for v in versions {
+    for v in history.versions {
         let p = state.catalog.package(&mut *conn, v.id).await?;
         if let Some(test) = &p.test {
             highest = test

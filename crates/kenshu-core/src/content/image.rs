@@ -6,6 +6,8 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use sha2::{Digest, Sha256};
 
+use super::Said;
+
 /// The largest image a course may hold.
 pub const MAX_IMAGE: usize = 1024 * 1024;
 
@@ -58,15 +60,21 @@ pub fn is_image_path(path: &str) -> bool {
 }
 
 /// Checks an image's bytes, naming the file and the fix when they are refused.
-pub fn check_image(path: &str, bytes: Vec<u8>) -> Result<Media, String> {
+pub fn check_image(path: &str, bytes: Vec<u8>) -> Result<Media, Said> {
     if bytes.len() > MAX_IMAGE {
-        return Err(format!(
-            "{path} is larger than 1 MiB; save it smaller (e.g. as a JPEG, or narrower)"
+        return Err(Said::new(
+            format!("{path} is larger than 1 MiB; save it smaller (e.g. as a JPEG, or narrower)"),
+            format!(
+                "{path} は 1MB を超えています。小さくして（JPEG にする、幅を縮めるなど）添えてください。"
+            ),
         ));
     }
     let Some(media_type) = image_type(&bytes) else {
-        return Err(format!(
-            "{path} is not a PNG, JPEG, GIF or WebP image; save it as one of those"
+        return Err(Said::new(
+            format!("{path} is not a PNG, JPEG, GIF or WebP image; save it as one of those"),
+            format!(
+                "{path} は PNG・JPEG・GIF・WebP の画像ではありません。そのいずれかで保存して添えてください。"
+            ),
         ));
     };
     Ok(Media {
@@ -82,10 +90,13 @@ pub fn encode(bytes: &[u8]) -> String {
 }
 
 /// An image kept among the package's files, read back and checked.
-pub fn decode(path: &str, text: &str) -> Result<Media, String> {
-    let bytes = STANDARD
-        .decode(text.trim())
-        .map_err(|_| format!("{path} is not a readable image; upload it again"))?;
+pub fn decode(path: &str, text: &str) -> Result<Media, Said> {
+    let bytes = STANDARD.decode(text.trim()).map_err(|_| {
+        Said::new(
+            format!("{path} is not a readable image; upload it again"),
+            format!("{path} を画像として読めません。もう一度添えてください。"),
+        )
+    })?;
     check_image(path, bytes)
 }
 
@@ -109,11 +120,12 @@ mod tests {
             assert_eq!(image_type(not), None);
         }
         let e = check_image("images/a.png", b"<svg/>".to_vec()).unwrap_err();
-        assert!(e.contains("images/a.png is not a PNG"), "{e}");
+        assert!(e.en.contains("images/a.png is not a PNG"), "{e}");
+        assert!(e.ja.contains("images/a.png は PNG・JPEG・GIF・WebP の画像ではありません"));
         let mut big = png.clone();
         big.resize(MAX_IMAGE + 1, 0);
         let e = check_image("images/a.png", big).unwrap_err();
-        assert!(e.contains("larger than 1 MiB"), "{e}");
+        assert!(e.en.contains("larger than 1 MiB"), "{e}");
         let media = decode("images/a.png", &encode(&png)).unwrap();
         assert_eq!(media.bytes, png);
         assert_eq!(media.url(), format!("/media/{}", media.sha256));

@@ -5,7 +5,7 @@
 
 use sha2::{Digest, Sha256};
 
-use super::{ContentError, CoursePackage, ParsedPackage};
+use super::{ContentError, CoursePackage, ParsedPackage, Said};
 
 /// A course's code and title, and its sections' slugs and titles.
 type Titles = (String, String, Vec<(String, String)>);
@@ -50,29 +50,33 @@ pub fn link_sections_with(
                 let Some((_, course_title, sections)) =
                     titles.iter().find(|(code, _, _)| *code == link.course)
                 else {
+                    let (n, course, slug) = (q.number, &link.course, &link.slug);
+                    let known = codes(titles.iter().map(|(code, _, _)| code.as_str()));
                     return Err(ContentError::Invalid {
                         folder,
-                        message: format!(
-                            "question {}: section '{}/{}' names course '{}', which is not \
-                             among the courses loaded ({})",
-                            q.number,
-                            link.course,
-                            link.slug,
-                            link.course,
-                            codes(titles.iter().map(|(code, _, _)| code.as_str()))
+                        said: Said::new(
+                            format!(
+                                "question {n}: section '{course}/{slug}' names course '{course}', \
+                                 which is not among the courses loaded ({known})"
+                            ),
+                            format!(
+                                "問{n}: 節 '{course}/{slug}' の研修 '{course}' が見つかりません（見られる研修: {known}）。"
+                            ),
                         ),
                     });
                 };
                 let Some((_, title)) = sections.iter().find(|(slug, _)| *slug == link.slug) else {
+                    let (n, course, slug) = (q.number, &link.course, &link.slug);
+                    let known = codes(sections.iter().map(|(slug, _)| slug.as_str()));
                     return Err(ContentError::Invalid {
                         folder,
-                        message: format!(
-                            "question {}: section '{}/{}' does not exist; course '{}' has {}",
-                            q.number,
-                            link.course,
-                            link.slug,
-                            link.course,
-                            codes(sections.iter().map(|(slug, _)| slug.as_str()))
+                        said: Said::new(
+                            format!(
+                                "question {n}: section '{course}/{slug}' does not exist; course '{course}' has {known}"
+                            ),
+                            format!(
+                                "問{n}: 節 '{course}/{slug}' はありません。研修 '{course}' の節は {known} です。"
+                            ),
                         ),
                     });
                 };

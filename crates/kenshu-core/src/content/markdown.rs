@@ -8,15 +8,15 @@ use pulldown_cmark::{CowStr, Event, Options, Parser, Tag, TagEnd, html};
 /// clerk's browser. An image is only ever the portal's own: one at another address becomes a
 /// link to it (the portal runs in closed networks, and a page loads nothing from outside).
 pub fn render_markdown(markdown: &str) -> String {
-    render(markdown, &mut |_| Ok(None)).unwrap_or_default()
+    render::<()>(markdown, &mut |_| Ok(None)).unwrap_or_default()
 }
 
 /// [`render_markdown`], with the package's own images: `images/<name>` is shown from the
 /// address `image` gives for it (the portal's `/media/<sha256>`), or refused with its message.
-pub fn render_markdown_with(
+pub fn render_markdown_with<E>(
     markdown: &str,
-    image: &mut dyn FnMut(&str) -> Result<String, String>,
-) -> Result<String, String> {
+    image: &mut dyn FnMut(&str) -> Result<String, E>,
+) -> Result<String, E> {
     render(markdown, &mut |dest| image(dest).map(Some))
 }
 
@@ -41,10 +41,10 @@ fn image_at(dest: &str) -> ImageAt {
     }
 }
 
-fn render(
+fn render<E>(
     markdown: &str,
-    image: &mut dyn FnMut(&str) -> Result<Option<String>, String>,
-) -> Result<String, String> {
+    image: &mut dyn FnMut(&str) -> Result<Option<String>, E>,
+) -> Result<String, E> {
     let options = Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH;
     // Images shown as links: their ends become the links' ends.
     let mut as_links: Vec<bool> = Vec::new();
@@ -147,7 +147,7 @@ mod tests {
         let html = render_markdown_with(
             "![図1](images/login.png) ![外](https://evil.example/x.png) ![p](/static/favicon.svg) \
              ![s](//evil.example/y.png) ![j](javascript:alert(1))",
-            &mut |name| {
+            &mut |name| -> Result<String, ()> {
                 asked.push(name.to_string());
                 Ok("/media/abc".into())
             },

@@ -242,19 +242,67 @@ impl CoursePackage {
     }
 }
 
+/// A message in both of the portal's languages: English (the command line, the logs) and
+/// Japanese (the pages, which are Japanese first).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Said {
+    pub en: String,
+    pub ja: String,
+}
+
+impl Said {
+    pub fn new(en: impl Into<String>, ja: impl Into<String>) -> Said {
+        Said {
+            en: en.into(),
+            ja: ja.into(),
+        }
+    }
+
+    /// The message in `lang`.
+    pub fn in_lang(&self, lang: crate::i18n::Lang) -> &str {
+        match lang {
+            crate::i18n::Lang::Ja => &self.ja,
+            crate::i18n::Lang::En => &self.en,
+        }
+    }
+}
+
+impl std::fmt::Display for Said {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.en)
+    }
+}
+
 /// What is wrong with a course package, naming the file and the fix.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ContentError {
     #[error("{folder}/course.toml: {message}")]
     Toml { folder: String, message: String },
-    #[error("{folder}/course.toml: {message}")]
-    Invalid { folder: String, message: String },
+    #[error("{folder}/course.toml: {said}")]
+    Invalid { folder: String, said: Said },
     #[error("{folder}/{file}: cannot read: {message}")]
     Read {
         folder: String,
         file: String,
         message: String,
     },
+}
+
+impl ContentError {
+    /// The message in Japanese, for the pages.
+    pub fn ja(&self) -> String {
+        match self {
+            ContentError::Toml { folder, message } => {
+                format!("{folder}/course.toml の書き方に誤りがあります（TOML）: {message}")
+            }
+            ContentError::Invalid { folder, said } => format!("{folder}/course.toml: {}", said.ja),
+            ContentError::Read {
+                folder,
+                file,
+                message,
+            } => format!("{folder}/{file} を読めません（{message}）。"),
+        }
+    }
 }
 
 /// A parsed package and the SHA-256 of its source files, which decides whether loading it

@@ -6,8 +6,8 @@ use sha2::{Digest, Sha256};
 
 use super::image::{self, Media};
 use super::{
-    ContentError, CoursePackage, ParsedPackage, Question, Section, SectionLink, Test, TestKind,
-    render_markdown_with,
+    ContentError, CoursePackage, ParsedPackage, Question, Said, Section, SectionLink, Test,
+    TestKind, render_markdown_with,
 };
 use crate::bank::{Choice, Kind, Rule};
 use crate::exam::Mark;
@@ -85,24 +85,38 @@ struct QuestionToml {
 /// A question's `sections`, checked for form: one or more `"<course>/<slug>"`, none twice.
 /// Whether each section exists is checked by [`super::link_sections`], which sees every
 /// package loaded together.
-fn section_refs(number: u32, refs: &[String]) -> Result<Vec<SectionLink>, String> {
+fn section_refs(number: u32, refs: &[String]) -> Result<Vec<SectionLink>, Said> {
     if refs.is_empty() {
-        return Err(format!(
-            "question {number} names no section; add the sections that teach it, e.g. \
-             sections = [\"clerk/cases-2\"]"
+        return Err(Said::new(
+            format!(
+                "question {number} names no section; add the sections that teach it, e.g. \
+                 sections = [\"clerk/cases-2\"]"
+            ),
+            format!(
+                "問{number}: 解答を教えている節がありません。節を選んでください\
+                 （course.toml では sections = [\"clerk/cases-2\"] のように書きます）。"
+            ),
         ));
     }
     let mut links: Vec<SectionLink> = Vec::with_capacity(refs.len());
     for r in refs {
         let Some((course, slug)) = r.split_once('/').filter(|(c, s)| is_slug(c) && is_slug(s))
         else {
-            return Err(format!(
-                "question {number}: section '{r}' must be written '<course>/<slug>', e.g. \
-                 'clerk/cases-2'"
+            return Err(Said::new(
+                format!(
+                    "question {number}: section '{r}' must be written '<course>/<slug>', e.g. \
+                     'clerk/cases-2'"
+                ),
+                format!(
+                    "問{number}: 節 '{r}' は「研修の記号/節の記号」の形で書いてください（例: 'clerk/cases-2'）。"
+                ),
             ));
         };
         if links.iter().any(|l| l.course == course && l.slug == slug) {
-            return Err(format!("question {number}: section '{r}' is named twice"));
+            return Err(Said::new(
+                format!("question {number}: section '{r}' is named twice"),
+                format!("問{number}: 節 '{r}' が二度挙げられています。"),
+            ));
         }
         links.push(SectionLink {
             course: course.to_string(),
@@ -125,12 +139,20 @@ fn is_slug(s: &str) -> bool {
 /// `read_file` returns the text of a file named relative to the folder.
 /// Refuses a text that holds what looks like a My Number (12 digits with a valid check
 /// digit): course content is shown to every member of staff and kept in every version, and the
-/// portal stores no My Number anywhere. `at` names where, e.g. `question 3 explanation`.
-fn no_my_number(at: &str, text: &str) -> Result<(), String> {
+/// portal stores no My Number anywhere. `at` names where in English and Japanese, e.g.
+/// `question 3 explanation`, `問3の解説`.
+fn no_my_number(at: (&str, &str), text: &str) -> Result<(), Said> {
     if crate::my_number::contains_my_number(text) {
-        return Err(format!(
-            "{at} contains what looks like a My Number (12 digits with a valid check digit); \
-             the portal stores none: remove it or write an example such as 1234 5678 9012"
+        let (en, ja) = at;
+        return Err(Said::new(
+            format!(
+                "{en} contains what looks like a My Number (12 digits with a valid check digit); \
+                 the portal stores none: remove it or write an example such as 1234 5678 9012"
+            ),
+            format!(
+                "{ja}にマイナンバーと思われる数字（検査用数字が正しい12桁）があります。\
+                 ポータルはマイナンバーを保存しません。削除するか、1234 5678 9012 のような例にしてください。"
+            ),
         ));
     }
     Ok(())
@@ -139,32 +161,44 @@ fn no_my_number(at: &str, text: &str) -> Result<(), String> {
 /// A question's choices as written, from its `answer` (○×) or its `choices` and `right`
 /// (choice questions); whether there are enough and the right ones make sense is
 /// [`crate::bank::Question::check`]'s to say.
-fn question_choices(q: &QuestionToml) -> Result<Vec<Choice>, String> {
+fn question_choices(q: &QuestionToml) -> Result<Vec<Choice>, Said> {
     let n = q.number;
     match q.kind {
         Kind::TrueFalse => {
             if q.answer.is_none() {
-                return Err(format!(
-                    "question {n}: a ○× question needs answer = \"○\" or answer = \"×\""
+                return Err(Said::new(
+                    format!("question {n}: a ○× question needs answer = \"○\" or answer = \"×\""),
+                    format!("問{n}: ○×問題の正解（○か×）を選んでください。"),
                 ));
             }
             if !q.choices.is_empty() || !q.right.is_empty() {
-                return Err(format!(
-                    "question {n}: a ○× question has no choices or right; write kind = \"single\" or \"multiple\" for a choice question"
+                return Err(Said::new(
+                    format!(
+                        "question {n}: a ○× question has no choices or right; write kind = \"single\" or \"multiple\" for a choice question"
+                    ),
+                    format!(
+                        "問{n}: ○×問題に選択肢はありません。選択肢のある問題は種類を「単一選択」か「複数選択」にしてください。"
+                    ),
                 ));
             }
             Ok(Vec::new())
         }
         Kind::Single | Kind::Multiple => {
             if q.answer.is_some() {
-                return Err(format!(
-                    "question {n}: a choice question marks its right choices with right = [1, …], not answer"
+                return Err(Said::new(
+                    format!(
+                        "question {n}: a choice question marks its right choices with right = [1, …], not answer"
+                    ),
+                    format!(
+                        "問{n}: 選択問題の正解は選択肢に印を付けて示します（course.toml では right = [1, …]）。○か×の正解は書けません。"
+                    ),
                 ));
             }
             if let Some(bad) = q.right.iter().find(|r| **r == 0 || **r > q.choices.len()) {
-                return Err(format!(
-                    "question {n}: right = {bad} is not one of its choices (1 to {})",
-                    q.choices.len()
+                let len = q.choices.len();
+                return Err(Said::new(
+                    format!("question {n}: right = {bad} is not one of its choices (1 to {len})"),
+                    format!("問{n}: 正解 {bad} は選択肢（1〜{len}）にありません。"),
                 ));
             }
             Ok(q.choices
@@ -206,7 +240,7 @@ fn section_numbers(title: &str) -> Vec<u32> {
 
 /// A test's title that names sections by number (「章末テスト（第1節〜第3節）」) names the course's
 /// own: every number is one of its sections', and a range runs from its first to its last.
-fn check_test_title(title: &str, sections: &[SectionToml]) -> Result<(), String> {
+fn check_test_title(title: &str, sections: &[SectionToml]) -> Result<(), Said> {
     let named = section_numbers(title);
     if named.is_empty() {
         return Ok(());
@@ -216,18 +250,29 @@ fn check_test_title(title: &str, sections: &[SectionToml]) -> Result<(), String>
         .flat_map(|s| section_numbers(&s.title))
         .collect();
     let (Some(first), Some(last)) = (numbered.iter().min(), numbered.iter().max()) else {
-        return Err(format!(
-            "the test title '{title}' names sections by number but no section title has one; \
-             name the test without section numbers"
+        return Err(Said::new(
+            format!(
+                "the test title '{title}' names sections by number but no section title has one; \
+                 name the test without section numbers"
+            ),
+            format!(
+                "テストの題名「{title}」は節を番号で挙げていますが、番号のある節の題名がありません。\
+                 節の番号を含まない題名にしてください。"
+            ),
         ));
     };
     let range = title.contains('〜') || title.contains('～');
     let wrong = named.iter().any(|n| !numbered.contains(n))
         || (range && (named.first() != Some(first) || named.last() != Some(last)));
     if wrong {
-        return Err(format!(
-            "the test title '{title}' does not match the sections' numbering \
-             (第{first}節〜第{last}節); name the sections the course numbers"
+        return Err(Said::new(
+            format!(
+                "the test title '{title}' does not match the sections' numbering \
+                 (第{first}節〜第{last}節); name the sections the course numbers"
+            ),
+            format!(
+                "テストの題名「{title}」が節の番号（第{first}節〜第{last}節）と合いません。研修の節の番号に合わせてください。"
+            ),
         ));
     }
     Ok(())
@@ -239,18 +284,27 @@ fn package_image(
     dest: &str,
     read_file: &mut impl FnMut(&str) -> Result<String, String>,
     media: &mut Vec<(String, Media)>,
-) -> Result<String, String> {
+) -> Result<String, Said> {
     if let Some((_, m)) = media.iter().find(|(p, _)| p == dest) {
         return Ok(m.url());
     }
     if !image::is_image_path(dest) {
-        return Err(format!(
-            "image '{dest}' must be named images/<name>.png (or .jpg, .gif, .webp), the name in \
-             a-z, 0-9, '-' and '_'"
+        return Err(Said::new(
+            format!(
+                "image '{dest}' must be named images/<name>.png (or .jpg, .gif, .webp), the name in \
+                 a-z, 0-9, '-' and '_'"
+            ),
+            format!(
+                "画像 '{dest}' は images/名前.png（.jpg・.gif・.webp も可。名前は半角の英小文字・数字・-・_）の形にしてください。"
+            ),
         ));
     }
-    let text = read_file(dest)
-        .map_err(|m| format!("image {dest}: {m}; upload the image with the section"))?;
+    let text = read_file(dest).map_err(|m| {
+        Said::new(
+            format!("image {dest}: {m}; upload the image with the section"),
+            format!("画像 {dest} がありません（{m}）。節の編集で画像を添えて保存してください。"),
+        )
+    })?;
     let m = image::decode(dest, &text)?;
     let url = m.url();
     media.push((dest.to_string(), m));
@@ -262,24 +316,29 @@ pub fn parse_package(
     course_toml: &str,
     mut read_file: impl FnMut(&str) -> Result<String, String>,
 ) -> Result<ParsedPackage, ContentError> {
-    let invalid = |message: String| ContentError::Invalid {
+    let invalid = |said: Said| ContentError::Invalid {
         folder: folder.to_string(),
-        message,
+        said,
     };
     let src: CourseToml = toml::from_str(course_toml).map_err(|e| ContentError::Toml {
         folder: folder.to_string(),
         message: e.to_string(),
     })?;
     if !is_slug(&src.code) || src.code != folder {
-        return Err(invalid(format!(
-            "code '{}' must equal the folder name '{folder}' and use only a-z, 0-9 and '-'",
-            src.code
+        let code = &src.code;
+        return Err(invalid(Said::new(
+            format!(
+                "code '{code}' must equal the folder name '{folder}' and use only a-z, 0-9 and '-'"
+            ),
+            format!(
+                "記号 '{code}' はフォルダ名 '{folder}' と同じにし、半角の英小文字・数字・- だけを使ってください。"
+            ),
         )));
     }
     for (at, text) in [
-        ("title", &src.title),
-        ("title_en", &src.title_en),
-        ("description", &src.description),
+        (("title", "題名"), &src.title),
+        (("title_en", "英語の題名"), &src.title_en),
+        (("description", "説明"), &src.description),
     ] {
         no_my_number(at, text).map_err(invalid)?;
     }
@@ -290,21 +349,24 @@ pub fn parse_package(
     let mut sections = Vec::with_capacity(src.sections.len());
     for s in &src.sections {
         if !is_slug(&s.slug) {
-            return Err(invalid(format!(
-                "section slug '{}' may use only a-z, 0-9 and '-'",
-                s.slug
+            let slug = &s.slug;
+            return Err(invalid(Said::new(
+                format!("section slug '{slug}' may use only a-z, 0-9 and '-'"),
+                format!("節の記号 '{slug}' には半角の英小文字・数字・- だけを使えます。"),
             )));
         }
         if sections.iter().any(|x: &Section| x.slug == s.slug) {
-            return Err(invalid(format!(
-                "section slug '{}' appears twice; make it unique",
-                s.slug
+            let slug = &s.slug;
+            return Err(invalid(Said::new(
+                format!("section slug '{slug}' appears twice; make it unique"),
+                format!("節の記号 '{slug}' が二度使われています。別の記号にしてください。"),
             )));
         }
         if s.file.contains("..") || s.file.starts_with('/') {
-            return Err(invalid(format!(
-                "section file '{}' must stay inside the course folder",
-                s.file
+            let file = &s.file;
+            return Err(invalid(Said::new(
+                format!("section file '{file}' must stay inside the course folder"),
+                format!("節のファイル '{file}' は研修のフォルダの中に置いてください。"),
             )));
         }
         let markdown = read_file(&s.file).map_err(|message| ContentError::Read {
@@ -312,14 +374,26 @@ pub fn parse_package(
             file: s.file.clone(),
             message,
         })?;
-        no_my_number(&format!("section '{}' title", s.slug), &s.title).map_err(invalid)?;
-        no_my_number(&s.file, &markdown).map_err(invalid)?;
+        no_my_number(
+            (
+                &format!("section '{}' title", s.slug),
+                &format!("節 {} の題名", s.slug),
+            ),
+            &s.title,
+        )
+        .map_err(invalid)?;
+        no_my_number((&s.file, &format!("{} の本文", s.file)), &markdown).map_err(invalid)?;
         hasher.update([0u8]);
         hasher.update(markdown.as_bytes());
         let html = render_markdown_with(&markdown, &mut |dest| {
             package_image(dest, &mut read_file, &mut media)
         })
-        .map_err(|e| invalid(format!("{}: {e}", s.file)))?;
+        .map_err(|e| {
+            invalid(Said::new(
+                format!("{}: {}", s.file, e.en),
+                format!("{}: {}", s.file, e.ja),
+            ))
+        })?;
         files.push((s.file.clone(), markdown));
         sections.push(Section {
             slug: s.slug.clone(),
@@ -331,19 +405,26 @@ pub fn parse_package(
         None => None,
         Some(t) => {
             if t.questions.is_empty() {
-                return Err(invalid(
-                    "[test] has no questions; add [[test.questions]] or remove [test]".into(),
-                ));
+                return Err(invalid(Said::new(
+                    "[test] has no questions; add [[test.questions]] or remove [test]",
+                    "[test] に問題がありません。問題を追加するか、[test] を削除してください。",
+                )));
             }
             // A question keeps its number when others are added or removed (a year's answers
             // are compared by number), so numbers may skip, but never repeat or go back.
             let mut previous = 0;
             for (i, q) in t.questions.iter().enumerate() {
                 if q.number <= previous {
-                    return Err(invalid(format!(
-                        "question numbers must rise (1, 2, 3…; a removed question's number may                          be skipped); question {} is numbered {} after {previous}",
-                        i + 1,
-                        q.number
+                    let (at, number) = (i + 1, q.number);
+                    return Err(invalid(Said::new(
+                        format!(
+                            "question numbers must rise (1, 2, 3…; a removed question's number \
+                             may be skipped); question {at} is numbered {number} after {previous}"
+                        ),
+                        format!(
+                            "問題の番号は増えていくようにしてください（1, 2, 3…。削除した問題の番号は飛ばせます）。\
+                             {at}番目の問題の番号 {number} が、前の番号 {previous} の後にあります。"
+                        ),
                     )));
                 }
                 previous = q.number;
@@ -353,18 +434,34 @@ pub fn parse_package(
                 links.push(section_refs(q.number, &q.sections).map_err(invalid)?);
             }
             check_test_title(&t.title, &src.sections).map_err(invalid)?;
-            no_my_number("test title", &t.title).map_err(invalid)?;
+            no_my_number(("test title", "テストの題名"), &t.title).map_err(invalid)?;
             for q in &t.questions {
                 let n = q.number;
-                no_my_number(&format!("question {n} statement"), &q.statement).map_err(invalid)?;
-                no_my_number(&format!("question {n} explanation"), &q.explanation)
-                    .map_err(invalid)?;
-                no_my_number(&format!("question {n} reference"), &q.reference).map_err(invalid)?;
-                for (i, c) in q.choices.iter().enumerate() {
-                    no_my_number(&format!("question {n} choice {}", i + 1), c).map_err(invalid)?;
-                }
+                let mut texts = vec![
+                    (("statement", "問題文"), &q.statement),
+                    (("explanation", "解説"), &q.explanation),
+                    (("reference", "掲載箇所"), &q.reference),
+                ];
                 if let Some(topic) = &q.topic {
-                    no_my_number(&format!("question {n} topic"), topic).map_err(invalid)?;
+                    texts.push((("topic", "分野"), topic));
+                }
+                for ((en, ja), text) in texts {
+                    no_my_number(
+                        (&format!("question {n} {en}"), &format!("問{n}の{ja}")),
+                        text,
+                    )
+                    .map_err(invalid)?;
+                }
+                for (i, c) in q.choices.iter().enumerate() {
+                    let c_no = i + 1;
+                    no_my_number(
+                        (
+                            &format!("question {n} choice {c_no}"),
+                            &format!("問{n}の選択肢{c_no}"),
+                        ),
+                        c,
+                    )
+                    .map_err(invalid)?;
                 }
             }
             let mut choices = Vec::with_capacity(t.questions.len());
@@ -375,15 +472,21 @@ pub fn parse_package(
                     render_markdown_with(&q.explanation, &mut |dest| {
                         package_image(dest, &mut read_file, &mut media)
                     })
-                    .map_err(|e| invalid(format!("question {} explanation: {e}", q.number)))?,
+                    .map_err(|e| {
+                        invalid(Said::new(
+                            format!("question {} explanation: {}", q.number, e.en),
+                            format!("問{}の解説: {}", q.number, e.ja),
+                        ))
+                    })?,
                 );
             }
             let draw = match t.draw {
                 None if t.per_topic.is_empty() => Rule::Fixed,
                 None => {
-                    return Err(invalid(
-                        "per_topic needs draw = <how many questions an attempt shows>".into(),
-                    ));
+                    return Err(invalid(Said::new(
+                        "per_topic needs draw = <how many questions an attempt shows>",
+                        "分野ごとの出題数（per_topic）には、1回に出題する問数（draw）が必要です。",
+                    )));
                 }
                 Some(count) => Rule::Pool {
                     count,
@@ -397,35 +500,40 @@ pub fn parse_package(
             let asks = draw.asks(t.questions.len());
             let pass_mark = match (t.pass_mark, t.pass_share, &draw) {
                 (Some(_), Some(_), _) => {
-                    return Err(invalid(
-                        "give pass_mark (a number of questions) or pass_share (a percentage), not both"
-                            .into(),
-                    ));
+                    return Err(invalid(Said::new(
+                        "give pass_mark (a number of questions) or pass_share (a percentage), not both",
+                        "合格基準は正答数（pass_mark）か正答率（pass_share）のどちらか一方にしてください。",
+                    )));
                 }
                 (Some(_), None, Rule::Pool { .. }) | (None, None, Rule::Pool { .. }) => {
-                    return Err(invalid(
-                        "a test that draws its questions needs pass_share = <percent right to pass>, e.g. 80"
-                            .into(),
-                    ));
+                    return Err(invalid(Said::new(
+                        "a test that draws its questions needs pass_share = <percent right to pass>, e.g. 80",
+                        "問題を抽出するテストには、合格に必要な正答率（pass_share、例: 80）が必要です。",
+                    )));
                 }
                 (None, None, Rule::Fixed) => {
-                    return Err(invalid(
-                        "[test] needs pass_mark = <number right to pass> or pass_share = <percent>"
-                            .into(),
-                    ));
+                    return Err(invalid(Said::new(
+                        "[test] needs pass_mark = <number right to pass> or pass_share = <percent>",
+                        "[test] には合格に必要な正答数（pass_mark）か正答率（pass_share）が必要です。",
+                    )));
                 }
                 (None, Some(share), _) if share == 0 || share > 100 => {
-                    return Err(invalid(format!(
-                        "pass_share {share} must be a percentage from 1 to 100"
+                    return Err(invalid(Said::new(
+                        format!("pass_share {share} must be a percentage from 1 to 100"),
+                        format!("合格に必要な正答率 {share} は 1〜100 の百分率にしてください。"),
                     )));
                 }
                 (None, Some(share), _) => crate::bank::pass_mark(asks as u32, share),
                 (Some(mark), None, Rule::Fixed) => {
                     if mark == 0 || mark as usize > t.questions.len() {
-                        return Err(invalid(format!(
-                            "pass_mark {} must be between 1 and the number of questions ({})",
-                            mark,
-                            t.questions.len()
+                        let n = t.questions.len();
+                        return Err(invalid(Said::new(
+                            format!(
+                                "pass_mark {mark} must be between 1 and the number of questions ({n})"
+                            ),
+                            format!(
+                                "合格に必要な正答数 {mark} は 1 から問題数（{n}）までにしてください。"
+                            ),
                         )));
                     }
                     mark
@@ -461,16 +569,20 @@ pub fn parse_package(
             };
             let bank = test.bank();
             for q in &bank {
-                q.check().map_err(|e| invalid(e.to_string()))?;
+                q.check()
+                    .map_err(|e| invalid(Said::new(e.to_string(), e.ja())))?;
             }
-            test.draw.check(&bank).map_err(|e| invalid(e.to_string()))?;
+            test.draw
+                .check(&bank)
+                .map_err(|e| invalid(Said::new(e.to_string(), e.ja())))?;
             Some(test)
         }
     };
     if sections.is_empty() && test.is_none() {
-        return Err(invalid(
-            "a course needs at least one [[sections]] entry or a [test]".into(),
-        ));
+        return Err(invalid(Said::new(
+            "a course needs at least one [[sections]] entry or a [test]",
+            "研修には節（[[sections]]）かテスト（[test]）が少なくとも一つ必要です。",
+        )));
     }
     // The images, after the texts that show them (a package without images hashes as before).
     for (path, m) in &media {

@@ -441,6 +441,39 @@ fn bad_banks_name_the_question_and_the_fix() {
         let e = parse_package("demo", &toml, read).unwrap_err();
         assert!(e.to_string().contains(message), "{to}: {e}");
     }
+    // The pages say the same in Japanese, naming the question the same way.
+    let japanese = [
+        (
+            "right = [2]",
+            "right = [4]",
+            "問1: 正解 4 は選択肢（1〜3）にありません。",
+        ),
+        (
+            "right = [2]",
+            "right = [1, 2]",
+            "問1: 単一選択では正解をちょうど一つ選んでください（いまは2個）。",
+        ),
+        (
+            "choices = [\"甲\", \"乙\", \"丙\"]",
+            "choices = [\"甲\", \"乙\"]",
+            "問1: 選択肢は3〜5個にしてください（いまは2個）。",
+        ),
+        (
+            "choices = [\"甲\", \"乙\", \"丙\"]",
+            "choices = [\"甲\", \"乙\", \"123456789018\"]",
+            "問1の選択肢3にマイナンバーと思われる数字",
+        ),
+        (
+            "pass_mark = 5",
+            "draw = 13\npass_share = 80",
+            "問題バンクには12問しかありません",
+        ),
+    ];
+    for (from, to, message) in japanese {
+        let e = parse_package("demo", &base.replacen(from, to, 1), read).unwrap_err();
+        assert!(e.ja().contains(message), "{to}: {}", e.ja());
+        assert!(e.ja().starts_with("demo/course.toml: "), "{}", e.ja());
+    }
 }
 
 #[test]

@@ -659,6 +659,14 @@ async fn a_chief_writes_a_course_in_the_browser_with_a_drawn_bank_and_staff_take
         png.bytes().await.unwrap().to_vec(),
         fixture_image("窓口の案内.png")
     );
+    // Not to strangers: they are sent to sign in.
+    let anon = kenshu_tests::http::browser_like()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let res = anon.get(app.url(&image_url)).send().await.unwrap();
+    assert_eq!(res.status(), 303);
+    assert!(!res.bytes().await.unwrap().starts_with(b"\x89PNG"));
 
     // Hostile uploads are refused by what they are, naming the file; nothing is saved.
     for (name, bytes, says) in [
@@ -758,10 +766,24 @@ async fn a_chief_writes_a_course_in_the_browser_with_a_drawn_bank_and_staff_take
     assert_eq!(saved.status, 303, "{}", saved.body);
     for i in 1..=12 {
         let topic = if i % 2 == 0 { "規程" } else { "窓口" };
-        let statement = format!("問題{i}: 規程に沿った扱いはどれですか。");
+        // The first question carries markup in every text field: shown as text everywhere.
+        let statement = if i == 1 {
+            format!("問題{i}: <img src=x onerror=alert(5)>規程に沿った扱いはどれですか。")
+        } else {
+            format!("問題{i}: 規程に沿った扱いはどれですか。")
+        };
         let common = [("topic", topic), ("statement", statement.as_str())];
         let own: Vec<(&str, &str)> = match i % 3 {
             0 => vec![("kind", "true_false"), ("answer", "○")],
+            1 if i == 1 => vec![
+                ("kind", "single"),
+                ("choice1", "正しい<script>alert(7)</script>"),
+                ("choice2", "誤り"),
+                ("choice3", "誤り2"),
+                ("right", "1"),
+                ("explanation", "<iframe src=//evil.example></iframe>解説"),
+                ("reference", "<b onmouseover=alert(8)>第1節</b>"),
+            ],
             1 => vec![
                 ("kind", "single"),
                 ("choice1", "正しい"),
@@ -853,6 +875,28 @@ async fn a_chief_writes_a_course_in_the_browser_with_a_drawn_bank_and_staff_take
 
     // Published: the first version, in the audit log; staff draw five of the twelve.
     let draft = chief.get("/manage/courses/drafts/own-rules").await;
+    let edit = chief.get("/manage/courses/drafts/own-rules/edit").await;
+    for page in [&draft.body, &edit.body] {
+        for live in [
+            "<img src=x",
+            "<script>alert(7)",
+            "<iframe",
+            "<b onmouseover",
+        ] {
+            assert!(
+                !page.contains(live),
+                "{live} must not reach the page: {page}"
+            );
+        }
+    }
+    for shown in [
+        "&#60;img src=x onerror=alert(5)&#62;",
+        "正しい&#60;script&#62;alert(7)&#60;/script&#62;",
+        "&lt;iframe src=//evil.example&gt;&lt;/iframe&gt;解説",
+        "&#60;b onmouseover=alert(8)&#62;第1節&#60;/b&#62;",
+    ] {
+        assert!(draft.body.contains(shown), "{shown}: {}", draft.body);
+    }
     assert!(draft.body.contains("毎回5問を出題"), "{}", draft.body);
     let published = chief
         .post("/manage/courses/drafts/own-rules/publish", &[])

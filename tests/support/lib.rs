@@ -16,6 +16,7 @@ pub mod reports;
 pub mod scenario;
 pub mod simulate;
 pub mod skip;
+pub mod slapd;
 pub mod smtp;
 
 use std::path::{Path, PathBuf};

@@ -120,3 +120,135 @@ async fn a_directory_sign_in_is_told_apart_from_every_way_it_can_fail() {
     );
     assert!(started.elapsed() < Duration::from_secs(6));
 }
+
+/// `kenshu institution directory set|show|check|remove`: the settings are checked against the
+/// directory before they are kept, the look-up password is kept sealed (not in the row, not
+/// printed), and `check` signs one person in as the portal would.
+#[tokio::test]
+async fn the_administrator_sets_and_checks_a_directory_from_the_command_line() {
+    let Some(server) = Slapd::start(&tree()) else {
+        return;
+    };
+    let db = kenshu_tests::empty_db().await;
+    let url = db.url();
+    let ca = std::env::temp_dir().join(format!("kenshu-ca-{}.pem", uuid::Uuid::new_v4().simple()));
+    std::fs::write(&ca, &server.ca_pem).unwrap();
+    let run = |args: &[&str], stdin: Option<&str>| kenshu_tests::kenshu(&url, args, stdin);
+    assert!(
+        run(&["institution", "add", "town", "町"], None)
+            .status
+            .success()
+    );
+    let bind_dn = format!("uid=portal-reader,ou=people,{SUFFIX}");
+    let base_dn = format!("ou=people,{SUFFIX}");
+    let group = format!("cn=kenshu-users,ou=groups,{SUFFIX}");
+    let ca_arg = ca.display().to_string();
+    let set = |password: &'static str, with_ca: bool| {
+        let mut args = vec![
+            "institution",
+            "directory",
+            "set",
+            "--institution",
+            "town",
+            "--url",
+            &server.ldap_url,
+            "--bind-dn",
+            &bind_dn,
+            "--base-dn",
+            &base_dn,
+            "--login-attribute",
+            "uid",
+            "--employee-attribute",
+            "employeeNumber",
+            "--filter",
+            "(!(description=disabled))",
+            "--group",
+            &group,
+            "--bind-password-stdin",
+        ];
+        if with_ca {
+            args.extend(["--ca-file", &ca_arg]);
+        }
+        run(&args, Some(password))
+    };
+
+    // A wrong look-up password, or a certificate nobody vouched for: refused, nothing kept.
+    let wrong = set("not-the-secret", true);
+    assert!(!wrong.status.success());
+    assert!(
+        kenshu_tests::text(&wrong).contains("look-up account was refused"),
+        "{}",
+        kenshu_tests::text(&wrong)
+    );
+    let untrusted = set("reader-secret", false);
+    assert!(!untrusted.status.success());
+    assert!(
+        kenshu_tests::text(&untrusted).contains("certificate"),
+        "{}",
+        kenshu_tests::text(&untrusted)
+    );
+    let kept: i64 = sqlx::query_scalar("select count(*) from institution_directories")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!(kept, 0);
+
+    let ok = set("reader-secret", true);
+    assert!(ok.status.success(), "{}", kenshu_tests::text(&ok));
+    let sealed: Vec<u8> =
+        sqlx::query_scalar("select bind_password_sealed from institution_directories")
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+    assert!(
+        !sealed.windows(13).any(|w| w == b"reader-secret"),
+        "the password is not in the row"
+    );
+    let show = run(
+        &["institution", "directory", "show", "--institution", "town"],
+        None,
+    );
+    let shown = kenshu_tests::text(&show);
+    assert!(
+        shown.contains(&server.ldap_url) && shown.contains("password sealed"),
+        "{shown}"
+    );
+    assert!(!shown.contains("reader-secret"), "{shown}");
+
+    let check = |login: &str, password: &'static str| {
+        run(
+            &[
+                "institution",
+                "directory",
+                "check",
+                "--institution",
+                "town",
+                "--login",
+                login,
+                "--password-stdin",
+            ],
+            Some(password),
+        )
+    };
+    let good = check("yamada", "yamada-pass-2026");
+    assert!(good.status.success(), "{}", kenshu_tests::text(&good));
+    assert!(kenshu_tests::text(&good).contains("employee number 000123"));
+    let bad = check("yamada", "wrong-password");
+    assert!(!bad.status.success());
+    assert!(kenshu_tests::text(&bad).contains("refused the password"));
+    let outside = check("suzuki", "suzuki-pass-2026");
+    assert!(kenshu_tests::text(&outside).contains("not in the group"));
+
+    let removed = run(
+        &[
+            "institution",
+            "directory",
+            "remove",
+            "--institution",
+            "town",
+        ],
+        None,
+    );
+    assert!(kenshu_tests::text(&removed).contains("directory of town removed"));
+    let _ = std::fs::remove_file(&ca);
+}

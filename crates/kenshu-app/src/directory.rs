@@ -211,3 +211,55 @@ async fn look_up_and_bind(
         Err(e) => Err(connection_error(e)),
     }
 }
+
+/// An institution's stored settings as a config to connect with, its look-up password opened
+/// under the portal's key.
+pub fn from_stored(
+    stored: &kenshu_db::directory::StoredDirectory,
+    key: &kenshu_core::audit::AuditKey,
+    institution: uuid::Uuid,
+) -> Result<DirectoryConfig, DirectoryError> {
+    let bind_password =
+        kenshu_db::directory::open_password(key, institution, &stored.bind_password_sealed)
+            .ok_or_else(|| {
+                DirectoryError::Setup(
+                    "the look-up password cannot be opened with this portal's key (was the key \
+                     changed?); set the directory again"
+                        .into(),
+                )
+            })?;
+    Ok(DirectoryConfig {
+        url: stored.url.clone(),
+        ca_pem: stored.ca_pem.clone(),
+        bind_dn: stored.bind_dn.clone(),
+        bind_password,
+        base_dn: stored.base_dn.clone(),
+        login_attribute: stored.login_attribute.clone(),
+        employee_attribute: stored.employee_attribute.clone(),
+        filter: stored.filter.clone(),
+        group_dn: stored.group_dn.clone(),
+        timeout: Duration::from_secs(u64::try_from(stored.timeout_secs).unwrap_or(5)),
+    })
+}
+
+/// Connects and binds as the look-up account: whether the settings work, before they are kept.
+pub async fn check_lookup(cfg: &DirectoryConfig) -> Result<(), DirectoryError> {
+    let (conn, mut ldap) = LdapConnAsync::with_settings(settings(cfg)?, &cfg.url)
+        .await
+        .map_err(connection_error)?;
+    ldap3::drive!(conn);
+    ldap.with_timeout(cfg.timeout);
+    let bound = ldap
+        .simple_bind(&cfg.bind_dn, &cfg.bind_password)
+        .await
+        .map_err(connection_error)?
+        .success();
+    let _ = ldap.unbind().await;
+    match bound {
+        Ok(_) => Ok(()),
+        Err(LdapError::LdapResult { result }) if result.rc == INVALID_CREDENTIALS => {
+            Err(DirectoryError::LookupRefused)
+        }
+        Err(e) => Err(connection_error(e)),
+    }
+}

@@ -19,5 +19,6 @@ pub mod reminder;
 pub mod report;
 pub mod rng;
 pub mod roster;
+pub mod seal;
 
 pub use fiscal_year::{FiscalYear, japan_today};

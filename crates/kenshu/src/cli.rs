@@ -270,6 +270,69 @@ pub(crate) enum ContentCommand {
 pub(crate) enum InstitutionCommand {
     /// Add an institution: CODE (a-z, 0-9, '-', '_') and its NAME.
     Add { code: String, name: String },
+    /// The institution's directory (Active Directory, OpenLDAP) that staff sign in against.
+    #[command(subcommand)]
+    Directory(DirectoryCommand),
+}
+
+#[derive(Subcommand)]
+pub(crate) enum DirectoryCommand {
+    /// Set (or replace) the directory. The look-up password is read from standard input and
+    /// kept sealed under the portal's key. Checked against the directory before it is kept.
+    Set {
+        #[arg(long)]
+        institution: String,
+        /// ldaps://host:636, or ldap://host:389 (StartTLS is then used).
+        #[arg(long)]
+        url: String,
+        /// The directory's CA certificate(s), a PEM file (default: the machine's trusted CAs).
+        #[arg(long)]
+        ca_file: Option<PathBuf>,
+        /// The portal's read-only look-up account.
+        #[arg(long)]
+        bind_dn: String,
+        /// Where people's entries are searched (subtree).
+        #[arg(long)]
+        base_dn: String,
+        /// The attribute people sign in with (Active Directory: sAMAccountName).
+        #[arg(long, default_value = "sAMAccountName")]
+        login_attribute: String,
+        /// The attribute holding the roster's employee number (Active Directory: employeeID).
+        #[arg(long, default_value = "employeeID")]
+        employee_attribute: String,
+        /// Further conditions, an LDAP filter (Active Directory, not disabled:
+        /// "(!(userAccountControl:1.2.840.113556.1.4.803:=2))").
+        #[arg(long)]
+        filter: Option<String>,
+        /// The group whose members may sign in.
+        #[arg(long)]
+        group: Option<String>,
+        #[arg(long, default_value_t = 5)]
+        timeout_secs: i32,
+        /// Read the look-up password from standard input (required: never on the command line).
+        #[arg(long, required = true)]
+        bind_password_stdin: bool,
+    },
+    /// Sign one person in against the directory as the portal would (the password from standard
+    /// input) and print the employee number it finds, or why it cannot.
+    Check {
+        #[arg(long)]
+        institution: String,
+        #[arg(long)]
+        login: String,
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+    /// Print the directory's settings (never the password).
+    Show {
+        #[arg(long)]
+        institution: String,
+    },
+    /// Remove the directory: staff sign in with portal passwords again.
+    Remove {
+        #[arg(long)]
+        institution: String,
+    },
 }
 
 #[derive(Subcommand)]

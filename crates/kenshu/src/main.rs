@@ -6,6 +6,7 @@ mod audit;
 mod cli;
 mod database;
 mod demo;
+mod directory;
 mod generate;
 mod logging;
 mod report;
@@ -222,6 +223,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Institution(InstitutionCommand::Add { code, name }) => {
             let db = database::ready(&target, 2).await?;
             admin::add_institution(&db.pool, &code, &name).await
+        }
+        Command::Institution(InstitutionCommand::Directory(command)) => {
+            let db = database::ready(&target, 2).await?;
+            directory::run(&db.pool, &key(true)?, command).await
         }
         Command::Division(DivisionCommand::Add {
             institution,

@@ -90,6 +90,16 @@ impl AuditKey {
         crate::bank::attempt_seed(&self.0, attempt)
     }
 
+    /// A key of its own for another use (`label` names it), derived from this one so that the
+    /// portal keeps one secret: e.g. the key that seals a directory's look-up password. It
+    /// reveals nothing of this key or of another label's.
+    pub fn subkey(&self, label: &str) -> [u8; 32] {
+        let mut mac = self.mac();
+        mac.update(b"kenshu-subkey:");
+        mac.update(label.as_bytes());
+        mac.finalize().into_bytes().into()
+    }
+
     fn mac(&self) -> HmacSha256 {
         // HMAC pads a key shorter than the hash's 64-byte block with zeros; padding it here
         // gives the same MAC through the constructor that cannot fail.

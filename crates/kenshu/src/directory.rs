@@ -1,0 +1,143 @@
+//! `kenshu institution directory …`: an institution's directory (Active Directory, OpenLDAP),
+//! set from the command line and checked against the directory before it is kept.
+
+use anyhow::{Context, bail};
+use kenshu_app::directory::{DirectoryConfig, authenticate, from_stored};
+use kenshu_core::audit::AuditKey;
+use kenshu_db::PgPool;
+use kenshu_db::directory::StoredDirectory;
+
+use crate::cli::DirectoryCommand;
+
+async fn institution(pool: &PgPool, code: &str) -> anyhow::Result<uuid::Uuid> {
+    let mut conn = pool.acquire().await?;
+    Ok(kenshu_db::institution::find_by_code(&mut conn, code)
+        .await?
+        .with_context(|| {
+            format!("no institution with code '{code}' (add it with `kenshu institution add`)")
+        })?
+        .id)
+}
+
+pub async fn run(pool: &PgPool, key: &AuditKey, command: DirectoryCommand) -> anyhow::Result<()> {
+    match command {
+        DirectoryCommand::Set {
+            institution: code,
+            url,
+            ca_file,
+            bind_dn,
+            base_dn,
+            login_attribute,
+            employee_attribute,
+            filter,
+            group,
+            timeout_secs,
+            bind_password_stdin: _,
+        } => {
+            let inst = institution(pool, &code).await?;
+            if !(1..=60).contains(&timeout_secs) {
+                bail!("--timeout-secs must be from 1 to 60");
+            }
+            let ca_pem = match &ca_file {
+                Some(path) => Some(
+                    std::fs::read_to_string(path)
+                        .with_context(|| format!("reading the CA file {}", path.display()))?,
+                ),
+                None => None,
+            };
+            let password = crate::admin::read_password_stdin()?;
+            let config = DirectoryConfig {
+                url: url.trim_end_matches('/').to_string(),
+                ca_pem,
+                bind_dn,
+                bind_password: password.clone(),
+                base_dn,
+                login_attribute,
+                employee_attribute,
+                filter: filter.filter(|f| !f.trim().is_empty()),
+                group_dn: group.filter(|g| !g.trim().is_empty()),
+                timeout: std::time::Duration::from_secs(timeout_secs as u64),
+            };
+            // The look-up account must work before the settings are kept: a wrong password or
+            // an untrusted certificate is found now, not by the first person signing in.
+            kenshu_app::directory::check_lookup(&config)
+                .await
+                .with_context(|| format!("the directory at {} was not set", config.url))?;
+            let stored = StoredDirectory {
+                url: config.url.clone(),
+                ca_pem: config.ca_pem.clone(),
+                bind_dn: config.bind_dn.clone(),
+                bind_password_sealed: kenshu_db::directory::seal_password(key, inst, &password),
+                base_dn: config.base_dn.clone(),
+                login_attribute: config.login_attribute.clone(),
+                employee_attribute: config.employee_attribute.clone(),
+                filter: config.filter.clone(),
+                group_dn: config.group_dn.clone(),
+                timeout_secs,
+            };
+            let mut conn = pool.acquire().await?;
+            kenshu_db::directory::set(&mut conn, inst, &stored).await?;
+            println!(
+                "directory of {code} set: {} (look-up account {}; its password is kept sealed)",
+                stored.url, stored.bind_dn
+            );
+            Ok(())
+        }
+        DirectoryCommand::Check {
+            institution: code,
+            login,
+            password_stdin: _,
+        } => {
+            let inst = institution(pool, &code).await?;
+            let mut conn = pool.acquire().await?;
+            let stored = kenshu_db::directory::get(&mut conn, inst)
+                .await?
+                .with_context(|| format!("{code} has no directory (set it first)"))?;
+            drop(conn);
+            let config = from_stored(&stored, key, inst)?;
+            let password = crate::admin::read_password_stdin()?;
+            match authenticate(&config, &login, &password).await {
+                Ok(number) => {
+                    println!("{login}: signed in; employee number {number}");
+                    Ok(())
+                }
+                Err(e) => bail!("{login}: {e}"),
+            }
+        }
+        DirectoryCommand::Show { institution: code } => {
+            let inst = institution(pool, &code).await?;
+            let mut conn = pool.acquire().await?;
+            let Some(d) = kenshu_db::directory::get(&mut conn, inst).await? else {
+                println!("{code}: no directory (staff sign in with portal passwords)");
+                return Ok(());
+            };
+            println!("url: {}", d.url);
+            println!(
+                "ca: {}",
+                if d.ca_pem.is_some() {
+                    "the directory's own (set)"
+                } else {
+                    "the machine's trusted CAs"
+                }
+            );
+            println!("look-up account: {} (password sealed)", d.bind_dn);
+            println!("base: {}", d.base_dn);
+            println!("login attribute: {}", d.login_attribute);
+            println!("employee number attribute: {}", d.employee_attribute);
+            println!("filter: {}", d.filter.as_deref().unwrap_or("(none)"));
+            println!("group: {}", d.group_dn.as_deref().unwrap_or("(none)"));
+            println!("timeout: {} s", d.timeout_secs);
+            Ok(())
+        }
+        DirectoryCommand::Remove { institution: code } => {
+            let inst = institution(pool, &code).await?;
+            let mut conn = pool.acquire().await?;
+            if kenshu_db::directory::remove(&mut conn, inst).await? {
+                println!("directory of {code} removed");
+            } else {
+                println!("{code} had no directory");
+            }
+            Ok(())
+        }
+    }
+}

@@ -9,8 +9,9 @@ use std::time::Duration;
 use kenshu_app::directory::{DirectoryConfig, DirectoryError, authenticate};
 use kenshu_tests::slapd::{SUFFIX, Slapd};
 
-/// Staff of a town office: 山田 (in the group), 鈴木 (not in the group), 佐藤 (disabled), and
-/// the portal's read-only look-up account.
+/// Staff of a town office: 山田 (in the group), 鈴木 (not in the group), 佐藤 (disabled), 加藤
+/// (in the group, not on the roster of the sign-in test), an entry without an employee number,
+/// and the portal's read-only look-up account.
 fn tree() -> String {
     format!(
         "dn: ou=people,{SUFFIX}\nobjectClass: organizationalUnit\nou: people\n\n\
@@ -23,12 +24,14 @@ fn tree() -> String {
          dn: uid=sato,ou=people,{SUFFIX}\nobjectClass: inetOrgPerson\nuid: sato\n\
          cn: 佐藤 一郎\nsn: 佐藤\nemployeeNumber: 000789\ndescription: disabled\n\
          userPassword: sato-pass-2026\n\n\
+         dn: uid=kato,ou=people,{SUFFIX}\nobjectClass: inetOrgPerson\nuid: kato\n\
+         cn: 加藤 次郎\nsn: 加藤\nemployeeNumber: 000999\nuserPassword: kato-pass-2026\n\n\
          dn: uid=nonumber,ou=people,{SUFFIX}\nobjectClass: inetOrgPerson\nuid: nonumber\n\
          cn: 番号 なし\nsn: なし\nuserPassword: nonumber-pass-2026\n\n\
          dn: ou=groups,{SUFFIX}\nobjectClass: organizationalUnit\nou: groups\n\n\
          dn: cn=kenshu-users,ou=groups,{SUFFIX}\nobjectClass: groupOfNames\ncn: kenshu-users\n\
          member: uid=yamada,ou=people,{SUFFIX}\nmember: uid=sato,ou=people,{SUFFIX}\n\
-         member: uid=nonumber,ou=people,{SUFFIX}\n"
+         member: uid=nonumber,ou=people,{SUFFIX}\nmember: uid=kato,ou=people,{SUFFIX}\n"
     )
 }
 
@@ -251,4 +254,129 @@ async fn the_administrator_sets_and_checks_a_directory_from_the_command_line() {
     );
     assert!(kenshu_tests::text(&removed).contains("directory of town removed"));
     let _ = std::fs::remove_file(&ca);
+}
+
+/// Signs in through the form as a browser does: (status, location, body).
+async fn sign_in(app: &kenshu_tests::TestApp, login: &str, password: &str) -> (u16, String) {
+    let mut b = app.browser();
+    b.get("/login").await;
+    let res = b
+        .post(
+            "/login",
+            &[("login", login), ("password", password), ("next", "/my")],
+        )
+        .await;
+    let body = if res.status == 303 {
+        b.get("/my").await.body
+    } else {
+        res.body
+    };
+    (res.status.as_u16(), body)
+}
+
+/// Staff sign in with their directory name and password; the roster says who they are. A wrong
+/// password and a disabled entry are refused like any wrong password; someone the directory
+/// knows and the roster does not is told whom to ask; with the directory down, people with a
+/// portal password still sign in and the others are told why they cannot. Every attempt is in
+/// the audit log.
+#[tokio::test]
+async fn staff_sign_in_with_the_directory_and_the_roster_says_who_they_are() {
+    let Some(server) = Slapd::start(&tree()) else {
+        return;
+    };
+    let app = kenshu_tests::TestApp::spawn().await;
+    // On the roster: 000123 (山田 in the directory), 000789 (佐藤, disabled there), and the
+    // chief officer, who also has a portal password.
+    let s = kenshu_tests::Scenario::new(app.pool())
+        .person("000123", kenshu_core::person::Role::Staff)
+        .person("000789", kenshu_core::person::Role::Staff)
+        .person("chief", kenshu_core::person::Role::ChiefOfficer)
+        .build()
+        .await;
+    let inst = s.institution();
+    let cfg = config(&server, &server.ldaps_url);
+    let stored = kenshu_db::directory::StoredDirectory {
+        url: cfg.url.clone(),
+        ca_pem: cfg.ca_pem.clone(),
+        bind_dn: cfg.bind_dn.clone(),
+        bind_password_sealed: kenshu_db::directory::seal_password(
+            &kenshu_tests::audit_key(),
+            inst,
+            &cfg.bind_password,
+        ),
+        base_dn: cfg.base_dn.clone(),
+        login_attribute: cfg.login_attribute.clone(),
+        employee_attribute: cfg.employee_attribute.clone(),
+        filter: cfg.filter.clone(),
+        group_dn: cfg.group_dn.clone(),
+        timeout_secs: 3,
+    };
+    let mut conn = app.pool().acquire().await.unwrap();
+    kenshu_db::directory::set(&mut conn, inst, &stored)
+        .await
+        .unwrap();
+    drop(conn);
+
+    let (status, my) = sign_in(&app, "yamada", "yamada-pass-2026").await;
+    assert_eq!(status, 303, "{my}");
+    assert!(my.contains("試験 000123"), "the roster's person: {my}");
+
+    for (login, password) in [
+        ("yamada", "wrong-password"),
+        ("sato", "sato-pass-2026"),
+        ("suzuki", "suzuki-pass-2026"),
+        ("tanaka", "whatever-2026"),
+    ] {
+        let (status, page) = sign_in(&app, login, password).await;
+        assert_eq!(status, 200, "{login}");
+        assert!(
+            page.contains("ログインID（またはメールアドレス）かパスワードが正しくありません"),
+            "{login}: {page}"
+        );
+    }
+
+    // 加藤 proves who he is, but the roster has no 000999: he is told whom to ask.
+    let (status, page) = sign_in(&app, "kato", "kato-pass-2026").await;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("研修の名簿にあなたが見つかりません。総括責任者"),
+        "{page}"
+    );
+    // An entry the roster cannot be matched with: refused, the operators told in the log.
+    let (status, page) = sign_in(&app, "nonumber", "nonumber-pass-2026").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("パスワードが正しくありません"), "{page}");
+
+    // The portal password still works for an account that has one.
+    let (status, _) = sign_in(&app, "chief", kenshu_tests::PASSWORD).await;
+    assert_eq!(status, 303);
+
+    // The directory goes down: the portal password still works; a directory name is told why.
+    drop(server);
+    let (status, page) = sign_in(&app, "yamada", "yamada-pass-2026").await;
+    assert_eq!(status, 503, "{page}");
+    assert!(
+        page.contains("ディレクトリ（Active Directory など）に接続できない"),
+        "{page}"
+    );
+    let (status, _) = sign_in(&app, "chief", kenshu_tests::PASSWORD).await;
+    assert_eq!(status, 303);
+
+    let rows: Vec<(String, String)> = sqlx::query_as(
+        "select action, detail from audit_log where action in ('sign_in', 'sign_in_failed') order by seq",
+    )
+    .fetch_all(app.pool())
+    .await
+    .unwrap();
+    let signed_in = rows.iter().filter(|(a, _)| a == "sign_in").count();
+    let failed = rows.iter().filter(|(a, _)| a == "sign_in_failed").count();
+    assert_eq!((signed_in, failed), (3, 7), "{rows:?}");
+    assert!(
+        rows.iter().any(|(_, d)| d.contains("the roster does not")),
+        "{rows:?}"
+    );
+    assert!(
+        rows.iter().any(|(_, d)| d.contains("could not be reached")),
+        "{rows:?}"
+    );
 }

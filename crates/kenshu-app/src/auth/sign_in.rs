@@ -53,6 +53,12 @@ pub enum Why {
     Failed,
     /// The throttle holds this account, browser or address back for so many seconds.
     Wait { secs: i64 },
+    /// The institution's directory proved who this is, but the roster has nobody with that
+    /// employee number: the chief officer must add them to the roster.
+    NotOnRoster,
+    /// The institution's directory cannot be reached (or its setup is broken): only accounts
+    /// with a portal password can sign in meanwhile.
+    DirectoryDown,
 }
 
 /// Signs a person in. The attempt is taken from the throttle before the password is checked
@@ -148,21 +154,35 @@ pub async fn sign_in(
     })
     .await?;
     let attempted: String = login_key.chars().take(100).collect();
-    let user = match credentials {
-        Some(c) if verified && c.active => c,
+    // Not the portal password: the institution's directory, if it has one, may prove who this
+    // is; the roster then says which account that is.
+    let proved = match credentials {
+        Some(c) if verified && c.active => Ok(c),
         _ => {
-            tracing::info!(institution = %institution.code, failures, "sign-in failed");
+            let (found, back) = by_directory(conn, pool, institution.id, &attempt).await?;
+            conn = back;
+            found
+        }
+    };
+    let user = match proved {
+        Ok(c) => c,
+        Err(why) => {
+            tracing::info!(institution = %institution.code, failures, ?why, "sign-in failed");
+            let detail = match why {
+                Why::NotOnRoster => format!(
+                    "failures in a row: {failures}; the directory knows the name, the roster does not"
+                ),
+                Why::DirectoryDown => {
+                    format!("failures in a row: {failures}; the directory could not be reached")
+                }
+                _ => format!("failures in a row: {failures}"),
+            };
             let mut tx = sqlx::Connection::begin(&mut *conn).await?;
             Actor::attempt(attempt.audit_key, institution.id, &attempted)
-                .record(
-                    &mut tx,
-                    AuditAction::SignInFailed,
-                    "",
-                    &format!("failures in a row: {failures}"),
-                )
+                .record(&mut tx, AuditAction::SignInFailed, "", &detail)
                 .await?;
             tx.commit().await?;
-            return refuse(ask_institution, Why::Failed);
+            return refuse(ask_institution, why);
         }
     };
     let signed_in = SignedIn {
@@ -202,6 +222,59 @@ pub async fn sign_in(
     tx.commit().await?;
     tracing::info!(institution = %institution.code, user = %user.id, "signed in");
     Ok(Outcome::Done(signed_in))
+}
+
+/// The attempt checked against the institution's directory, with no database connection held
+/// while the directory answers: the roster's active account with the employee number the
+/// directory gives, or why not ([`Why::Failed`] for anything the person got wrong, without
+/// telling which).
+async fn by_directory(
+    mut conn: Lease,
+    pool: &RequestPool,
+    institution: Uuid,
+    attempt: &Attempt<'_>,
+) -> Result<(Result<kenshu_db::person::Credentials, Why>, Lease), AuthError> {
+    use crate::directory::{DirectoryError, authenticate, from_stored};
+    let Some(stored) = kenshu_db::directory::get(&mut conn, institution).await? else {
+        return Ok((Err(Why::Failed), conn));
+    };
+    let config = match from_stored(&stored, attempt.audit_key, institution) {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::error!(error = %e, "the directory's settings cannot be used");
+            return Ok((Err(Why::DirectoryDown), conn));
+        }
+    };
+    drop(conn);
+    let answer = authenticate(&config, attempt.login, attempt.password).await;
+    let mut conn = pool.acquire().await?;
+    let number = match answer {
+        Ok(number) => number,
+        Err(
+            DirectoryError::BadPassword
+            | DirectoryError::NotFound
+            | DirectoryError::NotInGroup
+            | DirectoryError::Ambiguous,
+        ) => return Ok((Err(Why::Failed), conn)),
+        Err(e @ DirectoryError::NoEmployeeNumber(_)) => {
+            // The entry cannot be matched to the roster: the directory's administrators must
+            // fill it in. The person is told only that the sign-in failed.
+            tracing::warn!(error = %e, "a directory entry without an employee number");
+            return Ok((Err(Why::Failed), conn));
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "directory sign-in failed on the directory's side");
+            return Ok((Err(Why::DirectoryDown), conn));
+        }
+    };
+    let found = kenshu_db::person::credentials(&mut conn, institution, &number).await?;
+    let result = match found {
+        Some(c) if c.active => Ok(c),
+        // Left (the roster's leaving date has passed): refused like a wrong password.
+        Some(_) => Err(Why::Failed),
+        None => Err(Why::NotOnRoster),
+    };
+    Ok((result, conn))
 }
 
 /// Ends the session `session_hash` of the person `actor` names, and writes the audit log.

@@ -135,6 +135,11 @@ pub async fn login(
                 ),
                 Why::Failed => (t.sign_in_failed.to_string(), StatusCode::OK),
                 Why::Wait { secs } => (t.sign_in_wait(secs), StatusCode::TOO_MANY_REQUESTS),
+                Why::NotOnRoster => (t.sign_in_not_on_roster.to_string(), StatusCode::OK),
+                Why::DirectoryDown => (
+                    t.sign_in_directory_down.to_string(),
+                    StatusCode::SERVICE_UNAVAILABLE,
+                ),
             };
             let page = LoginPage {
                 chrome: Chrome::anonymous(t.sign_in, form.csrf.clone()),

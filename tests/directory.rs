@@ -207,6 +207,25 @@ async fn the_administrator_sets_and_checks_a_directory_from_the_command_line() {
         !sealed.windows(13).any(|w| w == b"reader-secret"),
         "the password is not in the row"
     );
+    assert!(
+        kenshu_tests::text(&ok).contains("town signs in with: password, directory"),
+        "setting a directory turns it on: {}",
+        kenshu_tests::text(&ok)
+    );
+    let auth = |methods: Option<&str>| {
+        let mut args = vec!["institution", "auth", "town"];
+        args.extend(methods);
+        run(&args, None)
+    };
+    let only = auth(Some("directory"));
+    assert!(only.status.success(), "{}", kenshu_tests::text(&only));
+    assert!(kenshu_tests::text(&only).contains("portal administrators still sign in"));
+    assert!(kenshu_tests::text(&auth(None)).contains("town signs in with: directory"));
+    let oidc = auth(Some("password,oidc"));
+    assert!(!oidc.status.success());
+    assert!(kenshu_tests::text(&oidc).contains("not available yet"));
+    let typo = auth(Some("passwd"));
+    assert!(kenshu_tests::text(&typo).contains("unknown sign-in method 'passwd'"));
     let show = run(
         &["institution", "directory", "show", "--institution", "town"],
         None,
@@ -253,7 +272,47 @@ async fn the_administrator_sets_and_checks_a_directory_from_the_command_line() {
         None,
     );
     assert!(kenshu_tests::text(&removed).contains("directory of town removed"));
+    assert!(
+        kenshu_tests::text(&removed).contains("town signs in with: password"),
+        "without its directory the institution signs in with passwords again"
+    );
+    let none = auth(Some("password,directory"));
+    assert!(kenshu_tests::text(&none).contains("has no directory"));
     let _ = std::fs::remove_file(&ca);
+}
+
+/// Gives the institution the test directory and these sign-in methods.
+async fn use_directory(
+    app: &kenshu_tests::TestApp,
+    server: &Slapd,
+    inst: uuid::Uuid,
+    methods: &str,
+) {
+    let cfg = config(server, &server.ldaps_url);
+    let stored = kenshu_db::directory::StoredDirectory {
+        url: cfg.url.clone(),
+        ca_pem: cfg.ca_pem.clone(),
+        bind_dn: cfg.bind_dn.clone(),
+        bind_password_sealed: kenshu_db::directory::seal_password(
+            &kenshu_tests::audit_key(),
+            inst,
+            &cfg.bind_password,
+        ),
+        base_dn: cfg.base_dn.clone(),
+        login_attribute: cfg.login_attribute.clone(),
+        employee_attribute: cfg.employee_attribute.clone(),
+        filter: cfg.filter.clone(),
+        group_dn: cfg.group_dn.clone(),
+        timeout_secs: 3,
+    };
+    let mut conn = app.pool().acquire().await.unwrap();
+    kenshu_db::directory::set(&mut conn, inst, &stored)
+        .await
+        .unwrap();
+    let methods = kenshu_core::sign_in::SignInMethods::parse(methods).unwrap();
+    kenshu_db::institution::set_sign_in_methods(&mut conn, inst, &methods)
+        .await
+        .unwrap();
 }
 
 /// Signs in through the form as a browser does: (status, location, body).
@@ -294,28 +353,7 @@ async fn staff_sign_in_with_the_directory_and_the_roster_says_who_they_are() {
         .build()
         .await;
     let inst = s.institution();
-    let cfg = config(&server, &server.ldaps_url);
-    let stored = kenshu_db::directory::StoredDirectory {
-        url: cfg.url.clone(),
-        ca_pem: cfg.ca_pem.clone(),
-        bind_dn: cfg.bind_dn.clone(),
-        bind_password_sealed: kenshu_db::directory::seal_password(
-            &kenshu_tests::audit_key(),
-            inst,
-            &cfg.bind_password,
-        ),
-        base_dn: cfg.base_dn.clone(),
-        login_attribute: cfg.login_attribute.clone(),
-        employee_attribute: cfg.employee_attribute.clone(),
-        filter: cfg.filter.clone(),
-        group_dn: cfg.group_dn.clone(),
-        timeout_secs: 3,
-    };
-    let mut conn = app.pool().acquire().await.unwrap();
-    kenshu_db::directory::set(&mut conn, inst, &stored)
-        .await
-        .unwrap();
-    drop(conn);
+    use_directory(&app, &server, inst, "password,directory").await;
 
     let (status, my) = sign_in(&app, "yamada", "yamada-pass-2026").await;
     assert_eq!(status, 303, "{my}");
@@ -379,4 +417,54 @@ async fn staff_sign_in_with_the_directory_and_the_roster_says_who_they_are() {
         rows.iter().any(|(_, d)| d.contains("could not be reached")),
         "{rows:?}"
     );
+}
+
+/// Each combination of methods does what it says: directory only (the portal administrator
+/// keeps a portal password), password only (a directory kept but not used), both; the sign-in
+/// page says when the office account works.
+#[tokio::test]
+async fn the_institutions_sign_in_methods_decide_what_counts() {
+    let Some(server) = Slapd::start(&tree()) else {
+        return;
+    };
+    let app = kenshu_tests::TestApp::spawn().await;
+    let s = kenshu_tests::Scenario::new(app.pool())
+        .person("000123", kenshu_core::person::Role::Staff)
+        .person("admin", kenshu_core::person::Role::PortalAdmin)
+        .build()
+        .await;
+    let inst = s.institution();
+    let hint = "組織のパソコンにサインインするときのユーザー名とパスワード";
+    let login_page = || async { app.browser().get("/login").await.body };
+    assert!(
+        !login_page().await.contains(hint),
+        "passwords only: no hint"
+    );
+
+    use_directory(&app, &server, inst, "directory").await;
+    assert!(login_page().await.contains(hint));
+    assert_eq!(sign_in(&app, "yamada", "yamada-pass-2026").await.0, 303);
+    assert_eq!(
+        sign_in(&app, "000123", kenshu_tests::PASSWORD).await.0,
+        200,
+        "the portal password does not count"
+    );
+    assert_eq!(
+        sign_in(&app, "admin", kenshu_tests::PASSWORD).await.0,
+        303,
+        "except the portal administrator's"
+    );
+
+    use_directory(&app, &server, inst, "password").await;
+    assert!(!login_page().await.contains(hint));
+    assert_eq!(
+        sign_in(&app, "yamada", "yamada-pass-2026").await.0,
+        200,
+        "the directory is kept but not used"
+    );
+    assert_eq!(sign_in(&app, "000123", kenshu_tests::PASSWORD).await.0, 303);
+
+    use_directory(&app, &server, inst, "password,directory").await;
+    assert_eq!(sign_in(&app, "yamada", "yamada-pass-2026").await.0, 303);
+    assert_eq!(sign_in(&app, "000123", kenshu_tests::PASSWORD).await.0, 303);
 }

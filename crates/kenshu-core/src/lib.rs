@@ -20,5 +20,6 @@ pub mod report;
 pub mod rng;
 pub mod roster;
 pub mod seal;
+pub mod sign_in;
 
 pub use fiscal_year::{FiscalYear, japan_today};

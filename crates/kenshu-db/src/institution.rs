@@ -1,5 +1,6 @@
 //! Institutions (機関) and their divisions (課室).
 
+use kenshu_core::sign_in::SignInMethods;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
@@ -49,10 +50,11 @@ pub async fn list(conn: &mut PgConnection) -> Result<Vec<Institution>, sqlx::Err
 pub async fn for_sign_in(
     conn: &mut PgConnection,
     code: &str,
-) -> Result<(bool, Option<Institution>), sqlx::Error> {
+) -> Result<(bool, Option<(Institution, SignInMethods)>), sqlx::Error> {
     let r = sqlx::query!(
         r#"with n as (select count(*) as n from institutions)
-           select n.n <> 1 as "many!", i.id as "id?", i.code as "code?", i.name as "name?"
+           select n.n <> 1 as "many!", i.id as "id?", i.code as "code?", i.name as "name?",
+                  i.sign_in_methods as "methods?"
            from n left join institutions i
              on case when $1 = '' then n.n = 1 else i.code = $1 end"#,
         code
@@ -60,10 +62,52 @@ pub async fn for_sign_in(
     .fetch_one(conn)
     .await?;
     let institution = match (r.id, r.code, r.name) {
-        (Some(id), Some(code), Some(name)) => Some(Institution { id, code, name }),
+        (Some(id), Some(code), Some(name)) => Some((
+            Institution { id, code, name },
+            SignInMethods::from_names(&r.methods.unwrap_or_default()),
+        )),
         _ => None,
     };
     Ok((r.many, institution))
+}
+
+/// What the sign-in page says before anyone types: whether it must ask for the institution, and
+/// when there is only one, how its people sign in.
+pub async fn sign_in_page(
+    conn: &mut PgConnection,
+) -> Result<(bool, Option<SignInMethods>), sqlx::Error> {
+    let (many, one) = for_sign_in(conn, "").await?;
+    Ok((many, one.map(|(_, m)| m)))
+}
+
+/// Sets how the institution's people may sign in.
+pub async fn set_sign_in_methods(
+    conn: &mut PgConnection,
+    institution: Uuid,
+    methods: &SignInMethods,
+) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "update institutions set sign_in_methods = $2 where id = $1",
+        institution,
+        &methods.names()
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// How the institution's people may sign in.
+pub async fn sign_in_methods(
+    conn: &mut PgConnection,
+    institution: Uuid,
+) -> Result<SignInMethods, sqlx::Error> {
+    let names: Vec<String> = sqlx::query_scalar!(
+        "select sign_in_methods from institutions where id = $1",
+        institution
+    )
+    .fetch_one(conn)
+    .await?;
+    Ok(SignInMethods::from_names(&names))
 }
 
 /// Whether the sign-in form must ask for the institution: more (or fewer) than one exists.

@@ -59,6 +59,9 @@ pub struct Credentials {
     /// None until the person has set a password (accounts imported from the roster).
     pub password_hash: Option<String>,
     pub active: bool,
+    /// A portal administrator: signs in with a portal password even where the institution uses
+    /// only its directory (to reach the portal while the directory is down).
+    pub portal_admin: bool,
 }
 
 /// Finds an account by login ID, or by e-mail address (case-insensitive).
@@ -69,9 +72,9 @@ pub async fn credentials(
 ) -> Result<Option<Credentials>, sqlx::Error> {
     sqlx::query_as!(
         Credentials,
-        "select id, password_hash, active from users
+        r#"select id, password_hash, active, (role = 'portal_admin') as "portal_admin!" from users
          where institution_id = $1 and (login_id = $2 or lower(email) = lower($2))
-         order by (login_id = $2) desc limit 1",
+         order by (login_id = $2) desc limit 1"#,
         institution_id,
         login_or_email
     )

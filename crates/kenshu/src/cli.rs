@@ -273,6 +273,12 @@ pub(crate) enum InstitutionCommand {
     /// The institution's directory (Active Directory, OpenLDAP) that staff sign in against.
     #[command(subcommand)]
     Directory(DirectoryCommand),
+    /// How the institution's people sign in: METHODS is a comma-separated list of password,
+    /// directory and oidc (without it: print the current ones).
+    Auth {
+        code: String,
+        methods: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]

@@ -76,11 +76,18 @@ pub async fn run(pool: &PgPool, key: &AuditKey, command: DirectoryCommand) -> an
                 timeout_secs,
             };
             let mut conn = pool.acquire().await?;
-            kenshu_db::directory::set(&mut conn, inst, &stored).await?;
+            let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+            kenshu_db::directory::set(&mut tx, inst, &stored).await?;
+            // Setting a directory is for signing in with it.
+            let mut methods = kenshu_db::institution::sign_in_methods(&mut tx, inst).await?;
+            methods.directory = true;
+            kenshu_db::institution::set_sign_in_methods(&mut tx, inst, &methods).await?;
+            tx.commit().await?;
             println!(
                 "directory of {code} set: {} (look-up account {}; its password is kept sealed)",
                 stored.url, stored.bind_dn
             );
+            println!("{code} signs in with: {}", methods.names().join(", "));
             Ok(())
         }
         DirectoryCommand::Check {
@@ -132,12 +139,47 @@ pub async fn run(pool: &PgPool, key: &AuditKey, command: DirectoryCommand) -> an
         DirectoryCommand::Remove { institution: code } => {
             let inst = institution(pool, &code).await?;
             let mut conn = pool.acquire().await?;
-            if kenshu_db::directory::remove(&mut conn, inst).await? {
+            let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+            let removed = kenshu_db::directory::remove(&mut tx, inst).await?;
+            // Without a directory its people sign in with portal passwords.
+            let mut methods = kenshu_db::institution::sign_in_methods(&mut tx, inst).await?;
+            methods.directory = false;
+            if !methods.oidc {
+                methods.password = true;
+            }
+            kenshu_db::institution::set_sign_in_methods(&mut tx, inst, &methods).await?;
+            tx.commit().await?;
+            if removed {
                 println!("directory of {code} removed");
             } else {
                 println!("{code} had no directory");
             }
+            println!("{code} signs in with: {}", methods.names().join(", "));
             Ok(())
         }
     }
+}
+
+/// `kenshu institution auth CODE [METHODS]`: prints or sets how the institution's people sign in.
+pub async fn auth(pool: &PgPool, code: &str, methods: Option<&str>) -> anyhow::Result<()> {
+    let inst = institution(pool, code).await?;
+    let mut conn = pool.acquire().await?;
+    let Some(list) = methods else {
+        let now = kenshu_db::institution::sign_in_methods(&mut conn, inst).await?;
+        println!("{code} signs in with: {}", now.names().join(", "));
+        return Ok(());
+    };
+    let methods = kenshu_core::sign_in::SignInMethods::parse(list).map_err(anyhow::Error::msg)?;
+    if methods.directory && kenshu_db::directory::get(&mut conn, inst).await?.is_none() {
+        bail!("{code} has no directory: set it first with `kenshu institution directory set`");
+    }
+    if methods.oidc {
+        bail!("OpenID Connect sign-in is not available yet; use password and/or directory");
+    }
+    kenshu_db::institution::set_sign_in_methods(&mut conn, inst, &methods).await?;
+    println!("{code} signs in with: {}", methods.names().join(", "));
+    if !methods.password {
+        println!("portal administrators still sign in with their portal password");
+    }
+    Ok(())
 }

@@ -224,6 +224,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let db = database::ready(&target, 2).await?;
             admin::add_institution(&db.pool, &code, &name).await
         }
+        Command::Institution(InstitutionCommand::Auth { code, methods }) => {
+            let db = database::ready(&target, 2).await?;
+            directory::auth(&db.pool, &code, methods.as_deref()).await
+        }
         Command::Institution(InstitutionCommand::Directory(command)) => {
             let db = database::ready(&target, 2).await?;
             directory::run(&db.pool, &key(true)?, command).await

@@ -42,6 +42,8 @@ pub struct SignedIn {
 pub struct SignInRefusal {
     pub ask_institution: bool,
     pub why: Why,
+    /// The institution's people may sign in with their directory name (the form says so).
+    pub directory: bool,
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -79,6 +81,7 @@ pub async fn sign_in(
         Ok(Outcome::Refused(SignInRefusal {
             ask_institution,
             why,
+            directory: false,
         }))
     };
     if attempt.login.chars().count() > MAX_LOGIN
@@ -92,8 +95,15 @@ pub async fn sign_in(
     }
     let (ask_institution, institution) =
         kenshu_db::institution::for_sign_in(&mut conn, attempt.institution.trim()).await?;
-    let Some(institution) = institution else {
+    let Some((institution, methods)) = institution else {
         return refuse(ask_institution, Why::Failed);
+    };
+    let refuse = |why| {
+        Ok(Outcome::Refused(SignInRefusal {
+            ask_institution,
+            why,
+            directory: methods.directory,
+        }))
     };
     let login_key = attempt.login.trim().to_lowercase();
     let credentials =
@@ -135,7 +145,7 @@ pub async fn sign_in(
         Taken::HeldBack { wait_secs } => {
             metrics::sign_in_refused(metrics::Refusal::Throttled);
             tracing::warn!(institution = %institution.code, wait_secs, "sign-in held back by the throttle");
-            return refuse(ask_institution, Why::Wait { secs: wait_secs });
+            return refuse(Why::Wait { secs: wait_secs });
         }
     };
     let password = attempt.password.to_string();
@@ -156,13 +166,16 @@ pub async fn sign_in(
     let attempted: String = login_key.chars().take(100).collect();
     // Not the portal password: the institution's directory, if it has one, may prove who this
     // is; the roster then says which account that is.
+    // A portal password counts where the institution allows it (and always for a portal
+    // administrator, who must reach the portal while the directory is down).
     let proved = match credentials {
-        Some(c) if verified && c.active => Ok(c),
-        _ => {
+        Some(c) if verified && c.active && (methods.password || c.portal_admin) => Ok(c),
+        _ if methods.directory => {
             let (found, back) = by_directory(conn, pool, institution.id, &attempt).await?;
             conn = back;
             found
         }
+        _ => Err(Why::Failed),
     };
     let user = match proved {
         Ok(c) => c,
@@ -182,7 +195,7 @@ pub async fn sign_in(
                 .record(&mut tx, AuditAction::SignInFailed, "", &detail)
                 .await?;
             tx.commit().await?;
-            return refuse(ask_institution, why);
+            return refuse(why);
         }
     };
     let signed_in = SignedIn {

@@ -295,6 +295,7 @@ pub static EN: Catalogue = Catalogue {
     sign_in_failed: "The login ID (or email address) or the password is incorrect. Check what you entered and try again.",
     sign_in_not_on_roster: "Your office account was recognised, but you are not on the training roster. Ask the chief officer (who runs the training) to add you to the roster.",
     sign_in_directory_down: "The directory that checks office accounts (such as Active Directory) cannot be reached, so you cannot sign in right now. Try again in a while; if it goes on, tell the IT staff.",
+    sign_in_directory_hint: "You can also use the user name and password you sign in to your office computer with.",
     sign_in_locked: "This account is temporarily locked after repeated failed sign-ins (10 within 15 minutes). Wait about 15 minutes and try again, or contact the portal administrator.",
     institution_code: "Institution code",
     login_or_email: "Login ID (employee number) or email address",

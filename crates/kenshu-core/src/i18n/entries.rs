@@ -302,6 +302,7 @@ impl Catalogue {
             ("sign_in_failed", self.sign_in_failed),
             ("sign_in_not_on_roster", self.sign_in_not_on_roster),
             ("sign_in_directory_down", self.sign_in_directory_down),
+            ("sign_in_directory_hint", self.sign_in_directory_hint),
             ("sign_in_locked", self.sign_in_locked),
             ("institution_code", self.institution_code),
             ("login_or_email", self.login_or_email),

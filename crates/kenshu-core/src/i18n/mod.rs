@@ -342,6 +342,7 @@ pub struct Catalogue {
     pub sign_in_failed: &'static str,
     pub sign_in_not_on_roster: &'static str,
     pub sign_in_directory_down: &'static str,
+    pub sign_in_directory_hint: &'static str,
     pub sign_in_locked: &'static str,
     pub institution_code: &'static str,
     pub login_or_email: &'static str,

@@ -33,6 +33,8 @@ struct LoginPage {
     chrome: Chrome,
     t: &'static Catalogue,
     ask_institution: bool,
+    /// The one institution's people sign in with their directory name and password.
+    directory: bool,
     institution: String,
     login: String,
     next: String,
@@ -75,10 +77,12 @@ pub async fn login_form(
         return Ok(Redirect::to(&safe_next(q.next.as_deref())).into_response());
     }
     let (token, cookie) = pre_session_token(&state, &headers);
+    let (ask_institution, methods) = kenshu_db::institution::sign_in_page(&mut conn).await?;
     let page = LoginPage {
         chrome: Chrome::anonymous(crate::lang::t().sign_in, token),
         t: crate::lang::t(),
-        ask_institution: kenshu_db::institution::ask_on_sign_in(&mut conn).await?,
+        ask_institution,
+        directory: methods.is_some_and(|m| m.directory),
         institution: String::new(),
         login: String::new(),
         next: safe_next(q.next.as_deref()),
@@ -145,6 +149,7 @@ pub async fn login(
                 chrome: Chrome::anonymous(t.sign_in, form.csrf.clone()),
                 t,
                 ask_institution: refusal.ask_institution,
+                directory: refusal.directory,
                 institution: bounded(&form.institution, MAX_INSTITUTION),
                 login: bounded(&form.login, MAX_LOGIN),
                 next: safe_next(form.next.as_deref()),

@@ -467,4 +467,14 @@ async fn the_institutions_sign_in_methods_decide_what_counts() {
     use_directory(&app, &server, inst, "password,directory").await;
     assert_eq!(sign_in(&app, "yamada", "yamada-pass-2026").await.0, 303);
     assert_eq!(sign_in(&app, "000123", kenshu_tests::PASSWORD).await.0, 303);
+
+    // 山田 leaves (the roster's leaving date has come): the directory still knows him, the
+    // portal no longer lets him in.
+    sqlx::query("update users set status = 'left', active = false where login_id = '000123'")
+        .execute(app.pool())
+        .await
+        .unwrap();
+    let (status, page) = sign_in(&app, "yamada", "yamada-pass-2026").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("パスワードが正しくありません"), "{page}");
 }

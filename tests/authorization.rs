@@ -10,7 +10,9 @@ use reqwest::StatusCode;
 /// required of whom.
 fn expected(path: &str, role: Role) -> StatusCode {
     match path {
-        "/admin/content" | "/admin/mail" if role != Role::PortalAdmin => StatusCode::FORBIDDEN,
+        "/admin/content" | "/admin/mail" | "/admin/sign-in" if role != Role::PortalAdmin => {
+            StatusCode::FORBIDDEN
+        }
         "/manage/courses" | "/manage/courses/new" | "/manage/courses/clerk/export.zip"
             if !matches!(role, Role::ChiefOfficer | Role::PortalAdmin) =>
         {
@@ -41,7 +43,7 @@ fn expected(path: &str, role: Role) -> StatusCode {
     }
 }
 
-const PAGES: [&str; 22] = [
+const PAGES: [&str; 23] = [
     "/officer",
     "/insights",
     "/insights.csv",
@@ -60,6 +62,7 @@ const PAGES: [&str; 22] = [
     "/courses/protection-officer",
     "/admin/content",
     "/admin/mail",
+    "/admin/sign-in",
     "/manage/courses",
     "/manage/courses/new",
     "/manage/courses/clerk/export.zip",

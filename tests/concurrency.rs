@@ -85,6 +85,7 @@ fn pages(fy: &str, attempt: Option<&str>, image: &str) -> Vec<(String, &'static 
             &[ChiefOfficer, PortalAdmin],
         ),
         ("/admin/mail".into(), &[PortalAdmin]),
+        ("/admin/sign-in".into(), &[PortalAdmin]),
     ];
     if let Some(id) = attempt {
         v.push((format!("/courses/final-test/attempts/{id}"), &[Staff]));

@@ -478,3 +478,75 @@ async fn the_institutions_sign_in_methods_decide_what_counts() {
     assert_eq!(status, 200);
     assert!(page.contains("パスワードが正しくありません"), "{page}");
 }
+
+/// The portal administrator's page: every institution's methods, the directory only where one
+/// is set, never none; nobody else may change them.
+#[tokio::test]
+async fn the_portal_administrator_chooses_the_methods_on_a_page() {
+    let Some(server) = Slapd::start(&tree()) else {
+        return;
+    };
+    let app = kenshu_tests::TestApp::spawn().await;
+    let s = kenshu_tests::Scenario::new(app.pool())
+        .person("admin", kenshu_core::person::Role::PortalAdmin)
+        .person("chief", kenshu_core::person::Role::ChiefOfficer)
+        .person("000123", kenshu_core::person::Role::Staff)
+        .build()
+        .await;
+    let inst = s.institution();
+    let mut admin = app.signed_in("admin").await;
+    // Signed in while portal passwords still count.
+    let mut chief = app.signed_in("chief").await;
+    let page = admin.get("/admin/sign-in").await;
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body.contains("未設定"),
+        "no directory yet: {}",
+        page.body
+    );
+
+    let refused = admin
+        .post(
+            "/admin/sign-in/test",
+            &[("password", "on"), ("directory", "on")],
+        )
+        .await;
+    assert_eq!(refused.status, 422);
+    assert!(
+        refused
+            .body
+            .contains("この機関にはディレクトリが設定されていません"),
+        "{}",
+        refused.body
+    );
+    let none = admin.post("/admin/sign-in/test", &[]).await;
+    assert_eq!(none.status, 422);
+    assert!(none.body.contains("方式を少なくとも一つ選んでください"));
+
+    use_directory(&app, &server, inst, "password").await;
+    let page = admin.get("/admin/sign-in").await;
+    assert!(page.body.contains(&server.ldaps_url), "{}", page.body);
+    let saved = admin
+        .post("/admin/sign-in/test", &[("directory", "on")])
+        .await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    let mut conn = app.pool().acquire().await.unwrap();
+    let now = kenshu_db::institution::sign_in_methods(&mut conn, inst)
+        .await
+        .unwrap();
+    assert_eq!(now.names(), ["directory"]);
+    drop(conn);
+    assert_eq!(sign_in(&app, "yamada", "yamada-pass-2026").await.0, 303);
+
+    // The chief officer may not change them.
+    chief.get("/my").await;
+    let forbidden = chief
+        .post("/admin/sign-in/test", &[("password", "on")])
+        .await;
+    assert_eq!(forbidden.status, 403);
+    let mut conn = app.pool().acquire().await.unwrap();
+    let still = kenshu_db::institution::sign_in_methods(&mut conn, inst)
+        .await
+        .unwrap();
+    assert_eq!(still.names(), ["directory"]);
+}

@@ -321,6 +321,7 @@ async fn every_page_a_person_who_chose_english_reads_is_english_outside_the_mate
         ),
         ("/media/{sha256}", format!("/media/{image_sha}")),
         ("/admin/mail", "/admin/mail".into()),
+        ("/admin/sign-in", "/admin/sign-in".into()),
         ("/plans", "/plans".into()),
         ("/plans/{fy}/document", format!("/plans/{fy}/document")),
         ("/designations", "/designations".into()),

@@ -44,6 +44,27 @@ pub async fn list(conn: &mut PgConnection) -> Result<Vec<Institution>, sqlx::Err
     .await
 }
 
+/// Each institution's sign-in: its methods, and its directory's address when it has one.
+#[derive(Debug, Clone)]
+pub struct SignInRow {
+    pub code: String,
+    pub name: String,
+    pub methods: Vec<String>,
+    pub directory_url: Option<String>,
+}
+
+/// Every institution's sign-in, by code, for the portal administrator.
+pub async fn sign_in_rows(conn: &mut PgConnection) -> Result<Vec<SignInRow>, sqlx::Error> {
+    sqlx::query_as!(
+        SignInRow,
+        r#"select i.code, i.name, i.sign_in_methods as methods, d.url as "directory_url?"
+           from institutions i left join institution_directories d on d.institution_id = i.id
+           order by i.code"#
+    )
+    .fetch_all(conn)
+    .await
+}
+
 /// What a sign-in needs in one statement: whether the portal holds more than one institution
 /// (then the form asks for its code), and the institution signed in to — the one named by
 /// `code`, or with `code` empty the only one there is.

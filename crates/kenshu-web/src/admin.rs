@@ -111,3 +111,101 @@ pub async fn mail(
         rows,
     })
 }
+
+pub struct SignInRowView {
+    pub code: String,
+    pub name: String,
+    pub password: bool,
+    pub directory: bool,
+    pub directory_url: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "admin/sign_in.html")]
+struct SignInPage {
+    chrome: Chrome,
+    t: &'static Catalogue,
+    rows: Vec<SignInRowView>,
+    error: Option<String>,
+}
+
+async fn sign_in_page(
+    conn: &mut kenshu_db::PgConnection,
+    user: &CurrentUser,
+    error: Option<String>,
+) -> Result<Response, AppError> {
+    let rows = kenshu_db::institution::sign_in_rows(conn)
+        .await?
+        .into_iter()
+        .map(|r| {
+            let m = kenshu_core::sign_in::SignInMethods::from_names(&r.methods);
+            SignInRowView {
+                code: r.code,
+                name: r.name,
+                password: m.password,
+                directory: m.directory,
+                directory_url: r.directory_url,
+            }
+        })
+        .collect();
+    let refused = error.is_some();
+    let mut res = render(&SignInPage {
+        chrome: Chrome::for_user(user, t().admin_sign_in),
+        t: t(),
+        rows,
+        error,
+    })?;
+    if refused {
+        *res.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    Ok(res)
+}
+
+/// Every institution's sign-in methods, for the portal administrator.
+pub async fn sign_in(user: CurrentUser, Conn(mut conn): Conn) -> Result<Response, AppError> {
+    user.require(Action::ManageSignIn)?;
+    sign_in_page(&mut conn, &user, None).await
+}
+
+#[derive(serde::Deserialize)]
+pub struct MethodsForm {
+    #[serde(default)]
+    password: Option<String>,
+    #[serde(default)]
+    directory: Option<String>,
+}
+
+/// Sets an institution's sign-in methods: at least one, and the directory only where one is set.
+pub async fn set_sign_in(
+    user: CurrentUser,
+    mut tx: crate::tx::Tx,
+    axum::extract::Path(code): axum::extract::Path<String>,
+    axum::Form(f): axum::Form<MethodsForm>,
+) -> Result<Response, AppError> {
+    user.require(Action::ManageSignIn)?;
+    let inst = kenshu_db::institution::find_by_code(&mut tx, &code)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let methods = kenshu_core::sign_in::SignInMethods {
+        password: f.password.is_some(),
+        directory: f.directory.is_some(),
+        oidc: false,
+    };
+    let problem = if !methods.password && !methods.directory {
+        Some(t().admin_sign_in_none)
+    } else if methods.directory && kenshu_db::directory::get(&mut tx, inst.id).await?.is_none() {
+        Some(t().admin_sign_in_no_directory)
+    } else {
+        None
+    };
+    if let Some(p) = problem {
+        let crate::session::Conn(mut conn) = tx.rollback()?;
+        return sign_in_page(&mut conn, &user, Some(format!("{code}: {p}"))).await;
+    }
+    kenshu_db::institution::set_sign_in_methods(&mut tx, inst.id, &methods).await?;
+    tx.commit().await?;
+    Ok(crate::flash::redirect(
+        "/admin/sign-in",
+        crate::flash::Done::SignInMethodsSaved,
+    ))
+}

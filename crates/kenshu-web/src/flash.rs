@@ -41,9 +41,10 @@ pub enum Done {
     CoursePublished,
     DraftDiscarded,
     DraftSaved,
+    SignInMethodsSaved,
 }
 
-const ALL: [(Done, &str); 19] = [
+const ALL: [(Done, &str); 20] = [
     (Done::FollowUpRecorded, "follow-up"),
     (Done::Reminded, "reminded"),
     (Done::RetakeGranted, "retake"),
@@ -63,6 +64,7 @@ const ALL: [(Done, &str); 19] = [
     (Done::CoursePublished, "course-published"),
     (Done::DraftDiscarded, "draft-discarded"),
     (Done::DraftSaved, "draft-saved"),
+    (Done::SignInMethodsSaved, "sign-in-methods"),
 ];
 
 impl Done {
@@ -96,6 +98,7 @@ impl Done {
             Done::CoursePublished => t.flash_course_published,
             Done::DraftDiscarded => t.flash_draft_discarded,
             Done::DraftSaved => t.flash_draft_saved,
+            Done::SignInMethodsSaved => t.flash_sign_in_methods_saved,
         }
     }
 }

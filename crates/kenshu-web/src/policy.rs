@@ -44,6 +44,8 @@ pub enum Action {
     ViewOverview,
     /// Export the annual attendance report and attendance lists of the whole institution.
     ExportReports,
+    /// Choose how each institution's people sign in (portal password, its directory).
+    ManageSignIn,
 }
 
 /// Which divisions a person's division-level powers reach.
@@ -83,7 +85,7 @@ pub fn scope(role: Role, own_division: uuid::Uuid, designated: &[uuid::Uuid]) ->
 pub fn allows(role: Role, action: Action) -> bool {
     match action {
         Action::TakeTraining => true,
-        Action::ManageContent => role == Role::PortalAdmin,
+        Action::ManageContent | Action::ManageSignIn => role == Role::PortalAdmin,
         Action::AuthorCourses => matches!(role, Role::ChiefOfficer | Role::PortalAdmin),
         Action::ViewPlan => role != Role::Staff,
         Action::DraftPlan => matches!(role, Role::ChiefOfficer | Role::PortalAdmin),

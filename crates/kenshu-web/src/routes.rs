@@ -196,6 +196,8 @@ fn admin() -> Router<AppState> {
     Router::new()
         .route("/admin/content", get(admin::content))
         .route("/admin/mail", get(admin::mail))
+        .route("/admin/sign-in", get(admin::sign_in))
+        .route("/admin/sign-in/{code}", post(admin::set_sign_in))
         .route("/manage/courses", get(authoring::index))
         .route(
             "/manage/courses/upload",

@@ -221,6 +221,18 @@ async fn the_administrator_sets_and_checks_a_directory_from_the_command_line() {
     assert!(only.status.success(), "{}", kenshu_tests::text(&only));
     assert!(kenshu_tests::text(&only).contains("portal administrators still sign in"));
     assert!(kenshu_tests::text(&auth(None)).contains("town signs in with: directory"));
+    let changes: Vec<String> = sqlx::query_scalar(
+        "select detail from audit_log where action = 'sign_in_methods_changed' order by seq",
+    )
+    .fetch_all(&db.pool)
+    .await
+    .unwrap();
+    assert_eq!(changes.len(), 2, "{changes:?}");
+    assert!(
+        changes[0].starts_with("password, directory; directory ldap://"),
+        "{changes:?}"
+    );
+    assert_eq!(changes[1], "directory");
     let oidc = auth(Some("password,oidc"));
     assert!(!oidc.status.success());
     assert!(kenshu_tests::text(&oidc).contains("not available yet"));
@@ -536,6 +548,13 @@ async fn the_portal_administrator_chooses_the_methods_on_a_page() {
         .unwrap();
     assert_eq!(now.names(), ["directory"]);
     drop(conn);
+    let logged: (String, String) = sqlx::query_as(
+        "select subject, detail from audit_log where action = 'sign_in_methods_changed'",
+    )
+    .fetch_one(app.pool())
+    .await
+    .unwrap();
+    assert_eq!(logged, ("test".to_string(), "directory".to_string()));
     assert_eq!(sign_in(&app, "yamada", "yamada-pass-2026").await.0, 303);
 
     // The chief officer may not change them.

@@ -203,6 +203,14 @@ pub async fn set_sign_in(
         return sign_in_page(&mut conn, &user, Some(format!("{code}: {p}"))).await;
     }
     kenshu_db::institution::set_sign_in_methods(&mut tx, inst.id, &methods).await?;
+    user.actor()
+        .record(
+            &mut tx,
+            kenshu_core::audit::AuditAction::SignInMethodsChanged,
+            &code,
+            &methods.names().join(", "),
+        )
+        .await?;
     tx.commit().await?;
     Ok(crate::flash::redirect(
         "/admin/sign-in",

@@ -2,8 +2,9 @@
 //! set from the command line and checked against the directory before it is kept.
 
 use anyhow::{Context, bail};
+use kenshu_app::audit::Actor;
 use kenshu_app::directory::{DirectoryConfig, authenticate, from_stored};
-use kenshu_core::audit::AuditKey;
+use kenshu_core::audit::{AuditAction, AuditKey};
 use kenshu_db::PgPool;
 use kenshu_db::directory::StoredDirectory;
 
@@ -82,6 +83,19 @@ pub async fn run(pool: &PgPool, key: &AuditKey, command: DirectoryCommand) -> an
             let mut methods = kenshu_db::institution::sign_in_methods(&mut tx, inst).await?;
             methods.directory = true;
             kenshu_db::institution::set_sign_in_methods(&mut tx, inst, &methods).await?;
+            Actor::command_line(key, inst)
+                .record(
+                    &mut tx,
+                    AuditAction::SignInMethodsChanged,
+                    &code,
+                    &format!(
+                        "{}; directory {} (look-up account {})",
+                        methods.names().join(", "),
+                        stored.url,
+                        stored.bind_dn
+                    ),
+                )
+                .await?;
             tx.commit().await?;
             println!(
                 "directory of {code} set: {} (look-up account {}; its password is kept sealed)",
@@ -148,6 +162,14 @@ pub async fn run(pool: &PgPool, key: &AuditKey, command: DirectoryCommand) -> an
                 methods.password = true;
             }
             kenshu_db::institution::set_sign_in_methods(&mut tx, inst, &methods).await?;
+            Actor::command_line(key, inst)
+                .record(
+                    &mut tx,
+                    AuditAction::SignInMethodsChanged,
+                    &code,
+                    &format!("{}; directory removed", methods.names().join(", ")),
+                )
+                .await?;
             tx.commit().await?;
             if removed {
                 println!("directory of {code} removed");
@@ -161,7 +183,12 @@ pub async fn run(pool: &PgPool, key: &AuditKey, command: DirectoryCommand) -> an
 }
 
 /// `kenshu institution auth CODE [METHODS]`: prints or sets how the institution's people sign in.
-pub async fn auth(pool: &PgPool, code: &str, methods: Option<&str>) -> anyhow::Result<()> {
+pub async fn auth(
+    pool: &PgPool,
+    key: &AuditKey,
+    code: &str,
+    methods: Option<&str>,
+) -> anyhow::Result<()> {
     let inst = institution(pool, code).await?;
     let mut conn = pool.acquire().await?;
     let Some(list) = methods else {
@@ -176,7 +203,17 @@ pub async fn auth(pool: &PgPool, code: &str, methods: Option<&str>) -> anyhow::R
     if methods.oidc {
         bail!("OpenID Connect sign-in is not available yet; use password and/or directory");
     }
-    kenshu_db::institution::set_sign_in_methods(&mut conn, inst, &methods).await?;
+    let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+    kenshu_db::institution::set_sign_in_methods(&mut tx, inst, &methods).await?;
+    Actor::command_line(key, inst)
+        .record(
+            &mut tx,
+            AuditAction::SignInMethodsChanged,
+            code,
+            &methods.names().join(", "),
+        )
+        .await?;
+    tx.commit().await?;
     println!("{code} signs in with: {}", methods.names().join(", "));
     if !methods.password {
         println!("portal administrators still sign in with their portal password");

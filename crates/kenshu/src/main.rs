@@ -226,7 +226,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Institution(InstitutionCommand::Auth { code, methods }) => {
             let db = database::ready(&target, 2).await?;
-            directory::auth(&db.pool, &code, methods.as_deref()).await
+            directory::auth(&db.pool, &key(true)?, &code, methods.as_deref()).await
         }
         Command::Institution(InstitutionCommand::Directory(command)) => {
             let db = database::ready(&target, 2).await?;

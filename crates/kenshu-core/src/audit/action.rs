@@ -24,11 +24,12 @@ pub enum AuditAction {
     ExemptionRecorded,
     RetakeGranted,
     AttendanceCorrected,
+    SignInMethodsChanged,
 }
 
 impl AuditAction {
     /// Every act, in the order the audit page's filter lists them.
-    pub const ALL: [AuditAction; 20] = [
+    pub const ALL: [AuditAction; 21] = [
         AuditAction::SignIn,
         AuditAction::SignInFailed,
         AuditAction::SignOut,
@@ -49,6 +50,7 @@ impl AuditAction {
         AuditAction::ExemptionRecorded,
         AuditAction::RetakeGranted,
         AuditAction::AttendanceCorrected,
+        AuditAction::SignInMethodsChanged,
     ];
 
     /// The identifier stored in `audit_log.action` (and hashed into the chain: never change one).
@@ -74,6 +76,7 @@ impl AuditAction {
             AuditAction::ExemptionRecorded => "exemption_recorded",
             AuditAction::RetakeGranted => "retake_granted",
             AuditAction::AttendanceCorrected => "attendance_corrected",
+            AuditAction::SignInMethodsChanged => "sign_in_methods_changed",
         }
     }
 

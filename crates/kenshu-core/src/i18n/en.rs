@@ -743,6 +743,7 @@ pub static EN: Catalogue = Catalogue {
     act_exemption_recorded: "Exemption recorded",
     act_retake_granted: "Re-attendance granted",
     act_attendance_corrected: "Attendance corrected",
+    act_sign_in_methods_changed: "Sign-in methods changed",
     report_col_division_code: "Division code",
     report_col_division: "Division",
     report_col_employee_number: "Employee number",

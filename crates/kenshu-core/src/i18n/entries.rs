@@ -765,6 +765,10 @@ impl Catalogue {
             ("act_exemption_recorded", self.act_exemption_recorded),
             ("act_retake_granted", self.act_retake_granted),
             ("act_attendance_corrected", self.act_attendance_corrected),
+            (
+                "act_sign_in_methods_changed",
+                self.act_sign_in_methods_changed,
+            ),
             ("report_col_division_code", self.report_col_division_code),
             ("report_col_division", self.report_col_division),
             (

@@ -738,6 +738,7 @@ pub static JA: Catalogue = Catalogue {
     act_exemption_recorded: "免除の記録",
     act_retake_granted: "再受講の機会の付与",
     act_attendance_corrected: "出欠の訂正",
+    act_sign_in_methods_changed: "サインイン方式の変更",
     report_col_division_code: "所属コード",
     report_col_division: "所属",
     report_col_employee_number: "職員番号",

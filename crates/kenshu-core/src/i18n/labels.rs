@@ -121,6 +121,7 @@ impl Catalogue {
             A::ExemptionRecorded => self.act_exemption_recorded,
             A::RetakeGranted => self.act_retake_granted,
             A::AttendanceCorrected => self.act_attendance_corrected,
+            A::SignInMethodsChanged => self.act_sign_in_methods_changed,
         }
     }
 

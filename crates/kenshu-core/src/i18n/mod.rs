@@ -802,6 +802,7 @@ pub struct Catalogue {
     pub act_exemption_recorded: &'static str,
     pub act_retake_granted: &'static str,
     pub act_attendance_corrected: &'static str,
+    pub act_sign_in_methods_changed: &'static str,
     /// The report's columns (`report::headers`, `report::summary_headers`).
     pub report_col_division_code: &'static str,
     pub report_col_division: &'static str,

@@ -21,5 +21,6 @@ pub mod rng;
 pub mod roster;
 pub mod seal;
 pub mod sign_in;
+pub mod totp;
 
 pub use fiscal_year::{FiscalYear, japan_today};

@@ -242,6 +242,16 @@ async fn sign_out(b: &Session) {
         .await;
 }
 
+/// The width of the image `css` names once loaded (0 when it did not load).
+async fn image_width(b: &Session, css: &str) -> serde_json::Value {
+    b.execute_with(
+        "const i = document.querySelector(arguments[0]);
+         return i && i.complete ? i.naturalWidth : 0;",
+        vec![json!(css)],
+    )
+    .await
+}
+
 /// Waits until the element's text contains `expected` (what a script puts there).
 async fn wait_for_text(b: &Session, css: &str, expected: &str) -> String {
     let started = std::time::Instant::now();
@@ -422,12 +432,7 @@ async fn a_demo_chief_writes_a_course_that_staff_take_and_another_institution_br
         .await;
     b.click_to_next_page("#section-form button[value=save]", "#flash")
         .await;
-    let width = b
-        .execute(
-            "const i = document.querySelector('#s-preview img');
-             return i && i.complete ? i.naturalWidth : 0;",
-        )
-        .await;
+    let width = image_width(&b, "#s-preview img").await;
     assert_eq!(width, json!(120), "the image loads from the portal");
     snap(&b, &axe, "editor-section", &mut problems).await;
 
@@ -534,12 +539,7 @@ async fn a_demo_chief_writes_a_course_that_staff_take_and_another_institution_br
     demo_sign_in(&b, &demo, "demo", "staff01", DEMO_PASSWORD).await;
     b.goto(&demo.url("/courses/own-rules/sections/section-1"))
         .await;
-    let width = b
-        .execute(
-            "const i = document.querySelector('article.prose img');
-             return i && i.complete ? i.naturalWidth : 0;",
-        )
-        .await;
+    let width = image_width(&b, "article.prose img").await;
     assert_eq!(width, json!(120), "staff see the section's image");
     b.goto(&demo.url("/courses/own-rules/test")).await;
     b.wait_for("form.final").await;
@@ -653,12 +653,7 @@ async fn a_demo_chief_writes_a_course_that_staff_take_and_another_institution_br
     );
     b.goto(&demo.url("/courses/own-rules-betsu/sections/section-1"))
         .await;
-    let width = b
-        .execute(
-            "const i = document.querySelector('article.prose img');
-             return i && i.complete ? i.naturalWidth : 0;",
-        )
-        .await;
+    let width = image_width(&b, "article.prose img").await;
     assert_eq!(width, json!(120), "the image came with the package");
     b.goto(&demo.url("/courses/own-rules")).await;
     assert!(

@@ -122,14 +122,36 @@ pub async fn authenticate(
     if password.is_empty() || login.trim().is_empty() {
         return Err(DirectoryError::BadPassword);
     }
+    let mut ldap = connect(cfg).await?;
+    let result = look_up_and_bind(&mut ldap, cfg, login.trim(), password).await;
+    let _ = ldap.unbind().await;
+    result
+}
+
+/// A connection to the directory (TLS set up, the connection driven in the background).
+async fn connect(cfg: &DirectoryConfig) -> Result<ldap3::Ldap, DirectoryError> {
     let (conn, mut ldap) = LdapConnAsync::with_settings(settings(cfg)?, &cfg.url)
         .await
         .map_err(connection_error)?;
     ldap3::drive!(conn);
     ldap.with_timeout(cfg.timeout);
-    let result = look_up_and_bind(&mut ldap, cfg, login.trim(), password).await;
-    let _ = ldap.unbind().await;
-    result
+    Ok(ldap)
+}
+
+/// Binds as the look-up account; a refusal of its password is the setup's fault.
+async fn bind_lookup(ldap: &mut ldap3::Ldap, cfg: &DirectoryConfig) -> Result<(), DirectoryError> {
+    match ldap
+        .simple_bind(&cfg.bind_dn, &cfg.bind_password)
+        .await
+        .map_err(connection_error)?
+        .success()
+    {
+        Ok(_) => Ok(()),
+        Err(LdapError::LdapResult { result }) if result.rc == INVALID_CREDENTIALS => {
+            Err(DirectoryError::LookupRefused)
+        }
+        Err(e) => Err(connection_error(e)),
+    }
 }
 
 async fn look_up_and_bind(
@@ -138,17 +160,7 @@ async fn look_up_and_bind(
     login: &str,
     password: &str,
 ) -> Result<String, DirectoryError> {
-    let refused = |e: LdapError| match e {
-        LdapError::LdapResult { result } if result.rc == INVALID_CREDENTIALS => {
-            DirectoryError::LookupRefused
-        }
-        e => connection_error(e),
-    };
-    ldap.simple_bind(&cfg.bind_dn, &cfg.bind_password)
-        .await
-        .map_err(connection_error)?
-        .success()
-        .map_err(refused)?;
+    bind_lookup(ldap, cfg).await?;
     let filter = format!(
         "(&({}={}){})",
         cfg.login_attribute,
@@ -244,22 +256,8 @@ pub fn from_stored(
 
 /// Connects and binds as the look-up account: whether the settings work, before they are kept.
 pub async fn check_lookup(cfg: &DirectoryConfig) -> Result<(), DirectoryError> {
-    let (conn, mut ldap) = LdapConnAsync::with_settings(settings(cfg)?, &cfg.url)
-        .await
-        .map_err(connection_error)?;
-    ldap3::drive!(conn);
-    ldap.with_timeout(cfg.timeout);
-    let bound = ldap
-        .simple_bind(&cfg.bind_dn, &cfg.bind_password)
-        .await
-        .map_err(connection_error)?
-        .success();
+    let mut ldap = connect(cfg).await?;
+    let bound = bind_lookup(&mut ldap, cfg).await;
     let _ = ldap.unbind().await;
-    match bound {
-        Ok(_) => Ok(()),
-        Err(LdapError::LdapResult { result }) if result.rc == INVALID_CREDENTIALS => {
-            Err(DirectoryError::LookupRefused)
-        }
-        Err(e) => Err(connection_error(e)),
-    }
+    bound
 }

@@ -103,6 +103,7 @@ fn lf(text: &str) -> String {
 }
 
 /// A draft's files, with course.toml readable as a table.
+#[derive(Debug, Clone)]
 pub struct Draft {
     pub code: String,
     pub files: Vec<(String, String)>,

@@ -149,16 +149,15 @@ async fn sign_in_page(
         })
         .collect();
     let refused = error.is_some();
-    let mut res = render(&SignInPage {
-        chrome: Chrome::for_user(user, t().admin_sign_in),
-        t: t(),
-        rows,
-        error,
-    })?;
-    if refused {
-        *res.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
-    }
-    Ok(res)
+    crate::page::render_form(
+        &SignInPage {
+            chrome: Chrome::for_user(user, t().admin_sign_in),
+            t: t(),
+            rows,
+            error,
+        },
+        refused,
+    )
 }
 
 /// Every institution's sign-in methods, for the portal administrator.

@@ -78,19 +78,16 @@ async fn index_page(
             exportable: c.exportable,
         })
         .collect();
-    let status = if error.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
-    let mut res = render(&IndexPage {
-        chrome: Chrome::for_user(user, t().mc_title),
-        t: t(),
-        rows,
-        error,
-    })?;
-    *res.status_mut() = status;
-    Ok(res)
+    let refused = error.is_some();
+    crate::page::render_form(
+        &IndexPage {
+            chrome: Chrome::for_user(user, t().mc_title),
+            t: t(),
+            rows,
+            error,
+        },
+        refused,
+    )
 }
 
 pub async fn index(user: CurrentUser, Conn(mut conn): Conn) -> Result<Response, AppError> {
@@ -98,7 +95,7 @@ pub async fn index(user: CurrentUser, Conn(mut conn): Conn) -> Result<Response, 
 }
 
 /// A refusal as the page shows it: what is wrong, in the author's words.
-fn refusal(e: &PackageError) -> String {
+pub(crate) fn refusal(e: &PackageError) -> String {
     format!("{}{}", t().mc_refused, e.in_lang(t().lang))
 }
 
@@ -303,7 +300,7 @@ pub async fn draft_zip(
     zip_download(&code, &files)
 }
 
-fn package_error(e: PackageError) -> AppError {
+pub(crate) fn package_error(e: PackageError) -> AppError {
     match e {
         PackageError::Database(e) => e.into(),
         e => AppError::BadRequest(refusal(&e)),

@@ -17,26 +17,13 @@ use kenshu_core::content::{image, render_markdown_with};
 use kenshu_core::i18n::Catalogue;
 use uuid::Uuid;
 
+use crate::authoring::{package_error, refusal};
 use crate::flash::{self, Done};
 use crate::lang::t;
-use crate::page::{Chrome, render};
+use crate::page::{Chrome, render, render_form as form_page};
 use crate::session::{Conn, CurrentUser};
 use crate::tx::Tx;
 use crate::{AppError, AppState};
-
-/// A refusal as the editor shows it.
-fn refusal(e: &PackageError) -> String {
-    format!("{}{}", t().mc_refused, e.in_lang(t().lang))
-}
-
-/// Renders a form page, 422 when it shows a refusal.
-fn form_page(page: &impl Template, refused: bool) -> Result<Response, AppError> {
-    let mut res = render(page)?;
-    if refused {
-        *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-    }
-    Ok(res)
-}
 
 /// `owner`'s draft of a course, or 404.
 async fn load(
@@ -114,14 +101,6 @@ pub async fn new_page(user: CurrentUser) -> Result<Response, AppError> {
     })
 }
 
-fn is_code(code: &str) -> bool {
-    !code.is_empty()
-        && code.len() <= 64
-        && code
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-}
-
 /// Starts a course: its draft with the fields given and a first section to write.
 pub async fn create(
     State(state): State<AppState>,
@@ -131,7 +110,7 @@ pub async fn create(
 ) -> Result<Response, AppError> {
     let owner = user.course_owner()?;
     let code = f.code.trim().to_string();
-    let problem = if !is_code(&code) {
+    let problem = if !kenshu_core::content::is_slug(&code) {
         Some(t().ed_code_bad.to_string())
     } else if f.title.trim().is_empty() || f.section.trim().is_empty() {
         Some(t().ed_title_missing.to_string())
@@ -193,10 +172,7 @@ pub async fn edit_current(
         let by = user.session.user_id;
         package::renew(&mut tx, &state.catalog, owner, by, &code)
             .await
-            .map_err(|e| match e {
-                PackageError::Database(e) => e.into(),
-                e => AppError::BadRequest(refusal(&e)),
-            })?
+            .map_err(package_error)?
             .ok_or(AppError::NotFound)?;
         tx.commit().await?;
     }
@@ -297,8 +273,7 @@ async fn change_and_save(
 ) -> Result<Response, AppError> {
     let owner = user.course_owner()?;
     let before = load(&mut tx, owner, code).await?;
-    let mut draft =
-        Draft::read(code, before.files.clone()).map_err(|e| AppError::BadRequest(refusal(&e)))?;
+    let mut draft = before.clone();
     change(&mut draft);
     match save(state, user, &mut tx, owner, draft).await? {
         Ok(()) => {
@@ -445,8 +420,7 @@ pub async fn add_section(
         let page = edit_page(&user, &before, Some(t().ed_title_missing.into()));
         return form_page(&page, true);
     }
-    let mut draft =
-        Draft::read(&code, before.files.clone()).map_err(|e| AppError::BadRequest(refusal(&e)))?;
+    let mut draft = before.clone();
     let slug = draft.add_section(&f.title);
     match save(&state, &user, &mut tx, owner, draft).await? {
         Ok(()) => {
@@ -629,8 +603,7 @@ pub async fn save_section(
         tx.rollback()?;
         return render(&section_page(&user, &before, typed, None));
     }
-    let mut draft =
-        Draft::read(&code, before.files.clone()).map_err(|e| AppError::BadRequest(refusal(&e)))?;
+    let mut draft = before.clone();
     let image = upload.as_ref().map(|(n, b)| (n.as_str(), b.clone()));
     let changed = draft.set_section(&slug, &title, &markdown, image);
     let refused: Result<(), String> = match changed {
@@ -854,9 +827,12 @@ pub async fn save_question(
     let refused = if missing {
         Err(t().ed_question_missing.to_string())
     } else {
-        let published = published_numbers(&state, &mut tx, owner, &code).await?;
-        let mut draft = Draft::read(&code, before.files.clone())
-            .map_err(|e| AppError::BadRequest(refusal(&e)))?;
+        // Only a new question takes a number: the published versions say which are used.
+        let published = match q.number {
+            Some(_) => 0,
+            None => published_numbers(&state, &mut tx, owner, &code).await?,
+        };
+        let mut draft = before.clone();
         draft.set_question(&q, published);
         save(&state, &user, &mut tx, owner, draft).await?
     };

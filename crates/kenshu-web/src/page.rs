@@ -93,6 +93,15 @@ pub fn render(page: &impl Template) -> Result<Response, AppError> {
     Ok(Html(page.render()?).into_response())
 }
 
+/// A form page, answered 422 when it shows a refusal (the form again with what was typed).
+pub fn render_form(page: &impl Template, refused: bool) -> Result<Response, AppError> {
+    let mut res = render(page)?;
+    if refused {
+        *res.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    Ok(res)
+}
+
 pub fn render_with_cookie(
     page: &impl Template,
     cookie: Option<String>,

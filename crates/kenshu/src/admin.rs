@@ -87,7 +87,7 @@ pub async fn add_institution(pool: &PgPool, code: &str, name: &str) -> anyhow::R
     }
 }
 
-async fn institution_id(
+pub(crate) async fn institution_id(
     conn: &mut kenshu_db::PgConnection,
     code: &str,
 ) -> anyhow::Result<uuid::Uuid> {

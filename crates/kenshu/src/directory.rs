@@ -5,6 +5,7 @@ use anyhow::{Context, bail};
 use kenshu_app::audit::Actor;
 use kenshu_app::directory::{DirectoryConfig, authenticate, from_stored};
 use kenshu_core::audit::{AuditAction, AuditKey};
+use kenshu_core::sign_in::SignInMethods;
 use kenshu_db::PgPool;
 use kenshu_db::directory::StoredDirectory;
 
@@ -12,12 +13,24 @@ use crate::cli::DirectoryCommand;
 
 async fn institution(pool: &PgPool, code: &str) -> anyhow::Result<uuid::Uuid> {
     let mut conn = pool.acquire().await?;
-    Ok(kenshu_db::institution::find_by_code(&mut conn, code)
-        .await?
-        .with_context(|| {
-            format!("no institution with code '{code}' (add it with `kenshu institution add`)")
-        })?
-        .id)
+    crate::admin::institution_id(&mut conn, code).await
+}
+
+/// Sets the institution's sign-in methods and records the change (`detail`) in its audit log,
+/// in the caller's transaction.
+async fn save_methods(
+    tx: &mut kenshu_db::PgConnection,
+    key: &AuditKey,
+    inst: uuid::Uuid,
+    code: &str,
+    methods: &SignInMethods,
+    detail: &str,
+) -> anyhow::Result<()> {
+    kenshu_db::institution::set_sign_in_methods(&mut *tx, inst, methods).await?;
+    Actor::command_line(key, inst)
+        .record(tx, AuditAction::SignInMethodsChanged, code, detail)
+        .await?;
+    Ok(())
 }
 
 pub async fn run(pool: &PgPool, key: &AuditKey, command: DirectoryCommand) -> anyhow::Result<()> {
@@ -82,20 +95,13 @@ pub async fn run(pool: &PgPool, key: &AuditKey, command: DirectoryCommand) -> an
             // Setting a directory is for signing in with it.
             let mut methods = kenshu_db::institution::sign_in_methods(&mut tx, inst).await?;
             methods.directory = true;
-            kenshu_db::institution::set_sign_in_methods(&mut tx, inst, &methods).await?;
-            Actor::command_line(key, inst)
-                .record(
-                    &mut tx,
-                    AuditAction::SignInMethodsChanged,
-                    &code,
-                    &format!(
-                        "{}; directory {} (look-up account {})",
-                        methods.names().join(", "),
-                        stored.url,
-                        stored.bind_dn
-                    ),
-                )
-                .await?;
+            let detail = format!(
+                "{}; directory {} (look-up account {})",
+                methods.names().join(", "),
+                stored.url,
+                stored.bind_dn
+            );
+            save_methods(&mut tx, key, inst, &code, &methods, &detail).await?;
             tx.commit().await?;
             println!(
                 "directory of {code} set: {} (look-up account {}; its password is kept sealed)",
@@ -161,15 +167,8 @@ pub async fn run(pool: &PgPool, key: &AuditKey, command: DirectoryCommand) -> an
             if !methods.oidc {
                 methods.password = true;
             }
-            kenshu_db::institution::set_sign_in_methods(&mut tx, inst, &methods).await?;
-            Actor::command_line(key, inst)
-                .record(
-                    &mut tx,
-                    AuditAction::SignInMethodsChanged,
-                    &code,
-                    &format!("{}; directory removed", methods.names().join(", ")),
-                )
-                .await?;
+            let detail = format!("{}; directory removed", methods.names().join(", "));
+            save_methods(&mut tx, key, inst, &code, &methods, &detail).await?;
             tx.commit().await?;
             if removed {
                 println!("directory of {code} removed");
@@ -196,7 +195,7 @@ pub async fn auth(
         println!("{code} signs in with: {}", now.names().join(", "));
         return Ok(());
     };
-    let methods = kenshu_core::sign_in::SignInMethods::parse(list).map_err(anyhow::Error::msg)?;
+    let methods = SignInMethods::parse(list).map_err(anyhow::Error::msg)?;
     if methods.directory && kenshu_db::directory::get(&mut conn, inst).await?.is_none() {
         bail!("{code} has no directory: set it first with `kenshu institution directory set`");
     }
@@ -204,15 +203,15 @@ pub async fn auth(
         bail!("OpenID Connect sign-in is not available yet; use password and/or directory");
     }
     let mut tx = sqlx::Connection::begin(&mut *conn).await?;
-    kenshu_db::institution::set_sign_in_methods(&mut tx, inst, &methods).await?;
-    Actor::command_line(key, inst)
-        .record(
-            &mut tx,
-            AuditAction::SignInMethodsChanged,
-            code,
-            &methods.names().join(", "),
-        )
-        .await?;
+    save_methods(
+        &mut tx,
+        key,
+        inst,
+        code,
+        &methods,
+        &methods.names().join(", "),
+    )
+    .await?;
     tx.commit().await?;
     println!("{code} signs in with: {}", methods.names().join(", "));
     if !methods.password {

@@ -15,7 +15,7 @@ pub use compare::{Changes, compare};
 pub use image::Media;
 pub use link::{link_sections, link_sections_with};
 pub use markdown::{render_markdown, render_markdown_with};
-pub use package::{parse_files, parse_package};
+pub use package::{is_slug, parse_files, parse_package};
 
 use serde::{Deserialize, Serialize};
 

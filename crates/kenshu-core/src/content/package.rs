@@ -128,7 +128,8 @@ fn section_refs(number: u32, refs: &[String]) -> Result<Vec<SectionLink>, Said> 
     Ok(links)
 }
 
-fn is_slug(s: &str) -> bool {
+/// A course code or section slug: 1 to 64 of a-z, 0-9 and '-'.
+pub fn is_slug(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 64
         && s.chars()

@@ -53,11 +53,14 @@ pub fn app(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// What is worth compressing: not XLSX files, which are zip archives already.
+/// What is worth compressing: not XLSX files or course packages, which are zip archives
+/// already (images are left alone by the default predicate).
 fn compressible() -> impl Predicate {
-    DefaultPredicate::new().and(NotForContentType::const_new(
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    ))
+    DefaultPredicate::new()
+        .and(NotForContentType::const_new(
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        ))
+        .and(NotForContentType::const_new("application/zip"))
 }
 
 async fn not_found() -> crate::AppError {

@@ -49,7 +49,8 @@ async fn keep_house(pool: &kenshu_db::PgPool, idle_minutes: i32) -> Result<u64, 
     let sessions = kenshu_db::session::purge_expired(&mut conn, idle_minutes).await?;
     let failures = kenshu_db::person::purge_old_failures(&mut conn).await?;
     let throttle = kenshu_db::throttle::purge(&mut conn).await?;
-    Ok(sessions + failures + throttle)
+    let challenges = kenshu_db::second_factor::purge_expired(&mut conn).await?;
+    Ok(sessions + failures + throttle + challenges)
 }
 
 /// The time until just after the next midnight in Japan (a second past, so that the date has

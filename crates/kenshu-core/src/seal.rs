@@ -10,6 +10,8 @@ use crate::audit::AuditKey;
 
 /// The label of the key that seals directory passwords.
 pub const DIRECTORY_PASSWORD: &str = "directory-bind-password-v1";
+/// The label of the key that seals people's TOTP secrets (bound to institution and person).
+pub const TOTP_SECRET: &str = "totp-secret-v1";
 
 /// `plaintext` sealed under `key`'s `label` subkey for `bound_to`: the 24-byte nonce, then the
 /// ciphertext with its tag. `nonce` must be fresh random bytes for every sealing.

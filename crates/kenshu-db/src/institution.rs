@@ -51,13 +51,18 @@ pub struct SignInRow {
     pub name: String,
     pub methods: Vec<String>,
     pub directory_url: Option<String>,
+    /// A second factor is required of those who see others' records.
+    pub second_factor_required: bool,
+    /// The OpenID Connect provider's `amr` counts as the second factor.
+    pub second_factor_trust_amr: bool,
 }
 
 /// Every institution's sign-in, by code, for the portal administrator.
 pub async fn sign_in_rows(conn: &mut PgConnection) -> Result<Vec<SignInRow>, sqlx::Error> {
     sqlx::query_as!(
         SignInRow,
-        r#"select i.code, i.name, i.sign_in_methods as methods, d.url as "directory_url?"
+        r#"select i.code, i.name, i.sign_in_methods as methods, d.url as "directory_url?",
+                  i.second_factor_required, i.second_factor_trust_amr
            from institutions i left join institution_directories d on d.institution_id = i.id
            order by i.code"#
     )

@@ -23,6 +23,7 @@ pub mod report;
 pub mod requests;
 pub mod roles;
 pub mod roster;
+pub mod second_factor;
 pub mod session;
 pub mod throttle;
 pub mod token;

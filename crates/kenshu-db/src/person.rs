@@ -62,6 +62,10 @@ pub struct Credentials {
     /// A portal administrator: signs in with a portal password even where the institution uses
     /// only its directory (to reach the portal while the directory is down).
     pub portal_admin: bool,
+    /// `users.role`: who sees others' records may be required to use a second factor.
+    pub role: String,
+    /// Has a confirmed second factor (`user_totp`): the sign-in asks for a code.
+    pub second_factor: bool,
 }
 
 /// Finds an account by login ID, or by e-mail address (case-insensitive).
@@ -72,7 +76,10 @@ pub async fn credentials(
 ) -> Result<Option<Credentials>, sqlx::Error> {
     sqlx::query_as!(
         Credentials,
-        r#"select id, password_hash, active, (role = 'portal_admin') as "portal_admin!" from users
+        r#"select id, password_hash, active, (role = 'portal_admin') as "portal_admin!", role,
+                exists (select from user_totp t where t.institution_id = users.institution_id
+                        and t.user_id = users.id and t.confirmed_at is not null) as "second_factor!"
+         from users
          where institution_id = $1 and (login_id = $2 or lower(email) = lower($2))
          order by (login_id = $2) desc limit 1"#,
         institution_id,

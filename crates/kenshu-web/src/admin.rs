@@ -118,6 +118,8 @@ pub struct SignInRowView {
     pub password: bool,
     pub directory: bool,
     pub directory_url: Option<String>,
+    pub second_factor_required: bool,
+    pub second_factor_trust_amr: bool,
 }
 
 #[derive(Template)]
@@ -145,6 +147,8 @@ async fn sign_in_page(
                 password: m.password,
                 directory: m.directory,
                 directory_url: r.directory_url,
+                second_factor_required: r.second_factor_required,
+                second_factor_trust_amr: r.second_factor_trust_amr,
             }
         })
         .collect();
@@ -172,6 +176,12 @@ pub struct MethodsForm {
     password: Option<String>,
     #[serde(default)]
     directory: Option<String>,
+    /// Require a second factor of those who see others' records.
+    #[serde(default)]
+    second_factor: Option<String>,
+    /// Count the OpenID Connect provider's second factor (`amr`).
+    #[serde(default)]
+    trust_amr: Option<String>,
 }
 
 /// Sets an institution's sign-in methods: at least one, and the directory only where one is set.
@@ -201,15 +211,33 @@ pub async fn set_sign_in(
         let crate::session::Conn(mut conn) = tx.rollback()?;
         return sign_in_page(&mut conn, &user, Some(format!("{code}: {p}"))).await;
     }
-    kenshu_db::institution::set_sign_in_methods(&mut tx, inst.id, &methods).await?;
-    user.actor()
-        .record(
-            &mut tx,
-            kenshu_core::audit::AuditAction::SignInMethodsChanged,
-            &code,
-            &methods.names().join(", "),
-        )
-        .await?;
+    let before = kenshu_db::institution::sign_in_methods(&mut tx, inst.id).await?;
+    if before != methods {
+        kenshu_db::institution::set_sign_in_methods(&mut tx, inst.id, &methods).await?;
+        user.actor()
+            .record(
+                &mut tx,
+                kenshu_core::audit::AuditAction::SignInMethodsChanged,
+                &code,
+                &methods.names().join(", "),
+            )
+            .await?;
+    }
+    let policy = kenshu_db::second_factor::Policy {
+        required: f.second_factor.is_some(),
+        trust_amr: f.trust_amr.is_some(),
+    };
+    if kenshu_db::second_factor::policy(&mut tx, inst.id).await? != policy {
+        kenshu_db::second_factor::set_policy(&mut tx, inst.id, policy).await?;
+        user.actor()
+            .record(
+                &mut tx,
+                kenshu_core::audit::AuditAction::SecondFactorPolicyChanged,
+                &code,
+                &policy.describe(),
+            )
+            .await?;
+    }
     tx.commit().await?;
     Ok(crate::flash::redirect(
         "/admin/sign-in",

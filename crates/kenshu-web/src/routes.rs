@@ -73,6 +73,17 @@ fn account() -> Router<AppState> {
         .route("/login", get(auth::login_form).post(auth::login))
         .route("/logout", post(auth::logout))
         .route(
+            "/login/second-factor",
+            get(auth::second_factor::step_form).post(auth::second_factor::step),
+        )
+        .route("/second-factor", get(auth::second_factor::account))
+        .route("/second-factor/confirm", post(auth::second_factor::confirm))
+        .route(
+            "/second-factor/recovery-codes",
+            post(auth::second_factor::renew),
+        )
+        .route("/second-factor/off", post(auth::second_factor::turn_off))
+        .route(
             "/password",
             get(auth::password_form).post(auth::change_password),
         )

@@ -279,6 +279,18 @@ pub(crate) enum InstitutionCommand {
         code: String,
         methods: Option<String>,
     },
+    /// Whether a second factor (an authenticator app) is required of those who see others'
+    /// records: protection, chief and audit officers, portal administrators (without options:
+    /// print the rule).
+    SecondFactor {
+        code: String,
+        /// yes / no.
+        #[arg(long, value_parser = clap::builder::BoolishValueParser::new())]
+        required: Option<bool>,
+        /// yes / no: a second factor the OpenID Connect provider did (its amr claim) counts.
+        #[arg(long, value_parser = clap::builder::BoolishValueParser::new())]
+        trust_amr: Option<bool>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -356,6 +368,14 @@ pub(crate) enum DivisionCommand {
 
 #[derive(Subcommand)]
 pub(crate) enum UserCommand {
+    /// Remove a person's second factor (a lost phone): they set up a new one at their next
+    /// sign-in where it is required.
+    ResetSecondFactor {
+        #[arg(long)]
+        institution: String,
+        #[arg(long)]
+        login: String,
+    },
     /// Add an account. The initial password is read from standard input and must be changed at
     /// first sign-in.
     Add {

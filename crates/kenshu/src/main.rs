@@ -11,6 +11,7 @@ mod generate;
 mod logging;
 mod report;
 mod roster;
+mod second_factor;
 mod serve;
 
 use std::process::ExitCode;
@@ -227,6 +228,18 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Institution(InstitutionCommand::Auth { code, methods }) => {
             let db = database::ready(&target, 2).await?;
             directory::auth(&db.pool, &key(true)?, &code, methods.as_deref()).await
+        }
+        Command::Institution(InstitutionCommand::SecondFactor {
+            code,
+            required,
+            trust_amr,
+        }) => {
+            let db = database::ready(&target, 2).await?;
+            second_factor::policy(&db.pool, &key(true)?, &code, required, trust_amr).await
+        }
+        Command::User(UserCommand::ResetSecondFactor { institution, login }) => {
+            let db = database::ready(&target, 2).await?;
+            second_factor::reset(&db.pool, &key(true)?, &institution, &login).await
         }
         Command::Institution(InstitutionCommand::Directory(command)) => {
             let db = database::ready(&target, 2).await?;

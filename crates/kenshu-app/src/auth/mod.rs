@@ -7,6 +7,7 @@
 //! refusal belong to the caller (the web crate); what was decided comes back as an enum.
 
 pub mod password;
+pub mod second_factor;
 pub mod sign_in;
 
 use kenshu_db::requests::{Lease, RequestPool};

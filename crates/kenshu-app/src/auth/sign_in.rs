@@ -26,15 +26,31 @@ pub struct Attempt<'a> {
     pub client: &'a str,
     pub session_hours: i64,
     pub audit_key: &'a AuditKey,
+    /// Where to go once signed in (a local path the caller checked), kept while a second step
+    /// is asked for.
+    pub next: &'a str,
 }
 
-/// A session begun: the tokens for the browser's cookies.
+/// A first step that succeeded: the tokens for the browser's cookies.
 #[derive(Debug)]
 pub struct SignedIn {
     pub user_id: Uuid,
-    pub session_token: String,
     /// The browser's device token, new when it had none.
     pub device_token: String,
+    pub then: Then,
+}
+
+/// What follows a first step that succeeded.
+#[derive(Debug)]
+pub enum Then {
+    /// The session has begun: its token.
+    Session(String),
+    /// A second step is asked for first (a code, or setting the factor up): the challenge's
+    /// token for its short-lived cookie.
+    SecondStep {
+        challenge_token: String,
+        kind: kenshu_db::second_factor::ChallengeKind,
+    },
 }
 
 /// Why the form comes back, and whether it must ask which institution.
@@ -169,16 +185,18 @@ pub async fn sign_in(
     // A portal password counts where the institution allows it (and always for a portal
     // administrator, who must reach the portal while the directory is down).
     let proved = match credentials {
-        Some(c) if verified && c.active && (methods.password || c.portal_admin) => Ok(c),
+        Some(c) if verified && c.active && (methods.password || c.portal_admin) => {
+            Ok((c, "password"))
+        }
         _ if methods.directory => {
             let (found, back) = by_directory(conn, pool, institution.id, &attempt).await?;
             conn = back;
-            found
+            found.map(|c| (c, "directory"))
         }
         _ => Err(Why::Failed),
     };
-    let user = match proved {
-        Ok(c) => c,
+    let (user, method) = match proved {
+        Ok(proved) => proved,
         Err(why) => {
             tracing::info!(institution = %institution.code, failures, ?why, "sign-in failed");
             let detail = match why {
@@ -198,31 +216,55 @@ pub async fn sign_in(
             return refuse(why);
         }
     };
-    let signed_in = SignedIn {
-        user_id: user.id,
-        session_token: kenshu_db::token::new(),
-        // A browser without a device token gets a new one (not an empty one: clippy's
-        // `unwrap_or_default` suggestion would be wrong here).
-        device_token: match attempt.device_token {
-            Some(token) => token,
-            None => kenshu_db::token::new(),
-        },
+    // A browser without a device token gets a new one (not an empty one: clippy's
+    // `unwrap_or_default` suggestion would be wrong here).
+    let device_token = match attempt.device_token {
+        Some(token) => token,
+        None => kenshu_db::token::new(),
     };
+    let second_step =
+        super::second_factor::step_for(&mut conn, institution.id, &user, false).await?;
     let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+    // The first step was right: its failure counts end, whatever follows.
     let cleared = [account_key, keys[0].key.clone()];
     kenshu_db::throttle::clear(&mut tx, institution.id, &cleared).await?;
     let refunded: Vec<String> = keys.iter().skip(1).map(|k| k.key.clone()).collect();
     kenshu_db::throttle::refund(&mut tx, institution.id, &refunded).await?;
+    if let Some(kind) = second_step {
+        let challenge_token = kenshu_db::token::new();
+        kenshu_db::second_factor::challenge(
+            &mut tx,
+            &kenshu_db::token::hash(&challenge_token),
+            institution.id,
+            user.id,
+            kind,
+            method,
+            attempt.next,
+            OffsetDateTime::now_utc() + Duration::minutes(super::second_factor::CHALLENGE_MINUTES),
+        )
+        .await?;
+        tx.commit().await?;
+        tracing::info!(institution = %institution.code, user = %user.id, ?kind, "first step of a sign-in done");
+        return Ok(Outcome::Done(SignedIn {
+            user_id: user.id,
+            device_token,
+            then: Then::SecondStep {
+                challenge_token,
+                kind,
+            },
+        }));
+    }
+    let session_token = kenshu_db::token::new();
     kenshu_db::throttle::trust_device(
         &mut tx,
         institution.id,
         user.id,
-        &kenshu_db::token::hash(&signed_in.device_token),
+        &kenshu_db::token::hash(&device_token),
     )
     .await?;
     kenshu_db::session::create(
         &mut tx,
-        &kenshu_db::token::hash(&signed_in.session_token),
+        &kenshu_db::token::hash(&session_token),
         institution.id,
         user.id,
         &kenshu_db::token::new(),
@@ -230,11 +272,15 @@ pub async fn sign_in(
     )
     .await?;
     Actor::person(attempt.audit_key, institution.id, user.id, &attempted)
-        .record(&mut tx, AuditAction::SignIn, "", "")
+        .record(&mut tx, AuditAction::SignIn, "", method)
         .await?;
     tx.commit().await?;
     tracing::info!(institution = %institution.code, user = %user.id, "signed in");
-    Ok(Outcome::Done(signed_in))
+    Ok(Outcome::Done(SignedIn {
+        user_id: user.id,
+        device_token,
+        then: Then::Session(session_token),
+    }))
 }
 
 /// The attempt checked against the institution's directory, with no database connection held

@@ -25,11 +25,15 @@ pub enum AuditAction {
     RetakeGranted,
     AttendanceCorrected,
     SignInMethodsChanged,
+    SecondFactorEnrolled,
+    SecondFactorRemoved,
+    RecoveryCodesRenewed,
+    SecondFactorPolicyChanged,
 }
 
 impl AuditAction {
     /// Every act, in the order the audit page's filter lists them.
-    pub const ALL: [AuditAction; 21] = [
+    pub const ALL: [AuditAction; 25] = [
         AuditAction::SignIn,
         AuditAction::SignInFailed,
         AuditAction::SignOut,
@@ -51,6 +55,10 @@ impl AuditAction {
         AuditAction::RetakeGranted,
         AuditAction::AttendanceCorrected,
         AuditAction::SignInMethodsChanged,
+        AuditAction::SecondFactorEnrolled,
+        AuditAction::SecondFactorRemoved,
+        AuditAction::RecoveryCodesRenewed,
+        AuditAction::SecondFactorPolicyChanged,
     ];
 
     /// The identifier stored in `audit_log.action` (and hashed into the chain: never change one).
@@ -77,6 +85,10 @@ impl AuditAction {
             AuditAction::RetakeGranted => "retake_granted",
             AuditAction::AttendanceCorrected => "attendance_corrected",
             AuditAction::SignInMethodsChanged => "sign_in_methods_changed",
+            AuditAction::SecondFactorEnrolled => "second_factor_enrolled",
+            AuditAction::SecondFactorRemoved => "second_factor_removed",
+            AuditAction::RecoveryCodesRenewed => "recovery_codes_renewed",
+            AuditAction::SecondFactorPolicyChanged => "second_factor_policy_changed",
         }
     }
 

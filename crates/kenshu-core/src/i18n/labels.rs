@@ -122,6 +122,10 @@ impl Catalogue {
             A::RetakeGranted => self.act_retake_granted,
             A::AttendanceCorrected => self.act_attendance_corrected,
             A::SignInMethodsChanged => self.act_sign_in_methods_changed,
+            A::SecondFactorEnrolled => self.act_second_factor_enrolled,
+            A::SecondFactorRemoved => self.act_second_factor_removed,
+            A::RecoveryCodesRenewed => self.act_recovery_codes_renewed,
+            A::SecondFactorPolicyChanged => self.act_second_factor_policy_changed,
         }
     }
 

@@ -4,6 +4,7 @@
 
 mod client;
 mod password;
+pub mod second_factor;
 mod welcome;
 
 pub use client::Client;
@@ -15,7 +16,7 @@ use axum::Form;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use kenshu_app::auth::sign_in::{self, Attempt, Why};
+use kenshu_app::auth::sign_in::{self, Attempt, Then, Why};
 use kenshu_app::auth::{MAX_INSTITUTION, MAX_LOGIN, Outcome};
 use kenshu_core::i18n::Catalogue;
 use serde::Deserialize;
@@ -25,7 +26,7 @@ use crate::session::{self, Conn, CurrentUser, PRE_SESSION_COOKIE, SESSION_COOKIE
 use crate::{AppError, AppState};
 
 /// Remembered browsers (device cookies) last as long as browsers keep a cookie: 400 days.
-const DEVICE_DAYS: i64 = 400;
+pub(crate) const DEVICE_DAYS: i64 = 400;
 
 #[derive(Template)]
 #[template(path = "auth/login.html")]
@@ -46,6 +47,8 @@ struct LoginPage {
 pub struct NextQuery {
     next: Option<String>,
     welcome: Option<String>,
+    /// Back from a second step that took too long.
+    expired: Option<String>,
 }
 
 fn safe_next(next: Option<&str>) -> String {
@@ -86,7 +89,10 @@ pub async fn login_form(
         institution: String::new(),
         login: String::new(),
         next: safe_next(q.next.as_deref()),
-        error: None,
+        error: q
+            .expired
+            .is_some()
+            .then(|| crate::lang::t().sf_expired.to_string()),
         welcome: q.welcome.is_some(),
     };
     render_with_cookie(&page, cookie)
@@ -119,7 +125,9 @@ pub async fn login(
     let device_token = session::read_cookie(&state, &headers, session::DEVICE_COOKIE)
         .filter(|t| t.len() == 64 && t.bytes().all(|b| b.is_ascii_hexdigit()))
         .map(str::to_string);
+    let next = safe_next(form.next.as_deref());
     let attempt = Attempt {
+        next: &next,
         institution: &form.institution,
         login: &form.login,
         password: &form.password,
@@ -162,24 +170,33 @@ pub async fn login(
     state.sign_in_gate.refund(&client.0);
     let secure = session::is_secure(&state, &headers);
     let hours = state.settings.session_hours;
-    let mut res = Redirect::to(&safe_next(form.next.as_deref())).into_response();
-    let cookies = [
-        session::set_cookie(
-            SESSION_COOKIE,
-            &signed_in.session_token,
-            hours * 3600,
-            secure,
-            "Lax",
+    let device = session::set_cookie(
+        session::DEVICE_COOKIE,
+        &signed_in.device_token,
+        DEVICE_DAYS * 86400,
+        secure,
+        "Strict",
+    );
+    let (mut res, cookies) = match &signed_in.then {
+        Then::Session(token) => (
+            Redirect::to(&next).into_response(),
+            vec![
+                session::set_cookie(SESSION_COOKIE, token, hours * 3600, secure, "Lax"),
+                session::set_cookie(PRE_SESSION_COOKIE, "", 0, secure, "Strict"),
+                device,
+            ],
         ),
-        session::set_cookie(PRE_SESSION_COOKIE, "", 0, secure, "Strict"),
-        session::set_cookie(
-            session::DEVICE_COOKIE,
-            &signed_in.device_token,
-            DEVICE_DAYS * 86400,
-            secure,
-            "Strict",
+        // No session yet: the second step's page asks for a code (or sets the factor up).
+        Then::SecondStep {
+            challenge_token, ..
+        } => (
+            Redirect::to("/login/second-factor").into_response(),
+            vec![
+                second_factor::challenge_cookie(challenge_token, secure),
+                device,
+            ],
         ),
-    ];
+    };
     for c in cookies {
         if let Ok(v) = c.parse() {
             res.headers_mut().append(header::SET_COOKIE, v);
@@ -217,7 +234,7 @@ pub async fn logout(
 }
 
 /// The pre-session CSRF token from its cookie, or a new one with the cookie that sets it.
-fn pre_session_token(state: &AppState, headers: &HeaderMap) -> (String, Option<String>) {
+pub(crate) fn pre_session_token(state: &AppState, headers: &HeaderMap) -> (String, Option<String>) {
     match session::read_cookie(state, headers, PRE_SESSION_COOKIE) {
         Some(t) if t.len() == 64 => (t.to_string(), None),
         _ => {

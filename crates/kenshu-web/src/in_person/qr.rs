@@ -25,6 +25,11 @@ pub const REFRESH_SECS: i64 = 300;
 
 /// The QR code of `text` as an inline SVG element (no XML prolog), scaled by CSS.
 pub fn qr_svg(text: &str) -> Result<String, AppError> {
+    qr_svg_labelled(text, t().ip_qr_show)
+}
+
+/// [`qr_svg`] with what screen readers call it (one of the catalogue's texts: no markup).
+pub fn qr_svg_labelled(text: &str, label: &str) -> Result<String, AppError> {
     let code = qrcode::QrCode::with_error_correction_level(text, qrcode::EcLevel::M)
         .map_err(|e| AppError::internal(format!("qr code: {e}")))?;
     let svg = code
@@ -34,10 +39,7 @@ pub fn qr_svg(text: &str) -> Result<String, AppError> {
     Ok(match svg.find("<svg") {
         Some(i) => svg[i..].replacen(
             "<svg ",
-            &format!(
-                "<svg role=\"img\" class=\"qr\" aria-label=\"{}\" ",
-                t().ip_qr_show
-            ),
+            &format!("<svg role=\"img\" class=\"qr\" aria-label=\"{}\" ", label),
             1,
         ),
         None => svg,

@@ -43,7 +43,7 @@ fn expected(path: &str, role: Role) -> StatusCode {
     }
 }
 
-const PAGES: [&str; 23] = [
+const PAGES: [&str; 24] = [
     "/officer",
     "/insights",
     "/insights.csv",
@@ -56,6 +56,7 @@ const PAGES: [&str; 23] = [
     "/plans/FY/document",
     "/my",
     "/password",
+    "/second-factor",
     "/courses/clerk",
     "/courses/clerk/sections/system-overview",
     "/courses/final-test/test",

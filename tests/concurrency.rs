@@ -27,6 +27,7 @@ fn pages(fy: &str, attempt: Option<&str>, image: &str) -> Vec<(String, &'static 
         ("/".into(), ALL),
         ("/my".into(), ALL),
         ("/password".into(), ALL),
+        ("/second-factor".into(), ALL),
         ("/sessions".into(), ALL),
         ("/courses/clerk".into(), ALL),
         ("/courses/clerk/sections/system-overview".into(), ALL),

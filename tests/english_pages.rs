@@ -269,6 +269,7 @@ async fn every_page_a_person_who_chose_english_reads_is_english_outside_the_mate
         ("/login", "/login".into()),
         ("/password", "/password".into()),
         ("/settings", "/settings".into()),
+        ("/second-factor", "/second-factor".into()),
         ("/language/{code}", "/language/en".into()),
         ("/welcome/{token}", "/welcome/not-a-token".into()),
         ("/my", "/my".into()),

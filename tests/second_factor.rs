@@ -330,3 +330,133 @@ async fn where_the_institution_requires_it_officers_set_it_up_at_sign_in_and_kee
     let step = admin.get("/login/second-factor").await;
     assert!(step.body.contains("class=\"qr\""));
 }
+
+#[tokio::test]
+async fn the_operator_sets_the_rule_and_resets_a_lost_phone_from_the_command_line() {
+    let db = kenshu_tests::empty_db().await;
+    let url = db.url();
+    let run = |args: &[&str], stdin: Option<&str>| kenshu_tests::kenshu(&url, args, stdin);
+    let text = |o: &std::process::Output| {
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        )
+    };
+    assert!(
+        run(&["institution", "add", "town", "町"], None)
+            .status
+            .success()
+    );
+    assert!(
+        run(
+            &["division", "add", "--institution", "town", "d1", "総務課"],
+            None
+        )
+        .status
+        .success()
+    );
+    let added = run(
+        &[
+            "user",
+            "add",
+            "--institution",
+            "town",
+            "--login",
+            "chief",
+            "--name",
+            "総括 太郎",
+            "--division",
+            "d1",
+            "--role",
+            "chief_officer",
+            "--password-stdin",
+        ],
+        Some("a long enough password 1"),
+    );
+    assert!(added.status.success(), "{}", text(&added));
+
+    let shown = run(&["institution", "second-factor", "town"], None);
+    assert!(shown.status.success());
+    assert!(text(&shown).contains("required for those who see others' records: no"));
+    let set = run(
+        &["institution", "second-factor", "town", "--required", "yes"],
+        None,
+    );
+    assert!(set.status.success(), "{}", text(&set));
+    assert!(text(&set).contains("required for those who see others' records: yes"));
+    assert!(text(&set).contains("provider's amr counts: no"));
+    let (required, logged): (bool, i64) = sqlx::query_as(
+        "select second_factor_required,
+                (select count(*) from audit_log where action = 'second_factor_policy_changed')
+         from institutions where code = 'town'",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    assert!(required);
+    assert_eq!(logged, 1);
+    let bad = run(
+        &[
+            "institution",
+            "second-factor",
+            "town",
+            "--required",
+            "maybe",
+        ],
+        None,
+    );
+    assert!(!bad.status.success());
+
+    let none = run(
+        &[
+            "user",
+            "reset-second-factor",
+            "--institution",
+            "town",
+            "--login",
+            "chief",
+        ],
+        None,
+    );
+    assert!(none.status.success());
+    assert!(text(&none).contains("has no second factor"));
+    sqlx::query(
+        "insert into user_totp (institution_id, user_id, secret_sealed, confirmed_at)
+         select institution_id, id, '\\x00', now() from users where login_id = 'chief'",
+    )
+    .execute(&db.pool)
+    .await
+    .unwrap();
+    let reset = run(
+        &[
+            "user",
+            "reset-second-factor",
+            "--institution",
+            "town",
+            "--login",
+            "chief",
+        ],
+        None,
+    );
+    assert!(reset.status.success(), "{}", text(&reset));
+    assert!(text(&reset).contains("removed the second factor of chief"));
+    let left: i64 = sqlx::query_scalar("select count(*) from user_totp")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!(left, 0);
+    let nobody = run(
+        &[
+            "user",
+            "reset-second-factor",
+            "--institution",
+            "town",
+            "--login",
+            "nobody",
+        ],
+        None,
+    );
+    assert!(!nobody.status.success());
+    assert!(text(&nobody).contains("nobody with the login ID 'nobody'"));
+}

@@ -31,6 +31,7 @@ mod browser {
     mod management;
     mod refusals;
     mod report;
+    mod second_factor;
 }
 
 use std::time::Instant;

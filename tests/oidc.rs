@@ -265,6 +265,17 @@ async fn an_oidc_sign_in_is_told_apart_from_every_way_it_can_fail() {
     assert_eq!(page.status(), 200);
     assert!(page.text().await.unwrap_or_default().contains("logout"));
 
+    // Checking the settings fetches discovery afresh; an issuer written differently from what
+    // the provider calls itself (a trailing slash) would never match its tokens' `iss`.
+    oidc::check(&cfg).await.expect("the settings work");
+    assert_eq!(provider.counts().await.discovery, 2);
+    let slash = OidcConfig {
+        issuer: format!("{}/", provider.issuer),
+        ..cfg.clone()
+    };
+    let got = oidc::check(&slash).await;
+    assert!(matches!(got, Err(OidcError::Setup(_))), "{got:?}");
+
     // The provider goes down. Starting a sign-in needs only what discovery said (kept); the
     // token endpoint is not there: a clear "cannot be reached", soon.
     let (begun, code) = through_provider(&provider, &cfg, "yamada", "yamada-pass-2026").await;
@@ -305,6 +316,32 @@ async fn a_provider_that_cannot_be_reached_or_is_misconfigured_is_told_apart() {
         started.elapsed()
     );
     drop(listener);
+
+    // An issuer that redirects elsewhere is not followed (the portal must not be made to fetch
+    // addresses inside the network): nothing reaches where it points.
+    let inside = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    inside.set_nonblocking(true).unwrap();
+    let target = format!("http://{}/", inside.local_addr().unwrap());
+    let redirecting = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let issuer = format!("http://{}", redirecting.local_addr().unwrap());
+    std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        for stream in redirecting.incoming().take(2) {
+            let Ok(mut stream) = stream else { return };
+            let mut buf = [0u8; 4096];
+            let _ = stream.read(&mut buf);
+            let _ = write!(
+                stream,
+                "HTTP/1.1 302 Found\r\nLocation: {target}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            );
+        }
+    });
+    let got = oidc::begin(&cfg(issuer), REDIRECT).await;
+    assert!(
+        matches!(&got, Err(OidcError::Unavailable(why)) if why.contains("302")),
+        "{got:?}"
+    );
+    assert!(inside.accept().is_err(), "the redirect was followed");
 
     // Plain HTTP to another machine would carry the client secret and tokens in the clear.
     let got = oidc::begin(&cfg("http://idp.town.example.lg.jp".into()), REDIRECT).await;

@@ -11,6 +11,7 @@
 pub mod exam;
 pub mod http;
 pub mod mta;
+pub mod oidc;
 pub mod process;
 pub mod reports;
 pub mod scenario;

@@ -17,6 +17,7 @@ pub mod keeper;
 pub mod learning;
 pub mod mail;
 pub mod metrics;
+pub mod oidc;
 pub mod package;
 pub mod plan;
 pub mod reminder;

@@ -13,6 +13,13 @@ pub const DIRECTORY_PASSWORD: &str = "directory-bind-password-v1";
 /// The label of the key that seals people's TOTP secrets (bound to institution and person).
 pub const TOTP_SECRET: &str = "totp-secret-v1";
 
+/// The label of the key that seals OpenID Connect client secrets.
+pub const OIDC_CLIENT_SECRET: &str = "oidc-client-secret-v1";
+
+/// The label of the key that seals the PKCE verifiers of sign-ins under way: whoever reads the
+/// table of pending sign-ins cannot redeem a code they intercept.
+pub const OIDC_PKCE_VERIFIER: &str = "oidc-pkce-verifier-v1";
+
 /// `plaintext` sealed under `key`'s `label` subkey for `bound_to`: the 24-byte nonce, then the
 /// ciphertext with its tag. `nonce` must be fresh random bytes for every sealing.
 pub fn seal(

@@ -14,6 +14,7 @@ pub mod in_person;
 pub mod insights;
 pub mod institution;
 pub mod learning;
+pub mod oidc;
 pub mod overview;
 pub mod password;
 pub mod person;

@@ -64,31 +64,40 @@ async fn an_expired_session_signs_nobody_in_and_is_purged() {
     let now = OffsetDateTime::now_utc();
     kenshu_db::session::create(
         &mut conn,
-        b"live",
-        inst,
-        uid,
-        "t1",
-        now + Duration::hours(1),
+        &kenshu_db::session::NewSession {
+            token_hash: b"live",
+            institution_id: inst,
+            user_id: uid,
+            csrf_token: "t1",
+            expires_at: now + Duration::hours(1),
+            sign_out_url: None,
+        },
     )
     .await
     .unwrap();
     kenshu_db::session::create(
         &mut conn,
-        b"old",
-        inst,
-        uid,
-        "t2",
-        now - Duration::minutes(1),
+        &kenshu_db::session::NewSession {
+            token_hash: b"old",
+            institution_id: inst,
+            user_id: uid,
+            csrf_token: "t2",
+            expires_at: now - Duration::minutes(1),
+            sign_out_url: None,
+        },
     )
     .await
     .unwrap();
     kenshu_db::session::create(
         &mut conn,
-        b"idle",
-        inst,
-        uid,
-        "t3",
-        now + Duration::hours(1),
+        &kenshu_db::session::NewSession {
+            token_hash: b"idle",
+            institution_id: inst,
+            user_id: uid,
+            csrf_token: "t3",
+            expires_at: now + Duration::hours(1),
+            sign_out_url: None,
+        },
     )
     .await
     .unwrap();

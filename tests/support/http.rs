@@ -78,7 +78,15 @@ impl TestApp {
             .await
             .expect("grant the application role");
         drop(conn);
+        // An empty public address stands for the portal's own (a test whose pages must name
+        // themselves, as the OpenID Connect redirect URI does).
+        let public_url = if settings.public_url.is_empty() {
+            format!("http://{addr}")
+        } else {
+            settings.public_url.clone()
+        };
         let settings = kenshu_web::Settings {
+            public_url,
             audit_key: crate::audit_key(),
             checkpoint_dir: Some(db.data_dir().join(kenshu_db::audit_anchor::CHECKPOINT_DIR)),
             ..settings

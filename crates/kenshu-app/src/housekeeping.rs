@@ -50,7 +50,8 @@ async fn keep_house(pool: &kenshu_db::PgPool, idle_minutes: i32) -> Result<u64, 
     let failures = kenshu_db::person::purge_old_failures(&mut conn).await?;
     let throttle = kenshu_db::throttle::purge(&mut conn).await?;
     let challenges = kenshu_db::second_factor::purge_expired(&mut conn).await?;
-    Ok(sessions + failures + throttle + challenges)
+    let pending = kenshu_db::oidc::purge_expired(&mut conn).await?;
+    Ok(sessions + failures + throttle + challenges + pending)
 }
 
 /// The time until just after the next midnight in Japan (a second past, so that the date has

@@ -51,6 +51,8 @@ pub struct SignInRow {
     pub name: String,
     pub methods: Vec<String>,
     pub directory_url: Option<String>,
+    /// The OpenID Connect provider's issuer, when one is set.
+    pub oidc_issuer: Option<String>,
     /// A second factor is required of those who see others' records.
     pub second_factor_required: bool,
     /// The OpenID Connect provider's `amr` counts as the second factor.
@@ -62,8 +64,9 @@ pub async fn sign_in_rows(conn: &mut PgConnection) -> Result<Vec<SignInRow>, sql
     sqlx::query_as!(
         SignInRow,
         r#"select i.code, i.name, i.sign_in_methods as methods, d.url as "directory_url?",
-                  i.second_factor_required, i.second_factor_trust_amr
+                  o.issuer as "oidc_issuer?", i.second_factor_required, i.second_factor_trust_amr
            from institutions i left join institution_directories d on d.institution_id = i.id
+           left join institution_oidc_providers o on o.institution_id = i.id
            order by i.code"#
     )
     .fetch_all(conn)
@@ -104,6 +107,23 @@ pub async fn sign_in_page(
 ) -> Result<(bool, Option<SignInMethods>), sqlx::Error> {
     let (many, one) = for_sign_in(conn, "").await?;
     Ok((many, one.map(|(_, m)| m)))
+}
+
+/// Whether any institution signs in through an OpenID Connect provider (the sign-in page of a
+/// portal with several offers it, asking which institution).
+pub async fn oidc_anywhere(conn: &mut PgConnection) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar!(
+        r#"select exists (select from institutions where 'oidc' = any (sign_in_methods)) as "any!""#
+    )
+    .fetch_one(conn)
+    .await
+}
+
+/// The institution's code.
+pub async fn code_of(conn: &mut PgConnection, institution: Uuid) -> Result<String, sqlx::Error> {
+    sqlx::query_scalar!("select code from institutions where id = $1", institution)
+        .fetch_one(conn)
+        .await
 }
 
 /// Sets how the institution's people may sign in.

@@ -232,31 +232,36 @@ pub struct Challenge {
     pub method: String,
     /// Where to go once signed in.
     pub next: String,
+    pub sign_out_url: Option<String>,
 }
 
-/// A new challenge for the person, found by `token_hash` until `expires_at`.
-#[allow(clippy::too_many_arguments)]
-pub async fn challenge(
-    conn: &mut PgConnection,
-    token_hash: &[u8],
-    institution: Uuid,
-    user: Uuid,
-    kind: ChallengeKind,
-    method: &str,
-    next: &str,
-    expires_at: OffsetDateTime,
-) -> Result<(), sqlx::Error> {
+/// A sign-in waiting for its second step, about to be stored.
+pub struct NewChallenge<'a> {
+    /// Found by this hash of the token in the browser's cookie.
+    pub token_hash: &'a [u8],
+    pub institution: Uuid,
+    pub user: Uuid,
+    pub kind: ChallengeKind,
+    pub method: &'a str,
+    pub next: &'a str,
+    pub expires_at: OffsetDateTime,
+    /// Kept for the session (see `session::NewSession`).
+    pub sign_out_url: Option<&'a str>,
+}
+
+pub async fn challenge(conn: &mut PgConnection, c: &NewChallenge<'_>) -> Result<(), sqlx::Error> {
     sqlx::query!(
         "insert into second_factor_challenges
-             (token_hash, institution_id, user_id, kind, method, next, expires_at)
-         values ($1, $2, $3, $4, $5, $6, $7)",
-        token_hash,
-        institution,
-        user,
-        kind.as_str(),
-        method,
-        next,
-        expires_at
+             (token_hash, institution_id, user_id, kind, method, next, expires_at, sign_out_url)
+         values ($1, $2, $3, $4, $5, $6, $7, $8)",
+        c.token_hash,
+        c.institution,
+        c.user,
+        c.kind.as_str(),
+        c.method,
+        c.next,
+        c.expires_at,
+        c.sign_out_url
     )
     .execute(conn)
     .await?;
@@ -270,7 +275,7 @@ pub async fn find_challenge(
 ) -> Result<Option<Challenge>, sqlx::Error> {
     let row = sqlx::query!(
         r#"select c.institution_id, i.code as institution_code, c.user_id, u.login_id, c.kind,
-                  c.method, c.next
+                  c.method, c.next, c.sign_out_url
            from second_factor_challenges c
            join users u on u.institution_id = c.institution_id and u.id = c.user_id
            join institutions i on i.id = c.institution_id
@@ -291,6 +296,7 @@ pub async fn find_challenge(
         },
         method: r.method,
         next: r.next,
+        sign_out_url: r.sign_out_url,
     }))
 }
 

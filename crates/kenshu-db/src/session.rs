@@ -52,22 +52,29 @@ impl SessionUser {
     }
 }
 
-#[tracing::instrument(level = "debug", skip_all, fields(institution = %institution_id, user = %user_id))]
-pub async fn create(
-    conn: &mut PgConnection,
-    token_hash: &[u8],
-    institution_id: Uuid,
-    user_id: Uuid,
-    csrf_token: &str,
-    expires_at: OffsetDateTime,
-) -> Result<(), sqlx::Error> {
+/// A session about to begin.
+pub struct NewSession<'a> {
+    pub token_hash: &'a [u8],
+    pub institution_id: Uuid,
+    pub user_id: Uuid,
+    pub csrf_token: &'a str,
+    pub expires_at: OffsetDateTime,
+    /// Where signing out sends the browser to end the provider's session too (sessions begun
+    /// through an OpenID Connect provider with an end-session endpoint).
+    pub sign_out_url: Option<&'a str>,
+}
+
+#[tracing::instrument(level = "debug", skip_all, fields(institution = %s.institution_id, user = %s.user_id))]
+pub async fn create(conn: &mut PgConnection, s: &NewSession<'_>) -> Result<(), sqlx::Error> {
     sqlx::query!(
-        "insert into sessions (token_hash, institution_id, user_id, csrf_token, expires_at) values ($1, $2, $3, $4, $5)",
-        token_hash,
-        institution_id,
-        user_id,
-        csrf_token,
-        expires_at
+        "insert into sessions (token_hash, institution_id, user_id, csrf_token, expires_at, sign_out_url)
+         values ($1, $2, $3, $4, $5, $6)",
+        s.token_hash,
+        s.institution_id,
+        s.user_id,
+        s.csrf_token,
+        s.expires_at,
+        s.sign_out_url
     )
     .execute(conn)
     .await?;
@@ -139,11 +146,18 @@ pub async fn delete_all(
     .rows_affected())
 }
 
-pub async fn delete(conn: &mut PgConnection, token_hash: &[u8]) -> Result<(), sqlx::Error> {
-    sqlx::query!("delete from sessions where token_hash = $1", token_hash)
-        .execute(conn)
-        .await?;
-    Ok(())
+/// Ends a session: where to send the browser to sign out at the provider too, if anywhere.
+pub async fn delete(
+    conn: &mut PgConnection,
+    token_hash: &[u8],
+) -> Result<Option<String>, sqlx::Error> {
+    Ok(sqlx::query_scalar!(
+        "delete from sessions where token_hash = $1 returning sign_out_url",
+        token_hash
+    )
+    .fetch_optional(conn)
+    .await?
+    .flatten())
 }
 
 /// Ends every other session of a person, as after a password change.

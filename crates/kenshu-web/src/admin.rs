@@ -118,6 +118,8 @@ pub struct SignInRowView {
     pub password: bool,
     pub directory: bool,
     pub directory_url: Option<String>,
+    pub oidc: bool,
+    pub oidc_issuer: Option<String>,
     pub second_factor_required: bool,
     pub second_factor_trust_amr: bool,
 }
@@ -147,6 +149,8 @@ async fn sign_in_page(
                 password: m.password,
                 directory: m.directory,
                 directory_url: r.directory_url,
+                oidc: m.oidc,
+                oidc_issuer: r.oidc_issuer,
                 second_factor_required: r.second_factor_required,
                 second_factor_trust_amr: r.second_factor_trust_amr,
             }
@@ -176,6 +180,8 @@ pub struct MethodsForm {
     password: Option<String>,
     #[serde(default)]
     directory: Option<String>,
+    #[serde(default)]
+    oidc: Option<String>,
     /// Require a second factor of those who see others' records.
     #[serde(default)]
     second_factor: Option<String>,
@@ -198,12 +204,14 @@ pub async fn set_sign_in(
     let methods = kenshu_core::sign_in::SignInMethods {
         password: f.password.is_some(),
         directory: f.directory.is_some(),
-        oidc: false,
+        oidc: f.oidc.is_some(),
     };
-    let problem = if !methods.password && !methods.directory {
+    let problem = if !methods.password && !methods.directory && !methods.oidc {
         Some(t().admin_sign_in_none)
     } else if methods.directory && kenshu_db::directory::get(&mut tx, inst.id).await?.is_none() {
         Some(t().admin_sign_in_no_directory)
+    } else if methods.oidc && kenshu_db::oidc::get(&mut tx, inst.id).await?.is_none() {
+        Some(t().admin_sign_in_no_oidc)
     } else {
         None
     };

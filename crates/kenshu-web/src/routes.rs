@@ -72,6 +72,8 @@ fn account() -> Router<AppState> {
     Router::new()
         .route("/login", get(auth::login_form).post(auth::login))
         .route("/logout", post(auth::logout))
+        .route("/login/oidc", post(auth::federated::start))
+        .route(auth::federated::CALLBACK, get(auth::federated::callback))
         .route(
             "/login/second-factor",
             get(auth::second_factor::step_form).post(auth::second_factor::step),

@@ -273,6 +273,10 @@ pub(crate) enum InstitutionCommand {
     /// The institution's directory (Active Directory, OpenLDAP) that staff sign in against.
     #[command(subcommand)]
     Directory(DirectoryCommand),
+    /// The institution's OpenID Connect provider (Entra ID, Keycloak …) that staff sign in
+    /// through.
+    #[command(subcommand)]
+    Oidc(OidcCommand),
     /// How the institution's people sign in: METHODS is a comma-separated list of password,
     /// directory and oidc (without it: print the current ones).
     Auth {
@@ -290,6 +294,57 @@ pub(crate) enum InstitutionCommand {
         /// yes / no: a second factor the OpenID Connect provider did (its amr claim) counts.
         #[arg(long, value_parser = clap::builder::BoolishValueParser::new())]
         trust_amr: Option<bool>,
+    },
+}
+
+#[derive(Subcommand)]
+pub(crate) enum OidcCommand {
+    /// Set (or replace) the provider. The client secret is read from standard input and kept
+    /// sealed under the portal's key. Checked against the provider (discovery) before it is
+    /// kept; turns the method on.
+    Set {
+        #[arg(long)]
+        institution: String,
+        /// The issuer: https://login.microsoftonline.com/TENANT/v2.0, https://idp.example/realms/x.
+        #[arg(long)]
+        issuer: String,
+        /// The portal's client ID at the provider.
+        #[arg(long)]
+        client_id: String,
+        /// The ID token claim holding the roster's employee number (or e-mail address).
+        #[arg(long, default_value = "employee_number")]
+        claim: String,
+        /// The provider's CA certificate(s), a PEM file (default: the machine's trusted CAs).
+        #[arg(long)]
+        ca_file: Option<PathBuf>,
+        #[arg(long, default_value_t = 5)]
+        timeout_secs: i32,
+        /// The portal's address, to print the redirect URI to register.
+        #[arg(
+            long,
+            env = "KENSHU_PUBLIC_URL",
+            default_value = "http://127.0.0.1:8080"
+        )]
+        public_url: String,
+        /// Read the client secret from standard input (required: never on the command line).
+        #[arg(long, required = true)]
+        client_secret_stdin: bool,
+    },
+    /// Print the provider's settings (never the secret) and the addresses to register.
+    Show {
+        #[arg(long)]
+        institution: String,
+        #[arg(
+            long,
+            env = "KENSHU_PUBLIC_URL",
+            default_value = "http://127.0.0.1:8080"
+        )]
+        public_url: String,
+    },
+    /// Remove the provider (and the method; portal passwords count again if nothing else does).
+    Remove {
+        #[arg(long)]
+        institution: String,
     },
 }
 

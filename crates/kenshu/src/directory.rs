@@ -11,14 +11,14 @@ use kenshu_db::directory::StoredDirectory;
 
 use crate::cli::DirectoryCommand;
 
-async fn institution(pool: &PgPool, code: &str) -> anyhow::Result<uuid::Uuid> {
+pub(crate) async fn institution(pool: &PgPool, code: &str) -> anyhow::Result<uuid::Uuid> {
     let mut conn = pool.acquire().await?;
     crate::admin::institution_id(&mut conn, code).await
 }
 
 /// Sets the institution's sign-in methods and records the change (`detail`) in its audit log,
 /// in the caller's transaction.
-async fn save_methods(
+pub(crate) async fn save_methods(
     tx: &mut kenshu_db::PgConnection,
     key: &AuditKey,
     inst: uuid::Uuid,
@@ -199,8 +199,10 @@ pub async fn auth(
     if methods.directory && kenshu_db::directory::get(&mut conn, inst).await?.is_none() {
         bail!("{code} has no directory: set it first with `kenshu institution directory set`");
     }
-    if methods.oidc {
-        bail!("OpenID Connect sign-in is not available yet; use password and/or directory");
+    if methods.oidc && kenshu_db::oidc::get(&mut conn, inst).await?.is_none() {
+        bail!(
+            "{code} has no OpenID Connect provider: set it first with `kenshu institution oidc set`"
+        );
     }
     let mut tx = sqlx::Connection::begin(&mut *conn).await?;
     save_methods(

@@ -9,6 +9,7 @@ mod demo;
 mod directory;
 mod generate;
 mod logging;
+mod oidc;
 mod report;
 mod roster;
 mod second_factor;
@@ -240,6 +241,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::User(UserCommand::ResetSecondFactor { institution, login }) => {
             let db = database::ready(&target, 2).await?;
             second_factor::reset(&db.pool, &key(true)?, &institution, &login).await
+        }
+        Command::Institution(InstitutionCommand::Oidc(command)) => {
+            let db = database::ready(&target, 2).await?;
+            oidc::run(&db.pool, &key(true)?, command).await
         }
         Command::Institution(InstitutionCommand::Directory(command)) => {
             let db = database::ready(&target, 2).await?;

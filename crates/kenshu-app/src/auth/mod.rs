@@ -6,6 +6,7 @@
 //! [`RequestPool`] afterwards. Cookies, the flood gate of one instance and the wording of a
 //! refusal belong to the caller (the web crate); what was decided comes back as an enum.
 
+pub mod federated;
 pub mod password;
 pub mod second_factor;
 pub mod sign_in;

@@ -286,11 +286,14 @@ pub async fn answer(
     .await?;
     kenshu_db::session::create(
         &mut tx,
-        &kenshu_db::token::hash(&session_token),
-        c.institution_id,
-        c.user_id,
-        &kenshu_db::token::new(),
-        OffsetDateTime::now_utc() + Duration::hours(a.session_hours),
+        &kenshu_db::session::NewSession {
+            token_hash: &kenshu_db::token::hash(&session_token),
+            institution_id: c.institution_id,
+            user_id: c.user_id,
+            csrf_token: &kenshu_db::token::new(),
+            expires_at: OffsetDateTime::now_utc() + Duration::hours(a.session_hours),
+            sign_out_url: c.sign_out_url.as_deref(),
+        },
     )
     .await?;
     let how = match typed {

@@ -37,6 +37,8 @@ pub struct SignedIn {
     pub user_id: Uuid,
     /// The browser's device token, new when it had none.
     pub device_token: String,
+    /// Where to go once signed in.
+    pub next: String,
     pub then: Then,
 }
 
@@ -60,6 +62,8 @@ pub struct SignInRefusal {
     pub why: Why,
     /// The institution's people may sign in with their directory name (the form says so).
     pub directory: bool,
+    /// The institution's people may sign in through its OpenID Connect provider.
+    pub oidc: bool,
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -98,6 +102,7 @@ pub async fn sign_in(
             ask_institution,
             why,
             directory: false,
+            oidc: false,
         }))
     };
     if attempt.login.chars().count() > MAX_LOGIN
@@ -119,6 +124,7 @@ pub async fn sign_in(
             ask_institution,
             why,
             directory: methods.directory,
+            oidc: methods.oidc,
         }))
     };
     let login_key = attempt.login.trim().to_lowercase();
@@ -222,65 +228,121 @@ pub async fn sign_in(
         Some(token) => token,
         None => kenshu_db::token::new(),
     };
-    let second_step =
-        super::second_factor::step_for(&mut conn, institution.id, &user, false).await?;
-    let mut tx = sqlx::Connection::begin(&mut *conn).await?;
     // The first step was right: its failure counts end, whatever follows.
     let cleared = [account_key, keys[0].key.clone()];
-    kenshu_db::throttle::clear(&mut tx, institution.id, &cleared).await?;
     let refunded: Vec<String> = keys.iter().skip(1).map(|k| k.key.clone()).collect();
-    kenshu_db::throttle::refund(&mut tx, institution.id, &refunded).await?;
+    let opening = Opening {
+        institution: institution.id,
+        institution_code: &institution.code,
+        user: &user,
+        method,
+        attempted: &attempted,
+        device_token,
+        next: attempt.next,
+        session_hours: attempt.session_hours,
+        audit_key: attempt.audit_key,
+        amr_second_factor: false,
+        sign_out_url: None,
+    };
+    Ok(Outcome::Done(
+        open(&mut conn, opening, &cleared, &refunded).await?,
+    ))
+}
+
+/// A person proved by a first step (a password, the directory, the OpenID Connect provider),
+/// about to be let in.
+pub(crate) struct Opening<'a> {
+    pub institution: Uuid,
+    pub institution_code: &'a str,
+    pub user: &'a kenshu_db::person::Credentials,
+    /// `password`, `directory` or `oidc`: for the audit log.
+    pub method: &'static str,
+    /// The name signed in with, as the audit log shows it.
+    pub attempted: &'a str,
+    pub device_token: String,
+    pub next: &'a str,
+    pub session_hours: i64,
+    pub audit_key: &'a AuditKey,
+    /// The provider says it asked for a second factor (its `amr` claim).
+    pub amr_second_factor: bool,
+    /// Where signing out sends the browser to end the provider's session too.
+    pub sign_out_url: Option<String>,
+}
+
+/// Lets a proved person in: the throttle keys `cleared` end and `refunded` get their attempt
+/// back; then either the second step is asked for (a challenge, no session yet) or the session
+/// begins, the browser is remembered and the sign-in goes to the audit log.
+pub(crate) async fn open(
+    conn: &mut sqlx::PgConnection,
+    o: Opening<'_>,
+    cleared: &[String],
+    refunded: &[String],
+) -> Result<SignedIn, AuthError> {
+    let second_step =
+        super::second_factor::step_for(conn, o.institution, o.user, o.amr_second_factor).await?;
+    let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+    kenshu_db::throttle::clear(&mut tx, o.institution, cleared).await?;
+    kenshu_db::throttle::refund(&mut tx, o.institution, refunded).await?;
     if let Some(kind) = second_step {
         let challenge_token = kenshu_db::token::new();
         kenshu_db::second_factor::challenge(
             &mut tx,
-            &kenshu_db::token::hash(&challenge_token),
-            institution.id,
-            user.id,
-            kind,
-            method,
-            attempt.next,
-            OffsetDateTime::now_utc() + Duration::minutes(super::second_factor::CHALLENGE_MINUTES),
+            &kenshu_db::second_factor::NewChallenge {
+                token_hash: &kenshu_db::token::hash(&challenge_token),
+                institution: o.institution,
+                user: o.user.id,
+                kind,
+                method: o.method,
+                next: o.next,
+                expires_at: OffsetDateTime::now_utc()
+                    + Duration::minutes(super::second_factor::CHALLENGE_MINUTES),
+                sign_out_url: o.sign_out_url.as_deref(),
+            },
         )
         .await?;
         tx.commit().await?;
-        tracing::info!(institution = %institution.code, user = %user.id, ?kind, "first step of a sign-in done");
-        return Ok(Outcome::Done(SignedIn {
-            user_id: user.id,
-            device_token,
+        tracing::info!(institution = %o.institution_code, user = %o.user.id, ?kind, "first step of a sign-in done");
+        return Ok(SignedIn {
+            user_id: o.user.id,
+            device_token: o.device_token,
+            next: o.next.to_string(),
             then: Then::SecondStep {
                 challenge_token,
                 kind,
             },
-        }));
+        });
     }
     let session_token = kenshu_db::token::new();
     kenshu_db::throttle::trust_device(
         &mut tx,
-        institution.id,
-        user.id,
-        &kenshu_db::token::hash(&device_token),
+        o.institution,
+        o.user.id,
+        &kenshu_db::token::hash(&o.device_token),
     )
     .await?;
     kenshu_db::session::create(
         &mut tx,
-        &kenshu_db::token::hash(&session_token),
-        institution.id,
-        user.id,
-        &kenshu_db::token::new(),
-        OffsetDateTime::now_utc() + Duration::hours(attempt.session_hours),
+        &kenshu_db::session::NewSession {
+            token_hash: &kenshu_db::token::hash(&session_token),
+            institution_id: o.institution,
+            user_id: o.user.id,
+            csrf_token: &kenshu_db::token::new(),
+            expires_at: OffsetDateTime::now_utc() + Duration::hours(o.session_hours),
+            sign_out_url: o.sign_out_url.as_deref(),
+        },
     )
     .await?;
-    Actor::person(attempt.audit_key, institution.id, user.id, &attempted)
-        .record(&mut tx, AuditAction::SignIn, "", method)
+    Actor::person(o.audit_key, o.institution, o.user.id, o.attempted)
+        .record(&mut tx, AuditAction::SignIn, "", o.method)
         .await?;
     tx.commit().await?;
-    tracing::info!(institution = %institution.code, user = %user.id, "signed in");
-    Ok(Outcome::Done(SignedIn {
-        user_id: user.id,
-        device_token,
+    tracing::info!(institution = %o.institution_code, user = %o.user.id, method = o.method, "signed in");
+    Ok(SignedIn {
+        user_id: o.user.id,
+        device_token: o.device_token,
+        next: o.next.to_string(),
         then: Then::Session(session_token),
-    }))
+    })
 }
 
 /// The attempt checked against the institution's directory, with no database connection held
@@ -337,14 +399,17 @@ async fn by_directory(
 }
 
 /// Ends the session `session_hash` of the person `actor` names, and writes the audit log.
+/// Where to send the browser to sign out at the OpenID Connect provider too, if the session
+/// began there.
 #[tracing::instrument(skip_all)]
 pub async fn sign_out(
     conn: &mut sqlx::PgConnection,
     actor: &Actor<'_>,
     session_hash: &[u8],
-) -> Result<(), sqlx::Error> {
+) -> Result<Option<String>, sqlx::Error> {
     let mut tx = sqlx::Connection::begin(&mut *conn).await?;
-    kenshu_db::session::delete(&mut tx, session_hash).await?;
+    let at_provider = kenshu_db::session::delete(&mut tx, session_hash).await?;
     actor.record(&mut tx, AuditAction::SignOut, "", "").await?;
-    tx.commit().await
+    tx.commit().await?;
+    Ok(at_provider)
 }

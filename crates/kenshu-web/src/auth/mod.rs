@@ -3,6 +3,7 @@
 //! cookies and this instance's flood gate.
 
 mod client;
+pub mod federated;
 mod password;
 pub mod second_factor;
 mod welcome;
@@ -36,6 +37,8 @@ struct LoginPage {
     ask_institution: bool,
     /// The one institution's people sign in with their directory name and password.
     directory: bool,
+    /// The button that signs in through the institution's OpenID Connect provider.
+    oidc: bool,
     institution: String,
     login: String,
     next: String,
@@ -79,21 +82,59 @@ pub async fn login_form(
     if viewer.0.0.is_some() {
         return Ok(Redirect::to(&safe_next(q.next.as_deref())).into_response());
     }
-    let (token, cookie) = pre_session_token(&state, &headers);
-    let (ask_institution, methods) = kenshu_db::institution::sign_in_page(&mut conn).await?;
+    let error = q
+        .expired
+        .is_some()
+        .then(|| crate::lang::t().sf_expired.to_string());
+    let next = safe_next(q.next.as_deref());
+    render_login(
+        &state,
+        &headers,
+        &mut conn,
+        &next,
+        error,
+        q.welcome.is_some(),
+    )
+    .await
+}
+
+/// The sign-in page as it first shows, with `error` said at the top (the form's refusals are
+/// rendered by `login`).
+pub(crate) async fn login_page(
+    state: &AppState,
+    headers: &HeaderMap,
+    conn: &mut kenshu_db::PgConnection,
+    next: &str,
+    error: Option<String>,
+) -> Result<Response, AppError> {
+    render_login(state, headers, conn, next, error, false).await
+}
+
+async fn render_login(
+    state: &AppState,
+    headers: &HeaderMap,
+    conn: &mut kenshu_db::PgConnection,
+    next: &str,
+    error: Option<String>,
+    welcome: bool,
+) -> Result<Response, AppError> {
+    let (token, cookie) = pre_session_token(state, headers);
+    let (ask_institution, methods) = kenshu_db::institution::sign_in_page(conn).await?;
+    let oidc = match methods {
+        Some(m) => m.oidc,
+        None => kenshu_db::institution::oidc_anywhere(conn).await?,
+    };
     let page = LoginPage {
         chrome: Chrome::anonymous(crate::lang::t().sign_in, token),
         t: crate::lang::t(),
         ask_institution,
         directory: methods.is_some_and(|m| m.directory),
+        oidc,
         institution: String::new(),
         login: String::new(),
-        next: safe_next(q.next.as_deref()),
-        error: q
-            .expired
-            .is_some()
-            .then(|| crate::lang::t().sf_expired.to_string()),
-        welcome: q.welcome.is_some(),
+        next: next.to_string(),
+        error,
+        welcome,
     };
     render_with_cookie(&page, cookie)
 }
@@ -158,6 +199,7 @@ pub async fn login(
                 t,
                 ask_institution: refusal.ask_institution,
                 directory: refusal.directory,
+                oidc: refusal.oidc,
                 institution: bounded(&form.institution, MAX_INSTITUTION),
                 login: bounded(&form.login, MAX_LOGIN),
                 next: safe_next(form.next.as_deref()),
@@ -168,7 +210,17 @@ pub async fn login(
         }
     };
     state.sign_in_gate.refund(&client.0);
-    let secure = session::is_secure(&state, &headers);
+    Ok(let_in(&state, &headers, &signed_in))
+}
+
+/// The answer to a first step that succeeded (a password, the directory, the provider): the
+/// session's cookies and where the person was going, or the second step's cookie and page.
+pub(crate) fn let_in(
+    state: &AppState,
+    headers: &HeaderMap,
+    signed_in: &sign_in::SignedIn,
+) -> Response {
+    let secure = session::is_secure(state, headers);
     let hours = state.settings.session_hours;
     let device = session::set_cookie(
         session::DEVICE_COOKIE,
@@ -179,7 +231,7 @@ pub async fn login(
     );
     let (mut res, cookies) = match &signed_in.then {
         Then::Session(token) => (
-            Redirect::to(&next).into_response(),
+            Redirect::to(&signed_in.next).into_response(),
             vec![
                 session::set_cookie(SESSION_COOKIE, token, hours * 3600, secure, "Lax"),
                 session::set_cookie(PRE_SESSION_COOKIE, "", 0, secure, "Strict"),
@@ -202,7 +254,7 @@ pub async fn login(
             res.headers_mut().append(header::SET_COOKIE, v);
         }
     }
-    Ok(res)
+    res
 }
 
 /// At most `max` characters of a field, to show back in the form.
@@ -216,9 +268,11 @@ pub async fn logout(
     user: CurrentUser,
     Conn(mut conn): Conn,
 ) -> Result<Response, AppError> {
-    sign_in::sign_out(&mut conn, &user.actor(), &user.token_hash).await?;
+    let at_provider = sign_in::sign_out(&mut conn, &user.actor(), &user.token_hash).await?;
     state.sessions.forget_session(&user.token_hash);
-    let mut res = Redirect::to("/login").into_response();
+    // A session begun at the institution's OpenID Connect provider ends there too; the
+    // provider sends the browser back to the sign-in page.
+    let mut res = Redirect::to(at_provider.as_deref().unwrap_or("/login")).into_response();
     if let Ok(v) = session::set_cookie(
         SESSION_COOKIE,
         "",

@@ -1,0 +1,143 @@
+//! Signing in through the institution's OpenID Connect provider: the button on the sign-in
+//! page (`POST /login/oidc`) sends the browser to the provider; the provider sends it back to
+//! `/login/oidc/callback`. The decisions are `kenshu_app::auth::federated`'s.
+
+use axum::Form;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use kenshu_app::auth::Outcome;
+use kenshu_app::auth::federated::{self, Addresses, FederatedRefusal, Return};
+use serde::Deserialize;
+
+use super::{Client, let_in, login_page, safe_next};
+use crate::session::{self, Conn};
+use crate::{AppError, AppState};
+
+pub use kenshu_app::auth::federated::CALLBACK;
+
+/// The portal's own addresses as the provider must know them: from the configured public
+/// address, never the request's Host header.
+fn addresses(state: &AppState) -> (String, String) {
+    let base = state.settings.public_url.trim_end_matches('/');
+    (format!("{base}{CALLBACK}"), format!("{base}/login"))
+}
+
+#[derive(Deserialize)]
+pub struct StartForm {
+    #[serde(default)]
+    institution: String,
+    next: Option<String>,
+}
+
+/// What a refusal says and the status it answers with.
+fn refusal(why: &FederatedRefusal) -> (String, StatusCode) {
+    let t = crate::lang::t();
+    match why {
+        FederatedRefusal::NotOffered => (
+            t.sign_in_oidc_not_offered.to_string(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        FederatedRefusal::Expired => (t.sign_in_oidc_expired.to_string(), StatusCode::BAD_REQUEST),
+        FederatedRefusal::Failed => (t.sign_in_oidc_failed.to_string(), StatusCode::FORBIDDEN),
+        FederatedRefusal::NotOnRoster => {
+            (t.sign_in_not_on_roster.to_string(), StatusCode::FORBIDDEN)
+        }
+        FederatedRefusal::ProviderDown => (
+            t.sign_in_oidc_down.to_string(),
+            StatusCode::SERVICE_UNAVAILABLE,
+        ),
+    }
+}
+
+async fn refused(
+    state: &AppState,
+    headers: &HeaderMap,
+    why: &FederatedRefusal,
+    next: &str,
+) -> Result<Response, AppError> {
+    let (error, status) = refusal(why);
+    let mut conn = state.requests.acquire().await?;
+    let page = login_page(state, headers, &mut conn, next, Some(error)).await?;
+    Ok((status, page).into_response())
+}
+
+/// Sends the browser to the institution's provider, a pending sign-in kept for its return.
+pub async fn start(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    client: Client,
+    Conn(conn): Conn,
+    Form(form): Form<StartForm>,
+) -> Result<Response, AppError> {
+    if !state.sign_in_gate.admit(&client.0) {
+        tracing::warn!(client = %client.0, "sign-in flood from one address held back");
+        return Err(AppError::TooManyAttempts);
+    }
+    let next = safe_next(form.next.as_deref());
+    let (redirect_uri, after_sign_out) = addresses(&state);
+    let at = Addresses {
+        redirect_uri: &redirect_uri,
+        after_sign_out: &after_sign_out,
+    };
+    match federated::start(
+        &state.requests,
+        conn,
+        &state.settings.audit_key,
+        &form.institution,
+        &next,
+        &at,
+    )
+    .await?
+    {
+        Outcome::Done(url) => Ok(Redirect::to(&url).into_response()),
+        Outcome::Refused(why) => refused(&state, &headers, &why, &next).await,
+    }
+}
+
+#[derive(Deserialize)]
+pub struct CallbackQuery {
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    state: String,
+    error: Option<String>,
+}
+
+/// The provider's answer: the session begins (or the second step is asked for), or the sign-in
+/// page says why not.
+pub async fn callback(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    client: Client,
+    Conn(conn): Conn,
+    Query(q): Query<CallbackQuery>,
+) -> Result<Response, AppError> {
+    if !state.sign_in_gate.admit(&client.0) {
+        tracing::warn!(client = %client.0, "sign-in flood from one address held back");
+        return Err(AppError::TooManyAttempts);
+    }
+    let device_token = session::read_cookie(&state, &headers, session::DEVICE_COOKIE)
+        .filter(|t| t.len() == 64 && t.bytes().all(|b| b.is_ascii_hexdigit()))
+        .map(str::to_string);
+    let (redirect_uri, after_sign_out) = addresses(&state);
+    let at = Addresses {
+        redirect_uri: &redirect_uri,
+        after_sign_out: &after_sign_out,
+    };
+    let back = Return {
+        code: &q.code,
+        state: &q.state,
+        error: q.error.as_deref(),
+        device_token,
+        session_hours: state.settings.session_hours,
+        audit_key: &state.settings.audit_key,
+    };
+    match federated::finish(&state.requests, conn, back, &at).await? {
+        Outcome::Done(signed_in) => {
+            state.sign_in_gate.refund(&client.0);
+            Ok(let_in(&state, &headers, &signed_in))
+        }
+        Outcome::Refused(why) => refused(&state, &headers, &why, "/my").await,
+    }
+}

@@ -1,0 +1,319 @@
+//! Signing in to the portal through the institution's OpenID Connect provider (issue 16, items
+//! 2 to 4), over HTTP as a browser does, against a real provider (`oidc-provider` on Node.js):
+//! the sign-in page offers the button only where the institution uses a provider; a good
+//! sign-in opens a session for the roster's person the claim names; a replayed or forged state,
+//! a token for another client, a token from a provider with a wrong clock, someone the roster
+//! does not have and a provider that went down are each refused with their own message and
+//! audited; the provider's own second factor (amr) counts only where the institution says so;
+//! signing out ends the session at the provider too.
+
+use kenshu_core::person::Role;
+use kenshu_tests::oidc::{Account, Client, Misbehave, Provider};
+use kenshu_tests::{Browser, TestApp};
+
+const CLIENT_ID: &str = "kenshu-portal";
+const SECRET: &str = "client-secret-of-the-test-portal-2026";
+
+fn accounts() -> Vec<Account> {
+    vec![
+        Account::new(
+            "yamada",
+            "yamada-pass-2026",
+            &[("employee_number", "000123")],
+        ),
+        Account::new(
+            "tanaka",
+            "tanaka-pass-2026",
+            &[("employee_number", "000321")],
+        )
+        .amr(&["pwd", "otp"]),
+        Account::new(
+            "suzuki",
+            "suzuki-pass-2026",
+            &[("employee_number", "000123")],
+        )
+        .misbehave(Misbehave::Audience),
+        Account::new("sato", "sato-pass-2026", &[("employee_number", "000123")])
+            .misbehave(Misbehave::Clock),
+        Account::new("kato", "kato-pass-2026", &[("employee_number", "000999")]),
+    ]
+}
+
+/// The portal at its own address, a provider that knows it, and the institution set to sign in
+/// through it (and with passwords). People on the roster: 000123 (staff), 000321 (a chief
+/// officer).
+async fn setup() -> Option<(TestApp, Provider, kenshu_tests::Built)> {
+    let db = kenshu_tests::test_db().await;
+    kenshu_tests::app_role().await;
+    let serving = kenshu_db::connect(db.app_options(), 8).await.unwrap();
+    let settings = kenshu_web::Settings {
+        public_url: String::new(),
+        ..kenshu_web::Settings::default()
+    };
+    let app = TestApp::spawn_with(db, serving, settings).await;
+    let base = app.url("");
+    let provider = Provider::start(
+        &[Client {
+            client_id: CLIENT_ID.into(),
+            client_secret: SECRET.into(),
+            redirect_uris: vec![format!("{base}/login/oidc/callback")],
+            post_logout_redirect_uris: vec![format!("{base}/login")],
+        }],
+        &accounts(),
+    )
+    .await?;
+    let s = kenshu_tests::Scenario::new(app.pool())
+        .person("000123", Role::Staff)
+        .person("000321", Role::ChiefOfficer)
+        .build()
+        .await;
+    let inst = s.institution();
+    let key = kenshu_tests::audit_key();
+    let mut conn = app.pool().acquire().await.unwrap();
+    kenshu_db::oidc::set(
+        &mut conn,
+        inst,
+        &kenshu_db::oidc::StoredProvider {
+            issuer: provider.issuer.clone(),
+            client_id: CLIENT_ID.into(),
+            client_secret_sealed: kenshu_db::oidc::seal_secret(&key, inst, SECRET),
+            claim: "employee_number".into(),
+            ca_pem: None,
+            timeout_secs: 5,
+        },
+    )
+    .await
+    .unwrap();
+    kenshu_db::institution::set_sign_in_methods(
+        &mut conn,
+        inst,
+        &kenshu_core::sign_in::SignInMethods::parse("password,oidc").unwrap(),
+    )
+    .await
+    .unwrap();
+    Some((app, provider, s))
+}
+
+/// Presses the button on the sign-in page and signs in at the provider; the portal's callback
+/// address with the code and state the provider sent back.
+async fn at_provider(app: &TestApp, provider: &Provider, b: &mut Browser, login: &str) -> String {
+    let page = b.get("/login").await;
+    assert!(
+        page.body.contains("組織のアカウントでサインイン"),
+        "{}",
+        page.body
+    );
+    let started = b.post("/login/oidc", &[("next", "/my")]).await;
+    assert_eq!(started.status, 303, "{}", started.body);
+    let authorize = started.location.unwrap();
+    assert!(authorize.starts_with(&provider.issuer), "{authorize}");
+    assert!(authorize.contains("code_challenge_method=S256"));
+    let callback = format!("{}/login/oidc/callback", app.url(""));
+    let back = provider
+        .sign_in(&authorize, &callback, login, &format!("{login}-pass-2026"))
+        .await
+        .unwrap();
+    format!(
+        "/login/oidc/callback?code={}&state={}",
+        back.code, back.state
+    )
+}
+
+async fn failures(app: &TestApp) -> Vec<String> {
+    sqlx::query_scalar("select detail from audit_log where action = 'sign_in_failed' order by seq")
+        .fetch_all(app.pool())
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn staff_sign_in_through_the_provider_and_every_bad_return_is_refused() {
+    let Some((app, provider, _s)) = setup().await else {
+        return;
+    };
+
+    // A good sign-in: the session is the roster's 000123.
+    let mut b = app.browser();
+    let back = at_provider(&app, &provider, &mut b, "yamada").await;
+    let done = b.get(&back).await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    assert_eq!(done.location.as_deref(), Some("/my"));
+    let mine = b.get("/my").await;
+    assert_eq!(mine.status, 200);
+    assert!(mine.body.contains("試験 000123"), "{}", mine.body);
+    let signed: Vec<(String, String)> =
+        sqlx::query_as("select actor, detail from audit_log where action = 'sign_in' order by seq")
+            .fetch_all(app.pool())
+            .await
+            .unwrap();
+    assert_eq!(signed, [("000123".to_string(), "oidc".to_string())]);
+
+    // The same return again (a replayed state, from history or a leaked address): refused.
+    let mut other = app.browser();
+    other.get("/login").await;
+    let replayed = other.get(&back).await;
+    assert_eq!(replayed.status, 400);
+    assert!(
+        replayed
+            .body
+            .contains("期限が切れたか、すでに使われています")
+    );
+    assert_eq!(other.get("/my").await.status, 303, "no session");
+    // A state the portal never gave out: refused the same way.
+    let forged = other
+        .get("/login/oidc/callback?code=x&state=made-up-state")
+        .await;
+    assert_eq!(forged.status, 400);
+
+    // A token for another client, and one from a provider whose clock is wrong: refused.
+    for login in ["suzuki", "sato"] {
+        let mut c = app.browser();
+        let back = at_provider(&app, &provider, &mut c, login).await;
+        let refused = c.get(&back).await;
+        assert_eq!(refused.status, 403, "{login}: {}", refused.body);
+        assert!(
+            refused
+                .body
+                .contains("組織のアカウントでのサインインを完了できませんでした"),
+            "{login}"
+        );
+        assert_eq!(c.get("/my").await.status, 303, "{login}: no session");
+    }
+    let logged = failures(&app).await;
+    assert_eq!(logged.len(), 2, "{logged:?}");
+    assert!(
+        logged[0].contains("audience") || logged[0].contains("aud"),
+        "{logged:?}"
+    );
+    assert!(logged[1].starts_with("oidc: "), "{logged:?}");
+
+    // Someone the provider knows and the roster does not: told whom to ask.
+    let mut c = app.browser();
+    let back = at_provider(&app, &provider, &mut c, "kato").await;
+    let nobody = c.get(&back).await;
+    assert_eq!(nobody.status, 403);
+    assert!(
+        nobody
+            .body
+            .contains("総括責任者（研修の担当）に、名簿への登録を依頼")
+    );
+    assert!(failures(&app).await[2].contains("000999"));
+
+    // Signing out ends the provider's session too: the browser goes to its end-session page.
+    let out = b.post("/logout", &[]).await;
+    assert_eq!(out.status, 303);
+    let to = out.location.unwrap();
+    assert!(to.starts_with(&provider.issuer), "{to}");
+    assert!(to.contains("post_logout_redirect_uri="), "{to}");
+    assert!(to.contains(CLIENT_ID), "{to}");
+    assert_eq!(b.get("/my").await.status, 303);
+}
+
+#[tokio::test]
+async fn a_provider_that_goes_down_is_said_so_and_passwords_still_work() {
+    let Some((app, mut provider, _s)) = setup().await else {
+        return;
+    };
+    let mut b = app.browser();
+    let back = at_provider(&app, &provider, &mut b, "yamada").await;
+    provider.stop();
+    let down = b.get(&back).await;
+    assert_eq!(down.status, 503, "{}", down.body);
+    assert!(down.body.contains("認証サービスに接続できない"));
+    // The institution also allows passwords: those still sign in.
+    app.signed_in("000123").await;
+}
+
+#[tokio::test]
+async fn the_providers_second_factor_counts_only_where_the_institution_says_so() {
+    let Some((app, provider, s)) = setup().await else {
+        return;
+    };
+    // The chief officer (000321, tanaka at the provider, who did a second factor there) has an
+    // app too; the institution requires one.
+    let key = kenshu_tests::audit_key();
+    let inst = s.institution();
+    let chief = s.id("000321");
+    let secret = kenshu_core::totp::TotpSecret::new([7u8; 20]);
+    sqlx::query(
+        "insert into user_totp (institution_id, user_id, secret_sealed, confirmed_at)
+         values ($1, $2, $3, now())",
+    )
+    .bind(inst)
+    .bind(chief)
+    .bind(kenshu_db::second_factor::seal_secret(
+        &key, inst, chief, &secret,
+    ))
+    .execute(app.pool())
+    .await
+    .unwrap();
+    let mut conn = app.pool().acquire().await.unwrap();
+    let policy = |trust_amr| kenshu_db::second_factor::Policy {
+        required: true,
+        trust_amr,
+    };
+    kenshu_db::second_factor::set_policy(&mut conn, inst, policy(false))
+        .await
+        .unwrap();
+
+    // Not trusted: the portal asks for its own code after the provider.
+    let mut b = app.browser();
+    let back = at_provider(&app, &provider, &mut b, "tanaka").await;
+    let first = b.get(&back).await;
+    assert_eq!(first.status, 303);
+    assert_eq!(first.location.as_deref(), Some("/login/second-factor"));
+    b.get("/login/second-factor").await;
+    let now = u64::try_from(time::OffsetDateTime::now_utc().unix_timestamp()).unwrap();
+    let done = b
+        .post("/login/second-factor", &[("code", &secret.code_at(now))])
+        .await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    assert_eq!(b.get("/my").await.status, 200);
+    let detail: String = sqlx::query_scalar(
+        "select detail from audit_log where action = 'sign_in' order by seq desc limit 1",
+    )
+    .fetch_one(app.pool())
+    .await
+    .unwrap();
+    assert_eq!(detail, "oidc; second factor: app code");
+    // The session begun after the second step still signs out at the provider.
+    let out = b.post("/logout", &[]).await;
+    assert!(out.location.unwrap().starts_with(&provider.issuer));
+
+    // Trusted: the provider's otp is enough.
+    kenshu_db::second_factor::set_policy(&mut conn, inst, policy(true))
+        .await
+        .unwrap();
+    let mut c = app.browser();
+    let back = at_provider(&app, &provider, &mut c, "tanaka").await;
+    let done = c.get(&back).await;
+    assert_eq!(done.location.as_deref(), Some("/my"), "{}", done.body);
+    // A password is no second factor: yamada's provider said only pwd, and staff with no
+    // factor are not asked anyway; the chief's own password sign-in is still asked.
+    let mut d = app.browser();
+    let first = d.sign_in("000321", kenshu_tests::PASSWORD).await;
+    assert_eq!(first.location.as_deref(), Some("/login/second-factor"));
+}
+
+#[tokio::test]
+async fn without_a_provider_the_page_offers_no_button_and_the_start_is_refused() {
+    let app = TestApp::spawn().await;
+    kenshu_tests::Scenario::new(app.pool())
+        .person("staff1", Role::Staff)
+        .build()
+        .await;
+    let mut b = app.browser();
+    let page = b.get("/login").await;
+    assert!(!page.body.contains("/login/oidc"));
+    let refused = b.post("/login/oidc", &[("next", "/my")]).await;
+    assert_eq!(refused.status, 422);
+    assert!(
+        refused
+            .body
+            .contains("組織のアカウントでのサインインは使えません")
+    );
+    // No CSRF token: refused before anything.
+    let mut c = app.browser();
+    let forged = c.post_raw("/login/oidc", &[("next", "/my")]).await;
+    assert_eq!(forged.status, 403);
+}

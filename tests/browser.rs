@@ -29,6 +29,7 @@ mod browser {
     mod in_person;
     mod language;
     mod management;
+    mod oidc;
     mod refusals;
     mod report;
     mod second_factor;

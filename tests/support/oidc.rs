@@ -362,3 +362,65 @@ impl Drop for Provider {
         let _ = std::fs::remove_file(&self.log);
     }
 }
+
+/// The portal's client at the test provider.
+pub const CLIENT_ID: &str = "kenshu-portal";
+/// Its secret.
+pub const SECRET: &str = "client-secret-of-the-test-portal-2026";
+
+/// The portal at its own address, a provider that knows it, and the institution set to sign in
+/// through it (and with passwords). People on the roster: 000123 (staff), 000321 (a chief
+/// officer).
+pub async fn portal_and_provider(
+    accounts: &[Account],
+) -> Option<(crate::TestApp, Provider, crate::Built)> {
+    let db = crate::test_db().await;
+    crate::app_role().await;
+    let serving = kenshu_db::connect(db.app_options(), 8).await.unwrap();
+    let settings = kenshu_web::Settings {
+        public_url: String::new(),
+        ..kenshu_web::Settings::default()
+    };
+    let app = crate::TestApp::spawn_with(db, serving, settings).await;
+    let base = app.url("");
+    let provider = Provider::start(
+        &[Client {
+            client_id: CLIENT_ID.into(),
+            client_secret: SECRET.into(),
+            redirect_uris: vec![format!("{base}/login/oidc/callback")],
+            post_logout_redirect_uris: vec![format!("{base}/login")],
+        }],
+        accounts,
+    )
+    .await?;
+    let s = crate::Scenario::new(app.pool())
+        .person("000123", kenshu_core::person::Role::Staff)
+        .person("000321", kenshu_core::person::Role::ChiefOfficer)
+        .build()
+        .await;
+    let inst = s.institution();
+    let key = crate::audit_key();
+    let mut conn = app.pool().acquire().await.unwrap();
+    kenshu_db::oidc::set(
+        &mut conn,
+        inst,
+        &kenshu_db::oidc::StoredProvider {
+            issuer: provider.issuer.clone(),
+            client_id: CLIENT_ID.into(),
+            client_secret_sealed: kenshu_db::oidc::seal_secret(&key, inst, SECRET),
+            claim: "employee_number".into(),
+            ca_pem: None,
+            timeout_secs: 5,
+        },
+    )
+    .await
+    .unwrap();
+    kenshu_db::institution::set_sign_in_methods(
+        &mut conn,
+        inst,
+        &kenshu_core::sign_in::SignInMethods::parse("password,oidc").unwrap(),
+    )
+    .await
+    .unwrap();
+    Some((app, provider, s))
+}

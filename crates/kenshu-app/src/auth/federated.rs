@@ -47,8 +47,17 @@ pub struct Addresses<'a> {
     pub after_sign_out: &'a str,
 }
 
-/// Starts a sign-in at the institution `code` (empty: the only one): the provider's address to
-/// send the browser to.
+/// A sign-in sent to the provider.
+#[derive(Debug)]
+pub struct Started {
+    /// The provider's address to send the browser to.
+    pub url: String,
+    /// The `state` it carries: the caller keeps it in the browser too (a cookie), so that a
+    /// return is only accepted in the browser that started the sign-in (no login CSRF).
+    pub state: String,
+}
+
+/// Starts a sign-in at the institution `code` (empty: the only one).
 pub async fn start(
     pool: &RequestPool,
     mut conn: Lease,
@@ -56,7 +65,7 @@ pub async fn start(
     code: &str,
     next: &str,
     at: &Addresses<'_>,
-) -> Result<Outcome<String, FederatedRefusal>, AuthError> {
+) -> Result<Outcome<Started, FederatedRefusal>, AuthError> {
     if code.chars().count() > MAX_INSTITUTION {
         return Ok(Outcome::Refused(FederatedRefusal::NotOffered));
     }
@@ -95,13 +104,18 @@ pub async fn start(
         std::time::Duration::from_secs(PENDING_MINUTES * 60),
     )
     .await?;
-    Ok(Outcome::Done(begun.authorize_url))
+    Ok(Outcome::Done(Started {
+        url: begun.authorize_url,
+        state: begun.state,
+    }))
 }
 
 /// The provider's answer, as it came back through the browser.
 pub struct Return<'a> {
     pub code: &'a str,
     pub state: &'a str,
+    /// The state the browser kept when it started (its cookie): must be the same.
+    pub browser_state: Option<&'a str>,
     /// The provider's `error` (the person cancelled, the provider refused).
     pub error: Option<&'a str>,
     pub device_token: Option<String>,
@@ -119,6 +133,15 @@ pub async fn finish(
 ) -> Result<Outcome<SignedIn, FederatedRefusal>, AuthError> {
     let refuse = |why| Ok(Outcome::Refused(why));
     if r.state.is_empty() || r.state.len() > 512 || r.code.len() > 4096 {
+        return refuse(FederatedRefusal::Expired);
+    }
+    // A return opened in another browser than the one that started (someone else's sign-in
+    // planted on this browser, or a link passed on): refused, the pending sign-in left alone.
+    let same_browser = r
+        .browser_state
+        .is_some_and(|b| kenshu_db::oidc::state_hash(b) == kenshu_db::oidc::state_hash(r.state));
+    if !same_browser {
+        tracing::warn!("a provider's return in a browser that did not start the sign-in");
         return refuse(FederatedRefusal::Expired);
     }
     let Some(pending) = kenshu_db::oidc::take(

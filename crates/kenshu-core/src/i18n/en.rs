@@ -328,6 +328,8 @@ pub static EN: Catalogue = Catalogue {
     sign_in_directory_hint: "You can also use the user name and password you sign in to your office computer with.",
     sign_in_oidc: "Sign in with your office account",
     sign_in_oidc_lead: "You can sign in with the account you use at work (such as Microsoft 365).",
+    sign_in_oidc_moving: "Taking you to your office account's sign-in page. If nothing happens, press Continue.",
+    sign_out_oidc_moving: "You have signed out of the training portal. Now taking you to sign out of your office account too. If nothing happens, press Continue.",
     sign_in_or_password: "Or sign in with a password of the training portal",
     sign_in_oidc_not_offered: "This institution does not sign in with office accounts. Sign in with your login ID and password.",
     sign_in_oidc_down: "The service that checks office accounts cannot be reached, so you cannot sign in right now. Try again in a while; if it goes on, tell the IT staff.",

@@ -335,6 +335,8 @@ impl Catalogue {
             ("sign_in_directory_hint", self.sign_in_directory_hint),
             ("sign_in_oidc", self.sign_in_oidc),
             ("sign_in_oidc_lead", self.sign_in_oidc_lead),
+            ("sign_in_oidc_moving", self.sign_in_oidc_moving),
+            ("sign_out_oidc_moving", self.sign_out_oidc_moving),
             ("sign_in_or_password", self.sign_in_or_password),
             ("sign_in_oidc_not_offered", self.sign_in_oidc_not_offered),
             ("sign_in_oidc_down", self.sign_in_oidc_down),

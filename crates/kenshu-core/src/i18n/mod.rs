@@ -375,6 +375,8 @@ pub struct Catalogue {
     pub sign_in_directory_hint: &'static str,
     pub sign_in_oidc: &'static str,
     pub sign_in_oidc_lead: &'static str,
+    pub sign_in_oidc_moving: &'static str,
+    pub sign_out_oidc_moving: &'static str,
     pub sign_in_or_password: &'static str,
     pub sign_in_oidc_not_offered: &'static str,
     pub sign_in_oidc_down: &'static str,

@@ -271,8 +271,15 @@ pub async fn logout(
     let at_provider = sign_in::sign_out(&mut conn, &user.actor(), &user.token_hash).await?;
     state.sessions.forget_session(&user.token_hash);
     // A session begun at the institution's OpenID Connect provider ends there too; the
-    // provider sends the browser back to the sign-in page.
-    let mut res = Redirect::to(at_provider.as_deref().unwrap_or("/login")).into_response();
+    // provider sends the browser back to the sign-in page. Not a redirect: the page's CSP
+    // (`form-action 'self'`) stops a form's redirect to another site.
+    let t = crate::lang::t();
+    let mut res = match at_provider.as_deref() {
+        Some(url) if url.starts_with("https://") || url.starts_with("http://") => {
+            federated::moving_on(t.sign_out, t.sign_out_oidc_moving, url)?
+        }
+        _ => Redirect::to("/login").into_response(),
+    };
     if let Ok(v) = session::set_cookie(
         SESSION_COOKIE,
         "",

@@ -280,3 +280,145 @@ async fn without_a_provider_the_page_offers_no_button_and_the_start_is_refused()
     let forged = c.post_raw("/login/oidc", &[("next", "/my")]).await;
     assert_eq!(forged.status, 403);
 }
+
+#[tokio::test]
+async fn the_operator_sets_checks_and_removes_a_provider_from_the_command_line() {
+    let Some(provider) = Provider::start(
+        &[kenshu_tests::oidc::Client {
+            client_id: CLIENT_ID.into(),
+            client_secret: kenshu_tests::oidc::SECRET.into(),
+            redirect_uris: vec!["http://127.0.0.1:8080/login/oidc/callback".into()],
+            post_logout_redirect_uris: vec!["http://127.0.0.1:8080/login".into()],
+        }],
+        &accounts(),
+    )
+    .await
+    else {
+        return;
+    };
+    let db = kenshu_tests::empty_db().await;
+    let url = db.url();
+    let run = |args: &[&str], stdin: Option<&str>| kenshu_tests::kenshu(&url, args, stdin);
+    let text = |o: &std::process::Output| {
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        )
+    };
+    assert!(
+        run(&["institution", "add", "town", "町"], None)
+            .status
+            .success()
+    );
+    let set = |issuer: &str| {
+        run(
+            &[
+                "institution",
+                "oidc",
+                "set",
+                "--institution",
+                "town",
+                "--issuer",
+                issuer,
+                "--client-id",
+                CLIENT_ID,
+                "--claim",
+                "employee_number",
+                "--client-secret-stdin",
+            ],
+            Some(kenshu_tests::oidc::SECRET),
+        )
+    };
+    // oidc cannot be chosen before a provider is set.
+    let early = run(&["institution", "auth", "town", "password,oidc"], None);
+    assert!(!early.status.success());
+    assert!(
+        text(&early).contains("no OpenID Connect provider"),
+        "{}",
+        text(&early)
+    );
+    // A mistyped issuer is found now, and nothing is kept.
+    let wrong = set("http://127.0.0.1:9/not-there");
+    assert!(!wrong.status.success());
+    assert!(text(&wrong).contains("was not set"), "{}", text(&wrong));
+    let kept: i64 = sqlx::query_scalar("select count(*) from institution_oidc_providers")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!(kept, 0);
+
+    let ok = set(&provider.issuer);
+    assert!(ok.status.success(), "{}", text(&ok));
+    let said = text(&ok);
+    assert!(
+        said.contains("town signs in with: password, oidc"),
+        "{said}"
+    );
+    assert!(
+        said.contains("redirect URI http://127.0.0.1:8080/login/oidc/callback"),
+        "{said}"
+    );
+    let sealed: Vec<u8> =
+        sqlx::query_scalar("select client_secret_sealed from institution_oidc_providers")
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+    let secret = kenshu_tests::oidc::SECRET.as_bytes();
+    assert!(!sealed.windows(secret.len()).any(|w| w == secret));
+    let shown = text(&run(
+        &["institution", "oidc", "show", "--institution", "town"],
+        None,
+    ));
+    assert!(
+        shown.contains(&format!("issuer: {}", provider.issuer)),
+        "{shown}"
+    );
+    assert!(shown.contains("(secret sealed)"));
+    assert!(!shown.contains(kenshu_tests::oidc::SECRET));
+    let only = run(&["institution", "auth", "town", "oidc"], None);
+    assert!(only.status.success(), "{}", text(&only));
+
+    let removed = run(
+        &["institution", "oidc", "remove", "--institution", "town"],
+        None,
+    );
+    assert!(removed.status.success());
+    assert!(text(&removed).contains("town signs in with: password"));
+    let logged: i64 = sqlx::query_scalar(
+        "select count(*) from audit_log where action = 'sign_in_methods_changed'",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    assert_eq!(logged, 3, "set, auth, remove");
+}
+
+#[tokio::test]
+async fn the_portal_administrator_turns_the_provider_on_and_off_on_the_page() {
+    let Some((app, _provider, _s)) = setup().await else {
+        return;
+    };
+    kenshu_tests::user(app.pool(), "admin", Role::PortalAdmin).await;
+    let mut admin = app.signed_in("admin").await;
+    let page = admin.get("/admin/sign-in").await;
+    assert!(
+        page.body.contains("name=\"oidc\" value=\"on\" checked"),
+        "{}",
+        page.body
+    );
+    let saved = admin
+        .post("/admin/sign-in/test", &[("password", "on")])
+        .await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    let mut b = app.browser();
+    assert!(!b.get("/login").await.body.contains("/login/oidc"));
+    let saved = admin.post("/admin/sign-in/test", &[("oidc", "on")]).await;
+    assert_eq!(saved.status, 303);
+    let mut conn = app.pool().acquire().await.unwrap();
+    let methods = kenshu_db::institution::sign_in_methods(&mut conn, _s.institution())
+        .await
+        .unwrap();
+    assert_eq!(methods.names(), ["oidc"]);
+    assert!(b.get("/login").await.body.contains("/login/oidc"));
+}

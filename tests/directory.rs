@@ -235,7 +235,7 @@ async fn the_administrator_sets_and_checks_a_directory_from_the_command_line() {
     assert_eq!(changes[1], "directory");
     let oidc = auth(Some("password,oidc"));
     assert!(!oidc.status.success());
-    assert!(kenshu_tests::text(&oidc).contains("not available yet"));
+    assert!(kenshu_tests::text(&oidc).contains("no OpenID Connect provider"));
     let typo = auth(Some("passwd"));
     assert!(kenshu_tests::text(&typo).contains("unknown sign-in method 'passwd'"));
     let show = run(

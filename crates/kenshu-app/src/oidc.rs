@@ -116,10 +116,28 @@ pub fn forget(config: &OidcConfig) {
     }
 }
 
+/// The HTTP clients made so far, one per provider setting: a client keeps its connections and
+/// its TLS setup, so a sign-in does not build either again.
+static CLIENTS: LazyLock<Mutex<HashMap<String, reqwest::Client>>> =
+    LazyLock::new(|| Mutex::new(HashMap::new()));
+
+/// The HTTP client for the provider (see [`new_http_client`]), made once per setting.
+fn http_client(config: &OidcConfig) -> Result<reqwest::Client, OidcError> {
+    let key = format!("{}\n{:?}", cache_key(config), config.timeout);
+    if let Some(c) = CLIENTS.lock().ok().and_then(|m| m.get(&key).cloned()) {
+        return Ok(c);
+    }
+    let client = new_http_client(config)?;
+    if let Ok(mut m) = CLIENTS.lock() {
+        m.insert(key, client.clone());
+    }
+    Ok(client)
+}
+
 /// The HTTP client for the provider: never follows redirects (an issuer answering with one could
 /// otherwise make the portal fetch any address inside the network), checks certificates against
 /// the provider's CA when given, and gives up after the configured time.
-fn http_client(config: &OidcConfig) -> Result<reqwest::Client, OidcError> {
+fn new_http_client(config: &OidcConfig) -> Result<reqwest::Client, OidcError> {
     let mut builder = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .timeout(config.timeout)

@@ -422,3 +422,81 @@ async fn the_portal_administrator_turns_the_provider_on_and_off_on_the_page() {
     assert_eq!(methods.names(), ["oidc"]);
     assert!(b.get("/login").await.body.contains("/login/oidc"));
 }
+
+#[tokio::test]
+async fn the_sign_in_page_says_what_applies_in_every_combination_of_methods() {
+    let Some((app, _provider, s)) = setup().await else {
+        return;
+    };
+    kenshu_tests::user(app.pool(), "admin", Role::PortalAdmin).await;
+    let inst = s.institution();
+    let key = kenshu_tests::audit_key();
+    let mut conn = app.pool().acquire().await.unwrap();
+    // A directory that does not answer (nothing listens on port 9).
+    kenshu_db::directory::set(
+        &mut conn,
+        inst,
+        &kenshu_db::directory::StoredDirectory {
+            url: "ldaps://127.0.0.1:9".into(),
+            ca_pem: None,
+            bind_dn: "cn=reader".into(),
+            bind_password_sealed: kenshu_db::directory::seal_password(&key, inst, "x"),
+            base_dn: "dc=example".into(),
+            login_attribute: "uid".into(),
+            employee_attribute: "employeeNumber".into(),
+            filter: None,
+            group_dn: None,
+            timeout_secs: 1,
+        },
+    )
+    .await
+    .unwrap();
+    let hint = "組織のパソコンにサインインするときのユーザー名";
+    for list in [
+        "password",
+        "directory",
+        "oidc",
+        "password,directory",
+        "password,oidc",
+        "directory,oidc",
+        "password,directory,oidc",
+    ] {
+        let m = kenshu_core::sign_in::SignInMethods::parse(list).unwrap();
+        kenshu_db::institution::set_sign_in_methods(&mut conn, inst, &m)
+            .await
+            .unwrap();
+        let mut b = app.browser();
+        let page = b.get("/login").await;
+        assert_eq!(page.body.contains(hint), m.directory, "{list}: the hint");
+        assert_eq!(
+            page.body.contains("action=\"/login/oidc\""),
+            m.oidc,
+            "{list}: the button"
+        );
+        // A portal password counts only where allowed; otherwise the directory is asked (and
+        // is down) or the sign-in fails.
+        let staff = b.sign_in("000123", kenshu_tests::PASSWORD).await;
+        let expected = match (m.password, m.directory) {
+            (true, _) => 303,
+            (false, true) => 503,
+            (false, false) => 200,
+        };
+        assert_eq!(
+            staff.status, expected,
+            "{list}: staff with a portal password"
+        );
+        // The portal administrator's password always counts.
+        let mut a = app.browser();
+        let admin = a.sign_in("admin", kenshu_tests::PASSWORD).await;
+        assert_eq!(admin.status, 303, "{list}: the administrator");
+        // The provider's button works exactly where it is shown.
+        let mut c = app.browser();
+        c.get("/login").await;
+        let started = c.post("/login/oidc", &[("next", "/my")]).await;
+        assert_eq!(
+            started.status,
+            if m.oidc { 200 } else { 422 },
+            "{list}: the provider"
+        );
+    }
+}

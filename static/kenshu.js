@@ -55,3 +55,21 @@ for (const select of document.querySelectorAll("#question-form select[name=kind]
   select.addEventListener("change", show);
   show();
 }
+// A rule with a minimum reading time: its button counts down and is pressed only after it (the
+// server checks the time again; without script the button works and the server explains).
+for (const button of document.querySelectorAll("button[data-wait]")) {
+  let left = parseInt(button.dataset.wait, 10);
+  const label = button.textContent;
+  const tick = () => {
+    if (left <= 0) {
+      button.disabled = false;
+      button.textContent = label;
+      return;
+    }
+    button.disabled = true;
+    button.textContent = label + " (" + left + ")";
+    left -= 1;
+    setTimeout(tick, 1000);
+  };
+  tick();
+}

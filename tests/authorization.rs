@@ -30,6 +30,9 @@ fn expected(path: &str, role: Role) -> StatusCode {
         {
             StatusCode::FORBIDDEN
         }
+        "/manage/rules" if !matches!(role, Role::ChiefOfficer | Role::AuditOfficer) => {
+            StatusCode::FORBIDDEN
+        }
         "/audit" if !matches!(role, Role::ChiefOfficer | Role::AuditOfficer) => {
             StatusCode::FORBIDDEN
         }
@@ -43,7 +46,7 @@ fn expected(path: &str, role: Role) -> StatusCode {
     }
 }
 
-const PAGES: [&str; 24] = [
+const PAGES: [&str; 26] = [
     "/officer",
     "/insights",
     "/insights.csv",
@@ -57,6 +60,8 @@ const PAGES: [&str; 24] = [
     "/my",
     "/password",
     "/second-factor",
+    "/rules",
+    "/manage/rules",
     "/courses/clerk",
     "/courses/clerk/sections/system-overview",
     "/courses/final-test/test",

@@ -28,6 +28,8 @@ fn pages(fy: &str, attempt: Option<&str>, image: &str) -> Vec<(String, &'static 
         ("/my".into(), ALL),
         ("/password".into(), ALL),
         ("/second-factor".into(), ALL),
+        ("/rules".into(), ALL),
+        ("/manage/rules".into(), CHIEFS),
         ("/sessions".into(), ALL),
         ("/courses/clerk".into(), ALL),
         ("/courses/clerk/sections/system-overview".into(), ALL),

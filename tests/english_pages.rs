@@ -217,6 +217,22 @@ async fn every_page_a_person_who_chose_english_reads_is_english_outside_the_mate
         browsers.insert(login, english(&app, login).await);
     }
 
+    // A rule the chief officer published, for everyone to read.
+    let chief = browsers.get_mut("chief1").expect("chief");
+    chief.get("/manage/rules").await;
+    let published = chief
+        .post(
+            "/manage/rules",
+            &[
+                ("code", "policy"),
+                ("title", "Security policy"),
+                ("min_read_secs", "0"),
+                ("body", "Keep passwords secret."),
+            ],
+        )
+        .await;
+    assert_eq!(published.status, 303, "{}", published.body);
+
     // An in-person session of the officer's division, today, with the staff member on it.
     let officer = browsers.get_mut("officer1").expect("officer");
     officer.get("/officer/sessions").await;
@@ -291,6 +307,10 @@ async fn every_page_a_person_who_chose_english_reads_is_english_outside_the_mate
         ("/certificates/{code}", "/certificates/cybersecurity".into()),
         ("/admin/content", "/admin/content".into()),
         ("/manage/courses", "/manage/courses".into()),
+        ("/rules", "/rules".into()),
+        ("/rules/{code}", "/rules/policy".into()),
+        ("/manage/rules", "/manage/rules".into()),
+        ("/manage/rules/{code}", "/manage/rules/policy".into()),
         (
             "/manage/courses/drafts/{code}",
             "/manage/courses/drafts/system-admin".into(),

@@ -23,4 +23,5 @@ pub mod plan;
 pub mod reminder;
 pub mod report;
 pub mod roster;
+pub mod rules;
 pub mod standing;

@@ -24,6 +24,7 @@ pub mod report;
 pub mod requests;
 pub mod roles;
 pub mod roster;
+pub mod rules;
 pub mod second_factor;
 pub mod session;
 pub mod throttle;

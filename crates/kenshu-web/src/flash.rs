@@ -42,9 +42,11 @@ pub enum Done {
     DraftDiscarded,
     DraftSaved,
     SignInMethodsSaved,
+    RulePublished,
+    RuleAcknowledged,
 }
 
-const ALL: [(Done, &str); 20] = [
+const ALL: [(Done, &str); 22] = [
     (Done::FollowUpRecorded, "follow-up"),
     (Done::Reminded, "reminded"),
     (Done::RetakeGranted, "retake"),
@@ -65,6 +67,8 @@ const ALL: [(Done, &str); 20] = [
     (Done::DraftDiscarded, "draft-discarded"),
     (Done::DraftSaved, "draft-saved"),
     (Done::SignInMethodsSaved, "sign-in-methods"),
+    (Done::RulePublished, "rule-published"),
+    (Done::RuleAcknowledged, "rule-acknowledged"),
 ];
 
 impl Done {
@@ -99,6 +103,8 @@ impl Done {
             Done::DraftDiscarded => t.flash_draft_discarded,
             Done::DraftSaved => t.flash_draft_saved,
             Done::SignInMethodsSaved => t.flash_sign_in_methods_saved,
+            Done::RulePublished => t.rules_published,
+            Done::RuleAcknowledged => t.rules_ack_done,
         }
     }
 }

@@ -31,6 +31,7 @@ pub mod reminder;
 pub mod report;
 mod roster;
 mod routes;
+mod rules;
 mod security;
 mod session;
 pub mod session_cache;

@@ -35,6 +35,8 @@ pub struct Chrome {
     pub reports: bool,
     /// 教材の管理: course packages (the chief officer's own, the administrator's shared).
     pub author: bool,
+    /// The institution's rules: who acknowledged them (規程の管理).
+    pub rules_manage: bool,
     /// What the action before this page did ([`crate::flash`]).
     pub flash: Option<&'static str>,
 }
@@ -60,6 +62,7 @@ impl Chrome {
             overview: user.may(Action::ViewOverview),
             reports: user.may(Action::ExportReports),
             author: user.may(Action::AuthorCourses),
+            rules_manage: user.may(Action::ViewRuleStandings),
             flash: user.flash.map(|d| d.message(t())),
         }
     }
@@ -84,6 +87,7 @@ impl Chrome {
             overview: false,
             reports: false,
             author: false,
+            rules_manage: false,
             flash: None,
         }
     }

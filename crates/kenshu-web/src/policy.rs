@@ -46,6 +46,10 @@ pub enum Action {
     ExportReports,
     /// Choose how each institution's people sign in (portal password, its directory).
     ManageSignIn,
+    /// Publish the institution's rules (規程) for everyone to read and acknowledge.
+    PublishRules,
+    /// See who has acknowledged the institution's rules.
+    ViewRuleStandings,
 }
 
 /// Which divisions a person's division-level powers reach.
@@ -104,6 +108,9 @@ pub fn allows(role: Role, action: Action) -> bool {
         Action::ViewOverview => matches!(role, Role::ChiefOfficer | Role::AuditOfficer),
         // The report covers every division: the chief and audit officers only.
         Action::ExportReports => matches!(role, Role::ChiefOfficer | Role::AuditOfficer),
+        Action::PublishRules => role == Role::ChiefOfficer,
+        // Whole-institution figures: the chief officer, and the audit officer reading.
+        Action::ViewRuleStandings => matches!(role, Role::ChiefOfficer | Role::AuditOfficer),
     }
 }
 

@@ -10,7 +10,7 @@ use tower_http::compression::{CompressionLayer, CompressionLevel};
 use crate::{
     AppState, admin, assets, audit, auth, authoring, designation, editor, exam, health, in_person,
     insights, lang, learning, metrics, officer, overview, person, plan, reminder, report, roster,
-    security, session, settings,
+    rules, security, session, settings,
 };
 
 pub fn app(state: AppState) -> Router {
@@ -147,6 +147,11 @@ fn in_person() -> Router<AppState> {
         .route("/officer/sessions/{id}/cancel", post(in_person::cancel))
         .route("/officer/sessions/{id}/qr", get(in_person::qr::qr))
         .route("/sessions", get(in_person::staff::index))
+        .route("/rules", get(rules::index))
+        .route("/rules/{code}", get(rules::show))
+        .route("/rules/{code}/acknowledge", post(rules::acknowledge))
+        .route("/manage/rules", get(rules::manage).post(rules::publish))
+        .route("/manage/rules/{code}", get(rules::detail))
         .route("/sessions/{id}/signup", post(in_person::staff::sign_up))
         .route("/sessions/{id}/cancel", post(in_person::staff::withdraw))
         .route(

@@ -29,11 +29,13 @@ pub enum AuditAction {
     SecondFactorRemoved,
     RecoveryCodesRenewed,
     SecondFactorPolicyChanged,
+    RulePublished,
+    RuleAcknowledged,
 }
 
 impl AuditAction {
     /// Every act, in the order the audit page's filter lists them.
-    pub const ALL: [AuditAction; 25] = [
+    pub const ALL: [AuditAction; 27] = [
         AuditAction::SignIn,
         AuditAction::SignInFailed,
         AuditAction::SignOut,
@@ -59,6 +61,8 @@ impl AuditAction {
         AuditAction::SecondFactorRemoved,
         AuditAction::RecoveryCodesRenewed,
         AuditAction::SecondFactorPolicyChanged,
+        AuditAction::RulePublished,
+        AuditAction::RuleAcknowledged,
     ];
 
     /// The identifier stored in `audit_log.action` (and hashed into the chain: never change one).
@@ -89,6 +93,8 @@ impl AuditAction {
             AuditAction::SecondFactorRemoved => "second_factor_removed",
             AuditAction::RecoveryCodesRenewed => "recovery_codes_renewed",
             AuditAction::SecondFactorPolicyChanged => "second_factor_policy_changed",
+            AuditAction::RulePublished => "rule_published",
+            AuditAction::RuleAcknowledged => "rule_acknowledged",
         }
     }
 

@@ -159,6 +159,18 @@ impl Catalogue {
     }
 
     /// A sign-in (or password check) held back by the throttle: how long to wait, in words.
+    /// A rule acknowledged before its minimum reading time has passed.
+    pub fn rules_too_soon(&self, secs: i64) -> String {
+        match self.lang {
+            Lang::Ja => format!(
+                "この規程には最低閲覧時間があります。あと{secs}秒ほどお読みになってから、もう一度「内容を確認しました」を押してください。"
+            ),
+            Lang::En => format!(
+                "This rule has a minimum reading time. Please read it for about {secs} more seconds, then press \"I have read this\" again."
+            ),
+        }
+    }
+
     pub fn sign_in_wait(&self, secs: i64) -> String {
         match self.lang {
             Lang::Ja => {

@@ -126,6 +126,8 @@ impl Catalogue {
             A::SecondFactorRemoved => self.act_second_factor_removed,
             A::RecoveryCodesRenewed => self.act_recovery_codes_renewed,
             A::SecondFactorPolicyChanged => self.act_second_factor_policy_changed,
+            A::RulePublished => self.act_rule_published,
+            A::RuleAcknowledged => self.act_rule_acknowledged,
         }
     }
 

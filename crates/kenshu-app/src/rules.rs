@@ -1,0 +1,164 @@
+//! Rules read and acknowledged (誓約書・規程の確認, issue 17, item 2): the chief officer publishes
+//! the institution's own documents (its 特定個人情報取扱規程, its security policy) as versioned
+//! text with a minimum reading time; each person acknowledges the current version, not before
+//! the reading time has passed since they first opened it (the server's clock, not the page's);
+//! a new version asks everyone again. Publications and acknowledgements are in the audit log.
+
+use kenshu_core::audit::AuditAction;
+use kenshu_db::rules::{self as store, NewVersion};
+use sqlx::PgConnection;
+
+use crate::audit::Actor;
+
+/// Longest reading time a document may ask for: an hour.
+pub const MAX_READ_SECS: i32 = 3600;
+/// Longest text: 200,000 characters (a long 規程 is some 30,000).
+pub const MAX_BODY: usize = 200_000;
+
+/// What is wrong with a document to publish, field by field.
+#[derive(Debug, PartialEq, Eq)]
+pub enum DraftProblem {
+    /// The code: lower-case letters, digits and hyphens, starting with a letter or digit, at
+    /// most 64.
+    Code,
+    /// The title: 1 to 200 characters.
+    Title,
+    /// The text: 1 to 200,000 characters.
+    Body,
+    /// The reading time: 0 to 3600 seconds.
+    ReadSecs,
+    /// A My Number in the title or text: never published.
+    MyNumber,
+}
+
+/// A document as the chief officer typed it.
+pub struct Draft<'a> {
+    pub code: &'a str,
+    pub title: &'a str,
+    pub body: &'a str,
+    pub min_read_secs: i32,
+}
+
+/// The problems of a draft, none when it may be published.
+pub fn check(d: &Draft<'_>) -> Vec<DraftProblem> {
+    let mut problems = Vec::new();
+    let code_ok = !d.code.is_empty()
+        && d.code.len() <= 64
+        && d.code
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !d.code.starts_with('-');
+    if !code_ok {
+        problems.push(DraftProblem::Code);
+    }
+    let title = d.title.trim();
+    if title.is_empty() || title.chars().count() > 200 {
+        problems.push(DraftProblem::Title);
+    }
+    if d.body.trim().is_empty() || d.body.chars().count() > MAX_BODY {
+        problems.push(DraftProblem::Body);
+    }
+    if !(0..=MAX_READ_SECS).contains(&d.min_read_secs) {
+        problems.push(DraftProblem::ReadSecs);
+    }
+    if kenshu_core::my_number::contains_my_number(d.title)
+        || kenshu_core::my_number::contains_my_number(d.body)
+    {
+        problems.push(DraftProblem::MyNumber);
+    }
+    problems
+}
+
+/// Publishes the draft as the document's next version (the first makes the document): the
+/// version's number, or what is wrong with the draft.
+pub async fn publish(
+    conn: &mut PgConnection,
+    actor: &Actor<'_>,
+    d: &Draft<'_>,
+) -> Result<Result<i32, Vec<DraftProblem>>, sqlx::Error> {
+    let problems = check(d);
+    if !problems.is_empty() {
+        return Ok(Err(problems));
+    }
+    let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+    let version = store::publish(
+        &mut tx,
+        actor.institution_id,
+        &NewVersion {
+            code: d.code,
+            title: d.title.trim(),
+            body: d.body,
+            min_read_secs: d.min_read_secs,
+            published_by: actor.person_id("publishing a rule")?,
+        },
+    )
+    .await?;
+    actor
+        .record(
+            &mut tx,
+            AuditAction::RulePublished,
+            d.code,
+            &format!(
+                "version {version}: {} (reading time {} s)",
+                d.title.trim(),
+                d.min_read_secs
+            ),
+        )
+        .await?;
+    tx.commit().await?;
+    Ok(Ok(version))
+}
+
+/// Why an acknowledgement is not taken.
+#[derive(Debug, PartialEq, Eq)]
+pub enum AckRefusal {
+    /// The version acknowledged is no longer the current one (a new one was published while
+    /// the page was open): read the new one.
+    NotCurrent,
+    /// Opened too recently: so many seconds more.
+    TooSoon { secs: i64 },
+}
+
+/// Records that the person read and acknowledged the current version `version` of `code`.
+/// Whether it is new (a second press records nothing more).
+pub async fn acknowledge(
+    conn: &mut PgConnection,
+    actor: &Actor<'_>,
+    code: &str,
+    version: i32,
+) -> Result<Option<Result<bool, AckRefusal>>, sqlx::Error> {
+    let user = actor.person_id("acknowledging a rule")?;
+    let Some(current) = store::current(conn, actor.institution_id, code).await? else {
+        return Ok(None);
+    };
+    if current.version != version {
+        return Ok(Some(Err(AckRefusal::NotCurrent)));
+    }
+    let read = store::opened(conn, actor.institution_id, user, code, version).await?;
+    let need = i64::from(current.min_read_secs);
+    if read < need {
+        return Ok(Some(Err(AckRefusal::TooSoon { secs: need - read })));
+    }
+    let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+    let new = store::acknowledge(
+        &mut tx,
+        actor.institution_id,
+        user,
+        code,
+        version,
+        i32::try_from(read).unwrap_or(i32::MAX),
+    )
+    .await?;
+    if new {
+        actor
+            .record(
+                &mut tx,
+                AuditAction::RuleAcknowledged,
+                code,
+                &format!("version {version}, read for {read} s"),
+            )
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(Some(Ok(new)))
+}

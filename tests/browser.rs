@@ -32,6 +32,7 @@ mod browser {
     mod oidc;
     mod refusals;
     mod report;
+    mod rules;
     mod second_factor;
 }
 

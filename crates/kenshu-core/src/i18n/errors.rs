@@ -159,6 +159,14 @@ impl Catalogue {
     }
 
     /// A sign-in (or password check) held back by the throttle: how long to wait, in words.
+    /// A rule's version as people say it: 第3版, version 3.
+    pub fn rules_version_of(&self, version: i32) -> String {
+        match self.lang {
+            Lang::Ja => format!("第{version}版"),
+            Lang::En => format!("version {version}"),
+        }
+    }
+
     /// A rule acknowledged before its minimum reading time has passed.
     pub fn rules_too_soon(&self, secs: i64) -> String {
         match self.lang {

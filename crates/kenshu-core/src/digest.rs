@@ -89,6 +89,36 @@ impl Rules {
     }
 }
 
+/// Why someone is not in a digest, or a digest not sent as it would be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SkipReason {
+    Exempt,
+    /// 休職中.
+    OnLeave,
+    /// Completed after the deadline: no longer overdue.
+    Completed,
+    /// The recipient has no mail address: the digest is recorded, but no mail goes.
+    NoMail,
+    /// The officer is absent: their deputy receives the digest.
+    Deputy,
+    /// Nobody is protection officer of the person's division.
+    NoOfficer,
+}
+
+impl SkipReason {
+    /// A stable name, for the page's markup and the tests.
+    pub fn key(self) -> &'static str {
+        match self {
+            SkipReason::Exempt => "exempt",
+            SkipReason::OnLeave => "on-leave",
+            SkipReason::Completed => "completed",
+            SkipReason::NoMail => "no-mail",
+            SkipReason::Deputy => "deputy",
+            SkipReason::NoOfficer => "no-officer",
+        }
+    }
+}
+
 /// Whole days a course is past its deadline on `today` (0 on the deadline itself).
 pub fn days_overdue(deadline: Date, today: Date) -> i64 {
     (today - deadline).whole_days().max(0)

@@ -46,6 +46,9 @@ pub enum Action {
     ExportReports,
     /// Choose how each institution's people sign in (portal password, its directory).
     ManageSignIn,
+    /// See who the next digests go to and who is left out: the chief officer all of them, a
+    /// protection officer their own.
+    PreviewDigests,
 }
 
 /// Which divisions a person's division-level powers reach.
@@ -98,7 +101,7 @@ pub fn allows(role: Role, action: Action) -> bool {
             role,
             Role::ChiefOfficer | Role::ProtectionOfficer | Role::AuditOfficer
         ),
-        Action::ManageSessions | Action::CorrectAttendance => {
+        Action::ManageSessions | Action::CorrectAttendance | Action::PreviewDigests => {
             matches!(role, Role::ChiefOfficer | Role::ProtectionOfficer)
         }
         Action::ViewOverview => matches!(role, Role::ChiefOfficer | Role::AuditOfficer),

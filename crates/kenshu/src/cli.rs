@@ -241,8 +241,8 @@ pub struct ServeArgs {
     /// when KENSHU_SMTP_URL is set.
     #[arg(long, env = "KENSHU_PUBLIC_URL")]
     pub(crate) public_url: Option<String>,
-    /// Minutes between runs of the plans' reminder schedules (0: this instance does not run
-    /// them; mail is still sent).
+    /// Minutes between runs of the plans' reminder and digest schedules (0: this instance
+    /// does not run them; mail is still sent).
     #[arg(long, env = "KENSHU_REMINDER_MINUTES", default_value_t = 60, value_parser = clap::value_parser!(u64).range(0..=1440))]
     pub(crate) reminder_minutes: u64,
     /// Seconds between refreshes of the overview's kept counts by this instance (0: only

@@ -9,9 +9,8 @@ use tower_http::compression::{CompressionLayer, CompressionLevel};
 
 use crate::{
     AppState, admin, assets, audit, auth, authoring, designation, digest, editor, exam, health,
-    in_person,
-    insights, lang, learning, metrics, officer, overview, person, plan, reminder, report, roster,
-    security, session, settings,
+    in_person, insights, lang, learning, metrics, officer, overview, person, plan, reminder,
+    report, roster, security, session, settings,
 };
 
 pub fn app(state: AppState) -> Router {

@@ -104,10 +104,7 @@ pub async fn prepare(
     let rules = plan.digest.clone();
     let titles = kenshu_db::content::course_titles(conn).await?;
     let divisions = kenshu_db::institution::divisions(conn, institution_id).await?;
-    let names: HashMap<Uuid, String> = divisions
-        .iter()
-        .map(|d| (d.id, d.name.clone()))
-        .collect();
+    let names: HashMap<Uuid, String> = divisions.iter().map(|d| (d.id, d.name.clone())).collect();
     let mut overdue: Vec<Overdue> = Vec::new();
     let mut skipped: Vec<Skipped> = Vec::new();
     for division in &divisions {
@@ -216,8 +213,11 @@ pub async fn prepare(
         .collect();
     if !late.is_empty() {
         // Grouped by division in the order divisions are listed everywhere (by code).
-        let order: HashMap<Uuid, usize> =
-            divisions.iter().enumerate().map(|(i, d)| (d.id, i)).collect();
+        let order: HashMap<Uuid, usize> = divisions
+            .iter()
+            .enumerate()
+            .map(|(i, d)| (d.id, i))
+            .collect();
         let mut late = late;
         late.sort_by_key(|o| order.get(&o.division).copied().unwrap_or(usize::MAX));
         let all: Vec<Uuid> = divisions.iter().map(|d| d.id).collect();

@@ -53,9 +53,10 @@ pub async fn run(
     let mut conn = pool.acquire().await?;
     let today = now.to_offset(kenshu_core::fiscal_year::JST).date();
     for inst in kenshu_db::institution::list(&mut conn).await? {
-        let Some(plan) = kenshu_db::plan::plan(&mut conn, inst.id, kenshu_core::FiscalYear::of(today))
-            .await?
-            .filter(|p| p.plan.approved)
+        let Some(plan) =
+            kenshu_db::plan::plan(&mut conn, inst.id, kenshu_core::FiscalYear::of(today))
+                .await?
+                .filter(|p| p.plan.approved)
         else {
             continue;
         };

@@ -1,0 +1,236 @@
+//! Digests (督促の取りまとめ): each week one mail to each protection officer listing their
+//! overdue people, and one to the chief officer listing by division those past the plan's
+//! threshold; a deputy receives an absent officer's; none on 土日祝 or in the year-end break,
+//! none outside office hours; two instances send each digest once.
+
+use kenshu_app::digest::schedule::{Sent, run};
+use kenshu_core::FiscalYear;
+use kenshu_core::fiscal_year::JST;
+use kenshu_core::person::Role;
+use kenshu_db::digest::NewDeputy;
+use kenshu_tests::{Scenario, TestApp, simulate};
+use time::macros::{date, datetime};
+use time::{Date, Duration, OffsetDateTime, PrimitiveDateTime, Time};
+
+const URL: &str = "https://kenshu.example.jp";
+
+async fn mails_to(app: &TestApp, login: &str) -> Vec<String> {
+    sqlx::query_scalar("select body from mail_outbox where to_address = $1 order by created_at")
+        .bind(format!("{login}@test.example.jp"))
+        .fetch_all(app.pool())
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn the_digest_schedule_sends_one_digest_a_working_week_over_a_simulated_month_on_two_instances()
+ {
+    let app = TestApp::spawn().await;
+    let fy = FiscalYear::stored(2026);
+    let on_time = datetime!(2026-11-01 10:00 +9);
+    let s = Scenario::new(app.pool())
+        .division("c", "C課")
+        .plan(fy)
+        .courses(&["clerk"])
+        .course("clerk")
+        .starts(fy.start())
+        .deadline(date!(2026 - 11 - 20))
+        .retake_until(None)
+        .approved()
+        .year(fy)
+        .person("chief", Role::ChiefOfficer)
+        .person("officer-a", Role::ProtectionOfficer)
+        .person("officer-b", Role::ProtectionOfficer)
+        .in_division("b")
+        .person("officer-b2", Role::ProtectionOfficer)
+        .in_division("b")
+        .without_email()
+        .person("deputy-b", Role::Staff)
+        .in_division("b")
+        .person("late-a", Role::Staff)
+        .person("exempt-a", Role::Staff)
+        .person("leave-a", Role::Staff)
+        .person("late-b", Role::Staff)
+        .in_division("b")
+        .person("late-c", Role::Staff)
+        .in_division("c")
+        .completed("chief", "clerk")
+        .at(on_time)
+        .completed("officer-a", "clerk")
+        .at(on_time)
+        .completed("officer-b", "clerk")
+        .at(on_time)
+        .completed("officer-b2", "clerk")
+        .at(on_time)
+        .completed("deputy-b", "clerk")
+        .at(on_time)
+        .exempted("exempt-a", "clerk", "長期療養")
+        .build()
+        .await;
+    simulate::behind_the_portals_back(
+        app.pool(),
+        "update users set status = 'on_leave' where login_id = 'leave-a'",
+    )
+    .await;
+    // officer-b is away over the year-end: deputy-b stands in.
+    let mut conn = app.pool().acquire().await.unwrap();
+    kenshu_db::digest::add_deputy(
+        &mut conn,
+        s.institution(),
+        &NewDeputy {
+            officer_id: s.id("officer-b"),
+            deputy_id: s.id("deputy-b"),
+            valid_from: date!(2026 - 12 - 21),
+            valid_to: Some(date!(2027 - 01 - 08)),
+            note: None,
+            created_by: None,
+        },
+    )
+    .await
+    .unwrap();
+    drop(conn);
+
+    // Every half hour of a month, from Monday 14 December to Wednesday 13 January, two
+    // instances run the schedule at once.
+    let mut sends: Vec<(OffsetDateTime, Sent)> = Vec::new();
+    let mut day = date!(2026 - 12 - 14);
+    while day <= date!(2027 - 01 - 13) {
+        for half_hours in 0..48 {
+            let at = PrimitiveDateTime::new(day, Time::MIDNIGHT).assume_offset(JST)
+                + Duration::minutes(30 * half_hours);
+            let (a, b) = tokio::join!(run(app.pool(), at, URL), run(app.pool(), at, URL));
+            let (a, b) = (a.unwrap(), b.unwrap());
+            let sum = Sent {
+                officer: a.officer + b.officer,
+                chief: a.chief + b.chief,
+            };
+            if sum != Sent::default() {
+                sends.push((at, sum));
+            }
+        }
+        day = day.next_day().unwrap();
+    }
+    let at =
+        |d: Date| PrimitiveDateTime::new(d, Time::from_hms(8, 30, 0).unwrap()).assume_offset(JST);
+    assert_eq!(
+        sends,
+        [
+            // Three protection officers (officer-b2 without an address is recorded all the
+            // same); the chief's threshold of 30 days is not reached yet (24 days).
+            (
+                at(date!(2026 - 12 - 14)),
+                Sent {
+                    officer: 3,
+                    chief: 0
+                }
+            ),
+            (
+                at(date!(2026 - 12 - 21)),
+                Sent {
+                    officer: 3,
+                    chief: 1
+                }
+            ),
+            // Monday 28 December is a working day; the year-end break starts on the 29th.
+            (
+                at(date!(2026 - 12 - 28)),
+                Sent {
+                    officer: 3,
+                    chief: 1
+                }
+            ),
+            (
+                at(date!(2027 - 01 - 04)),
+                Sent {
+                    officer: 3,
+                    chief: 1
+                }
+            ),
+            // Monday 11 January is 成人の日: the next working day, once.
+            (
+                at(date!(2027 - 01 - 12)),
+                Sent {
+                    officer: 3,
+                    chief: 1
+                }
+            ),
+        ],
+        "at 08:30 on the first working day of each week, never on a day off or outside hours"
+    );
+
+    // What each received.
+    let officer_a = mails_to(&app, "officer-a").await;
+    assert_eq!(officer_a.len(), 5);
+    assert!(
+        officer_a[0].starts_with("試験 officer-a 様")
+            && officer_a[0].contains(
+                "・試験 late-a（A課）　事務取扱担当者研修　受講期限: 令和8年11月20日（24日超過）"
+            ),
+        "{}",
+        officer_a[0]
+    );
+    for body in &officer_a {
+        assert!(
+            !body.contains("exempt-a") && !body.contains("leave-a") && !body.contains("late-b"),
+            "only their own division's overdue people, not the exempt or those on leave: {body}"
+        );
+    }
+    let officer_b = mails_to(&app, "officer-b").await;
+    let deputy_b = mails_to(&app, "deputy-b").await;
+    assert_eq!(
+        (officer_b.len(), deputy_b.len()),
+        (2, 3),
+        "the deputy receives officer-b's digest while they are away"
+    );
+    assert!(
+        deputy_b
+            .iter()
+            .all(|b| b.contains("試験 officer-b 様の代理")
+                && b.contains("試験 late-b")
+                && !b.contains("late-a")),
+        "{deputy_b:?}"
+    );
+    let chief = mails_to(&app, "chief").await;
+    assert_eq!(chief.len(), 4);
+    assert!(
+        chief[0].contains("【A課】\n・試験 late-a")
+            && chief[0].contains("【B課】\n・試験 late-b")
+            && chief[0].contains("【C課】\n・試験 late-c")
+            && chief[0].contains("（31日超過）"),
+        "by division, everyone past 30 days, also where no officer is: {}",
+        chief[0]
+    );
+    let total: i64 = sqlx::query_scalar("select count(*) from mail_outbox")
+        .fetch_one(app.pool())
+        .await
+        .unwrap();
+    assert_eq!(total, 5 + 2 + 3 + 4, "officer-b2 has no address: no mail");
+    let recorded: i64 = sqlx::query_scalar("select count(*) from digest_sends")
+        .fetch_one(app.pool())
+        .await
+        .unwrap();
+    assert_eq!(recorded, 15 + 4);
+    for body in officer_a.iter().chain(&chief).chain(&deputy_b) {
+        assert!(
+            !body.contains("マイナンバー") && body.contains("https://kenshu.example.jp/officer")
+        );
+    }
+
+    // The database key holds even without the schedule's lock: a second record is refused.
+    let mut conn = app.pool().acquire().await.unwrap();
+    let again = kenshu_db::digest::record(
+        &mut conn,
+        s.institution(),
+        &kenshu_db::digest::NewDigest {
+            kind: "officer",
+            officer_id: s.id("officer-a"),
+            week: date!(2026 - 12 - 14),
+            recipient_id: s.id("officer-a"),
+            people: &[],
+            mail: None,
+        },
+    )
+    .await
+    .unwrap();
+    assert!(!again);
+}

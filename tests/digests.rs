@@ -234,3 +234,247 @@ async fn the_digest_schedule_sends_one_digest_a_working_week_over_a_simulated_mo
     .unwrap();
     assert!(!again);
 }
+
+#[tokio::test]
+async fn the_preview_shows_who_is_reminded_next_and_who_is_left_out_and_why() {
+    let app = TestApp::spawn().await;
+    let today = kenshu_core::japan_today();
+    let fy = FiscalYear::of(today);
+    let deadline = today - Duration::days(1);
+    let on_time = PrimitiveDateTime::new(
+        deadline - Duration::days(1),
+        Time::from_hms(10, 0, 0).unwrap(),
+    )
+    .assume_offset(JST);
+    let s = Scenario::new(app.pool())
+        .division("c", "C課")
+        .plan(fy)
+        .courses(&["clerk"])
+        .course("clerk")
+        .starts(fy.start())
+        .deadline(deadline)
+        .retake_until(None)
+        .approved()
+        .person("chief", Role::ChiefOfficer)
+        .person("audit", Role::AuditOfficer)
+        .person("officer-a", Role::ProtectionOfficer)
+        .person("officer-b", Role::ProtectionOfficer)
+        .in_division("b")
+        .person("officer-b2", Role::ProtectionOfficer)
+        .in_division("b")
+        .without_email()
+        .person("deputy-b", Role::Staff)
+        .in_division("b")
+        .person("late-a", Role::Staff)
+        .person("exempt-a", Role::Staff)
+        .person("leave-a", Role::Staff)
+        .person("done-a", Role::Staff)
+        .person("late-b", Role::Staff)
+        .in_division("b")
+        .person("late-c", Role::Staff)
+        .in_division("c")
+        .completed("chief", "clerk")
+        .at(on_time)
+        .completed("audit", "clerk")
+        .at(on_time)
+        .completed("officer-a", "clerk")
+        .at(on_time)
+        .completed("officer-b", "clerk")
+        .at(on_time)
+        .completed("officer-b2", "clerk")
+        .at(on_time)
+        .completed("deputy-b", "clerk")
+        .at(on_time)
+        // After the deadline: overdue until today, and no longer.
+        .completed("done-a", "clerk")
+        .exempted("exempt-a", "clerk", "長期療養")
+        .build()
+        .await;
+    simulate::behind_the_portals_back(
+        app.pool(),
+        "update users set status = 'on_leave' where login_id = 'leave-a'",
+    )
+    .await;
+    // The chief is told from the first day overdue, so that their digest shows today.
+    simulate::behind_the_portals_back(
+        app.pool(),
+        "update training_plans set digest_chief_after_days = 1",
+    )
+    .await;
+    let mut conn = app.pool().acquire().await.unwrap();
+    kenshu_db::digest::add_deputy(
+        &mut conn,
+        s.institution(),
+        &NewDeputy {
+            officer_id: s.id("officer-b"),
+            deputy_id: s.id("deputy-b"),
+            valid_from: today - Duration::days(1),
+            valid_to: Some(today + Duration::days(5)),
+            note: Some("育児休業"),
+            created_by: None,
+        },
+    )
+    .await
+    .unwrap();
+    drop(conn);
+
+    let mut chief = app.signed_in("chief").await;
+    let page = chief.get("/officer/digests").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let b = &page.body;
+    assert!(
+        b.contains("取りまとめ通知の予定") && b.contains("id=\"next-digest\""),
+        "{b}"
+    );
+    let section = |kind: &str, recipient: &str| {
+        b.split("<section")
+            .find(|s| {
+                s.contains(&format!("digest-{kind}"))
+                    && s.contains(&format!("<span class=\"recipient\">{recipient}</span>"))
+            })
+            .unwrap_or_else(|| panic!("no {kind} digest to {recipient}: {b}"))
+            .to_string()
+    };
+    let a = section("officer", "試験 officer-a");
+    assert!(a.contains("<td class=\"person\">試験 late-a</td>"), "{a}");
+    for absent in ["exempt-a", "leave-a", "done-a", "late-b"] {
+        assert!(
+            !a.contains(absent),
+            "{absent} is not in officer-a's digest: {a}"
+        );
+    }
+    let deputy = section("officer", "試験 deputy-b");
+    assert!(
+        deputy.contains("試験 officer-b の代理") && deputy.contains("試験 late-b"),
+        "{deputy}"
+    );
+    let by_division = section("chief", "試験 chief");
+    assert!(
+        by_division.contains("試験 late-a") && by_division.contains("試験 late-c"),
+        "{by_division}"
+    );
+    let skipped = |reason: &str, who: &str| {
+        b.contains(&format!("<tr class=\"skip-{reason}\"><td>{who}</td>"))
+    };
+    assert!(skipped("exempt", "試験 exempt-a"), "{b}");
+    assert!(skipped("on-leave", "試験 leave-a"), "{b}");
+    assert!(skipped("completed", "試験 done-a"), "{b}");
+    assert!(skipped("no-officer", "試験 late-c"), "{b}");
+    assert!(skipped("no-mail", "試験 officer-b2"), "{b}");
+    assert!(
+        skipped("deputy", "試験 officer-b")
+            && b.contains("責任者が不在のため代理者に送る（試験 deputy-b）"),
+        "{b}"
+    );
+
+    // A protection officer sees their own digest and their own division's people only.
+    let mut officer_a = app.signed_in("officer-a").await;
+    let own = officer_a.get("/officer/digests").await;
+    assert_eq!(own.status, 200);
+    assert!(
+        own.body.contains("試験 late-a") && own.body.contains("skip-exempt"),
+        "{}",
+        own.body
+    );
+    for other in ["deputy-b", "late-c", "officer-b2", "digest-chief"] {
+        assert!(!own.body.contains(other), "{other}: {}", own.body);
+    }
+    let mut officer_b = app.signed_in("officer-b").await;
+    let away = officer_b.get("/officer/digests").await;
+    assert!(
+        away.body.contains("試験 officer-b の代理") && away.body.contains("skip-deputy"),
+        "{}",
+        away.body
+    );
+
+    for login in ["late-a", "audit"] {
+        let mut other = app.signed_in(login).await;
+        assert_eq!(other.get("/officer/digests").await.status, 403, "{login}");
+    }
+}
+
+#[tokio::test]
+async fn the_digest_rules_are_part_of_the_plan_edited_with_it_and_audited() {
+    let app = TestApp::spawn().await;
+    let next = FiscalYear::of(kenshu_core::japan_today()).next();
+    let s = Scenario::new(app.pool())
+        .plan(next)
+        .person("chief", Role::ChiefOfficer)
+        .build()
+        .await;
+    let mut c = app.signed_in("chief").await;
+    let y = next.year();
+    let page = c.get(&format!("/plans?fy={y}")).await;
+    assert!(
+        page.body.contains("責任者への取りまとめ通知") && page.body.contains("月曜日"),
+        "the defaults: {}",
+        page.body
+    );
+    let details = |weekday: &'static str, days: &'static str, on: bool| {
+        let mut f = vec![
+            ("purpose", "目的"),
+            ("method", "方法"),
+            ("newcomer_days", "30"),
+            ("reminder_days_before", "14,3"),
+            ("reminder_overdue_every", "7"),
+            ("digest_form", "1"),
+            ("digest_weekday", weekday),
+            ("digest_chief_after_days", days),
+        ];
+        if on {
+            f.push(("digest_enabled", "on"));
+        }
+        f
+    };
+    let bad = c
+        .post(&format!("/plans/{y}/details"), &details("6", "45", true))
+        .await;
+    assert_eq!(bad.status, 400);
+    assert!(bad.body.contains("月曜日から金曜日"), "{}", bad.body);
+    let bad = c
+        .post(&format!("/plans/{y}/details"), &details("3", "0", true))
+        .await;
+    assert_eq!(bad.status, 400);
+    assert!(bad.body.contains("1〜365"), "{}", bad.body);
+
+    let ok = c
+        .post(&format!("/plans/{y}/details"), &details("3", "45", true))
+        .await;
+    assert_eq!(ok.status, 303, "{}", ok.body);
+    let mut conn = app.pool().acquire().await.unwrap();
+    let plan = kenshu_db::plan::plan(&mut conn, s.institution(), next)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        plan.digest,
+        kenshu_core::digest::Rules {
+            enabled: true,
+            weekday: time::Weekday::Wednesday,
+            chief_after_days: 45
+        }
+    );
+    assert!(
+        c.get(&format!("/plans?fy={y}"))
+            .await
+            .body
+            .contains("送信する曜日 水曜日")
+    );
+    c.post(&format!("/plans/{y}/details"), &details("3", "45", false))
+        .await;
+    let plan = kenshu_db::plan::plan(&mut conn, s.institution(), next)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!plan.digest.enabled, "an unticked box turns digests off");
+    let audited: i64 = sqlx::query_scalar(
+        "select count(*) from audit_log where action = 'plan_changed' and detail = 'details'",
+    )
+    .fetch_one(app.pool())
+    .await
+    .unwrap();
+    assert_eq!(
+        audited, 2,
+        "each change of the plan's details is in the audit log"
+    );
+}

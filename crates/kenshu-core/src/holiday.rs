@@ -89,12 +89,12 @@ pub fn national_holidays(year: i32) -> Vec<Date> {
         }
     }
     for pair in named.windows(2) {
-        if pair[1] - pair[0] == Duration::days(2) {
-            if let Some(between) = pair[0].next_day() {
-                if between.weekday() != Weekday::Sunday && !all.contains(&between) {
-                    all.push(between);
-                }
-            }
+        if pair[1] - pair[0] == Duration::days(2)
+            && let Some(between) = pair[0].next_day()
+            && between.weekday() != Weekday::Sunday
+            && !all.contains(&between)
+        {
+            all.push(between);
         }
     }
     all.sort_unstable();

@@ -265,3 +265,25 @@ pub async fn finish_week(
     .await?;
     Ok(())
 }
+
+/// Completions of the year recorded at or after `since`: (person, course, when). A digest
+/// names people who completed after their deadline as left out ("already completed").
+pub async fn completed_since(
+    conn: &mut PgConnection,
+    institution_id: Uuid,
+    fiscal_year: kenshu_core::FiscalYear,
+    since: time::OffsetDateTime,
+) -> Result<Vec<(Uuid, String, time::OffsetDateTime)>, sqlx::Error> {
+    Ok(sqlx::query!(
+        "select user_id, course_code, completed_at from completions
+         where institution_id = $1 and fiscal_year = $2 and completed_at >= $3",
+        institution_id,
+        fiscal_year.year(),
+        since
+    )
+    .fetch_all(conn)
+    .await?
+    .into_iter()
+    .map(|r| (r.user_id, r.course_code, r.completed_at))
+    .collect())
+}

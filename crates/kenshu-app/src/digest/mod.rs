@@ -107,6 +107,7 @@ pub async fn prepare(
     let names: HashMap<Uuid, String> = divisions.iter().map(|d| (d.id, d.name.clone())).collect();
     let mut overdue: Vec<Overdue> = Vec::new();
     let mut skipped: Vec<Skipped> = Vec::new();
+    let mut completed: Vec<(Uuid, String, Date, Skipped)> = Vec::new();
     for division in &divisions {
         let standing =
             crate::standing::division(conn, institution_id, division.id, fy, today).await?;
@@ -116,40 +117,58 @@ pub async fn prepare(
                 .get(&l.assignment.code)
                 .cloned()
                 .unwrap_or_else(|| l.assignment.code.clone());
-            let reason = match l.status {
-                Status::Overdue => None,
-                Status::Exempt => Some(Reason::Exempt),
-                // Completed after the deadline: they were overdue until then.
-                Status::Completed | Status::CompletedInPerson
-                    if l.last_activity.is_some_and(|a| {
-                        a.to_offset(kenshu_core::fiscal_year::JST).date() > l.deadline
-                    }) =>
-                {
-                    Some(Reason::Completed)
-                }
-                _ => continue,
+            let skip = |reason| Skipped {
+                who: person.name.clone(),
+                division: division.name.clone(),
+                division_id: Some(division.id),
+                course: course.clone(),
+                reason,
+                officer_id: None,
+                detail: String::new(),
             };
-            match reason {
-                Some(reason) => skipped.push(Skipped {
-                    who: person.name.clone(),
-                    division: division.name.clone(),
-                    division_id: Some(division.id),
-                    course,
-                    reason,
-                    officer_id: None,
-                    detail: String::new(),
-                }),
-                None => overdue.push(Overdue {
+            match l.status {
+                Status::Overdue => overdue.push(Overdue {
                     person: person.id,
                     division: division.id,
                     line: Line {
                         person: person.name.clone(),
                         division: division.name.clone(),
-                        course,
+                        course: course.clone(),
                         deadline: l.deadline,
                         days_overdue: days_overdue(l.deadline, today),
                     },
                 }),
+                Status::Exempt => skipped.push(skip(Reason::Exempt)),
+                Status::Completed | Status::CompletedInPerson => completed.push((
+                    person.id,
+                    l.assignment.code.clone(),
+                    l.deadline,
+                    skip(Reason::Completed),
+                )),
+                Status::NotStarted | Status::InProgress => {}
+            }
+        }
+    }
+    // Of those who completed a course past its deadline, the ones who did so late: they were
+    // overdue until then. (Those on time were never anyone's concern.)
+    if let Some(earliest) = completed.iter().map(|c| c.2).min() {
+        let since = earliest
+            .next_day()
+            .unwrap_or(earliest)
+            .midnight()
+            .assume_offset(kenshu_core::fiscal_year::JST);
+        let on: HashMap<(Uuid, String), Date> =
+            kenshu_db::digest::completed_since(conn, institution_id, fy, since)
+                .await?
+                .into_iter()
+                .map(|(who, code, at)| {
+                    let day = at.to_offset(kenshu_core::fiscal_year::JST).date();
+                    ((who, code), day)
+                })
+                .collect();
+        for (who, code, deadline, entry) in completed {
+            if on.get(&(who, code)).is_some_and(|day| *day > deadline) {
+                skipped.push(entry);
             }
         }
     }
@@ -249,6 +268,7 @@ pub async fn prepare(
         if d.recipient.email.is_none() {
             skipped.push(Skipped {
                 who: d.recipient.name.clone(),
+                detail: String::new(),
                 ..concern(Reason::NoMail)
             });
         }

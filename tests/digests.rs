@@ -478,3 +478,74 @@ async fn the_digest_rules_are_part_of_the_plan_edited_with_it_and_audited() {
         "each change of the plan's details is in the audit log"
     );
 }
+
+#[tokio::test]
+async fn a_deputy_is_named_for_a_period_one_at_a_time_and_audited() {
+    let app = TestApp::spawn().await;
+    let s = Scenario::new(app.pool())
+        .person("officer-a", Role::ProtectionOfficer)
+        .person("deputy-a", Role::Staff)
+        .person("other-a", Role::Staff)
+        .build()
+        .await;
+    let key = kenshu_tests::audit_key();
+    let actor = kenshu_app::audit::Actor::command_line(&key, s.institution());
+    // Each in its own transaction, as the command runs it (the audit entry needs one).
+    let name = async |deputy: &str, from: Date, to| {
+        let mut tx = app.pool().begin().await.unwrap();
+        let named =
+            kenshu_app::digest::deputy::name(&mut tx, &actor, "officer-a", deputy, from, to, None)
+                .await;
+        if named.is_ok() {
+            tx.commit().await.unwrap();
+        }
+        named
+    };
+    name(
+        "deputy-a",
+        date!(2026 - 12 - 21),
+        Some(date!(2027 - 01 - 08)),
+    )
+    .await
+    .unwrap();
+    assert!(matches!(
+        name("other-a", date!(2027 - 01 - 08), None).await,
+        Err(kenshu_app::digest::deputy::DeputyError::Overlap)
+    ));
+    assert!(matches!(
+        name("officer-a", date!(2027 - 02 - 01), None).await,
+        Err(kenshu_app::digest::deputy::DeputyError::Themselves)
+    ));
+    assert!(matches!(
+        name("nobody", date!(2027 - 02 - 01), None).await,
+        Err(kenshu_app::digest::deputy::DeputyError::Unknown(_))
+    ));
+    name("other-a", date!(2027 - 01 - 09), None).await.unwrap();
+    let inst = s.institution();
+    let pool = app.pool().clone();
+    let deputy_on = async |day: Date| -> Vec<String> {
+        let mut conn = pool.acquire().await.unwrap();
+        kenshu_db::digest::deputies_on(&mut conn, inst, day)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|(_, r)| r.name)
+            .collect()
+    };
+    assert!(deputy_on(date!(2026 - 12 - 20)).await.is_empty());
+    assert_eq!(deputy_on(date!(2027 - 01 - 08)).await, ["試験 deputy-a"]);
+    assert_eq!(deputy_on(date!(2027 - 01 - 09)).await, ["試験 other-a"]);
+    let audited: Vec<String> = sqlx::query_scalar(
+        "select detail from audit_log where action = 'designation_added' order by seq",
+    )
+    .fetch_all(app.pool())
+    .await
+    .unwrap();
+    assert_eq!(
+        audited,
+        [
+            "deputy officer-a 2026-12-21〜2027-01-08",
+            "deputy officer-a 2027-01-09〜"
+        ]
+    );
+}

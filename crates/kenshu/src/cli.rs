@@ -423,6 +423,24 @@ pub(crate) enum DivisionCommand {
 
 #[derive(Subcommand)]
 pub(crate) enum UserCommand {
+    /// Name a deputy (代理) who receives an absent officer's weekly digest from --from to --to
+    /// (inclusive; open-ended without --to). One deputy at a time per officer.
+    Deputy {
+        #[arg(long)]
+        institution: String,
+        /// The absent officer's login ID.
+        #[arg(long)]
+        officer: String,
+        /// The deputy's login ID.
+        #[arg(long)]
+        deputy: String,
+        #[arg(long, value_parser = parse_date)]
+        from: time::Date,
+        #[arg(long, value_parser = parse_date)]
+        to: Option<time::Date>,
+        #[arg(long)]
+        note: Option<String>,
+    },
     /// Remove a person's second factor (a lost phone): they set up a new one at their next
     /// sign-in where it is required.
     ResetSecondFactor {

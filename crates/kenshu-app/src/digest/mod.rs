@@ -2,6 +2,7 @@
 //! out and why. The preview page shows exactly what the schedule ([`schedule`]) would send,
 //! because both read [`prepare`].
 
+pub mod deputy;
 pub mod schedule;
 
 use std::collections::{HashMap, HashSet};

@@ -369,6 +369,11 @@ async fn the_preview_shows_who_is_reminded_next_and_who_is_left_out_and_why() {
 
     // A protection officer sees their own digest and their own division's people only.
     let mut officer_a = app.signed_in("officer-a").await;
+    let dashboard = officer_a.get("/officer").await;
+    assert!(
+        dashboard.body.contains("href=\"/officer/digests\""),
+        "the dashboard links to the preview"
+    );
     let own = officer_a.get("/officer/digests").await;
     assert_eq!(own.status, 200);
     assert!(

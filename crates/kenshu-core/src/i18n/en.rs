@@ -889,6 +889,7 @@ pub static EN: Catalogue = Catalogue {
     weekday_4: "Thursday",
     weekday_5: "Friday",
     digest_preview_title: "Upcoming digests",
+    digest_preview_link: "See the upcoming digests to officers",
     digest_preview_lead: "Who receives the next digests and what they list, and who is left out and why. Digests are not sent on Saturdays, Sundays, national holidays or the year-end break (29 December to 3 January), and go out on working days between 08:30 and 17:00.",
     digest_next_day: "Next digest",
     digest_recipient: "Recipient",

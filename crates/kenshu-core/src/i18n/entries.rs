@@ -929,6 +929,7 @@ impl Catalogue {
             ("weekday_4", self.weekday_4),
             ("weekday_5", self.weekday_5),
             ("digest_preview_title", self.digest_preview_title),
+            ("digest_preview_link", self.digest_preview_link),
             ("digest_preview_lead", self.digest_preview_lead),
             ("digest_next_day", self.digest_next_day),
             ("digest_recipient", self.digest_recipient),

@@ -884,6 +884,7 @@ pub static JA: Catalogue = Catalogue {
     weekday_4: "木曜日",
     weekday_5: "金曜日",
     digest_preview_title: "取りまとめ通知の予定",
+    digest_preview_link: "責任者への取りまとめ通知の予定を見る",
     digest_preview_lead: "次に送る取りまとめ通知の受信者と一覧、送らない人とその理由です。土日祝日と年末年始（12月29日〜1月3日）には送らず、平日の8時30分〜17時に送ります。",
     digest_next_day: "次の送信日",
     digest_recipient: "受信者",

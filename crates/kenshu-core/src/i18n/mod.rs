@@ -958,6 +958,7 @@ pub struct Catalogue {
     pub weekday_4: &'static str,
     pub weekday_5: &'static str,
     pub digest_preview_title: &'static str,
+    pub digest_preview_link: &'static str,
     pub digest_preview_lead: &'static str,
     pub digest_next_day: &'static str,
     pub digest_recipient: &'static str,

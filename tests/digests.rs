@@ -248,6 +248,7 @@ async fn the_preview_shows_who_is_reminded_next_and_who_is_left_out_and_why() {
     .assume_offset(JST);
     let s = Scenario::new(app.pool())
         .division("c", "C課")
+        .division("d", "D課")
         .plan(fy)
         .courses(&["clerk"])
         .course("clerk")
@@ -273,6 +274,8 @@ async fn the_preview_shows_who_is_reminded_next_and_who_is_left_out_and_why() {
         .in_division("b")
         .person("late-c", Role::Staff)
         .in_division("c")
+        .person("late-d", Role::Staff)
+        .in_division("d")
         .completed("chief", "clerk")
         .at(on_time)
         .completed("audit", "clerk")
@@ -316,6 +319,22 @@ async fn the_preview_shows_who_is_reminded_next_and_who_is_left_out_and_why() {
     )
     .await
     .unwrap();
+    // officer-a is also protection officer of D課 (兼務): their digest covers it.
+    kenshu_db::designation::add(
+        &mut conn,
+        s.institution(),
+        &kenshu_db::designation::NewDesignation {
+            user_id: s.id("officer-a"),
+            kind: kenshu_core::plan::DesignationKind::ProtectionOfficer,
+            division_id: Some(s.division("d")),
+            valid_from: today - Duration::days(10),
+            valid_to: None,
+            note: None,
+            created_by: None,
+        },
+    )
+    .await
+    .unwrap();
     drop(conn);
 
     let mut chief = app.signed_in("chief").await;
@@ -336,7 +355,11 @@ async fn the_preview_shows_who_is_reminded_next_and_who_is_left_out_and_why() {
             .to_string()
     };
     let a = section("officer", "試験 officer-a");
-    assert!(a.contains("<td class=\"person\">試験 late-a</td>"), "{a}");
+    assert!(
+        a.contains("<td class=\"person\">試験 late-a</td>")
+            && a.contains("<td class=\"person\">試験 late-d</td><td>D課</td>"),
+        "their division and the one they are designated for: {a}"
+    );
     for absent in ["exempt-a", "leave-a", "done-a", "late-b"] {
         assert!(
             !a.contains(absent),

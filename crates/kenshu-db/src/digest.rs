@@ -30,12 +30,13 @@ pub async fn protection_officers(
     on: Date,
 ) -> Result<Vec<Recipient>, sqlx::Error> {
     Ok(sqlx::query!(
-        r#"select u.id, u.name, u.email, u.language,
-                  array(select u.division_id union
-                        select g.division_id from designations g
+        r#"select u.id, u.name, u.email, u.language, u.division_id,
+                  array(select g.division_id from designations g
                         where g.institution_id = u.institution_id and g.user_id = u.id
                           and g.kind = 'protection_officer' and g.division_id is not null
-                          and g.valid_from <= $2 and (g.valid_to is null or g.valid_to >= $2)) as "divisions!: Vec<Uuid>"
+                          and g.division_id <> u.division_id
+                          and g.valid_from <= $2 and (g.valid_to is null or g.valid_to >= $2)
+                        order by g.valid_from) as "designated!: Vec<Uuid>"
            from users u
            where u.institution_id = $1 and u.active and u.status <> 'left'
              and u.role = 'protection_officer'
@@ -51,7 +52,8 @@ pub async fn protection_officers(
         name: r.name,
         email: r.email,
         language: r.language.as_deref().and_then(Lang::from_code),
-        divisions: r.divisions,
+        // Their own division first: the preview names an officer by it.
+        divisions: std::iter::once(r.division_id).chain(r.designated).collect(),
     })
     .collect())
 }

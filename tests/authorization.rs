@@ -42,12 +42,16 @@ fn expected(path: &str, role: Role) -> StatusCode {
         "/officer/sessions" if !matches!(role, Role::ChiefOfficer | Role::ProtectionOfficer) => {
             StatusCode::FORBIDDEN
         }
+        "/officer/digests" if !matches!(role, Role::ChiefOfficer | Role::ProtectionOfficer) => {
+            StatusCode::FORBIDDEN
+        }
         _ => StatusCode::OK,
     }
 }
 
-const PAGES: [&str; 26] = [
+const PAGES: [&str; 27] = [
     "/officer",
+    "/officer/digests",
     "/insights",
     "/insights.csv",
     "/insights.xlsx",

@@ -45,6 +45,7 @@ fn pages(fy: &str, attempt: Option<&str>, image: &str) -> Vec<(String, &'static 
         ("/insights.xlsx?course=final-test".into(), OFFICERS),
         ("/designations".into(), MANAGERS),
         ("/officer/sessions".into(), MANAGERS),
+        ("/officer/digests".into(), MANAGERS),
         (
             "/plans".into(),
             &[ProtectionOfficer, ChiefOfficer, AuditOfficer, PortalAdmin],

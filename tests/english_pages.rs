@@ -347,6 +347,7 @@ async fn every_page_a_person_who_chose_english_reads_is_english_outside_the_mate
         ("/plans/{fy}/document", format!("/plans/{fy}/document")),
         ("/designations", "/designations".into()),
         ("/officer", "/officer".into()),
+        ("/officer/digests", "/officer/digests".into()),
         ("/overview", "/overview".into()),
         ("/insights", "/insights?course=final-test".into()),
         ("/insights.csv", "/insights.csv?course=final-test".into()),

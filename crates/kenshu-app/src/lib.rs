@@ -7,6 +7,7 @@
 pub mod audit;
 pub mod auth;
 pub mod designation;
+pub mod digest;
 pub mod directory;
 pub mod editor;
 pub mod exam;

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod audit_anchor;
 pub mod content;
 pub mod designation;
+pub mod digest;
 pub mod directory;
 pub mod embedded;
 pub mod exam;

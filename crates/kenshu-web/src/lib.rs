@@ -8,6 +8,7 @@ mod auth;
 mod authoring;
 pub mod db_health;
 mod designation;
+mod digest;
 mod editor;
 mod error;
 mod exam;

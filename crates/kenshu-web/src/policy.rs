@@ -50,6 +50,9 @@ pub enum Action {
     PublishRules,
     /// See who has acknowledged the institution's rules.
     ViewRuleStandings,
+    /// See who the next digests go to and who is left out: the chief officer all of them, a
+    /// protection officer their own.
+    PreviewDigests,
 }
 
 /// Which divisions a person's division-level powers reach.
@@ -102,7 +105,7 @@ pub fn allows(role: Role, action: Action) -> bool {
             role,
             Role::ChiefOfficer | Role::ProtectionOfficer | Role::AuditOfficer
         ),
-        Action::ManageSessions | Action::CorrectAttendance => {
+        Action::ManageSessions | Action::CorrectAttendance | Action::PreviewDigests => {
             matches!(role, Role::ChiefOfficer | Role::ProtectionOfficer)
         }
         Action::ViewOverview => matches!(role, Role::ChiefOfficer | Role::AuditOfficer),

@@ -241,8 +241,8 @@ pub struct ServeArgs {
     /// when KENSHU_SMTP_URL is set.
     #[arg(long, env = "KENSHU_PUBLIC_URL")]
     pub(crate) public_url: Option<String>,
-    /// Minutes between runs of the plans' reminder schedules (0: this instance does not run
-    /// them; mail is still sent).
+    /// Minutes between runs of the plans' reminder and digest schedules (0: this instance
+    /// does not run them; mail is still sent).
     #[arg(long, env = "KENSHU_REMINDER_MINUTES", default_value_t = 60, value_parser = clap::value_parser!(u64).range(0..=1440))]
     pub(crate) reminder_minutes: u64,
     /// Seconds between refreshes of the overview's kept counts by this instance (0: only
@@ -423,6 +423,24 @@ pub(crate) enum DivisionCommand {
 
 #[derive(Subcommand)]
 pub(crate) enum UserCommand {
+    /// Name a deputy (代理) who receives an absent officer's weekly digest from --from to --to
+    /// (inclusive; open-ended without --to). One deputy at a time per officer.
+    Deputy {
+        #[arg(long)]
+        institution: String,
+        /// The absent officer's login ID.
+        #[arg(long)]
+        officer: String,
+        /// The deputy's login ID.
+        #[arg(long)]
+        deputy: String,
+        #[arg(long, value_parser = parse_date)]
+        from: time::Date,
+        #[arg(long, value_parser = parse_date)]
+        to: Option<time::Date>,
+        #[arg(long)]
+        note: Option<String>,
+    },
     /// Remove a person's second factor (a lost phone): they set up a new one at their next
     /// sign-in where it is required.
     ResetSecondFactor {

@@ -259,6 +259,32 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let db = database::ready(&target, 2).await?;
             admin::add_division(&db.pool, &institution, &code, &name, parent.as_deref()).await
         }
+        Command::User(UserCommand::Deputy {
+            institution,
+            officer,
+            deputy,
+            from,
+            to,
+            note,
+        }) => {
+            let db = database::ready(&target, 2).await?;
+            let inst = directory::institution(&db.pool, &institution).await?;
+            let key = key(true)?;
+            let mut tx = db.pool.begin().await?;
+            kenshu_app::digest::deputy::name(
+                &mut tx,
+                &kenshu_app::audit::Actor::command_line(&key, inst),
+                &officer,
+                &deputy,
+                from,
+                to,
+                note.as_deref(),
+            )
+            .await?;
+            tx.commit().await?;
+            println!("{deputy} receives {officer}'s digests from {from}");
+            Ok(())
+        }
         Command::User(UserCommand::Link {
             institution,
             login,

@@ -154,6 +154,13 @@ pub async fn serve(
     );
     kenshu_app::mail::spawn(db.pool.clone(), std::sync::Arc::new(mailer));
     if args.reminder_minutes > 0 {
+        // The digests to officers run with the reminders, at the same interval: an hour at
+        // most between runs still sends each week's digests within office hours.
+        kenshu_app::digest::schedule::spawn(
+            db.pool.clone(),
+            public_url.clone(),
+            Duration::from_secs(args.reminder_minutes * 60),
+        );
         kenshu_app::reminder::schedule::spawn(
             db.pool.clone(),
             public_url,

@@ -22,6 +22,37 @@ impl Catalogue {
         }
     }
 
+    /// A digest weekday's name (Monday to Friday; weekends are never digest days).
+    pub fn weekday(&self, day: time::Weekday) -> &'static str {
+        use time::Weekday::*;
+        match day {
+            Monday => self.weekday_1,
+            Tuesday => self.weekday_2,
+            Wednesday => self.weekday_3,
+            Thursday => self.weekday_4,
+            Friday | Saturday | Sunday => self.weekday_5,
+        }
+    }
+
+    /// The name of a weekday numbered 1 (Monday) to 5 (Friday), as the plan stores it.
+    /// (Templates hold the number by value or by reference, hence `Borrow`.)
+    pub fn weekday_number(&self, n: impl std::borrow::Borrow<i32>) -> &'static str {
+        crate::digest::Rules::weekday_from_number(*n.borrow()).map_or("", |d| self.weekday(d))
+    }
+
+    /// Why someone is left out of a digest.
+    pub fn digest_reason(&self, reason: crate::digest::SkipReason) -> &'static str {
+        use crate::digest::SkipReason::*;
+        match reason {
+            Exempt => self.digest_reason_exempt,
+            OnLeave => self.digest_reason_on_leave,
+            Completed => self.digest_reason_completed,
+            NoMail => self.digest_reason_no_mail,
+            Deputy => self.digest_reason_deputy,
+            NoOfficer => self.digest_reason_no_officer,
+        }
+    }
+
     /// A role's name.
     pub fn role(&self, role: Role) -> &'static str {
         match role {

@@ -134,9 +134,11 @@ pub async fn copy_previous(
 ) -> Result<Option<Uuid>, sqlx::Error> {
     let id = sqlx::query_scalar!(
         "insert into training_plans (institution_id, fiscal_year, purpose, method, newcomer_days,
-                                     reminder_days_before, reminder_overdue_every, created_by)
+                                     reminder_days_before, reminder_overdue_every,
+                                     digest_enabled, digest_weekday, digest_chief_after_days, created_by)
          select institution_id, $2, purpose, method, newcomer_days,
-                reminder_days_before, reminder_overdue_every, $3 from training_plans
+                reminder_days_before, reminder_overdue_every,
+                digest_enabled, digest_weekday, digest_chief_after_days, $3 from training_plans
          where institution_id = $1 and fiscal_year = $2 - 1
          returning id",
         institution_id,
@@ -223,9 +225,14 @@ pub struct Details<'a> {
     pub newcomer_days: i32,
     pub reminder_days_before: &'a [i32],
     pub reminder_overdue_every: i32,
+    pub digest_enabled: bool,
+    /// 1 (Monday) to 5 (Friday).
+    pub digest_weekday: i32,
+    pub digest_chief_after_days: i32,
 }
 
-/// Sets the purpose, method, newcomer days and reminder schedule of a draft plan.
+/// Sets the purpose, method, newcomer days, reminder schedule and digest rules of a draft
+/// plan.
 #[tracing::instrument(level = "debug", skip_all, fields(institution = %institution_id, plan = %plan_id))]
 pub async fn put_details(
     conn: &mut PgConnection,
@@ -235,7 +242,8 @@ pub async fn put_details(
 ) -> Result<bool, sqlx::Error> {
     Ok(sqlx::query!(
         "update training_plans set purpose = $3, method = $4, newcomer_days = $5,
-                reminder_days_before = $6, reminder_overdue_every = $7
+                reminder_days_before = $6, reminder_overdue_every = $7,
+                digest_enabled = $8, digest_weekday = $9, digest_chief_after_days = $10
          where institution_id = $1 and id = $2 and status = 'draft'",
         institution_id,
         plan_id,
@@ -243,7 +251,10 @@ pub async fn put_details(
         d.method,
         d.newcomer_days,
         d.reminder_days_before,
-        d.reminder_overdue_every
+        d.reminder_overdue_every,
+        d.digest_enabled,
+        d.digest_weekday,
+        d.digest_chief_after_days
     )
     .execute(conn)
     .await?

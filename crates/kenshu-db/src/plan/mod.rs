@@ -49,6 +49,8 @@ pub struct PlanRecord {
     pub approved_at: Option<OffsetDateTime>,
     /// When reminders go out automatically.
     pub reminders: kenshu_core::reminder::Schedule,
+    /// The weekly digests to officers.
+    pub digest: kenshu_core::digest::Rules,
 }
 
 /// The institution's plan for a fiscal year, approved or not.
@@ -60,6 +62,7 @@ pub async fn plan(
     let row = sqlx::query!(
         r#"select p.id, p.status, p.purpose, p.method, p.newcomer_days, u.name as "approved_by?", p.approved_at,
                   p.reminder_days_before, p.reminder_overdue_every,
+                  p.digest_enabled, p.digest_weekday, p.digest_chief_after_days,
                   coalesce((select json_agg(json_build_object('code', c.course_code, 'audience', c.audience,
                                  'starts_on', c.starts_on, 'deadline', c.deadline, 'retake_until', c.retake_until)
                                  order by co.position)
@@ -100,6 +103,13 @@ pub async fn plan(
         reminders: kenshu_core::reminder::Schedule {
             before: r.reminder_days_before.into_iter().map(i64::from).collect(),
             overdue_every: i64::from(r.reminder_overdue_every),
+        },
+        digest: kenshu_core::digest::Rules {
+            enabled: r.digest_enabled,
+            // The column's check allows 1 to 5 only.
+            weekday: kenshu_core::digest::Rules::weekday_from_number(r.digest_weekday)
+                .unwrap_or(time::Weekday::Monday),
+            chief_after_days: i64::from(r.digest_chief_after_days),
         },
     }))
 }

@@ -142,6 +142,12 @@ pub struct DetailsForm {
     /// Absent (an older form): the schedule stays as it is.
     reminder_days_before: Option<String>,
     reminder_overdue_every: Option<String>,
+    /// Absent (an older form): the digest rules stay as they are. A form that has them sends
+    /// `digest_form`, so that an unticked `digest_enabled` reads as off.
+    digest_form: Option<String>,
+    digest_enabled: Option<String>,
+    digest_weekday: Option<String>,
+    digest_chief_after_days: Option<String>,
 }
 
 pub async fn put_details(
@@ -174,6 +180,7 @@ pub async fn put_details(
             )));
         }
     }
+    let digest = digest_rules(&draft.digest, &f)?;
     let before_text = f
         .reminder_days_before
         .unwrap_or_else(|| draft.reminders.before_text());
@@ -206,8 +213,52 @@ pub async fn put_details(
         newcomer_days: days,
         reminder_days_before: &before,
         reminder_overdue_every: every,
+        digest_enabled: digest.enabled,
+        digest_weekday: digest.weekday_number(),
+        digest_chief_after_days: i32::try_from(digest.chief_after_days).unwrap_or(30),
     };
     plan::put_details(&mut tx, &user.actor(), fy, &draft, &details).await?;
     tx.commit().await?;
     Ok(saved(fy, crate::flash::Done::PlanSaved))
+}
+
+/// The digest rules the form asks for, or the plan's when the form has none.
+fn digest_rules(
+    current: &kenshu_core::digest::Rules,
+    f: &DetailsForm,
+) -> Result<kenshu_core::digest::Rules, AppError> {
+    use kenshu_core::digest::Rules;
+    if f.digest_form.is_none() {
+        return Ok(current.clone());
+    }
+    let weekday = match &f.digest_weekday {
+        None => current.weekday,
+        Some(w) => w
+            .trim()
+            .parse()
+            .ok()
+            .and_then(Rules::weekday_from_number)
+            .ok_or_else(|| {
+                AppError::BadRequest(format!(
+                    "{}: {}",
+                    t().plan_digest_weekday,
+                    t().plan_digest_weekday_fix
+                ))
+            })?,
+    };
+    let chief_after_days = match &f.digest_chief_after_days {
+        None => current.chief_after_days,
+        Some(d) => Rules::parse_chief_after_days(d).ok_or_else(|| {
+            AppError::BadRequest(format!(
+                "{}: {}",
+                t().plan_digest_chief_after,
+                t().plan_digest_chief_after_fix
+            ))
+        })?,
+    };
+    Ok(Rules {
+        enabled: f.digest_enabled.is_some(),
+        weekday,
+        chief_after_days,
+    })
 }

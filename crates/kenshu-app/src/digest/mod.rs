@@ -1,0 +1,341 @@
+//! Digests (督促の取りまとめ) to officers: who receives which list this week, and who is left
+//! out and why. The preview page shows exactly what the schedule ([`schedule`]) would send,
+//! because both read [`prepare`].
+
+pub mod deputy;
+pub mod schedule;
+
+use std::collections::{HashMap, HashSet};
+
+use kenshu_core::FiscalYear;
+use kenshu_core::assignment::Status;
+use kenshu_core::digest::{Line, Rules, days_overdue};
+use kenshu_db::PgConnection;
+use kenshu_db::digest::Recipient;
+use time::{Date, OffsetDateTime};
+use uuid::Uuid;
+
+/// Whose digest: a protection officer's (their divisions) or a chief officer's (everyone past
+/// the plan's threshold, by division).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Officer,
+    Chief,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Officer => "officer",
+            Kind::Chief => "chief",
+        }
+    }
+}
+
+/// One digest to send.
+#[derive(Debug, Clone)]
+pub struct Digest {
+    pub kind: Kind,
+    /// The officer whose digest it is.
+    pub officer: Recipient,
+    /// Who receives it: the officer, or their deputy while they are absent.
+    pub recipient: Recipient,
+    pub lines: Vec<Line>,
+    /// The people listed, for the record.
+    pub people: Vec<Uuid>,
+    /// The divisions it covers (a protection officer's reach; every division for a chief).
+    pub divisions: Vec<Uuid>,
+}
+
+impl Digest {
+    pub fn by_deputy(&self) -> bool {
+        self.officer.id != self.recipient.id
+    }
+}
+
+pub use kenshu_core::digest::SkipReason as Reason;
+
+/// One entry of the "left out" list.
+#[derive(Debug, Clone)]
+pub struct Skipped {
+    /// The person (or, for NoMail and Deputy, the officer) concerned.
+    pub who: String,
+    pub division: String,
+    pub division_id: Option<Uuid>,
+    pub course: String,
+    pub reason: Reason,
+    /// Whose digest this entry concerns (NoMail, Deputy), for an officer's own preview.
+    pub officer_id: Option<Uuid>,
+    /// The deputy's name, for Deputy.
+    pub detail: String,
+}
+
+/// What the schedule would send in an institution this week.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    pub rules: Rules,
+    pub week: Date,
+    pub digests: Vec<Digest>,
+    pub skipped: Vec<Skipped>,
+}
+
+/// One overdue course of one person, before it is given to officers.
+struct Overdue {
+    person: Uuid,
+    division: Uuid,
+    line: Line,
+}
+
+/// Who would receive which digest in an institution on `today`, and who is left out: from
+/// every division's standing (the same answer the dashboard shows), the officers' reach and
+/// the deputies of the day. `None` without an approved plan for the year.
+#[tracing::instrument(skip_all, fields(institution = %institution_id, %today))]
+pub async fn prepare(
+    conn: &mut PgConnection,
+    institution_id: Uuid,
+    today: Date,
+) -> Result<Option<Prepared>, sqlx::Error> {
+    let fy = FiscalYear::of(today);
+    let Some(plan) = kenshu_db::plan::plan(conn, institution_id, fy)
+        .await?
+        .filter(|p| p.plan.approved)
+    else {
+        return Ok(None);
+    };
+    let rules = plan.digest.clone();
+    let titles = kenshu_db::content::course_titles(conn).await?;
+    let divisions = kenshu_db::institution::divisions(conn, institution_id).await?;
+    let names: HashMap<Uuid, String> = divisions.iter().map(|d| (d.id, d.name.clone())).collect();
+    let mut overdue: Vec<Overdue> = Vec::new();
+    let mut skipped: Vec<Skipped> = Vec::new();
+    let mut completed: Vec<(Uuid, String, Date, Skipped)> = Vec::new();
+    for division in &divisions {
+        let standing =
+            crate::standing::division(conn, institution_id, division.id, fy, today).await?;
+        for l in standing.lines.iter().filter(|l| l.deadline < today) {
+            let person = &standing.people[l.person];
+            let course = titles
+                .get(&l.assignment.code)
+                .cloned()
+                .unwrap_or_else(|| l.assignment.code.clone());
+            let skip = |reason| Skipped {
+                who: person.name.clone(),
+                division: division.name.clone(),
+                division_id: Some(division.id),
+                course: course.clone(),
+                reason,
+                officer_id: None,
+                detail: String::new(),
+            };
+            match l.status {
+                Status::Overdue => overdue.push(Overdue {
+                    person: person.id,
+                    division: division.id,
+                    line: Line {
+                        person: person.name.clone(),
+                        division: division.name.clone(),
+                        course: course.clone(),
+                        deadline: l.deadline,
+                        days_overdue: days_overdue(l.deadline, today),
+                    },
+                }),
+                Status::Exempt => skipped.push(skip(Reason::Exempt)),
+                Status::Completed | Status::CompletedInPerson => completed.push((
+                    person.id,
+                    l.assignment.code.clone(),
+                    l.deadline,
+                    skip(Reason::Completed),
+                )),
+                Status::NotStarted | Status::InProgress => {}
+            }
+        }
+    }
+    // Of those who completed a course past its deadline, the ones who did so late: they were
+    // overdue until then. (Those on time were never anyone's concern.)
+    if let Some(earliest) = completed.iter().map(|c| c.2).min() {
+        let since = earliest
+            .next_day()
+            .unwrap_or(earliest)
+            .midnight()
+            .assume_offset(kenshu_core::fiscal_year::JST);
+        let on: HashMap<(Uuid, String), Date> =
+            kenshu_db::digest::completed_since(conn, institution_id, fy, since)
+                .await?
+                .into_iter()
+                .map(|(who, code, at)| {
+                    let day = at.to_offset(kenshu_core::fiscal_year::JST).date();
+                    ((who, code), day)
+                })
+                .collect();
+        for (who, code, deadline, entry) in completed {
+            if on.get(&(who, code)).is_some_and(|day| *day > deadline) {
+                skipped.push(entry);
+            }
+        }
+    }
+    let people: Vec<Uuid> = overdue.iter().map(|o| o.person).collect();
+    let on_leave: HashSet<Uuid> = kenshu_db::digest::on_leave(conn, institution_id, &people)
+        .await?
+        .into_iter()
+        .collect();
+    overdue.retain(|o| {
+        if on_leave.contains(&o.person) {
+            skipped.push(Skipped {
+                who: o.line.person.clone(),
+                division: o.line.division.clone(),
+                division_id: Some(o.division),
+                course: o.line.course.clone(),
+                reason: Reason::OnLeave,
+                officer_id: None,
+                detail: String::new(),
+            });
+            false
+        } else {
+            true
+        }
+    });
+
+    let deputies: HashMap<Uuid, Recipient> =
+        kenshu_db::digest::deputies_on(conn, institution_id, today)
+            .await?
+            .into_iter()
+            .collect();
+    let officers = kenshu_db::digest::protection_officers(conn, institution_id, today).await?;
+    let covered: HashSet<Uuid> = officers
+        .iter()
+        .flat_map(|o| o.divisions.iter().copied())
+        .collect();
+    for o in overdue.iter().filter(|o| !covered.contains(&o.division)) {
+        skipped.push(Skipped {
+            who: o.line.person.clone(),
+            division: o.line.division.clone(),
+            division_id: Some(o.division),
+            course: o.line.course.clone(),
+            reason: Reason::NoOfficer,
+            officer_id: None,
+            detail: String::new(),
+        });
+    }
+    let mut digests = Vec::new();
+    for officer in officers {
+        let mine: Vec<&Overdue> = overdue
+            .iter()
+            .filter(|o| officer.divisions.contains(&o.division))
+            .collect();
+        if !mine.is_empty() {
+            let divisions = officer.divisions.clone();
+            digests.push(digest(Kind::Officer, officer, &deputies, &mine, divisions));
+        }
+    }
+    let late: Vec<&Overdue> = overdue
+        .iter()
+        .filter(|o| o.line.days_overdue >= rules.chief_after_days)
+        .collect();
+    if !late.is_empty() {
+        // Grouped by division in the order divisions are listed everywhere (by code).
+        let order: HashMap<Uuid, usize> = divisions
+            .iter()
+            .enumerate()
+            .map(|(i, d)| (d.id, i))
+            .collect();
+        let mut late = late;
+        late.sort_by_key(|o| order.get(&o.division).copied().unwrap_or(usize::MAX));
+        let all: Vec<Uuid> = divisions.iter().map(|d| d.id).collect();
+        for chief in kenshu_db::digest::chief_officers(conn, institution_id).await? {
+            digests.push(digest(Kind::Chief, chief, &deputies, &late, all.clone()));
+        }
+    }
+    for d in &digests {
+        let division = names
+            .get(d.divisions.first().unwrap_or(&Uuid::nil()))
+            .cloned()
+            .unwrap_or_default();
+        let concern = |reason| Skipped {
+            who: d.officer.name.clone(),
+            division: if d.kind == Kind::Officer {
+                division.clone()
+            } else {
+                String::new()
+            },
+            division_id: None,
+            course: String::new(),
+            reason,
+            officer_id: Some(d.officer.id),
+            detail: d.recipient.name.clone(),
+        };
+        if d.by_deputy() {
+            skipped.push(concern(Reason::Deputy));
+        }
+        if d.recipient.email.is_none() {
+            skipped.push(Skipped {
+                who: d.recipient.name.clone(),
+                detail: String::new(),
+                ..concern(Reason::NoMail)
+            });
+        }
+    }
+    Ok(Some(Prepared {
+        rules,
+        week: plan.digest.week_of(today),
+        digests,
+        skipped,
+    }))
+}
+
+fn digest(
+    kind: Kind,
+    officer: Recipient,
+    deputies: &HashMap<Uuid, Recipient>,
+    lines: &[&Overdue],
+    divisions: Vec<Uuid>,
+) -> Digest {
+    let recipient = deputies
+        .get(&officer.id)
+        .cloned()
+        .unwrap_or_else(|| officer.clone());
+    let mut people: Vec<Uuid> = lines.iter().map(|o| o.person).collect();
+    people.sort_unstable();
+    people.dedup();
+    Digest {
+        kind,
+        officer,
+        recipient,
+        lines: lines.iter().map(|o| o.line.clone()).collect(),
+        people,
+        divisions,
+    }
+}
+
+/// The preview of an institution's digests at `now`: what `prepare` finds, the day they go
+/// out next and whether this week's went out already.
+pub struct Preview {
+    pub prepared: Option<Prepared>,
+    pub next_day: Option<Date>,
+    pub sent_this_week: bool,
+}
+
+pub async fn preview(
+    conn: &mut PgConnection,
+    institution_id: Uuid,
+    now: OffsetDateTime,
+) -> Result<Preview, sqlx::Error> {
+    let today = now.to_offset(kenshu_core::fiscal_year::JST).date();
+    let prepared = prepare(conn, institution_id, today).await?;
+    let Some(p) = &prepared else {
+        return Ok(Preview {
+            prepared,
+            next_day: None,
+            sent_this_week: false,
+        });
+    };
+    let sent_this_week = kenshu_db::digest::week_done(conn, institution_id, p.week).await?;
+    let next_day = p
+        .rules
+        .enabled
+        .then(|| p.rules.next_day(now, sent_this_week));
+    Ok(Preview {
+        prepared,
+        next_day,
+        sent_this_week,
+    })
+}

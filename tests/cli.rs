@@ -445,6 +445,17 @@ async fn serve_without_database_url_starts_serves_and_stops_its_own_cluster() {
 async fn demo_year_looks_real(base: &str) {
     let mut chief = kenshu_tests::Browser::new(base);
     chief.sign_in("chief", "kenshu-demo").await;
+    // The chief's rule is there for staff to read and acknowledge.
+    let mut staff = kenshu_tests::Browser::new(base);
+    staff.sign_in("staff01", "kenshu-demo").await;
+    let rules = staff.get("/rules").await;
+    assert!(
+        rules.body.contains("特定個人情報取扱規程") && rules.body.contains("未確認"),
+        "{}",
+        rules.body
+    );
+    let rule = staff.get("/rules/tokutei-kitei").await;
+    assert!(rule.body.contains("第1条（目的）"), "{}", rule.body);
     let csv = chief.get("/reports/annual?format=csv").await;
     assert_eq!(csv.status, 200, "{}", csv.body);
     let rows = kenshu_tests::reports::parse_csv(csv.body.trim_start_matches('\u{feff}'));

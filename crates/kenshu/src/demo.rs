@@ -114,9 +114,35 @@ async fn create(pool: &PgPool) -> anyhow::Result<()> {
     let fy = kenshu_core::FiscalYear::of(kenshu_core::japan_today());
     kenshu_db::plan::create_standard(&mut tx, inst, fy, true, chief).await?;
     history(&mut tx, inst, fy, &divisions, &ids, &hash).await?;
+    if let Some(chief) = chief {
+        // A rule to read and acknowledge (規程の確認), as the chief officer would publish it.
+        kenshu_db::rules::publish(
+            &mut tx,
+            inst,
+            &kenshu_db::rules::NewVersion {
+                code: "tokutei-kitei",
+                title: "デモ市 特定個人情報取扱規程（抜粋）",
+                body: DEMO_RULE,
+                min_read_secs: 20,
+                published_by: chief,
+            },
+        )
+        .await?;
+    }
     tx.commit().await?;
     Ok(())
 }
+
+/// The demo's rule: an excerpt in the shape of a municipal 特定個人情報取扱規程.
+const DEMO_RULE: &str = "## 第1章 総則\n\n\
+**第1条（目的）** この規程は、デモ市における個人番号及び特定個人情報（以下「特定個人情報等」という。）の\
+適正な取扱いを確保するために必要な事項を定める。\n\n\
+**第2条（取扱いの範囲）** 特定個人情報等は、番号法で定められた事務の範囲内でのみ取り扱う。\n\n\
+## 第2章 安全管理措置\n\n\
+**第3条（事務取扱担当者）** 特定個人情報等を取り扱う職員は、保護責任者が指定した事務取扱担当者に限る。\n\n\
+**第4条（持ち出しの禁止）** 特定個人情報等を記録した媒体及び書類は、許可なく管理区域の外に持ち出してはならない。\n\n\
+**第5条（漏えい等の報告）** 漏えい等の事案又はそのおそれを知った職員は、直ちに保護責任者に報告する。\n\n\
+**第6条（研修）** 職員は、総括責任者が定める研修を毎年度受講しなければならない。\n";
 
 /// A realistic year so far: some have finished, some are part-way, some are late; a newcomer
 /// arrived last week, one person moved division in October, one left.

@@ -53,6 +53,14 @@ pub fn read_cookie<'a>(state: &AppState, headers: &'a HeaderMap, name: &str) -> 
     }
 }
 
+/// The browser's device token (sign-in throttling), when its cookie holds one of ours (64 hex
+/// digits).
+pub fn device_token(state: &AppState, headers: &HeaderMap) -> Option<String> {
+    read_cookie(state, headers, DEVICE_COOKIE)
+        .filter(|t| t.len() == 64 && t.bytes().all(|b| b.is_ascii_hexdigit()))
+        .map(str::to_string)
+}
+
 /// The session token's hash, for handlers that end the session.
 #[derive(Clone)]
 struct TokenHash(Vec<u8>);

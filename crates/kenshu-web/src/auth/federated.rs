@@ -12,7 +12,7 @@ use kenshu_app::auth::federated::{self, Addresses, FederatedRefusal, Return};
 use kenshu_core::i18n::Catalogue;
 use serde::Deserialize;
 
-use super::{Client, let_in, login_page, safe_next};
+use super::{Client, admit, let_in, login_page, safe_next};
 use crate::page::{Chrome, render};
 use crate::session::{self, Conn};
 use crate::{AppError, AppState};
@@ -132,10 +132,7 @@ pub async fn start(
     Conn(conn): Conn,
     Form(form): Form<StartForm>,
 ) -> Result<Response, AppError> {
-    if !state.sign_in_gate.admit(&client.0) {
-        tracing::warn!(client = %client.0, "sign-in flood from one address held back");
-        return Err(AppError::TooManyAttempts);
-    }
+    admit(&state, &client)?;
     let next = safe_next(form.next.as_deref());
     let (redirect_uri, after_sign_out) = addresses(&state);
     let at = Addresses {
@@ -189,13 +186,8 @@ pub async fn callback(
     Conn(conn): Conn,
     Query(q): Query<CallbackQuery>,
 ) -> Result<Response, AppError> {
-    if !state.sign_in_gate.admit(&client.0) {
-        tracing::warn!(client = %client.0, "sign-in flood from one address held back");
-        return Err(AppError::TooManyAttempts);
-    }
-    let device_token = session::read_cookie(&state, &headers, session::DEVICE_COOKIE)
-        .filter(|t| t.len() == 64 && t.bytes().all(|b| b.is_ascii_hexdigit()))
-        .map(str::to_string);
+    admit(&state, &client)?;
+    let device_token = session::device_token(&state, &headers);
     let (redirect_uri, after_sign_out) = addresses(&state);
     let at = Addresses {
         redirect_uri: &redirect_uri,

@@ -159,13 +159,8 @@ pub async fn login(
     Conn(conn): Conn,
     Form(form): Form<LoginForm>,
 ) -> Result<Response, AppError> {
-    if !state.sign_in_gate.admit(&client.0) {
-        tracing::warn!(client = %client.0, "sign-in flood from one address held back");
-        return Err(AppError::TooManyAttempts);
-    }
-    let device_token = session::read_cookie(&state, &headers, session::DEVICE_COOKIE)
-        .filter(|t| t.len() == 64 && t.bytes().all(|b| b.is_ascii_hexdigit()))
-        .map(str::to_string);
+    admit(&state, &client)?;
+    let device_token = session::device_token(&state, &headers);
     let next = safe_next(form.next.as_deref());
     let attempt = Attempt {
         next: &next,
@@ -255,6 +250,17 @@ pub(crate) fn let_in(
         }
     }
     res
+}
+
+/// This instance's first line against a flood of sign-ins (any method): an address sending
+/// attempts faster than anyone types is held back before any database work.
+pub(crate) fn admit(state: &AppState, client: &Client) -> Result<(), AppError> {
+    if state.sign_in_gate.admit(&client.0) {
+        Ok(())
+    } else {
+        tracing::warn!(client = %client.0, "sign-in flood from one address held back");
+        Err(AppError::TooManyAttempts)
+    }
 }
 
 /// At most `max` characters of a field, to show back in the form.

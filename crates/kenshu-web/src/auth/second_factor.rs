@@ -137,9 +137,11 @@ pub async fn step(
         .unwrap_or_default()
         .to_string();
     // The browser's device cookie was set by the first step; one without it gets a new one.
-    let device_token = session::read_cookie(&state, &headers, session::DEVICE_COOKIE)
-        .filter(|t| t.len() == 64 && t.bytes().all(|b| b.is_ascii_hexdigit()))
-        .map_or_else(kenshu_db::token::new, str::to_string);
+    // A new token, not an empty one: clippy's `unwrap_or_default` would be wrong here.
+    let device_token = match session::device_token(&state, &headers) {
+        Some(token) => token,
+        None => kenshu_db::token::new(),
+    };
     let answer = Answer {
         token: &token,
         typed: &form.code,

@@ -90,7 +90,7 @@ async fn a_transfer_on_1_april_changes_assignments_from_that_day_and_keeps_compl
         let pool = pool.clone();
         async move {
             let mut conn = pool.acquire().await.unwrap();
-            let facts = kenshu_db::plan::facts(&mut conn, inst, uid, d)
+            let (facts, _) = kenshu_db::plan::facts(&mut conn, inst, uid, d, fy.year())
                 .await
                 .unwrap()
                 .unwrap();

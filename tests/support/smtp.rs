@@ -118,3 +118,55 @@ impl TestSmtp {
         }
     }
 }
+
+/// Sends one mail to an SMTP server at `addr` as a mail system forwarding it would: the
+/// replies to RCPT and to the end of DATA (e.g. `250`, or `550` for a refused recipient).
+pub async fn send(addr: std::net::SocketAddr, from: &str, to: &str, data: &str) -> (u16, u16) {
+    let stream = tokio::net::TcpStream::connect(addr)
+        .await
+        .expect("connect to SMTP");
+    let (read, mut write) = stream.into_split();
+    let mut lines = BufReader::new(read);
+    async fn reply(lines: &mut BufReader<tokio::net::tcp::OwnedReadHalf>) -> u16 {
+        loop {
+            let mut line = String::new();
+            lines.read_line(&mut line).await.expect("SMTP reply");
+            // A multi-line reply goes on while the fourth character is '-'.
+            if line.as_bytes().get(3) != Some(&b'-') {
+                return line.get(..3).and_then(|c| c.parse().ok()).unwrap_or(0);
+            }
+        }
+    }
+    assert_eq!(reply(&mut lines).await, 220);
+    write.write_all(b"EHLO relay.test\r\n").await.expect("EHLO");
+    assert_eq!(reply(&mut lines).await, 250);
+    write
+        .write_all(format!("MAIL FROM:<{from}>\r\n").as_bytes())
+        .await
+        .expect("MAIL");
+    assert_eq!(reply(&mut lines).await, 250);
+    write
+        .write_all(format!("RCPT TO:<{to}>\r\n").as_bytes())
+        .await
+        .expect("RCPT");
+    let rcpt = reply(&mut lines).await;
+    if rcpt != 250 {
+        let _ = write.write_all(b"QUIT\r\n").await;
+        return (rcpt, 0);
+    }
+    write.write_all(b"DATA\r\n").await.expect("DATA");
+    assert_eq!(reply(&mut lines).await, 354);
+    let mut stuffed = String::new();
+    for line in data.lines() {
+        if line.starts_with('.') {
+            stuffed.push('.');
+        }
+        stuffed.push_str(line);
+        stuffed.push_str("\r\n");
+    }
+    stuffed.push_str(".\r\n");
+    write.write_all(stuffed.as_bytes()).await.expect("message");
+    let done = reply(&mut lines).await;
+    let _ = write.write_all(b"QUIT\r\n").await;
+    (rcpt, done)
+}

@@ -26,11 +26,16 @@ pub async fn assignments_of(
     let Some(plan) = plan.filter(|p| p.plan.approved) else {
         return Ok((false, Vec::new()));
     };
-    let facts = kenshu_db::plan::facts(conn, institution_id, user_id, on).await?;
+    let facts = kenshu_db::plan::facts(conn, institution_id, user_id, on, fy.year()).await?;
     Ok((
         true,
         facts
-            .map(|f| kenshu_core::plan::assignments(&plan.plan, &f, on))
+            .map(|(f, follow_ups)| {
+                kenshu_core::plan::with_follow_ups(
+                    kenshu_core::plan::assignments(&plan.plan, &f, on),
+                    &follow_ups,
+                )
+            })
             .unwrap_or_default(),
     ))
 }

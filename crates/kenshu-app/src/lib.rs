@@ -9,6 +9,7 @@ pub mod auth;
 pub mod designation;
 pub mod digest;
 pub mod directory;
+pub mod drill;
 pub mod editor;
 pub mod exam;
 pub mod follow_up;

@@ -8,6 +8,7 @@ pub mod certificate;
 pub mod content;
 pub mod designation;
 pub mod digest;
+pub mod drill;
 pub mod exam;
 pub mod fiscal_year;
 pub mod holiday;

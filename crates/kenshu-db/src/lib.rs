@@ -8,6 +8,7 @@ pub mod content;
 pub mod designation;
 pub mod digest;
 pub mod directory;
+pub mod drill;
 pub mod embedded;
 pub mod exam;
 pub mod follow_up;

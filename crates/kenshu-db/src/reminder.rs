@@ -271,6 +271,10 @@ pub struct OutboxMail {
     pub subject: String,
     pub body: String,
     pub attempts: i32,
+    /// A drill mail's sender name (the address stays the portal's).
+    pub from_name: Option<String>,
+    /// A drill mail's campaign.
+    pub drill_campaign_id: Option<Uuid>,
 }
 
 /// Locks up to `limit` mails that are due, skipping those another worker holds. The locks
@@ -282,7 +286,7 @@ pub async fn claim_due(
 ) -> Result<Vec<OutboxMail>, sqlx::Error> {
     sqlx::query_as!(
         OutboxMail,
-        "select institution_id, id, to_address, subject, body, attempts from mail_outbox
+        "select institution_id, id, to_address, subject, body, attempts, from_name, drill_campaign_id from mail_outbox
          where sent_at is null and gave_up_at is null and next_attempt_at <= now()
          order by next_attempt_at
          limit $1

@@ -44,9 +44,14 @@ pub enum Done {
     SignInMethodsSaved,
     RulePublished,
     RuleAcknowledged,
+    DrillPrepared,
+    DrillLaunched,
+    DrillCancelled,
+    DrillReported,
+    SuspiciousMailNoted,
 }
 
-const ALL: [(Done, &str); 22] = [
+const ALL: [(Done, &str); 27] = [
     (Done::FollowUpRecorded, "follow-up"),
     (Done::Reminded, "reminded"),
     (Done::RetakeGranted, "retake"),
@@ -69,6 +74,11 @@ const ALL: [(Done, &str); 22] = [
     (Done::SignInMethodsSaved, "sign-in-methods"),
     (Done::RulePublished, "rule-published"),
     (Done::RuleAcknowledged, "rule-acknowledged"),
+    (Done::DrillPrepared, "drill-prepared"),
+    (Done::DrillLaunched, "drill-launched"),
+    (Done::DrillCancelled, "drill-cancelled"),
+    (Done::DrillReported, "drill-reported"),
+    (Done::SuspiciousMailNoted, "mail-reported"),
 ];
 
 impl Done {
@@ -105,6 +115,11 @@ impl Done {
             Done::SignInMethodsSaved => t.flash_sign_in_methods_saved,
             Done::RulePublished => t.rules_published,
             Done::RuleAcknowledged => t.rules_ack_done,
+            Done::DrillPrepared => t.drill_flash_prepared,
+            Done::DrillLaunched => t.drill_flash_launched,
+            Done::DrillCancelled => t.drill_flash_cancelled,
+            Done::DrillReported => t.drill_flash_reported,
+            Done::SuspiciousMailNoted => t.drill_flash_noted,
         }
     }
 }

@@ -53,6 +53,8 @@ pub struct CourseRow {
     pub deadline: String,
     pub retake: bool,
     pub individual: bool,
+    /// A mail drill's follow-up course.
+    pub drill_follow_up: bool,
     pub code: String,
     pub title: String,
     pub status: Status,
@@ -110,6 +112,7 @@ pub async fn my_training(
             deadline: deadline.map(crate::page::day).unwrap_or_default(),
             retake,
             individual: a.is_some_and(|a| a.individual),
+            drill_follow_up: a.is_some_and(|a| a.drill_follow_up),
             status: st,
             status_label: t().status(st),
             sections: package.sections.len(),

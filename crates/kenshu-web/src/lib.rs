@@ -9,6 +9,7 @@ mod authoring;
 pub mod db_health;
 mod designation;
 mod digest;
+mod drill;
 mod editor;
 mod error;
 mod exam;
@@ -92,6 +93,9 @@ pub struct Settings {
     /// Networks whose clients may read `/metrics` without the token (default: loopback).
     /// Behind a proxy (`trust_proxy`) the address the proxy forwarded is what is checked.
     pub metrics_allow: Vec<IpNet>,
+    /// The address staff forward suspicious mail to (`KENSHU_REPORT_ADDRESS`), shown on the
+    /// report page and the drill link's page.
+    pub report_address: Option<String>,
 }
 
 impl std::fmt::Debug for Settings {
@@ -112,6 +116,7 @@ impl std::fmt::Debug for Settings {
                 &self.metrics_token.as_ref().map(|_| "(hidden)"),
             )
             .field("metrics_allow", &self.metrics_allow)
+            .field("report_address", &self.report_address)
             .finish()
     }
 }
@@ -132,6 +137,7 @@ impl Default for Settings {
             checkpoint_dir: None,
             metrics_token: None,
             metrics_allow: metrics::loopback(),
+            report_address: None,
         }
     }
 }

@@ -37,6 +37,8 @@ pub struct Chrome {
     pub author: bool,
     /// The institution's rules: who acknowledged them (規程の管理).
     pub rules_manage: bool,
+    /// Targeted-attack mail drills (標的型メール訓練).
+    pub drills: bool,
     /// What the action before this page did ([`crate::flash`]).
     pub flash: Option<&'static str>,
 }
@@ -63,6 +65,7 @@ impl Chrome {
             reports: user.may(Action::ExportReports),
             author: user.may(Action::AuthorCourses),
             rules_manage: user.may(Action::ViewRuleStandings),
+            drills: user.may(Action::ViewDrills),
             flash: user.flash.map(|d| d.message(t())),
         }
     }
@@ -88,6 +91,7 @@ impl Chrome {
             reports: false,
             author: false,
             rules_manage: false,
+            drills: false,
             flash: None,
         }
     }

@@ -53,6 +53,12 @@ pub enum Action {
     /// See who the next digests go to and who is left out: the chief officer all of them, a
     /// protection officer their own.
     PreviewDigests,
+    /// Prepare, launch and cancel targeted-attack mail drills (標的型メール訓練): the chief
+    /// officer for anyone, a protection officer for their divisions.
+    PrepareDrills,
+    /// See drills and their results: the chief and protection officers (theirs), the audit
+    /// officer reading.
+    ViewDrills,
 }
 
 /// Which divisions a person's division-level powers reach.
@@ -114,6 +120,11 @@ pub fn allows(role: Role, action: Action) -> bool {
         Action::PublishRules => role == Role::ChiefOfficer,
         // Whole-institution figures: the chief officer, and the audit officer reading.
         Action::ViewRuleStandings => matches!(role, Role::ChiefOfficer | Role::AuditOfficer),
+        Action::PrepareDrills => matches!(role, Role::ChiefOfficer | Role::ProtectionOfficer),
+        Action::ViewDrills => matches!(
+            role,
+            Role::ChiefOfficer | Role::ProtectionOfficer | Role::AuditOfficer
+        ),
     }
 }
 
@@ -188,6 +199,17 @@ impl CurrentUser {
         match (division, self.scope()) {
             (_, Scope::All) => Ok(()),
             (Some(d), scope) if scope.covers(d) => Ok(()),
+            _ => Err(AppError::Forbidden),
+        }
+    }
+
+    /// 403 unless the person may do `action` to a drill aimed at these divisions (every
+    /// division when empty, which only a scope over every division covers).
+    pub fn require_drill(&self, action: Action, divisions: &[uuid::Uuid]) -> Result<(), AppError> {
+        self.require(action)?;
+        match self.scope() {
+            Scope::All => Ok(()),
+            scope if !divisions.is_empty() && divisions.iter().all(|d| scope.covers(*d)) => Ok(()),
             _ => Err(AppError::Forbidden),
         }
     }

@@ -8,9 +8,9 @@ use tower_http::compression::predicate::{DefaultPredicate, NotForContentType, Pr
 use tower_http::compression::{CompressionLayer, CompressionLevel};
 
 use crate::{
-    AppState, admin, assets, audit, auth, authoring, designation, digest, editor, exam, health,
-    in_person, insights, lang, learning, metrics, officer, overview, person, plan, reminder,
-    report, roster, rules, security, session, settings,
+    AppState, admin, assets, audit, auth, authoring, designation, digest, drill, editor, exam,
+    health, in_person, insights, lang, learning, metrics, officer, overview, person, plan,
+    reminder, report, roster, rules, security, session, settings,
 };
 
 pub fn app(state: AppState) -> Router {
@@ -73,6 +73,8 @@ fn account() -> Router<AppState> {
         .route("/login", get(auth::login_form).post(auth::login))
         .route("/logout", post(auth::logout))
         .route("/login/oidc", post(auth::federated::start))
+        // A drill mail's link: no session needed (a GET records nothing, the button does).
+        .route("/d/{token}", get(drill::landing).post(drill::press))
         .route(auth::federated::CALLBACK, get(auth::federated::callback))
         .route(
             "/login/second-factor",
@@ -170,6 +172,12 @@ fn officer() -> Router<AppState> {
         .route("/officer/retakes", post(officer::retakes))
         .route("/officer/reminders", post(reminder::group))
         .route("/officer/digests", get(digest::preview))
+        .route("/drills", get(drill::index).post(drill::prepare))
+        .route("/drills/new", get(drill::new))
+        .route("/drills/{id}", get(drill::show))
+        .route("/drills/{id}/launch", post(drill::launch))
+        .route("/drills/{id}/cancel", post(drill::cancel))
+        .route("/report-mail", get(drill::report_page).post(drill::report))
         .route("/people/{login}", get(person::show))
         .route("/people/{login}/exemptions", post(person::exempt))
         .route("/people/{login}/follow-ups", post(person::follow_up))

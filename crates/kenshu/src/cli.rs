@@ -253,6 +253,15 @@ pub struct ServeArgs {
     /// exports and by `kenshu audit checkpoint`).
     #[arg(long, env = "KENSHU_CHECKPOINT_MINUTES", default_value_t = 60, value_parser = clap::value_parser!(u64).range(0..=1440))]
     pub(crate) checkpoint_minutes: u64,
+    /// The address staff forward suspicious mail to (標的型メール訓練の報告先), shown on the
+    /// portal's report page; mail for it reaches the portal's report listener (--report-smtp).
+    #[arg(long, env = "KENSHU_REPORT_ADDRESS")]
+    pub(crate) report_address: Option<String>,
+    /// Where the report listener takes mail for --report-address by SMTP, e.g.
+    /// 127.0.0.1:2525 (the mail system forwards or copies the report mailbox there). Unset: no
+    /// listener; reports come by the portal's report button only.
+    #[arg(long, env = "KENSHU_REPORT_SMTP")]
+    pub(crate) report_smtp: Option<String>,
     /// Serve even as a superuser or a role that owns tables (a trial; the log warns loudly).
     #[arg(long, env = "KENSHU_ALLOW_SUPERUSER")]
     pub(crate) allow_superuser: bool,

@@ -126,6 +126,7 @@ pub async fn serve(
     let listener = tokio::net::TcpListener::bind(args.bind)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", args.bind))?;
+    let report_address = report_listener(&db, args, &audit, &public_url).await?;
     let settings = kenshu_web::Settings {
         secure_cookies: args.secure_cookies,
         public_url: public_url.clone(),
@@ -138,6 +139,7 @@ pub async fn serve(
         session_cache: !args.no_session_cache,
         metrics_token: (args.metrics.metrics_token.clone()).filter(|t| !t.trim().is_empty()),
         metrics_allow: args.metrics.metrics_allow.0.clone(),
+        report_address,
         ..Default::default()
     };
     tracing::info!(
@@ -183,6 +185,52 @@ pub async fn serve(
     tracing::info!("stopped serving; closing the database");
     db.close().await;
     Ok(())
+}
+
+/// The report address (lower-cased) and, when `--report-smtp` is set, its listener.
+async fn report_listener(
+    db: &Database,
+    args: &ServeArgs,
+    audit: &Audit,
+    public_url: &str,
+) -> anyhow::Result<Option<String>> {
+    let address = args
+        .report_address
+        .as_deref()
+        .map(|a| a.trim().to_ascii_lowercase())
+        .filter(|a| !a.is_empty());
+    let bind = args
+        .report_smtp
+        .as_deref()
+        .map(str::trim)
+        .filter(|b| !b.is_empty());
+    match (&address, bind) {
+        (Some(a), _)
+            if !a.contains('@') || a.chars().any(|c| c.is_whitespace() || c == '<' || c == '>') =>
+        {
+            anyhow::bail!(
+                "KENSHU_REPORT_ADDRESS {a:?} is not a mail address: set it to the address staff forward suspicious mail to, e.g. report@city.example.lg.jp"
+            )
+        }
+        (None, Some(_)) => anyhow::bail!(
+            "KENSHU_REPORT_SMTP is set but KENSHU_REPORT_ADDRESS is not: set the address the listener takes mail for, e.g. KENSHU_REPORT_ADDRESS=report@city.example.lg.jp"
+        ),
+        (Some(a), Some(bind)) => {
+            let listener = kenshu_app::drill::report::Listener {
+                pool: db.pool.clone(),
+                key: audit.key.clone(),
+                address: a.clone(),
+                host: kenshu_app::mail::public_host(public_url).map_err(|e| anyhow::anyhow!(e))?,
+            };
+            let at = listener
+                .spawn(bind)
+                .await
+                .map_err(|e| anyhow::anyhow!("cannot listen for report mail on {bind}: {e}"))?;
+            tracing::info!(address = %at, "report mail listener");
+        }
+        _ => {}
+    }
+    Ok(address)
 }
 
 /// Writes every institution's head to its checkpoint file at start and then every `every`

@@ -29,8 +29,14 @@ pub fn message(
         .to_offset(JST)
         .format(&Rfc2822)
         .map_err(|e| format!("date: {e}"))?;
+    // A drill mail carries its campaign's sender name on the portal's own address (the relay
+    // accepts only that), and names its campaign so the relay's filter can let it through.
+    let from = match &m.from_name {
+        Some(name) => Mailbox::new(Some(name.clone()), from.email.clone()),
+        None => from.clone(),
+    };
     let mut message = Message::builder()
-        .from(from.clone())
+        .from(from)
         .to(to)
         .subject(m.subject.clone())
         .message_id(Some(format!("<{}@{host}>", m.id)))
@@ -40,6 +46,12 @@ pub fn message(
         HeaderName::new_from_ascii_str("Date"),
         date,
     ));
+    if let Some(campaign) = m.drill_campaign_id {
+        message.headers_mut().insert_raw(HeaderValue::new(
+            HeaderName::new_from_ascii_str("X-Kenshu-Drill"),
+            campaign.to_string(),
+        ));
+    }
     Ok(message)
 }
 
@@ -70,6 +82,8 @@ pub(super) mod tests {
             subject: "【研修】受講期限が近づいています".into(),
             body: "山田 様\n\nhttps://kenshu.city.example.lg.jp/my\n".into(),
             attempts: 0,
+            from_name: None,
+            drill_campaign_id: None,
         }
     }
 

@@ -31,11 +31,16 @@ pub enum AuditAction {
     SecondFactorPolicyChanged,
     RulePublished,
     RuleAcknowledged,
+    DrillPrepared,
+    DrillLaunched,
+    DrillCancelled,
+    DrillClicked,
+    DrillReported,
 }
 
 impl AuditAction {
     /// Every act, in the order the audit page's filter lists them.
-    pub const ALL: [AuditAction; 27] = [
+    pub const ALL: [AuditAction; 32] = [
         AuditAction::SignIn,
         AuditAction::SignInFailed,
         AuditAction::SignOut,
@@ -63,6 +68,11 @@ impl AuditAction {
         AuditAction::SecondFactorPolicyChanged,
         AuditAction::RulePublished,
         AuditAction::RuleAcknowledged,
+        AuditAction::DrillPrepared,
+        AuditAction::DrillLaunched,
+        AuditAction::DrillCancelled,
+        AuditAction::DrillClicked,
+        AuditAction::DrillReported,
     ];
 
     /// The identifier stored in `audit_log.action` (and hashed into the chain: never change one).
@@ -95,6 +105,11 @@ impl AuditAction {
             AuditAction::SecondFactorPolicyChanged => "second_factor_policy_changed",
             AuditAction::RulePublished => "rule_published",
             AuditAction::RuleAcknowledged => "rule_acknowledged",
+            AuditAction::DrillPrepared => "drill_prepared",
+            AuditAction::DrillLaunched => "drill_launched",
+            AuditAction::DrillCancelled => "drill_cancelled",
+            AuditAction::DrillClicked => "drill_clicked",
+            AuditAction::DrillReported => "drill_reported",
         }
     }
 

@@ -167,6 +167,52 @@ impl Catalogue {
         }
     }
 
+    /// Minutes, as the drill results show a time to report.
+    pub fn drill_minutes(&self, m: i64) -> String {
+        match self.lang {
+            Lang::Ja if m >= 60 => format!("{}時間{}分", m / 60, m % 60),
+            Lang::Ja => format!("{m}分"),
+            Lang::En if m >= 60 => format!("{} h {} min", m / 60, m % 60),
+            Lang::En => format!("{m} min"),
+        }
+    }
+
+    /// A drill's follow-up course and its days.
+    pub fn drill_follow_up_of(&self, title: &str, days: i32) -> String {
+        match self.lang {
+            Lang::Ja => format!("{title}（リンクを開いた日から{days}日以内）"),
+            Lang::En => format!("{title} (within {days} days of opening the link)"),
+        }
+    }
+
+    /// A drill mail not sent yet.
+    pub fn drill_due_at(&self, at: &str) -> String {
+        match self.lang {
+            Lang::Ja => format!("{at} 送信予定"),
+            Lang::En => format!("due {at}"),
+        }
+    }
+
+    /// A follow-up course to be completed by a day.
+    pub fn drill_follow_up_by(&self, day: &str) -> String {
+        match self.lang {
+            Lang::Ja => format!("{day}までに受講"),
+            Lang::En => format!("due by {day}"),
+        }
+    }
+
+    /// A launch refused: the mails do not fit the window at the rate.
+    pub fn drill_too_many(&self, mails: usize, minutes: i64) -> String {
+        match self.lang {
+            Lang::Ja => format!(
+                "{mails}通を送るには、この送信数で{minutes}分かかり、送信期間内に送り切れません。1分あたりの送信数を増やすか、送信期間を延ばして準備し直してください。"
+            ),
+            Lang::En => format!(
+                "{mails} mails take {minutes} minutes at this rate, more than is left of the window. Prepare the drill again with more mails per minute or a longer window."
+            ),
+        }
+    }
+
     /// A rule acknowledged before its minimum reading time has passed.
     pub fn rules_too_soon(&self, secs: i64) -> String {
         match self.lang {

@@ -159,6 +159,11 @@ impl Catalogue {
             A::SecondFactorPolicyChanged => self.act_second_factor_policy_changed,
             A::RulePublished => self.act_rule_published,
             A::RuleAcknowledged => self.act_rule_acknowledged,
+            A::DrillPrepared => self.act_drill_prepared,
+            A::DrillLaunched => self.act_drill_launched,
+            A::DrillCancelled => self.act_drill_cancelled,
+            A::DrillClicked => self.act_drill_clicked,
+            A::DrillReported => self.act_drill_reported,
         }
     }
 

@@ -2,7 +2,7 @@
 //! designations, for one person or a whole division.
 
 use kenshu_core::person::Role;
-use kenshu_core::plan::{DesignationKind, Held, PersonFacts};
+use kenshu_core::plan::{DesignationKind, FollowUpDue, Held, PersonFacts};
 use sqlx::PgConnection;
 use sqlx::types::Json;
 use time::Date;
@@ -37,13 +37,15 @@ pub(crate) fn person_facts(
     }
 }
 
-/// Everything the assignment rule needs about one person as of `on`, in one query.
+/// Everything the assignment rule needs about one person as of `on`, in one query, with the
+/// follow-up courses of mail drills given to them in fiscal year `fiscal_year`.
 pub async fn facts(
     conn: &mut PgConnection,
     institution_id: Uuid,
     user_id: Uuid,
     on: Date,
-) -> Result<Option<PersonFacts>, sqlx::Error> {
+    fiscal_year: i32,
+) -> Result<Option<(PersonFacts, Vec<FollowUpDue>)>, sqlx::Error> {
     let row = sqlx::query!(
         r#"select u.role, u.left_on, u.hired_on,
                   (select max(p.valid_from) from placements p
@@ -52,21 +54,40 @@ pub async fn facts(
                                   and q.user_id = p.user_id and q.valid_from < p.valid_from)) as transferred_on,
                   coalesce((select json_agg(json_build_array(d.kind, d.valid_from, d.valid_to))
                             from designations d where d.institution_id = u.institution_id and d.user_id = u.id), '[]'::json)
-                     as "designations!: Json<Vec<(String, String, Option<String>)>>"
+                     as "designations!: Json<Vec<(String, String, Option<String>)>>",
+                  coalesce((select json_agg(json_build_array(f.course_code, f.deadline, f.assigned_on) order by f.deadline)
+                            from (select course_code, min(deadline) as deadline,
+                                         min((assigned_at at time zone 'Asia/Tokyo')::date) as assigned_on
+                                  from drill_follow_ups
+                                  where institution_id = u.institution_id and user_id = u.id and fiscal_year = $4
+                                  group by course_code) f), '[]'::json)
+                     as "follow_ups!: Json<Vec<(String, String, String)>>"
            from users u where u.institution_id = $1 and u.id = $2"#,
         institution_id,
         user_id,
-        on
+        on,
+        fiscal_year
     )
     .fetch_optional(conn)
     .await?;
     Ok(row.map(|r| {
-        person_facts(
-            &r.role,
-            r.hired_on,
-            r.transferred_on,
-            r.left_on,
-            r.designations.0,
+        (
+            person_facts(
+                &r.role,
+                r.hired_on,
+                r.transferred_on,
+                r.left_on,
+                r.designations.0,
+            ),
+            r.follow_ups
+                .0
+                .into_iter()
+                .map(|(code, deadline, assigned_on)| FollowUpDue {
+                    code,
+                    deadline: day(&deadline),
+                    assigned_on: day(&assigned_on),
+                })
+                .collect(),
         )
     }))
 }

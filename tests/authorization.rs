@@ -45,11 +45,22 @@ fn expected(path: &str, role: Role) -> StatusCode {
         "/officer/digests" if !matches!(role, Role::ChiefOfficer | Role::ProtectionOfficer) => {
             StatusCode::FORBIDDEN
         }
+        "/drills/new" if !matches!(role, Role::ChiefOfficer | Role::ProtectionOfficer) => {
+            StatusCode::FORBIDDEN
+        }
+        "/drills"
+            if !matches!(
+                role,
+                Role::ChiefOfficer | Role::ProtectionOfficer | Role::AuditOfficer
+            ) =>
+        {
+            StatusCode::FORBIDDEN
+        }
         _ => StatusCode::OK,
     }
 }
 
-const PAGES: [&str; 27] = [
+const PAGES: [&str; 30] = [
     "/officer",
     "/officer/digests",
     "/insights",
@@ -66,6 +77,9 @@ const PAGES: [&str; 27] = [
     "/second-factor",
     "/rules",
     "/manage/rules",
+    "/drills",
+    "/drills/new",
+    "/report-mail",
     "/courses/clerk",
     "/courses/clerk/sections/system-overview",
     "/courses/final-test/test",

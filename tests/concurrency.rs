@@ -46,6 +46,9 @@ fn pages(fy: &str, attempt: Option<&str>, image: &str) -> Vec<(String, &'static 
         ("/designations".into(), MANAGERS),
         ("/officer/sessions".into(), MANAGERS),
         ("/officer/digests".into(), MANAGERS),
+        ("/drills".into(), OFFICERS),
+        ("/drills/new".into(), MANAGERS),
+        ("/report-mail".into(), ALL),
         (
             "/plans".into(),
             &[ProtectionOfficer, ChiefOfficer, AuditOfficer, PortalAdmin],

@@ -233,6 +233,51 @@ async fn every_page_a_person_who_chose_english_reads_is_english_outside_the_mate
         .await;
     assert_eq!(published.status, 303, "{}", published.body);
 
+    // A mail drill the chief officer launched, written in English, and one person's link.
+    let chief = browsers.get_mut("chief1").expect("chief");
+    chief.get("/drills/new").await;
+    let at = |minutes: i64| {
+        let t = (time::OffsetDateTime::now_utc() + time::Duration::minutes(minutes))
+            .to_offset(kenshu_core::fiscal_year::JST);
+        format!("{}T{:02}:{:02}", t.date(), t.hour(), t.minute())
+    };
+    let (start, end) = (at(-1), at(180));
+    let prepared = chief
+        .post(
+            "/drills",
+            &[
+                ("title", "December drill"),
+                ("sender_name", "Supplier accounts"),
+                ("subject", "Invoice"),
+                ("body", "Dear {name}, see {link}"),
+                ("clues", "A supplier you do not deal with"),
+                ("audience", "all"),
+                ("window_start", &start),
+                ("window_end", &end),
+                ("per_minute", "100"),
+                ("follow_up_course", "cybersecurity"),
+                ("follow_up_days", "14"),
+            ],
+        )
+        .await;
+    assert_eq!(prepared.status, 303, "{}", prepared.body);
+    let drill = prepared.location.clone().expect("the drill's page");
+    assert_eq!(
+        chief.post(&format!("{drill}/launch"), &[]).await.status,
+        303
+    );
+    let mail: String = sqlx::query_scalar(
+        "select body from mail_outbox where drill_campaign_id is not null limit 1",
+    )
+    .fetch_one(app.pool())
+    .await
+    .expect("a drill mail");
+    let link = mail[mail.find("/d/").expect("a link")..]
+        .split_whitespace()
+        .next()
+        .expect("the link")
+        .to_string();
+
     // An in-person session of the officer's division, today, with the staff member on it.
     let officer = browsers.get_mut("officer1").expect("officer");
     officer.get("/officer/sessions").await;
@@ -348,6 +393,11 @@ async fn every_page_a_person_who_chose_english_reads_is_english_outside_the_mate
         ("/designations", "/designations".into()),
         ("/officer", "/officer".into()),
         ("/officer/digests", "/officer/digests".into()),
+        ("/drills", "/drills".into()),
+        ("/drills/new", "/drills/new".into()),
+        ("/drills/{id}", drill.clone()),
+        ("/d/{token}", link.clone()),
+        ("/report-mail", "/report-mail".into()),
         ("/overview", "/overview".into()),
         ("/insights", "/insights?course=final-test".into()),
         ("/insights.csv", "/insights.csv?course=final-test".into()),

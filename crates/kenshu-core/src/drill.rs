@@ -28,8 +28,9 @@ pub const MAX_FOLLOW_UP_DAYS: i32 = 180;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Template {
     pub code: &'static str,
-    /// What the chief officer sees in the list.
+    /// What the chief officer sees in the list, in Japanese and in English.
     pub label: &'static str,
+    pub label_en: &'static str,
     pub sender_name: &'static str,
     pub subject: &'static str,
     pub body: &'static str,
@@ -43,6 +44,7 @@ pub const TEMPLATES: [Template; 4] = [
     Template {
         code: "invoice",
         label: "請求書の送付（取引先を装う）",
+        label_en: "An invoice (posing as a supplier)",
         sender_name: "株式会社ミドリ商事 経理部",
         subject: "【再送】請求書送付のご案内（11月分）",
         body: "{name} 様\n\nいつもお世話になっております。\n株式会社ミドリ商事 経理部でございます。\n\n11月分のご請求書を発行いたしました。先日お送りしたメールが届いていないとのことでしたので、再送いたします。\n下記よりご確認のうえ、今月末までにお手続きをお願いいたします。\n\n請求書の確認: {link}\n\n※本メールは送信専用です。\n",
@@ -51,6 +53,7 @@ pub const TEMPLATES: [Template; 4] = [
     Template {
         code: "parcel",
         label: "不在通知（宅配業者を装う）",
+        label_en: "A missed-delivery notice (posing as a courier)",
         sender_name: "宅配便 お届け通知センター",
         subject: "お荷物お届けにあがりましたが不在のため持ち帰りました",
         body: "{name} 様\n\nお荷物のお届けにあがりましたが、ご不在でしたので持ち帰りました。\n保管期限は本日から3日間です。再配達のお申し込みは下記からお願いいたします。\n\n再配達の申し込み: {link}\n\n保管期限を過ぎたお荷物は差出人へ返送いたします。\n",
@@ -59,6 +62,7 @@ pub const TEMPLATES: [Template; 4] = [
     Template {
         code: "personnel",
         label: "人事システムの通知（内部を装う）",
+        label_en: "A personnel-system notice (posing as a colleague)",
         sender_name: "人事課 人事給与システム担当",
         subject: "【重要】人事給与システム パスワード有効期限のお知らせ",
         body: "{name} 様\n\n人事給与システムのパスワードの有効期限が近づいています。\n期限を過ぎるとログインできなくなり、年末調整の手続きができなくなります。\n本日中に下記からパスワードを更新してください。\n\nパスワードの更新: {link}\n\n人事課 人事給与システム担当\n",
@@ -67,6 +71,7 @@ pub const TEMPLATES: [Template; 4] = [
     Template {
         code: "survey",
         label: "職員アンケート（内部を装う）",
+        label_en: "A staff survey (posing as a colleague)",
         sender_name: "総務課 職員アンケート事務局",
         subject: "職員満足度アンケートへのご協力のお願い（回答期限：今週金曜日）",
         body: "{name} 様\n\nお疲れさまです。総務課です。\n働き方改革の一環として、全職員を対象にアンケートを実施しています。\n所要時間は3分ほどです。回答には職員番号とパスワードが必要です。\n\nアンケートに回答する: {link}\n\nご協力をお願いいたします。\n",

@@ -107,7 +107,10 @@ pub async fn index(
             .iter()
             .map(|tp| TemplateLink {
                 code: tp.code,
-                label: tp.label,
+                label: match t().lang {
+                    kenshu_core::i18n::Lang::Ja => tp.label,
+                    _ => tp.label_en,
+                },
             })
             .collect(),
     })

@@ -24,6 +24,7 @@ mod browser {
     mod authoring;
     pub mod checks;
     mod downloads;
+    mod drills;
     pub mod driver;
     mod flow;
     mod in_person;

@@ -423,16 +423,20 @@ async fn a_scanners_get_records_nothing_and_a_press_is_recorded_once_with_the_fo
     assert!(told[0].1.contains("山田 太郎さん（a1）"));
     assert!(told[0].1.contains(&title));
 
-    // The person sees the follow-up among their training.
+    // The person sees the follow-up on their own page, until they pass its test again.
     let mut a1 = app.signed_in("a1").await;
     let my = a1.get("/my").await;
-    let card = my
+    let item = my
         .body
-        .split("id=\"course-cybersecurity\"")
+        .split("id=\"follow-up-cybersecurity\"")
         .nth(1)
         .and_then(|c| c.split("</li>").next())
-        .expect("the follow-up course on /my");
-    assert!(card.contains("訓練のフォローアップ"), "{card}");
+        .expect("the follow-up on /my");
+    assert!(
+        item.contains(&title) && item.contains("/courses/cybersecurity/test"),
+        "{item}"
+    );
+    assert!(!item.contains("受講済み"));
 
     // The results: the press, the follow-up due.
     let results = chief.get(&format!("/drills/{id}")).await;
@@ -452,6 +456,39 @@ async fn a_scanners_get_records_nothing_and_a_press_is_recorded_once_with_the_fo
         .and_then(|r| r.split("</tr>").next())
         .expect("a2's row");
     assert!(!untouched.contains("までに受講"));
+
+    // A pass of the course's test before the click does not count; one after it does.
+    let pass = |minutes: i64| {
+        let pool = app.pool().clone();
+        async move {
+            sqlx::query(
+                "insert into test_attempts (institution_id, id, user_id, course_code, content_version_id,
+                     fiscal_year, started_at, submitted_at, score, total, pass_mark, passed)
+                 select u.institution_id, gen_random_uuid(), u.id, k.code, k.current_version_id, $2,
+                        now() + make_interval(mins => $1) - interval '5 minutes',
+                        now() + make_interval(mins => $1), 3, 3, 2, true
+                 from users u, courses k where u.login_id = 'a1' and k.code = 'cybersecurity'",
+            )
+            .bind(minutes as i32)
+            .bind(kenshu_core::FiscalYear::of(kenshu_core::japan_today()).year())
+            .execute(&pool)
+            .await
+            .unwrap();
+        }
+    };
+    pass(-60).await;
+    assert!(!a1.get("/my").await.body.contains("受講済み</span></li>"));
+    pass(1).await;
+    let my = a1.get("/my").await;
+    assert!(my.body.contains("受講済み</span></li>"), "{}", my.body);
+    let results = chief.get(&format!("/drills/{id}")).await;
+    let row = results
+        .body
+        .split("<tr id=\"person-a1\">")
+        .nth(1)
+        .and_then(|r| r.split("</tr>").next())
+        .expect("a1's row");
+    assert!(row.contains("受講済み"), "{row}");
 
     // Links nobody has, and ones that are not links at all.
     let nobody = format!("/d/{}", "0".repeat(64));

@@ -150,7 +150,7 @@ async fn the_chief_brings_in_reviews_and_publishes_a_course_that_staff_then_take
 
 /// A `kenshu demo` of its own (embedded database under a temporary folder), stopped when
 /// dropped.
-struct Demo {
+pub(super) struct Demo {
     child: std::process::Child,
     base: String,
     data: std::path::PathBuf,
@@ -158,11 +158,17 @@ struct Demo {
 
 impl Demo {
     async fn start() -> Demo {
+        Demo::start_with(&[], None).await
+    }
+
+    /// A demo with these environment variables (mail through a test server, say), on `port`
+    /// when given.
+    pub(super) async fn start_with(env: &[(&str, String)], port: Option<u16>) -> Demo {
         let data = std::env::temp_dir().join(format!(
             "kenshu-demo-editor-{}",
             uuid::Uuid::new_v4().simple()
         ));
-        let port = kenshu_tests::process::free_port();
+        let port = port.unwrap_or_else(kenshu_tests::process::free_port);
         let mut child = std::process::Command::new(kenshu_tests::kenshu_bin())
             .args(["demo", "--bind", &format!("127.0.0.1:{port}"), "--data-dir"])
             .arg(&data)
@@ -170,6 +176,7 @@ impl Demo {
             .arg(repo_root().join("content"))
             .env_remove("DATABASE_URL")
             .env("KENSHU_LOG", "warn")
+            .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::inherit())
             .spawn()
@@ -179,7 +186,7 @@ impl Demo {
         Demo { child, base, data }
     }
 
-    fn url(&self, path: &str) -> String {
+    pub(super) fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
 
@@ -221,11 +228,17 @@ impl Drop for Demo {
     }
 }
 
-const DEMO_PASSWORD: &str = "kenshu-demo";
+pub(super) const DEMO_PASSWORD: &str = "kenshu-demo";
 
 /// Signs in through the login form (naming the institution when the form asks for it) and
 /// waits for the next page.
-async fn demo_sign_in(b: &Session, demo: &Demo, institution: &str, login: &str, password: &str) {
+pub(super) async fn demo_sign_in(
+    b: &Session,
+    demo: &Demo,
+    institution: &str,
+    login: &str,
+    password: &str,
+) {
     b.goto(&demo.url("/login")).await;
     b.wait_for("#login").await;
     if b.count("#institution").await > 0 {
@@ -237,7 +250,7 @@ async fn demo_sign_in(b: &Session, demo: &Demo, institution: &str, login: &str, 
         .await;
 }
 
-async fn sign_out(b: &Session) {
+pub(super) async fn sign_out(b: &Session) {
     b.click_to_next_page("header.site form[action='/logout'] button", "#login")
         .await;
 }

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use kenshu_core::FiscalYear;
 use kenshu_core::assignment::{Progress, Status, status};
 use kenshu_core::content::CoursePackage;
+use kenshu_core::drill::FollowUpDue;
 use kenshu_core::plan::Assignment;
 use kenshu_db::PgConnection;
 use kenshu_db::content::Catalog;
@@ -13,31 +14,39 @@ use kenshu_db::learning::{self, CourseProgress, CourseSummary, Learner};
 use time::Date;
 use uuid::Uuid;
 
-/// What the approved plan assigns a person for a fiscal year, as of today (or the year's last
-/// day, for a past year): (whether there is an approved plan, the assignments).
+/// The courses a person must take in `fy` under the approved plan (none without one).
 pub async fn assignments_of(
     conn: &mut PgConnection,
     institution_id: Uuid,
     user_id: Uuid,
     fy: FiscalYear,
 ) -> Result<(bool, Vec<Assignment>), sqlx::Error> {
+    let (planned, assigned, _) = training_of(conn, institution_id, user_id, fy).await?;
+    Ok((planned, assigned))
+}
+
+/// [`assignments_of`], with the person's drill follow-up courses of the year (read in the same
+/// query as the facts the assignments follow from).
+pub async fn training_of(
+    conn: &mut PgConnection,
+    institution_id: Uuid,
+    user_id: Uuid,
+    fy: FiscalYear,
+) -> Result<(bool, Vec<Assignment>, Vec<FollowUpDue>), sqlx::Error> {
     let on = fy.judged_on(kenshu_core::japan_today());
     let plan = kenshu_db::plan::plan(&mut *conn, institution_id, fy).await?;
     let Some(plan) = plan.filter(|p| p.plan.approved) else {
-        return Ok((false, Vec::new()));
+        return Ok((false, Vec::new(), Vec::new()));
     };
     let facts = kenshu_db::plan::facts(conn, institution_id, user_id, on, fy.year()).await?;
-    Ok((
-        true,
-        facts
-            .map(|(f, follow_ups)| {
-                kenshu_core::plan::with_follow_ups(
-                    kenshu_core::plan::assignments(&plan.plan, &f, on),
-                    &follow_ups,
-                )
-            })
-            .unwrap_or_default(),
-    ))
+    Ok(match facts {
+        Some((f, follow_ups)) => (
+            true,
+            kenshu_core::plan::assignments(&plan.plan, &f, on),
+            follow_ups,
+        ),
+        None => (true, Vec::new(), Vec::new()),
+    })
 }
 
 /// The current package of a course with the learner's progress; None for an unknown course.

@@ -185,6 +185,17 @@ pub fn fill(body: &str, name: &str, link: &str) -> String {
     body.replace(NAME, name).replace(LINK, link)
 }
 
+/// A drill's follow-up course a person has to take: done when they have passed its test again
+/// after opening the drill's link (a completion earlier in the year does not count, and the
+/// course is not completed twice in a year: a new passing attempt is what shows it was taken).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FollowUpDue {
+    pub code: String,
+    pub title: String,
+    pub deadline: time::Date,
+    pub done: bool,
+}
+
 /// The clues as a list, blank lines left out.
 pub fn clue_lines(clues: &str) -> Vec<&str> {
     clues

@@ -171,45 +171,6 @@ pub struct Assignment {
     pub individual: bool,
     /// The day they became a target.
     pub since: Date,
-    /// The follow-up course of a mail drill whose link they opened (標的型メール訓練).
-    pub drill_follow_up: bool,
-}
-
-/// A drill's follow-up course a person must take: the course, its deadline, the day assigned.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FollowUpDue {
-    pub code: String,
-    pub deadline: Date,
-    pub assigned_on: Date,
-}
-
-/// The plan's assignments with a person's drill follow-ups added: a course the plan does not
-/// give them becomes theirs with the follow-up's deadline; one it gives them keeps the earlier
-/// of the two deadlines (a completion this year counts for both).
-pub fn with_follow_ups(
-    mut assigned: Vec<Assignment>,
-    follow_ups: &[FollowUpDue],
-) -> Vec<Assignment> {
-    for f in follow_ups {
-        match assigned.iter_mut().find(|a| a.code == f.code) {
-            Some(a) => {
-                if f.deadline < a.deadline {
-                    a.deadline = f.deadline;
-                    a.retake_until = a.retake_until.map(|r| r.max(f.deadline));
-                }
-                a.drill_follow_up = true;
-            }
-            None => assigned.push(Assignment {
-                code: f.code.clone(),
-                deadline: f.deadline,
-                retake_until: None,
-                individual: false,
-                since: f.assigned_on,
-                drill_follow_up: true,
-            }),
-        }
-    }
-    assigned
 }
 
 /// The courses `person` must take under `plan`, as of `on`. An unapproved plan assigns
@@ -253,7 +214,6 @@ pub fn assignments(plan: &Plan, person: &PersonFacts, on: Date) -> Vec<Assignmen
                 retake_until: c.retake_until.map(|r| r.max(deadline)),
                 individual,
                 since: since.max(c.starts_on),
-                drill_follow_up: false,
             })
         })
         .collect()
@@ -460,60 +420,5 @@ mod tests {
         );
         assert_eq!(Target::parse("全職員"), Some(Target::Everyone));
         assert_eq!(Target::parse("課長"), None);
-    }
-}
-
-#[cfg(test)]
-mod follow_up_tests {
-    use super::*;
-    use time::macros::date;
-
-    fn planned(code: &str, deadline: Date) -> Assignment {
-        Assignment {
-            code: code.into(),
-            deadline,
-            retake_until: Some(date!(2027 - 03 - 31)),
-            individual: false,
-            since: date!(2026 - 04 - 01),
-            drill_follow_up: false,
-        }
-    }
-
-    #[test]
-    fn a_drill_follow_up_adds_a_course_or_brings_its_deadline_forward() {
-        let assigned = vec![
-            planned("clerk", date!(2026 - 12 - 28)),
-            planned("cybersecurity", date!(2026 - 12 - 28)),
-        ];
-        let follow_ups = [
-            FollowUpDue {
-                code: "cybersecurity".into(),
-                deadline: date!(2026 - 12 - 15),
-                assigned_on: date!(2026 - 12 - 01),
-            },
-            FollowUpDue {
-                code: "mail-drill".into(),
-                deadline: date!(2027 - 01 - 10),
-                assigned_on: date!(2026 - 12 - 27),
-            },
-        ];
-        let got = with_follow_ups(assigned, &follow_ups);
-        assert_eq!(got.len(), 3);
-        assert_eq!(got[0], planned("clerk", date!(2026 - 12 - 28)));
-        assert_eq!(got[1].deadline, date!(2026 - 12 - 15));
-        assert!(got[1].drill_follow_up);
-        assert_eq!(got[2].code, "mail-drill");
-        assert_eq!(got[2].deadline, date!(2027 - 01 - 10));
-        assert!(got[2].drill_follow_up && !got[2].individual);
-        // A later follow-up deadline does not push the plan's back.
-        let later = with_follow_ups(
-            vec![planned("clerk", date!(2026 - 12 - 28))],
-            &[FollowUpDue {
-                code: "clerk".into(),
-                deadline: date!(2027 - 01 - 31),
-                assigned_on: date!(2027 - 01 - 17),
-            }],
-        );
-        assert_eq!(later[0].deadline, date!(2026 - 12 - 28));
     }
 }

@@ -534,9 +534,10 @@ pub async fn lines(
                   ) as "repeat!",
                   f.deadline as "follow_up_deadline?",
                   exists (
-                      select 1 from completions k
-                      where k.institution_id = f.institution_id and k.user_id = f.user_id
-                        and k.fiscal_year = f.fiscal_year and k.course_code = f.course_code
+                      select 1 from test_attempts a
+                      where a.institution_id = f.institution_id and a.user_id = f.user_id
+                        and a.course_code = f.course_code and a.passed
+                        and a.submitted_at >= f.assigned_at
                   ) as "follow_up_done!"
            from drill_recipients r
            join users u on u.institution_id = r.institution_id and u.id = r.user_id
@@ -548,41 +549,6 @@ pub async fn lines(
            order by d.code, u.login_id"#,
         institution_id,
         id
-    )
-    .fetch_all(conn)
-    .await
-}
-
-/// A drill follow-up course a person has to take.
-#[derive(Debug, Clone)]
-pub struct FollowUp {
-    pub course_code: String,
-    pub title: String,
-    pub deadline: Date,
-    pub done: bool,
-}
-
-/// A person's follow-up courses of a fiscal year.
-pub async fn follow_ups(
-    conn: &mut PgConnection,
-    institution_id: Uuid,
-    user_id: Uuid,
-    fiscal_year: i32,
-) -> Result<Vec<FollowUp>, sqlx::Error> {
-    sqlx::query_as!(
-        FollowUp,
-        r#"select f.course_code, k.title, min(f.deadline) as "deadline!",
-                  exists (select 1 from completions c where c.institution_id = f.institution_id
-                          and c.user_id = f.user_id and c.fiscal_year = f.fiscal_year
-                          and c.course_code = f.course_code) as "done!"
-           from drill_follow_ups f
-           join courses k on k.code = f.course_code
-           where f.institution_id = $1 and f.user_id = $2 and f.fiscal_year = $3
-           group by f.institution_id, f.user_id, f.fiscal_year, f.course_code, k.title
-           order by 3"#,
-        institution_id,
-        user_id,
-        fiscal_year
     )
     .fetch_all(conn)
     .await
@@ -608,12 +574,42 @@ pub async fn queue_mail(
     Ok(())
 }
 
-/// A course's title, when the portal has it.
-pub async fn course_title(
+/// The courses a drill may give as its follow-up: those the institution sees (shared or its
+/// own) whose current version has a test, since passing it again is what shows the follow-up
+/// was taken. (code, title), by title.
+pub async fn follow_up_courses(
     conn: &mut PgConnection,
+    institution_id: Uuid,
+) -> Result<Vec<(String, String)>, sqlx::Error> {
+    Ok(sqlx::query!(
+        "select k.code, k.title from courses k
+         join content_versions v on v.id = k.current_version_id
+         where (k.institution_id is null or k.institution_id = $1)
+           and jsonb_typeof(v.package -> 'test') = 'object'
+         order by k.position, k.title",
+        institution_id
+    )
+    .fetch_all(conn)
+    .await?
+    .into_iter()
+    .map(|r| (r.code, r.title))
+    .collect())
+}
+
+/// The title of a course a drill may give as its follow-up ([`follow_up_courses`]).
+pub async fn follow_up_course(
+    conn: &mut PgConnection,
+    institution_id: Uuid,
     code: &str,
 ) -> Result<Option<String>, sqlx::Error> {
-    sqlx::query_scalar!("select title from courses where code = $1", code)
-        .fetch_optional(conn)
-        .await
+    sqlx::query_scalar!(
+        "select k.title from courses k
+         join content_versions v on v.id = k.current_version_id
+         where k.code = $2 and (k.institution_id is null or k.institution_id = $1)
+           and jsonb_typeof(v.package -> 'test') = 'object'",
+        institution_id,
+        code
+    )
+    .fetch_optional(conn)
+    .await
 }

@@ -174,18 +174,19 @@ async fn division_choices(
 
 async fn course_choices(
     conn: &mut kenshu_db::PgConnection,
+    user: &CurrentUser,
     chosen: Option<&str>,
 ) -> Result<Vec<(String, String, bool)>, AppError> {
-    let mut courses: Vec<(String, String, bool)> = kenshu_db::content::course_titles(conn)
-        .await?
-        .into_iter()
-        .map(|(code, title)| {
-            let on = chosen == Some(code.as_str());
-            (code, title, on)
-        })
-        .collect();
-    courses.sort();
-    Ok(courses)
+    Ok(
+        kenshu_db::drill::follow_up_courses(conn, user.session.institution_id)
+            .await?
+            .into_iter()
+            .map(|(code, title)| {
+                let on = chosen == Some(code.as_str());
+                (code, title, on)
+            })
+            .collect(),
+    )
 }
 
 /// `2026-12-07T09:00` (a `datetime-local` field) as Japan time.
@@ -235,7 +236,7 @@ pub async fn new(
         window_start: local(start),
         window_end: local(start + time::Duration::hours(3)),
         per_minute: "30".into(),
-        courses: course_choices(&mut conn, None).await?,
+        courses: course_choices(&mut conn, &user, None).await?,
         follow_up_days: "14".into(),
     };
     render(&NewPage {
@@ -364,7 +365,7 @@ pub async fn prepare(
                 window_start: f.window_start.chars().take(16).collect(),
                 window_end: f.window_end.chars().take(16).collect(),
                 per_minute: f.per_minute.chars().take(6).collect(),
-                courses: course_choices(&mut conn, course).await?,
+                courses: course_choices(&mut conn, &user, course).await?,
                 follow_up_days: f.follow_up_days.chars().take(4).collect(),
             };
             render_form(

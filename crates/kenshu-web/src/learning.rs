@@ -53,8 +53,6 @@ pub struct CourseRow {
     pub deadline: String,
     pub retake: bool,
     pub individual: bool,
-    /// A mail drill's follow-up course.
-    pub drill_follow_up: bool,
     pub code: String,
     pub title: String,
     pub status: Status,
@@ -77,6 +75,9 @@ struct MyTrainingPage {
     has_plan: bool,
     /// Reminders the person has not acknowledged yet (督促のお知らせ).
     notices: Vec<crate::reminder::ReminderRow>,
+    /// The follow-up courses of mail drills whose link they opened: (code, title, deadline,
+    /// done, overdue).
+    follow_ups: Vec<(String, String, String, bool, bool)>,
 }
 
 pub async fn home(viewer: axum::Extension<crate::session::Viewer>) -> Redirect {
@@ -95,10 +96,29 @@ pub async fn my_training(
     Query(q): Query<FyQuery>,
 ) -> Result<Response, AppError> {
     user.require(Action::TakeTraining)?;
-    let (has_plan, assigned) = assignments(&mut conn, &user, fy).await?;
+    let (has_plan, assigned, follow_ups) = kenshu_app::learning::training_of(
+        &mut conn,
+        user.session.institution_id,
+        user.session.user_id,
+        fy,
+    )
+    .await?;
     let codes: Vec<&str> = assigned.iter().map(|a| a.code.as_str()).collect();
     let summaries = learning::summaries(&mut conn, user.learner(fy), &codes).await?;
     let today = kenshu_core::japan_today();
+    let follow_ups = follow_ups
+        .into_iter()
+        .map(|f| {
+            let overdue = !f.done && f.deadline < today;
+            (
+                f.code,
+                f.title,
+                crate::page::day(f.deadline),
+                f.done,
+                overdue,
+            )
+        })
+        .collect();
     let mut rows = Vec::with_capacity(summaries.len());
     for s in summaries {
         let package = state.catalog.package(&mut conn, s.version_id).await?;
@@ -112,7 +132,6 @@ pub async fn my_training(
             deadline: deadline.map(crate::page::day).unwrap_or_default(),
             retake,
             individual: a.is_some_and(|a| a.individual),
-            drill_follow_up: a.is_some_and(|a| a.drill_follow_up),
             status: st,
             status_label: t().status(st),
             sections: package.sections.len(),
@@ -144,6 +163,7 @@ pub async fn my_training(
     .await?;
     render(&MyTrainingPage {
         notices,
+        follow_ups,
         chrome: Chrome::for_user(&user, t().my_training),
         t: t(),
         fiscal_year: crate::lang::t().fy_label(fy),

@@ -32,7 +32,6 @@ pub struct Row {
     pub status: &'static str,
     pub deadline: String,
     pub individual: bool,
-    pub drill_follow_up: bool,
     pub done: bool,
 }
 
@@ -164,7 +163,6 @@ async fn page(
                 deadline: deadline.map(crate::page::day).unwrap_or_default(),
                 retake,
                 individual: a.is_some_and(|a| a.individual),
-                drill_follow_up: a.is_some_and(|a| a.drill_follow_up),
                 done: st.is_done(),
             }
         })

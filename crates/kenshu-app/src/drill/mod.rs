@@ -46,7 +46,7 @@ pub enum PrepareProblem {
     Draft(Problem),
     /// A division outside the officer's reach (or none chosen by a protection officer).
     Divisions,
-    /// A follow-up course the portal does not have.
+    /// A follow-up course the portal does not have, or one without a test to pass again.
     Course,
 }
 
@@ -69,7 +69,9 @@ pub async fn prepare(
         problems.push(PrepareProblem::Divisions);
     }
     if let Some(code) = p.follow_up_course
-        && store::course_title(conn, code).await?.is_none()
+        && store::follow_up_course(conn, actor.institution_id, code)
+            .await?
+            .is_none()
     {
         problems.push(PrepareProblem::Course);
     }
@@ -330,7 +332,7 @@ pub async fn press(
     if let Some(course) = &p.follow_up_course {
         let deadline = today + Duration::days(i64::from(p.follow_up_days));
         store::assign_follow_up(&mut tx, &p, course, deadline).await?;
-        let title = store::course_title(&mut tx, course)
+        let title = store::follow_up_course(&mut tx, p.institution_id, course)
             .await?
             .unwrap_or_else(|| course.clone());
         follow_up = Some((title, deadline));

@@ -867,6 +867,8 @@ impl Catalogue {
             ("drill_title", self.drill_title),
             ("drill_nav", self.drill_nav),
             ("drill_report_nav", self.drill_report_nav),
+            ("drill_report_footer", self.drill_report_footer),
+            ("overview_nav", self.overview_nav),
             ("drill_lead", self.drill_lead),
             ("drill_none", self.drill_none),
             ("drill_field_title", self.drill_field_title),
@@ -978,6 +980,8 @@ impl Catalogue {
             ("drill_flash_reported", self.drill_flash_reported),
             ("drill_flash_noted", self.drill_flash_noted),
             ("drill_follow_up_badge", self.drill_follow_up_badge),
+            ("drill_follow_up_lead", self.drill_follow_up_lead),
+            ("drill_follow_up_hint", self.drill_follow_up_hint),
             ("report_col_division_code", self.report_col_division_code),
             ("report_col_division", self.report_col_division),
             (

@@ -892,6 +892,8 @@ pub struct Catalogue {
     pub drill_title: &'static str,
     pub drill_nav: &'static str,
     pub drill_report_nav: &'static str,
+    pub drill_report_footer: &'static str,
+    pub overview_nav: &'static str,
     pub drill_lead: &'static str,
     pub drill_none: &'static str,
     pub drill_field_title: &'static str,
@@ -994,6 +996,8 @@ pub struct Catalogue {
     pub drill_flash_reported: &'static str,
     pub drill_flash_noted: &'static str,
     pub drill_follow_up_badge: &'static str,
+    pub drill_follow_up_lead: &'static str,
+    pub drill_follow_up_hint: &'static str,
     /// The report's columns (`report::headers`, `report::summary_headers`).
     pub report_col_division_code: &'static str,
     pub report_col_division: &'static str,

@@ -1,8 +1,9 @@
 //! The facts about people that assignments follow from: role, arrival, leaving and
 //! designations, for one person or a whole division.
 
+use kenshu_core::drill::FollowUpDue;
 use kenshu_core::person::Role;
-use kenshu_core::plan::{DesignationKind, FollowUpDue, Held, PersonFacts};
+use kenshu_core::plan::{DesignationKind, Held, PersonFacts};
 use sqlx::PgConnection;
 use sqlx::types::Json;
 use time::Date;
@@ -55,13 +56,16 @@ pub async fn facts(
                   coalesce((select json_agg(json_build_array(d.kind, d.valid_from, d.valid_to))
                             from designations d where d.institution_id = u.institution_id and d.user_id = u.id), '[]'::json)
                      as "designations!: Json<Vec<(String, String, Option<String>)>>",
-                  coalesce((select json_agg(json_build_array(f.course_code, f.deadline, f.assigned_on) order by f.deadline)
-                            from (select course_code, min(deadline) as deadline,
-                                         min((assigned_at at time zone 'Asia/Tokyo')::date) as assigned_on
-                                  from drill_follow_ups
+                  coalesce((select json_agg(json_build_array(f.course_code, k.title, f.deadline,
+                                      exists (select 1 from test_attempts a
+                                              where a.institution_id = f.institution_id and a.user_id = f.user_id
+                                                and a.course_code = f.course_code and a.passed
+                                                and a.submitted_at >= f.assigned_at)) order by f.deadline)
+                            from (select distinct on (course_code) * from drill_follow_ups
                                   where institution_id = u.institution_id and user_id = u.id and fiscal_year = $4
-                                  group by course_code) f), '[]'::json)
-                     as "follow_ups!: Json<Vec<(String, String, String)>>"
+                                  order by course_code, assigned_at desc) f
+                            join courses k on k.code = f.course_code), '[]'::json)
+                     as "follow_ups!: Json<Vec<(String, String, String, bool)>>"
            from users u where u.institution_id = $1 and u.id = $2"#,
         institution_id,
         user_id,
@@ -82,10 +86,11 @@ pub async fn facts(
             r.follow_ups
                 .0
                 .into_iter()
-                .map(|(code, deadline, assigned_on)| FollowUpDue {
+                .map(|(code, title, deadline, done)| FollowUpDue {
                     code,
+                    title,
                     deadline: day(&deadline),
-                    assigned_on: day(&assigned_on),
+                    done,
                 })
                 .collect(),
         )

@@ -45,13 +45,17 @@ fn expected(path: &str, role: Role) -> StatusCode {
         "/officer/digests" if !matches!(role, Role::ChiefOfficer | Role::ProtectionOfficer) => {
             StatusCode::FORBIDDEN
         }
+        "/officer/deputies" if !matches!(role, Role::ChiefOfficer | Role::AuditOfficer) => {
+            StatusCode::FORBIDDEN
+        }
         _ => StatusCode::OK,
     }
 }
 
-const PAGES: [&str; 27] = [
+const PAGES: [&str; 28] = [
     "/officer",
     "/officer/digests",
+    "/officer/deputies",
     "/insights",
     "/insights.csv",
     "/insights.xlsx",

@@ -23,6 +23,7 @@
 mod browser {
     mod authoring;
     pub mod checks;
+    mod deputies;
     mod downloads;
     pub mod driver;
     mod flow;

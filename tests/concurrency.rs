@@ -46,6 +46,7 @@ fn pages(fy: &str, attempt: Option<&str>, image: &str) -> Vec<(String, &'static 
         ("/designations".into(), MANAGERS),
         ("/officer/sessions".into(), MANAGERS),
         ("/officer/digests".into(), MANAGERS),
+        ("/officer/deputies".into(), CHIEFS),
         (
             "/plans".into(),
             &[ProtectionOfficer, ChiefOfficer, AuditOfficer, PortalAdmin],

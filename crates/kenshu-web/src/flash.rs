@@ -44,9 +44,12 @@ pub enum Done {
     SignInMethodsSaved,
     RulePublished,
     RuleAcknowledged,
+    DeputyNamed,
+    DeputyEnded,
+    DeputyRemoved,
 }
 
-const ALL: [(Done, &str); 22] = [
+const ALL: [(Done, &str); 25] = [
     (Done::FollowUpRecorded, "follow-up"),
     (Done::Reminded, "reminded"),
     (Done::RetakeGranted, "retake"),
@@ -69,6 +72,9 @@ const ALL: [(Done, &str); 22] = [
     (Done::SignInMethodsSaved, "sign-in-methods"),
     (Done::RulePublished, "rule-published"),
     (Done::RuleAcknowledged, "rule-acknowledged"),
+    (Done::DeputyNamed, "deputy-named"),
+    (Done::DeputyEnded, "deputy-ended"),
+    (Done::DeputyRemoved, "deputy-removed"),
 ];
 
 impl Done {
@@ -105,6 +111,9 @@ impl Done {
             Done::SignInMethodsSaved => t.flash_sign_in_methods_saved,
             Done::RulePublished => t.rules_published,
             Done::RuleAcknowledged => t.rules_ack_done,
+            Done::DeputyNamed => t.flash_deputy_named,
+            Done::DeputyEnded => t.flash_deputy_ended,
+            Done::DeputyRemoved => t.flash_deputy_removed,
         }
     }
 }

@@ -37,6 +37,8 @@ pub struct Chrome {
     pub author: bool,
     /// The institution's rules: who acknowledged them (規程の管理).
     pub rules_manage: bool,
+    /// Deputies of absent officers (代理者の指定): the chief officer, and the audit officer reading.
+    pub deputies: bool,
     /// What the action before this page did ([`crate::flash`]).
     pub flash: Option<&'static str>,
 }
@@ -63,6 +65,7 @@ impl Chrome {
             reports: user.may(Action::ExportReports),
             author: user.may(Action::AuthorCourses),
             rules_manage: user.may(Action::ViewRuleStandings),
+            deputies: user.may(Action::ViewDeputies),
             flash: user.flash.map(|d| d.message(t())),
         }
     }
@@ -88,6 +91,7 @@ impl Chrome {
             reports: false,
             author: false,
             rules_manage: false,
+            deputies: false,
             flash: None,
         }
     }

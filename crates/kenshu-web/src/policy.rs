@@ -53,6 +53,11 @@ pub enum Action {
     /// See who the next digests go to and who is left out: the chief officer all of them, a
     /// protection officer their own.
     PreviewDigests,
+    /// See the deputies (代理) who receive absent officers' digests: the chief officer, and the
+    /// audit officer reading (who checks who received what, as with the rules' standings).
+    ViewDeputies,
+    /// Name, end and remove deputies: the chief officer, who answers for the digests' chain.
+    ManageDeputies,
 }
 
 /// Which divisions a person's division-level powers reach.
@@ -114,6 +119,8 @@ pub fn allows(role: Role, action: Action) -> bool {
         Action::PublishRules => role == Role::ChiefOfficer,
         // Whole-institution figures: the chief officer, and the audit officer reading.
         Action::ViewRuleStandings => matches!(role, Role::ChiefOfficer | Role::AuditOfficer),
+        Action::ViewDeputies => matches!(role, Role::ChiefOfficer | Role::AuditOfficer),
+        Action::ManageDeputies => role == Role::ChiefOfficer,
     }
 }
 
@@ -274,6 +281,22 @@ mod tests {
             assert_eq!(
                 allows(role, Action::ManageContent),
                 role == Role::PortalAdmin,
+                "{role}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_chief_names_deputies_and_the_audit_officer_only_reads_them() {
+        for role in Role::ALL {
+            assert_eq!(
+                allows(role, Action::ViewDeputies),
+                matches!(role, Role::ChiefOfficer | Role::AuditOfficer),
+                "{role}"
+            );
+            assert_eq!(
+                allows(role, Action::ManageDeputies),
+                role == Role::ChiefOfficer,
                 "{role}"
             );
         }

@@ -8,9 +8,9 @@ use tower_http::compression::predicate::{DefaultPredicate, NotForContentType, Pr
 use tower_http::compression::{CompressionLayer, CompressionLevel};
 
 use crate::{
-    AppState, admin, assets, audit, auth, authoring, designation, digest, editor, exam, health,
-    in_person, insights, lang, learning, metrics, officer, overview, person, plan, reminder,
-    report, roster, rules, security, session, settings,
+    AppState, admin, assets, audit, auth, authoring, deputy, designation, digest, editor, exam,
+    health, in_person, insights, lang, learning, metrics, officer, overview, person, plan,
+    reminder, report, roster, rules, security, session, settings,
 };
 
 pub fn app(state: AppState) -> Router {
@@ -170,6 +170,9 @@ fn officer() -> Router<AppState> {
         .route("/officer/retakes", post(officer::retakes))
         .route("/officer/reminders", post(reminder::group))
         .route("/officer/digests", get(digest::preview))
+        .route("/officer/deputies", get(deputy::index).post(deputy::name))
+        .route("/officer/deputies/{id}/end", post(deputy::end))
+        .route("/officer/deputies/{id}/remove", post(deputy::remove))
         .route("/people/{login}", get(person::show))
         .route("/people/{login}/exemptions", post(person::exempt))
         .route("/people/{login}/follow-ups", post(person::follow_up))

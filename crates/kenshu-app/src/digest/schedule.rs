@@ -80,7 +80,7 @@ pub async fn run(
                 &d.recipient.name,
                 &inst.name,
                 d.kind == Kind::Chief,
-                d.by_deputy().then_some(d.officer.name.as_str()),
+                d.stand_in(),
                 &d.lines,
                 portal_url,
             );

@@ -252,20 +252,21 @@ pub async fn week_done(
     .await
 }
 
-/// Marks the institution's digests of a week as worked through.
+/// Marks the institution's digests of a week as worked through; false when it was already.
 pub async fn finish_week(
     conn: &mut PgConnection,
     institution_id: Uuid,
     week: Date,
-) -> Result<(), sqlx::Error> {
-    sqlx::query!(
+) -> Result<bool, sqlx::Error> {
+    Ok(sqlx::query!(
         "insert into digest_runs (institution_id, week) values ($1, $2) on conflict do nothing",
         institution_id,
         week
     )
     .execute(conn)
-    .await?;
-    Ok(())
+    .await?
+    .rows_affected()
+        == 1)
 }
 
 /// Completions of the year recorded at or after `since`: (person, course, when). A digest

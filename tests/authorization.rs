@@ -56,13 +56,17 @@ fn expected(path: &str, role: Role) -> StatusCode {
         {
             StatusCode::FORBIDDEN
         }
+        "/officer/deputies" if !matches!(role, Role::ChiefOfficer | Role::AuditOfficer) => {
+            StatusCode::FORBIDDEN
+        }
         _ => StatusCode::OK,
     }
 }
 
-const PAGES: [&str; 30] = [
+const PAGES: [&str; 31] = [
     "/officer",
     "/officer/digests",
+    "/officer/deputies",
     "/insights",
     "/insights.csv",
     "/insights.xlsx",

@@ -23,6 +23,7 @@
 mod browser {
     mod authoring;
     pub mod checks;
+    mod deputies;
     mod downloads;
     mod drills;
     pub mod driver;

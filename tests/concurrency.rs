@@ -49,6 +49,7 @@ fn pages(fy: &str, attempt: Option<&str>, image: &str) -> Vec<(String, &'static 
         ("/drills".into(), OFFICERS),
         ("/drills/new".into(), MANAGERS),
         ("/report-mail".into(), ALL),
+        ("/officer/deputies".into(), CHIEFS),
         (
             "/plans".into(),
             &[ProtectionOfficer, ChiefOfficer, AuditOfficer, PortalAdmin],

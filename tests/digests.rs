@@ -577,3 +577,462 @@ async fn a_deputy_is_named_for_a_period_one_at_a_time_and_audited() {
         ]
     );
 }
+
+/// A protection officer on leave (休職中) with no deputy: their digest goes up the chain to the
+/// chief officer, marked as such; when the chief is on leave too, with nobody standing in,
+/// neither their digest nor the chief's own is sent, and the preview says why; a deputy named
+/// for the officer takes it again.
+#[tokio::test]
+async fn an_officer_on_leave_without_a_deputy_has_their_digest_sent_to_the_chief_officer() {
+    let app = TestApp::spawn().await;
+    let fy = FiscalYear::stored(2026);
+    let on_time = datetime!(2026-11-01 10:00 +9);
+    let s = Scenario::new(app.pool())
+        .plan(fy)
+        .courses(&["clerk"])
+        .course("clerk")
+        .starts(fy.start())
+        .deadline(date!(2026 - 11 - 20))
+        .retake_until(None)
+        .approved()
+        .year(fy)
+        .person("chief", Role::ChiefOfficer)
+        .person("officer-a", Role::ProtectionOfficer)
+        .person("officer-b", Role::ProtectionOfficer)
+        .in_division("b")
+        .person("deputy-b", Role::Staff)
+        .in_division("b")
+        .person("late-a", Role::Staff)
+        .person("late-b", Role::Staff)
+        .in_division("b")
+        .completed("chief", "clerk")
+        .at(on_time)
+        .completed("officer-a", "clerk")
+        .at(on_time)
+        .completed("officer-b", "clerk")
+        .at(on_time)
+        .completed("deputy-b", "clerk")
+        .at(on_time)
+        .build()
+        .await;
+    let leave = async |login: &str, status: &str| {
+        simulate::behind_the_portals_back(
+            app.pool(),
+            &format!("update users set status = '{status}' where login_id = '{login}'"),
+        )
+        .await;
+    };
+    leave("officer-b", "on_leave").await;
+    let monday =
+        |d: Date| PrimitiveDateTime::new(d, Time::from_hms(9, 0, 0).unwrap()).assume_offset(JST);
+
+    // Week 1 (24 days overdue, below the chief's threshold of 30): officer-b's digest goes to
+    // the chief officer.
+    let sent = run(app.pool(), monday(date!(2026 - 12 - 14)), URL)
+        .await
+        .unwrap();
+    assert_eq!(
+        sent,
+        Sent {
+            officer: 2,
+            chief: 0
+        }
+    );
+    assert!(
+        mails_to(&app, "officer-b").await.is_empty(),
+        "not to the absent officer"
+    );
+    let chief = mails_to(&app, "chief").await;
+    assert_eq!(chief.len(), 1);
+    assert!(
+        chief[0].starts_with("試験 chief 様")
+            && chief[0].contains("試験 officer-b 様が休職中で代理者がいないため")
+            && chief[0].contains("・試験 late-b（B課）")
+            && !chief[0].contains("late-a"),
+        "{}",
+        chief[0]
+    );
+    assert_eq!(mails_to(&app, "officer-a").await.len(), 1);
+    let recipient: String = sqlx::query_scalar(
+        "select r.login_id from digest_sends d join users r on r.id = d.recipient_id
+         join users o on o.id = d.officer_id where o.login_id = 'officer-b'",
+    )
+    .fetch_one(app.pool())
+    .await
+    .unwrap();
+    assert_eq!(
+        recipient, "chief",
+        "recorded as officer-b's digest, received by the chief"
+    );
+
+    // Week 2 (31 days): the chief is on leave too, with no deputy. Nobody can take officer-b's
+    // digest nor the chief's own; the preview says so.
+    leave("chief", "on_leave").await;
+    let mut conn = app.pool().acquire().await.unwrap();
+    let p = kenshu_app::digest::prepare(&mut conn, s.institution(), date!(2026 - 12 - 21))
+        .await
+        .unwrap()
+        .unwrap();
+    let unsent: Vec<&str> = p
+        .skipped
+        .iter()
+        .filter(|k| k.reason == kenshu_app::digest::Reason::AbsentUnsent)
+        .map(|k| k.who.as_str())
+        .collect();
+    assert_eq!(unsent, ["試験 officer-b", "試験 chief"]);
+    assert_eq!(p.digests.len(), 1, "officer-a's only");
+    drop(conn);
+    let sent = run(app.pool(), monday(date!(2026 - 12 - 21)), URL)
+        .await
+        .unwrap();
+    assert_eq!(
+        sent,
+        Sent {
+            officer: 1,
+            chief: 0
+        }
+    );
+    assert_eq!(mails_to(&app, "chief").await.len(), 1, "nothing new");
+
+    // Week 3: the chief is back; deputy-b is named for officer-b and takes their digest again.
+    leave("chief", "active").await;
+    let mut conn = app.pool().acquire().await.unwrap();
+    kenshu_db::digest::add_deputy(
+        &mut conn,
+        s.institution(),
+        &NewDeputy {
+            officer_id: s.id("officer-b"),
+            deputy_id: s.id("deputy-b"),
+            valid_from: date!(2026 - 12 - 28),
+            valid_to: None,
+            note: None,
+            created_by: None,
+        },
+    )
+    .await
+    .unwrap();
+    drop(conn);
+    let sent = run(app.pool(), monday(date!(2026 - 12 - 28)), URL)
+        .await
+        .unwrap();
+    assert_eq!(
+        sent,
+        Sent {
+            officer: 2,
+            chief: 1
+        }
+    );
+    let deputy = mails_to(&app, "deputy-b").await;
+    assert_eq!(deputy.len(), 1);
+    assert!(
+        deputy[0].contains("試験 officer-b 様の代理"),
+        "{}",
+        deputy[0]
+    );
+    let chief = mails_to(&app, "chief").await;
+    assert_eq!(chief.len(), 2, "the chief's own digest only");
+    assert!(!chief[1].contains("休職中"), "{}", chief[1]);
+    let total: i64 = sqlx::query_scalar("select count(*) from mail_outbox")
+        .fetch_one(app.pool())
+        .await
+        .unwrap();
+    assert_eq!(total, 2 + 1 + 3);
+}
+
+/// The deputies page (代理者の指定): the chief officer names a deputy for a period and the
+/// preview shows the deputy receiving; refusals name the field and the fix and keep the form;
+/// ending and removing are audited; the audit officer reads, others get 403.
+#[tokio::test]
+async fn the_chief_officer_names_ends_and_removes_deputies_on_the_deputies_page() {
+    let app = TestApp::spawn().await;
+    let today = kenshu_core::japan_today();
+    let fy = FiscalYear::of(today);
+    Scenario::new(app.pool())
+        .plan(fy)
+        .courses(&["clerk"])
+        .course("clerk")
+        .starts(fy.start())
+        .deadline(today - Duration::days(1))
+        .retake_until(None)
+        .approved()
+        .person("chief", Role::ChiefOfficer)
+        .person("audit", Role::AuditOfficer)
+        .person("officer-a", Role::ProtectionOfficer)
+        .person("officer-b", Role::ProtectionOfficer)
+        .in_division("b")
+        .person("deputy-a", Role::Staff)
+        .person("late-a", Role::Staff)
+        .person("late-b", Role::Staff)
+        .in_division("b")
+        .build()
+        .await;
+    simulate::behind_the_portals_back(
+        app.pool(),
+        "update users set status = 'on_leave' where login_id = 'officer-b'",
+    )
+    .await;
+    let day = |d: Date| d.to_string();
+    let (from, to) = (day(today), day(today + Duration::days(7)));
+    let deputies = async || -> i64 {
+        sqlx::query_scalar("select count(*) from officer_deputies")
+            .fetch_one(app.pool())
+            .await
+            .unwrap()
+    };
+
+    let mut chief = app.signed_in("chief").await;
+    let preview = chief.get("/officer/digests").await;
+    assert!(
+        preview.body.contains("href=\"/officer/deputies\""),
+        "reachable from the preview: {}",
+        preview.body
+    );
+    // officer-b is on leave with no deputy: the preview says their digest goes to the chief.
+    assert!(
+        preview
+            .body
+            .contains("<tr class=\"skip-absent-to-chief\"><td>試験 officer-b</td>")
+            && preview
+                .body
+                .contains("休職中・代理なし：総括責任者に送る（試験 chief）")
+            && preview.body.contains("試験 officer-b が休職中・代理なし"),
+        "{}",
+        preview.body
+    );
+    let page = chief.get("/officer/deputies").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(
+        page.body.contains("id=\"no-deputies\"")
+            && page
+                .body
+                .contains("<option value=\"officer-a\">試験 officer-a（officer-a）</option>")
+            && page.body.contains("<option value=\"chief\">"),
+        "{}",
+        page.body
+    );
+    assert!(
+        !page.body.contains("<option value=\"late-a\""),
+        "only officers"
+    );
+
+    // Refusals: the field named, the fix said, the form kept, nothing saved.
+    let form = |officer: &'static str, deputy: &'static str, from: &str, to: &str| {
+        vec![
+            ("officer", officer),
+            ("deputy", deputy),
+            ("from", from),
+            ("to", to),
+            ("note", "出張"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k, v.to_string()))
+        .collect::<Vec<(&str, String)>>()
+    };
+    let post = async |b: &mut kenshu_tests::http::Browser, f: &[(&str, String)]| {
+        let f: Vec<(&str, &str)> = f.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        b.post("/officer/deputies", &f).await
+    };
+    let refusals = [
+        (
+            form("officer-a", "deputy-a", "2026/13/01", ""),
+            "from",
+            "開始日: 日付を 2025-04-01 の形で入力してください。",
+        ),
+        (
+            form("officer-a", "deputy-a", &to, &from),
+            "to",
+            "終了日: 終了日は開始日以降にしてください。",
+        ),
+        (
+            form("officer-a", "nobody", &from, &to),
+            "deputy",
+            "代理者のログインID: そのログインIDの職員は見つかりません。",
+        ),
+        (
+            form("officer-a", "officer-a", &from, &to),
+            "deputy",
+            "代理者のログインID: 責任者本人は代理者になれません。",
+        ),
+        (
+            form("late-a", "deputy-a", &from, &to),
+            "officer",
+            "責任者: 一覧から保護責任者または総括責任者を選んでください。",
+        ),
+    ];
+    for (f, field, message) in &refusals {
+        let refused = post(&mut chief, f).await;
+        assert_eq!(refused.status, 422, "{field}: {}", refused.body);
+        assert!(
+            refused
+                .body
+                .contains(&format!("id=\"{field}-error\">{message}")),
+            "{field}: {}",
+            refused.body
+        );
+        assert!(refused.body.contains("value=\"出張\""), "the form is kept");
+    }
+    assert_eq!(deputies().await, 0);
+
+    // Named: listed with who named it, and the preview shows the deputy receiving.
+    let named = post(&mut chief, &form("officer-a", "deputy-a", &from, &to)).await;
+    assert_eq!(named.status, 303, "{}", named.body);
+    assert_eq!(named.location.as_deref(), Some("/officer/deputies"));
+    let page = chief.get("/officer/deputies").await;
+    assert!(
+        page.body.contains("代理者を指定しました。"),
+        "{}",
+        page.body
+    );
+    let row = page
+        .body
+        .split("<tr id=\"deputy-")
+        .nth(1)
+        .expect("one deputy listed")
+        .to_string();
+    assert!(
+        row.contains("<td class=\"officer\">試験 officer-a（officer-a）</td>")
+            && row.contains("<td class=\"deputy\">試験 deputy-a（deputy-a）</td>")
+            && row.contains("<td>出張</td><td>試験 chief</td>"),
+        "{row}"
+    );
+    let overlap = post(&mut chief, &form("officer-a", "late-a", &to, "")).await;
+    assert_eq!(overlap.status, 422);
+    assert!(
+        overlap
+            .body
+            .contains("id=\"from-error\">開始日: この責任者には、この期間に重なる代理者がいます。"),
+        "{}",
+        overlap.body
+    );
+    let preview = chief.get("/officer/digests").await;
+    assert!(
+        preview.body.contains("<span class=\"recipient\">試験 deputy-a</span> <span class=\"deputy\">（試験 officer-a の代理）</span>"),
+        "{}",
+        preview.body
+    );
+
+    // Ending it: a bad date names the field; the end is audited.
+    let id: uuid::Uuid = sqlx::query_scalar("select id from officer_deputies")
+        .fetch_one(app.pool())
+        .await
+        .unwrap();
+    let end = format!("/officer/deputies/{id}/end");
+    let bad = chief.post(&end, &[("on", "昨日")]).await;
+    assert_eq!(bad.status, 400);
+    assert!(bad.body.contains("最終日: 日付を"), "{}", bad.body);
+    let before = chief
+        .post(&end, &[("on", &day(today - Duration::days(1)))])
+        .await;
+    assert_eq!(before.status, 400);
+    assert!(
+        before
+            .body
+            .contains("最終日: 最終日は期間の開始日以降にしてください。"),
+        "{}",
+        before.body
+    );
+    let ended = chief.post(&end, &[("on", &from)]).await;
+    assert_eq!(ended.status, 303, "{}", ended.body);
+    let valid_to: Option<Date> = sqlx::query_scalar("select valid_to from officer_deputies")
+        .fetch_one(app.pool())
+        .await
+        .unwrap();
+    assert_eq!(valid_to, Some(today));
+    // Removing: only one that has not started.
+    let started = chief
+        .post(&format!("/officer/deputies/{id}/remove"), &[])
+        .await;
+    assert_eq!(started.status, 400);
+    assert!(
+        started.body.contains("始まった指定は取り消せません"),
+        "{}",
+        started.body
+    );
+    let later = day(today + Duration::days(30));
+    assert_eq!(
+        post(&mut chief, &form("officer-b", "deputy-a", &later, ""))
+            .await
+            .status,
+        303
+    );
+    let future: uuid::Uuid =
+        sqlx::query_scalar("select id from officer_deputies where valid_from > current_date")
+            .fetch_one(app.pool())
+            .await
+            .unwrap();
+    let removed = chief
+        .post(&format!("/officer/deputies/{future}/remove"), &[])
+        .await;
+    assert_eq!(removed.status, 303, "{}", removed.body);
+    assert_eq!(deputies().await, 1, "the ended one stays on record");
+    let audited: Vec<(String, String)> = sqlx::query_as(
+        "select action, detail from audit_log where detail like 'deputy %' order by seq",
+    )
+    .fetch_all(app.pool())
+    .await
+    .unwrap();
+    assert_eq!(
+        audited,
+        [
+            (
+                "designation_added".into(),
+                format!("deputy officer-a {from}〜{to}")
+            ),
+            (
+                "designation_ended".into(),
+                format!("deputy officer-a until {from}")
+            ),
+            (
+                "designation_added".into(),
+                format!("deputy officer-b {later}〜")
+            ),
+            (
+                "designation_ended".into(),
+                format!("deputy officer-b removed {later}〜")
+            ),
+        ]
+    );
+
+    // Without the CSRF token: refused, nothing saved.
+    let forged = chief
+        .post_raw(
+            "/officer/deputies",
+            &[
+                ("officer", "officer-a"),
+                ("deputy", "late-a"),
+                ("from", &later),
+            ],
+        )
+        .await;
+    assert_eq!(forged.status, 403);
+    assert_eq!(deputies().await, 1);
+
+    // The audit officer reads the list without the forms; officers and staff get 403.
+    let mut audit = app.signed_in("audit").await;
+    let read = audit.get("/officer/deputies").await;
+    assert_eq!(read.status, 200);
+    assert!(
+        read.body.contains("試験 deputy-a（deputy-a）")
+            && !read.body.contains("id=\"add\"")
+            && !read.body.contains("/end\""),
+        "{}",
+        read.body
+    );
+    let plan = audit.get("/plans").await;
+    assert!(
+        plan.body.contains("href=\"/officer/deputies\""),
+        "reachable from the plan"
+    );
+    for login in ["audit", "officer-a", "late-a"] {
+        let mut b = app.signed_in(login).await;
+        if login != "audit" {
+            let page = b.get("/officer/deputies").await;
+            assert_eq!(page.status, 403, "{login}");
+            assert!(!page.body.contains("deputy-a"), "403 leaks nothing");
+        }
+        let f = form("officer-a", "late-a", &later, "");
+        assert_eq!(post(&mut b, &f).await.status, 403, "{login}");
+        assert_eq!(b.post(&end, &[("on", &from)]).await.status, 403, "{login}");
+    }
+    assert_eq!(deputies().await, 1);
+}

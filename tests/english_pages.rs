@@ -398,6 +398,7 @@ async fn every_page_a_person_who_chose_english_reads_is_english_outside_the_mate
         ("/drills/{id}", drill.clone()),
         ("/d/{token}", link.clone()),
         ("/report-mail", "/report-mail".into()),
+        ("/officer/deputies", "/officer/deputies".into()),
         ("/overview", "/overview".into()),
         ("/insights", "/insights?course=final-test".into()),
         ("/insights.csv", "/insights.csv?course=final-test".into()),

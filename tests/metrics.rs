@@ -221,6 +221,99 @@ async fn requests_workers_and_sign_in_failures_are_counted_without_personal_data
     }
 }
 
+/// The digest schedule's runs, and its digests by what became of them: mailed to protection
+/// officers (or whoever stands in) and chief officers, recorded without a mail address, or not
+/// sent because the officer is on leave and nobody can take it; a run outside office hours or
+/// of a week already done counts as a run and sends nothing.
+#[tokio::test]
+async fn the_digest_schedule_counts_its_runs_and_the_digests_mailed_and_skipped() {
+    use kenshu_app::digest::schedule::{Sent, run};
+    use kenshu_core::FiscalYear;
+    use time::macros::{date, datetime};
+
+    let _serial = SERIAL.lock().await;
+    let app = TestApp::spawn().await;
+    let base = app.url("");
+    let fy = FiscalYear::stored(2026);
+    let on_time = datetime!(2026-11-01 10:00 +9);
+    kenshu_tests::Scenario::new(app.pool())
+        .division("c", "C課")
+        .plan(fy)
+        .courses(&["clerk"])
+        .course("clerk")
+        .starts(fy.start())
+        .deadline(date!(2026 - 11 - 20))
+        .retake_until(None)
+        .approved()
+        .year(fy)
+        .person("chief", Role::ChiefOfficer)
+        .person("officer-a", Role::ProtectionOfficer)
+        .person("officer-b", Role::ProtectionOfficer)
+        .in_division("b")
+        .without_email()
+        .person("officer-c", Role::ProtectionOfficer)
+        .in_division("c")
+        .person("late-a", Role::Staff)
+        .person("late-b", Role::Staff)
+        .in_division("b")
+        .person("late-c", Role::Staff)
+        .in_division("c")
+        .completed("chief", "clerk")
+        .at(on_time)
+        .completed("officer-a", "clerk")
+        .at(on_time)
+        .completed("officer-b", "clerk")
+        .at(on_time)
+        .completed("officer-c", "clerk")
+        .at(on_time)
+        .build()
+        .await;
+    // officer-c and the chief are on leave with no deputy: nobody takes officer-c's digest nor
+    // the chief's own (31 days overdue on the 21st, past the threshold of 30).
+    kenshu_tests::simulate::behind_the_portals_back(
+        app.pool(),
+        "update users set status = 'on_leave' where login_id in ('officer-c', 'chief')",
+    )
+    .await;
+    let series = [
+        r#"kenshu_worker_runs_total{worker="digest_schedule",outcome="ok"}"#,
+        r#"kenshu_digests_sent_total{kind="officer"}"#,
+        r#"kenshu_digests_sent_total{kind="chief"}"#,
+        r#"kenshu_digests_skipped_total{reason="no_mail"}"#,
+        r#"kenshu_digests_skipped_total{reason="absent"}"#,
+    ];
+    let (_, _, before) = scrape(&base, None).await;
+    let url = "https://kenshu.example.jp";
+    for at in [
+        datetime!(2026-12-21 07:00 +9),
+        datetime!(2026-12-21 09:00 +9),
+        datetime!(2026-12-21 10:00 +9),
+    ] {
+        run(app.serving_pool(), at, url).await.expect("digest run");
+    }
+    let sent = run(app.serving_pool(), datetime!(2026-12-22 09:00 +9), url)
+        .await
+        .expect("digest run");
+    assert_eq!(sent, Sent::default(), "the week is done");
+    let (_, _, after) = scrape(&base, None).await;
+    assert_exposition_format(&after);
+    let delta: Vec<f64> = series
+        .iter()
+        .map(|s| value(&after, s) - value(&before, s))
+        .collect();
+    assert_eq!(
+        delta,
+        [4.0, 1.0, 0.0, 1.0, 2.0],
+        "runs; officer-a mailed; the chief's own not sent; officer-b without an address; \
+         officer-c's and the chief's not sent: {after}"
+    );
+    let mails: i64 = sqlx::query_scalar("select count(*) from mail_outbox")
+        .fetch_one(app.pool())
+        .await
+        .expect("count");
+    assert_eq!(mails, 1);
+}
+
 /// `KENSHU_LOG_FORMAT=json`: the serving binary writes one JSON object a line, requests by
 /// their route (never the path, the query string or a cookie), 2xx/3xx at DEBUG (with the
 /// request span) and 4xx at INFO; the token given by the environment lets a scraper in, the

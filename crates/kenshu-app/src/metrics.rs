@@ -69,8 +69,13 @@ pub static HOUSEKEEPING: Worker = Worker::new("housekeeping");
 /// The mail worker's passes over the outbox (`mail::deliver_due`).
 pub static MAIL_WORKER: Worker = Worker::new("mail");
 
-pub(crate) const WORKERS: [&Worker; 4] = [
+/// The digest schedule (`digest::schedule::run`); a run outside office hours, or one that
+/// finds another instance running it, counts as a run that ended well.
+pub static DIGEST_SCHEDULE: Worker = Worker::new("digest_schedule");
+
+pub(crate) const WORKERS: [&Worker; 5] = [
     &REMINDER_SCHEDULE,
+    &DIGEST_SCHEDULE,
     &OVERVIEW_KEEPER,
     &HOUSEKEEPING,
     &MAIL_WORKER,
@@ -80,6 +85,14 @@ pub(crate) const WORKERS: [&Worker; 4] = [
 pub static SCHEDULED_REMINDERS: Counter = Counter::new();
 /// Reminders officers sent (one per person).
 pub static OFFICER_REMINDERS: Counter = Counter::new();
+/// Digests the schedule queued as mail: protection officers' (to them, a deputy or the chief
+/// standing in) and chief officers'.
+pub static DIGESTS_MAILED_OFFICER: Counter = Counter::new();
+pub static DIGESTS_MAILED_CHIEF: Counter = Counter::new();
+/// Digests recorded without a mail: the recipient has no mail address.
+pub static DIGESTS_NO_MAIL: Counter = Counter::new();
+/// Digests not sent: the officer is on leave and nobody can take their digest.
+pub static DIGESTS_UNSENT: Counter = Counter::new();
 /// Mails the transport accepted (SMTP, or the log without SMTP).
 pub static MAIL_SENT: Counter = Counter::new();
 /// Attempts that failed (the mail stays queued, or is given up).

@@ -103,6 +103,12 @@ pub enum SkipReason {
     Deputy,
     /// Nobody is protection officer of the person's division.
     NoOfficer,
+    /// The officer is on leave (休職中) and no deputy covers them: the chief officer receives
+    /// their digest instead.
+    AbsentToChief,
+    /// The officer is on leave and no deputy covers them, and no chief officer can take the
+    /// digest (a chief's own, or every chief is away too): it is not sent.
+    AbsentUnsent,
 }
 
 impl SkipReason {
@@ -115,6 +121,8 @@ impl SkipReason {
             SkipReason::NoMail => "no-mail",
             SkipReason::Deputy => "deputy",
             SkipReason::NoOfficer => "no-officer",
+            SkipReason::AbsentToChief => "absent-to-chief",
+            SkipReason::AbsentUnsent => "absent-unsent",
         }
     }
 }
@@ -134,15 +142,24 @@ pub struct Line {
     pub days_overdue: i64,
 }
 
+/// Whom a digest is for when its recipient receives it in the officer's place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StandIn<'a> {
+    /// The recipient is the absent officer's deputy.
+    Deputy(&'a str),
+    /// The officer is on leave with no deputy: the chief officer receives it.
+    Chief(&'a str),
+}
+
 /// The subject and body of a digest, in `t`'s language. `chief`: the chief officer's digest
 /// (grouped by division); otherwise a protection officer's. `for_officer`: the absent
-/// officer whose digest a deputy receives.
+/// officer whose digest the recipient receives, and why.
 pub fn compose(
     t: &Catalogue,
     recipient: &str,
     institution: &str,
     chief: bool,
-    for_officer: Option<&str>,
+    for_officer: Option<StandIn<'_>>,
     lines: &[Line],
     portal_url: &str,
 ) -> (String, String) {
@@ -156,8 +173,14 @@ pub fn compose(
         .digest_greeting
         .replace("{institution}", institution)
         .replace("{name}", recipient);
-    if let Some(officer) = for_officer {
-        body.push_str(&t.digest_deputy_note.replace("{officer}", officer));
+    match for_officer {
+        Some(StandIn::Deputy(officer)) => {
+            body.push_str(&t.digest_deputy_note.replace("{officer}", officer));
+        }
+        Some(StandIn::Chief(officer)) => {
+            body.push_str(&t.digest_chief_cover_note.replace("{officer}", officer));
+        }
+        None => {}
     }
     body.push_str(if chief {
         t.digest_intro_chief
@@ -286,7 +309,7 @@ mod tests {
             "Taro",
             "Demo City",
             false,
-            Some("Officer A"),
+            Some(StandIn::Deputy("Officer A")),
             &[line("Yamada", "General Affairs")],
             "https://kenshu.example.jp",
         );

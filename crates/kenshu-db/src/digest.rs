@@ -252,20 +252,21 @@ pub async fn week_done(
     .await
 }
 
-/// Marks the institution's digests of a week as worked through.
+/// Marks the institution's digests of a week as worked through; false when it was already.
 pub async fn finish_week(
     conn: &mut PgConnection,
     institution_id: Uuid,
     week: Date,
-) -> Result<(), sqlx::Error> {
-    sqlx::query!(
+) -> Result<bool, sqlx::Error> {
+    Ok(sqlx::query!(
         "insert into digest_runs (institution_id, week) values ($1, $2) on conflict do nothing",
         institution_id,
         week
     )
     .execute(conn)
-    .await?;
-    Ok(())
+    .await?
+    .rows_affected()
+        == 1)
 }
 
 /// Completions of the year recorded at or after `since`: (person, course, when). A digest
@@ -287,5 +288,134 @@ pub async fn completed_since(
     .await?
     .into_iter()
     .map(|r| (r.user_id, r.course_code, r.completed_at))
+    .collect())
+}
+
+/// One deputy as the deputies page lists it.
+#[derive(Debug, Clone)]
+pub struct DeputyRow {
+    pub id: Uuid,
+    pub officer_login: String,
+    pub officer_name: String,
+    pub deputy_login: String,
+    pub deputy_name: String,
+    pub valid_from: Date,
+    pub valid_to: Option<Date>,
+    pub note: Option<String>,
+    /// Who named them (None: the command line).
+    pub created_by: Option<String>,
+}
+
+/// Every deputy of an institution: those in force or to come first, then the ended ones; by
+/// officer, latest period first.
+#[tracing::instrument(level = "debug", skip_all, fields(institution = %institution_id))]
+pub async fn deputies(
+    conn: &mut PgConnection,
+    institution_id: Uuid,
+    today: Date,
+) -> Result<Vec<DeputyRow>, sqlx::Error> {
+    Ok(sqlx::query!(
+        r#"select d.id, o.login_id as officer_login, o.name as officer_name,
+                  p.login_id as deputy_login, p.name as deputy_name,
+                  d.valid_from, d.valid_to, d.note, c.name as "created_by?"
+           from officer_deputies d
+           join users o on o.institution_id = d.institution_id and o.id = d.officer_id
+           join users p on p.institution_id = d.institution_id and p.id = d.deputy_id
+           left join users c on c.institution_id = d.institution_id and c.id = d.created_by
+           where d.institution_id = $1
+           order by (d.valid_to is not null and d.valid_to < $2), o.login_id, d.valid_from desc"#,
+        institution_id,
+        today
+    )
+    .fetch_all(conn)
+    .await?
+    .into_iter()
+    .map(|r| DeputyRow {
+        id: r.id,
+        officer_login: r.officer_login,
+        officer_name: r.officer_name,
+        deputy_login: r.deputy_login,
+        deputy_name: r.deputy_name,
+        valid_from: r.valid_from,
+        valid_to: r.valid_to,
+        note: r.note,
+        created_by: r.created_by,
+    })
+    .collect())
+}
+
+/// One deputy's officer (login) and period, for ending or removing it.
+pub async fn deputy(
+    conn: &mut PgConnection,
+    institution_id: Uuid,
+    id: Uuid,
+) -> Result<Option<(String, Date, Option<Date>)>, sqlx::Error> {
+    Ok(sqlx::query!(
+        "select o.login_id, d.valid_from, d.valid_to from officer_deputies d
+         join users o on o.institution_id = d.institution_id and o.id = d.officer_id
+         where d.institution_id = $1 and d.id = $2",
+        institution_id,
+        id
+    )
+    .fetch_optional(conn)
+    .await?
+    .map(|r| (r.login_id, r.valid_from, r.valid_to)))
+}
+
+/// Ends a deputy's period on `on` (the last day they stand in).
+pub async fn end_deputy(
+    conn: &mut PgConnection,
+    institution_id: Uuid,
+    id: Uuid,
+    on: Date,
+) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "update officer_deputies set valid_to = $3 where institution_id = $1 and id = $2",
+        institution_id,
+        id,
+        on
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Removes a deputy whose period has not started: it never decided who received a digest.
+/// False when it has started (or is gone).
+pub async fn remove_deputy(
+    conn: &mut PgConnection,
+    institution_id: Uuid,
+    id: Uuid,
+    today: Date,
+) -> Result<bool, sqlx::Error> {
+    Ok(sqlx::query!(
+        "delete from officer_deputies where institution_id = $1 and id = $2 and valid_from > $3",
+        institution_id,
+        id,
+        today
+    )
+    .execute(conn)
+    .await?
+    .rows_affected()
+        == 1)
+}
+
+/// Those whose digests a deputy may receive: the active protection and chief officers,
+/// (login, name), protection officers first.
+pub async fn officer_choices(
+    conn: &mut PgConnection,
+    institution_id: Uuid,
+) -> Result<Vec<(String, String)>, sqlx::Error> {
+    Ok(sqlx::query!(
+        "select login_id, name from users
+         where institution_id = $1 and active and status <> 'left'
+           and role in ('protection_officer', 'chief_officer')
+         order by role = 'chief_officer', login_id",
+        institution_id
+    )
+    .fetch_all(conn)
+    .await?
+    .into_iter()
+    .map(|r| (r.login_id, r.name))
     .collect())
 }

@@ -4,7 +4,7 @@
 
 use askama::Template;
 use axum::response::Response;
-use kenshu_app::digest::{Digest, Kind, Skipped};
+use kenshu_app::digest::{Digest, Kind, Skipped, Via};
 use kenshu_core::digest::Line;
 use kenshu_core::i18n::Catalogue;
 use time::OffsetDateTime;
@@ -91,9 +91,12 @@ pub async fn preview(user: CurrentUser, Conn(mut conn): Conn) -> Result<Response
                     },
                     kind_key: d.kind.as_str(),
                     recipient: d.recipient.name.clone(),
-                    deputy_of: d
-                        .by_deputy()
-                        .then(|| t.digest_as_deputy.replace("{officer}", &d.officer.name)),
+                    deputy_of: match d.via {
+                        Via::Officer => None,
+                        Via::Deputy => Some(t.digest_as_deputy),
+                        Via::Chief => Some(t.digest_as_chief_cover),
+                    }
+                    .map(|s| s.replace("{officer}", &d.officer.name)),
                     lines: d
                         .lines
                         .iter()

@@ -49,9 +49,12 @@ pub enum Done {
     DrillCancelled,
     DrillReported,
     SuspiciousMailNoted,
+    DeputyNamed,
+    DeputyEnded,
+    DeputyRemoved,
 }
 
-const ALL: [(Done, &str); 27] = [
+const ALL: [(Done, &str); 30] = [
     (Done::FollowUpRecorded, "follow-up"),
     (Done::Reminded, "reminded"),
     (Done::RetakeGranted, "retake"),
@@ -79,6 +82,9 @@ const ALL: [(Done, &str); 27] = [
     (Done::DrillCancelled, "drill-cancelled"),
     (Done::DrillReported, "drill-reported"),
     (Done::SuspiciousMailNoted, "mail-reported"),
+    (Done::DeputyNamed, "deputy-named"),
+    (Done::DeputyEnded, "deputy-ended"),
+    (Done::DeputyRemoved, "deputy-removed"),
 ];
 
 impl Done {
@@ -120,6 +126,9 @@ impl Done {
             Done::DrillCancelled => t.drill_flash_cancelled,
             Done::DrillReported => t.drill_flash_reported,
             Done::SuspiciousMailNoted => t.drill_flash_noted,
+            Done::DeputyNamed => t.flash_deputy_named,
+            Done::DeputyEnded => t.flash_deputy_ended,
+            Done::DeputyRemoved => t.flash_deputy_removed,
         }
     }
 }

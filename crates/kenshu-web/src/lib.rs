@@ -7,6 +7,7 @@ pub mod audit;
 mod auth;
 mod authoring;
 pub mod db_health;
+mod deputy;
 mod designation;
 mod digest;
 mod drill;

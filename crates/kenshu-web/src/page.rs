@@ -39,6 +39,8 @@ pub struct Chrome {
     pub rules_manage: bool,
     /// Targeted-attack mail drills (標的型メール訓練).
     pub drills: bool,
+    /// Deputies of absent officers (代理者の指定): the chief officer, and the audit officer reading.
+    pub deputies: bool,
     /// What the action before this page did ([`crate::flash`]).
     pub flash: Option<&'static str>,
 }
@@ -66,6 +68,7 @@ impl Chrome {
             author: user.may(Action::AuthorCourses),
             rules_manage: user.may(Action::ViewRuleStandings),
             drills: user.may(Action::ViewDrills),
+            deputies: user.may(Action::ViewDeputies),
             flash: user.flash.map(|d| d.message(t())),
         }
     }
@@ -92,6 +95,7 @@ impl Chrome {
             author: false,
             rules_manage: false,
             drills: false,
+            deputies: false,
             flash: None,
         }
     }

@@ -59,6 +59,11 @@ pub enum Action {
     /// See drills and their results: the chief and protection officers (theirs), the audit
     /// officer reading.
     ViewDrills,
+    /// See the deputies (代理) who receive absent officers' digests: the chief officer, and the
+    /// audit officer reading (who checks who received what, as with the rules' standings).
+    ViewDeputies,
+    /// Name, end and remove deputies: the chief officer, who answers for the digests' chain.
+    ManageDeputies,
 }
 
 /// Which divisions a person's division-level powers reach.
@@ -125,6 +130,8 @@ pub fn allows(role: Role, action: Action) -> bool {
             role,
             Role::ChiefOfficer | Role::ProtectionOfficer | Role::AuditOfficer
         ),
+        Action::ViewDeputies => matches!(role, Role::ChiefOfficer | Role::AuditOfficer),
+        Action::ManageDeputies => role == Role::ChiefOfficer,
     }
 }
 
@@ -296,6 +303,22 @@ mod tests {
             assert_eq!(
                 allows(role, Action::ManageContent),
                 role == Role::PortalAdmin,
+                "{role}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_chief_names_deputies_and_the_audit_officer_only_reads_them() {
+        for role in Role::ALL {
+            assert_eq!(
+                allows(role, Action::ViewDeputies),
+                matches!(role, Role::ChiefOfficer | Role::AuditOfficer),
+                "{role}"
+            );
+            assert_eq!(
+                allows(role, Action::ManageDeputies),
+                role == Role::ChiefOfficer,
                 "{role}"
             );
         }

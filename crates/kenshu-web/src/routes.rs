@@ -8,8 +8,8 @@ use tower_http::compression::predicate::{DefaultPredicate, NotForContentType, Pr
 use tower_http::compression::{CompressionLayer, CompressionLevel};
 
 use crate::{
-    AppState, admin, assets, audit, auth, authoring, designation, digest, drill, editor, exam,
-    health, in_person, insights, lang, learning, metrics, officer, overview, person, plan,
+    AppState, admin, assets, audit, auth, authoring, deputy, designation, digest, drill, editor,
+    exam, health, in_person, insights, lang, learning, metrics, officer, overview, person, plan,
     reminder, report, roster, rules, security, session, settings,
 };
 
@@ -178,6 +178,9 @@ fn officer() -> Router<AppState> {
         .route("/drills/{id}/launch", post(drill::launch))
         .route("/drills/{id}/cancel", post(drill::cancel))
         .route("/report-mail", get(drill::report_page).post(drill::report))
+        .route("/officer/deputies", get(deputy::index).post(deputy::name))
+        .route("/officer/deputies/{id}/end", post(deputy::end))
+        .route("/officer/deputies/{id}/remove", post(deputy::remove))
         .route("/people/{login}", get(person::show))
         .route("/people/{login}/exemptions", post(person::exempt))
         .route("/people/{login}/follow-ups", post(person::follow_up))

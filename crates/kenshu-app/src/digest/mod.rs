@@ -32,14 +32,27 @@ impl Kind {
     }
 }
 
+/// How a digest reaches its recipient.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Via {
+    /// The officer receives their own.
+    Officer,
+    /// The deputy named for the day, while the officer is absent.
+    Deputy,
+    /// The officer is on leave (休職中) and no deputy covers them: the chief officer.
+    Chief,
+}
+
 /// One digest to send.
 #[derive(Debug, Clone)]
 pub struct Digest {
     pub kind: Kind,
     /// The officer whose digest it is.
     pub officer: Recipient,
-    /// Who receives it: the officer, or their deputy while they are absent.
+    /// Who receives it: the officer, their deputy while they are absent, or the chief officer
+    /// while they are on leave with no deputy ([`Via`]).
     pub recipient: Recipient,
+    pub via: Via,
     pub lines: Vec<Line>,
     /// The people listed, for the record.
     pub people: Vec<Uuid>,
@@ -49,7 +62,17 @@ pub struct Digest {
 
 impl Digest {
     pub fn by_deputy(&self) -> bool {
-        self.officer.id != self.recipient.id
+        self.via == Via::Deputy
+    }
+
+    /// Whose digest the recipient receives in the officer's place, and why (for the mail).
+    pub fn stand_in(&self) -> Option<kenshu_core::digest::StandIn<'_>> {
+        use kenshu_core::digest::StandIn;
+        match self.via {
+            Via::Officer => None,
+            Via::Deputy => Some(StandIn::Deputy(&self.officer.name)),
+            Via::Chief => Some(StandIn::Chief(&self.officer.name)),
+        }
     }
 }
 
@@ -201,6 +224,8 @@ pub async fn prepare(
             .into_iter()
             .collect();
     let officers = kenshu_db::digest::protection_officers(conn, institution_id, today).await?;
+    let chiefs = kenshu_db::digest::chief_officers(conn, institution_id).await?;
+    let route = Routes::new(conn, institution_id, &officers, &chiefs, deputies).await?;
     let covered: HashSet<Uuid> = officers
         .iter()
         .flat_map(|o| o.divisions.iter().copied())
@@ -224,7 +249,12 @@ pub async fn prepare(
             .collect();
         if !mine.is_empty() {
             let divisions = officer.divisions.clone();
-            digests.push(digest(Kind::Officer, officer, &deputies, &mine, divisions));
+            let division = divisions.first().and_then(|d| names.get(d));
+            let division = division.cloned().unwrap_or_default();
+            match route.officer(&officer) {
+                Some(to) => digests.push(digest(Kind::Officer, officer, to, &mine, divisions)),
+                None => skipped.push(unsent(&officer, division)),
+            }
         }
     }
     let late: Vec<&Overdue> = overdue
@@ -241,8 +271,11 @@ pub async fn prepare(
         let mut late = late;
         late.sort_by_key(|o| order.get(&o.division).copied().unwrap_or(usize::MAX));
         let all: Vec<Uuid> = divisions.iter().map(|d| d.id).collect();
-        for chief in kenshu_db::digest::chief_officers(conn, institution_id).await? {
-            digests.push(digest(Kind::Chief, chief, &deputies, &late, all.clone()));
+        for chief in chiefs {
+            match route.own(&chief) {
+                Some(to) => digests.push(digest(Kind::Chief, chief, to, &late, all.clone())),
+                None => skipped.push(unsent(&chief, String::new())),
+            }
         }
     }
     for d in &digests {
@@ -263,8 +296,10 @@ pub async fn prepare(
             officer_id: Some(d.officer.id),
             detail: d.recipient.name.clone(),
         };
-        if d.by_deputy() {
-            skipped.push(concern(Reason::Deputy));
+        match d.via {
+            Via::Officer => {}
+            Via::Deputy => skipped.push(concern(Reason::Deputy)),
+            Via::Chief => skipped.push(concern(Reason::AbsentToChief)),
         }
         if d.recipient.email.is_none() {
             skipped.push(Skipped {
@@ -282,17 +317,91 @@ pub async fn prepare(
     }))
 }
 
+/// Where officers' digests go on the day, from the deputies named for it and who is on leave.
+///
+/// A deputy named for the day receives the officer's digest (unless on leave themselves: they
+/// cannot act on it either); otherwise the officer, unless they are on leave (休職中). A
+/// protection officer on leave with nobody standing in would be mailed a list nobody reads
+/// while their people stay overdue, and skipping it would leave those people unfollowed just
+/// as quietly: so their digest goes up the chain to the chief officer, who answers for the
+/// training when a division's officer cannot (the first chief present by login ID, or that
+/// chief's own deputy), marked as such in the mail and the preview (休職中・代理なし), so that
+/// the chief can name a deputy. A chief officer's own digest has nobody above it: when they are
+/// on leave with no deputy it is not sent, and the preview says so for the same reason.
+struct Routes {
+    deputies: HashMap<Uuid, Recipient>,
+    on_leave: HashSet<Uuid>,
+    /// Who takes a protection officer's digest when they are on leave with no deputy.
+    chief: Option<Recipient>,
+}
+
+impl Routes {
+    async fn new(
+        conn: &mut PgConnection,
+        institution_id: Uuid,
+        officers: &[Recipient],
+        chiefs: &[Recipient],
+        deputies: HashMap<Uuid, Recipient>,
+    ) -> Result<Routes, sqlx::Error> {
+        let concerned: Vec<Uuid> = officers
+            .iter()
+            .chain(chiefs)
+            .chain(deputies.values())
+            .map(|r| r.id)
+            .collect();
+        let on_leave = kenshu_db::digest::on_leave(conn, institution_id, &concerned)
+            .await?
+            .into_iter()
+            .collect();
+        let mut routes = Routes {
+            deputies,
+            on_leave,
+            chief: None,
+        };
+        routes.chief = chiefs.iter().find_map(|c| routes.own(c)).map(|(to, _)| to);
+        Ok(routes)
+    }
+
+    /// The officer or their deputy; None when neither is there.
+    fn own(&self, officer: &Recipient) -> Option<(Recipient, Via)> {
+        let deputy = self
+            .deputies
+            .get(&officer.id)
+            .filter(|d| !self.on_leave.contains(&d.id));
+        match deputy {
+            Some(d) => Some((d.clone(), Via::Deputy)),
+            None if !self.on_leave.contains(&officer.id) => Some((officer.clone(), Via::Officer)),
+            None => None,
+        }
+    }
+
+    /// A protection officer's digest: theirs or their deputy's, else the chief officer's.
+    fn officer(&self, officer: &Recipient) -> Option<(Recipient, Via)> {
+        self.own(officer)
+            .or_else(|| self.chief.clone().map(|c| (c, Via::Chief)))
+    }
+}
+
+/// The "left out" entry of a digest nobody can receive.
+fn unsent(officer: &Recipient, division: String) -> Skipped {
+    Skipped {
+        who: officer.name.clone(),
+        division,
+        division_id: None,
+        course: String::new(),
+        reason: Reason::AbsentUnsent,
+        officer_id: Some(officer.id),
+        detail: String::new(),
+    }
+}
+
 fn digest(
     kind: Kind,
     officer: Recipient,
-    deputies: &HashMap<Uuid, Recipient>,
+    (recipient, via): (Recipient, Via),
     lines: &[&Overdue],
     divisions: Vec<Uuid>,
 ) -> Digest {
-    let recipient = deputies
-        .get(&officer.id)
-        .cloned()
-        .unwrap_or_else(|| officer.clone());
     let mut people: Vec<Uuid> = lines.iter().map(|o| o.person).collect();
     people.sort_unstable();
     people.dedup();
@@ -300,6 +409,7 @@ fn digest(
         kind,
         officer,
         recipient,
+        via,
         lines: lines.iter().map(|o| o.line.clone()).collect(),
         people,
         divisions,

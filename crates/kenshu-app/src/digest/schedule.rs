@@ -6,6 +6,7 @@ use kenshu_db::reminder::Mail;
 use time::OffsetDateTime;
 
 use super::{Kind, prepare};
+use crate::metrics;
 
 /// Runs the digest schedule every `every`, in the background; it ends with the process.
 pub fn spawn(pool: kenshu_db::PgPool, portal_url: String, every: std::time::Duration) {
@@ -29,9 +30,21 @@ pub struct Sent {
 /// Sends the digests due at `now`: in every institution whose approved plan has digests on,
 /// on a working day within office hours, those of the week not sent yet. Safe to run on
 /// several instances at once: one runs while the others return at once, and the database
-/// keeps one digest per officer, kind and week in any case.
+/// keeps one digest per officer, kind and week in any case. Counted in the metrics as the
+/// worker `digest_schedule`, with the digests mailed and those skipped.
 #[tracing::instrument(name = "digest_schedule", skip_all, fields(%now))]
 pub async fn run(
+    pool: &kenshu_db::PgPool,
+    now: OffsetDateTime,
+    portal_url: &str,
+) -> Result<Sent, sqlx::Error> {
+    let started = std::time::Instant::now();
+    let result = run_schedule(pool, now, portal_url).await;
+    crate::metrics::DIGEST_SCHEDULE.record(started, &result);
+    result
+}
+
+async fn run_schedule(
     pool: &kenshu_db::PgPool,
     now: OffsetDateTime,
     portal_url: &str,
@@ -80,7 +93,7 @@ pub async fn run(
                 &d.recipient.name,
                 &inst.name,
                 d.kind == Kind::Chief,
-                d.by_deputy().then_some(d.officer.name.as_str()),
+                d.stand_in(),
                 &d.lines,
                 portal_url,
             );
@@ -106,9 +119,23 @@ pub async fn run(
                     Kind::Officer => sent.officer += 1,
                     Kind::Chief => sent.chief += 1,
                 }
+                // Counted as they are recorded: the process may stop before the week is done.
+                let mailed = match (&d.recipient.email, d.kind) {
+                    (None, _) => &metrics::DIGESTS_NO_MAIL,
+                    (Some(_), Kind::Officer) => &metrics::DIGESTS_MAILED_OFFICER,
+                    (Some(_), Kind::Chief) => &metrics::DIGESTS_MAILED_CHIEF,
+                };
+                mailed.inc();
             }
         }
-        kenshu_db::digest::finish_week(&mut conn, inst.id, week).await?;
+        if kenshu_db::digest::finish_week(&mut conn, inst.id, week).await? {
+            let unsent = prepared
+                .skipped
+                .iter()
+                .filter(|s| s.reason == super::Reason::AbsentUnsent)
+                .count();
+            metrics::DIGESTS_UNSENT.add(unsent as u64);
+        }
     }
     guard.commit().await?;
     if sent != Sent::default() {

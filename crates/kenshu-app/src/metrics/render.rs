@@ -189,6 +189,32 @@ fn counters(o: &mut Out) {
     for (by, c) in sent {
         o.sample("kenshu_reminders_sent_total", &[("by", by)], c.get());
     }
+    o.family(
+        "kenshu_digests_sent_total",
+        "counter",
+        "Weekly digests queued as mail: to protection officers (or whoever stands in) and to chief officers.",
+    );
+    for (kind, c) in [
+        ("officer", &crate::metrics::DIGESTS_MAILED_OFFICER),
+        ("chief", &crate::metrics::DIGESTS_MAILED_CHIEF),
+    ] {
+        o.sample("kenshu_digests_sent_total", &[("kind", kind)], c.get());
+    }
+    o.family(
+        "kenshu_digests_skipped_total",
+        "counter",
+        "Weekly digests not mailed: the recipient has no mail address, or the officer is on leave and nobody can take it.",
+    );
+    for (reason, c) in [
+        ("no_mail", &crate::metrics::DIGESTS_NO_MAIL),
+        ("absent", &crate::metrics::DIGESTS_UNSENT),
+    ] {
+        o.sample(
+            "kenshu_digests_skipped_total",
+            &[("reason", reason)],
+            c.get(),
+        );
+    }
     let plain = [
         (
             "kenshu_mail_sent_total",

@@ -50,6 +50,8 @@ impl Catalogue {
             NoMail => self.digest_reason_no_mail,
             Deputy => self.digest_reason_deputy,
             NoOfficer => self.digest_reason_no_officer,
+            AbsentToChief => self.digest_reason_absent_to_chief,
+            AbsentUnsent => self.digest_reason_absent_unsent,
         }
     }
 

@@ -27,6 +27,23 @@ impl From<DesignationError> for AppError {
     }
 }
 
+impl From<kenshu_app::digest::deputy::DeputyError> for AppError {
+    fn from(e: kenshu_app::digest::deputy::DeputyError) -> Self {
+        use kenshu_app::digest::deputy::DeputyError;
+        let t = t();
+        match e {
+            DeputyError::Unknown(_) => field(t.deputy_deputy, t.deputy_unknown_fix),
+            DeputyError::NotAnOfficer(_) => field(t.deputy_officer, t.deputy_officer_fix),
+            DeputyError::Themselves => field(t.deputy_deputy, t.deputy_themselves_fix),
+            DeputyError::Period => field(t.designation_to, t.designation_to_fix),
+            DeputyError::Overlap => field(t.designation_from, t.deputy_overlap_fix),
+            DeputyError::NotFound => AppError::NotFound,
+            DeputyError::Started => AppError::BadRequest(t.deputy_started_fix.into()),
+            DeputyError::Database(e) => AppError::Database(e),
+        }
+    }
+}
+
 impl From<FollowUpError> for AppError {
     fn from(e: FollowUpError) -> Self {
         match e {

@@ -557,6 +557,15 @@ async fn reports_by_mail_from_the_recipient_and_by_the_portal_button_count_once(
         host: "kenshu.test".into(),
     };
     let at = listener.spawn("127.0.0.1:0").await.unwrap();
+    // Only this test reports in this test binary: the counters' changes are its own.
+    let metrics = || {
+        (
+            kenshu_app::metrics::DRILL_REPORTS_MAIL.get(),
+            kenshu_app::metrics::DRILL_REPORTS_PORTAL.get(),
+            kenshu_app::metrics::DRILL_REPORT_MAILS_UNMATCHED.get(),
+        )
+    };
+    let before = metrics();
     let reported = |login: &'static str| {
         let pool = app.pool().clone();
         async move {

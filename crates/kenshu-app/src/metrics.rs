@@ -93,6 +93,14 @@ pub static DIGESTS_MAILED_CHIEF: Counter = Counter::new();
 pub static DIGESTS_NO_MAIL: Counter = Counter::new();
 /// Digests not sent: the officer is on leave and nobody can take their digest.
 pub static DIGESTS_UNSENT: Counter = Counter::new();
+/// Mail drills: first presses of a link page's button (the ones that count).
+pub static DRILL_CLICKS: Counter = Counter::new();
+/// Mail drills: reports counted, by mail to the report listener and by the portal's button.
+pub static DRILL_REPORTS_MAIL: Counter = Counter::new();
+pub static DRILL_REPORTS_PORTAL: Counter = Counter::new();
+/// Mails the report listener took that counted for no drill mail (a real suspicious mail, or a
+/// drill mail forwarded by someone else).
+pub static DRILL_REPORT_MAILS_UNMATCHED: Counter = Counter::new();
 /// Mails the transport accepted (SMTP, or the log without SMTP).
 pub static MAIL_SENT: Counter = Counter::new();
 /// Attempts that failed (the mail stays queued, or is given up).

@@ -354,6 +354,7 @@ pub async fn press(
         )
         .await?;
     tx.commit().await?;
+    crate::metrics::DRILL_CLICKS.inc();
     Ok(Some(Pressed {
         first: true,
         follow_up,
@@ -424,6 +425,9 @@ pub async fn report_in_portal(
             .await?;
     }
     tx.commit().await?;
+    if reported.is_some() {
+        crate::metrics::DRILL_REPORTS_PORTAL.inc();
+    }
     Ok(reported)
 }
 

@@ -158,7 +158,9 @@ pub async fn receive(
     }
     tx.commit().await?;
     counted.reports = reported.len();
+    crate::metrics::DRILL_REPORTS_MAIL.add(reported.len() as u64);
     if counted.reports == 0 {
+        crate::metrics::DRILL_REPORT_MAILS_UNMATCHED.inc();
         tracing::info!(
             tokens = tokens.len(),
             "a report mail matched no drill mail of its sender"

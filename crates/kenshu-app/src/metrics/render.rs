@@ -215,7 +215,28 @@ fn counters(o: &mut Out) {
             c.get(),
         );
     }
+    o.family(
+        "kenshu_drill_reports_total",
+        "counter",
+        "Mail drills: reports counted, by mail to the report address and by the portal's report button.",
+    );
+    for (via, c) in [
+        ("mail", &crate::metrics::DRILL_REPORTS_MAIL),
+        ("portal", &crate::metrics::DRILL_REPORTS_PORTAL),
+    ] {
+        o.sample("kenshu_drill_reports_total", &[("via", via)], c.get());
+    }
     let plain = [
+        (
+            "kenshu_drill_clicks_total",
+            "Mail drills: first presses of a drill link's button (people who opened the link).",
+            &crate::metrics::DRILL_CLICKS,
+        ),
+        (
+            "kenshu_drill_report_mails_unmatched_total",
+            "Mails to the report address that counted for no drill mail (perhaps a real suspicious mail).",
+            &crate::metrics::DRILL_REPORT_MAILS_UNMATCHED,
+        ),
         (
             "kenshu_mail_sent_total",
             "Mails the transport accepted (SMTP, or the log without SMTP).",

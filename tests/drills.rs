@@ -658,6 +658,12 @@ async fn reports_by_mail_from_the_recipient_and_by_the_portal_button_count_once(
         .await,
         3
     );
+    let after = metrics();
+    assert_eq!(
+        (after.0 - before.0, after.1 - before.1, after.2 - before.2),
+        (2, 1, 2),
+        "reports by mail, by the button, and mails that counted for nothing (a1's again, a2's)"
+    );
 
     // The results: 3 reported, 2 of them without having pressed, and a time to report.
     let results = chief.get(&format!("/drills/{id}")).await;

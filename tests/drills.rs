@@ -544,12 +544,36 @@ async fn reports_by_mail_from_the_recipient_and_by_the_portal_button_count_once(
             .status,
         303
     );
+    let links = links(&app).await;
     let smtp = TestSmtp::start().await;
     deliver_due(app.serving_pool(), &mailer(&smtp, &app))
         .await
         .unwrap();
     assert_eq!(smtp.received().len(), 4);
-    let links = links(&app).await;
+    // Once sent, the outbox keeps no link: nobody reading it can press a button as another.
+    assert_eq!(
+        count(
+            &app,
+            "select count(*) from mail_outbox where body ~ '/d/[0-9a-f]{64}'"
+        )
+        .await,
+        0
+    );
+    let bodies: Vec<String> = smtp
+        .received()
+        .iter()
+        .filter_map(|r| {
+            mail_parser::MessageParser::default()
+                .parse(r.data.as_bytes())
+                .and_then(|m| m.body_text(0).map(|b| b.to_string()))
+        })
+        .collect();
+    assert!(
+        links
+            .values()
+            .all(|l| bodies.iter().any(|b| b.contains(path_of(l)))),
+        "the relay got the links"
+    );
     let listener = kenshu_app::drill::report::Listener {
         pool: app.serving_pool().clone(),
         key: kenshu_tests::audit_key(),

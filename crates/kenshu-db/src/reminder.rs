@@ -297,7 +297,10 @@ pub async fn claim_due(
     .await
 }
 
-/// Records mails as sent, each with the transport that took it, in one statement.
+/// Records mails as sent, each with the transport that took it, in one statement. A drill
+/// mail's link is blotted out of the kept copy once sent: its token was only needed until
+/// then, and whoever reads the outbox (the administrator's mail page, a backup) must not be
+/// able to press the button as its recipient.
 #[tracing::instrument(level = "debug", skip_all, fields(mails = sent.len()))]
 pub async fn mark_sent(
     conn: &mut PgConnection,
@@ -310,7 +313,9 @@ pub async fn mark_sent(
     let ids: Vec<Uuid> = sent.iter().map(|(m, _)| m.id).collect();
     let vias: Vec<String> = sent.iter().map(|(_, via)| via.to_string()).collect();
     sqlx::query!(
-        "update mail_outbox o set sent_at = now(), sent_via = s.via, attempts = o.attempts + 1, last_error = null
+        r"update mail_outbox o set sent_at = now(), sent_via = s.via, attempts = o.attempts + 1, last_error = null,
+                body = case when o.drill_campaign_id is null then o.body
+                            else regexp_replace(o.body, '/d/[0-9a-f]{64}', '/d/********', 'g') end
          from unnest($1::uuid[], $2::uuid[], $3::text[]) as s(institution_id, id, via)
          where o.institution_id = s.institution_id and o.id = s.id",
         &institutions,
@@ -381,9 +386,11 @@ pub async fn outbox(
 ) -> Result<Vec<OutboxEntry>, sqlx::Error> {
     sqlx::query_as!(
         OutboxEntry,
-        "select created_at, to_address, subject, body, attempts, last_error, next_attempt_at,
-                sent_at, sent_via, gave_up_at
-         from mail_outbox where institution_id = $1 order by created_at desc limit $2",
+        r#"select created_at, to_address, subject,
+                  case when drill_campaign_id is null then body
+                       else regexp_replace(body, '/d/[0-9a-f]{64}', '/d/********', 'g') end as "body!",
+                  attempts, last_error, next_attempt_at, sent_at, sent_via, gave_up_at
+           from mail_outbox where institution_id = $1 order by created_at desc limit $2"#,
         institution_id,
         limit
     )

@@ -110,3 +110,40 @@ pub async fn facts_for_division(
         })
         .collect())
 }
+
+/// The assignment facts of every active person of the institution, in one query:
+/// (user id, division id, facts).
+pub async fn facts_for_institution(
+    conn: &mut PgConnection,
+    institution_id: Uuid,
+    on: Date,
+) -> Result<Vec<(Uuid, Uuid, PersonFacts)>, sqlx::Error> {
+    let rows = sqlx::query!(
+        r#"select u.id, u.division_id, u.role, u.left_on, u.hired_on,
+                  (select max(p.valid_from) from placements p
+                    where p.institution_id = u.institution_id and p.user_id = u.id and p.valid_from <= $2
+                      and exists (select 1 from placements q where q.institution_id = p.institution_id
+                                  and q.user_id = p.user_id and q.valid_from < p.valid_from)) as transferred_on,
+                  coalesce((select json_agg(json_build_array(d.kind, d.valid_from, d.valid_to))
+                            from designations d where d.institution_id = u.institution_id and d.user_id = u.id), '[]'::json)
+                     as "designations!: Json<Vec<(String, String, Option<String>)>>"
+           from users u where u.institution_id = $1 and u.status <> 'left'"#,
+        institution_id,
+        on
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let facts = person_facts(
+                &r.role,
+                r.hired_on,
+                r.transferred_on,
+                r.left_on,
+                r.designations.0,
+            );
+            (r.id, r.division_id, facts)
+        })
+        .collect())
+}

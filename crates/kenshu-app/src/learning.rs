@@ -21,17 +21,36 @@ pub async fn assignments_of(
     user_id: Uuid,
     fy: FiscalYear,
 ) -> Result<(bool, Vec<Assignment>), sqlx::Error> {
-    let on = fy.judged_on(kenshu_core::japan_today());
-    let plan = kenshu_db::plan::plan(&mut *conn, institution_id, fy).await?;
+    let (has_plan, assigned, _) =
+        assignments_and_rules_of(conn, institution_id, user_id, fy).await?;
+    Ok((has_plan, assigned))
+}
+
+/// The same, with the rules (規程) the plan requires the person to acknowledge and where they
+/// stand with each: read with the plan, in the same two statements.
+pub async fn assignments_and_rules_of(
+    conn: &mut PgConnection,
+    institution_id: Uuid,
+    user_id: Uuid,
+    fy: FiscalYear,
+) -> Result<(bool, Vec<Assignment>, Vec<crate::rules::Required>), sqlx::Error> {
+    let today = kenshu_core::japan_today();
+    let on = fy.judged_on(today);
+    let plan = kenshu_db::plan::plan_for(&mut *conn, institution_id, fy, Some(user_id)).await?;
     let Some(plan) = plan.filter(|p| p.plan.approved) else {
-        return Ok((false, Vec::new()));
+        return Ok((false, Vec::new(), Vec::new()));
     };
     let facts = kenshu_db::plan::facts(conn, institution_id, user_id, on).await?;
+    let Some(facts) = facts else {
+        return Ok((true, Vec::new(), Vec::new()));
+    };
+    let rules = crate::rules::required(&plan, &facts, on, today, |code| {
+        plan.rule(code).and_then(|r| r.acknowledged)
+    });
     Ok((
         true,
-        facts
-            .map(|f| kenshu_core::plan::assignments(&plan.plan, &f, on))
-            .unwrap_or_default(),
+        kenshu_core::plan::assignments(&plan.plan, &facts, on),
+        rules,
     ))
 }
 

@@ -5,7 +5,9 @@ use std::sync::Arc;
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use kenshu_app::learning::{CourseStanding, assignment_status, assignments_of};
+use kenshu_app::learning::{
+    CourseStanding, assignment_status, assignments_and_rules_of, assignments_of,
+};
 use kenshu_core::FiscalYear;
 use kenshu_core::assignment::Status;
 use kenshu_core::content::CoursePackage;
@@ -75,6 +77,18 @@ struct MyTrainingPage {
     has_plan: bool,
     /// Reminders the person has not acknowledged yet (督促のお知らせ).
     notices: Vec<crate::reminder::ReminderRow>,
+    /// The rules (規程) the plan requires of them and they have not acknowledged (the
+    /// current version).
+    rules: Vec<PendingRule>,
+}
+
+/// A required rule still to acknowledge, as `/my` lists it.
+pub struct PendingRule {
+    pub code: String,
+    pub title: String,
+    pub version: String,
+    pub deadline: String,
+    pub overdue: bool,
 }
 
 pub async fn home(viewer: axum::Extension<crate::session::Viewer>) -> Redirect {
@@ -93,7 +107,25 @@ pub async fn my_training(
     Query(q): Query<FyQuery>,
 ) -> Result<Response, AppError> {
     user.require(Action::TakeTraining)?;
-    let (has_plan, assigned) = assignments(&mut conn, &user, fy).await?;
+    // The required rules come with the plan: no statement more than the courses need.
+    let (has_plan, assigned, required) = assignments_and_rules_of(
+        &mut conn,
+        user.session.institution_id,
+        user.session.user_id,
+        fy,
+    )
+    .await?;
+    let rules = required
+        .into_iter()
+        .filter(|r| !r.done())
+        .map(|r| PendingRule {
+            version: t().rule_version(r.version),
+            deadline: crate::page::day(r.deadline),
+            overdue: r.state == kenshu_core::plan::RuleState::Overdue,
+            code: r.code,
+            title: r.title,
+        })
+        .collect();
     let codes: Vec<&str> = assigned.iter().map(|a| a.code.as_str()).collect();
     let summaries = learning::summaries(&mut conn, user.learner(fy), &codes).await?;
     let today = kenshu_core::japan_today();
@@ -140,6 +172,7 @@ pub async fn my_training(
     )
     .await?;
     render(&MyTrainingPage {
+        rules,
         notices,
         chrome: Chrome::for_user(&user, t().my_training),
         t: t(),

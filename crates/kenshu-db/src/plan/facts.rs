@@ -111,13 +111,23 @@ pub async fn facts_for_division(
         .collect())
 }
 
-/// The assignment facts of every active person of the institution, in one query:
-/// (user id, division id, facts).
+/// One active person of the institution: what the assignment rule needs, and their latest
+/// acknowledgement of each rule (規程).
+pub struct PersonWithAcks {
+    pub id: Uuid,
+    pub division_id: Uuid,
+    pub facts: PersonFacts,
+    /// (rule code, version, when as Unix seconds).
+    pub acks: Vec<(String, i32, i64)>,
+}
+
+/// Every active person of the institution with their facts and rule acknowledgements, in one
+/// query (the overview's counts of required rules).
 pub async fn facts_for_institution(
     conn: &mut PgConnection,
     institution_id: Uuid,
     on: Date,
-) -> Result<Vec<(Uuid, Uuid, PersonFacts)>, sqlx::Error> {
+) -> Result<Vec<PersonWithAcks>, sqlx::Error> {
     let rows = sqlx::query!(
         r#"select u.id, u.division_id, u.role, u.left_on, u.hired_on,
                   (select max(p.valid_from) from placements p
@@ -126,7 +136,14 @@ pub async fn facts_for_institution(
                                   and q.user_id = p.user_id and q.valid_from < p.valid_from)) as transferred_on,
                   coalesce((select json_agg(json_build_array(d.kind, d.valid_from, d.valid_to))
                             from designations d where d.institution_id = u.institution_id and d.user_id = u.id), '[]'::json)
-                     as "designations!: Json<Vec<(String, String, Option<String>)>>"
+                     as "designations!: Json<Vec<(String, String, Option<String>)>>",
+                  coalesce((select json_agg(json_build_array(k.code, k.version,
+                                   extract(epoch from k.acknowledged_at)::bigint))
+                            from (select distinct on (a.code) a.code, a.version, a.acknowledged_at
+                                  from rule_acknowledgements a
+                                  where a.institution_id = u.institution_id and a.user_id = u.id
+                                  order by a.code, a.version desc) k), '[]'::json)
+                     as "acks!: Json<Vec<(String, i32, i64)>>"
            from users u where u.institution_id = $1 and u.status <> 'left'"#,
         institution_id,
         on
@@ -143,7 +160,12 @@ pub async fn facts_for_institution(
                 r.left_on,
                 r.designations.0,
             );
-            (r.id, r.division_id, facts)
+            PersonWithAcks {
+                id: r.id,
+                division_id: r.division_id,
+                facts,
+                acks: r.acks.0,
+            }
         })
         .collect())
 }

@@ -13,7 +13,7 @@ pub use draft::{
     put_details, put_rule, remove_course, remove_rule, set_courses,
 };
 pub use exemptions::{exempt, exemptions};
-pub use facts::{facts, facts_for_division, facts_for_institution};
+pub use facts::{PersonWithAcks, facts, facts_for_division, facts_for_institution};
 
 pub(crate) use facts::person_facts;
 

@@ -2,7 +2,10 @@
 //! minimum reading time; staff read it and acknowledge it, not before the time has passed on the
 //! server's clock; a new version asks again and a form for the old one is refused; the chief
 //! sees who has acknowledged the current version; bad drafts are refused field by field and
-//! publish nothing; only the chief publishes, the audit officer reads, others get 403.
+//! publish nothing; only the chief publishes, the audit officer reads, others get 403. The plan
+//! requires rules by audience and deadline (a draft's, audited, copied with last year's plan);
+//! `/my`, the person page, the dashboard, the overview, the digest, the reminder mail and the
+//! annual report in every format show who acknowledged the current version and who is overdue.
 
 use kenshu_core::person::Role;
 use kenshu_tests::{Scenario, TestApp};

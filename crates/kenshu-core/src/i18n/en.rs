@@ -18,6 +18,8 @@ pub static EN: Catalogue = Catalogue {
     audit_plan_details: "plan details changed",
     audit_plan_course: "course settings changed",
     audit_plan_removed: "course removed from the plan",
+    audit_plan_rule: "rule to acknowledge set",
+    audit_plan_rule_removed: "rule removed from the plan",
     audit_count_new: "new",
     audit_count_transfers: "transfers",
     audit_count_leavers: "leavers",

@@ -16,6 +16,8 @@ impl Catalogue {
             ("audit_plan_details", self.audit_plan_details),
             ("audit_plan_course", self.audit_plan_course),
             ("audit_plan_removed", self.audit_plan_removed),
+            ("audit_plan_rule", self.audit_plan_rule),
+            ("audit_plan_rule_removed", self.audit_plan_rule_removed),
             ("audit_count_new", self.audit_count_new),
             ("audit_count_transfers", self.audit_count_transfers),
             ("audit_count_leavers", self.audit_count_leavers),

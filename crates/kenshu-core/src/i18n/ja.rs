@@ -13,6 +13,8 @@ pub static JA: Catalogue = Catalogue {
     audit_plan_details: "計画の詳細を変更",
     audit_plan_course: "研修の設定を変更",
     audit_plan_removed: "研修を計画から削除",
+    audit_plan_rule: "確認を求める規程を設定",
+    audit_plan_rule_removed: "確認を求める規程を計画から削除",
     audit_count_new: "新規",
     audit_count_transfers: "異動",
     audit_count_leavers: "退職",

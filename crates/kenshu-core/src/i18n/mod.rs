@@ -64,6 +64,8 @@ pub struct Catalogue {
     pub audit_plan_details: &'static str,
     pub audit_plan_course: &'static str,
     pub audit_plan_removed: &'static str,
+    pub audit_plan_rule: &'static str,
+    pub audit_plan_rule_removed: &'static str,
     pub audit_count_new: &'static str,
     pub audit_count_transfers: &'static str,
     pub audit_count_leavers: &'static str,

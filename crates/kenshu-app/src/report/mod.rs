@@ -17,7 +17,7 @@ use kenshu_core::FiscalYear;
 use kenshu_core::assignment::{Progress, status};
 use kenshu_core::audit::{AuditAction, Head};
 use kenshu_core::i18n::Catalogue;
-use kenshu_core::plan::{Plan, rule_state, year_assignments, year_rule_assignments};
+use kenshu_core::plan::{Plan, year_assignments, year_rule_assignments};
 use kenshu_core::report::{Row, RuleRow, RuleTotals, Summary};
 use kenshu_db::PgConnection;
 use kenshu_db::plan::PlanRecord;
@@ -180,31 +180,25 @@ pub fn rule_rows_of(
     }
     let today = p.facts.as_of(s.today);
     let designations = designations_of(p, s);
-    year_rule_assignments(&plan.plan, &plan.plan_rules(), &p.facts, s.fy, on)
+    let assigned = year_rule_assignments(&plan.plan, &plan.plan_rules(), &p.facts, s.fy, on);
+    crate::rules::judge(plan, &assigned, today, |code| p.ack(code))
         .into_iter()
-        .filter_map(|a| {
-            let r = plan.rule(&a.code)?;
-            let deadline = r.deadline_for(a.deadline);
-            let last = p.ack(&a.code);
-            let current = last.filter(|(v, _)| *v == r.version).map(|(_, at)| at);
-            Some(RuleRow {
-                division_code: p.division_code.clone(),
-                division_name: p.division_name.clone(),
-                employee_number: p.employee_number.clone(),
-                name: p.name.clone(),
-                designations: designations.clone(),
-                code: a.code,
-                title: r.title.clone(),
-                version: r.version,
-                state: rule_state(current.is_some(), deadline, today),
-                acknowledged_on: current
-                    .map(|at| at.to_offset(kenshu_core::fiscal_year::JST).date()),
-                earlier_version: last
-                    .map(|(v, _)| v)
-                    .filter(|v| current.is_none() && *v != r.version),
-                deadline,
-                left_on: p.facts.left_on,
-            })
+        .map(|r| RuleRow {
+            division_code: p.division_code.clone(),
+            division_name: p.division_name.clone(),
+            employee_number: p.employee_number.clone(),
+            name: p.name.clone(),
+            designations: designations.clone(),
+            acknowledged_on: r
+                .acknowledged_at
+                .map(|at| at.to_offset(kenshu_core::fiscal_year::JST).date()),
+            earlier_version: r.last_version.filter(|v| *v != r.version),
+            code: r.code,
+            title: r.title,
+            version: r.version,
+            state: r.state,
+            deadline: r.deadline,
+            left_on: p.facts.left_on,
         })
         .collect()
 }

@@ -454,6 +454,14 @@ async fn demo_year_looks_real(base: &str) {
         "{}",
         rules.body
     );
+    // The plan requires it: わたしの研修 asks for it.
+    let my = staff.get("/my").await;
+    assert!(
+        my.body.contains("id=\"pending-rules\"")
+            && my.body.contains("href=\"/rules/tokutei-kitei\""),
+        "{}",
+        my.body
+    );
     let rule = staff.get("/rules/tokutei-kitei").await;
     assert!(rule.body.contains("第1条（目的）"), "{}", rule.body);
     let csv = chief.get("/reports/annual?format=csv").await;

@@ -2,7 +2,10 @@
 //! minimum reading time; staff read it and acknowledge it, not before the time has passed on the
 //! server's clock; a new version asks again and a form for the old one is refused; the chief
 //! sees who has acknowledged the current version; bad drafts are refused field by field and
-//! publish nothing; only the chief publishes, the audit officer reads, others get 403.
+//! publish nothing; only the chief publishes, the audit officer reads, others get 403. The plan
+//! requires rules by audience and deadline (a draft's, audited, copied with last year's plan);
+//! `/my`, the person page, the dashboard, the overview, the digest, the reminder mail and the
+//! annual report in every format show who acknowledged the current version and who is overdue.
 
 use kenshu_core::person::Role;
 use kenshu_tests::{Scenario, TestApp};
@@ -218,4 +221,427 @@ async fn a_bad_draft_is_refused_field_by_field_and_only_the_chief_publishes() {
         .await
         .unwrap();
     assert_eq!(versions, 1);
+}
+
+fn this_year() -> kenshu_core::FiscalYear {
+    kenshu_core::FiscalYear::of(kenshu_core::japan_today())
+}
+
+/// Publishes a rule as the chief, with no reading time.
+async fn publish(chief: &mut kenshu_tests::Browser, code: &str, title: &str, body: &str) {
+    chief.get("/manage/rules").await;
+    let res = chief
+        .post(
+            "/manage/rules",
+            &[
+                ("code", code),
+                ("title", title),
+                ("min_read_secs", "0"),
+                ("body", body),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, 303, "{}", res.body);
+}
+
+/// Opens the rule and acknowledges its version `version`.
+async fn acknowledge(b: &mut kenshu_tests::Browser, code: &str, version: &str) {
+    assert_eq!(b.get(&format!("/rules/{code}")).await.status, 200);
+    let res = b
+        .post(
+            &format!("/rules/{code}/acknowledge"),
+            &[("version", version)],
+        )
+        .await;
+    assert_eq!(res.status, 303, "{}", res.body);
+}
+
+/// The plan requires rules like courses: by audience and deadline, changed only while a
+/// draft and audited; `/my` lists what is pending until it is acknowledged and again for a
+/// new version; past the deadline (and 30 days after a version's publication) it is overdue
+/// on `/my`, the person page, the dashboard, the overview, the officer's digest, the
+/// reminder mail and the annual report in every format.
+#[tokio::test]
+async fn the_plan_requires_a_rule_and_everyone_sees_who_acknowledged_it_and_who_is_overdue() {
+    let app = TestApp::spawn().await;
+    let fy = this_year();
+    let y = fy.year().to_string();
+    let today = kenshu_core::japan_today();
+    let built = Scenario::new(app.pool())
+        .plan(fy)
+        .person("officer", Role::ProtectionOfficer)
+        .person("staff1", Role::Staff)
+        .named("規程 一郎")
+        .person("staff2", Role::Staff)
+        .named("規程 二郎")
+        .designated(kenshu_core::plan::DesignationKind::Clerk, fy.start())
+        .person("chief", Role::ChiefOfficer)
+        .in_division("b")
+        .person("other-b", Role::Staff)
+        .in_division("b")
+        .build()
+        .await;
+    let mut chief = app.signed_in("chief").await;
+    publish(
+        &mut chief,
+        "tokutei-kitei",
+        "特定個人情報取扱規程",
+        "第1条 目的",
+    )
+    .await;
+    publish(
+        &mut chief,
+        "security-policy",
+        "情報セキュリティポリシー",
+        "基本方針",
+    )
+    .await;
+
+    // The draft plan offers the published rules.
+    let page = chief.get(&format!("/plans?fy={y}")).await;
+    assert!(
+        page.body.contains("規程を追加: 特定個人情報取扱規程")
+            && page.body.contains("規程を追加: 情報セキュリティポリシー"),
+        "{}",
+        page.body
+    );
+    // Ten days ago: overdue once no version is new (see below).
+    let deadline = (today - time::Duration::days(10)).to_string();
+    let kitei = format!("/plans/{y}/rules/tokutei-kitei");
+    let policy = format!("/plans/{y}/rules/security-policy");
+    let none = chief.post(&kitei, &[("deadline", &deadline)]).await;
+    assert_eq!(none.status, 400, "an audience is needed");
+    let bad = chief
+        .post(&kitei, &[("audience", "all"), ("deadline", "someday")])
+        .await;
+    assert_eq!(bad.status, 400);
+    let unknown = chief
+        .post(
+            &format!("/plans/{y}/rules/no-such-rule"),
+            &[("audience", "all"), ("deadline", &deadline)],
+        )
+        .await;
+    assert_eq!(unknown.status, 404);
+    let mut staff1 = app.signed_in("staff1").await;
+    staff1.get("/my").await;
+    let refused = staff1
+        .post(&kitei, &[("audience", "all"), ("deadline", &deadline)])
+        .await;
+    assert_eq!(refused.status, 403, "staff do not draft plans");
+    for (url, audience) in [(&kitei, "all"), (&policy, "all")] {
+        let ok = chief
+            .post(url, &[("audience", audience), ("deadline", &deadline)])
+            .await;
+        assert_eq!(ok.status, 303, "{}", ok.body);
+    }
+    assert_eq!(
+        chief.post(&format!("{policy}/remove"), &[]).await.status,
+        303
+    );
+    let clerks = chief
+        .post(&policy, &[("audience", "clerk"), ("deadline", &deadline)])
+        .await;
+    assert_eq!(clerks.status, 303);
+    let changes: Vec<String> = audit(&app, "plan_changed")
+        .await
+        .into_iter()
+        .map(|a| a.2)
+        .collect();
+    assert_eq!(
+        changes,
+        [
+            format!("rule tokutei-kitei for all by {deadline}"),
+            format!("rule security-policy for all by {deadline}"),
+            "removed rule security-policy".to_string(),
+            format!("rule security-policy for clerk by {deadline}"),
+        ]
+    );
+    let page = chief.get(&format!("/plans?fy={y}")).await;
+    assert!(
+        page.body.contains("id=\"rule-tokutei-kitei\"")
+            && page.body.contains("特定個人情報取扱規程 第1版"),
+        "{}",
+        page.body
+    );
+    let document = chief.get(&format!("/plans/{y}/document")).await;
+    assert!(
+        document.body.contains("id=\"plan-rules\"")
+            && document.body.contains("特定個人情報取扱規程 第1版")
+            && document.body.contains("情報セキュリティポリシー 第1版"),
+        "{}",
+        document.body
+    );
+    assert_eq!(
+        chief.post(&format!("/plans/{y}/approve"), &[]).await.status,
+        303
+    );
+    let locked = chief
+        .post(&kitei, &[("audience", "clerk"), ("deadline", &deadline)])
+        .await;
+    assert_eq!(locked.status, 400, "an approved plan is not changed");
+    assert_eq!(
+        chief.post(&format!("{kitei}/remove"), &[]).await.status,
+        400
+    );
+
+    // /my lists the pending rules: a version just published is not overdue (30 days).
+    let my = staff1.get("/my").await;
+    assert!(
+        my.body.contains("id=\"pending-rules\"")
+            && my.body.contains("href=\"/rules/tokutei-kitei\"")
+            && my.body.contains("第1版"),
+        "{}",
+        my.body
+    );
+    assert!(!my.body.contains("security-policy"), "only for clerks");
+    assert!(!my.body.contains("badge overdue\">期限超過"), "{}", my.body);
+    let mut staff2 = app.signed_in("staff2").await;
+    assert!(
+        staff2
+            .get("/my")
+            .await
+            .body
+            .contains("href=\"/rules/security-policy\""),
+        "the clerk is asked for the clerks' rule"
+    );
+    acknowledge(&mut staff1, "tokutei-kitei", "1").await;
+    let my = staff1.get("/my").await;
+    assert!(!my.body.contains("id=\"pending-rules\""), "{}", my.body);
+
+    // A new version asks again.
+    publish(
+        &mut chief,
+        "tokutei-kitei",
+        "特定個人情報取扱規程",
+        "第1条 改正",
+    )
+    .await;
+    let my = staff1.get("/my").await;
+    assert!(
+        my.body.contains("href=\"/rules/tokutei-kitei\"") && my.body.contains("第2版"),
+        "{}",
+        my.body
+    );
+    // Both versions published long ago: the deadline (ten days ago) has passed.
+    sqlx::query("update rule_versions set published_at = now() - interval '60 days'")
+        .execute(app.pool())
+        .await
+        .unwrap();
+    acknowledge(&mut staff2, "tokutei-kitei", "2").await;
+    let my = staff1.get("/my").await;
+    assert!(my.body.contains("badge overdue\">期限超過"), "{}", my.body);
+
+    // The person page: overdue, with the earlier version acknowledged.
+    let mut officer = app.signed_in("officer").await;
+    let person = officer.get("/people/staff1").await;
+    assert!(
+        person.body.contains("id=\"person-rules\"")
+            && person.body.contains("特定個人情報取扱規程 第2版")
+            && person.body.contains("期限超過")
+            && person.body.contains("第1版 確認済み"),
+        "{}",
+        person.body
+    );
+    // The dashboard of division a: officer, staff1, staff2 asked; staff2 acknowledged.
+    let dashboard = officer.get("/officer").await;
+    let counts = dashboard
+        .body
+        .split("id=\"rule-counts\"")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no rule counts: {}", dashboard.body));
+    assert!(
+        counts.contains("特定個人情報取扱規程 第2版")
+            && counts.contains("<td class=\"rule-required\">3</td><td class=\"rule-acknowledged\">1</td><td class=\"rule-overdue\">2"),
+        "{counts}"
+    );
+    assert!(counts.contains("href=\"/people/staff1\">規程 一郎"));
+    // The overview, by division and in total (the clerks' rule: staff2, not acknowledged).
+    let overview = chief.get(&format!("/overview?fy={y}")).await;
+    for (row, figures) in [
+        ("rules-a", [4, 1, 3, 0]),
+        ("rules-b", [2, 0, 2, 0]),
+        ("rules-total", [6, 1, 5, 0]),
+    ] {
+        let expected = format!(
+            "<td class=\"rule-required\">{}</td><td class=\"rule-acknowledged\">{}</td><td class=\"rule-overdue\">{}</td><td class=\"rule-pending\">{}</td>",
+            figures[0], figures[1], figures[2], figures[3]
+        );
+        let line = overview
+            .body
+            .split(&format!("id=\"{row}\""))
+            .nth(1)
+            .and_then(|s| s.split("</tr>").next())
+            .unwrap_or_else(|| panic!("no {row}: {}", overview.body));
+        assert!(line.contains(&expected), "{row}: {line}");
+    }
+
+    // The protection officer's digest lists staff1 for the rule.
+    let mut conn = app.pool().acquire().await.unwrap();
+    let prepared = kenshu_app::digest::prepare(&mut conn, built.institution(), today)
+        .await
+        .unwrap()
+        .expect("an approved plan");
+    let lines: Vec<(String, String)> = prepared
+        .digests
+        .iter()
+        .filter(|d| d.kind == kenshu_app::digest::Kind::Officer)
+        .flat_map(|d| d.lines.iter().map(|l| (l.person.clone(), l.course.clone())))
+        .collect();
+    assert!(
+        lines.contains(&(
+            "規程 一郎".to_string(),
+            "規程の確認: 特定個人情報取扱規程".to_string()
+        )),
+        "{lines:?}"
+    );
+    assert!(
+        !lines
+            .iter()
+            .any(|(p, c)| p == "規程 二郎" && c.contains("特定個人情報取扱規程")),
+        "staff2 acknowledged the current version: {lines:?}"
+    );
+    drop(conn);
+
+    // A reminder names the pending rule after the courses.
+    officer.get("/people/staff1").await;
+    let sent = officer.post("/people/staff1/reminders", &[]).await;
+    assert_eq!(sent.status, 303, "{}", sent.body);
+    let body: String =
+        sqlx::query_scalar("select body from mail_outbox order by created_at desc limit 1")
+            .fetch_one(app.pool())
+            .await
+            .unwrap();
+    assert!(
+        body.contains("特定個人情報取扱規程（第2版）の確認　確認期限:")
+            && body.contains("（期限を過ぎています）"),
+        "{body}"
+    );
+
+    // The annual report: a row per person and required rule, and the totals, in all formats.
+    let csv = chief
+        .get(&format!("/reports/annual?fy={y}&format=csv"))
+        .await;
+    assert_eq!(csv.status, 200);
+    let rows = kenshu_tests::reports::parse_csv(csv.body.trim_start_matches('\u{feff}'));
+    let rule_rows: Vec<&Vec<String>> = rows
+        .iter()
+        .filter(|r| {
+            r.get(5)
+                .is_some_and(|c| c.starts_with("規程の確認: 特定個人情報取扱規程"))
+        })
+        .collect();
+    assert_eq!(rule_rows.len(), 5, "{rows:?}");
+    let of = |login: &str| {
+        rule_rows
+            .iter()
+            .find(|r| r[2] == login)
+            .unwrap_or_else(|| panic!("no rule row of {login}: {rule_rows:?}"))
+    };
+    assert_eq!(of("staff1")[5], "規程の確認: 特定個人情報取扱規程 第2版");
+    assert_eq!(of("staff1")[6], "期限超過");
+    assert_eq!(of("staff1")[11], "第1版 確認済み");
+    assert_eq!(of("staff2")[6], "確認済み");
+    assert_eq!(of("staff2")[8], today.to_string());
+    assert_eq!(of("officer")[6], "期限超過");
+    assert!(
+        rows.iter().any(|r| r[0] == "#規程の確認状況"
+            && r[1] == "特定個人情報取扱規程"
+            && r[2..7] == ["第2版", "5", "1", "4", "0"]),
+        "{rows:?}"
+    );
+    let res = chief
+        .client
+        .get(app.url(&format!("/reports/annual?fy={y}&format=xlsx")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let bytes = res.bytes().await.unwrap();
+    let sheet = kenshu_tests::reports::xlsx_sheet(&bytes, "受講状況");
+    assert!(
+        sheet.iter().any(|r| r[2] == "staff2"
+            && r[5] == "規程の確認: 特定個人情報取扱規程 第2版"
+            && r[6] == "確認済み"),
+        "{sheet:?}"
+    );
+    let totals = kenshu_tests::reports::xlsx_sheet(&bytes, "規程の確認状況");
+    assert_eq!(totals[0][..3], ["規程", "版", "対象"]);
+    assert!(
+        totals
+            .iter()
+            .any(|r| r[..6] == ["特定個人情報取扱規程", "第2版", "5", "1", "4", "0"]),
+        "{totals:?}"
+    );
+    assert!(
+        totals
+            .iter()
+            .any(|r| r[..6] == ["情報セキュリティポリシー", "第1版", "1", "0", "1", "0"]),
+        "{totals:?}"
+    );
+    let html = chief
+        .get(&format!("/reports/annual?fy={y}&format=html"))
+        .await;
+    assert!(
+        html.body.contains("<td>規程の確認: 特定個人情報取扱規程 第2版</td><td class=\"untrained\">期限超過</td>")
+            && html.body.contains("id=\"rules-summary\"")
+            && html.body.contains("<td>特定個人情報取扱規程</td><td>第2版</td><td>5</td><td>1</td><td>4</td><td>0</td>"),
+        "{}",
+        html.body
+    );
+}
+
+/// Last year's plan, copied: its required rules come along, their deadlines a year on.
+#[tokio::test]
+async fn a_copy_of_last_years_plan_requires_the_same_rules_a_year_on() {
+    let app = TestApp::spawn().await;
+    let fy = this_year();
+    let built = Scenario::new(app.pool())
+        .plan(fy)
+        .approved()
+        .person("chief", Role::ChiefOfficer)
+        .build()
+        .await;
+    let mut chief = app.signed_in("chief").await;
+    publish(&mut chief, "tokutei-kitei", "特定個人情報取扱規程", "第1条").await;
+    let deadline = fy.start() + time::Duration::days(90);
+    sqlx::query(
+        "insert into plan_rules (institution_id, plan_id, rule_code, audience, deadline)
+         values ($1, $2, 'tokutei-kitei', '{clerk,audit_officer}', $3)",
+    )
+    .bind(built.institution())
+    .bind(built.plan(fy))
+    .bind(deadline)
+    .execute(app.pool())
+    .await
+    .unwrap();
+    let next = fy.next().year().to_string();
+    chief.get(&format!("/plans?fy={next}")).await;
+    let made = chief
+        .post("/plans", &[("fy", &next), ("from", "previous")])
+        .await;
+    assert_eq!(made.status, 303, "{}", made.body);
+    let mut conn = app.pool().acquire().await.unwrap();
+    let plan = kenshu_db::plan::plan(&mut conn, built.institution(), fy.next())
+        .await
+        .unwrap()
+        .expect("the copy");
+    assert_eq!(plan.rules.len(), 1);
+    assert_eq!(plan.rules[0].rule.code, "tokutei-kitei");
+    assert_eq!(
+        plan.rules[0].rule.deadline,
+        deadline.replace_year(deadline.year() + 1).unwrap()
+    );
+    assert_eq!(
+        plan.rules[0].rule.audience,
+        [
+            kenshu_core::plan::Target::Designated(kenshu_core::plan::DesignationKind::Clerk),
+            kenshu_core::plan::Target::Designated(kenshu_core::plan::DesignationKind::AuditOfficer)
+        ]
+    );
+    let page = chief.get(&format!("/plans?fy={next}")).await;
+    assert!(
+        page.body.contains("id=\"rule-tokutei-kitei\""),
+        "{}",
+        page.body
+    );
 }

@@ -54,8 +54,9 @@ const BUDGETS: &[Budget] = &[
     // check, a transaction that clears and refunds the throttle, trusts the device, creates the
     // session and appends "sign_in" to the audit log (lock, last entry, insert).
     budget(SIGN_IN, 15, 15, 0),
-    // The first page after signing in: the session (from the database); the approved plan; the
-    // person's facts; course summaries (with re-attendance deadlines); reminders.
+    // The first page after signing in: the session (from the database); the approved plan (with
+    // the rules it requires and the person's acknowledgements of them, in the same statement);
+    // the person's facts; course summaries (with re-attendance deadlines); reminders.
     budget(MY, 5, 5, 0),
     // The course's progress (the package itself is cached).
     budget(COURSE, 1, 1, 0),
@@ -82,20 +83,23 @@ const BUDGETS: &[Budget] = &[
     budget(AUTHORED_SECTION, 1, 1, 0),
     // In a transaction: the attempt with its answers (and the draw it recorded), the answer.
     budget(AUTHORED_ANSWER, 4, 4, 0),
-    // Divisions in scope; the plan; the division's people and their facts; latest follow-ups;
-    // latest reminders; progress per person and course; retakes; course titles.
-    budget(OFFICER, 8, 8, 0),
+    // Divisions in scope; the plan; the division's people and their facts; their rule
+    // acknowledgements (only when the plan requires rules: the scenario's does); latest
+    // follow-ups; latest reminders; progress per person and course; retakes; course titles.
+    budget(OFFICER, 9, 9, 0),
     // The person; "person_viewed" appended to the audit log in a transaction (lock, last entry,
     // insert); the plan; their facts; summaries (with re-attendance deadlines); designations;
     // exemptions; attempt history; follow-ups; reminders.
     budget(PERSON, 14, 14, 0),
-    // Divisions; whether the kept counts are current; the counts; the officers.
-    budget(OVERVIEW, 4, 4, 0),
+    // Divisions; whether the kept counts are current; the counts; the officers; the plan (for
+    // the rules it requires) and, only when it requires some, everyone's facts with their rule
+    // acknowledgements in one statement (counted afresh: the rules have no kept counts).
+    budget(OVERVIEW, 6, 6, 0),
     // The same after someone's completion made the kept counts stale (a morning's usual case):
     // before the counts, a transaction locks the state, sets work_mem, takes the dirty people,
     // drops their old assignments and empty counts, recounts them, clears the scope and marks
-    // the state current (11 statements with BEGIN and COMMIT).
-    budget(OVERVIEW_STALE, 14, 14, 0),
+    // the state current (11 statements with BEGIN and COMMIT); the rules' two as above.
+    budget(OVERVIEW_STALE, 16, 16, 0),
     // The plan; course titles; divisions.
     budget(REPORTS, 3, 3, 0),
     // Divisions in scope; the courses' current versions (their packages are cached); this
@@ -304,6 +308,43 @@ async fn own_course(app: &TestApp, institution: Uuid) {
         .expect("published");
 }
 
+/// This year's plan requires everyone to acknowledge a rule (規程), and a third of the
+/// division of 500 has: the pages that show required rules are measured with one.
+async fn required_rule(app: &TestApp, institution: Uuid, chief: Uuid) {
+    let run = async |sql: &'static str, with_chief: bool| {
+        let q = sqlx::query(sql).bind(institution);
+        let q = if with_chief { q.bind(chief) } else { q };
+        q.execute(app.pool())
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    };
+    run(
+        "insert into rule_documents (institution_id, code) values ($1, 'kitei')",
+        false,
+    )
+    .await;
+    run(
+        "insert into rule_versions (institution_id, code, version, title, body, min_read_secs, published_by)
+         values ($1, 'kitei', 1, '特定個人情報取扱規程', '第1条', 0, $2)",
+        true,
+    )
+    .await;
+    run(
+        "insert into plan_rules (institution_id, plan_id, rule_code, audience, deadline)
+         select institution_id, id, 'kitei', '{all}', make_date(fiscal_year, 12, 31)
+         from training_plans where institution_id = $1 and status = 'approved'",
+        false,
+    )
+    .await;
+    run(
+        "insert into rule_acknowledgements (institution_id, user_id, code, version, read_secs)
+         select institution_id, id, 'kitei', 1, 30 from users
+         where institution_id = $1 and login_id ~ '^s[0-9]+$' and substr(login_id, 2)::int % 3 = 1",
+        false,
+    )
+    .await;
+}
+
 /// A section of the institution's own course, and the first answer to its drawn chapter test.
 async fn authored_journey(m: &mut Meter<'_>, b: &mut Browser) {
     let res = m
@@ -365,6 +406,7 @@ async fn every_main_page_stays_within_its_statement_budget() {
         .in_division("b");
     let built = division_of_500(story).build().await;
     own_course(&app, built.institution()).await;
+    required_rule(&app, built.institution(), built.id("chief")).await;
 
     let mut m = Meter {
         app: &app,

@@ -5,7 +5,7 @@
 //! axe-core.
 
 use kenshu_core::person::Role;
-use kenshu_tests::{TestApp, user};
+use kenshu_tests::{Scenario, TestApp, user};
 
 use super::checks::{axe_source, snap};
 use super::driver::Session;
@@ -67,6 +67,121 @@ async fn the_chief_publishes_a_rule_and_staff_acknowledge_it_after_reading() {
     b.goto(&app.url("/rules")).await;
     b.wait_for("#rule-tokutei-kitei").await;
     assert!(b.text("#rule-tokutei-kitei").await.contains("確認済み"));
+    b.close().await;
+    assert!(problems.is_empty(), "{problems:#?}");
+}
+
+/// The plan requires the rule (done-when of issue 17, item 2): the chief officer publishes a
+/// rule, adds it to the draft plan and approves it; the staff member finds it on わたしの研修,
+/// reads and acknowledges it, and it is gone from there; the chief sees the acknowledgement on
+/// the dashboard, on the overview and in the annual report next to the courses. Each page at
+/// 1280 and 375 px with axe-core.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rule_required_by_the_plan_is_acknowledged_and_reported() {
+    let Some(b) = Session::launch("a_rule_required_by_the_plan_is_acknowledged_and_reported").await
+    else {
+        return;
+    };
+    let app = TestApp::spawn().await;
+    let fy = kenshu_core::FiscalYear::of(kenshu_core::japan_today());
+    let y = fy.year();
+    Scenario::new(app.pool())
+        .plan(fy)
+        .person("chief1", Role::ChiefOfficer)
+        .person("staff1", Role::Staff)
+        .build()
+        .await;
+    let axe = axe_source();
+    let mut problems = Vec::new();
+
+    sign_in(&b, &app, "chief1").await;
+    b.goto(&app.url("/manage/rules")).await;
+    b.wait_for("form#publish").await;
+    b.type_into("#code", "tokutei-kitei").await;
+    b.type_into("#title", "特定個人情報取扱規程").await;
+    b.set_value("#min_read_secs", "2").await;
+    b.type_into(
+        "#body",
+        "第1条 この規程は、特定個人情報等の適正な取扱いを定める。",
+    )
+    .await;
+    b.click_to_next_page("form#publish button[type=submit]", "#standings")
+        .await;
+    b.goto(&app.url(&format!("/plans?fy={y}"))).await;
+    b.wait_for("#plan-rules").await;
+    b.click_to_next_page(
+        &format!("form.inline[action='/plans/{y}/rules/tokutei-kitei'] button"),
+        "#rule-tokutei-kitei",
+    )
+    .await;
+    assert!(
+        b.text("table#plan-rules")
+            .await
+            .contains("特定個人情報取扱規程 第1版"),
+        "the plan lists the rule"
+    );
+    snap(&b, &axe, "plan-rules", &mut problems).await;
+    b.click_to_next_page(
+        &format!("form[action='/plans/{y}/approve'] button"),
+        "#plan-status",
+    )
+    .await;
+    assert!(b.text("#plan-status").await.contains("承認"));
+    b.click_to_next_page("form[action='/logout'] button", "#login")
+        .await;
+
+    sign_in(&b, &app, "staff1").await;
+    b.wait_for("#pending-rules").await;
+    assert!(
+        b.text("#rule-tokutei-kitei").await.contains("未確認"),
+        "わたしの研修 asks for the rule"
+    );
+    snap(&b, &axe, "my-pending-rule", &mut problems).await;
+    b.click_to_next_page("#rule-tokutei-kitei a", "#acknowledge")
+        .await;
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    b.click_to_next_page("#acknowledge button", "#acknowledged")
+        .await;
+    b.goto(&app.url("/my")).await;
+    b.wait_for("ul.cards").await;
+    assert_eq!(
+        b.count("#pending-rules").await,
+        0,
+        "acknowledged: not asked again"
+    );
+    b.click_to_next_page("form[action='/logout'] button", "#login")
+        .await;
+
+    sign_in(&b, &app, "chief1").await;
+    b.goto(&app.url("/officer?division=a")).await;
+    b.wait_for("#rule-counts").await;
+    let counts = b.texts("#rule-counts tbody td").await;
+    assert_eq!(
+        counts,
+        ["2", "1", "0", "1"],
+        "chief1 and staff1 asked, staff1 acknowledged"
+    );
+    snap(&b, &axe, "dashboard-rules", &mut problems).await;
+    b.goto(&app.url(&format!("/overview?fy={y}"))).await;
+    b.wait_for("#rule-counts").await;
+    assert_eq!(
+        b.texts("#rules-total td").await,
+        ["2", "1", "0", "1"],
+        "the overview's total"
+    );
+    snap(&b, &axe, "overview-rules", &mut problems).await;
+    // The annual report, fetched by the browser with the chief's session.
+    let report = b
+        .execute(&format!(
+            "const x = new XMLHttpRequest(); x.open('GET', '/reports/annual?fy={y}&format=html', false); x.send(); return x.responseText;"
+        ))
+        .await;
+    let report = report.as_str().unwrap_or_default();
+    assert!(
+        report.contains("<td>規程の確認: 特定個人情報取扱規程 第1版</td><td>確認済み</td>")
+            && report.contains("id=\"rules-summary\""),
+        "the annual report shows the acknowledgement next to the courses: {report}"
+    );
     b.close().await;
     assert!(problems.is_empty(), "{problems:#?}");
 }

@@ -21,31 +21,68 @@ pub async fn assignments_of(
     user_id: Uuid,
     fy: FiscalYear,
 ) -> Result<(bool, Vec<Assignment>), sqlx::Error> {
-    let (planned, assigned, _) = training_of(conn, institution_id, user_id, fy).await?;
-    Ok((planned, assigned))
+    let t = training_of(conn, institution_id, user_id, fy).await?;
+    Ok((t.planned, t.assigned))
 }
 
-/// [`assignments_of`], with the person's drill follow-up courses of the year (read in the same
-/// query as the facts the assignments follow from).
+/// The same, with the rules (規程) the plan requires the person to acknowledge and where they
+/// stand with each: read with the plan, in the same two statements.
+pub async fn assignments_and_rules_of(
+    conn: &mut PgConnection,
+    institution_id: Uuid,
+    user_id: Uuid,
+    fy: FiscalYear,
+) -> Result<(bool, Vec<Assignment>, Vec<crate::rules::Required>), sqlx::Error> {
+    let t = training_of(conn, institution_id, user_id, fy).await?;
+    Ok((t.planned, t.assigned, t.rules))
+}
+
+/// What a person has to do in a year: the plan's courses and rules, and the follow-up courses of
+/// mail drills whose link they opened.
+pub struct Training {
+    /// An approved plan is in force.
+    pub planned: bool,
+    pub assigned: Vec<Assignment>,
+    pub rules: Vec<crate::rules::Required>,
+    pub follow_ups: Vec<FollowUpDue>,
+}
+
+/// [`Training`] of a person in `fy`, in two statements: the plan (with the person's rule
+/// acknowledgements) and the facts (with their drill follow-ups).
 pub async fn training_of(
     conn: &mut PgConnection,
     institution_id: Uuid,
     user_id: Uuid,
     fy: FiscalYear,
-) -> Result<(bool, Vec<Assignment>, Vec<FollowUpDue>), sqlx::Error> {
-    let on = fy.judged_on(kenshu_core::japan_today());
-    let plan = kenshu_db::plan::plan(&mut *conn, institution_id, fy).await?;
+) -> Result<Training, sqlx::Error> {
+    let today = kenshu_core::japan_today();
+    let on = fy.judged_on(today);
+    let plan = kenshu_db::plan::plan_for(&mut *conn, institution_id, fy, Some(user_id)).await?;
     let Some(plan) = plan.filter(|p| p.plan.approved) else {
-        return Ok((false, Vec::new(), Vec::new()));
+        return Ok(Training {
+            planned: false,
+            assigned: Vec::new(),
+            rules: Vec::new(),
+            follow_ups: Vec::new(),
+        });
     };
     let facts = kenshu_db::plan::facts(conn, institution_id, user_id, on, fy.year()).await?;
-    Ok(match facts {
-        Some((f, follow_ups)) => (
-            true,
-            kenshu_core::plan::assignments(&plan.plan, &f, on),
-            follow_ups,
-        ),
-        None => (true, Vec::new(), Vec::new()),
+    let Some((facts, follow_ups)) = facts else {
+        return Ok(Training {
+            planned: true,
+            assigned: Vec::new(),
+            rules: Vec::new(),
+            follow_ups: Vec::new(),
+        });
+    };
+    let rules = crate::rules::required(&plan, &facts, on, today, |code| {
+        plan.rule(code).and_then(|r| r.acknowledged)
+    });
+    Ok(Training {
+        planned: true,
+        assigned: kenshu_core::plan::assignments(&plan.plan, &facts, on),
+        rules,
+        follow_ups,
     })
 }
 

@@ -5,7 +5,7 @@
 
 use kenshu_core::FiscalYear;
 use kenshu_core::audit::AuditAction;
-use kenshu_core::plan::PlanCourse;
+use kenshu_core::plan::{PlanCourse, PlanRule};
 use kenshu_db::PgConnection;
 use kenshu_db::plan::{Details, PlanRecord};
 use uuid::Uuid;
@@ -174,6 +174,56 @@ pub async fn remove_course(
 ) -> Result<(), PlanError> {
     kenshu_db::plan::remove_course(&mut *tx, actor.institution_id, plan.id, code).await?;
     let detail = format!("removed {code}");
+    actor
+        .record(tx, AuditAction::PlanChanged, &subject(fy), &detail)
+        .await?;
+    Ok(())
+}
+
+/// Saves one required rule of the draft `plan` of `fy` (audience, deadline), in the caller's
+/// transaction: like a course, only while the plan is a draft.
+#[tracing::instrument(skip_all, fields(institution = %actor.institution_id, fiscal_year = fy.year(), rule = %rule.code))]
+pub async fn put_rule(
+    tx: &mut PgConnection,
+    actor: &Actor<'_>,
+    fy: FiscalYear,
+    plan: &PlanRecord,
+    rule: &PlanRule,
+) -> Result<(), PlanError> {
+    let inst = actor.institution_id;
+    if kenshu_db::rules::current(&mut *tx, inst, &rule.code)
+        .await?
+        .is_none()
+    {
+        return Err(PlanError::NotFound);
+    }
+    kenshu_db::plan::put_rule(&mut *tx, inst, plan.id, rule).await?;
+    let audience: Vec<&str> = rule.audience.iter().map(|a| a.as_str()).collect();
+    let detail = format!(
+        "rule {} for {} by {}",
+        rule.code,
+        audience.join(","),
+        rule.deadline
+    );
+    actor
+        .record(tx, AuditAction::PlanChanged, &subject(fy), &detail)
+        .await?;
+    Ok(())
+}
+
+/// Takes required rule `code` out of the draft `plan` of `fy`, in the caller's transaction.
+#[tracing::instrument(skip_all, fields(institution = %actor.institution_id, fiscal_year = fy.year()))]
+pub async fn remove_rule(
+    tx: &mut PgConnection,
+    actor: &Actor<'_>,
+    fy: FiscalYear,
+    plan: &PlanRecord,
+    code: &str,
+) -> Result<(), PlanError> {
+    if !kenshu_db::plan::remove_rule(&mut *tx, actor.institution_id, plan.id, code).await? {
+        return Err(PlanError::NotFound);
+    }
+    let detail = format!("removed rule {code}");
     actor
         .record(tx, AuditAction::PlanChanged, &subject(fy), &detail)
         .await?;

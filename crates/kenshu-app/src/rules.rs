@@ -4,9 +4,16 @@
 //! the reading time has passed since they first opened it (the server's clock, not the page's);
 //! a new version asks everyone again. Publications and acknowledgements are in the audit log.
 
+use std::collections::HashMap;
+
+use kenshu_core::FiscalYear;
 use kenshu_core::audit::AuditAction;
+use kenshu_core::plan::{PersonFacts, RuleAssignment, RuleState, rule_assignments, rule_state};
+use kenshu_db::plan::PlanRecord;
 use kenshu_db::rules::{self as store, NewVersion};
 use sqlx::PgConnection;
+use time::{Date, OffsetDateTime};
+use uuid::Uuid;
 
 use crate::audit::Actor;
 
@@ -161,4 +168,134 @@ pub async fn acknowledge(
     }
     tx.commit().await?;
     Ok(Some(Ok(new)))
+}
+
+/// One rule the plan requires of a person, and where they stand with it.
+#[derive(Debug, Clone)]
+pub struct Required {
+    pub code: String,
+    /// The current version's title.
+    pub title: String,
+    /// The current version: the one that counts.
+    pub version: i32,
+    /// The deadline for the current version (`kenshu_core::plan::rule_deadline`).
+    pub deadline: Date,
+    pub state: RuleState,
+    /// When they acknowledged the current version.
+    pub acknowledged_at: Option<OffsetDateTime>,
+    /// The latest version they acknowledged, current or not.
+    pub last_version: Option<i32>,
+}
+
+impl Required {
+    pub fn done(&self) -> bool {
+        self.state == RuleState::Acknowledged
+    }
+}
+
+/// Where a person stands with the rules `assigned` to them under `plan`, judged on `today`;
+/// `ack` gives their latest acknowledgement (version, when) of a document.
+pub fn judge(
+    plan: &PlanRecord,
+    assigned: &[RuleAssignment],
+    today: Date,
+    ack: impl Fn(&str) -> Option<(i32, OffsetDateTime)>,
+) -> Vec<Required> {
+    assigned
+        .iter()
+        .filter_map(|a| {
+            let r = plan.rule(&a.code)?;
+            let last = ack(&a.code);
+            let current = last.filter(|(v, _)| *v == r.version).map(|(_, at)| at);
+            let deadline = r.deadline_for(a.deadline);
+            Some(Required {
+                code: a.code.clone(),
+                title: r.title.clone(),
+                version: r.version,
+                deadline,
+                state: rule_state(current.is_some(), deadline, today),
+                acknowledged_at: current,
+                last_version: last.map(|(v, _)| v),
+            })
+        })
+        .collect()
+}
+
+/// The rules `plan` requires of a person with `facts`, as of `on` (see
+/// `kenshu_core::plan::assignments`), judged on `today`.
+pub fn required(
+    plan: &PlanRecord,
+    facts: &PersonFacts,
+    on: Date,
+    today: Date,
+    ack: impl Fn(&str) -> Option<(i32, OffsetDateTime)>,
+) -> Vec<Required> {
+    if plan.rules.is_empty() {
+        return Vec::new();
+    }
+    let assigned = rule_assignments(&plan.plan, &plan.plan_rules(), facts, on);
+    judge(plan, &assigned, today, ack)
+}
+
+/// Acknowledgements by person and document, to look up.
+pub fn ack_index(acks: &[kenshu_db::rules::Ack]) -> HashMap<(Uuid, &str), (i32, OffsetDateTime)> {
+    acks.iter()
+        .map(|a| ((a.user_id, a.code.as_str()), (a.version, a.acknowledged_at)))
+        .collect()
+}
+
+/// Counts of one division (or the whole) for the required rules: people × rules required,
+/// acknowledged (the current version), overdue.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RuleCounts {
+    pub required: u64,
+    pub acknowledged: u64,
+    pub overdue: u64,
+}
+
+impl RuleCounts {
+    pub fn add(&mut self, r: &Required) {
+        self.required += 1;
+        match r.state {
+            RuleState::Acknowledged => self.acknowledged += 1,
+            RuleState::Overdue => self.overdue += 1,
+            RuleState::Pending => {}
+        }
+    }
+
+    /// Neither acknowledged nor overdue.
+    pub fn pending(&self) -> u64 {
+        self.required
+            .saturating_sub(self.acknowledged + self.overdue)
+    }
+}
+
+/// The rule counts of every division of the institution for `fy`, judged on `today` (the
+/// overview): the plan, and only when it requires rules one read of everyone's facts with
+/// their acknowledgements. Empty otherwise.
+pub async fn counts_by_division(
+    conn: &mut PgConnection,
+    institution: Uuid,
+    fy: FiscalYear,
+    today: Date,
+) -> Result<HashMap<Uuid, RuleCounts>, sqlx::Error> {
+    let Some(plan) = kenshu_db::plan::plan(&mut *conn, institution, fy)
+        .await?
+        .filter(|p| p.plan.approved && !p.rules.is_empty())
+    else {
+        return Ok(HashMap::new());
+    };
+    let on = fy.judged_on(today);
+    let people = kenshu_db::plan::facts_for_institution(&mut *conn, institution, on).await?;
+    let mut out: HashMap<Uuid, RuleCounts> = HashMap::new();
+    for p in &people {
+        let ack = |code: &str| {
+            let a = p.acks.iter().find(|a| a.0 == code)?;
+            Some((a.1, OffsetDateTime::from_unix_timestamp(a.2).ok()?))
+        };
+        for r in required(&plan, &p.facts, on, today, ack) {
+            out.entry(p.division_id).or_default().add(&r);
+        }
+    }
+    Ok(out)
 }

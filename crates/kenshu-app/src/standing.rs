@@ -30,9 +30,18 @@ pub struct Line {
     pub last_activity: Option<OffsetDateTime>,
 }
 
+/// One rule (規程) one person must acknowledge.
+pub struct RuleLine {
+    /// Index into `Standing::people`.
+    pub person: usize,
+    pub required: crate::rules::Required,
+}
+
 pub struct Standing {
     pub people: Vec<Person>,
     pub lines: Vec<Line>,
+    /// The rules the plan requires, person by person (in `people` order).
+    pub rules: Vec<RuleLine>,
     /// The date designations and arrivals are judged on: today, within the fiscal year.
     pub on: Date,
 }
@@ -42,6 +51,8 @@ pub struct Standing {
 pub struct Facts {
     plan: Option<kenshu_db::plan::PlanRecord>,
     people: Vec<Person>,
+    /// The people's latest acknowledgements, read only when the plan requires rules.
+    acks: Vec<kenshu_db::rules::Ack>,
 }
 
 pub struct Progress {
@@ -70,7 +81,13 @@ pub async fn facts(
                 facts,
             })
             .collect();
-    Ok(Facts { plan, people })
+    // One more statement, and only when the plan requires rules to be acknowledged.
+    let acks = if plan.as_ref().is_some_and(|p| !p.rules.is_empty()) {
+        kenshu_db::rules::acks(conn, institution_id, Some(division_id)).await?
+    } else {
+        Vec::new()
+    };
+    Ok(Facts { plan, people, acks })
 }
 
 pub async fn progress(
@@ -112,14 +129,17 @@ pub async fn division(
 /// The standing from its parts (read on one connection or two).
 pub fn assemble(f: Facts, p: Progress, fy: FiscalYear, today: Date) -> Standing {
     let on = fy.judged_on(today);
-    let Facts { plan, people } = f;
+    let Facts { plan, people, acks } = f;
     let Some(plan) = plan else {
         return Standing {
             people,
             lines: Vec::new(),
+            rules: Vec::new(),
             on,
         };
     };
+    let index = crate::rules::ack_index(&acks);
+    let mut rules = Vec::new();
     let by_key: HashMap<(Uuid, &str), &kenshu_db::learning::DivisionProgress> = p
         .progress
         .iter()
@@ -132,6 +152,14 @@ pub fn assemble(f: Facts, p: Progress, fy: FiscalYear, today: Date) -> Standing 
         .collect();
     let mut lines = Vec::new();
     for (i, person) in people.iter().enumerate() {
+        for required in crate::rules::required(&plan, &person.facts, on, today, |c| {
+            index.get(&(person.id, c)).copied()
+        }) {
+            rules.push(RuleLine {
+                person: i,
+                required,
+            });
+        }
         for a in assignments(&plan.plan, &person.facts, on) {
             let p = by_key.get(&(person.id, a.code.as_str()));
             let retake = retakes.get(&(person.id, a.code.as_str())).copied();
@@ -155,5 +183,10 @@ pub fn assemble(f: Facts, p: Progress, fy: FiscalYear, today: Date) -> Standing 
             });
         }
     }
-    Standing { people, lines, on }
+    Standing {
+        people,
+        lines,
+        rules,
+        on,
+    }
 }

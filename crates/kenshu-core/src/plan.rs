@@ -182,26 +182,7 @@ pub fn assignments(plan: &Plan, person: &PersonFacts, on: Date) -> Vec<Assignmen
     plan.courses
         .iter()
         .filter_map(|c| {
-            let since = c
-                .audience
-                .iter()
-                .filter_map(|t| match t {
-                    Target::Everyone => Some(person.arrived_on),
-                    Target::Designated(kind) => {
-                        let by_role = kind
-                            .role()
-                            .filter(|r| *r == person.role)
-                            .map(|_| person.arrived_on);
-                        let by_designation = person
-                            .designations
-                            .iter()
-                            .filter(|h| h.kind == *kind && h.on(on))
-                            .map(|h| h.from)
-                            .min();
-                        by_role.into_iter().chain(by_designation).min()
-                    }
-                })
-                .min()?;
+            let since = target_since(&c.audience, person, on)?;
             let individual = since > c.starts_on;
             let deadline = if individual {
                 c.deadline.max(since + Duration::days(plan.newcomer_days))
@@ -217,6 +198,142 @@ pub fn assignments(plan: &Plan, person: &PersonFacts, on: Date) -> Vec<Assignmen
             })
         })
         .collect()
+}
+
+/// The day `person` became one of `audience` (as of `on`): their arrival for everyone, the
+/// first day of a designation they hold on `on`, or their arrival for an officer role they
+/// have. None: not in the audience.
+fn target_since(audience: &[Target], person: &PersonFacts, on: Date) -> Option<Date> {
+    audience
+        .iter()
+        .filter_map(|t| match t {
+            Target::Everyone => Some(person.arrived_on),
+            Target::Designated(kind) => {
+                let by_role = kind
+                    .role()
+                    .filter(|r| *r == person.role)
+                    .map(|_| person.arrived_on);
+                let by_designation = person
+                    .designations
+                    .iter()
+                    .filter(|h| h.kind == *kind && h.on(on))
+                    .map(|h| h.from)
+                    .min();
+                by_role.into_iter().chain(by_designation).min()
+            }
+        })
+        .min()
+}
+
+/// A rule (規程) the plan requires to be read and acknowledged, like a course: by audience and
+/// deadline.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlanRule {
+    pub code: String,
+    pub audience: Vec<Target>,
+    pub deadline: Date,
+}
+
+/// One rule a person must acknowledge.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleAssignment {
+    pub code: String,
+    /// The plan's deadline, or a newcomer's own (arrival plus the plan's newcomer days) when
+    /// they became a target after the year began. [`rule_deadline`] moves it for a version
+    /// published late.
+    pub deadline: Date,
+    pub individual: bool,
+}
+
+/// The rules `person` must acknowledge under `plan`, as of `on`: the rule of
+/// [`assignments`] (audience, newcomers, leavers, approval), the fiscal year's first day
+/// standing for a course's start.
+pub fn rule_assignments(
+    plan: &Plan,
+    rules: &[PlanRule],
+    person: &PersonFacts,
+    on: Date,
+) -> Vec<RuleAssignment> {
+    if !plan.approved || person.left_on.is_some_and(|l| l < on) {
+        return Vec::new();
+    }
+    rules
+        .iter()
+        .filter_map(|r| {
+            let since = target_since(&r.audience, person, on)?;
+            let individual = since > plan.fiscal_year.start();
+            let deadline = if individual {
+                r.deadline.max(since + Duration::days(plan.newcomer_days))
+            } else {
+                r.deadline
+            };
+            Some(RuleAssignment {
+                code: r.code.clone(),
+                deadline,
+                individual,
+            })
+        })
+        .collect()
+}
+
+/// The rules `person` had to acknowledge in `fy`, as of `on`, as [`year_assignments`] reads
+/// courses: none for someone who left before the year began, a leaver's as of their last day.
+pub fn year_rule_assignments(
+    plan: &Plan,
+    rules: &[PlanRule],
+    person: &PersonFacts,
+    fy: FiscalYear,
+    on: Date,
+) -> Vec<RuleAssignment> {
+    if person.left_on.is_some_and(|l| l < fy.start()) {
+        return Vec::new();
+    }
+    rule_assignments(plan, rules, person, person.as_of(on))
+}
+
+/// Days everyone has to acknowledge a new version, whatever the plan's deadline.
+pub const RULE_GRACE_DAYS: i64 = 30;
+
+/// The deadline for acknowledging a rule's current version: the assignment's, but never less
+/// than [`RULE_GRACE_DAYS`] after the version was published. A version published after the
+/// deadline (or just before it) asks everyone again with 30 days to read it: nobody turns
+/// overdue on the day a new text appears.
+pub fn rule_deadline(assigned: Date, published_on: Date) -> Date {
+    assigned.max(published_on + Duration::days(RULE_GRACE_DAYS))
+}
+
+/// Where a person stands with a required rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RuleState {
+    /// The current version is acknowledged.
+    Acknowledged,
+    /// Not yet, and the deadline has not passed.
+    Pending,
+    /// Not yet, and the deadline has passed.
+    Overdue,
+}
+
+impl RuleState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RuleState::Acknowledged => "acknowledged",
+            RuleState::Pending => "pending",
+            RuleState::Overdue => "overdue",
+        }
+    }
+}
+
+/// The state of a required rule: only an acknowledgement of the current version counts (a
+/// new version asks again); overdue the day after `deadline` (from [`rule_deadline`]), as a
+/// course is.
+pub fn rule_state(acknowledged_current: bool, deadline: Date, today: Date) -> RuleState {
+    if acknowledged_current {
+        RuleState::Acknowledged
+    } else if today > deadline {
+        RuleState::Overdue
+    } else {
+        RuleState::Pending
+    }
 }
 
 /// The standard plan: everyone takes the clerk course, cybersecurity and the final test;
@@ -420,5 +537,50 @@ mod tests {
         );
         assert_eq!(Target::parse("全職員"), Some(Target::Everyone));
         assert_eq!(Target::parse("課長"), None);
+    }
+
+    #[test]
+    fn a_required_rule_follows_the_audience_and_a_newcomer_gets_their_own_deadline() {
+        let rules = [
+            PlanRule {
+                code: "kitei".into(),
+                audience: vec![Target::Everyone],
+                deadline: date!(2025 - 06 - 30),
+            },
+            PlanRule {
+                code: "policy".into(),
+                audience: vec![Target::Designated(DesignationKind::Clerk)],
+                deadline: date!(2025 - 06 - 30),
+            },
+        ];
+        let on = date!(2025 - 05 - 01);
+        let a = rule_assignments(&plan(true), &rules, &staff(Date::MIN), on);
+        assert_eq!(a.len(), 1, "not a clerk: {a:?}");
+        assert_eq!(
+            (a[0].deadline, a[0].individual),
+            (date!(2025 - 06 - 30), false)
+        );
+        assert!(rule_assignments(&plan(false), &rules, &staff(Date::MIN), on).is_empty());
+        let newcomer = rule_assignments(&plan(true), &rules, &staff(date!(2025 - 06 - 20)), on);
+        assert_eq!(
+            (newcomer[0].deadline, newcomer[0].individual),
+            (date!(2025 - 07 - 20), true),
+            "arrival plus the plan's 30 newcomer days"
+        );
+    }
+
+    #[test]
+    fn a_new_version_gives_30_days_and_only_the_current_one_counts() {
+        let deadline = date!(2025 - 06 - 30);
+        assert_eq!(rule_deadline(deadline, date!(2025 - 04 - 01)), deadline);
+        assert_eq!(
+            rule_deadline(deadline, date!(2025 - 09 - 01)),
+            date!(2025 - 10 - 01),
+            "a version published after the deadline: 30 days from publication"
+        );
+        let today = date!(2025 - 07 - 01);
+        assert_eq!(rule_state(true, deadline, today), RuleState::Acknowledged);
+        assert_eq!(rule_state(false, deadline, today), RuleState::Overdue);
+        assert_eq!(rule_state(false, deadline, deadline), RuleState::Pending);
     }
 }

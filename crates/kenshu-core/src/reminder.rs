@@ -90,6 +90,14 @@ pub struct Due {
     pub deadline: Date,
 }
 
+/// A rule (規程) the person is still to acknowledge, named in their reminder after the
+/// courses.
+pub struct DueRule {
+    pub title: String,
+    pub version: i32,
+    pub deadline: Date,
+}
+
 /// The subject and body of a reminder mail, in `t`'s language (the recipient's).
 pub fn compose(
     t: &Catalogue,
@@ -100,7 +108,32 @@ pub fn compose(
     message: &str,
     portal_url: &str,
 ) -> (String, String) {
-    let overdue = courses.iter().any(|c| c.deadline < today);
+    compose_with_rules(
+        t,
+        name,
+        institution,
+        courses,
+        &[],
+        today,
+        message,
+        portal_url,
+    )
+}
+
+/// [`compose`], naming also the rules the person is still to acknowledge.
+#[allow(clippy::too_many_arguments)]
+pub fn compose_with_rules(
+    t: &Catalogue,
+    name: &str,
+    institution: &str,
+    courses: &[Due],
+    rules: &[DueRule],
+    today: Date,
+    message: &str,
+    portal_url: &str,
+) -> (String, String) {
+    let overdue =
+        courses.iter().any(|c| c.deadline < today) || rules.iter().any(|r| r.deadline < today);
     let subject = if overdue {
         t.mail_subject_overdue
     } else {
@@ -122,6 +155,20 @@ pub fn compose(
                 .replace("{date}", &t.date(c.deadline))
                 .replace("{late}", late)
                 .replace("{title}", &c.title),
+        );
+    }
+    for r in rules {
+        let late = if r.deadline < today {
+            t.mail_course_late
+        } else {
+            ""
+        };
+        body.push_str(
+            &t.mail_rule_line
+                .replace("{date}", &t.date(r.deadline))
+                .replace("{late}", late)
+                .replace("{version}", &t.rule_version(r.version))
+                .replace("{title}", &r.title),
         );
     }
     if !message.trim().is_empty() {

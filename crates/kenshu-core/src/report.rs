@@ -90,6 +90,129 @@ impl Row {
     }
 }
 
+/// One person and one rule (規程) the plan required them to acknowledge in the fiscal year:
+/// written after their courses, in the same columns (the course column names the rule and its
+/// current version, the status column says 確認済み, 未確認 or 期限超過, the completion date is
+/// when the current version was acknowledged).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleRow {
+    pub division_code: String,
+    pub division_name: String,
+    pub employee_number: String,
+    pub name: String,
+    pub designations: String,
+    pub code: String,
+    pub title: String,
+    /// The current version: the one that counts.
+    pub version: i32,
+    pub state: crate::plan::RuleState,
+    /// When the current version was acknowledged (in Japan).
+    pub acknowledged_on: Option<Date>,
+    /// An earlier version acknowledged, when the current one is not.
+    pub earlier_version: Option<i32>,
+    pub deadline: Date,
+    pub left_on: Option<Date>,
+}
+
+impl RuleRow {
+    /// The remarks: an earlier version acknowledged, the day a leaver left.
+    pub fn note(&self, t: &Catalogue, date: &dyn Fn(Date) -> String) -> String {
+        let mut parts = Vec::new();
+        if let Some(v) = self.earlier_version {
+            parts.push(format!("{} {}", t.rule_version(v), t.rules_done));
+        }
+        if let Some(l) = self.left_on {
+            parts.push(t.report_left.replace("{date}", &date(l)));
+        }
+        parts.join(t.report_note_sep)
+    }
+
+    /// The rule as the course column names it: `規程の確認: 特定個人情報取扱規程 第2版`.
+    pub fn item(&self, t: &Catalogue) -> String {
+        t.report_rule_item.replace(
+            "{title}",
+            &format!("{} {}", self.title, t.rule_version(self.version)),
+        )
+    }
+
+    /// Every cell of the row as text, in `headers` order.
+    pub fn cells(&self, t: &Catalogue, date: &dyn Fn(Date) -> String) -> [String; 13] {
+        let note = {
+            let mut parts = Vec::new();
+            if let Some(v) = self.earlier_version {
+                parts.push(format!("{} {}", t.rule_version(v), t.rules_done));
+            }
+            parts.join(t.report_note_sep)
+        };
+        [
+            self.division_code.clone(),
+            self.division_name.clone(),
+            self.employee_number.clone(),
+            self.name.clone(),
+            self.designations.clone(),
+            self.item(t),
+            t.rule_state(self.state).to_string(),
+            String::new(),
+            self.acknowledged_on.map(date).unwrap_or_default(),
+            String::new(),
+            date(self.deadline),
+            note,
+            self.left_on.map(date).unwrap_or_default(),
+        ]
+    }
+}
+
+/// The totals of one required rule across the institution: the report's summary of rules.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RuleTotals {
+    pub code: String,
+    pub title: String,
+    pub version: i32,
+    pub required: u64,
+    pub acknowledged: u64,
+    pub overdue: u64,
+}
+
+impl RuleTotals {
+    pub fn add(&mut self, row: &RuleRow) {
+        self.required += 1;
+        match row.state {
+            crate::plan::RuleState::Acknowledged => self.acknowledged += 1,
+            crate::plan::RuleState::Overdue => self.overdue += 1,
+            crate::plan::RuleState::Pending => {}
+        }
+    }
+
+    pub fn pending(&self) -> u64 {
+        self.required
+            .saturating_sub(self.acknowledged + self.overdue)
+    }
+
+    /// The summary's cells, in `rule_summary_headers` order.
+    pub fn cells(&self, t: &Catalogue) -> Vec<String> {
+        vec![
+            self.title.clone(),
+            t.rule_version(self.version),
+            self.required.to_string(),
+            self.acknowledged.to_string(),
+            self.overdue.to_string(),
+            self.pending().to_string(),
+        ]
+    }
+}
+
+/// The headers of the rules' summary.
+pub fn rule_summary_headers(t: &Catalogue) -> [&'static str; 6] {
+    [
+        t.rules_col_rule,
+        t.rules_version,
+        t.rules_col_required,
+        t.rules_done,
+        t.rules_overdue,
+        t.rules_pending,
+    ]
+}
+
 /// The column headers of the report, one per `Row::cells` entry.
 pub fn headers(t: &Catalogue) -> [&'static str; 13] {
     [

@@ -42,9 +42,17 @@ pub struct ReportPerson {
     pub retakes: Vec<(String, String)>,
     /// Courses with any reading or test attempt.
     pub activity: Vec<String>,
+    /// The latest acknowledgement of each rule (規程): (code, version, when as Unix seconds).
+    pub acks: Vec<(String, i32, i64)>,
 }
 
 impl ReportPerson {
+    /// The latest acknowledgement of rule `code`: (version, when).
+    pub fn ack(&self, code: &str) -> Option<(i32, time::OffsetDateTime)> {
+        let a = self.acks.iter().find(|a| a.0 == code)?;
+        Some((a.1, time::OffsetDateTime::from_unix_timestamp(a.2).ok()?))
+    }
+
     /// The completion of a course.
     pub fn completion(&self, course: &str) -> Option<Completed> {
         let c = self.completions.iter().find(|c| c.0 == course)?;
@@ -98,6 +106,13 @@ pub fn people<'a>(
                    union all
                    select a.user_id, a.course_code from test_attempts a where a.institution_id = $1 and a.fiscal_year = $2
                ) x group by x.user_id
+           ), ack as (
+               select k.user_id, json_agg(json_build_array(k.code, k.version,
+                          extract(epoch from k.acknowledged_at)::bigint)) as j
+               from (select distinct on (a.user_id, a.code) a.user_id, a.code, a.version, a.acknowledged_at
+                     from rule_acknowledgements a where a.institution_id = $1
+                     order by a.user_id, a.code, a.version desc) k
+               group by k.user_id
            )
            select u.login_id, u.name, u.role, u.left_on, u.hired_on,
                   d.code as division_code, d.name as division_name,
@@ -106,7 +121,8 @@ pub fn people<'a>(
                   coalesce(done.j, '[]'::json) as "completions!: Json<Vec<Done>>",
                   coalesce(exempt.j, '[]'::json) as "exempt!: Json<Vec<String>>",
                   coalesce(retake.j, '[]'::json) as "retakes!: Json<Vec<(String, String)>>",
-                  coalesce(act.j, '{}'::text[]) as "activity!"
+                  coalesce(act.j, '{}'::text[]) as "activity!",
+                  coalesce(ack.j, '[]'::json) as "acks!: Json<Vec<(String, i32, i64)>>"
            from users u
            join divisions d on d.institution_id = u.institution_id and d.id = u.division_id
            left join done on done.user_id = u.id
@@ -115,6 +131,7 @@ pub fn people<'a>(
            left join retake on retake.user_id = u.id
            left join placed on placed.user_id = u.id
            left join act on act.user_id = u.id
+           left join ack on ack.user_id = u.id
            where u.institution_id = $1
              and ($6::uuid is null or u.division_id = $6)
              and (u.hired_on is null or u.hired_on <= $5)
@@ -145,6 +162,7 @@ pub fn people<'a>(
             exempt: r.exempt.0,
             retakes: r.retakes.0,
             activity: r.activity,
+            acks: r.acks.0,
         })
     })
 }

@@ -270,3 +270,33 @@ pub async fn standings(
     .fetch_all(conn)
     .await
 }
+
+/// A person's latest acknowledgement of a document.
+#[derive(Debug, Clone)]
+pub struct Ack {
+    pub user_id: Uuid,
+    pub code: String,
+    pub version: i32,
+    pub acknowledged_at: OffsetDateTime,
+}
+
+/// Everyone's latest acknowledgement of each document, or only of the people of `division`:
+/// whether it is of the current version is for the caller to compare.
+pub async fn acks(
+    conn: &mut PgConnection,
+    institution: Uuid,
+    division: Option<Uuid>,
+) -> Result<Vec<Ack>, sqlx::Error> {
+    sqlx::query_as!(
+        Ack,
+        r#"select distinct on (a.user_id, a.code) a.user_id, a.code, a.version, a.acknowledged_at
+           from rule_acknowledgements a
+           join users u on u.institution_id = a.institution_id and u.id = a.user_id
+           where a.institution_id = $1 and ($2::uuid is null or u.division_id = $2)
+           order by a.user_id, a.code, a.version desc"#,
+        institution,
+        division
+    )
+    .fetch_all(conn)
+    .await
+}

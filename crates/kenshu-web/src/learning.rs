@@ -78,6 +78,18 @@ struct MyTrainingPage {
     /// The follow-up courses of mail drills whose link they opened: (code, title, deadline,
     /// done, overdue).
     follow_ups: Vec<(String, String, String, bool, bool)>,
+    /// The rules (規程) the plan requires of them and they have not acknowledged (the
+    /// current version).
+    rules: Vec<PendingRule>,
+}
+
+/// A required rule still to acknowledge, as `/my` lists it.
+pub struct PendingRule {
+    pub code: String,
+    pub title: String,
+    pub version: String,
+    pub deadline: String,
+    pub overdue: bool,
 }
 
 pub async fn home(viewer: axum::Extension<crate::session::Viewer>) -> Redirect {
@@ -96,13 +108,31 @@ pub async fn my_training(
     Query(q): Query<FyQuery>,
 ) -> Result<Response, AppError> {
     user.require(Action::TakeTraining)?;
-    let (has_plan, assigned, follow_ups) = kenshu_app::learning::training_of(
+    // The required rules come with the plan, the drill follow-ups with the facts: no statement
+    // more than the courses need.
+    let kenshu_app::learning::Training {
+        planned: has_plan,
+        assigned,
+        rules: required,
+        follow_ups,
+    } = kenshu_app::learning::training_of(
         &mut conn,
         user.session.institution_id,
         user.session.user_id,
         fy,
     )
     .await?;
+    let rules = required
+        .into_iter()
+        .filter(|r| !r.done())
+        .map(|r| PendingRule {
+            version: t().rule_version(r.version),
+            deadline: crate::page::day(r.deadline),
+            overdue: r.state == kenshu_core::plan::RuleState::Overdue,
+            code: r.code,
+            title: r.title,
+        })
+        .collect();
     let codes: Vec<&str> = assigned.iter().map(|a| a.code.as_str()).collect();
     let summaries = learning::summaries(&mut conn, user.learner(fy), &codes).await?;
     let today = kenshu_core::japan_today();
@@ -162,6 +192,7 @@ pub async fn my_training(
     )
     .await?;
     render(&MyTrainingPage {
+        rules,
         notices,
         follow_ups,
         chrome: Chrome::for_user(&user, t().my_training),

@@ -125,6 +125,64 @@ struct DashboardPage {
     reminded: Option<usize>,
     /// A group form (reminders, re-attendance) refused as typed.
     refused: Option<Refused>,
+    /// The rules the plan requires, counted in this division.
+    rules: Vec<RuleCount>,
+}
+
+/// One required rule counted in a division: people asked, acknowledged (the current
+/// version), overdue, and who is overdue.
+pub struct RuleCount {
+    pub title: String,
+    pub version: String,
+    pub required: u64,
+    pub acknowledged: u64,
+    pub overdue: u64,
+    pub pending: u64,
+    pub overdue_people: Vec<(String, String)>,
+}
+
+/// The rule counts of a standing, by rule in the plan's order.
+pub fn rule_counts(standing: &kenshu_app::standing::Standing) -> Vec<RuleCount> {
+    let mut out: Vec<(String, kenshu_app::rules::RuleCounts, RuleCount)> = Vec::new();
+    for l in &standing.rules {
+        let r = &l.required;
+        let i = match out.iter().position(|(code, _, _)| *code == r.code) {
+            Some(i) => i,
+            None => {
+                out.push((
+                    r.code.clone(),
+                    kenshu_app::rules::RuleCounts::default(),
+                    RuleCount {
+                        title: r.title.clone(),
+                        version: t().rule_version(r.version),
+                        required: 0,
+                        acknowledged: 0,
+                        overdue: 0,
+                        pending: 0,
+                        overdue_people: Vec::new(),
+                    },
+                ));
+                out.len() - 1
+            }
+        };
+        out[i].1.add(r);
+        if r.state == kenshu_core::plan::RuleState::Overdue {
+            let p = &standing.people[l.person];
+            out[i]
+                .2
+                .overdue_people
+                .push((p.login.clone(), p.name.clone()));
+        }
+    }
+    out.into_iter()
+        .map(|(_, c, line)| RuleCount {
+            required: c.required,
+            acknowledged: c.acknowledged,
+            overdue: c.overdue,
+            pending: c.pending(),
+            ..line
+        })
+        .collect()
 }
 
 impl crate::refused::Form for DashboardPage {
@@ -364,6 +422,7 @@ async fn page(
         sort,
         reminded: q.reminded,
         refused,
+        rules: rule_counts(&standing),
     })
 }
 

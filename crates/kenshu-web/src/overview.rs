@@ -92,6 +92,19 @@ struct OverviewPage {
     months: Vec<Month>,
     chart: Chart,
     counted_at: String,
+    /// The required rules' counts by division (required, acknowledged, overdue, pending) and
+    /// the total; empty when the plan requires no rules.
+    rules: Vec<RuleLine>,
+}
+
+/// One division's (or the total's) counts of the required rules.
+pub struct RuleLine {
+    pub code: String,
+    pub name: String,
+    pub required: u64,
+    pub acknowledged: u64,
+    pub overdue: u64,
+    pub pending: u64,
 }
 
 pub async fn index(
@@ -110,6 +123,35 @@ pub async fn index(
         officers.entry(division).or_default().push(name);
     }
     let tallies: HashMap<Uuid, Tally> = overview.divisions.iter().copied().collect();
+    // The rules (規程) the plan requires: counted afresh on each request (the plan, and only
+    // when it requires rules, everyone's facts and acknowledgements).
+    let rule_counts = kenshu_app::rules::counts_by_division(&mut conn, inst, fy, today).await?;
+    let mut rules = Vec::new();
+    if !rule_counts.is_empty() {
+        let mut total = kenshu_app::rules::RuleCounts::default();
+        for d in &divisions {
+            let c = rule_counts.get(&d.id).cloned().unwrap_or_default();
+            total.required += c.required;
+            total.acknowledged += c.acknowledged;
+            total.overdue += c.overdue;
+            rules.push(RuleLine {
+                code: d.code.clone(),
+                name: d.name.clone(),
+                required: c.required,
+                acknowledged: c.acknowledged,
+                overdue: c.overdue,
+                pending: c.pending(),
+            });
+        }
+        rules.push(RuleLine {
+            code: String::new(),
+            name: t().overview_total.into(),
+            required: total.required,
+            acknowledged: total.acknowledged,
+            overdue: total.overdue,
+            pending: total.pending(),
+        });
+    }
     let mut sum = Tally::default();
     let lines: Vec<Line> = divisions
         .into_iter()
@@ -153,6 +195,7 @@ pub async fn index(
         months,
         chart,
         counted_at: jtime(OffsetDateTime::now_utc()),
+        rules,
     })
 }
 

@@ -21,7 +21,7 @@ use crate::session::{Conn, CurrentUser};
 use crate::tx::Tx;
 use crate::year::ThisYear;
 use kenshu_app::follow_up::{self, FollowUp, Person, retake_deadline};
-use kenshu_app::learning::{CourseStanding, assignment_status, assignments_of};
+use kenshu_app::learning::{CourseStanding, assignment_status, assignments_and_rules_of};
 use kenshu_core::i18n::Catalogue;
 
 pub struct Row {
@@ -54,6 +54,21 @@ struct PersonPage {
     reminders: Vec<crate::reminder::ReminderRow>,
     any_untrained: bool,
     refused: Option<Refused>,
+    /// The rules the plan requires of them, and where they stand with each.
+    rules: Vec<RuleRow>,
+}
+
+/// One required rule on the person page.
+pub struct RuleRow {
+    pub code: String,
+    pub title: String,
+    pub version: String,
+    pub state_key: &'static str,
+    pub state: &'static str,
+    pub deadline: String,
+    pub acknowledged_at: String,
+    /// An earlier version they acknowledged, when the current one is not.
+    pub earlier: String,
 }
 
 impl crate::refused::Form for PersonPage {
@@ -137,7 +152,33 @@ async fn page(
     refused: Option<Refused>,
 ) -> Result<Response, AppError> {
     let inst = user.session.institution_id;
-    let (_, assigned) = assignments_of(&mut *conn, inst, id, fy).await?;
+    // The rules the plan requires of them come with the plan, in the same statement.
+    let (_, assigned, required) = assignments_and_rules_of(&mut *conn, inst, id, fy).await?;
+    let rules = required
+        .into_iter()
+        .map(|r| RuleRow {
+            // The badge's colours: the courses' statuses'.
+            state_key: match r.state {
+                kenshu_core::plan::RuleState::Acknowledged => "completed",
+                kenshu_core::plan::RuleState::Pending => "not_started",
+                kenshu_core::plan::RuleState::Overdue => "overdue",
+            },
+            state: t().rule_state(r.state),
+            version: t().rule_version(r.version),
+            deadline: crate::page::day(r.deadline),
+            acknowledged_at: r
+                .acknowledged_at
+                .map(crate::page::jtime)
+                .unwrap_or_default(),
+            earlier: r
+                .last_version
+                .filter(|v| *v != r.version)
+                .map(|v| t().rule_version(v))
+                .unwrap_or_default(),
+            code: r.code,
+            title: r.title,
+        })
+        .collect();
     let codes: Vec<&str> = assigned.iter().map(|a| a.code.as_str()).collect();
     let who = Learner {
         institution_id: inst,
@@ -216,6 +257,7 @@ async fn page(
     let reminders = crate::reminder::rows(&mut *conn, inst, id, false, &[]).await?;
     let any_untrained = rows.iter().any(|r| !r.done);
     render(&PersonPage {
+        rules,
         reminders,
         any_untrained,
         refused,

@@ -199,6 +199,8 @@ fn plan() -> Router<AppState> {
             "/plans/{fy}/courses/{code}/remove",
             post(plan::remove_course),
         )
+        .route("/plans/{fy}/rules/{code}", post(plan::put_rule))
+        .route("/plans/{fy}/rules/{code}/remove", post(plan::remove_rule))
         .route("/plans/{fy}/document", get(plan::document))
 }
 

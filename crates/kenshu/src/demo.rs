@@ -112,7 +112,7 @@ async fn create(pool: &PgPool) -> anyhow::Result<()> {
         }
     }
     let fy = kenshu_core::FiscalYear::of(kenshu_core::japan_today());
-    kenshu_db::plan::create_standard(&mut tx, inst, fy, true, chief).await?;
+    let plan = kenshu_db::plan::create_standard(&mut tx, inst, fy, false, chief).await?;
     history(&mut tx, inst, fy, &divisions, &ids, &hash).await?;
     if let Some(chief) = chief {
         // A rule to read and acknowledge (規程の確認), as the chief officer would publish it.
@@ -128,7 +128,28 @@ async fn create(pool: &PgPool) -> anyhow::Result<()> {
             },
         )
         .await?;
+        // The plan requires it of everyone by the courses' deadline; staff02–06 have
+        // acknowledged it (staff01 has it still to read).
+        let deadline = time::Date::from_calendar_date(fy.year(), time::Month::December, 31)
+            .unwrap_or(fy.end());
+        kenshu_db::plan::put_rule(
+            &mut tx,
+            inst,
+            plan,
+            &kenshu_core::plan::PlanRule {
+                code: "tokutei-kitei".into(),
+                audience: vec![kenshu_core::plan::Target::Everyone],
+                deadline,
+            },
+        )
+        .await?;
+        for n in 2..=6 {
+            if let Some(id) = ids.get(&format!("staff{n:02}")) {
+                kenshu_db::rules::acknowledge(&mut tx, inst, *id, "tokutei-kitei", 1, 60).await?;
+            }
+        }
     }
+    kenshu_db::plan::approve(&mut tx, inst, plan, chief).await?;
     tx.commit().await?;
     Ok(())
 }

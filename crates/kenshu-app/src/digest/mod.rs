@@ -10,6 +10,7 @@ use std::collections::{HashMap, HashSet};
 use kenshu_core::FiscalYear;
 use kenshu_core::assignment::Status;
 use kenshu_core::digest::{Line, Rules, days_overdue};
+use kenshu_core::plan::RuleState;
 use kenshu_db::PgConnection;
 use kenshu_db::digest::Recipient;
 use time::{Date, OffsetDateTime};
@@ -171,6 +172,26 @@ pub async fn prepare(
                 )),
                 Status::NotStarted | Status::InProgress => {}
             }
+        }
+        // The required rules (規程) past their deadline and not acknowledged in the current
+        // version: listed like an overdue course.
+        for r in standing
+            .rules
+            .iter()
+            .filter(|r| r.required.state == RuleState::Overdue)
+        {
+            let person = &standing.people[r.person];
+            overdue.push(Overdue {
+                person: person.id,
+                division: division.id,
+                line: Line {
+                    person: person.name.clone(),
+                    division: division.name.clone(),
+                    course: rule_item(kenshu_core::i18n::JA.digest_rule_item, &r.required.title),
+                    deadline: r.required.deadline,
+                    days_overdue: days_overdue(r.required.deadline, today),
+                },
+            });
         }
     }
     // Of those who completed a course past its deadline, the ones who did so late: they were
@@ -393,6 +414,12 @@ fn unsent(officer: &Recipient, division: String) -> Skipped {
         officer_id: Some(officer.id),
         detail: String::new(),
     }
+}
+
+/// A rule as a digest's line names it, in the digest's language (Japanese: a digest's lines
+/// are written before the recipient is known, as the course titles are).
+fn rule_item(template: &str, title: &str) -> String {
+    template.replace("{title}", title)
 }
 
 fn digest(

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use kenshu_core::FiscalYear;
 use kenshu_core::i18n::{EN, JA, Lang};
 use kenshu_core::my_number::contains_my_number;
-use kenshu_core::reminder::{Due, compose};
+use kenshu_core::reminder::{Due, DueRule, compose_with_rules};
 use kenshu_db::PgConnection;
 use kenshu_db::reminder::{Mail, NewReminder};
 use time::Date;
@@ -40,6 +40,8 @@ struct Pending {
     id: Uuid,
     user_id: Uuid,
     courses: Vec<(String, Date)>,
+    /// The required rules they are still to acknowledge, named in the same mail.
+    rules: Vec<DueRule>,
 }
 
 /// Who sends reminders in one institution, and what every mail needs: read once per send or
@@ -93,11 +95,12 @@ impl Sender<'_> {
                     deadline: *deadline,
                 })
                 .collect();
-            let (subject, body) = compose(
+            let (subject, body) = compose_with_rules(
                 t,
                 name,
                 self.institution_name,
                 &due,
+                &p.rules,
                 self.today,
                 message,
                 self.portal_url,
@@ -127,7 +130,10 @@ impl Sender<'_> {
 }
 
 /// The unfinished courses of the people in `standing`, optionally only the ones picked. The
-/// standing lists each person's lines together.
+/// standing lists each person's lines together. Each reminder also names the person's
+/// required rules not yet acknowledged; a rule alone sends no reminder (a reminder is about
+/// courses: the person sees their rules on `/my`, and their officer on the dashboard and in
+/// the digest).
 fn pending(standing: &Standing, wanted: impl Fn(Uuid, &str) -> bool) -> Vec<Pending> {
     let mut out: Vec<Pending> = Vec::new();
     for l in standing.lines.iter().filter(|l| !l.status.is_done()) {
@@ -142,7 +148,18 @@ fn pending(standing: &Standing, wanted: impl Fn(Uuid, &str) -> bool) -> Vec<Pend
                 id: Uuid::new_v4(),
                 user_id,
                 courses: vec![course],
+                rules: Vec::new(),
             }),
+        }
+    }
+    for r in standing.rules.iter().filter(|r| !r.required.done()) {
+        let user_id = standing.people[r.person].id;
+        if let Some(p) = out.iter_mut().find(|p| p.user_id == user_id) {
+            p.rules.push(DueRule {
+                title: r.required.title.clone(),
+                version: r.required.version,
+                deadline: r.required.deadline,
+            });
         }
     }
     out

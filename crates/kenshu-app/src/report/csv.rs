@@ -5,7 +5,9 @@ use std::io::{self, BufWriter, Write};
 
 use kenshu_core::audit::Head;
 use kenshu_core::i18n::Catalogue;
-use kenshu_core::report::{BOM, Row, Summary, csv_line, headers, iso_date, to_sjis};
+use kenshu_core::report::{
+    BOM, Row, RuleRow, RuleTotals, Summary, csv_line, headers, iso_date, to_sjis,
+};
 
 use super::{ReportError, Sink};
 
@@ -56,11 +58,24 @@ impl<W: Write + Send> Sink for CsvSink<W> {
         Ok(self.line(&row.cells(self.t, &iso_date))?)
     }
 
+    fn rule_row(&mut self, row: &RuleRow, _new_division: bool) -> Result<(), ReportError> {
+        Ok(self.line(&row.cells(self.t, &iso_date))?)
+    }
+
     fn finish(
         mut self: Box<Self>,
         _summary: &Summary,
+        rules: &[RuleTotals],
         head: Option<&Head>,
     ) -> Result<(), ReportError> {
+        // The rules' totals, each a comment row (its first cell starts with `#`) before the
+        // audit log's head: rule, version, required, acknowledged, overdue, pending.
+        for r in rules {
+            let mut cells = vec![format!("#{}", self.t.report_rules_summary)];
+            cells.extend(r.cells(self.t));
+            cells.resize(headers(self.t).len(), String::new());
+            self.line(&cells)?;
+        }
         self.line(&head_cells(self.t, head))?;
         self.out.flush()?;
         Ok(())

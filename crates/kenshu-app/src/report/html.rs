@@ -7,7 +7,9 @@ use std::io::{self, BufWriter, Write};
 use askama::Template;
 use kenshu_core::audit::Head;
 use kenshu_core::i18n::Catalogue;
-use kenshu_core::report::{Row, Summary, headers, printed_date, summary_headers};
+use kenshu_core::report::{
+    Row, RuleRow, RuleTotals, Summary, headers, printed_date, rule_summary_headers, summary_headers,
+};
 
 use super::{ReportError, Sink, Subject};
 
@@ -88,6 +90,11 @@ struct AnnualEnd<'a> {
     rows: Vec<Vec<String>>,
     explained: &'a str,
     head: String,
+    /// The rules' summary (none when the plan requires no rules).
+    rules_title: &'a str,
+    rules_headers: &'a [&'a str],
+    rules: Vec<Vec<String>>,
+    rules_note: &'a str,
 }
 
 /// The HTML report's columns: the report's, less the division (a heading) and with the
@@ -128,21 +135,49 @@ impl<W: Write + Send> HtmlSink<W> {
     }
 }
 
+impl<W: Write + Send> HtmlSink<W> {
+    fn section(&mut self, name: &str, code: &str) -> Result<(), ReportError> {
+        Section {
+            first: !self.open,
+            heading: self
+                .t
+                .report_division_heading
+                .replace("{name}", name)
+                .replace("{code}", code),
+            headers: &self.columns,
+        }
+        .write_into(&mut self.out)?;
+        self.out.write_all(b"\n")?;
+        self.open = true;
+        Ok(())
+    }
+}
+
 impl<W: Write + Send> Sink for HtmlSink<W> {
+    fn rule_row(&mut self, row: &RuleRow, new_division: bool) -> Result<(), ReportError> {
+        if new_division {
+            self.section(&row.division_name, &row.division_code)?;
+        }
+        let date = printed_date(self.t);
+        let mut cells: Vec<String> = row
+            .cells(self.t, &date)
+            .into_iter()
+            .take(11)
+            .skip(2)
+            .collect();
+        cells.push(row.note(self.t, &date));
+        RowLine {
+            cells: &cells,
+            marked: (row.state != kenshu_core::plan::RuleState::Acknowledged)
+                .then_some(STATUS_COLUMN),
+        }
+        .write(&mut self.out)?;
+        Ok(())
+    }
+
     fn row(&mut self, row: &Row, new_division: bool) -> Result<(), ReportError> {
         if new_division {
-            Section {
-                first: !self.open,
-                heading: self
-                    .t
-                    .report_division_heading
-                    .replace("{name}", &row.division_name)
-                    .replace("{code}", &row.division_code),
-                headers: &self.columns,
-            }
-            .write_into(&mut self.out)?;
-            self.out.write_all(b"\n")?;
-            self.open = true;
+            self.section(&row.division_name, &row.division_code)?;
         }
         let date = printed_date(self.t);
         let mut cells: Vec<String> = row
@@ -163,6 +198,7 @@ impl<W: Write + Send> Sink for HtmlSink<W> {
     fn finish(
         mut self: Box<Self>,
         summary: &Summary,
+        rules: &[RuleTotals],
         head: Option<&Head>,
     ) -> Result<(), ReportError> {
         AnnualEnd {
@@ -177,6 +213,10 @@ impl<W: Write + Send> Sink for HtmlSink<W> {
                 .collect(),
             explained: self.t.figures_explained,
             head: self.t.audit_head(head),
+            rules_title: self.t.report_rules_summary,
+            rules_headers: &rule_summary_headers(self.t),
+            rules: rules.iter().map(|r| r.cells(self.t)).collect(),
+            rules_note: self.t.rules_counts_note,
         }
         .write_into(&mut self.out)?;
         self.out.write_all(b"\n")?;

@@ -17,9 +17,10 @@ use kenshu_core::FiscalYear;
 use kenshu_core::assignment::{Progress, status};
 use kenshu_core::audit::{AuditAction, Head};
 use kenshu_core::i18n::Catalogue;
-use kenshu_core::plan::{Plan, year_assignments};
-use kenshu_core::report::{Row, Summary};
+use kenshu_core::plan::{Plan, year_assignments, year_rule_assignments};
+use kenshu_core::report::{Row, RuleRow, RuleTotals, Summary};
 use kenshu_db::PgConnection;
+use kenshu_db::plan::PlanRecord;
 use kenshu_db::report::ReportPerson;
 use time::Date;
 use uuid::Uuid;
@@ -136,11 +137,70 @@ pub(crate) async fn approved_plan(
     conn: &mut PgConnection,
     s: &Subject<'_>,
 ) -> Result<Plan, ReportError> {
+    Ok(approved_plan_record(conn, s).await?.plan)
+}
+
+/// The approved plan of the year with its required rules, or the error the user sees.
+pub(crate) async fn approved_plan_record(
+    conn: &mut PgConnection,
+    s: &Subject<'_>,
+) -> Result<PlanRecord, ReportError> {
     kenshu_db::plan::plan(conn, s.institution_id, s.fy)
         .await?
-        .map(|p| p.plan)
-        .filter(|p| p.approved)
+        .filter(|p| p.plan.approved)
         .ok_or(ReportError::NoPlan(s.fy))
+}
+
+/// The designations of a person held at some day of the year, in `t`'s language, joined.
+fn designations_of(p: &ReportPerson, s: &Subject<'_>) -> String {
+    let (fy, t) = (s.fy, s.t);
+    let mut kinds: Vec<&'static str> = Vec::new();
+    for h in &p.facts.designations {
+        let overlaps = h.from <= fy.end() && h.to.is_none_or(|t| t >= fy.start());
+        let kind = t.designation_kind(h.kind);
+        if overlaps && !kinds.contains(&kind) {
+            kinds.push(kind);
+        }
+    }
+    kinds.join(t.list_sep)
+}
+
+/// The rule rows of one person: each rule the plan required of them in the year (by
+/// `kenshu_core::plan::year_rule_assignments`, the courses' rule), judged as the courses are:
+/// on the report day, or for a leaver on the day they left. Only an acknowledgement of the
+/// current version counts.
+pub fn rule_rows_of(
+    p: &ReportPerson,
+    plan: &PlanRecord,
+    on: Date,
+    s: &Subject<'_>,
+) -> Vec<RuleRow> {
+    if plan.rules.is_empty() {
+        return Vec::new();
+    }
+    let today = p.facts.as_of(s.today);
+    let designations = designations_of(p, s);
+    let assigned = year_rule_assignments(&plan.plan, &plan.plan_rules(), &p.facts, s.fy, on);
+    crate::rules::judge(plan, &assigned, today, |code| p.ack(code))
+        .into_iter()
+        .map(|r| RuleRow {
+            division_code: p.division_code.clone(),
+            division_name: p.division_name.clone(),
+            employee_number: p.employee_number.clone(),
+            name: p.name.clone(),
+            designations: designations.clone(),
+            acknowledged_on: r
+                .acknowledged_at
+                .map(|at| at.to_offset(kenshu_core::fiscal_year::JST).date()),
+            earlier_version: r.last_version.filter(|v| *v != r.version),
+            code: r.code,
+            title: r.title,
+            version: r.version,
+            state: r.state,
+            deadline: r.deadline,
+            left_on: p.facts.left_on,
+        })
+        .collect()
 }
 
 /// The rows of one person: each course assigned to them in the year (only `course` when
@@ -154,17 +214,9 @@ pub fn rows_of(
     titles: &HashMap<String, String>,
     course: Option<&str>,
 ) -> Vec<Row> {
-    let (fy, t) = (s.fy, s.t);
+    let fy = s.fy;
     let today = p.facts.as_of(s.today);
-    let mut kinds: Vec<&'static str> = Vec::new();
-    for h in &p.facts.designations {
-        let overlaps = h.from <= fy.end() && h.to.is_none_or(|t| t >= fy.start());
-        let kind = t.designation_kind(h.kind);
-        if overlaps && !kinds.contains(&kind) {
-            kinds.push(kind);
-        }
-    }
-    let designations = kinds.join(t.list_sep);
+    let designations = designations_of(p, s);
     year_assignments(plan, &p.facts, fy, on)
         .into_iter()
         .filter(|a| course.is_none_or(|c| a.code == c))
@@ -206,8 +258,16 @@ pub fn rows_of(
 /// Something rows are written to, one at a time.
 pub(crate) trait Sink: Send {
     fn row(&mut self, row: &Row, new_division: bool) -> Result<(), ReportError>;
-    /// Writes the summary and the audit log's head as it was when the report began.
-    fn finish(self: Box<Self>, summary: &Summary, head: Option<&Head>) -> Result<(), ReportError>;
+    /// A rule row, after the person's course rows.
+    fn rule_row(&mut self, row: &RuleRow, new_division: bool) -> Result<(), ReportError>;
+    /// Writes the summary (the rules' after the divisions', when the plan requires rules)
+    /// and the audit log's head as it was when the report began.
+    fn finish(
+        self: Box<Self>,
+        summary: &Summary,
+        rules: &[RuleTotals],
+        head: Option<&Head>,
+    ) -> Result<(), ReportError>;
 }
 
 /// Writes the annual report of `s.fy` to `out`; returns the number of rows.
@@ -218,7 +278,8 @@ pub async fn annual<W: Write + Send + 'static>(
     format: Format,
     out: W,
 ) -> Result<u64, ReportError> {
-    let plan = approved_plan(conn, s).await?;
+    let record = approved_plan_record(conn, s).await?;
+    let plan = &record.plan;
     let head = kenshu_db::audit::head(conn, s.institution_id).await?;
     let titles = kenshu_db::content::course_titles(conn).await?;
     let title = format!(
@@ -235,16 +296,40 @@ pub async fn annual<W: Write + Send + 'static>(
     };
     let on = s.fy.judged_on(s.today);
     let mut summary = Summary::default();
+    let mut rules: Vec<RuleTotals> = record
+        .rules
+        .iter()
+        .map(|r| RuleTotals {
+            code: r.rule.code.clone(),
+            title: r.title.clone(),
+            version: r.version,
+            ..RuleTotals::default()
+        })
+        .collect();
     let mut n = 0u64;
+    // A division starts with its first row, a course's or a rule's.
+    let mut division: Option<String> = None;
     let mut people = kenshu_db::report::people(conn, s.institution_id, s.fy, on, None);
     while let Some(p) = people.next().await {
-        for row in rows_of(&p?, &plan, on, s, &titles, None) {
-            let new = summary.add(&row);
+        let p = p?;
+        for row in rows_of(&p, plan, on, s, &titles, None) {
+            summary.add(&row);
+            let new = division.as_deref() != Some(row.division_code.as_str());
+            division = Some(row.division_code.clone());
             sink.row(&row, new)?;
+            n += 1;
+        }
+        for row in rule_rows_of(&p, &record, on, s) {
+            if let Some(t) = rules.iter_mut().find(|t| t.code == row.code) {
+                t.add(&row);
+            }
+            let new = division.as_deref() != Some(row.division_code.as_str());
+            division = Some(row.division_code.clone());
+            sink.rule_row(&row, new)?;
             n += 1;
         }
     }
     drop(people);
-    sink.finish(&summary, head.as_ref())?;
+    sink.finish(&summary, &rules, head.as_ref())?;
     Ok(n)
 }

@@ -5,7 +5,9 @@ use std::io::Write;
 
 use kenshu_core::audit::Head;
 use kenshu_core::i18n::Catalogue;
-use kenshu_core::report::{Row, Summary, headers, iso_date, summary_headers};
+use kenshu_core::report::{
+    Row, RuleRow, RuleTotals, Summary, headers, iso_date, rule_summary_headers, summary_headers,
+};
 
 use super::{ReportError, Sink};
 
@@ -98,9 +100,21 @@ impl<W: Write + Send> Sink for XlsxSink<W> {
         Ok(())
     }
 
+    fn rule_row(&mut self, row: &RuleRow, _new_division: bool) -> Result<(), ReportError> {
+        let sheet = self.book.worksheet_from_index(0)?;
+        for (i, c) in row.cells(self.t, &iso_date).iter().enumerate() {
+            if !c.is_empty() {
+                sheet.write_string(self.next, i as u16, c)?;
+            }
+        }
+        self.next += 1;
+        Ok(())
+    }
+
     fn finish(
         mut self: Box<Self>,
         summary: &Summary,
+        rules: &[RuleTotals],
         head: Option<&Head>,
     ) -> Result<(), ReportError> {
         let last = self.next.saturating_sub(1);
@@ -138,6 +152,36 @@ impl<W: Write + Send> Sink for XlsxSink<W> {
         let below = summary.divisions.len() as u32 + 3;
         sheet.write_string(below, 0, self.t.figures_explained)?;
         sheet.write_string(below + 1, 0, self.t.audit_head(head))?;
+        if !rules.is_empty() {
+            // The rules' totals on a sheet of their own: rule, version, required,
+            // acknowledged, overdue, pending.
+            let sheet = self.book.add_worksheet();
+            sheet.set_name(self.t.report_rules_summary)?;
+            print_setup(sheet, &self.header, true)?;
+            for (i, w) in [36.0, 10.0, 10.0, 10.0, 10.0, 10.0].iter().enumerate() {
+                sheet.set_column_width(i as u16, *w)?;
+            }
+            for (i, h) in rule_summary_headers(self.t).iter().enumerate() {
+                sheet.write_string_with_format(0, i as u16, *h, &bold)?;
+            }
+            for (r, totals) in rules.iter().enumerate() {
+                let r = r as u32 + 1;
+                sheet.write_string(r, 0, &totals.title)?;
+                sheet.write_string(r, 1, self.t.rule_version(totals.version))?;
+                for (i, v) in [
+                    totals.required,
+                    totals.acknowledged,
+                    totals.overdue,
+                    totals.pending(),
+                ]
+                .iter()
+                .enumerate()
+                {
+                    sheet.write_number(r, i as u16 + 2, *v as f64)?;
+                }
+            }
+            sheet.write_string(rules.len() as u32 + 2, 0, self.t.rules_counts_note)?;
+        }
         if let Some(out) = self.out.take() {
             self.book.save_to_writer(out)?;
         }

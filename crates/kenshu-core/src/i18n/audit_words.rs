@@ -128,6 +128,27 @@ impl Catalogue {
                 if let Some(code) = detail.strip_prefix("course ") {
                     return Some(format!("{}: {code}", self.audit_plan_course));
                 }
+                // `rule tokutei-kitei for all,clerk by 2026-12-31`, `removed rule tokutei-kitei`.
+                if let Some(rest) = detail.strip_prefix("rule ") {
+                    let (code, rest) = rest.split_once(" for ")?;
+                    let (audience, deadline) = rest.split_once(" by ")?;
+                    let audience: Vec<&str> = audience
+                        .split(',')
+                        .map(|a| crate::plan::Target::parse(a).map(|t| self.target(t)))
+                        .collect::<Option<_>>()?;
+                    return Some(format!(
+                        "{}: {code}{}{}{}{}{}",
+                        self.audit_plan_rule,
+                        self.paren_open,
+                        audience.join(self.list_sep),
+                        self.list_sep,
+                        day(deadline)?,
+                        self.paren_close
+                    ));
+                }
+                if let Some(code) = detail.strip_prefix("removed rule ") {
+                    return Some(format!("{}: {code}", self.audit_plan_rule_removed));
+                }
                 let code = detail.strip_prefix("removed ")?;
                 Some(format!("{}: {code}", self.audit_plan_removed))
             }
@@ -193,6 +214,18 @@ mod tests {
                 "new=3 transfers=1 leavers=0 changed=2 errors=0",
                 "新規3、異動1、退職0、変更2、エラー0",
                 "",
+            ),
+            (
+                A::PlanChanged,
+                "rule tokutei-kitei for all,clerk by 2026-12-31",
+                "確認を求める規程を設定: tokutei-kitei（全職員、事務取扱担当者、令和8年12月31日）",
+                "",
+            ),
+            (
+                A::PlanChanged,
+                "removed rule tokutei-kitei",
+                "確認を求める規程を計画から削除: tokutei-kitei",
+                "rule removed from the plan: tokutei-kitei",
             ),
             (A::PersonViewed, "", "", ""),
             (

@@ -22,6 +22,20 @@ impl Catalogue {
         }
     }
 
+    /// A required rule's state: 確認済み, 未確認, 期限超過.
+    pub fn rule_state(&self, state: crate::plan::RuleState) -> &'static str {
+        match state {
+            crate::plan::RuleState::Acknowledged => self.rules_done,
+            crate::plan::RuleState::Pending => self.rules_pending,
+            crate::plan::RuleState::Overdue => self.rules_overdue,
+        }
+    }
+
+    /// A rule's version: 第2版, version 2.
+    pub fn rule_version(&self, n: i32) -> String {
+        self.rules_version_n.replace("{n}", &n.to_string())
+    }
+
     /// A digest weekday's name (Monday to Friday; weekends are never digest days).
     pub fn weekday(&self, day: time::Weekday) -> &'static str {
         use time::Weekday::*;

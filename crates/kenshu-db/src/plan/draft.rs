@@ -2,7 +2,7 @@
 //! courses and details edited while it is a draft, and approved.
 
 use kenshu_core::FiscalYear;
-use kenshu_core::plan::PlanCourse;
+use kenshu_core::plan::{PlanCourse, PlanRule};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
@@ -160,6 +160,17 @@ pub async fn copy_previous(
             fy.year(),
             id
         )
+        .execute(&mut *conn)
+        .await?;
+        sqlx::query!(
+            "insert into plan_rules (institution_id, plan_id, rule_code, audience, deadline)
+             select r.institution_id, $3, r.rule_code, r.audience, (r.deadline + interval '1 year')::date
+             from plan_rules r join training_plans p on p.institution_id = r.institution_id and p.id = r.plan_id
+             where p.institution_id = $1 and p.fiscal_year = $2 - 1",
+            institution_id,
+            fy.year(),
+            id
+        )
         .execute(conn)
         .await?;
     }
@@ -208,6 +219,55 @@ pub async fn remove_course(
         "delete from plan_courses c using training_plans p
          where c.institution_id = $1 and c.plan_id = $2 and c.course_code = $3
            and p.institution_id = c.institution_id and p.id = c.plan_id and p.status = 'draft'",
+        institution_id,
+        plan_id,
+        code
+    )
+    .execute(conn)
+    .await?
+    .rows_affected()
+        == 1)
+}
+
+/// Adds or replaces one required rule of a draft plan; false when the plan is not a draft.
+#[tracing::instrument(level = "debug", skip_all, fields(institution = %institution_id, plan = %plan_id, rule = r.code))]
+pub async fn put_rule(
+    conn: &mut PgConnection,
+    institution_id: Uuid,
+    plan_id: Uuid,
+    r: &PlanRule,
+) -> Result<bool, sqlx::Error> {
+    let audience: Vec<String> = r.audience.iter().map(|t| t.as_str().to_string()).collect();
+    Ok(sqlx::query!(
+        "insert into plan_rules (institution_id, plan_id, rule_code, audience, deadline)
+         select $1, $2, $3, $4, $5 from training_plans
+         where institution_id = $1 and id = $2 and status = 'draft'
+         on conflict (institution_id, plan_id, rule_code) do update
+         set audience = excluded.audience, deadline = excluded.deadline",
+        institution_id,
+        plan_id,
+        r.code,
+        &audience,
+        r.deadline
+    )
+    .execute(conn)
+    .await?
+    .rows_affected()
+        == 1)
+}
+
+/// Removes a required rule from a draft plan.
+#[tracing::instrument(level = "debug", skip_all, fields(institution = %institution_id, plan = %plan_id, rule = code))]
+pub async fn remove_rule(
+    conn: &mut PgConnection,
+    institution_id: Uuid,
+    plan_id: Uuid,
+    code: &str,
+) -> Result<bool, sqlx::Error> {
+    Ok(sqlx::query!(
+        "delete from plan_rules r using training_plans p
+         where r.institution_id = $1 and r.plan_id = $2 and r.rule_code = $3
+           and p.institution_id = r.institution_id and p.id = r.plan_id and p.status = 'draft'",
         institution_id,
         plan_id,
         code

@@ -136,3 +136,62 @@ pub async fn facts_for_division(
         })
         .collect())
 }
+
+/// One active person of the institution: what the assignment rule needs, and their latest
+/// acknowledgement of each rule (規程).
+pub struct PersonWithAcks {
+    pub id: Uuid,
+    pub division_id: Uuid,
+    pub facts: PersonFacts,
+    /// (rule code, version, when as Unix seconds).
+    pub acks: Vec<(String, i32, i64)>,
+}
+
+/// Every active person of the institution with their facts and rule acknowledgements, in one
+/// query (the overview's counts of required rules).
+pub async fn facts_for_institution(
+    conn: &mut PgConnection,
+    institution_id: Uuid,
+    on: Date,
+) -> Result<Vec<PersonWithAcks>, sqlx::Error> {
+    let rows = sqlx::query!(
+        r#"select u.id, u.division_id, u.role, u.left_on, u.hired_on,
+                  (select max(p.valid_from) from placements p
+                    where p.institution_id = u.institution_id and p.user_id = u.id and p.valid_from <= $2
+                      and exists (select 1 from placements q where q.institution_id = p.institution_id
+                                  and q.user_id = p.user_id and q.valid_from < p.valid_from)) as transferred_on,
+                  coalesce((select json_agg(json_build_array(d.kind, d.valid_from, d.valid_to))
+                            from designations d where d.institution_id = u.institution_id and d.user_id = u.id), '[]'::json)
+                     as "designations!: Json<Vec<(String, String, Option<String>)>>",
+                  coalesce((select json_agg(json_build_array(k.code, k.version,
+                                   extract(epoch from k.acknowledged_at)::bigint))
+                            from (select distinct on (a.code) a.code, a.version, a.acknowledged_at
+                                  from rule_acknowledgements a
+                                  where a.institution_id = u.institution_id and a.user_id = u.id
+                                  order by a.code, a.version desc) k), '[]'::json)
+                     as "acks!: Json<Vec<(String, i32, i64)>>"
+           from users u where u.institution_id = $1 and u.status <> 'left'"#,
+        institution_id,
+        on
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let facts = person_facts(
+                &r.role,
+                r.hired_on,
+                r.transferred_on,
+                r.left_on,
+                r.designations.0,
+            );
+            PersonWithAcks {
+                id: r.id,
+                division_id: r.division_id,
+                facts,
+                acks: r.acks.0,
+            }
+        })
+        .collect())
+}

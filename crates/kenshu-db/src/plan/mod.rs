@@ -10,15 +10,15 @@ mod facts;
 
 pub use draft::{
     Details, PLAN_EXISTS, approve, copy_previous, create_draft, create_standard, put_course,
-    put_details, remove_course, set_courses,
+    put_details, put_rule, remove_course, remove_rule, set_courses,
 };
 pub use exemptions::{exempt, exemptions};
-pub use facts::{facts, facts_for_division};
+pub use facts::{PersonWithAcks, facts, facts_for_division, facts_for_institution};
 
 pub(crate) use facts::person_facts;
 
 use kenshu_core::FiscalYear;
-use kenshu_core::plan::{Plan, PlanCourse, Target};
+use kenshu_core::plan::{Plan, PlanCourse, PlanRule, Target};
 use sqlx::PgConnection;
 use sqlx::types::Json;
 use time::{Date, OffsetDateTime};
@@ -31,6 +31,47 @@ struct CourseJson {
     starts_on: String,
     deadline: String,
     retake_until: Option<String>,
+}
+
+#[derive(Debug, Clone, serde::Deserialize)]
+struct RuleJson {
+    code: String,
+    audience: Vec<String>,
+    deadline: String,
+    title: String,
+    version: i32,
+    published_on: String,
+    ack_version: Option<i32>,
+    ack_at: Option<i64>,
+}
+
+/// A rule the plan requires, with its current version and, when the plan was read for one
+/// person, that person's latest acknowledgement of it.
+#[derive(Debug, Clone)]
+pub struct PlanRuleRecord {
+    pub rule: PlanRule,
+    /// The current version's title.
+    pub title: String,
+    /// The current version.
+    pub version: i32,
+    /// The day (in Japan) the current version was published.
+    pub published_on: Date,
+    /// The latest version the person acknowledged, and when (read by [`plan_for`] only).
+    pub acknowledged: Option<(i32, OffsetDateTime)>,
+}
+
+impl PlanRuleRecord {
+    /// The deadline for the current version (see `kenshu_core::plan::rule_deadline`).
+    pub fn deadline_for(&self, assigned: Date) -> Date {
+        kenshu_core::plan::rule_deadline(assigned, self.published_on)
+    }
+
+    /// When the person acknowledged the current version, if they did.
+    pub fn acknowledged_current(&self) -> Option<OffsetDateTime> {
+        self.acknowledged
+            .filter(|(v, _)| *v == self.version)
+            .map(|(_, at)| at)
+    }
 }
 
 /// Dates arrive from json_build_object as `YYYY-MM-DD`.
@@ -51,6 +92,20 @@ pub struct PlanRecord {
     pub reminders: kenshu_core::reminder::Schedule,
     /// The weekly digests to officers.
     pub digest: kenshu_core::digest::Rules,
+    /// The rules (規程) the plan requires to be acknowledged, by title.
+    pub rules: Vec<PlanRuleRecord>,
+}
+
+impl PlanRecord {
+    /// The rules as the assignment rule reads them.
+    pub fn plan_rules(&self) -> Vec<PlanRule> {
+        self.rules.iter().map(|r| r.rule.clone()).collect()
+    }
+
+    /// The required rule `code`, if the plan requires it.
+    pub fn rule(&self, code: &str) -> Option<&PlanRuleRecord> {
+        self.rules.iter().find(|r| r.rule.code == code)
+    }
 }
 
 /// The institution's plan for a fiscal year, approved or not.
@@ -58,6 +113,17 @@ pub async fn plan(
     conn: &mut PgConnection,
     institution_id: Uuid,
     fy: FiscalYear,
+) -> Result<Option<PlanRecord>, sqlx::Error> {
+    plan_for(conn, institution_id, fy, None).await
+}
+
+/// The plan, with `person`'s acknowledgements of its required rules (in the same statement:
+/// `/my` reads no more than it did before rules were required).
+pub async fn plan_for(
+    conn: &mut PgConnection,
+    institution_id: Uuid,
+    fy: FiscalYear,
+    person: Option<Uuid>,
 ) -> Result<Option<PlanRecord>, sqlx::Error> {
     let row = sqlx::query!(
         r#"select p.id, p.status, p.purpose, p.method, p.newcomer_days, u.name as "approved_by?", p.approved_at,
@@ -68,16 +134,54 @@ pub async fn plan(
                                  order by co.position)
                             from plan_courses c join courses co on co.code = c.course_code
                             where c.institution_id = p.institution_id and c.plan_id = p.id), '[]'::json)
-                     as "courses!: Json<Vec<CourseJson>>"
+                     as "courses!: Json<Vec<CourseJson>>",
+                  coalesce((select json_agg(json_build_object('code', r.rule_code, 'audience', r.audience,
+                                 'deadline', r.deadline, 'title', v.title, 'version', v.version,
+                                 'published_on', (v.published_at at time zone 'Asia/Tokyo')::date,
+                                 'ack_version', a.version,
+                                 'ack_at', extract(epoch from a.acknowledged_at)::bigint)
+                                 order by v.title, r.rule_code)
+                            from plan_rules r
+                            cross join lateral (
+                                select w.title, w.version, w.published_at from rule_versions w
+                                where w.institution_id = r.institution_id and w.code = r.rule_code
+                                order by w.version desc limit 1) v
+                            left join lateral (
+                                select k.version, k.acknowledged_at from rule_acknowledgements k
+                                where k.institution_id = r.institution_id and k.code = r.rule_code
+                                  and k.user_id = $3
+                                order by k.version desc limit 1) a on true
+                            where r.institution_id = p.institution_id and r.plan_id = p.id), '[]'::json)
+                     as "rules!: Json<Vec<RuleJson>>"
            from training_plans p
            left join users u on u.institution_id = p.institution_id and u.id = p.approved_by
            where p.institution_id = $1 and p.fiscal_year = $2"#,
         institution_id,
-        fy.year()
+        fy.year(),
+        person
     )
     .fetch_optional(conn)
     .await?;
     Ok(row.map(|r| PlanRecord {
+        rules: r
+            .rules
+            .0
+            .into_iter()
+            .map(|j| PlanRuleRecord {
+                rule: PlanRule {
+                    audience: j.audience.iter().filter_map(|a| Target::parse(a)).collect(),
+                    deadline: day(&j.deadline),
+                    code: j.code,
+                },
+                title: j.title,
+                version: j.version,
+                published_on: day(&j.published_on),
+                acknowledged: j.ack_version.zip(
+                    j.ack_at
+                        .and_then(|s| OffsetDateTime::from_unix_timestamp(s).ok()),
+                ),
+            })
+            .collect(),
         id: r.id,
         plan: Plan {
             fiscal_year: fy,

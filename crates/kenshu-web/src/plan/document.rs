@@ -14,7 +14,7 @@ use crate::session::{Conn, CurrentUser};
 use crate::{AppError, AppState};
 use kenshu_core::i18n::Catalogue;
 
-use super::{CourseLine, lines};
+use super::{CourseLine, RuleLine, lines, rule_lines};
 
 pub struct Officer {
     pub role: &'static str,
@@ -31,6 +31,7 @@ struct DocumentPage {
     fy_label: String,
     plan: PlanRecord,
     lines: Vec<CourseLine>,
+    rules: Vec<RuleLine>,
     officers: Vec<Officer>,
     approved_at: String,
 }
@@ -63,6 +64,7 @@ pub async fn document(
         institution: user.session.institution_name.clone(),
         fy_label: crate::lang::t().fy_label(fy),
         approved_at: plan.approved_at.map(jdate).unwrap_or_default(),
+        rules: rule_lines(&plan),
         plan,
         lines,
         officers,

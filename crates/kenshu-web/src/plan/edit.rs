@@ -38,16 +38,7 @@ pub fn edit_lines(plan: &PlanRecord, lines: &[CourseLine]) -> Vec<EditLine> {
         .map(|(c, l)| EditLine {
             code: c.code.clone(),
             title: l.title.clone(),
-            audience: std::iter::once(Target::Everyone)
-                .chain(DesignationKind::ALL.into_iter().map(Target::Designated))
-                .map(|a| {
-                    (
-                        a.as_str(),
-                        crate::lang::t().target(a),
-                        c.audience.contains(&a),
-                    )
-                })
-                .collect(),
+            audience: audience_choices(&c.audience),
             starts_on: c.starts_on.to_string(),
             deadline: c.deadline.to_string(),
             retake_until: c.retake_until.map(|d| d.to_string()).unwrap_or_default(),
@@ -129,6 +120,79 @@ pub async fn remove_course(
     plan::remove_course(&mut tx, &user.actor(), fy, &draft, &code).await?;
     tx.commit().await?;
     Ok(saved(fy, crate::flash::Done::PlanSaved))
+}
+
+#[derive(Deserialize)]
+pub struct RuleForm {
+    /// Who must acknowledge the rule (repeated: one per ticked target).
+    #[serde(default)]
+    audience: Vec<String>,
+    #[serde(default)]
+    deadline: String,
+}
+
+/// Saves one required rule of a draft: audience and deadline, as for a course.
+pub async fn put_rule(
+    user: CurrentUser,
+    mut tx: Tx,
+    Path((fy, code)): Path<(FiscalYear, String)>,
+    axum_extra::extract::Form(f): axum_extra::extract::Form<RuleForm>,
+) -> Result<Response, AppError> {
+    let draft = draft_of(&mut tx, &user, fy).await?;
+    let audience: Vec<Target> = f.audience.iter().filter_map(|v| Target::parse(v)).collect();
+    if audience.is_empty() {
+        return Err(AppError::BadRequest(t().plan_audience_fix.into()));
+    }
+    let deadline = parse_date(f.deadline.trim())
+        .ok_or_else(|| AppError::BadRequest(format!("{}: {}", t().rules_deadline, t().date_fix)))?;
+    let rule = kenshu_core::plan::PlanRule {
+        code,
+        audience,
+        deadline,
+    };
+    plan::put_rule(&mut tx, &user.actor(), fy, &draft, &rule).await?;
+    tx.commit().await?;
+    Ok(saved(fy, crate::flash::Done::PlanSaved))
+}
+
+pub async fn remove_rule(
+    user: CurrentUser,
+    mut tx: Tx,
+    Path((fy, code)): Path<(FiscalYear, String)>,
+) -> Result<Response, AppError> {
+    let draft = draft_of(&mut tx, &user, fy).await?;
+    plan::remove_rule(&mut tx, &user.actor(), fy, &draft, &code).await?;
+    tx.commit().await?;
+    Ok(saved(fy, crate::flash::Done::PlanSaved))
+}
+
+/// One required rule of a draft plan, as its edit form shows it.
+pub struct RuleEditLine {
+    pub code: String,
+    pub title: String,
+    pub audience: Vec<(&'static str, &'static str, bool)>,
+    pub deadline: String,
+}
+
+/// The audience choices of a course or rule form: everyone and each designation kind, ticked
+/// when in `chosen`.
+fn audience_choices(chosen: &[Target]) -> Vec<(&'static str, &'static str, bool)> {
+    std::iter::once(Target::Everyone)
+        .chain(DesignationKind::ALL.into_iter().map(Target::Designated))
+        .map(|a| (a.as_str(), crate::lang::t().target(a), chosen.contains(&a)))
+        .collect()
+}
+
+pub fn rule_edit_lines(plan: &PlanRecord) -> Vec<RuleEditLine> {
+    plan.rules
+        .iter()
+        .map(|r| RuleEditLine {
+            code: r.rule.code.clone(),
+            title: r.title.clone(),
+            audience: audience_choices(&r.rule.audience),
+            deadline: r.rule.deadline.to_string(),
+        })
+        .collect()
 }
 
 /// The longest purpose or method text of a plan: a printed page holds about this much.

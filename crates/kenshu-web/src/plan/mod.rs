@@ -5,8 +5,8 @@ mod document;
 mod edit;
 
 pub use document::document;
-use edit::{EditLine, edit_lines};
-pub use edit::{put_course, put_details, remove_course};
+use edit::{EditLine, RuleEditLine, edit_lines, rule_edit_lines};
+pub use edit::{put_course, put_details, put_rule, remove_course, remove_rule};
 
 use askama::Template;
 use axum::Form;
@@ -32,6 +32,32 @@ pub struct CourseLine {
     pub audience: String,
     pub period: String,
     pub retake: String,
+}
+
+/// One required rule of a plan, as shown.
+pub struct RuleLine {
+    pub title: String,
+    pub version: String,
+    pub audience: String,
+    pub deadline: String,
+}
+
+fn rule_lines(plan: &PlanRecord) -> Vec<RuleLine> {
+    plan.rules
+        .iter()
+        .map(|r| RuleLine {
+            title: r.title.clone(),
+            version: t().rule_version(r.version),
+            audience: r
+                .rule
+                .audience
+                .iter()
+                .map(|a| t().target(*a))
+                .collect::<Vec<_>>()
+                .join(t().list_sep),
+            deadline: crate::page::day(r.rule.deadline),
+        })
+        .collect()
 }
 
 async fn lines(
@@ -84,6 +110,11 @@ struct PlanPage {
     lines: Vec<CourseLine>,
     edit: Vec<EditLine>,
     addable: Vec<(String, String)>,
+    /// The rules the plan requires, and (while a draft) their forms and the published rules
+    /// not yet required.
+    rules: Vec<RuleLine>,
+    rule_edit: Vec<RuleEditLine>,
+    rule_addable: Vec<(String, String)>,
     approved_at: String,
     may_draft: bool,
     may_approve: bool,
@@ -126,6 +157,18 @@ pub async fn index(
         }
         _ => (Vec::new(), Vec::new()),
     };
+    let (rule_edit, rule_addable) = match &plan {
+        Some(p) if may_draft && !p.plan.approved => {
+            let published = kenshu_db::rules::list(&mut conn, user.session.institution_id).await?;
+            let addable = published
+                .into_iter()
+                .filter(|r| p.rule(&r.code).is_none())
+                .map(|r| (r.code, r.title))
+                .collect();
+            (rule_edit_lines(p), addable)
+        }
+        _ => (Vec::new(), Vec::new()),
+    };
     let in_person_test = match &plan {
         Some(p) => {
             let codes = kenshu_db::in_person::test_required_courses(
@@ -145,6 +188,9 @@ pub async fn index(
         None => Vec::new(),
     };
     render(&PlanPage {
+        rules: plan.as_ref().map(rule_lines).unwrap_or_default(),
+        rule_edit,
+        rule_addable,
         in_person_test,
         edit,
         addable,

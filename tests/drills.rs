@@ -901,3 +901,113 @@ async fn cancelling_a_drill_withdraws_its_unsent_mails() {
     assert_eq!(logged.len(), 1);
     assert!(logged[0].0.contains("2 unsent mails withdrawn"));
 }
+
+#[tokio::test]
+async fn the_annual_report_lists_the_years_drills_and_whether_the_plan_counts_them() {
+    let app = app().await;
+    let fy = kenshu_core::FiscalYear::of(kenshu_core::japan_today());
+    Scenario::new(app.pool())
+        .plan(fy.next())
+        .person("chief", Role::ChiefOfficer)
+        .person("a1", Role::Staff)
+        .person("a2", Role::Staff)
+        .build()
+        .await;
+    let mut chief = app.signed_in("chief").await;
+    let id = id_of(&prepare(&mut chief, &Drill::default()).await);
+    assert_eq!(
+        chief
+            .post(&format!("/drills/{id}/launch"), &[])
+            .await
+            .status,
+        303
+    );
+    let links = links(&app).await;
+    let smtp = TestSmtp::start().await;
+    deliver_due(app.serving_pool(), &mailer(&smtp, &app))
+        .await
+        .unwrap();
+    let mut person = app.browser();
+    person.get(path_of(&links["a1"])).await;
+    assert_eq!(person.post(path_of(&links["a1"]), &[]).await.status, 200);
+    // A drill prepared and never launched is not in the report.
+    id_of(
+        &prepare(
+            &mut chief,
+            &Drill {
+                title: "未実施の訓練",
+                ..Default::default()
+            },
+        )
+        .await,
+    );
+
+    let y = fy.year();
+    let csv = chief
+        .get(&format!("/reports/annual?fy={y}&format=csv"))
+        .await;
+    assert_eq!(csv.status, 200);
+    let rows = kenshu_tests::reports::parse_csv(&csv.body);
+    let drill: Vec<&Vec<String>> = rows
+        .iter()
+        .filter(|r| r[0] == "#標的型メール訓練")
+        .collect();
+    assert_eq!(drill.len(), 1, "{rows:?}");
+    assert_eq!(drill[0][1], "12月の訓練");
+    assert_eq!(drill[0][3..8], ["2", "2", "1", "0", "0"]);
+    assert!(
+        rows.iter()
+            .any(|r| r[0].starts_with("#標的型メール訓練: 研修としては数えない")),
+        "{rows:?}"
+    );
+    let html = chief
+        .get(&format!("/reports/annual?fy={y}&format=html"))
+        .await;
+    assert!(html.body.contains("id=\"drills-summary\""));
+    assert!(!html.body.contains("未実施の訓練"));
+
+    // The plan says the year's drills count as training: the report says so. (The approved
+    // plan cannot be changed; next year's draft takes the setting from its form.)
+    let next = fy.next().year();
+    chief.get("/plans").await;
+    let saved = chief
+        .post(
+            &format!("/plans/{next}/details"),
+            &[
+                ("purpose", "研修の目的"),
+                ("method", "eラーニング"),
+                ("newcomer_days", "30"),
+                ("drills_form", "1"),
+                ("drills_count", "on"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    let counted: bool =
+        sqlx::query_scalar("select drills_count from training_plans where fiscal_year = $1")
+            .bind(next)
+            .fetch_one(app.pool())
+            .await
+            .unwrap();
+    assert!(counted);
+    sqlx::query("update training_plans set drills_count = true where fiscal_year = $1")
+        .bind(y)
+        .execute(app.pool())
+        .await
+        .unwrap();
+    let res = chief
+        .client
+        .get(app.url(&format!("/reports/annual?fy={y}&format=xlsx")))
+        .send()
+        .await
+        .unwrap();
+    let bytes = res.bytes().await.unwrap();
+    let sheet = kenshu_tests::reports::xlsx_sheet(&bytes, "標的型メール訓練");
+    assert_eq!(sheet[0][..3], ["訓練の名前", "送信開始", "対象者"]);
+    assert_eq!(sheet[1][0], "12月の訓練");
+    assert_eq!(sheet[1][2..7], ["2", "2", "1", "0", "0"]);
+    assert!(
+        sheet.iter().any(|r| r[0].contains("研修として数える（")),
+        "{sheet:?}"
+    );
+}

@@ -613,3 +613,47 @@ pub async fn follow_up_course(
     .fetch_optional(conn)
     .await
 }
+
+/// A launched drill of a year, as the annual report lists it.
+#[derive(Debug, Clone)]
+pub struct YearDrill {
+    pub title: String,
+    pub launched_at: OffsetDateTime,
+    pub cancelled: bool,
+    pub recipients: i64,
+    pub sent: i64,
+    pub clicked: i64,
+    pub reported: i64,
+    pub reported_only: i64,
+    /// Median minutes from sending to report.
+    pub median_minutes: Option<f64>,
+}
+
+/// The drills launched in a fiscal year with their figures, in the order they were launched.
+pub async fn year_summary(
+    conn: &mut PgConnection,
+    institution_id: Uuid,
+    fiscal_year: i32,
+) -> Result<Vec<YearDrill>, sqlx::Error> {
+    sqlx::query_as!(
+        YearDrill,
+        r#"select c.title, c.launched_at as "launched_at!", c.status = 'cancelled' as "cancelled!",
+                  count(r.user_id) as "recipients!", count(o.sent_at) as "sent!",
+                  count(r.clicked_at) as "clicked!", count(r.reported_at) as "reported!",
+                  count(*) filter (where r.reported_at is not null and r.clicked_at is null)
+                      as "reported_only!",
+                  (percentile_disc(0.5) within group (order by extract(epoch from r.reported_at - o.sent_at))
+                      filter (where r.reported_at is not null and o.sent_at is not null))::float8 / 60
+                      as median_minutes
+           from drill_campaigns c
+           left join drill_recipients r on r.institution_id = c.institution_id and r.campaign_id = c.id
+           left join mail_outbox o on o.institution_id = r.institution_id and o.id = r.mail_id
+           where c.institution_id = $1 and c.fiscal_year = $2 and c.launched_at is not null
+           group by c.institution_id, c.id
+           order by c.launched_at"#,
+        institution_id,
+        fiscal_year
+    )
+    .fetch_all(conn)
+    .await
+}

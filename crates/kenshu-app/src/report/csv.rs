@@ -9,7 +9,7 @@ use kenshu_core::report::{
     BOM, Row, RuleRow, RuleTotals, Summary, csv_line, headers, iso_date, to_sjis,
 };
 
-use super::{ReportError, Sink};
+use super::{Drills, ReportError, Sink};
 
 /// The CSV's last row: the audit log's head, as long as the other rows, its first cell
 /// starting with `#` so that a reader can skip it as a comment.
@@ -66,6 +66,7 @@ impl<W: Write + Send> Sink for CsvSink<W> {
         mut self: Box<Self>,
         _summary: &Summary,
         rules: &[RuleTotals],
+        drills: &Drills,
         head: Option<&Head>,
     ) -> Result<(), ReportError> {
         // The rules' totals, each a comment row (its first cell starts with `#`) before the
@@ -73,6 +74,19 @@ impl<W: Write + Send> Sink for CsvSink<W> {
         for r in rules {
             let mut cells = vec![format!("#{}", self.t.report_rules_summary)];
             cells.extend(r.cells(self.t));
+            cells.resize(headers(self.t).len(), String::new());
+            self.line(&cells)?;
+        }
+        // The year's drills, the same way: drill, launched, recipients, sent, opened, reported,
+        // reported without opening, time to report; then whether the plan counts them.
+        for d in &drills.rows {
+            let mut cells = vec![format!("#{}", self.t.drill_title)];
+            cells.extend(d.iter().cloned());
+            cells.resize(headers(self.t).len(), String::new());
+            self.line(&cells)?;
+        }
+        if !drills.rows.is_empty() {
+            let mut cells = vec![format!("#{}", drills.note(self.t))];
             cells.resize(headers(self.t).len(), String::new());
             self.line(&cells)?;
         }

@@ -11,7 +11,7 @@ use kenshu_core::report::{
     Row, RuleRow, RuleTotals, Summary, headers, printed_date, rule_summary_headers, summary_headers,
 };
 
-use super::{ReportError, Sink, Subject};
+use super::{Drills, ReportError, Sink, Subject};
 
 /// The top of a printed document: its title and heading, whose it is, and the seal box, in
 /// the document's language.
@@ -95,6 +95,11 @@ struct AnnualEnd<'a> {
     rules_headers: &'a [&'a str],
     rules: Vec<Vec<String>>,
     rules_note: &'a str,
+    /// The year's mail drills (none when none was launched).
+    drills_title: &'a str,
+    drills_headers: &'a [&'a str],
+    drills: &'a [Vec<String>],
+    drills_note: String,
 }
 
 /// The HTML report's columns: the report's, less the division (a heading) and with the
@@ -199,6 +204,7 @@ impl<W: Write + Send> Sink for HtmlSink<W> {
         mut self: Box<Self>,
         summary: &Summary,
         rules: &[RuleTotals],
+        drills: &Drills,
         head: Option<&Head>,
     ) -> Result<(), ReportError> {
         AnnualEnd {
@@ -217,6 +223,10 @@ impl<W: Write + Send> Sink for HtmlSink<W> {
             rules_headers: &rule_summary_headers(self.t),
             rules: rules.iter().map(|r| r.cells(self.t)).collect(),
             rules_note: self.t.rules_counts_note,
+            drills_title: self.t.drill_title,
+            drills_headers: &Drills::headers(self.t),
+            drills: &drills.rows,
+            drills_note: drills.note(self.t),
         }
         .write_into(&mut self.out)?;
         self.out.write_all(b"\n")?;

@@ -18,7 +18,7 @@ use kenshu_core::assignment::{Progress, status};
 use kenshu_core::audit::{AuditAction, Head};
 use kenshu_core::i18n::Catalogue;
 use kenshu_core::plan::{Plan, year_assignments, year_rule_assignments};
-use kenshu_core::report::{Row, RuleRow, RuleTotals, Summary};
+use kenshu_core::report::{Row, RuleRow, RuleTotals, Summary, iso_date};
 use kenshu_db::PgConnection;
 use kenshu_db::plan::PlanRecord;
 use kenshu_db::report::ReportPerson;
@@ -255,6 +255,78 @@ pub fn rows_of(
         .collect()
 }
 
+/// The year's mail drills (標的型メール訓練) as the report lists them after the summary:
+/// whether the plan counts them as training, and a line per drill launched.
+#[derive(Debug, Clone, Default)]
+pub struct Drills {
+    pub counted: bool,
+    pub rows: Vec<Vec<String>>,
+}
+
+impl Drills {
+    /// The header of the drills' table.
+    pub fn headers(t: &Catalogue) -> [&'static str; 8] {
+        [
+            t.drill_field_title,
+            t.drill_starts,
+            t.drill_col_recipients,
+            t.drill_col_sent,
+            t.drill_col_clicked,
+            t.drill_col_reported,
+            t.drill_col_reported_only,
+            t.drill_col_median,
+        ]
+    }
+
+    /// What the plan says of them.
+    pub fn note(&self, t: &Catalogue) -> String {
+        format!(
+            "{}: {}",
+            t.drill_title,
+            if self.counted {
+                t.plan_drills_count_yes
+            } else {
+                t.plan_drills_count_no
+            }
+        )
+    }
+
+    async fn of(
+        conn: &mut PgConnection,
+        s: &Subject<'_>,
+        counted: bool,
+    ) -> Result<Drills, sqlx::Error> {
+        let rows = kenshu_db::drill::year_summary(conn, s.institution_id, s.fy.year())
+            .await?
+            .into_iter()
+            .map(|d| {
+                let at = d.launched_at.to_offset(kenshu_core::fiscal_year::JST);
+                let title = if d.cancelled {
+                    format!(
+                        "{}{}{}{}",
+                        d.title, s.t.paren_open, s.t.drill_status_cancelled, s.t.paren_close
+                    )
+                } else {
+                    d.title
+                };
+                vec![
+                    title,
+                    iso_date(at.date()),
+                    d.recipients.to_string(),
+                    d.sent.to_string(),
+                    d.clicked.to_string(),
+                    d.reported.to_string(),
+                    d.reported_only.to_string(),
+                    d.median_minutes
+                        .map(|m| s.t.drill_minutes(m.round() as i64))
+                        .unwrap_or_default(),
+                ]
+            })
+            .collect();
+        Ok(Drills { counted, rows })
+    }
+}
+
 /// Something rows are written to, one at a time.
 pub(crate) trait Sink: Send {
     fn row(&mut self, row: &Row, new_division: bool) -> Result<(), ReportError>;
@@ -266,6 +338,7 @@ pub(crate) trait Sink: Send {
         self: Box<Self>,
         summary: &Summary,
         rules: &[RuleTotals],
+        drills: &Drills,
         head: Option<&Head>,
     ) -> Result<(), ReportError>;
 }
@@ -330,6 +403,7 @@ pub async fn annual<W: Write + Send + 'static>(
         }
     }
     drop(people);
-    sink.finish(&summary, &rules, head.as_ref())?;
+    let drills = Drills::of(conn, s, record.drills_count).await?;
+    sink.finish(&summary, &rules, &drills, head.as_ref())?;
     Ok(n)
 }

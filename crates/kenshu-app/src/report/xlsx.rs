@@ -9,7 +9,7 @@ use kenshu_core::report::{
     Row, RuleRow, RuleTotals, Summary, headers, iso_date, rule_summary_headers, summary_headers,
 };
 
-use super::{ReportError, Sink};
+use super::{Drills, ReportError, Sink};
 
 pub(super) struct XlsxSink<W: Write + Send> {
     out: Option<W>,
@@ -115,6 +115,7 @@ impl<W: Write + Send> Sink for XlsxSink<W> {
         mut self: Box<Self>,
         summary: &Summary,
         rules: &[RuleTotals],
+        drills: &Drills,
         head: Option<&Head>,
     ) -> Result<(), ReportError> {
         let last = self.next.saturating_sub(1);
@@ -181,6 +182,31 @@ impl<W: Write + Send> Sink for XlsxSink<W> {
                 }
             }
             sheet.write_string(rules.len() as u32 + 2, 0, self.t.rules_counts_note)?;
+        }
+        if !drills.rows.is_empty() {
+            // The year's drills on a sheet of their own, with what the plan says of them.
+            let sheet = self.book.add_worksheet();
+            sheet.set_name(self.t.drill_title)?;
+            print_setup(sheet, &self.header, true)?;
+            for (i, w) in [36.0, 12.0, 10.0, 10.0, 12.0, 10.0, 14.0, 16.0]
+                .iter()
+                .enumerate()
+            {
+                sheet.set_column_width(i as u16, *w)?;
+            }
+            for (i, h) in Drills::headers(self.t).iter().enumerate() {
+                sheet.write_string_with_format(0, i as u16, *h, &bold)?;
+            }
+            for (r, cells) in drills.rows.iter().enumerate() {
+                let r = r as u32 + 1;
+                for (i, c) in cells.iter().enumerate() {
+                    match (i, c.parse::<f64>()) {
+                        (2..=6, Ok(n)) => sheet.write_number(r, i as u16, n)?,
+                        _ => sheet.write_string(r, i as u16, c)?,
+                    };
+                }
+            }
+            sheet.write_string(drills.rows.len() as u32 + 2, 0, drills.note(self.t))?;
         }
         if let Some(out) = self.out.take() {
             self.book.save_to_writer(out)?;

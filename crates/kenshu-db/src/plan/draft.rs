@@ -135,10 +135,11 @@ pub async fn copy_previous(
     let id = sqlx::query_scalar!(
         "insert into training_plans (institution_id, fiscal_year, purpose, method, newcomer_days,
                                      reminder_days_before, reminder_overdue_every,
-                                     digest_enabled, digest_weekday, digest_chief_after_days, created_by)
+                                     digest_enabled, digest_weekday, digest_chief_after_days, drills_count,
+                                     created_by)
          select institution_id, $2, purpose, method, newcomer_days,
                 reminder_days_before, reminder_overdue_every,
-                digest_enabled, digest_weekday, digest_chief_after_days, $3 from training_plans
+                digest_enabled, digest_weekday, digest_chief_after_days, drills_count, $3 from training_plans
          where institution_id = $1 and fiscal_year = $2 - 1
          returning id",
         institution_id,
@@ -289,6 +290,8 @@ pub struct Details<'a> {
     /// 1 (Monday) to 5 (Friday).
     pub digest_weekday: i32,
     pub digest_chief_after_days: i32,
+    /// The year's mail drills count as training in the annual report.
+    pub drills_count: bool,
 }
 
 /// Sets the purpose, method, newcomer days, reminder schedule and digest rules of a draft
@@ -303,7 +306,8 @@ pub async fn put_details(
     Ok(sqlx::query!(
         "update training_plans set purpose = $3, method = $4, newcomer_days = $5,
                 reminder_days_before = $6, reminder_overdue_every = $7,
-                digest_enabled = $8, digest_weekday = $9, digest_chief_after_days = $10
+                digest_enabled = $8, digest_weekday = $9, digest_chief_after_days = $10,
+                drills_count = $11
          where institution_id = $1 and id = $2 and status = 'draft'",
         institution_id,
         plan_id,
@@ -314,7 +318,8 @@ pub async fn put_details(
         d.reminder_overdue_every,
         d.digest_enabled,
         d.digest_weekday,
-        d.digest_chief_after_days
+        d.digest_chief_after_days,
+        d.drills_count
     )
     .execute(conn)
     .await?

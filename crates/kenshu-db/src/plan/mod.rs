@@ -94,6 +94,8 @@ pub struct PlanRecord {
     pub digest: kenshu_core::digest::Rules,
     /// The rules (規程) the plan requires to be acknowledged, by title.
     pub rules: Vec<PlanRuleRecord>,
+    /// The year's mail drills count as training in the annual report (標的型メール訓練).
+    pub drills_count: bool,
 }
 
 impl PlanRecord {
@@ -128,7 +130,7 @@ pub async fn plan_for(
     let row = sqlx::query!(
         r#"select p.id, p.status, p.purpose, p.method, p.newcomer_days, u.name as "approved_by?", p.approved_at,
                   p.reminder_days_before, p.reminder_overdue_every,
-                  p.digest_enabled, p.digest_weekday, p.digest_chief_after_days,
+                  p.digest_enabled, p.digest_weekday, p.digest_chief_after_days, p.drills_count,
                   coalesce((select json_agg(json_build_object('code', c.course_code, 'audience', c.audience,
                                  'starts_on', c.starts_on, 'deadline', c.deadline, 'retake_until', c.retake_until)
                                  order by co.position)
@@ -215,6 +217,7 @@ pub async fn plan_for(
                 .unwrap_or(time::Weekday::Monday),
             chief_after_days: i64::from(r.digest_chief_after_days),
         },
+        drills_count: r.drills_count,
     }))
 }
 

@@ -212,6 +212,9 @@ pub struct DetailsForm {
     digest_enabled: Option<String>,
     digest_weekday: Option<String>,
     digest_chief_after_days: Option<String>,
+    /// Absent (an older form): as it is. A form that has it sends `drills_form`.
+    drills_form: Option<String>,
+    drills_count: Option<String>,
 }
 
 pub async fn put_details(
@@ -280,6 +283,11 @@ pub async fn put_details(
         digest_enabled: digest.enabled,
         digest_weekday: digest.weekday_number(),
         digest_chief_after_days: i32::try_from(digest.chief_after_days).unwrap_or(30),
+        drills_count: if f.drills_form.is_some() {
+            f.drills_count.is_some()
+        } else {
+            draft.drills_count
+        },
     };
     plan::put_details(&mut tx, &user.actor(), fy, &draft, &details).await?;
     tx.commit().await?;

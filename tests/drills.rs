@@ -97,6 +97,14 @@ fn id_of(prepared: &kenshu_tests::http::Page) -> String {
     to.trim_start_matches("/drills/").to_string()
 }
 
+/// Prepares a drill as `officer` and launches it; its id.
+async fn launched(officer: &mut Browser, d: &Drill<'_>) -> String {
+    let id = id_of(&prepare(officer, d).await);
+    let launch = officer.post(&format!("/drills/{id}/launch"), &[]).await;
+    assert_eq!(launch.status, 303, "{}", launch.body);
+    id
+}
+
 /// Each recipient's link, by login, as their queued mail carries it.
 async fn links(app: &TestApp) -> BTreeMap<String, String> {
     let rows: Vec<(String, String)> = sqlx::query_as(
@@ -306,14 +314,7 @@ async fn a_scanners_get_records_nothing_and_a_press_is_recorded_once_with_the_fo
         .build()
         .await;
     let mut chief = app.signed_in("chief").await;
-    let id = id_of(&prepare(&mut chief, &Drill::default()).await);
-    assert_eq!(
-        chief
-            .post(&format!("/drills/{id}/launch"), &[])
-            .await
-            .status,
-        303
-    );
+    let id = launched(&mut chief, &Drill::default()).await;
     let links = links(&app).await;
     let link = path_of(&links["a1"]).to_string();
     let clicks = "select coalesce(sum(clicks), 0)::bigint from drill_recipients";
@@ -536,14 +537,7 @@ async fn reports_by_mail_from_the_recipient_and_by_the_portal_button_count_once(
         .build()
         .await;
     let mut chief = app.signed_in("chief").await;
-    let id = id_of(&prepare(&mut chief, &Drill::default()).await);
-    assert_eq!(
-        chief
-            .post(&format!("/drills/{id}/launch"), &[])
-            .await
-            .status,
-        303
-    );
+    let id = launched(&mut chief, &Drill::default()).await;
     let links = links(&app).await;
     let smtp = TestSmtp::start().await;
     deliver_due(app.serving_pool(), &mailer(&smtp, &app))
@@ -914,14 +908,7 @@ async fn the_annual_report_lists_the_years_drills_and_whether_the_plan_counts_th
         .build()
         .await;
     let mut chief = app.signed_in("chief").await;
-    let id = id_of(&prepare(&mut chief, &Drill::default()).await);
-    assert_eq!(
-        chief
-            .post(&format!("/drills/{id}/launch"), &[])
-            .await
-            .status,
-        303
-    );
+    let id = launched(&mut chief, &Drill::default()).await;
     let links = links(&app).await;
     let smtp = TestSmtp::start().await;
     deliver_due(app.serving_pool(), &mailer(&smtp, &app))

@@ -908,7 +908,7 @@ async fn the_annual_report_lists_the_years_drills_and_whether_the_plan_counts_th
         .build()
         .await;
     let mut chief = app.signed_in("chief").await;
-    let id = launched(&mut chief, &Drill::default()).await;
+    launched(&mut chief, &Drill::default()).await;
     let links = links(&app).await;
     let smtp = TestSmtp::start().await;
     deliver_due(app.serving_pool(), &mailer(&smtp, &app))

@@ -913,7 +913,6 @@ pub static EN: Catalogue = Catalogue {
     drill_landing_button: "Continue",
     drill_caught_title: "This was a targeted-attack mail drill",
     drill_caught_lead: "The mail you received was a training drill; no harm was done. Had it been a real attack, opening this link could have infected your computer or given away your password.",
-    drill_caught_sama: "",
     drill_caught_mail: "The mail you received",
     drill_caught_clues: "What gave it away",
     drill_caught_next: "Next time a mail like this arrives",

@@ -956,7 +956,6 @@ impl Catalogue {
             ("drill_landing_button", self.drill_landing_button),
             ("drill_caught_title", self.drill_caught_title),
             ("drill_caught_lead", self.drill_caught_lead),
-            ("drill_caught_sama", self.drill_caught_sama),
             ("drill_caught_mail", self.drill_caught_mail),
             ("drill_caught_clues", self.drill_caught_clues),
             ("drill_caught_next", self.drill_caught_next),

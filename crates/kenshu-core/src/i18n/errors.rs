@@ -167,6 +167,14 @@ impl Catalogue {
         }
     }
 
+    /// How the page after a drill's button greets the person.
+    pub fn drill_greeting(&self, name: &str) -> String {
+        match self.lang {
+            Lang::Ja => format!("{name} 様"),
+            Lang::En => format!("Dear {name},"),
+        }
+    }
+
     /// Minutes, as the drill results show a time to report.
     pub fn drill_minutes(&self, m: i64) -> String {
         match self.lang {

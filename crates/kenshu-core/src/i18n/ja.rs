@@ -908,7 +908,6 @@ pub static JA: Catalogue = Catalogue {
     drill_landing_button: "続行",
     drill_caught_title: "これは標的型攻撃メールの訓練です",
     drill_caught_lead: "お送りしたメールは、職員研修のための訓練メールです。実際の被害はありません。本物の攻撃メールなら、このリンクを開いた時点でウイルスに感染したり、パスワードを盗まれたりするおそれがありました。",
-    drill_caught_sama: "様",
     drill_caught_mail: "届いたメール",
     drill_caught_clues: "見分けるポイント",
     drill_caught_next: "次に同じようなメールが届いたら",

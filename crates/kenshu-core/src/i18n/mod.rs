@@ -972,7 +972,6 @@ pub struct Catalogue {
     pub drill_landing_button: &'static str,
     pub drill_caught_title: &'static str,
     pub drill_caught_lead: &'static str,
-    pub drill_caught_sama: &'static str,
     pub drill_caught_mail: &'static str,
     pub drill_caught_clues: &'static str,
     pub drill_caught_next: &'static str,

@@ -5,7 +5,6 @@
 use askama::Template;
 use axum::Form;
 use axum::extract::Path;
-use axum::http::StatusCode;
 use axum::response::Response;
 use kenshu_app::digest::deputy::{self, DeputyError};
 use kenshu_core::i18n::Catalogue;
@@ -17,7 +16,7 @@ use uuid::Uuid;
 use crate::AppError;
 use crate::flash::Done;
 use crate::lang::t;
-use crate::page::{Chrome, day, render};
+use crate::page::{Chrome, day, render_form};
 use crate::policy::Action;
 use crate::session::{Conn, CurrentUser};
 use crate::tx::Tx;
@@ -139,23 +138,20 @@ async fn page(
             None,
         ),
     };
-    let status = if refused.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
-    let mut res = render(&DeputiesPage {
-        chrome: Chrome::for_user(user, t.deputies_title),
-        t,
-        deputies,
-        may_manage,
-        officers,
-        today: today.to_string(),
-        kept,
-        refused,
-    })?;
-    *res.status_mut() = status;
-    Ok(res)
+    let is_refused = refused.is_some();
+    render_form(
+        &DeputiesPage {
+            chrome: Chrome::for_user(user, t.deputies_title),
+            t,
+            deputies,
+            may_manage,
+            officers,
+            today: today.to_string(),
+            kept,
+            refused,
+        },
+        is_refused,
+    )
 }
 
 /// The form's period and note, or the first field that cannot be accepted.

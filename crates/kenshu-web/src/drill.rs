@@ -59,15 +59,6 @@ fn status_label(status: &str) -> &'static str {
     }
 }
 
-/// Whether a campaign aimed at `divisions` is within this person's scope (see
-/// [`CurrentUser::require_drill`]).
-fn within(scope: &Scope, divisions: &[Uuid]) -> bool {
-    match scope {
-        Scope::All => true,
-        scope => !divisions.is_empty() && divisions.iter().all(|d| scope.covers(*d)),
-    }
-}
-
 #[derive(Deserialize)]
 pub struct YearQuery {
     fy: Option<String>,
@@ -85,7 +76,7 @@ pub async fn index(
     let campaigns = kenshu_db::drill::list(&mut conn, user.session.institution_id, fy.year())
         .await?
         .into_iter()
-        .filter(|c| within(&scope, &c.division_ids))
+        .filter(|c| scope.covers_all(&c.division_ids))
         .map(|c| CampaignRow {
             id: c.id,
             status: status_label(&c.status),
@@ -611,16 +602,15 @@ pub async fn launch(
     Path(id): Path<Uuid>,
     Conn(mut conn): Conn,
 ) -> Result<Response, AppError> {
-    campaign_to_act_on(&user, &mut conn, id).await?;
+    let campaign = campaign_to_act_on(&user, &mut conn, id).await?;
     let answer = kenshu_app::drill::launch(
         &mut conn,
         &user.actor(),
-        id,
+        &campaign,
         &state.settings.public_url,
         OffsetDateTime::now_utc(),
     )
-    .await?
-    .ok_or(AppError::NotFound)?;
+    .await?;
     match answer {
         Ok(_) => Ok(crate::flash::redirect(
             &format!("/drills/{id}"),
@@ -655,8 +645,8 @@ pub async fn cancel(
     Path(id): Path<Uuid>,
     Conn(mut conn): Conn,
 ) -> Result<Response, AppError> {
-    campaign_to_act_on(&user, &mut conn, id).await?;
-    match kenshu_app::drill::cancel(&mut conn, &user.actor(), id).await? {
+    let campaign = campaign_to_act_on(&user, &mut conn, id).await?;
+    match kenshu_app::drill::cancel(&mut conn, &user.actor(), &campaign).await? {
         Some(_) => Ok(crate::flash::redirect(
             &format!("/drills/{id}"),
             crate::flash::Done::DrillCancelled,

@@ -75,6 +75,15 @@ pub enum Scope {
 }
 
 impl Scope {
+    /// Whether something aimed at `divisions` (every division when empty, which only a scope
+    /// over every division covers) is within this scope.
+    pub fn covers_all(&self, divisions: &[uuid::Uuid]) -> bool {
+        match self {
+            Scope::All => true,
+            scope => !divisions.is_empty() && divisions.iter().all(|d| scope.covers(*d)),
+        }
+    }
+
     pub fn covers(&self, division: uuid::Uuid) -> bool {
         match self {
             Scope::All => true,
@@ -214,10 +223,10 @@ impl CurrentUser {
     /// division when empty, which only a scope over every division covers).
     pub fn require_drill(&self, action: Action, divisions: &[uuid::Uuid]) -> Result<(), AppError> {
         self.require(action)?;
-        match self.scope() {
-            Scope::All => Ok(()),
-            scope if !divisions.is_empty() && divisions.iter().all(|d| scope.covers(*d)) => Ok(()),
-            _ => Err(AppError::Forbidden),
+        if self.scope().covers_all(divisions) {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden)
         }
     }
 

@@ -180,37 +180,38 @@ pub enum LaunchRefusal {
     TooMany { mails: usize, minutes: i64 },
 }
 
-/// Launches a draft: a link per person, their mail queued at its minute of the window (from
-/// now when the window has begun). One transaction; a second launch finds no draft.
+/// Launches the draft `c` (as the caller read it): a link per person, their mail queued at its
+/// minute of the window (from now when the window has begun). One transaction, which turns the
+/// draft into a launched campaign first: a second launch (or one from a stale read) finds no
+/// draft and queues nothing.
 pub async fn launch(
     conn: &mut PgConnection,
     actor: &Actor<'_>,
-    id: Uuid,
+    c: &store::Campaign,
     public_url: &str,
     now: OffsetDateTime,
-) -> Result<Option<Result<Launched, LaunchRefusal>>, sqlx::Error> {
-    let mut tx = sqlx::Connection::begin(&mut *conn).await?;
-    let Some(c) = store::campaign(&mut tx, actor.institution_id, id).await? else {
-        return Ok(None);
-    };
+) -> Result<Result<Launched, LaunchRefusal>, sqlx::Error> {
     if c.status != "draft" {
-        return Ok(Some(Err(LaunchRefusal::NotDraft)));
+        return Ok(Err(LaunchRefusal::NotDraft));
     }
+    let id = c.id;
+    let mut tx = sqlx::Connection::begin(&mut *conn).await?;
     let today = now.to_offset(kenshu_core::fiscal_year::JST).date();
-    let reach = reach(&mut tx, actor.institution_id, &c, today).await?;
+    let reach = reach(&mut tx, actor.institution_id, c, today).await?;
     let people: Vec<&store::Target> = reach.targets.iter().filter(|t| t.has_address).collect();
+    let without_address = reach.targets.len() - people.len();
     if people.is_empty() {
-        return Ok(Some(Err(LaunchRefusal::NoRecipients)));
+        return Ok(Err(LaunchRefusal::NoRecipients));
     }
     if now >= c.window_end {
-        return Ok(Some(Err(LaunchRefusal::WindowOver)));
+        return Ok(Err(LaunchRefusal::WindowOver));
     }
     let start = c.window_start.max(now);
     if !rule::fits(people.len(), c.per_minute, start, c.window_end) {
-        return Ok(Some(Err(LaunchRefusal::TooMany {
+        return Ok(Err(LaunchRefusal::TooMany {
             mails: people.len(),
             minutes: rule::minutes_needed(people.len(), c.per_minute),
-        })));
+        }));
     }
     let base = public_url.trim_end_matches('/');
     let mails: Vec<store::Outgoing> = people
@@ -242,7 +243,7 @@ pub async fn launch(
     )
     .await?
     else {
-        return Ok(Some(Err(LaunchRefusal::NotDraft)));
+        return Ok(Err(LaunchRefusal::NotDraft));
     };
     actor
         .record(
@@ -254,16 +255,16 @@ pub async fn launch(
                 c.per_minute,
                 minute(start),
                 minute(last_at),
-                reach.without_address().count()
+                without_address
             ),
         )
         .await?;
     tx.commit().await?;
-    Ok(Some(Ok(Launched {
+    Ok(Ok(Launched {
         queued,
-        without_address: reach.without_address().count(),
+        without_address,
         last_at,
-    })))
+    }))
 }
 
 /// `2026-12-07 09:00` in Japan time, as the audit log's details say a moment.
@@ -272,17 +273,15 @@ fn minute(at: OffsetDateTime) -> String {
     format!("{} {:02}:{:02}", at.date(), at.hour(), at.minute())
 }
 
-/// Cancels a campaign: a draft is never sent, a launched one's unsent mails are withdrawn.
-/// None when it is not there or already over.
+/// Cancels the campaign `c` (as the caller read it): a draft is never sent, a launched one's
+/// unsent mails are withdrawn. None when it is over already.
 pub async fn cancel(
     conn: &mut PgConnection,
     actor: &Actor<'_>,
-    id: Uuid,
+    c: &store::Campaign,
 ) -> Result<Option<i64>, sqlx::Error> {
+    let id = c.id;
     let mut tx = sqlx::Connection::begin(&mut *conn).await?;
-    let Some(c) = store::campaign(&mut tx, actor.institution_id, id).await? else {
-        return Ok(None);
-    };
     let Some(withdrawn) = store::cancel(&mut tx, actor.institution_id, id).await? else {
         return Ok(None);
     };

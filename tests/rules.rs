@@ -4,8 +4,9 @@
 //! sees who has acknowledged the current version; bad drafts are refused field by field and
 //! publish nothing; only the chief publishes, the audit officer reads, others get 403. The plan
 //! requires rules by audience and deadline (a draft's, audited, copied with last year's plan);
-//! `/my`, the person page, the dashboard, the overview, the digest, the reminder mail and the
-//! annual report in every format show who acknowledged the current version and who is overdue.
+//! `/my`, the person page, the dashboard, the overview, the digest, the reminder mail (the plan's
+//! schedule reminds of a rule alone too) and the annual report in every format show who
+//! acknowledged the current version and who is overdue.
 
 use kenshu_core::person::Role;
 use kenshu_tests::{Scenario, TestApp};
@@ -643,5 +644,187 @@ async fn a_copy_of_last_years_plan_requires_the_same_rules_a_year_on() {
         page.body.contains("id=\"rule-tokutei-kitei\""),
         "{}",
         page.body
+    );
+}
+
+/// The plan's reminder schedule reminds of a required rule like a course, over a simulated
+/// month: someone whose only pending item is the rule is reminded 14 and 3 days before its
+/// deadline and weekly after it, once per step, also with two instances at once; someone with
+/// a course and the rule due the same day gets one mail naming both; whoever acknowledged is
+/// not reminded, and acknowledging stops the reminders. `/my` shows the reminder naming the
+/// rule until it is acknowledged; the person page lists it and offers the reminder form.
+#[tokio::test]
+async fn the_schedule_reminds_of_a_required_rule_alone_once_per_step_until_it_is_acknowledged() {
+    use kenshu_app::reminder::schedule::run as run_schedule;
+    let app = TestApp::spawn().await;
+    let fy = this_year();
+    let today = kenshu_core::japan_today();
+    let deadline = today + time::Duration::days(40);
+    // Every course due at the end of the year (no step in this month) except the clerk course,
+    // due with the rule.
+    let built = Scenario::new(app.pool())
+        .plan(fy)
+        .every_course()
+        .starts(fy.start())
+        .deadline(fy.end())
+        .retake_until(None)
+        .course("clerk")
+        .deadline(deadline)
+        .approved()
+        .person("chief", Role::ChiefOfficer)
+        .person("officer", Role::ProtectionOfficer)
+        .person("both", Role::Staff)
+        // Division b has no course step due all month: only the rule brings the schedule there;
+        // rule-only has done every course.
+        .person("rule-only", Role::Staff)
+        .in_division("b")
+        .named("規程 一郎")
+        .completed("rule-only", "clerk")
+        .completed("rule-only", "cybersecurity")
+        .completed("rule-only", "final-test")
+        .person("nothing-due", Role::Staff)
+        .in_division("b")
+        .completed("nothing-due", "clerk")
+        .build()
+        .await;
+    let mut chief = app.signed_in("chief").await;
+    publish(&mut chief, "tokutei-kitei", "特定個人情報取扱規程", "第1条").await;
+    sqlx::query(
+        "insert into plan_rules (institution_id, plan_id, rule_code, audience, deadline)
+         values ($1, $2, 'tokutei-kitei', '{all}', $3)",
+    )
+    .bind(built.institution())
+    .bind(built.plan(fy))
+    .bind(deadline)
+    .execute(app.pool())
+    .await
+    .unwrap();
+    // The chief, the officer and nothing-due have acknowledged it; the chief and the officer
+    // have not done the clerk course, so they share its steps with "both".
+    acknowledge(&mut chief, "tokutei-kitei", "1").await;
+    for login in ["officer", "nothing-due"] {
+        acknowledge(&mut app.signed_in(login).await, "tokutei-kitei", "1").await;
+    }
+    let url = "https://kenshu.example.jp";
+    let run = |days: i64| run_schedule(app.pool(), deadline + time::Duration::days(days), url);
+
+    let reminded = || async {
+        let rows: Vec<(String, Vec<String>, Vec<String>)> = sqlx::query_as(
+            "select u.login_id, r.courses, r.rules from reminders r join users u on u.id = r.user_id
+             where r.sent_by is null order by r.created_at, u.login_id",
+        )
+        .fetch_all(app.pool())
+        .await
+        .unwrap();
+        rows
+    };
+    assert_eq!(run(-15).await.unwrap(), 0, "15 days before: nothing yet");
+    // 14 days before: the clerk course's step for chief, officer and both; the rule's for
+    // rule-only and both (one mail naming both).
+    assert_eq!(run(-14).await.unwrap(), 4, "{:?}", reminded().await);
+    assert_eq!(run(-14).await.unwrap(), 0, "once per step");
+    let first: Vec<(String, Vec<String>, Vec<String>)> = reminded().await;
+    let of = |login: &str| {
+        first
+            .iter()
+            .filter(|r| r.0 == login)
+            .map(|r| (r.1.clone(), r.2.clone()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        of("rule-only"),
+        [(vec![], vec!["tokutei-kitei".to_string()])]
+    );
+    assert_eq!(
+        of("both"),
+        [(vec!["clerk".to_string()], vec!["tokutei-kitei".to_string()])],
+        "one reminder naming the course and the rule"
+    );
+    assert_eq!(
+        of("chief"),
+        [(vec!["clerk".to_string()], vec![])],
+        "acknowledged: the rule is not named"
+    );
+    assert!(
+        of("nothing-due").is_empty(),
+        "course done, rule acknowledged"
+    );
+
+    // The mail of the rule alone names the rule, not a course.
+    let (subject, body): (String, String) = sqlx::query_as(
+        "select m.subject, m.body from mail_outbox m
+         join reminders r on r.mail_id = m.id join users u on u.id = r.user_id
+         where u.login_id = 'rule-only'",
+    )
+    .fetch_one(app.pool())
+    .await
+    .unwrap();
+    assert_eq!(subject, "【お知らせ】確認期限が近い規程があります");
+    assert!(
+        body.contains("まだ確認していない規程について")
+            && body.contains("特定個人情報取扱規程（第1版）の確認")
+            && body.contains("https://kenshu.example.jp/my")
+            && !body.contains("受講期限"),
+        "the rule, no course: {body}"
+    );
+    // /my shows the reminder naming the rule; the officer sees it on the person page.
+    let mut person = app.signed_in("rule-only").await;
+    let my = person.get("/my").await;
+    assert!(
+        my.body.contains("id=\"reminder-notice\"")
+            && my
+                .body
+                .contains("<strong>規程の確認: 特定個人情報取扱規程</strong>"),
+        "{}",
+        my.body
+    );
+    let page = chief.get("/people/rule-only").await;
+    assert!(
+        page.body.contains("規程の確認: 特定個人情報取扱規程")
+            && page.body.contains("id=\"remind-form\""),
+        "a rule to acknowledge is something to remind them of: {}",
+        page.body
+    );
+    let sent = chief.post("/people/rule-only/reminders", &[]).await;
+    assert_eq!(sent.status, 303, "{}", sent.body);
+    let by_hand: (Vec<String>, Vec<String>) =
+        sqlx::query_as("select r.courses, r.rules from reminders r where r.sent_by is not null")
+            .fetch_one(app.pool())
+            .await
+            .unwrap();
+    assert_eq!(by_hand, (vec![], vec!["tokutei-kitei".to_string()]));
+
+    assert_eq!(run(-4).await.unwrap(), 0);
+    assert_eq!(run(-3).await.unwrap(), 4, "3 days before");
+    assert_eq!(run(0).await.unwrap(), 0, "the deadline day");
+    // Two instances run the schedule at once: each person once.
+    let (a, b) = tokio::join!(run(1), run(1));
+    assert_eq!(a.unwrap() + b.unwrap(), 4, "the day after the deadline");
+
+    // rule-only acknowledges: the notice goes, and so do the reminders.
+    acknowledge(&mut person, "tokutei-kitei", "1").await;
+    let my = person.get("/my").await;
+    assert!(!my.body.contains("id=\"reminder-notice\""), "{}", my.body);
+    assert_eq!(run(7).await.unwrap(), 0);
+    assert_eq!(
+        run(8).await.unwrap(),
+        3,
+        "a week later: the course's people only"
+    );
+    let mut last: Vec<String> = reminded().await.into_iter().skip(12).map(|r| r.0).collect();
+    last.sort();
+    assert_eq!(last, ["both", "chief", "officer"]);
+    let total = reminded().await;
+    assert_eq!(
+        total.iter().filter(|r| r.0 == "rule-only").count(),
+        3,
+        "14 and 3 days before, the day after: {total:?}"
+    );
+    assert!(
+        total
+            .iter()
+            .filter(|r| r.0 == "both")
+            .all(|r| r.1 == ["clerk"] && r.2 == ["tokutei-kitei"]),
+        "{total:?}"
     );
 }

@@ -289,11 +289,7 @@ pub async fn counts_by_division(
     let people = kenshu_db::plan::facts_for_institution(&mut *conn, institution, on).await?;
     let mut out: HashMap<Uuid, RuleCounts> = HashMap::new();
     for p in &people {
-        let ack = |code: &str| {
-            let a = p.acks.iter().find(|a| a.0 == code)?;
-            Some((a.1, OffsetDateTime::from_unix_timestamp(a.2).ok()?))
-        };
-        for r in required(&plan, &p.facts, on, today, ack) {
+        for r in required(&plan, &p.facts, on, today, |c| p.ack(c)) {
             out.entry(p.division_id).or_default().add(&r);
         }
     }

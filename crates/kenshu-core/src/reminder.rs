@@ -92,6 +92,7 @@ pub struct Due {
 
 /// A rule (規程) the person is still to acknowledge, named in their reminder after the
 /// courses.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DueRule {
     pub title: String,
     pub version: i32,
@@ -134,14 +135,21 @@ pub fn compose_with_rules(
 ) -> (String, String) {
     let overdue =
         courses.iter().any(|c| c.deadline < today) || rules.iter().any(|r| r.deadline < today);
-    let subject = if overdue {
-        t.mail_subject_overdue
-    } else {
-        t.mail_subject_soon
+    // A reminder of rules alone speaks of rules; with a course, of training.
+    let rules_alone = courses.is_empty() && !rules.is_empty();
+    let subject = match (rules_alone, overdue) {
+        (false, true) => t.mail_subject_overdue,
+        (false, false) => t.mail_subject_soon,
+        (true, true) => t.mail_subject_rule_overdue,
+        (true, false) => t.mail_subject_rule_soon,
     }
     .to_string();
-    let mut body = t
-        .mail_greeting
+    let greeting = if rules_alone {
+        t.mail_greeting_rules
+    } else {
+        t.mail_greeting
+    };
+    let mut body = greeting
         .replace("{institution}", institution)
         .replace("{name}", name);
     for c in courses {
@@ -294,5 +302,46 @@ mod tests {
         );
         assert!(!body.contains("protection officer:"), "{body}");
         assert!(body.contains("https://kenshu.example.jp/my"));
+    }
+
+    #[test]
+    fn a_reminder_of_rules_alone_speaks_of_rules_and_with_a_course_of_training() {
+        let rule = DueRule {
+            title: "特定個人情報取扱規程".into(),
+            version: 2,
+            deadline: date!(2026 - 12 - 18),
+        };
+        let course = Due {
+            title: "事務取扱担当者研修".into(),
+            deadline: date!(2026 - 12 - 18),
+        };
+        let mail = |courses: &[Due], today| {
+            compose_with_rules(
+                &crate::i18n::JA,
+                "山田 太郎",
+                "デモ市",
+                courses,
+                std::slice::from_ref(&rule),
+                today,
+                "",
+                "https://kenshu.example.jp",
+            )
+        };
+        let (subject, body) = mail(&[], date!(2026 - 12 - 04));
+        assert_eq!(subject, "【お知らせ】確認期限が近い規程があります");
+        assert!(body.contains("まだ確認していない規程について"), "{body}");
+        assert!(
+            body.contains("・特定個人情報取扱規程（第2版）の確認　確認期限: 令和8年12月18日\n"),
+            "{body}"
+        );
+        let (subject, _) = mail(&[], date!(2026 - 12 - 19));
+        assert_eq!(subject, "【督促】確認期限を過ぎた規程があります");
+        let (subject, body) = mail(std::slice::from_ref(&course), date!(2026 - 12 - 04));
+        assert_eq!(subject, "【お知らせ】受講期限が近い研修があります");
+        assert!(
+            body.contains("まだ修了していない研修について")
+                && body.contains("特定個人情報取扱規程（第2版）"),
+            "{body}"
+        );
     }
 }

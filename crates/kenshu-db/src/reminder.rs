@@ -18,6 +18,8 @@ pub struct NewReminder<'a> {
     pub user_id: Uuid,
     pub fiscal_year: FiscalYear,
     pub courses: &'a [String],
+    /// The required rules (規程) it names, by code.
+    pub rules: &'a [String],
     pub message: &'a str,
     /// None: sent by the plan's schedule.
     pub sent_by: Option<Uuid>,
@@ -39,8 +41,8 @@ pub async fn record(
              select $1, $8, $9, $10 where $8::text is not null
              returning id
          )
-         insert into reminders (institution_id, id, user_id, fiscal_year, courses, message, sent_by, mail_id)
-         values ($1, $2, $3, $4, $5, $6, $7, (select id from mail))",
+         insert into reminders (institution_id, id, user_id, fiscal_year, courses, rules, message, sent_by, mail_id)
+         values ($1, $2, $3, $4, $5, $11, $6, $7, (select id from mail))",
         institution_id,
         r.id,
         r.user_id,
@@ -51,6 +53,7 @@ pub async fn record(
         r.mail.as_ref().map(|m| m.to),
         r.mail.as_ref().map(|m| m.subject),
         r.mail.as_ref().map(|m| m.body),
+        r.rules,
     )
     .execute(conn)
     .await?;
@@ -100,6 +103,27 @@ pub async fn steps_taken_in_division(
          where s.institution_id = $1 and u.division_id = $2 and s.fiscal_year = $3",
         institution_id,
         division_id,
+        fiscal_year.year()
+    )
+    .fetch_all(conn)
+    .await?
+    .into_iter()
+    .map(|r| (r.user_id, r.course_code, r.step))
+    .collect())
+}
+
+/// The schedule's steps already taken for required rules in the institution for the year:
+/// (person, `rule:<code>:<version>`, step). One read for the whole institution: the schedule
+/// judges everyone's rules at once to find the divisions with a rule step due.
+pub async fn rule_steps_taken(
+    conn: &mut PgConnection,
+    institution_id: Uuid,
+    fiscal_year: FiscalYear,
+) -> Result<Vec<(Uuid, String, String)>, sqlx::Error> {
+    Ok(sqlx::query!(
+        "select s.user_id, s.course_code, s.step from reminder_steps s
+         where s.institution_id = $1 and s.fiscal_year = $2 and s.course_code like 'rule:%'",
+        institution_id,
         fiscal_year.year()
     )
     .fetch_all(conn)
@@ -183,6 +207,8 @@ pub struct Reminder {
     pub id: Uuid,
     pub created_at: OffsetDateTime,
     pub courses: Vec<String>,
+    /// The required rules it named, by code.
+    pub rules: Vec<String>,
     pub message: String,
     /// None: the plan's schedule.
     pub sent_by: Option<String>,
@@ -198,7 +224,7 @@ pub async fn for_person(
     unseen_only: bool,
 ) -> Result<Vec<Reminder>, sqlx::Error> {
     Ok(sqlx::query!(
-        r#"select r.id, r.created_at, r.courses, r.message, s.name as "sent_by?", r.seen_at,
+        r#"select r.id, r.created_at, r.courses, r.rules, r.message, s.name as "sent_by?", r.seen_at,
                   r.mail_id is not null as "mail!", m.sent_via, coalesce(m.attempts, 0) as "attempts!",
                   m.gave_up_at is not null as "gave_up!"
            from reminders r
@@ -217,6 +243,7 @@ pub async fn for_person(
         id: r.id,
         created_at: r.created_at,
         courses: r.courses,
+        rules: r.rules,
         message: r.message,
         sent_by: r.sent_by,
         mail: mail_state(r.mail, r.sent_via.as_deref(), r.attempts, r.gave_up),

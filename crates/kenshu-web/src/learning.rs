@@ -122,7 +122,7 @@ pub async fn my_training(
         fy,
     )
     .await?;
-    let rules = required
+    let rules: Vec<PendingRule> = required
         .into_iter()
         .filter(|r| !r.done())
         .map(|r| PendingRule {
@@ -176,19 +176,28 @@ pub async fn my_training(
         });
     }
     let done = rows.iter().filter(|r| r.status.is_done()).count();
-    // The reminders not yet acknowledged, less the courses completed since: a reminder whose
-    // courses are all done is not shown.
+    // The reminders not yet acknowledged, less the courses completed and the rules
+    // acknowledged since: a reminder with all done is not shown.
     let finished: Vec<&str> = rows
         .iter()
         .filter(|r| r.status.is_done())
         .map(|r| r.code.as_str())
+        .collect();
+    // A rule is named while it is still to acknowledge.
+    let pending_rules: Vec<(&str, &str)> = rules
+        .iter()
+        .map(|r| (r.code.as_str(), r.title.as_str()))
         .collect();
     let notices = crate::reminder::rows(
         &mut conn,
         user.session.institution_id,
         user.session.user_id,
         true,
-        &finished,
+        &crate::reminder::Shown {
+            finished: &finished,
+            rule_titles: &pending_rules,
+            pending_rules_only: true,
+        },
     )
     .await?;
     render(&MyTrainingPage {

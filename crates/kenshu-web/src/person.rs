@@ -52,6 +52,7 @@ struct PersonPage {
     methods: [(&'static str, &'static str); 4],
     today: String,
     reminders: Vec<crate::reminder::ReminderRow>,
+    /// A course not done or a rule not acknowledged: the reminder form is offered.
     any_untrained: bool,
     refused: Option<Refused>,
     /// The rules the plan requires of them, and where they stand with each.
@@ -154,7 +155,7 @@ async fn page(
     let inst = user.session.institution_id;
     // The rules the plan requires of them come with the plan, in the same statement.
     let (_, assigned, required) = assignments_and_rules_of(&mut *conn, inst, id, fy).await?;
-    let rules = required
+    let rules: Vec<RuleRow> = required
         .into_iter()
         .map(|r| RuleRow {
             // The badge's colours: the courses' statuses'.
@@ -254,8 +255,25 @@ async fn page(
             )
         })
         .collect();
-    let reminders = crate::reminder::rows(&mut *conn, inst, id, false, &[]).await?;
-    let any_untrained = rows.iter().any(|r| !r.done);
+    let rule_titles: Vec<(&str, &str)> = rules
+        .iter()
+        .map(|r| (r.code.as_str(), r.title.as_str()))
+        .collect();
+    let reminders = crate::reminder::rows(
+        &mut *conn,
+        inst,
+        id,
+        false,
+        &crate::reminder::Shown {
+            finished: &[],
+            rule_titles: &rule_titles,
+            pending_rules_only: false,
+        },
+    )
+    .await?;
+    // Something to remind them of: a course not done or a rule not acknowledged.
+    let any_untrained =
+        rows.iter().any(|r| !r.done) || rules.iter().any(|r| r.state_key != "completed");
     render(&PersonPage {
         rules,
         reminders,

@@ -62,7 +62,7 @@ pub struct PersonForm {
     message: String,
 }
 
-/// 督促: one person, all their unfinished courses.
+/// 督促: one person, all their unfinished courses and the rules they are still to acknowledge.
 pub async fn person(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -155,41 +155,71 @@ pub fn mail_label(state: kenshu_db::reminder::MailState) -> &'static str {
     }
 }
 
+/// What a list of reminders leaves out, and the rules' titles.
+pub struct Shown<'a> {
+    /// Courses completed since: left out of each reminder.
+    pub finished: &'a [&'a str],
+    /// The required rules' titles, by code.
+    pub rule_titles: &'a [(&'a str, &'a str)],
+    /// Only the rules in `rule_titles` are named (the person's list: those still to
+    /// acknowledge); otherwise every rule, by its code when it has no title here (no longer
+    /// required).
+    pub pending_rules_only: bool,
+}
+
 /// A person's reminders, newest first (with `unseen_only`, the ones to show them), without
-/// the courses in `finished`; a reminder left with none is left out.
+/// what `shown` leaves out; a reminder left naming nothing is left out.
 pub async fn rows(
     conn: &mut PgConnection,
     institution_id: Uuid,
     user_id: Uuid,
     unseen_only: bool,
-    finished: &[&str],
+    shown: &Shown<'_>,
 ) -> Result<Vec<ReminderRow>, sqlx::Error> {
     let mut list =
         kenshu_db::reminder::for_person(conn, institution_id, user_id, unseen_only).await?;
+    let title = |code: &str| {
+        shown
+            .rule_titles
+            .iter()
+            .find(|(c, _)| *c == code)
+            .map(|(_, title)| *title)
+    };
     for r in &mut list {
-        r.courses.retain(|c| !finished.contains(&c.as_str()));
+        r.courses.retain(|c| !shown.finished.contains(&c.as_str()));
+        if shown.pending_rules_only {
+            r.rules.retain(|c| title(c).is_some());
+        }
     }
-    list.retain(|r| !r.courses.is_empty());
+    list.retain(|r| !r.courses.is_empty() || !r.rules.is_empty());
     if list.is_empty() {
         return Ok(Vec::new());
     }
     let titles = kenshu_db::content::course_titles(conn).await?;
     Ok(list
         .into_iter()
-        .map(|r| ReminderRow {
-            at: crate::page::jtime(r.created_at),
-            courses: r
+        .map(|r| {
+            let courses = r
                 .courses
                 .iter()
-                .map(|c| titles.get(c).cloned().unwrap_or_else(|| c.clone()))
-                .collect::<Vec<_>>()
-                .join(crate::lang::t().list_sep),
-            message: r.message,
-            by: r
-                .sent_by
-                .unwrap_or_else(|| t().reminder_by_schedule.to_string()),
-            mail: mail_label(r.mail),
-            seen: r.seen,
+                .map(|c| titles.get(c).cloned().unwrap_or_else(|| c.clone()));
+            let rules = r.rules.iter().map(|c| {
+                t().digest_rule_item
+                    .replace("{title}", title(c).unwrap_or(c))
+            });
+            ReminderRow {
+                at: crate::page::jtime(r.created_at),
+                courses: courses
+                    .chain(rules)
+                    .collect::<Vec<_>>()
+                    .join(crate::lang::t().list_sep),
+                message: r.message,
+                by: r
+                    .sent_by
+                    .unwrap_or_else(|| t().reminder_by_schedule.to_string()),
+                mail: mail_label(r.mail),
+                seen: r.seen,
+            }
         })
         .collect())
 }

@@ -500,6 +500,7 @@ async fn spread_over_the_year(
                     user_id,
                     fiscal_year: fy,
                     courses: &courses,
+                    rules: &[],
                     message: "期限を過ぎています。今週中に受講してください。",
                     sent_by: Some(officer),
                     mail: None,

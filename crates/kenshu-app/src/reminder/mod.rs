@@ -27,7 +27,7 @@ pub enum RemindError {
     /// The officer's message holds what looks like a My Number.
     #[error("the message holds what looks like a My Number")]
     MyNumber,
-    /// Nobody picked has an unfinished course.
+    /// Nobody picked has an unfinished course or a rule to acknowledge.
     #[error("nobody to remind")]
     Nobody,
     #[error("database: {0}")]
@@ -40,8 +40,9 @@ struct Pending {
     id: Uuid,
     user_id: Uuid,
     courses: Vec<(String, Date)>,
-    /// The required rules they are still to acknowledge, named in the same mail.
-    rules: Vec<DueRule>,
+    /// The required rules they are still to acknowledge, named in the same mail: (code, the
+    /// rule as the mail names it).
+    rules: Vec<(String, DueRule)>,
 }
 
 /// Who sends reminders in one institution, and what every mail needs: read once per send or
@@ -95,17 +96,19 @@ impl Sender<'_> {
                     deadline: *deadline,
                 })
                 .collect();
+            let rules: Vec<DueRule> = p.rules.iter().map(|(_, r)| r.clone()).collect();
             let (subject, body) = compose_with_rules(
                 t,
                 name,
                 self.institution_name,
                 &due,
-                &p.rules,
+                &rules,
                 self.today,
                 message,
                 self.portal_url,
             );
             let codes: Vec<String> = p.courses.iter().map(|(c, _)| c.clone()).collect();
+            let rule_codes: Vec<String> = p.rules.iter().map(|(c, _)| c.clone()).collect();
             kenshu_db::reminder::record(
                 conn,
                 self.institution_id,
@@ -114,6 +117,7 @@ impl Sender<'_> {
                     user_id: p.user_id,
                     fiscal_year: self.fy,
                     courses: &codes,
+                    rules: &rule_codes,
                     message,
                     sent_by: self.sent_by,
                     mail: email.as_deref().map(|to| Mail {
@@ -129,12 +133,15 @@ impl Sender<'_> {
     }
 }
 
-/// The unfinished courses of the people in `standing`, optionally only the ones picked. The
-/// standing lists each person's lines together. Each reminder also names the person's
-/// required rules not yet acknowledged; a rule alone sends no reminder (a reminder is about
-/// courses: the person sees their rules on `/my`, and their officer on the dashboard and in
-/// the digest).
-fn pending(standing: &Standing, wanted: impl Fn(Uuid, &str) -> bool) -> Vec<Pending> {
+/// The unfinished courses of the people in `standing` that `wanted` picks (person, course),
+/// each person's together (the standing lists each person's lines together). Each reminder
+/// also names the person's required rules not yet acknowledged; a person whose only pending
+/// items are rules is reminded of them when `rules_alone` picks them.
+fn pending(
+    standing: &Standing,
+    wanted: impl Fn(Uuid, &str) -> bool,
+    rules_alone: impl Fn(Uuid) -> bool,
+) -> Vec<Pending> {
     let mut out: Vec<Pending> = Vec::new();
     for l in standing.lines.iter().filter(|l| !l.status.is_done()) {
         let user_id = standing.people[l.person].id;
@@ -154,12 +161,23 @@ fn pending(standing: &Standing, wanted: impl Fn(Uuid, &str) -> bool) -> Vec<Pend
     }
     for r in standing.rules.iter().filter(|r| !r.required.done()) {
         let user_id = standing.people[r.person].id;
-        if let Some(p) = out.iter_mut().find(|p| p.user_id == user_id) {
-            p.rules.push(DueRule {
+        let rule = (
+            r.required.code.clone(),
+            DueRule {
                 title: r.required.title.clone(),
                 version: r.required.version,
                 deadline: r.required.deadline,
-            });
+            },
+        );
+        match out.iter_mut().find(|p| p.user_id == user_id) {
+            Some(p) => p.rules.push(rule),
+            None if rules_alone(user_id) => out.push(Pending {
+                id: Uuid::new_v4(),
+                user_id,
+                courses: Vec::new(),
+                rules: vec![rule],
+            }),
+            None => {}
         }
     }
     out
@@ -194,8 +212,9 @@ pub struct SentBy<'a> {
     pub portal_url: &'a str,
 }
 
-/// Sends reminders to the picked people for their unfinished courses of `fy`, in the
-/// caller's transaction; returns how many people were reminded.
+/// Sends reminders to the picked people for their unfinished courses of `fy` (and, for a
+/// person picked as a whole, their required rules not yet acknowledged), in the caller's
+/// transaction; returns how many people were reminded.
 #[tracing::instrument(skip_all, fields(institution = %from.institution_id, fiscal_year = fy.year(), picked = picked.len()))]
 pub async fn remind(
     conn: &mut PgConnection,
@@ -213,11 +232,17 @@ pub async fn remind(
     let mut all = Vec::new();
     for (division, picked) in &by_division {
         let standing = crate::standing::division(conn, inst, *division, fy, today).await?;
-        all.extend(pending(&standing, |id, code| {
-            picked
-                .iter()
-                .any(|p| p.person == id && p.course.as_deref().is_none_or(|c| c == code))
-        }));
+        all.extend(pending(
+            &standing,
+            |id, code| {
+                picked
+                    .iter()
+                    .any(|p| p.person == id && p.course.as_deref().is_none_or(|c| c == code))
+            },
+            // A person picked as a whole is reminded of their rules even with every course
+            // done; a course picked is about that course.
+            |id| picked.iter().any(|p| p.person == id && p.course.is_none()),
+        ));
     }
     if all.is_empty() {
         return Err(RemindError::Nobody);

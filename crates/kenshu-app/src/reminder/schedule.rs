@@ -1,5 +1,6 @@
 //! The plans' reminder schedules: on the days the plan names before a deadline, and every so
-//! many days after it, one reminder to each person with an unfinished course, once per step.
+//! many days after it, one reminder to each person with an unfinished course or a required
+//! rule (規程) not yet acknowledged, once per step.
 
 use std::collections::{HashMap, HashSet};
 
@@ -23,7 +24,8 @@ pub fn spawn(pool: kenshu_db::PgPool, portal_url: String, every: std::time::Dura
 }
 
 /// Runs the plans' reminder schedules for `today`: for every person with an unfinished
-/// course whose schedule step is due and not yet taken, one reminder naming those courses.
+/// course or a required rule whose schedule step is due and not yet taken, one reminder
+/// naming those courses and the rules still to acknowledge.
 /// Safe to run on several instances at once; returns how many reminders were sent. Counted in
 /// the metrics as the worker `reminder_schedule`.
 #[tracing::instrument(name = "reminder_schedule", skip_all, fields(%today))]
@@ -100,17 +102,22 @@ async fn run_schedule(
                     .await?
                     .into_iter()
                     .collect();
-            for p in pending(&standing, |_, _| true) {
-                let steps: Vec<(String, String)> = p
+            for p in pending(&standing, |_, _| true, |_| true) {
+                let courses = p
                     .courses
                     .iter()
-                    .filter_map(|(code, deadline)| {
-                        plan.reminders
-                            .step(*deadline, today)
-                            .map(|s| (code.clone(), s))
+                    .map(|(code, deadline)| (code.clone(), *deadline));
+                let rules = p
+                    .rules
+                    .iter()
+                    .map(|(code, r)| (rule_step_key(code, r.version), r.deadline));
+                let steps: Vec<(String, String)> = courses
+                    .chain(rules)
+                    .filter_map(|(key, deadline)| {
+                        plan.reminders.step(deadline, today).map(|s| (key, s))
                     })
-                    .filter(|(code, step)| {
-                        !taken_before.contains(&(p.user_id, code.clone(), step.clone()))
+                    .filter(|(key, step)| {
+                        !taken_before.contains(&(p.user_id, key.clone(), step.clone()))
                     })
                     .collect();
                 if steps.is_empty() {
@@ -123,6 +130,8 @@ async fn run_schedule(
                 if taken.is_empty() {
                     continue;
                 }
+                // The reminder names the courses whose step was taken now, and every rule the
+                // person is still to acknowledge (a rule's step alone sends it too).
                 let one = [Pending {
                     courses: p
                         .courses
@@ -149,7 +158,8 @@ async fn run_schedule(
 /// overview's kept assignments (each person's deadline: the plan's, a newcomer's own or a
 /// re-attendance deadline; the same rule as the standing; people who have left, whom the
 /// overview keeps for the year's figures, left out), brought up to date first for the
-/// institutions whose counts are not current; and the steps already taken. The division's
+/// institutions whose counts are not current; and the steps already taken. Where the plan
+/// requires rules, also the divisions with a rule step due ([`rule_work`]). The division's
 /// standing then decides, as before.
 async fn scheduled_work(
     conn: &mut PgConnection,
@@ -207,5 +217,65 @@ async fn scheduled_work(
             work.insert(inst, divisions.into_iter().collect());
         }
     }
+    rule_work(conn, fy, today, &mut work).await?;
     Ok(work)
+}
+
+/// The key of a required rule's step in `reminder_steps` (course codes hold no `:`): by
+/// version, so that a new version asks again.
+fn rule_step_key(code: &str, version: i32) -> String {
+    format!("rule:{code}:{version}")
+}
+
+/// Adds to `work` the divisions where someone has a required rule not yet acknowledged whose
+/// step is due and not yet taken. Rules have no kept counts: for each institution whose
+/// approved plan requires rules, everyone's facts and acknowledgements in one read (as the
+/// overview counts them) and the rule steps taken in another, judged here by the same rule as
+/// the standing. Institutions without required rules cost one statement for all.
+async fn rule_work(
+    conn: &mut PgConnection,
+    fy: FiscalYear,
+    today: Date,
+    work: &mut HashMap<Uuid, HashSet<Uuid>>,
+) -> Result<(), sqlx::Error> {
+    let requiring: Vec<Uuid> = sqlx::query_scalar(
+        "select distinct p.institution_id from training_plans p
+         join plan_rules r on r.institution_id = p.institution_id and r.plan_id = p.id
+         where p.fiscal_year = $1 and p.status = 'approved'",
+    )
+    .bind(fy.year())
+    .fetch_all(&mut *conn)
+    .await?;
+    let on = fy.judged_on(today);
+    for inst in requiring {
+        let Some(plan) = kenshu_db::plan::plan(&mut *conn, inst, fy)
+            .await?
+            .filter(|p| p.plan.approved && !p.rules.is_empty())
+        else {
+            continue;
+        };
+        let people = kenshu_db::plan::facts_for_institution(&mut *conn, inst, on).await?;
+        let taken: HashSet<(Uuid, String, String)> =
+            kenshu_db::reminder::rule_steps_taken(&mut *conn, inst, fy)
+                .await?
+                .into_iter()
+                .collect();
+        for p in &people {
+            if work.get(&inst).is_some_and(|d| d.contains(&p.division_id)) {
+                continue;
+            }
+            let due = crate::rules::required(&plan, &p.facts, on, today, |c| p.ack(c))
+                .into_iter()
+                .filter(|r| !r.done())
+                .any(|r| {
+                    plan.reminders.step(r.deadline, today).is_some_and(|step| {
+                        !taken.contains(&(p.id, rule_step_key(&r.code, r.version), step))
+                    })
+                });
+            if due {
+                work.entry(inst).or_default().insert(p.division_id);
+            }
+        }
+    }
+    Ok(())
 }

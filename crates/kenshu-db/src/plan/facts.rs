@@ -147,6 +147,14 @@ pub struct PersonWithAcks {
     pub acks: Vec<(String, i32, i64)>,
 }
 
+impl PersonWithAcks {
+    /// Their latest acknowledgement of the rule `code`: (version, when).
+    pub fn ack(&self, code: &str) -> Option<(i32, time::OffsetDateTime)> {
+        let a = self.acks.iter().find(|a| a.0 == code)?;
+        Some((a.1, time::OffsetDateTime::from_unix_timestamp(a.2).ok()?))
+    }
+}
+
 /// Every active person of the institution with their facts and rule acknowledgements, in one
 /// query (the overview's counts of required rules).
 pub async fn facts_for_institution(

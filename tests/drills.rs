@@ -917,6 +917,9 @@ async fn the_annual_report_lists_the_years_drills_and_whether_the_plan_counts_th
     let mut person = app.browser();
     person.get(path_of(&links["a1"])).await;
     assert_eq!(person.post(path_of(&links["a1"]), &[]).await.status, 200);
+    let mut a2 = app.signed_in("a2").await;
+    a2.get("/report-mail").await;
+    assert_eq!(a2.post("/report-mail", &[]).await.status, 303);
     // A drill prepared and never launched is not in the report.
     id_of(
         &prepare(
@@ -941,11 +944,24 @@ async fn the_annual_report_lists_the_years_drills_and_whether_the_plan_counts_th
         .collect();
     assert_eq!(drill.len(), 1, "{rows:?}");
     assert_eq!(drill[0][1], "12月の訓練");
-    assert_eq!(drill[0][3..8], ["2", "2", "1", "0", "0"]);
+    assert_eq!(drill[0][3..8], ["2", "2", "1", "1", "1"]);
     assert!(
         rows.iter()
             .any(|r| r[0].starts_with("#標的型メール訓練: 研修としては数えない")),
         "{rows:?}"
+    );
+    let person_rows = |rows: &[Vec<String>]| -> Vec<Vec<String>> {
+        rows.iter()
+            .filter(|r| {
+                r.get(5)
+                    .is_some_and(|c| c.starts_with("標的型メール訓練: "))
+            })
+            .cloned()
+            .collect()
+    };
+    assert!(
+        person_rows(&rows).is_empty(),
+        "not counted as training: no row per person: {rows:?}"
     );
     let html = chief
         .get(&format!("/reports/annual?fy={y}&format=html"))
@@ -982,6 +998,50 @@ async fn the_annual_report_lists_the_years_drills_and_whether_the_plan_counts_th
         .execute(app.pool())
         .await
         .unwrap();
+    // Counted: each person's drill follows their courses, in every format: what they did, the
+    // day they reported, the follow-up's deadline and state, the day the mail went.
+    let today = kenshu_core::japan_today();
+    let csv = chief
+        .get(&format!("/reports/annual?fy={y}&format=csv"))
+        .await;
+    let rows = kenshu_tests::reports::parse_csv(&csv.body);
+    let drilled = person_rows(&rows);
+    assert_eq!(drilled.len(), 2, "{rows:?}");
+    let of = |login: &str| {
+        drilled
+            .iter()
+            .find(|r| r[2] == login)
+            .unwrap_or_else(|| panic!("{login}: {drilled:?}"))
+    };
+    assert_eq!(of("a1")[5], "標的型メール訓練: 12月の訓練");
+    assert_eq!(of("a1")[6], "リンクを開いた");
+    assert_eq!(of("a1")[8], "", "not reported");
+    assert_eq!(of("a1")[10], (today + time::Duration::days(14)).to_string());
+    assert_eq!(
+        of("a1")[11],
+        format!("送信日 {today}・フォローアップ研修 未修了")
+    );
+    assert_eq!(of("a2")[6], "報告（開かずに）");
+    assert_eq!(of("a2")[8], today.to_string());
+    assert_eq!(of("a2")[11], format!("送信日 {today}"));
+    let a1_course = rows
+        .iter()
+        .position(|r| r[2] == "a1" && r[5] == "事務取扱担当者研修")
+        .expect("a1's course row");
+    let a1_drill = rows
+        .iter()
+        .position(|r| r[2] == "a1" && r[5].starts_with("標的型メール訓練: "))
+        .expect("a1's drill row");
+    assert!(a1_course < a1_drill, "the drill follows the courses");
+    let html = chief
+        .get(&format!("/reports/annual?fy={y}&format=html"))
+        .await;
+    assert!(
+        html.body.contains("標的型メール訓練: 12月の訓練")
+            && html.body.contains("フォローアップ研修 未修了"),
+        "{}",
+        html.body
+    );
     let res = chief
         .client
         .get(app.url(&format!("/reports/annual?fy={y}&format=xlsx")))
@@ -992,9 +1052,16 @@ async fn the_annual_report_lists_the_years_drills_and_whether_the_plan_counts_th
     let sheet = kenshu_tests::reports::xlsx_sheet(&bytes, "標的型メール訓練");
     assert_eq!(sheet[0][..3], ["訓練の名前", "送信開始", "対象者"]);
     assert_eq!(sheet[1][0], "12月の訓練");
-    assert_eq!(sheet[1][2..7], ["2", "2", "1", "0", "0"]);
+    assert_eq!(sheet[1][2..7], ["2", "2", "1", "1", "1"]);
     assert!(
         sheet.iter().any(|r| r[0].contains("研修として数える（")),
         "{sheet:?}"
+    );
+    let first = kenshu_tests::reports::xlsx_sheet(&bytes, "受講状況");
+    assert!(
+        first.iter().any(|r| r[2] == "a2"
+            && r[5] == "標的型メール訓練: 12月の訓練"
+            && r[6] == "報告（開かずに）"),
+        "{first:?}"
     );
 }

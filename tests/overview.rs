@@ -214,7 +214,7 @@ async fn rust_tallies(
     .unwrap()
     .into_iter()
     .collect();
-    let people: Vec<_> = kenshu_db::report::people(conn, inst, fy, on, Some(division))
+    let people: Vec<_> = kenshu_db::report::people(conn, inst, fy, on, Some(division), false)
         .collect::<Vec<_>>()
         .await
         .into_iter()

@@ -114,19 +114,33 @@ pub struct RuleRow {
     pub left_on: Option<Date>,
 }
 
-impl RuleRow {
-    /// The remarks: an earlier version acknowledged, the day a leaver left.
-    pub fn note(&self, t: &Catalogue, date: &dyn Fn(Date) -> String) -> String {
-        let mut parts = Vec::new();
-        if let Some(v) = self.earlier_version {
-            parts.push(format!("{} {}", t.rule_version(v), t.rules_done));
-        }
-        if let Some(l) = self.left_on {
-            parts.push(t.report_left.replace("{date}", &date(l)));
-        }
-        parts.join(t.report_note_sep)
-    }
+/// A row of the report besides a course's (a required rule's, a mail drill's), in the
+/// courses' columns: the formats write every kind the same way.
+pub trait OtherRow {
+    fn division_code(&self) -> &str;
+    fn division_name(&self) -> &str;
+    /// The remarks as the printed report shows them (the day a leaver left included).
+    fn note(&self, t: &Catalogue, date: &dyn Fn(Date) -> String) -> String;
+    /// Every cell of the row as text, in `headers` order.
+    fn cells(&self, t: &Catalogue, date: &dyn Fn(Date) -> String) -> [String; 13];
+    /// Something is still to be done: marked in the printed report.
+    fn open(&self) -> bool;
+}
 
+/// The remarks of a row: `parts`, then the day a leaver left.
+fn remarks(
+    mut parts: Vec<String>,
+    left_on: Option<Date>,
+    t: &Catalogue,
+    date: &dyn Fn(Date) -> String,
+) -> String {
+    if let Some(l) = left_on {
+        parts.push(t.report_left.replace("{date}", &date(l)));
+    }
+    parts.join(t.report_note_sep)
+}
+
+impl RuleRow {
     /// The rule as the course column names it: `規程の確認: 特定個人情報取扱規程 第2版`.
     pub fn item(&self, t: &Catalogue) -> String {
         t.report_rule_item.replace(
@@ -135,15 +149,30 @@ impl RuleRow {
         )
     }
 
-    /// Every cell of the row as text, in `headers` order.
-    pub fn cells(&self, t: &Catalogue, date: &dyn Fn(Date) -> String) -> [String; 13] {
-        let note = {
-            let mut parts = Vec::new();
-            if let Some(v) = self.earlier_version {
-                parts.push(format!("{} {}", t.rule_version(v), t.rules_done));
-            }
-            parts.join(t.report_note_sep)
-        };
+    /// An earlier version acknowledged, when the current one is not.
+    fn earlier(&self, t: &Catalogue) -> Vec<String> {
+        self.earlier_version
+            .map(|v| format!("{} {}", t.rule_version(v), t.rules_done))
+            .into_iter()
+            .collect()
+    }
+}
+
+impl OtherRow for RuleRow {
+    fn division_code(&self) -> &str {
+        &self.division_code
+    }
+
+    fn division_name(&self) -> &str {
+        &self.division_name
+    }
+
+    /// An earlier version acknowledged, the day a leaver left.
+    fn note(&self, t: &Catalogue, date: &dyn Fn(Date) -> String) -> String {
+        remarks(self.earlier(t), self.left_on, t, date)
+    }
+
+    fn cells(&self, t: &Catalogue, date: &dyn Fn(Date) -> String) -> [String; 13] {
         [
             self.division_code.clone(),
             self.division_name.clone(),
@@ -156,9 +185,107 @@ impl RuleRow {
             self.acknowledged_on.map(date).unwrap_or_default(),
             String::new(),
             date(self.deadline),
-            note,
+            remarks(self.earlier(t), None, t, date),
             self.left_on.map(date).unwrap_or_default(),
         ]
+    }
+
+    fn open(&self) -> bool {
+        self.state != crate::plan::RuleState::Acknowledged
+    }
+}
+
+/// One person and one mail drill (標的型メール訓練) whose mail reached them in the fiscal
+/// year: written after their courses and rules when the plan counts drills as training.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DrillRow {
+    pub division_code: String,
+    pub division_name: String,
+    pub employee_number: String,
+    pub name: String,
+    pub designations: String,
+    pub title: String,
+    /// The day the mail was sent (in Japan).
+    pub sent_on: Date,
+    /// The first press of the link page's button.
+    pub clicked_on: Option<Date>,
+    pub reported_on: Option<Date>,
+    /// The follow-up course assigned after the click: its deadline, and whether it was done
+    /// (a pass of its test after the click).
+    pub follow_up: Option<(Date, bool)>,
+    pub left_on: Option<Date>,
+}
+
+impl DrillRow {
+    /// What the person did: the words of the status column.
+    pub fn outcome<'a>(&self, t: &'a Catalogue) -> &'a str {
+        match (self.clicked_on.is_some(), self.reported_on.is_some()) {
+            (false, true) => t.report_drill_reported,
+            (true, true) => t.report_drill_clicked_reported,
+            (true, false) => t.report_drill_clicked,
+            (false, false) => t.report_drill_nothing,
+        }
+    }
+
+    /// The day sent and the follow-up's state.
+    fn facts(&self, t: &Catalogue, date: &dyn Fn(Date) -> String) -> Vec<String> {
+        let mut parts = vec![t.report_drill_sent.replace("{date}", &date(self.sent_on))];
+        if let Some((_, done)) = self.follow_up {
+            parts.push(
+                if done {
+                    t.report_drill_follow_up_done
+                } else {
+                    t.report_drill_follow_up_open
+                }
+                .to_string(),
+            );
+        }
+        parts
+    }
+}
+
+impl OtherRow for DrillRow {
+    fn division_code(&self) -> &str {
+        &self.division_code
+    }
+
+    fn division_name(&self) -> &str {
+        &self.division_name
+    }
+
+    /// The day sent, the follow-up's state, the day a leaver left.
+    fn note(&self, t: &Catalogue, date: &dyn Fn(Date) -> String) -> String {
+        remarks(self.facts(t, date), self.left_on, t, date)
+    }
+
+    /// The drill in the course column, what they did in the status column, the day they
+    /// reported in the completion column, the follow-up's deadline in the deadline column.
+    fn cells(&self, t: &Catalogue, date: &dyn Fn(Date) -> String) -> [String; 13] {
+        [
+            self.division_code.clone(),
+            self.division_name.clone(),
+            self.employee_number.clone(),
+            self.name.clone(),
+            self.designations.clone(),
+            t.report_drill_item.replace("{title}", &self.title),
+            self.outcome(t).to_string(),
+            String::new(),
+            self.reported_on.map(date).unwrap_or_default(),
+            String::new(),
+            self.follow_up.map(|(d, _)| date(d)).unwrap_or_default(),
+            remarks(self.facts(t, date), None, t, date),
+            self.left_on.map(date).unwrap_or_default(),
+        ]
+    }
+
+    /// Opened the link and has not done the follow-up yet (or had none to do and did not
+    /// report).
+    fn open(&self) -> bool {
+        self.clicked_on.is_some()
+            && match self.follow_up {
+                Some((_, done)) => !done,
+                None => self.reported_on.is_none(),
+            }
     }
 }
 

@@ -181,7 +181,7 @@ pub async fn attendance<W: Write + Send>(
     };
     let mut n = 0u64;
     let mut untrained = 0u64;
-    let mut people = kenshu_db::report::people(conn, s.institution_id, s.fy, on, division);
+    let mut people = kenshu_db::report::people(conn, s.institution_id, s.fy, on, division, false);
     while let Some(p) = people.next().await {
         let p = p?;
         for row in rows_of(&p, &plan, on, s, &titles, Some(course)) {

@@ -6,7 +6,7 @@ use std::io::{self, BufWriter, Write};
 use kenshu_core::audit::Head;
 use kenshu_core::i18n::Catalogue;
 use kenshu_core::report::{
-    BOM, Row, RuleRow, RuleTotals, Summary, csv_line, headers, iso_date, to_sjis,
+    BOM, OtherRow, Row, RuleTotals, Summary, csv_line, headers, iso_date, to_sjis,
 };
 
 use super::{Drills, ReportError, Sink};
@@ -58,7 +58,7 @@ impl<W: Write + Send> Sink for CsvSink<W> {
         Ok(self.line(&row.cells(self.t, &iso_date))?)
     }
 
-    fn rule_row(&mut self, row: &RuleRow, _new_division: bool) -> Result<(), ReportError> {
+    fn other_row(&mut self, row: &dyn OtherRow, _new_division: bool) -> Result<(), ReportError> {
         Ok(self.line(&row.cells(self.t, &iso_date))?)
     }
 

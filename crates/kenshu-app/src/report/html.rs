@@ -8,7 +8,8 @@ use askama::Template;
 use kenshu_core::audit::Head;
 use kenshu_core::i18n::Catalogue;
 use kenshu_core::report::{
-    Row, RuleRow, RuleTotals, Summary, headers, printed_date, rule_summary_headers, summary_headers,
+    OtherRow, Row, RuleTotals, Summary, headers, printed_date, rule_summary_headers,
+    summary_headers,
 };
 
 use super::{Drills, ReportError, Sink, Subject};
@@ -159,9 +160,9 @@ impl<W: Write + Send> HtmlSink<W> {
 }
 
 impl<W: Write + Send> Sink for HtmlSink<W> {
-    fn rule_row(&mut self, row: &RuleRow, new_division: bool) -> Result<(), ReportError> {
+    fn other_row(&mut self, row: &dyn OtherRow, new_division: bool) -> Result<(), ReportError> {
         if new_division {
-            self.section(&row.division_name, &row.division_code)?;
+            self.section(row.division_name(), row.division_code())?;
         }
         let date = printed_date(self.t);
         let mut cells: Vec<String> = row
@@ -173,8 +174,7 @@ impl<W: Write + Send> Sink for HtmlSink<W> {
         cells.push(row.note(self.t, &date));
         RowLine {
             cells: &cells,
-            marked: (row.state != kenshu_core::plan::RuleState::Acknowledged)
-                .then_some(STATUS_COLUMN),
+            marked: row.open().then_some(STATUS_COLUMN),
         }
         .write(&mut self.out)?;
         Ok(())

@@ -18,7 +18,7 @@ use kenshu_core::assignment::{Progress, status};
 use kenshu_core::audit::{AuditAction, Head};
 use kenshu_core::i18n::Catalogue;
 use kenshu_core::plan::{Plan, year_assignments, year_rule_assignments};
-use kenshu_core::report::{Row, RuleRow, RuleTotals, Summary, iso_date};
+use kenshu_core::report::{DrillRow, OtherRow, Row, RuleRow, RuleTotals, Summary, iso_date};
 use kenshu_db::PgConnection;
 use kenshu_db::plan::PlanRecord;
 use kenshu_db::report::ReportPerson;
@@ -203,6 +203,31 @@ pub fn rule_rows_of(
         .collect()
 }
 
+/// The drill rows of one person: each of the year's mail drills whose mail reached them (read
+/// only when the plan counts drills as training).
+pub fn drill_rows_of(p: &ReportPerson, s: &Subject<'_>) -> Vec<DrillRow> {
+    if p.drills.is_empty() {
+        return Vec::new();
+    }
+    let designations = designations_of(p, s);
+    p.drills
+        .iter()
+        .map(|d| DrillRow {
+            division_code: p.division_code.clone(),
+            division_name: p.division_name.clone(),
+            employee_number: p.employee_number.clone(),
+            name: p.name.clone(),
+            designations: designations.clone(),
+            title: d.title.clone(),
+            sent_on: d.sent_on,
+            clicked_on: d.clicked_on,
+            reported_on: d.reported_on,
+            follow_up: d.follow_up,
+            left_on: p.facts.left_on,
+        })
+        .collect()
+}
+
 /// The rows of one person: each course assigned to them in the year (only `course` when
 /// given), by `kenshu_core::plan::year_assignments`: as of the report day, or for a leaver
 /// as of the day they left (and judged on that day).
@@ -330,8 +355,8 @@ impl Drills {
 /// Something rows are written to, one at a time.
 pub(crate) trait Sink: Send {
     fn row(&mut self, row: &Row, new_division: bool) -> Result<(), ReportError>;
-    /// A rule row, after the person's course rows.
-    fn rule_row(&mut self, row: &RuleRow, new_division: bool) -> Result<(), ReportError>;
+    /// A rule's or a drill's row, after the person's course rows.
+    fn other_row(&mut self, row: &dyn OtherRow, new_division: bool) -> Result<(), ReportError>;
     /// Writes the summary (the rules' after the divisions', when the plan requires rules)
     /// and the audit log's head as it was when the report began.
     fn finish(
@@ -382,23 +407,33 @@ pub async fn annual<W: Write + Send + 'static>(
     let mut n = 0u64;
     // A division starts with its first row, a course's or a rule's.
     let mut division: Option<String> = None;
-    let mut people = kenshu_db::report::people(conn, s.institution_id, s.fy, on, None);
+    // When the plan counts the year's drills as training, each person's drills follow their
+    // rules.
+    let mut people =
+        kenshu_db::report::people(conn, s.institution_id, s.fy, on, None, record.drills_count);
+    let mut starts = |code: &str| {
+        let new = division.as_deref() != Some(code);
+        if new {
+            division = Some(code.to_string());
+        }
+        new
+    };
     while let Some(p) = people.next().await {
         let p = p?;
         for row in rows_of(&p, plan, on, s, &titles, None) {
             summary.add(&row);
-            let new = division.as_deref() != Some(row.division_code.as_str());
-            division = Some(row.division_code.clone());
-            sink.row(&row, new)?;
+            sink.row(&row, starts(&row.division_code))?;
             n += 1;
         }
         for row in rule_rows_of(&p, &record, on, s) {
             if let Some(t) = rules.iter_mut().find(|t| t.code == row.code) {
                 t.add(&row);
             }
-            let new = division.as_deref() != Some(row.division_code.as_str());
-            division = Some(row.division_code.clone());
-            sink.rule_row(&row, new)?;
+            sink.other_row(&row, starts(&row.division_code))?;
+            n += 1;
+        }
+        for row in drill_rows_of(&p, s) {
+            sink.other_row(&row, starts(&row.division_code))?;
             n += 1;
         }
     }

@@ -6,7 +6,7 @@ use std::io::Write;
 use kenshu_core::audit::Head;
 use kenshu_core::i18n::Catalogue;
 use kenshu_core::report::{
-    Row, RuleRow, RuleTotals, Summary, headers, iso_date, rule_summary_headers, summary_headers,
+    OtherRow, Row, RuleTotals, Summary, headers, iso_date, rule_summary_headers, summary_headers,
 };
 
 use super::{Drills, ReportError, Sink};
@@ -100,7 +100,7 @@ impl<W: Write + Send> Sink for XlsxSink<W> {
         Ok(())
     }
 
-    fn rule_row(&mut self, row: &RuleRow, _new_division: bool) -> Result<(), ReportError> {
+    fn other_row(&mut self, row: &dyn OtherRow, _new_division: bool) -> Result<(), ReportError> {
         let sheet = self.book.worksheet_from_index(0)?;
         for (i, c) in row.cells(self.t, &iso_date).iter().enumerate() {
             if !c.is_empty() {

@@ -383,6 +383,23 @@ impl Catalogue {
             ("mail_rule_line", self.mail_rule_line),
             ("digest_rule_item", self.digest_rule_item),
             ("report_rule_item", self.report_rule_item),
+            ("report_drill_item", self.report_drill_item),
+            ("report_drill_reported", self.report_drill_reported),
+            (
+                "report_drill_clicked_reported",
+                self.report_drill_clicked_reported,
+            ),
+            ("report_drill_clicked", self.report_drill_clicked),
+            ("report_drill_nothing", self.report_drill_nothing),
+            ("report_drill_sent", self.report_drill_sent),
+            (
+                "report_drill_follow_up_done",
+                self.report_drill_follow_up_done,
+            ),
+            (
+                "report_drill_follow_up_open",
+                self.report_drill_follow_up_open,
+            ),
             ("report_rules_summary", self.report_rules_summary),
             ("admin_sf_required", self.admin_sf_required),
             ("admin_sf_trust_amr", self.admin_sf_trust_amr),

@@ -72,8 +72,9 @@ async fn the_chief_publishes_a_rule_and_staff_acknowledge_it_after_reading() {
 }
 
 /// The plan requires the rule (done-when of issue 17, item 2): the chief officer publishes a
-/// rule, adds it to the draft plan and approves it; the staff member finds it on わたしの研修,
-/// reads and acknowledges it, and it is gone from there; the chief sees the acknowledgement on
+/// rule, adds it to the draft plan and approves it; the plan's schedule reminds the staff
+/// member, who finds the rule and the reminder naming it on わたしの研修, reads and
+/// acknowledges it, and it is gone from there; the chief sees the acknowledgement on
 /// the dashboard, on the overview and in the annual report next to the courses. Each page at
 /// 1280 and 375 px with axe-core.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -129,12 +130,33 @@ async fn a_rule_required_by_the_plan_is_acknowledged_and_reported() {
     assert!(b.text("#plan-status").await.contains("承認"));
     b.click_to_next_page("form[action='/logout'] button", "#login")
         .await;
+    // The plan's schedule, three days before the rule's deadline (never less than 30 days
+    // after publication), reminds staff1 of it.
+    let deadline: time::Date = sqlx::query_scalar("select deadline from plan_rules")
+        .fetch_one(app.pool())
+        .await
+        .unwrap();
+    let deadline = kenshu_core::plan::rule_deadline(deadline, kenshu_core::japan_today());
+    let sent = kenshu_app::reminder::schedule::run(
+        app.pool(),
+        deadline - time::Duration::days(3),
+        "https://kenshu.example.jp",
+    )
+    .await
+    .unwrap();
+    assert!(sent >= 1, "staff1 is reminded");
 
     sign_in(&b, &app, "staff1").await;
     b.wait_for("#pending-rules").await;
     assert!(
         b.text("#rule-tokutei-kitei").await.contains("未確認"),
         "わたしの研修 asks for the rule"
+    );
+    assert!(
+        b.text("#reminder-notice")
+            .await
+            .contains("規程の確認: 特定個人情報取扱規程"),
+        "the reminder at sign-in names the rule"
     );
     snap(&b, &axe, "my-pending-rule", &mut problems).await;
     b.click_to_next_page("#rule-tokutei-kitei a", "#acknowledge")
@@ -148,6 +170,12 @@ async fn a_rule_required_by_the_plan_is_acknowledged_and_reported() {
         b.count("#pending-rules").await,
         0,
         "acknowledged: not asked again"
+    );
+    assert!(
+        !b.text("body")
+            .await
+            .contains("規程の確認: 特定個人情報取扱規程"),
+        "the reminder no longer names the rule"
     );
     b.click_to_next_page("form[action='/logout'] button", "#login")
         .await;

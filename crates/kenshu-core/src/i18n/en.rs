@@ -71,7 +71,7 @@ pub static EN: Catalogue = Catalogue {
     mail_logged: "Written to the log (SMTP not configured)",
     mail_gave_up: "Could not be sent",
     notice_title: "A notice about your training",
-    notice_lead: "Your protection officer or the training plan has a message for you about training you have not completed yet.",
+    notice_lead: "Your protection officer or the training plan has a message for you about training you have not completed or rules you have not acknowledged yet.",
     notice_ack: "I have read this",
     dashboard_last_reminder: "Last reminder",
     admin_mail: "Outgoing email",

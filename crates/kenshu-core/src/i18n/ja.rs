@@ -66,7 +66,7 @@ pub static JA: Catalogue = Catalogue {
     mail_logged: "ログに記録（SMTP未設定）",
     mail_gave_up: "送信できませんでした",
     notice_title: "研修についてのお知らせ",
-    notice_lead: "保護責任者または研修計画から、まだ修了していない研修について連絡があります。",
+    notice_lead: "保護責任者または研修計画から、まだ修了していない研修や確認していない規程について連絡があります。",
     notice_ack: "確認しました",
     dashboard_last_reminder: "最終督促",
     admin_mail: "送信メール",

@@ -591,6 +591,28 @@ async fn the_plan_requires_a_rule_and_everyone_sees_who_acknowledged_it_and_who_
     );
 }
 
+/// The plan of `fy` (approved already: behind the form's back) requires tokutei-kitei of
+/// `audience` by `deadline`.
+async fn require_kitei(
+    app: &TestApp,
+    built: &kenshu_tests::Built,
+    fy: kenshu_core::FiscalYear,
+    audience: &[&str],
+    deadline: time::Date,
+) {
+    sqlx::query(
+        "insert into plan_rules (institution_id, plan_id, rule_code, audience, deadline)
+         values ($1, $2, 'tokutei-kitei', $3, $4)",
+    )
+    .bind(built.institution())
+    .bind(built.plan(fy))
+    .bind(audience)
+    .bind(deadline)
+    .execute(app.pool())
+    .await
+    .unwrap();
+}
+
 /// Last year's plan, copied: its required rules come along, their deadlines a year on.
 #[tokio::test]
 async fn a_copy_of_last_years_plan_requires_the_same_rules_a_year_on() {
@@ -605,16 +627,7 @@ async fn a_copy_of_last_years_plan_requires_the_same_rules_a_year_on() {
     let mut chief = app.signed_in("chief").await;
     publish(&mut chief, "tokutei-kitei", "特定個人情報取扱規程", "第1条").await;
     let deadline = fy.start() + time::Duration::days(90);
-    sqlx::query(
-        "insert into plan_rules (institution_id, plan_id, rule_code, audience, deadline)
-         values ($1, $2, 'tokutei-kitei', '{clerk,audit_officer}', $3)",
-    )
-    .bind(built.institution())
-    .bind(built.plan(fy))
-    .bind(deadline)
-    .execute(app.pool())
-    .await
-    .unwrap();
+    require_kitei(&app, &built, fy, &["clerk", "audit_officer"], deadline).await;
     let next = fy.next().year().to_string();
     chief.get(&format!("/plans?fy={next}")).await;
     let made = chief
@@ -689,16 +702,7 @@ async fn the_schedule_reminds_of_a_required_rule_alone_once_per_step_until_it_is
         .await;
     let mut chief = app.signed_in("chief").await;
     publish(&mut chief, "tokutei-kitei", "特定個人情報取扱規程", "第1条").await;
-    sqlx::query(
-        "insert into plan_rules (institution_id, plan_id, rule_code, audience, deadline)
-         values ($1, $2, 'tokutei-kitei', '{all}', $3)",
-    )
-    .bind(built.institution())
-    .bind(built.plan(fy))
-    .bind(deadline)
-    .execute(app.pool())
-    .await
-    .unwrap();
+    require_kitei(&app, &built, fy, &["all"], deadline).await;
     // The chief, the officer and nothing-due have acknowledged it; the chief and the officer
     // have not done the clerk course, so they share its steps with "both".
     acknowledge(&mut chief, "tokutei-kitei", "1").await;

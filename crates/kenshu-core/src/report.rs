@@ -96,11 +96,7 @@ impl Row {
 /// when the current version was acknowledged).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RuleRow {
-    pub division_code: String,
-    pub division_name: String,
-    pub employee_number: String,
-    pub name: String,
-    pub designations: String,
+    pub who: Who,
     pub code: String,
     pub title: String,
     /// The current version: the one that counts.
@@ -111,33 +107,62 @@ pub struct RuleRow {
     /// An earlier version acknowledged, when the current one is not.
     pub earlier_version: Option<i32>,
     pub deadline: Date,
+}
+
+/// Whom a rule's or a drill's row is about: the first five columns, and the day a leaver left
+/// (the last).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Who {
+    pub division_code: String,
+    pub division_name: String,
+    pub employee_number: String,
+    pub name: String,
+    /// Designations held at some day of the fiscal year, joined.
+    pub designations: String,
     pub left_on: Option<Date>,
 }
 
 /// A row of the report besides a course's (a required rule's, a mail drill's), in the
 /// courses' columns: the formats write every kind the same way.
 pub trait OtherRow {
-    fn division_code(&self) -> &str;
-    fn division_name(&self) -> &str;
-    /// The remarks as the printed report shows them (the day a leaver left included).
-    fn note(&self, t: &Catalogue, date: &dyn Fn(Date) -> String) -> String;
-    /// Every cell of the row as text, in `headers` order.
-    fn cells(&self, t: &Catalogue, date: &dyn Fn(Date) -> String) -> [String; 13];
+    fn who(&self) -> &Who;
+    /// The columns from the course's to the deadline's: item, status, method, completed on,
+    /// score, deadline.
+    fn item_cells(&self, t: &Catalogue, date: &dyn Fn(Date) -> String) -> [String; 6];
+    /// The remarks (the re-attendance column), the day a leaver left aside.
+    fn remarks(&self, t: &Catalogue, date: &dyn Fn(Date) -> String) -> Vec<String>;
     /// Something is still to be done: marked in the printed report.
     fn open(&self) -> bool;
-}
 
-/// The remarks of a row: `parts`, then the day a leaver left.
-fn remarks(
-    mut parts: Vec<String>,
-    left_on: Option<Date>,
-    t: &Catalogue,
-    date: &dyn Fn(Date) -> String,
-) -> String {
-    if let Some(l) = left_on {
-        parts.push(t.report_left.replace("{date}", &date(l)));
+    /// The remarks as the printed report shows them, the day a leaver left included.
+    fn note(&self, t: &Catalogue, date: &dyn Fn(Date) -> String) -> String {
+        let mut parts = self.remarks(t, date);
+        if let Some(l) = self.who().left_on {
+            parts.push(t.report_left.replace("{date}", &date(l)));
+        }
+        parts.join(t.report_note_sep)
     }
-    parts.join(t.report_note_sep)
+
+    /// Every cell of the row as text, in `headers` order.
+    fn cells(&self, t: &Catalogue, date: &dyn Fn(Date) -> String) -> [String; 13] {
+        let who = self.who();
+        let [item, status, method, completed, score, deadline] = self.item_cells(t, date);
+        [
+            who.division_code.clone(),
+            who.division_name.clone(),
+            who.employee_number.clone(),
+            who.name.clone(),
+            who.designations.clone(),
+            item,
+            status,
+            method,
+            completed,
+            score,
+            deadline,
+            self.remarks(t, date).join(t.report_note_sep),
+            who.left_on.map(date).unwrap_or_default(),
+        ]
+    }
 }
 
 impl RuleRow {
@@ -148,46 +173,32 @@ impl RuleRow {
             &format!("{} {}", self.title, t.rule_version(self.version)),
         )
     }
-
-    /// An earlier version acknowledged, when the current one is not.
-    fn earlier(&self, t: &Catalogue) -> Vec<String> {
-        self.earlier_version
-            .map(|v| format!("{} {}", t.rule_version(v), t.rules_done))
-            .into_iter()
-            .collect()
-    }
 }
 
 impl OtherRow for RuleRow {
-    fn division_code(&self) -> &str {
-        &self.division_code
+    fn who(&self) -> &Who {
+        &self.who
     }
 
-    fn division_name(&self) -> &str {
-        &self.division_name
-    }
-
-    /// An earlier version acknowledged, the day a leaver left.
-    fn note(&self, t: &Catalogue, date: &dyn Fn(Date) -> String) -> String {
-        remarks(self.earlier(t), self.left_on, t, date)
-    }
-
-    fn cells(&self, t: &Catalogue, date: &dyn Fn(Date) -> String) -> [String; 13] {
+    /// The state in the status column, the day the current version was acknowledged in the
+    /// completion column.
+    fn item_cells(&self, t: &Catalogue, date: &dyn Fn(Date) -> String) -> [String; 6] {
         [
-            self.division_code.clone(),
-            self.division_name.clone(),
-            self.employee_number.clone(),
-            self.name.clone(),
-            self.designations.clone(),
             self.item(t),
             t.rule_state(self.state).to_string(),
             String::new(),
             self.acknowledged_on.map(date).unwrap_or_default(),
             String::new(),
             date(self.deadline),
-            remarks(self.earlier(t), None, t, date),
-            self.left_on.map(date).unwrap_or_default(),
         ]
+    }
+
+    /// An earlier version acknowledged, when the current one is not.
+    fn remarks(&self, t: &Catalogue, _date: &dyn Fn(Date) -> String) -> Vec<String> {
+        self.earlier_version
+            .map(|v| format!("{} {}", t.rule_version(v), t.rules_done))
+            .into_iter()
+            .collect()
     }
 
     fn open(&self) -> bool {
@@ -199,13 +210,15 @@ impl OtherRow for RuleRow {
 /// year: written after their courses and rules when the plan counts drills as training.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DrillRow {
-    pub division_code: String,
-    pub division_name: String,
-    pub employee_number: String,
-    pub name: String,
-    pub designations: String,
+    pub who: Who,
+    pub drill: Drilled,
+}
+
+/// One of the year's mail drills whose mail reached a person, and what they did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Drilled {
     pub title: String,
-    /// The day the mail was sent (in Japan).
+    /// The day the mail was sent (days in Japan).
     pub sent_on: Date,
     /// The first press of the link page's button.
     pub clicked_on: Option<Date>,
@@ -213,10 +226,9 @@ pub struct DrillRow {
     /// The follow-up course assigned after the click: its deadline, and whether it was done
     /// (a pass of its test after the click).
     pub follow_up: Option<(Date, bool)>,
-    pub left_on: Option<Date>,
 }
 
-impl DrillRow {
+impl Drilled {
     /// What the person did: the words of the status column.
     pub fn outcome<'a>(&self, t: &'a Catalogue) -> &'a str {
         match (self.clicked_on.is_some(), self.reported_on.is_some()) {
@@ -226,11 +238,36 @@ impl DrillRow {
             (false, false) => t.report_drill_nothing,
         }
     }
+}
+
+impl OtherRow for DrillRow {
+    fn who(&self) -> &Who {
+        &self.who
+    }
+
+    /// The drill in the course column, what they did in the status column, the day they
+    /// reported in the completion column, the follow-up's deadline in the deadline column.
+    fn item_cells(&self, t: &Catalogue, date: &dyn Fn(Date) -> String) -> [String; 6] {
+        [
+            t.report_drill_item.replace("{title}", &self.drill.title),
+            self.drill.outcome(t).to_string(),
+            String::new(),
+            self.drill.reported_on.map(date).unwrap_or_default(),
+            String::new(),
+            self.drill
+                .follow_up
+                .map(|(d, _)| date(d))
+                .unwrap_or_default(),
+        ]
+    }
 
     /// The day sent and the follow-up's state.
-    fn facts(&self, t: &Catalogue, date: &dyn Fn(Date) -> String) -> Vec<String> {
-        let mut parts = vec![t.report_drill_sent.replace("{date}", &date(self.sent_on))];
-        if let Some((_, done)) = self.follow_up {
+    fn remarks(&self, t: &Catalogue, date: &dyn Fn(Date) -> String) -> Vec<String> {
+        let mut parts = vec![
+            t.report_drill_sent
+                .replace("{date}", &date(self.drill.sent_on)),
+        ];
+        if let Some((_, done)) = self.drill.follow_up {
             parts.push(
                 if done {
                     t.report_drill_follow_up_done
@@ -242,49 +279,14 @@ impl DrillRow {
         }
         parts
     }
-}
-
-impl OtherRow for DrillRow {
-    fn division_code(&self) -> &str {
-        &self.division_code
-    }
-
-    fn division_name(&self) -> &str {
-        &self.division_name
-    }
-
-    /// The day sent, the follow-up's state, the day a leaver left.
-    fn note(&self, t: &Catalogue, date: &dyn Fn(Date) -> String) -> String {
-        remarks(self.facts(t, date), self.left_on, t, date)
-    }
-
-    /// The drill in the course column, what they did in the status column, the day they
-    /// reported in the completion column, the follow-up's deadline in the deadline column.
-    fn cells(&self, t: &Catalogue, date: &dyn Fn(Date) -> String) -> [String; 13] {
-        [
-            self.division_code.clone(),
-            self.division_name.clone(),
-            self.employee_number.clone(),
-            self.name.clone(),
-            self.designations.clone(),
-            t.report_drill_item.replace("{title}", &self.title),
-            self.outcome(t).to_string(),
-            String::new(),
-            self.reported_on.map(date).unwrap_or_default(),
-            String::new(),
-            self.follow_up.map(|(d, _)| date(d)).unwrap_or_default(),
-            remarks(self.facts(t, date), None, t, date),
-            self.left_on.map(date).unwrap_or_default(),
-        ]
-    }
 
     /// Opened the link and has not done the follow-up yet (or had none to do and did not
     /// report).
     fn open(&self) -> bool {
-        self.clicked_on.is_some()
-            && match self.follow_up {
+        self.drill.clicked_on.is_some()
+            && match self.drill.follow_up {
                 Some((_, done)) => !done,
-                None => self.reported_on.is_none(),
+                None => self.drill.reported_on.is_none(),
             }
     }
 }

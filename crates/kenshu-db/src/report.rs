@@ -37,28 +37,17 @@ type Drilled = (
     bool,
 );
 
-/// One of the year's mail drills whose mail reached a person, and what they did.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Drill {
-    pub title: String,
-    /// Days in Japan.
-    pub sent_on: Date,
-    pub clicked_on: Option<Date>,
-    pub reported_on: Option<Date>,
-    /// The follow-up course's deadline, and whether it was done (a pass after the click).
-    pub follow_up: Option<(Date, bool)>,
-}
-
-impl Drill {
-    fn read((title, sent, clicked, reported, deadline, done): Drilled) -> Drill {
-        let on = |d: Option<String>| d.as_deref().map(day);
-        Drill {
-            title,
-            sent_on: day(&sent),
-            clicked_on: on(clicked),
-            reported_on: on(reported),
-            follow_up: on(deadline).map(|d| (d, done)),
-        }
+/// A drill as the rows use it.
+fn drill(
+    (title, sent, clicked, reported, deadline, done): Drilled,
+) -> kenshu_core::report::Drilled {
+    let on = |d: Option<String>| d.as_deref().map(day);
+    kenshu_core::report::Drilled {
+        title,
+        sent_on: day(&sent),
+        clicked_on: on(clicked),
+        reported_on: on(reported),
+        follow_up: on(deadline).map(|d| (d, done)),
     }
 }
 
@@ -80,7 +69,7 @@ pub struct ReportPerson {
     /// The latest acknowledgement of each rule (規程): (code, version, when as Unix seconds).
     pub acks: Vec<(String, i32, i64)>,
     /// The year's mail drills whose mail reached them, in launch order (read only when asked).
-    pub drills: Vec<Drill>,
+    pub drills: Vec<kenshu_core::report::Drilled>,
 }
 
 impl ReportPerson {
@@ -225,7 +214,7 @@ pub fn people<'a>(
             retakes: r.retakes.0,
             activity: r.activity,
             acks: r.acks.0,
-            drills: r.drills.0.into_iter().map(Drill::read).collect(),
+            drills: r.drills.0.into_iter().map(drill).collect(),
         })
     })
 }

@@ -162,7 +162,7 @@ impl<W: Write + Send> HtmlSink<W> {
 impl<W: Write + Send> Sink for HtmlSink<W> {
     fn other_row(&mut self, row: &dyn OtherRow, new_division: bool) -> Result<(), ReportError> {
         if new_division {
-            self.section(row.division_name(), row.division_code())?;
+            self.section(&row.who().division_name, &row.who().division_code)?;
         }
         let date = printed_date(self.t);
         let mut cells: Vec<String> = row

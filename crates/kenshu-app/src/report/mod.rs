@@ -18,7 +18,7 @@ use kenshu_core::assignment::{Progress, status};
 use kenshu_core::audit::{AuditAction, Head};
 use kenshu_core::i18n::Catalogue;
 use kenshu_core::plan::{Plan, year_assignments, year_rule_assignments};
-use kenshu_core::report::{DrillRow, OtherRow, Row, RuleRow, RuleTotals, Summary, iso_date};
+use kenshu_core::report::{DrillRow, OtherRow, Row, RuleRow, RuleTotals, Summary, Who, iso_date};
 use kenshu_db::PgConnection;
 use kenshu_db::plan::PlanRecord;
 use kenshu_db::report::ReportPerson;
@@ -165,6 +165,18 @@ fn designations_of(p: &ReportPerson, s: &Subject<'_>) -> String {
     kinds.join(t.list_sep)
 }
 
+/// Whom a person's rule and drill rows are about.
+fn who_of(p: &ReportPerson, s: &Subject<'_>) -> Who {
+    Who {
+        division_code: p.division_code.clone(),
+        division_name: p.division_name.clone(),
+        employee_number: p.employee_number.clone(),
+        name: p.name.clone(),
+        designations: designations_of(p, s),
+        left_on: p.facts.left_on,
+    }
+}
+
 /// The rule rows of one person: each rule the plan required of them in the year (by
 /// `kenshu_core::plan::year_rule_assignments`, the courses' rule), judged as the courses are:
 /// on the report day, or for a leaver on the day they left. Only an acknowledgement of the
@@ -179,16 +191,12 @@ pub fn rule_rows_of(
         return Vec::new();
     }
     let today = p.facts.as_of(s.today);
-    let designations = designations_of(p, s);
+    let who = who_of(p, s);
     let assigned = year_rule_assignments(&plan.plan, &plan.plan_rules(), &p.facts, s.fy, on);
     crate::rules::judge(plan, &assigned, today, |code| p.ack(code))
         .into_iter()
         .map(|r| RuleRow {
-            division_code: p.division_code.clone(),
-            division_name: p.division_name.clone(),
-            employee_number: p.employee_number.clone(),
-            name: p.name.clone(),
-            designations: designations.clone(),
+            who: who.clone(),
             acknowledged_on: r
                 .acknowledged_at
                 .map(|at| at.to_offset(kenshu_core::fiscal_year::JST).date()),
@@ -198,7 +206,6 @@ pub fn rule_rows_of(
             version: r.version,
             state: r.state,
             deadline: r.deadline,
-            left_on: p.facts.left_on,
         })
         .collect()
 }
@@ -209,21 +216,12 @@ pub fn drill_rows_of(p: &ReportPerson, s: &Subject<'_>) -> Vec<DrillRow> {
     if p.drills.is_empty() {
         return Vec::new();
     }
-    let designations = designations_of(p, s);
+    let who = who_of(p, s);
     p.drills
         .iter()
         .map(|d| DrillRow {
-            division_code: p.division_code.clone(),
-            division_name: p.division_name.clone(),
-            employee_number: p.employee_number.clone(),
-            name: p.name.clone(),
-            designations: designations.clone(),
-            title: d.title.clone(),
-            sent_on: d.sent_on,
-            clicked_on: d.clicked_on,
-            reported_on: d.reported_on,
-            follow_up: d.follow_up,
-            left_on: p.facts.left_on,
+            who: who.clone(),
+            drill: d.clone(),
         })
         .collect()
 }
@@ -429,11 +427,11 @@ pub async fn annual<W: Write + Send + 'static>(
             if let Some(t) = rules.iter_mut().find(|t| t.code == row.code) {
                 t.add(&row);
             }
-            sink.other_row(&row, starts(&row.division_code))?;
+            sink.other_row(&row, starts(&row.who.division_code))?;
             n += 1;
         }
         for row in drill_rows_of(&p, s) {
-            sink.other_row(&row, starts(&row.division_code))?;
+            sink.other_row(&row, starts(&row.who.division_code))?;
             n += 1;
         }
     }

@@ -413,7 +413,13 @@ async fn the_plan_schedule_reminds_14_and_3_days_before_then_weekly_once_each() 
         .await;
     let today = japan_today();
     let url = "https://kenshu.example.jp";
-    let run = |days: i64| run_schedule(app.pool(), today + Duration::days(days), url);
+    let run = |days: i64| {
+        run_schedule(
+            app.pool(),
+            simulate::ten_oclock(today + Duration::days(days)),
+            url,
+        )
+    };
 
     assert_eq!(run(-12).await.unwrap(), 0, "15 days before: nothing yet");
     assert_eq!(run(-11).await.unwrap(), 1, "14 days before");
@@ -470,7 +476,7 @@ async fn the_schedule_starts_from_kept_assignments_and_still_finds_people_added_
         .await;
     let today = japan_today();
     let url = "https://kenshu.example.jp";
-    let run = || run_schedule(app.pool(), today, url);
+    let run = || run_schedule(app.pool(), simulate::ten_oclock(today), url);
 
     assert_eq!(run().await.unwrap(), 1, "late-a, 3 days before");
     assert_eq!(run().await.unwrap(), 0, "nothing left to do");
@@ -500,4 +506,90 @@ async fn the_schedule_starts_from_kept_assignments_and_still_finds_people_added_
     .await
     .unwrap();
     assert_eq!(reminded, ["late-a", "late-a", "late-b", "late-b"]);
+}
+
+/// Quiet hours and days off: the schedule records a reminder on a Saturday (shown at the next
+/// sign-in at once) but its mail waits in the outbox until 08:30 of the next working day; a run
+/// after office hours holds the mail until the next working morning. An officer's reminder is
+/// mailed at once.
+#[tokio::test]
+async fn a_scheduled_reminders_mail_waits_for_office_hours_and_an_officers_does_not() {
+    let app = TestApp::spawn().await;
+    let today = japan_today();
+    // A Monday at least three weeks on: the "14 days before" step starts on a Monday, and the
+    // Saturday after it is within that step.
+    let mut deadline = today + Duration::days(21);
+    while deadline.weekday() != time::Weekday::Monday {
+        deadline = deadline.next_day().unwrap();
+    }
+    let saturday = deadline - Duration::days(9);
+    plan_with_clerk_due(&app, (deadline - today).whole_days())
+        .person("officer-a", Role::ProtectionOfficer)
+        .person("late-a", Role::Staff)
+        .build()
+        .await;
+    let url = "https://kenshu.example.jp";
+    let at = simulate::ten_oclock(saturday);
+    assert_eq!(run_schedule(app.pool(), at, url).await.unwrap(), 2);
+    let due: Vec<(String, time::OffsetDateTime)> =
+        sqlx::query_as("select to_address, next_attempt_at from mail_outbox order by to_address")
+            .fetch_all(app.pool())
+            .await
+            .unwrap();
+    let monday = kenshu_core::holiday::next_office_hours(at);
+    assert_eq!(due.len(), 2);
+    for (to, after) in &due {
+        let local = after.to_offset(kenshu_core::fiscal_year::JST);
+        assert_eq!(*after, monday, "{to}");
+        assert!(
+            local.date() > saturday
+                && !kenshu_core::holiday::is_day_off(local.date())
+                && (local.hour(), local.minute()) == (8, 30),
+            "{to}: the next working day's 08:30, not {local}"
+        );
+    }
+    // The notice is there at once.
+    let mut late = app.signed_in("late-a").await;
+    assert!(
+        late.get("/my")
+            .await
+            .body
+            .contains("id=\"reminder-notice\""),
+        "shown at the next sign-in"
+    );
+    // The mail worker leaves it until then (Monday is still ahead).
+    let smtp = TestSmtp::start().await;
+    let mailer = Mailer::smtp(&smtp.url(), "kenshu@city.example.jp", url).unwrap();
+    assert_eq!(
+        deliver_due(app.pool(), &mailer).await.unwrap(),
+        Delivery { sent: 0, failed: 0 },
+        "nothing goes before Monday 08:30"
+    );
+
+    // A run after office hours on Friday (the "3 days before" step): the next working day's
+    // morning.
+    let evening = (deadline - Duration::days(3))
+        .with_hms(18, 0, 0)
+        .unwrap()
+        .assume_offset(kenshu_core::fiscal_year::JST);
+    assert_eq!(run_schedule(app.pool(), evening, url).await.unwrap(), 2);
+    let latest: time::OffsetDateTime =
+        sqlx::query_scalar("select max(next_attempt_at) from mail_outbox")
+            .fetch_one(app.pool())
+            .await
+            .unwrap();
+    assert_eq!(latest, kenshu_core::holiday::next_office_hours(evening));
+    assert!(latest > evening);
+
+    // An officer's reminder goes at once, whatever the hour.
+    let mut officer = app.signed_in("officer-a").await;
+    officer.get("/people/late-a").await;
+    let sent = officer.post("/people/late-a/reminders", &[]).await;
+    assert_eq!(sent.status, 303, "{}", sent.body);
+    assert_eq!(
+        deliver_due(app.pool(), &mailer).await.unwrap(),
+        Delivery { sent: 1, failed: 0 },
+        "only the officer's"
+    );
+    assert_eq!(smtp.received()[0].to, ["late-a@test.example.jp"]);
 }

@@ -710,7 +710,13 @@ async fn the_schedule_reminds_of_a_required_rule_alone_once_per_step_until_it_is
         acknowledge(&mut app.signed_in(login).await, "tokutei-kitei", "1").await;
     }
     let url = "https://kenshu.example.jp";
-    let run = |days: i64| run_schedule(app.pool(), deadline + time::Duration::days(days), url);
+    let run = |days: i64| {
+        run_schedule(
+            app.pool(),
+            kenshu_tests::simulate::ten_oclock(deadline + time::Duration::days(days)),
+            url,
+        )
+    };
 
     let reminded = || async {
         let rows: Vec<(String, Vec<String>, Vec<String>)> = sqlx::query_as(

@@ -139,7 +139,7 @@ async fn a_rule_required_by_the_plan_is_acknowledged_and_reported() {
     let deadline = kenshu_core::plan::rule_deadline(deadline, kenshu_core::japan_today());
     let sent = kenshu_app::reminder::schedule::run(
         app.pool(),
-        deadline - time::Duration::days(3),
+        kenshu_tests::simulate::ten_oclock(deadline - time::Duration::days(3)),
         "https://kenshu.example.jp",
     )
     .await

@@ -113,3 +113,11 @@ pub async fn tampered_by_a_superuser(pool: &PgPool, sql: &str) {
         .await
         .expect("triggers on");
 }
+
+/// 10:00 in Japan on `day`: within office hours when `day` is a working day, for a schedule run
+/// on a simulated day.
+pub fn ten_oclock(day: time::Date) -> OffsetDateTime {
+    day.with_hms(10, 0, 0)
+        .map(|t| t.assume_offset(kenshu_core::fiscal_year::JST))
+        .unwrap_or_else(|_| OffsetDateTime::now_utc())
+}

@@ -2,7 +2,8 @@
 //! (国民の祝日, with 振替休日 and 国民の休日, as the 国民の祝日に関する法律 defines them since the
 //! 2020 change of the Emperor's Birthday) and the year-end break (年末年始, 29 December to
 //! 3 January) are days off. Digests to officers go out on working days only, within office
-//! hours, because a mail that lands on a holiday waits unread under the next ones.
+//! hours, and the mail of a scheduled reminder waits for them, because a mail that lands on a
+//! holiday waits unread under the next ones.
 //!
 //! The equinox days follow the astronomical formula the National Astronomical Observatory's
 //! announcements agree with for 1980–2099; the government fixes them each February for the
@@ -144,10 +145,69 @@ pub fn in_office_hours(at: OffsetDateTime) -> bool {
     !is_day_off(local.date()) && local.time() >= OFFICE_OPENS && local.time() < OFFICE_CLOSES
 }
 
+/// The first moment at or after `at` within office hours of a working day: `at` itself when
+/// it is, otherwise 08:30 of the next working day (today's, before opening). A scheduled
+/// reminder's mail waits until then.
+pub fn next_office_hours(at: OffsetDateTime) -> OffsetDateTime {
+    if in_office_hours(at) {
+        return at;
+    }
+    let local = at.to_offset(JST);
+    let day = if local.time() < OFFICE_OPENS {
+        local.date()
+    } else {
+        local.date().next_day().unwrap_or(local.date())
+    };
+    working_day_from(day)
+        .with_time(OFFICE_OPENS)
+        .assume_offset(JST)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use time::macros::{date, datetime};
+
+    #[test]
+    fn a_moment_off_hours_moves_to_the_next_working_morning() {
+        // Within office hours: unchanged.
+        let wed = datetime!(2026-12-02 10:00 +9);
+        assert_eq!(next_office_hours(wed), wed);
+        // Before opening: the same day's 08:30; after closing: the next working day's.
+        assert_eq!(
+            next_office_hours(datetime!(2026-12-02 06:00 +9)),
+            datetime!(2026-12-02 08:30 +9)
+        );
+        assert_eq!(
+            next_office_hours(datetime!(2026-12-02 17:00 +9)),
+            datetime!(2026-12-03 08:30 +9)
+        );
+        // Friday evening and the weekend: Monday morning.
+        assert_eq!(
+            next_office_hours(datetime!(2026-12-04 20:00 +9)),
+            datetime!(2026-12-07 08:30 +9)
+        );
+        assert_eq!(
+            next_office_hours(datetime!(2026-12-05 10:00 +9)),
+            datetime!(2026-12-07 08:30 +9)
+        );
+        // The year-end break, with New Year's Day and a weekend: 4 January 2027 is a Monday.
+        assert_eq!(
+            next_office_hours(datetime!(2026-12-28 18:00 +9)),
+            datetime!(2027-01-04 08:30 +9)
+        );
+        // A national holiday (Respect for the Aged Day, 21 September 2026, a Monday; the
+        // 22nd is a 国民の休日 and the 23rd the autumn equinox): Thursday.
+        assert_eq!(
+            next_office_hours(datetime!(2026-09-18 17:30 +9)),
+            datetime!(2026-09-24 08:30 +9)
+        );
+        // UTC in, the same moment out.
+        assert_eq!(
+            next_office_hours(datetime!(2026-12-05 01:00 UTC)),
+            datetime!(2026-12-07 08:30 +9)
+        );
+    }
 
     #[test]
     fn the_holidays_of_fiscal_2026_and_2027_are_known() {

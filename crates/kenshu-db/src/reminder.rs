@@ -25,6 +25,8 @@ pub struct NewReminder<'a> {
     pub sent_by: Option<Uuid>,
     /// None: the person has no mail address; the notice at sign-in still reaches them.
     pub mail: Option<Mail<'a>>,
+    /// When the mail may go (the schedule's wait for office hours); None: at once.
+    pub mail_after: Option<OffsetDateTime>,
 }
 
 /// Records a reminder and queues its mail, in the caller's transaction.
@@ -37,8 +39,8 @@ pub async fn record(
     // One statement: the mail (when there is an address) and the reminder pointing at it.
     sqlx::query!(
         "with mail as (
-             insert into mail_outbox (institution_id, to_address, subject, body)
-             select $1, $8, $9, $10 where $8::text is not null
+             insert into mail_outbox (institution_id, to_address, subject, body, next_attempt_at)
+             select $1, $8, $9, $10, coalesce($12, now()) where $8::text is not null
              returning id
          )
          insert into reminders (institution_id, id, user_id, fiscal_year, courses, rules, message, sent_by, mail_id)
@@ -54,6 +56,7 @@ pub async fn record(
         r.mail.as_ref().map(|m| m.subject),
         r.mail.as_ref().map(|m| m.body),
         r.rules,
+        r.mail_after,
     )
     .execute(conn)
     .await?;

@@ -504,6 +504,7 @@ async fn spread_over_the_year(
                     message: "期限を過ぎています。今週中に受講してください。",
                     sent_by: Some(officer),
                     mail: None,
+                    mail_after: None,
                 },
             )
             .await?;

@@ -54,6 +54,9 @@ struct Sender<'a> {
     today: Date,
     /// None: the plan's schedule.
     sent_by: Option<Uuid>,
+    /// When the mail may go: the schedule's waits for office hours of a working day
+    /// (`kenshu_core::holiday::next_office_hours`); an officer's goes at once.
+    mail_after: Option<time::OffsetDateTime>,
     portal_url: &'a str,
     titles: &'a HashMap<String, String>,
 }
@@ -125,6 +128,7 @@ impl Sender<'_> {
                         subject: &subject,
                         body: &body,
                     }),
+                    mail_after: self.mail_after,
                 },
             )
             .await?;
@@ -253,6 +257,7 @@ pub async fn remind(
         fy,
         today,
         sent_by: Some(from.user_id),
+        mail_after: None,
         portal_url: from.portal_url,
         titles: &kenshu_db::content::course_titles(conn).await?,
     };

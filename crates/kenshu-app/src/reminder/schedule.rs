@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 
 use kenshu_core::FiscalYear;
 use kenshu_db::PgConnection;
-use time::Date;
+use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
 use super::{Pending, Sender, pending};
@@ -15,7 +15,7 @@ use super::{Pending, Sender, pending};
 pub fn spawn(pool: kenshu_db::PgPool, portal_url: String, every: std::time::Duration) {
     tokio::spawn(async move {
         loop {
-            if let Err(e) = run(&pool, kenshu_core::japan_today(), &portal_url).await {
+            if let Err(e) = run(&pool, OffsetDateTime::now_utc(), &portal_url).await {
                 tracing::warn!(error = %e, "reminder schedule");
             }
             tokio::time::sleep(every).await;
@@ -27,15 +27,17 @@ pub fn spawn(pool: kenshu_db::PgPool, portal_url: String, every: std::time::Dura
 /// course or a required rule whose schedule step is due and not yet taken, one reminder
 /// naming those courses and the rules still to acknowledge.
 /// Safe to run on several instances at once; returns how many reminders were sent. Counted in
-/// the metrics as the worker `reminder_schedule`.
-#[tracing::instrument(name = "reminder_schedule", skip_all, fields(%today))]
+/// the metrics as the worker `reminder_schedule`. The steps are those of `now`'s day in Japan;
+/// the reminders are recorded (shown at the next sign-in) at once, and their mail waits for
+/// office hours of a working day (a run on a Saturday mails on Monday at 08:30).
+#[tracing::instrument(name = "reminder_schedule", skip_all, fields(%now))]
 pub async fn run(
     pool: &kenshu_db::PgPool,
-    today: Date,
+    now: OffsetDateTime,
     portal_url: &str,
 ) -> Result<usize, sqlx::Error> {
     let started = std::time::Instant::now();
-    let result = run_schedule(pool, today, portal_url).await;
+    let result = run_schedule(pool, now, portal_url).await;
     crate::metrics::REMINDER_SCHEDULE.record(started, &result);
     if let Ok(sent) = result {
         crate::metrics::SCHEDULED_REMINDERS.add(sent as u64);
@@ -45,9 +47,10 @@ pub async fn run(
 
 async fn run_schedule(
     pool: &kenshu_db::PgPool,
-    today: Date,
+    now: OffsetDateTime,
     portal_url: &str,
 ) -> Result<usize, sqlx::Error> {
+    let today = now.to_offset(kenshu_core::fiscal_year::JST).date();
     // One instance runs the schedule at a time: the others would only find every step taken.
     // The lock is held by a transaction on a connection of its own, so it ends with the run
     // whatever happens.
@@ -88,6 +91,7 @@ async fn run_schedule(
             fy,
             today,
             sent_by: None,
+            mail_after: Some(kenshu_core::holiday::next_office_hours(now)),
             portal_url,
             titles: &titles,
         };

@@ -159,9 +159,16 @@ async fn requests_workers_and_sign_in_failures_are_counted_without_personal_data
     kenshu_app::housekeeping::run(app.serving_pool(), 30)
         .await
         .expect("housekeeping");
+    // A mail due for 20 minutes and not gone; and one queued three hours ago that waits for
+    // office hours (or a drill's later minute): not late, it does not age the outbox.
     sqlx::query(
-        "insert into mail_outbox (institution_id, to_address, subject, body, created_at)
-         select id, 'suzuki-hanako@test.example.jp', '受講のお願い', '試験 様', now() - interval '20 minutes'
+        "insert into mail_outbox (institution_id, to_address, subject, body, created_at, next_attempt_at)
+         select id, 'suzuki-hanako@test.example.jp', '受講のお願い', '試験 様',
+                now() - interval '20 minutes', now() - interval '20 minutes'
+         from institutions where code = 'test'
+         union all
+         select id, 'suzuki-hanako@test.example.jp', '受講のお願い', '試験 様',
+                now() - interval '3 hours', now() + interval '2 days'
          from institutions where code = 'test'",
     )
     .execute(app.pool())
@@ -203,7 +210,7 @@ async fn requests_workers_and_sign_in_failures_are_counted_without_personal_data
             r#"kenshu_worker_last_success_timestamp_seconds{worker="overview_keeper"}"#
         ) > 1.7e9
     );
-    assert_eq!(value(&after, "kenshu_mail_outbox_depth"), 1.0, "{after}");
+    assert_eq!(value(&after, "kenshu_mail_outbox_depth"), 2.0, "{after}");
     let age = value(&after, "kenshu_mail_outbox_oldest_age_seconds");
     assert!((1_200.0..1_800.0).contains(&age), "{age}");
     assert!(value(&after, r#"kenshu_db_pool_max_connections{pool="requests"}"#) > 0.0);

@@ -382,12 +382,18 @@ pub async fn mark_failed(
     Ok(())
 }
 
-/// The outbox as it stands, for the metrics: mails neither sent nor given up, and the age of
-/// the oldest of them in seconds (0 when there is none). One index range (`mail_outbox_due`).
+/// The outbox as it stands, for the metrics: mails neither sent nor given up, and how long
+/// the oldest due one has waited, in seconds (0 when none is due). A mail not yet tried counts
+/// from its time (a scheduled reminder held for office hours, a drill mail's minute: not late
+/// before then), a retried one from its queuing. One index range (`mail_outbox_due`).
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn outbox_state(conn: &mut PgConnection) -> Result<(i64, f64), sqlx::Error> {
     sqlx::query_as(
-        "select count(*), coalesce(extract(epoch from now() - min(created_at)), 0)::float8
+        "select count(*),
+                coalesce(extract(epoch from now() - min(case when attempts = 0 then next_attempt_at
+                                                             else created_at end)
+                                            filter (where attempts > 0 or next_attempt_at <= now())),
+                         0)::float8
          from mail_outbox where sent_at is null and gave_up_at is null",
     )
     .fetch_one(conn)

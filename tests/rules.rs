@@ -838,3 +838,110 @@ async fn the_schedule_reminds_of_a_required_rule_alone_once_per_step_until_it_is
         "{total:?}"
     );
 }
+
+/// The overview's rule counts are kept and judged again only when what they follow changes:
+/// an acknowledgement, a new person (the overview's refresh of people's facts), a new version.
+/// The reminder schedule likewise judges everyone's rules again only then: a person added
+/// after a run is reminded by the next run on the same day.
+#[tokio::test]
+async fn the_kept_rule_counts_follow_acknowledgements_new_people_and_new_versions() {
+    use kenshu_app::reminder::schedule::run as run_schedule;
+    let app = TestApp::spawn().await;
+    let fy = this_year();
+    let today = kenshu_core::japan_today();
+    let deadline = today + time::Duration::days(40);
+    // The courses are due at the end of the year: no course step this month.
+    let built = Scenario::new(app.pool())
+        .plan(fy)
+        .every_course()
+        .deadline(fy.end())
+        .retake_until(None)
+        .approved()
+        .person("chief", Role::ChiefOfficer)
+        .person("s1", Role::Staff)
+        .person("s2", Role::Staff)
+        .build()
+        .await;
+    let mut chief = app.signed_in("chief").await;
+    publish(&mut chief, "tokutei-kitei", "特定個人情報取扱規程", "第1条").await;
+    require_kitei(&app, &built, fy, &["all"], deadline).await;
+    let total = |body: &str| -> Vec<String> {
+        let row = body
+            .split("id=\"rules-total\"")
+            .nth(1)
+            .and_then(|r| r.split("</tr>").next())
+            .unwrap_or_else(|| panic!("no rules' total: {body}"));
+        row.split("<td class=\"rule-")
+            .skip(1)
+            .map(|c| {
+                c.split('>')
+                    .nth(1)
+                    .unwrap_or("")
+                    .split('<')
+                    .next()
+                    .unwrap_or("")
+                    .to_string()
+            })
+            .collect()
+    };
+    let kept = || async {
+        sqlx::query_scalar::<_, i64>("select count(*) from rule_counts_kept")
+            .fetch_one(app.pool())
+            .await
+            .unwrap()
+    };
+    assert_eq!(
+        total(&chief.get("/overview").await.body),
+        ["3", "0", "0", "3"]
+    );
+    assert_eq!(kept().await, 1, "kept for the next view");
+    assert_eq!(
+        total(&chief.get("/overview").await.body),
+        ["3", "0", "0", "3"]
+    );
+
+    acknowledge(&mut app.signed_in("s1").await, "tokutei-kitei", "1").await;
+    assert_eq!(
+        total(&chief.get("/overview").await.body),
+        ["3", "1", "0", "2"],
+        "an acknowledgement"
+    );
+    Scenario::new(app.pool())
+        .person("s3", Role::Staff)
+        .build()
+        .await;
+    assert_eq!(
+        total(&chief.get("/overview").await.body),
+        ["4", "1", "0", "3"],
+        "a new person"
+    );
+
+    // The schedule on the "14 days before" day: everyone but s1.
+    let url = "https://kenshu.example.jp";
+    let at = kenshu_tests::simulate::ten_oclock(deadline - time::Duration::days(14));
+    assert_eq!(run_schedule(app.pool(), at, url).await.unwrap(), 3);
+    assert_eq!(run_schedule(app.pool(), at, url).await.unwrap(), 0);
+    Scenario::new(app.pool())
+        .person("s4", Role::Staff)
+        .build()
+        .await;
+    assert_eq!(
+        run_schedule(app.pool(), at, url).await.unwrap(),
+        1,
+        "s4, added since the last run"
+    );
+
+    // A new version: s1's acknowledgement is of the old one.
+    publish(
+        &mut chief,
+        "tokutei-kitei",
+        "特定個人情報取扱規程",
+        "第1条 改正",
+    )
+    .await;
+    assert_eq!(
+        total(&chief.get("/overview").await.body),
+        ["5", "0", "0", "5"],
+        "a new version"
+    );
+}

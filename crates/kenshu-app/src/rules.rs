@@ -271,8 +271,10 @@ impl RuleCounts {
 }
 
 /// The rule counts of every division of the institution for `fy`, judged on `today` (the
-/// overview): the plan, and only when it requires rules one read of everyone's facts with
-/// their acknowledgements. Empty otherwise.
+/// overview): the plan, and only when it requires rules the counts kept under the current
+/// stamp (`kenshu_db::rules::kept_counts`); when the stamp changed, one read of everyone's
+/// facts with their acknowledgements, judged, and kept. Empty without required rules. The
+/// caller has brought the overview's counts up to date (the stamp follows their refresh).
 pub async fn counts_by_division(
     conn: &mut PgConnection,
     institution: Uuid,
@@ -285,6 +287,20 @@ pub async fn counts_by_division(
     else {
         return Ok(HashMap::new());
     };
+    let (stamp, kept) =
+        kenshu_db::rules::kept_counts(&mut *conn, institution, fy.year(), today).await?;
+    let as_counts = |(division, required, acknowledged, overdue): (Uuid, i64, i64, i64)| {
+        let n = |v: i64| v.unsigned_abs();
+        let counts = RuleCounts {
+            required: n(required),
+            acknowledged: n(acknowledged),
+            overdue: n(overdue),
+        };
+        (division, counts)
+    };
+    if let Some(kept) = kept {
+        return Ok(kept.into_iter().map(as_counts).collect());
+    }
     let on = fy.judged_on(today);
     let people = kenshu_db::plan::facts_for_institution(&mut *conn, institution, on).await?;
     let mut out: HashMap<Uuid, RuleCounts> = HashMap::new();
@@ -292,6 +308,21 @@ pub async fn counts_by_division(
         for r in required(&plan, &p.facts, on, today, |c| p.ack(c)) {
             out.entry(p.division_id).or_default().add(&r);
         }
+    }
+    if let Some(stamp) = stamp {
+        let signed = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
+        let kept: kenshu_db::rules::KeptCounts = out
+            .iter()
+            .map(|(d, c)| {
+                (
+                    *d,
+                    signed(c.required),
+                    signed(c.acknowledged),
+                    signed(c.overdue),
+                )
+            })
+            .collect();
+        kenshu_db::rules::keep_counts(&mut *conn, institution, fy.year(), &stamp, &kept).await?;
     }
     Ok(out)
 }

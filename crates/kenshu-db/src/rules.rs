@@ -300,3 +300,121 @@ pub async fn acks(
     .fetch_all(conn)
     .await
 }
+
+/// What everyone's standing with the required rules of `fiscal_year` follows from, judged on
+/// `today`, as one text: the day, when the overview last refreshed people's facts (every
+/// change of the roster, a designation, a transfer marks them for it), the acknowledgements
+/// (how many, the latest) and the latest version published. None before the overview has
+/// counted the year. Equal stamps, equal standings: what was judged under one need not be
+/// judged again. Read before the facts, so that a change in between only makes the next stamp
+/// differ.
+macro_rules! stamp {
+    () => {
+        "select concat_ws('|', $3::date, s.as_of, s.refreshed_at,
+                            (select count(*) || '/' || coalesce(max(a.acknowledged_at)::text, '')
+                             from rule_acknowledgements a where a.institution_id = $1),
+                            (select max(v.published_at)::text from rule_versions v
+                             where v.institution_id = $1))
+                     from overview_state s where s.institution_id = $1 and s.fiscal_year = $2"
+    };
+}
+
+/// Counts per division kept under a stamp: (division, required, acknowledged, overdue).
+pub type KeptCounts = Vec<(Uuid, i64, i64, i64)>;
+
+/// The stamp now, and the counts kept under it if they are (one statement).
+pub async fn kept_counts(
+    conn: &mut PgConnection,
+    institution: Uuid,
+    fiscal_year: i32,
+    today: time::Date,
+) -> Result<(Option<String>, Option<KeptCounts>), sqlx::Error> {
+    let row: Option<(Option<String>, Option<sqlx::types::Json<KeptCounts>>)> =
+        sqlx::query_as(concat!(
+            "with now as (",
+            stamp!(),
+            ") select (select * from now),
+                      (select k.counts from rule_counts_kept k
+                       where k.institution_id = $1 and k.fiscal_year = $2
+                         and k.stamp = (select * from now))"
+        ))
+        .bind(institution)
+        .bind(fiscal_year)
+        .bind(today)
+        .fetch_optional(conn)
+        .await?;
+    Ok(row
+        .map(|(stamp, counts)| (stamp, counts.map(|c| c.0)))
+        .unwrap_or((None, None)))
+}
+
+/// Keeps the counts judged under `stamp`.
+pub async fn keep_counts(
+    conn: &mut PgConnection,
+    institution: Uuid,
+    fiscal_year: i32,
+    stamp: &str,
+    counts: &KeptCounts,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "insert into rule_counts_kept (institution_id, fiscal_year, stamp, counts)
+         values ($1, $2, $3, $4)
+         on conflict (institution_id, fiscal_year)
+         do update set stamp = excluded.stamp, counts = excluded.counts",
+    )
+    .bind(institution)
+    .bind(fiscal_year)
+    .bind(stamp)
+    .bind(sqlx::types::Json(counts))
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The stamp now, when the reminder schedule last judged everyone's rules under a different
+/// one (or never); None when it judged them under this very stamp: nothing can have come due.
+pub async fn schedule_due(
+    conn: &mut PgConnection,
+    institution: Uuid,
+    fiscal_year: i32,
+    today: time::Date,
+) -> Result<Option<String>, sqlx::Error> {
+    let row: Option<(Option<String>, bool)> = sqlx::query_as(concat!(
+        "with now as (",
+        stamp!(),
+        ") select (select * from now),
+                  exists (select 1 from rule_schedule_judged j
+                          where j.institution_id = $1 and j.fiscal_year = $2
+                            and j.stamp = (select * from now))"
+    ))
+    .bind(institution)
+    .bind(fiscal_year)
+    .bind(today)
+    .fetch_optional(conn)
+    .await?;
+    Ok(match row {
+        Some((Some(stamp), false)) => Some(stamp),
+        Some((Some(_), true)) => None,
+        // Not counted yet: judge (the schedule refreshes the counts first, so this is rare).
+        _ => Some(String::new()),
+    })
+}
+
+/// The schedule judged everyone's rules under `stamp` and took every step due.
+pub async fn schedule_judged(
+    conn: &mut PgConnection,
+    institution: Uuid,
+    fiscal_year: i32,
+    stamp: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "insert into rule_schedule_judged (institution_id, fiscal_year, stamp) values ($1, $2, $3)
+         on conflict (institution_id, fiscal_year) do update set stamp = excluded.stamp",
+    )
+    .bind(institution)
+    .bind(fiscal_year)
+    .bind(stamp)
+    .execute(conn)
+    .await?;
+    Ok(())
+}

@@ -23,7 +23,7 @@ pub fn spawn(pool: kenshu_db::PgPool, portal_url: String, every: std::time::Dura
     });
 }
 
-/// Runs the plans' reminder schedules for `today`: for every person with an unfinished
+/// Runs the plans' reminder schedules at `now`: for every person with an unfinished
 /// course or a required rule whose schedule step is due and not yet taken, one reminder
 /// naming those courses and the rules still to acknowledge.
 /// Safe to run on several instances at once; returns how many reminders were sent. Counted in
@@ -68,8 +68,9 @@ async fn run_schedule(
     // Start from the work: the institutions and divisions with a pending assignment whose
     // schedule step is due and not yet taken. Reading every division's standing instead cost
     // time in proportion to all the people of all institutions on every run, with nothing due.
-    let work = scheduled_work(&mut conn, fy, today).await?;
+    let (work, judged) = scheduled_work(&mut conn, fy, today).await?;
     if work.is_empty() {
+        rules_judged(&mut conn, fy, &judged).await?;
         guard.commit().await?;
         return Ok(0);
     }
@@ -150,6 +151,7 @@ async fn run_schedule(
             }
         }
     }
+    rules_judged(&mut conn, fy, &judged).await?;
     guard.commit().await?;
     if sent > 0 {
         tracing::info!(sent, "scheduled reminders sent");
@@ -169,7 +171,7 @@ async fn scheduled_work(
     conn: &mut PgConnection,
     fy: FiscalYear,
     today: Date,
-) -> Result<HashMap<Uuid, HashSet<Uuid>>, sqlx::Error> {
+) -> Result<(Work, Judged), sqlx::Error> {
     for inst in kenshu_db::overview::not_current(conn, fy, today).await? {
         kenshu_db::overview::refresh(conn, inst, fy, today).await?;
     }
@@ -196,7 +198,7 @@ async fn scheduled_work(
             e.1.push(step);
         }
     }
-    let mut work: HashMap<Uuid, HashSet<Uuid>> = HashMap::new();
+    let mut work: Work = HashMap::new();
     for (inst, (deadlines, steps)) in steps {
         let divisions: Vec<Uuid> = sqlx::query_scalar(
             "select distinct a.division_id
@@ -221,8 +223,26 @@ async fn scheduled_work(
             work.insert(inst, divisions.into_iter().collect());
         }
     }
-    rule_work(conn, fy, today, &mut work).await?;
-    Ok(work)
+    let judged = rule_work(conn, fy, today, &mut work).await?;
+    Ok((work, judged))
+}
+
+/// The divisions with something due, by institution.
+type Work = HashMap<Uuid, HashSet<Uuid>>;
+/// The institutions whose rules were judged, with the stamp they were judged under.
+type Judged = Vec<(Uuid, String)>;
+
+/// Once the run has taken every step due, the institutions whose rules it judged need not be
+/// judged again until their stamp changes.
+async fn rules_judged(
+    conn: &mut PgConnection,
+    fy: FiscalYear,
+    judged: &Judged,
+) -> Result<(), sqlx::Error> {
+    for (inst, stamp) in judged {
+        kenshu_db::rules::schedule_judged(&mut *conn, *inst, fy.year(), stamp).await?;
+    }
+    Ok(())
 }
 
 /// The key of a required rule's step in `reminder_steps` (course codes hold no `:`): by
@@ -232,16 +252,19 @@ fn rule_step_key(code: &str, version: i32) -> String {
 }
 
 /// Adds to `work` the divisions where someone has a required rule not yet acknowledged whose
-/// step is due and not yet taken. Rules have no kept counts: for each institution whose
-/// approved plan requires rules, everyone's facts and acknowledgements in one read (as the
-/// overview counts them) and the rule steps taken in another, judged here by the same rule as
-/// the standing. Institutions without required rules cost one statement for all.
+/// step is due and not yet taken; returns the institutions judged, with their stamp. For each
+/// institution whose approved plan requires rules and whose stamp changed since the schedule
+/// last judged them (`kenshu_db::rules::schedule_due`: the day, people's facts, acknowledgements,
+/// versions), everyone's facts and acknowledgements in one read (as the overview counts them)
+/// and the rule steps taken in another, judged here by the same rule as the standing. With
+/// nothing changed, one statement per such institution; without required rules, one for all.
 async fn rule_work(
     conn: &mut PgConnection,
     fy: FiscalYear,
     today: Date,
-    work: &mut HashMap<Uuid, HashSet<Uuid>>,
-) -> Result<(), sqlx::Error> {
+    work: &mut Work,
+) -> Result<Judged, sqlx::Error> {
+    let mut judged = Vec::new();
     let requiring: Vec<Uuid> = sqlx::query_scalar(
         "select distinct p.institution_id from training_plans p
          join plan_rules r on r.institution_id = p.institution_id and r.plan_id = p.id
@@ -252,6 +275,11 @@ async fn rule_work(
     .await?;
     let on = fy.judged_on(today);
     for inst in requiring {
+        let Some(stamp) =
+            kenshu_db::rules::schedule_due(&mut *conn, inst, fy.year(), today).await?
+        else {
+            continue;
+        };
         let Some(plan) = kenshu_db::plan::plan(&mut *conn, inst, fy)
             .await?
             .filter(|p| p.plan.approved && !p.rules.is_empty())
@@ -280,6 +308,7 @@ async fn rule_work(
                 work.entry(inst).or_default().insert(p.division_id);
             }
         }
+        judged.push((inst, stamp));
     }
-    Ok(())
+    Ok(judged)
 }

@@ -3,6 +3,12 @@
 //! officer (target p99 < 20 ms), the institution overview as the chief officer (< 200 ms), and
 //! 設問別の正答率 of the final test for the division (< 200 ms) and the institution (< 1 s: it
 //! counts every first attempt's answers of two years, about 690,000).
+//!
+//! With `--rules` the approved plan also requires a rule (規程) of everyone, acknowledged by
+//! about half the staff (`sql/rules.sql`), whose reminder step is due today: the overview then
+//! counts the rules per request, and the reminder schedule is timed (its first run, which sends
+//! the reminders due today, and runs with nothing new to do), as it is with `--schedule`
+//! without the rule.
 
 use std::time::{Duration, Instant};
 
@@ -31,7 +37,26 @@ pub struct DashboardArgs {
     /// Connections of the second (concurrent) phase of each page.
     #[arg(long, default_value_t = 4)]
     pub connections: usize,
+    /// The approved plan also requires a rule (規程) of everyone, due in 10 days (its "14 days
+    /// before" reminder step due today), acknowledged by about half the staff
+    /// (`sql/rules.sql`); times the rule counts and the reminder schedule too.
+    #[arg(long)]
+    pub rules: bool,
+    /// After the pages, time the reminder schedule (`--rules` does too): its first run, which
+    /// sends the reminders due today, then `--schedule-runs` runs with nothing new to do.
+    #[arg(long)]
+    pub schedule: bool,
+    /// Runs of the reminder schedule with nothing new to do.
+    #[arg(long, default_value_t = 5)]
+    pub schedule_runs: usize,
 }
+
+/// The required rule's deadline, days from today: the plan's "14 days before" reminder step
+/// is due today, its "3 days before" not yet.
+pub const RULE_DUE_IN_DAYS: i64 = 10;
+
+/// What the reminder mails link to (they are queued, not sent).
+const PORTAL_URL: &str = "http://127.0.0.1";
 
 pub async fn run(args: &Args, d: &DashboardArgs, parts: &Parts<'_>) -> anyhow::Result<()> {
     let bench = parts.bench;
@@ -44,6 +69,11 @@ pub async fn run(args: &Args, d: &DashboardArgs, parts: &Parts<'_>) -> anyhow::R
         started.elapsed().as_secs_f64()
     );
     let counts = count_times(bench).await?;
+    let rule_times = if d.rules {
+        Some(rule_times(bench).await?)
+    } else {
+        None
+    };
     let kenshu = parts
         .start_server(args, &args.server_env, "server.log")
         .await?;
@@ -99,6 +129,12 @@ pub async fn run(args: &Args, d: &DashboardArgs, parts: &Parts<'_>) -> anyhow::R
     for l in kenshu.log_problems(5) {
         eprintln!("server log: {l}");
     }
+    // After the pages, so that the reminders it sends leave their figures as they were.
+    let schedule = if d.rules || d.schedule {
+        Some(schedule_times(bench, d.schedule_runs).await?)
+    } else {
+        None
+    };
     println!();
     println!(
         "dashboard benchmark: {} staff, {} divisions, {} s per phase",
@@ -120,6 +156,21 @@ pub async fn run(args: &Args, d: &DashboardArgs, parts: &Parts<'_>) -> anyhow::R
         median(&counts.unchanged),
         counts.unchanged[counts.unchanged.len() - 1]
     );
+    if let Some(r) = &rule_times {
+        println!(
+            "  rule (規程) required of everyone, due {}: {} of {} people acknowledged the current version",
+            r.deadline, r.acknowledged, r.required
+        );
+        println!(
+            "  rule counts by division (kenshu_app::rules::counts_by_division), {} runs: median {:.1} ms, max {:.1} ms; of which facts_for_institution ({} people): median {:.1} ms, max {:.1} ms",
+            r.counts.len(),
+            median(&r.counts),
+            r.counts[r.counts.len() - 1],
+            r.people,
+            median(&r.facts),
+            r.facts[r.facts.len() - 1]
+        );
+    }
     println!("  first GET {OVERVIEW_PATH} after the server started: {first_ms:.0} ms");
     for (label, r, target_ms) in &results {
         let met = r.quantile_ms(0.99) < *target_ms && r.errors() == 0;
@@ -132,6 +183,152 @@ pub async fn run(args: &Args, d: &DashboardArgs, parts: &Parts<'_>) -> anyhow::R
             if met { "" } else { "  MISSED" }
         );
     }
+    if let Some(s) = &schedule {
+        println!(
+            "  reminder schedule, first run: {} reminders sent ({} naming the rule, {} naming a course) in {:.0} ms",
+            s.first_sent, s.naming_rule, s.naming_course, s.first_ms
+        );
+        println!(
+            "  reminder schedule with nothing new to do, {} runs: median {:.1} ms, max {:.1} ms{}",
+            s.idle.len(),
+            median(&s.idle),
+            s.idle[s.idle.len() - 1],
+            if s.idle_sent == 0 {
+                String::new()
+            } else {
+                format!(
+                    "  ({} reminders sent: something was still due)",
+                    s.idle_sent
+                )
+            }
+        );
+    }
+    Ok(())
+}
+
+/// The reminder schedule (`kenshu_app::reminder::schedule::run`) timed: its first run, which
+/// sends what is due today, then runs with nothing new to do.
+struct ScheduleTimes {
+    first_sent: usize,
+    first_ms: f64,
+    /// Reminders of the first run naming a rule, and naming a course.
+    naming_rule: i64,
+    naming_course: i64,
+    /// Milliseconds of the further runs, sorted.
+    idle: Vec<f64>,
+    /// Reminders the further runs sent (none expected).
+    idle_sent: usize,
+}
+
+async fn schedule_times(bench: &db::BenchDb, runs: usize) -> anyhow::Result<ScheduleTimes> {
+    let pool = &bench.pool;
+    let today = kenshu_core::japan_today();
+    let t0 = Instant::now();
+    let first_sent = kenshu_app::reminder::schedule::run(pool, today, PORTAL_URL).await?;
+    let first_ms = t0.elapsed().as_secs_f64() * 1000.0;
+    let (naming_rule, naming_course): (i64, i64) = sqlx::query_as(
+        "select count(*) filter (where cardinality(rules) > 0),
+                count(*) filter (where cardinality(courses) > 0)
+         from reminders where sent_by is null",
+    )
+    .fetch_one(pool)
+    .await?;
+    eprintln!(
+        "reminder schedule, first run: {first_sent} sent ({naming_rule} naming the rule, {naming_course} a course) in {first_ms:.0} ms"
+    );
+    let mut idle = Vec::with_capacity(runs.max(1));
+    let mut idle_sent = 0;
+    for _ in 0..runs.max(1) {
+        let t0 = Instant::now();
+        idle_sent += kenshu_app::reminder::schedule::run(pool, today, PORTAL_URL).await?;
+        idle.push(t0.elapsed().as_secs_f64() * 1000.0);
+    }
+    idle.sort_by(f64::total_cmp);
+    Ok(ScheduleTimes {
+        first_sent,
+        first_ms,
+        naming_rule,
+        naming_course,
+        idle,
+        idle_sent,
+    })
+}
+
+/// The required rule and what counting it per request costs.
+struct RuleTimes {
+    deadline: time::Date,
+    /// People it is required of, and who acknowledged its current version.
+    required: u64,
+    acknowledged: u64,
+    /// People `facts_for_institution` reads.
+    people: usize,
+    /// Milliseconds of `kenshu_app::rules::counts_by_division`, sorted.
+    counts: Vec<f64>,
+    /// Milliseconds of `kenshu_db::plan::facts_for_institution` alone, sorted.
+    facts: Vec<f64>,
+}
+
+async fn rule_times(bench: &db::BenchDb) -> anyhow::Result<RuleTimes> {
+    let today = kenshu_core::japan_today();
+    let fy = FiscalYear::of(today);
+    let on = fy.judged_on(today);
+    let mut conn = bench.pool.acquire().await?;
+    let inst: uuid::Uuid = sqlx::query_scalar("select id from institutions where code = 'bench'")
+        .fetch_one(&mut *conn)
+        .await?;
+    let mut counts = Vec::new();
+    let mut facts = Vec::new();
+    let mut whole = Default::default();
+    let mut people = 0;
+    for _ in 0..5 {
+        let t0 = Instant::now();
+        whole = kenshu_app::rules::counts_by_division(&mut conn, inst, fy, today).await?;
+        counts.push(t0.elapsed().as_secs_f64() * 1000.0);
+        let t0 = Instant::now();
+        people = kenshu_db::plan::facts_for_institution(&mut conn, inst, on)
+            .await?
+            .len();
+        facts.push(t0.elapsed().as_secs_f64() * 1000.0);
+    }
+    counts.sort_by(f64::total_cmp);
+    facts.sort_by(f64::total_cmp);
+    let (required, acknowledged) = whole
+        .values()
+        .fold((0, 0), |(r, a), c| (r + c.required, a + c.acknowledged));
+    anyhow::ensure!(required > 0, "the plan requires the rule of nobody");
+    Ok(RuleTimes {
+        deadline: today + time::Duration::days(RULE_DUE_IN_DAYS),
+        required,
+        acknowledged,
+        people,
+        counts,
+        facts,
+    })
+}
+
+/// Publishes the rule and makes the approved plan require it (`sql/rules.sql`).
+async fn generate_rules(bench: &db::BenchDb) -> anyhow::Result<()> {
+    let today = kenshu_core::japan_today();
+    let mut conn = bench.pool.acquire().await?;
+    sqlx::query(
+        "select set_config('bench.fy', $1, false), set_config('bench.today', $2, false),
+                set_config('bench.deadline', $3, false)",
+    )
+    .bind(FiscalYear::of(today).year().to_string())
+    .bind(today.to_string())
+    .bind((today + time::Duration::days(RULE_DUE_IN_DAYS)).to_string())
+    .execute(&mut *conn)
+    .await?;
+    sqlx::raw_sql(include_str!("../sql/rules.sql"))
+        .execute(&mut *conn)
+        .await
+        .context("generating the required rule")?;
+    sqlx::raw_sql(
+        "vacuum analyze rule_documents, rule_versions, rule_readings, rule_acknowledgements, plan_rules",
+    )
+    .execute(&mut *conn)
+    .await
+    .context("vacuum analyze")?;
     Ok(())
 }
 
@@ -249,6 +446,9 @@ pub async fn bench_password_hash() -> anyhow::Result<String> {
 /// the bench password. Returns their login IDs.
 async fn generate(bench: &db::BenchDb, d: &DashboardArgs) -> anyhow::Result<(String, String)> {
     generate_institution(bench, d.staff, d.divisions).await?;
+    if d.rules {
+        generate_rules(bench).await?;
+    }
     let mut conn = bench.pool.acquire().await?;
     let hash = bench_password_hash().await?;
     let logins: Vec<(String, String)> = sqlx::query_as(

@@ -224,7 +224,8 @@ async fn schedule_times(bench: &db::BenchDb, runs: usize) -> anyhow::Result<Sche
     let pool = &bench.pool;
     let today = kenshu_core::japan_today();
     let t0 = Instant::now();
-    let first_sent = kenshu_app::reminder::schedule::run(pool, today, PORTAL_URL).await?;
+    let first_sent =
+        kenshu_app::reminder::schedule::run(pool, db::ten_oclock(today), PORTAL_URL).await?;
     let first_ms = t0.elapsed().as_secs_f64() * 1000.0;
     let (naming_rule, naming_course): (i64, i64) = sqlx::query_as(
         "select count(*) filter (where cardinality(rules) > 0),
@@ -240,7 +241,8 @@ async fn schedule_times(bench: &db::BenchDb, runs: usize) -> anyhow::Result<Sche
     let mut idle_sent = 0;
     for _ in 0..runs.max(1) {
         let t0 = Instant::now();
-        idle_sent += kenshu_app::reminder::schedule::run(pool, today, PORTAL_URL).await?;
+        idle_sent +=
+            kenshu_app::reminder::schedule::run(pool, db::ten_oclock(today), PORTAL_URL).await?;
         idle.push(t0.elapsed().as_secs_f64() * 1000.0);
     }
     idle.sort_by(f64::total_cmp);

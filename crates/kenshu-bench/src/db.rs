@@ -198,3 +198,11 @@ pub async fn finish(server: &Server, db: BenchDb) -> anyhow::Result<()> {
     admin.close().await;
     Ok(())
 }
+
+/// 10:00 in Japan on `day`: a reminder schedule run at it takes the steps of `day`, within
+/// office hours when `day` is a working day.
+pub fn ten_oclock(day: time::Date) -> time::OffsetDateTime {
+    day.with_hms(10, 0, 0)
+        .map(|t| t.assume_offset(kenshu_core::fiscal_year::JST))
+        .unwrap_or_else(|_| time::OffsetDateTime::now_utc())
+}

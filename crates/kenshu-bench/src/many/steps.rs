@@ -79,7 +79,9 @@ pub(super) async fn measure_step(
     })
     .await?;
     let schedule = timed(m.runs, async || {
-        let sent = kenshu_app::reminder::schedule::run(pool, ten_oclock(today), PORTAL_URL).await?;
+        let sent =
+            kenshu_app::reminder::schedule::run(pool, crate::db::ten_oclock(today), PORTAL_URL)
+                .await?;
         anyhow::ensure!(
             sent == 0,
             "the schedule sent {sent} reminders with nothing due"
@@ -110,7 +112,8 @@ pub(super) async fn measure_step(
     .execute(pool)
     .await?;
     let t = Instant::now();
-    let due_sent = kenshu_app::reminder::schedule::run(pool, ten_oclock(today), PORTAL_URL).await?;
+    let due_sent =
+        kenshu_app::reminder::schedule::run(pool, crate::db::ten_oclock(today), PORTAL_URL).await?;
     let due_ms = t.elapsed().as_secs_f64() * 1000.0;
     Ok(Step {
         institutions,
@@ -125,11 +128,4 @@ pub(super) async fn measure_step(
         due_sent,
         due_ms,
     })
-}
-
-/// 10:00 in Japan on `day`: the schedule's steps are those of `day`.
-fn ten_oclock(day: Date) -> time::OffsetDateTime {
-    day.with_hms(10, 0, 0)
-        .map(|t| t.assume_offset(kenshu_core::fiscal_year::JST))
-        .unwrap_or_else(|_| time::OffsetDateTime::now_utc())
 }

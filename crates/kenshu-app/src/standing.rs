@@ -83,7 +83,7 @@ pub async fn facts(
             .collect();
     // One more statement, and only when the plan requires rules to be acknowledged.
     let acks = if plan.as_ref().is_some_and(|p| !p.rules.is_empty()) {
-        kenshu_db::rules::acks(conn, institution_id, Some(division_id)).await?
+        kenshu_db::rules::acks(conn, institution_id, division_id).await?
     } else {
         Vec::new()
     };

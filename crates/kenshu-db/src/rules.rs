@@ -280,19 +280,21 @@ pub struct Ack {
     pub acknowledged_at: OffsetDateTime,
 }
 
-/// Everyone's latest acknowledgement of each document, or only of the people of `division`:
-/// whether it is of the current version is for the caller to compare.
+/// The latest acknowledgement of each document by the people of `division`: whether it is of
+/// the current version is for the caller to compare. From the division's people (their index)
+/// into their acknowledgements (the key leads with the person): a division of 500 reads its
+/// own, not the institution's 50,000.
 pub async fn acks(
     conn: &mut PgConnection,
     institution: Uuid,
-    division: Option<Uuid>,
+    division: Uuid,
 ) -> Result<Vec<Ack>, sqlx::Error> {
     sqlx::query_as!(
         Ack,
         r#"select distinct on (a.user_id, a.code) a.user_id, a.code, a.version, a.acknowledged_at
-           from rule_acknowledgements a
-           join users u on u.institution_id = a.institution_id and u.id = a.user_id
-           where a.institution_id = $1 and ($2::uuid is null or u.division_id = $2)
+           from users u
+           join rule_acknowledgements a on a.institution_id = u.institution_id and a.user_id = u.id
+           where u.institution_id = $1 and u.division_id = $2
            order by a.user_id, a.code, a.version desc"#,
         institution,
         division

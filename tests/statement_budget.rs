@@ -83,10 +83,11 @@ const BUDGETS: &[Budget] = &[
     budget(AUTHORED_SECTION, 1, 1, 0),
     // In a transaction: the attempt with its answers (and the draw it recorded), the answer.
     budget(AUTHORED_ANSWER, 4, 4, 0),
-    // Divisions in scope; the plan; the division's people and their facts; their rule
-    // acknowledgements (only when the plan requires rules: the scenario's does); latest
-    // follow-ups; latest reminders; progress per person and course; retakes; course titles.
-    budget(OFFICER, 9, 9, 0),
+    // Divisions in scope; the plan; the division's people and their facts, with their rule
+    // acknowledgements in the same statement (only when the plan requires rules: the
+    // scenario's does); latest follow-ups; latest reminders; progress per person and course;
+    // retakes; course titles.
+    budget(OFFICER, 8, 8, 0),
     // The person; "person_viewed" appended to the audit log in a transaction (lock, last entry,
     // insert); the plan; their facts; summaries (with re-attendance deadlines); designations;
     // exemptions; attempt history; follow-ups; reminders.

@@ -70,23 +70,25 @@ pub async fn facts(
     let plan = kenshu_db::plan::plan(conn, institution_id, fy)
         .await?
         .filter(|p| p.plan.approved);
-    let people =
-        kenshu_db::plan::facts_for_division(conn, institution_id, division_id, fy.judged_on(today))
-            .await?
-            .into_iter()
-            .map(|(id, login, name, facts)| Person {
-                id,
-                login,
-                name,
-                facts,
-            })
-            .collect();
-    // One more statement, and only when the plan requires rules to be acknowledged.
-    let acks = if plan.as_ref().is_some_and(|p| !p.rules.is_empty()) {
-        kenshu_db::rules::acks(conn, institution_id, division_id).await?
-    } else {
-        Vec::new()
-    };
+    // The acknowledgements come with the facts, and only when the plan requires rules.
+    let with_acks = plan.as_ref().is_some_and(|p| !p.rules.is_empty());
+    let (people, acks) = kenshu_db::plan::facts_for_division(
+        conn,
+        institution_id,
+        division_id,
+        fy.judged_on(today),
+        with_acks,
+    )
+    .await?;
+    let people = people
+        .into_iter()
+        .map(|(id, login, name, facts)| Person {
+            id,
+            login,
+            name,
+            facts,
+        })
+        .collect();
     Ok(Facts { plan, people, acks })
 }
 

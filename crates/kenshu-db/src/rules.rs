@@ -280,29 +280,6 @@ pub struct Ack {
     pub acknowledged_at: OffsetDateTime,
 }
 
-/// The latest acknowledgement of each document by the people of `division`: whether it is of
-/// the current version is for the caller to compare. From the division's people (their index)
-/// into their acknowledgements (the key leads with the person): a division of 500 reads its
-/// own, not the institution's 50,000.
-pub async fn acks(
-    conn: &mut PgConnection,
-    institution: Uuid,
-    division: Uuid,
-) -> Result<Vec<Ack>, sqlx::Error> {
-    sqlx::query_as!(
-        Ack,
-        r#"select distinct on (a.user_id, a.code) a.user_id, a.code, a.version, a.acknowledged_at
-           from users u
-           join rule_acknowledgements a on a.institution_id = u.institution_id and a.user_id = u.id
-           where u.institution_id = $1 and u.division_id = $2
-           order by a.user_id, a.code, a.version desc"#,
-        institution,
-        division
-    )
-    .fetch_all(conn)
-    .await
-}
-
 /// What everyone's standing with the required rules of `fiscal_year` follows from, judged on
 /// `today`, as one text: the day, when the overview last refreshed people's facts (every
 /// change of the roster, a designation, a transfer marks them for it), the acknowledgements

@@ -97,14 +97,23 @@ pub async fn facts(
     }))
 }
 
+/// A division's people, (user id, login ID, name, facts), and their rule acknowledgements.
+pub type DivisionFacts = (
+    Vec<(Uuid, String, String, PersonFacts)>,
+    Vec<crate::rules::Ack>,
+);
+
 /// The assignment facts of every active person of a division, in one query:
-/// (user id, login ID, name, facts).
+/// (user id, login ID, name, facts); with `acks`, in the same query their latest
+/// acknowledgement of each rule (規程), one index probe per person (their key leads with the
+/// person), and none without.
 pub async fn facts_for_division(
     conn: &mut PgConnection,
     institution_id: Uuid,
     division_id: Uuid,
     on: Date,
-) -> Result<Vec<(Uuid, String, String, PersonFacts)>, sqlx::Error> {
+    acks: bool,
+) -> Result<DivisionFacts, sqlx::Error> {
     let rows = sqlx::query!(
         r#"select u.id, u.login_id, u.name, u.role, u.left_on, u.hired_on,
                   (select max(p.valid_from) from placements p
@@ -113,18 +122,38 @@ pub async fn facts_for_division(
                                   and q.user_id = p.user_id and q.valid_from < p.valid_from)) as transferred_on,
                   coalesce((select json_agg(json_build_array(d.kind, d.valid_from, d.valid_to))
                             from designations d where d.institution_id = u.institution_id and d.user_id = u.id), '[]'::json)
-                     as "designations!: Json<Vec<(String, String, Option<String>)>>"
+                     as "designations!: Json<Vec<(String, String, Option<String>)>>",
+                  case when $4 then
+                      coalesce((select json_agg(json_build_array(k.code, k.version,
+                                       extract(epoch from k.acknowledged_at)::bigint))
+                                from (select distinct on (a.code) a.code, a.version, a.acknowledged_at
+                                      from rule_acknowledgements a
+                                      where a.institution_id = u.institution_id and a.user_id = u.id
+                                      order by a.code, a.version desc) k), '[]'::json)
+                  else '[]'::json end as "acks!: Json<Vec<(String, i32, i64)>>"
            from users u where u.institution_id = $1 and u.division_id = $2 and u.status <> 'left'
            order by u.login_id"#,
         institution_id,
         division_id,
-        on
+        on,
+        acks
     )
     .fetch_all(conn)
     .await?;
-    Ok(rows
+    let mut all_acks = Vec::new();
+    let people = rows
         .into_iter()
         .map(|r| {
+            for (code, version, at) in r.acks.0 {
+                if let Ok(acknowledged_at) = time::OffsetDateTime::from_unix_timestamp(at) {
+                    all_acks.push(crate::rules::Ack {
+                        user_id: r.id,
+                        code,
+                        version,
+                        acknowledged_at,
+                    });
+                }
+            }
             let facts = person_facts(
                 &r.role,
                 r.hired_on,
@@ -134,7 +163,8 @@ pub async fn facts_for_division(
             );
             (r.id, r.login_id, r.name, facts)
         })
-        .collect())
+        .collect();
+    Ok((people, all_acks))
 }
 
 /// One active person of the institution: what the assignment rule needs, and their latest

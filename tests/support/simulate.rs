@@ -58,6 +58,18 @@ pub async fn mail_retry_due(pool: &PgPool) {
         .expect("mail due again");
 }
 
+/// Office hours have come: the scheduled reminders' mail held until then (queued outside
+/// office hours or on a day off, `kenshu_core::holiday::next_office_hours`) is due now.
+pub async fn office_hours_come(pool: &PgPool) {
+    sqlx::query(
+        "update mail_outbox set next_attempt_at = now()
+         where sent_at is null and attempts = 0 and next_attempt_at > now()",
+    )
+    .execute(pool)
+    .await
+    .expect("held mail due");
+}
+
 /// The in-person session `id` runs from `from` to `to` minutes from now (negative: ago), as
 /// if the clock had moved to that point.
 pub async fn in_person_session_runs(pool: &PgPool, id: Uuid, from: i32, to: i32) {

@@ -163,6 +163,12 @@ fn pending(
             }),
         }
     }
+    // Where each person's reminder is, found by person: a division's rule lines would
+    // otherwise each search every reminder (people × people per division and schedule run).
+    let mut at: HashMap<Uuid, usize> = HashMap::with_capacity(out.len());
+    for (i, p) in out.iter().enumerate() {
+        at.entry(p.user_id).or_insert(i);
+    }
     for r in standing.rules.iter().filter(|r| !r.required.done()) {
         let user_id = standing.people[r.person].id;
         let rule = (
@@ -173,14 +179,17 @@ fn pending(
                 deadline: r.required.deadline,
             },
         );
-        match out.iter_mut().find(|p| p.user_id == user_id) {
-            Some(p) => p.rules.push(rule),
-            None if rules_alone(user_id) => out.push(Pending {
-                id: Uuid::new_v4(),
-                user_id,
-                courses: Vec::new(),
-                rules: vec![rule],
-            }),
+        match at.get(&user_id) {
+            Some(&i) => out[i].rules.push(rule),
+            None if rules_alone(user_id) => {
+                at.insert(user_id, out.len());
+                out.push(Pending {
+                    id: Uuid::new_v4(),
+                    user_id,
+                    courses: Vec::new(),
+                    rules: vec![rule],
+                });
+            }
             None => {}
         }
     }

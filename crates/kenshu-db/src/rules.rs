@@ -350,15 +350,15 @@ pub async fn keep_counts(
     Ok(())
 }
 
-/// The stamp now, when the reminder schedule last judged everyone's rules under a different
-/// one (or never); None when it judged them under this very stamp: nothing can have come due.
-pub async fn schedule_due(
+/// The stamp now (None before the overview has counted the year), and whether the reminder
+/// schedule last judged everyone's rules under this very stamp: then nothing can have come due.
+pub async fn schedule_stamp(
     conn: &mut PgConnection,
     institution: Uuid,
     fiscal_year: i32,
     today: time::Date,
-) -> Result<Option<String>, sqlx::Error> {
-    let row: Option<(Option<String>, bool)> = sqlx::query_as(concat!(
+) -> Result<(Option<String>, bool), sqlx::Error> {
+    sqlx::query_as(concat!(
         "with now as (",
         stamp!(),
         ") select (select * from now),
@@ -369,14 +369,8 @@ pub async fn schedule_due(
     .bind(institution)
     .bind(fiscal_year)
     .bind(today)
-    .fetch_optional(conn)
-    .await?;
-    Ok(match row {
-        Some((Some(stamp), false)) => Some(stamp),
-        Some((Some(_), true)) => None,
-        // Not counted yet: judge (the schedule refreshes the counts first, so this is rare).
-        _ => Some(String::new()),
-    })
+    .fetch_one(conn)
+    .await
 }
 
 /// The schedule judged everyone's rules under `stamp` and took every step due.

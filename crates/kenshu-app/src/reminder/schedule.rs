@@ -254,7 +254,7 @@ fn rule_step_key(code: &str, version: i32) -> String {
 /// Adds to `work` the divisions where someone has a required rule not yet acknowledged whose
 /// step is due and not yet taken; returns the institutions judged, with their stamp. For each
 /// institution whose approved plan requires rules and whose stamp changed since the schedule
-/// last judged them (`kenshu_db::rules::schedule_due`: the day, people's facts, acknowledgements,
+/// last judged them (`kenshu_db::rules::schedule_stamp`: the day, people's facts, acknowledgements,
 /// versions), everyone's facts and acknowledgements in one read (as the overview counts them)
 /// and the rule steps taken in another, judged here by the same rule as the standing. With
 /// nothing changed, one statement per such institution; without required rules, one for all.
@@ -275,11 +275,11 @@ async fn rule_work(
     .await?;
     let on = fy.judged_on(today);
     for inst in requiring {
-        let Some(stamp) =
-            kenshu_db::rules::schedule_due(&mut *conn, inst, fy.year(), today).await?
-        else {
+        let (stamp, judged_already) =
+            kenshu_db::rules::schedule_stamp(&mut *conn, inst, fy.year(), today).await?;
+        if judged_already {
             continue;
-        };
+        }
         let Some(plan) = kenshu_db::plan::plan(&mut *conn, inst, fy)
             .await?
             .filter(|p| p.plan.approved && !p.rules.is_empty())
@@ -308,7 +308,11 @@ async fn rule_work(
                 work.entry(inst).or_default().insert(p.division_id);
             }
         }
-        judged.push((inst, stamp));
+        // Before the overview has counted the year there is no stamp to judge under (the
+        // schedule brings the counts up to date first, so this is rare): judged every run.
+        if let Some(stamp) = stamp {
+            judged.push((inst, stamp));
+        }
     }
     Ok(judged)
 }

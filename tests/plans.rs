@@ -144,6 +144,46 @@ async fn a_transfer_on_1_april_changes_assignments_from_that_day_and_keeps_compl
     assert!(done[0].completion.is_some());
 }
 
+/// Arrival, from which a newcomer's own deadline runs, is the hire date or the first day of a
+/// later placement (a transfer in) begun by the day judged: the same answer for one person (the
+/// learner's pages) and for a division (the dashboard, the reminder schedule).
+#[tokio::test]
+async fn a_transfer_in_is_an_arrival_from_its_first_day_for_the_person_and_for_the_division() {
+    let db = test_db().await;
+    let s = Scenario::new(&db.pool)
+        .person("mover", Role::Staff)
+        .arrived(date!(2020 - 04 - 01))
+        .transferred("b", date!(2025 - 06 - 01))
+        .person("stayer", Role::Staff)
+        .in_division("b")
+        .arrived(date!(2019 - 04 - 01))
+        .build()
+        .await;
+    let (inst, b, mover) = (s.institution(), s.division("b"), s.id("mover"));
+    let mut conn = db.pool.acquire().await.unwrap();
+    for (on, arrived) in [
+        (date!(2025 - 05 - 31), date!(2020 - 04 - 01)),
+        (date!(2025 - 06 - 01), date!(2025 - 06 - 01)),
+        (date!(2025 - 12 - 01), date!(2025 - 06 - 01)),
+    ] {
+        let (people, _) = kenshu_db::plan::facts_for_division(&mut conn, inst, b, on, false)
+            .await
+            .unwrap();
+        let of = |login: &str| people.iter().find(|p| p.1 == login).map(|p| p.3.arrived_on);
+        assert_eq!(of("mover"), Some(arrived), "the division's view on {on}");
+        assert_eq!(
+            of("stayer"),
+            Some(date!(2019 - 04 - 01)),
+            "never transferred: hired, on {on}"
+        );
+        let (one, _) = kenshu_db::plan::facts(&mut conn, inst, mover, on, 2025)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(one.arrived_on, arrived, "the person's own view on {on}");
+    }
+}
+
 #[tokio::test]
 async fn the_chief_officer_approves_a_drafted_plan_and_prints_the_plan_document() {
     let app = TestApp::spawn().await;

@@ -298,33 +298,42 @@ macro_rules! stamp {
     };
 }
 
+/// One statement of one row: the stamp now (`stamp!`), then `$tail`, which may compare it as
+/// `(select * from now)`.
+macro_rules! with_stamp {
+    ($tail:literal) => {
+        concat!(
+            "with now as (",
+            stamp!(),
+            ") select (select * from now), ",
+            $tail
+        )
+    };
+}
+
 /// Counts per division kept under a stamp: (division, required, acknowledged, overdue).
 pub type KeptCounts = Vec<(Uuid, i64, i64, i64)>;
 
-/// The stamp now, and the counts kept under it if they are (one statement).
+/// The stamp now (None before the overview has counted the year), and the counts kept under
+/// it if they are (one statement).
 pub async fn kept_counts(
     conn: &mut PgConnection,
     institution: Uuid,
     fiscal_year: i32,
     today: time::Date,
 ) -> Result<(Option<String>, Option<KeptCounts>), sqlx::Error> {
-    let row: Option<(Option<String>, Option<sqlx::types::Json<KeptCounts>>)> =
-        sqlx::query_as(concat!(
-            "with now as (",
-            stamp!(),
-            ") select (select * from now),
-                      (select k.counts from rule_counts_kept k
-                       where k.institution_id = $1 and k.fiscal_year = $2
-                         and k.stamp = (select * from now))"
+    let (stamp, counts): (Option<String>, Option<sqlx::types::Json<KeptCounts>>) =
+        sqlx::query_as(with_stamp!(
+            "(select k.counts from rule_counts_kept k
+              where k.institution_id = $1 and k.fiscal_year = $2
+                and k.stamp = (select * from now))"
         ))
         .bind(institution)
         .bind(fiscal_year)
         .bind(today)
-        .fetch_optional(conn)
+        .fetch_one(conn)
         .await?;
-    Ok(row
-        .map(|(stamp, counts)| (stamp, counts.map(|c| c.0)))
-        .unwrap_or((None, None)))
+    Ok((stamp, counts.map(|c| c.0)))
 }
 
 /// Keeps the counts judged under `stamp`.
@@ -358,13 +367,10 @@ pub async fn schedule_stamp(
     fiscal_year: i32,
     today: time::Date,
 ) -> Result<(Option<String>, bool), sqlx::Error> {
-    sqlx::query_as(concat!(
-        "with now as (",
-        stamp!(),
-        ") select (select * from now),
-                  exists (select 1 from rule_schedule_judged j
-                          where j.institution_id = $1 and j.fiscal_year = $2
-                            and j.stamp = (select * from now))"
+    sqlx::query_as(with_stamp!(
+        "exists (select 1 from rule_schedule_judged j
+                 where j.institution_id = $1 and j.fiscal_year = $2
+                   and j.stamp = (select * from now))"
     ))
     .bind(institution)
     .bind(fiscal_year)
